@@ -1,0 +1,163 @@
+//! The engine's internal records and timers.
+
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashSet;
+
+use crate::directory::InterpreterSpec;
+use crate::event::{NotReadyReason, Presence};
+use crate::ids::{BookingId, InterpreterId, OfferId, RequestId, TenantId};
+use crate::language::{LanguageId, LanguagePair};
+use crate::model::{Modality, Speciality};
+use crate::time::Timestamp;
+
+/// An interpreter's state with the ids it holds.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum IState {
+    Offline,
+    Available,
+    Offered(OfferId),
+    InCall(RequestId),
+    /// Wrap-up, with its end (`None`: until ready).
+    WrapUp(Option<Timestamp>),
+    NotReady(NotReadyReason),
+}
+
+impl IState {
+    pub(crate) fn presence(self) -> Presence {
+        match self {
+            IState::Offline => Presence::Offline,
+            IState::Available => Presence::Available,
+            IState::Offered(_) => Presence::Offered,
+            IState::InCall(_) => Presence::InCall,
+            IState::WrapUp(_) => Presence::WrapUp,
+            IState::NotReady(r) => Presence::NotReady(r),
+        }
+    }
+
+    fn signed_in(self) -> bool {
+        !matches!(self, IState::Offline | IState::NotReady(_))
+    }
+}
+
+/// What the engine keeps about the call an interpreter is wrapping up.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct LastCall {
+    pub(crate) tenant: TenantId,
+    pub(crate) language: LanguageId,
+    pub(crate) pair: LanguagePair,
+    pub(crate) answered_at: Timestamp,
+    pub(crate) talk_ms: u64,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Interp {
+    pub(crate) spec: InterpreterSpec,
+    pub(crate) state: IState,
+    pub(crate) state_since: Timestamp,
+    pub(crate) on_roster: bool,
+    pub(crate) roster_next: Option<Timestamp>,
+    /// Held for a booking (from the guard before its start to its end).
+    pub(crate) reserved: bool,
+    pub(crate) bookings: Vec<BookingId>,
+    /// Key in the idle index.
+    pub(crate) idle_since: Timestamp,
+    pub(crate) missed_in_row: u8,
+    pub(crate) last_call: Option<LastCall>,
+    /// Whether the pools index this interpreter as idle / staffed.
+    pub(crate) indexed_idle: bool,
+    pub(crate) indexed_staffed: bool,
+}
+
+impl Interp {
+    /// Signed in, on roster and not held for a booking.
+    pub(crate) fn staffed(&self) -> bool {
+        self.state.signed_in() && self.on_roster && !self.reserved
+    }
+
+    /// Free to be offered a call now.
+    pub(crate) fn idle(&self) -> bool {
+        self.state == IState::Available && self.on_roster && !self.reserved
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum RState {
+    Waiting,
+    InCall { interpreter: InterpreterId, answered_at: Timestamp },
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Request {
+    pub(crate) tenant: TenantId,
+    pub(crate) pair: LanguagePair,
+    pub(crate) language: LanguageId,
+    pub(crate) modality: Modality,
+    pub(crate) speciality: Option<Speciality>,
+    pub(crate) strict_speciality: bool,
+    pub(crate) preferred: Option<InterpreterId>,
+    /// Excluded by the desk, or already offered: never offered (again).
+    pub(crate) tried: Vec<InterpreterId>,
+    pub(crate) submitted_at: Timestamp,
+    /// Queue order: submitted time minus the priority credit, in ms.
+    pub(crate) key: i64,
+    pub(crate) step: u8,
+    pub(crate) step_deadline: Option<Timestamp>,
+    pub(crate) expires_at: Timestamp,
+    pub(crate) hold_until: Option<Timestamp>,
+    pub(crate) state: RState,
+    pub(crate) offers_out: Vec<OfferId>,
+    pub(crate) offers_made: u32,
+    pub(crate) fan_out: u8,
+    /// Whether the queue index holds it.
+    pub(crate) queued: bool,
+}
+
+impl Request {
+    /// Whether the queue index should hold it: waiting, with room for another offer.
+    pub(crate) fn wants_offer(&self) -> bool {
+        self.state == RState::Waiting && self.offers_out.len() < usize::from(self.fan_out)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Offer {
+    pub(crate) request: RequestId,
+    pub(crate) interpreter: InterpreterId,
+    pub(crate) ring_until: Timestamp,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Booking {
+    pub(crate) tenant: TenantId,
+    pub(crate) interpreter: InterpreterId,
+    pub(crate) guard_from: Timestamp,
+    pub(crate) start: Timestamp,
+    pub(crate) end: Timestamp,
+    pub(crate) started: bool,
+}
+
+/// The interpreters of one language pair, indexed by tier.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Pool {
+    /// Free interpreters, longest idle first.
+    pub(crate) idle: [BTreeSet<(Timestamp, InterpreterId)>; 3],
+    /// Signed in, on roster, not reserved.
+    pub(crate) staffed: [FxHashSet<InterpreterId>; 3],
+    /// Every registered interpreter of the pair, in registration order.
+    pub(crate) all: Vec<InterpreterId>,
+}
+
+/// A timer; on firing it is checked against the record it names and ignored when stale.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub(crate) enum Timer {
+    Ring(OfferId),
+    Step(RequestId),
+    Expire(RequestId),
+    Hold(RequestId),
+    WrapUp(InterpreterId),
+    Roster(InterpreterId),
+    BookingGuard(BookingId),
+    BookingStart(BookingId),
+    BookingEnd(BookingId),
+}
