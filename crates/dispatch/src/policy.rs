@@ -150,6 +150,12 @@ impl RoutingPolicy {
         if self.max_wait < Duration::from_secs(1) {
             return err("max_wait".into(), "must be at least 1 s");
         }
+        if self.max_wait > Duration::from_secs(24 * 3600) {
+            return err("max_wait".into(), "must be at most 24 h");
+        }
+        if self.urgent_credit > Duration::from_secs(4 * 3600) {
+            return err("urgent_credit".into(), "must be at most 4 h");
+        }
         if self.missed_offers_limit == 0 {
             return err("missed_offers_limit".into(), "must be at least 1");
         }
@@ -190,5 +196,9 @@ mod tests {
         assert_eq!(p.validate().unwrap_err().field, "parallel.fan_out");
         let p = RoutingPolicy { ring_timeout: Duration::from_millis(10), ..Default::default() };
         assert_eq!(p.validate().unwrap_err().field, "ring_timeout");
+        let p = RoutingPolicy { max_wait: Duration::from_secs(25 * 3600), ..Default::default() };
+        assert_eq!(p.validate().unwrap_err().field, "max_wait");
+        let p = RoutingPolicy { urgent_credit: Duration::from_secs(5 * 3600), ..Default::default() };
+        assert_eq!(p.validate().unwrap_err().field, "urgent_credit");
     }
 }

@@ -391,7 +391,7 @@ pub fn erlang_check(seed: u64, per_hour: f64, mean_handle_secs: f64, agents: u32
         policy: RoutingPolicy {
             steps: vec![one_step],
             wrap_up: Some(Duration::ZERO),
-            max_wait: Duration::from_secs(30 * 86_400),
+            max_wait: Duration::from_secs(24 * 3600),
             ..RoutingPolicy::default()
         },
         check_every: 0,

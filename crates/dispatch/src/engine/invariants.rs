@@ -79,6 +79,11 @@ impl Engine {
                 }
             }
         }
+        for (pair, q) in &self.queues {
+            if let Some((i, e)) = q.iter().enumerate().find(|(i, e)| q.rank(e) != *i) {
+                return Err(format!("queue {pair:?}: rank of {:?} is {}, not {i}", e.1, q.rank(e)));
+            }
+        }
         let total: usize = self.queues.values().map(|q| q.len()).sum();
         if total != queued {
             return Err(format!("queues hold {total} entries for {queued} queued requests"));

@@ -7,12 +7,14 @@
 mod index;
 mod invariants;
 mod query;
+mod queue;
+mod timers;
 pub use query::Standing;
 mod routing;
 mod state;
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
+use std::time::Duration;
 
 use jiff::tz::TimeZone;
 use rustc_hash::FxHashMap;
@@ -96,12 +98,11 @@ pub struct Engine {
     desks: FxHashMap<DeskId, TenantId>,
     interps: FxHashMap<InterpreterId, Interp>,
     pools: FxHashMap<LanguagePair, Pool>,
-    queues: FxHashMap<LanguagePair, std::collections::BTreeSet<(i64, RequestId)>>,
+    queues: FxHashMap<LanguagePair, queue::Queue>,
     requests: FxHashMap<RequestId, Request>,
     offers: FxHashMap<OfferId, Offer>,
     bookings: FxHashMap<BookingId, Booking>,
-    timers: BinaryHeap<Reverse<(Timestamp, u64, Timer)>>,
-    timer_seq: u64,
+    timers: timers::Timers,
     next_request: u64,
     next_offer: u64,
     next_booking: u64,
@@ -133,8 +134,7 @@ impl Engine {
             requests: FxHashMap::default(),
             offers: FxHashMap::default(),
             bookings: FxHashMap::default(),
-            timers: BinaryHeap::new(),
-            timer_seq: 0,
+            timers: timers::Timers::default(),
             next_request: 1,
             next_offer: 1,
             next_booking: 1,
@@ -154,7 +154,7 @@ impl Engine {
     /// When [`Engine::handle_timeout`] should next be called. A timer may turn out to be
     /// stale (its record changed); calling early or on a stale one is harmless.
     pub fn poll_timeout(&self) -> Option<Timestamp> {
-        self.timers.peek().map(|Reverse((at, _, _))| *at)
+        self.timers.next()
     }
 
     /// The latest `now` the engine has seen.
@@ -192,9 +192,14 @@ impl Engine {
         }
     }
 
-    fn push_timer(&mut self, at: Timestamp, timer: Timer) {
-        self.timer_seq += 1;
-        self.timers.push(Reverse((at, self.timer_seq, timer)));
+    /// A timer a policy delay from now (few distinct delays: kept in FIFOs).
+    fn timer_after(&mut self, delay: Duration, timer: Timer) {
+        self.timers.after(self.now, millis(delay), timer);
+    }
+
+    /// A timer at an absolute instant (rosters, bookings).
+    fn timer_at(&mut self, at: Timestamp, timer: Timer) {
+        self.timers.at(at, timer);
     }
 
     fn tenant(&self, id: TenantId) -> Result<&Tenant, Error> {
@@ -332,7 +337,7 @@ impl Engine {
             },
         );
         if let Some(at) = roster.next_change {
-            self.push_timer(at, Timer::Roster(id));
+            self.timer_at(at, Timer::Roster(id));
         }
         Ok(())
     }
@@ -369,7 +374,7 @@ impl Engine {
             i.roster_next = roster.next_change;
         }
         if let Some(at) = roster.next_change {
-            self.push_timer(at, Timer::Roster(id));
+            self.timer_at(at, Timer::Roster(id));
         }
         self.reindex(id);
         self.match_became_idle();
@@ -478,7 +483,7 @@ impl Engine {
             self.outputs.push_back(Output::PresenceChanged { interpreter: id, presence: to.presence() });
         }
         if let IState::WrapUp(Some(until)) = to {
-            self.push_timer(until, Timer::WrapUp(id));
+            self.timer_after(until.since(now), Timer::WrapUp(id));
         }
         self.reindex(id);
     }
@@ -513,7 +518,8 @@ impl Engine {
             Priority::Urgent => millis(policy.urgent_credit),
         };
         let fan_out = policy.fan_out(spec.language) as u8;
-        let expires_at = self.now + policy.max_wait;
+        let max_wait = policy.max_wait;
+        let expires_at = self.now + max_wait;
         let hold = policy.preferred_hold;
         let id = RequestId(self.next_request);
         self.next_request += 1;
@@ -545,7 +551,7 @@ impl Engine {
             },
         );
         self.counters(spec.tenant, pair.other(spec.desk_language)).requests += 1;
-        self.push_timer(expires_at, Timer::Expire(id));
+        self.timer_after(max_wait, Timer::Expire(id));
         // A returning case's interpreter gets the first chance, if signed in.
         if let Some(p) = spec.preferred
             && self.preferred_can_take(id, p)
@@ -554,7 +560,7 @@ impl Engine {
             if let Some(r) = self.requests.get_mut(&id) {
                 r.hold_until = Some(until);
             }
-            self.push_timer(until, Timer::Hold(id));
+            self.timer_after(hold, Timer::Hold(id));
         }
         let queued_at = self.outputs.len();
         self.start_step(id, 0);
@@ -668,11 +674,7 @@ impl Engine {
 
     /// Fire every timer due at or before `now`, each at its own instant.
     pub fn handle_timeout(&mut self, now: Timestamp) {
-        while let Some(Reverse((at, _, timer))) = self.timers.peek().copied() {
-            if at > now {
-                break;
-            }
-            self.timers.pop();
+        while let Some((at, timer)) = self.timers.pop_due(now) {
             self.advance(at);
             self.fire(at, timer);
             self.match_became_idle();
@@ -746,7 +748,7 @@ impl Engine {
                 x.on_roster = s.on;
                 x.roster_next = s.next_change;
                 if let Some(next) = s.next_change {
-                    self.push_timer(next, Timer::Roster(i));
+                    self.timer_at(next, Timer::Roster(i));
                 }
                 self.reindex(i);
             }
@@ -798,9 +800,9 @@ impl Engine {
         if let Some(i) = self.interps.get_mut(&interpreter) {
             i.bookings.push(id);
         }
-        self.push_timer(guard_from.max(self.now), Timer::BookingGuard(id));
-        self.push_timer(spec.start, Timer::BookingStart(id));
-        self.push_timer(spec.end, Timer::BookingEnd(id));
+        self.timer_at(guard_from.max(self.now), Timer::BookingGuard(id));
+        self.timer_at(spec.start, Timer::BookingStart(id));
+        self.timer_at(spec.end, Timer::BookingEnd(id));
         self.refresh_reservation(interpreter);
         self.match_became_idle();
         Ok((id, interpreter))

@@ -1,6 +1,5 @@
 //! Answers about the live state: positions, estimates, live and cumulative statistics.
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use rustc_hash::FxHashMap;
@@ -29,7 +28,7 @@ pub struct Standing {
 impl Engine {
     /// Requests ahead of `r` in its pair's queue, not counting those whose offer rings.
     pub(super) fn position_of(&self, id: RequestId, r: &Request) -> usize {
-        self.queues.get(&r.pair).map_or(0, |q| rank(q, &(r.key, id)))
+        self.queues.get(&r.pair).map_or(0, |q| q.rank(&(r.key, id)))
     }
 
     /// `(position + 1)` handle times shared among the interpreters staffing the pair.
@@ -166,41 +165,13 @@ impl Engine {
         self.requests.len()
     }
 
+    /// Timers held, stale ones included (a gauge of the engine's memory).
+    pub fn pending_timers(&self) -> usize {
+        self.timers.len()
+    }
+
     /// Number of registered interpreters.
     pub fn interpreter_count(&self) -> usize {
         self.interps.len()
-    }
-}
-
-/// The number of entries of `set` below `mark` (which may or may not be in it).
-///
-/// Counts from both ends in lockstep, so the cost is the smaller of the number below
-/// and the number above: a new normal request joins at the tail and costs O(1).
-fn rank<T: Ord>(set: &BTreeSet<T>, mark: &T) -> usize {
-    let mut below = set.range(..mark);
-    let mut above = set.range(mark..).filter(|e| *e != mark);
-    let mut n = 0;
-    loop {
-        match (below.next(), above.next()) {
-            (None, _) => return n,
-            (Some(_), None) => return set.len() - n - usize::from(set.contains(mark)),
-            (Some(_), Some(_)) => n += 1,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::collections::BTreeSet;
-
-    /// The lockstep count agrees with a plain count, wherever the mark sits.
-    #[test]
-    fn rank_counts_from_the_shorter_end() {
-        for len in 0..12u64 {
-            let set: BTreeSet<u64> = (0..len).map(|i| i * 10).collect();
-            for mark in 0..(len * 10 + 5) {
-                assert_eq!(super::rank(&set, &mark), set.range(..mark).count(), "len {len} mark {mark}");
-            }
-        }
     }
 }

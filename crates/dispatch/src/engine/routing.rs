@@ -5,7 +5,7 @@ use super::Engine;
 use super::state::{IState, Interp, RState, Request, Timer};
 use crate::event::{OfferEnd, Outcome, Outlook, Output, RescindReason, Suggestion};
 use crate::ids::{InterpreterId, OfferId, RequestId};
-use crate::model::Tier;
+use crate::model::{Tier, TierSet};
 use crate::policy::{InterpreterOrder, RoutingPolicy, Scope, Step};
 use crate::time::Timestamp;
 
@@ -65,7 +65,8 @@ impl Engine {
         while step < last && !self.has_candidate(r, &policy.steps[usize::from(step)..=usize::from(step)]) {
             step += 1;
         }
-        let deadline = (step < last).then(|| now + policy.steps[usize::from(step)].duration);
+        let delay = policy.steps[usize::from(step)].duration;
+        let deadline = (step < last).then(|| now + delay);
         let advanced = step != r.step;
         if let Some(r) = self.requests.get_mut(&id) {
             r.step = step;
@@ -74,8 +75,8 @@ impl Engine {
         if advanced {
             self.outputs.push_back(Output::StepAdvanced { request: id, step });
         }
-        if let Some(at) = deadline {
-            self.push_timer(at, Timer::Step(id));
+        if deadline.is_some() {
+            self.timer_after(delay, Timer::Step(id));
         }
         self.settle(id);
     }
@@ -102,10 +103,13 @@ impl Engine {
     /// Whether anyone signed in, on roster and not reserved matches `r` under one of `steps`.
     fn has_candidate(&self, r: &Request, steps: &[Step]) -> bool {
         let Some(pool) = self.pools.get(&r.pair) else { return false };
-        pool.staffed
-            .iter()
-            .flatten()
-            .any(|id| self.interps.get(id).is_some_and(|i| base_ok(i, r) && steps.iter().any(|s| step_admits(s, i, r))))
+        // Only the tiers the steps admit: a contractors-only step must not walk the staff.
+        let tiers = steps.iter().fold(TierSet::EMPTY, |acc, s| acc.union(s.tiers));
+        tiers.iter().any(|tier| {
+            pool.staffed[tier.index()].iter().any(|id| {
+                self.interps.get(id).is_some_and(|i| base_ok(i, r) && steps.iter().any(|s| step_admits(s, i, r)))
+            })
+        })
     }
 
     /// What the desk can do instead: someone rostered later today, on a later day, or the phone.
@@ -186,7 +190,7 @@ impl Engine {
         let mut best: Option<(i64, RequestId)> = None;
         for pair in &i.spec.pairs {
             let Some(queue) = self.queues.get(pair) else { continue };
-            for &(key, id) in queue {
+            for &(key, id) in queue.iter() {
                 if best.is_some_and(|b| (key, id) >= b) {
                     break;
                 }
@@ -225,7 +229,8 @@ impl Engine {
             self.interps.get(&interpreter).is_some_and(|i| i.idle()),
             "offer to an interpreter who is not idle"
         );
-        let ring_until = now + self.policy(r.tenant).ring_timeout;
+        let ring = self.policy(r.tenant).ring_timeout;
+        let ring_until = now + ring;
         let (tenant, language) = (r.tenant, r.language);
         let offer = OfferId(self.next_offer);
         self.next_offer += 1;
@@ -236,7 +241,7 @@ impl Engine {
             r.offers_made += 1;
         }
         self.set_state(interpreter, IState::Offered(offer));
-        self.push_timer(ring_until, Timer::Ring(offer));
+        self.timer_after(ring, Timer::Ring(offer));
         self.counters(tenant, language).offers += 1;
         self.outputs.push_back(Output::Offered { offer, request, interpreter, ring_until });
         self.sync_queue(request);
