@@ -25,7 +25,8 @@ pub struct Step {
     pub tiers: TierSet,
     /// Whose interpreters this step adds.
     pub scope: Scope,
-    /// Only interpreters with the request's speciality (when it names one).
+    /// Only interpreters with the request's speciality. A request that names no
+    /// speciality skips such a step at once.
     pub require_speciality: bool,
 }
 
@@ -77,8 +78,9 @@ pub struct RoutingPolicy {
 }
 
 impl Default for RoutingPolicy {
-    /// The tenant's staff with the speciality for 30 s → any of its staff for 30 s →
-    /// its contractors for 60 s → its volunteers for 60 s → the shared pool.
+    /// The tenant's staff with the speciality for 30 s (skipped when the request names
+    /// none) → any of its staff for 20 s → its contractors for 30 s → its volunteers for
+    /// 30 s → the shared pool.
     fn default() -> Self {
         let own = |tier: Tier, secs: u64, require_speciality: bool| Step {
             duration: Duration::from_secs(secs),
@@ -89,9 +91,9 @@ impl Default for RoutingPolicy {
         RoutingPolicy {
             steps: vec![
                 own(Tier::Staff, 30, true),
-                own(Tier::Staff, 30, false),
-                own(Tier::Contractor, 60, false),
-                own(Tier::Volunteer, 60, false),
+                own(Tier::Staff, 20, false),
+                own(Tier::Contractor, 30, false),
+                own(Tier::Volunteer, 30, false),
                 Step {
                     duration: Duration::ZERO,
                     tiers: TierSet::all(),

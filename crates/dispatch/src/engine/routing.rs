@@ -62,8 +62,15 @@ impl Engine {
         let policy = self.policy(r.tenant);
         let last = (policy.steps.len() - 1) as u8;
         let mut step = step.min(last);
-        while step < last && !self.has_candidate(r, &policy.steps[usize::from(step)..=usize::from(step)]) {
-            step += 1;
+        // Skip a step that adds nobody signed in, or that only matches specialities when
+        // the request names none (it would repeat the next step).
+        while step < last {
+            let s = &policy.steps[usize::from(step)];
+            if (s.require_speciality && r.speciality.is_none()) || !self.has_candidate(r, std::slice::from_ref(s)) {
+                step += 1;
+            } else {
+                break;
+            }
         }
         let delay = policy.steps[usize::from(step)].duration;
         let deadline = (step < last).then(|| now + delay);

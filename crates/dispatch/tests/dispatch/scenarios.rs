@@ -108,8 +108,10 @@ fn best_tier_then_longest_idle() {
 #[test]
 fn steps_widen_over_time_and_empty_steps_are_skipped_at_once() {
     let mut w = World::new();
-    // A staff interpreter is busy; a volunteer is idle; no contractor is online.
-    w.add(interpreter(1, &["ne"], Tier::Staff, &[1]), true);
+    // A staff interpreter (labour law) is busy; a volunteer is idle; no contractor is online.
+    let mut labour = interpreter(1, &["ne"], Tier::Staff, &[1]);
+    labour.specialities = SpecialitySet::EMPTY.with(Speciality::Labour);
+    w.add(labour, true);
     w.add(interpreter(2, &["ne"], Tier::Volunteer, &[1]), true);
     w.add(interpreter(3, &["ne"], Tier::Contractor, &[1]), false);
     let (r0, out) = w.request(1, 11, "ne");
@@ -117,17 +119,24 @@ fn steps_widen_over_time_and_empty_steps_are_skipped_at_once() {
     assert_eq!(i, InterpreterId(1));
     w.e.accept(w.now, o, i).unwrap();
     w.drain();
-    let (r, out) = w.request(1, 11, "ne");
-    assert!(offers(&out).is_empty(), "step 0 is the tenant's staff with the speciality");
+    let mut spec = RequestSpec::new(TenantId(1), DeskId(11), lang("ne"));
+    spec.speciality = Some(Speciality::Labour);
+    let (r, out) = w.submit(spec);
+    assert!(offers(&out).is_empty(), "step 0 is the tenant's staff (with the speciality when they have it)");
     assert!(w.advance(29).iter().all(|o| !matches!(o, Output::StepAdvanced { .. })));
     let out = w.advance(1);
     assert!(out.contains(&Output::StepAdvanced { request: r, step: 1 }));
-    // Step 1 (any staff) lasts 30 s; step 2 (contractors) has nobody online and is skipped at once.
-    let out = w.advance(30);
+    // Step 1 (any staff) lasts 20 s; step 2 (contractors) has nobody online and is skipped at once.
+    assert!(w.advance(19).iter().all(|o| !matches!(o, Output::StepAdvanced { .. })));
+    let out = w.advance(1);
     assert!(out.contains(&Output::StepAdvanced { request: r, step: 3 }), "{out:#?}");
     let (_, req, who) = only_offer(&out);
     assert_eq!((req, who), (r, InterpreterId(2)));
-    let _ = r0;
+    // Without a speciality, the speciality step is skipped at once: staff only for 20 s.
+    w.e.end_call(w.now, r0).unwrap();
+    w.drain();
+    let (r2, out) = w.request(1, 11, "ne");
+    assert!(out.contains(&Output::StepAdvanced { request: r2, step: 1 }), "{out:#?}");
 }
 
 #[test]
