@@ -375,6 +375,37 @@ mod tests {
         assert!(canonicalize(&long).is_err());
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+
+        /// Fuzz: any string at all gets an answer, never a panic; an accepted tag is
+        /// canonical (canonicalising again changes nothing) and matches case-insensitively.
+        #[test]
+        fn any_string_is_answered_and_accepted_tags_are_canonical(s in "\\PC{0,80}") {
+            if let Ok(c) = canonicalize(&s) {
+                proptest::prop_assert_eq!(canonicalize(&c), Ok(c.clone()));
+                proptest::prop_assert!(c.eq_ignore_ascii_case(&s));
+            }
+            let _ = LanguageId::parse(&s);
+        }
+
+        /// Fuzz with tag-shaped input: subtags of letters and digits joined by '-'.
+        #[test]
+        fn tag_shaped_strings(s in "[a-zA-Z0-9]{0,9}(-[a-zA-Z0-9]{0,9}){0,6}") {
+            match canonicalize(&s) {
+                Ok(c) => {
+                    proptest::prop_assert_eq!(canonicalize(&c), Ok(c.clone()));
+                    proptest::prop_assert_eq!(c.len(), s.len());
+                }
+                Err(LanguageError::Malformed { reason, .. }) => proptest::prop_assert!(!reason.is_empty()),
+                Err(e) => proptest::prop_assert!(false, "unexpected {e:?}"),
+            }
+            if let Ok(id) = LanguageId::parse(&s) {
+                proptest::prop_assert!(s.to_ascii_lowercase().starts_with(&id.tag().to_ascii_lowercase()));
+            }
+        }
+    }
+
     #[test]
     fn pairs_are_unordered() {
         let vi = LanguageId::parse("vi").unwrap();

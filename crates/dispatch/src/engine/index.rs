@@ -2,7 +2,9 @@
 //! (waiting requests per pair, by key) in step with the records.
 
 use super::Engine;
+use super::state::Request;
 use crate::ids::{InterpreterId, RequestId};
+use crate::model::TierSet;
 
 impl Engine {
     /// Bring the pools in line with an interpreter's record. An interpreter who becomes
@@ -57,19 +59,39 @@ impl Engine {
     }
 
     /// Bring the queue in line with a request's record: it is queued while it waits
-    /// with room for another offer.
+    /// with room for another offer, listed under the tiers its reached steps admit (and,
+    /// while it is held for a preferred interpreter, under that interpreter's tier).
     pub(super) fn sync_queue(&mut self, id: RequestId) {
-        let Some(r) = self.requests.get_mut(&id) else { return };
+        let Some(r) = self.requests.get(&id) else { return };
         let want = r.wants_offer();
-        if want == r.queued {
+        let tiers = if want { self.admitted_tiers(r) } else { TierSet::EMPTY };
+        if want == r.queued && tiers == r.queued_tiers {
             return;
         }
+        let Some(r) = self.requests.get_mut(&id) else { return };
         let queue = self.queues.entry(r.pair).or_default();
-        if want {
-            queue.insert((r.key, id));
-        } else {
-            queue.remove(&(r.key, id));
+        let entry = (r.key, id);
+        if want && !r.queued {
+            queue.insert(entry);
+        }
+        queue.set_tiers(entry, tiers);
+        if !want && r.queued {
+            queue.remove(&entry);
         }
         r.queued = want;
+        r.queued_tiers = tiers;
+    }
+
+    /// The tiers that could be offered `r` now.
+    pub(super) fn admitted_tiers(&self, r: &Request) -> TierSet {
+        if r.hold_until.is_some() {
+            return r
+                .preferred
+                .and_then(|p| self.interps.get(&p))
+                .map_or(TierSet::EMPTY, |i| TierSet::EMPTY.with(i.spec.tier));
+        }
+        let policy = self.policy(r.tenant);
+        let last = policy.steps.len() - 1;
+        policy.steps[..=usize::from(r.step).min(last)].iter().fold(TierSet::EMPTY, |acc, s| acc.union(s.tiers))
     }
 }

@@ -72,6 +72,14 @@ impl Engine {
                 return Err(format!("{id}: queue membership is wrong"));
             }
             queued += usize::from(in_queue);
+            let want_tiers = if r.wants_offer() { self.admitted_tiers(r) } else { crate::model::TierSet::EMPTY };
+            let listed: crate::model::TierSet = crate::model::Tier::ALL
+                .into_iter()
+                .filter(|t| self.queues.get(&r.pair).is_some_and(|q| q.in_tier(*t, &(r.key, *id))))
+                .collect();
+            if listed != want_tiers || r.queued_tiers != want_tiers {
+                return Err(format!("{id}: listed under tiers {listed:?}, should be {want_tiers:?}"));
+            }
             if r.wants_offer() {
                 let policy = self.policy(r.tenant);
                 if let Some(i) = self.interps.values().find(|i| i.idle() && admits(policy, i, r)) {

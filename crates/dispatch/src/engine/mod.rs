@@ -377,6 +377,17 @@ impl Engine {
             self.timer_at(at, Timer::Roster(id));
         }
         self.reindex(id);
+        // Requests held for this interpreter are listed under their (maybe new) tier.
+        let mut held: Vec<RequestId> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| r.hold_until.is_some() && r.preferred == Some(id))
+            .map(|(r, _)| *r)
+            .collect();
+        held.sort_unstable();
+        for r in held {
+            self.sync_queue(r);
+        }
         self.match_became_idle();
         Ok(())
     }
@@ -548,6 +559,7 @@ impl Engine {
                 offers_made: 0,
                 fan_out,
                 queued: false,
+                queued_tiers: crate::model::TierSet::EMPTY,
             },
         );
         self.counters(spec.tenant, pair.other(spec.desk_language)).requests += 1;

@@ -9,6 +9,7 @@
 use std::collections::BTreeSet;
 
 use crate::ids::RequestId;
+use crate::model::{Tier, TierSet};
 
 const SHIFT: u32 = 13;
 const RING: usize = 1 << 15;
@@ -19,6 +20,9 @@ pub(crate) type Entry = (i64, RequestId);
 #[derive(Default)]
 pub(crate) struct Queue {
     set: BTreeSet<Entry>,
+    /// The same entries by the tiers they admit, so that a freed interpreter looks only
+    /// at requests that could go to its tier.
+    by_tier: [BTreeSet<Entry>; 3],
     /// Fenwick tree over bucket counts; allocated on first insert.
     tree: Vec<u32>,
 }
@@ -26,7 +30,7 @@ pub(crate) struct Queue {
 impl std::fmt::Debug for Queue {
     /// The entries only: the tree is derived from them.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_set().entries(&self.set).finish()
+        f.debug_struct("Queue").field("set", &self.set).field("by_tier", &self.by_tier).finish()
     }
 }
 
@@ -48,6 +52,27 @@ impl Queue {
         if self.set.remove(e) {
             self.add(bucket(e.0), -1);
         }
+    }
+
+    /// Set the tiers an entry is listed under (it must be in the queue, or `tiers` empty).
+    pub(crate) fn set_tiers(&mut self, e: Entry, tiers: TierSet) {
+        for t in Tier::ALL {
+            if tiers.contains(t) {
+                self.by_tier[t.index()].insert(e);
+            } else {
+                self.by_tier[t.index()].remove(&e);
+            }
+        }
+    }
+
+    /// Entries listed under `tier`, in order.
+    pub(crate) fn iter_tier(&self, tier: Tier) -> impl Iterator<Item = &Entry> {
+        self.by_tier[tier.index()].iter()
+    }
+
+    /// Whether `e` is listed under `tier`.
+    pub(crate) fn in_tier(&self, tier: Tier, e: &Entry) -> bool {
+        self.by_tier[tier.index()].contains(e)
     }
 
     pub(crate) fn contains(&self, e: &Entry) -> bool {

@@ -64,11 +64,13 @@ impl Engine {
         let mut step = step.min(last);
         // Skip a step that adds nobody signed in, or that only matches specialities when
         // the request names none (it would repeat the next step).
+        let mut found = false;
         while step < last {
             let s = &policy.steps[usize::from(step)];
             if (s.require_speciality && r.speciality.is_none()) || !self.has_candidate(r, std::slice::from_ref(s)) {
                 step += 1;
             } else {
+                found = true;
                 break;
             }
         }
@@ -85,7 +87,10 @@ impl Engine {
         if deadline.is_some() {
             self.timer_after(delay, Timer::Step(id));
         }
-        self.settle(id);
+        // A candidate in the current step is one in the steps reached: nothing to settle.
+        if !found {
+            self.settle(id);
+        }
     }
 
     /// End the request unserved if nobody signed in could ever take it in the steps it
@@ -197,7 +202,7 @@ impl Engine {
         let mut best: Option<(i64, RequestId)> = None;
         for pair in &i.spec.pairs {
             let Some(queue) = self.queues.get(pair) else { continue };
-            for &(key, id) in queue.iter() {
+            for &(key, id) in queue.iter_tier(i.spec.tier) {
                 if best.is_some_and(|b| (key, id) >= b) {
                     break;
                 }

@@ -8,7 +8,7 @@ use crate::directory::InterpreterSpec;
 use crate::event::{NotReadyReason, Presence};
 use crate::ids::{BookingId, InterpreterId, OfferId, RequestId, TenantId};
 use crate::language::{LanguageId, LanguagePair};
-use crate::model::{Modality, Speciality};
+use crate::model::{Modality, Speciality, TierSet};
 use crate::time::Timestamp;
 
 /// An interpreter's state with the ids it holds.
@@ -111,6 +111,8 @@ pub(crate) struct Request {
     pub(crate) fan_out: u8,
     /// Whether the queue index holds it.
     pub(crate) queued: bool,
+    /// The tiers the queue lists it under.
+    pub(crate) queued_tiers: TierSet,
 }
 
 impl Request {

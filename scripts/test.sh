@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Every test of kakehashi, on a fresh machine. This is the README's test command and
+# what CI runs. It installs the system packages the tests need when they are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+
+# Debian packages the tests start on loopback. None yet: the dispatch engine is pure.
+# The signalling server, media relay and clients add theirs here (redis-server,
+# postgresql, chromium, sipp, janus), and their tests start and stop them.
+packages=()
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+fi
+
+cargo test --workspace --locked
+
+# The benchmark and the simulation are programs; a seconds-long run of each keeps them
+# working. Their full runs are the commands in docs/benchmarks.md.
+cargo run --locked -q -p kakehashi-dispatch --example bench -- \
+  --interpreters 2000 --queued 3000 --cycles 5000 --no-scaling --json
+cargo run --locked -q -p kakehashi-dispatch --example simulate -- --hours 1 >/dev/null
+echo "smoke runs of the bench and simulate examples: ok"
