@@ -72,6 +72,16 @@ impl World {
         self.drain();
     }
 
+    /// Staff of tenant 1 for `tag`, signed in one second apart (the first is idle longest).
+    pub(crate) fn add_staff(&mut self, ids: &[u32], tag: &str) {
+        for (k, id) in ids.iter().enumerate() {
+            if k > 0 {
+                self.advance(1);
+            }
+            self.add(interpreter(*id, &[tag], Tier::Staff, &[1]), true);
+        }
+    }
+
     pub(crate) fn drain(&mut self) -> Vec<Output> {
         let out: Vec<Output> = std::iter::from_fn(|| self.e.poll_output()).collect();
         self.e.check_invariants().unwrap();
@@ -88,6 +98,14 @@ impl World {
     pub(crate) fn submit(&mut self, spec: RequestSpec) -> (RequestId, Vec<Output>) {
         let id = self.e.submit(self.now, spec).unwrap();
         (id, self.drain())
+    }
+
+    /// Accept the one offer among `out`; returns it.
+    pub(crate) fn accept_only(&mut self, out: &[Output]) -> (OfferId, RequestId, InterpreterId) {
+        let (o, r, i) = only_offer(out);
+        self.e.accept(self.now, o, i).unwrap();
+        self.drain();
+        (o, r, i)
     }
 
     pub(crate) fn request(&mut self, tenant: u32, desk: u32, tag: &str) -> (RequestId, Vec<Output>) {

@@ -55,8 +55,7 @@ fn ready_ends_wrap_up_early_and_open_wrap_up_waits_for_it() {
     let mut w = World::with_policy(RoutingPolicy { wrap_up: None, ..RoutingPolicy::default() });
     w.add(interpreter(1, &["vi"], Tier::Staff, &[1]), true);
     let (r1, out) = w.request(1, 11, "vi");
-    let (o, _, i) = only_offer(&out);
-    w.e.accept(w.now, o, i).unwrap();
+    let (_, _, i) = w.accept_only(&out);
     w.e.end_call(w.now, r1).unwrap();
     w.drain();
     w.request(1, 11, "vi");
@@ -168,9 +167,7 @@ fn shared_pool_only_in_shared_steps_and_never_across_tenants_otherwise() {
 #[test]
 fn decline_goes_to_the_next_candidate_and_never_back() {
     let mut w = World::with_policy(policy_no_wrap());
-    w.add(interpreter(1, &["vi"], Tier::Staff, &[1]), true);
-    w.advance(1);
-    w.add(interpreter(2, &["vi"], Tier::Staff, &[1]), true);
+    w.add_staff(&[1, 2], "vi");
     let (r, out) = w.request(1, 11, "vi");
     let (o1, _, i1) = only_offer(&out);
     assert_eq!(i1, InterpreterId(1));
@@ -191,9 +188,7 @@ fn decline_goes_to_the_next_candidate_and_never_back() {
 #[test]
 fn ring_timeout_goes_to_the_next_and_repeated_misses_mean_not_ready() {
     let mut w = World::new();
-    w.add(interpreter(1, &["vi"], Tier::Staff, &[1]), true);
-    w.advance(1);
-    w.add(interpreter(2, &["vi"], Tier::Staff, &[1]), true);
+    w.add_staff(&[1, 2], "vi");
     let (r, out) = w.request(1, 11, "vi");
     let (o1, _, _) = only_offer(&out);
     let out = w.advance(20);
@@ -280,10 +275,8 @@ fn cancel_and_expiry_rescind_offers_and_end_once() {
     assert_eq!((t.abandoned, t.abandoned_wait_ms, t.rescinded), (1, 7000, 1));
 
     // Expiry: the only interpreter is busy for longer than the maximum wait.
-    let (r1, out) = w.request(1, 11, "th");
-    let (o, _, i) = only_offer(&out);
-    w.e.accept(w.now, o, i).unwrap();
-    w.drain();
+    let (_, out) = w.request(1, 11, "th");
+    w.accept_only(&out);
     let (r2, _) = w.request(1, 11, "th");
     let mut outcome = Vec::new();
     for _ in 0..16 {
@@ -291,7 +284,6 @@ fn cancel_and_expiry_rescind_offers_and_end_once() {
     }
     assert_eq!(outcome, vec![(r2, Outcome::Expired)]);
     assert_eq!(w.e.totals().expired, 1);
-    let _ = r1;
 }
 
 #[test]
@@ -299,9 +291,7 @@ fn priority_with_aging_nothing_starves() {
     let mut w = World::with_policy(RoutingPolicy { urgent_credit: Duration::from_secs(120), ..policy_no_wrap() });
     w.add(interpreter(1, &["es"], Tier::Staff, &[1]), true);
     let (busy, out) = w.request(1, 11, "es");
-    let (o, _, i) = only_offer(&out);
-    w.e.accept(w.now, o, i).unwrap();
-    w.drain();
+    w.accept_only(&out);
     let (old_normal, _) = w.request(1, 11, "es");
     w.advance(60);
     let (fresh_normal, _) = w.request(1, 11, "es");
@@ -331,18 +321,18 @@ fn a_freed_interpreter_takes_the_longest_waiter_across_its_languages() {
     let mut w = World::with_policy(policy_no_wrap());
     w.add(interpreter(1, &["en", "fil"], Tier::Staff, &[1, 2]), true);
     let (first, out) = w.request(1, 11, "en");
-    let (o, _, i) = only_offer(&out);
-    w.e.accept(w.now, o, i).unwrap();
-    w.drain();
-    let (en_late, _) = w.advance(5).first().map(|_| (RequestId(0), ())).unwrap_or((RequestId(0), ()));
-    let _ = en_late;
+    w.accept_only(&out);
+    w.advance(5);
     let (fil, _) = w.request(2, 21, "fil");
     w.advance(5);
     let (en, _) = w.request(1, 12, "en");
+    // The Filipino request of the other tenant has waited longer: it goes first.
     w.e.end_call(w.now, first).unwrap();
-    let (_, r, _) = only_offer(&w.drain());
+    let out = w.drain();
+    let (_, r, _) = w.accept_only(&out);
     assert_eq!(r, fil);
-    let _ = en;
+    w.e.end_call(w.now, fil).unwrap();
+    assert_eq!(only_offer(&w.drain()).1, en);
 }
 
 #[test]
@@ -363,7 +353,8 @@ fn preferred_interpreter_is_held_for_then_anyone() {
     let (r, out) = w.submit(spec);
     assert!(offers(&out).is_empty());
     let out = w.advance(60);
-    assert_eq!(only_offer(&out), (only_offer(&out).0, r, InterpreterId(1)));
+    let (_, req, who) = only_offer(&out);
+    assert_eq!((req, who), (r, InterpreterId(1)));
 }
 
 #[test]
@@ -417,11 +408,10 @@ fn rosters_gate_offers_and_the_answer_says_when() {
     // At 21:00 the shift is over; the next is next Friday: book instead.
     w.advance(3600);
     assert!(w.e.on_roster(InterpreterId(1)).unwrap());
-    let (r, out) = w.request(1, 11, "ru");
+    let (_, out) = w.request(1, 11, "ru");
     let (o, _, i) = only_offer(&out);
     w.e.decline(w.now, o, i).unwrap();
     w.drain();
-    let _ = r;
     w.advance(3 * 3600);
     assert!(!w.e.on_roster(InterpreterId(1)).unwrap());
     let (_, out) = w.request(1, 11, "ru");
@@ -434,13 +424,25 @@ fn rosters_gate_offers_and_the_answer_says_when() {
     let mut spec = interpreter(1, &["ru"], Tier::Staff, &[1]);
     spec.roster = roster;
     w.add(spec, true);
-    let (r0, out) = w.request(1, 11, "ru");
-    let (o, _, i) = only_offer(&out);
-    w.e.accept(w.now, o, i).unwrap();
+    let (_, out) = w.request(1, 11, "ru");
+    w.accept_only(&out);
     let (r, _) = w.request(1, 11, "ru");
     let out = w.advance(3600);
     assert_eq!(only_offer(&out).1, r);
-    let _ = r0;
+}
+
+/// A video booking for Vietnamese of `minutes` from `start`, with `who` or anyone.
+fn vi_booking(start: Timestamp, minutes: u64, who: Option<u32>) -> BookingSpec {
+    BookingSpec {
+        tenant: TenantId(1),
+        language: lang("vi"),
+        desk_language: LanguageId::JAPANESE,
+        modality: Modality::Video,
+        speciality: None,
+        interpreter: who.map(InterpreterId),
+        start,
+        end: start + Duration::from_secs(minutes * 60),
+    }
 }
 
 #[test]
@@ -449,16 +451,7 @@ fn bookings_hold_the_interpreter_back_from_calls_that_would_run_into_the_slot() 
     w.add(interpreter(1, &["vi"], Tier::Staff, &[1]), true);
     w.add(interpreter(2, &["vi"], Tier::Volunteer, &[1]), false);
     let start = w.now + Duration::from_secs(3600);
-    let spec = BookingSpec {
-        tenant: TenantId(1),
-        language: lang("vi"),
-        desk_language: LanguageId::JAPANESE,
-        modality: Modality::Video,
-        speciality: None,
-        interpreter: None,
-        start,
-        end: start + Duration::from_secs(1800),
-    };
+    let spec = vi_booking(start, 30, None);
     let (b, who) = w.e.book(w.now, spec.clone()).unwrap();
     assert_eq!(who, InterpreterId(1), "best tier first");
     w.drain();
@@ -496,26 +489,16 @@ fn cancelling_a_booking_frees_the_interpreter() {
     let mut w = World::new();
     w.add(interpreter(1, &["vi"], Tier::Staff, &[1]), true);
     let start = w.now + Duration::from_secs(600);
-    let spec = BookingSpec {
-        tenant: TenantId(1),
-        language: lang("vi"),
-        desk_language: LanguageId::JAPANESE,
-        modality: Modality::Video,
-        speciality: None,
-        interpreter: Some(InterpreterId(1)),
-        start,
-        end: start + Duration::from_secs(600),
-    };
+    let spec = vi_booking(start, 10, Some(1));
     let (b, _) = w.e.book(w.now, spec).unwrap();
     w.drain();
-    let (mut spec2, _) = (RequestSpec::new(TenantId(1), DeskId(11), lang("vi")), ());
-    spec2.modality = Modality::Audio;
-    let mut w2 = w;
-    let (_, out) = w2.submit(spec2);
+    let mut audio = RequestSpec::new(TenantId(1), DeskId(11), lang("vi"));
+    audio.modality = Modality::Audio;
+    let (_, out) = w.submit(audio);
     assert!(matches!(ended(&out)[..], [(_, Outcome::Unserved(_))]));
-    w2.e.cancel_booking(w2.now, b).unwrap();
-    w2.drain();
-    assert_eq!(only_offer(&w2.request(1, 11, "vi").1).2, InterpreterId(1));
+    w.e.cancel_booking(w.now, b).unwrap();
+    w.drain();
+    assert_eq!(only_offer(&w.request(1, 11, "vi").1).2, InterpreterId(1));
 }
 
 #[test]
@@ -608,9 +591,7 @@ fn errors_are_typed_and_change_nothing() {
 #[test]
 fn going_offline_while_rung_passes_the_offer_on() {
     let mut w = World::new();
-    w.add(interpreter(1, &["vi"], Tier::Staff, &[1]), true);
-    w.advance(1);
-    w.add(interpreter(2, &["vi"], Tier::Staff, &[1]), true);
+    w.add_staff(&[1, 2], "vi");
     let (r, out) = w.request(1, 11, "vi");
     let (o, _, i) = only_offer(&out);
     w.e.set_availability(w.now, i, Availability::Offline).unwrap();
@@ -631,9 +612,7 @@ fn estimates_live_view_and_occupancy() {
     w.add(interpreter(1, &["vi"], Tier::Staff, &[1]), true);
     // One call of 4 minutes gives the first handle time.
     let (r, out) = w.request(1, 11, "vi");
-    let (o, _, i) = only_offer(&out);
-    w.e.accept(w.now, o, i).unwrap();
-    w.drain();
+    w.accept_only(&out);
     w.advance(240);
     w.e.end_call(w.now, r).unwrap();
     w.drain();
@@ -672,8 +651,7 @@ fn policy_changes_apply_to_waiting_requests() {
     let mut w = World::new();
     w.add(interpreter(1, &["vi"], Tier::Staff, &[1]), true);
     let (_, out) = w.request(1, 11, "vi");
-    let (o, _, i) = only_offer(&out);
-    w.e.accept(w.now, o, i).unwrap();
+    w.accept_only(&out);
     w.add(interpreter(2, &["vi"], Tier::Volunteer, &[1]), true);
     // Staff member 1 is busy; the volunteer is only reached in step 3.
     let (r, out) = w.request(1, 11, "vi");
@@ -689,5 +667,6 @@ fn policy_changes_apply_to_waiting_requests() {
     };
     w.e.set_policy(w.now, TenantId(1), flat).unwrap();
     let out = w.drain();
-    assert_eq!(only_offer(&out), (only_offer(&out).0, r, InterpreterId(2)));
+    let (_, req, who) = only_offer(&out);
+    assert_eq!((req, who), (r, InterpreterId(2)));
 }
