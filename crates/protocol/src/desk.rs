@@ -1,0 +1,210 @@
+//! The desk tablet at the counter.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::common::*;
+
+/// What a desk sends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DeskCommand {
+    /// Ask for an interpreter for the resident's language.
+    RequestInterpreter {
+        /// The resident's language, a BCP 47 tag (`vi`, `pt-BR`, `ja-x-easy`).
+        language: String,
+        /// Video unless said otherwise.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        modality: Option<Modality>,
+        /// Subject matter, if known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        speciality: Option<Speciality>,
+        /// An urgent case goes ahead of normal ones (within the tenant's credit).
+        #[serde(default)]
+        urgent: bool,
+        /// The interpreter of a returning case (`interpreter` of an earlier `assigned`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        preferred_interpreter: Option<u32>,
+    },
+    /// Stop waiting.
+    CancelRequest {
+        /// The request.
+        request: u64,
+    },
+    /// Hang up.
+    EndCall {
+        /// The call.
+        call: u64,
+    },
+    /// Create a single-use link for a resident who is elsewhere.
+    InviteResident {
+        /// The call.
+        call: u64,
+    },
+    /// After the call: what came of it (a category, never free text).
+    RecordOutcome {
+        /// The call.
+        call: u64,
+        /// The category.
+        outcome: OutcomeCategory,
+    },
+    /// Media negotiation.
+    Sdp {
+        /// The call.
+        call: u64,
+        /// Offer or answer.
+        description: SessionDescription,
+    },
+    /// An ICE candidate.
+    Ice {
+        /// The call.
+        call: u64,
+        /// The candidate line.
+        candidate: String,
+    },
+    /// Keep-alive; answered by `pong`.
+    Ping {},
+}
+
+/// What came of a consultation, as the desk records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeCategory {
+    /// Resolved at the desk.
+    Resolved,
+    /// Referred to another office or organisation.
+    Referred,
+    /// A follow-up is needed.
+    FollowUp,
+    /// Cut short (connection, resident left).
+    Interrupted,
+}
+
+/// What the desk can do when nobody can interpret now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Suggestion {
+    /// Someone is rostered later today, from this time (RFC 3339).
+    LaterToday {
+        /// From when.
+        from: String,
+    },
+    /// Book a slot: someone is rostered from this time on a later day.
+    Booking {
+        /// From when.
+        from: String,
+    },
+    /// Use a phone interpretation line.
+    Phone,
+}
+
+/// What a desk receives.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DeskEvent {
+    /// The answer to `hello`.
+    Welcome(Welcome),
+    /// The request is accepted; an interpreter is ringing or it waits.
+    Queued {
+        /// The request.
+        request: u64,
+        /// Whether an interpreter is being rung now.
+        ringing: bool,
+        /// Requests ahead in the same language.
+        position: u32,
+        /// Estimated wait.
+        estimate: WaitEstimate,
+    },
+    /// An updated place in the queue.
+    Position {
+        /// The request.
+        request: u64,
+        /// Whether an interpreter is being rung now.
+        ringing: bool,
+        /// Requests ahead.
+        position: u32,
+        /// Estimated wait.
+        estimate: WaitEstimate,
+    },
+    /// Nobody can interpret this now.
+    Unserved {
+        /// The request.
+        request: u64,
+        /// What to do instead.
+        suggestion: Suggestion,
+    },
+    /// The request waited the maximum and ended.
+    Expired {
+        /// The request.
+        request: u64,
+    },
+    /// The request was cancelled.
+    Cancelled {
+        /// The request.
+        request: u64,
+    },
+    /// An interpreter answered: the call starts.
+    Assigned {
+        /// The request.
+        request: u64,
+        /// The call (same number as the request).
+        call: u64,
+        /// A reference to the interpreter, for `preferred_interpreter` in a returning case.
+        interpreter: u32,
+    },
+    /// Someone joined the call.
+    ParticipantJoined {
+        /// The call.
+        call: u64,
+        /// Who.
+        party: Party,
+    },
+    /// Someone left the call.
+    ParticipantLeft {
+        /// The call.
+        call: u64,
+        /// Who.
+        party: Party,
+    },
+    /// The call is over.
+    CallEnded {
+        /// The call.
+        call: u64,
+        /// Who ended it.
+        by: Party,
+    },
+    /// A link for a remote resident.
+    Invite {
+        /// The call.
+        call: u64,
+        /// The link to send (`/join/<token>` on this server).
+        url: String,
+        /// The same link as a QR code, an SVG document.
+        qr_svg: String,
+        /// When the link stops working (RFC 3339).
+        expires_at: String,
+    },
+    /// The outcome was recorded.
+    OutcomeRecorded {
+        /// The call.
+        call: u64,
+    },
+    /// Media negotiation.
+    Sdp {
+        /// The call.
+        call: u64,
+        /// Offer or answer.
+        description: SessionDescription,
+    },
+    /// An ICE candidate.
+    Ice {
+        /// The call.
+        call: u64,
+        /// The candidate line.
+        candidate: String,
+    },
+    /// Something the desk sent was refused; the connection stays unless said otherwise.
+    Error(ProtocolError),
+    /// The answer to `ping`.
+    Pong,
+}

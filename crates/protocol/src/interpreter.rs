@@ -1,0 +1,178 @@
+//! The interpreter's console.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::common::*;
+
+/// What an interpreter can ask to become.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Availability {
+    /// Ready for offers (also ends wrap-up).
+    Available,
+    /// Signed in, not taking calls.
+    NotReady,
+    /// Signed out.
+    Offline,
+}
+
+/// An interpreter's presence as the server sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PresenceState {
+    /// Signed out.
+    Offline,
+    /// Ready.
+    Available,
+    /// An offer is ringing.
+    Offered,
+    /// In a call.
+    InCall,
+    /// After a call.
+    WrapUp,
+    /// Not ready (by choice).
+    NotReady,
+    /// Not ready after missing offers in a row.
+    NotReadyMissedOffers,
+}
+
+/// How an offer ended without being accepted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferClosedReason {
+    /// You declined.
+    Declined,
+    /// It rang out.
+    Missed,
+    /// Someone else answered first.
+    AnsweredElsewhere,
+    /// The desk cancelled or the request expired.
+    RequestEnded,
+    /// You went not ready or offline.
+    YouLeft,
+}
+
+/// What an interpreter sends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum InterpreterCommand {
+    /// Become available, not ready or offline.
+    SetAvailability {
+        /// What to become.
+        availability: Availability,
+    },
+    /// Take an offer.
+    Accept {
+        /// The offer.
+        offer: u64,
+    },
+    /// Turn an offer down.
+    Decline {
+        /// The offer.
+        offer: u64,
+    },
+    /// Hang up.
+    EndCall {
+        /// The call.
+        call: u64,
+    },
+    /// Media negotiation.
+    Sdp {
+        /// The call.
+        call: u64,
+        /// Offer or answer.
+        description: SessionDescription,
+    },
+    /// An ICE candidate.
+    Ice {
+        /// The call.
+        call: u64,
+        /// The candidate line.
+        candidate: String,
+    },
+    /// Keep-alive.
+    Ping {},
+}
+
+/// What an interpreter receives.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum InterpreterEvent {
+    /// The answer to `hello`.
+    Welcome(Welcome),
+    /// Your presence changed.
+    Presence {
+        /// The new presence.
+        presence: PresenceState,
+    },
+    /// A call is ringing for you.
+    Offer {
+        /// Answer with `accept` or `decline` and this number.
+        offer: u64,
+        /// The requesting municipality's name.
+        tenant: String,
+        /// The resident's language (BCP 47).
+        language: String,
+        /// Video, audio or phone.
+        modality: Modality,
+        /// Subject matter, if given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        speciality: Option<Speciality>,
+        /// When it rings out (RFC 3339).
+        ring_until: String,
+    },
+    /// An offer ended without your answer taking effect.
+    OfferClosed {
+        /// The offer.
+        offer: u64,
+        /// Why.
+        reason: OfferClosedReason,
+    },
+    /// You answered: the call starts.
+    Assigned {
+        /// The offer you accepted.
+        offer: u64,
+        /// The call.
+        call: u64,
+    },
+    /// Someone joined the call.
+    ParticipantJoined {
+        /// The call.
+        call: u64,
+        /// Who.
+        party: Party,
+    },
+    /// Someone left the call.
+    ParticipantLeft {
+        /// The call.
+        call: u64,
+        /// Who.
+        party: Party,
+    },
+    /// The call is over; wrap-up begins.
+    CallEnded {
+        /// The call.
+        call: u64,
+        /// Who ended it.
+        by: Party,
+    },
+    /// Media negotiation.
+    Sdp {
+        /// The call.
+        call: u64,
+        /// Offer or answer.
+        description: SessionDescription,
+    },
+    /// An ICE candidate.
+    Ice {
+        /// The call.
+        call: u64,
+        /// The candidate line.
+        candidate: String,
+    },
+    /// Something you sent was refused.
+    Error(ProtocolError),
+    /// The answer to `ping`.
+    Pong,
+}

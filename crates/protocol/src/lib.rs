@@ -1,0 +1,70 @@
+//! The signalling protocol between kakehashi's clients (desk tablet, interpreter console,
+//! resident page, supervisor wallboard) and its server: JSON text frames over one
+//! WebSocket per client.
+//!
+//! Every connection starts with a [`Hello`] from the client (protocol version and
+//! credential) answered by a `welcome`. From then on the client sends its role's
+//! command enum and receives its role's event enum, each internally tagged by `"type"`.
+//! Unknown fields are refused, so a typo is an error and not a silent default.
+//!
+//! `proto/schema/*.json` holds the JSON Schema of every enum, generated from these types
+//! by [`schemas`]; a test fails when the committed files are stale. `proto/README.md` is
+//! the guide, with the message sequence of every flow.
+
+mod common;
+mod desk;
+mod interpreter;
+mod resident;
+mod supervisor;
+
+pub use common::*;
+pub use desk::*;
+pub use interpreter::*;
+pub use resident::*;
+pub use supervisor::*;
+
+/// The protocol version this crate speaks. A client sending another gets
+/// `error { code: "protocol_version" }` and the connection closes.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The largest text frame a server accepts, in bytes. SDP of a three-way call fits easily.
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+
+/// Every schema by file name, for `proto/schema/`.
+pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
+    fn of<T: schemars::JsonSchema>() -> serde_json::Value {
+        serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default()
+    }
+    vec![
+        ("hello.json", of::<Hello>()),
+        ("desk-command.json", of::<DeskCommand>()),
+        ("desk-event.json", of::<DeskEvent>()),
+        ("interpreter-command.json", of::<InterpreterCommand>()),
+        ("interpreter-event.json", of::<InterpreterEvent>()),
+        ("resident-command.json", of::<ResidentCommand>()),
+        ("resident-event.json", of::<ResidentEvent>()),
+        ("supervisor-command.json", of::<SupervisorCommand>()),
+        ("supervisor-event.json", of::<SupervisorEvent>()),
+    ]
+}
+
+/// Parse one client frame into a command, with an error a client can act on.
+pub fn parse<T: serde::de::DeserializeOwned>(frame: &str) -> Result<T, ProtocolError> {
+    if frame.len() > MAX_FRAME_BYTES {
+        return Err(ProtocolError {
+            code: ErrorCode::TooLarge,
+            message: format!("frame of {} bytes; the limit is {MAX_FRAME_BYTES}", frame.len()),
+        });
+    }
+    serde_json::from_str(frame).map_err(|e| {
+        let text = e.to_string();
+        let code = if e.is_syntax() || e.is_eof() {
+            ErrorCode::BadJson
+        } else if text.starts_with("unknown variant") {
+            ErrorCode::UnknownType
+        } else {
+            ErrorCode::InvalidField
+        };
+        ProtocolError { code, message: text }
+    })
+}

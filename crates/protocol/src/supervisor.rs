@@ -1,0 +1,66 @@
+//! The supervisor's wallboard: a live feed of queues and interpreters.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::common::*;
+
+/// What a supervisor sends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SupervisorCommand {
+    /// Start receiving snapshots (one now, then every few seconds).
+    Subscribe {},
+    /// Keep-alive.
+    Ping {},
+}
+
+/// One language's queue.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageLive {
+    /// The resident's language (BCP 47).
+    pub language: String,
+    /// Requests waiting.
+    pub waiting: u32,
+    /// The longest current wait, seconds.
+    pub longest_wait_secs: u32,
+    /// Interpreters free now.
+    pub idle: u32,
+    /// Interpreters signed in and on roster.
+    pub staffed: u32,
+    /// Today's share of requests answered within 20 s, when there are any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_level_20s: Option<f64>,
+}
+
+/// Interpreters in one presence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PresenceCount {
+    /// The presence.
+    pub presence: crate::PresenceState,
+    /// How many.
+    pub count: u32,
+}
+
+/// What a supervisor receives.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SupervisorEvent {
+    /// The answer to `hello`.
+    Welcome(Welcome),
+    /// The live state of the supervisor's tenant.
+    Snapshot {
+        /// When (RFC 3339).
+        at: String,
+        /// Queues by language.
+        languages: Vec<LanguageLive>,
+        /// Interpreters by presence.
+        interpreters: Vec<PresenceCount>,
+    },
+    /// Something was refused.
+    Error(ProtocolError),
+    /// The answer to `ping`.
+    Pong,
+}
