@@ -1,0 +1,244 @@
+//! Configuration: defaults, then a TOML file, then `KAKEHASHI_*` environment variables,
+//! then command-line flags. Strict (unknown keys are errors) and validated once at start,
+//! with messages that name the key.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// The server's settings.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on for HTTP and WebSocket.
+    pub listen: SocketAddr,
+    /// Directory for the SQLite database.
+    pub data_dir: PathBuf,
+    /// The address people reach this server at, for invite links (defaults to `http://<listen>`).
+    pub public_url: Option<String>,
+    /// Seed a demonstration directory when the database is empty.
+    pub demo: bool,
+    /// Server ping interval; a client silent for three intervals is dropped.
+    pub heartbeat_secs: u32,
+    /// How long a dropped client can resume its session.
+    pub resume_grace_secs: u32,
+    /// On shutdown, how long live calls may take to end before the server exits.
+    pub drain_secs: u32,
+    /// How long a resident's invite link works.
+    pub invite_ttl_secs: u32,
+    /// Most WebSocket connections at once.
+    pub max_connections: usize,
+    /// Frames a client may send per second (burst up to twice that).
+    pub rate_limit_per_sec: u32,
+    /// Failed sign-ins in a row before an account is locked.
+    pub lockout_after: u32,
+    /// How long a locked account stays locked.
+    pub lockout_secs: u32,
+    /// How long a session token from signing in lasts.
+    pub session_ttl_secs: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("kakehashi-data"),
+            public_url: None,
+            demo: false,
+            heartbeat_secs: 15,
+            resume_grace_secs: 60,
+            drain_secs: 30,
+            invite_ttl_secs: 15 * 60,
+            max_connections: 10_000,
+            rate_limit_per_sec: 20,
+            lockout_after: 5,
+            lockout_secs: 15 * 60,
+            session_ttl_secs: 12 * 3600,
+        }
+    }
+}
+
+/// A configuration that was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file, an environment variable or a flag has a bad key or value.
+    #[error("config: {0}")]
+    Parse(String),
+    /// A value is out of range.
+    #[error("config: {key}: {problem}")]
+    Invalid {
+        /// The key.
+        key: &'static str,
+        /// What is wrong.
+        problem: &'static str,
+    },
+}
+
+/// Values given on the command line, applied last.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Flags {
+    /// `--config FILE`.
+    pub config: Option<PathBuf>,
+    /// `--listen ADDR`.
+    pub listen: Option<String>,
+    /// `--data DIR`.
+    pub data: Option<PathBuf>,
+    /// `--demo`.
+    pub demo: bool,
+}
+
+const ENV_PREFIX: &str = "KAKEHASHI_";
+
+impl Config {
+    /// Layer the sources and validate. `env` is the process environment (passed in so
+    /// tests can give their own).
+    pub fn load(flags: &Flags, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
+        let mut table = toml::Table::new();
+        if let Some(path) = &flags.config {
+            let text =
+                std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+            table = text.parse::<toml::Table>().map_err(|e| ConfigError::Parse(format!("{}: {e}", path.display())))?;
+        }
+        let mut env: Vec<(String, String)> = env.into_iter().filter(|(k, _)| k.starts_with(ENV_PREFIX)).collect();
+        env.sort();
+        for (name, value) in env {
+            let key = name[ENV_PREFIX.len()..].to_ascii_lowercase();
+            table.insert(key, env_value(&value));
+        }
+        if let Some(listen) = &flags.listen {
+            table.insert("listen".into(), toml::Value::String(listen.clone()));
+        }
+        if let Some(data) = &flags.data {
+            table.insert("data_dir".into(), toml::Value::String(data.display().to_string()));
+        }
+        if flags.demo {
+            table.insert("demo".into(), toml::Value::Boolean(true));
+        }
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Parse(e.message().to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Check ranges once.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key, problem| Err(ConfigError::Invalid { key, problem });
+        if self.heartbeat_secs == 0 || self.heartbeat_secs > 300 {
+            return bad("heartbeat_secs", "must be 1 to 300");
+        }
+        if self.resume_grace_secs < self.heartbeat_secs {
+            return bad("resume_grace_secs", "must be at least heartbeat_secs");
+        }
+        if self.invite_ttl_secs < 60 || self.invite_ttl_secs > 24 * 3600 {
+            return bad("invite_ttl_secs", "must be 60 to 86400");
+        }
+        if self.max_connections == 0 {
+            return bad("max_connections", "must be at least 1");
+        }
+        if self.rate_limit_per_sec == 0 {
+            return bad("rate_limit_per_sec", "must be at least 1");
+        }
+        if self.lockout_after == 0 {
+            return bad("lockout_after", "must be at least 1");
+        }
+        if self.session_ttl_secs < 60 {
+            return bad("session_ttl_secs", "must be at least 60");
+        }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return bad("public_url", "must start with http:// or https://");
+        }
+        Ok(())
+    }
+
+    /// The base of links given to people (no trailing slash).
+    pub fn public_base(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_string()
+    }
+}
+
+/// An environment value as TOML: numbers and booleans as such, anything else a string.
+fn env_value(raw: &str) -> toml::Value {
+    format!("v = {raw}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .filter(|v| !matches!(v, toml::Value::Table(_) | toml::Value::Array(_)))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let dir = std::env::temp_dir().join(format!("kakehashi-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("k.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\nheartbeat_secs = 10\ndrain_secs = 5\n").unwrap();
+        let flags = Flags { config: Some(file), listen: Some("127.0.0.1:9100".into()), data: None, demo: true };
+        let c = Config::load(&flags, env(&[("KAKEHASHI_HEARTBEAT_SECS", "20"), ("PATH", "/bin")])).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:9100".parse().unwrap(), "flag over file");
+        assert_eq!(c.heartbeat_secs, 20, "environment over file");
+        assert_eq!(c.drain_secs, 5, "file over default");
+        assert_eq!(c.resume_grace_secs, 60, "default");
+        assert!(c.demo);
+        assert_eq!(c.public_base(), "http://127.0.0.1:9100");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let e = |pairs: &[(&str, &str)]| Config::load(&Flags::default(), env(pairs)).unwrap_err().to_string();
+        assert!(
+            e(&[("KAKEHASHI_COLOUR", "red")]).contains("unknown field `colour`"),
+            "{}",
+            e(&[("KAKEHASHI_COLOUR", "red")])
+        );
+        assert!(
+            e(&[("KAKEHASHI_LISTEN", "nowhere")]).contains("socket address"),
+            "{}",
+            e(&[("KAKEHASHI_LISTEN", "nowhere")])
+        );
+        assert!(
+            e(&[("KAKEHASHI_HEARTBEAT_SECS", "lots")]).contains("heartbeat_secs")
+                || e(&[("KAKEHASHI_HEARTBEAT_SECS", "lots")]).contains("u32")
+        );
+        assert_eq!(e(&[("KAKEHASHI_HEARTBEAT_SECS", "0")]), "config: heartbeat_secs: must be 1 to 300");
+        assert_eq!(
+            e(&[("KAKEHASHI_PUBLIC_URL", "ftp://x")]),
+            "config: public_url: must start with http:// or https://"
+        );
+        let missing = Flags { config: Some("/nonexistent/k.toml".into()), ..Flags::default() };
+        assert!(
+            Config::load(&missing, env(&[])).unwrap_err().to_string().starts_with("config file /nonexistent/k.toml")
+        );
+    }
+
+    #[test]
+    fn bad_toml_says_where() {
+        let dir = std::env::temp_dir().join(format!("kakehashi-config-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("k.toml");
+        std::fs::write(&file, "listen = \n").unwrap();
+        let err = Config::load(&Flags { config: Some(file), ..Flags::default() }, env(&[])).unwrap_err().to_string();
+        assert!(err.contains("k.toml") && err.contains("line 1"), "{err}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

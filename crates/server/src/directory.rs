@@ -1,0 +1,441 @@
+//! The directory as stored (tenants, desks, interpreters) and its translation into the
+//! dispatch engine's specs. Rosters are stored as JSON in a small, strict format:
+//!
+//! ```json
+//! {"time_zone": "Asia/Tokyo",
+//!  "shifts": [{"days": ["fri"], "start": "09:00", "end": "17:00"},
+//!             {"weekday": "wed", "nth": [1, 3], "start": "09:00", "end": "17:00"}],
+//!  "off": [{"from": "2026-12-29", "until": "2027-01-03"}],
+//!  "extra": [{"date": "2026-12-30", "start": "10:00", "end": "12:00"}]}
+//! ```
+//!
+//! or `{"always": true}`.
+
+use jiff::civil::{Date, Time, Weekday};
+use kakehashi_dispatch as d;
+use serde::{Deserialize, Serialize};
+
+use crate::store::{Store, StoreError};
+
+/// A value in the directory that cannot be used, naming the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct DirectoryError {
+    /// The field, e.g. `roster.shifts[1].start`.
+    pub field: String,
+    /// What is wrong.
+    pub problem: String,
+}
+
+fn bad(field: impl Into<String>, problem: impl Into<String>) -> DirectoryError {
+    DirectoryError { field: field.into(), problem: problem.into() }
+}
+
+/// A roster as stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RosterDoc {
+    /// Always on.
+    #[serde(default)]
+    pub always: bool,
+    /// IANA time zone name.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// Weekly or monthly shifts.
+    #[serde(default)]
+    pub shifts: Vec<ShiftDoc>,
+    /// Days off (inclusive ranges).
+    #[serde(default)]
+    pub off: Vec<OffDoc>,
+    /// Extra windows on dates.
+    #[serde(default)]
+    pub extra: Vec<ExtraDoc>,
+}
+
+/// A shift: `days` (weekly) or `weekday` with `nth`/`last` (monthly).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShiftDoc {
+    /// Weekdays: `mon` … `sun`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub days: Vec<String>,
+    /// A weekday, for monthly rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weekday: Option<String>,
+    /// Occurrences in the month, 1 to 5.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nth: Vec<u8>,
+    /// The month's last such weekday.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub last: bool,
+    /// `HH:MM`.
+    pub start: String,
+    /// `HH:MM` (at or before start: overnight).
+    pub end: String,
+}
+
+/// Days off.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OffDoc {
+    /// First day, `YYYY-MM-DD`.
+    pub from: String,
+    /// Last day.
+    pub until: String,
+}
+
+/// An extra window.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraDoc {
+    /// The date.
+    pub date: String,
+    /// `HH:MM`.
+    pub start: String,
+    /// `HH:MM`.
+    pub end: String,
+}
+
+fn weekday(s: &str, field: &str) -> Result<Weekday, DirectoryError> {
+    Ok(match s {
+        "mon" => Weekday::Monday,
+        "tue" => Weekday::Tuesday,
+        "wed" => Weekday::Wednesday,
+        "thu" => Weekday::Thursday,
+        "fri" => Weekday::Friday,
+        "sat" => Weekday::Saturday,
+        "sun" => Weekday::Sunday,
+        _ => return Err(bad(field, format!("{s:?} is not a weekday (mon, tue, wed, thu, fri, sat, sun)"))),
+    })
+}
+
+fn clock(s: &str, field: &str) -> Result<Time, DirectoryError> {
+    let b = s.as_bytes();
+    let shaped = b.len() == 5 && b[2] == b':' && b.iter().enumerate().all(|(i, c)| i == 2 || c.is_ascii_digit());
+    let (h, m) =
+        if shaped { (s[..2].parse::<i8>().unwrap_or(99), s[3..].parse::<i8>().unwrap_or(99)) } else { (99, 99) };
+    if h < 24 && m < 60 {
+        Time::new(h, m, 0, 0).map_err(|e| bad(field, e.to_string()))
+    } else {
+        Err(bad(field, format!("{s:?} is not HH:MM")))
+    }
+}
+
+fn date(s: &str, field: &str) -> Result<Date, DirectoryError> {
+    s.parse::<Date>().map_err(|_| bad(field, format!("{s:?} is not a date (YYYY-MM-DD)")))
+}
+
+/// A time zone by IANA name, from the bundled database.
+pub fn time_zone(name: &str, field: &str) -> Result<jiff::tz::TimeZone, DirectoryError> {
+    jiff::tz::TimeZone::get(name).map_err(|_| bad(field, format!("{name:?} is not a known time zone")))
+}
+
+impl RosterDoc {
+    /// The engine's roster.
+    pub fn to_roster(&self) -> Result<d::Roster, DirectoryError> {
+        if self.always {
+            if !self.shifts.is_empty() || !self.off.is_empty() || !self.extra.is_empty() {
+                return Err(bad("roster.always", "an always-on roster has no shifts, days off or extras"));
+            }
+            return Ok(d::Roster::always());
+        }
+        let tz_name = self.time_zone.as_deref().ok_or_else(|| bad("roster.time_zone", "required unless always"))?;
+        let tz = time_zone(tz_name, "roster.time_zone")?;
+        let mut shifts = Vec::new();
+        for (i, s) in self.shifts.iter().enumerate() {
+            let f = |k: &str| format!("roster.shifts[{i}].{k}");
+            let days = match (&s.weekday, s.days.is_empty()) {
+                (None, false) => d::Days::Weekly(d::WeekdaySet::of(
+                    &s.days.iter().map(|x| weekday(x, &f("days"))).collect::<Result<Vec<_>, _>>()?,
+                )),
+                (Some(w), true) => {
+                    d::Days::Monthly { weekday: weekday(w, &f("weekday"))?, nth: s.nth.clone(), last: s.last }
+                }
+                (Some(_), false) => return Err(bad(f("days"), "give days (weekly) or weekday (monthly), not both")),
+                (None, true) => return Err(bad(f("days"), "give days (weekly) or weekday with nth (monthly)")),
+            };
+            shifts.push(d::Shift { days, start: clock(&s.start, &f("start"))?, end: clock(&s.end, &f("end"))? });
+        }
+        let mut exceptions = Vec::new();
+        for (i, o) in self.off.iter().enumerate() {
+            exceptions.push(d::Exception::Off {
+                from: date(&o.from, &format!("roster.off[{i}].from"))?,
+                until: date(&o.until, &format!("roster.off[{i}].until"))?,
+            });
+        }
+        for (i, x) in self.extra.iter().enumerate() {
+            let f = |k: &str| format!("roster.extra[{i}].{k}");
+            exceptions.push(d::Exception::Extra {
+                date: date(&x.date, &f("date"))?,
+                start: clock(&x.start, &f("start"))?,
+                end: clock(&x.end, &f("end"))?,
+            });
+        }
+        d::Roster::new(tz, shifts, exceptions).map_err(|e| bad("roster", e.to_string()))
+    }
+}
+
+/// A tenant as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TenantRow {
+    /// Id.
+    pub id: i64,
+    /// Name, shown to interpreters ("Hiroshima City").
+    pub name: String,
+    /// Registered foreign residents.
+    pub foreign_residents: i64,
+    /// IANA time zone.
+    pub time_zone: String,
+}
+
+/// A desk as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeskRow {
+    /// Id.
+    pub id: i64,
+    /// Its tenant.
+    pub tenant_id: i64,
+    /// Name ("Counter 2, city hall").
+    pub name: String,
+}
+
+/// An interpreter's profile as stored (no password).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InterpreterRow {
+    /// Id.
+    pub id: i64,
+    /// Sign-in name.
+    pub login: String,
+    /// staff, contractor or volunteer.
+    pub tier: String,
+    /// Languages paired with Japanese (BCP 47).
+    pub languages: Vec<String>,
+    /// video, audio, phone.
+    pub modalities: Vec<String>,
+    /// Specialities.
+    pub specialities: Vec<String>,
+    /// Tenants served directly.
+    pub tenants: Vec<i64>,
+    /// In the shared pool.
+    pub shared_pool: bool,
+    /// Roster.
+    pub roster: RosterDoc,
+}
+
+/// Parse a tier name.
+pub fn tier(s: &str) -> Result<d::Tier, DirectoryError> {
+    Ok(match s {
+        "staff" => d::Tier::Staff,
+        "contractor" => d::Tier::Contractor,
+        "volunteer" => d::Tier::Volunteer,
+        _ => return Err(bad("tier", format!("{s:?} is not staff, contractor or volunteer"))),
+    })
+}
+
+/// Parse a modality name.
+pub fn modality(s: &str) -> Result<d::Modality, DirectoryError> {
+    Ok(match s {
+        "video" => d::Modality::Video,
+        "audio" => d::Modality::Audio,
+        "phone" => d::Modality::Phone,
+        _ => return Err(bad("modalities", format!("{s:?} is not video, audio or phone"))),
+    })
+}
+
+/// Parse a speciality name.
+pub fn speciality(s: &str) -> Result<d::Speciality, DirectoryError> {
+    d::Speciality::ALL
+        .into_iter()
+        .find(|x| x.as_str() == s)
+        .ok_or_else(|| bad("specialities", format!("{s:?} is not a speciality")))
+}
+
+impl InterpreterRow {
+    /// The engine's spec.
+    pub fn to_spec(&self) -> Result<d::InterpreterSpec, DirectoryError> {
+        let mut pairs = Vec::new();
+        for (i, tag) in self.languages.iter().enumerate() {
+            let l = d::LanguageId::parse(tag).map_err(|e| bad(format!("languages[{i}]"), e.to_string()))?;
+            pairs.push(
+                d::LanguagePair::with_japanese(l)
+                    .ok_or_else(|| bad(format!("languages[{i}]"), "Japanese is the desk side"))?,
+            );
+        }
+        Ok(d::InterpreterSpec {
+            id: d::InterpreterId(u32::try_from(self.id).map_err(|_| bad("id", "out of range"))?),
+            pairs,
+            modalities: self.modalities.iter().map(|m| modality(m)).collect::<Result<_, _>>()?,
+            specialities: self.specialities.iter().map(|s| speciality(s)).collect::<Result<_, _>>()?,
+            tier: tier(&self.tier)?,
+            tenants: self.tenants.iter().map(|t| d::TenantId(*t as u32)).collect(),
+            shared_pool: self.shared_pool,
+            roster: self.roster.to_roster()?,
+        })
+    }
+}
+
+/// Everything the engine needs at start.
+#[derive(Clone, Debug, Default)]
+pub struct Directory {
+    /// Tenants.
+    pub tenants: Vec<TenantRow>,
+    /// Desks.
+    pub desks: Vec<DeskRow>,
+    /// Interpreters.
+    pub interpreters: Vec<InterpreterRow>,
+}
+
+fn json<T: for<'a> Deserialize<'a>>(table: &'static str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt { table, problem: e.to_string() })
+}
+
+impl Store {
+    /// Load the directory.
+    pub async fn directory(&self) -> Result<Directory, StoreError> {
+        let pool = self.pool();
+        let tenants: Vec<(i64, String, i64, String)> =
+            sqlx::query_as("SELECT id, name, foreign_residents, time_zone FROM tenants ORDER BY id")
+                .fetch_all(pool)
+                .await?;
+        let desks: Vec<(i64, i64, String)> =
+            sqlx::query_as("SELECT id, tenant_id, name FROM desks WHERE revoked = 0 ORDER BY id")
+                .fetch_all(pool)
+                .await?;
+        type Row = (i64, String, String, String, String, String, String, bool, String);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, login, tier, languages, modalities, specialities, tenants, shared_pool, roster FROM interpreters ORDER BY id",
+        )
+        .fetch_all(pool)
+        .await?;
+        let mut interpreters = Vec::new();
+        for r in rows {
+            interpreters.push(InterpreterRow {
+                id: r.0,
+                login: r.1,
+                tier: r.2,
+                languages: json("interpreters", &r.3)?,
+                modalities: json("interpreters", &r.4)?,
+                specialities: json("interpreters", &r.5)?,
+                tenants: json("interpreters", &r.6)?,
+                shared_pool: r.7,
+                roster: json("interpreters", &r.8)?,
+            });
+        }
+        Ok(Directory {
+            tenants: tenants
+                .into_iter()
+                .map(|t| TenantRow { id: t.0, name: t.1, foreign_residents: t.2, time_zone: t.3 })
+                .collect(),
+            desks: desks.into_iter().map(|x| DeskRow { id: x.0, tenant_id: x.1, name: x.2 }).collect(),
+            interpreters,
+        })
+    }
+
+    /// Add a tenant; returns its id.
+    pub async fn insert_tenant(&self, name: &str, foreign_residents: i64, time_zone: &str) -> Result<i64, StoreError> {
+        let r = sqlx::query("INSERT INTO tenants (name, foreign_residents, time_zone) VALUES (?, ?, ?)")
+            .bind(name)
+            .bind(foreign_residents)
+            .bind(time_zone)
+            .execute(self.pool())
+            .await?;
+        Ok(r.last_insert_rowid())
+    }
+
+    /// Add a desk with the hash of its enrolment code; returns its id.
+    pub async fn insert_desk(&self, tenant_id: i64, name: &str, enrolment_code_hash: &str) -> Result<i64, StoreError> {
+        let r = sqlx::query("INSERT INTO desks (tenant_id, name, enrolment_code_hash) VALUES (?, ?, ?)")
+            .bind(tenant_id)
+            .bind(name)
+            .bind(enrolment_code_hash)
+            .execute(self.pool())
+            .await?;
+        Ok(r.last_insert_rowid())
+    }
+
+    /// Add an interpreter with a password hash; returns the id.
+    pub async fn insert_interpreter(&self, row: &InterpreterRow, password_hash: &str) -> Result<i64, StoreError> {
+        let r = sqlx::query(
+            "INSERT INTO interpreters (login, password_hash, tier, languages, modalities, specialities, tenants, shared_pool, roster) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&row.login)
+        .bind(password_hash)
+        .bind(&row.tier)
+        .bind(to_json(&row.languages))
+        .bind(to_json(&row.modalities))
+        .bind(to_json(&row.specialities))
+        .bind(to_json(&row.tenants))
+        .bind(row.shared_pool)
+        .bind(to_json(&row.roster))
+        .execute(self.pool())
+        .await?;
+        Ok(r.last_insert_rowid())
+    }
+
+    /// Add a supervisor or admin; returns the id.
+    pub async fn insert_staff(
+        &self,
+        login: &str,
+        role: &str,
+        tenant_id: Option<i64>,
+        password_hash: &str,
+    ) -> Result<i64, StoreError> {
+        let r = sqlx::query("INSERT INTO staff (login, role, tenant_id, password_hash) VALUES (?, ?, ?, ?)")
+            .bind(login)
+            .bind(role)
+            .bind(tenant_id)
+            .bind(password_hash)
+            .execute(self.pool())
+            .await?;
+        Ok(r.last_insert_rowid())
+    }
+
+    /// Whether the directory is empty (no tenant yet).
+    pub async fn is_empty(&self) -> Result<bool, StoreError> {
+        let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tenants").fetch_one(self.pool()).await?;
+        Ok(n.0 == 0)
+    }
+}
+
+/// The stored JSON form of lists and rosters.
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rosters_parse_and_errors_name_the_field() {
+        let doc: RosterDoc = serde_json::from_str(
+            r#"{"time_zone":"Asia/Tokyo","shifts":[{"days":["fri"],"start":"09:00","end":"17:00"},
+                {"weekday":"wed","nth":[1,3],"start":"09:00","end":"17:00"}],
+                "off":[{"from":"2026-12-29","until":"2027-01-03"}]}"#,
+        )
+        .unwrap();
+        doc.to_roster().unwrap();
+        let err = |json: &str| serde_json::from_str::<RosterDoc>(json).unwrap().to_roster().unwrap_err().to_string();
+        assert_eq!(
+            err(r#"{"time_zone":"Asia/Tokyo","shifts":[{"days":["fry"],"start":"09:00","end":"17:00"}]}"#),
+            "roster.shifts[0].days: \"fry\" is not a weekday (mon, tue, wed, thu, fri, sat, sun)"
+        );
+        assert_eq!(
+            err(r#"{"time_zone":"Asia/Tokyo","shifts":[{"days":["fri"],"start":"9am","end":"17:00"}]}"#),
+            "roster.shifts[0].start: \"9am\" is not HH:MM"
+        );
+        assert_eq!(
+            err(r#"{"time_zone":"Mars/Olympus","shifts":[]}"#),
+            "roster.time_zone: \"Mars/Olympus\" is not a known time zone"
+        );
+        assert_eq!(err(r#"{"shifts":[]}"#), "roster.time_zone: required unless always");
+        assert!(
+            err(r#"{"time_zone":"Asia/Tokyo","shifts":[{"weekday":"wed","nth":[7],"start":"09:00","end":"10:00"}]}"#)
+                .starts_with("roster: ")
+        );
+        assert!(serde_json::from_str::<RosterDoc>(r#"{"always":true,"colour":1}"#).is_err());
+        assert_eq!(clock("24:00", "x").unwrap_err().problem, "\"24:00\" is not HH:MM");
+        assert_eq!(clock("9:00", "x").unwrap_err().problem, "\"9:00\" is not HH:MM");
+    }
+}

@@ -1,0 +1,334 @@
+//! Records in SQLite: the directory, credentials, call records and the audit log.
+//!
+//! WAL journal with `synchronous = FULL`: a transaction is on disk when its commit
+//! returns, so a call record acknowledged to a client survives a crash. Every call has a
+//! timeout. Migrations are SQL files compiled in, applied in order, each once.
+
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+/// The migrations, in order. Never edit one that has shipped: add another.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+
+/// The longest any store call may take.
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite or the driver.
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    /// The data directory.
+    #[error("data directory {path}: {source}")]
+    Dir {
+        /// The directory.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A call took longer than the timeout.
+    #[error("database call timed out")]
+    Timeout,
+    /// A row holds something the server cannot read (a bug or a hand edit).
+    #[error("corrupt row in {table}: {problem}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+async fn timed<T>(f: impl Future<Output = Result<T, sqlx::Error>>) -> Result<T, StoreError> {
+    tokio::time::timeout(TIMEOUT, f).await.map_err(|_| StoreError::Timeout)?.map_err(StoreError::Db)
+}
+
+/// What happened to a request, for the record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordOutcome {
+    /// An interpreter answered and the call ended.
+    Answered,
+    /// The desk cancelled.
+    Abandoned,
+    /// It waited the maximum.
+    Expired,
+    /// Nobody could take it.
+    Unserved,
+}
+
+impl RecordOutcome {
+    /// The stored label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordOutcome::Answered => "answered",
+            RecordOutcome::Abandoned => "abandoned",
+            RecordOutcome::Expired => "expired",
+            RecordOutcome::Unserved => "unserved",
+        }
+    }
+}
+
+/// One row of `call_records`. No names, phone numbers or content, by construction.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallRecord {
+    /// Row id (0 before insertion).
+    pub id: i64,
+    /// The tenant.
+    pub tenant_id: i64,
+    /// The desk.
+    pub desk_id: i64,
+    /// The resident's language (BCP 47).
+    pub language: String,
+    /// Requested speciality.
+    pub speciality: Option<String>,
+    /// video, audio or phone.
+    pub modality: String,
+    /// The interpreter's tier, when answered.
+    pub tier: Option<String>,
+    /// The interpreter, when answered.
+    pub interpreter_id: Option<i64>,
+    /// Request time, ms.
+    pub requested_at: i64,
+    /// Answer time, ms.
+    pub answered_at: Option<i64>,
+    /// End time, ms.
+    pub ended_at: i64,
+    /// Offers made.
+    pub offers: i64,
+    /// How it ended.
+    pub outcome: RecordOutcome,
+    /// The desk's category after the call.
+    pub desk_outcome: Option<String>,
+}
+
+/// The database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Open (creating if needed) `kakehashi.sqlite3` in `dir` and apply migrations.
+    pub async fn open(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir { path: dir.display().to_string(), source })?;
+        let options = SqliteConnectOptions::new()
+            .filename(dir.join("kakehashi.sqlite3"))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(TIMEOUT);
+        let pool = timed(SqlitePoolOptions::new().max_connections(4).connect_with(options)).await?;
+        let store = Store { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        timed(sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)").execute(&self.pool)).await?;
+        for (version, sql) in MIGRATIONS {
+            let done: Option<(i64,)> = timed(
+                sqlx::query_as("SELECT version FROM schema_migrations WHERE version = ?")
+                    .bind(version)
+                    .fetch_optional(&self.pool),
+            )
+            .await?;
+            if done.is_some() {
+                continue;
+            }
+            let mut tx = timed(self.pool.begin()).await?;
+            // Compiled-in migration text, never user input.
+            timed(sqlx::raw_sql(sqlx::AssertSqlSafe(*sql)).execute(&mut *tx)).await?;
+            timed(
+                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
+                    .bind(version)
+                    .bind(now_ms())
+                    .execute(&mut *tx),
+            )
+            .await?;
+            timed(tx.commit()).await?;
+            tracing::info!(version, "applied migration");
+        }
+        Ok(())
+    }
+
+    /// The pool, for the directory and account queries.
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Write a call record; returns its id. Durable when this returns.
+    pub async fn insert_call_record(&self, r: &CallRecord) -> Result<i64, StoreError> {
+        let done = timed(
+            sqlx::query(
+                "INSERT INTO call_records (tenant_id, desk_id, language, speciality, modality, tier, interpreter_id, \
+                 requested_at, answered_at, ended_at, offers, outcome, desk_outcome) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(r.tenant_id)
+            .bind(r.desk_id)
+            .bind(&r.language)
+            .bind(&r.speciality)
+            .bind(&r.modality)
+            .bind(&r.tier)
+            .bind(r.interpreter_id)
+            .bind(r.requested_at)
+            .bind(r.answered_at)
+            .bind(r.ended_at)
+            .bind(r.offers)
+            .bind(r.outcome.as_str())
+            .bind(&r.desk_outcome)
+            .execute(&self.pool),
+        )
+        .await?;
+        Ok(done.last_insert_rowid())
+    }
+
+    /// Set the desk's outcome category of a record of its own tenant. Returns whether a row changed.
+    pub async fn set_desk_outcome(&self, id: i64, tenant_id: i64, outcome: &str) -> Result<bool, StoreError> {
+        let done = timed(
+            sqlx::query("UPDATE call_records SET desk_outcome = ? WHERE id = ? AND tenant_id = ?")
+                .bind(outcome)
+                .bind(id)
+                .bind(tenant_id)
+                .execute(&self.pool),
+        )
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Call records, oldest first, of one tenant or all.
+    pub async fn call_records(&self, tenant_id: Option<i64>) -> Result<Vec<CallRecord>, StoreError> {
+        type Row = (
+            i64,
+            i64,
+            i64,
+            String,
+            Option<String>,
+            String,
+            Option<String>,
+            Option<i64>,
+            i64,
+            Option<i64>,
+            i64,
+            i64,
+            String,
+            Option<String>,
+        );
+        let rows: Vec<Row> = timed(
+            sqlx::query_as(
+                "SELECT id, tenant_id, desk_id, language, speciality, modality, tier, interpreter_id, requested_at, \
+                 answered_at, ended_at, offers, outcome, desk_outcome FROM call_records \
+                 WHERE ?1 IS NULL OR tenant_id = ?1 ORDER BY id",
+            )
+            .bind(tenant_id)
+            .fetch_all(&self.pool),
+        )
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let outcome = match r.12.as_str() {
+                    "answered" => RecordOutcome::Answered,
+                    "abandoned" => RecordOutcome::Abandoned,
+                    "expired" => RecordOutcome::Expired,
+                    "unserved" => RecordOutcome::Unserved,
+                    other => {
+                        return Err(StoreError::Corrupt {
+                            table: "call_records",
+                            problem: format!("outcome {other:?}"),
+                        });
+                    }
+                };
+                Ok(CallRecord {
+                    id: r.0,
+                    tenant_id: r.1,
+                    desk_id: r.2,
+                    language: r.3,
+                    speciality: r.4,
+                    modality: r.5,
+                    tier: r.6,
+                    interpreter_id: r.7,
+                    requested_at: r.8,
+                    answered_at: r.9,
+                    ended_at: r.10,
+                    offers: r.11,
+                    outcome,
+                    desk_outcome: r.13,
+                })
+            })
+            .collect()
+    }
+
+    /// Append to the audit log. `actor` is a role and id (`desk:3`, `interpreter:12`), never a name.
+    pub async fn audit(&self, actor: &str, action: &str, target: Option<&str>, ok: bool) -> Result<(), StoreError> {
+        timed(
+            sqlx::query("INSERT INTO audit_log (at, actor, action, target, ok) VALUES (?, ?, ?, ?, ?)")
+                .bind(now_ms())
+                .bind(actor)
+                .bind(action)
+                .bind(target)
+                .bind(ok)
+                .execute(&self.pool),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The audit log, oldest first: (actor, action, target, ok).
+    pub async fn audit_log(&self) -> Result<Vec<(String, String, Option<String>, bool)>, StoreError> {
+        timed(sqlx::query_as("SELECT actor, action, target, ok FROM audit_log ORDER BY id").fetch_all(&self.pool)).await
+    }
+}
+
+/// Milliseconds since the Unix epoch, from the system clock (the shell's clock, not the engine's).
+pub fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(tag: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("kakehashi-store-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    #[tokio::test]
+    async fn records_survive_reopening_and_migrations_apply_once() {
+        let dir = temp_dir("reopen");
+        let store = Store::open(&dir).await.unwrap();
+        let mut r = CallRecord {
+            id: 0,
+            tenant_id: 1,
+            desk_id: 2,
+            language: "vi".into(),
+            speciality: None,
+            modality: "video".into(),
+            tier: Some("staff".into()),
+            interpreter_id: Some(7),
+            requested_at: 1000,
+            answered_at: Some(5000),
+            ended_at: 65_000,
+            offers: 1,
+            outcome: RecordOutcome::Answered,
+            desk_outcome: None,
+        };
+        r.id = store.insert_call_record(&r).await.unwrap();
+        assert!(store.set_desk_outcome(r.id, 1, "resolved").await.unwrap());
+        assert!(!store.set_desk_outcome(r.id, 2, "resolved").await.unwrap(), "another tenant's record is untouched");
+        store.audit("desk:2", "end_call", Some("call:1"), true).await.unwrap();
+        drop(store);
+        let again = Store::open(&dir).await.unwrap();
+        let rows = again.call_records(Some(1)).await.unwrap();
+        r.desk_outcome = Some("resolved".into());
+        assert_eq!(rows, vec![r]);
+        assert!(again.call_records(Some(2)).await.unwrap().is_empty());
+        assert_eq!(again.audit_log().await.unwrap().len(), 1);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
