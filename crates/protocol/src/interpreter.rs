@@ -18,7 +18,7 @@ pub enum Availability {
 }
 
 /// An interpreter's presence as the server sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PresenceState {
     /// Signed out.

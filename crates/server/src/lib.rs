@@ -1,7 +1,12 @@
 //! The kakehashi server: HTTP and WebSocket signalling, the dispatch engine, records and
 //! metrics in one process. `kakehashi serve` runs it (see `main.rs`).
 
+pub mod app;
 pub mod auth;
 pub mod config;
+pub mod demo;
 pub mod directory;
+pub mod hub;
+pub mod metrics;
+pub mod serve;
 pub mod store;

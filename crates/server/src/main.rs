@@ -1,5 +1,4 @@
-//! `kakehashi`: the server binary. The HTTP and WebSocket shell that `serve` runs is
-//! being built (issue 3); today the binary checks its configuration and opens its store.
+//! `kakehashi`: the server binary.
 
 use std::process::ExitCode;
 
@@ -49,10 +48,37 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(e) = kakehashi::store::Store::open(&config.data_dir).await {
-        eprintln!("kakehashi: {e}");
-        return ExitCode::FAILURE;
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KAKEHASHI_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match kakehashi::serve::serve(config, shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kakehashi: {e}");
+            ExitCode::FAILURE
+        }
     }
-    eprintln!("kakehashi: configuration and store are ready; the HTTP/WebSocket server is not built yet (issue 3)");
-    ExitCode::FAILURE
+}
+
+/// SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
 }

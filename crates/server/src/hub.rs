@@ -1,0 +1,814 @@
+//! The hub: one task that owns the dispatch engine and the connected clients' channels.
+//!
+//! Connections send [`Cmd`]s; the hub applies them to the engine, turns the engine's
+//! outputs into protocol events for the clients concerned, and writes a call record for
+//! every request that ends, before telling anyone it ended. It also fires the engine's
+//! timers, pushes queue positions to waiting desks, refreshes gauges, and ends the
+//! sessions of clients that dropped and did not come back within the grace period.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use kakehashi_dispatch as d;
+use kakehashi_protocol as p;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use crate::directory::Directory;
+use crate::metrics::Metrics;
+use crate::store::{CallRecord, RecordOutcome, Store};
+
+/// Events queued for one client before it counts as too slow and is dropped.
+pub const CLIENT_QUEUE: usize = 256;
+
+/// The engine's time: wall-clock milliseconds, advanced by tokio's clock (so tests can
+/// pause and advance time).
+#[derive(Clone, Copy, Debug)]
+pub struct Clock {
+    base_ms: i64,
+    base: Instant,
+}
+
+impl Clock {
+    /// A clock reading the system time now.
+    pub fn new() -> Clock {
+        Clock { base_ms: crate::store::now_ms(), base: Instant::now() }
+    }
+
+    /// The current instant.
+    pub fn now(&self) -> d::Timestamp {
+        d::Timestamp::from_millis(self.base_ms + self.base.elapsed().as_millis() as i64)
+    }
+
+    /// The tokio instant of a timestamp.
+    pub fn instant(&self, t: d::Timestamp) -> Instant {
+        let ms = (t.as_millis() - self.base_ms).max(0) as u64;
+        self.base + Duration::from_millis(ms)
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock::new()
+    }
+}
+
+/// Who a connection is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Client {
+    /// A desk: (desk id, tenant id).
+    Desk(i64, i64),
+    /// An interpreter.
+    Interpreter(i64),
+}
+
+/// A channel to one connection.
+#[derive(Debug)]
+pub enum Outbox {
+    /// To a desk.
+    Desk(mpsc::Sender<p::DeskEvent>),
+    /// To an interpreter.
+    Interpreter(mpsc::Sender<p::InterpreterEvent>),
+}
+
+type Reply = oneshot::Sender<Result<(), p::ProtocolError>>;
+
+/// What connections ask of the hub.
+#[derive(Debug)]
+pub enum Cmd {
+    /// A connection of `client` opened; `conn` identifies it.
+    Attach { client: Client, conn: u64, outbox: Outbox },
+    /// That connection closed.
+    Detach { client: Client, conn: u64 },
+    /// A desk command.
+    Desk { desk: i64, tenant: i64, cmd: p::DeskCommand, reply: Reply },
+    /// An interpreter command.
+    Interpreter { id: i64, cmd: p::InterpreterCommand, reply: Reply },
+    /// A supervisor's snapshot of a tenant (or all, for an admin).
+    Snapshot { tenant: Option<i64>, reply: oneshot::Sender<p::SupervisorEvent> },
+    /// A call record was written (from the writer task).
+    Recorded { call: d::RequestId, id: i64, tenant: i64 },
+    /// Stop taking requests (draining before shutdown).
+    Drain,
+    /// How many calls are live (for draining).
+    LiveCalls { reply: oneshot::Sender<usize> },
+}
+
+#[derive(Clone, Debug)]
+struct Pending {
+    tenant: i64,
+    desk: i64,
+    language: String,
+    modality: d::Modality,
+    speciality: Option<d::Speciality>,
+    requested_at: i64,
+    offers: i64,
+    interpreter: Option<i64>,
+    answered_at: Option<i64>,
+    last_position: Option<(u32, p::WaitEstimate, bool)>,
+}
+
+struct Attached<T> {
+    conn: u64,
+    tx: mpsc::Sender<T>,
+}
+
+/// The hub's state; run it with [`Hub::run`].
+pub struct Hub {
+    engine: d::Engine,
+    clock: Clock,
+    store: Store,
+    metrics: Metrics,
+    grace: Duration,
+    tenant_names: HashMap<i64, String>,
+    tiers: HashMap<i64, d::Tier>,
+    pending: HashMap<d::RequestId, Pending>,
+    /// Calls whose record is written: call → (record id, tenant), for the desk's outcome.
+    recorded: HashMap<d::RequestId, (i64, i64)>,
+    desks: HashMap<i64, Attached<p::DeskEvent>>,
+    interpreters: HashMap<i64, Attached<p::InterpreterEvent>>,
+    /// Dropped clients and when their grace ends.
+    dropped: HashMap<Client, Instant>,
+    draining: bool,
+    tx: mpsc::Sender<Cmd>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub").field("pending", &self.pending.len()).field("draining", &self.draining).finish()
+    }
+}
+
+fn err(code: p::ErrorCode, message: impl Into<String>) -> p::ProtocolError {
+    p::ProtocolError { code, message: message.into() }
+}
+
+fn engine_error(e: d::Error) -> p::ProtocolError {
+    use d::Error as E;
+    let code = match &e {
+        E::UnknownRequest(_) | E::UnknownOffer(_) | E::NotYourOffer { .. } | E::UnknownBooking(_) => {
+            p::ErrorCode::NotFound
+        }
+        E::OfferClosed(_) | E::NotWaiting(_) | E::NotInCall(_) | E::InvalidTransition { .. } => {
+            p::ErrorCode::NotAllowed
+        }
+        E::Invalid { .. } => p::ErrorCode::InvalidField,
+        _ => p::ErrorCode::Internal,
+    };
+    err(code, e.to_string())
+}
+
+fn rfc3339(t: d::Timestamp) -> String {
+    jiff::Timestamp::from_millisecond(t.as_millis()).map(|t| t.to_string()).unwrap_or_default()
+}
+
+fn estimate(e: d::WaitEstimate) -> p::WaitEstimate {
+    match e {
+        d::WaitEstimate::UnderOneMinute => p::WaitEstimate::UnderOneMinute,
+        d::WaitEstimate::OneToThreeMinutes => p::WaitEstimate::OneToThreeMinutes,
+        d::WaitEstimate::ThreeToFiveMinutes => p::WaitEstimate::ThreeToFiveMinutes,
+        d::WaitEstimate::FiveToTenMinutes => p::WaitEstimate::FiveToTenMinutes,
+        d::WaitEstimate::TenToTwentyMinutes => p::WaitEstimate::TenToTwentyMinutes,
+        d::WaitEstimate::OverTwentyMinutes => p::WaitEstimate::OverTwentyMinutes,
+        d::WaitEstimate::Unknown => p::WaitEstimate::Unknown,
+    }
+}
+
+fn modality_in(m: Option<p::Modality>) -> d::Modality {
+    match m {
+        None | Some(p::Modality::Video) => d::Modality::Video,
+        Some(p::Modality::Audio) => d::Modality::Audio,
+        Some(p::Modality::Phone) => d::Modality::Phone,
+    }
+}
+
+fn modality_out(m: d::Modality) -> p::Modality {
+    match m {
+        d::Modality::Video => p::Modality::Video,
+        d::Modality::Audio => p::Modality::Audio,
+        d::Modality::Phone => p::Modality::Phone,
+    }
+}
+
+fn speciality_in(s: p::Speciality) -> d::Speciality {
+    match s {
+        p::Speciality::General => d::Speciality::General,
+        p::Speciality::Immigration => d::Speciality::Immigration,
+        p::Speciality::Labour => d::Speciality::Labour,
+        p::Speciality::Medical => d::Speciality::Medical,
+        p::Speciality::Legal => d::Speciality::Legal,
+        p::Speciality::MentalHealth => d::Speciality::MentalHealth,
+    }
+}
+
+fn speciality_out(s: d::Speciality) -> p::Speciality {
+    match s {
+        d::Speciality::General => p::Speciality::General,
+        d::Speciality::Immigration => p::Speciality::Immigration,
+        d::Speciality::Labour => p::Speciality::Labour,
+        d::Speciality::Medical => p::Speciality::Medical,
+        d::Speciality::Legal => p::Speciality::Legal,
+        d::Speciality::MentalHealth => p::Speciality::MentalHealth,
+    }
+}
+
+fn presence_out(s: d::Presence) -> p::PresenceState {
+    match s {
+        d::Presence::Offline => p::PresenceState::Offline,
+        d::Presence::Available => p::PresenceState::Available,
+        d::Presence::Offered => p::PresenceState::Offered,
+        d::Presence::InCall => p::PresenceState::InCall,
+        d::Presence::WrapUp => p::PresenceState::WrapUp,
+        d::Presence::NotReady(d::NotReadyReason::Manual) => p::PresenceState::NotReady,
+        d::Presence::NotReady(d::NotReadyReason::MissedOffers) => p::PresenceState::NotReadyMissedOffers,
+    }
+}
+
+fn id32(id: i64) -> u32 {
+    u32::try_from(id).unwrap_or(u32::MAX)
+}
+
+/// Build the engine from the directory. Invalid rows are skipped with a warning (the
+/// admin API refuses them; this guards against hand edits).
+fn engine_from(directory: &Directory, now: d::Timestamp) -> (d::Engine, HashMap<i64, String>, HashMap<i64, d::Tier>) {
+    let mut engine = d::Engine::new();
+    let mut names = HashMap::new();
+    let mut tiers = HashMap::new();
+    for t in &directory.tenants {
+        let Ok(tz) = crate::directory::time_zone(&t.time_zone, "time_zone") else {
+            tracing::warn!(tenant = t.id, "tenant has an unknown time zone; skipped");
+            continue;
+        };
+        let spec = d::TenantSpec {
+            id: d::TenantId(id32(t.id)),
+            foreign_residents: u32::try_from(t.foreign_residents).unwrap_or(u32::MAX),
+            time_zone: tz,
+            policy: d::RoutingPolicy::default(),
+        };
+        if engine.add_tenant(now, spec).is_ok() {
+            names.insert(t.id, t.name.clone());
+        }
+    }
+    for desk in &directory.desks {
+        if let Err(e) = engine.add_desk(now, d::DeskId(id32(desk.id)), d::TenantId(id32(desk.tenant_id))) {
+            tracing::warn!(desk = desk.id, error = %e, "desk skipped");
+        }
+    }
+    for i in &directory.interpreters {
+        match i.to_spec() {
+            Ok(spec) => {
+                tiers.insert(i.id, spec.tier);
+                if let Err(e) = engine.add_interpreter(now, spec) {
+                    tracing::warn!(interpreter = i.id, error = %e, "interpreter skipped");
+                }
+            }
+            Err(e) => tracing::warn!(interpreter = i.id, error = %e, "interpreter skipped"),
+        }
+    }
+    while engine.poll_output().is_some() {}
+    (engine, names, tiers)
+}
+
+impl Hub {
+    /// A hub over the stored directory, and the sender connections use to reach it.
+    pub fn new(
+        directory: &Directory,
+        store: Store,
+        metrics: Metrics,
+        clock: Clock,
+        grace: Duration,
+    ) -> (Hub, mpsc::Sender<Cmd>, mpsc::Receiver<Cmd>) {
+        let (tx, rx) = mpsc::channel(4096);
+        let (engine, tenant_names, tiers) = engine_from(directory, clock.now());
+        let hub = Hub {
+            engine,
+            clock,
+            store,
+            metrics,
+            grace,
+            tenant_names,
+            tiers,
+            pending: HashMap::new(),
+            recorded: HashMap::new(),
+            desks: HashMap::new(),
+            interpreters: HashMap::new(),
+            dropped: HashMap::new(),
+            draining: false,
+            tx: tx.clone(),
+        };
+        (hub, tx, rx)
+    }
+
+    /// Run until every sender is dropped.
+    pub async fn run(mut self, mut rx: mpsc::Receiver<Cmd>) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let wake = self.engine.poll_timeout().map(|t| self.clock.instant(t));
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(cmd) => self.handle(cmd),
+                    None => break,
+                },
+                () = async { match wake { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => {
+                    self.engine.handle_timeout(self.clock.now());
+                }
+                _ = tick.tick() => self.each_second(),
+            }
+            self.flush();
+        }
+    }
+
+    fn handle(&mut self, cmd: Cmd) {
+        let now = self.clock.now();
+        match cmd {
+            Cmd::Attach { client, conn, outbox } => {
+                self.dropped.remove(&client);
+                match (client, outbox) {
+                    (Client::Desk(desk, _), Outbox::Desk(tx)) => {
+                        self.desks.insert(desk, Attached { conn, tx });
+                    }
+                    (Client::Interpreter(id), Outbox::Interpreter(tx)) => {
+                        self.interpreters.insert(id, Attached { conn, tx });
+                        let presence = self.engine.presence(d::InterpreterId(id32(id))).map(presence_out);
+                        if let Ok(presence) = presence {
+                            self.send_interpreter(id, p::InterpreterEvent::Presence { presence });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Cmd::Detach { client, conn } => {
+                let current = match client {
+                    Client::Desk(desk, _) => self.desks.get(&desk).map(|a| a.conn),
+                    Client::Interpreter(id) => self.interpreters.get(&id).map(|a| a.conn),
+                };
+                if current == Some(conn) {
+                    match client {
+                        Client::Desk(desk, _) => {
+                            self.desks.remove(&desk);
+                        }
+                        Client::Interpreter(id) => {
+                            self.interpreters.remove(&id);
+                        }
+                    }
+                    self.dropped.insert(client, Instant::now() + self.grace);
+                }
+            }
+            Cmd::Desk { desk, tenant, cmd, reply } => {
+                let result = self.desk_command(now, desk, tenant, cmd);
+                let _ = reply.send(result);
+            }
+            Cmd::Interpreter { id, cmd, reply } => {
+                let result = self.interpreter_command(now, id, cmd);
+                let _ = reply.send(result);
+            }
+            Cmd::Snapshot { tenant, reply } => {
+                let _ = reply.send(self.snapshot(tenant));
+            }
+            Cmd::Recorded { call, id, tenant } => {
+                self.recorded.insert(call, (id, tenant));
+            }
+            Cmd::Drain => self.draining = true,
+            Cmd::LiveCalls { reply } => {
+                let _ = reply.send(self.pending.values().filter(|p| p.answered_at.is_some()).count());
+            }
+        }
+    }
+
+    fn desk_command(
+        &mut self,
+        now: d::Timestamp,
+        desk: i64,
+        tenant: i64,
+        cmd: p::DeskCommand,
+    ) -> Result<(), p::ProtocolError> {
+        match cmd {
+            p::DeskCommand::RequestInterpreter { language, modality, speciality, urgent, preferred_interpreter } => {
+                if self.draining {
+                    return Err(err(p::ErrorCode::ShuttingDown, "the server is restarting; try again in a moment"));
+                }
+                let lang = d::LanguageId::parse(&language)
+                    .map_err(|e| err(p::ErrorCode::InvalidField, format!("language: {e}")))?;
+                let mut spec = d::RequestSpec::new(d::TenantId(id32(tenant)), d::DeskId(id32(desk)), lang);
+                spec.modality = modality_in(modality);
+                spec.speciality = speciality.map(speciality_in);
+                spec.priority = if urgent { d::Priority::Urgent } else { d::Priority::Normal };
+                spec.preferred = preferred_interpreter.map(d::InterpreterId);
+                if spec.preferred.is_some_and(|i| self.engine.presence(i).is_err()) {
+                    spec.preferred = None;
+                }
+                let pending = Pending {
+                    tenant,
+                    desk,
+                    language: lang.tag().to_string(),
+                    modality: spec.modality,
+                    speciality: spec.speciality,
+                    requested_at: now.as_millis(),
+                    offers: 0,
+                    interpreter: None,
+                    answered_at: None,
+                    last_position: None,
+                };
+                // The id the engine will issue is only known after submit; outputs are
+                // drained afterwards, so registering then is in time.
+                let id = self.engine.submit(now, spec).map_err(engine_error)?;
+                self.pending.insert(id, pending);
+                Ok(())
+            }
+            p::DeskCommand::CancelRequest { request } => {
+                let id = self.own_request(desk, request)?;
+                self.engine.cancel(now, id).map_err(engine_error)
+            }
+            p::DeskCommand::EndCall { call } => {
+                let id = self.own_request(desk, call)?;
+                self.end_call(now, id, p::Party::Desk)
+            }
+            p::DeskCommand::RecordOutcome { call, outcome } => {
+                let (record, rec_tenant) =
+                    self.recorded.get(&d::RequestId(call)).copied().filter(|(_, t)| *t == tenant).ok_or_else(|| {
+                        err(p::ErrorCode::NotFound, format!("no ended call {call} of this desk's municipality"))
+                    })?;
+                let store = self.store.clone();
+                let tx = self.desks.get(&desk).map(|a| a.tx.clone());
+                let label = match outcome {
+                    p::OutcomeCategory::Resolved => "resolved",
+                    p::OutcomeCategory::Referred => "referred",
+                    p::OutcomeCategory::FollowUp => "follow_up",
+                    p::OutcomeCategory::Interrupted => "interrupted",
+                };
+                tokio::spawn(async move {
+                    match store.set_desk_outcome(record, rec_tenant, label).await {
+                        Ok(true) => {
+                            if let Some(tx) = tx {
+                                let _ = tx.try_send(p::DeskEvent::OutcomeRecorded { call });
+                            }
+                        }
+                        Ok(false) => {}
+                        Err(e) => tracing::error!(error = %e, "could not record the desk's outcome"),
+                    }
+                });
+                Ok(())
+            }
+            p::DeskCommand::InviteResident { .. } => {
+                Err(err(p::ErrorCode::NotAllowed, "inviting a remote resident is not available on this server yet"))
+            }
+            p::DeskCommand::Sdp { .. } | p::DeskCommand::Ice { .. } => {
+                Err(err(p::ErrorCode::MediaUnavailable, "this server has no media relay yet"))
+            }
+            p::DeskCommand::Ping {} => {
+                self.send_desk(desk, p::DeskEvent::Pong);
+                Ok(())
+            }
+        }
+    }
+
+    /// A request of this desk, or `not_found` (also for other desks' requests).
+    fn own_request(&self, desk: i64, request: u64) -> Result<d::RequestId, p::ProtocolError> {
+        let id = d::RequestId(request);
+        match self.pending.get(&id) {
+            Some(p) if p.desk == desk => Ok(id),
+            _ => Err(err(p::ErrorCode::NotFound, format!("no request {request} of this desk"))),
+        }
+    }
+
+    fn interpreter_command(
+        &mut self,
+        now: d::Timestamp,
+        id: i64,
+        cmd: p::InterpreterCommand,
+    ) -> Result<(), p::ProtocolError> {
+        let me = d::InterpreterId(id32(id));
+        match cmd {
+            p::InterpreterCommand::SetAvailability { availability } => {
+                let a = match availability {
+                    p::Availability::Available => d::Availability::Available,
+                    p::Availability::NotReady => d::Availability::NotReady,
+                    p::Availability::Offline => d::Availability::Offline,
+                };
+                self.engine.set_availability(now, me, a).map_err(engine_error)
+            }
+            p::InterpreterCommand::Accept { offer } => {
+                self.engine.accept(now, d::OfferId(offer), me).map_err(engine_error)
+            }
+            p::InterpreterCommand::Decline { offer } => {
+                self.engine.decline(now, d::OfferId(offer), me).map_err(engine_error)
+            }
+            p::InterpreterCommand::EndCall { call } => {
+                let call_id = d::RequestId(call);
+                match self.pending.get(&call_id) {
+                    Some(p) if p.interpreter == Some(id) => self.end_call(now, call_id, p::Party::Interpreter),
+                    _ => Err(err(p::ErrorCode::NotFound, format!("no call {call} of yours"))),
+                }
+            }
+            p::InterpreterCommand::Sdp { .. } | p::InterpreterCommand::Ice { .. } => {
+                Err(err(p::ErrorCode::MediaUnavailable, "this server has no media relay yet"))
+            }
+            p::InterpreterCommand::Ping {} => {
+                self.send_interpreter(id, p::InterpreterEvent::Pong);
+                Ok(())
+            }
+        }
+    }
+
+    /// End a call: the engine first, then the record is written, and only then are the
+    /// desk and the interpreter told.
+    fn end_call(&mut self, now: d::Timestamp, call: d::RequestId, by: p::Party) -> Result<(), p::ProtocolError> {
+        self.engine.end_call(now, call).map_err(engine_error)?;
+        let Some(pending) = self.pending.remove(&call) else { return Ok(()) };
+        let talk = now.as_millis() - pending.answered_at.unwrap_or(now.as_millis());
+        self.metrics.call_duration.observe(talk as f64 / 1000.0);
+        self.count_request(&pending, "answered");
+        let record = self.record(&pending, RecordOutcome::Answered, now);
+        let desk_tx = self.desks.get(&pending.desk).map(|a| a.tx.clone());
+        let interp_tx = pending.interpreter.and_then(|i| self.interpreters.get(&i)).map(|a| a.tx.clone());
+        let (store, hub, tenant) = (self.store.clone(), self.tx.clone(), pending.tenant);
+        tokio::spawn(async move {
+            match store.insert_call_record(&record).await {
+                Ok(id) => {
+                    let _ = hub.send(Cmd::Recorded { call, id, tenant }).await;
+                    if let Some(tx) = desk_tx {
+                        let _ = tx.try_send(p::DeskEvent::CallEnded { call: call.0, by });
+                    }
+                    if let Some(tx) = interp_tx {
+                        let _ = tx.try_send(p::InterpreterEvent::CallEnded { call: call.0, by });
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "call record not written; the end of the call is not acknowledged")
+                }
+            }
+        });
+        Ok(())
+    }
+
+    fn record(&self, p: &Pending, outcome: RecordOutcome, now: d::Timestamp) -> CallRecord {
+        CallRecord {
+            id: 0,
+            tenant_id: p.tenant,
+            desk_id: p.desk,
+            language: p.language.clone(),
+            speciality: p.speciality.map(|s| s.as_str().to_string()),
+            modality: p.modality.as_str().to_string(),
+            tier: p.interpreter.and_then(|i| self.tiers.get(&i)).map(|t| t.as_str().to_string()),
+            interpreter_id: p.interpreter,
+            requested_at: p.requested_at,
+            answered_at: p.answered_at,
+            ended_at: now.as_millis(),
+            offers: p.offers,
+            outcome,
+            desk_outcome: None,
+        }
+    }
+
+    fn count_request(&self, p: &Pending, outcome: &str) {
+        let tenant = self.tenant_names.get(&p.tenant).map_or("unknown", String::as_str);
+        self.metrics.requests.with_label_values(&[tenant, p.language.as_str(), outcome]).inc();
+    }
+
+    fn send_desk(&mut self, desk: i64, event: p::DeskEvent) {
+        if let Some(a) = self.desks.get(&desk)
+            && a.tx.try_send(event).is_err()
+        {
+            // Too slow or gone: drop the channel; the connection closes and may resume.
+            tracing::warn!(desk, "desk connection is not keeping up; dropping it");
+            self.desks.remove(&desk);
+        }
+    }
+
+    fn send_interpreter(&mut self, id: i64, event: p::InterpreterEvent) {
+        if let Some(a) = self.interpreters.get(&id)
+            && a.tx.try_send(event).is_err()
+        {
+            tracing::warn!(interpreter = id, "interpreter connection is not keeping up; dropping it");
+            self.interpreters.remove(&id);
+        }
+    }
+
+    /// Turn the engine's outputs into events.
+    fn flush(&mut self) {
+        let now = self.clock.now();
+        while let Some(out) = self.engine.poll_output() {
+            match out {
+                d::Output::Queued { request, outlook } => {
+                    let Some(p) = self.pending.get_mut(&request) else { continue };
+                    let (ringing, position, est) = match outlook {
+                        d::Outlook::Ringing => (true, 0, p::WaitEstimate::Unknown),
+                        d::Outlook::Wait { position, estimate: e } => (false, position as u32, estimate(e)),
+                    };
+                    p.last_position = Some((position, est, ringing));
+                    let desk = p.desk;
+                    self.send_desk(desk, p::DeskEvent::Queued { request: request.0, ringing, position, estimate: est });
+                }
+                d::Output::Offered { offer, request, interpreter, ring_until } => {
+                    let Some(p) = self.pending.get_mut(&request) else { continue };
+                    p.offers += 1;
+                    let event = p::InterpreterEvent::Offer {
+                        offer: offer.0,
+                        tenant: self.tenant_names.get(&p.tenant).cloned().unwrap_or_default(),
+                        language: p.language.clone(),
+                        modality: modality_out(p.modality),
+                        speciality: p.speciality.map(speciality_out),
+                        ring_until: rfc3339(ring_until),
+                    };
+                    self.send_interpreter(i64::from(interpreter.0), event);
+                }
+                d::Output::OfferClosed { offer, interpreter, reason, .. } => {
+                    let (label, reason) = match reason {
+                        d::OfferEnd::Declined => ("declined", p::OfferClosedReason::Declined),
+                        d::OfferEnd::Missed => ("missed", p::OfferClosedReason::Missed),
+                        d::OfferEnd::Rescinded(d::RescindReason::AnsweredElsewhere) => {
+                            ("rescinded", p::OfferClosedReason::AnsweredElsewhere)
+                        }
+                        d::OfferEnd::Rescinded(d::RescindReason::RequestEnded) => {
+                            ("rescinded", p::OfferClosedReason::RequestEnded)
+                        }
+                        d::OfferEnd::Rescinded(d::RescindReason::InterpreterLeft) => {
+                            ("rescinded", p::OfferClosedReason::YouLeft)
+                        }
+                    };
+                    self.metrics.offers.with_label_values(&[label]).inc();
+                    self.send_interpreter(
+                        i64::from(interpreter.0),
+                        p::InterpreterEvent::OfferClosed { offer: offer.0, reason },
+                    );
+                }
+                d::Output::Assigned { request, interpreter, offer, waited, .. } => {
+                    self.metrics.offers.with_label_values(&["accepted"]).inc();
+                    let Some(p) = self.pending.get_mut(&request) else { continue };
+                    p.interpreter = Some(i64::from(interpreter.0));
+                    p.answered_at = Some(now.as_millis());
+                    self.metrics.queue_wait.with_label_values(&[p.language.as_str()]).observe(waited.as_secs_f64());
+                    let desk = p.desk;
+                    self.send_desk(
+                        desk,
+                        p::DeskEvent::Assigned { request: request.0, call: request.0, interpreter: interpreter.0 },
+                    );
+                    self.send_interpreter(
+                        i64::from(interpreter.0),
+                        p::InterpreterEvent::Assigned { offer: offer.0, call: request.0 },
+                    );
+                }
+                d::Output::Ended { request, outcome } => {
+                    let Some(p) = self.pending.remove(&request) else { continue };
+                    let (label, record_outcome, event) = match outcome {
+                        d::Outcome::Abandoned => {
+                            ("abandoned", RecordOutcome::Abandoned, p::DeskEvent::Cancelled { request: request.0 })
+                        }
+                        d::Outcome::Expired => {
+                            ("expired", RecordOutcome::Expired, p::DeskEvent::Expired { request: request.0 })
+                        }
+                        d::Outcome::Unserved(s) => (
+                            "unserved",
+                            RecordOutcome::Unserved,
+                            p::DeskEvent::Unserved {
+                                request: request.0,
+                                suggestion: match s {
+                                    d::Suggestion::LaterToday(t) => p::Suggestion::LaterToday { from: rfc3339(t) },
+                                    d::Suggestion::Booking(t) => p::Suggestion::Booking { from: rfc3339(t) },
+                                    d::Suggestion::Phone => p::Suggestion::Phone,
+                                },
+                            },
+                        ),
+                    };
+                    self.count_request(&p, label);
+                    let record = self.record(&p, record_outcome, now);
+                    let tx = self.desks.get(&p.desk).map(|a| a.tx.clone());
+                    let store = self.store.clone();
+                    tokio::spawn(async move {
+                        match store.insert_call_record(&record).await {
+                            Ok(_) => {
+                                if let Some(tx) = tx {
+                                    let _ = tx.try_send(event);
+                                }
+                            }
+                            Err(e) => tracing::error!(error = %e, "request record not written"),
+                        }
+                    });
+                }
+                d::Output::PresenceChanged { interpreter, presence } => {
+                    self.send_interpreter(
+                        i64::from(interpreter.0),
+                        p::InterpreterEvent::Presence { presence: presence_out(presence) },
+                    );
+                }
+                d::Output::StepAdvanced { .. }
+                | d::Output::CallEnded { .. }
+                | d::Output::BookingStarted { .. }
+                | d::Output::BookingEnded { .. } => {}
+            }
+        }
+    }
+
+    /// Once a second: positions to waiting desks, gauges, and the grace of dropped clients.
+    fn each_second(&mut self) {
+        let now = self.clock.now();
+        let standings = self.engine.standings();
+        for (request, s) in standings {
+            let Some(p) = self.pending.get_mut(&request) else { continue };
+            let current = (s.position as u32, estimate(s.estimate), s.ringing > 0);
+            if p.last_position != Some(current) {
+                p.last_position = Some(current);
+                let desk = p.desk;
+                self.send_desk(
+                    desk,
+                    p::DeskEvent::Position {
+                        request: request.0,
+                        ringing: current.2,
+                        position: current.0,
+                        estimate: current.1,
+                    },
+                );
+            }
+        }
+        self.metrics.queue_depth.reset();
+        for l in self.engine.live_languages() {
+            let tag = l.pair.other(d::LanguageId::JAPANESE).tag();
+            self.metrics.queue_depth.with_label_values(&[tag]).set(l.waiting as i64);
+        }
+        let mut counts: HashMap<&'static str, i64> = HashMap::new();
+        for id in self.tiers.keys() {
+            if let Ok(presence) = self.engine.presence(d::InterpreterId(id32(*id))) {
+                *counts.entry(presence.as_str()).or_default() += 1;
+            }
+        }
+        for state in ["offline", "available", "offered", "in_call", "wrap_up", "not_ready"] {
+            self.metrics.interpreters.with_label_values(&[state]).set(counts.get(state).copied().unwrap_or(0));
+        }
+        // Clients that dropped and did not come back: end what they held.
+        let expired: Vec<Client> =
+            self.dropped.iter().filter(|(_, until)| **until <= Instant::now()).map(|(c, _)| *c).collect();
+        for client in expired {
+            self.dropped.remove(&client);
+            match client {
+                Client::Desk(desk, _) => {
+                    let mine: Vec<(d::RequestId, bool)> = self
+                        .pending
+                        .iter()
+                        .filter(|(_, p)| p.desk == desk)
+                        .map(|(id, p)| (*id, p.answered_at.is_some()))
+                        .collect();
+                    for (id, in_call) in mine {
+                        let _ = if in_call {
+                            self.end_call(now, id, p::Party::Desk)
+                        } else {
+                            self.engine.cancel(now, id).map_err(engine_error)
+                        };
+                    }
+                }
+                Client::Interpreter(id) => {
+                    let calls: Vec<d::RequestId> =
+                        self.pending.iter().filter(|(_, p)| p.interpreter == Some(id)).map(|(r, _)| *r).collect();
+                    for call in calls {
+                        let _ = self.end_call(now, call, p::Party::Interpreter);
+                    }
+                    let _ = self.engine.set_availability(now, d::InterpreterId(id32(id)), d::Availability::Offline);
+                }
+            }
+        }
+    }
+
+    /// The live state for a supervisor: the tenant's own waiting requests and service
+    /// level (all tenants for an admin), and the pool's interpreters.
+    fn snapshot(&self, tenant: Option<i64>) -> p::SupervisorEvent {
+        let now = self.clock.now().as_millis();
+        let mine = |t: i64| tenant.is_none_or(|x| x == t);
+        let mut totals: HashMap<String, d::Counters> = HashMap::new();
+        for r in self.engine.counter_rows().into_iter().filter(|r| mine(i64::from(r.tenant.0))) {
+            totals.entry(r.language.tag().to_string()).or_default().add(&r.counters);
+        }
+        let mut waiting: HashMap<String, (u32, i64)> = HashMap::new();
+        for p in self.pending.values().filter(|p| mine(p.tenant) && p.answered_at.is_none()) {
+            let e = waiting.entry(p.language.clone()).or_default();
+            e.0 += 1;
+            e.1 = e.1.max(now - p.requested_at);
+        }
+        let languages = self
+            .engine
+            .live_languages()
+            .into_iter()
+            .map(|l| {
+                let tag = l.pair.other(d::LanguageId::JAPANESE).tag().to_string();
+                let (count, longest_ms) = waiting.get(&tag).copied().unwrap_or_default();
+                p::LanguageLive {
+                    waiting: count,
+                    longest_wait_secs: (longest_ms / 1000) as u32,
+                    idle: l.idle as u32,
+                    staffed: l.staffed as u32,
+                    service_level_20s: totals.get(&tag).and_then(|c| c.service_level(1)),
+                    language: tag,
+                }
+            })
+            .collect();
+        let mut counts: HashMap<p::PresenceState, u32> = HashMap::new();
+        for id in self.tiers.keys() {
+            if let Ok(presence) = self.engine.presence(d::InterpreterId(id32(*id))) {
+                *counts.entry(presence_out(presence)).or_default() += 1;
+            }
+        }
+        let mut interpreters: Vec<p::PresenceCount> =
+            counts.into_iter().map(|(presence, count)| p::PresenceCount { presence, count }).collect();
+        interpreters.sort_by_key(|c| c.presence as u8);
+        p::SupervisorEvent::Snapshot { at: rfc3339(self.clock.now()), languages, interpreters }
+    }
+}

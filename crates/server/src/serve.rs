@@ -1,0 +1,95 @@
+//! `kakehashi serve`: open the store, seed the demo if asked, start the hub, listen.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::app::{App, run};
+use crate::config::Config;
+use crate::hub::{Clock, Hub};
+use crate::metrics::Metrics;
+use crate::store::Store;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The store.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// Seeding the demo.
+    #[error("demo: {0}")]
+    Demo(#[from] crate::auth::AuthError),
+    /// Binding or serving.
+    #[error("listen on {addr}: {source}")]
+    Io {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Run the server until `shutdown` resolves, then drain and return.
+pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Io { addr: config.listen, source })?;
+    serve_on(listener, config, shutdown).await
+}
+
+/// Run on a bound listener (tests bind port 0).
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let addr = listener.local_addr().map_err(|source| ServeError::Io { addr: config.listen, source })?;
+    let store = Store::open(&config.data_dir).await?;
+    if config.demo {
+        if store.is_empty().await? {
+            let creds = crate::demo::seed(&store).await?;
+            print_demo(&config, addr, &creds);
+        } else {
+            eprintln!(
+                "kakehashi: the demo directory is already in {}; its credentials were printed when it was seeded",
+                config.data_dir.display()
+            );
+        }
+    }
+    let directory = store.directory().await?;
+    let metrics = Metrics::new();
+    let (hub, tx, rx) = Hub::new(
+        &directory,
+        store.clone(),
+        metrics.clone(),
+        Clock::new(),
+        Duration::from_secs(u64::from(config.resume_grace_secs)),
+    );
+    let hub_task = tokio::spawn(hub.run(rx));
+    let (closing_tx, closing_rx) = watch::channel(false);
+    tracing::info!(%addr, tenants = directory.tenants.len(), interpreters = directory.interpreters.len(), "kakehashi listening");
+    let app = App::new(config, store, metrics, tx, closing_rx);
+    let result = run(listener, app, closing_tx, shutdown).await;
+    hub_task.abort();
+    result.map_err(|source| ServeError::Io { addr, source })
+}
+
+fn print_demo(config: &Config, addr: std::net::SocketAddr, creds: &crate::demo::DemoCredentials) {
+    let base = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let mut out = String::new();
+    out.push_str("\nkakehashi demo: Asahi City's centre, serving the city, Minami Town and Kita Town\n\n");
+    out.push_str(&format!(
+        "  health      {base}/healthz\n  metrics     {base}/metrics\n  websocket   {}/ws\n\n",
+        base.replacen("http", "ws", 1)
+    ));
+    out.push_str("  Desks enrol once: POST /api/enrol {\"code\": \"<code>\"} gives the device token.\n");
+    for (name, code) in &creds.desks {
+        out.push_str(&format!("    {code}   {name}\n"));
+    }
+    out.push_str("\n  Interpreters and supervisors sign in: POST /api/sign-in {\"role\": \"interpreter\" | \"staff\", \"login\", \"password\"}\n");
+    for (login, password) in creds.interpreters.iter().step_by(6).chain(creds.supervisors.iter()) {
+        out.push_str(&format!("    {login:<22} {password}\n"));
+    }
+    out.push_str(&format!("    (all {} interpreters: password is demo-<login>)\n", creds.interpreters.len()));
+    eprintln!("{out}");
+}

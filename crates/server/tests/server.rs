@@ -1,0 +1,460 @@
+//! The server end to end: real WebSocket clients (tokio-tungstenite) and HTTP against
+//! `kakehashi` on 127.0.0.1, port 0, with its SQLite store in a temporary directory.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use kakehashi::auth::{Policy, hash_password, hash_token};
+use kakehashi::config::Config;
+use kakehashi::directory::{InterpreterRow, RosterDoc};
+use kakehashi::store::Store;
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+const POLICY: Policy = Policy { lockout_after: 5, lockout_ms: 60_000, session_ms: 3_600_000 };
+
+struct Server {
+    addr: std::net::SocketAddr,
+    dir: PathBuf,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Credentials of the test directory: tenant 1 (two desks, interpreters 1-3 for
+/// Vietnamese, 4 for Portuguese) and tenant 2 (one desk, interpreter 5 for Vietnamese).
+struct Creds {
+    desk_a1: String,
+    desk_a2: String,
+    desk_b: String,
+    interp: Vec<String>,
+    sup_a: String,
+    sup_b: String,
+}
+
+async fn seed(dir: &std::path::Path) -> Creds {
+    let store = Store::open(dir).await.unwrap();
+    let a = store.insert_tenant("Asahi City", 20_000, "Asia/Tokyo").await.unwrap();
+    let b = store.insert_tenant("Kita Town", 1_000, "Asia/Tokyo").await.unwrap();
+    let mut desks = Vec::new();
+    for (tenant, code) in [(a, "CODEA1"), (a, "CODEA2"), (b, "CODEB1")] {
+        store.insert_desk(tenant, "desk", &hash_token(code)).await.unwrap();
+        desks.push(store.enrol_desk(code).await.unwrap().2);
+    }
+    let mut interp = Vec::new();
+    for (login, lang, tenant) in [("i1", "vi", a), ("i2", "vi", a), ("i3", "vi", a), ("i4", "pt", a), ("i5", "vi", b)] {
+        let row = InterpreterRow {
+            id: 0,
+            login: login.into(),
+            tier: "staff".into(),
+            languages: vec![lang.into()],
+            modalities: vec!["video".into(), "audio".into()],
+            specialities: vec![],
+            tenants: vec![tenant],
+            shared_pool: false,
+            roster: RosterDoc { always: true, ..RosterDoc::default() },
+        };
+        store.insert_interpreter(&row, &hash_password(&format!("pw-{login}")).unwrap()).await.unwrap();
+        interp.push(store.sign_in(false, login, &format!("pw-{login}"), POLICY).await.unwrap().1);
+    }
+    store.insert_staff("sup-a", "supervisor", Some(a), &hash_password("pw-sup-a").unwrap()).await.unwrap();
+    store.insert_staff("sup-b", "supervisor", Some(b), &hash_password("pw-sup-b").unwrap()).await.unwrap();
+    let sup_a = store.sign_in(true, "sup-a", "pw-sup-a", POLICY).await.unwrap().1;
+    let sup_b = store.sign_in(true, "sup-b", "pw-sup-b", POLICY).await.unwrap().1;
+    Creds { desk_a1: desks[0].clone(), desk_a2: desks[1].clone(), desk_b: desks[2].clone(), interp, sup_a, sup_b }
+}
+
+impl Server {
+    async fn start(dir: PathBuf) -> Server {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let config = Config { listen: addr, data_dir: dir.clone(), drain_secs: 2, ..Config::default() };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            kakehashi::serve::serve_on(listener, config, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        Server { addr, dir, stop: Some(stop), task }
+    }
+
+    async fn stop(mut self) -> PathBuf {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(15), &mut self.task).await.expect("server stops").unwrap();
+        self.dir.clone()
+    }
+
+    async fn connect(&self, credential: Value) -> Client {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", self.addr)).await.unwrap();
+        let mut c = Client { ws };
+        c.send(json!({"type": "hello", "protocol": 1, "credential": credential})).await;
+        let w = c.recv().await;
+        assert_eq!(w["type"], "welcome", "{w}");
+        c
+    }
+
+    async fn desk(&self, token: &str) -> Client {
+        self.connect(json!({"desk_token": token})).await
+    }
+
+    async fn interpreter(&self, token: &str) -> Client {
+        let mut c = self.connect(json!({"session": token})).await;
+        assert_eq!(c.recv().await["presence"], "offline");
+        c.send(json!({"type": "set_availability", "availability": "available"})).await;
+        assert_eq!(c.expect("presence").await["presence"], "available");
+        c
+    }
+
+    async fn records(&self, supervisor: &str) -> Vec<Value> {
+        let body = http(self.addr, "GET", "/api/call-records", Some(supervisor), None).await;
+        serde_json::from_str::<Vec<Value>>(&body.1).unwrap_or_else(|_| panic!("{body:?}"))
+    }
+
+    async fn metrics(&self) -> String {
+        http(self.addr, "GET", "/metrics", None, None).await.1
+    }
+}
+
+/// A bare HTTP/1.1 request: (status, body).
+async fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    bearer: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let auth = bearer.map(|t| format!("authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let body = body.unwrap_or("");
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n{auth}content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    let status = out[9..12].parse().unwrap();
+    let body = out.split_once("\r\n\r\n").map(|x| x.1.to_string()).unwrap_or_default();
+    // Chunked bodies: keep the JSON part.
+    let body = match (body.find(['{', '[']), body.rfind(['}', ']'])) {
+        (Some(a), Some(b)) if !path.starts_with("/metrics") && !path.ends_with("z") => body[a..=b].to_string(),
+        _ => body,
+    };
+    (status, body)
+}
+
+struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Client {
+    async fn send(&mut self, v: Value) {
+        self.ws.send(Message::text(v.to_string())).await.unwrap();
+    }
+
+    async fn send_raw(&mut self, s: String) {
+        self.ws.send(Message::text(s)).await.unwrap();
+    }
+
+    /// The next text frame as JSON (pings are skipped).
+    async fn recv(&mut self) -> Value {
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(5), self.ws.next()).await.expect("a frame within 5 s");
+            match msg {
+                Some(Ok(Message::Text(t))) => return serde_json::from_str(&t).unwrap(),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => panic!("expected a text frame, got {other:?}"),
+            }
+        }
+    }
+
+    /// Frames until one of type `kind` (skipping presence and position updates).
+    async fn expect(&mut self, kind: &str) -> Value {
+        loop {
+            let v = self.recv().await;
+            if v["type"] == kind {
+                return v;
+            }
+            assert!(
+                matches!(v["type"].as_str(), Some("presence" | "position" | "offer_closed")),
+                "expected {kind}, got {v}"
+            );
+        }
+    }
+
+    /// Whether the server closed the connection (within 5 s).
+    async fn closed(&mut self) -> bool {
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), self.ws.next()).await {
+                Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => return true,
+                Ok(Some(Ok(_))) => continue,
+                Err(_) => return false,
+            }
+        }
+    }
+}
+
+fn temp(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("kakehashi-it-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+#[tokio::test]
+async fn whole_lifecycle_records_and_metrics() {
+    let dir = temp("lifecycle");
+    let creds = seed(&dir).await;
+    let server = Server::start(dir).await;
+    assert_eq!(http(server.addr, "GET", "/healthz", None, None).await, (200, "ok".into()));
+    assert_eq!(http(server.addr, "GET", "/readyz", None, None).await.0, 200);
+
+    let mut i1 = server.interpreter(&creds.interp[0]).await;
+    let mut desk = server.desk(&creds.desk_a1).await;
+    desk.send(json!({"type": "request_interpreter", "language": "vi"})).await;
+    let q = desk.expect("queued").await;
+    assert_eq!(q["ringing"], true);
+    let request = q["request"].as_u64().unwrap();
+    let offer = i1.expect("offer").await;
+    assert_eq!(
+        (offer["tenant"].as_str(), offer["language"].as_str(), offer["modality"].as_str()),
+        (Some("Asahi City"), Some("vi"), Some("video"))
+    );
+    i1.send(json!({"type": "accept", "offer": offer["offer"]})).await;
+    let a = desk.expect("assigned").await;
+    assert_eq!(a["call"].as_u64(), Some(request));
+    assert_eq!(i1.expect("assigned").await["call"].as_u64(), Some(request));
+
+    desk.send(json!({"type": "end_call", "call": request})).await;
+    assert_eq!(desk.expect("call_ended").await["by"], "desk");
+    assert_eq!(i1.expect("call_ended").await["by"], "desk");
+    // The record is committed before call_ended is sent.
+    let records = server.records(&creds.sup_a).await;
+    assert_eq!(records.len(), 1, "{records:?}");
+    let r = &records[0];
+    assert_eq!(
+        (r["outcome"].as_str(), r["language"].as_str(), r["tier"].as_str(), r["offers"].as_i64()),
+        (Some("answered"), Some("vi"), Some("staff"), Some(1))
+    );
+    assert!(r["answered_at"].as_i64().unwrap() >= r["requested_at"].as_i64().unwrap());
+    let text = r.to_string();
+    assert!(!text.contains("i1") && !text.contains("Asahi"), "no names in call records: {text}");
+    desk.send(json!({"type": "record_outcome", "call": request, "outcome": "resolved"})).await;
+    desk.expect("outcome_recorded").await;
+    assert_eq!(server.records(&creds.sup_a).await[0]["desk_outcome"], "resolved");
+
+    let m = server.metrics().await;
+    assert!(m.contains(r#"kakehashi_requests_total{language="vi",outcome="answered",tenant="Asahi City"} 1"#), "{m}");
+    assert!(m.contains(r#"kakehashi_offers_total{outcome="accepted"} 1"#));
+    assert!(m.contains(r#"kakehashi_queue_wait_seconds_count{language="vi"} 1"#));
+    assert!(m.contains(r#"kakehashi_queue_wait_seconds_bucket{language="vi",le="10"} 1"#));
+    assert!(m.contains("kakehashi_call_duration_seconds_count 1"));
+    assert!(m.contains(r#"kakehashi_ws_connections{role="desk"} 1"#));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn decline_goes_to_the_next_interpreter_and_cancel_is_recorded() {
+    let dir = temp("decline");
+    let creds = seed(&dir).await;
+    let server = Server::start(dir).await;
+    let mut i1 = server.interpreter(&creds.interp[0]).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let mut i2 = server.interpreter(&creds.interp[1]).await;
+    let mut desk = server.desk(&creds.desk_a1).await;
+    desk.send(json!({"type": "request_interpreter", "language": "vi"})).await;
+    let request = desk.expect("queued").await["request"].as_u64().unwrap();
+    let o1 = i1.expect("offer").await;
+    i1.send(json!({"type": "decline", "offer": o1["offer"]})).await;
+    assert_eq!(i1.expect("offer_closed").await["reason"], "declined");
+    let o2 = i2.expect("offer").await;
+    // Declining twice, or accepting someone else's offer, is refused and changes nothing.
+    i1.send(json!({"type": "accept", "offer": o2["offer"]})).await;
+    assert_eq!(i1.expect("error").await["code"], "not_found");
+    desk.send(json!({"type": "cancel_request", "request": request})).await;
+    desk.expect("cancelled").await;
+    assert_eq!(i2.expect("offer_closed").await["reason"], "request_ended");
+    let records = server.records(&creds.sup_a).await;
+    assert_eq!(records[0]["outcome"], "abandoned");
+    assert_eq!(records[0]["offers"], 2);
+    assert!(server.metrics().await.contains(r#"kakehashi_offers_total{outcome="declined"} 1"#));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn nobody_for_the_language_is_told_at_once() {
+    let dir = temp("unserved");
+    let creds = seed(&dir).await;
+    let server = Server::start(dir).await;
+    let mut desk = server.desk(&creds.desk_a1).await;
+    desk.send(json!({"type": "request_interpreter", "language": "km"})).await;
+    let u = desk.expect("unserved").await;
+    assert_eq!(u["suggestion"]["kind"], "phone");
+    // Vietnamese interpreters exist but none is signed in: the rostered one is suggested.
+    desk.send(json!({"type": "request_interpreter", "language": "pt-BR"})).await;
+    assert_eq!(desk.expect("unserved").await["type"], "unserved");
+    assert_eq!(server.records(&creds.sup_a).await.len(), 2);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn tenants_are_isolated() {
+    let dir = temp("tenants");
+    let creds = seed(&dir).await;
+    let server = Server::start(dir).await;
+    let mut i5 = server.interpreter(&creds.interp[4]).await;
+    let mut i1 = server.interpreter(&creds.interp[0]).await;
+    let mut desk_a = server.desk(&creds.desk_a1).await;
+    let mut desk_a2 = server.desk(&creds.desk_a2).await;
+    let mut desk_b = server.desk(&creds.desk_b).await;
+    desk_a.send(json!({"type": "request_interpreter", "language": "vi"})).await;
+    let request = desk_a.expect("queued").await["request"].as_u64().unwrap();
+    // Tenant 1's request goes to its own interpreter, never to tenant 2's.
+    let offer = i1.expect("offer").await;
+    i1.send(json!({"type": "accept", "offer": offer["offer"]})).await;
+    desk_a.expect("assigned").await;
+    // Another tenant's desk, and even another desk of the same tenant, cannot touch it.
+    for d in [&mut desk_b, &mut desk_a2] {
+        d.send(json!({"type": "end_call", "call": request})).await;
+        assert_eq!(d.expect("error").await["code"], "not_found");
+        d.send(json!({"type": "cancel_request", "request": request})).await;
+        assert_eq!(d.expect("error").await["code"], "not_found");
+    }
+    // Tenant 2's interpreter cannot end tenant 1's call.
+    i5.send(json!({"type": "end_call", "call": request})).await;
+    assert_eq!(i5.expect("error").await["code"], "not_found");
+    desk_a.send(json!({"type": "end_call", "call": request})).await;
+    desk_a.expect("call_ended").await;
+    // Records: tenant 2's supervisor sees none of tenant 1's; an outcome for another
+    // tenant's call is refused.
+    assert_eq!(server.records(&creds.sup_a).await.len(), 1);
+    assert!(server.records(&creds.sup_b).await.is_empty());
+    desk_b.send(json!({"type": "record_outcome", "call": request, "outcome": "resolved"})).await;
+    assert_eq!(desk_b.expect("error").await["code"], "not_found");
+    // An interpreter's session is not a supervisor's.
+    let (status, _) = http(server.addr, "GET", "/api/call-records", Some(&creds.interp[0]), None).await;
+    assert_eq!(status, 403);
+    let (status, _) = http(server.addr, "GET", "/api/call-records", Some("forged"), None).await;
+    assert_eq!(status, 401);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_coded_error_and_the_connection_stays() {
+    let dir = temp("badinput");
+    let creds = seed(&dir).await;
+    let server = Server::start(dir).await;
+    let mut desk = server.desk(&creds.desk_a1).await;
+    for (frame, code) in [
+        ("{not json", "bad_json"),
+        (r#"{"type":"launch"}"#, "unknown_type"),
+        (r#"{"type":"request_interpreter"}"#, "invalid_field"),
+        (r#"{"type":"request_interpreter","language":"xx-not-a-language"}"#, "invalid_field"),
+        (r#"{"type":"accept","offer":1}"#, "unknown_type"),
+        (r#"{"type":"cancel_request","request":999}"#, "not_found"),
+        (r#"{"type":"sdp","call":1,"description":{"kind":"offer","sdp":"v=0"}}"#, "media_unavailable"),
+    ] {
+        desk.send_raw(frame.to_string()).await;
+        let e = desk.expect("error").await;
+        assert_eq!(e["code"], code, "{frame}: {e}");
+        assert!(!e["message"].as_str().unwrap().is_empty());
+    }
+    desk.send(json!({"type": "ping"})).await;
+    desk.expect("pong").await;
+
+    // Too large a frame ends that connection only.
+    let mut other = server.desk(&creds.desk_a2).await;
+    other.send_raw(format!(r#"{{"type":"ice","call":1,"candidate":"{}"}}"#, "a".repeat(70 * 1024))).await;
+    assert!(other.closed().await);
+    desk.send(json!({"type": "ping"})).await;
+    desk.expect("pong").await;
+
+    // Wrong version, bad credentials: an error, then the connection closes.
+    for hello in [
+        json!({"type": "hello", "protocol": 99, "credential": {"desk_token": creds.desk_a1}}),
+        json!({"type": "hello", "protocol": 1, "credential": {"desk_token": "forged"}}),
+        json!({"type": "hello", "protocol": 1, "credential": {"session": "forged"}}),
+        json!({"type": "hello", "protocol": 1}),
+    ] {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr)).await.unwrap();
+        let mut c = Client { ws };
+        c.send(hello.clone()).await;
+        let e = c.recv().await;
+        assert_eq!(e["type"], "error", "{hello}");
+        assert!(["protocol_version", "unauthorized", "invalid_field"].contains(&e["code"].as_str().unwrap()));
+        assert!(c.closed().await);
+    }
+    // Bad API bodies name the field.
+    let (status, body) =
+        http(server.addr, "POST", "/api/sign-in", None, Some(r#"{"role":"interpreter","login":"i1"}"#)).await;
+    assert_eq!(status, 400);
+    assert!(body.contains("password"), "{body}");
+    let (status, _) = http(server.addr, "POST", "/api/enrol", None, Some(r#"{"code":"CODEA1"}"#)).await;
+    assert_eq!(status, 401, "an enrolment code works once");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_restart_keeps_every_acknowledged_record() {
+    let dir = temp("restart");
+    let creds = seed(&dir).await;
+    let server = Server::start(dir).await;
+    let mut i1 = server.interpreter(&creds.interp[0]).await;
+    let mut desk = server.desk(&creds.desk_a1).await;
+    for _ in 0..3 {
+        desk.send(json!({"type": "request_interpreter", "language": "vi"})).await;
+        let request = desk.expect("queued").await["request"].as_u64().unwrap();
+        let offer = i1.expect("offer").await;
+        i1.send(json!({"type": "accept", "offer": offer["offer"]})).await;
+        desk.expect("assigned").await;
+        i1.expect("assigned").await;
+        i1.send(json!({"type": "end_call", "call": request})).await;
+        assert_eq!(desk.expect("call_ended").await["by"], "interpreter");
+        i1.expect("call_ended").await;
+        i1.send(json!({"type": "set_availability", "availability": "available"})).await;
+    }
+    drop((desk, i1));
+    let dir = server.stop().await;
+    let server = Server::start(dir).await;
+    let records = server.records(&creds.sup_a).await;
+    assert_eq!(records.len(), 3);
+    assert!(records.iter().all(|r| r["outcome"] == "answered"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn supervisors_see_their_own_tenant_live() {
+    let dir = temp("supervisor");
+    let creds = seed(&dir).await;
+    let server = Server::start(dir).await;
+    let mut desk_a = server.desk(&creds.desk_a1).await;
+    let mut i4 = server.interpreter(&creds.interp[3]).await;
+    // One Portuguese call in progress, and one Portuguese request waiting behind it.
+    desk_a.send(json!({"type": "request_interpreter", "language": "pt"})).await;
+    desk_a.expect("queued").await;
+    let offer = i4.expect("offer").await;
+    i4.send(json!({"type": "accept", "offer": offer["offer"]})).await;
+    desk_a.expect("assigned").await;
+    desk_a.send(json!({"type": "request_interpreter", "language": "pt"})).await;
+    let q = desk_a.expect("queued").await;
+    assert_eq!((q["ringing"].as_bool(), q["position"].as_u64()), (Some(false), Some(0)));
+    let mut sup_a = server.connect(json!({"session": creds.sup_a})).await;
+    sup_a.send(json!({"type": "subscribe"})).await;
+    let snap = sup_a.expect("snapshot").await;
+    let pt = snap["languages"].as_array().unwrap().iter().find(|l| l["language"] == "pt").unwrap().clone();
+    assert_eq!((pt["waiting"].as_u64(), pt["staffed"].as_u64(), pt["idle"].as_u64()), (Some(1), Some(1), Some(0)));
+    let mut sup_b = server.connect(json!({"session": creds.sup_b})).await;
+    sup_b.send(json!({"type": "subscribe"})).await;
+    let snap = sup_b.expect("snapshot").await;
+    let pt = snap["languages"].as_array().unwrap().iter().find(|l| l["language"] == "pt").unwrap().clone();
+    assert_eq!(pt["waiting"], 0, "tenant 2's supervisor does not see tenant 1's queue");
+    server.stop().await;
+}
