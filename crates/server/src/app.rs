@@ -81,6 +81,7 @@ pub fn router(app: App) -> Router {
         .route("/api/enrol", post(enrol))
         .route("/api/sign-in", post(sign_in))
         .route("/api/call-records", get(call_records))
+        .merge(crate::api::routes())
         .with_state(app)
 }
 
@@ -94,6 +95,7 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let drain = Duration::from_secs(u64::from(app.config.drain_secs));
     let state = app.clone();
+    let (drained_tx, drained) = oneshot::channel::<()>();
     let stop = async move {
         shutdown.await;
         tracing::info!("shutting down: not ready, draining live calls");
@@ -108,12 +110,20 @@ pub async fn run(
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         let _ = closing.send(true);
+        let _ = drained_tx.send(());
     };
-    let server = axum::serve(listener, router(app)).with_graceful_shutdown(stop);
-    // Connections get a moment to say goodbye after the drain; then we go regardless.
-    match tokio::time::timeout(drain + Duration::from_secs(5), server.into_future()).await {
-        Ok(r) => r,
-        Err(_) => Ok(()),
+    let server = axum::serve(listener, router(app)).with_graceful_shutdown(stop).into_future();
+    tokio::pin!(server);
+    // After the drain, connections get a few seconds to say goodbye; then we go regardless.
+    tokio::select! {
+        r = &mut server => r,
+        () = async {
+            if drained.await.is_ok() {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        } => Ok(()),
     }
 }
 
@@ -140,7 +150,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: p::ErrorCode, message: impl Into<String>) -> ApiError {
+    pub(crate) fn new(status: StatusCode, code: p::ErrorCode, message: impl Into<String>) -> ApiError {
         ApiError { status, code, message: message.into() }
     }
 }
@@ -170,7 +180,7 @@ impl From<AuthError> for ApiError {
 }
 
 /// A JSON body, refused with the reason (naming the field) when it does not fit.
-fn body<T: DeserializeOwned>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+pub(crate) fn body<T: DeserializeOwned>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     b.map(|Json(v)| v).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, p::ErrorCode::InvalidField, e.body_text()))
 }
 
@@ -222,7 +232,7 @@ async fn sign_in(
     Ok(Json(SignedIn { token }))
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")
 }
 
@@ -522,7 +532,10 @@ async fn session<C, E>(
             msg = socket.recv() => {
                 last_seen = tokio::time::Instant::now();
                 match frame::<C>(msg, app, &mut bucket) {
-                    Frame::Closed => break,
+                    Frame::Closed => {
+                        tracing::debug!("client closed the connection");
+                        break;
+                    }
                     Frame::Alive => {}
                     Frame::Refused(e) => {
                         refusals += 1;
@@ -554,10 +567,17 @@ async fn session<C, E>(
                         break;
                     }
                 }
-                None => break,
+                None => {
+                    tracing::debug!("the hub let go of this connection");
+                    break;
+                }
             },
             _ = ping.tick() => {
-                if last_seen.elapsed() > heartbeat * 3 || socket.send(Message::Ping(Default::default())).await.is_err() {
+                if last_seen.elapsed() > heartbeat * 3 {
+                    tracing::debug!("client silent for three heartbeats");
+                    break;
+                }
+                if socket.send(Message::Ping(Default::default())).await.is_err() {
                     break;
                 }
             }

@@ -13,6 +13,7 @@
 
 use jiff::civil::{Date, Time, Weekday};
 use kakehashi_dispatch as d;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::store::{Store, StoreError};
@@ -32,7 +33,7 @@ fn bad(field: impl Into<String>, problem: impl Into<String>) -> DirectoryError {
 }
 
 /// A roster as stored.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RosterDoc {
     /// Always on.
@@ -53,7 +54,7 @@ pub struct RosterDoc {
 }
 
 /// A shift: `days` (weekly) or `weekday` with `nth`/`last` (monthly).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShiftDoc {
     /// Weekdays: `mon` … `sun`.
@@ -75,7 +76,7 @@ pub struct ShiftDoc {
 }
 
 /// Days off.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OffDoc {
     /// First day, `YYYY-MM-DD`.
@@ -85,7 +86,7 @@ pub struct OffDoc {
 }
 
 /// An extra window.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtraDoc {
     /// The date.
@@ -186,6 +187,8 @@ pub struct TenantRow {
     pub foreign_residents: i64,
     /// IANA time zone.
     pub time_zone: String,
+    /// Routing policy; `None`: the defaults.
+    pub policy: Option<crate::policy::PolicyDoc>,
 }
 
 /// A desk as stored.
@@ -293,8 +296,8 @@ impl Store {
     /// Load the directory.
     pub async fn directory(&self) -> Result<Directory, StoreError> {
         let pool = self.pool();
-        let tenants: Vec<(i64, String, i64, String)> =
-            sqlx::query_as("SELECT id, name, foreign_residents, time_zone FROM tenants ORDER BY id")
+        let tenants: Vec<(i64, String, i64, String, Option<String>)> =
+            sqlx::query_as("SELECT id, name, foreign_residents, time_zone, policy FROM tenants ORDER BY id")
                 .fetch_all(pool)
                 .await?;
         let desks: Vec<(i64, i64, String)> =
@@ -321,11 +324,15 @@ impl Store {
                 roster: json("interpreters", &r.8)?,
             });
         }
+        let tenants = tenants
+            .into_iter()
+            .map(|t| {
+                let policy = t.4.as_deref().map(|p| json("tenants", p)).transpose()?;
+                Ok(TenantRow { id: t.0, name: t.1, foreign_residents: t.2, time_zone: t.3, policy })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(Directory {
-            tenants: tenants
-                .into_iter()
-                .map(|t| TenantRow { id: t.0, name: t.1, foreign_residents: t.2, time_zone: t.3 })
-                .collect(),
+            tenants,
             desks: desks.into_iter().map(|x| DeskRow { id: x.0, tenant_id: x.1, name: x.2 }).collect(),
             interpreters,
         })
@@ -389,6 +396,34 @@ impl Store {
             .execute(self.pool())
             .await?;
         Ok(r.last_insert_rowid())
+    }
+
+    /// Replace a tenant's routing policy. Returns whether the tenant exists.
+    pub async fn set_policy(&self, tenant: i64, policy: &crate::policy::PolicyDoc) -> Result<bool, StoreError> {
+        let r = sqlx::query("UPDATE tenants SET policy = ? WHERE id = ?")
+            .bind(to_json(policy))
+            .bind(tenant)
+            .execute(self.pool())
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Replace an interpreter's profile (not the login or password). Returns whether it exists.
+    pub async fn update_interpreter(&self, row: &InterpreterRow) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "UPDATE interpreters SET tier = ?, languages = ?, modalities = ?, specialities = ?, tenants = ?, shared_pool = ?, roster = ? WHERE id = ?",
+        )
+        .bind(&row.tier)
+        .bind(to_json(&row.languages))
+        .bind(to_json(&row.modalities))
+        .bind(to_json(&row.specialities))
+        .bind(to_json(&row.tenants))
+        .bind(row.shared_pool)
+        .bind(to_json(&row.roster))
+        .bind(row.id)
+        .execute(self.pool())
+        .await?;
+        Ok(r.rows_affected() == 1)
     }
 
     /// Whether the directory is empty (no tenant yet).

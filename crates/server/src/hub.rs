@@ -88,10 +88,29 @@ pub enum Cmd {
     Snapshot { tenant: Option<i64>, reply: oneshot::Sender<p::SupervisorEvent> },
     /// A call record was written (from the writer task).
     Recorded { call: d::RequestId, id: i64, tenant: i64 },
+    /// A change to the directory, already stored.
+    Directory { change: DirectoryChange, reply: Reply },
+    /// Close a client's connection (its credential was revoked).
+    Kick { client: Client },
     /// Stop taking requests (draining before shutdown).
     Drain,
     /// How many calls are live (for draining).
     LiveCalls { reply: oneshot::Sender<usize> },
+}
+
+/// A directory change for the live engine.
+#[derive(Debug)]
+pub enum DirectoryChange {
+    /// A new tenant (id, name, spec).
+    Tenant(i64, String, Box<d::TenantSpec>),
+    /// A tenant's new policy.
+    Policy(i64, Box<d::RoutingPolicy>),
+    /// A new desk (desk, tenant).
+    Desk(i64, i64),
+    /// A new interpreter.
+    Interpreter(Box<d::InterpreterSpec>),
+    /// An interpreter's new profile.
+    UpdateInterpreter(Box<d::InterpreterSpec>),
 }
 
 #[derive(Clone, Debug)]
@@ -243,7 +262,14 @@ fn engine_from(directory: &Directory, now: d::Timestamp) -> (d::Engine, HashMap<
             id: d::TenantId(id32(t.id)),
             foreign_residents: u32::try_from(t.foreign_residents).unwrap_or(u32::MAX),
             time_zone: tz,
-            policy: d::RoutingPolicy::default(),
+            policy: match t.policy.as_ref().map(|p| p.to_policy()) {
+                Some(Ok(p)) => p,
+                Some(Err(e)) => {
+                    tracing::warn!(tenant = t.id, error = %e, "stored policy refused; using the defaults");
+                    d::RoutingPolicy::default()
+                }
+                None => d::RoutingPolicy::default(),
+            },
         };
         if engine.add_tenant(now, spec).is_ok() {
             names.insert(t.id, t.name.clone());
@@ -369,11 +395,49 @@ impl Hub {
             Cmd::Recorded { call, id, tenant } => {
                 self.recorded.insert(call, (id, tenant));
             }
+            Cmd::Directory { change, reply } => {
+                let result = self.directory(now, change);
+                let _ = reply.send(result);
+            }
+            Cmd::Kick { client } => match client {
+                Client::Desk(desk, _) => {
+                    self.desks.remove(&desk);
+                }
+                Client::Interpreter(id) => {
+                    self.interpreters.remove(&id);
+                }
+            },
             Cmd::Drain => self.draining = true,
             Cmd::LiveCalls { reply } => {
                 let _ = reply.send(self.pending.values().filter(|p| p.answered_at.is_some()).count());
             }
         }
+    }
+
+    fn directory(&mut self, now: d::Timestamp, change: DirectoryChange) -> Result<(), p::ProtocolError> {
+        match change {
+            DirectoryChange::Tenant(id, name, spec) => {
+                self.engine.add_tenant(now, *spec).map_err(engine_error)?;
+                self.tenant_names.insert(id, name);
+            }
+            DirectoryChange::Policy(tenant, policy) => {
+                self.engine.set_policy(now, d::TenantId(id32(tenant)), *policy).map_err(engine_error)?;
+            }
+            DirectoryChange::Desk(desk, tenant) => {
+                self.engine.add_desk(now, d::DeskId(id32(desk)), d::TenantId(id32(tenant))).map_err(engine_error)?;
+            }
+            DirectoryChange::Interpreter(spec) => {
+                let (id, tier) = (i64::from(spec.id.0), spec.tier);
+                self.engine.add_interpreter(now, *spec).map_err(engine_error)?;
+                self.tiers.insert(id, tier);
+            }
+            DirectoryChange::UpdateInterpreter(spec) => {
+                let (id, tier) = (i64::from(spec.id.0), spec.tier);
+                self.engine.update_interpreter(now, *spec).map_err(engine_error)?;
+                self.tiers.insert(id, tier);
+            }
+        }
+        Ok(())
     }
 
     fn desk_command(

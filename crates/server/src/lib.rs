@@ -1,6 +1,7 @@
 //! The kakehashi server: HTTP and WebSocket signalling, the dispatch engine, records and
 //! metrics in one process. `kakehashi serve` runs it (see `main.rs`).
 
+pub mod api;
 pub mod app;
 pub mod auth;
 pub mod config;
@@ -8,5 +9,6 @@ pub mod demo;
 pub mod directory;
 pub mod hub;
 pub mod metrics;
+pub mod policy;
 pub mod serve;
 pub mod store;

@@ -34,6 +34,7 @@ struct Creds {
     interp: Vec<String>,
     sup_a: String,
     sup_b: String,
+    admin: String,
 }
 
 async fn seed(dir: &std::path::Path) -> Creds {
@@ -65,11 +66,22 @@ async fn seed(dir: &std::path::Path) -> Creds {
     store.insert_staff("sup-b", "supervisor", Some(b), &hash_password("pw-sup-b").unwrap()).await.unwrap();
     let sup_a = store.sign_in(true, "sup-a", "pw-sup-a", POLICY).await.unwrap().1;
     let sup_b = store.sign_in(true, "sup-b", "pw-sup-b", POLICY).await.unwrap().1;
-    Creds { desk_a1: desks[0].clone(), desk_a2: desks[1].clone(), desk_b: desks[2].clone(), interp, sup_a, sup_b }
+    store.insert_staff("root", "admin", None, &hash_password("pw-root").unwrap()).await.unwrap();
+    let admin = store.sign_in(true, "root", "pw-root", POLICY).await.unwrap().1;
+    Creds {
+        desk_a1: desks[0].clone(),
+        desk_a2: desks[1].clone(),
+        desk_b: desks[2].clone(),
+        interp,
+        sup_a,
+        sup_b,
+        admin,
+    }
 }
 
 impl Server {
     async fn start(dir: PathBuf) -> Server {
+        let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("kakehashi=debug").try_init();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let config = Config { listen: addr, data_dir: dir.clone(), drain_secs: 2, ..Config::default() };
@@ -456,5 +468,134 @@ async fn supervisors_see_their_own_tenant_live() {
     let snap = sup_b.expect("snapshot").await;
     let pt = snap["languages"].as_array().unwrap().iter().find(|l| l["language"] == "pt").unwrap().clone();
     assert_eq!(pt["waiting"], 0, "tenant 2's supervisor does not see tenant 1's queue");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_admin_api_builds_the_directory_and_policies_apply_live() {
+    let dir = temp("admin");
+    let creds = seed(&dir).await;
+    let server = Server::start(dir).await;
+    let admin = Some(creds.admin.as_str());
+    // Validation names the field; only admins write.
+    let bad = [
+        (json!({"name": "X", "foreign_residents": 1, "time_zone": "Mars/Base"}), "time_zone"),
+        (
+            json!({"name": "X", "foreign_residents": 1, "time_zone": "Asia/Tokyo", "policy": {"ring_timeout_secs": 0}}),
+            "policy.ring_timeout",
+        ),
+        (json!({"name": "X", "foreign_residents": 1, "time_zone": "Asia/Tokyo", "colour": "red"}), "colour"),
+        (json!({"name": "X", "time_zone": "Asia/Tokyo"}), "foreign_residents"),
+    ];
+    for (body, field) in bad {
+        let (status, text) = http(server.addr, "POST", "/api/tenants", admin, Some(&body.to_string())).await;
+        assert!(status == 400 || status == 422, "{status} {text}");
+        assert!(text.contains(field), "{field} not named in {text}");
+    }
+    let fast = json!({"ring_timeout_secs": 1, "max_wait_secs": 3, "wrap_up_secs": 0,
+        "steps": [{"seconds": 0, "tiers": ["staff", "contractor", "volunteer"], "scope": "own"}]});
+    let tenant_body =
+        json!({"name": "Sakura Town", "foreign_residents": 900, "time_zone": "Asia/Tokyo", "policy": fast});
+    let (status, _) =
+        http(server.addr, "POST", "/api/tenants", Some(&creds.sup_a), Some(&tenant_body.to_string())).await;
+    assert_eq!(status, 403, "a supervisor cannot add tenants");
+    let (status, text) = http(server.addr, "POST", "/api/tenants", admin, Some(&tenant_body.to_string())).await;
+    assert_eq!(status, 201, "{text}");
+    let tenant = serde_json::from_str::<Value>(&text).unwrap()["id"].as_i64().unwrap();
+    let (status, text) = http(
+        server.addr,
+        "POST",
+        &format!("/api/tenants/{tenant}/desks"),
+        admin,
+        Some(r#"{"name":"Sakura Town Hall"}"#),
+    )
+    .await;
+    assert_eq!(status, 201, "{text}");
+    let code = serde_json::from_str::<Value>(&text).unwrap()["enrolment_code"].as_str().unwrap().to_string();
+    let (_, text) = http(server.addr, "POST", "/api/enrol", None, Some(&json!({"code": code}).to_string())).await;
+    let desk_token = serde_json::from_str::<Value>(&text).unwrap()["token"].as_str().unwrap().to_string();
+    let mut ids = Vec::new();
+    for login in ["ne-1", "ne-2"] {
+        let body = json!({"login": login, "password": "a long password", "tier": "volunteer", "languages": ["ne"],
+            "modalities": ["video"], "tenants": [tenant], "roster": {"always": true}});
+        let (status, text) = http(server.addr, "POST", "/api/interpreters", admin, Some(&body.to_string())).await;
+        assert_eq!(status, 201, "{text}");
+        ids.push(serde_json::from_str::<Value>(&text).unwrap()["id"].as_i64().unwrap());
+    }
+    let bad_roster = json!({"login": "x", "password": "a long password", "tier": "staff", "languages": ["ne"],
+        "modalities": ["video"], "tenants": [tenant], "roster": {"time_zone": "Asia/Tokyo", "shifts": [{"days": ["fry"], "start": "09:00", "end": "17:00"}]}});
+    let (status, text) = http(server.addr, "POST", "/api/interpreters", admin, Some(&bad_roster.to_string())).await;
+    assert_eq!(status, 422);
+    assert!(text.contains("roster.shifts[0].days"), "{text}");
+    let mut sessions = Vec::new();
+    for login in ["ne-1", "ne-2"] {
+        let (_, text) = http(
+            server.addr,
+            "POST",
+            "/api/sign-in",
+            None,
+            Some(&json!({"role": "interpreter", "login": login, "password": "a long password"}).to_string()),
+        )
+        .await;
+        sessions.push(serde_json::from_str::<Value>(&text).unwrap()["token"].as_str().unwrap().to_string());
+    }
+    let mut n1 = server.interpreter(&sessions[0]).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let mut n2 = server.interpreter(&sessions[1]).await;
+    let mut desk = server.desk(&desk_token).await;
+
+    // Ring time-out (1 s) passes the request to the next interpreter.
+    desk.send(json!({"type": "request_interpreter", "language": "ne"})).await;
+    let request = desk.expect("queued").await["request"].as_u64().unwrap();
+    n1.expect("offer").await;
+    assert_eq!(n1.expect("offer_closed").await["reason"], "missed");
+    let offer = n2.expect("offer").await;
+    n2.send(json!({"type": "accept", "offer": offer["offer"]})).await;
+    desk.expect("assigned").await;
+    // A profile change is refused while the interpreter is in a call.
+    let profile = json!({"tier": "staff", "languages": ["ne"], "modalities": ["video"], "tenants": [tenant], "roster": {"always": true}});
+    let (status, _) =
+        http(server.addr, "PUT", &format!("/api/interpreters/{}", ids[1]), admin, Some(&profile.to_string())).await;
+    assert_eq!(status, 409);
+    // A second miss in a row makes interpreter 1 not ready; the request then waits the
+    // maximum (3 s) for interpreter 2, who is busy, and expires.
+    desk.send(json!({"type": "request_interpreter", "language": "ne"})).await;
+    desk.expect("queued").await;
+    n1.expect("offer").await;
+    let mut seen = Vec::new();
+    loop {
+        let v = n1.recv().await;
+        seen.push(v.clone());
+        if v["type"] == "offer_closed" {
+            assert_eq!(v["reason"], "missed");
+            break;
+        }
+    }
+    assert!(seen.iter().any(|v| v["presence"] == "not_ready_missed_offers"), "{seen:?}");
+    desk.expect("expired").await;
+    desk.send(json!({"type": "end_call", "call": request})).await;
+    desk.expect("call_ended").await;
+    // The profile can change now, and the OpenAPI document describes the API.
+    let (status, text) =
+        http(server.addr, "PUT", &format!("/api/interpreters/{}", ids[0]), admin, Some(&profile.to_string())).await;
+    assert_eq!(status, 204, "{text}");
+    let (status, text) = http(server.addr, "GET", "/api/openapi.json", None, None).await;
+    assert_eq!(status, 200);
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["paths"]["/api/interpreters/{id}"]["put"].is_object());
+    // A supervisor of tenant 1 sees only their tenant.
+    let (_, text) = http(server.addr, "GET", "/api/tenants", Some(&creds.sup_a), None).await;
+    assert_eq!(serde_json::from_str::<Vec<Value>>(&text).unwrap().len(), 1);
+    // Revoking the desk closes its connection and its token stops working.
+    let desks = server.records(&creds.admin).await;
+    let desk_id = desks.iter().find(|r| r["outcome"] == "expired").unwrap()["desk"].as_i64().unwrap();
+    let (status, _) = http(server.addr, "DELETE", &format!("/api/desks/{desk_id}"), admin, None).await;
+    assert_eq!(status, 204);
+    assert!(desk.closed().await);
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr)).await.unwrap();
+    let mut again = Client { ws };
+    again.send(json!({"type": "hello", "protocol": 1, "credential": {"desk_token": desk_token}})).await;
+    assert_eq!(again.recv().await["code"], "unauthorized");
     server.stop().await;
 }

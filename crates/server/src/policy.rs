@@ -1,0 +1,203 @@
+//! A tenant's routing policy as stored and as the admin API takes it: JSON with every
+//! field optional (defaults from `RoutingPolicy::default()`), unknown fields refused,
+//! validated into the engine's policy with errors that name the field.
+
+use std::time::Duration;
+
+use kakehashi_dispatch as d;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::directory::DirectoryError;
+
+/// One step of the pool's widening.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepDoc {
+    /// Seconds in this step before widening (ignored for the last step).
+    pub seconds: u64,
+    /// Tiers this step adds: `staff`, `contractor`, `volunteer`.
+    pub tiers: Vec<String>,
+    /// `own` (the tenant's interpreters) or `shared` (also the shared pool).
+    pub scope: String,
+    /// Only interpreters with the request's speciality.
+    #[serde(default)]
+    pub require_speciality: bool,
+}
+
+/// Parallel ringing for rare languages.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParallelDoc {
+    /// Resident languages (BCP 47).
+    pub languages: Vec<String>,
+    /// Offers at once, 2 to 8.
+    pub fan_out: u8,
+}
+
+/// A routing policy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyDoc {
+    /// Ordered steps; at least one.
+    pub steps: Vec<StepDoc>,
+    /// Seconds an offer rings.
+    pub ring_timeout_secs: u64,
+    /// Longest wait, seconds (at most 86400).
+    pub max_wait_secs: u64,
+    /// Wrap-up seconds after a call; `null` waits until the interpreter is ready.
+    pub wrap_up_secs: Option<u64>,
+    /// Missed offers in a row before not-ready.
+    pub missed_offers_limit: u8,
+    /// Head start of urgent requests, seconds (at most 14400).
+    pub urgent_credit_secs: u64,
+    /// Seconds a returning case waits for its preferred interpreter.
+    pub preferred_hold_secs: u64,
+    /// Seconds before a booking when on-demand calls stop.
+    pub booking_guard_secs: u64,
+    /// Parallel ringing.
+    pub parallel: Option<ParallelDoc>,
+    /// `tier_then_longest_idle` or `longest_idle`.
+    pub order: String,
+}
+
+impl Default for PolicyDoc {
+    fn default() -> Self {
+        PolicyDoc::from_policy(&d::RoutingPolicy::default())
+    }
+}
+
+fn tier_name(t: d::Tier) -> String {
+    t.as_str().to_string()
+}
+
+impl PolicyDoc {
+    /// The stored form of an engine policy.
+    pub fn from_policy(p: &d::RoutingPolicy) -> PolicyDoc {
+        PolicyDoc {
+            steps: p
+                .steps
+                .iter()
+                .map(|s| StepDoc {
+                    seconds: s.duration.as_secs(),
+                    tiers: s.tiers.iter().map(tier_name).collect(),
+                    scope: match s.scope {
+                        d::Scope::Own => "own".into(),
+                        d::Scope::Shared => "shared".into(),
+                    },
+                    require_speciality: s.require_speciality,
+                })
+                .collect(),
+            ring_timeout_secs: p.ring_timeout.as_secs(),
+            max_wait_secs: p.max_wait.as_secs(),
+            wrap_up_secs: p.wrap_up.map(|w| w.as_secs()),
+            missed_offers_limit: p.missed_offers_limit,
+            urgent_credit_secs: p.urgent_credit.as_secs(),
+            preferred_hold_secs: p.preferred_hold.as_secs(),
+            booking_guard_secs: p.booking_guard.as_secs(),
+            parallel: p.parallel.as_ref().map(|x| ParallelDoc {
+                languages: x.languages.iter().map(|l| l.tag().to_string()).collect(),
+                fan_out: x.fan_out,
+            }),
+            order: match p.order {
+                d::InterpreterOrder::TierThenLongestIdle => "tier_then_longest_idle".into(),
+                d::InterpreterOrder::LongestIdle => "longest_idle".into(),
+            },
+        }
+    }
+
+    /// The engine's policy, validated.
+    pub fn to_policy(&self) -> Result<d::RoutingPolicy, DirectoryError> {
+        let bad = |field: String, problem: String| DirectoryError { field, problem };
+        let mut steps = Vec::new();
+        for (i, s) in self.steps.iter().enumerate() {
+            let tiers = s
+                .tiers
+                .iter()
+                .map(|t| crate::directory::tier(t).map_err(|e| bad(format!("policy.steps[{i}].tiers"), e.problem)))
+                .collect::<Result<d::TierSet, _>>()?;
+            let scope = match s.scope.as_str() {
+                "own" => d::Scope::Own,
+                "shared" => d::Scope::Shared,
+                other => {
+                    return Err(bad(format!("policy.steps[{i}].scope"), format!("{other:?} is not own or shared")));
+                }
+            };
+            steps.push(d::Step {
+                duration: Duration::from_secs(s.seconds),
+                tiers,
+                scope,
+                require_speciality: s.require_speciality,
+            });
+        }
+        let parallel = match &self.parallel {
+            None => None,
+            Some(p) => Some(d::ParallelRing {
+                languages: p
+                    .languages
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| {
+                        d::LanguageId::parse(t)
+                            .map_err(|e| bad(format!("policy.parallel.languages[{i}]"), e.to_string()))
+                    })
+                    .collect::<Result<_, _>>()?,
+                fan_out: p.fan_out,
+            }),
+        };
+        let order = match self.order.as_str() {
+            "tier_then_longest_idle" => d::InterpreterOrder::TierThenLongestIdle,
+            "longest_idle" => d::InterpreterOrder::LongestIdle,
+            other => {
+                return Err(bad(
+                    "policy.order".into(),
+                    format!("{other:?} is not tier_then_longest_idle or longest_idle"),
+                ));
+            }
+        };
+        let policy = d::RoutingPolicy {
+            steps,
+            ring_timeout: Duration::from_secs(self.ring_timeout_secs),
+            max_wait: Duration::from_secs(self.max_wait_secs),
+            wrap_up: self.wrap_up_secs.map(Duration::from_secs),
+            missed_offers_limit: self.missed_offers_limit,
+            urgent_credit: Duration::from_secs(self.urgent_credit_secs),
+            preferred_hold: Duration::from_secs(self.preferred_hold_secs),
+            booking_guard: Duration::from_secs(self.booking_guard_secs),
+            parallel,
+            order,
+        };
+        policy.validate().map_err(|e| bad(format!("policy.{}", e.field), e.problem.to_string()))?;
+        Ok(policy)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_round_trip_and_errors_name_the_field() {
+        let doc = PolicyDoc::default();
+        assert_eq!(doc.to_policy().unwrap(), d::RoutingPolicy::default());
+        let parsed: PolicyDoc = serde_json::from_str(r#"{"ring_timeout_secs": 5}"#).unwrap();
+        assert_eq!(parsed.to_policy().unwrap().ring_timeout, Duration::from_secs(5));
+        let err = |json: &str| serde_json::from_str::<PolicyDoc>(json).unwrap().to_policy().unwrap_err().to_string();
+        assert_eq!(err(r#"{"ring_timeout_secs": 0}"#), "policy.ring_timeout: must be at least 1 s");
+        assert_eq!(
+            err(
+                r#"{"steps": [{"seconds": 0, "tiers": ["staff"], "scope": "own"}, {"seconds": 0, "tiers": ["staff"], "scope": "own"}]}"#
+            ),
+            "policy.steps[0].duration: only the last step may have no duration"
+        );
+        assert_eq!(
+            err(r#"{"steps": [{"seconds": 1, "tiers": ["boss"], "scope": "own"}]}"#),
+            "policy.steps[0].tiers: \"boss\" is not staff, contractor or volunteer"
+        );
+        assert_eq!(
+            err(r#"{"order": "random"}"#),
+            "policy.order: \"random\" is not tier_then_longest_idle or longest_idle"
+        );
+        assert!(serde_json::from_str::<PolicyDoc>(r#"{"ring_timeout": 5}"#).is_err(), "unknown fields are refused");
+    }
+}
