@@ -306,6 +306,7 @@ enum Identity {
     Desk(i64, i64),
     Interpreter(i64),
     Supervisor(Option<i64>),
+    Resident(String),
 }
 
 async fn send_json<T: Serialize>(socket: &mut WebSocket, app: &App, value: &T) -> bool {
@@ -334,7 +335,7 @@ async fn identify(app: &App, hello: &p::Hello) -> Result<Identity, p::ProtocolEr
             Ok(Subject::Staff { admin, tenant, .. }) => Ok(Identity::Supervisor(if admin { None } else { tenant })),
             Err(_) => Err(unauthorized("session not accepted")),
         },
-        p::Credential::Invite(_) => Err(unauthorized("resident links are not available on this server yet")),
+        p::Credential::Invite(t) => Ok(Identity::Resident(t.clone())),
     }
 }
 
@@ -366,67 +367,104 @@ async fn connection(mut socket: WebSocket, app: App) {
         Identity::Desk(..) => "desk",
         Identity::Interpreter(_) => "interpreter",
         Identity::Supervisor(_) => "supervisor",
+        Identity::Resident(_) => "resident",
     };
     app.connections.fetch_add(1, Ordering::SeqCst);
     app.metrics.ws_connections.with_label_values(&[role]).inc();
-    let welcome = p::Welcome {
+    let welcome = |resumed: bool, resume_token: String| p::Welcome {
         protocol: p::PROTOCOL_VERSION,
-        resume_token: crate::auth::new_token(),
+        resume_token,
         heartbeat_secs: app.config.heartbeat_secs,
         resume_grace_secs: app.config.resume_grace_secs,
-        resumed: hello.resume.is_some(),
+        resumed,
     };
+    let hub = app.hub.clone();
     match identity {
         Identity::Desk(desk, tenant) => {
             let (tx, rx) = mpsc::channel(CLIENT_QUEUE);
             let client = Client::Desk(desk, tenant);
-            if app.hub.send(Cmd::Attach { client, conn, outbox: Outbox::Desk(tx) }).await.is_ok()
-                && send_json(&mut socket, &app, &p::DeskEvent::Welcome(welcome)).await
+            if let Some((resumed, token)) = attach(&app, client, conn, Outbox::Desk(tx), hello.resume.clone()).await
+                && send_json(&mut socket, &app, &p::DeskEvent::Welcome(welcome(resumed, token))).await
             {
-                let hub = app.hub.clone();
-                session(
-                    &mut socket,
-                    &app,
-                    rx,
-                    move |cmd| {
-                        let (reply, wait) = oneshot::channel();
-                        (Cmd::Desk { desk, tenant, cmd, reply }, wait)
-                    },
-                    &hub,
-                )
-                .await;
+                let command = move |cmd| {
+                    let (reply, wait) = oneshot::channel();
+                    (Cmd::Desk { desk, tenant, cmd, reply }, wait)
+                };
+                session(&mut socket, &app, rx, command, &hub).await;
             }
             let _ = app.hub.send(Cmd::Detach { client, conn }).await;
         }
         Identity::Interpreter(id) => {
             let (tx, rx) = mpsc::channel(CLIENT_QUEUE);
             let client = Client::Interpreter(id);
-            if app.hub.send(Cmd::Attach { client, conn, outbox: Outbox::Interpreter(tx) }).await.is_ok()
-                && send_json(&mut socket, &app, &p::InterpreterEvent::Welcome(welcome)).await
+            if let Some((resumed, token)) =
+                attach(&app, client, conn, Outbox::Interpreter(tx), hello.resume.clone()).await
+                && send_json(&mut socket, &app, &p::InterpreterEvent::Welcome(welcome(resumed, token))).await
             {
-                let hub = app.hub.clone();
-                session(
-                    &mut socket,
-                    &app,
-                    rx,
-                    move |cmd| {
-                        let (reply, wait) = oneshot::channel();
-                        (Cmd::Interpreter { id, cmd, reply }, wait)
-                    },
-                    &hub,
-                )
-                .await;
+                let command = move |cmd| {
+                    let (reply, wait) = oneshot::channel();
+                    (Cmd::Interpreter { id, cmd, reply }, wait)
+                };
+                session(&mut socket, &app, rx, command, &hub).await;
             }
             let _ = app.hub.send(Cmd::Detach { client, conn }).await;
         }
         Identity::Supervisor(tenant) => {
-            if send_json(&mut socket, &app, &p::SupervisorEvent::Welcome(welcome)).await {
+            if send_json(&mut socket, &app, &p::SupervisorEvent::Welcome(welcome(false, crate::auth::new_token())))
+                .await
+            {
                 supervisor(&mut socket, &app, tenant).await;
+            }
+        }
+        Identity::Resident(token) => {
+            let (tx, rx) = mpsc::channel(CLIENT_QUEUE);
+            let (reply, wait) = oneshot::channel();
+            let joined = match app.hub.send(Cmd::ResidentJoin { token, conn, outbox: tx, reply }).await {
+                Ok(()) => wait.await.unwrap_or_else(|_| Err(perr(p::ErrorCode::Internal, "the server is stopping"))),
+                Err(_) => Err(perr(p::ErrorCode::Internal, "the server is stopping")),
+            };
+            match joined {
+                Ok(language) => {
+                    if send_json(
+                        &mut socket,
+                        &app,
+                        &p::ResidentEvent::Welcome(welcome(false, crate::auth::new_token())),
+                    )
+                    .await
+                        && send_json(&mut socket, &app, &p::ResidentEvent::Joined { language }).await
+                    {
+                        let command = move |cmd| {
+                            let (reply, wait) = oneshot::channel();
+                            (Cmd::Resident { conn, cmd, reply }, wait)
+                        };
+                        session(&mut socket, &app, rx, command, &hub).await;
+                    }
+                    let _ = app.hub.send(Cmd::ResidentLeft { conn }).await;
+                }
+                Err(e) => refuse_in_place(&mut socket, &app, e).await,
             }
         }
     }
     app.connections.fetch_sub(1, Ordering::SeqCst);
     app.metrics.ws_connections.with_label_values(&[role]).dec();
+}
+
+/// Attach a connection to the hub: (resumed, next resume token).
+async fn attach(
+    app: &App,
+    client: Client,
+    conn: u64,
+    outbox: Outbox,
+    resume: Option<String>,
+) -> Option<(bool, String)> {
+    let (reply, wait) = oneshot::channel();
+    app.hub.send(Cmd::Attach { client, conn, outbox, resume, reply }).await.ok()?;
+    wait.await.ok()
+}
+
+async fn refuse_in_place(socket: &mut WebSocket, app: &App, e: p::ProtocolError) {
+    let _ = send_json(socket, app, &serde_json::json!({"type": "error", "code": e.code, "message": e.message})).await;
+    let _ = socket.send(Message::Close(None)).await;
 }
 
 fn perr(code: p::ErrorCode, message: impl Into<String>) -> p::ProtocolError {
@@ -472,6 +510,12 @@ impl RoleEvent for p::DeskEvent {
 impl RoleEvent for p::InterpreterEvent {
     fn error(e: p::ProtocolError) -> Self {
         p::InterpreterEvent::Error(e)
+    }
+}
+
+impl RoleEvent for p::ResidentEvent {
+    fn error(e: p::ProtocolError) -> Self {
+        p::ResidentEvent::Error(e)
     }
 }
 

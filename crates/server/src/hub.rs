@@ -53,6 +53,25 @@ impl Default for Clock {
     }
 }
 
+/// The hub's settings.
+#[derive(Clone, Debug)]
+pub struct HubSettings {
+    /// How long a dropped client's session is kept for it to resume.
+    pub grace: Duration,
+    /// How long an invite link works.
+    pub invite_ttl: Duration,
+    /// The base of invite links (`https://kakehashi.example`).
+    pub public_base: String,
+}
+
+/// A resident's invite: bound to a live call and its language, used once.
+#[derive(Clone, Debug)]
+struct Invite {
+    call: d::RequestId,
+    language: String,
+    expires_at: d::Timestamp,
+}
+
 /// Who a connection is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Client {
@@ -76,8 +95,21 @@ type Reply = oneshot::Sender<Result<(), p::ProtocolError>>;
 /// What connections ask of the hub.
 #[derive(Debug)]
 pub enum Cmd {
-    /// A connection of `client` opened; `conn` identifies it.
-    Attach { client: Client, conn: u64, outbox: Outbox },
+    /// A connection of `client` opened; `conn` identifies it. `resume` is the token of
+    /// the `hello`; the reply says whether the earlier session was taken back, and gives
+    /// the token for the next resume.
+    Attach { client: Client, conn: u64, outbox: Outbox, resume: Option<String>, reply: oneshot::Sender<(bool, String)> },
+    /// A resident opens an invite link.
+    ResidentJoin {
+        token: String,
+        conn: u64,
+        outbox: mpsc::Sender<p::ResidentEvent>,
+        reply: oneshot::Sender<Result<String, p::ProtocolError>>,
+    },
+    /// A resident's command.
+    Resident { conn: u64, cmd: p::ResidentCommand, reply: Reply },
+    /// A resident's connection closed.
+    ResidentLeft { conn: u64 },
     /// That connection closed.
     Detach { client: Client, conn: u64 },
     /// A desk command.
@@ -146,6 +178,14 @@ pub struct Hub {
     recorded: HashMap<d::RequestId, (i64, i64)>,
     desks: HashMap<i64, Attached<p::DeskEvent>>,
     interpreters: HashMap<i64, Attached<p::InterpreterEvent>>,
+    /// Residents in calls: connection → (call, channel).
+    residents: HashMap<u64, (d::RequestId, mpsc::Sender<p::ResidentEvent>)>,
+    /// Open invites by token hash.
+    invites: HashMap<String, Invite>,
+    /// The token each client can resume with.
+    resume_tokens: HashMap<Client, String>,
+    invite_ttl: Duration,
+    public_base: String,
     /// Dropped clients and when their grace ends.
     dropped: HashMap<Client, Instant>,
     draining: bool,
@@ -302,7 +342,7 @@ impl Hub {
         store: Store,
         metrics: Metrics,
         clock: Clock,
-        grace: Duration,
+        settings: HubSettings,
     ) -> (Hub, mpsc::Sender<Cmd>, mpsc::Receiver<Cmd>) {
         let (tx, rx) = mpsc::channel(4096);
         let (engine, tenant_names, tiers) = engine_from(directory, clock.now());
@@ -311,7 +351,7 @@ impl Hub {
             clock,
             store,
             metrics,
-            grace,
+            grace: settings.grace,
             tenant_names,
             tiers,
             pending: HashMap::new(),
@@ -319,6 +359,11 @@ impl Hub {
             desks: HashMap::new(),
             interpreters: HashMap::new(),
             dropped: HashMap::new(),
+            residents: HashMap::new(),
+            invites: HashMap::new(),
+            resume_tokens: HashMap::new(),
+            invite_ttl: settings.invite_ttl,
+            public_base: settings.public_base,
             draining: false,
             tx: tx.clone(),
         };
@@ -348,11 +393,23 @@ impl Hub {
     fn handle(&mut self, cmd: Cmd) {
         let now = self.clock.now();
         match cmd {
-            Cmd::Attach { client, conn, outbox } => {
-                self.dropped.remove(&client);
+            Cmd::Attach { client, conn, outbox, resume, reply } => {
+                let held = self.dropped.contains_key(&client) || self.attached(client);
+                let resumed = held && resume.is_some() && self.resume_tokens.get(&client) == resume.as_ref();
+                if self.dropped.remove(&client).is_some() && !resumed {
+                    // A fresh start: what the dropped session held ends now.
+                    self.end_session(now, client);
+                }
+                let token = crate::auth::new_token();
+                self.resume_tokens.insert(client, token.clone());
+                let _ = reply.send((resumed, token));
                 match (client, outbox) {
                     (Client::Desk(desk, _), Outbox::Desk(tx)) => {
                         self.desks.insert(desk, Attached { conn, tx });
+                        // Tell a resumed desk where its requests stand at the next tick.
+                        for p in self.pending.values_mut().filter(|p| p.desk == desk) {
+                            p.last_position = None;
+                        }
                     }
                     (Client::Interpreter(id), Outbox::Interpreter(tx)) => {
                         self.interpreters.insert(id, Attached { conn, tx });
@@ -362,6 +419,19 @@ impl Hub {
                         }
                     }
                     _ => {}
+                }
+            }
+            Cmd::ResidentJoin { token, conn, outbox, reply } => {
+                let result = self.resident_join(now, &token, conn, outbox);
+                let _ = reply.send(result);
+            }
+            Cmd::Resident { conn, cmd, reply } => {
+                let result = self.resident_command(conn, cmd);
+                let _ = reply.send(result);
+            }
+            Cmd::ResidentLeft { conn } => {
+                if let Some((call, _)) = self.residents.remove(&conn) {
+                    self.tell_call(call, p::Party::Resident, false);
                 }
             }
             Cmd::Detach { client, conn } => {
@@ -514,9 +584,7 @@ impl Hub {
                 });
                 Ok(())
             }
-            p::DeskCommand::InviteResident { .. } => {
-                Err(err(p::ErrorCode::NotAllowed, "inviting a remote resident is not available on this server yet"))
-            }
+            p::DeskCommand::InviteResident { call } => self.invite(now, desk, call),
             p::DeskCommand::Sdp { .. } | p::DeskCommand::Ice { .. } => {
                 Err(err(p::ErrorCode::MediaUnavailable, "this server has no media relay yet"))
             }
@@ -580,6 +648,14 @@ impl Hub {
     fn end_call(&mut self, now: d::Timestamp, call: d::RequestId, by: p::Party) -> Result<(), p::ProtocolError> {
         self.engine.end_call(now, call).map_err(engine_error)?;
         let Some(pending) = self.pending.remove(&call) else { return Ok(()) };
+        // A resident in the call is told, and links to it stop working.
+        let residents: Vec<u64> = self.residents.iter().filter(|(_, (c, _))| *c == call).map(|(k, _)| *k).collect();
+        for conn in residents {
+            if let Some((_, tx)) = self.residents.remove(&conn) {
+                let _ = tx.try_send(p::ResidentEvent::CallEnded);
+            }
+        }
+        self.invites.retain(|_, i| i.call != call);
         let talk = now.as_millis() - pending.answered_at.unwrap_or(now.as_millis());
         self.metrics.call_duration.observe(talk as f64 / 1000.0);
         self.count_request(&pending, "answered");
@@ -804,30 +880,124 @@ impl Hub {
             self.dropped.iter().filter(|(_, until)| **until <= Instant::now()).map(|(c, _)| *c).collect();
         for client in expired {
             self.dropped.remove(&client);
-            match client {
-                Client::Desk(desk, _) => {
-                    let mine: Vec<(d::RequestId, bool)> = self
-                        .pending
-                        .iter()
-                        .filter(|(_, p)| p.desk == desk)
-                        .map(|(id, p)| (*id, p.answered_at.is_some()))
-                        .collect();
-                    for (id, in_call) in mine {
-                        let _ = if in_call {
-                            self.end_call(now, id, p::Party::Desk)
-                        } else {
-                            self.engine.cancel(now, id).map_err(engine_error)
-                        };
-                    }
+            self.end_session(now, client);
+        }
+        // Invites past their time.
+        self.invites.retain(|_, i| i.expires_at > now);
+    }
+
+    fn attached(&self, client: Client) -> bool {
+        match client {
+            Client::Desk(desk, _) => self.desks.contains_key(&desk),
+            Client::Interpreter(id) => self.interpreters.contains_key(&id),
+        }
+    }
+
+    /// End what a client's session held: a desk's waiting requests are abandoned and its
+    /// calls ended; an interpreter's calls are ended and they are signed out.
+    fn end_session(&mut self, now: d::Timestamp, client: Client) {
+        match client {
+            Client::Desk(desk, _) => {
+                let mut mine: Vec<(d::RequestId, bool)> = self
+                    .pending
+                    .iter()
+                    .filter(|(_, p)| p.desk == desk)
+                    .map(|(id, p)| (*id, p.answered_at.is_some()))
+                    .collect();
+                mine.sort_unstable();
+                for (id, in_call) in mine {
+                    let _ = if in_call {
+                        self.end_call(now, id, p::Party::Desk)
+                    } else {
+                        self.engine.cancel(now, id).map_err(engine_error)
+                    };
                 }
-                Client::Interpreter(id) => {
-                    let calls: Vec<d::RequestId> =
-                        self.pending.iter().filter(|(_, p)| p.interpreter == Some(id)).map(|(r, _)| *r).collect();
-                    for call in calls {
-                        let _ = self.end_call(now, call, p::Party::Interpreter);
-                    }
-                    let _ = self.engine.set_availability(now, d::InterpreterId(id32(id)), d::Availability::Offline);
+            }
+            Client::Interpreter(id) => {
+                let mut calls: Vec<d::RequestId> =
+                    self.pending.iter().filter(|(_, p)| p.interpreter == Some(id)).map(|(r, _)| *r).collect();
+                calls.sort_unstable();
+                for call in calls {
+                    let _ = self.end_call(now, call, p::Party::Interpreter);
                 }
+                let _ = self.engine.set_availability(now, d::InterpreterId(id32(id)), d::Availability::Offline);
+            }
+        }
+    }
+
+    /// Create a single-use link for a resident to join the desk's live call.
+    fn invite(&mut self, now: d::Timestamp, desk: i64, call: u64) -> Result<(), p::ProtocolError> {
+        let id = self.own_request(desk, call)?;
+        let language = match self.pending.get(&id) {
+            Some(p) if p.answered_at.is_some() => p.language.clone(),
+            _ => return Err(err(p::ErrorCode::NotAllowed, "a resident can be invited once the call has started")),
+        };
+        let token = crate::auth::new_token();
+        let expires_at = now + self.invite_ttl;
+        self.invites.insert(crate::auth::hash_token(&token), Invite { call: id, language, expires_at });
+        let url = format!("{}/join/{token}", self.public_base);
+        let qr_svg = qrcode::QrCode::new(url.as_bytes())
+            .map(|q| q.render::<qrcode::render::svg::Color>().min_dimensions(240, 240).build())
+            .map_err(|e| err(p::ErrorCode::Internal, e.to_string()))?;
+        self.send_desk(desk, p::DeskEvent::Invite { call, url, qr_svg, expires_at: rfc3339(expires_at) });
+        Ok(())
+    }
+
+    fn resident_join(
+        &mut self,
+        now: d::Timestamp,
+        token: &str,
+        conn: u64,
+        outbox: mpsc::Sender<p::ResidentEvent>,
+    ) -> Result<String, p::ProtocolError> {
+        let refused =
+            || err(p::ErrorCode::Unauthorized, "this link has been used, has expired, or its consultation has ended");
+        // Single use: the invite is taken out whatever happens next.
+        let invite = self.invites.remove(&crate::auth::hash_token(token)).ok_or_else(refused)?;
+        if invite.expires_at <= now || self.pending.get(&invite.call).is_none_or(|p| p.answered_at.is_none()) {
+            return Err(refused());
+        }
+        self.residents.insert(conn, (invite.call, outbox));
+        self.tell_call(invite.call, p::Party::Resident, true);
+        Ok(invite.language)
+    }
+
+    fn resident_command(&mut self, conn: u64, cmd: p::ResidentCommand) -> Result<(), p::ProtocolError> {
+        let Some((call, tx)) = self.residents.get(&conn).cloned() else {
+            return Err(err(p::ErrorCode::NotAllowed, "not in a call"));
+        };
+        match cmd {
+            p::ResidentCommand::Leave {} => {
+                self.residents.remove(&conn);
+                self.tell_call(call, p::Party::Resident, false);
+                let _ = tx.try_send(p::ResidentEvent::CallEnded);
+                Ok(())
+            }
+            p::ResidentCommand::Ping {} => {
+                let _ = tx.try_send(p::ResidentEvent::Pong);
+                Ok(())
+            }
+            p::ResidentCommand::Sdp { .. } | p::ResidentCommand::Ice { .. } => {
+                Err(err(p::ErrorCode::MediaUnavailable, "this server has no media relay yet"))
+            }
+        }
+    }
+
+    /// Tell the desk and the interpreter of a call that `party` joined or left.
+    fn tell_call(&mut self, call: d::RequestId, party: p::Party, joined: bool) {
+        let Some(pending) = self.pending.get(&call) else { return };
+        let (desk, interpreter) = (pending.desk, pending.interpreter);
+        let c = call.0;
+        if joined {
+            self.send_desk(desk, p::DeskEvent::ParticipantJoined { call: c, party });
+        } else {
+            self.send_desk(desk, p::DeskEvent::ParticipantLeft { call: c, party });
+        }
+        if let Some(i) = interpreter {
+            if joined {
+                self.send_interpreter(i, p::InterpreterEvent::ParticipantJoined { call: c, party });
+            } else {
+                self.send_interpreter(i, p::InterpreterEvent::ParticipantLeft { call: c, party });
             }
         }
     }

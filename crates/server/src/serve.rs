@@ -6,7 +6,7 @@ use tokio::sync::watch;
 
 use crate::app::{App, run};
 use crate::config::Config;
-use crate::hub::{Clock, Hub};
+use crate::hub::{Clock, Hub, HubSettings};
 use crate::metrics::Metrics;
 use crate::store::Store;
 
@@ -58,13 +58,17 @@ pub async fn serve_on(
     }
     let directory = store.directory().await?;
     let metrics = Metrics::new();
-    let (hub, tx, rx) = Hub::new(
-        &directory,
-        store.clone(),
-        metrics.clone(),
-        Clock::new(),
-        Duration::from_secs(u64::from(config.resume_grace_secs)),
-    );
+    let settings = HubSettings {
+        grace: Duration::from_secs(u64::from(config.resume_grace_secs)),
+        invite_ttl: Duration::from_secs(u64::from(config.invite_ttl_secs)),
+        public_base: config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"))
+            .trim_end_matches('/')
+            .to_string(),
+    };
+    let (hub, tx, rx) = Hub::new(&directory, store.clone(), metrics.clone(), Clock::new(), settings);
     let hub_task = tokio::spawn(hub.run(rx));
     let (closing_tx, closing_rx) = watch::channel(false);
     tracing::info!(%addr, tenants = directory.tenants.len(), interpreters = directory.interpreters.len(), "kakehashi listening");

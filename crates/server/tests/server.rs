@@ -81,10 +81,14 @@ async fn seed(dir: &std::path::Path) -> Creds {
 
 impl Server {
     async fn start(dir: PathBuf) -> Server {
+        Server::start_with(dir, |c| c).await
+    }
+
+    async fn start_with(dir: PathBuf, tweak: impl FnOnce(Config) -> Config) -> Server {
         let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("kakehashi=debug").try_init();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let config = Config { listen: addr, data_dir: dir.clone(), drain_secs: 2, ..Config::default() };
+        let config = tweak(Config { listen: addr, data_dir: dir.clone(), drain_secs: 2, ..Config::default() });
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             kakehashi::serve::serve_on(listener, config, async {
@@ -105,12 +109,17 @@ impl Server {
     }
 
     async fn connect(&self, credential: Value) -> Client {
+        self.hello(json!({"type": "hello", "protocol": 1, "credential": credential})).await.0
+    }
+
+    /// Connect with this hello; the client and the welcome.
+    async fn hello(&self, hello: Value) -> (Client, Value) {
         let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", self.addr)).await.unwrap();
         let mut c = Client { ws };
-        c.send(json!({"type": "hello", "protocol": 1, "credential": credential})).await;
+        c.send(hello).await;
         let w = c.recv().await;
         assert_eq!(w["type"], "welcome", "{w}");
-        c
+        (c, w)
     }
 
     async fn desk(&self, token: &str) -> Client {
@@ -597,5 +606,129 @@ async fn the_admin_api_builds_the_directory_and_policies_apply_live() {
     let mut again = Client { ws };
     again.send(json!({"type": "hello", "protocol": 1, "credential": {"desk_token": desk_token}})).await;
     assert_eq!(again.recv().await["code"], "unauthorized");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_dropped_desk_resumes_its_place_or_loses_it_after_the_grace() {
+    let dir = temp("resume");
+    let creds = seed(&dir).await;
+    let server = Server::start_with(dir, |c| Config { resume_grace_secs: 2, ..c }).await;
+    let mut i1 = server.interpreter(&creds.interp[0]).await;
+    let mut other = server.desk(&creds.desk_a2).await;
+    other.send(json!({"type": "request_interpreter", "language": "vi"})).await;
+    let busy = other.expect("queued").await["request"].as_u64().unwrap();
+    let offer = i1.expect("offer").await;
+    i1.send(json!({"type": "accept", "offer": offer["offer"]})).await;
+    i1.expect("assigned").await;
+    other.expect("assigned").await;
+
+    // The desk waits behind that call, drops, and comes back with its resume token.
+    let hello = json!({"type": "hello", "protocol": 1, "credential": {"desk_token": creds.desk_a1}});
+    let (mut desk, welcome) = server.hello(hello.clone()).await;
+    assert_eq!(welcome["resumed"], false);
+    let token = welcome["resume_token"].as_str().unwrap().to_string();
+    desk.send(json!({"type": "request_interpreter", "language": "vi"})).await;
+    let waiting = desk.expect("queued").await["request"].as_u64().unwrap();
+    drop(desk);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut resumed = hello.clone();
+    resumed["resume"] = json!(token);
+    let (mut desk, welcome) = server.hello(resumed).await;
+    assert_eq!(welcome["resumed"], true);
+    let pos = desk.expect("position").await;
+    assert_eq!((pos["request"].as_u64(), pos["position"].as_u64()), (Some(waiting), Some(0)));
+    // Still in the queue: when the interpreter is free, the resumed desk gets the call.
+    other.send(json!({"type": "end_call", "call": busy})).await;
+    other.expect("call_ended").await;
+    i1.expect("call_ended").await;
+    i1.send(json!({"type": "set_availability", "availability": "available"})).await;
+    let offer = i1.expect("offer").await;
+    i1.send(json!({"type": "accept", "offer": offer["offer"]})).await;
+    assert_eq!(desk.expect("assigned").await["request"].as_u64(), Some(waiting));
+
+    // A desk that does not come back within the grace loses its waiting request.
+    other.send(json!({"type": "request_interpreter", "language": "vi"})).await;
+    let lost = other.expect("queued").await["request"].as_u64().unwrap();
+    drop(other);
+    let mut abandoned = false;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let records = server.records(&creds.sup_a).await;
+        if records.iter().any(|r| r["outcome"] == "abandoned") {
+            abandoned = true;
+            break;
+        }
+    }
+    assert!(abandoned, "request {lost} was abandoned after the grace period");
+    // A wrong resume token is a fresh start, not a takeover.
+    let mut forged = hello;
+    forged["resume"] = json!("0000");
+    let (_, welcome) = server.hello(forged).await;
+    assert_eq!(welcome["resumed"], false);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn invite_links_are_single_use_expire_and_die_with_the_call() {
+    let dir = temp("invite");
+    let creds = seed(&dir).await;
+    let server = Server::start_with(dir, |c| Config { invite_ttl_secs: 2, ..c }).await;
+    let mut i1 = server.interpreter(&creds.interp[0]).await;
+    let mut desk = server.desk(&creds.desk_a1).await;
+    desk.send(json!({"type": "request_interpreter", "language": "vi"})).await;
+    let call = desk.expect("queued").await["request"].as_u64().unwrap();
+    // Not before the call has started.
+    desk.send(json!({"type": "invite_resident", "call": call})).await;
+    assert_eq!(desk.expect("error").await["code"], "not_allowed");
+    let offer = i1.expect("offer").await;
+    i1.send(json!({"type": "accept", "offer": offer["offer"]})).await;
+    desk.expect("assigned").await;
+    i1.expect("assigned").await;
+
+    let invite = |d: Value| d["url"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    desk.send(json!({"type": "invite_resident", "call": call})).await;
+    let inv = desk.expect("invite").await;
+    assert!(inv["url"].as_str().unwrap().starts_with(&format!("http://{}/join/", server.addr)), "{inv}");
+    assert!(inv["qr_svg"].as_str().unwrap().contains("<svg"), "a QR code as SVG");
+    let token = invite(inv);
+    let (mut resident, _) =
+        server.hello(json!({"type": "hello", "protocol": 1, "credential": {"invite": token}})).await;
+    assert_eq!(resident.expect("joined").await["language"], "vi");
+    assert_eq!(desk.expect("participant_joined").await["party"], "resident");
+    assert_eq!(i1.expect("participant_joined").await["party"], "resident");
+    // Single use.
+    let refused = |server_addr: std::net::SocketAddr, token: String| async move {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{server_addr}/ws")).await.unwrap();
+        let mut c = Client { ws };
+        c.send(json!({"type": "hello", "protocol": 1, "credential": {"invite": token}})).await;
+        let e = c.recv().await;
+        assert_eq!((e["type"].as_str(), e["code"].as_str()), (Some("error"), Some("unauthorized")), "{e}");
+        assert!(c.closed().await);
+    };
+    refused(server.addr, token).await;
+    // Expiry (2 s here).
+    desk.send(json!({"type": "invite_resident", "call": call})).await;
+    let stale = invite(desk.expect("invite").await);
+    tokio::time::sleep(Duration::from_millis(2300)).await;
+    refused(server.addr, stale).await;
+    // The resident leaves; the others are told.
+    resident.send(json!({"type": "leave"})).await;
+    assert_eq!(resident.expect("call_ended").await["type"], "call_ended");
+    assert_eq!(desk.expect("participant_left").await["party"], "resident");
+    // A second resident is in the call when it ends; a link made before the end dies with it.
+    desk.send(json!({"type": "invite_resident", "call": call})).await;
+    let second = invite(desk.expect("invite").await);
+    let (mut resident2, _) =
+        server.hello(json!({"type": "hello", "protocol": 1, "credential": {"invite": second}})).await;
+    resident2.expect("joined").await;
+    desk.expect("participant_joined").await;
+    desk.send(json!({"type": "invite_resident", "call": call})).await;
+    let unused = invite(desk.expect("invite").await);
+    desk.send(json!({"type": "end_call", "call": call})).await;
+    desk.expect("call_ended").await;
+    assert_eq!(resident2.expect("call_ended").await["type"], "call_ended");
+    refused(server.addr, unused).await;
+    assert_eq!(server.records(&creds.sup_a).await.len(), 1);
     server.stop().await;
 }
