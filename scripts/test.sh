@@ -6,10 +6,10 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 
-# Debian packages the tests start on loopback. None yet: the dispatch engine is pure.
-# The signalling server, media relay and clients add theirs here (redis-server,
-# postgresql, chromium, sipp, janus), and their tests start and stop them.
-packages=()
+# Debian packages the tests use: promtool (from prometheus) checks /metrics. The
+# media relay and clients will add theirs (chromium, sipp, janus), and their tests
+# start and stop them on loopback.
+packages=(prometheus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -17,7 +17,7 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing: ${missing[*]}"
   apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
 cargo test --workspace --locked

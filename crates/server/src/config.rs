@@ -98,6 +98,10 @@ pub struct Flags {
 
 const ENV_PREFIX: &str = "KAKEHASHI_";
 
+/// Environment variables with the prefix that are not configuration keys.
+/// `KAKEHASHI_LOG` is the log filter (`info`, `kakehashi=debug`).
+const ENV_RESERVED: &[&str] = &["KAKEHASHI_LOG"];
+
 impl Config {
     /// Layer the sources and validate. `env` is the process environment (passed in so
     /// tests can give their own).
@@ -108,7 +112,8 @@ impl Config {
                 std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
             table = text.parse::<toml::Table>().map_err(|e| ConfigError::Parse(format!("{}: {e}", path.display())))?;
         }
-        let mut env: Vec<(String, String)> = env.into_iter().filter(|(k, _)| k.starts_with(ENV_PREFIX)).collect();
+        let mut env: Vec<(String, String)> =
+            env.into_iter().filter(|(k, _)| k.starts_with(ENV_PREFIX) && !ENV_RESERVED.contains(&k.as_str())).collect();
         env.sort();
         for (name, value) in env {
             let key = name[ENV_PREFIX.len()..].to_ascii_lowercase();
@@ -193,7 +198,11 @@ mod tests {
         let file = dir.join("k.toml");
         std::fs::write(&file, "listen = \"127.0.0.1:9000\"\nheartbeat_secs = 10\ndrain_secs = 5\n").unwrap();
         let flags = Flags { config: Some(file), listen: Some("127.0.0.1:9100".into()), data: None, demo: true };
-        let c = Config::load(&flags, env(&[("KAKEHASHI_HEARTBEAT_SECS", "20"), ("PATH", "/bin")])).unwrap();
+        let c = Config::load(
+            &flags,
+            env(&[("KAKEHASHI_HEARTBEAT_SECS", "20"), ("PATH", "/bin"), ("KAKEHASHI_LOG", "debug")]),
+        )
+        .unwrap();
         assert_eq!(c.listen, "127.0.0.1:9100".parse().unwrap(), "flag over file");
         assert_eq!(c.heartbeat_secs, 20, "environment over file");
         assert_eq!(c.drain_secs, 5, "file over default");

@@ -173,6 +173,22 @@ async fn http(
     (status, body)
 }
 
+/// `promtool check metrics` (Debian's prometheus package; ./scripts/test.sh installs it).
+async fn promtool_accepts(metrics: &str) {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool is installed (Debian package prometheus; ./scripts/test.sh installs it)");
+    child.stdin.take().unwrap().write_all(metrics.as_bytes()).await.unwrap();
+    let out = child.wait_with_output().await.unwrap();
+    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && report.trim().is_empty(), "promtool check metrics: {report}");
+}
+
 struct Client {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
 }
@@ -279,6 +295,7 @@ async fn whole_lifecycle_records_and_metrics() {
     assert!(m.contains(r#"kakehashi_queue_wait_seconds_bucket{language="vi",le="10"} 1"#));
     assert!(m.contains("kakehashi_call_duration_seconds_count 1"));
     assert!(m.contains(r#"kakehashi_ws_connections{role="desk"} 1"#));
+    promtool_accepts(&m).await;
     server.stop().await;
 }
 
@@ -390,6 +407,22 @@ async fn bad_input_gets_a_coded_error_and_the_connection_stays() {
     }
     desk.send(json!({"type": "ping"})).await;
     desk.expect("pong").await;
+    // Flooding is rate-limited (20 a second, bursts of 40), and the connection stays.
+    for _ in 0..80 {
+        desk.send(json!({"type": "ping"})).await;
+    }
+    let (mut pongs, mut limited) = (0, 0);
+    for _ in 0..80 {
+        match desk.recv().await["type"].as_str() {
+            Some("pong") => pongs += 1,
+            Some("error") => limited += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    // The burst was partly spent by the frames before: at most 40 get through, and at
+    // least the 40 beyond the burst are refused (less what refills meanwhile).
+    assert!(pongs <= 45 && limited >= 30, "{pongs} pongs, {limited} refused");
+    tokio::time::sleep(Duration::from_secs(2)).await; // the bucket refills
 
     // Too large a frame ends that connection only.
     let mut other = server.desk(&creds.desk_a2).await;
@@ -731,4 +764,98 @@ async fn invite_links_are_single_use_expire_and_die_with_the_call() {
     refused(server.addr, unused).await;
     assert_eq!(server.records(&creds.sup_a).await.len(), 1);
     server.stop().await;
+}
+
+#[tokio::test]
+async fn a_silent_client_is_dropped_and_its_wait_abandoned() {
+    let dir = temp("silent");
+    let creds = seed(&dir).await;
+    let server = Server::start_with(dir, |c| Config { heartbeat_secs: 1, resume_grace_secs: 1, ..c }).await;
+    let mut i1 = server.interpreter(&creds.interp[0]).await;
+    let mut other = server.desk(&creds.desk_a2).await;
+    other.send(json!({"type": "request_interpreter", "language": "vi"})).await;
+    other.expect("queued").await;
+    let offer = i1.expect("offer").await;
+    i1.send(json!({"type": "accept", "offer": offer["offer"]})).await;
+    let mut desk = server.desk(&creds.desk_a1).await;
+    desk.send(json!({"type": "request_interpreter", "language": "vi"})).await;
+    desk.expect("queued").await;
+    // The desk's device goes silent: it answers no pings (this client reads nothing).
+    let mut abandoned = false;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if server.records(&creds.sup_a).await.iter().any(|r| r["outcome"] == "abandoned") {
+            abandoned = true;
+            break;
+        }
+    }
+    assert!(abandoned, "three missed heartbeats and the grace period end the silent desk's wait");
+    drop((desk, other, i1));
+    server.stop().await;
+}
+
+/// The binary as a child process, killed without warning.
+struct Child {
+    process: tokio::process::Child,
+    addr: std::net::SocketAddr,
+}
+
+async fn spawn_binary(dir: &std::path::Path) -> Child {
+    use tokio::io::AsyncBufReadExt;
+    let mut process = tokio::process::Command::new(env!("CARGO_BIN_EXE_kakehashi"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(dir)
+        .env("KAKEHASHI_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(process.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .expect("the server starts");
+        let plain: String =
+            line.split('\x1b').map(|part| part.split_once('m').map_or(part, |(_, rest)| rest)).collect();
+        if let Some(rest) = plain.split("addr=").nth(1) {
+            break rest.split_whitespace().next().unwrap().parse().unwrap();
+        }
+    };
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Child { process, addr }
+}
+
+#[tokio::test]
+async fn a_crash_loses_no_acknowledged_call_record() {
+    let dir = temp("crash");
+    let creds = seed(&dir).await;
+    let mut child = spawn_binary(&dir).await;
+    let server = Server { addr: child.addr, dir: dir.clone(), stop: None, task: tokio::spawn(async {}) };
+    let mut i1 = server.interpreter(&creds.interp[0]).await;
+    let mut desk = server.desk(&creds.desk_a1).await;
+    for _ in 0..3 {
+        desk.send(json!({"type": "request_interpreter", "language": "vi"})).await;
+        let call = desk.expect("queued").await["request"].as_u64().unwrap();
+        let offer = i1.expect("offer").await;
+        i1.send(json!({"type": "accept", "offer": offer["offer"]})).await;
+        desk.expect("assigned").await;
+        i1.expect("assigned").await;
+        desk.send(json!({"type": "end_call", "call": call})).await;
+        desk.expect("call_ended").await;
+        i1.expect("call_ended").await;
+        i1.send(json!({"type": "set_availability", "availability": "available"})).await;
+    }
+    // The third end was acknowledged a moment ago: kill -9 now.
+    child.process.start_kill().unwrap();
+    child.process.wait().await.unwrap();
+    drop((desk, i1));
+    let child = spawn_binary(&dir).await;
+    let server = Server { addr: child.addr, dir, stop: None, task: tokio::spawn(async {}) };
+    let records = server.records(&creds.sup_a).await;
+    assert_eq!(records.len(), 3, "{records:?}");
+    assert!(records.iter().all(|r| r["outcome"] == "answered"));
+    drop(child);
 }
