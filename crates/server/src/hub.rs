@@ -153,6 +153,7 @@ struct Pending {
     modality: d::Modality,
     speciality: Option<d::Speciality>,
     requested_at: i64,
+    offered_at: Option<i64>,
     offers: i64,
     interpreter: Option<i64>,
     answered_at: Option<i64>,
@@ -539,6 +540,7 @@ impl Hub {
                     modality: spec.modality,
                     speciality: spec.speciality,
                     requested_at: now.as_millis(),
+                    offered_at: None,
                     offers: 0,
                     interpreter: None,
                     answered_at: None,
@@ -693,6 +695,7 @@ impl Hub {
             tier: p.interpreter.and_then(|i| self.tiers.get(&i)).map(|t| t.as_str().to_string()),
             interpreter_id: p.interpreter,
             requested_at: p.requested_at,
+            offered_at: p.offered_at,
             answered_at: p.answered_at,
             ended_at: now.as_millis(),
             offers: p.offers,
@@ -743,6 +746,7 @@ impl Hub {
                 d::Output::Offered { offer, request, interpreter, ring_until } => {
                     let Some(p) = self.pending.get_mut(&request) else { continue };
                     p.offers += 1;
+                    p.offered_at.get_or_insert(now.as_millis());
                     let event = p::InterpreterEvent::Offer {
                         offer: offer.0,
                         tenant: self.tenant_names.get(&p.tenant).cloned().unwrap_or_default(),

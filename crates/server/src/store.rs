@@ -10,8 +10,11 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 /// The migrations, in order. Never edit one that has shipped: add another.
-const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/0001_init.sql")), (2, include_str!("../migrations/0002_policies.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_policies.sql")),
+    (3, include_str!("../migrations/0003_offered_at.sql")),
+];
 
 /// The longest any store call may take.
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -93,6 +96,8 @@ pub struct CallRecord {
     pub interpreter_id: Option<i64>,
     /// Request time, ms.
     pub requested_at: i64,
+    /// First offer, ms.
+    pub offered_at: Option<i64>,
     /// Answer time, ms.
     pub answered_at: Option<i64>,
     /// End time, ms.
@@ -166,8 +171,8 @@ impl Store {
         let done = timed(
             sqlx::query(
                 "INSERT INTO call_records (tenant_id, desk_id, language, speciality, modality, tier, interpreter_id, \
-                 requested_at, answered_at, ended_at, offers, outcome, desk_outcome) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 requested_at, offered_at, answered_at, ended_at, offers, outcome, desk_outcome) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(r.tenant_id)
             .bind(r.desk_id)
@@ -177,6 +182,7 @@ impl Store {
             .bind(&r.tier)
             .bind(r.interpreter_id)
             .bind(r.requested_at)
+            .bind(r.offered_at)
             .bind(r.answered_at)
             .bind(r.ended_at)
             .bind(r.offers)
@@ -203,35 +209,21 @@ impl Store {
 
     /// Call records, oldest first, of one tenant or all.
     pub async fn call_records(&self, tenant_id: Option<i64>) -> Result<Vec<CallRecord>, StoreError> {
-        type Row = (
-            i64,
-            i64,
-            i64,
-            String,
-            Option<String>,
-            String,
-            Option<String>,
-            Option<i64>,
-            i64,
-            Option<i64>,
-            i64,
-            i64,
-            String,
-            Option<String>,
-        );
-        let rows: Vec<Row> = timed(
-            sqlx::query_as(
+        use sqlx::Row;
+        let rows = timed(
+            sqlx::query(
                 "SELECT id, tenant_id, desk_id, language, speciality, modality, tier, interpreter_id, requested_at, \
-                 answered_at, ended_at, offers, outcome, desk_outcome FROM call_records \
+                 offered_at, answered_at, ended_at, offers, outcome, desk_outcome FROM call_records \
                  WHERE ?1 IS NULL OR tenant_id = ?1 ORDER BY id",
             )
             .bind(tenant_id)
             .fetch_all(&self.pool),
         )
         .await?;
-        rows.into_iter()
+        rows.iter()
             .map(|r| {
-                let outcome = match r.12.as_str() {
+                let outcome: String = r.try_get("outcome")?;
+                let outcome = match outcome.as_str() {
                     "answered" => RecordOutcome::Answered,
                     "abandoned" => RecordOutcome::Abandoned,
                     "expired" => RecordOutcome::Expired,
@@ -244,20 +236,21 @@ impl Store {
                     }
                 };
                 Ok(CallRecord {
-                    id: r.0,
-                    tenant_id: r.1,
-                    desk_id: r.2,
-                    language: r.3,
-                    speciality: r.4,
-                    modality: r.5,
-                    tier: r.6,
-                    interpreter_id: r.7,
-                    requested_at: r.8,
-                    answered_at: r.9,
-                    ended_at: r.10,
-                    offers: r.11,
+                    id: r.try_get("id")?,
+                    tenant_id: r.try_get("tenant_id")?,
+                    desk_id: r.try_get("desk_id")?,
+                    language: r.try_get("language")?,
+                    speciality: r.try_get("speciality")?,
+                    modality: r.try_get("modality")?,
+                    tier: r.try_get("tier")?,
+                    interpreter_id: r.try_get("interpreter_id")?,
+                    requested_at: r.try_get("requested_at")?,
+                    offered_at: r.try_get("offered_at")?,
+                    answered_at: r.try_get("answered_at")?,
+                    ended_at: r.try_get("ended_at")?,
+                    offers: r.try_get("offers")?,
                     outcome,
-                    desk_outcome: r.13,
+                    desk_outcome: r.try_get("desk_outcome")?,
                 })
             })
             .collect()
@@ -313,6 +306,7 @@ mod tests {
             tier: Some("staff".into()),
             interpreter_id: Some(7),
             requested_at: 1000,
+            offered_at: Some(1200),
             answered_at: Some(5000),
             ended_at: 65_000,
             offers: 1,

@@ -281,7 +281,13 @@ async fn whole_lifecycle_records_and_metrics() {
         (r["outcome"].as_str(), r["language"].as_str(), r["tier"].as_str(), r["offers"].as_i64()),
         (Some("answered"), Some("vi"), Some("staff"), Some(1))
     );
-    assert!(r["answered_at"].as_i64().unwrap() >= r["requested_at"].as_i64().unwrap());
+    let at = |k: &str| r[k].as_i64().unwrap();
+    assert!(
+        at("requested_at") <= at("offered_at")
+            && at("offered_at") <= at("answered_at")
+            && at("answered_at") <= at("ended_at"),
+        "{r}"
+    );
     let text = r.to_string();
     assert!(!text.contains("i1") && !text.contains("Asahi"), "no names in call records: {text}");
     desk.send(json!({"type": "record_outcome", "call": request, "outcome": "resolved"})).await;
@@ -382,6 +388,26 @@ async fn tenants_are_isolated() {
     assert_eq!(status, 403);
     let (status, _) = http(server.addr, "GET", "/api/call-records", Some("forged"), None).await;
     assert_eq!(status, 401);
+    // Neither an interpreter's session nor a desk's device token opens the directory.
+    for token in [&creds.interp[0], &creds.desk_a1] {
+        let (status, _) = http(server.addr, "GET", "/api/tenants", Some(token), None).await;
+        assert!(status == 401 || status == 403, "{status}");
+        let body = r#"{"name":"Evil","foreign_residents":1,"time_zone":"Asia/Tokyo"}"#;
+        let (status, _) = http(server.addr, "POST", "/api/tenants", Some(token), Some(body)).await;
+        assert!(status == 401 || status == 403, "{status}");
+    }
+    // A supervisor sees their own tenant and the interpreters serving it, no others.
+    let (_, text) = http(server.addr, "GET", "/api/tenants", Some(&creds.sup_b), None).await;
+    let tenants: Vec<Value> = serde_json::from_str(&text).unwrap();
+    assert_eq!(tenants.len(), 1);
+    assert_eq!(tenants[0]["name"], "Kita Town");
+    let (_, text) = http(server.addr, "GET", "/api/interpreters", Some(&creds.sup_b), None).await;
+    let logins: Vec<String> = serde_json::from_str::<Vec<Value>>(&text)
+        .unwrap()
+        .iter()
+        .map(|i| i["login"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(logins, vec!["i5".to_string()]);
     server.stop().await;
 }
 
@@ -858,4 +884,43 @@ async fn a_crash_loses_no_acknowledged_call_record() {
     assert_eq!(records.len(), 3, "{records:?}");
     assert!(records.iter().all(|r| r["outcome"] == "answered"));
     drop(child);
+}
+
+#[tokio::test]
+async fn sigterm_drains_live_calls_then_exits() {
+    let dir = temp("sigterm");
+    let creds = seed(&dir).await;
+    let mut child = spawn_binary(&dir).await;
+    let server = Server { addr: child.addr, dir: dir.clone(), stop: None, task: tokio::spawn(async {}) };
+    let mut i1 = server.interpreter(&creds.interp[0]).await;
+    let mut desk = server.desk(&creds.desk_a1).await;
+    let mut other = server.desk(&creds.desk_a2).await;
+    desk.send(json!({"type": "request_interpreter", "language": "vi"})).await;
+    let call = desk.expect("queued").await["request"].as_u64().unwrap();
+    let offer = i1.expect("offer").await;
+    i1.send(json!({"type": "accept", "offer": offer["offer"]})).await;
+    desk.expect("assigned").await;
+    let pid = child.process.id().unwrap().to_string();
+    let status = tokio::process::Command::new("kill").args(["-TERM", &pid]).status().await.unwrap();
+    assert!(status.success());
+    // Not ready while draining; no new requests; the live call goes on.
+    let mut draining = false;
+    for _ in 0..50 {
+        if http(server.addr, "GET", "/readyz", None, None).await == (503, "draining".into()) {
+            draining = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(draining);
+    assert_eq!(http(server.addr, "GET", "/healthz", None, None).await.0, 200, "alive while draining");
+    other.send(json!({"type": "request_interpreter", "language": "vi"})).await;
+    assert_eq!(other.expect("error").await["code"], "shutting_down");
+    desk.send(json!({"type": "end_call", "call": call})).await;
+    desk.expect("call_ended").await;
+    // With no live call left the server closes the connections and exits cleanly.
+    let exit = tokio::time::timeout(Duration::from_secs(15), child.process.wait()).await.expect("exits").unwrap();
+    assert!(exit.success(), "{exit:?}");
+    let store = Store::open(&dir).await.unwrap();
+    assert_eq!(store.call_records(None).await.unwrap().len(), 1);
 }
