@@ -253,62 +253,19 @@ impl std::fmt::Debug for InterpreterBody {
     }
 }
 
-/// An interpreter as listed (no password, no name beyond the login).
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct InterpreterOut {
-    /// Id.
-    pub id: i64,
-    /// Sign-in name.
-    pub login: String,
-    /// Tier.
-    pub tier: String,
-    /// Languages.
-    pub languages: Vec<String>,
-    /// Modalities.
-    pub modalities: Vec<String>,
-    /// Specialities.
-    pub specialities: Vec<String>,
-    /// Tenants.
-    pub tenants: Vec<i64>,
-    /// Shared pool.
-    pub shared_pool: bool,
-    /// Roster.
-    pub roster: RosterDoc,
-}
-
-async fn list_interpreters(State(app): State<App>, headers: HeaderMap) -> Result<Json<Vec<InterpreterOut>>, ApiError> {
+async fn list_interpreters(State(app): State<App>, headers: HeaderMap) -> Result<Json<Vec<InterpreterRow>>, ApiError> {
     let scope = reader(&app, &headers).await?;
     let dir = app.store.directory().await.map_err(internal)?;
     Ok(Json(
         dir.interpreters
             .into_iter()
             .filter(|i| scope.is_none_or(|s| i.tenants.contains(&s) || i.shared_pool))
-            .map(|i| InterpreterOut {
-                id: i.id,
-                login: i.login,
-                tier: i.tier,
-                languages: i.languages,
-                modalities: i.modalities,
-                specialities: i.specialities,
-                tenants: i.tenants,
-                shared_pool: i.shared_pool,
-                roster: i.roster,
-            })
             .collect(),
     ))
 }
 
-async fn checked_row(
-    app: &App,
-    id: i64,
-    login: String,
-    b: InterpreterBody,
-) -> Result<(InterpreterRow, d::InterpreterSpec), ApiError> {
-    let known = app.store.directory().await.map_err(internal)?.tenants.into_iter().map(|t| t.id).collect::<Vec<_>>();
-    if let Some(t) = b.tenants.iter().find(|t| !known.contains(t)) {
-        return Err(invalid("tenants", format!("no tenant {t}")));
-    }
-    let row = InterpreterRow {
+fn row_from(id: i64, login: String, b: InterpreterBody) -> InterpreterRow {
+    InterpreterRow {
         id,
         login,
         tier: b.tier,
@@ -318,8 +275,16 @@ async fn checked_row(
         tenants: b.tenants,
         shared_pool: b.shared_pool,
         roster: b.roster,
-    };
-    let mut spec = row.to_spec().map_err(|e| invalid(&e.field, e.problem))?;
+    }
+}
+
+/// Validate a profile against the directory; the engine's spec for it.
+async fn checked(app: &App, row: &InterpreterRow) -> Result<d::InterpreterSpec, ApiError> {
+    let known = app.store.directory().await.map_err(internal)?.tenants.into_iter().map(|t| t.id).collect::<Vec<_>>();
+    if let Some(t) = row.tenants.iter().find(|t| !known.contains(t)) {
+        return Err(invalid("tenants", format!("no tenant {t}")));
+    }
+    let spec = row.to_spec().map_err(|e| invalid(&e.field, e.problem))?;
     if spec.pairs.is_empty() {
         return Err(invalid("languages", "at least one language"));
     }
@@ -329,8 +294,7 @@ async fn checked_row(
     if row.tenants.is_empty() && !row.shared_pool {
         return Err(invalid("tenants", "serve at least one tenant or join the shared pool"));
     }
-    spec.id = d::InterpreterId(u32::try_from(id).unwrap_or(0));
-    Ok((row, spec))
+    Ok(spec)
 }
 
 async fn add_interpreter(
@@ -350,33 +314,23 @@ async fn add_interpreter(
         .take()
         .filter(|p| p.chars().count() >= 12)
         .ok_or_else(|| invalid("password", "required, at least 12 characters"))?;
-    let (row, _) = checked_row(&app, 0, login, b).await?;
+    let mut row = row_from(0, login, b);
+    let mut spec = checked(&app, &row).await?;
     let hash = hash_password(&password)?;
-    let id = app.store.insert_interpreter(&row, &hash).await.map_err(|e| {
+    row.id = app.store.insert_interpreter(&row, &hash).await.map_err(|e| {
         if e.to_string().contains("UNIQUE") {
             ApiError::new(StatusCode::CONFLICT, p::ErrorCode::InvalidField, "login: taken")
         } else {
             internal(e)
         }
     })?;
-    let (_, spec) = checked_row(&app, id, row.login.clone(), body_of(&row)).await?;
+    spec.id = d::InterpreterId(u32::try_from(row.id).map_err(internal)?);
     apply(&app, DirectoryChange::Interpreter(Box::new(spec))).await?;
-    app.store.audit(&actor, "add_interpreter", Some(&format!("interpreter:{id}")), true).await.map_err(internal)?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))))
-}
-
-fn body_of(row: &InterpreterRow) -> InterpreterBody {
-    InterpreterBody {
-        login: None,
-        password: None,
-        tier: row.tier.clone(),
-        languages: row.languages.clone(),
-        modalities: row.modalities.clone(),
-        specialities: row.specialities.clone(),
-        tenants: row.tenants.clone(),
-        shared_pool: row.shared_pool,
-        roster: row.roster.clone(),
-    }
+    app.store
+        .audit(&actor, "add_interpreter", Some(&format!("interpreter:{}", row.id)), true)
+        .await
+        .map_err(internal)?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": row.id }))))
 }
 
 async fn update_interpreter(
@@ -390,7 +344,9 @@ async fn update_interpreter(
     if b.login.is_some() || b.password.is_some() {
         return Err(invalid("login", "the login and password are not changed here"));
     }
-    let (row, spec) = checked_row(&app, id, String::new(), b).await?;
+    let row = row_from(id, String::new(), b);
+    let mut spec = checked(&app, &row).await?;
+    spec.id = d::InterpreterId(u32::try_from(id).map_err(|_| invalid("id", "out of range"))?);
     // The engine first: it refuses while an offer rings or a call runs.
     apply(&app, DirectoryChange::UpdateInterpreter(Box::new(spec))).await?;
     if !app.store.update_interpreter(&row).await.map_err(internal)? {
@@ -423,7 +379,7 @@ pub fn openapi_document() -> serde_json::Value {
                 "DeskBody": schema::<DeskBody>(),
                 "DeskOut": schema::<DeskOut>(),
                 "InterpreterBody": schema::<InterpreterBody>(),
-                "InterpreterOut": schema::<InterpreterOut>(),
+                "InterpreterOut": schema::<InterpreterRow>(),
             }
         },
         "paths": {

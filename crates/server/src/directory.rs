@@ -202,8 +202,8 @@ pub struct DeskRow {
     pub name: String,
 }
 
-/// An interpreter's profile as stored (no password).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// An interpreter's profile as stored and as the admin API lists it (no password).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct InterpreterRow {
     /// Id.
     pub id: i64,
