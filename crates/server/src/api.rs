@@ -385,6 +385,7 @@ pub fn openapi_document() -> serde_json::Value {
         "paths": {
             "/api/enrol": { "post": { "summary": "Exchange a desk's enrolment code for its device token", "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["code"], "properties": { "code": { "type": "string" } }, "additionalProperties": false } } } }, "responses": { "200": ok("{desk, tenant, token}"), "401": err.clone() } } },
             "/api/sign-in": { "post": { "summary": "Sign in an interpreter or a supervisor/admin", "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["role", "login", "password"], "properties": { "role": { "enum": ["interpreter", "staff"] }, "login": { "type": "string" }, "password": { "type": "string" } }, "additionalProperties": false } } } }, "responses": { "200": ok("{token}"), "401": err.clone(), "429": ok("locked after repeated failures") } } },
+            "/api/sign-out": { "post": { "summary": "End the caller's session", "security": bearer, "responses": { "204": ok("signed out"), "401": err.clone() } } },
             "/api/call-records": { "get": { "summary": "Call records of the caller's tenant (all for an admin); no names, numbers or content", "security": bearer, "responses": { "200": ok("records"), "401": err.clone(), "403": err.clone() } } },
             "/api/tenants": {
                 "get": { "summary": "Tenants (a supervisor sees their own)", "security": bearer, "responses": { "200": ok("[TenantOut]") } },

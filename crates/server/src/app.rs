@@ -80,6 +80,7 @@ pub fn router(app: App) -> Router {
         .route("/ws", get(ws))
         .route("/api/enrol", post(enrol))
         .route("/api/sign-in", post(sign_in))
+        .route("/api/sign-out", post(sign_out))
         .route("/api/call-records", get(call_records))
         .merge(crate::api::routes())
         .with_state(app)
@@ -230,6 +231,14 @@ async fn sign_in(
     let b = body(b)?;
     let (_, token) = app.store.sign_in(matches!(b.role, Role::Staff), &b.login, &b.password, app.policy()).await?;
     Ok(Json(SignedIn { token }))
+}
+
+/// End the caller's session; its token stops working at once.
+async fn sign_out(State(app): State<App>, headers: HeaderMap) -> Result<StatusCode, ApiError> {
+    let token = bearer(&headers).ok_or(AuthError::Refused)?;
+    app.store.session(token).await?;
+    app.store.end_session(token).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {

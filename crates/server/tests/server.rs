@@ -408,6 +408,10 @@ async fn tenants_are_isolated() {
         .map(|i| i["login"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(logins, vec!["i5".to_string()]);
+    // Signing out ends the session at once.
+    assert_eq!(http(server.addr, "POST", "/api/sign-out", Some(&creds.sup_b), None).await.0, 204);
+    assert_eq!(http(server.addr, "GET", "/api/tenants", Some(&creds.sup_b), None).await.0, 401);
+    assert_eq!(http(server.addr, "POST", "/api/sign-out", Some(&creds.sup_b), None).await.0, 401);
     server.stop().await;
 }
 
