@@ -119,7 +119,7 @@ pub enum Cmd {
     /// A supervisor's snapshot of a tenant (or all, for an admin).
     Snapshot { tenant: Option<i64>, reply: oneshot::Sender<p::SupervisorEvent> },
     /// A call record was written (from the writer task).
-    Recorded { call: d::RequestId, id: i64, tenant: i64 },
+    Recorded { call: d::RequestId, id: i64, tenant: i64, desk: i64 },
     /// A change to the directory, already stored.
     Directory { change: DirectoryChange, reply: Reply },
     /// Close a client's connection (its credential was revoked).
@@ -175,8 +175,9 @@ pub struct Hub {
     tenant_names: HashMap<i64, String>,
     tiers: HashMap<i64, d::Tier>,
     pending: HashMap<d::RequestId, Pending>,
-    /// Calls whose record is written: call → (record id, tenant), for the desk's outcome.
-    recorded: HashMap<d::RequestId, (i64, i64)>,
+    /// Calls whose record is written, for the desk's outcome category: call → (record id,
+    /// tenant, desk, when). Kept for a day.
+    recorded: HashMap<d::RequestId, (i64, i64, i64, Instant)>,
     desks: HashMap<i64, Attached<p::DeskEvent>>,
     interpreters: HashMap<i64, Attached<p::InterpreterEvent>>,
     /// Residents in calls: connection → (call, channel).
@@ -463,21 +464,27 @@ impl Hub {
             Cmd::Snapshot { tenant, reply } => {
                 let _ = reply.send(self.snapshot(tenant));
             }
-            Cmd::Recorded { call, id, tenant } => {
-                self.recorded.insert(call, (id, tenant));
+            Cmd::Recorded { call, id, tenant, desk } => {
+                self.recorded.insert(call, (id, tenant, desk, Instant::now()));
             }
             Cmd::Directory { change, reply } => {
                 let result = self.directory(now, change);
                 let _ = reply.send(result);
             }
-            Cmd::Kick { client } => match client {
-                Client::Desk(desk, _) => {
-                    self.desks.remove(&desk);
+            Cmd::Kick { client } => {
+                // The credential is revoked: the connection closes and the session ends now.
+                match client {
+                    Client::Desk(desk, _) => {
+                        self.desks.remove(&desk);
+                    }
+                    Client::Interpreter(id) => {
+                        self.interpreters.remove(&id);
+                    }
                 }
-                Client::Interpreter(id) => {
-                    self.interpreters.remove(&id);
-                }
-            },
+                self.dropped.remove(&client);
+                self.resume_tokens.remove(&client);
+                self.end_session(now, client);
+            }
             Cmd::Drain => self.draining = true,
             Cmd::LiveCalls { reply } => {
                 let _ = reply.send(self.pending.values().filter(|p| p.answered_at.is_some()).count());
@@ -561,10 +568,14 @@ impl Hub {
                 self.end_call(now, id, p::Party::Desk)
             }
             p::DeskCommand::RecordOutcome { call, outcome } => {
-                let (record, rec_tenant) =
-                    self.recorded.get(&d::RequestId(call)).copied().filter(|(_, t)| *t == tenant).ok_or_else(|| {
-                        err(p::ErrorCode::NotFound, format!("no ended call {call} of this desk's municipality"))
-                    })?;
+                let key = d::RequestId(call);
+                let (record, rec_tenant) = match self.recorded.get(&key) {
+                    Some(&(r, t, d, _)) if t == tenant && d == desk => {
+                        self.recorded.remove(&key);
+                        (r, t)
+                    }
+                    _ => return Err(err(p::ErrorCode::NotFound, format!("no ended call {call} of this desk"))),
+                };
                 let store = self.store.clone();
                 let tx = self.desks.get(&desk).map(|a| a.tx.clone());
                 let label = match outcome {
@@ -664,11 +675,11 @@ impl Hub {
         let record = self.record(&pending, RecordOutcome::Answered, now);
         let desk_tx = self.desks.get(&pending.desk).map(|a| a.tx.clone());
         let interp_tx = pending.interpreter.and_then(|i| self.interpreters.get(&i)).map(|a| a.tx.clone());
-        let (store, hub, tenant) = (self.store.clone(), self.tx.clone(), pending.tenant);
+        let (store, hub, tenant, desk) = (self.store.clone(), self.tx.clone(), pending.tenant, pending.desk);
         tokio::spawn(async move {
             match store.insert_call_record(&record).await {
                 Ok(id) => {
-                    let _ = hub.send(Cmd::Recorded { call, id, tenant }).await;
+                    let _ = hub.send(Cmd::Recorded { call, id, tenant, desk }).await;
                     if let Some(tx) = desk_tx {
                         let _ = tx.try_send(p::DeskEvent::CallEnded { call: call.0, by });
                     }
@@ -886,8 +897,9 @@ impl Hub {
             self.dropped.remove(&client);
             self.end_session(now, client);
         }
-        // Invites past their time.
+        // Invites past their time; outcome categories not given within a day.
         self.invites.retain(|_, i| i.expires_at > now);
+        self.recorded.retain(|_, (.., at)| at.elapsed() < Duration::from_secs(24 * 3600));
     }
 
     fn attached(&self, client: Client) -> bool {
