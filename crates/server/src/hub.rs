@@ -122,7 +122,8 @@ pub enum Cmd {
     Recorded { call: d::RequestId, id: i64, tenant: i64, desk: i64 },
     /// A change to the directory, already stored.
     Directory { change: DirectoryChange, reply: Reply },
-    /// Close a client's connection (its credential was revoked).
+    /// Close a client's connection and end its session (its credential was revoked).
+    /// For a desk only the desk id matters.
     Kick { client: Client },
     /// Stop taking requests (draining before shutdown).
     Drain,
@@ -481,8 +482,13 @@ impl Hub {
                         self.interpreters.remove(&id);
                     }
                 }
-                self.dropped.remove(&client);
-                self.resume_tokens.remove(&client);
+                // Keys hold the tenant too; the API knows only the desk, so match on ids.
+                let same = |c: &Client| match (c, client) {
+                    (Client::Desk(a, _), Client::Desk(b, _)) => *a == b,
+                    (c, client) => *c == client,
+                };
+                self.dropped.retain(|c, _| !same(c));
+                self.resume_tokens.retain(|c, _| !same(c));
                 self.end_session(now, client);
             }
             Cmd::Drain => self.draining = true,
