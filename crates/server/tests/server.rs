@@ -185,6 +185,17 @@ async fn http(
     (status, body)
 }
 
+/// A desk asks for `language`, the interpreter accepts: the call's number.
+async fn answered_call(desk: &mut Client, interpreter: &mut Client, language: &str) -> u64 {
+    desk.send(json!({"type": "request_interpreter", "language": language})).await;
+    let call = desk.expect("queued").await["request"].as_u64().unwrap();
+    let offer = interpreter.expect("offer").await;
+    interpreter.send(json!({"type": "accept", "offer": offer["offer"]})).await;
+    assert_eq!(desk.expect("assigned").await["call"].as_u64(), Some(call));
+    assert_eq!(interpreter.expect("assigned").await["call"].as_u64(), Some(call));
+    call
+}
+
 /// `promtool check metrics` (Debian's prometheus package; ./scripts/test.sh installs it).
 async fn promtool_accepts(metrics: &str) {
     use tokio::io::AsyncWriteExt;
@@ -508,12 +519,7 @@ async fn a_restart_keeps_every_acknowledged_record() {
     let mut i1 = server.interpreter(&creds.interp[0]).await;
     let mut desk = server.desk(&creds.desk_a1).await;
     for _ in 0..3 {
-        desk.send(json!({"type": "request_interpreter", "language": "vi"})).await;
-        let request = desk.expect("queued").await["request"].as_u64().unwrap();
-        let offer = i1.expect("offer").await;
-        i1.send(json!({"type": "accept", "offer": offer["offer"]})).await;
-        desk.expect("assigned").await;
-        i1.expect("assigned").await;
+        let request = answered_call(&mut desk, &mut i1, "vi").await;
         i1.send(json!({"type": "end_call", "call": request})).await;
         assert_eq!(desk.expect("call_ended").await["by"], "interpreter");
         i1.expect("call_ended").await;
@@ -876,12 +882,7 @@ async fn a_crash_loses_no_acknowledged_call_record() {
     let mut i1 = server.interpreter(&creds.interp[0]).await;
     let mut desk = server.desk(&creds.desk_a1).await;
     for _ in 0..3 {
-        desk.send(json!({"type": "request_interpreter", "language": "vi"})).await;
-        let call = desk.expect("queued").await["request"].as_u64().unwrap();
-        let offer = i1.expect("offer").await;
-        i1.send(json!({"type": "accept", "offer": offer["offer"]})).await;
-        desk.expect("assigned").await;
-        i1.expect("assigned").await;
+        let call = answered_call(&mut desk, &mut i1, "vi").await;
         desk.send(json!({"type": "end_call", "call": call})).await;
         desk.expect("call_ended").await;
         i1.expect("call_ended").await;
