@@ -1,0 +1,412 @@
+//! Which leg a datagram arriving on the shared UDP port belongs to.
+//!
+//! A datagram from an address the relay has confirmed for a leg goes to that leg: one
+//! hash lookup, the hot path for media. From any other address, only a STUN binding
+//! request is considered, and only if its USERNAME names a leg's ICE ufrag. It is routed
+//! to that leg as a probe, **without** learning the address: the leg's ICE agent checks
+//! MESSAGE-INTEGRITY with the ICE password, and the relay calls [`Demux::confirm`] once
+//! it has. Everything else from unknown addresses is dropped, and the work spent on
+//! unknown addresses is capped by a token bucket, so a flood costs a constant.
+
+use std::hash::Hash;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use rustc_hash::FxHashMap;
+
+use crate::stun::{self, StunError};
+
+/// Addresses one leg may have at once (a phone on Wi-Fi and cellular, IPv4 and IPv6).
+/// Confirming one more evicts the least recently used.
+pub const MAX_ADDRESSES_PER_LEG: usize = 4;
+
+/// What a datagram is, by its first byte (RFC 7983).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// STUN (0-3).
+    Stun,
+    /// DTLS (20-63).
+    Dtls,
+    /// RTP (128-191, second byte not an RTCP type).
+    Rtp,
+    /// RTCP (128-191, second byte 192-223).
+    Rtcp,
+    /// Anything else (ZRTP, TURN channels, garbage).
+    Other,
+}
+
+/// Classify a datagram.
+pub fn classify(b: &[u8]) -> Kind {
+    match b.first() {
+        Some(0..=3) => Kind::Stun,
+        Some(20..=63) => Kind::Dtls,
+        Some(128..=191) => match b.get(1) {
+            Some(192..=223) => Kind::Rtcp,
+            Some(_) => Kind::Rtp,
+            None => Kind::Other,
+        },
+        _ => Kind::Other,
+    }
+}
+
+/// Where a datagram goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route<L> {
+    /// To this leg, from a confirmed address.
+    Leg(L),
+    /// A binding request for this leg from an address not yet confirmed: hand it to the
+    /// leg's ICE agent, and confirm the address if the agent accepts it.
+    Probe(L),
+    /// Nowhere.
+    Drop(Drop),
+}
+
+/// Why a datagram was dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Drop {
+    /// Not STUN, from an address no leg has.
+    UnknownSource,
+    /// STUN, but malformed.
+    Malformed(StunError),
+    /// A STUN message that is not a binding request with a username, from an unknown address.
+    NotABindingRequest,
+    /// A binding request naming no leg's ufrag.
+    UnknownUfrag,
+    /// Unknown sources are over their budget.
+    RateLimited,
+}
+
+/// Counters for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DemuxStats {
+    /// Datagrams routed to a leg from a confirmed address.
+    pub routed: u64,
+    /// Binding requests routed as probes.
+    pub probes: u64,
+    /// Dropped: from unknown sources, malformed, or unknown ufrag.
+    pub dropped: u64,
+    /// Dropped because unknown sources were over budget.
+    pub rate_limited: u64,
+}
+
+#[derive(Debug)]
+struct LegEntry {
+    ufrag: String,
+    addresses: Vec<SocketAddr>,
+}
+
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    per_sec: f64,
+    last: Option<Instant>,
+}
+
+impl Bucket {
+    fn take(&mut self, now: Instant) -> bool {
+        let elapsed = self.last.map_or(Duration::ZERO, |l| now.saturating_duration_since(l));
+        self.tokens = (self.tokens + elapsed.as_secs_f64() * self.per_sec).min(self.per_sec);
+        self.last = Some(now);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// A leg with this ufrag exists already.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("ICE ufrag already in use by another leg")]
+pub struct DuplicateUfrag;
+
+/// The demultiplexer of the shared port, generic over the leg id.
+#[derive(Debug)]
+pub struct Demux<L> {
+    by_ufrag: FxHashMap<String, L>,
+    /// Confirmed address → (leg, last use), for LRU eviction.
+    by_addr: FxHashMap<SocketAddr, (L, u64)>,
+    legs: FxHashMap<L, LegEntry>,
+    clock: u64,
+    unknown: Bucket,
+    stats: DemuxStats,
+}
+
+impl<L: Copy + Eq + Hash> Demux<L> {
+    /// A demultiplexer that spends work on at most `unknown_per_sec` datagrams a second
+    /// from unknown addresses (probes included).
+    pub fn new(unknown_per_sec: u32) -> Demux<L> {
+        let per_sec = f64::from(unknown_per_sec.max(1));
+        Demux {
+            by_ufrag: FxHashMap::default(),
+            by_addr: FxHashMap::default(),
+            legs: FxHashMap::default(),
+            clock: 0,
+            unknown: Bucket { tokens: per_sec, per_sec, last: None },
+            stats: DemuxStats::default(),
+        }
+    }
+
+    /// Register a leg by the ICE ufrag of its local description.
+    pub fn add_leg(&mut self, leg: L, ufrag: &str) -> Result<(), DuplicateUfrag> {
+        if self.by_ufrag.contains_key(ufrag) {
+            return Err(DuplicateUfrag);
+        }
+        self.remove_leg(leg);
+        self.by_ufrag.insert(ufrag.to_string(), leg);
+        self.legs.insert(leg, LegEntry { ufrag: ufrag.to_string(), addresses: Vec::new() });
+        Ok(())
+    }
+
+    /// An ICE restart gave the leg a new ufrag. Its confirmed addresses stay until they
+    /// are replaced or the leg closes.
+    pub fn set_ufrag(&mut self, leg: L, ufrag: &str) -> Result<(), DuplicateUfrag> {
+        if self.by_ufrag.get(ufrag).is_some_and(|l| *l != leg) {
+            return Err(DuplicateUfrag);
+        }
+        if let Some(entry) = self.legs.get_mut(&leg) {
+            self.by_ufrag.remove(&entry.ufrag);
+            entry.ufrag = ufrag.to_string();
+            self.by_ufrag.insert(ufrag.to_string(), leg);
+        }
+        Ok(())
+    }
+
+    /// Forget a leg, its ufrag and all its addresses.
+    pub fn remove_leg(&mut self, leg: L) {
+        if let Some(entry) = self.legs.remove(&leg) {
+            self.by_ufrag.remove(&entry.ufrag);
+            for a in entry.addresses {
+                self.by_addr.remove(&a);
+            }
+        }
+    }
+
+    /// The leg's ICE agent accepted a binding request from `addr`: route its datagrams
+    /// to the leg from now on. An address confirmed by another leg moves to this one.
+    /// Returns the address evicted to make room, if any.
+    pub fn confirm(&mut self, leg: L, addr: SocketAddr) -> Option<SocketAddr> {
+        if !self.legs.contains_key(&leg) {
+            return None;
+        }
+        self.clock += 1;
+        match self.by_addr.get_mut(&addr) {
+            Some(entry) if entry.0 == leg => {
+                entry.1 = self.clock;
+                return None;
+            }
+            Some(&mut (other, _)) => {
+                if let Some(e) = self.legs.get_mut(&other) {
+                    e.addresses.retain(|a| *a != addr);
+                }
+            }
+            None => {}
+        }
+        let mut evicted = None;
+        if let Some(entry) = self.legs.get_mut(&leg) {
+            if entry.addresses.len() >= MAX_ADDRESSES_PER_LEG {
+                let oldest = entry
+                    .addresses
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, a)| self.by_addr.get(a).map_or(0, |e| e.1))
+                    .map(|(i, _)| i);
+                if let Some(i) = oldest {
+                    let a = entry.addresses.swap_remove(i);
+                    self.by_addr.remove(&a);
+                    evicted = Some(a);
+                }
+            }
+            entry.addresses.push(addr);
+        }
+        self.by_addr.insert(addr, (leg, self.clock));
+        evicted
+    }
+
+    /// Where a datagram from `from` goes.
+    pub fn route(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) -> Route<L> {
+        if let Some(entry) = self.by_addr.get_mut(&from) {
+            self.clock += 1;
+            entry.1 = self.clock;
+            self.stats.routed += 1;
+            return Route::Leg(entry.0);
+        }
+        if !self.unknown.take(now) {
+            self.stats.rate_limited += 1;
+            return Route::Drop(Drop::RateLimited);
+        }
+        let route = self.route_unknown(datagram);
+        match route {
+            Route::Probe(_) => self.stats.probes += 1,
+            _ => self.stats.dropped += 1,
+        }
+        route
+    }
+
+    fn route_unknown(&self, datagram: &[u8]) -> Route<L> {
+        if classify(datagram) != Kind::Stun {
+            return Route::Drop(Drop::UnknownSource);
+        }
+        let message = match stun::parse(datagram) {
+            Ok(m) => m,
+            Err(e) => return Route::Drop(Drop::Malformed(e)),
+        };
+        let Some(ufrag) = message.local_ufrag().filter(|_| message.is_binding_request()) else {
+            return Route::Drop(Drop::NotABindingRequest);
+        };
+        match self.by_ufrag.get(ufrag) {
+            Some(leg) => Route::Probe(*leg),
+            None => Route::Drop(Drop::UnknownUfrag),
+        }
+    }
+
+    /// The leg's confirmed addresses.
+    pub fn addresses(&self, leg: L) -> &[SocketAddr] {
+        self.legs.get(&leg).map_or(&[], |e| e.addresses.as_slice())
+    }
+
+    /// Legs registered.
+    pub fn legs(&self) -> usize {
+        self.legs.len()
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> DemuxStats {
+        self.stats
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stun::binding_request;
+
+    fn addr(port: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    fn rtp() -> Vec<u8> {
+        let mut p = vec![0x80, 111, 0, 1, 0, 0, 0, 0, 0, 0, 0, 42];
+        p.extend_from_slice(&[0; 20]);
+        p
+    }
+
+    #[test]
+    fn classification_follows_rfc_7983() {
+        assert_eq!(classify(&binding_request([0; 12], "a:b")), Kind::Stun);
+        assert_eq!(classify(&[22, 254, 253]), Kind::Dtls);
+        assert_eq!(classify(&rtp()), Kind::Rtp);
+        assert_eq!(classify(&[0x80, 200, 0, 6]), Kind::Rtcp);
+        assert_eq!(classify(&[0x81, 205]), Kind::Rtcp);
+        assert_eq!(classify(&[0x80]), Kind::Other);
+        assert_eq!(classify(&[]), Kind::Other);
+        assert_eq!(classify(&[17, 0]), Kind::Other);
+        assert_eq!(classify(&[64, 0]), Kind::Other);
+        assert_eq!(classify(&[255]), Kind::Other);
+    }
+
+    #[test]
+    fn binding_requests_probe_and_confirmation_opens_the_fast_path() {
+        let t = Instant::now();
+        let mut d: Demux<u32> = Demux::new(1000);
+        d.add_leg(1, "desk").unwrap();
+        d.add_leg(2, "intp").unwrap();
+        assert_eq!(d.add_leg(3, "desk"), Err(DuplicateUfrag));
+        // Media from an unknown address is dropped.
+        assert_eq!(d.route(t, addr(5000), &rtp()), Route::Drop(Drop::UnknownSource));
+        // A binding request naming leg 2 is a probe; the address is not learned yet.
+        let probe = binding_request([1; 12], "intp:remote");
+        assert_eq!(d.route(t, addr(5000), &probe), Route::Probe(2));
+        assert_eq!(d.route(t, addr(5000), &rtp()), Route::Drop(Drop::UnknownSource));
+        // Confirmed: media from there goes to leg 2.
+        assert_eq!(d.confirm(2, addr(5000)), None);
+        assert_eq!(d.route(t, addr(5000), &rtp()), Route::Leg(2));
+        assert_eq!(d.route(t, addr(5000), &probe), Route::Leg(2));
+        assert_eq!(d.addresses(2), &[addr(5000)]);
+        // Unknown ufrag, not a binding request, malformed.
+        assert_eq!(d.route(t, addr(6000), &binding_request([1; 12], "nobody:x")), Route::Drop(Drop::UnknownUfrag));
+        let mut response = binding_request([1; 12], "intp:x");
+        response[0] = 0x01; // 0x0101: a binding success response
+        assert_eq!(d.route(t, addr(6000), &response), Route::Drop(Drop::NotABindingRequest));
+        assert!(matches!(d.route(t, addr(6000), &[0, 1, 0]), Route::Drop(Drop::Malformed(_))));
+        let s = d.stats();
+        assert_eq!((s.routed, s.probes), (2, 1));
+        // Closing the leg forgets its ufrag and addresses.
+        d.remove_leg(2);
+        assert_eq!(d.route(t, addr(5000), &rtp()), Route::Drop(Drop::UnknownSource));
+        assert_eq!(d.route(t, addr(5000), &probe), Route::Drop(Drop::UnknownUfrag));
+        assert_eq!(d.legs(), 1);
+    }
+
+    #[test]
+    fn addresses_per_leg_are_bounded_least_recently_used_first() {
+        let t = Instant::now();
+        let mut d: Demux<u32> = Demux::new(1000);
+        d.add_leg(1, "a").unwrap();
+        for p in 0..MAX_ADDRESSES_PER_LEG as u16 {
+            assert_eq!(d.confirm(1, addr(7000 + p)), None);
+        }
+        // Traffic on the first keeps it fresh; the second is the least recently used.
+        assert_eq!(d.route(t, addr(7000), &rtp()), Route::Leg(1));
+        assert_eq!(d.confirm(1, addr(8000)), Some(addr(7001)));
+        assert_eq!(d.route(t, addr(7001), &rtp()), Route::Drop(Drop::UnknownSource));
+        assert_eq!(d.route(t, addr(7000), &rtp()), Route::Leg(1));
+        assert_eq!(d.addresses(1).len(), MAX_ADDRESSES_PER_LEG);
+        // An address confirmed by another leg moves to it.
+        d.add_leg(2, "b").unwrap();
+        d.confirm(2, addr(8000));
+        assert_eq!(d.route(t, addr(8000), &rtp()), Route::Leg(2));
+        assert_eq!(d.addresses(1).len(), MAX_ADDRESSES_PER_LEG - 1);
+    }
+
+    #[test]
+    fn ice_restart_swaps_the_ufrag_and_keeps_media_flowing() {
+        let t = Instant::now();
+        let mut d: Demux<u32> = Demux::new(1000);
+        d.add_leg(1, "old").unwrap();
+        d.add_leg(2, "other").unwrap();
+        d.confirm(1, addr(9000));
+        assert_eq!(d.set_ufrag(1, "other"), Err(DuplicateUfrag));
+        d.set_ufrag(1, "new").unwrap();
+        assert_eq!(d.route(t, addr(9000), &rtp()), Route::Leg(1), "media keeps flowing during the restart");
+        assert_eq!(d.route(t, addr(9001), &binding_request([0; 12], "new:x")), Route::Probe(1));
+        assert_eq!(d.route(t, addr(9001), &binding_request([0; 12], "old:x")), Route::Drop(Drop::UnknownUfrag));
+    }
+
+    #[test]
+    fn a_flood_from_unknown_sources_costs_a_constant() {
+        let t0 = Instant::now();
+        let mut d: Demux<u32> = Demux::new(100);
+        d.add_leg(1, "a").unwrap();
+        d.confirm(1, addr(1));
+        let mut limited = 0;
+        for i in 0..10_000u32 {
+            if d.route(t0, addr(2 + (i % 60_000) as u16), &rtp()) == Route::Drop(Drop::RateLimited) {
+                limited += 1;
+            }
+        }
+        assert_eq!(limited, 10_000 - 100, "only the budget of 100 is examined");
+        // Known legs are never limited, and the budget refills with time.
+        assert_eq!(d.route(t0, addr(1), &rtp()), Route::Leg(1));
+        let later = t0 + Duration::from_millis(500);
+        assert_eq!(d.route(later, addr(3), &binding_request([0; 12], "a:b")), Route::Probe(1));
+        assert_eq!(d.stats().rate_limited, 10_000 - 100);
+    }
+
+    proptest::proptest! {
+        /// Fuzz: any datagram from any address gets a route, never a panic, and never
+        /// a route to a leg from an unconfirmed address except as a probe.
+        #[test]
+        fn any_datagram(b in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300), port in 1u16..100) {
+            let mut d: Demux<u32> = Demux::new(1_000_000);
+            d.add_leg(1, "abcd").unwrap();
+            d.confirm(1, addr(50));
+            match d.route(Instant::now(), addr(port), &b) {
+                Route::Leg(_) => proptest::prop_assert_eq!(port, 50),
+                Route::Probe(l) => proptest::prop_assert_eq!(l, 1),
+                Route::Drop(_) => {}
+            }
+        }
+    }
+}

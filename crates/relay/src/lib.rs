@@ -1,0 +1,18 @@
+//! The media relay of kakehashi: a selective forwarding unit in which every participant's
+//! peer connection shares **one UDP port**.
+//!
+//! Built so far (issue 4 is in progress), all sans-I/O:
+//! - [`classify`]: what a datagram is (STUN, DTLS, RTP, RTCP), by RFC 7983's first-byte rule;
+//! - [`stun`]: a strict parser of the STUN header and its USERNAME attribute;
+//! - [`Demux`]: which leg (participant connection) a datagram belongs to: by source
+//!   address once learned, otherwise by the ICE username of a STUN binding request, with
+//!   a bound on addresses per leg, eviction when a leg closes, and a rate limit on the
+//!   work spent on datagrams from unknown sources.
+//!
+//! Peer connections (webrtc-rs's sans-I/O `rtc`), forwarding, RTCP and the UDP loop
+//! come next.
+
+mod demux;
+pub mod stun;
+
+pub use demux::{Demux, DemuxStats, Drop, Kind, MAX_ADDRESSES_PER_LEG, Route, classify};
