@@ -9,10 +9,16 @@
 //!   a bound on addresses per leg, eviction when a leg closes, and a rate limit on the
 //!   work spent on datagrams from unknown sources.
 //!
-//! Peer connections (webrtc-rs's sans-I/O `rtc`), forwarding, RTCP and the UDP loop
+//! - [`Relay`]: legs, one `rtc` peer connection per participant (ICE-lite, own ICE
+//!   credentials, one host candidate: the shared address), driven through the demux;
+//!   an address is confirmed when the leg's ICE agent answers it with a binding success.
+//!
+//! Forwarding media between the legs of a session, RTCP, renegotiation and the UDP loop
 //! come next.
 
 mod demux;
+mod relay;
 pub mod stun;
 
 pub use demux::{Demux, DemuxStats, Drop, Kind, MAX_ADDRESSES_PER_LEG, Route, classify};
+pub use relay::{LegEvent, LegId, Relay, RelayError};

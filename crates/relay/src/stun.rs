@@ -6,6 +6,8 @@
 pub const MAGIC_COOKIE: u32 = 0x2112_A442;
 /// A binding request.
 pub const BINDING_REQUEST: u16 = 0x0001;
+/// A binding success response.
+pub const BINDING_SUCCESS: u16 = 0x0101;
 /// The USERNAME attribute.
 pub const ATTR_USERNAME: u16 = 0x0006;
 /// The longest USERNAME RFC 8489 allows (513 bytes), used as a sanity bound.
