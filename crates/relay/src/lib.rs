@@ -12,13 +12,16 @@
 //! - [`Relay`]: legs, one `rtc` peer connection per participant (ICE-lite, own ICE
 //!   credentials, one host candidate: the shared address), driven through the demux;
 //!   an address is confirmed when the leg's ICE agent answers it with a binding success.
+//!   Legs are grouped in sessions: each participant's tracks are added to every other
+//!   leg (server-initiated renegotiation) and its RTP forwarded with SSRC and payload
+//!   type rewritten per receiving leg.
 //!
-//! Forwarding media between the legs of a session, RTCP, renegotiation and the UDP loop
-//! come next.
+//! RTCP termination, NACK, keyframe requests, bandwidth estimation, continuity across
+//! reconnects and the production UDP loop come next.
 
 mod demux;
 mod relay;
 pub mod stun;
 
 pub use demux::{Demux, DemuxStats, Drop, Kind, MAX_ADDRESSES_PER_LEG, Route, classify};
-pub use relay::{LegEvent, LegId, Relay, RelayError};
+pub use relay::{LegEvent, LegId, Relay, RelayError, SessionId};

@@ -16,14 +16,18 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use bytes::BytesMut;
+use rtc::media_stream::{MediaStreamTrack, MediaStreamTrackId};
 use rtc::peer_connection::configuration::RTCConfigurationBuilder;
 use rtc::peer_connection::configuration::media_engine::MediaEngine;
 use rtc::peer_connection::configuration::setting_engine::SettingEngineBuilder;
-use rtc::peer_connection::event::RTCPeerConnectionEvent;
+use rtc::peer_connection::event::{RTCPeerConnectionEvent, RTCTrackEvent};
+use rtc::peer_connection::message::RTCMessage;
 use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::peer_connection::state::RTCPeerConnectionState;
 use rtc::peer_connection::transport::{CandidateConfig, CandidateHostConfig, RTCIceCandidate};
 use rtc::peer_connection::{RTCPeerConnection, RTCPeerConnectionBuilder};
+use rtc::rtp_transceiver::RTCRtpSenderId;
+use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
 use rtc::sansio::Protocol;
 use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
 use rustc_hash::FxHashMap;
@@ -35,11 +39,18 @@ use crate::stun;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LegId(pub u64);
 
+/// A call: the legs whose media is forwarded to each other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SessionId(pub u64);
+
 /// What happened to a leg.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LegEvent {
     /// ICE and DTLS are up.
     Connected,
+    /// The relay renegotiates (a participant's track to add): send this offer to the
+    /// participant and give its answer to [`Relay::accept_answer`].
+    Offer(String),
     /// The connection failed (consent lost, DTLS failure).
     Failed,
     /// The connection closed.
@@ -52,14 +63,40 @@ pub enum RelayError {
     /// The participant's offer or the peer connection refused it.
     #[error("webrtc: {0}")]
     Rtc(#[from] rtc::shared::error::Error),
+    /// No such leg.
+    #[error("unknown leg")]
+    UnknownLeg,
     /// The operating system's random generator failed.
     #[error("no randomness for ICE credentials")]
     Random,
 }
 
+/// A track a participant publishes.
+#[derive(Clone, Debug)]
+struct Inbound {
+    kind: RtpCodecKind,
+    codec: RTCRtpCodec,
+}
+
+/// A track a leg sends: another participant's, forwarded.
+#[derive(Clone, Copy, Debug)]
+struct Outbound {
+    sender: RTCRtpSenderId,
+    ssrc: u32,
+}
+
 struct Leg {
     pc: RTCPeerConnection,
+    session: SessionId,
     connected: bool,
+    /// Tracks this participant publishes.
+    inbound: FxHashMap<MediaStreamTrackId, Inbound>,
+    /// Tracks this leg sends, by (publishing leg, its track).
+    outbound: FxHashMap<(LegId, MediaStreamTrackId), Outbound>,
+    /// An offer is out and its answer awaited.
+    awaiting_answer: bool,
+    /// Tracks were added since the last offer.
+    needs_offer: bool,
 }
 
 /// Datagrams read from unknown sources beyond this many a second are not examined.
@@ -105,7 +142,12 @@ impl Relay {
     }
 
     /// Answer a participant's offer: a new leg and the SDP answer to send back.
-    pub fn accept_offer(&mut self, now: Instant, offer_sdp: String) -> Result<(LegId, String), RelayError> {
+    pub fn accept_offer(
+        &mut self,
+        now: Instant,
+        session: SessionId,
+        offer_sdp: String,
+    ) -> Result<(LegId, String), RelayError> {
         let ufrag = random_string(16)?;
         let pwd = random_string(32)?;
         let setting_engine =
@@ -137,8 +179,103 @@ impl Relay {
         self.next += 1;
         // Random 16-character ufrags do not collide in practice; if one did, refuse.
         self.demux.add_leg(id, &ufrag).map_err(|_| RelayError::Random)?;
-        self.legs.insert(id, Leg { pc, connected: false });
+        self.legs.insert(
+            id,
+            Leg {
+                pc,
+                session,
+                connected: false,
+                inbound: FxHashMap::default(),
+                outbound: FxHashMap::default(),
+                awaiting_answer: false,
+                needs_offer: false,
+            },
+        );
         Ok((id, sdp))
+    }
+
+    /// The participant's answer to a [`LegEvent::Offer`].
+    pub fn accept_answer(&mut self, now: Instant, id: LegId, answer_sdp: String) -> Result<(), RelayError> {
+        let leg = self.legs.get_mut(&id).ok_or(RelayError::UnknownLeg)?;
+        leg.pc.set_remote_description(now, RTCSessionDescription::answer(answer_sdp)?)?;
+        leg.awaiting_answer = false;
+        self.offer_if_needed(id);
+        Ok(())
+    }
+
+    /// Send a new offer to a leg whose tracks changed, unless one is already out.
+    fn offer_if_needed(&mut self, id: LegId) {
+        let Some(leg) = self.legs.get_mut(&id) else { return };
+        if !leg.needs_offer || leg.awaiting_answer || !leg.connected {
+            return;
+        }
+        let offer =
+            leg.pc.create_offer(None).and_then(|o| leg.pc.set_local_description(Instant::now(), o.clone()).map(|()| o));
+        match offer {
+            Ok(o) => {
+                leg.needs_offer = false;
+                leg.awaiting_answer = true;
+                self.events.push_back((id, LegEvent::Offer(o.sdp)));
+            }
+            Err(_) => self.events.push_back((id, LegEvent::Failed)),
+        }
+    }
+
+    /// Make `to` send the track `track` of `from`.
+    fn add_outbound(&mut self, to: LegId, from: LegId, track: &MediaStreamTrackId, inbound: &Inbound) {
+        let Some(leg) = self.legs.get_mut(&to) else { return };
+        if leg.outbound.contains_key(&(from, track.clone())) {
+            return;
+        }
+        let mut ssrc_bytes = [0u8; 4];
+        if getrandom::fill(&mut ssrc_bytes).is_err() {
+            return;
+        }
+        let ssrc = u32::from_be_bytes(ssrc_bytes);
+        let media = MediaStreamTrack::new(
+            format!("leg{}", from.0),
+            format!("leg{}-{track}", from.0),
+            format!("leg{}-{track}", from.0),
+            inbound.kind,
+            vec![RTCRtpEncodingParameters {
+                rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
+                codec: inbound.codec.clone(),
+                ..Default::default()
+            }],
+        );
+        if let Ok(sender) = leg.pc.add_track(media) {
+            leg.outbound.insert((from, track.clone()), Outbound { sender, ssrc });
+            leg.needs_offer = true;
+        }
+    }
+
+    /// Forward a packet of `from`'s track to every other leg of the session that sends it.
+    fn forward(&mut self, now: Instant, from: LegId, track: &MediaStreamTrackId, packet: &rtc::rtp::Packet) {
+        let Some(session) = self.legs.get(&from).map(|l| l.session) else { return };
+        let Some(codec) = self.legs.get(&from).and_then(|l| l.inbound.get(track)).map(|i| i.codec.mime_type.clone())
+        else {
+            return;
+        };
+        for (id, leg) in self.legs.iter_mut() {
+            if *id == from || leg.session != session {
+                continue;
+            }
+            let Some(out) = leg.outbound.get(&(from, track.clone())).copied() else { continue };
+            let Some(mut sender) = leg.pc.rtp_sender(out.sender) else { continue };
+            let pt = sender
+                .get_parameters()
+                .rtp_parameters
+                .codecs
+                .iter()
+                .find(|c| c.rtp_codec.mime_type.eq_ignore_ascii_case(&codec))
+                .map(|c| c.payload_type);
+            let Some(pt) = pt else { continue };
+            let mut p = packet.clone();
+            p.header.ssrc = out.ssrc;
+            p.header.payload_type = pt;
+            // Before the leg's answer the sender is not ready; the packet is dropped.
+            let _ = sender.write_rtp(now, p);
+        }
     }
 
     /// Close a leg and forget its addresses.
@@ -211,25 +348,79 @@ impl Relay {
     }
 
     fn drain_events(&mut self, id: LegId) {
-        let Some(leg) = self.legs.get_mut(&id) else { return };
-        while let Some(event) = leg.pc.poll_event() {
-            if let RTCPeerConnectionEvent::OnConnectionStateChangeEvent(state) = event {
-                let e = match state {
-                    RTCPeerConnectionState::Connected if !leg.connected => {
-                        leg.connected = true;
-                        Some(LegEvent::Connected)
+        let now = Instant::now();
+        let mut opened: Vec<(MediaStreamTrackId, Inbound)> = Vec::new();
+        let mut became_connected = false;
+        let mut packets: Vec<(MediaStreamTrackId, rtc::rtp::Packet)> = Vec::new();
+        {
+            let Some(leg) = self.legs.get_mut(&id) else { return };
+            while let Some(event) = leg.pc.poll_event() {
+                match event {
+                    RTCPeerConnectionEvent::OnConnectionStateChangeEvent(state) => {
+                        let e = match state {
+                            RTCPeerConnectionState::Connected if !leg.connected => {
+                                leg.connected = true;
+                                became_connected = true;
+                                Some(LegEvent::Connected)
+                            }
+                            RTCPeerConnectionState::Failed => Some(LegEvent::Failed),
+                            RTCPeerConnectionState::Closed => Some(LegEvent::Closed),
+                            _ => None,
+                        };
+                        if let Some(e) = e {
+                            self.events.push_back((id, e));
+                        }
                     }
-                    RTCPeerConnectionState::Failed => Some(LegEvent::Failed),
-                    RTCPeerConnectionState::Closed => Some(LegEvent::Closed),
-                    _ => None,
-                };
-                if let Some(e) = e {
-                    self.events.push_back((id, e));
+                    RTCPeerConnectionEvent::OnTrack(RTCTrackEvent::OnOpen(init)) => {
+                        if let Some(mut receiver) = leg.pc.rtp_receiver(init.receiver_id) {
+                            let kind = receiver.track().kind();
+                            let codec =
+                                receiver.get_parameters().rtp_parameters.codecs.first().map(|c| c.rtp_codec.clone());
+                            if let Some(codec) = codec {
+                                let inbound = Inbound { kind, codec };
+                                leg.inbound.insert(init.track_id.clone(), inbound.clone());
+                                opened.push((init.track_id, inbound));
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            while let Some(message) = leg.pc.poll_read() {
+                if let RTCMessage::RtpPacket(track, packet) = message.message {
+                    packets.push((track, packet));
                 }
             }
         }
-        // Media and data are not forwarded yet; what the leg received is discarded.
-        while leg.pc.poll_read().is_some() {}
+        let session = self.legs.get(&id).map(|l| l.session);
+        let mut others: Vec<LegId> =
+            self.legs.iter().filter(|(l, leg)| **l != id && Some(leg.session) == session).map(|(l, _)| *l).collect();
+        others.sort_unstable();
+        // A new track goes to everyone else in the session.
+        for (track, inbound) in &opened {
+            for other in &others {
+                self.add_outbound(*other, id, track, inbound);
+            }
+        }
+        // A newly connected leg receives everyone else's tracks.
+        if became_connected {
+            for other in &others {
+                let tracks: Vec<(MediaStreamTrackId, Inbound)> = self
+                    .legs
+                    .get(other)
+                    .map(|l| l.inbound.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default();
+                for (track, inbound) in tracks {
+                    self.add_outbound(id, *other, &track, &inbound);
+                }
+            }
+        }
+        for leg in others.iter().copied().chain(std::iter::once(id)) {
+            self.offer_if_needed(leg);
+        }
+        for (track, packet) in packets {
+            self.forward(now, id, &track, &packet);
+        }
     }
 
     /// The next leg event.
@@ -289,7 +480,7 @@ mod tests {
         let now = Instant::now();
         let local = SocketAddr::from(([127, 0, 0, 1], 3478));
         let mut relay = Relay::new(local, local);
-        let (leg, answer) = relay.accept_offer(now, offer(now)).unwrap();
+        let (leg, answer) = relay.accept_offer(now, SessionId(1), offer(now)).unwrap();
         assert!(answer.contains("a=ice-lite") && answer.contains("127.0.0.1 3478 typ host"), "{answer}");
         let attacker = SocketAddr::from(([127, 0, 0, 9], 4000));
         // It names the leg's ufrag but carries no MESSAGE-INTEGRITY with the ICE password.
@@ -314,7 +505,7 @@ mod tests {
         let local = SocketAddr::from(([127, 0, 0, 1], 3478));
         let mut relay = Relay::new(local, local);
         for bad in ["", "not sdp at all", "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\n"] {
-            let err = relay.accept_offer(now, bad.to_string()).unwrap_err();
+            let err = relay.accept_offer(now, SessionId(1), bad.to_string()).unwrap_err();
             assert!(!err.to_string().is_empty());
         }
         assert_eq!(relay.demux_stats(), crate::DemuxStats::default());
