@@ -16,8 +16,10 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use bytes::BytesMut;
+use rtc::interceptor::Registry;
 use rtc::media_stream::{MediaStreamTrack, MediaStreamTrackId};
 use rtc::peer_connection::configuration::RTCConfigurationBuilder;
+use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
 use rtc::peer_connection::configuration::media_engine::MediaEngine;
 use rtc::peer_connection::configuration::setting_engine::SettingEngineBuilder;
 use rtc::peer_connection::event::{RTCPeerConnectionEvent, RTCTrackEvent};
@@ -154,10 +156,14 @@ impl Relay {
             SettingEngineBuilder::new().with_lite(true).with_ice_credentials(ufrag.clone(), pwd).build();
         let mut media_engine = MediaEngine::default();
         media_engine.register_default_codecs()?;
+        // Per-leg RTCP: receiver and sender reports, NACK generation and answering, and
+        // transport-wide congestion control feedback to publishers.
+        let registry = register_default_interceptors(Registry::new(), &mut media_engine)?;
         let mut pc = RTCPeerConnectionBuilder::new()
             .with_configuration(RTCConfigurationBuilder::new().build())
             .with_setting_engine(setting_engine)
             .with_media_engine(media_engine)
+            .with_interceptor_registry(registry)
             .build(now)?;
         pc.set_remote_description(now, RTCSessionDescription::offer(offer_sdp)?)?;
         let candidate = CandidateHostConfig {

@@ -47,7 +47,11 @@ async fn run_relay(
                     let answer = relay.accept_offer(Instant::now(), session, sdp).expect("the relay answers the offer");
                     let _ = reply.send(answer);
                 }
-                Some(Ask::Answer(leg, sdp)) => relay.accept_answer(Instant::now(), leg, sdp).expect("the relay takes the answer"),
+                Some(Ask::Answer(leg, sdp)) => {
+                    if let Err(e) = relay.accept_answer(Instant::now(), leg, sdp) {
+                        eprintln!("relay refused the answer of {leg:?}: {e}");
+                    }
+                }
                 None => return,
             },
             () = async { match wake { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => {
@@ -137,17 +141,22 @@ async fn a_webrtc_client_connects_through_the_shared_port() {
     }
 }
 
-/// A client that publishes nothing or one Opus track, answers the relay's offers, and
-/// reports the markers of the RTP packets it receives.
+/// A participant: its connection, its leg, and where the relay's offers for it go.
 struct Client {
     pc: Arc<dyn PeerConnection>,
     leg: LegId,
     offers: mpsc::UnboundedSender<String>,
 }
 
+/// Where the relay's offers for a leg go.
+type Route = (LegId, mpsc::UnboundedSender<String>);
+
+/// A marker received: (publisher, kind: 0 audio / 1 video, sequence).
+type Marker = (u8, u8, u32);
+
 struct Receiving {
     events: mpsc::UnboundedSender<String>,
-    markers: mpsc::UnboundedSender<u32>,
+    markers: mpsc::UnboundedSender<Marker>,
 }
 
 #[async_trait::async_trait]
@@ -163,53 +172,99 @@ impl PeerConnectionEventHandler for Receiving {
         tokio::spawn(async move {
             while let Some(event) = track.poll().await {
                 if let webrtc::media_stream::track_remote::TrackRemoteEvent::OnRtpPacket(p) = event
-                    && p.payload.len() >= 4
+                    && p.payload.len() >= 6
                 {
-                    let _ = markers.send(u32::from_be_bytes([p.payload[0], p.payload[1], p.payload[2], p.payload[3]]));
+                    let seq = u32::from_be_bytes([p.payload[2], p.payload[3], p.payload[4], p.payload[5]]);
+                    let _ = markers.send((p.payload[0], p.payload[1], seq));
                 }
             }
         });
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn audio_from_one_participant_reaches_the_other_intact_and_in_order() {
+fn local_track(
+    who: u8,
+    kind: rtc::rtp_transceiver::rtp_sender::RtpCodecKind,
+) -> Arc<webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP> {
     use rtc::media_stream::MediaStreamTrack;
     use rtc::rtp_transceiver::rtp_sender::{
         RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
     };
+    let (name, codec) = match kind {
+        RtpCodecKind::Audio => (
+            "audio",
+            RTCRtpCodec {
+                mime_type: "audio/opus".to_owned(),
+                clock_rate: 48000,
+                channels: 2,
+                sdp_fmtp_line: "minptime=10;useinbandfec=1".to_owned(),
+                rtcp_feedback: vec![],
+            },
+        ),
+        _ => (
+            "video",
+            RTCRtpCodec {
+                mime_type: "video/VP8".to_owned(),
+                clock_rate: 90000,
+                channels: 0,
+                sdp_fmtp_line: String::new(),
+                rtcp_feedback: vec![],
+            },
+        ),
+    };
+    Arc::new(webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP::new(MediaStreamTrack::new(
+        format!("p{who}"),
+        format!("p{who}-{name}"),
+        format!("p{who}-{name}"),
+        kind,
+        vec![RTCRtpEncodingParameters {
+            rtp_coding_parameters: RTCRtpCodingParameters {
+                ssrc: Some(0x1000 * u32::from(who + 1) + u32::from(kind == RtpCodecKind::Video)),
+                ..Default::default()
+            },
+            codec,
+            ..Default::default()
+        }],
+    )))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_participants_each_receive_the_others_audio_and_video_intact_and_in_order() {
+    use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
     use webrtc::media_stream::track_local::TrackLocal;
-    use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let local = socket.local_addr().unwrap();
-    let (ask_tx, ask_rx) = mpsc::channel(8);
+    let (ask_tx, ask_rx) = mpsc::channel(16);
     let (event_tx, mut event_rx) = mpsc::channel(64);
     tokio::spawn(run_relay(socket, Relay::new(local, local), ask_rx, event_tx));
+    // The relay's offers go to their participants as soon as the legs exist.
+    let routes: Arc<std::sync::Mutex<Vec<Route>>> = Arc::default();
+    let (early_tx, mut early) = mpsc::unbounded_channel::<(LegId, String)>();
+    let table = Arc::clone(&routes);
+    tokio::spawn(async move {
+        while let Some((leg, event, _)) = event_rx.recv().await {
+            if let LegEvent::Offer(sdp) = event {
+                let route = table.lock().unwrap().iter().find(|(l, _)| *l == leg).map(|(_, tx)| tx.clone());
+                match route {
+                    Some(tx) => {
+                        let _ = tx.send(sdp);
+                    }
+                    None => {
+                        let _ = early_tx.send((leg, sdp));
+                    }
+                }
+            }
+        }
+    });
 
-    let opus = RTCRtpCodec {
-        mime_type: "audio/opus".to_owned(),
-        clock_rate: 48000,
-        channels: 2,
-        sdp_fmtp_line: "minptime=10;useinbandfec=1".to_owned(),
-        rtcp_feedback: vec![],
-    };
-    let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
-        "a".to_owned(),
-        "a-audio".to_owned(),
-        "a-audio".to_owned(),
-        RtpCodecKind::Audio,
-        vec![RTCRtpEncodingParameters {
-            rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(0x1111), ..Default::default() },
-            codec: opus,
-            ..Default::default()
-        }],
-    )));
-
-    let (marker_tx, mut markers) = mpsc::unbounded_channel();
     let mut clients = Vec::new();
-    for publishes in [true, false] {
+    let mut tracks = Vec::new();
+    let mut inboxes = Vec::new();
+    for who in 0..3u8 {
         let (tx, mut rx) = mpsc::unbounded_channel();
+        let (marker_tx, markers) = mpsc::unbounded_channel();
+        inboxes.push(markers);
         let mut media_engine = webrtc::peer_connection::MediaEngine::default();
         media_engine.register_default_codecs().unwrap();
         let setting_engine = webrtc::peer_connection::SettingEngineBuilder::new()
@@ -219,29 +274,29 @@ async fn audio_from_one_participant_reaches_the_other_intact_and_in_order() {
             PeerConnectionBuilder::new()
                 .with_setting_engine(setting_engine)
                 .with_media_engine(media_engine)
-                .with_handler(Arc::new(Receiving { events: tx, markers: marker_tx.clone() }))
+                .with_handler(Arc::new(Receiving { events: tx, markers: marker_tx }))
                 .with_udp_addrs(vec!["127.0.0.1:0"])
                 .build()
                 .await
                 .unwrap(),
         );
-        if publishes {
-            pc.add_track(Arc::clone(&track) as Arc<dyn TrackLocal>).await.unwrap();
-        } else {
-            pc.create_data_channel("probe", None).await.unwrap();
-        }
+        let audio = local_track(who, RtpCodecKind::Audio);
+        let video = local_track(who, RtpCodecKind::Video);
+        pc.add_track(Arc::clone(&audio) as Arc<dyn TrackLocal>).await.unwrap();
+        pc.add_track(Arc::clone(&video) as Arc<dyn TrackLocal>).await.unwrap();
+        tracks.push((who, audio, video));
         let offer = pc.create_offer(None).await.unwrap();
         pc.set_local_description(offer).await.unwrap();
         until(&mut rx, "gathering:complete").await;
         let sdp = pc.local_description().await.unwrap().sdp;
         let (reply, answer) = oneshot::channel();
-        ask_tx.send(Ask::Offer(SessionId(7), sdp, reply)).await.unwrap();
+        ask_tx.send(Ask::Offer(SessionId(3), sdp, reply)).await.unwrap();
         let (leg, answer) = answer.await.unwrap();
         pc.set_remote_description(webrtc::peer_connection::RTCSessionDescription::answer(answer).unwrap())
             .await
             .unwrap();
         until(&mut rx, "connection:connected").await;
-        // This client answers the relay's renegotiation offers.
+        // This participant answers the relay's renegotiation offers, one at a time.
         let (offers, mut incoming) = mpsc::unbounded_channel::<String>();
         let (answering, asks) = (Arc::clone(&pc), ask_tx.clone());
         tokio::spawn(async move {
@@ -256,47 +311,68 @@ async fn audio_from_one_participant_reaches_the_other_intact_and_in_order() {
                 asks.send(Ask::Answer(leg, sdp)).await.unwrap();
             }
         });
-        clients.push(Client { pc, leg, offers });
-    }
-    // Route the relay's offers to their clients while A sends 3 s of 20 ms packets.
-    let routes: Vec<(LegId, mpsc::UnboundedSender<String>)> =
-        clients.iter().map(|c| (c.leg, c.offers.clone())).collect();
-    tokio::spawn(async move {
-        while let Some((leg, event, _)) = event_rx.recv().await {
-            if let LegEvent::Offer(sdp) = event
-                && let Some((_, tx)) = routes.iter().find(|(l, _)| *l == leg)
-            {
-                let _ = tx.send(sdp);
+        routes.lock().unwrap().push((leg, offers.clone()));
+        while let Ok((l, sdp)) = early.try_recv() {
+            if l == leg {
+                let _ = offers.send(sdp);
             }
         }
-    });
-    for i in 0..150u32 {
-        let packet = rtc::rtp::Packet {
-            header: rtc::rtp::header::Header {
-                version: 2,
-                payload_type: 111,
-                sequence_number: i as u16,
-                timestamp: i * 960,
-                ssrc: 0x1111,
-                ..Default::default()
-            },
-            payload: bytes::Bytes::from([i.to_be_bytes().to_vec(), vec![0u8; 60]].concat()),
-        };
-        let _ = track.write_rtp(packet).await;
+        clients.push(Client { pc, leg, offers });
+    }
+    // Give the last renegotiations a moment, then everyone sends 3 s of 20 ms packets.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for seq in 0..150u32 {
+        for (who, audio, video) in &tracks {
+            for (kind, track, pt) in [(0u8, audio, 111u8), (1u8, video, 96u8)] {
+                let packet = rtc::rtp::Packet {
+                    header: rtc::rtp::header::Header {
+                        version: 2,
+                        payload_type: pt,
+                        sequence_number: seq as u16,
+                        timestamp: seq * if kind == 0 { 960 } else { 1800 },
+                        ssrc: 0x1000 * u32::from(who + 1) + u32::from(kind),
+                        ..Default::default()
+                    },
+                    payload: bytes::Bytes::from(
+                        [vec![*who, kind], seq.to_be_bytes().to_vec(), vec![0u8; 100]].concat(),
+                    ),
+                };
+                let _ = track.write_rtp(packet).await;
+            }
+        }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let mut got = Vec::new();
-    while let Ok(m) = markers.try_recv() {
-        got.push(m);
+    let mut all = Vec::new();
+    for inbox in inboxes.iter_mut() {
+        let mut streams: std::collections::BTreeMap<(u8, u8), Vec<u32>> = Default::default();
+        while let Ok((who, kind, seq)) = inbox.try_recv() {
+            streams.entry((who, kind)).or_default().push(seq);
+        }
+        eprintln!("streams: {:?}", streams.iter().map(|(k, v)| (*k, v.len())).collect::<Vec<_>>());
+        all.push(streams);
     }
-    // Packets sent before the relay had renegotiated with B are not forwarded; from the
-    // first one that arrives, every one arrives, in order.
-    println!("B received {} of 150 packets, markers {}..={}", got.len(), got[0], got[got.len() - 1]);
-    assert!(got.len() >= 60, "B received {} packets: {got:?}", got.len());
-    assert!(got.windows(2).all(|w| w[1] == w[0] + 1), "in order, none lost: {got:?}");
-    assert_eq!(*got.last().unwrap(), 149);
+    for (me, streams) in all.iter().enumerate() {
+        let expected: Vec<(u8, u8)> =
+            (0..3u8).filter(|w| usize::from(*w) != me).flat_map(|w| [(w, 0u8), (w, 1u8)]).collect();
+        assert_eq!(
+            streams.keys().copied().collect::<Vec<_>>(),
+            expected,
+            "participant {me} receives every other stream"
+        );
+        for (stream, got) in streams.iter() {
+            println!("participant {me} got {} of 150 of {stream:?}", got.len());
+            assert!(got.len() >= 100, "participant {me}, stream {stream:?}: {} packets", got.len());
+            assert!(
+                got.windows(2).all(|w| w[1] == w[0] + 1),
+                "participant {me}, stream {stream:?}: in order, none lost"
+            );
+            assert_eq!(*got.last().unwrap(), 149);
+        }
+    }
     for c in clients {
+        let _ = c.leg;
+        drop(c.offers);
         c.pc.close().await.unwrap();
     }
 }
