@@ -20,8 +20,10 @@
 //! reconnects and the production UDP loop come next.
 
 mod demux;
+mod keyframes;
 mod relay;
 pub mod stun;
 
 pub use demux::{Demux, DemuxStats, Drop, Kind, MAX_ADDRESSES_PER_LEG, Route, classify};
+pub use keyframes::{KEYFRAME_REQUESTS_SLOT, KeyframeRequests, is_keyframe_request};
 pub use relay::{LegEvent, LegId, Relay, RelayError, SessionId};

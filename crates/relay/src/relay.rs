@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use bytes::BytesMut;
-use rtc::interceptor::Registry;
+use rtc::interceptor::{Registry, Slot};
 use rtc::media_stream::{MediaStreamTrack, MediaStreamTrackId};
 use rtc::peer_connection::configuration::RTCConfigurationBuilder;
 use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
@@ -35,6 +35,7 @@ use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
 use rustc_hash::FxHashMap;
 
 use crate::demux::{Demux, Kind, Route, classify};
+use crate::keyframes::{KEYFRAME_REQUESTS_SLOT, KeyframeRequests, is_keyframe_request};
 use crate::stun;
 
 /// A participant's connection to the relay.
@@ -78,13 +79,20 @@ pub enum RelayError {
 struct Inbound {
     kind: RtpCodecKind,
     codec: RTCRtpCodec,
+    receiver: rtc::rtp_transceiver::RTCRtpReceiverId,
 }
+
+/// Keyframe requests to one publisher's track at most this often.
+const KEYFRAME_REQUEST_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// A track a leg sends: another participant's, forwarded.
 #[derive(Clone, Copy, Debug)]
 struct Outbound {
     sender: RTCRtpSenderId,
     ssrc: u32,
+    video: bool,
+    /// Added since the leg's last answer: ask the publisher for a keyframe when it lands.
+    fresh: bool,
 }
 
 struct Leg {
@@ -95,6 +103,8 @@ struct Leg {
     inbound: FxHashMap<MediaStreamTrackId, Inbound>,
     /// Tracks this leg sends, by (publishing leg, its track).
     outbound: FxHashMap<(LegId, MediaStreamTrackId), Outbound>,
+    /// The same, by the id of the local sending track (how its RTCP is tagged).
+    outbound_by_local: FxHashMap<MediaStreamTrackId, (LegId, MediaStreamTrackId)>,
     /// An offer is out and its answer awaited.
     awaiting_answer: bool,
     /// Tracks were added since the last offer.
@@ -113,6 +123,9 @@ pub struct Relay {
     next: u64,
     transmit: VecDeque<(SocketAddr, BytesMut)>,
     events: VecDeque<(LegId, LegEvent)>,
+    /// When a keyframe was last requested of each publisher's track.
+    keyframe_asked: FxHashMap<(LegId, MediaStreamTrackId), Instant>,
+    keyframe_requests: u64,
 }
 
 impl std::fmt::Debug for Relay {
@@ -140,7 +153,33 @@ impl Relay {
             next: 1,
             transmit: VecDeque::new(),
             events: VecDeque::new(),
+            keyframe_asked: FxHashMap::default(),
+            keyframe_requests: 0,
         }
+    }
+
+    /// Ask a publisher for a keyframe of one of its tracks (throttled per track).
+    fn request_keyframe(&mut self, now: Instant, publisher: LegId, track: &MediaStreamTrackId) {
+        let key = (publisher, track.clone());
+        if self.keyframe_asked.get(&key).is_some_and(|t| now.saturating_duration_since(*t) < KEYFRAME_REQUEST_INTERVAL)
+        {
+            return;
+        }
+        let Some(leg) = self.legs.get_mut(&publisher) else { return };
+        let Some(receiver_id) = leg.inbound.get(track).map(|i| i.receiver) else { return };
+        let Some(mut receiver) = leg.pc.rtp_receiver(receiver_id) else { return };
+        let Some(media_ssrc) = receiver.track().ssrcs().last() else { return };
+        let pli =
+            rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication { sender_ssrc: 0, media_ssrc };
+        if receiver.write_rtcp(now, vec![Box::new(pli)]).is_ok() {
+            self.keyframe_asked.insert(key, now);
+            self.keyframe_requests += 1;
+        }
+    }
+
+    /// Keyframe requests sent to publishers so far.
+    pub fn keyframe_requests(&self) -> u64 {
+        self.keyframe_requests
     }
 
     /// Answer a participant's offer: a new leg and the SDP answer to send back.
@@ -158,7 +197,8 @@ impl Relay {
         media_engine.register_default_codecs()?;
         // Per-leg RTCP: receiver and sender reports, NACK generation and answering, and
         // transport-wide congestion control feedback to publishers.
-        let registry = register_default_interceptors(Registry::new(), &mut media_engine)?;
+        let registry = register_default_interceptors(Registry::new(), &mut media_engine)?
+            .with(Slot::from(KEYFRAME_REQUESTS_SLOT), KeyframeRequests::default());
         let mut pc = RTCPeerConnectionBuilder::new()
             .with_configuration(RTCConfigurationBuilder::new().build())
             .with_setting_engine(setting_engine)
@@ -193,6 +233,7 @@ impl Relay {
                 connected: false,
                 inbound: FxHashMap::default(),
                 outbound: FxHashMap::default(),
+                outbound_by_local: FxHashMap::default(),
                 awaiting_answer: false,
                 needs_offer: false,
             },
@@ -205,6 +246,18 @@ impl Relay {
         let leg = self.legs.get_mut(&id).ok_or(RelayError::UnknownLeg)?;
         leg.pc.set_remote_description(now, RTCSessionDescription::answer(answer_sdp)?)?;
         leg.awaiting_answer = false;
+        // The subscriber can now decode the video it was just given: from a keyframe.
+        let mut fresh: Vec<(LegId, MediaStreamTrackId)> = Vec::new();
+        for (key, out) in leg.outbound.iter_mut().filter(|(_, o)| o.fresh) {
+            out.fresh = false;
+            if out.video {
+                fresh.push(key.clone());
+            }
+        }
+        fresh.sort_unstable();
+        for (publisher, track) in fresh {
+            self.request_keyframe(now, publisher, &track);
+        }
         self.offer_if_needed(id);
         Ok(())
     }
@@ -238,10 +291,11 @@ impl Relay {
             return;
         }
         let ssrc = u32::from_be_bytes(ssrc_bytes);
+        let local_id = format!("leg{}-{track}", from.0);
         let media = MediaStreamTrack::new(
             format!("leg{}", from.0),
-            format!("leg{}-{track}", from.0),
-            format!("leg{}-{track}", from.0),
+            local_id.clone(),
+            local_id.clone(),
             inbound.kind,
             vec![RTCRtpEncodingParameters {
                 rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
@@ -250,7 +304,9 @@ impl Relay {
             }],
         );
         if let Ok(sender) = leg.pc.add_track(media) {
-            leg.outbound.insert((from, track.clone()), Outbound { sender, ssrc });
+            let video = inbound.kind == RtpCodecKind::Video;
+            leg.outbound.insert((from, track.clone()), Outbound { sender, ssrc, video, fresh: true });
+            leg.outbound_by_local.insert(local_id, (from, track.clone()));
             leg.needs_offer = true;
         }
     }
@@ -358,6 +414,7 @@ impl Relay {
         let mut opened: Vec<(MediaStreamTrackId, Inbound)> = Vec::new();
         let mut became_connected = false;
         let mut packets: Vec<(MediaStreamTrackId, rtc::rtp::Packet)> = Vec::new();
+        let mut keyframes_wanted: Vec<(LegId, MediaStreamTrackId)> = Vec::new();
         {
             let Some(leg) = self.legs.get_mut(&id) else { return };
             while let Some(event) = leg.pc.poll_event() {
@@ -383,7 +440,7 @@ impl Relay {
                             let codec =
                                 receiver.get_parameters().rtp_parameters.codecs.first().map(|c| c.rtp_codec.clone());
                             if let Some(codec) = codec {
-                                let inbound = Inbound { kind, codec };
+                                let inbound = Inbound { kind, codec, receiver: init.receiver_id };
                                 leg.inbound.insert(init.track_id.clone(), inbound.clone());
                                 opened.push((init.track_id, inbound));
                             }
@@ -393,8 +450,15 @@ impl Relay {
                 }
             }
             while let Some(message) = leg.pc.poll_read() {
-                if let RTCMessage::RtpPacket(track, packet) = message.message {
-                    packets.push((track, packet));
+                match message.message {
+                    RTCMessage::RtpPacket(track, packet) => packets.push((track, packet)),
+                    // A subscriber asks for a keyframe of a track this leg sends it.
+                    RTCMessage::RtcpPacket(local, rtcp) if rtcp.iter().any(|p| is_keyframe_request(p.as_ref())) => {
+                        if let Some(source) = leg.outbound_by_local.get(&local) {
+                            keyframes_wanted.push(source.clone());
+                        }
+                    }
+                    _ => {}
                 }
             }
         }
@@ -426,6 +490,9 @@ impl Relay {
         }
         for (track, packet) in packets {
             self.forward(now, id, &track, &packet);
+        }
+        for (publisher, track) in keyframes_wanted {
+            self.request_keyframe(now, publisher, &track);
         }
     }
 

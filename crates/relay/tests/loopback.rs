@@ -376,3 +376,175 @@ async fn three_participants_each_receive_the_others_audio_and_video_intact_and_i
         c.pc.close().await.unwrap();
     }
 }
+
+/// A subscriber that asks for a keyframe of every video track it is given, once, after
+/// `delay`.
+struct Asking {
+    events: mpsc::UnboundedSender<String>,
+    delay: Duration,
+}
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Asking {
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        let _ = self.events.send(format!("connection:{state}"));
+    }
+    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        let _ = self.events.send(format!("gathering:{state}"));
+    }
+    async fn on_track(&self, track: Arc<dyn webrtc::media_stream::track_remote::TrackRemote>) {
+        let delay = self.delay;
+        tokio::spawn(async move {
+            if track.kind().await != rtc::rtp_transceiver::rtp_sender::RtpCodecKind::Video {
+                return;
+            }
+            let ssrc = loop {
+                // The SSRC is known once the first packet has arrived.
+                if let Some(s) = track.ssrcs().await.first().copied() {
+                    break s;
+                }
+                let _ = track.poll().await;
+            };
+            tokio::time::sleep(delay).await;
+            let pli = rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication {
+                sender_ssrc: 0,
+                media_ssrc: ssrc,
+            };
+            let _ = track.write_rtcp(vec![Box::new(pli)]).await;
+            while track.poll().await.is_some() {}
+        });
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_joining_subscriber_gets_a_keyframe_request_to_the_publisher_and_its_own_are_passed_on() {
+    use kakehashi_relay::{KEYFRAME_REQUESTS_SLOT, KeyframeRequests, is_keyframe_request};
+    use rtc::interceptor::Slot;
+    use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
+    use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
+
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let local = socket.local_addr().unwrap();
+    let (ask_tx, ask_rx) = mpsc::channel(16);
+    let (event_tx, mut event_rx) = mpsc::channel(64);
+    tokio::spawn(run_relay(socket, Relay::new(local, local), ask_rx, event_tx));
+
+    let connect = |handler: Arc<dyn PeerConnectionEventHandler>| async move {
+        let mut media_engine = webrtc::peer_connection::MediaEngine::default();
+        media_engine.register_default_codecs().unwrap();
+        // The publisher sees keyframe requests only through this interceptor.
+        let registry = webrtc::peer_connection::register_default_interceptors(
+            rtc::interceptor::Registry::new(),
+            &mut media_engine,
+        )
+        .unwrap()
+        .with(Slot::from(KEYFRAME_REQUESTS_SLOT), KeyframeRequests::default());
+        let setting_engine = webrtc::peer_connection::SettingEngineBuilder::new()
+            .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
+            .build();
+        let pc: Arc<dyn PeerConnection> = Arc::new(
+            PeerConnectionBuilder::new()
+                .with_setting_engine(setting_engine)
+                .with_media_engine(media_engine)
+                .with_interceptor_registry(registry)
+                .with_handler(handler)
+                .with_udp_addrs(vec!["127.0.0.1:0"])
+                .build()
+                .await
+                .unwrap(),
+        );
+        pc
+    };
+    async fn join(
+        pc: &Arc<dyn PeerConnection>,
+        rx: &mut mpsc::UnboundedReceiver<String>,
+        asks: &mpsc::Sender<Ask>,
+    ) -> LegId {
+        let offer = pc.create_offer(None).await.unwrap();
+        pc.set_local_description(offer).await.unwrap();
+        until(rx, "gathering:complete").await;
+        let sdp = pc.local_description().await.unwrap().sdp;
+        let (reply, answer) = oneshot::channel();
+        asks.send(Ask::Offer(SessionId(9), sdp, reply)).await.unwrap();
+        let (leg, answer) = answer.await.unwrap();
+        pc.set_remote_description(webrtc::peer_connection::RTCSessionDescription::answer(answer).unwrap())
+            .await
+            .unwrap();
+        until(rx, "connection:connected").await;
+        leg
+    }
+
+    // The publisher sends video all along and notes when keyframe requests arrive.
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (markers, _) = mpsc::unbounded_channel();
+    let publisher = connect(Arc::new(Receiving { events: tx, markers })).await;
+    let video = local_track(0, RtpCodecKind::Video);
+    publisher.add_track(Arc::clone(&video) as Arc<dyn TrackLocal>).await.unwrap();
+    let _publisher_leg = join(&publisher, &mut rx, &ask_tx).await;
+    let (pli_tx, mut plis) = mpsc::unbounded_channel::<std::time::Instant>();
+    let watched = Arc::clone(&video);
+    tokio::spawn(async move {
+        while let Some(event) = watched.poll().await {
+            if let TrackLocalEvent::OnRtcpPacket(packets) = event
+                && packets.iter().any(|p| is_keyframe_request(p.as_ref()))
+            {
+                let _ = pli_tx.send(std::time::Instant::now());
+            }
+        }
+    });
+    let sender = Arc::clone(&video);
+    tokio::spawn(async move {
+        for seq in 0..400u32 {
+            let packet = rtc::rtp::Packet {
+                header: rtc::rtp::header::Header {
+                    version: 2,
+                    payload_type: 96,
+                    sequence_number: seq as u16,
+                    timestamp: seq * 3000,
+                    ssrc: 0x1001,
+                    ..Default::default()
+                },
+                payload: bytes::Bytes::from(vec![0u8; 200]),
+            };
+            let _ = sender.write_rtp(packet).await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    while plis.try_recv().is_ok() {}
+
+    // A subscriber joins; the relay renegotiates with it; the moment its answer is
+    // handed over is when it can start decoding.
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let subscriber = connect(Arc::new(Asking { events: tx, delay: Duration::from_millis(800) })).await;
+    subscriber.create_data_channel("probe", None).await.unwrap();
+    let leg = join(&subscriber, &mut rx, &ask_tx).await;
+    let answered_at = loop {
+        let (l, event, _) = tokio::time::timeout(Duration::from_secs(5), event_rx.recv()).await.unwrap().unwrap();
+        if let (true, LegEvent::Offer(sdp)) = (l == leg, event) {
+            subscriber
+                .set_remote_description(webrtc::peer_connection::RTCSessionDescription::offer(sdp).unwrap())
+                .await
+                .unwrap();
+            let answer = subscriber.create_answer(None).await.unwrap();
+            subscriber.set_local_description(answer).await.unwrap();
+            let sdp = subscriber.local_description().await.unwrap().sdp;
+            let at = std::time::Instant::now();
+            ask_tx.send(Ask::Answer(leg, sdp)).await.unwrap();
+            break at;
+        }
+    };
+    let first =
+        tokio::time::timeout(Duration::from_secs(2), plis.recv()).await.expect("a keyframe request on join").unwrap();
+    let delay = first.saturating_duration_since(answered_at);
+    println!("keyframe request reached the publisher {delay:?} after the subscriber's answer");
+    assert!(delay <= Duration::from_millis(100), "{delay:?}");
+    // The subscriber's own request (800 ms later, past the throttle) is passed on too.
+    let second = tokio::time::timeout(Duration::from_secs(3), plis.recv())
+        .await
+        .expect("the subscriber's request is passed on")
+        .unwrap();
+    assert!(second.saturating_duration_since(first) >= Duration::from_millis(500), "throttled");
+    publisher.close().await.unwrap();
+    subscriber.close().await.unwrap();
+}
