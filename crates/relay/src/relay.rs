@@ -109,6 +109,8 @@ struct Leg {
     awaiting_answer: bool,
     /// Tracks were added since the last offer.
     needs_offer: bool,
+    /// Listed in `Relay::dirty`.
+    dirty: bool,
 }
 
 /// Datagrams read from unknown sources beyond this many a second are not examined.
@@ -120,9 +122,14 @@ pub struct Relay {
     advertised: SocketAddr,
     demux: Demux<LegId>,
     legs: FxHashMap<LegId, Leg>,
+    /// The legs of each session, in order of joining.
+    sessions: FxHashMap<SessionId, Vec<LegId>>,
     next: u64,
     transmit: VecDeque<(SocketAddr, BytesMut)>,
     events: VecDeque<(LegId, LegEvent)>,
+    /// Legs touched since they were last drained (a datagram, a forwarded packet, a timer,
+    /// a description): only these are polled, so a packet costs O(receivers), not O(legs).
+    dirty: VecDeque<LegId>,
     /// When a keyframe was last requested of each publisher's track.
     keyframe_asked: FxHashMap<(LegId, MediaStreamTrackId), Instant>,
     keyframe_requests: u64,
@@ -150,11 +157,34 @@ impl Relay {
             advertised,
             demux: Demux::new(UNKNOWN_PER_SEC),
             legs: FxHashMap::default(),
+            sessions: FxHashMap::default(),
             next: 1,
             transmit: VecDeque::new(),
             events: VecDeque::new(),
+            dirty: VecDeque::new(),
             keyframe_asked: FxHashMap::default(),
             keyframe_requests: 0,
+        }
+    }
+
+    /// Note that a leg has something to drain.
+    fn touch(&mut self, id: LegId) {
+        if let Some(leg) = self.legs.get_mut(&id)
+            && !leg.dirty
+        {
+            leg.dirty = true;
+            self.dirty.push_back(id);
+        }
+    }
+
+    /// Drain every touched leg (draining can touch more: forwarding, keyframe requests).
+    fn process(&mut self) {
+        while let Some(id) = self.dirty.pop_front() {
+            if let Some(leg) = self.legs.get_mut(&id) {
+                leg.dirty = false;
+            }
+            self.drain_events(id);
+            self.flush_leg(id, None);
         }
     }
 
@@ -174,6 +204,7 @@ impl Relay {
         if receiver.write_rtcp(now, vec![Box::new(pli)]).is_ok() {
             self.keyframe_asked.insert(key, now);
             self.keyframe_requests += 1;
+            self.touch(publisher);
         }
     }
 
@@ -236,8 +267,11 @@ impl Relay {
                 outbound_by_local: FxHashMap::default(),
                 awaiting_answer: false,
                 needs_offer: false,
+                dirty: false,
             },
         );
+        self.sessions.entry(session).or_default().push(id);
+        self.touch(id);
         Ok((id, sdp))
     }
 
@@ -259,6 +293,7 @@ impl Relay {
             self.request_keyframe(now, publisher, &track);
         }
         self.offer_if_needed(id);
+        self.touch(id);
         Ok(())
     }
 
@@ -275,6 +310,7 @@ impl Relay {
                 leg.needs_offer = false;
                 leg.awaiting_answer = true;
                 self.events.push_back((id, LegEvent::Offer(o.sdp)));
+                self.touch(id);
             }
             Err(_) => self.events.push_back((id, LegEvent::Failed)),
         }
@@ -318,10 +354,10 @@ impl Relay {
         else {
             return;
         };
-        for (id, leg) in self.legs.iter_mut() {
-            if *id == from || leg.session != session {
-                continue;
-            }
+        let members = self.sessions.get(&session).cloned().unwrap_or_default();
+        let mut sent: Vec<LegId> = Vec::new();
+        for id in members.iter().filter(|l| **l != from) {
+            let Some(leg) = self.legs.get_mut(id) else { continue };
             let Some(out) = leg.outbound.get(&(from, track.clone())).copied() else { continue };
             let Some(mut sender) = leg.pc.rtp_sender(out.sender) else { continue };
             let pt = sender
@@ -336,7 +372,12 @@ impl Relay {
             p.header.ssrc = out.ssrc;
             p.header.payload_type = pt;
             // Before the leg's answer the sender is not ready; the packet is dropped.
-            let _ = sender.write_rtp(now, p);
+            if sender.write_rtp(now, p).is_ok() {
+                sent.push(*id);
+            }
+        }
+        for id in sent {
+            self.touch(id);
         }
     }
 
@@ -344,6 +385,14 @@ impl Relay {
     pub fn remove_leg(&mut self, id: LegId) {
         if let Some(mut leg) = self.legs.remove(&id) {
             let _ = leg.pc.close();
+            if let Some(members) = self.sessions.get_mut(&leg.session) {
+                members.retain(|l| *l != id);
+                if members.is_empty() {
+                    self.sessions.remove(&leg.session);
+                }
+            }
+            // The other legs stop sending its tracks at their next offer.
+            self.keyframe_asked.retain(|(publisher, _), _| *publisher != id);
         }
         self.demux.remove_leg(id);
     }
@@ -374,6 +423,7 @@ impl Relay {
         if probe {
             self.flush_leg(id, Some(from));
         }
+        self.touch(id);
     }
 
     /// Move a leg's outgoing datagrams to the transmit queue; confirm `probe_from` if the
@@ -399,12 +449,7 @@ impl Relay {
     /// The next datagram to send from the shared socket.
     pub fn poll_transmit(&mut self) -> Option<(SocketAddr, BytesMut)> {
         if self.transmit.is_empty() {
-            let mut ids: Vec<LegId> = self.legs.keys().copied().collect();
-            ids.sort_unstable();
-            for id in ids {
-                self.flush_leg(id, None);
-                self.drain_events(id);
-            }
+            self.process();
         }
         self.transmit.pop_front()
     }
@@ -462,10 +507,15 @@ impl Relay {
                 }
             }
         }
-        let session = self.legs.get(&id).map(|l| l.session);
-        let mut others: Vec<LegId> =
-            self.legs.iter().filter(|(l, leg)| **l != id && Some(leg.session) == session).map(|(l, _)| *l).collect();
-        others.sort_unstable();
+        let others: Vec<LegId> = if opened.is_empty() && !became_connected {
+            Vec::new()
+        } else {
+            let session = self.legs.get(&id).map(|l| l.session);
+            session
+                .and_then(|s| self.sessions.get(&s))
+                .map(|m| m.iter().copied().filter(|l| *l != id).collect())
+                .unwrap_or_default()
+        };
         // A new track goes to everyone else in the session.
         for (track, inbound) in &opened {
             for other in &others {
@@ -485,8 +535,10 @@ impl Relay {
                 }
             }
         }
-        for leg in others.iter().copied().chain(std::iter::once(id)) {
-            self.offer_if_needed(leg);
+        if !opened.is_empty() || became_connected {
+            for leg in others.iter().copied().chain(std::iter::once(id)) {
+                self.offer_if_needed(leg);
+            }
         }
         for (track, packet) in packets {
             self.forward(now, id, &track, &packet);
@@ -499,11 +551,7 @@ impl Relay {
     /// The next leg event.
     pub fn poll_event(&mut self) -> Option<(LegId, LegEvent)> {
         if self.events.is_empty() {
-            let mut ids: Vec<LegId> = self.legs.keys().copied().collect();
-            ids.sort_unstable();
-            for id in ids {
-                self.drain_events(id);
-            }
+            self.process();
         }
         self.events.pop_front()
     }
@@ -515,8 +563,13 @@ impl Relay {
 
     /// Let every leg's timers run.
     pub fn handle_timeout(&mut self, now: Instant) {
-        for leg in self.legs.values_mut() {
-            let _ = leg.pc.handle_timeout(now);
+        let mut ids: Vec<LegId> = self.legs.keys().copied().collect();
+        ids.sort_unstable();
+        for id in ids {
+            if let Some(leg) = self.legs.get_mut(&id) {
+                let _ = leg.pc.handle_timeout(now);
+            }
+            self.touch(id);
         }
     }
 
