@@ -168,6 +168,14 @@ impl Net {
     }
 }
 
+/// Resident memory of this process, bytes (Linux).
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
+        .map_or(0, |pages| pages * 4096)
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let sessions: usize = args.next().map_or(30, |a| a.parse().expect("sessions"));
@@ -181,6 +189,7 @@ fn main() {
         relay_time: Duration::ZERO,
     };
     let setup = Instant::now();
+    let rss_before = rss_bytes();
     for s in 0..sessions {
         for k in 0..3 {
             let id = s * 3 + k;
@@ -277,12 +286,16 @@ fn main() {
         net.pump(true);
     }
     let wall_secs = wall.elapsed().as_secs_f64();
+    // Process memory per session, clients included (each session: three clients and three
+    // legs); an upper bound on the relay's own share.
+    let rss_per_session = rss_bytes().saturating_sub(rss_before) / sessions.max(1) as u64;
     let forwarded = net.people.iter().map(|p| p.received).sum::<u64>() - received_before;
     let expected = (sessions * 3 * 2) as u64 * seconds * 170;
     let per_packet_us = net.relay_time.as_secs_f64() * 1e6 / forwarded.max(1) as f64;
     println!(
-        "{{\"sessions\":{sessions},\"participants\":{},\"connected\":{connected},\"simulated_seconds\":{seconds},\"forwarded\":{forwarded},\"expected\":{expected},\"relay_cpu_us_per_forwarded_packet\":{per_packet_us:.2},\"forwarded_per_cpu_second\":{:.0},\"wall_secs\":{wall_secs:.2},\"setup_secs\":{setup_secs:.2}}}",
+        "{{\"sessions\":{sessions},\"participants\":{},\"connected\":{connected},\"simulated_seconds\":{seconds},\"forwarded\":{forwarded},\"expected\":{expected},\"relay_cpu_us_per_forwarded_packet\":{per_packet_us:.2},\"forwarded_per_cpu_second\":{:.0},\"wall_secs\":{wall_secs:.2},\"setup_secs\":{setup_secs:.2},\"process_rss_kib_per_session_clients_included\":{}}}",
         net.people.len(),
-        1e6 / per_packet_us
+        1e6 / per_packet_us,
+        rss_per_session / 1024
     );
 }
