@@ -19,6 +19,10 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Seed a demonstration directory when the database is empty.
     pub demo: bool,
+    /// The UDP address of the media relay: one port for every participant.
+    pub media_listen: SocketAddr,
+    /// The address participants reach the relay at, when it differs (1:1 NAT).
+    pub media_public: Option<SocketAddr>,
     /// Server ping interval; a client silent for three intervals is dropped.
     pub heartbeat_secs: u32,
     /// How long a dropped client can resume its session.
@@ -46,6 +50,8 @@ impl Default for Config {
             data_dir: PathBuf::from("kakehashi-data"),
             public_url: None,
             demo: false,
+            media_listen: SocketAddr::from(([127, 0, 0, 1], 3478)),
+            media_public: None,
             heartbeat_secs: 15,
             resume_grace_secs: 60,
             drain_secs: 30,
@@ -159,6 +165,12 @@ impl Config {
         if self.session_ttl_secs < 60 {
             return bad("session_ttl_secs", "must be at least 60");
         }
+        if self.media_listen.ip().is_unspecified() && self.media_public.is_none() {
+            return bad(
+                "media_public",
+                "is needed when media_listen is a wildcard address: participants must be told where to send",
+            );
+        }
         if let Some(url) = &self.public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
@@ -203,7 +215,7 @@ mod tests {
             env(&[("KAKEHASHI_HEARTBEAT_SECS", "20"), ("PATH", "/bin"), ("KAKEHASHI_LOG", "debug")]),
         )
         .unwrap();
-        assert_eq!(c.listen, "127.0.0.1:9100".parse().unwrap(), "flag over file");
+        assert_eq!(c.listen, "127.0.0.1:9100".parse::<SocketAddr>().unwrap(), "flag over file");
         assert_eq!(c.heartbeat_secs, 20, "environment over file");
         assert_eq!(c.drain_secs, 5, "file over default");
         assert_eq!(c.resume_grace_secs, 60, "default");

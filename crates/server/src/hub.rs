@@ -62,6 +62,24 @@ pub struct HubSettings {
     pub invite_ttl: Duration,
     /// The base of invite links (`https://kakehashi.example`).
     pub public_base: String,
+    /// The media relay's task; `None` runs without media.
+    pub media: Option<mpsc::Sender<crate::media::MediaCmd>>,
+}
+
+/// Who gets what the relay says about a leg.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Owner {
+    Desk(i64),
+    Interpreter(i64),
+    Resident(u64),
+}
+
+/// A media leg's place: its call, whose it is, where its messages go.
+#[derive(Clone, Copy, Debug)]
+struct LegOwner {
+    call: d::RequestId,
+    party: p::Party,
+    owner: Owner,
 }
 
 /// A resident's invite: bound to a live call and its language, used once.
@@ -125,6 +143,8 @@ pub enum Cmd {
     /// Close a client's connection and end its session (its credential was revoked).
     /// For a desk only the desk id matters.
     Kick { client: Client },
+    /// The media relay speaks.
+    Media(crate::media::MediaEvent),
     /// Stop taking requests (draining before shutdown).
     Drain,
     /// How many calls are live (for draining).
@@ -189,6 +209,12 @@ pub struct Hub {
     resume_tokens: HashMap<Client, String>,
     invite_ttl: Duration,
     public_base: String,
+    media: Option<mpsc::Sender<crate::media::MediaCmd>>,
+    /// Media legs and whose they are.
+    media_legs: HashMap<kakehashi_relay::LegId, LegOwner>,
+    /// Offers sent to the relay and not yet answered, by tag.
+    media_offers: HashMap<u64, LegOwner>,
+    next_tag: u64,
     /// Dropped clients and when their grace ends.
     dropped: HashMap<Client, Instant>,
     draining: bool,
@@ -367,6 +393,10 @@ impl Hub {
             resume_tokens: HashMap::new(),
             invite_ttl: settings.invite_ttl,
             public_base: settings.public_base,
+            media: settings.media,
+            media_legs: HashMap::new(),
+            media_offers: HashMap::new(),
+            next_tag: 1,
             draining: false,
             tx: tx.clone(),
         };
@@ -491,6 +521,7 @@ impl Hub {
                 self.resume_tokens.retain(|c, _| !same(c));
                 self.end_session(now, client);
             }
+            Cmd::Media(event) => self.media_event(event),
             Cmd::Drain => self.draining = true,
             Cmd::LiveCalls { reply } => {
                 let _ = reply.send(self.pending.values().filter(|p| p.answered_at.is_some()).count());
@@ -604,8 +635,13 @@ impl Hub {
                 Ok(())
             }
             p::DeskCommand::InviteResident { call } => self.invite(now, desk, call),
-            p::DeskCommand::Sdp { .. } | p::DeskCommand::Ice { .. } => {
-                Err(err(p::ErrorCode::MediaUnavailable, "this server has no media relay yet"))
+            p::DeskCommand::Sdp { call, description } => {
+                let id = self.own_request(desk, call)?;
+                self.media_sdp(id, LegOwner { call: id, party: p::Party::Desk, owner: Owner::Desk(desk) }, description)
+            }
+            p::DeskCommand::Ice { call, .. } => {
+                self.own_request(desk, call)?;
+                self.media_ice()
             }
             p::DeskCommand::Ping {} => {
                 self.send_desk(desk, p::DeskEvent::Pong);
@@ -652,9 +688,19 @@ impl Hub {
                     _ => Err(err(p::ErrorCode::NotFound, format!("no call {call} of yours"))),
                 }
             }
-            p::InterpreterCommand::Sdp { .. } | p::InterpreterCommand::Ice { .. } => {
-                Err(err(p::ErrorCode::MediaUnavailable, "this server has no media relay yet"))
+            p::InterpreterCommand::Sdp { call, description } => {
+                let call_id = d::RequestId(call);
+                match self.pending.get(&call_id) {
+                    Some(p) if p.interpreter == Some(id) => {}
+                    _ => return Err(err(p::ErrorCode::NotFound, format!("no call {call} of yours"))),
+                }
+                let owner = LegOwner { call: call_id, party: p::Party::Interpreter, owner: Owner::Interpreter(id) };
+                self.media_sdp(call_id, owner, description)
             }
+            p::InterpreterCommand::Ice { call, .. } => match self.pending.get(&d::RequestId(call)) {
+                Some(p) if p.interpreter == Some(id) => self.media_ice(),
+                _ => Err(err(p::ErrorCode::NotFound, format!("no call {call} of yours"))),
+            },
             p::InterpreterCommand::Ping {} => {
                 self.send_interpreter(id, p::InterpreterEvent::Pong);
                 Ok(())
@@ -675,6 +721,7 @@ impl Hub {
             }
         }
         self.invites.retain(|_, i| i.call != call);
+        self.remove_media_of(call, None);
         let talk = now.as_millis() - pending.answered_at.unwrap_or(now.as_millis());
         self.metrics.call_duration.observe(talk as f64 / 1000.0);
         self.count_request(&pending, "answered");
@@ -699,6 +746,132 @@ impl Hub {
             }
         });
         Ok(())
+    }
+
+    /// An SDP from a participant of a live call: an offer gets a new leg (replacing the
+    /// participant's earlier one, as after a reconnect); an answer completes the relay's
+    /// renegotiation.
+    fn media_sdp(
+        &mut self,
+        call: d::RequestId,
+        who: LegOwner,
+        description: p::SessionDescription,
+    ) -> Result<(), p::ProtocolError> {
+        let Some(media) = self.media.clone() else {
+            return Err(err(p::ErrorCode::MediaUnavailable, "this server runs without a media relay"));
+        };
+        if self.pending.get(&call).is_none_or(|p| p.answered_at.is_none()) {
+            return Err(err(p::ErrorCode::NotAllowed, "media starts once the call is answered"));
+        }
+        let busy = |_| err(p::ErrorCode::Internal, "the media relay is busy; try again");
+        match description.kind {
+            p::SdpKind::Offer => {
+                self.remove_media_of(call, Some(who.party));
+                let tag = self.next_tag;
+                self.next_tag += 1;
+                self.media_offers.insert(tag, who);
+                media.try_send(crate::media::MediaCmd::Offer { call: call.0, tag, sdp: description.sdp }).map_err(busy)
+            }
+            p::SdpKind::Answer => {
+                let leg = self
+                    .media_legs
+                    .iter()
+                    .find(|(_, o)| o.call == call && o.party == who.party)
+                    .map(|(l, _)| *l)
+                    .ok_or_else(|| err(p::ErrorCode::NotAllowed, "there is no offer from the relay to answer"))?;
+                media.try_send(crate::media::MediaCmd::Answer { leg, sdp: description.sdp }).map_err(busy)
+            }
+        }
+    }
+
+    /// Trickled ICE candidates: the relay is ICE-lite and learns addresses from the
+    /// participant's connectivity checks, so candidates are accepted and not needed.
+    fn media_ice(&self) -> Result<(), p::ProtocolError> {
+        if self.media.is_some() {
+            Ok(())
+        } else {
+            Err(err(p::ErrorCode::MediaUnavailable, "this server runs without a media relay"))
+        }
+    }
+
+    /// Close the legs of a call (of one party, or all).
+    fn remove_media_of(&mut self, call: d::RequestId, party: Option<p::Party>) {
+        let mut gone: Vec<kakehashi_relay::LegId> = self
+            .media_legs
+            .iter()
+            .filter(|(_, o)| o.call == call && party.is_none_or(|p| p == o.party))
+            .map(|(l, _)| *l)
+            .collect();
+        gone.sort_unstable();
+        for leg in gone {
+            self.media_legs.remove(&leg);
+            if let Some(media) = &self.media {
+                let _ = media.try_send(crate::media::MediaCmd::Remove { leg });
+            }
+        }
+    }
+
+    fn media_event(&mut self, event: crate::media::MediaEvent) {
+        use crate::media::MediaEvent;
+        match event {
+            MediaEvent::Answered { tag, result, .. } => {
+                let Some(who) = self.media_offers.remove(&tag) else { return };
+                match result {
+                    Ok((leg, sdp)) if self.pending.contains_key(&who.call) => {
+                        self.media_legs.insert(leg, who);
+                        self.send_sdp(who, p::SdpKind::Answer, sdp);
+                    }
+                    Ok((leg, _)) => {
+                        // The call ended meanwhile.
+                        if let Some(media) = &self.media {
+                            let _ = media.try_send(crate::media::MediaCmd::Remove { leg });
+                        }
+                    }
+                    Err(message) => {
+                        self.send_owner_error(who.owner, err(p::ErrorCode::InvalidField, format!("sdp: {message}")))
+                    }
+                }
+            }
+            MediaEvent::Leg { leg, event } => {
+                let Some(who) = self.media_legs.get(&leg).copied() else { return };
+                match event {
+                    kakehashi_relay::LegEvent::Offer(sdp) => self.send_sdp(who, p::SdpKind::Offer, sdp),
+                    kakehashi_relay::LegEvent::Connected => {}
+                    kakehashi_relay::LegEvent::Failed | kakehashi_relay::LegEvent::Closed => {
+                        self.media_legs.remove(&leg);
+                        if let Some(media) = &self.media {
+                            let _ = media.try_send(crate::media::MediaCmd::Remove { leg });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn send_sdp(&mut self, who: LegOwner, kind: p::SdpKind, sdp: String) {
+        let description = p::SessionDescription { kind, sdp };
+        let call = who.call.0;
+        match who.owner {
+            Owner::Desk(desk) => self.send_desk(desk, p::DeskEvent::Sdp { call, description }),
+            Owner::Interpreter(id) => self.send_interpreter(id, p::InterpreterEvent::Sdp { call, description }),
+            Owner::Resident(conn) => {
+                if let Some((_, tx)) = self.residents.get(&conn) {
+                    let _ = tx.try_send(p::ResidentEvent::Sdp { description });
+                }
+            }
+        }
+    }
+
+    fn send_owner_error(&mut self, owner: Owner, e: p::ProtocolError) {
+        match owner {
+            Owner::Desk(desk) => self.send_desk(desk, p::DeskEvent::Error(e)),
+            Owner::Interpreter(id) => self.send_interpreter(id, p::InterpreterEvent::Error(e)),
+            Owner::Resident(conn) => {
+                if let Some((_, tx)) = self.residents.get(&conn) {
+                    let _ = tx.try_send(p::ResidentEvent::Error(e));
+                }
+            }
+        }
     }
 
     fn record(&self, p: &Pending, outcome: RecordOutcome, now: d::Timestamp) -> CallRecord {
@@ -999,9 +1172,12 @@ impl Hub {
                 let _ = tx.try_send(p::ResidentEvent::Pong);
                 Ok(())
             }
-            p::ResidentCommand::Sdp { .. } | p::ResidentCommand::Ice { .. } => {
-                Err(err(p::ErrorCode::MediaUnavailable, "this server has no media relay yet"))
-            }
+            p::ResidentCommand::Sdp { description } => self.media_sdp(
+                call,
+                LegOwner { call, party: p::Party::Resident, owner: Owner::Resident(conn) },
+                description,
+            ),
+            p::ResidentCommand::Ice { .. } => self.media_ice(),
         }
     }
 

@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod directory;
 pub mod hub;
+pub mod media;
 pub mod metrics;
 pub mod policy;
 pub mod serve;

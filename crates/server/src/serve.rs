@@ -58,6 +58,14 @@ pub async fn serve_on(
     }
     let directory = store.directory().await?;
     let metrics = Metrics::new();
+    // The media relay: one UDP socket for every participant.
+    let media_socket = tokio::net::UdpSocket::bind(config.media_listen)
+        .await
+        .map_err(|source| ServeError::Io { addr: config.media_listen, source })?;
+    let media_addr =
+        media_socket.local_addr().map_err(|source| ServeError::Io { addr: config.media_listen, source })?;
+    let advertised = config.media_public.unwrap_or(media_addr);
+    let (media_tx, media_rx) = tokio::sync::mpsc::channel(1024);
     let settings = HubSettings {
         grace: Duration::from_secs(u64::from(config.resume_grace_secs)),
         invite_ttl: Duration::from_secs(u64::from(config.invite_ttl_secs)),
@@ -67,14 +75,18 @@ pub async fn serve_on(
             .unwrap_or_else(|| format!("http://{addr}"))
             .trim_end_matches('/')
             .to_string(),
+        media: Some(media_tx),
     };
     let (hub, tx, rx) = Hub::new(&directory, store.clone(), metrics.clone(), Clock::new(), settings);
     let hub_task = tokio::spawn(hub.run(rx));
+    let media_task = tokio::spawn(crate::media::run(media_socket, advertised, media_rx, tx.clone()));
     let (closing_tx, closing_rx) = watch::channel(false);
+    tracing::info!(%media_addr, %advertised, "media relay listening");
     tracing::info!(%addr, tenants = directory.tenants.len(), interpreters = directory.interpreters.len(), "kakehashi listening");
     let app = App::new(config, store, metrics, tx, closing_rx);
     let result = run(listener, app, closing_tx, shutdown).await;
     hub_task.abort();
+    media_task.abort();
     result.map_err(|source| ServeError::Io { addr, source })
 }
 

@@ -88,7 +88,13 @@ impl Server {
         let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("kakehashi=debug").try_init();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let config = tweak(Config { listen: addr, data_dir: dir.clone(), drain_secs: 2, ..Config::default() });
+        let config = tweak(Config {
+            listen: addr,
+            data_dir: dir.clone(),
+            drain_secs: 2,
+            media_listen: "127.0.0.1:0".parse().unwrap(),
+            ..Config::default()
+        });
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             kakehashi::serve::serve_on(listener, config, async {
@@ -453,7 +459,7 @@ async fn bad_input_gets_a_coded_error_and_the_connection_stays() {
         (r#"{"type":"request_interpreter","language":"xx-not-a-language"}"#, "invalid_field"),
         (r#"{"type":"accept","offer":1}"#, "unknown_type"),
         (r#"{"type":"cancel_request","request":999}"#, "not_found"),
-        (r#"{"type":"sdp","call":1,"description":{"kind":"offer","sdp":"v=0"}}"#, "media_unavailable"),
+        (r#"{"type":"sdp","call":1,"description":{"kind":"offer","sdp":"v=0"}}"#, "not_found"),
     ] {
         desk.send_raw(frame.to_string()).await;
         let e = desk.expect("error").await;
@@ -851,6 +857,7 @@ async fn spawn_binary(dir: &std::path::Path) -> Child {
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(dir)
         .env("KAKEHASHI_LOG", "info")
+        .env("KAKEHASHI_MEDIA_LISTEN", "127.0.0.1:0")
         .env("NO_COLOR", "1")
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
@@ -865,7 +872,7 @@ async fn spawn_binary(dir: &std::path::Path) -> Child {
             .expect("the server starts");
         let plain: String =
             line.split('\x1b').map(|part| part.split_once('m').map_or(part, |(_, rest)| rest)).collect();
-        if let Some(rest) = plain.split("addr=").nth(1) {
+        if let Some(rest) = plain.split("kakehashi listening addr=").nth(1) {
             break rest.split_whitespace().next().unwrap().parse().unwrap();
         }
     };
@@ -937,4 +944,157 @@ async fn sigterm_drains_live_calls_then_exits() {
     assert!(exit.success(), "{exit:?}");
     let store = Store::open(&dir).await.unwrap();
     assert_eq!(store.call_records(None).await.unwrap().len(), 1);
+}
+
+/// A participant's WebRTC side: publishes one Opus track whose payloads carry `who` and a
+/// sequence number, answers the relay's offers over its WebSocket, reports what it hears.
+async fn media_participant(
+    mut ws: Client,
+    call: u64,
+    who: u8,
+    heard: tokio::sync::mpsc::UnboundedSender<(u8, u32)>,
+) -> std::sync::Arc<webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP> {
+    use rtc::media_stream::MediaStreamTrack;
+    use rtc::rtp_transceiver::rtp_sender::{
+        RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+    };
+    use std::sync::Arc;
+    use webrtc::media_stream::track_local::TrackLocal;
+    use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+    use webrtc::peer_connection::{
+        PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCIceGatheringState, RTCSessionDescription,
+    };
+
+    struct Handler {
+        gathered: tokio::sync::mpsc::UnboundedSender<()>,
+        heard: tokio::sync::mpsc::UnboundedSender<(u8, u32)>,
+    }
+    #[async_trait::async_trait]
+    impl PeerConnectionEventHandler for Handler {
+        async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+            if state == RTCIceGatheringState::Complete {
+                let _ = self.gathered.send(());
+            }
+        }
+        async fn on_track(&self, track: Arc<dyn webrtc::media_stream::track_remote::TrackRemote>) {
+            let heard = self.heard.clone();
+            tokio::spawn(async move {
+                while let Some(event) = track.poll().await {
+                    if let webrtc::media_stream::track_remote::TrackRemoteEvent::OnRtpPacket(p) = event
+                        && p.payload.len() >= 5
+                    {
+                        let _ = heard.send((
+                            p.payload[0],
+                            u32::from_be_bytes([p.payload[1], p.payload[2], p.payload[3], p.payload[4]]),
+                        ));
+                    }
+                }
+            });
+        }
+    }
+    let (gathered_tx, mut gathered) = tokio::sync::mpsc::unbounded_channel();
+    let mut media_engine = webrtc::peer_connection::MediaEngine::default();
+    media_engine.register_default_codecs().unwrap();
+    let setting_engine = webrtc::peer_connection::SettingEngineBuilder::new()
+        .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
+        .build();
+    let pc: Arc<dyn PeerConnection> = Arc::new(
+        PeerConnectionBuilder::new()
+            .with_setting_engine(setting_engine)
+            .with_media_engine(media_engine)
+            .with_handler(Arc::new(Handler { gathered: gathered_tx, heard }))
+            .with_udp_addrs(vec!["127.0.0.1:0"])
+            .build()
+            .await
+            .unwrap(),
+    );
+    let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+        format!("p{who}"),
+        format!("p{who}-audio"),
+        format!("p{who}-audio"),
+        RtpCodecKind::Audio,
+        vec![RTCRtpEncodingParameters {
+            rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(0x5000 + u32::from(who)), ..Default::default() },
+            codec: RTCRtpCodec {
+                mime_type: "audio/opus".into(),
+                clock_rate: 48000,
+                channels: 2,
+                sdp_fmtp_line: "minptime=10;useinbandfec=1".into(),
+                rtcp_feedback: vec![],
+            },
+            ..Default::default()
+        }],
+    )));
+    pc.add_track(Arc::clone(&track) as Arc<dyn TrackLocal>).await.unwrap();
+    let offer = pc.create_offer(None).await.unwrap();
+    pc.set_local_description(offer).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), gathered.recv()).await.unwrap();
+    let sdp = pc.local_description().await.unwrap().sdp;
+    ws.send(json!({"type": "sdp", "call": call, "description": {"kind": "offer", "sdp": sdp}})).await;
+    // Signalling: the relay's answer, then its renegotiation offers.
+    tokio::spawn(async move {
+        loop {
+            let Some(Ok(Message::Text(t))) = ws.ws.next().await else { break };
+            let v: Value = serde_json::from_str(&t).unwrap();
+            if v["type"] != "sdp" {
+                continue;
+            }
+            let sdp = v["description"]["sdp"].as_str().unwrap().to_string();
+            if v["description"]["kind"] == "answer" {
+                pc.set_remote_description(RTCSessionDescription::answer(sdp).unwrap()).await.unwrap();
+            } else {
+                pc.set_remote_description(RTCSessionDescription::offer(sdp).unwrap()).await.unwrap();
+                let answer = pc.create_answer(None).await.unwrap();
+                pc.set_local_description(answer).await.unwrap();
+                let sdp = pc.local_description().await.unwrap().sdp;
+                ws.send(json!({"type": "sdp", "call": call, "description": {"kind": "answer", "sdp": sdp}})).await;
+            }
+        }
+        let _ = pc.close().await;
+    });
+    track
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desk_and_interpreter_hear_each_other_through_the_server() {
+    use webrtc::media_stream::track_local::TrackLocal;
+    let dir = temp("media");
+    let creds = seed(&dir).await;
+    let server = Server::start(dir).await;
+    let mut i1 = server.interpreter(&creds.interp[0]).await;
+    let mut desk = server.desk(&creds.desk_a1).await;
+    let call = answered_call(&mut desk, &mut i1, "vi").await;
+    let (heard_tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
+    let desk_track = media_participant(desk, call, 1, heard_tx.clone()).await;
+    let interp_track = media_participant(i1, call, 2, heard_tx).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    for seq in 0..100u32 {
+        for (who, track) in [(1u8, &desk_track), (2u8, &interp_track)] {
+            let packet = rtc::rtp::Packet {
+                header: rtc::rtp::header::Header {
+                    version: 2,
+                    payload_type: 111,
+                    sequence_number: seq as u16,
+                    timestamp: seq * 960,
+                    ssrc: 0x5000 + u32::from(who),
+                    ..Default::default()
+                },
+                payload: bytes::Bytes::from([vec![who], seq.to_be_bytes().to_vec(), vec![0u8; 80]].concat()),
+            };
+            let _ = track.write_rtp(packet).await;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut by: std::collections::BTreeMap<u8, Vec<u32>> = Default::default();
+    while let Ok((who, seq)) = heard.try_recv() {
+        by.entry(who).or_default().push(seq);
+    }
+    println!("heard: {:?}", by.iter().map(|(k, v)| (*k, v.len())).collect::<Vec<_>>());
+    assert_eq!(by.keys().copied().collect::<Vec<_>>(), vec![1, 2], "each hears the other");
+    for (who, seqs) in &by {
+        assert!(seqs.len() >= 90, "{who}: {} of 100", seqs.len());
+        assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{who}: in order, none lost");
+    }
+    server.stop().await;
 }
