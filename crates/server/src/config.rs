@@ -246,6 +246,12 @@ mod tests {
             e(&[("KAKEHASHI_PUBLIC_URL", "ftp://x")]),
             "config: public_url: must start with http:// or https://"
         );
+        assert!(e(&[("KAKEHASHI_MEDIA_LISTEN", "0.0.0.0:3478")]).starts_with("config: media_public: is needed"));
+        let public = env(&[("KAKEHASHI_MEDIA_LISTEN", "0.0.0.0:3478"), ("KAKEHASHI_MEDIA_PUBLIC", "203.0.113.7:3478")]);
+        assert_eq!(
+            Config::load(&Flags::default(), public).unwrap().media_public,
+            Some("203.0.113.7:3478".parse().unwrap())
+        );
         let missing = Flags { config: Some("/nonexistent/k.toml".into()), ..Flags::default() };
         assert!(
             Config::load(&missing, env(&[])).unwrap_err().to_string().starts_with("config file /nonexistent/k.toml")
