@@ -17,7 +17,7 @@
 //!   type rewritten per receiving leg.
 //!
 //! RTCP termination, NACK, keyframe requests, bandwidth estimation, continuity across
-//! reconnects and the production UDP loop come next.
+//! reconnects come next. The UDP loop that drives it is `kakehashi serve`'s `media.rs`.
 
 mod demux;
 mod keyframes;
