@@ -16,8 +16,10 @@
 //!   leg (server-initiated renegotiation) and its RTP forwarded with SSRC and payload
 //!   type rewritten per receiving leg.
 //!
-//! RTCP termination, NACK, keyframe requests, bandwidth estimation, continuity across
-//! reconnects come next. The UDP loop that drives it is `kakehashi serve`'s `media.rs`.
+//! Each leg terminates its own RTCP (reports, NACK, TWCC) through `rtc`'s interceptors,
+//! and [`KeyframeRequests`] passes keyframe requests between subscribers and publishers.
+//! The bandwidth policy, statistics, continuity across reconnects and ICE over TCP come
+//! next. The UDP loop that drives the relay is `kakehashi serve`'s `media.rs`.
 
 mod demux;
 mod keyframes;
