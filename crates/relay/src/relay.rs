@@ -391,8 +391,22 @@ impl Relay {
                     self.sessions.remove(&leg.session);
                 }
             }
-            // The other legs stop sending its tracks at their next offer.
             self.keyframe_asked.retain(|(publisher, _), _| *publisher != id);
+            // The other legs of the session stop sending its tracks: renegotiate them.
+            let members = self.sessions.get(&leg.session).cloned().unwrap_or_default();
+            for other in members {
+                let Some(o) = self.legs.get_mut(&other) else { continue };
+                let gone: Vec<(LegId, MediaStreamTrackId)> =
+                    o.outbound.keys().filter(|(from, _)| *from == id).cloned().collect();
+                for key in gone {
+                    if let Some(out) = o.outbound.remove(&key) {
+                        let _ = o.pc.remove_track(out.sender);
+                        o.needs_offer = true;
+                    }
+                    o.outbound_by_local.retain(|_, source| *source != key);
+                }
+                self.offer_if_needed(other);
+            }
         }
         self.demux.remove_leg(id);
     }

@@ -18,6 +18,7 @@ use webrtc::peer_connection::{
 enum Ask {
     Offer(SessionId, String, oneshot::Sender<(LegId, String)>),
     Answer(LegId, String),
+    Remove(LegId),
 }
 
 /// The relay's UDP loop, as the server will run it.
@@ -47,6 +48,7 @@ async fn run_relay(
                     let answer = relay.accept_offer(Instant::now(), session, sdp).expect("the relay answers the offer");
                     let _ = reply.send(answer);
                 }
+                Some(Ask::Remove(leg)) => relay.remove_leg(leg),
                 Some(Ask::Answer(leg, sdp)) => {
                     if let Err(e) = relay.accept_answer(Instant::now(), leg, sdp) {
                         eprintln!("relay refused the answer of {leg:?}: {e}");
@@ -241,10 +243,12 @@ async fn three_participants_each_receive_the_others_audio_and_video_intact_and_i
     // The relay's offers go to their participants as soon as the legs exist.
     let routes: Arc<std::sync::Mutex<Vec<Route>>> = Arc::default();
     let (early_tx, mut early) = mpsc::unbounded_channel::<(LegId, String)>();
+    let (seen_tx, mut seen) = mpsc::unbounded_channel::<LegId>();
     let table = Arc::clone(&routes);
     tokio::spawn(async move {
         while let Some((leg, event, _)) = event_rx.recv().await {
             if let LegEvent::Offer(sdp) = event {
+                let _ = seen_tx.send(leg);
                 let route = table.lock().unwrap().iter().find(|(l, _)| *l == leg).map(|(_, tx)| tx.clone());
                 match route {
                     Some(tx) => {
@@ -370,8 +374,51 @@ async fn three_participants_each_receive_the_others_audio_and_video_intact_and_i
             assert_eq!(*got.last().unwrap(), 149);
         }
     }
+    // Participant 0 leaves: the other two are renegotiated without its tracks, and keep
+    // hearing each other.
+    while seen.try_recv().is_ok() {}
+    ask_tx.send(Ask::Remove(clients[0].leg)).await.unwrap();
+    let mut renegotiated = Vec::new();
+    while renegotiated.len() < 2 {
+        let leg =
+            tokio::time::timeout(Duration::from_secs(5), seen.recv()).await.expect("an offer after the leave").unwrap();
+        if !renegotiated.contains(&leg) {
+            renegotiated.push(leg);
+        }
+    }
+    renegotiated.sort_unstable();
+    assert_eq!(renegotiated, vec![clients[1].leg, clients[2].leg]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for inbox in inboxes.iter_mut() {
+        while inbox.try_recv().is_ok() {}
+    }
+    for seq in 1000..1050u32 {
+        for (who, audio, _) in &tracks[1..] {
+            let packet = rtc::rtp::Packet {
+                header: rtc::rtp::header::Header {
+                    version: 2,
+                    payload_type: 111,
+                    sequence_number: seq as u16,
+                    timestamp: seq * 960,
+                    ssrc: 0x1000 * u32::from(who + 1),
+                    ..Default::default()
+                },
+                payload: bytes::Bytes::from([vec![*who, 0], seq.to_be_bytes().to_vec(), vec![0u8; 100]].concat()),
+            };
+            let _ = audio.write_rtp(packet).await;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for (me, from) in [(1usize, 2u8), (2usize, 1u8)] {
+        let mut got = 0;
+        while let Ok((who, _, _)) = inboxes[me].try_recv() {
+            assert_eq!(who, from, "participant {me} hears only the one still there");
+            got += 1;
+        }
+        assert!(got >= 45, "participant {me} still hears participant {from}: {got} of 50");
+    }
     for c in clients {
-        let _ = c.leg;
         drop(c.offers);
         c.pc.close().await.unwrap();
     }

@@ -78,7 +78,6 @@ enum Owner {
 #[derive(Clone, Copy, Debug)]
 struct LegOwner {
     call: d::RequestId,
-    party: p::Party,
     owner: Owner,
 }
 
@@ -464,6 +463,7 @@ impl Hub {
             }
             Cmd::ResidentLeft { conn } => {
                 if let Some((call, _)) = self.residents.remove(&conn) {
+                    self.remove_media_owned(Owner::Resident(conn));
                     self.tell_call(call, p::Party::Resident, false);
                 }
             }
@@ -637,7 +637,7 @@ impl Hub {
             p::DeskCommand::InviteResident { call } => self.invite(now, desk, call),
             p::DeskCommand::Sdp { call, description } => {
                 let id = self.own_request(desk, call)?;
-                self.media_sdp(id, LegOwner { call: id, party: p::Party::Desk, owner: Owner::Desk(desk) }, description)
+                self.media_sdp(id, LegOwner { call: id, owner: Owner::Desk(desk) }, description)
             }
             p::DeskCommand::Ice { call, .. } => {
                 self.own_request(desk, call)?;
@@ -694,7 +694,7 @@ impl Hub {
                     Some(p) if p.interpreter == Some(id) => {}
                     _ => return Err(err(p::ErrorCode::NotFound, format!("no call {call} of yours"))),
                 }
-                let owner = LegOwner { call: call_id, party: p::Party::Interpreter, owner: Owner::Interpreter(id) };
+                let owner = LegOwner { call: call_id, owner: Owner::Interpreter(id) };
                 self.media_sdp(call_id, owner, description)
             }
             p::InterpreterCommand::Ice { call, .. } => match self.pending.get(&d::RequestId(call)) {
@@ -721,7 +721,7 @@ impl Hub {
             }
         }
         self.invites.retain(|_, i| i.call != call);
-        self.remove_media_of(call, None);
+        self.remove_media_of(call);
         let talk = now.as_millis() - pending.answered_at.unwrap_or(now.as_millis());
         self.metrics.call_duration.observe(talk as f64 / 1000.0);
         self.count_request(&pending, "answered");
@@ -766,7 +766,7 @@ impl Hub {
         let busy = |_| err(p::ErrorCode::Internal, "the media relay is busy; try again");
         match description.kind {
             p::SdpKind::Offer => {
-                self.remove_media_of(call, Some(who.party));
+                self.remove_media_owned(who.owner);
                 let tag = self.next_tag;
                 self.next_tag += 1;
                 self.media_offers.insert(tag, who);
@@ -776,7 +776,7 @@ impl Hub {
                 let leg = self
                     .media_legs
                     .iter()
-                    .find(|(_, o)| o.call == call && o.party == who.party)
+                    .find(|(_, o)| o.call == call && o.owner == who.owner)
                     .map(|(l, _)| *l)
                     .ok_or_else(|| err(p::ErrorCode::NotAllowed, "there is no offer from the relay to answer"))?;
                 media.try_send(crate::media::MediaCmd::Answer { leg, sdp: description.sdp }).map_err(busy)
@@ -794,14 +794,19 @@ impl Hub {
         }
     }
 
-    /// Close the legs of a call (of one party, or all).
-    fn remove_media_of(&mut self, call: d::RequestId, party: Option<p::Party>) {
-        let mut gone: Vec<kakehashi_relay::LegId> = self
-            .media_legs
-            .iter()
-            .filter(|(_, o)| o.call == call && party.is_none_or(|p| p == o.party))
-            .map(|(l, _)| *l)
-            .collect();
+    /// Close every leg of a call.
+    fn remove_media_of(&mut self, call: d::RequestId) {
+        self.remove_media_where(|o| o.call == call);
+    }
+
+    /// Close the legs of one participant (a new offer replaces them; a resident left).
+    fn remove_media_owned(&mut self, owner: Owner) {
+        self.remove_media_where(|o| o.owner == owner);
+    }
+
+    fn remove_media_where(&mut self, doomed: impl Fn(&LegOwner) -> bool) {
+        let mut gone: Vec<kakehashi_relay::LegId> =
+            self.media_legs.iter().filter(|(_, o)| doomed(o)).map(|(l, _)| *l).collect();
         gone.sort_unstable();
         for leg in gone {
             self.media_legs.remove(&leg);
@@ -1164,6 +1169,7 @@ impl Hub {
         match cmd {
             p::ResidentCommand::Leave {} => {
                 self.residents.remove(&conn);
+                self.remove_media_owned(Owner::Resident(conn));
                 self.tell_call(call, p::Party::Resident, false);
                 let _ = tx.try_send(p::ResidentEvent::CallEnded);
                 Ok(())
@@ -1172,11 +1178,9 @@ impl Hub {
                 let _ = tx.try_send(p::ResidentEvent::Pong);
                 Ok(())
             }
-            p::ResidentCommand::Sdp { description } => self.media_sdp(
-                call,
-                LegOwner { call, party: p::Party::Resident, owner: Owner::Resident(conn) },
-                description,
-            ),
+            p::ResidentCommand::Sdp { description } => {
+                self.media_sdp(call, LegOwner { call, owner: Owner::Resident(conn) }, description)
+            }
             p::ResidentCommand::Ice { .. } => self.media_ice(),
         }
     }
