@@ -88,6 +88,31 @@ async fn until(rx: &mut mpsc::UnboundedReceiver<String>, what: &str) {
     .unwrap_or_else(|_| panic!("no {what} within 10 s"));
 }
 
+/// A webrtc client on loopback with the default codecs and, when asked, the interceptor
+/// that shows it keyframe requests. mDNS is off: this sandbox has no multicast.
+async fn client(handler: Arc<dyn PeerConnectionEventHandler>, keyframe_requests: bool) -> Arc<dyn PeerConnection> {
+    use kakehashi_relay::{KEYFRAME_REQUESTS_SLOT, KeyframeRequests};
+    let mut media_engine = webrtc::peer_connection::MediaEngine::default();
+    media_engine.register_default_codecs().unwrap();
+    let registry = keyframe_requests.then(|| {
+        webrtc::peer_connection::register_default_interceptors(rtc::interceptor::Registry::new(), &mut media_engine)
+            .unwrap()
+            .with(rtc::interceptor::Slot::from(KEYFRAME_REQUESTS_SLOT), KeyframeRequests::default())
+    });
+    let setting_engine = webrtc::peer_connection::SettingEngineBuilder::new()
+        .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
+        .build();
+    let mut builder = PeerConnectionBuilder::new()
+        .with_setting_engine(setting_engine)
+        .with_media_engine(media_engine)
+        .with_handler(handler)
+        .with_udp_addrs(vec!["127.0.0.1:0"]);
+    if let Some(registry) = registry {
+        builder = builder.with_interceptor_registry(registry);
+    }
+    Arc::new(builder.build().await.unwrap())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_webrtc_client_connects_through_the_shared_port() {
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
@@ -100,16 +125,7 @@ async fn a_webrtc_client_connects_through_the_shared_port() {
     let mut clients = Vec::new();
     for _ in 0..2 {
         let (tx, mut rx) = mpsc::unbounded_channel();
-        let setting_engine = webrtc::peer_connection::SettingEngineBuilder::new()
-            .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
-            .build();
-        let pc = PeerConnectionBuilder::new()
-            .with_setting_engine(setting_engine)
-            .with_handler(Arc::new(Watch(tx)))
-            .with_udp_addrs(vec!["127.0.0.1:0"])
-            .build()
-            .await
-            .unwrap();
+        let pc = client(Arc::new(Watch(tx)), false).await;
         pc.create_data_channel("probe", None).await.unwrap();
         let offer = pc.create_offer(None).await.unwrap();
         pc.set_local_description(offer).await.unwrap();
@@ -269,21 +285,7 @@ async fn three_participants_each_receive_the_others_audio_and_video_intact_and_i
         let (tx, mut rx) = mpsc::unbounded_channel();
         let (marker_tx, markers) = mpsc::unbounded_channel();
         inboxes.push(markers);
-        let mut media_engine = webrtc::peer_connection::MediaEngine::default();
-        media_engine.register_default_codecs().unwrap();
-        let setting_engine = webrtc::peer_connection::SettingEngineBuilder::new()
-            .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
-            .build();
-        let pc: Arc<dyn PeerConnection> = Arc::new(
-            PeerConnectionBuilder::new()
-                .with_setting_engine(setting_engine)
-                .with_media_engine(media_engine)
-                .with_handler(Arc::new(Receiving { events: tx, markers: marker_tx }))
-                .with_udp_addrs(vec!["127.0.0.1:0"])
-                .build()
-                .await
-                .unwrap(),
-        );
+        let pc = client(Arc::new(Receiving { events: tx, markers: marker_tx }), false).await;
         let audio = local_track(who, RtpCodecKind::Audio);
         let video = local_track(who, RtpCodecKind::Video);
         pc.add_track(Arc::clone(&audio) as Arc<dyn TrackLocal>).await.unwrap();
@@ -465,8 +467,7 @@ impl PeerConnectionEventHandler for Asking {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_joining_subscriber_gets_a_keyframe_request_to_the_publisher_and_its_own_are_passed_on() {
-    use kakehashi_relay::{KEYFRAME_REQUESTS_SLOT, KeyframeRequests, is_keyframe_request};
-    use rtc::interceptor::Slot;
+    use kakehashi_relay::is_keyframe_request;
     use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
     use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 
@@ -476,32 +477,7 @@ async fn a_joining_subscriber_gets_a_keyframe_request_to_the_publisher_and_its_o
     let (event_tx, mut event_rx) = mpsc::channel(64);
     tokio::spawn(run_relay(socket, Relay::new(local, local), ask_rx, event_tx));
 
-    let connect = |handler: Arc<dyn PeerConnectionEventHandler>| async move {
-        let mut media_engine = webrtc::peer_connection::MediaEngine::default();
-        media_engine.register_default_codecs().unwrap();
-        // The publisher sees keyframe requests only through this interceptor.
-        let registry = webrtc::peer_connection::register_default_interceptors(
-            rtc::interceptor::Registry::new(),
-            &mut media_engine,
-        )
-        .unwrap()
-        .with(Slot::from(KEYFRAME_REQUESTS_SLOT), KeyframeRequests::default());
-        let setting_engine = webrtc::peer_connection::SettingEngineBuilder::new()
-            .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
-            .build();
-        let pc: Arc<dyn PeerConnection> = Arc::new(
-            PeerConnectionBuilder::new()
-                .with_setting_engine(setting_engine)
-                .with_media_engine(media_engine)
-                .with_interceptor_registry(registry)
-                .with_handler(handler)
-                .with_udp_addrs(vec!["127.0.0.1:0"])
-                .build()
-                .await
-                .unwrap(),
-        );
-        pc
-    };
+    let connect = |handler: Arc<dyn PeerConnectionEventHandler>| client(handler, true);
     async fn join(
         pc: &Arc<dyn PeerConnection>,
         rx: &mut mpsc::UnboundedReceiver<String>,
