@@ -179,9 +179,10 @@ impl Config {
         Ok(())
     }
 
-    /// The base of links given to people (no trailing slash).
-    pub fn public_base(&self) -> String {
-        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_string()
+    /// The base of links given to people (no trailing slash): `public_url`, or the address
+    /// the server actually bound (which differs from `listen` when it names port 0).
+    pub fn public_base(&self, bound: SocketAddr) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{bound}")).trim_end_matches('/').to_string()
     }
 }
 
@@ -220,7 +221,7 @@ mod tests {
         assert_eq!(c.drain_secs, 5, "file over default");
         assert_eq!(c.resume_grace_secs, 60, "default");
         assert!(c.demo);
-        assert_eq!(c.public_base(), "http://127.0.0.1:9100");
+        assert_eq!(c.public_base(c.listen), "http://127.0.0.1:9100");
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -69,12 +69,7 @@ pub async fn serve_on(
     let settings = HubSettings {
         grace: Duration::from_secs(u64::from(config.resume_grace_secs)),
         invite_ttl: Duration::from_secs(u64::from(config.invite_ttl_secs)),
-        public_base: config
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{addr}"))
-            .trim_end_matches('/')
-            .to_string(),
+        public_base: config.public_base(addr),
         media: Some(media_tx),
     };
     let (hub, tx, rx) = Hub::new(&directory, store.clone(), metrics.clone(), Clock::new(), settings);
@@ -91,7 +86,7 @@ pub async fn serve_on(
 }
 
 fn print_demo(config: &Config, addr: std::net::SocketAddr, creds: &crate::demo::DemoCredentials) {
-    let base = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let base = config.public_base(addr);
     let mut out = String::new();
     out.push_str("\nkakehashi demo: Asahi City's centre, serving the city, Minami Town and Kita Town\n\n");
     out.push_str(&format!(
