@@ -216,7 +216,7 @@ fn main() {
             .unwrap();
             pc.add_local_candidate(RTCIceCandidate::from(&candidate).to_json().unwrap()).unwrap();
             let sdp = pc.local_description().unwrap().sdp.clone();
-            let (leg, answer) = net.relay.accept_offer(now, SessionId(s as u64), sdp).unwrap();
+            let (leg, answer) = net.relay.accept_offer(now, SessionId(s as u64), k as u64, sdp).unwrap();
             pc.set_remote_description(now, RTCSessionDescription::answer(answer).unwrap()).unwrap();
             net.by_addr.insert(addr, net.people.len());
             net.people.push(Participant {

@@ -1,7 +1,7 @@
 //! The media relay of kakehashi: a selective forwarding unit in which every participant's
 //! peer connection shares **one UDP port**.
 //!
-//! Built so far (issue 4 is in progress), all sans-I/O:
+//! All sans-I/O:
 //! - [`classify`]: what a datagram is (STUN, DTLS, RTP, RTCP), by RFC 7983's first-byte rule;
 //! - [`stun`]: a strict parser of the STUN header and its USERNAME attribute;
 //! - [`Demux`]: which leg (participant connection) a datagram belongs to: by source
@@ -16,16 +16,21 @@
 //!   leg (server-initiated renegotiation) and its RTP forwarded with SSRC and payload
 //!   type rewritten per receiving leg.
 //!
-//! Each leg terminates its own RTCP (reports, NACK, TWCC) through `rtc`'s interceptors,
-//! and [`KeyframeRequests`] passes keyframe requests between subscribers and publishers.
-//! The bandwidth policy, statistics, continuity across reconnects and ICE over TCP come
-//! next. The UDP loop that drives the relay is `kakehashi serve`'s `media.rs`.
+//! Each leg terminates its own RTCP (reports, NACK, TWCC) through `rtc`'s interceptors;
+//! [`Feedback`] passes keyframe requests and reception reports to the relay, which
+//! forwards the former (throttled) and reads the latter for round-trip time and the
+//! bandwidth policy (ADR 0007). [`codec`] chooses a session's video codec and finds
+//! keyframes; forwarded headers keep their sequence numbers and timestamps continuous
+//! across a publisher's reconnect. [`Relay::leg_stats`] gives per-leg statistics. The UDP
+//! loop that drives the relay is `kakehashi serve`'s `media.rs`.
 
+pub mod codec;
 mod demux;
-mod keyframes;
+mod feedback;
 mod relay;
+mod rewrite;
 pub mod stun;
 
 pub use demux::{Demux, DemuxStats, Drop, Kind, MAX_ADDRESSES_PER_LEG, Route, classify};
-pub use keyframes::{KEYFRAME_REQUESTS_SLOT, KeyframeRequests, is_keyframe_request};
-pub use relay::{LegEvent, LegId, Relay, RelayError, SessionId};
+pub use feedback::{FEEDBACK_SLOT, Feedback, has_reception_reports, is_keyframe_request};
+pub use relay::{LegEvent, LegId, LegStats, MediaStats, Relay, RelayError, SessionId};

@@ -4,23 +4,28 @@
 //! Drive it like the engine: [`Relay::handle_datagram`] for every datagram read from the
 //! shared socket, send what [`Relay::poll_transmit`] returns, call
 //! [`Relay::handle_timeout`] when [`Relay::poll_timeout`] says so, and read
-//! [`Relay::poll_event`] for legs connecting and failing.
+//! [`Relay::poll_event`] for legs connecting and failing. The relay reads no clock: time
+//! is the `now` of the last call that brought one.
 //!
 //! Each leg is ICE-lite with its own random ICE credentials, answering the participant's
 //! offer with one host candidate: the shared address (or the advertised public one).
 //! An address is confirmed for a leg when the leg's ICE agent answers a binding request
 //! from it with a success response, which it does only after checking MESSAGE-INTEGRITY.
+//!
+//! A session's participants are numbered by the caller (the server uses their role). A
+//! participant's new offer replaces its earlier leg: the others keep their tracks for it,
+//! and what they receive continues (same SSRC, sequence numbers and timestamps carried
+//! on), so a reconnect costs them neither a renegotiation nor a stall.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::BytesMut;
 use rtc::interceptor::{Registry, Slot};
 use rtc::media_stream::{MediaStreamTrack, MediaStreamTrackId};
 use rtc::peer_connection::configuration::RTCConfigurationBuilder;
 use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
-use rtc::peer_connection::configuration::media_engine::MediaEngine;
 use rtc::peer_connection::configuration::setting_engine::SettingEngineBuilder;
 use rtc::peer_connection::event::{RTCPeerConnectionEvent, RTCTrackEvent};
 use rtc::peer_connection::message::RTCMessage;
@@ -28,14 +33,21 @@ use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::peer_connection::state::RTCPeerConnectionState;
 use rtc::peer_connection::transport::{CandidateConfig, CandidateHostConfig, RTCIceCandidate};
 use rtc::peer_connection::{RTCPeerConnection, RTCPeerConnectionBuilder};
-use rtc::rtp_transceiver::RTCRtpSenderId;
+use rtc::rtcp::receiver_report::ReceiverReport;
+use rtc::rtcp::reception_report::ReceptionReport;
+use rtc::rtcp::sender_report::SenderReport;
 use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
+use rtc::rtp_transceiver::{RTCRtpReceiverId, RTCRtpSenderId};
 use rtc::sansio::Protocol;
 use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
+use rtc::statistics::StatsSelector;
+use rtc::statistics::report::RTCStatsReportEntry;
 use rustc_hash::FxHashMap;
 
+use crate::codec::{VideoCodec, media_engine};
 use crate::demux::{Demux, Kind, Route, classify};
-use crate::keyframes::{KEYFRAME_REQUESTS_SLOT, KeyframeRequests, is_keyframe_request};
+use crate::feedback::{FEEDBACK_SLOT, Feedback, is_keyframe_request};
+use crate::rewrite::{Continuity, ExtensionIds, extension_ids, translate_extensions};
 use crate::stun;
 
 /// A participant's connection to the relay.
@@ -54,6 +66,11 @@ pub enum LegEvent {
     /// The relay renegotiates (a participant's track to add): send this offer to the
     /// participant and give its answer to [`Relay::accept_answer`].
     Offer(String),
+    /// The bandwidth policy stopped sending video to this participant (its reports show
+    /// sustained loss); audio goes on.
+    VideoPaused,
+    /// Video to this participant resumes (from the next keyframe).
+    VideoResumed,
     /// The connection failed (consent lost, DTLS failure).
     Failed,
     /// The connection closed.
@@ -69,48 +86,169 @@ pub enum RelayError {
     /// No such leg.
     #[error("unknown leg")]
     UnknownLeg,
+    /// An answer came when no offer of the relay's was waiting for one (a stale answer
+    /// after the participant made a new offer, or a duplicate).
+    #[error("no offer from the relay is waiting for an answer")]
+    NoOfferOut,
     /// The operating system's random generator failed.
     #[error("no randomness for ICE credentials")]
     Random,
 }
 
+/// Statistics of one kind of media on one leg, cumulative since the leg started.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct MediaStats {
+    /// RTP packets received from the participant (what it publishes).
+    pub packets_received: u64,
+    /// Their bytes (headers and payload).
+    pub bytes_received: u64,
+    /// Packets of the participant's streams lost on the way to the relay.
+    pub packets_lost: u64,
+    /// Interarrival jitter of the participant's streams, seconds (the largest).
+    pub jitter: f64,
+    /// NACKs the relay sent the participant (asking for retransmissions).
+    pub nacks_sent: u64,
+    /// Keyframe requests the relay sent the participant.
+    pub keyframe_requests_sent: u64,
+    /// RTP packets sent to the participant (the others' streams).
+    pub packets_sent: u64,
+    /// Their bytes.
+    pub bytes_sent: u64,
+    /// Packets the participant reported lost of those the relay sent it.
+    pub remote_packets_lost: u64,
+    /// NACKs the participant sent.
+    pub nacks_received: u64,
+    /// Keyframe requests the participant sent.
+    pub keyframe_requests_received: u64,
+}
+
+/// Statistics of one leg.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LegStats {
+    /// Audio.
+    pub audio: MediaStats,
+    /// Video.
+    pub video: MediaStats,
+    /// The latest round-trip time, from the participant's reception reports.
+    pub rtt: Option<Duration>,
+    /// Whether the bandwidth policy holds video back from this participant now.
+    pub video_paused: bool,
+    /// How many times it did.
+    pub video_pauses: u32,
+}
+
+/// One stream a participant publishes, as the session knows it across reconnects: the
+/// participant, audio or video, and its ordinal among the participant's streams of that
+/// kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Source {
+    participant: u64,
+    video: bool,
+    n: u8,
+}
+
 /// A track a participant publishes.
 #[derive(Clone, Debug)]
 struct Inbound {
-    kind: RtpCodecKind,
+    source: Source,
     codec: RTCRtpCodec,
-    receiver: rtc::rtp_transceiver::RTCRtpReceiverId,
+    receiver: RTCRtpReceiverId,
+    /// The ids of the forwarded header extensions on this leg.
+    ext: ExtensionIds,
 }
 
 /// Keyframe requests to one publisher's track at most this often.
-const KEYFRAME_REQUEST_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Whether a receiving track gets video now (the bandwidth policy, ADR 0007).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Flow {
+    Forwarding,
+    Paused,
+    /// Resumed: forwarding starts at the next keyframe.
+    AwaitingKeyframe,
+}
 
 /// A track a leg sends: another participant's, forwarded.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Outbound {
     sender: RTCRtpSenderId,
     ssrc: u32,
+    codec: RTCRtpCodec,
     video: bool,
     /// Added since the leg's last answer: ask the publisher for a keyframe when it lands.
     fresh: bool,
+    /// The payload type and extension ids on this leg, known once the leg has answered.
+    pt: Option<u8>,
+    ext: ExtensionIds,
+    continuity: Continuity,
+    flow: Flow,
+}
+
+/// The bandwidth policy's state for one receiving leg (ADR 0007).
+#[derive(Clone, Copy, Debug)]
+struct Congestion {
+    /// Consecutive video reports above the pause threshold.
+    bad_reports: u8,
+    paused_at: Option<Instant>,
+    /// How long the current pause lasts at least.
+    hold: Duration,
+    resumed_at: Option<Instant>,
+    /// The latest loss fraction the participant reported for audio.
+    audio_loss: f64,
+    pauses: u32,
+}
+
+/// A video loss fraction above this in two consecutive reports pauses video.
+const PAUSE_LOSS: f64 = 0.15;
+/// Video resumes when audio loss is at most this and the hold has passed.
+const RESUME_LOSS: f64 = 0.05;
+/// The first hold; it doubles when video has to be paused again soon after resuming.
+const FIRST_HOLD: Duration = Duration::from_secs(8);
+const MAX_HOLD: Duration = Duration::from_secs(64);
+/// A pause within this long of resuming counts as "soon after".
+const RELAPSE: Duration = Duration::from_secs(30);
+
+impl Default for Congestion {
+    fn default() -> Self {
+        Congestion { bad_reports: 0, paused_at: None, hold: FIRST_HOLD, resumed_at: None, audio_loss: 0.0, pauses: 0 }
+    }
 }
 
 struct Leg {
     pc: RTCPeerConnection,
     session: SessionId,
+    participant: u64,
     connected: bool,
     /// Tracks this participant publishes.
     inbound: FxHashMap<MediaStreamTrackId, Inbound>,
-    /// Tracks this leg sends, by (publishing leg, its track).
-    outbound: FxHashMap<(LegId, MediaStreamTrackId), Outbound>,
-    /// The same, by the id of the local sending track (how its RTCP is tagged).
-    outbound_by_local: FxHashMap<MediaStreamTrackId, (LegId, MediaStreamTrackId)>,
+    /// Tracks this leg sends, by source.
+    outbound: FxHashMap<Source, Outbound>,
+    /// The same, by the id of the local sending track (how its RTCP is tagged)...
+    outbound_by_local: FxHashMap<MediaStreamTrackId, Source>,
+    /// ...and by SSRC (how reception reports name it).
+    outbound_by_ssrc: FxHashMap<u32, Source>,
     /// An offer is out and its answer awaited.
     awaiting_answer: bool,
     /// Tracks were added since the last offer.
     needs_offer: bool,
     /// Listed in `Relay::dirty`.
     dirty: bool,
+    congestion: Congestion,
+    rtt: Option<Duration>,
+    keyframe_requests_sent: [u64; 2],
+    keyframe_requests_received: [u64; 2],
+}
+
+/// A call's legs and what they publish.
+#[derive(Debug, Default)]
+struct Session {
+    /// In order of joining.
+    legs: Vec<LegId>,
+    /// The video codec of every leg (see [`crate::codec`]).
+    video: Option<VideoCodec>,
+    /// Which leg and track feeds each source now.
+    publishers: FxHashMap<Source, (LegId, MediaStreamTrackId)>,
 }
 
 /// Datagrams read from unknown sources beyond this many a second are not examined.
@@ -122,16 +260,19 @@ pub struct Relay {
     advertised: SocketAddr,
     demux: Demux<LegId>,
     legs: FxHashMap<LegId, Leg>,
-    /// The legs of each session, in order of joining.
-    sessions: FxHashMap<SessionId, Vec<LegId>>,
+    sessions: FxHashMap<SessionId, Session>,
     next: u64,
+    /// The time of the latest call that brought one.
+    now: Instant,
+    /// Wall-clock time at `now` when the relay was made: NTP time for round trips.
+    clock: (Instant, SystemTime),
     transmit: VecDeque<(SocketAddr, BytesMut)>,
     events: VecDeque<(LegId, LegEvent)>,
     /// Legs touched since they were last drained (a datagram, a forwarded packet, a timer,
     /// a description): only these are polled, so a packet costs O(receivers), not O(legs).
     dirty: VecDeque<LegId>,
-    /// When a keyframe was last requested of each publisher's track.
-    keyframe_asked: FxHashMap<(LegId, MediaStreamTrackId), Instant>,
+    /// When a keyframe was last requested of each source.
+    keyframe_asked: FxHashMap<(SessionId, Source), Instant>,
     keyframe_requests: u64,
 }
 
@@ -148,10 +289,16 @@ fn random_string(len: usize) -> Result<String, RelayError> {
     Ok(bytes.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect())
 }
 
+/// Index of a kind in per-kind arrays.
+fn kind_index(video: bool) -> usize {
+    usize::from(video)
+}
+
 impl Relay {
     /// A relay on the socket bound at `local`, advertising `advertised` as its candidate
     /// (the public address behind a 1:1 NAT, or `local`).
     pub fn new(local: SocketAddr, advertised: SocketAddr) -> Relay {
+        let now = Instant::now();
         Relay {
             local,
             advertised,
@@ -159,12 +306,27 @@ impl Relay {
             legs: FxHashMap::default(),
             sessions: FxHashMap::default(),
             next: 1,
+            now,
+            clock: (now, SystemTime::now()),
             transmit: VecDeque::new(),
             events: VecDeque::new(),
             dirty: VecDeque::new(),
             keyframe_asked: FxHashMap::default(),
             keyframe_requests: 0,
         }
+    }
+
+    fn advance(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+    }
+
+    /// The middle 32 bits of the NTP time at `now` (RFC 3550's LSR and DLSR unit).
+    fn ntp_middle(&self, now: Instant) -> u32 {
+        let wall = self.clock.1 + now.saturating_duration_since(self.clock.0);
+        let since_unix = wall.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+        let seconds = since_unix.as_secs().wrapping_add(2_208_988_800);
+        let fraction = (u64::from(since_unix.subsec_nanos()) << 16) / 1_000_000_000;
+        (((seconds & 0xffff) << 16) | fraction) as u32
     }
 
     /// Note that a leg has something to drain.
@@ -188,20 +350,26 @@ impl Relay {
         }
     }
 
-    /// Ask a publisher for a keyframe of one of its tracks (throttled per track).
-    fn request_keyframe(&mut self, now: Instant, publisher: LegId, track: &MediaStreamTrackId) {
-        let key = (publisher, track.clone());
+    /// Ask the publisher of a source for a keyframe (throttled per source).
+    fn request_keyframe(&mut self, session: SessionId, source: Source) {
+        let now = self.now;
+        let key = (session, source);
         if self.keyframe_asked.get(&key).is_some_and(|t| now.saturating_duration_since(*t) < KEYFRAME_REQUEST_INTERVAL)
         {
             return;
         }
+        let Some((publisher, track)) = self.sessions.get(&session).and_then(|s| s.publishers.get(&source)).cloned()
+        else {
+            return;
+        };
         let Some(leg) = self.legs.get_mut(&publisher) else { return };
-        let Some(receiver_id) = leg.inbound.get(track).map(|i| i.receiver) else { return };
+        let Some(receiver_id) = leg.inbound.get(&track).map(|i| i.receiver) else { return };
         let Some(mut receiver) = leg.pc.rtp_receiver(receiver_id) else { return };
         let Some(media_ssrc) = receiver.track().ssrcs().last() else { return };
         let pli =
             rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication { sender_ssrc: 0, media_ssrc };
         if receiver.write_rtcp(now, vec![Box::new(pli)]).is_ok() {
+            leg.keyframe_requests_sent[kind_index(source.video)] += 1;
             self.keyframe_asked.insert(key, now);
             self.keyframe_requests += 1;
             self.touch(publisher);
@@ -213,23 +381,27 @@ impl Relay {
         self.keyframe_requests
     }
 
-    /// Answer a participant's offer: a new leg and the SDP answer to send back.
+    /// Answer a participant's offer: a new leg and the SDP answer to send back. If the
+    /// participant has a leg in the session already (it reconnects, or its network
+    /// changed), the new leg replaces it and the others' streams of it continue.
     pub fn accept_offer(
         &mut self,
         now: Instant,
         session: SessionId,
+        participant: u64,
         offer_sdp: String,
     ) -> Result<(LegId, String), RelayError> {
+        self.advance(now);
+        let video = self.sessions.get(&session).and_then(|s| s.video).or_else(|| VideoCodec::preferred_in(&offer_sdp));
         let ufrag = random_string(16)?;
         let pwd = random_string(32)?;
         let setting_engine =
             SettingEngineBuilder::new().with_lite(true).with_ice_credentials(ufrag.clone(), pwd).build();
-        let mut media_engine = MediaEngine::default();
-        media_engine.register_default_codecs()?;
+        let mut media_engine = media_engine(video)?;
         // Per-leg RTCP: receiver and sender reports, NACK generation and answering, and
         // transport-wide congestion control feedback to publishers.
         let registry = register_default_interceptors(Registry::new(), &mut media_engine)?
-            .with(Slot::from(KEYFRAME_REQUESTS_SLOT), KeyframeRequests::default());
+            .with(Slot::from(FEEDBACK_SLOT), Feedback::default());
         let mut pc = RTCPeerConnectionBuilder::new()
             .with_configuration(RTCConfigurationBuilder::new().build())
             .with_setting_engine(setting_engine)
@@ -256,41 +428,78 @@ impl Relay {
         self.next += 1;
         // Random 16-character ufrags do not collide in practice; if one did, refuse.
         self.demux.add_leg(id, &ufrag).map_err(|_| RelayError::Random)?;
+        let earlier = self.sessions.get(&session).and_then(|s| {
+            s.legs.iter().copied().find(|l| self.legs.get(l).is_some_and(|l| l.participant == participant))
+        });
+        if let Some(earlier) = earlier {
+            self.supersede(earlier);
+        }
         self.legs.insert(
             id,
             Leg {
                 pc,
                 session,
+                participant,
                 connected: false,
                 inbound: FxHashMap::default(),
                 outbound: FxHashMap::default(),
                 outbound_by_local: FxHashMap::default(),
+                outbound_by_ssrc: FxHashMap::default(),
                 awaiting_answer: false,
                 needs_offer: false,
                 dirty: false,
+                congestion: Congestion::default(),
+                rtt: None,
+                keyframe_requests_sent: [0; 2],
+                keyframe_requests_received: [0; 2],
             },
         );
-        self.sessions.entry(session).or_default().push(id);
+        let s = self.sessions.entry(session).or_default();
+        s.video = s.video.or(video);
+        s.legs.push(id);
         self.touch(id);
         Ok((id, sdp))
     }
 
     /// The participant's answer to a [`LegEvent::Offer`].
     pub fn accept_answer(&mut self, now: Instant, id: LegId, answer_sdp: String) -> Result<(), RelayError> {
+        self.advance(now);
         let leg = self.legs.get_mut(&id).ok_or(RelayError::UnknownLeg)?;
+        if !leg.awaiting_answer {
+            return Err(RelayError::NoOfferOut);
+        }
         leg.pc.set_remote_description(now, RTCSessionDescription::answer(answer_sdp)?)?;
         leg.awaiting_answer = false;
-        // The subscriber can now decode the video it was just given: from a keyframe.
-        let mut fresh: Vec<(LegId, MediaStreamTrackId)> = Vec::new();
-        for (key, out) in leg.outbound.iter_mut().filter(|(_, o)| o.fresh) {
-            out.fresh = false;
-            if out.video {
-                fresh.push(key.clone());
+        // What each sending track negotiated: payload type and extension ids.
+        let mut fresh: Vec<Source> = Vec::new();
+        let Leg { pc, outbound, outbound_by_ssrc, .. } = leg;
+        for (source, out) in outbound.iter_mut() {
+            if let Some(mut sender) = pc.rtp_sender(out.sender) {
+                let parameters = &sender.get_parameters().rtp_parameters;
+                let same_mime = |c: &&rtc::rtp_transceiver::rtp_sender::RTCRtpCodecParameters| {
+                    c.rtp_codec.mime_type.eq_ignore_ascii_case(&out.codec.mime_type)
+                };
+                let exact = parameters
+                    .codecs
+                    .iter()
+                    .filter(same_mime)
+                    .find(|c| c.rtp_codec.sdp_fmtp_line == out.codec.sdp_fmtp_line);
+                out.pt = exact.or_else(|| parameters.codecs.iter().find(same_mime)).map(|c| c.payload_type);
+                out.ext = extension_ids(&parameters.header_extensions);
+            }
+            outbound_by_ssrc.insert(out.ssrc, *source);
+            // The subscriber can now decode the video it was just given: from a keyframe.
+            if out.fresh {
+                out.fresh = false;
+                if out.video {
+                    fresh.push(*source);
+                }
             }
         }
+        let session = leg.session;
         fresh.sort_unstable();
-        for (publisher, track) in fresh {
-            self.request_keyframe(now, publisher, &track);
+        for source in fresh {
+            self.request_keyframe(session, source);
         }
         self.offer_if_needed(id);
         self.touch(id);
@@ -299,12 +508,12 @@ impl Relay {
 
     /// Send a new offer to a leg whose tracks changed, unless one is already out.
     fn offer_if_needed(&mut self, id: LegId) {
+        let now = self.now;
         let Some(leg) = self.legs.get_mut(&id) else { return };
         if !leg.needs_offer || leg.awaiting_answer || !leg.connected {
             return;
         }
-        let offer =
-            leg.pc.create_offer(None).and_then(|o| leg.pc.set_local_description(Instant::now(), o.clone()).map(|()| o));
+        let offer = leg.pc.create_offer(None).and_then(|o| leg.pc.set_local_description(now, o.clone()).map(|()| o));
         match offer {
             Ok(o) => {
                 leg.needs_offer = false;
@@ -316,10 +525,11 @@ impl Relay {
         }
     }
 
-    /// Make `to` send the track `track` of `from`.
-    fn add_outbound(&mut self, to: LegId, from: LegId, track: &MediaStreamTrackId, inbound: &Inbound) {
+    /// Make `to` send `source`, published as `inbound`.
+    fn add_outbound(&mut self, to: LegId, inbound: &Inbound) {
         let Some(leg) = self.legs.get_mut(&to) else { return };
-        if leg.outbound.contains_key(&(from, track.clone())) {
+        let source = inbound.source;
+        if leg.outbound.contains_key(&source) {
             return;
         }
         let mut ssrc_bytes = [0u8; 4];
@@ -327,12 +537,13 @@ impl Relay {
             return;
         }
         let ssrc = u32::from_be_bytes(ssrc_bytes);
-        let local_id = format!("leg{}-{track}", from.0);
+        let kind = if source.video { "video" } else { "audio" };
+        let local_id = format!("p{}-{kind}{}", source.participant, source.n);
         let media = MediaStreamTrack::new(
-            format!("leg{}", from.0),
+            format!("p{}", source.participant),
             local_id.clone(),
             local_id.clone(),
-            inbound.kind,
+            if source.video { RtpCodecKind::Video } else { RtpCodecKind::Audio },
             vec![RTCRtpEncodingParameters {
                 rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
                 codec: inbound.codec.clone(),
@@ -340,79 +551,114 @@ impl Relay {
             }],
         );
         if let Ok(sender) = leg.pc.add_track(media) {
-            let video = inbound.kind == RtpCodecKind::Video;
-            leg.outbound.insert((from, track.clone()), Outbound { sender, ssrc, video, fresh: true });
-            leg.outbound_by_local.insert(local_id, (from, track.clone()));
+            leg.outbound.insert(
+                source,
+                Outbound {
+                    sender,
+                    ssrc,
+                    codec: inbound.codec.clone(),
+                    video: source.video,
+                    fresh: true,
+                    pt: None,
+                    ext: ExtensionIds::default(),
+                    continuity: Continuity::new(inbound.codec.clock_rate),
+                    flow: Flow::Forwarding,
+                },
+            );
+            leg.outbound_by_local.insert(local_id, source);
             leg.needs_offer = true;
         }
     }
 
     /// Forward a packet of `from`'s track to every other leg of the session that sends it.
-    fn forward(&mut self, now: Instant, from: LegId, track: &MediaStreamTrackId, packet: &rtc::rtp::Packet) {
-        let Some(session) = self.legs.get(&from).map(|l| l.session) else { return };
-        let Some(codec) = self.legs.get(&from).and_then(|l| l.inbound.get(track)).map(|i| i.codec.mime_type.clone())
+    fn forward(&mut self, from: LegId, track: &MediaStreamTrackId, packet: &rtc::rtp::Packet) {
+        let now = self.now;
+        let Relay { legs, sessions, dirty, .. } = self;
+        let Some((session, source, ext_in)) =
+            legs.get(&from).and_then(|l| l.inbound.get(track).map(|i| (l.session, i.source, i.ext)))
         else {
             return;
         };
-        let members = self.sessions.get(&session).cloned().unwrap_or_default();
-        let mut sent: Vec<LegId> = Vec::new();
-        for id in members.iter().filter(|l| **l != from) {
-            let Some(leg) = self.legs.get_mut(id) else { continue };
-            let Some(out) = leg.outbound.get(&(from, track.clone())).copied() else { continue };
-            let Some(mut sender) = leg.pc.rtp_sender(out.sender) else { continue };
-            let pt = sender
-                .get_parameters()
-                .rtp_parameters
-                .codecs
-                .iter()
-                .find(|c| c.rtp_codec.mime_type.eq_ignore_ascii_case(&codec))
-                .map(|c| c.payload_type);
-            let Some(pt) = pt else { continue };
+        let Some(session) = sessions.get(&session) else { return };
+        for id in session.legs.iter().filter(|l| **l != from) {
+            let Some(leg) = legs.get_mut(id) else { continue };
+            let Some(out) = leg.outbound.get_mut(&source) else { continue };
+            // Before the leg's answer there is no payload type yet: the packet is dropped.
+            let Some(pt) = out.pt else { continue };
+            match out.flow {
+                Flow::Forwarding => {}
+                Flow::Paused => continue,
+                Flow::AwaitingKeyframe => {
+                    if !session.video.is_some_and(|c| c.starts_keyframe(&packet.payload)) {
+                        continue;
+                    }
+                    out.flow = Flow::Forwarding;
+                    out.continuity.rebase();
+                }
+            }
             let mut p = packet.clone();
             p.header.ssrc = out.ssrc;
             p.header.payload_type = pt;
-            // Before the leg's answer the sender is not ready; the packet is dropped.
-            if sender.write_rtp(now, p).is_ok() {
-                sent.push(*id);
+            out.continuity.apply(now, &mut p.header);
+            translate_extensions(&mut p.header, &ext_in, &out.ext);
+            let sent = leg.pc.rtp_sender(out.sender).is_some_and(|mut s| s.write_rtp(now, p).is_ok());
+            if sent && !leg.dirty {
+                leg.dirty = true;
+                dirty.push_back(*id);
             }
-        }
-        for id in sent {
-            self.touch(id);
         }
     }
 
-    /// Close a leg and forget its addresses.
-    pub fn remove_leg(&mut self, id: LegId) {
-        if let Some(mut leg) = self.legs.remove(&id) {
-            let _ = leg.pc.close();
-            if let Some(members) = self.sessions.get_mut(&leg.session) {
-                members.retain(|l| *l != id);
-                if members.is_empty() {
-                    self.sessions.remove(&leg.session);
-                }
-            }
-            self.keyframe_asked.retain(|(publisher, _), _| *publisher != id);
-            // The other legs of the session stop sending its tracks: renegotiate them.
-            let members = self.sessions.get(&leg.session).cloned().unwrap_or_default();
-            for other in members {
-                let Some(o) = self.legs.get_mut(&other) else { continue };
-                let gone: Vec<(LegId, MediaStreamTrackId)> =
-                    o.outbound.keys().filter(|(from, _)| *from == id).cloned().collect();
-                for key in gone {
-                    if let Some(out) = o.outbound.remove(&key) {
-                        let _ = o.pc.remove_track(out.sender);
-                        o.needs_offer = true;
-                    }
-                    o.outbound_by_local.retain(|_, source| *source != key);
-                }
-                self.offer_if_needed(other);
-            }
-        }
+    /// Take a leg out of the relay; `None` if there was none.
+    fn take_leg(&mut self, id: LegId) -> Option<Leg> {
+        let mut leg = self.legs.remove(&id)?;
+        let _ = leg.pc.close();
         self.demux.remove_leg(id);
+        if let Some(session) = self.sessions.get_mut(&leg.session) {
+            session.legs.retain(|l| *l != id);
+            session.publishers.retain(|_, (l, _)| *l != id);
+        }
+        Some(leg)
+    }
+
+    /// A participant's new leg replaces `id`: the others keep sending its sources, which
+    /// the new leg's tracks will feed.
+    fn supersede(&mut self, id: LegId) {
+        self.take_leg(id);
+    }
+
+    /// Close a leg and forget its addresses: the participant left.
+    pub fn remove_leg(&mut self, id: LegId) {
+        let Some(leg) = self.take_leg(id) else { return };
+        let session_id = leg.session;
+        self.keyframe_asked.retain(|(s, source), _| !(*s == session_id && source.participant == leg.participant));
+        let members = match self.sessions.get(&session_id) {
+            Some(s) if s.legs.is_empty() => {
+                self.sessions.remove(&session_id);
+                Vec::new()
+            }
+            Some(s) => s.legs.clone(),
+            None => Vec::new(),
+        };
+        // The other legs stop sending its sources: renegotiate them.
+        for other in members {
+            let Some(o) = self.legs.get_mut(&other) else { continue };
+            let gone: Vec<Source> = o.outbound.keys().filter(|s| s.participant == leg.participant).copied().collect();
+            for source in gone {
+                if let Some(out) = o.outbound.remove(&source) {
+                    let _ = o.pc.remove_track(out.sender);
+                    o.outbound_by_ssrc.remove(&out.ssrc);
+                    o.needs_offer = true;
+                }
+                o.outbound_by_local.retain(|_, s| *s != source);
+            }
+            self.offer_if_needed(other);
+        }
     }
 
     /// A datagram read from the shared socket.
     pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
+        self.advance(now);
         let (id, probe) = match self.demux.route(now, from, datagram) {
             Route::Leg(id) => (id, false),
             Route::Probe(id) => (id, true),
@@ -469,13 +715,15 @@ impl Relay {
     }
 
     fn drain_events(&mut self, id: LegId) {
-        let now = Instant::now();
-        let mut opened: Vec<(MediaStreamTrackId, Inbound)> = Vec::new();
+        let mut opened: Vec<Inbound> = Vec::new();
         let mut became_connected = false;
         let mut packets: Vec<(MediaStreamTrackId, rtc::rtp::Packet)> = Vec::new();
-        let mut keyframes_wanted: Vec<(LegId, MediaStreamTrackId)> = Vec::new();
+        let mut keyframes_wanted: Vec<Source> = Vec::new();
+        let mut reports: Vec<(Source, ReceptionReport)> = Vec::new();
+        let session;
         {
             let Some(leg) = self.legs.get_mut(&id) else { return };
+            session = leg.session;
             while let Some(event) = leg.pc.poll_event() {
                 match event {
                     RTCPeerConnectionEvent::OnConnectionStateChangeEvent(state) => {
@@ -495,13 +743,20 @@ impl Relay {
                     }
                     RTCPeerConnectionEvent::OnTrack(RTCTrackEvent::OnOpen(init)) => {
                         if let Some(mut receiver) = leg.pc.rtp_receiver(init.receiver_id) {
-                            let kind = receiver.track().kind();
-                            let codec =
-                                receiver.get_parameters().rtp_parameters.codecs.first().map(|c| c.rtp_codec.clone());
+                            let video = receiver.track().kind() == RtpCodecKind::Video;
+                            let parameters = &receiver.get_parameters().rtp_parameters;
+                            let codec = parameters.codecs.first().map(|c| c.rtp_codec.clone());
+                            let ext = extension_ids(&parameters.header_extensions);
                             if let Some(codec) = codec {
-                                let inbound = Inbound { kind, codec, receiver: init.receiver_id };
+                                let n = leg.inbound.values().filter(|i| i.source.video == video).count();
+                                let n = u8::try_from(n).unwrap_or(u8::MAX);
+                                let source = Source { participant: leg.participant, video, n };
+                                let inbound = Inbound { source, codec, receiver: init.receiver_id, ext };
                                 leg.inbound.insert(init.track_id.clone(), inbound.clone());
-                                opened.push((init.track_id, inbound));
+                                if let Some(s) = self.sessions.get_mut(&session) {
+                                    s.publishers.insert(source, (id, init.track_id));
+                                }
+                                opened.push(inbound);
                             }
                         }
                     }
@@ -511,10 +766,27 @@ impl Relay {
             while let Some(message) = leg.pc.poll_read() {
                 match message.message {
                     RTCMessage::RtpPacket(track, packet) => packets.push((track, packet)),
-                    // A subscriber asks for a keyframe of a track this leg sends it.
-                    RTCMessage::RtcpPacket(local, rtcp) if rtcp.iter().any(|p| is_keyframe_request(p.as_ref())) => {
-                        if let Some(source) = leg.outbound_by_local.get(&local) {
-                            keyframes_wanted.push(source.clone());
+                    RTCMessage::RtcpPacket(local, rtcp) => {
+                        for packet in &rtcp {
+                            // A subscriber asks for a keyframe of a track this leg sends it.
+                            if is_keyframe_request(packet.as_ref()) {
+                                if let Some(source) = leg.outbound_by_local.get(&local) {
+                                    leg.keyframe_requests_received[kind_index(source.video)] += 1;
+                                    keyframes_wanted.push(*source);
+                                }
+                                continue;
+                            }
+                            let any = packet.as_any();
+                            let blocks = any
+                                .downcast_ref::<ReceiverReport>()
+                                .map(|r| r.reports.as_slice())
+                                .or_else(|| any.downcast_ref::<SenderReport>().map(|r| r.reports.as_slice()))
+                                .unwrap_or_default();
+                            for block in blocks {
+                                if let Some(source) = leg.outbound_by_ssrc.get(&block.ssrc) {
+                                    reports.push((*source, block.clone()));
+                                }
+                            }
                         }
                     }
                     _ => {}
@@ -524,28 +796,32 @@ impl Relay {
         let others: Vec<LegId> = if opened.is_empty() && !became_connected {
             Vec::new()
         } else {
-            let session = self.legs.get(&id).map(|l| l.session);
-            session
-                .and_then(|s| self.sessions.get(&s))
-                .map(|m| m.iter().copied().filter(|l| *l != id).collect())
+            self.sessions
+                .get(&session)
+                .map(|s| s.legs.iter().copied().filter(|l| *l != id).collect())
                 .unwrap_or_default()
         };
-        // A new track goes to everyone else in the session.
-        for (track, inbound) in &opened {
+        // A new track goes to everyone else in the session; one that continues a source
+        // they already receive (a reconnect) feeds it, from a keyframe.
+        for inbound in &opened {
             for other in &others {
-                self.add_outbound(*other, id, track, inbound);
+                let continues = self.legs.get(other).is_some_and(|l| l.outbound.contains_key(&inbound.source));
+                if continues {
+                    if inbound.source.video {
+                        self.request_keyframe(session, inbound.source);
+                    }
+                } else {
+                    self.add_outbound(*other, inbound);
+                }
             }
         }
         // A newly connected leg receives everyone else's tracks.
         if became_connected {
             for other in &others {
-                let tracks: Vec<(MediaStreamTrackId, Inbound)> = self
-                    .legs
-                    .get(other)
-                    .map(|l| l.inbound.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                    .unwrap_or_default();
-                for (track, inbound) in tracks {
-                    self.add_outbound(id, *other, &track, &inbound);
+                let tracks: Vec<Inbound> =
+                    self.legs.get(other).map(|l| l.inbound.values().cloned().collect()).unwrap_or_default();
+                for inbound in tracks {
+                    self.add_outbound(id, &inbound);
                 }
             }
         }
@@ -555,10 +831,73 @@ impl Relay {
             }
         }
         for (track, packet) in packets {
-            self.forward(now, id, &track, &packet);
+            self.forward(id, &track, &packet);
         }
-        for (publisher, track) in keyframes_wanted {
-            self.request_keyframe(now, publisher, &track);
+        for source in keyframes_wanted {
+            self.request_keyframe(session, source);
+        }
+        if !reports.is_empty() {
+            self.on_reports(id, session, &reports);
+        }
+    }
+
+    /// A participant's reception reports of what the relay sends it: round-trip time, and
+    /// the bandwidth policy (ADR 0007).
+    fn on_reports(&mut self, id: LegId, session: SessionId, reports: &[(Source, ReceptionReport)]) {
+        let now = self.now;
+        let ntp_now = self.ntp_middle(now);
+        let Some(leg) = self.legs.get_mut(&id) else { return };
+        let mut video_loss: Option<f64> = None;
+        for (source, block) in reports {
+            if block.last_sender_report != 0 {
+                let units = ntp_now.wrapping_sub(block.last_sender_report).wrapping_sub(block.delay);
+                // Under a minute; anything else is a clock step or a bogus report.
+                if units < 60 << 16 {
+                    leg.rtt = Some(Duration::from_secs_f64(f64::from(units) / 65_536.0));
+                }
+            }
+            let loss = f64::from(block.fraction_lost) / 256.0;
+            if source.video {
+                video_loss = Some(video_loss.map_or(loss, |l: f64| l.max(loss)));
+            } else {
+                leg.congestion.audio_loss = loss;
+            }
+        }
+        let c = &mut leg.congestion;
+        let mut resume: Vec<Source> = Vec::new();
+        match c.paused_at {
+            None => {
+                let Some(loss) = video_loss else { return };
+                c.bad_reports = if loss > PAUSE_LOSS { c.bad_reports.saturating_add(1) } else { 0 };
+                if c.bad_reports < 2 {
+                    return;
+                }
+                let relapse = c.resumed_at.is_some_and(|r| now.saturating_duration_since(r) < RELAPSE);
+                c.hold = if relapse { (c.hold * 2).min(MAX_HOLD) } else { FIRST_HOLD };
+                c.paused_at = Some(now);
+                c.pauses += 1;
+                c.bad_reports = 0;
+                for out in leg.outbound.values_mut().filter(|o| o.video) {
+                    out.flow = Flow::Paused;
+                }
+                self.events.push_back((id, LegEvent::VideoPaused));
+            }
+            Some(at) => {
+                if now.saturating_duration_since(at) < c.hold || c.audio_loss > RESUME_LOSS {
+                    return;
+                }
+                c.paused_at = None;
+                c.resumed_at = Some(now);
+                for (source, out) in leg.outbound.iter_mut().filter(|(_, o)| o.video) {
+                    out.flow = Flow::AwaitingKeyframe;
+                    resume.push(*source);
+                }
+                self.events.push_back((id, LegEvent::VideoResumed));
+            }
+        }
+        resume.sort_unstable();
+        for source in resume {
+            self.request_keyframe(session, source);
         }
     }
 
@@ -577,6 +916,7 @@ impl Relay {
 
     /// Let every leg's timers run.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.advance(now);
         let mut ids: Vec<LegId> = self.legs.keys().copied().collect();
         ids.sort_unstable();
         for id in ids {
@@ -585,6 +925,72 @@ impl Relay {
             }
             self.touch(id);
         }
+    }
+
+    /// A leg's statistics so far.
+    pub fn leg_stats(&mut self, id: LegId) -> Option<LegStats> {
+        let now = self.now;
+        let leg = self.legs.get_mut(&id)?;
+        let report = leg.pc.get_stats(now, StatsSelector::None);
+        let mut stats = LegStats {
+            rtt: leg.rtt,
+            video_paused: leg.congestion.paused_at.is_some(),
+            video_pauses: leg.congestion.pauses,
+            ..LegStats::default()
+        };
+        for (video, s) in [(false, &mut stats.audio), (true, &mut stats.video)] {
+            s.keyframe_requests_sent = leg.keyframe_requests_sent[kind_index(video)];
+            s.keyframe_requests_received = leg.keyframe_requests_received[kind_index(video)];
+        }
+        for entry in report.iter() {
+            match entry {
+                RTCStatsReportEntry::InboundRtp(i) => {
+                    let r = &i.received_rtp_stream_stats;
+                    let (s, clock) = match r.rtp_stream_stats.kind {
+                        RtpCodecKind::Audio => (&mut stats.audio, 48_000.0),
+                        RtpCodecKind::Video => (&mut stats.video, 90_000.0),
+                        _ => continue,
+                    };
+                    s.packets_received += r.packets_received;
+                    s.bytes_received += i.bytes_received + i.header_bytes_received;
+                    s.packets_lost += u64::try_from(r.packets_lost).unwrap_or(0);
+                    s.jitter = s.jitter.max(r.jitter / clock);
+                    s.nacks_sent += u64::from(i.nack_count);
+                }
+                RTCStatsReportEntry::OutboundRtp(o) => {
+                    let sent = &o.sent_rtp_stream_stats;
+                    let s = match sent.rtp_stream_stats.kind {
+                        RtpCodecKind::Audio => &mut stats.audio,
+                        RtpCodecKind::Video => &mut stats.video,
+                        _ => continue,
+                    };
+                    s.packets_sent += sent.packets_sent;
+                    s.bytes_sent += sent.bytes_sent + o.header_bytes_sent;
+                    s.nacks_received += u64::from(o.nack_count);
+                }
+                RTCStatsReportEntry::RemoteInboundRtp(r) => {
+                    let received = &r.received_rtp_stream_stats;
+                    let s = match received.rtp_stream_stats.kind {
+                        RtpCodecKind::Audio => &mut stats.audio,
+                        RtpCodecKind::Video => &mut stats.video,
+                        _ => continue,
+                    };
+                    s.remote_packets_lost += u64::try_from(received.packets_lost).unwrap_or(0);
+                }
+                _ => {}
+            }
+        }
+        Some(stats)
+    }
+
+    /// The legs now open.
+    pub fn legs(&self) -> impl Iterator<Item = LegId> + '_ {
+        self.legs.keys().copied()
+    }
+
+    /// How many legs and sessions are open.
+    pub fn counts(&self) -> (usize, usize) {
+        (self.legs.len(), self.sessions.len())
     }
 
     /// The confirmed addresses of a leg.
@@ -620,7 +1026,7 @@ mod tests {
         let now = Instant::now();
         let local = SocketAddr::from(([127, 0, 0, 1], 3478));
         let mut relay = Relay::new(local, local);
-        let (leg, answer) = relay.accept_offer(now, SessionId(1), offer(now)).unwrap();
+        let (leg, answer) = relay.accept_offer(now, SessionId(1), 0, offer(now)).unwrap();
         assert!(answer.contains("a=ice-lite") && answer.contains("127.0.0.1 3478 typ host"), "{answer}");
         let attacker = SocketAddr::from(([127, 0, 0, 9], 4000));
         // It names the leg's ufrag but carries no MESSAGE-INTEGRITY with the ICE password.
@@ -645,7 +1051,7 @@ mod tests {
         let local = SocketAddr::from(([127, 0, 0, 1], 3478));
         let mut relay = Relay::new(local, local);
         for bad in ["", "not sdp at all", "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\n"] {
-            let err = relay.accept_offer(now, SessionId(1), bad.to_string()).unwrap_err();
+            let err = relay.accept_offer(now, SessionId(1), 0, bad.to_string()).unwrap_err();
             assert!(!err.to_string().is_empty());
         }
         assert_eq!(relay.demux_stats(), crate::DemuxStats::default());

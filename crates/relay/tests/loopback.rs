@@ -29,6 +29,7 @@ async fn run_relay(
     events: mpsc::Sender<(LegId, LegEvent, Vec<SocketAddr>)>,
 ) {
     let mut buf = vec![0u8; 2048];
+    let mut participants = 0u64;
     loop {
         while let Some((to, datagram)) = relay.poll_transmit() {
             let _ = socket.send_to(&datagram, to).await;
@@ -45,7 +46,9 @@ async fn run_relay(
             }
             ask = asks.recv() => match ask {
                 Some(Ask::Offer(session, sdp, reply)) => {
-                    let answer = relay.accept_offer(Instant::now(), session, sdp).expect("the relay answers the offer");
+                    // Every offer here is a new participant.
+                    participants += 1;
+                    let answer = relay.accept_offer(Instant::now(), session, participants, sdp).expect("the relay answers the offer");
                     let _ = reply.send(answer);
                 }
                 Some(Ask::Remove(leg)) => relay.remove_leg(leg),
@@ -91,13 +94,13 @@ async fn until(rx: &mut mpsc::UnboundedReceiver<String>, what: &str) {
 /// A webrtc client on loopback with the default codecs and, when asked, the interceptor
 /// that shows it keyframe requests. mDNS is off: this sandbox has no multicast.
 async fn client(handler: Arc<dyn PeerConnectionEventHandler>, keyframe_requests: bool) -> Arc<dyn PeerConnection> {
-    use kakehashi_relay::{KEYFRAME_REQUESTS_SLOT, KeyframeRequests};
+    use kakehashi_relay::{FEEDBACK_SLOT, Feedback};
     let mut media_engine = webrtc::peer_connection::MediaEngine::default();
     media_engine.register_default_codecs().unwrap();
     let registry = keyframe_requests.then(|| {
         webrtc::peer_connection::register_default_interceptors(rtc::interceptor::Registry::new(), &mut media_engine)
             .unwrap()
-            .with(rtc::interceptor::Slot::from(KEYFRAME_REQUESTS_SLOT), KeyframeRequests::default())
+            .with(rtc::interceptor::Slot::from(FEEDBACK_SLOT), Feedback::default())
     });
     let setting_engine = webrtc::peer_connection::SettingEngineBuilder::new()
         .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)

@@ -262,6 +262,12 @@ struct RecordOut {
     offers: i64,
     outcome: &'static str,
     desk_outcome: Option<String>,
+    /// Fraction of media packets lost, all legs and directions.
+    loss: Option<f64>,
+    /// Mean round-trip time relay ↔ participants, ms.
+    rtt_ms: Option<f64>,
+    /// Media reconnections.
+    reconnects: Option<i64>,
 }
 
 /// Call records of the supervisor's tenant (an admin sees all).
@@ -295,6 +301,9 @@ async fn call_records(State(app): State<App>, headers: HeaderMap) -> Result<Json
                 offers: r.offers,
                 outcome: r.outcome.as_str(),
                 desk_outcome: r.desk_outcome,
+                loss: r.loss,
+                rtt_ms: r.rtt_ms,
+                reconnects: r.reconnects,
             })
             .collect(),
     ))

@@ -74,6 +74,57 @@ enum Owner {
     Resident(u64),
 }
 
+impl Owner {
+    /// The metric label of the participant's role.
+    fn role(self) -> &'static str {
+        match self {
+            Owner::Desk(_) => "desk",
+            Owner::Interpreter(_) => "interpreter",
+            Owner::Resident(_) => "resident",
+        }
+    }
+
+    /// The participant's number within its call, for the relay: stable across the
+    /// participant's reconnections (one desk, one interpreter, one resident per call).
+    fn participant(self) -> u64 {
+        match self {
+            Owner::Desk(_) => 0,
+            Owner::Interpreter(_) => 1,
+            Owner::Resident(_) => 2,
+        }
+    }
+}
+
+/// A call's media quality so far: each leg's latest statistics (a leg replaced by a
+/// reconnect keeps its last), and the reconnections.
+#[derive(Debug, Default)]
+struct Quality {
+    legs: HashMap<kakehashi_relay::LegId, kakehashi_relay::LegStats>,
+    rtt_sum: f64,
+    rtt_samples: u32,
+    reconnects: i64,
+}
+
+impl Quality {
+    /// (loss fraction, mean round trip ms, reconnects) for the call record; `None`s for
+    /// a call without media.
+    fn summary(&self) -> (Option<f64>, Option<f64>, Option<i64>) {
+        if self.legs.is_empty() {
+            return (None, None, None);
+        }
+        let (mut lost, mut expected) = (0u64, 0u64);
+        for s in self.legs.values() {
+            for m in [&s.audio, &s.video] {
+                lost += m.packets_lost + m.remote_packets_lost;
+                expected += m.packets_received + m.packets_lost + m.packets_sent;
+            }
+        }
+        let loss = if expected == 0 { 0.0 } else { lost as f64 / expected as f64 };
+        let rtt = (self.rtt_samples > 0).then(|| self.rtt_sum / f64::from(self.rtt_samples) * 1000.0);
+        (Some(loss), rtt, Some(self.reconnects))
+    }
+}
+
 /// A media leg's place: its call, whose it is, where its messages go.
 #[derive(Clone, Copy, Debug)]
 struct LegOwner {
@@ -211,6 +262,12 @@ pub struct Hub {
     media: Option<mpsc::Sender<crate::media::MediaCmd>>,
     /// Media legs and whose they are.
     media_legs: HashMap<kakehashi_relay::LegId, LegOwner>,
+    /// Every leg whose statistics may still come (open, or removed and awaiting its last),
+    /// with its latest statistics, for metric deltas. A leg leaves when the relay reports
+    /// it removed, or when it is replaced by its participant's new leg.
+    media_seen: HashMap<kakehashi_relay::LegId, (LegOwner, Option<kakehashi_relay::LegStats>)>,
+    /// Media quality of live calls, for their records.
+    media_quality: HashMap<d::RequestId, Quality>,
     /// Offers sent to the relay and not yet answered, by tag.
     media_offers: HashMap<u64, LegOwner>,
     next_tag: u64,
@@ -394,6 +451,8 @@ impl Hub {
             public_base: settings.public_base,
             media: settings.media,
             media_legs: HashMap::new(),
+            media_seen: HashMap::new(),
+            media_quality: HashMap::new(),
             media_offers: HashMap::new(),
             next_tag: 1,
             draining: false,
@@ -521,7 +580,10 @@ impl Hub {
                 self.resume_tokens.retain(|c, _| !same(c));
                 self.end_session(now, client);
             }
-            Cmd::Media(event) => self.media_event(event),
+            Cmd::Media(event) => {
+                self.media_event(event);
+                self.count_media_legs();
+            }
             Cmd::Drain => self.draining = true,
             Cmd::LiveCalls { reply } => {
                 let _ = reply.send(self.pending.values().filter(|p| p.answered_at.is_some()).count());
@@ -725,7 +787,10 @@ impl Hub {
         let talk = now.as_millis() - pending.answered_at.unwrap_or(now.as_millis());
         self.metrics.call_duration.observe(talk as f64 / 1000.0);
         self.count_request(&pending, "answered");
-        let record = self.record(&pending, RecordOutcome::Answered, now);
+        let mut record = self.record(&pending, RecordOutcome::Answered, now);
+        // Quality up to the legs' latest statistics (at most `STATS_INTERVAL` old).
+        (record.loss, record.rtt_ms, record.reconnects) =
+            self.media_quality.remove(&call).map(|q| q.summary()).unwrap_or((None, None, None));
         let desk_tx = self.desks.get(&pending.desk).map(|a| a.tx.clone());
         let interp_tx = pending.interpreter.and_then(|i| self.interpreters.get(&i)).map(|a| a.tx.clone());
         let (store, hub, tenant, desk) = (self.store.clone(), self.tx.clone(), pending.tenant, pending.desk);
@@ -766,11 +831,32 @@ impl Hub {
         let busy = |_| err(p::ErrorCode::Internal, "the media relay is busy; try again");
         match description.kind {
             p::SdpKind::Offer => {
-                self.remove_media_owned(who.owner);
+                // A participant's new offer replaces its leg in the relay (a reconnect, a
+                // network change): the relay closes the earlier one itself, so the others'
+                // streams of this participant continue.
+                let earlier: Vec<kakehashi_relay::LegId> = self
+                    .media_legs
+                    .iter()
+                    .filter(|(_, o)| o.call == call && o.owner == who.owner)
+                    .map(|(l, _)| *l)
+                    .collect();
+                if !earlier.is_empty() {
+                    self.media_quality.entry(call).or_default().reconnects += 1;
+                    self.metrics.media_reconnects.with_label_values(&[who.owner.role()]).inc();
+                }
+                for leg in earlier {
+                    self.media_legs.remove(&leg);
+                    self.media_seen.remove(&leg);
+                }
+                // A leg of the same participant in another call (it moved on) goes.
+                self.remove_media_where(|o| o.owner == who.owner && o.call != call);
                 let tag = self.next_tag;
                 self.next_tag += 1;
                 self.media_offers.insert(tag, who);
-                media.try_send(crate::media::MediaCmd::Offer { call: call.0, tag, sdp: description.sdp }).map_err(busy)
+                let participant = who.owner.participant();
+                media
+                    .try_send(crate::media::MediaCmd::Offer { call: call.0, tag, participant, sdp: description.sdp })
+                    .map_err(busy)
             }
             p::SdpKind::Answer => {
                 let leg = self
@@ -819,11 +905,20 @@ impl Hub {
     fn media_event(&mut self, event: crate::media::MediaEvent) {
         use crate::media::MediaEvent;
         match event {
+            MediaEvent::Stats { leg, stats } => self.media_stats(leg, stats),
+            MediaEvent::Removed { leg, last } => {
+                if let Some(stats) = last {
+                    self.media_stats(leg, stats);
+                }
+                self.media_seen.remove(&leg);
+            }
             MediaEvent::Answered { tag, result, .. } => {
                 let Some(who) = self.media_offers.remove(&tag) else { return };
                 match result {
                     Ok((leg, sdp)) if self.pending.contains_key(&who.call) => {
                         self.media_legs.insert(leg, who);
+                        self.media_seen.insert(leg, (who, None));
+                        self.media_quality.entry(who.call).or_default();
                         self.send_sdp(who, p::SdpKind::Answer, sdp);
                     }
                     Ok((leg, _)) => {
@@ -841,7 +936,10 @@ impl Hub {
                 let Some(who) = self.media_legs.get(&leg).copied() else { return };
                 match event {
                     kakehashi_relay::LegEvent::Offer(sdp) => self.send_sdp(who, p::SdpKind::Offer, sdp),
-                    kakehashi_relay::LegEvent::Connected => {}
+                    kakehashi_relay::LegEvent::Connected | kakehashi_relay::LegEvent::VideoResumed => {}
+                    kakehashi_relay::LegEvent::VideoPaused => {
+                        self.metrics.media_video_pauses.with_label_values(&[who.owner.role()]).inc();
+                    }
                     kakehashi_relay::LegEvent::Failed | kakehashi_relay::LegEvent::Closed => {
                         self.media_legs.remove(&leg);
                         if let Some(media) = &self.media {
@@ -850,6 +948,59 @@ impl Hub {
                     }
                 }
             }
+        }
+    }
+
+    /// A leg's cumulative statistics: metric deltas since its previous ones, and the call's
+    /// quality.
+    fn media_stats(&mut self, leg: kakehashi_relay::LegId, stats: kakehashi_relay::LegStats) {
+        let Some((who, previous)) = self.media_seen.get_mut(&leg) else { return };
+        let who = *who;
+        let before = previous.replace(stats).unwrap_or_default();
+        let role = who.owner.role();
+        let m = &self.metrics;
+        let interval = crate::media::STATS_INTERVAL.as_secs_f64();
+        for (kind, now, was) in [("audio", &stats.audio, &before.audio), ("video", &stats.video, &before.video)] {
+            let add = |c: &prometheus::IntCounterVec, direction: &str, now: u64, was: u64| {
+                c.with_label_values(&[role, kind, direction]).inc_by(now.saturating_sub(was));
+            };
+            add(&m.media_packets, "received", now.packets_received, was.packets_received);
+            add(&m.media_packets, "sent", now.packets_sent, was.packets_sent);
+            add(&m.media_bytes, "received", now.bytes_received, was.bytes_received);
+            add(&m.media_bytes, "sent", now.bytes_sent, was.bytes_sent);
+            add(&m.media_lost, "received", now.packets_lost, was.packets_lost);
+            add(&m.media_lost, "sent", now.remote_packets_lost, was.remote_packets_lost);
+            add(&m.media_nacks, "sent", now.nacks_sent, was.nacks_sent);
+            add(&m.media_nacks, "received", now.nacks_received, was.nacks_received);
+            add(&m.media_keyframe_requests, "sent", now.keyframe_requests_sent, was.keyframe_requests_sent);
+            add(&m.media_keyframe_requests, "received", now.keyframe_requests_received, was.keyframe_requests_received);
+            if now.packets_received > was.packets_received {
+                m.media_jitter.with_label_values(&[role, kind]).observe(now.jitter);
+                let bits = now.bytes_received.saturating_sub(was.bytes_received) as f64 * 8.0;
+                m.media_bitrate.with_label_values(&[role, kind, "received"]).observe(bits / interval);
+            }
+            if now.packets_sent > was.packets_sent {
+                let bits = now.bytes_sent.saturating_sub(was.bytes_sent) as f64 * 8.0;
+                m.media_bitrate.with_label_values(&[role, kind, "sent"]).observe(bits / interval);
+            }
+        }
+        if let Some(rtt) = stats.rtt {
+            m.media_rtt.with_label_values(&[role]).observe(rtt.as_secs_f64());
+        }
+        if let Some(q) = self.media_quality.get_mut(&who.call) {
+            if let Some(rtt) = stats.rtt {
+                q.rtt_sum += rtt.as_secs_f64();
+                q.rtt_samples += 1;
+            }
+            q.legs.insert(leg, stats);
+        }
+    }
+
+    /// Open legs by role, for the gauge.
+    fn count_media_legs(&self) {
+        for role in ["desk", "interpreter", "resident"] {
+            let n = self.media_legs.values().filter(|o| o.owner.role() == role).count();
+            self.metrics.media_legs.with_label_values(&[role]).set(n as i64);
         }
     }
 
@@ -896,6 +1047,9 @@ impl Hub {
             offers: p.offers,
             outcome,
             desk_outcome: None,
+            loss: None,
+            rtt_ms: None,
+            reconnects: None,
         }
     }
 
@@ -990,6 +1144,7 @@ impl Hub {
                 }
                 d::Output::Ended { request, outcome } => {
                     let Some(p) = self.pending.remove(&request) else { continue };
+                    self.media_quality.remove(&request);
                     let (label, record_outcome, event) = match outcome {
                         d::Outcome::Abandoned => {
                             ("abandoned", RecordOutcome::Abandoned, p::DeskEvent::Cancelled { request: request.0 })

@@ -3,9 +3,9 @@
 //! what the relay has to say comes back to the hub as [`crate::hub::Cmd::Media`].
 
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use kakehashi_relay::{LegEvent, LegId, Relay, SessionId};
+use kakehashi_relay::{LegEvent, LegId, LegStats, Relay, SessionId};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
@@ -21,6 +21,9 @@ pub enum MediaCmd {
         call: u64,
         /// Whose offer, for the hub.
         tag: u64,
+        /// The participant within the call (its role): a new offer from the same one
+        /// replaces its earlier leg, and the others' streams of it continue.
+        participant: u64,
         /// The SDP.
         sdp: String,
     },
@@ -57,7 +60,24 @@ pub enum MediaEvent {
         /// What.
         event: LegEvent,
     },
+    /// A leg's cumulative statistics, every [`STATS_INTERVAL`].
+    Stats {
+        /// The leg.
+        leg: LegId,
+        /// Its statistics.
+        stats: LegStats,
+    },
+    /// A leg is removed, with its last statistics if the relay still had it.
+    Removed {
+        /// The leg.
+        leg: LegId,
+        /// Its last statistics.
+        last: Option<LegStats>,
+    },
 }
+
+/// How often legs' statistics go to the hub.
+pub const STATS_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Run the relay on `socket` until the hub goes away.
 pub async fn run(
@@ -75,6 +95,8 @@ pub async fn run(
     };
     let mut relay = Relay::new(local, advertised);
     let mut buf = vec![0u8; 2048];
+    let mut stats_tick = tokio::time::interval(STATS_INTERVAL);
+    stats_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         while let Some((to, datagram)) = relay.poll_transmit() {
             // A failed send is a lost packet, as on any network.
@@ -92,23 +114,49 @@ pub async fn run(
                 Err(e) => tracing::debug!(error = %e, "media socket read"),
             },
             command = commands.recv() => match command {
-                Some(MediaCmd::Offer { call, tag, sdp }) => {
-                    let result = relay.accept_offer(Instant::now(), SessionId(call), sdp).map_err(|e| e.to_string());
+                Some(MediaCmd::Offer { call, tag, participant, sdp }) => {
+                    let result = relay
+                        .accept_offer(Instant::now(), SessionId(call), participant, sdp)
+                        .map_err(|e| e.to_string());
                     if hub.send(Cmd::Media(MediaEvent::Answered { call, tag, result })).await.is_err() {
                         return;
                     }
                 }
                 Some(MediaCmd::Answer { leg, sdp }) => {
-                    if let Err(e) = relay.accept_answer(Instant::now(), leg, sdp) {
-                        tracing::debug!(error = %e, "answer refused");
-                        let _ = hub.send(Cmd::Media(MediaEvent::Leg { leg, event: LegEvent::Failed })).await;
+                    match relay.accept_answer(Instant::now(), leg, sdp) {
+                        Ok(()) => {}
+                        // A stale answer (the participant offered anew meanwhile, or answered
+                        // twice) changes nothing: the leg it was for lives on or is gone.
+                        Err(e @ (kakehashi_relay::RelayError::NoOfferOut | kakehashi_relay::RelayError::UnknownLeg)) => {
+                            tracing::debug!(error = %e, "answer ignored");
+                        }
+                        Err(e) => {
+                            tracing::debug!(error = %e, "answer refused");
+                            let _ = hub.send(Cmd::Media(MediaEvent::Leg { leg, event: LegEvent::Failed })).await;
+                        }
                     }
                 }
-                Some(MediaCmd::Remove { leg }) => relay.remove_leg(leg),
+                Some(MediaCmd::Remove { leg }) => {
+                    let last = relay.leg_stats(leg);
+                    relay.remove_leg(leg);
+                    if hub.send(Cmd::Media(MediaEvent::Removed { leg, last })).await.is_err() {
+                        return;
+                    }
+                }
                 None => return,
             },
             () = async { match wake { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => {
                 relay.handle_timeout(Instant::now());
+            }
+            _ = stats_tick.tick() => {
+                let legs: Vec<LegId> = relay.legs().collect();
+                for leg in legs {
+                    if let Some(stats) = relay.leg_stats(leg)
+                        && hub.send(Cmd::Media(MediaEvent::Stats { leg, stats })).await.is_err()
+                    {
+                        return;
+                    }
+                }
             }
         }
     }

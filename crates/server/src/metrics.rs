@@ -26,6 +26,31 @@ pub struct Metrics {
     pub ws_connections: IntGaugeVec,
     /// WebSocket frames by direction.
     pub ws_messages: IntCounterVec,
+    /// Media: RTP packets by role, kind and direction (`received` from the participant,
+    /// `sent` to it).
+    pub media_packets: IntCounterVec,
+    /// Media: their bytes.
+    pub media_bytes: IntCounterVec,
+    /// Media: packets lost by role, kind and direction (`received`: on the way to the
+    /// relay; `sent`: reported lost by the participant).
+    pub media_lost: IntCounterVec,
+    /// Media: NACKs by role, kind and direction (`sent` by the relay, `received` from the
+    /// participant).
+    pub media_nacks: IntCounterVec,
+    /// Media: keyframe requests, likewise.
+    pub media_keyframe_requests: IntCounterVec,
+    /// Media: interarrival jitter of what participants send, by role and kind.
+    pub media_jitter: HistogramVec,
+    /// Media: round-trip time relay ↔ participant, by role.
+    pub media_rtt: HistogramVec,
+    /// Media: estimated bitrate by role, kind and direction, sampled per leg.
+    pub media_bitrate: HistogramVec,
+    /// Media: video paused by the bandwidth policy, by role of the receiver.
+    pub media_video_pauses: IntCounterVec,
+    /// Media: reconnections (a participant's new leg replacing its earlier one), by role.
+    pub media_reconnects: IntCounterVec,
+    /// Media: legs open now, by role.
+    pub media_legs: IntGaugeVec,
 }
 
 #[allow(clippy::expect_used)] // metric definitions are constants: a failure is a bug caught by the tests
@@ -62,8 +87,58 @@ impl Metrics {
         let ws_messages =
             IntCounterVec::new(Opts::new("kakehashi_ws_messages_total", "WebSocket frames."), &["direction"])
                 .expect("metric");
+        let media = |name: &str, help: &str| {
+            IntCounterVec::new(Opts::new(name, help), &["role", "kind", "direction"]).expect("metric")
+        };
+        let media_packets = media("kakehashi_media_packets_total", "RTP packets through the relay.");
+        let media_bytes = media("kakehashi_media_bytes_total", "RTP bytes through the relay.");
+        let media_lost = media("kakehashi_media_packets_lost_total", "RTP packets lost.");
+        let media_nacks = media("kakehashi_media_nacks_total", "NACKs (retransmission requests).");
+        let media_keyframe_requests = media("kakehashi_media_keyframe_requests_total", "Keyframe requests (PLI, FIR).");
+        let media_jitter = HistogramVec::new(
+            HistogramOpts::new("kakehashi_media_jitter_seconds", "Interarrival jitter of participants' streams.")
+                .buckets(vec![0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2]),
+            &["role", "kind"],
+        )
+        .expect("metric");
+        // 150 ms is the one-way budget for conversation (ITU-T G.114); 300 ms round trip.
+        let media_rtt = HistogramVec::new(
+            HistogramOpts::new("kakehashi_media_rtt_seconds", "Round-trip time between relay and participant.")
+                .buckets(vec![0.01, 0.025, 0.05, 0.1, 0.15, 0.3, 0.5, 1.0]),
+            &["role"],
+        )
+        .expect("metric");
+        let media_bitrate = HistogramVec::new(
+            HistogramOpts::new("kakehashi_media_bitrate_bits_per_second", "Estimated bitrate per leg.")
+                .buckets(vec![16e3, 32e3, 64e3, 128e3, 256e3, 512e3, 1e6, 1.5e6, 2.5e6]),
+            &["role", "kind", "direction"],
+        )
+        .expect("metric");
+        let media_video_pauses = IntCounterVec::new(
+            Opts::new("kakehashi_media_video_pauses_total", "Video paused for a receiver by the bandwidth policy."),
+            &["role"],
+        )
+        .expect("metric");
+        let media_reconnects = IntCounterVec::new(
+            Opts::new("kakehashi_media_reconnects_total", "Participants' media reconnections."),
+            &["role"],
+        )
+        .expect("metric");
+        let media_legs =
+            IntGaugeVec::new(Opts::new("kakehashi_media_legs", "Media legs open now."), &["role"]).expect("metric");
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(media_packets.clone()),
+            Box::new(media_bytes.clone()),
+            Box::new(media_lost.clone()),
+            Box::new(media_nacks.clone()),
+            Box::new(media_keyframe_requests.clone()),
+            Box::new(media_jitter.clone()),
+            Box::new(media_rtt.clone()),
+            Box::new(media_bitrate.clone()),
+            Box::new(media_video_pauses.clone()),
+            Box::new(media_reconnects.clone()),
+            Box::new(media_legs.clone()),
             Box::new(queue_wait.clone()),
             Box::new(queue_depth.clone()),
             Box::new(interpreters.clone()),
@@ -84,6 +159,17 @@ impl Metrics {
             call_duration,
             ws_connections,
             ws_messages,
+            media_packets,
+            media_bytes,
+            media_lost,
+            media_nacks,
+            media_keyframe_requests,
+            media_jitter,
+            media_rtt,
+            media_bitrate,
+            media_video_pauses,
+            media_reconnects,
+            media_legs,
         }
     }
 

@@ -108,6 +108,12 @@ pub struct CallRecord {
     pub outcome: RecordOutcome,
     /// The desk's category after the call.
     pub desk_outcome: Option<String>,
+    /// Media quality: the fraction of packets lost, over every leg and direction.
+    pub loss: Option<f64>,
+    /// Media quality: the mean round-trip time between the relay and the participants, ms.
+    pub rtt_ms: Option<f64>,
+    /// How many times a participant's media reconnected.
+    pub reconnects: Option<i64>,
 }
 
 /// The database.
@@ -171,8 +177,8 @@ impl Store {
         let done = timed(
             sqlx::query(
                 "INSERT INTO call_records (tenant_id, desk_id, language, speciality, modality, tier, interpreter_id, \
-                 requested_at, offered_at, answered_at, ended_at, offers, outcome, desk_outcome) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 requested_at, offered_at, answered_at, ended_at, offers, outcome, desk_outcome, loss, rtt_ms, reconnects) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(r.tenant_id)
             .bind(r.desk_id)
@@ -188,6 +194,9 @@ impl Store {
             .bind(r.offers)
             .bind(r.outcome.as_str())
             .bind(&r.desk_outcome)
+            .bind(r.loss)
+            .bind(r.rtt_ms)
+            .bind(r.reconnects)
             .execute(&self.pool),
         )
         .await?;
@@ -213,7 +222,7 @@ impl Store {
         let rows = timed(
             sqlx::query(
                 "SELECT id, tenant_id, desk_id, language, speciality, modality, tier, interpreter_id, requested_at, \
-                 offered_at, answered_at, ended_at, offers, outcome, desk_outcome FROM call_records \
+                 offered_at, answered_at, ended_at, offers, outcome, desk_outcome, loss, rtt_ms, reconnects FROM call_records \
                  WHERE ?1 IS NULL OR tenant_id = ?1 ORDER BY id",
             )
             .bind(tenant_id)
@@ -251,6 +260,9 @@ impl Store {
                     offers: r.try_get("offers")?,
                     outcome,
                     desk_outcome: r.try_get("desk_outcome")?,
+                    loss: r.try_get("loss")?,
+                    rtt_ms: r.try_get("rtt_ms")?,
+                    reconnects: r.try_get("reconnects")?,
                 })
             })
             .collect()
@@ -312,6 +324,9 @@ mod tests {
             offers: 1,
             outcome: RecordOutcome::Answered,
             desk_outcome: None,
+            loss: Some(0.01),
+            rtt_ms: Some(12.5),
+            reconnects: Some(1),
         };
         r.id = store.insert_call_record(&r).await.unwrap();
         assert!(store.set_desk_outcome(r.id, 1, "resolved").await.unwrap());

@@ -1,7 +1,12 @@
-//! Keyframe requests (PLI and FIR) are the one kind of inbound RTCP the application must
-//! see: they concern a stream someone else produces, so only the relay can pass them on.
-//! `rtc`'s interceptors keep all inbound RTCP to themselves unless one marks a packet
-//! for the application; [`KeyframeRequests`] marks keyframe requests and nothing else.
+//! The inbound RTCP the relay itself must see. `rtc`'s interceptors keep all inbound RTCP
+//! to themselves unless one marks a packet for the application; [`Feedback`] marks two
+//! kinds and nothing else:
+//! - keyframe requests (PLI and FIR): they concern a stream someone else produces, so only
+//!   the relay can pass them on;
+//! - reception reports (in receiver and sender reports): loss and round-trip time as the
+//!   participant sees the relay's streams, which the bandwidth policy and the statistics
+//!   read.
+//!
 //! It goes last in the chain, after every interceptor that reads RTCP.
 
 use std::collections::VecDeque;
@@ -10,10 +15,12 @@ use std::time::Instant;
 use rtc::interceptor::{Attribute, Interceptor, Packet, StreamInfo, TaggedPacket};
 use rtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::rtcp::receiver_report::ReceiverReport;
+use rtc::rtcp::sender_report::SenderReport;
 use rtc::sansio::Protocol;
 
 /// The interceptor's place in the chain: after the default ones.
-pub const KEYFRAME_REQUESTS_SLOT: usize = 14_000;
+pub const FEEDBACK_SLOT: usize = 14_000;
 
 /// Whether an RTCP packet asks for a keyframe.
 pub fn is_keyframe_request(packet: &dyn rtc::rtcp::Packet) -> bool {
@@ -21,24 +28,28 @@ pub fn is_keyframe_request(packet: &dyn rtc::rtcp::Packet) -> bool {
     any.is::<PictureLossIndication>() || any.is::<FullIntraRequest>()
 }
 
-/// Marks inbound keyframe requests for the application; lets everything else end in the
-/// interceptors, as it would without it.
+/// Whether an RTCP packet carries reception reports.
+pub fn has_reception_reports(packet: &dyn rtc::rtcp::Packet) -> bool {
+    let any = packet.as_any();
+    any.downcast_ref::<ReceiverReport>().is_some_and(|r| !r.reports.is_empty())
+        || any.downcast_ref::<SenderReport>().is_some_and(|r| !r.reports.is_empty())
+}
+
+/// Marks inbound keyframe requests and reception reports for the application; lets
+/// everything else end in the interceptors, as it would without it.
 #[derive(Default)]
-pub struct KeyframeRequests {
+pub struct Feedback {
     reads: VecDeque<TaggedPacket>,
     writes: VecDeque<TaggedPacket>,
 }
 
-impl std::fmt::Debug for KeyframeRequests {
+impl std::fmt::Debug for Feedback {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyframeRequests")
-            .field("reads", &self.reads.len())
-            .field("writes", &self.writes.len())
-            .finish()
+        f.debug_struct("Feedback").field("reads", &self.reads.len()).field("writes", &self.writes.len()).finish()
     }
 }
 
-impl Protocol<TaggedPacket, TaggedPacket, ()> for KeyframeRequests {
+impl Protocol<TaggedPacket, TaggedPacket, ()> for Feedback {
     type Rout = TaggedPacket;
     type Wout = TaggedPacket;
     type Eout = ();
@@ -47,8 +58,11 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for KeyframeRequests {
 
     fn handle_read(&mut self, mut msg: TaggedPacket) -> Result<(), Self::Error> {
         if let Packet::Rtcp(packets) = &msg.message.packet {
-            let requests: Vec<Box<dyn rtc::rtcp::Packet>> =
-                packets.iter().filter(|p| is_keyframe_request(p.as_ref())).cloned().collect();
+            let requests: Vec<Box<dyn rtc::rtcp::Packet>> = packets
+                .iter()
+                .filter(|p| is_keyframe_request(p.as_ref()) || has_reception_reports(p.as_ref()))
+                .cloned()
+                .collect();
             if requests.is_empty() {
                 return Ok(());
             }
@@ -73,7 +87,7 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for KeyframeRequests {
     }
 }
 
-impl Interceptor for KeyframeRequests {
+impl Interceptor for Feedback {
     fn bind_local_stream(&mut self, _info: &StreamInfo) {}
     fn unbind_local_stream(&mut self, _info: &StreamInfo) {}
     fn bind_remote_stream(&mut self, _info: &StreamInfo) {}
