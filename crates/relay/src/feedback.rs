@@ -5,7 +5,8 @@
 //!   the relay can pass them on;
 //! - reception reports (in receiver and sender reports): loss and round-trip time as the
 //!   participant sees the relay's streams, which the bandwidth policy and the statistics
-//!   read.
+//!   read;
+//! - NACKs, after the NACK responder has answered them, for the statistics.
 //!
 //! It goes last in the chain, after every interceptor that reads RTCP.
 
@@ -26,6 +27,12 @@ pub const FEEDBACK_SLOT: usize = 14_000;
 pub fn is_keyframe_request(packet: &dyn rtc::rtcp::Packet) -> bool {
     let any = packet.as_any();
     any.is::<PictureLossIndication>() || any.is::<FullIntraRequest>()
+}
+
+/// Whether an RTCP packet is a NACK (already answered by the NACK responder; the relay
+/// counts it).
+pub(crate) fn is_nack(packet: &dyn rtc::rtcp::Packet) -> bool {
+    packet.as_any().is::<rtc::rtcp::transport_feedbacks::transport_layer_nack::TransportLayerNack>()
 }
 
 /// Whether an RTCP packet carries reception reports.
@@ -60,7 +67,7 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for Feedback {
         if let Packet::Rtcp(packets) = &msg.message.packet {
             let requests: Vec<Box<dyn rtc::rtcp::Packet>> = packets
                 .iter()
-                .filter(|p| is_keyframe_request(p.as_ref()) || has_reception_reports(p.as_ref()))
+                .filter(|p| is_keyframe_request(p.as_ref()) || has_reception_reports(p.as_ref()) || is_nack(p.as_ref()))
                 .cloned()
                 .collect();
             if requests.is_empty() {

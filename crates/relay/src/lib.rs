@@ -30,6 +30,7 @@ mod feedback;
 mod relay;
 mod rewrite;
 pub mod stun;
+pub mod testnet;
 
 pub use demux::{Demux, DemuxStats, Drop, Kind, MAX_ADDRESSES_PER_LEG, Route, classify};
 pub use feedback::{FEEDBACK_SLOT, Feedback, has_reception_reports, is_keyframe_request};

@@ -188,8 +188,10 @@ struct Outbound {
 /// The bandwidth policy's state for one receiving leg (ADR 0007).
 #[derive(Clone, Copy, Debug)]
 struct Congestion {
-    /// Consecutive video reports above the pause threshold.
-    bad_reports: u8,
+    /// The video loss fraction the participant reports, smoothed (each report weighs half).
+    video_loss: f64,
+    /// Video reports since the last change of state.
+    reports: u32,
     paused_at: Option<Instant>,
     /// How long the current pause lasts at least.
     hold: Duration,
@@ -199,7 +201,7 @@ struct Congestion {
     pauses: u32,
 }
 
-/// A video loss fraction above this in two consecutive reports pauses video.
+/// A smoothed video loss fraction above this, after at least two reports, pauses video.
 const PAUSE_LOSS: f64 = 0.15;
 /// Video resumes when audio loss is at most this and the hold has passed.
 const RESUME_LOSS: f64 = 0.05;
@@ -211,7 +213,15 @@ const RELAPSE: Duration = Duration::from_secs(30);
 
 impl Default for Congestion {
     fn default() -> Self {
-        Congestion { bad_reports: 0, paused_at: None, hold: FIRST_HOLD, resumed_at: None, audio_loss: 0.0, pauses: 0 }
+        Congestion {
+            video_loss: 0.0,
+            reports: 0,
+            paused_at: None,
+            hold: FIRST_HOLD,
+            resumed_at: None,
+            audio_loss: 0.0,
+            pauses: 0,
+        }
     }
 }
 
@@ -238,6 +248,9 @@ struct Leg {
     rtt: Option<Duration>,
     keyframe_requests_sent: [u64; 2],
     keyframe_requests_received: [u64; 2],
+    nacks_received: [u64; 2],
+    /// Cumulative loss the participant reports per stream the relay sends it.
+    remote_lost: FxHashMap<u32, (bool, u32)>,
 }
 
 /// A call's legs and what they publish.
@@ -350,11 +363,17 @@ impl Relay {
         }
     }
 
-    /// Ask the publisher of a source for a keyframe (throttled per source).
-    fn request_keyframe(&mut self, session: SessionId, source: Source) {
+    /// Ask the publisher of a source for a keyframe. Requests passed on from subscribers
+    /// are throttled per source; the relay's own (a subscriber joined, video resumed) are
+    /// `forced`: they are rare, and the subscriber sees nothing until a keyframe comes.
+    fn request_keyframe(&mut self, session: SessionId, source: Source, forced: bool) {
         let now = self.now;
         let key = (session, source);
-        if self.keyframe_asked.get(&key).is_some_and(|t| now.saturating_duration_since(*t) < KEYFRAME_REQUEST_INTERVAL)
+        if !forced
+            && self
+                .keyframe_asked
+                .get(&key)
+                .is_some_and(|t| now.saturating_duration_since(*t) < KEYFRAME_REQUEST_INTERVAL)
         {
             return;
         }
@@ -452,6 +471,8 @@ impl Relay {
                 rtt: None,
                 keyframe_requests_sent: [0; 2],
                 keyframe_requests_received: [0; 2],
+                nacks_received: [0; 2],
+                remote_lost: FxHashMap::default(),
             },
         );
         let s = self.sessions.entry(session).or_default();
@@ -499,7 +520,7 @@ impl Relay {
         let session = leg.session;
         fresh.sort_unstable();
         for source in fresh {
-            self.request_keyframe(session, source);
+            self.request_keyframe(session, source, true);
         }
         self.offer_if_needed(id);
         self.touch(id);
@@ -597,9 +618,10 @@ impl Relay {
                 }
             }
             let mut p = packet.clone();
+            // Continuity notices a new source by its SSRC: before the SSRC is rewritten.
+            out.continuity.apply(now, &mut p.header);
             p.header.ssrc = out.ssrc;
             p.header.payload_type = pt;
-            out.continuity.apply(now, &mut p.header);
             translate_extensions(&mut p.header, &ext_in, &out.ext);
             let sent = leg.pc.rtp_sender(out.sender).is_some_and(|mut s| s.write_rtp(now, p).is_ok());
             if sent && !leg.dirty {
@@ -742,6 +764,11 @@ impl Relay {
                         }
                     }
                     RTCPeerConnectionEvent::OnTrack(RTCTrackEvent::OnOpen(init)) => {
+                        // A track opens again after each renegotiation: it is the same source.
+                        if let Some(known) = leg.inbound.get_mut(&init.track_id) {
+                            known.receiver = init.receiver_id;
+                            continue;
+                        }
                         if let Some(mut receiver) = leg.pc.rtp_receiver(init.receiver_id) {
                             let video = receiver.track().kind() == RtpCodecKind::Video;
                             let parameters = &receiver.get_parameters().rtp_parameters;
@@ -773,6 +800,15 @@ impl Relay {
                                 if let Some(source) = leg.outbound_by_local.get(&local) {
                                     leg.keyframe_requests_received[kind_index(source.video)] += 1;
                                     keyframes_wanted.push(*source);
+                                }
+                                continue;
+                            }
+                            if let Some(nack) = packet
+                                .as_any()
+                                .downcast_ref::<rtc::rtcp::transport_feedbacks::transport_layer_nack::TransportLayerNack>()
+                            {
+                                if let Some(source) = leg.outbound_by_ssrc.get(&nack.media_ssrc) {
+                                    leg.nacks_received[kind_index(source.video)] += 1;
                                 }
                                 continue;
                             }
@@ -808,7 +844,7 @@ impl Relay {
                 let continues = self.legs.get(other).is_some_and(|l| l.outbound.contains_key(&inbound.source));
                 if continues {
                     if inbound.source.video {
-                        self.request_keyframe(session, inbound.source);
+                        self.request_keyframe(session, inbound.source, false);
                     }
                 } else {
                     self.add_outbound(*other, inbound);
@@ -834,7 +870,7 @@ impl Relay {
             self.forward(id, &track, &packet);
         }
         for source in keyframes_wanted {
-            self.request_keyframe(session, source);
+            self.request_keyframe(session, source, false);
         }
         if !reports.is_empty() {
             self.on_reports(id, session, &reports);
@@ -856,6 +892,7 @@ impl Relay {
                     leg.rtt = Some(Duration::from_secs_f64(f64::from(units) / 65_536.0));
                 }
             }
+            leg.remote_lost.insert(block.ssrc, (source.video, block.total_lost));
             let loss = f64::from(block.fraction_lost) / 256.0;
             if source.video {
                 video_loss = Some(video_loss.map_or(loss, |l: f64| l.max(loss)));
@@ -868,15 +905,17 @@ impl Relay {
         match c.paused_at {
             None => {
                 let Some(loss) = video_loss else { return };
-                c.bad_reports = if loss > PAUSE_LOSS { c.bad_reports.saturating_add(1) } else { 0 };
-                if c.bad_reports < 2 {
+                c.video_loss = (c.video_loss + loss) / 2.0;
+                c.reports += 1;
+                if c.reports < 2 || c.video_loss <= PAUSE_LOSS {
                     return;
                 }
                 let relapse = c.resumed_at.is_some_and(|r| now.saturating_duration_since(r) < RELAPSE);
                 c.hold = if relapse { (c.hold * 2).min(MAX_HOLD) } else { FIRST_HOLD };
                 c.paused_at = Some(now);
                 c.pauses += 1;
-                c.bad_reports = 0;
+                c.reports = 0;
+                c.video_loss = 0.0;
                 for out in leg.outbound.values_mut().filter(|o| o.video) {
                     out.flow = Flow::Paused;
                 }
@@ -888,6 +927,8 @@ impl Relay {
                 }
                 c.paused_at = None;
                 c.resumed_at = Some(now);
+                c.reports = 0;
+                c.video_loss = 0.0;
                 for (source, out) in leg.outbound.iter_mut().filter(|(_, o)| o.video) {
                     out.flow = Flow::AwaitingKeyframe;
                     resume.push(*source);
@@ -897,7 +938,7 @@ impl Relay {
         }
         resume.sort_unstable();
         for source in resume {
-            self.request_keyframe(session, source);
+            self.request_keyframe(session, source, true);
         }
     }
 
@@ -941,6 +982,9 @@ impl Relay {
         for (video, s) in [(false, &mut stats.audio), (true, &mut stats.video)] {
             s.keyframe_requests_sent = leg.keyframe_requests_sent[kind_index(video)];
             s.keyframe_requests_received = leg.keyframe_requests_received[kind_index(video)];
+            s.nacks_received = leg.nacks_received[kind_index(video)];
+            s.remote_packets_lost =
+                leg.remote_lost.values().filter(|(v, _)| *v == video).map(|(_, lost)| u64::from(*lost)).sum();
         }
         for entry in report.iter() {
             match entry {
@@ -966,16 +1010,6 @@ impl Relay {
                     };
                     s.packets_sent += sent.packets_sent;
                     s.bytes_sent += sent.bytes_sent + o.header_bytes_sent;
-                    s.nacks_received += u64::from(o.nack_count);
-                }
-                RTCStatsReportEntry::RemoteInboundRtp(r) => {
-                    let received = &r.received_rtp_stream_stats;
-                    let s = match received.rtp_stream_stats.kind {
-                        RtpCodecKind::Audio => &mut stats.audio,
-                        RtpCodecKind::Video => &mut stats.video,
-                        _ => continue,
-                    };
-                    s.remote_packets_lost += u64::try_from(received.packets_lost).unwrap_or(0);
                 }
                 _ => {}
             }

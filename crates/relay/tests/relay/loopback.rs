@@ -1,7 +1,6 @@
 //! A real WebRTC client (webrtc-rs's async `webrtc`, as the load tool will use) connects
 //! to the relay over loopback: ICE (the relay is ICE-lite) and DTLS complete through the
 //! one shared UDP socket, and the demultiplexer confirms the client's address.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;
