@@ -90,9 +90,9 @@ pub struct DemuxStats {
 }
 
 #[derive(Debug)]
-struct LegEntry {
+struct LegEntry<A> {
     ufrag: String,
-    addresses: Vec<SocketAddr>,
+    addresses: Vec<A>,
 }
 
 #[derive(Debug)]
@@ -121,22 +121,23 @@ impl Bucket {
 #[error("ICE ufrag already in use by another leg")]
 pub struct DuplicateUfrag;
 
-/// The demultiplexer of the shared port, generic over the leg id.
+/// The demultiplexer of the shared port, generic over the leg id and the address (a
+/// UDP source, or a TCP connection's remote address with its transport).
 #[derive(Debug)]
-pub struct Demux<L> {
+pub struct Demux<L, A = SocketAddr> {
     by_ufrag: FxHashMap<String, L>,
     /// Confirmed address → (leg, last use), for LRU eviction.
-    by_addr: FxHashMap<SocketAddr, (L, u64)>,
-    legs: FxHashMap<L, LegEntry>,
+    by_addr: FxHashMap<A, (L, u64)>,
+    legs: FxHashMap<L, LegEntry<A>>,
     clock: u64,
     unknown: Bucket,
     stats: DemuxStats,
 }
 
-impl<L: Copy + Eq + Hash> Demux<L> {
+impl<L: Copy + Eq + Hash, A: Copy + Eq + Hash> Demux<L, A> {
     /// A demultiplexer that spends work on at most `unknown_per_sec` datagrams a second
     /// from unknown addresses (probes included).
-    pub fn new(unknown_per_sec: u32) -> Demux<L> {
+    pub fn new(unknown_per_sec: u32) -> Demux<L, A> {
         let per_sec = f64::from(unknown_per_sec.max(1));
         Demux {
             by_ufrag: FxHashMap::default(),
@@ -186,7 +187,7 @@ impl<L: Copy + Eq + Hash> Demux<L> {
     /// The leg's ICE agent accepted a binding request from `addr`: route its datagrams
     /// to the leg from now on. An address confirmed by another leg moves to this one.
     /// Returns the address evicted to make room, if any.
-    pub fn confirm(&mut self, leg: L, addr: SocketAddr) -> Option<SocketAddr> {
+    pub fn confirm(&mut self, leg: L, addr: A) -> Option<A> {
         if !self.legs.contains_key(&leg) {
             return None;
         }
@@ -225,7 +226,7 @@ impl<L: Copy + Eq + Hash> Demux<L> {
     }
 
     /// Where a datagram from `from` goes.
-    pub fn route(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) -> Route<L> {
+    pub fn route(&mut self, now: Instant, from: A, datagram: &[u8]) -> Route<L> {
         if let Some(entry) = self.by_addr.get_mut(&from) {
             self.clock += 1;
             entry.1 = self.clock;
@@ -262,8 +263,23 @@ impl<L: Copy + Eq + Hash> Demux<L> {
     }
 
     /// The leg's confirmed addresses.
-    pub fn addresses(&self, leg: L) -> &[SocketAddr] {
+    pub fn addresses(&self, leg: L) -> &[A] {
         self.legs.get(&leg).map_or(&[], |e| e.addresses.as_slice())
+    }
+
+    /// An address is gone (a TCP connection closed): stop routing it. The leg keeps its
+    /// other addresses.
+    pub fn forget(&mut self, addr: A) {
+        if let Some((leg, _)) = self.by_addr.remove(&addr)
+            && let Some(entry) = self.legs.get_mut(&leg)
+        {
+            entry.addresses.retain(|a| *a != addr);
+        }
+    }
+
+    /// Addresses confirmed, over all legs.
+    pub fn addresses_confirmed(&self) -> usize {
+        self.by_addr.len()
     }
 
     /// Legs registered.
@@ -358,6 +374,21 @@ mod tests {
         d.confirm(2, addr(8000));
         assert_eq!(d.route(t, addr(8000), &rtp()), Route::Leg(2));
         assert_eq!(d.addresses(1).len(), MAX_ADDRESSES_PER_LEG - 1);
+    }
+
+    #[test]
+    fn a_forgotten_address_routes_nowhere_and_the_leg_keeps_the_others() {
+        let t = Instant::now();
+        let mut d: Demux<u32> = Demux::new(1000);
+        d.add_leg(1, "a").unwrap();
+        d.confirm(1, addr(7000));
+        d.confirm(1, addr(7001));
+        d.forget(addr(7000));
+        d.forget(addr(7999));
+        assert_eq!(d.route(t, addr(7000), &rtp()), Route::Drop(Drop::UnknownSource));
+        assert_eq!(d.route(t, addr(7001), &rtp()), Route::Leg(1));
+        assert_eq!(d.addresses(1), &[addr(7001)]);
+        assert_eq!(d.addresses_confirmed(), 1);
     }
 
     #[test]

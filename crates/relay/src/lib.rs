@@ -10,7 +10,9 @@
 //!   work spent on datagrams from unknown sources.
 //!
 //! - [`Relay`]: legs, one `rtc` peer connection per participant (ICE-lite, own ICE
-//!   credentials, one host candidate: the shared address), driven through the demux;
+//!   credentials, one host candidate: the shared address, and optionally a passive
+//!   ICE-TCP candidate whose connections are cut into packets by [`framing`]), driven
+//!   through the demux;
 //!   an address is confirmed when the leg's ICE agent answers it with a binding success.
 //!   Legs are grouped in sessions: each participant's tracks are added to every other
 //!   leg (server-initiated renegotiation) and its RTP forwarded with SSRC and payload
@@ -27,6 +29,7 @@
 pub mod codec;
 mod demux;
 mod feedback;
+pub mod framing;
 mod relay;
 mod rewrite;
 pub mod stun;
@@ -34,4 +37,4 @@ pub mod testnet;
 
 pub use demux::{Demux, DemuxStats, Drop, Kind, MAX_ADDRESSES_PER_LEG, Route, classify};
 pub use feedback::{FEEDBACK_SLOT, Feedback, has_reception_reports, is_keyframe_request};
-pub use relay::{LegEvent, LegId, LegStats, MediaStats, Relay, RelayError, SessionId};
+pub use relay::{LegEvent, LegId, LegStats, MediaStats, Peer, Relay, RelayError, SessionId, Transmit, Transport};

@@ -2,13 +2,15 @@
 //! shared UDP address, fed through the [`Demux`].
 //!
 //! Drive it like the engine: [`Relay::handle_datagram`] for every datagram read from the
-//! shared socket, send what [`Relay::poll_transmit`] returns, call
+//! shared socket and [`Relay::handle_tcp`] for every packet read from an ICE-TCP
+//! connection, send what [`Relay::poll_transmit`] returns, call
 //! [`Relay::handle_timeout`] when [`Relay::poll_timeout`] says so, and read
 //! [`Relay::poll_event`] for legs connecting and failing. The relay reads no clock: time
 //! is the `now` of the last call that brought one.
 //!
 //! Each leg is ICE-lite with its own random ICE credentials, answering the participant's
-//! offer with one host candidate: the shared address (or the advertised public one).
+//! offer with one host candidate: the shared address (or the advertised public one), and
+//! with [`Relay::with_tcp`] a passive TCP candidate for networks that block UDP.
 //! An address is confirmed for a leg when the leg's ICE agent answers a binding request
 //! from it with a success response, which it does only after checking MESSAGE-INTEGRITY.
 //!
@@ -22,10 +24,10 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::BytesMut;
+use rtc::ice::tcp_type::TcpType;
 use rtc::interceptor::{Registry, Slot};
 use rtc::media_stream::{MediaStreamTrack, MediaStreamTrackId};
 use rtc::peer_connection::configuration::RTCConfigurationBuilder;
-use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
 use rtc::peer_connection::configuration::setting_engine::SettingEngineBuilder;
 use rtc::peer_connection::event::{RTCPeerConnectionEvent, RTCTrackEvent};
 use rtc::peer_connection::message::RTCMessage;
@@ -57,6 +59,47 @@ pub struct LegId(pub u64);
 /// A call: the legs whose media is forwarded to each other.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SessionId(pub u64);
+
+/// How packets travel between the relay and a participant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// Datagrams on the shared UDP port.
+    Udp,
+    /// ICE-TCP (RFC 6544): RFC 4571 frames on a connection the participant opened to the
+    /// relay's passive TCP candidate.
+    Tcp,
+}
+
+/// Where a participant is: a UDP source address, or a TCP connection's remote address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Peer {
+    /// Which transport.
+    pub transport: Transport,
+    /// The remote address.
+    pub addr: SocketAddr,
+}
+
+impl Peer {
+    /// A UDP source.
+    pub fn udp(addr: SocketAddr) -> Peer {
+        Peer { transport: Transport::Udp, addr }
+    }
+
+    /// A TCP connection, by its remote address.
+    pub fn tcp(addr: SocketAddr) -> Peer {
+        Peer { transport: Transport::Tcp, addr }
+    }
+}
+
+/// A packet for a participant: a datagram to send, or a packet to frame and write on the
+/// TCP connection from `to.addr`.
+#[derive(Debug)]
+pub struct Transmit {
+    /// Where.
+    pub to: Peer,
+    /// What.
+    pub data: BytesMut,
+}
 
 /// What happened to a leg.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -264,6 +307,36 @@ struct Session {
     publishers: FxHashMap<Source, (LegId, MediaStreamTrackId)>,
 }
 
+/// Packets kept per sending video track to answer NACKs: about half a second of video at
+/// 1.2 Mbit/s. `rtc`'s default (1,024) holds eight seconds, whose copies cost 1.2 MB per
+/// forwarded video stream; a retransmission later than a few round trips comes too late
+/// for interactive video anyway (ADR 0008).
+pub(crate) const NACK_BUFFER: u16 = 64;
+
+/// A leg's interceptors: `rtc`'s defaults (receiver and sender reports, NACK generation
+/// and answering, transport-wide congestion control feedback to publishers, the MID and
+/// RID extensions), with the NACK buffer bounded, and [`Feedback`] last.
+fn interceptors(
+    media_engine: &mut rtc::peer_connection::configuration::media_engine::MediaEngine,
+) -> Result<Registry, RelayError> {
+    use rtc::interceptor::{NackGeneratorBuilder, NackResponderBuilder};
+    use rtc::peer_connection::configuration::interceptor_registry::{
+        configure_rtcp_reports, configure_simulcast_extension_headers, configure_twcc_receiver_only,
+    };
+    for parameter in ["", "pli"] {
+        media_engine.register_feedback(
+            rtc::rtp_transceiver::rtp_sender::RTCPFeedback { typ: "nack".into(), parameter: parameter.into() },
+            RtpCodecKind::Video,
+        );
+    }
+    configure_simulcast_extension_headers(media_engine)?;
+    let registry = Registry::new()
+        .with(Slot::NackResponder, NackResponderBuilder::new().with_size(NACK_BUFFER).build())
+        .with(Slot::NackGenerator, NackGeneratorBuilder::new().build());
+    let registry = configure_twcc_receiver_only(registry, media_engine)?;
+    Ok(configure_rtcp_reports(registry).with(Slot::from(FEEDBACK_SLOT), Feedback::default()))
+}
+
 /// Datagrams read from unknown sources beyond this many a second are not examined.
 const UNKNOWN_PER_SEC: u32 = 2000;
 
@@ -271,7 +344,9 @@ const UNKNOWN_PER_SEC: u32 = 2000;
 pub struct Relay {
     local: SocketAddr,
     advertised: SocketAddr,
-    demux: Demux<LegId>,
+    /// The passive TCP candidate's address, if ICE-TCP is on.
+    tcp: Option<SocketAddr>,
+    demux: Demux<LegId, Peer>,
     legs: FxHashMap<LegId, Leg>,
     sessions: FxHashMap<SessionId, Session>,
     next: u64,
@@ -279,7 +354,7 @@ pub struct Relay {
     now: Instant,
     /// Wall-clock time at `now` when the relay was made: NTP time for round trips.
     clock: (Instant, SystemTime),
-    transmit: VecDeque<(SocketAddr, BytesMut)>,
+    transmit: VecDeque<Transmit>,
     events: VecDeque<(LegId, LegEvent)>,
     /// Legs touched since they were last drained (a datagram, a forwarded packet, a timer,
     /// a description): only these are polled, so a packet costs O(receivers), not O(legs).
@@ -315,6 +390,7 @@ impl Relay {
         Relay {
             local,
             advertised,
+            tcp: None,
             demux: Demux::new(UNKNOWN_PER_SEC),
             legs: FxHashMap::default(),
             sessions: FxHashMap::default(),
@@ -327,6 +403,14 @@ impl Relay {
             keyframe_asked: FxHashMap::default(),
             keyframe_requests: 0,
         }
+    }
+
+    /// Offer ICE-TCP too: every leg's answer gets a passive TCP candidate at `advertised`
+    /// (the listener's address, or its public one). Packets from connections to it come
+    /// in through [`Relay::handle_tcp`].
+    pub fn with_tcp(mut self, advertised: SocketAddr) -> Relay {
+        self.tcp = Some(advertised);
+        self
     }
 
     fn advance(&mut self, now: Instant) {
@@ -417,10 +501,7 @@ impl Relay {
         let setting_engine =
             SettingEngineBuilder::new().with_lite(true).with_ice_credentials(ufrag.clone(), pwd).build();
         let mut media_engine = media_engine(video)?;
-        // Per-leg RTCP: receiver and sender reports, NACK generation and answering, and
-        // transport-wide congestion control feedback to publishers.
-        let registry = register_default_interceptors(Registry::new(), &mut media_engine)?
-            .with(Slot::from(FEEDBACK_SLOT), Feedback::default());
+        let registry = interceptors(&mut media_engine)?;
         let mut pc = RTCPeerConnectionBuilder::new()
             .with_configuration(RTCConfigurationBuilder::new().build())
             .with_setting_engine(setting_engine)
@@ -440,6 +521,20 @@ impl Relay {
         }
         .new_candidate_host()?;
         pc.add_local_candidate(RTCIceCandidate::from(&candidate).to_json()?)?;
+        if let Some(tcp) = self.tcp {
+            let candidate = CandidateHostConfig {
+                base_config: CandidateConfig {
+                    network: "tcp".to_owned(),
+                    address: tcp.ip().to_string(),
+                    port: tcp.port(),
+                    component: 1,
+                    ..Default::default()
+                },
+                tcp_type: TcpType::Passive,
+            }
+            .new_candidate_host()?;
+            pc.add_local_candidate(RTCIceCandidate::from(&candidate).to_json()?)?;
+        }
         let answer = pc.create_answer(None)?;
         pc.set_local_description(now, answer)?;
         let sdp = pc.local_description().map(|d| d.sdp.clone()).unwrap_or_default();
@@ -680,6 +775,24 @@ impl Relay {
 
     /// A datagram read from the shared socket.
     pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
+        self.handle_packet(now, Peer::udp(from), datagram);
+    }
+
+    /// A packet (one RFC 4571 frame's content) read from the TCP connection from `from`.
+    /// Ignored if ICE-TCP is off.
+    pub fn handle_tcp(&mut self, now: Instant, from: SocketAddr, packet: &[u8]) {
+        if self.tcp.is_some() {
+            self.handle_packet(now, Peer::tcp(from), packet);
+        }
+    }
+
+    /// The TCP connection from `from` closed: nothing goes to it any more. Its leg lives
+    /// on (its participant may come back over UDP or a new connection) until removed.
+    pub fn tcp_closed(&mut self, from: SocketAddr) {
+        self.demux.forget(Peer::tcp(from));
+    }
+
+    fn handle_packet(&mut self, now: Instant, from: Peer, datagram: &[u8]) {
         self.advance(now);
         let (id, probe) = match self.demux.route(now, from, datagram) {
             Route::Leg(id) => (id, false),
@@ -689,11 +802,21 @@ impl Relay {
         let Some(leg) = self.legs.get_mut(&id) else { return };
         let message = TaggedBytesMut {
             now,
-            transport: TransportContext {
-                local_addr: self.local,
-                peer_addr: from,
-                ecn: None,
-                transport_protocol: TransportProtocol::UDP,
+            // The ICE agent knows the packet's local candidate by this address: the
+            // advertised one, which differs from the bound one behind a 1:1 NAT.
+            transport: match from.transport {
+                Transport::Udp => TransportContext {
+                    local_addr: self.advertised,
+                    peer_addr: from.addr,
+                    ecn: None,
+                    transport_protocol: TransportProtocol::UDP,
+                },
+                Transport::Tcp => TransportContext {
+                    local_addr: self.tcp.unwrap_or(self.advertised),
+                    peer_addr: from.addr,
+                    ecn: None,
+                    transport_protocol: TransportProtocol::TCP,
+                },
             },
             message: BytesMut::from(datagram),
         };
@@ -710,18 +833,25 @@ impl Relay {
 
     /// Move a leg's outgoing datagrams to the transmit queue; confirm `probe_from` if the
     /// leg answered it with a binding success.
-    fn flush_leg(&mut self, id: LegId, probe_from: Option<SocketAddr>) {
+    fn flush_leg(&mut self, id: LegId, probe_from: Option<Peer>) {
         let Some(leg) = self.legs.get_mut(&id) else { return };
         let mut confirmed = false;
         while let Some(out) = leg.pc.poll_write() {
-            let to = out.transport.peer_addr;
+            let to = Peer {
+                transport: if out.transport.transport_protocol == TransportProtocol::TCP {
+                    Transport::Tcp
+                } else {
+                    Transport::Udp
+                },
+                addr: out.transport.peer_addr,
+            };
             if Some(to) == probe_from
                 && classify(&out.message) == Kind::Stun
                 && stun::parse(&out.message).is_ok_and(|m| m.kind == stun::BINDING_SUCCESS)
             {
                 confirmed = true;
             }
-            self.transmit.push_back((to, out.message));
+            self.transmit.push_back(Transmit { to, data: out.message });
         }
         if let (true, Some(addr)) = (confirmed, probe_from) {
             self.demux.confirm(id, addr);
@@ -729,7 +859,7 @@ impl Relay {
     }
 
     /// The next datagram to send from the shared socket.
-    pub fn poll_transmit(&mut self) -> Option<(SocketAddr, BytesMut)> {
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
         if self.transmit.is_empty() {
             self.process();
         }
@@ -1028,7 +1158,7 @@ impl Relay {
     }
 
     /// The confirmed addresses of a leg.
-    pub fn addresses(&self, id: LegId) -> &[SocketAddr] {
+    pub fn addresses(&self, id: LegId) -> &[Peer] {
         self.demux.addresses(id)
     }
 
@@ -1066,9 +1196,9 @@ mod tests {
         // It names the leg's ufrag but carries no MESSAGE-INTEGRITY with the ICE password.
         let forged = stun::binding_request([5; 12], &format!("{}:whatever", ufrag(&answer)));
         relay.handle_datagram(now, attacker, &forged);
-        while let Some((to, datagram)) = relay.poll_transmit() {
-            let success = stun::parse(&datagram).is_ok_and(|m| m.kind == stun::BINDING_SUCCESS);
-            assert!(!(to == attacker && success), "no success response to a forged request");
+        while let Some(Transmit { to, data }) = relay.poll_transmit() {
+            let success = stun::parse(&data).is_ok_and(|m| m.kind == stun::BINDING_SUCCESS);
+            assert!(!(to.addr == attacker && success), "no success response to a forged request");
         }
         assert!(relay.addresses(leg).is_empty());
         assert_eq!(relay.demux_stats().probes, 1);

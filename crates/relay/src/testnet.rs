@@ -1,16 +1,21 @@
 //! An in-memory network on simulated time: `rtc` clients, each at its own address, and one
 //! [`Relay`]. Nothing reads a clock: [`TestNet::advance`] moves time, so tests of
 //! forwarding, loss, NACK, keyframes and the bandwidth policy are deterministic and run
-//! faster than real time. A drop rule decides the fate of every datagram.
+//! faster than real time. A drop rule decides the fate of every datagram. A client may
+//! join over ICE-TCP instead of UDP: its packets then go through [`Relay::handle_tcp`] as
+//! if on a connection from its address (framing is tested in [`crate::framing`]).
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
+use rtc::ice::network_type::NetworkType;
+use rtc::ice::tcp_type::TcpType;
 use rtc::interceptor::{Registry, Slot};
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
 use rtc::peer_connection::configuration::media_engine::MediaEngine;
+use rtc::peer_connection::configuration::setting_engine::SettingEngineBuilder;
 use rtc::peer_connection::event::RTCPeerConnectionEvent;
 use rtc::peer_connection::message::RTCMessage;
 use rtc::peer_connection::sdp::RTCSessionDescription;
@@ -29,7 +34,10 @@ use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
 use rustc_hash::FxHashMap;
 
 use crate::codec::FORWARDED_EXTENSIONS;
-use crate::{FEEDBACK_SLOT, Feedback, LegEvent, LegId, Relay, RelayError, SessionId, is_keyframe_request};
+use crate::{
+    FEEDBACK_SLOT, Feedback, LegEvent, LegId, Peer, Relay, RelayError, SessionId, Transmit, Transport,
+    is_keyframe_request,
+};
 
 /// An RTP packet a client received.
 #[derive(Clone, Debug)]
@@ -73,6 +81,8 @@ pub struct Client {
     pub pc: RTCPeerConnection,
     /// Its address.
     pub addr: SocketAddr,
+    /// UDP, or a TCP connection to the relay's passive candidate.
+    pub transport: Transport,
     /// Its leg in the relay.
     pub leg: LegId,
     /// Its session.
@@ -115,7 +125,7 @@ pub type DropRule = Box<dyn FnMut(SocketAddr, SocketAddr, &[u8]) -> bool>;
 pub struct TestNet {
     /// The relay.
     pub relay: Relay,
-    /// Its address.
+    /// Its address (UDP; with [`TestNet::with_tcp`], its passive TCP candidate too).
     pub relay_addr: SocketAddr,
     /// Simulated time.
     pub now: Instant,
@@ -132,6 +142,10 @@ pub struct TestNet {
     pub relay_time: Duration,
     /// Measure the relay's time.
     pub measure: bool,
+    /// While `measure` is set: for each datagram a client sent, nanoseconds from handing
+    /// it to the relay until the relay's transmit queue is empty again (every copy of it
+    /// is out): the latency the relay adds when it is not queueing.
+    pub service_ns: Vec<u32>,
     /// Packets received by all clients.
     pub delivered: u64,
     next_host: u32,
@@ -143,14 +157,17 @@ impl std::fmt::Debug for TestNet {
     }
 }
 
-fn tagged(now: Instant, local: SocketAddr, peer: SocketAddr, data: &[u8]) -> TaggedBytesMut {
+fn tagged(now: Instant, local: SocketAddr, peer: SocketAddr, transport: Transport, data: &[u8]) -> TaggedBytesMut {
     TaggedBytesMut {
         now,
         transport: TransportContext {
             local_addr: local,
             peer_addr: peer,
             ecn: None,
-            transport_protocol: TransportProtocol::UDP,
+            transport_protocol: match transport {
+                Transport::Udp => TransportProtocol::UDP,
+                Transport::Tcp => TransportProtocol::TCP,
+            },
         },
         message: BytesMut::from(data),
     }
@@ -222,8 +239,15 @@ impl TestNet {
     /// An empty network at `now`.
     pub fn new(now: Instant) -> TestNet {
         let relay_addr = SocketAddr::from(([10, 0, 0, 1], 3478));
+        TestNet::behind_nat(now, relay_addr, relay_addr)
+    }
+
+    /// An empty network whose relay is bound at `local` and advertises `public`, as
+    /// behind a 1:1 NAT: clients send to `public`, the relay reads from its socket.
+    pub fn behind_nat(now: Instant, local: SocketAddr, public: SocketAddr) -> TestNet {
+        let relay_addr = public;
         TestNet {
-            relay: Relay::new(relay_addr, relay_addr),
+            relay: Relay::new(local, public),
             relay_addr,
             now,
             clients: Vec::new(),
@@ -233,14 +257,34 @@ impl TestNet {
             record: true,
             relay_time: Duration::ZERO,
             measure: false,
+            service_ns: Vec::new(),
             delivered: 0,
             next_host: 2,
         }
     }
 
+    /// The relay offers ICE-TCP too, on its address's port.
+    pub fn with_tcp(mut self) -> TestNet {
+        let relay = std::mem::replace(&mut self.relay, Relay::new(self.relay_addr, self.relay_addr));
+        self.relay = relay.with_tcp(self.relay_addr);
+        self
+    }
+
     /// A client joins `session` as `participant` from a new address; returns its index.
     /// A participant that is already in the session is replaced (a reconnect).
     pub fn join(&mut self, session: SessionId, participant: u64, publish: Publish) -> Result<usize, TestNetError> {
+        self.join_over(session, participant, publish, Transport::Udp)
+    }
+
+    /// [`TestNet::join`] over `transport`: over TCP, the client has only an active TCP
+    /// candidate, as behind a firewall that blocks UDP.
+    pub fn join_over(
+        &mut self,
+        session: SessionId,
+        participant: u64,
+        publish: Publish,
+        transport: Transport,
+    ) -> Result<usize, TestNetError> {
         let host = self.next_host;
         self.next_host += 1;
         let addr = SocketAddr::from(([10, 1, (host >> 8) as u8, host as u8], 40_000));
@@ -248,8 +292,13 @@ impl TestNet {
         let mut me = client_engine(publish)?;
         let registry = register_default_interceptors(Registry::new(), &mut me)?
             .with(Slot::from(FEEDBACK_SLOT), Feedback::default());
-        let mut pc =
-            RTCPeerConnectionBuilder::new().with_media_engine(me).with_interceptor_registry(registry).build(now)?;
+        let mut builder = RTCPeerConnectionBuilder::new().with_media_engine(me).with_interceptor_registry(registry);
+        if transport == Transport::Tcp {
+            builder = builder.with_setting_engine(
+                SettingEngineBuilder::new().with_network_types(vec![NetworkType::Tcp4, NetworkType::Tcp6]).build(),
+            );
+        }
+        let mut pc = builder.build(now)?;
         let mut senders = [None, None];
         for (video, wanted) in [(false, publish.audio), (true, publish.video)] {
             if !wanted {
@@ -273,15 +322,28 @@ impl TestNet {
         }
         let offer = pc.create_offer(None)?;
         pc.set_local_description(now, offer)?;
-        let candidate = CandidateHostConfig {
-            base_config: CandidateConfig {
-                network: "udp".into(),
-                address: addr.ip().to_string(),
-                port: addr.port(),
-                component: 1,
+        let candidate = match transport {
+            Transport::Udp => CandidateHostConfig {
+                base_config: CandidateConfig {
+                    network: "udp".into(),
+                    address: addr.ip().to_string(),
+                    port: addr.port(),
+                    component: 1,
+                    ..Default::default()
+                },
                 ..Default::default()
             },
-            ..Default::default()
+            // RFC 6544: an active candidate's port is 9; it connects, it never listens.
+            Transport::Tcp => CandidateHostConfig {
+                base_config: CandidateConfig {
+                    network: "tcp".into(),
+                    address: addr.ip().to_string(),
+                    port: 9,
+                    component: 1,
+                    ..Default::default()
+                },
+                tcp_type: TcpType::Active,
+            },
         }
         .new_candidate_host()?;
         pc.add_local_candidate(RTCIceCandidate::from(&candidate).to_json()?)?;
@@ -299,6 +361,7 @@ impl TestNet {
         self.clients.push(Client {
             pc,
             addr,
+            transport,
             leg,
             session,
             participant,
@@ -321,6 +384,15 @@ impl TestNet {
         c.gone = true;
         self.by_addr.remove(&c.addr);
         self.relay.remove_leg(c.leg);
+        self.pump();
+    }
+
+    /// Client `index`'s TCP connection closes: it is off the network, and the relay is told.
+    pub fn close_tcp(&mut self, index: usize) {
+        let c = &mut self.clients[index];
+        c.gone = true;
+        self.by_addr.remove(&c.addr);
+        self.relay.tcp_closed(c.addr);
         self.pump();
     }
 
@@ -381,14 +453,17 @@ impl TestNet {
         }
     }
 
-    fn deliver_to_relay(&mut self, from: SocketAddr, datagram: &[u8]) {
+    fn deliver_to_relay(&mut self, from: Peer, datagram: &[u8]) {
         if let Some(rule) = &mut self.drop
-            && rule(from, self.relay_addr, datagram)
+            && rule(from.addr, self.relay_addr, datagram)
         {
             return;
         }
         let t = Instant::now();
-        self.relay.handle_datagram(self.now, from, datagram);
+        match from.transport {
+            Transport::Udp => self.relay.handle_datagram(self.now, from.addr, datagram),
+            Transport::Tcp => self.relay.handle_tcp(self.now, from.addr, datagram),
+        }
         if self.measure {
             self.relay_time += t.elapsed();
         }
@@ -405,8 +480,15 @@ impl TestNet {
                 }
                 while let Some(out) = self.clients[i].pc.poll_write() {
                     moved = true;
-                    let from = self.clients[i].addr;
+                    let from = Peer { transport: self.clients[i].transport, addr: self.clients[i].addr };
+                    let relay_time = self.relay_time;
                     self.deliver_to_relay(from, &out.message);
+                    self.drain_relay(now);
+                    if self.measure {
+                        // The relay's share only: the clients' work during the drain is not counted.
+                        let ns = (self.relay_time - relay_time).as_nanos();
+                        self.service_ns.push(u32::try_from(ns).unwrap_or(u32::MAX));
+                    }
                 }
                 let record = self.record;
                 let c = &mut self.clients[i];
@@ -440,24 +522,7 @@ impl TestNet {
                     }
                 }
             }
-            loop {
-                let t = Instant::now();
-                let out = self.relay.poll_transmit();
-                if self.measure {
-                    self.relay_time += t.elapsed();
-                }
-                let Some((to, datagram)) = out else { break };
-                moved = true;
-                if let Some(rule) = &mut self.drop
-                    && rule(self.relay_addr, to, &datagram)
-                {
-                    continue;
-                }
-                if let Some(&i) = self.by_addr.get(&to) {
-                    let relay_addr = self.relay_addr;
-                    let _ = self.clients[i].pc.handle_read(tagged(now, to, relay_addr, &datagram));
-                }
-            }
+            moved |= self.drain_relay(now);
             let t = Instant::now();
             let event = self.relay.poll_event();
             if self.measure {
@@ -484,6 +549,31 @@ impl TestNet {
             }
             if !moved {
                 return;
+            }
+        }
+    }
+
+    /// Deliver what the relay has to send; whether there was anything.
+    fn drain_relay(&mut self, now: Instant) -> bool {
+        let mut moved = false;
+        loop {
+            let t = Instant::now();
+            let out = self.relay.poll_transmit();
+            if self.measure {
+                self.relay_time += t.elapsed();
+            }
+            let Some(Transmit { to, data }) = out else { return moved };
+            moved = true;
+            if let Some(rule) = &mut self.drop
+                && rule(self.relay_addr, to.addr, &data)
+            {
+                continue;
+            }
+            if let Some(&i) = self.by_addr.get(&to.addr)
+                && self.clients[i].transport == to.transport
+            {
+                let relay_addr = self.relay_addr;
+                let _ = self.clients[i].pc.handle_read(tagged(now, to.addr, relay_addr, to.transport, &data));
             }
         }
     }

@@ -23,6 +23,11 @@ pub struct Config {
     pub media_listen: SocketAddr,
     /// The address participants reach the relay at, when it differs (1:1 NAT).
     pub media_public: Option<SocketAddr>,
+    /// Accept ICE-TCP too, for networks that block UDP.
+    pub media_tcp: bool,
+    /// Where ICE-TCP listens; by default `media_listen`'s address and port, over TCP.
+    /// Its candidate names `media_public`'s address, if set, with this port.
+    pub media_tcp_listen: Option<SocketAddr>,
     /// Server ping interval; a client silent for three intervals is dropped.
     pub heartbeat_secs: u32,
     /// How long a dropped client can resume its session.
@@ -52,6 +57,8 @@ impl Default for Config {
             demo: false,
             media_listen: SocketAddr::from(([127, 0, 0, 1], 3478)),
             media_public: None,
+            media_tcp: true,
+            media_tcp_listen: None,
             heartbeat_secs: 15,
             resume_grace_secs: 60,
             drain_secs: 30,
@@ -134,9 +141,20 @@ impl Config {
         if flags.demo {
             table.insert("demo".into(), toml::Value::Boolean(true));
         }
-        let config: Config = toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Parse(e.message().to_string()))?;
+        let config: Config = toml::Value::Table(table.clone()).try_into().map_err(|e: toml::de::Error| {
+            // A value of the wrong type: say whose (every key has a default, so one key
+            // alone deserializes unless it is the bad one).
+            let culprit = table
+                .iter()
+                .map(|(k, v)| (k, toml::Table::from_iter([(k.clone(), v.clone())])))
+                .find(|(_, alone)| toml::Value::Table(alone.clone()).try_into::<Config>().is_err());
+            match culprit {
+                Some((key, _)) if !e.message().contains("unknown field") => {
+                    ConfigError::Parse(format!("{key}: {}", e.message()))
+                }
+                _ => ConfigError::Parse(e.message().to_string()),
+            }
+        })?;
         config.validate()?;
         Ok(config)
     }
@@ -169,6 +187,15 @@ impl Config {
             return bad(
                 "media_public",
                 "is needed when media_listen is a wildcard address: participants must be told where to send",
+            );
+        }
+        if self.media_tcp
+            && self.media_tcp_listen.is_some_and(|a| a.ip().is_unspecified())
+            && self.media_public.is_none()
+        {
+            return bad(
+                "media_public",
+                "is needed when media_tcp_listen is a wildcard address: participants must be told where to connect",
             );
         }
         if let Some(url) = &self.public_url
@@ -253,10 +280,28 @@ mod tests {
             Config::load(&Flags::default(), public).unwrap().media_public,
             Some("203.0.113.7:3478".parse().unwrap())
         );
+        assert!(
+            e(&[("KAKEHASHI_MEDIA_TCP_LISTEN", "0.0.0.0:443")])
+                .starts_with("config: media_public: is needed when media_tcp")
+        );
+        let off = env(&[("KAKEHASHI_MEDIA_TCP", "false"), ("KAKEHASHI_MEDIA_TCP_LISTEN", "0.0.0.0:443")]);
+        assert!(!Config::load(&Flags::default(), off).unwrap().media_tcp);
+        assert_eq!(
+            e(&[("KAKEHASHI_MEDIA_TCP", "sometimes")]),
+            "config: media_tcp: invalid type: string \"sometimes\", expected a boolean"
+        );
         let missing = Flags { config: Some("/nonexistent/k.toml".into()), ..Flags::default() };
         assert!(
             Config::load(&missing, env(&[])).unwrap_err().to_string().starts_with("config file /nonexistent/k.toml")
         );
+    }
+
+    #[test]
+    fn the_deployment_example_is_valid() {
+        let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy/kakehashi.toml");
+        let c = Config::load(&Flags { config: Some(file), ..Flags::default() }, env(&[])).unwrap();
+        assert_eq!(c.media_public, Some("203.0.113.7:3478".parse().unwrap()));
+        assert!(c.media_tcp);
     }
 
     #[test]

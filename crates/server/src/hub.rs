@@ -976,12 +976,12 @@ impl Hub {
             add(&m.media_keyframe_requests, "received", now.keyframe_requests_received, was.keyframe_requests_received);
             if now.packets_received > was.packets_received {
                 m.media_jitter.with_label_values(&[role, kind]).observe(now.jitter);
-                let bits = now.bytes_received.saturating_sub(was.bytes_received) as f64 * 8.0;
-                m.media_bitrate.with_label_values(&[role, kind, "received"]).observe(bits / interval);
+                let bytes = now.bytes_received.saturating_sub(was.bytes_received) as f64;
+                m.media_bitrate.with_label_values(&[role, kind, "received"]).observe(bytes / interval);
             }
             if now.packets_sent > was.packets_sent {
-                let bits = now.bytes_sent.saturating_sub(was.bytes_sent) as f64 * 8.0;
-                m.media_bitrate.with_label_values(&[role, kind, "sent"]).observe(bits / interval);
+                let bytes = now.bytes_sent.saturating_sub(was.bytes_sent) as f64;
+                m.media_bitrate.with_label_values(&[role, kind, "sent"]).observe(bytes / interval);
             }
         }
         if let Some(rtt) = stats.rtt {

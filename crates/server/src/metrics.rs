@@ -43,7 +43,7 @@ pub struct Metrics {
     pub media_jitter: HistogramVec,
     /// Media: round-trip time relay ↔ participant, by role.
     pub media_rtt: HistogramVec,
-    /// Media: estimated bitrate by role, kind and direction, sampled per leg.
+    /// Media: rate in bytes per second by role, kind and direction, sampled per leg.
     pub media_bitrate: HistogramVec,
     /// Media: video paused by the bandwidth policy, by role of the receiver.
     pub media_video_pauses: IntCounterVec,
@@ -51,6 +51,15 @@ pub struct Metrics {
     pub media_reconnects: IntCounterVec,
     /// Media: legs open now, by role.
     pub media_legs: IntGaugeVec,
+    /// Media: time from reading a datagram or ICE-TCP packet to having sent everything
+    /// the relay had to send because of it (the latency the relay adds, queueing in the
+    /// relay's loop included).
+    pub media_relay_latency: Histogram,
+    /// Media: ICE-TCP connections open now.
+    pub media_tcp_connections: prometheus::IntGauge,
+    /// Media: datagrams the relay dropped before any leg saw them, by reason
+    /// (`unknown_source`: not from a participant; `rate_limited`: over the budget for those).
+    pub media_dropped: IntCounterVec,
 }
 
 #[allow(clippy::expect_used)] // metric definitions are constants: a failure is a bug caught by the tests
@@ -109,8 +118,11 @@ impl Metrics {
         )
         .expect("metric");
         let media_bitrate = HistogramVec::new(
-            HistogramOpts::new("kakehashi_media_bitrate_bits_per_second", "Estimated bitrate per leg.")
-                .buckets(vec![16e3, 32e3, 64e3, 128e3, 256e3, 512e3, 1e6, 1.5e6, 2.5e6]),
+            HistogramOpts::new(
+                "kakehashi_media_rate_bytes_per_second",
+                "Media rate per leg over each sampling interval (Prometheus base unit: bytes; ×8 for bits).",
+            )
+            .buckets(vec![2e3, 4e3, 8e3, 16e3, 32e3, 64e3, 125e3, 187.5e3, 312.5e3]),
             &["role", "kind", "direction"],
         )
         .expect("metric");
@@ -126,6 +138,22 @@ impl Metrics {
         .expect("metric");
         let media_legs =
             IntGaugeVec::new(Opts::new("kakehashi_media_legs", "Media legs open now."), &["role"]).expect("metric");
+        let media_relay_latency = Histogram::with_opts(
+            HistogramOpts::new(
+                "kakehashi_media_relay_latency_seconds",
+                "From reading a packet to having sent what it caused: the latency the relay adds.",
+            )
+            .buckets(vec![0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.05]),
+        )
+        .expect("metric");
+        let media_tcp_connections =
+            prometheus::IntGauge::new("kakehashi_media_tcp_connections", "ICE-TCP connections open now.")
+                .expect("metric");
+        let media_dropped = IntCounterVec::new(
+            Opts::new("kakehashi_media_dropped_total", "Datagrams dropped before reaching a leg, by reason."),
+            &["reason"],
+        )
+        .expect("metric");
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(media_packets.clone()),
@@ -139,6 +167,9 @@ impl Metrics {
             Box::new(media_video_pauses.clone()),
             Box::new(media_reconnects.clone()),
             Box::new(media_legs.clone()),
+            Box::new(media_relay_latency.clone()),
+            Box::new(media_tcp_connections.clone()),
+            Box::new(media_dropped.clone()),
             Box::new(queue_wait.clone()),
             Box::new(queue_depth.clone()),
             Box::new(interpreters.clone()),
@@ -170,6 +201,9 @@ impl Metrics {
             media_video_pauses,
             media_reconnects,
             media_legs,
+            media_relay_latency,
+            media_tcp_connections,
+            media_dropped,
         }
     }
 

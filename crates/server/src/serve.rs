@@ -65,6 +65,17 @@ pub async fn serve_on(
     let media_addr =
         media_socket.local_addr().map_err(|source| ServeError::Io { addr: config.media_listen, source })?;
     let advertised = config.media_public.unwrap_or(media_addr);
+    // ICE-TCP on the same port number over TCP, unless configured elsewhere or off.
+    let tcp = if config.media_tcp {
+        let at = config.media_tcp_listen.unwrap_or(media_addr);
+        let listener = tokio::net::TcpListener::bind(at).await.map_err(|source| ServeError::Io { addr: at, source })?;
+        let bound = listener.local_addr().map_err(|source| ServeError::Io { addr: at, source })?;
+        let public = std::net::SocketAddr::new(config.media_public.map_or(bound.ip(), |p| p.ip()), bound.port());
+        tracing::info!(%bound, %public, "media relay accepting ICE-TCP");
+        Some((listener, public))
+    } else {
+        None
+    };
     let (media_tx, media_rx) = tokio::sync::mpsc::channel(1024);
     let settings = HubSettings {
         grace: Duration::from_secs(u64::from(config.resume_grace_secs)),
@@ -74,7 +85,8 @@ pub async fn serve_on(
     };
     let (hub, tx, rx) = Hub::new(&directory, store.clone(), metrics.clone(), Clock::new(), settings);
     let hub_task = tokio::spawn(hub.run(rx));
-    let media_task = tokio::spawn(crate::media::run(media_socket, advertised, media_rx, tx.clone()));
+    let sockets = crate::media::MediaSockets { udp: media_socket, advertised, tcp };
+    let media_task = tokio::spawn(crate::media::run(sockets, media_rx, tx.clone(), metrics.clone()));
     let (closing_tx, closing_rx) = watch::channel(false);
     tracing::info!(%media_addr, %advertised, "media relay listening");
     tracing::info!(%addr, tenants = directory.tenants.len(), interpreters = directory.interpreters.len(), "kakehashi listening");

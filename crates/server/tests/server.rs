@@ -946,15 +946,73 @@ async fn sigterm_drains_live_calls_then_exits() {
     assert_eq!(store.call_records(None).await.unwrap().len(), 1);
 }
 
-/// A participant's WebRTC side: publishes one Opus track whose payloads carry `who` and a
-/// sequence number, answers the relay's offers over its WebSocket, reports what it hears.
+/// What a participant heard: the publisher and number in the payload, and the RTP
+/// header's SSRC and sequence number as the relay sent them.
+#[derive(Clone, Copy, Debug)]
+struct Heard {
+    who: u8,
+    n: u32,
+    ssrc: u32,
+    seq: u16,
+}
+
+/// A participant's WebRTC side over its WebSocket.
+struct Media {
+    track: std::sync::Arc<webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP>,
+    ssrc: u32,
+    connected: tokio::sync::watch::Receiver<bool>,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Client>,
+}
+
+impl Media {
+    /// Send packet `n` (payload: `who`, `n`, padding), RTP numbering from `n`.
+    async fn send(&self, who: u8, n: u32) {
+        use webrtc::media_stream::track_local::TrackLocal;
+        let packet = rtc::rtp::Packet {
+            header: rtc::rtp::header::Header {
+                version: 2,
+                payload_type: 111,
+                sequence_number: n as u16,
+                timestamp: n * 960,
+                ssrc: self.ssrc,
+                ..Default::default()
+            },
+            payload: bytes::Bytes::from([vec![who], n.to_be_bytes().to_vec(), vec![0u8; 80]].concat()),
+        };
+        let _ = self.track.write_rtp(packet).await;
+    }
+
+    /// Wait until the peer connection is connected (at most 10 s).
+    async fn until_connected(&mut self) {
+        tokio::time::timeout(Duration::from_secs(10), self.connected.wait_for(|c| *c))
+            .await
+            .expect("connected within 10 s")
+            .unwrap();
+    }
+
+    /// Close the peer connection (the network went away); the WebSocket comes back.
+    async fn hang_up(mut self) -> Client {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task.await.unwrap()
+    }
+}
+
+/// A participant's WebRTC side: publishes one Opus track with SSRC `ssrc`, answers the
+/// relay's offers over its WebSocket, reports what it hears. Over `tcp` it has only an
+/// active ICE-TCP candidate, as behind a firewall that blocks UDP.
 async fn media_participant(
     mut ws: Client,
     call: u64,
     who: u8,
-    heard: tokio::sync::mpsc::UnboundedSender<(u8, u32)>,
-) -> std::sync::Arc<webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP> {
+    ssrc: u32,
+    tcp: bool,
+    heard: tokio::sync::mpsc::UnboundedSender<Heard>,
+) -> Media {
     use rtc::media_stream::MediaStreamTrack;
+    use rtc::peer_connection::state::RTCPeerConnectionState;
     use rtc::rtp_transceiver::rtp_sender::{
         RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
     };
@@ -962,12 +1020,14 @@ async fn media_participant(
     use webrtc::media_stream::track_local::TrackLocal;
     use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
     use webrtc::peer_connection::{
-        PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCIceGatheringState, RTCSessionDescription,
+        PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCIceCandidateInit, RTCIceGatheringState,
+        RTCSessionDescription,
     };
 
     struct Handler {
         gathered: tokio::sync::mpsc::UnboundedSender<()>,
-        heard: tokio::sync::mpsc::UnboundedSender<(u8, u32)>,
+        connected: tokio::sync::watch::Sender<bool>,
+        heard: tokio::sync::mpsc::UnboundedSender<Heard>,
     }
     #[async_trait::async_trait]
     impl PeerConnectionEventHandler for Handler {
@@ -976,6 +1036,9 @@ async fn media_participant(
                 let _ = self.gathered.send(());
             }
         }
+        async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+            let _ = self.connected.send(state == RTCPeerConnectionState::Connected);
+        }
         async fn on_track(&self, track: Arc<dyn webrtc::media_stream::track_remote::TrackRemote>) {
             let heard = self.heard.clone();
             tokio::spawn(async move {
@@ -983,38 +1046,43 @@ async fn media_participant(
                     if let webrtc::media_stream::track_remote::TrackRemoteEvent::OnRtpPacket(p) = event
                         && p.payload.len() >= 5
                     {
-                        let _ = heard.send((
-                            p.payload[0],
-                            u32::from_be_bytes([p.payload[1], p.payload[2], p.payload[3], p.payload[4]]),
-                        ));
+                        let _ = heard.send(Heard {
+                            who: p.payload[0],
+                            n: u32::from_be_bytes([p.payload[1], p.payload[2], p.payload[3], p.payload[4]]),
+                            ssrc: p.header.ssrc,
+                            seq: p.header.sequence_number,
+                        });
                     }
                 }
             });
         }
     }
     let (gathered_tx, mut gathered) = tokio::sync::mpsc::unbounded_channel();
+    let (connected_tx, connected) = tokio::sync::watch::channel(false);
     let mut media_engine = webrtc::peer_connection::MediaEngine::default();
     media_engine.register_default_codecs().unwrap();
-    let setting_engine = webrtc::peer_connection::SettingEngineBuilder::new()
-        .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
-        .build();
-    let pc: Arc<dyn PeerConnection> = Arc::new(
-        PeerConnectionBuilder::new()
-            .with_setting_engine(setting_engine)
-            .with_media_engine(media_engine)
-            .with_handler(Arc::new(Handler { gathered: gathered_tx, heard }))
-            .with_udp_addrs(vec!["127.0.0.1:0"])
-            .build()
-            .await
-            .unwrap(),
-    );
+    let mut setting_engine = webrtc::peer_connection::SettingEngineBuilder::new()
+        .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled);
+    if tcp {
+        setting_engine = setting_engine.with_network_types(vec![rtc::ice::network_type::NetworkType::Tcp4]);
+    }
+    let builder = PeerConnectionBuilder::new()
+        .with_setting_engine(setting_engine.build())
+        .with_media_engine(media_engine)
+        .with_handler(Arc::new(Handler { gathered: gathered_tx, connected: connected_tx, heard }));
+    let builder = if tcp {
+        builder.with_tcp_addrs(vec!["127.0.0.1:0"]).with_udp_addrs(Vec::<&str>::new())
+    } else {
+        builder.with_udp_addrs(vec!["127.0.0.1:0"])
+    };
+    let pc: Arc<dyn PeerConnection> = Arc::new(builder.build().await.unwrap());
     let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
         format!("p{who}"),
         format!("p{who}-audio"),
         format!("p{who}-audio"),
         RtpCodecKind::Audio,
         vec![RTCRtpEncodingParameters {
-            rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(0x5000 + u32::from(who)), ..Default::default() },
+            rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
             codec: RTCRtpCodec {
                 mime_type: "audio/opus".into(),
                 clock_rate: 48000,
@@ -1030,18 +1098,43 @@ async fn media_participant(
     pc.set_local_description(offer).await.unwrap();
     tokio::time::timeout(Duration::from_secs(10), gathered.recv()).await.unwrap();
     let sdp = pc.local_description().await.unwrap().sdp;
+    if tcp {
+        assert!(sdp.contains("tcptype active") && !sdp.contains(" udp "), "TCP only: {sdp}");
+    }
     ws.send(json!({"type": "sdp", "call": call, "description": {"kind": "offer", "sdp": sdp}})).await;
-    // Signalling: the relay's answer, then its renegotiation offers.
-    tokio::spawn(async move {
+    // Signalling: the relay's answer, then its renegotiation offers, until stopped.
+    let (stop, mut stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
         loop {
-            let Some(Ok(Message::Text(t))) = ws.ws.next().await else { break };
+            let next = tokio::select! {
+                next = ws.ws.next() => next,
+                _ = &mut stopped => break,
+            };
+            let Some(Ok(Message::Text(t))) = next else { break };
             let v: Value = serde_json::from_str(&t).unwrap();
             if v["type"] != "sdp" {
                 continue;
             }
             let sdp = v["description"]["sdp"].as_str().unwrap().to_string();
             if v["description"]["kind"] == "answer" {
+                // A browser connects to passive TCP candidates in the answer by itself;
+                // this client is told them, as trickled candidates.
+                let passive: Vec<String> = sdp
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("a="))
+                    .filter(|l| l.starts_with("candidate:") && l.contains("tcptype passive"))
+                    // Component 1 only: RTCP is multiplexed (the answer lists component 2 as well).
+                    .filter(|l| l.split_whitespace().nth(1) == Some("1"))
+                    .map(str::to_string)
+                    .collect();
                 pc.set_remote_description(RTCSessionDescription::answer(sdp).unwrap()).await.unwrap();
+                if tcp {
+                    assert!(!passive.is_empty(), "the relay offers ICE-TCP");
+                    for candidate in passive {
+                        let init = RTCIceCandidateInit { candidate, ..Default::default() };
+                        pc.add_ice_candidate(init).await.unwrap();
+                    }
+                }
             } else {
                 pc.set_remote_description(RTCSessionDescription::offer(sdp).unwrap()).await.unwrap();
                 let answer = pc.create_answer(None).await.unwrap();
@@ -1051,50 +1144,126 @@ async fn media_participant(
             }
         }
         let _ = pc.close().await;
+        ws
     });
-    track
+    Media { track, ssrc, connected, stop: Some(stop), task }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn desk_and_interpreter_hear_each_other_through_the_server() {
-    use webrtc::media_stream::track_local::TrackLocal;
-    let dir = temp("media");
+/// What arrived on `heard` so far, by publisher.
+fn heard_by(heard: &mut tokio::sync::mpsc::UnboundedReceiver<Heard>) -> std::collections::BTreeMap<u8, Vec<Heard>> {
+    let mut by: std::collections::BTreeMap<u8, Vec<Heard>> = Default::default();
+    while let Ok(h) = heard.try_recv() {
+        by.entry(h.who).or_default().push(h);
+    }
+    by
+}
+
+/// A desk and an interpreter in a call, each with media (the interpreter over ICE-TCP if
+/// `tcp`), hear each other's 100 packets complete and in order.
+async fn two_way_media(tcp: bool) {
+    let dir = temp(if tcp { "media-tcp" } else { "media" });
     let creds = seed(&dir).await;
     let server = Server::start(dir).await;
     let mut i1 = server.interpreter(&creds.interp[0]).await;
     let mut desk = server.desk(&creds.desk_a1).await;
     let call = answered_call(&mut desk, &mut i1, "vi").await;
     let (heard_tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
-    let desk_track = media_participant(desk, call, 1, heard_tx.clone()).await;
-    let interp_track = media_participant(i1, call, 2, heard_tx).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    for seq in 0..100u32 {
-        for (who, track) in [(1u8, &desk_track), (2u8, &interp_track)] {
-            let packet = rtc::rtp::Packet {
-                header: rtc::rtp::header::Header {
-                    version: 2,
-                    payload_type: 111,
-                    sequence_number: seq as u16,
-                    timestamp: seq * 960,
-                    ssrc: 0x5000 + u32::from(who),
-                    ..Default::default()
-                },
-                payload: bytes::Bytes::from([vec![who], seq.to_be_bytes().to_vec(), vec![0u8; 80]].concat()),
-            };
-            let _ = track.write_rtp(packet).await;
-        }
+    let mut desk_media = media_participant(desk, call, 1, 0x5001, false, heard_tx.clone()).await;
+    let mut interp_media = media_participant(i1, call, 2, 0x5002, tcp, heard_tx).await;
+    desk_media.until_connected().await;
+    interp_media.until_connected().await;
+    // Each track opens at the relay on its first packet; the renegotiation follows.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for n in 0..100u32 {
+        desk_media.send(1, n).await;
+        interp_media.send(2, n).await;
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let mut by: std::collections::BTreeMap<u8, Vec<u32>> = Default::default();
-    while let Ok((who, seq)) = heard.try_recv() {
-        by.entry(who).or_default().push(seq);
-    }
-    println!("heard: {:?}", by.iter().map(|(k, v)| (*k, v.len())).collect::<Vec<_>>());
+    let by = heard_by(&mut heard);
     assert_eq!(by.keys().copied().collect::<Vec<_>>(), vec![1, 2], "each hears the other");
-    for (who, seqs) in &by {
-        assert!(seqs.len() >= 90, "{who}: {} of 100", seqs.len());
-        assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{who}: in order, none lost");
+    for (who, h) in &by {
+        assert!(h.len() >= 90, "{who}: {} of 100", h.len());
+        assert!(h.windows(2).all(|w| w[1].n == w[0].n + 1), "{who}: in order, none lost");
     }
+    let m = server.metrics().await;
+    if tcp {
+        assert!(m.contains("kakehashi_media_tcp_connections 1"), "{m}");
+    }
+    assert!(!m.contains("kakehashi_media_relay_latency_seconds_count 0"), "{m}");
+    drop((desk_media, interp_media));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desk_and_interpreter_hear_each_other_through_the_server() {
+    two_way_media(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interpreter_behind_a_udp_blocking_firewall_connects_over_ice_tcp() {
+    two_way_media(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interpreter_whose_network_changes_reconnects_and_the_desk_hears_one_stream() {
+    let dir = temp("reconnect");
+    let creds = seed(&dir).await;
+    let server = Server::start(dir).await;
+    let mut i1 = server.interpreter(&creds.interp[0]).await;
+    let mut desk = server.desk(&creds.desk_a1).await;
+    let call = answered_call(&mut desk, &mut i1, "vi").await;
+    let (heard_tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
+    let (desk_tx, mut desk_heard) = tokio::sync::mpsc::unbounded_channel();
+    let mut desk_media = media_participant(desk, call, 1, 0x5001, false, desk_tx).await;
+    let mut interp_media = media_participant(i1, call, 2, 0x5002, false, heard_tx.clone()).await;
+    desk_media.until_connected().await;
+    interp_media.until_connected().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for n in 0..50u32 {
+        desk_media.send(1, n).await;
+        interp_media.send(2, n).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Wi-Fi to cellular: the interpreter's peer connection is gone; a new one, with a new
+    // SSRC and numbering from 0 again, offers on the same signalling connection.
+    let i1 = interp_media.hang_up().await;
+    let mut interp_media = media_participant(i1, call, 2, 0x6002, false, heard_tx).await;
+    interp_media.until_connected().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for n in 50..100u32 {
+        desk_media.send(1, n).await;
+        interp_media.send(2, n).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The desk was not renegotiated: one stream from the interpreter, one SSRC, its
+    // numbering contiguous across the switch.
+    let desk_by = heard_by(&mut desk_heard);
+    let from_interp = &desk_by[&2];
+    let before = from_interp.iter().filter(|h| h.n < 50).count();
+    let after = from_interp.iter().filter(|h| h.n >= 50).count();
+    assert!(before >= 45 && after >= 45, "the desk hears the interpreter before ({before}) and after ({after})");
+    assert!(from_interp.iter().all(|h| h.ssrc == from_interp[0].ssrc), "one SSRC across the reconnect");
+    assert!(
+        from_interp.windows(2).all(|w| w[1].seq.wrapping_sub(w[0].seq) == (w[1].n - w[0].n) as u16),
+        "RTP numbering continues across the reconnect: {:?}",
+        from_interp.iter().map(|h| (h.n, h.seq)).collect::<Vec<_>>()
+    );
+    // The new peer connection hears the desk.
+    let interp_by = heard_by(&mut heard);
+    assert!(interp_by.get(&1).is_some_and(|h| h.iter().filter(|h| h.n >= 50).count() >= 45), "{interp_by:?}");
+    // The call ends; its record counts the reconnect, and the metrics too.
+    let mut desk = desk_media.hang_up().await;
+    desk.send(json!({"type": "end_call", "call": call})).await;
+    desk.expect("call_ended").await;
+    let records = server.records(&creds.sup_a).await;
+    assert_eq!(records[0]["reconnects"], 1, "{records:?}");
+    let m = server.metrics().await;
+    assert!(m.contains(r#"kakehashi_media_reconnects_total{role="interpreter"} 1"#), "{m}");
+    assert!(m.contains(r#"kakehashi_media_packets_total{direction="received",kind="audio",role="desk"}"#), "{m}");
+    promtool_accepts(&m).await;
+    drop(interp_media);
     server.stop().await;
 }

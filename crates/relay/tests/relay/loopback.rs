@@ -30,11 +30,11 @@ async fn run_relay(
     let mut buf = vec![0u8; 2048];
     let mut participants = 0u64;
     loop {
-        while let Some((to, datagram)) = relay.poll_transmit() {
-            let _ = socket.send_to(&datagram, to).await;
+        while let Some(t) = relay.poll_transmit() {
+            let _ = socket.send_to(&t.data, t.to.addr).await;
         }
         while let Some((leg, event)) = relay.poll_event() {
-            let _ = events.send((leg, event, relay.addresses(leg).to_vec())).await;
+            let _ = events.send((leg, event, relay.addresses(leg).iter().map(|p| p.addr).collect())).await;
         }
         let wake = relay.poll_timeout().map(tokio::time::Instant::from_std);
         tokio::select! {

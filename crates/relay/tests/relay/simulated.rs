@@ -1,13 +1,14 @@
 //! The relay on simulated time (`kakehashi_relay::testnet`): forwarding and rewriting,
 //! audio-only participants, keyframe requests on join, loss recovered by NACK on both hops,
-//! continuity across a publisher's reconnect, and the bandwidth policy.
+//! continuity across a publisher's reconnect, the bandwidth policy, ICE-TCP, and a relay
+//! behind a 1:1 NAT.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use kakehashi_relay::testnet::{Publish, Received, TestNet};
-use kakehashi_relay::{Kind, LegEvent, SessionId, classify};
+use kakehashi_relay::{Kind, LegEvent, Peer, SessionId, Transport, classify};
 
 const S: SessionId = SessionId(1);
 const MS: Duration = Duration::from_millis(1);
@@ -29,9 +30,13 @@ fn label(r: &Received) -> (u8, bool, u32) {
 
 /// A network with `n` participants connected and every track open and negotiated.
 fn session(publish: &[Publish]) -> TestNet {
-    let mut net = TestNet::new(Instant::now());
-    for (i, p) in publish.iter().enumerate() {
-        net.join(S, i as u64, *p).unwrap();
+    session_on(TestNet::new(Instant::now()), &[Transport::Udp; 8][..publish.len()], publish)
+}
+
+/// [`session`] on `net`, each participant over its transport.
+fn session_on(mut net: TestNet, transports: &[Transport], publish: &[Publish]) -> TestNet {
+    for (i, (p, t)) in publish.iter().zip(transports).enumerate() {
+        net.join_over(S, i as u64, *p, *t).unwrap();
     }
     assert!(net.connect_all(10 * MS, Duration::from_secs(10)), "everyone connects");
     // A track opens on its first packet, at the relay and at each receiving client; the
@@ -300,4 +305,63 @@ fn sustained_loss_pauses_video_keeps_audio_and_video_resumes_at_a_keyframe() {
     let gap = after[0].seq.wrapping_sub(last_before);
     assert!((1..=3).contains(&gap), "numbering continues after the pause (gap {gap})");
     assert!(after.windows(2).all(|w| w[1].seq == w[0].seq.wrapping_add(1)), "and stays contiguous");
+}
+
+/// Every client received 1..=n of every other client's audio and video, in order.
+fn everyone_receives_everything(net: &mut TestNet, n: u32) {
+    let count = net.clients.len();
+    for k in 1..=n {
+        for i in 0..count {
+            net.send(i, false, payload(i as u8, false, k, false));
+            net.send(i, true, payload(i as u8, true, k, k == 1));
+        }
+        net.advance(20 * MS);
+    }
+    net.advance(200 * MS);
+    for (i, c) in net.clients.iter().enumerate() {
+        let by = streams(&c.received);
+        assert_eq!(by.len(), 2 * (count - 1), "client {i} receives every other stream");
+        for ((who, video), packets) in &by {
+            let ns: Vec<u32> = packets.iter().map(|r| label(r).2).collect();
+            assert_eq!(ns, (1..=n).collect::<Vec<_>>(), "client {i} from {who} video={video}");
+        }
+    }
+}
+
+#[test]
+fn a_participant_behind_a_udp_blocking_firewall_joins_over_ice_tcp() {
+    let net = TestNet::new(Instant::now()).with_tcp();
+    let mut net = session_on(net, &[Transport::Udp, Transport::Tcp, Transport::Udp], &[Publish::default(); 3]);
+    let tcp_leg = net.clients[1].leg;
+    let addr = net.clients[1].addr;
+    assert_eq!(net.relay.addresses(tcp_leg), &[Peer::tcp(addr)], "confirmed on its TCP connection");
+    assert_eq!(net.relay.addresses(net.clients[0].leg), &[Peer::udp(net.clients[0].addr)]);
+    everyone_receives_everything(&mut net, 30);
+    // The connection closes: the relay forgets it, and the others are unaffected.
+    net.close_tcp(1);
+    assert!(net.relay.addresses(tcp_leg).is_empty());
+    for c in &mut net.clients {
+        c.received.clear();
+    }
+    net.send(0, false, payload(0, false, 99, false));
+    net.advance(50 * MS);
+    assert_eq!(net.clients[2].received.len(), 1);
+}
+
+#[test]
+fn without_ice_tcp_a_tcp_only_participant_cannot_connect_and_the_others_can() {
+    let mut net = TestNet::new(Instant::now());
+    net.join_over(S, 0, Publish::default(), Transport::Udp).unwrap();
+    net.join_over(S, 1, Publish::default(), Transport::Tcp).unwrap();
+    assert!(!net.connect_all(10 * MS, Duration::from_secs(3)));
+    assert!(net.clients[0].connected && !net.clients[1].connected);
+}
+
+#[test]
+fn behind_a_one_to_one_nat_the_relay_advertises_and_answers_on_the_public_address() {
+    let local = std::net::SocketAddr::from(([10, 0, 0, 1], 3478));
+    let public = std::net::SocketAddr::from(([203, 0, 113, 7], 3478));
+    let net = TestNet::behind_nat(Instant::now(), local, public);
+    let mut net = session_on(net, &[Transport::Udp; 2], &[Publish::default(); 2]);
+    everyone_receives_everything(&mut net, 10);
 }
