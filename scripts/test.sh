@@ -27,4 +27,5 @@ cargo test --workspace --locked
 cargo run --locked -q -p kakehashi-dispatch --example bench -- \
   --interpreters 2000 --queued 3000 --cycles 5000 --no-scaling --json
 cargo run --locked -q -p kakehashi-dispatch --example simulate -- --hours 1 >/dev/null
-echo "smoke runs of the bench and simulate examples: ok"
+cargo run --locked -q -p kakehashi-relay --example forward_bench -- 2 1
+echo "smoke runs of the bench, simulate and forward_bench examples: ok"

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -951,14 +952,30 @@ async fn sigterm_drains_live_calls_then_exits() {
 #[derive(Clone, Copy, Debug)]
 struct Heard {
     who: u8,
+    video: bool,
     n: u32,
     ssrc: u32,
     seq: u16,
 }
 
+/// A payload ending in the markers: kind, publisher, number. Video ones start with a VP8
+/// payload descriptor (a keyframe when `key`), so the relay sees real frame boundaries.
+fn marked_payload(video: bool, key: bool, who: u8, n: u32) -> bytes::Bytes {
+    let mut p = if video { vec![0x10, u8::from(!key)] } else { Vec::new() };
+    p.resize(if video { 600 } else { 80 }, 0);
+    p.extend_from_slice(&[u8::from(video), who]);
+    p.extend_from_slice(&n.to_be_bytes());
+    bytes::Bytes::from(p)
+}
+
 /// A participant's WebRTC side over its WebSocket.
 struct Media {
     track: std::sync::Arc<webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP>,
+    video: Option<std::sync::Arc<webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP>>,
+    /// When keyframe requests for the video track arrived.
+    keyframe_requests: tokio::sync::mpsc::UnboundedReceiver<std::time::Instant>,
+    /// When this participant last answered one of the relay's offers.
+    answered: std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>>,
     ssrc: u32,
     connected: tokio::sync::watch::Receiver<bool>,
     stop: Option<oneshot::Sender<()>>,
@@ -966,7 +983,7 @@ struct Media {
 }
 
 impl Media {
-    /// Send packet `n` (payload: `who`, `n`, padding), RTP numbering from `n`.
+    /// Send audio packet `n` (see [`marked_payload`]), RTP numbering from `n`.
     async fn send(&self, who: u8, n: u32) {
         use webrtc::media_stream::track_local::TrackLocal;
         let packet = rtc::rtp::Packet {
@@ -978,9 +995,28 @@ impl Media {
                 ssrc: self.ssrc,
                 ..Default::default()
             },
-            payload: bytes::Bytes::from([vec![who], n.to_be_bytes().to_vec(), vec![0u8; 80]].concat()),
+            payload: marked_payload(false, false, who, n),
         };
         let _ = self.track.write_rtp(packet).await;
+    }
+
+    /// Send video packet `n` (one packet per frame; a keyframe every 25).
+    async fn send_video(&self, who: u8, n: u32) {
+        use webrtc::media_stream::track_local::TrackLocal;
+        let Some(track) = &self.video else { return };
+        let packet = rtc::rtp::Packet {
+            header: rtc::rtp::header::Header {
+                version: 2,
+                payload_type: 96,
+                sequence_number: n as u16,
+                timestamp: n * 3000,
+                ssrc: self.ssrc + 0x100,
+                marker: true,
+                ..Default::default()
+            },
+            payload: marked_payload(true, n % 25 == 0, who, n),
+        };
+        let _ = track.write_rtp(packet).await;
     }
 
     /// Wait until the peer connection is connected (at most 10 s).
@@ -1000,15 +1036,29 @@ impl Media {
     }
 }
 
-/// A participant's WebRTC side: publishes one Opus track with SSRC `ssrc`, answers the
-/// relay's offers over its WebSocket, reports what it hears. Over `tcp` it has only an
-/// active ICE-TCP candidate, as behind a firewall that blocks UDP.
+/// A participant's WebRTC side: publishes one Opus track with SSRC `ssrc` (and a VP8
+/// track with `ssrc + 0x100` if `video`), answers the relay's offers over its WebSocket,
+/// reports what it hears. Over `tcp` it has only an active ICE-TCP candidate, as behind a
+/// firewall that blocks UDP. The call is `Some` for desks and interpreters (residents'
+/// messages name none).
 async fn media_participant(
-    mut ws: Client,
+    ws: Client,
     call: u64,
     who: u8,
     ssrc: u32,
     tcp: bool,
+    heard: tokio::sync::mpsc::UnboundedSender<Heard>,
+) -> Media {
+    media_participant_with(ws, Some(call), who, ssrc, tcp, false, heard).await
+}
+
+async fn media_participant_with(
+    mut ws: Client,
+    call: Option<u64>,
+    who: u8,
+    ssrc: u32,
+    tcp: bool,
+    video: bool,
     heard: tokio::sync::mpsc::UnboundedSender<Heard>,
 ) -> Media {
     use rtc::media_stream::MediaStreamTrack;
@@ -1044,11 +1094,12 @@ async fn media_participant(
             tokio::spawn(async move {
                 while let Some(event) = track.poll().await {
                     if let webrtc::media_stream::track_remote::TrackRemoteEvent::OnRtpPacket(p) = event
-                        && p.payload.len() >= 5
+                        && let Some(m) = p.payload.len().checked_sub(6).map(|at| &p.payload[at..])
                     {
                         let _ = heard.send(Heard {
-                            who: p.payload[0],
-                            n: u32::from_be_bytes([p.payload[1], p.payload[2], p.payload[3], p.payload[4]]),
+                            who: m[1],
+                            video: m[0] == 1,
+                            n: u32::from_be_bytes([m[2], m[3], m[4], m[5]]),
                             ssrc: p.header.ssrc,
                             seq: p.header.sequence_number,
                         });
@@ -1066,9 +1117,15 @@ async fn media_participant(
     if tcp {
         setting_engine = setting_engine.with_network_types(vec![rtc::ice::network_type::NetworkType::Tcp4]);
     }
+    // The default interceptors, and ours last, which shows keyframe requests to the track.
+    let registry =
+        webrtc::peer_connection::register_default_interceptors(rtc::interceptor::Registry::new(), &mut media_engine)
+            .unwrap()
+            .with(rtc::interceptor::Slot::from(kakehashi_relay::FEEDBACK_SLOT), kakehashi_relay::Feedback::default());
     let builder = PeerConnectionBuilder::new()
         .with_setting_engine(setting_engine.build())
         .with_media_engine(media_engine)
+        .with_interceptor_registry(registry)
         .with_handler(Arc::new(Handler { gathered: gathered_tx, connected: connected_tx, heard }));
     let builder = if tcp {
         builder.with_tcp_addrs(vec!["127.0.0.1:0"]).with_udp_addrs(Vec::<&str>::new())
@@ -1094,6 +1151,37 @@ async fn media_participant(
         }],
     )));
     pc.add_track(Arc::clone(&track) as Arc<dyn TrackLocal>).await.unwrap();
+    let (keyframe_tx, keyframe_requests) = tokio::sync::mpsc::unbounded_channel();
+    let video = if video {
+        let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+            format!("p{who}"),
+            format!("p{who}-video"),
+            format!("p{who}-video"),
+            RtpCodecKind::Video,
+            vec![RTCRtpEncodingParameters {
+                rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc + 0x100), ..Default::default() },
+                codec: RTCRtpCodec { mime_type: "video/VP8".into(), clock_rate: 90000, ..Default::default() },
+                ..Default::default()
+            }],
+        )));
+        pc.add_track(Arc::clone(&track) as Arc<dyn TrackLocal>).await.unwrap();
+        let watched = Arc::clone(&track);
+        tokio::spawn(async move {
+            use webrtc::media_stream::track_local::TrackLocalEvent;
+            while let Some(event) = watched.poll().await {
+                if let TrackLocalEvent::OnRtcpPacket(packets) = event
+                    && packets.iter().any(|p| kakehashi_relay::is_keyframe_request(p.as_ref()))
+                {
+                    let _ = keyframe_tx.send(std::time::Instant::now());
+                }
+            }
+        });
+        Some(track)
+    } else {
+        None
+    };
+    let answered = Arc::new(std::sync::Mutex::new(None));
+    let answered_at = Arc::clone(&answered);
     let offer = pc.create_offer(None).await.unwrap();
     pc.set_local_description(offer).await.unwrap();
     tokio::time::timeout(Duration::from_secs(10), gathered.recv()).await.unwrap();
@@ -1101,7 +1189,14 @@ async fn media_participant(
     if tcp {
         assert!(sdp.contains("tcptype active") && !sdp.contains(" udp "), "TCP only: {sdp}");
     }
-    ws.send(json!({"type": "sdp", "call": call, "description": {"kind": "offer", "sdp": sdp}})).await;
+    let sdp_message = move |kind: &str, sdp: String| {
+        let mut m = json!({"type": "sdp", "description": {"kind": kind, "sdp": sdp}});
+        if let Some(call) = call {
+            m["call"] = json!(call);
+        }
+        m
+    };
+    ws.send(sdp_message("offer", sdp)).await;
     // Signalling: the relay's answer, then its renegotiation offers, until stopped.
     let (stop, mut stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -1110,7 +1205,11 @@ async fn media_participant(
                 next = ws.ws.next() => next,
                 _ = &mut stopped => break,
             };
-            let Some(Ok(Message::Text(t))) = next else { break };
+            let t = match next {
+                Some(Ok(Message::Text(t))) => t,
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                _ => break,
+            };
             let v: Value = serde_json::from_str(&t).unwrap();
             if v["type"] != "sdp" {
                 continue;
@@ -1140,13 +1239,14 @@ async fn media_participant(
                 let answer = pc.create_answer(None).await.unwrap();
                 pc.set_local_description(answer).await.unwrap();
                 let sdp = pc.local_description().await.unwrap().sdp;
-                ws.send(json!({"type": "sdp", "call": call, "description": {"kind": "answer", "sdp": sdp}})).await;
+                ws.send(sdp_message("answer", sdp)).await;
+                *answered_at.lock().unwrap() = Some(std::time::Instant::now());
             }
         }
         let _ = pc.close().await;
         ws
     });
-    Media { track, ssrc, connected, stop: Some(stop), task }
+    Media { track, video, keyframe_requests, answered, ssrc, connected, stop: Some(stop), task }
 }
 
 /// What arrived on `heard` so far, by publisher.
@@ -1410,4 +1510,102 @@ async fn after_a_hundred_sessions_file_descriptors_and_memory_return_to_baseline
     assert_eq!(records.len(), (2 + 100 / LANES) * LANES, "one record per session");
     println!("fds {fds0} -> {fds1}, rss {rss0} -> {rss1} KiB");
     drop((clients, child));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_participants_with_audio_and_video_each_receive_every_other_stream_through_the_server() {
+    let dir = temp("three");
+    let creds = seed(&dir).await;
+    let server = Server::start(dir).await;
+    let mut i1 = server.interpreter(&creds.interp[0]).await;
+    let mut desk = server.desk(&creds.desk_a1).await;
+    let call = answered_call(&mut desk, &mut i1, "vi").await;
+    desk.send(json!({"type": "invite_resident", "call": call})).await;
+    let url = desk.expect("invite").await["url"].as_str().unwrap().to_string();
+    let token = url.rsplit('/').next().unwrap().to_string();
+    let (tx, mut heard_desk) = tokio::sync::mpsc::unbounded_channel();
+    let mut d = media_participant_with(desk, Some(call), 1, 0x8001, false, true, tx).await;
+    let (tx, mut heard_interp) = tokio::sync::mpsc::unbounded_channel();
+    let mut i = media_participant_with(i1, Some(call), 2, 0x8002, false, true, tx).await;
+    d.until_connected().await;
+    i.until_connected().await;
+    // Publishers send all along (a keyframe every 25 frames); each track opens at the
+    // relay on its first packet.
+    let (d, i) = (Arc::new(tokio::sync::Mutex::new(d)), Arc::new(tokio::sync::Mutex::new(i)));
+    let n = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let sending = {
+        let (d, i, n) = (Arc::clone(&d), Arc::clone(&i), Arc::clone(&n));
+        tokio::spawn(async move {
+            loop {
+                let k = n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                for (who, m) in [(1u8, &d), (2u8, &i)] {
+                    let m = m.lock().await;
+                    m.send(who, k).await;
+                    m.send_video(who, k).await;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    while d.lock().await.keyframe_requests.try_recv().is_ok() {}
+    // The resident joins from the link: it sends its own audio and video from its first
+    // packet on, and is given the others' tracks by a renegotiation.
+    let (mut resident, _) =
+        server.hello(json!({"type": "hello", "protocol": 1, "credential": {"invite": token}})).await;
+    assert_eq!(resident.expect("joined").await["language"], "vi");
+    let (tx, mut heard_resident) = tokio::sync::mpsc::unbounded_channel();
+    let mut r = media_participant_with(resident, None, 3, 0x8003, false, true, tx).await;
+    r.until_connected().await;
+    let r = Arc::new(tokio::sync::Mutex::new(r));
+    let resident_sending = {
+        let r = Arc::clone(&r);
+        tokio::spawn(async move {
+            for k in 0.. {
+                {
+                    let m = r.lock().await;
+                    m.send(3, k).await;
+                    m.send_video(3, k).await;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    // A keyframe request reaches the desk (a publisher) within 100 ms of the resident
+    // answering the renegotiation that gives it the desk's video.
+    let pli = tokio::time::timeout(Duration::from_secs(5), async { d.lock().await.keyframe_requests.recv().await })
+        .await
+        .expect("a keyframe request on the resident's join")
+        .unwrap();
+    let answered = r.lock().await.answered.lock().unwrap().expect("the resident answered the relay's offer");
+    let delay = pli.saturating_duration_since(answered);
+    println!("keyframe request reached the desk {delay:?} after the resident's answer");
+    assert!(delay <= Duration::from_millis(100), "{delay:?}");
+    // Two seconds of everyone sending, then stop and collect.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for rx in [&mut heard_desk, &mut heard_interp, &mut heard_resident] {
+        while rx.try_recv().is_ok() {}
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    sending.abort();
+    resident_sending.abort();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for (me, rx) in [(1u8, &mut heard_desk), (2, &mut heard_interp), (3, &mut heard_resident)] {
+        let mut streams: std::collections::BTreeMap<(u8, bool), Vec<Heard>> = Default::default();
+        while let Ok(h) = rx.try_recv() {
+            streams.entry((h.who, h.video)).or_default().push(h);
+        }
+        let others: Vec<(u8, bool)> =
+            [1u8, 2, 3].into_iter().filter(|w| *w != me).flat_map(|w| [(w, false), (w, true)]).collect();
+        assert_eq!(streams.keys().copied().collect::<Vec<_>>(), others, "participant {me} receives every other stream");
+        // Two seconds at 50 packets/s per stream: all of them, none missing, in order.
+        for ((who, video), h) in &streams {
+            let ns: Vec<u32> = h.iter().map(|h| h.n).collect();
+            assert!(ns.len() >= 80, "{me} from {who} video={video}: {} packets", ns.len());
+            assert!(ns.windows(2).all(|w| w[1] == w[0] + 1), "{me} from {who} video={video}: intact, in order: {ns:?}");
+            assert!(h.windows(2).all(|w| w[1].seq == w[0].seq.wrapping_add(1)), "contiguous RTP numbering");
+        }
+    }
+    drop((d, i, r));
+    server.stop().await;
 }

@@ -1,7 +1,7 @@
 //! The relay on simulated time (`kakehashi_relay::testnet`): forwarding and rewriting,
 //! audio-only participants, keyframe requests on join, loss recovered by NACK on both hops,
-//! continuity across a publisher's reconnect, the bandwidth policy, ICE-TCP, and a relay
-//! behind a 1:1 NAT.
+//! continuity across a publisher's reconnect and camera switches, the bandwidth policy,
+//! ICE-TCP, a relay behind a 1:1 NAT, and consent timeout.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -364,4 +364,72 @@ fn behind_a_one_to_one_nat_the_relay_advertises_and_answers_on_the_public_addres
     let net = TestNet::behind_nat(Instant::now(), local, public);
     let mut net = session_on(net, &[Transport::Udp; 2], &[Publish::default(); 2]);
     everyone_receives_everything(&mut net, 10);
+}
+
+#[test]
+fn a_publisher_switching_its_camera_off_and_on_keeps_one_video_stream_for_the_others() {
+    let mut net = session(&[Publish::default(), Publish::default()]);
+    let offers = net.clients[1].offers;
+    for k in 1..=10u32 {
+        net.send(0, false, payload(0, false, k, false));
+        net.send(0, true, payload(0, true, k, k == 1));
+        net.advance(20 * MS);
+    }
+    // Camera off: the browser renegotiates without video (a new offer: a new leg).
+    let off = net.join(S, 0, Publish { video: false, ..Publish::default() }).unwrap();
+    assert!(net.connect_all(10 * MS, Duration::from_secs(5)));
+    for k in 11..=20u32 {
+        net.send(off, false, payload(0, false, k, false));
+        net.advance(20 * MS);
+    }
+    // Camera on again.
+    let on = net.join(S, 0, Publish::default()).unwrap();
+    assert!(net.connect_all(10 * MS, Duration::from_secs(5)));
+    for k in 21..=30u32 {
+        net.send(on, false, payload(0, false, k, false));
+        net.send(on, true, payload(0, true, k, k == 21));
+        net.advance(20 * MS);
+    }
+    net.advance(200 * MS);
+    let by = streams(&net.clients[1].received);
+    assert_eq!(by.keys().copied().collect::<Vec<_>>(), vec![(0, false), (0, true)]);
+    let audio: Vec<u32> = by[&(0, false)].iter().map(|r| label(r).2).collect();
+    assert_eq!(audio.first(), Some(&1));
+    assert!(audio.windows(2).all(|w| w[1] > w[0]), "audio in order throughout: {audio:?}");
+    assert!(audio.contains(&15) && audio.contains(&30), "audio went on while the camera was off");
+    let video = &by[&(0, true)];
+    let ns: Vec<u32> = video.iter().map(|r| label(r).2).collect();
+    assert_eq!(ns.iter().filter(|k| (11..=20).contains(*k)).count(), 0, "no video while off");
+    assert!(ns.contains(&10) && ns.contains(&30), "video before and after: {ns:?}");
+    assert!(video.iter().all(|r| r.ssrc == video[0].ssrc), "one SSRC: the subscriber sees one stream");
+    assert!(video.windows(2).all(|w| w[1].seq == w[0].seq.wrapping_add(1)), "numbering continues");
+    assert_eq!(net.clients[1].offers, offers, "the subscriber was not renegotiated by the switches");
+}
+
+#[test]
+fn a_participant_that_vanishes_fails_by_consent_timeout_and_the_others_go_on() {
+    let mut net = session(&[Publish::default(), Publish::default(), Publish::default()]);
+    let vanished = net.clients[2].leg;
+    // Its network disappears without a word: nothing from it, nothing reaches it.
+    let gone = net.clients[2].addr;
+    net.drop = Some(Box::new(move |from, to, _| from == gone || to == gone));
+    let mut failed_at = None;
+    for s in 1..=60 {
+        net.send(0, false, payload(0, false, s, false));
+        net.advance(Duration::from_secs(1));
+        if net.events.iter().any(|(_, l, e)| *l == vanished && matches!(e, LegEvent::Failed)) {
+            failed_at = Some(s);
+            break;
+        }
+    }
+    let failed_at = failed_at.expect("the leg fails when consent lapses");
+    assert!(failed_at <= 40, "failed after {failed_at} s");
+    net.relay.remove_leg(vanished);
+    for c in &mut net.clients {
+        c.received.clear();
+    }
+    net.send(0, false, payload(0, false, 999, false));
+    net.advance(50 * MS);
+    assert_eq!(streams(&net.clients[1].received).len(), 1, "the others go on");
+    assert_eq!(net.relay.counts(), (2, 1));
 }
