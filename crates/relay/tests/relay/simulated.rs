@@ -433,3 +433,12 @@ fn a_participant_that_vanishes_fails_by_consent_timeout_and_the_others_go_on() {
     assert_eq!(streams(&net.clients[1].received).len(), 1, "the others go on");
     assert_eq!(net.relay.counts(), (2, 1));
 }
+
+#[test]
+fn the_answer_offers_publishers_transport_wide_feedback_and_nack() {
+    let net = session(&[Publish::default(), Publish::default()]);
+    let answer = net.clients[0].pc.remote_description().map(|d| d.sdp.clone()).unwrap_or_default();
+    assert!(answer.contains("transport-wide-cc"), "the TWCC header extension: {answer}");
+    assert!(answer.contains("transport-cc"), "TWCC feedback for bandwidth estimation: {answer}");
+    assert!(answer.contains("nack pli") && answer.contains(" nack\r\n"), "NACK and PLI: {answer}");
+}
