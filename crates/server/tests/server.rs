@@ -1493,13 +1493,24 @@ async fn after_a_hundred_sessions_file_descriptors_and_memory_return_to_baseline
     // A hundred sessions: twenty rounds of five at once.
     clients = run(clients, 100 / LANES).await;
     settled(&server).await;
-    let (fds1, rss1) = fds_and_rss(pid);
+    // A descriptor closes a moment after its peer sees the close (the HTTP requests of
+    // `settled`), and the store's connection pool opens and closes connections as it
+    // likes: take the lowest count over a second.
+    let (mut fds1, mut rss1) = fds_and_rss(pid);
+    for _ in 0..10 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let (f, r) = fds_and_rss(pid);
+        (fds1, rss1) = (fds1.min(f), r);
+    }
     let m = server.metrics().await;
     let count = |name: &str| -> f64 {
         m.lines().filter(|l| l.starts_with(name)).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum()
     };
     assert!(count("kakehashi_media_packets_total") > 0.0);
-    assert_eq!(fds1, fds0, "file descriptors back to the baseline (RSS {rss0} → {rss1} KiB)");
+    // A leak of one descriptor a session would show as a hundred. The store's pool (at
+    // most 4 SQLite connections, a database and a WAL descriptor each) may hold more
+    // connections than at the baseline: up to 6 descriptors.
+    assert!(fds1 <= fds0 + 6, "file descriptors back to the baseline: {fds0} → {fds1}");
     // A session costs about 0.6 MiB in the relay alone. Measured growth over the hundred
     // is 0.2 to 0.5 MiB (allocator pools); 3 MiB would be a leak of 30 KiB a session.
     assert!(rss1 <= rss0 + 3 * 1024, "resident memory back to the baseline: {rss0} → {rss1} KiB");
