@@ -79,6 +79,21 @@ pub struct Peer {
     pub addr: SocketAddr,
 }
 
+impl Transport {
+    /// `rtc`'s name for it.
+    pub(crate) fn protocol(self) -> TransportProtocol {
+        match self {
+            Transport::Udp => TransportProtocol::UDP,
+            Transport::Tcp => TransportProtocol::TCP,
+        }
+    }
+
+    /// From `rtc`'s name.
+    pub(crate) fn of(protocol: TransportProtocol) -> Transport {
+        if protocol == TransportProtocol::TCP { Transport::Tcp } else { Transport::Udp }
+    }
+}
+
 impl Peer {
     /// A UDP source.
     pub fn udp(addr: SocketAddr) -> Peer {
@@ -804,19 +819,14 @@ impl Relay {
             now,
             // The ICE agent knows the packet's local candidate by this address: the
             // advertised one, which differs from the bound one behind a 1:1 NAT.
-            transport: match from.transport {
-                Transport::Udp => TransportContext {
-                    local_addr: self.advertised,
-                    peer_addr: from.addr,
-                    ecn: None,
-                    transport_protocol: TransportProtocol::UDP,
+            transport: TransportContext {
+                local_addr: match from.transport {
+                    Transport::Udp => self.advertised,
+                    Transport::Tcp => self.tcp.unwrap_or(self.advertised),
                 },
-                Transport::Tcp => TransportContext {
-                    local_addr: self.tcp.unwrap_or(self.advertised),
-                    peer_addr: from.addr,
-                    ecn: None,
-                    transport_protocol: TransportProtocol::TCP,
-                },
+                peer_addr: from.addr,
+                ecn: None,
+                transport_protocol: from.transport.protocol(),
             },
             message: BytesMut::from(datagram),
         };
@@ -837,14 +847,7 @@ impl Relay {
         let Some(leg) = self.legs.get_mut(&id) else { return };
         let mut confirmed = false;
         while let Some(out) = leg.pc.poll_write() {
-            let to = Peer {
-                transport: if out.transport.transport_protocol == TransportProtocol::TCP {
-                    Transport::Tcp
-                } else {
-                    Transport::Udp
-                },
-                addr: out.transport.peer_addr,
-            };
+            let to = Peer { transport: Transport::of(out.transport.transport_protocol), addr: out.transport.peer_addr };
             if Some(to) == probe_from
                 && classify(&out.message) == Kind::Stun
                 && stun::parse(&out.message).is_ok_and(|m| m.kind == stun::BINDING_SUCCESS)

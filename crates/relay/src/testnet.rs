@@ -30,7 +30,7 @@ use rtc::rtp_transceiver::rtp_sender::{
 };
 use rtc::sansio::Protocol;
 use rtc::shared::error::Error;
-use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
+use rtc::shared::{TaggedBytesMut, TransportContext};
 use rustc_hash::FxHashMap;
 
 use crate::codec::FORWARDED_EXTENSIONS;
@@ -164,10 +164,7 @@ fn tagged(now: Instant, local: SocketAddr, peer: SocketAddr, transport: Transpor
             local_addr: local,
             peer_addr: peer,
             ecn: None,
-            transport_protocol: match transport {
-                Transport::Udp => TransportProtocol::UDP,
-                Transport::Tcp => TransportProtocol::TCP,
-            },
+            transport_protocol: transport.protocol(),
         },
         message: BytesMut::from(data),
     }

@@ -38,6 +38,21 @@ struct Creds {
     admin: String,
 }
 
+/// A staff interpreter of one language in one tenant, on duty all the time.
+fn staff(login: &str, language: &str, tenant: i64) -> InterpreterRow {
+    InterpreterRow {
+        id: 0,
+        login: login.into(),
+        tier: "staff".into(),
+        languages: vec![language.into()],
+        modalities: vec!["video".into(), "audio".into()],
+        specialities: vec![],
+        tenants: vec![tenant],
+        shared_pool: false,
+        roster: RosterDoc { always: true, ..RosterDoc::default() },
+    }
+}
+
 async fn seed(dir: &std::path::Path) -> Creds {
     let store = Store::open(dir).await.unwrap();
     let a = store.insert_tenant("Asahi City", 20_000, "Asia/Tokyo").await.unwrap();
@@ -49,18 +64,10 @@ async fn seed(dir: &std::path::Path) -> Creds {
     }
     let mut interp = Vec::new();
     for (login, lang, tenant) in [("i1", "vi", a), ("i2", "vi", a), ("i3", "vi", a), ("i4", "pt", a), ("i5", "vi", b)] {
-        let row = InterpreterRow {
-            id: 0,
-            login: login.into(),
-            tier: "staff".into(),
-            languages: vec![lang.into()],
-            modalities: vec!["video".into(), "audio".into()],
-            specialities: vec![],
-            tenants: vec![tenant],
-            shared_pool: false,
-            roster: RosterDoc { always: true, ..RosterDoc::default() },
-        };
-        store.insert_interpreter(&row, &hash_password(&format!("pw-{login}")).unwrap()).await.unwrap();
+        store
+            .insert_interpreter(&staff(login, lang, tenant), &hash_password(&format!("pw-{login}")).unwrap())
+            .await
+            .unwrap();
         interp.push(store.sign_in(false, login, &format!("pw-{login}"), POLICY).await.unwrap().1);
     }
     store.insert_staff("sup-a", "supervisor", Some(a), &hash_password("pw-sup-a").unwrap()).await.unwrap();
@@ -983,38 +990,26 @@ struct Media {
 }
 
 impl Media {
-    /// Send audio packet `n` (see [`marked_payload`]), RTP numbering from `n`.
-    async fn send(&self, who: u8, n: u32) {
+    /// Send audio or video packet `n` (see [`marked_payload`]), RTP numbering from `n`.
+    /// Video is one packet per frame, a keyframe every 25; nothing if it has no video.
+    async fn send(&self, video: bool, who: u8, n: u32) {
         use webrtc::media_stream::track_local::TrackLocal;
-        let packet = rtc::rtp::Packet {
-            header: rtc::rtp::header::Header {
-                version: 2,
-                payload_type: 111,
-                sequence_number: n as u16,
-                timestamp: n * 960,
-                ssrc: self.ssrc,
-                ..Default::default()
-            },
-            payload: marked_payload(false, false, who, n),
+        let (track, payload_type, ticks, ssrc) = match (video, &self.video) {
+            (false, _) => (&self.track, 111, 960, self.ssrc),
+            (true, Some(track)) => (track, 96, 3000, self.ssrc + 0x100),
+            (true, None) => return,
         };
-        let _ = self.track.write_rtp(packet).await;
-    }
-
-    /// Send video packet `n` (one packet per frame; a keyframe every 25).
-    async fn send_video(&self, who: u8, n: u32) {
-        use webrtc::media_stream::track_local::TrackLocal;
-        let Some(track) = &self.video else { return };
         let packet = rtc::rtp::Packet {
             header: rtc::rtp::header::Header {
                 version: 2,
-                payload_type: 96,
+                payload_type,
                 sequence_number: n as u16,
-                timestamp: n * 3000,
-                ssrc: self.ssrc + 0x100,
-                marker: true,
+                timestamp: n * ticks,
+                ssrc,
+                marker: video,
                 ..Default::default()
             },
-            payload: marked_payload(true, n % 25 == 0, who, n),
+            payload: marked_payload(video, n % 25 == 0, who, n),
         };
         let _ = track.write_rtp(packet).await;
     }
@@ -1275,8 +1270,8 @@ async fn two_way_media(tcp: bool) {
     // Each track opens at the relay on its first packet; the renegotiation follows.
     tokio::time::sleep(Duration::from_millis(500)).await;
     for n in 0..100u32 {
-        desk_media.send(1, n).await;
-        interp_media.send(2, n).await;
+        desk_media.send(false, 1, n).await;
+        interp_media.send(false, 2, n).await;
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -1321,8 +1316,8 @@ async fn an_interpreter_whose_network_changes_reconnects_and_the_desk_hears_one_
     interp_media.until_connected().await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     for n in 0..50u32 {
-        desk_media.send(1, n).await;
-        interp_media.send(2, n).await;
+        desk_media.send(false, 1, n).await;
+        interp_media.send(false, 2, n).await;
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -1333,8 +1328,8 @@ async fn an_interpreter_whose_network_changes_reconnects_and_the_desk_hears_one_
     interp_media.until_connected().await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     for n in 50..100u32 {
-        desk_media.send(1, n).await;
-        interp_media.send(2, n).await;
+        desk_media.send(false, 1, n).await;
+        interp_media.send(false, 2, n).await;
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -1379,18 +1374,7 @@ async fn seed_lanes(dir: &std::path::Path, n: usize) -> Vec<(String, String)> {
         store.insert_desk(tenant, "desk", &hash_token(&code)).await.unwrap();
         let desk = store.enrol_desk(&code).await.unwrap().2;
         let login = format!("lane{i}");
-        let row = InterpreterRow {
-            id: 0,
-            login: login.clone(),
-            tier: "staff".into(),
-            languages: vec!["vi".into()],
-            modalities: vec!["video".into(), "audio".into()],
-            specialities: vec![],
-            tenants: vec![tenant],
-            shared_pool: false,
-            roster: RosterDoc { always: true, ..RosterDoc::default() },
-        };
-        store.insert_interpreter(&row, &hash_password("pw").unwrap()).await.unwrap();
+        store.insert_interpreter(&staff(&login, "vi", tenant), &hash_password("pw").unwrap()).await.unwrap();
         let session = store.sign_in(false, &login, "pw", POLICY).await.unwrap().1;
         lanes.push((desk, session));
     }
@@ -1422,8 +1406,8 @@ async fn lane_session(desk: Client, interpreter: Client, round: usize) -> (Clien
     i.until_connected().await;
     let mut both = false;
     for n in 0..100u32 {
-        d.send(1, n).await;
-        i.send(2, n).await;
+        d.send(false, 1, n).await;
+        i.send(false, 2, n).await;
         tokio::time::sleep(Duration::from_millis(20)).await;
         let by = heard_by(&mut heard);
         if by.len() == 2 {
@@ -1551,8 +1535,8 @@ async fn three_participants_with_audio_and_video_each_receive_every_other_stream
                 let k = n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 for (who, m) in [(1u8, &d), (2u8, &i)] {
                     let m = m.lock().await;
-                    m.send(who, k).await;
-                    m.send_video(who, k).await;
+                    m.send(false, who, k).await;
+                    m.send(true, who, k).await;
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
@@ -1575,8 +1559,8 @@ async fn three_participants_with_audio_and_video_each_receive_every_other_stream
             for k in 0.. {
                 {
                     let m = r.lock().await;
-                    m.send(3, k).await;
-                    m.send_video(3, k).await;
+                    m.send(false, 3, k).await;
+                    m.send(true, 3, k).await;
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
