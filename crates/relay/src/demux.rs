@@ -277,6 +277,11 @@ impl<L: Copy + Eq + Hash, A: Copy + Eq + Hash> Demux<L, A> {
         }
     }
 
+    /// Whether `addr` is confirmed for some leg.
+    pub fn is_confirmed(&self, addr: A) -> bool {
+        self.by_addr.contains_key(&addr)
+    }
+
     /// Addresses confirmed, over all legs.
     pub fn addresses_confirmed(&self) -> usize {
         self.by_addr.len()
@@ -389,6 +394,7 @@ mod tests {
         assert_eq!(d.route(t, addr(7001), &rtp()), Route::Leg(1));
         assert_eq!(d.addresses(1), &[addr(7001)]);
         assert_eq!(d.addresses_confirmed(), 1);
+        assert!(d.is_confirmed(addr(7001)) && !d.is_confirmed(addr(7000)));
     }
 
     #[test]

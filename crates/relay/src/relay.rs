@@ -801,6 +801,11 @@ impl Relay {
         }
     }
 
+    /// Whether a leg's ICE agent has confirmed `peer` (so its packets reach the leg).
+    pub fn is_confirmed(&self, peer: Peer) -> bool {
+        self.demux.is_confirmed(peer)
+    }
+
     /// The TCP connection from `from` closed: nothing goes to it any more. Its leg lives
     /// on (its participant may come back over UDP or a new connection) until removed.
     pub fn tcp_closed(&mut self, from: SocketAddr) {

@@ -5,17 +5,19 @@
 //!
 //! ICE-TCP (RFC 6544), for networks that block UDP: each accepted connection gets a task
 //! that cuts its byte stream into RFC 4571 frames for the relay and writes the relay's
-//! packets back framed. A connection is closed when it sends a bad frame, when it is
-//! silent for [`TCP_IDLE`] (ICE consent checks come every few seconds on a live one),
-//! and when [`MAX_TCP_CONNECTIONS`] are open new ones are refused. Writes that would wait
-//! are dropped, as a datagram would be: a slow connection never stalls the relay.
+//! packets back framed. A connection is closed when its first packet is not STUN (an
+//! ICE connectivity check), when no leg has confirmed it [`TCP_UNCONFIRMED`] after it
+//! opened (or since its leg went), when it is silent for [`TCP_IDLE`] (ICE consent
+//! checks come every few seconds on a live one), and when [`MAX_TCP_CONNECTIONS`] are
+//! open new ones are refused. Writes that would wait are dropped, as a datagram would
+//! be: a slow connection never stalls the relay.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use kakehashi_relay::framing::{Deframer, frame};
-use kakehashi_relay::{LegEvent, LegId, LegStats, Relay, SessionId, Transmit, Transport};
+use kakehashi_relay::{Kind, LegEvent, LegId, LegStats, Peer, Relay, SessionId, Transmit, Transport, classify};
 use std::collections::HashMap;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -26,6 +28,10 @@ use crate::metrics::Metrics;
 
 /// An ICE-TCP connection silent this long is closed.
 pub const TCP_IDLE: Duration = Duration::from_secs(30);
+
+/// An ICE-TCP connection that no leg has confirmed this long after it opened is closed
+/// (checked every [`STATS_INTERVAL`]).
+pub const TCP_UNCONFIRMED: Duration = Duration::from_secs(10);
 
 /// ICE-TCP connections open at once; more are refused.
 pub const MAX_TCP_CONNECTIONS: usize = 4096;
@@ -133,6 +139,7 @@ async fn tcp_connection(
     let (mut reader, mut writer) = stream.split();
     let mut deframer = Deframer::default();
     let mut buf = vec![0u8; 4096];
+    let mut first = true;
     loop {
         tokio::select! {
             r = tokio::time::timeout(TCP_IDLE, reader.read(&mut buf)) => {
@@ -142,6 +149,12 @@ async fn tcp_connection(
                 };
                 deframer.push(&buf[..n]);
                 while let Some(packet) = deframer.next_packet() {
+                    // RFC 6544: a connection starts with a connectivity check.
+                    if std::mem::take(&mut first) && classify(&packet) != Kind::Stun {
+                        tracing::debug!(%peer, "ICE-TCP connection closed: its first packet is not STUN");
+                        let _ = relay.send(TcpIn::Closed(peer, number)).await;
+                        return;
+                    }
                     if relay.send(TcpIn::Packet(peer, packet)).await.is_err() {
                         return;
                     }
@@ -183,7 +196,9 @@ pub async fn run(
         None => None,
     };
     let (tcp_tx, mut tcp_rx) = mpsc::channel::<TcpIn>(1024);
-    let mut connections: HashMap<SocketAddr, (u64, mpsc::Sender<BytesMut>)> = HashMap::new();
+    // Open connections: their number, their write queue, and since when they have been
+    // without a confirmed leg.
+    let mut connections: HashMap<SocketAddr, (u64, mpsc::Sender<BytesMut>, Instant)> = HashMap::new();
     let mut accepted_so_far = 0u64;
     let mut buf = vec![0u8; 2048];
     let mut stats_tick = tokio::time::interval(STATS_INTERVAL);
@@ -199,7 +214,7 @@ pub async fn run(
                     let _ = socket.send_to(&data, to.addr).await;
                 }
                 Transport::Tcp => {
-                    if let Some((_, conn)) = connections.get(&to.addr) {
+                    if let Some((_, conn, _)) = connections.get(&to.addr) {
                         let _ = conn.try_send(data);
                     }
                 }
@@ -228,7 +243,7 @@ pub async fn run(
                     Ok((stream, peer)) if connections.len() < MAX_TCP_CONNECTIONS => {
                         let (out_tx, out_rx) = mpsc::channel(TCP_QUEUE);
                         accepted_so_far += 1;
-                        connections.insert(peer, (accepted_so_far, out_tx));
+                        connections.insert(peer, (accepted_so_far, out_tx, Instant::now()));
                         metrics.media_tcp_connections.set(connections.len() as i64);
                         tokio::spawn(tcp_connection(stream, peer, accepted_so_far, out_rx, tcp_tx.clone()));
                     }
@@ -243,7 +258,7 @@ pub async fn run(
                     relay.handle_tcp(now, from, &packet);
                 }
                 TcpIn::Closed(from, number) => {
-                    if connections.get(&from).is_some_and(|(n, _)| *n == number) {
+                    if connections.get(&from).is_some_and(|(n, _, _)| *n == number) {
                         connections.remove(&from);
                         metrics.media_tcp_connections.set(connections.len() as i64);
                         relay.tcp_closed(from);
@@ -290,6 +305,15 @@ pub async fn run(
                 metrics.media_dropped.with_label_values(&["unknown_source"]).inc_by(now.dropped - dropped.dropped);
                 metrics.media_dropped.with_label_values(&["rate_limited"]).inc_by(now.rate_limited - dropped.rate_limited);
                 dropped = now;
+                // Dropping a connection's write queue ends its task, which closes it.
+                let at = Instant::now();
+                connections.retain(|peer, (_, _, since)| {
+                    if relay.is_confirmed(Peer::tcp(*peer)) {
+                        *since = at;
+                    }
+                    at.saturating_duration_since(*since) < TCP_UNCONFIRMED
+                });
+                metrics.media_tcp_connections.set(connections.len() as i64);
                 let legs: Vec<LegId> = relay.legs().collect();
                 for leg in legs {
                     if let Some(stats) = relay.leg_stats(leg)

@@ -1604,3 +1604,38 @@ async fn three_participants_with_audio_and_video_each_receive_every_other_stream
     drop((d, i, r));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn ice_tcp_connections_that_are_not_ice_or_never_confirmed_are_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let tcp: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let server = Server::start_with(temp("tcp-garbage"), |c| Config { media_tcp_listen: Some(tcp), ..c }).await;
+    // Closed: read returns end of stream (or the connection is reset) within `limit`.
+    async fn closed_within(s: &mut TcpStream, limit: Duration) -> bool {
+        let mut buf = [0u8; 64];
+        matches!(tokio::time::timeout(limit, s.read(&mut buf)).await, Ok(Ok(0) | Err(_)))
+    }
+    let mut connected = None;
+    for _ in 0..50 {
+        if let Ok(s) = TcpStream::connect(tcp).await {
+            connected = Some(s);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // RTP as the first packet: not an ICE connection.
+    let mut garbage = connected.expect("the ICE-TCP port listens");
+    let rtp = kakehashi_relay::framing::frame(&[0x80, 111, 0, 1, 0, 0, 0, 0, 0, 0, 0, 42, 1, 2, 3]).unwrap();
+    garbage.write_all(&rtp).await.unwrap();
+    assert!(closed_within(&mut garbage, Duration::from_secs(2)).await, "a non-STUN first packet closes it");
+    // A binding request naming no leg: well-formed, but never confirmed.
+    let mut stranger = TcpStream::connect(tcp).await.unwrap();
+    let request = kakehashi_relay::stun::binding_request([7; 12], "nobody:x");
+    stranger.write_all(&kakehashi_relay::framing::frame(&request).unwrap()).await.unwrap();
+    assert!(!closed_within(&mut stranger, Duration::from_secs(1)).await, "it may still become a leg's");
+    assert!(closed_within(&mut stranger, Duration::from_secs(15)).await, "unconfirmed after 10 s: closed");
+    let m = server.metrics().await;
+    assert!(m.contains("kakehashi_media_tcp_connections 0"), "{m}");
+    server.stop().await;
+}
