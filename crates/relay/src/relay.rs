@@ -19,7 +19,7 @@
 //! and what they receive continues (same SSRC, sequence numbers and timestamps carried
 //! on), so a reconnect costs them neither a renegotiation nor a stall.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -302,6 +302,9 @@ struct Leg {
     needs_offer: bool,
     /// Listed in `Relay::dirty`.
     dirty: bool,
+    /// When its peer connection's next timer is due, as listed in `Relay::deadlines`
+    /// (refreshed each time the leg is drained).
+    deadline: Option<Instant>,
     congestion: Congestion,
     rtt: Option<Duration>,
     keyframe_requests_sent: [u64; 2],
@@ -374,6 +377,9 @@ pub struct Relay {
     /// Legs touched since they were last drained (a datagram, a forwarded packet, a timer,
     /// a description): only these are polled, so a packet costs O(receivers), not O(legs).
     dirty: VecDeque<LegId>,
+    /// Every leg's next timer, earliest first: finding the next timeout and the legs due
+    /// costs O(log legs), not a poll of every peer connection.
+    deadlines: BTreeSet<(Instant, LegId)>,
     /// When a keyframe was last requested of each source.
     keyframe_asked: FxHashMap<(SessionId, Source), Instant>,
     keyframe_requests: u64,
@@ -415,6 +421,7 @@ impl Relay {
             transmit: VecDeque::new(),
             events: VecDeque::new(),
             dirty: VecDeque::new(),
+            deadlines: BTreeSet::new(),
             keyframe_asked: FxHashMap::default(),
             keyframe_requests: 0,
         }
@@ -451,7 +458,8 @@ impl Relay {
         }
     }
 
-    /// Drain every touched leg (draining can touch more: forwarding, keyframe requests).
+    /// Drain every touched leg (draining can touch more: forwarding, keyframe requests),
+    /// then note when each one's next timer is due.
     fn process(&mut self) {
         while let Some(id) = self.dirty.pop_front() {
             if let Some(leg) = self.legs.get_mut(&id) {
@@ -459,6 +467,24 @@ impl Relay {
             }
             self.drain_events(id);
             self.flush_leg(id, None);
+            self.refresh_deadline(id);
+        }
+    }
+
+    /// Re-read a leg's next timer. Everything that reaches a peer connection touches its
+    /// leg, and every touched leg is drained and then refreshed here, so the index is
+    /// current whenever no leg is dirty.
+    fn refresh_deadline(&mut self, id: LegId) {
+        let Some(leg) = self.legs.get_mut(&id) else { return };
+        let next = leg.pc.poll_timeout();
+        if next != leg.deadline {
+            if let Some(old) = leg.deadline {
+                self.deadlines.remove(&(old, id));
+            }
+            if let Some(next) = next {
+                self.deadlines.insert((next, id));
+            }
+            leg.deadline = next;
         }
     }
 
@@ -577,6 +603,7 @@ impl Relay {
                 awaiting_answer: false,
                 needs_offer: false,
                 dirty: false,
+                deadline: None,
                 congestion: Congestion::default(),
                 rtt: None,
                 keyframe_requests_sent: [0; 2],
@@ -599,7 +626,11 @@ impl Relay {
         if !leg.awaiting_answer {
             return Err(RelayError::NoOfferOut);
         }
-        leg.pc.set_remote_description(now, RTCSessionDescription::answer(answer_sdp)?)?;
+        let answer = RTCSessionDescription::answer(answer_sdp)?;
+        if let Err(e) = leg.pc.set_remote_description(now, answer) {
+            self.touch(id);
+            return Err(e.into());
+        }
         leg.awaiting_answer = false;
         // What each sending track negotiated: payload type and extension ids.
         let mut fresh: Vec<Source> = Vec::new();
@@ -699,6 +730,7 @@ impl Relay {
             leg.outbound_by_local.insert(local_id, source);
             leg.needs_offer = true;
         }
+        self.touch(to);
     }
 
     /// Forward a packet of `from`'s track to every other leg of the session that sends it.
@@ -745,6 +777,9 @@ impl Relay {
     fn take_leg(&mut self, id: LegId) -> Option<Leg> {
         let mut leg = self.legs.remove(&id)?;
         let _ = leg.pc.close();
+        if let Some(deadline) = leg.deadline {
+            self.deadlines.remove(&(deadline, id));
+        }
         self.demux.remove_leg(id);
         if let Some(session) = self.sessions.get_mut(&leg.session) {
             session.legs.retain(|l| *l != id);
@@ -784,6 +819,7 @@ impl Relay {
                 }
                 o.outbound_by_local.retain(|_, s| *s != source);
             }
+            self.touch(other);
             self.offer_if_needed(other);
         }
     }
@@ -838,6 +874,7 @@ impl Relay {
         // A peer connection refusing a datagram (bad DTLS record, failed integrity) is
         // that leg's business only.
         if leg.pc.handle_read(message).is_err() {
+            self.touch(id);
             return;
         }
         if probe {
@@ -1088,18 +1125,24 @@ impl Relay {
         self.events.pop_front()
     }
 
-    /// When to call [`Relay::handle_timeout`].
+    /// When to call [`Relay::handle_timeout`]: the earliest timer of any leg.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
-        self.legs.values_mut().filter_map(|l| l.pc.poll_timeout()).min()
+        // Touched legs may have new timers: drain them first (their output waits in the
+        // transmit and event queues).
+        self.process();
+        self.deadlines.first().map(|(at, _)| *at)
     }
 
-    /// Let every leg's timers run.
+    /// Run the timers of the legs that are due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.advance(now);
-        let mut ids: Vec<LegId> = self.legs.keys().copied().collect();
-        ids.sort_unstable();
-        for id in ids {
+        while let Some(&(at, id)) = self.deadlines.first() {
+            if at > now {
+                break;
+            }
+            self.deadlines.pop_first();
             if let Some(leg) = self.legs.get_mut(&id) {
+                leg.deadline = None;
                 let _ = leg.pc.handle_timeout(now);
             }
             self.touch(id);
