@@ -6,10 +6,10 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 
-# Debian packages the tests use: promtool (from prometheus) checks /metrics. The
-# media relay and clients will add theirs (chromium, sipp, janus), and their tests
-# start and stop them on loopback.
-packages=(prometheus)
+# Debian packages the tests use: promtool (from prometheus) checks /metrics; chromium
+# runs the web clients (tests/browser), with Noto fonts so every language's script
+# renders in the screenshots. The tests start and stop what they need on loopback.
+packages=(prometheus chromium fonts-noto-core fonts-noto-cjk)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -21,6 +21,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 cargo test --workspace --locked
+
+# The web clients: type-checked (tsc --checkJs), then driven in real headless Chromium
+# against the binary just built. playwright-core and typescript come from the npm
+# registry at the versions in tests/browser/package-lock.json; never a downloaded browser.
+cargo build --locked -q -p kakehashi --bin kakehashi
+npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+(cd tests/browser && npx tsc -p tsconfig.json && node --test --test-concurrency=1 --test-reporter=spec)
 
 # The benchmark and the simulation are programs; a seconds-long run of each keeps them
 # working. Their full runs are the commands in docs/benchmarks.md.

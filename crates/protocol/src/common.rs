@@ -102,6 +102,88 @@ pub struct Welcome {
     pub resume_grace_secs: u32,
     /// Whether this connection took over an earlier session.
     pub resumed: bool,
+    /// STUN/TURN servers for the peer connection, when the server has them configured
+    /// (for networks where neither UDP nor ICE-TCP to the relay gets through). TURN
+    /// credentials are short-lived.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ice_servers: Vec<IceServer>,
+}
+
+/// One entry of `RTCConfiguration.iceServers`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IceServer {
+    /// `turn:` / `turns:` / `stun:` URLs.
+    pub urls: Vec<String>,
+    /// The TURN username (an expiry time and a random name, RFC 7635's REST form).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The TURN password for that username.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
+/// The largest document a participant can show, in parts.
+pub const MAX_DOCUMENT_PARTS: u32 = 200;
+
+/// The most base64 characters in one part (45,000 bytes of image, so a frame with its
+/// envelope stays under [`crate::MAX_FRAME_BYTES`]).
+pub const MAX_DOCUMENT_PART_CHARS: usize = 60_000;
+
+/// The kinds of image a document can be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum DocumentMime {
+    /// JPEG, what phone cameras take.
+    #[serde(rename = "image/jpeg")]
+    Jpeg,
+    /// PNG.
+    #[serde(rename = "image/png")]
+    Png,
+    /// WebP.
+    #[serde(rename = "image/webp")]
+    Webp,
+}
+
+/// One part of a document a participant shows the others in the call: a photo of a
+/// residence card, a letter, a form. The server passes each part on and keeps nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentPart {
+    /// The sender's number for this document (the parts of one document share it).
+    pub id: u32,
+    /// This part's index, from 0.
+    pub part: u32,
+    /// How many parts the document has, at most [`MAX_DOCUMENT_PARTS`].
+    pub parts: u32,
+    /// The image's type.
+    pub mime: DocumentMime,
+    /// The part's bytes in standard base64, at most [`MAX_DOCUMENT_PART_CHARS`].
+    pub data: String,
+}
+
+impl DocumentPart {
+    /// Check the numbers and the encoding; the error says what is wrong.
+    pub fn check(&self) -> Result<(), ProtocolError> {
+        let bad = |m: String| ProtocolError { code: ErrorCode::InvalidField, message: m };
+        if self.parts == 0 || self.parts > MAX_DOCUMENT_PARTS {
+            return Err(bad(format!("document.parts: {} is not 1 to {MAX_DOCUMENT_PARTS}", self.parts)));
+        }
+        if self.part >= self.parts {
+            return Err(bad(format!("document.part: {} is not below parts ({})", self.part, self.parts)));
+        }
+        if self.data.is_empty() || self.data.len() > MAX_DOCUMENT_PART_CHARS {
+            return Err(bad(format!(
+                "document.data: {} characters; a part has 1 to {MAX_DOCUMENT_PART_CHARS}",
+                self.data.len()
+            )));
+        }
+        let b = self.data.as_bytes();
+        let body = b.strip_suffix(b"==").or_else(|| b.strip_suffix(b"=")).unwrap_or(b);
+        if b.len() % 4 != 0 || !body.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/') {
+            return Err(bad("document.data: not standard base64".into()));
+        }
+        Ok(())
+    }
 }
 
 /// How a party takes part in a call.

@@ -62,6 +62,15 @@ pub enum DeskCommand {
         /// The candidate line.
         candidate: String,
     },
+    /// Show the others in the call one part of a document (a photo); they receive
+    /// `document` events. Refused with `rate_limited` while they are still receiving
+    /// earlier parts: send that part again a moment later.
+    Document {
+        /// The call.
+        call: u64,
+        /// The part.
+        document: DocumentPart,
+    },
     /// Keep-alive; answered by `pong`.
     Ping {},
 }
@@ -183,6 +192,24 @@ pub enum DeskEvent {
         qr_svg: String,
         /// When the link stops working (RFC 3339).
         expires_at: String,
+    },
+    /// A part of your document was passed on to the others (answers `document`).
+    DocumentPassed {
+        /// The call.
+        call: u64,
+        /// The document's number.
+        id: u32,
+        /// The part.
+        part: u32,
+    },
+    /// A part of a document another participant shows.
+    Document {
+        /// The call.
+        call: u64,
+        /// Who shows it.
+        from: Party,
+        /// The part.
+        document: DocumentPart,
     },
     /// The outcome was recorded.
     OutcomeRecorded {

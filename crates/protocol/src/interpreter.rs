@@ -91,6 +91,13 @@ pub enum InterpreterCommand {
         /// The candidate line.
         candidate: String,
     },
+    /// Show the others one part of a document; see the desk's `document`.
+    Document {
+        /// The call.
+        call: u64,
+        /// The part.
+        document: DocumentPart,
+    },
     /// Keep-alive.
     Ping {},
 }
@@ -156,6 +163,24 @@ pub enum InterpreterEvent {
         call: u64,
         /// Who ended it.
         by: Party,
+    },
+    /// A part of your document was passed on to the others (answers `document`).
+    DocumentPassed {
+        /// The call.
+        call: u64,
+        /// The document's number.
+        id: u32,
+        /// The part.
+        part: u32,
+    },
+    /// A part of a document another participant shows.
+    Document {
+        /// The call.
+        call: u64,
+        /// Who shows it.
+        from: Party,
+        /// The part.
+        document: DocumentPart,
     },
     /// Media negotiation.
     Sdp {

@@ -60,11 +60,21 @@ pub fn parse<T: serde::de::DeserializeOwned>(frame: &str) -> Result<T, ProtocolE
         let text = e.to_string();
         let code = if e.is_syntax() || e.is_eof() {
             ErrorCode::BadJson
-        } else if text.starts_with("unknown variant") {
+        } else if text.starts_with("unknown variant") && unknown_type(frame, &text) {
             ErrorCode::UnknownType
         } else {
             ErrorCode::InvalidField
         };
         ProtocolError { code, message: text }
     })
+}
+
+/// Whether an "unknown variant" error is about the frame's `type` (not a nested value,
+/// such as a document's `mime`).
+fn unknown_type(frame: &str, message: &str) -> bool {
+    let variant = message.split('`').nth(1).unwrap_or_default();
+    serde_json::from_str::<serde_json::Value>(frame)
+        .ok()
+        .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(|t| t == variant))
+        .unwrap_or(true)
 }

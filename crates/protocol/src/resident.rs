@@ -21,6 +21,12 @@ pub enum ResidentCommand {
         /// The candidate line.
         candidate: String,
     },
+    /// Show the desk and the interpreter one part of a document (a photo of a card or
+    /// a letter); see the desk's `document`.
+    Document {
+        /// The part.
+        document: DocumentPart,
+    },
     /// Keep-alive.
     Ping {},
 }
@@ -35,6 +41,30 @@ pub enum ResidentEvent {
     Joined {
         /// The language of the page (BCP 47).
         language: String,
+    },
+    /// Someone's connection came back, or they joined.
+    ParticipantJoined {
+        /// Who.
+        party: Party,
+    },
+    /// Someone's connection dropped, or they left.
+    ParticipantLeft {
+        /// Who.
+        party: Party,
+    },
+    /// A part of your document was passed on to the others (answers `document`).
+    DocumentPassed {
+        /// The document's number.
+        id: u32,
+        /// The part.
+        part: u32,
+    },
+    /// A part of a document the desk or the interpreter shows.
+    Document {
+        /// Who shows it.
+        from: Party,
+        /// The part.
+        document: DocumentPart,
     },
     /// The call is over.
     CallEnded,

@@ -58,6 +58,7 @@ fn messages_round_trip_as_documented() {
         heartbeat_secs: 15,
         resume_grace_secs: 60,
         resumed: false,
+        ice_servers: vec![],
     });
     let text = serde_json::to_string(&w).unwrap();
     assert!(text.starts_with(r#"{"type":"welcome","protocol":1"#), "{text}");
@@ -91,6 +92,31 @@ fn garbage_is_refused_with_a_code() {
     let big = format!(r#"{{"type":"ice","call":1,"candidate":"{}"}}"#, "a".repeat(MAX_FRAME_BYTES));
     assert_eq!(parse::<DeskCommand>(&big).unwrap_err().code, ErrorCode::TooLarge);
     assert_eq!(parse::<Hello>(r#"{"type":"hello","protocol":1}"#).unwrap_err().code, ErrorCode::InvalidField);
+}
+
+#[test]
+fn document_parts_are_checked() {
+    let part = |part: u32, parts: u32, data: &str| DocumentPart {
+        id: 1,
+        part,
+        parts,
+        mime: DocumentMime::Jpeg,
+        data: data.into(),
+    };
+    assert!(part(0, 1, "aGVsbG8=").check().is_ok());
+    assert!(part(1, 2, "aGk=").check().is_ok());
+    let refused = |p: DocumentPart| p.check().unwrap_err().message;
+    assert!(refused(part(0, 0, "aGk=")).starts_with("document.parts"));
+    assert!(refused(part(0, MAX_DOCUMENT_PARTS + 1, "aGk=")).starts_with("document.parts"));
+    assert!(refused(part(2, 2, "aGk=")).starts_with("document.part:"));
+    assert!(refused(part(0, 1, "")).starts_with("document.data"));
+    assert!(refused(part(0, 1, "not base64!")).contains("base64"));
+    assert!(refused(part(0, 1, "abc")).contains("base64"));
+    assert!(refused(part(0, 1, &"A".repeat(MAX_DOCUMENT_PART_CHARS + 4))).starts_with("document.data"));
+    let frame = r#"{"type":"document","document":{"id":3,"part":0,"parts":1,"mime":"image/png","data":"aGk="}}"#;
+    assert!(matches!(parse::<ResidentCommand>(frame).unwrap(), ResidentCommand::Document { .. }));
+    let gif = r#"{"type":"document","document":{"id":3,"part":0,"parts":1,"mime":"image/gif","data":"aGk="}}"#;
+    assert_eq!(parse::<ResidentCommand>(gif).unwrap_err().code, ErrorCode::InvalidField);
 }
 
 proptest::proptest! {

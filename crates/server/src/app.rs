@@ -83,6 +83,8 @@ pub fn router(app: App) -> Router {
         .route("/api/sign-out", post(sign_out))
         .route("/api/call-records", get(call_records))
         .merge(crate::api::routes())
+        .merge(crate::clients::routes())
+        .merge(crate::web::routes())
         .with_state(app)
 }
 
@@ -271,7 +273,12 @@ struct RecordOut {
 }
 
 /// Call records of the supervisor's tenant (an admin sees all).
-async fn call_records(State(app): State<App>, headers: HeaderMap) -> Result<Json<Vec<RecordOut>>, ApiError> {
+async fn call_records(
+    State(app): State<App>,
+    headers: HeaderMap,
+    since: Result<axum::extract::Query<crate::clients::Since>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<RecordOut>>, ApiError> {
+    let since = crate::clients::since(since)?;
     let token = bearer(&headers).ok_or(AuthError::Refused)?;
     let tenant = match app.store.session(token).await? {
         Subject::Staff { admin: true, .. } => None,
@@ -280,7 +287,7 @@ async fn call_records(State(app): State<App>, headers: HeaderMap) -> Result<Json
     };
     let rows = app
         .store
-        .call_records(tenant)
+        .call_records_since(tenant, since)
         .await
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, p::ErrorCode::Internal, e.to_string()))?;
     Ok(Json(
@@ -391,12 +398,14 @@ async fn connection(mut socket: WebSocket, app: App) {
     };
     app.connections.fetch_add(1, Ordering::SeqCst);
     app.metrics.ws_connections.with_label_values(&[role]).inc();
+    let ice_servers = crate::turn::ice_servers(&app.config, crate::store::now_ms() / 1000, role);
     let welcome = |resumed: bool, resume_token: String| p::Welcome {
         protocol: p::PROTOCOL_VERSION,
         resume_token,
         heartbeat_secs: app.config.heartbeat_secs,
         resume_grace_secs: app.config.resume_grace_secs,
         resumed,
+        ice_servers: ice_servers.clone(),
     };
     let hub = app.hub.clone();
     match identity {
@@ -439,27 +448,29 @@ async fn connection(mut socket: WebSocket, app: App) {
         Identity::Resident(token) => {
             let (tx, rx) = mpsc::channel(CLIENT_QUEUE);
             let (reply, wait) = oneshot::channel();
-            let joined = match app.hub.send(Cmd::ResidentJoin { token, conn, outbox: tx, reply }).await {
+            let resume = hello.resume.clone();
+            let joined = match app.hub.send(Cmd::ResidentJoin { token, resume, conn, outbox: tx, reply }).await {
                 Ok(()) => wait.await.unwrap_or_else(|_| Err(perr(p::ErrorCode::Internal, "the server is stopping"))),
                 Err(_) => Err(perr(p::ErrorCode::Internal, "the server is stopping")),
             };
             match joined {
-                Ok(language) => {
+                Ok(joined) => {
+                    let id = joined.id;
                     if send_json(
                         &mut socket,
                         &app,
-                        &p::ResidentEvent::Welcome(welcome(false, crate::auth::new_token())),
+                        &p::ResidentEvent::Welcome(welcome(joined.resumed, joined.resume_token)),
                     )
                     .await
-                        && send_json(&mut socket, &app, &p::ResidentEvent::Joined { language }).await
+                        && send_json(&mut socket, &app, &p::ResidentEvent::Joined { language: joined.language }).await
                     {
                         let command = move |cmd| {
                             let (reply, wait) = oneshot::channel();
-                            (Cmd::Resident { conn, cmd, reply }, wait)
+                            (Cmd::Resident { id, cmd, reply }, wait)
                         };
                         session(&mut socket, &app, rx, command, &hub).await;
                     }
-                    let _ = app.hub.send(Cmd::ResidentLeft { conn }).await;
+                    let _ = app.hub.send(Cmd::ResidentLeft { id, conn }).await;
                 }
                 Err(e) => refuse_in_place(&mut socket, &app, e).await,
             }
@@ -491,7 +502,7 @@ fn perr(code: p::ErrorCode, message: impl Into<String>) -> p::ProtocolError {
     p::ProtocolError { code, message: message.into() }
 }
 
-/// A per-connection token bucket: `rate` frames a second, bursts of twice that.
+/// A per-connection token bucket: `rate` tokens a second, bursts of twice that.
 struct Bucket {
     tokens: f64,
     rate: f64,
@@ -503,18 +514,75 @@ impl Bucket {
         Bucket { tokens: f64::from(rate) * 2.0, rate: f64::from(rate), last: tokio::time::Instant::now() }
     }
 
-    fn take(&mut self) -> bool {
+    fn take(&mut self, cost: f64) -> bool {
         let now = tokio::time::Instant::now();
         self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.rate * 2.0);
         self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
+        if self.tokens >= cost {
+            self.tokens -= cost;
             true
         } else {
             false
         }
     }
 }
+
+/// A connection's two budgets: frames of commands, and bytes of documents (parts of a
+/// photo come many at once and would exhaust the frame budget).
+struct Limits {
+    frames: Bucket,
+    document_bytes: Bucket,
+}
+
+/// Bytes of document parts a connection may send per second (bursts of twice that): a
+/// phone photo of a few megabytes passes in a second or two.
+const DOCUMENT_BYTES_PER_SEC: u32 = 4 * 1024 * 1024;
+
+impl Limits {
+    fn new(app: &App) -> Limits {
+        Limits {
+            frames: Bucket::new(app.config.rate_limit_per_sec),
+            document_bytes: Bucket::new(DOCUMENT_BYTES_PER_SEC),
+        }
+    }
+}
+
+/// A role's command, as the rate limit sees it.
+trait Command: DeserializeOwned {
+    /// The size of the document part it carries, if it is one.
+    fn document_bytes(&self) -> Option<usize> {
+        None
+    }
+}
+
+impl Command for p::DeskCommand {
+    fn document_bytes(&self) -> Option<usize> {
+        match self {
+            p::DeskCommand::Document { document, .. } => Some(document.data.len()),
+            _ => None,
+        }
+    }
+}
+
+impl Command for p::InterpreterCommand {
+    fn document_bytes(&self) -> Option<usize> {
+        match self {
+            p::InterpreterCommand::Document { document, .. } => Some(document.data.len()),
+            _ => None,
+        }
+    }
+}
+
+impl Command for p::ResidentCommand {
+    fn document_bytes(&self) -> Option<usize> {
+        match self {
+            p::ResidentCommand::Document { document } => Some(document.data.len()),
+            _ => None,
+        }
+    }
+}
+
+impl Command for p::SupervisorCommand {}
 
 /// How a role's events carry an error.
 trait RoleEvent: Serialize {
@@ -553,8 +621,9 @@ enum Frame<C> {
     Closed,
 }
 
-/// Read one frame: parse it, count it, apply the rate limit.
-fn frame<C: DeserializeOwned>(msg: Option<Result<Message, axum::Error>>, app: &App, bucket: &mut Bucket) -> Frame<C> {
+/// Read one frame: parse it, count it, apply the rate limit (document parts against the
+/// byte budget, everything else, refusals included, against the frame budget).
+fn frame<C: Command>(msg: Option<Result<Message, axum::Error>>, app: &App, limits: &mut Limits) -> Frame<C> {
     match msg {
         None | Some(Err(_)) | Some(Ok(Message::Close(_))) => Frame::Closed,
         Some(Ok(Message::Ping(_) | Message::Pong(_))) => Frame::Alive,
@@ -563,10 +632,15 @@ fn frame<C: DeserializeOwned>(msg: Option<Result<Message, axum::Error>>, app: &A
         }
         Some(Ok(Message::Text(t))) => {
             app.metrics.ws_messages.with_label_values(&["in"]).inc();
-            if !bucket.take() {
+            let parsed = p::parse::<C>(&t);
+            let allowed = match parsed.as_ref().ok().and_then(Command::document_bytes) {
+                Some(bytes) => limits.document_bytes.take(bytes as f64),
+                None => limits.frames.take(1.0),
+            };
+            if !allowed {
                 return Frame::Refused(perr(p::ErrorCode::RateLimited, "too many messages; slow down"));
             }
-            match p::parse::<C>(&t) {
+            match parsed {
                 Ok(c) => Frame::Command(c),
                 Err(e) => Frame::Refused(e),
             }
@@ -582,20 +656,20 @@ async fn session<C, E>(
     command: impl Fn(C) -> (Cmd, oneshot::Receiver<Result<(), p::ProtocolError>>),
     hub: &mpsc::Sender<Cmd>,
 ) where
-    C: DeserializeOwned,
+    C: Command,
     E: RoleEvent,
 {
     let heartbeat = Duration::from_secs(u64::from(app.config.heartbeat_secs));
     let mut ping = tokio::time::interval(heartbeat);
     let mut last_seen = tokio::time::Instant::now();
-    let mut bucket = Bucket::new(app.config.rate_limit_per_sec);
+    let mut limits = Limits::new(app);
     let mut refusals = 0u32;
     let mut closing = app.closing.clone();
     loop {
         tokio::select! {
             msg = socket.recv() => {
                 last_seen = tokio::time::Instant::now();
-                match frame::<C>(msg, app, &mut bucket) {
+                match frame::<C>(msg, app, &mut limits) {
                     Frame::Closed => {
                         tracing::debug!("client closed the connection");
                         break;
@@ -656,13 +730,13 @@ async fn session<C, E>(
 
 /// A supervisor's connection: snapshots on subscribe and every 2 s after.
 async fn supervisor(socket: &mut WebSocket, app: &App, tenant: Option<i64>) {
-    let mut bucket = Bucket::new(app.config.rate_limit_per_sec);
+    let mut limits = Limits::new(app);
     let mut every = tokio::time::interval(Duration::from_secs(2));
     let mut subscribed = false;
     let mut closing = app.closing.clone();
     loop {
         tokio::select! {
-            msg = socket.recv() => match frame::<p::SupervisorCommand>(msg, app, &mut bucket) {
+            msg = socket.recv() => match frame::<p::SupervisorCommand>(msg, app, &mut limits) {
                 Frame::Closed => break,
                 Frame::Alive => {}
                 Frame::Refused(e) => {

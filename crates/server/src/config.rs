@@ -46,6 +46,14 @@ pub struct Config {
     pub lockout_secs: u32,
     /// How long a session token from signing in lasts.
     pub session_ttl_secs: u32,
+    /// TURN servers handed to clients, comma-separated (`turns:turn.example.jp:443?transport=tcp`),
+    /// for networks where neither UDP nor ICE-TCP reaches the relay (`deploy/turn.md`).
+    pub turn_urls: Option<String>,
+    /// The secret shared with the TURN server (coturn's `static-auth-secret`): clients get
+    /// credentials derived from it that expire (RFC 7635's REST form).
+    pub turn_secret: Option<String>,
+    /// How long those credentials last.
+    pub turn_ttl_secs: u32,
 }
 
 impl Default for Config {
@@ -68,6 +76,9 @@ impl Default for Config {
             lockout_after: 5,
             lockout_secs: 15 * 60,
             session_ttl_secs: 12 * 3600,
+            turn_urls: None,
+            turn_secret: None,
+            turn_ttl_secs: 12 * 3600,
         }
     }
 }
@@ -203,7 +214,35 @@ impl Config {
         {
             return bad("public_url", "must start with http:// or https://");
         }
+        if let Some(urls) = &self.turn_urls {
+            if self.turn_list().is_empty()
+                || self.turn_list().iter().any(|u| !(u.starts_with("turn:") || u.starts_with("turns:")))
+            {
+                return bad("turn_urls", "must be turn: or turns: URLs, separated by commas");
+            }
+            if urls.len() > 2000 {
+                return bad("turn_urls", "is too long");
+            }
+            if self.turn_secret.as_deref().is_none_or(str::is_empty) {
+                return bad("turn_secret", "is needed with turn_urls");
+            }
+        }
+        if self.turn_ttl_secs < 600 || self.turn_ttl_secs > 7 * 24 * 3600 {
+            return bad("turn_ttl_secs", "must be 600 to 604800");
+        }
         Ok(())
+    }
+
+    /// The TURN URLs, trimmed.
+    pub fn turn_list(&self) -> Vec<String> {
+        self.turn_urls
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_string)
+            .collect()
     }
 
     /// The base of links given to people (no trailing slash): `public_url`, or the address
@@ -290,6 +329,19 @@ mod tests {
             e(&[("KAKEHASHI_MEDIA_TCP", "sometimes")]),
             "config: media_tcp: invalid type: string \"sometimes\", expected a boolean"
         );
+        assert_eq!(
+            e(&[("KAKEHASHI_TURN_URLS", "turns:turn.example.jp:443?transport=tcp")]),
+            "config: turn_secret: is needed with turn_urls"
+        );
+        assert_eq!(
+            e(&[("KAKEHASHI_TURN_URLS", "http://turn.example.jp"), ("KAKEHASHI_TURN_SECRET", "s")]),
+            "config: turn_urls: must be turn: or turns: URLs, separated by commas"
+        );
+        let turn = env(&[
+            ("KAKEHASHI_TURN_URLS", "turns:turn.example.jp:443?transport=tcp, turn:turn.example.jp:3478"),
+            ("KAKEHASHI_TURN_SECRET", "s3cret"),
+        ]);
+        assert_eq!(Config::load(&Flags::default(), turn).unwrap().turn_list().len(), 2);
         let missing = Flags { config: Some("/nonexistent/k.toml".into()), ..Flags::default() };
         assert!(
             Config::load(&missing, env(&[])).unwrap_err().to_string().starts_with("config file /nonexistent/k.toml")

@@ -427,6 +427,15 @@ impl Store {
     }
 
     /// Whether the directory is empty (no tenant yet).
+    /// Every desk, revoked ones too, for the admin: (id, tenant, name, enrolled, revoked).
+    pub async fn desks_all(&self) -> Result<Vec<(i64, i64, String, bool, bool)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, tenant_id, name, token_hash IS NOT NULL, revoked != 0 FROM desks ORDER BY tenant_id, id",
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     pub async fn is_empty(&self) -> Result<bool, StoreError> {
         let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tenants").fetch_one(self.pool()).await?;
         Ok(n.0 == 0)

@@ -149,6 +149,31 @@ pub enum Client {
     Interpreter(i64),
 }
 
+/// A resident in a call.
+#[derive(Debug)]
+pub struct ResidentJoined {
+    /// The resident's number for its commands (stable across its reconnections).
+    pub id: u64,
+    /// The page's language.
+    pub language: String,
+    /// The token to come back with after a drop.
+    pub resume_token: String,
+    /// Whether this connection took over a dropped one.
+    pub resumed: bool,
+}
+
+/// A resident's place: its call, its current connection and channel.
+#[derive(Debug)]
+struct Resident {
+    call: d::RequestId,
+    tx: mpsc::Sender<p::ResidentEvent>,
+    conn: u64,
+    /// The hash of its resume token.
+    resume: String,
+    /// Its connection dropped; it is held until then.
+    dropped_until: Option<Instant>,
+}
+
 /// A channel to one connection.
 #[derive(Debug)]
 pub enum Outbox {
@@ -167,17 +192,22 @@ pub enum Cmd {
     /// the `hello`; the reply says whether the earlier session was taken back, and gives
     /// the token for the next resume.
     Attach { client: Client, conn: u64, outbox: Outbox, resume: Option<String>, reply: oneshot::Sender<(bool, String)> },
-    /// A resident opens an invite link.
+    /// A resident opens an invite link, or comes back with its resume token after its
+    /// connection dropped.
     ResidentJoin {
         token: String,
+        resume: Option<String>,
         conn: u64,
         outbox: mpsc::Sender<p::ResidentEvent>,
-        reply: oneshot::Sender<Result<String, p::ProtocolError>>,
+        reply: oneshot::Sender<Result<ResidentJoined, p::ProtocolError>>,
     },
-    /// A resident's command.
-    Resident { conn: u64, cmd: p::ResidentCommand, reply: Reply },
-    /// A resident's connection closed.
-    ResidentLeft { conn: u64 },
+    /// An invite link's language and expiry, without using it up: `None` when it no
+    /// longer works.
+    PeekInvite { token: String, reply: oneshot::Sender<Option<(String, d::Timestamp)>> },
+    /// A resident's command (`id` from [`ResidentJoined`]).
+    Resident { id: u64, cmd: p::ResidentCommand, reply: Reply },
+    /// A resident's connection `conn` closed: it may come back within the grace.
+    ResidentLeft { id: u64, conn: u64 },
     /// That connection closed.
     Detach { client: Client, conn: u64 },
     /// A desk command.
@@ -251,8 +281,8 @@ pub struct Hub {
     recorded: HashMap<d::RequestId, (i64, i64, i64, Instant)>,
     desks: HashMap<i64, Attached<p::DeskEvent>>,
     interpreters: HashMap<i64, Attached<p::InterpreterEvent>>,
-    /// Residents in calls: connection → (call, channel).
-    residents: HashMap<u64, (d::RequestId, mpsc::Sender<p::ResidentEvent>)>,
+    /// Residents in calls, by their number (their first connection's).
+    residents: HashMap<u64, Resident>,
     /// Open invites by token hash.
     invites: HashMap<String, Invite>,
     /// The token each client can resume with.
@@ -494,6 +524,9 @@ impl Hub {
                 let token = crate::auth::new_token();
                 self.resume_tokens.insert(client, token.clone());
                 let _ = reply.send((resumed, token));
+                if resumed {
+                    self.tell_calls_of(client, true);
+                }
                 match (client, outbox) {
                     (Client::Desk(desk, _), Outbox::Desk(tx)) => {
                         self.desks.insert(desk, Attached { conn, tx });
@@ -512,17 +545,30 @@ impl Hub {
                     _ => {}
                 }
             }
-            Cmd::ResidentJoin { token, conn, outbox, reply } => {
-                let result = self.resident_join(now, &token, conn, outbox);
+            Cmd::ResidentJoin { token, resume, conn, outbox, reply } => {
+                let result = self.resident_join(now, &token, resume, conn, outbox);
                 let _ = reply.send(result);
             }
-            Cmd::Resident { conn, cmd, reply } => {
-                let result = self.resident_command(conn, cmd);
+            Cmd::PeekInvite { token, reply } => {
+                let live = self
+                    .invites
+                    .get(&crate::auth::hash_token(&token))
+                    .filter(|i| {
+                        i.expires_at > now && self.pending.get(&i.call).is_some_and(|p| p.answered_at.is_some())
+                    })
+                    .map(|i| (i.language.clone(), i.expires_at));
+                let _ = reply.send(live);
+            }
+            Cmd::Resident { id, cmd, reply } => {
+                let result = self.resident_command(id, cmd);
                 let _ = reply.send(result);
             }
-            Cmd::ResidentLeft { conn } => {
-                if let Some((call, _)) = self.residents.remove(&conn) {
-                    self.remove_media_owned(Owner::Resident(conn));
+            Cmd::ResidentLeft { id, conn } => {
+                let grace = self.grace;
+                if let Some(r) = self.residents.get_mut(&id).filter(|r| r.conn == conn && r.dropped_until.is_none()) {
+                    // Held for the grace: a phone that changed networks comes back.
+                    r.dropped_until = Some(Instant::now() + grace);
+                    let call = r.call;
                     self.tell_call(call, p::Party::Resident, false);
                 }
             }
@@ -541,6 +587,8 @@ impl Hub {
                         }
                     }
                     self.dropped.insert(client, Instant::now() + self.grace);
+                    // The others in its calls hear that it dropped (it may come back).
+                    self.tell_calls_of(client, false);
                 }
             }
             Cmd::Desk { desk, tenant, cmd, reply } => {
@@ -705,6 +753,10 @@ impl Hub {
                 self.own_request(desk, call)?;
                 self.media_ice()
             }
+            p::DeskCommand::Document { call, document } => {
+                let id = self.own_request(desk, call)?;
+                self.share_document(id, p::Party::Desk, None, document)
+            }
             p::DeskCommand::Ping {} => {
                 self.send_desk(desk, p::DeskEvent::Pong);
                 Ok(())
@@ -763,6 +815,12 @@ impl Hub {
                 Some(p) if p.interpreter == Some(id) => self.media_ice(),
                 _ => Err(err(p::ErrorCode::NotFound, format!("no call {call} of yours"))),
             },
+            p::InterpreterCommand::Document { call, document } => match self.pending.get(&d::RequestId(call)) {
+                Some(p) if p.interpreter == Some(id) => {
+                    self.share_document(d::RequestId(call), p::Party::Interpreter, None, document)
+                }
+                _ => Err(err(p::ErrorCode::NotFound, format!("no call {call} of yours"))),
+            },
             p::InterpreterCommand::Ping {} => {
                 self.send_interpreter(id, p::InterpreterEvent::Pong);
                 Ok(())
@@ -776,10 +834,10 @@ impl Hub {
         self.engine.end_call(now, call).map_err(engine_error)?;
         let Some(pending) = self.pending.remove(&call) else { return Ok(()) };
         // A resident in the call is told, and links to it stop working.
-        let residents: Vec<u64> = self.residents.iter().filter(|(_, (c, _))| *c == call).map(|(k, _)| *k).collect();
-        for conn in residents {
-            if let Some((_, tx)) = self.residents.remove(&conn) {
-                let _ = tx.try_send(p::ResidentEvent::CallEnded);
+        let residents: Vec<u64> = self.residents.iter().filter(|(_, r)| r.call == call).map(|(k, _)| *k).collect();
+        for id in residents {
+            if let Some(r) = self.residents.remove(&id) {
+                let _ = r.tx.try_send(p::ResidentEvent::CallEnded);
             }
         }
         self.invites.retain(|_, i| i.call != call);
@@ -1011,8 +1069,8 @@ impl Hub {
             Owner::Desk(desk) => self.send_desk(desk, p::DeskEvent::Sdp { call, description }),
             Owner::Interpreter(id) => self.send_interpreter(id, p::InterpreterEvent::Sdp { call, description }),
             Owner::Resident(conn) => {
-                if let Some((_, tx)) = self.residents.get(&conn) {
-                    let _ = tx.try_send(p::ResidentEvent::Sdp { description });
+                if let Some(r) = self.residents.get(&conn) {
+                    let _ = r.tx.try_send(p::ResidentEvent::Sdp { description });
                 }
             }
         }
@@ -1023,8 +1081,8 @@ impl Hub {
             Owner::Desk(desk) => self.send_desk(desk, p::DeskEvent::Error(e)),
             Owner::Interpreter(id) => self.send_interpreter(id, p::InterpreterEvent::Error(e)),
             Owner::Resident(conn) => {
-                if let Some((_, tx)) = self.residents.get(&conn) {
-                    let _ = tx.try_send(p::ResidentEvent::Error(e));
+                if let Some(r) = self.residents.get(&conn) {
+                    let _ = r.tx.try_send(p::ResidentEvent::Error(e));
                 }
             }
         }
@@ -1062,9 +1120,15 @@ impl Hub {
         if let Some(a) = self.desks.get(&desk)
             && a.tx.try_send(event).is_err()
         {
-            // Too slow or gone: drop the channel; the connection closes and may resume.
+            // Too slow or gone: drop the channel; the connection closes and may resume
+            // within the grace, after which what it held ends.
             tracing::warn!(desk, "desk connection is not keeping up; dropping it");
-            self.desks.remove(&desk);
+            if let Some(a) = self.desks.remove(&desk) {
+                let tenant = self.pending.values().find(|p| p.desk == desk).map_or(0, |p| p.tenant);
+                let client = self.resume_tokens.keys().copied().find(|c| matches!(c, Client::Desk(d, _) if *d == desk));
+                drop(a);
+                self.dropped.insert(client.unwrap_or(Client::Desk(desk, tenant)), Instant::now() + self.grace);
+            }
         }
     }
 
@@ -1073,7 +1137,9 @@ impl Hub {
             && a.tx.try_send(event).is_err()
         {
             tracing::warn!(interpreter = id, "interpreter connection is not keeping up; dropping it");
-            self.interpreters.remove(&id);
+            if self.interpreters.remove(&id).is_some() {
+                self.dropped.insert(Client::Interpreter(id), Instant::now() + self.grace);
+            }
         }
     }
 
@@ -1236,6 +1302,17 @@ impl Hub {
             self.dropped.remove(&client);
             self.end_session(now, client);
         }
+        // Residents that dropped and did not come back.
+        let gone: Vec<u64> = self
+            .residents
+            .iter()
+            .filter(|(_, r)| r.dropped_until.is_some_and(|u| u <= Instant::now()))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in gone {
+            self.residents.remove(&id);
+            self.remove_media_owned(Owner::Resident(id));
+        }
         // Invites past their time; outcome categories not given within a day.
         self.invites.retain(|_, i| i.expires_at > now);
         self.recorded.retain(|_, (.., at)| at.elapsed() < Duration::from_secs(24 * 3600));
@@ -1302,23 +1379,43 @@ impl Hub {
         &mut self,
         now: d::Timestamp,
         token: &str,
+        resume: Option<String>,
         conn: u64,
         outbox: mpsc::Sender<p::ResidentEvent>,
-    ) -> Result<String, p::ProtocolError> {
+    ) -> Result<ResidentJoined, p::ProtocolError> {
         let refused =
             || err(p::ErrorCode::Unauthorized, "this link has been used, has expired, or its consultation has ended");
+        let resume_token = crate::auth::new_token();
+        let resume_hash = crate::auth::hash_token(&resume_token);
+        // A resident coming back: its resume token names its place (the invite is used).
+        if let Some(resume) = resume {
+            let hash = crate::auth::hash_token(&resume);
+            if let Some((&id, r)) = self.residents.iter_mut().find(|(_, r)| r.resume == hash) {
+                r.tx = outbox;
+                r.conn = conn;
+                r.resume = resume_hash;
+                let was_dropped = r.dropped_until.take().is_some();
+                let call = r.call;
+                let language = self.pending.get(&call).map(|p| p.language.clone()).unwrap_or_default();
+                if was_dropped {
+                    self.tell_call(call, p::Party::Resident, true);
+                }
+                return Ok(ResidentJoined { id, language, resume_token, resumed: true });
+            }
+        }
         // Single use: the invite is taken out whatever happens next.
         let invite = self.invites.remove(&crate::auth::hash_token(token)).ok_or_else(refused)?;
         if invite.expires_at <= now || self.pending.get(&invite.call).is_none_or(|p| p.answered_at.is_none()) {
             return Err(refused());
         }
-        self.residents.insert(conn, (invite.call, outbox));
+        self.residents
+            .insert(conn, Resident { call: invite.call, tx: outbox, conn, resume: resume_hash, dropped_until: None });
         self.tell_call(invite.call, p::Party::Resident, true);
-        Ok(invite.language)
+        Ok(ResidentJoined { id: conn, language: invite.language, resume_token, resumed: false })
     }
 
     fn resident_command(&mut self, conn: u64, cmd: p::ResidentCommand) -> Result<(), p::ProtocolError> {
-        let Some((call, tx)) = self.residents.get(&conn).cloned() else {
+        let Some((call, tx)) = self.residents.get(&conn).map(|r| (r.call, r.tx.clone())) else {
             return Err(err(p::ErrorCode::NotAllowed, "not in a call"));
         };
         match cmd {
@@ -1337,6 +1434,103 @@ impl Hub {
                 self.media_sdp(call, LegOwner { call, owner: Owner::Resident(conn) }, description)
             }
             p::ResidentCommand::Ice { .. } => self.media_ice(),
+            p::ResidentCommand::Document { document } => {
+                self.share_document(call, p::Party::Resident, Some(conn), document)
+            }
+        }
+    }
+
+    /// Pass one part of a document to everyone else in a live call, keeping nothing. A
+    /// part is refused (`rate_limited`, to be sent again) while any receiver's queue is
+    /// more than a quarter full, so documents never crowd out a client's other events.
+    fn share_document(
+        &mut self,
+        call: d::RequestId,
+        from: p::Party,
+        from_resident: Option<u64>,
+        document: p::DocumentPart,
+    ) -> Result<(), p::ProtocolError> {
+        document.check()?;
+        let Some(pending) = self.pending.get(&call) else {
+            return Err(err(p::ErrorCode::NotFound, format!("no call {}", call.0)));
+        };
+        if pending.answered_at.is_none() {
+            return Err(err(p::ErrorCode::NotAllowed, "documents can be shown once the call has started"));
+        }
+        let desk = (from != p::Party::Desk).then(|| self.desks.get(&pending.desk).map(|a| a.tx.clone())).flatten();
+        let interpreter = (from != p::Party::Interpreter)
+            .then(|| pending.interpreter.and_then(|i| self.interpreters.get(&i)).map(|a| a.tx.clone()))
+            .flatten();
+        let residents: Vec<mpsc::Sender<p::ResidentEvent>> = self
+            .residents
+            .iter()
+            .filter(|(id, r)| r.call == call && Some(**id) != from_resident && r.dropped_until.is_none())
+            .map(|(_, r)| r.tx.clone())
+            .collect();
+        let headroom = CLIENT_QUEUE * 3 / 4;
+        let busy = desk.as_ref().is_some_and(|t| t.capacity() < headroom)
+            || interpreter.as_ref().is_some_and(|t| t.capacity() < headroom)
+            || residents.iter().any(|t| t.capacity() < headroom);
+        if busy {
+            return Err(err(
+                p::ErrorCode::RateLimited,
+                "the others are still receiving earlier parts; send this part again shortly",
+            ));
+        }
+        let c = call.0;
+        if let Some(tx) = desk {
+            let _ = tx.try_send(p::DeskEvent::Document { call: c, from, document: document.clone() });
+        }
+        if let Some(tx) = interpreter {
+            let _ = tx.try_send(p::InterpreterEvent::Document { call: c, from, document: document.clone() });
+        }
+        for tx in residents {
+            let _ = tx.try_send(p::ResidentEvent::Document { from, document: document.clone() });
+        }
+        let (id, part) = (document.id, document.part);
+        match (from, from_resident) {
+            (p::Party::Resident, Some(resident)) => {
+                if let Some(r) = self.residents.get(&resident) {
+                    let _ = r.tx.try_send(p::ResidentEvent::DocumentPassed { id, part });
+                }
+            }
+            (p::Party::Desk, _) => {
+                let desk = pending.desk;
+                self.send_desk(desk, p::DeskEvent::DocumentPassed { call: c, id, part });
+            }
+            (p::Party::Interpreter, _) => {
+                if let Some(i) = pending.interpreter {
+                    self.send_interpreter(i, p::InterpreterEvent::DocumentPassed { call: c, id, part });
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Tell the others in a client's live calls that its connection dropped or came back.
+    fn tell_calls_of(&mut self, client: Client, joined: bool) {
+        let (mut calls, party): (Vec<d::RequestId>, p::Party) = match client {
+            Client::Desk(desk, _) => (
+                self.pending
+                    .iter()
+                    .filter(|(_, p)| p.desk == desk && p.answered_at.is_some())
+                    .map(|(r, _)| *r)
+                    .collect(),
+                p::Party::Desk,
+            ),
+            Client::Interpreter(id) => (
+                self.pending
+                    .iter()
+                    .filter(|(_, p)| p.interpreter == Some(id) && p.answered_at.is_some())
+                    .map(|(r, _)| *r)
+                    .collect(),
+                p::Party::Interpreter,
+            ),
+        };
+        calls.sort_unstable();
+        for call in calls {
+            self.tell_call(call, party, joined);
         }
     }
 
@@ -1355,6 +1549,18 @@ impl Hub {
                 self.send_interpreter(i, p::InterpreterEvent::ParticipantJoined { call: c, party });
             } else {
                 self.send_interpreter(i, p::InterpreterEvent::ParticipantLeft { call: c, party });
+            }
+        }
+        if party != p::Party::Resident {
+            let event = if joined {
+                p::ResidentEvent::ParticipantJoined { party }
+            } else {
+                p::ResidentEvent::ParticipantLeft { party }
+            };
+            for r in self.residents.values() {
+                if r.call == call {
+                    let _ = r.tx.try_send(event.clone());
+                }
             }
         }
     }

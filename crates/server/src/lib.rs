@@ -4,6 +4,7 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod clients;
 pub mod config;
 pub mod demo;
 pub mod directory;
@@ -13,3 +14,5 @@ pub mod metrics;
 pub mod policy;
 pub mod serve;
 pub mod store;
+pub mod turn;
+pub mod web;

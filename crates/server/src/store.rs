@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_policies.sql")),
     (3, include_str!("../migrations/0003_offered_at.sql")),
+    (4, include_str!("../migrations/0004_interpreter_day.sql")),
 ];
 
 /// The longest any store call may take.
@@ -218,14 +219,50 @@ impl Store {
 
     /// Call records, oldest first, of one tenant or all.
     pub async fn call_records(&self, tenant_id: Option<i64>) -> Result<Vec<CallRecord>, StoreError> {
+        self.call_records_since(tenant_id, 0).await
+    }
+
+    /// How many requests a tenant's desks made per language since `since` (ms), most
+    /// first: the desk's language grid puts the most used first.
+    pub async fn language_use(&self, tenant_id: i64, since: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        timed(
+            sqlx::query_as(
+                "SELECT language, COUNT(*) AS n FROM call_records WHERE tenant_id = ? AND requested_at >= ? \
+                 GROUP BY language ORDER BY n DESC, language",
+            )
+            .bind(tenant_id)
+            .bind(since)
+            .fetch_all(&self.pool),
+        )
+        .await
+    }
+
+    /// An interpreter's answered calls that started since `since` (ms): how many, and their
+    /// talk time in ms.
+    pub async fn interpreter_day(&self, interpreter_id: i64, since: i64) -> Result<(i64, i64), StoreError> {
+        timed(
+            sqlx::query_as(
+                "SELECT COUNT(*), COALESCE(SUM(ended_at - answered_at), 0) FROM call_records \
+                 WHERE interpreter_id = ? AND answered_at >= ? AND outcome = 'answered'",
+            )
+            .bind(interpreter_id)
+            .bind(since)
+            .fetch_one(&self.pool),
+        )
+        .await
+    }
+
+    /// Call records requested since `since` (ms), oldest first, of one tenant or all.
+    pub async fn call_records_since(&self, tenant_id: Option<i64>, since: i64) -> Result<Vec<CallRecord>, StoreError> {
         use sqlx::Row;
         let rows = timed(
             sqlx::query(
                 "SELECT id, tenant_id, desk_id, language, speciality, modality, tier, interpreter_id, requested_at, \
                  offered_at, answered_at, ended_at, offers, outcome, desk_outcome, loss, rtt_ms, reconnects FROM call_records \
-                 WHERE ?1 IS NULL OR tenant_id = ?1 ORDER BY id",
+                 WHERE (?1 IS NULL OR tenant_id = ?1) AND requested_at >= ?2 ORDER BY id",
             )
             .bind(tenant_id)
+            .bind(since)
             .fetch_all(&self.pool),
         )
         .await?;

@@ -1639,3 +1639,267 @@ async fn ice_tcp_connections_that_are_not_ice_or_never_confirmed_are_closed() {
     assert!(m.contains("kakehashi_media_tcp_connections 0"), "{m}");
     server.stop().await;
 }
+
+/// An HTTP request's status, headers and body (for the web pages).
+async fn http_full(addr: std::net::SocketAddr, path: &str, extra: &str) -> (u16, String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n{extra}\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    let out = String::from_utf8_lossy(&out).to_string();
+    let status = out[9..12].parse().unwrap();
+    let (head, body) = out.split_once("\r\n\r\n").map(|(h, b)| (h.to_ascii_lowercase(), b.to_string())).unwrap();
+    (status, head, body)
+}
+
+#[tokio::test]
+async fn the_web_pages_are_served_with_a_strict_policy() {
+    let dir = temp("web");
+    seed(&dir).await;
+    let server = Server::start(dir).await;
+    for (path, marker) in [
+        ("/desk/", "/assets/desk/desk.js"),
+        ("/interpreter/", "/assets/interpreter/interpreter.js"),
+        ("/wall/", "/assets/wall/wall.js"),
+        ("/admin/", "/assets/admin/admin.js"),
+        ("/join/0123abcd", "/assets/join/join.js"),
+        ("/", "/desk/"),
+    ] {
+        let (status, head, body) = http_full(server.addr, path, "").await;
+        assert_eq!(status, 200, "{path}");
+        assert!(head.contains("content-type: text/html; charset=utf-8"), "{path}: {head}");
+        assert!(head.contains("content-security-policy: default-src 'self'; script-src 'self'"), "{path}: {head}");
+        assert!(head.contains("referrer-policy: no-referrer"), "{path}");
+        assert!(head.contains("x-frame-options: deny"), "{path}");
+        assert!(body.contains(marker), "{path} links {marker}");
+    }
+    let (status, head, body) = http_full(server.addr, "/assets/common/kk.css", "").await;
+    assert_eq!(status, 200);
+    assert!(head.contains("content-type: text/css"));
+    assert!(body.contains("--brand"));
+    let etag = head.lines().find_map(|l| l.strip_prefix("etag: ")).unwrap().trim().to_string();
+    let (status, _, _) = http_full(server.addr, "/assets/common/kk.css", &format!("if-none-match: {etag}\r\n")).await;
+    assert_eq!(status, 304, "revalidated by ETag");
+    let (status, head, _) = http_full(server.addr, "/assets/join/i18n/vi.js", "").await;
+    assert_eq!(status, 200);
+    assert!(head.contains("content-type: text/javascript"));
+    assert_eq!(http_full(server.addr, "/assets/nothing.js", "").await.0, 404);
+    assert_eq!(http_full(server.addr, "/assets/../Cargo.toml", "").await.0, 404);
+    let (status, head, _) = http_full(server.addr, "/desk", "").await;
+    assert_eq!(status, 308);
+    assert!(head.contains("location: /desk/"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn clients_read_their_own_profile_and_links() {
+    let dir = temp("clients");
+    let creds = seed(&dir).await;
+    let server = Server::start(dir).await;
+    // A desk's languages: Japanese left out, the tenant's most used first.
+    let (status, body) = http(server.addr, "GET", "/api/desk", Some(&creds.desk_a1), None).await;
+    assert_eq!(status, 200, "{body}");
+    let d: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(d["tenant_name"], "Asahi City");
+    let tags: Vec<&str> = d["languages"].as_array().unwrap().iter().map(|l| l["tag"].as_str().unwrap()).collect();
+    assert_eq!(tags[0], "ja-x-easy", "catalogue order without use: {tags:?}");
+    assert!(!tags.contains(&"ja"));
+    assert_eq!(http(server.addr, "GET", "/api/desk", Some("nonsense"), None).await.0, 401);
+    assert_eq!(http(server.addr, "GET", "/api/desk", None, None).await.0, 401);
+
+    let mut i1 = server.interpreter(&creds.interp[0]).await;
+    let mut desk = server.desk(&creds.desk_a1).await;
+    let call = answered_call(&mut desk, &mut i1, "vi").await;
+    desk.send(json!({"type": "invite_resident", "call": call})).await;
+    let url = desk.expect("invite").await["url"].as_str().unwrap().to_string();
+    let token = url.rsplit('/').next().unwrap().to_string();
+    // The link's language, without using it up.
+    let (status, body) = http(server.addr, "GET", &format!("/api/invites/{token}"), None, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["language"], "vi");
+    let (mut resident, _) =
+        server.hello(json!({"type": "hello", "protocol": 1, "credential": {"invite": token}})).await;
+    resident.expect("joined").await;
+    let (status, body) = http(server.addr, "GET", &format!("/api/invites/{token}"), None, None).await;
+    assert_eq!(status, 404, "a used link: {body}");
+    assert!(body.contains("has been used"), "{body}");
+    assert_eq!(http(server.addr, "GET", "/api/invites/nothing", None, None).await.0, 404);
+    desk.expect("participant_joined").await;
+    desk.send(json!({"type": "end_call", "call": call})).await;
+    desk.expect("call_ended").await;
+
+    // The interpreter's day: one call, on duty all the time.
+    let (status, body) = http(server.addr, "GET", "/api/me", Some(&creds.interp[0]), None).await;
+    assert_eq!(status, 200, "{body}");
+    let me: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(me["login"], "i1");
+    assert_eq!(me["always_on"], true);
+    assert_eq!(me["languages"][0]["native"], "Tiếng Việt");
+    let calls = |me: &Value| me["calls_today"].as_i64().unwrap();
+    for _ in 0..50 {
+        let me: Value =
+            serde_json::from_str(&http(server.addr, "GET", "/api/me", Some(&creds.interp[0]), None).await.1).unwrap();
+        if calls(&me) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let me: Value =
+        serde_json::from_str(&http(server.addr, "GET", "/api/me", Some(&creds.interp[0]), None).await.1).unwrap();
+    assert_eq!(calls(&me), 1, "{me}");
+    assert_eq!(http(server.addr, "GET", "/api/me", Some(&creds.sup_a), None).await.0, 403);
+    // Now Vietnamese comes first on this tenant's desks.
+    let d: Value =
+        serde_json::from_str(&http(server.addr, "GET", "/api/desk", Some(&creds.desk_a2), None).await.1).unwrap();
+    assert_eq!(d["languages"][0]["tag"], "vi");
+    assert_eq!(d["languages"][0]["uses"], 1);
+    // Call records since a time; a bad value is named.
+    let future = kakehashi::store::now_ms() + 3_600_000;
+    let (status, body) =
+        http(server.addr, "GET", &format!("/api/call-records?since={future}"), Some(&creds.sup_a), None).await;
+    assert_eq!((status, body.as_str()), (200, "[]"));
+    let (status, body) = http(server.addr, "GET", "/api/call-records?since=yesterday", Some(&creds.sup_a), None).await;
+    assert_eq!(status, 400);
+    assert!(body.contains("since"), "{body}");
+    // Desks for the admin page: a supervisor sees their own tenant's.
+    let all: Vec<Value> =
+        serde_json::from_str(&http(server.addr, "GET", "/api/desks", Some(&creds.admin), None).await.1).unwrap();
+    assert_eq!(all.len(), 3);
+    assert!(all.iter().all(|d| d["enrolled"] == true && d["revoked"] == false));
+    let mine: Vec<Value> =
+        serde_json::from_str(&http(server.addr, "GET", "/api/desks", Some(&creds.sup_b), None).await.1).unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(http(server.addr, "GET", "/api/desks", Some(&creds.interp[0]), None).await.0, 403);
+    server.stop().await;
+}
+
+/// A part of a document, for the tests.
+fn part(id: u32, part: u32, parts: u32, data: &str) -> Value {
+    json!({"id": id, "part": part, "parts": parts, "mime": "image/jpeg", "data": data})
+}
+
+#[tokio::test]
+async fn documents_pass_to_the_others_and_nothing_is_kept() {
+    let dir = temp("documents");
+    let creds = seed(&dir).await;
+    let server = Server::start(dir).await;
+    let mut i1 = server.interpreter(&creds.interp[0]).await;
+    let mut desk = server.desk(&creds.desk_a1).await;
+    // Not before the call starts.
+    desk.send(json!({"type": "request_interpreter", "language": "vi"})).await;
+    let call = desk.expect("queued").await["request"].as_u64().unwrap();
+    desk.send(json!({"type": "document", "call": call, "document": part(1, 0, 1, "aGk=")})).await;
+    assert_eq!(desk.expect("error").await["code"], "not_allowed");
+    let offer = i1.expect("offer").await;
+    i1.send(json!({"type": "accept", "offer": offer["offer"]})).await;
+    desk.expect("assigned").await;
+    i1.expect("assigned").await;
+    desk.send(json!({"type": "invite_resident", "call": call})).await;
+    let token = desk.expect("invite").await["url"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    let (mut resident, _) =
+        server.hello(json!({"type": "hello", "protocol": 1, "credential": {"invite": token}})).await;
+    resident.expect("joined").await;
+    desk.expect("participant_joined").await;
+    i1.expect("participant_joined").await;
+
+    // The resident shows a photo of three parts, sent at once: each part reaches the desk
+    // and the interpreter, and the resident hears that each was passed on.
+    let data = "QUJD".repeat(15_000);
+    for n in 0..3u32 {
+        resident.send(json!({"type": "document", "document": part(7, n, 3, &data)})).await;
+    }
+    for n in 0..3u32 {
+        let passed = resident.expect("document_passed").await;
+        assert_eq!((passed["id"].as_u64(), passed["part"].as_u64()), (Some(7), Some(u64::from(n))));
+        for c in [&mut desk, &mut i1] {
+            let d = c.expect("document").await;
+            assert_eq!(d["from"], "resident");
+            assert_eq!(d["call"].as_u64(), Some(call));
+            assert_eq!(d["document"]["part"].as_u64(), Some(u64::from(n)));
+            assert_eq!(d["document"]["data"].as_str().map(str::len), Some(60_000));
+        }
+    }
+    // The interpreter shows one to the desk and the resident.
+    i1.send(json!({"type": "document", "call": call, "document": part(1, 0, 1, "aGk=")})).await;
+    assert_eq!(i1.expect("document_passed").await["id"], 1);
+    assert_eq!(desk.expect("document").await["from"], "interpreter");
+    assert_eq!(resident.expect("document").await["from"], "interpreter");
+    // Garbage is refused with what is wrong, and the connection stays.
+    for (bad, field) in [
+        (part(1, 0, 0, "aGk="), "document.parts"),
+        (part(1, 5, 2, "aGk="), "document.part"),
+        (part(1, 0, 1, "!!!!"), "document.data"),
+    ] {
+        resident.send(json!({"type": "document", "document": bad})).await;
+        let e = resident.expect("error").await;
+        assert_eq!(e["code"], "invalid_field");
+        assert!(e["message"].as_str().unwrap().starts_with(field), "{e}");
+    }
+    resident.send(json!({"type": "document", "document": {"id": 1, "part": 0, "parts": 1, "mime": "text/html", "data": "aGk="}})).await;
+    assert_eq!(resident.expect("error").await["code"], "invalid_field");
+    // Another desk's call is not found.
+    let mut other = server.desk(&creds.desk_a2).await;
+    other.send(json!({"type": "document", "call": call, "document": part(1, 0, 1, "aGk=")})).await;
+    assert_eq!(other.expect("error").await["code"], "not_found");
+    resident.send(json!({"type": "ping"})).await;
+    assert_eq!(resident.expect("pong").await["type"], "pong");
+    // Nothing of a document is in the store.
+    desk.send(json!({"type": "end_call", "call": call})).await;
+    desk.expect("call_ended").await;
+    let dir = server.stop().await;
+    let mut found = false;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap_or_default();
+        found |= bytes.windows(12).any(|w| w == b"QUJDQUJDQUJD");
+    }
+    assert!(!found, "a document's bytes are not stored");
+}
+
+#[tokio::test]
+async fn a_dropped_participant_is_announced_and_a_resident_comes_back_with_its_token() {
+    let dir = temp("drops");
+    let creds = seed(&dir).await;
+    let server = Server::start(dir).await;
+    let mut i1 = server.interpreter(&creds.interp[0]).await;
+    let mut desk = server.desk(&creds.desk_a1).await;
+    let call = answered_call(&mut desk, &mut i1, "vi").await;
+    desk.send(json!({"type": "invite_resident", "call": call})).await;
+    let token = desk.expect("invite").await["url"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    let hello = json!({"type": "hello", "protocol": 1, "credential": {"invite": token.clone()}});
+    let (mut resident, welcome) = server.hello(hello).await;
+    resident.expect("joined").await;
+    desk.expect("participant_joined").await;
+    i1.expect("participant_joined").await;
+
+    // The resident's phone changes networks: its connection drops, the others hear it,
+    // and it comes back with its resume token (the link itself is used up).
+    drop(resident);
+    assert_eq!(desk.expect("participant_left").await["party"], "resident");
+    assert_eq!(i1.expect("participant_left").await["party"], "resident");
+    let resume = json!({"type": "hello", "protocol": 1, "credential": {"invite": token.clone()}, "resume": welcome["resume_token"]});
+    let (mut resident, back) = server.hello(resume).await;
+    assert_eq!(back["resumed"], true, "{back}");
+    assert_eq!(resident.expect("joined").await["language"], "vi");
+    assert_eq!(desk.expect("participant_joined").await["party"], "resident");
+    i1.expect("participant_joined").await;
+    // Without the token the link stays used.
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr)).await.unwrap();
+    let mut stranger = Client { ws };
+    stranger.send(json!({"type": "hello", "protocol": 1, "credential": {"invite": token}, "resume": "guess"})).await;
+    assert_eq!(stranger.recv().await["code"], "unauthorized");
+
+    // The interpreter's connection drops: desk and resident are told, and told again when
+    // it resumes.
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr)).await.unwrap();
+    let mut i1b = Client { ws };
+    drop(i1);
+    assert_eq!(desk.expect("participant_left").await["party"], "interpreter");
+    assert_eq!(resident.expect("participant_left").await["party"], "interpreter");
+    let _ = &mut i1b;
+    desk.send(json!({"type": "end_call", "call": call})).await;
+    desk.expect("call_ended").await;
+    assert_eq!(resident.expect("call_ended").await["type"], "call_ended");
+    server.stop().await;
+}

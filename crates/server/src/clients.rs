@@ -1,0 +1,291 @@
+//! What the web clients read over HTTP, beside the WebSocket: a desk's home screen (its
+//! tenant and languages, most used first), an interpreter's day (languages, today's
+//! roster, calls and talk time), an invite link's language before the resident joins,
+//! and the desks for the admin page. Each answers only its own caller: a desk token
+//! sees its desk, a session its interpreter.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::get;
+use axum::{Json, Router};
+use kakehashi_dispatch as d;
+use kakehashi_protocol as p;
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+
+use crate::app::{ApiError, App, bearer};
+use crate::auth::{AuthError, Subject};
+use crate::hub::Cmd;
+
+/// The routes.
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/api/desk", get(desk))
+        .route("/api/me", get(me))
+        .route("/api/invites/{token}", get(invite))
+        .route("/api/desks", get(desks))
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, p::ErrorCode::Internal, e.to_string())
+}
+
+/// A language as a client shows it.
+#[derive(Debug, Serialize)]
+pub struct LanguageOut {
+    /// BCP 47 tag.
+    pub tag: &'static str,
+    /// Its name for itself.
+    pub native: &'static str,
+    /// Its Japanese name.
+    pub japanese: &'static str,
+    /// Its English name.
+    pub english: &'static str,
+    /// Requests of this desk's tenant in the last 90 days (desks only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uses: Option<i64>,
+}
+
+fn language_out(id: d::LanguageId, uses: Option<i64>) -> LanguageOut {
+    let info = id.info();
+    LanguageOut { tag: info.tag, native: info.native, japanese: info.japanese, english: info.english, uses }
+}
+
+/// A desk's home screen.
+#[derive(Debug, Serialize)]
+pub struct DeskOut {
+    /// The desk.
+    pub desk: i64,
+    /// Its name ("City hall, counter 2").
+    pub name: String,
+    /// Its tenant.
+    pub tenant: i64,
+    /// The tenant's name.
+    pub tenant_name: String,
+    /// Every language but Japanese, the tenant's most used first, then catalogue order.
+    pub languages: Vec<LanguageOut>,
+}
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+async fn desk(State(app): State<App>, headers: HeaderMap) -> Result<Json<DeskOut>, ApiError> {
+    let token = bearer(&headers).ok_or(AuthError::Refused)?;
+    let (desk, tenant) = app.store.desk_by_token(token).await?;
+    let dir = app.store.directory().await.map_err(internal)?;
+    let tenant_name = dir.tenants.iter().find(|t| t.id == tenant).map(|t| t.name.clone()).unwrap_or_default();
+    let name = dir.desks.iter().find(|d| d.id == desk).map(|d| d.name.clone()).unwrap_or_default();
+    let used = app.store.language_use(tenant, crate::store::now_ms() - 90 * DAY_MS).await.map_err(internal)?;
+    let uses = |tag: &str| used.iter().find(|(t, _)| t == tag).map_or(0, |(_, n)| *n);
+    let mut languages: Vec<LanguageOut> = d::LanguageId::all()
+        .filter(|l| *l != d::LanguageId::JAPANESE)
+        .map(|l| language_out(l, Some(uses(l.tag()))))
+        .collect();
+    // Stable: equal counts keep the catalogue's order (the common languages first).
+    languages.sort_by_key(|l| std::cmp::Reverse(l.uses.unwrap_or(0)));
+    Ok(Json(DeskOut { desk, name, tenant, tenant_name, languages }))
+}
+
+/// A window of today's roster.
+#[derive(Debug, Serialize)]
+pub struct Window {
+    /// From (RFC 3339).
+    pub from: String,
+    /// Until (RFC 3339).
+    pub until: String,
+}
+
+/// An interpreter's own profile and day.
+#[derive(Debug, Serialize)]
+pub struct MeOut {
+    /// Their id.
+    pub id: i64,
+    /// Their sign-in name.
+    pub login: String,
+    /// staff, contractor or volunteer.
+    pub tier: String,
+    /// Their languages (paired with Japanese).
+    pub languages: Vec<LanguageOut>,
+    /// video, audio, phone.
+    pub modalities: Vec<String>,
+    /// Specialities.
+    pub specialities: Vec<String>,
+    /// On duty all the time (presence alone decides).
+    pub always_on: bool,
+    /// Today's windows on roster, in the roster's time zone's day.
+    pub roster_today: Vec<Window>,
+    /// Calls answered today.
+    pub calls_today: i64,
+    /// Their talk time today, seconds.
+    pub talk_secs_today: i64,
+}
+
+fn rfc3339(t: d::Timestamp) -> String {
+    jiff::Timestamp::from_millisecond(t.as_millis()).map(|t| t.to_string()).unwrap_or_default()
+}
+
+/// The windows of `roster` within the local day around `now`, and that day's start.
+fn day_windows(roster: &d::Roster, now: jiff::Timestamp) -> (Vec<Window>, i64) {
+    let tz = roster.time_zone().clone();
+    let day = now.to_zoned(tz.clone()).date();
+    let start = day.to_zoned(tz.clone()).map(|z| z.timestamp().as_millisecond()).unwrap_or(0);
+    let end = day
+        .tomorrow()
+        .ok()
+        .and_then(|t| t.to_zoned(tz).ok())
+        .map_or(start + DAY_MS, |z| z.timestamp().as_millisecond());
+    let mut windows = Vec::new();
+    let mut at = d::Timestamp::from_millis(start);
+    // A day has few shifts; the bound guards against a roster that flips every instant.
+    for _ in 0..48 {
+        if at.as_millis() >= end {
+            break;
+        }
+        let state = roster.state_at(at);
+        let change = state.next_change.map_or(end, |c| c.as_millis().min(end));
+        if state.on {
+            windows.push(Window { from: rfc3339(at), until: rfc3339(d::Timestamp::from_millis(change)) });
+        }
+        if change <= at.as_millis() {
+            break;
+        }
+        at = d::Timestamp::from_millis(change);
+    }
+    (windows, start)
+}
+
+async fn me(State(app): State<App>, headers: HeaderMap) -> Result<Json<MeOut>, ApiError> {
+    let token = bearer(&headers).ok_or(AuthError::Refused)?;
+    let Subject::Interpreter(id) = app.store.session(token).await? else {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, p::ErrorCode::NotAllowed, "interpreters only"));
+    };
+    let dir = app.store.directory().await.map_err(internal)?;
+    let row = dir
+        .interpreters
+        .into_iter()
+        .find(|i| i.id == id)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, p::ErrorCode::NotFound, "no such interpreter"))?;
+    let roster = row.roster.to_roster().map_err(internal)?;
+    let now = jiff::Timestamp::now();
+    let (roster_today, day_start) = if roster.is_always() {
+        let tz = jiff::tz::TimeZone::get("Asia/Tokyo").unwrap_or(jiff::tz::TimeZone::UTC);
+        let start = now.to_zoned(tz.clone()).date().to_zoned(tz).map_or(0, |z| z.timestamp().as_millisecond());
+        (Vec::new(), start)
+    } else {
+        day_windows(&roster, now)
+    };
+    let (calls_today, talk_ms) = app.store.interpreter_day(id, day_start).await.map_err(internal)?;
+    let languages = row.languages.iter().filter_map(|t| d::LanguageId::parse(t).ok()).map(|l| language_out(l, None));
+    Ok(Json(MeOut {
+        id,
+        login: row.login,
+        tier: row.tier,
+        languages: languages.collect(),
+        modalities: row.modalities,
+        specialities: row.specialities,
+        always_on: roster.is_always(),
+        roster_today,
+        calls_today,
+        talk_secs_today: talk_ms / 1000,
+    }))
+}
+
+/// What a resident's page needs before joining.
+#[derive(Debug, Serialize)]
+pub struct InviteOut {
+    /// The page's language (the call's).
+    pub language: String,
+    /// When the link stops working (RFC 3339).
+    pub expires_at: String,
+}
+
+/// An invite link's language, without using the link up. 404 when it is used, expired
+/// or its call has ended.
+async fn invite(State(app): State<App>, Path(token): Path<String>) -> Result<Json<InviteOut>, ApiError> {
+    let gone = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            p::ErrorCode::Unauthorized,
+            "this link has been used, has expired, or its consultation has ended",
+        )
+    };
+    if token.len() > 200 {
+        return Err(gone());
+    }
+    let (reply, wait) = oneshot::channel();
+    app.hub.send(Cmd::PeekInvite { token, reply }).await.map_err(internal)?;
+    let (language, expires_at) = wait.await.map_err(internal)?.ok_or_else(gone)?;
+    Ok(Json(InviteOut { language, expires_at: rfc3339(expires_at) }))
+}
+
+/// A desk as the admin page lists it.
+#[derive(Debug, Serialize)]
+pub struct DeskListed {
+    /// Id.
+    pub id: i64,
+    /// Tenant.
+    pub tenant: i64,
+    /// Name.
+    pub name: String,
+    /// Its tablet has used the enrolment code.
+    pub enrolled: bool,
+    /// Its device was revoked.
+    pub revoked: bool,
+}
+
+async fn desks(State(app): State<App>, headers: HeaderMap) -> Result<Json<Vec<DeskListed>>, ApiError> {
+    let token = bearer(&headers).ok_or(AuthError::Refused)?;
+    let scope = match app.store.session(token).await? {
+        Subject::Staff { admin: true, .. } => None,
+        Subject::Staff { tenant: Some(t), .. } => Some(t),
+        _ => return Err(ApiError::new(StatusCode::FORBIDDEN, p::ErrorCode::NotAllowed, "supervisors and admins only")),
+    };
+    let rows = app.store.desks_all().await.map_err(internal)?;
+    Ok(Json(
+        rows.into_iter()
+            .filter(|r| scope.is_none_or(|s| s == r.1))
+            .map(|(id, tenant, name, enrolled, revoked)| DeskListed { id, tenant, name, enrolled, revoked })
+            .collect(),
+    ))
+}
+
+/// `?since=` for the call records: milliseconds since the Unix epoch.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Since {
+    /// Only records requested at or after this.
+    #[serde(default)]
+    pub since: Option<i64>,
+}
+
+/// The parsed `?since=`, or a message naming the parameter.
+pub fn since(q: Result<Query<Since>, axum::extract::rejection::QueryRejection>) -> Result<i64, ApiError> {
+    q.map(|Query(s)| s.since.unwrap_or(0))
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, p::ErrorCode::InvalidField, e.body_text()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn todays_windows_of_a_weekday_roster() {
+        let doc: crate::directory::RosterDoc = serde_json::from_value(serde_json::json!({
+            "time_zone": "Asia/Tokyo",
+            "shifts": [{"days": ["tue"], "start": "09:00", "end": "12:00"}, {"days": ["tue"], "start": "13:00", "end": "17:15"}]
+        }))
+        .unwrap();
+        let roster = doc.to_roster().unwrap();
+        // Tuesday 2026-12-01, 10:00 in Tokyo.
+        let now: jiff::Timestamp = "2026-12-01T01:00:00Z".parse().unwrap();
+        let (w, start) = day_windows(&roster, now);
+        assert_eq!(start, "2026-11-30T15:00:00Z".parse::<jiff::Timestamp>().unwrap().as_millisecond());
+        let got: Vec<(&str, &str)> = w.iter().map(|w| (w.from.as_str(), w.until.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![("2026-12-01T00:00:00Z", "2026-12-01T03:00:00Z"), ("2026-12-01T04:00:00Z", "2026-12-01T08:15:00Z")]
+        );
+        // Wednesday: nothing.
+        let (w, _) = day_windows(&roster, "2026-12-02T01:00:00Z".parse().unwrap());
+        assert!(w.is_empty());
+    }
+}

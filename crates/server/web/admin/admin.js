@@ -1,0 +1,303 @@
+// The directory editor, over the admin API: tenants and their routing policies, desks
+// (with their one-time enrolment codes), interpreters with languages, tiers and rosters.
+// The server validates everything and its messages name the field at fault; this page
+// shows them as they are.
+
+import { apply, t, use } from '../common/i18n.js';
+import { $, api, h, notice, show } from '../common/ui.js';
+
+/** @type {Record<string, Record<string, string>>} */
+const STRINGS = {
+  ja: {
+    app: '架け橋 管理', switch_lang: 'English', signin_title: 'サインイン(管理者)', login: 'ログイン名', password: 'パスワード',
+    signin: 'サインイン', signin_bad: 'ログイン名かパスワードが違います。', sign_out: 'サインアウト',
+    tenants: '自治体', desks: '窓口', interpreters: '通訳者', name: '名前', foreign_residents: '外国人住民数', time_zone: 'タイムゾーン',
+    add_tenant: '自治体を追加', add: '追加', policy: '振り分け方針', policy_json: '振り分け方針(JSON)', save: '保存', cancel: 'やめる',
+    tenant: '自治体', status: '状態', add_desk: '窓口を追加', enrolled: '登録済み', not_enrolled: '未登録', revoked: '取り消し済み',
+    revoke: '取り消す', revoke_confirm: 'この窓口のタブレットを取り消しますか?', code: '登録コード(一度だけ表示):{code}',
+    tier: '区分', languages: '言語', initial_password: '初期パスワード(12文字以上)', languages_help: '言語(カンマ区切り、例 vi, en)',
+    modalities_help: '方法(video, audio, phone)', specialities_help: '分野(任意)', tenants_help: '担当自治体ID(カンマ区切り)',
+    shared_pool: '共有プールに参加', roster_json: '勤務表(JSON)', new_interpreter: '新しい通訳者', edit: '編集', add_interpreter: '通訳者を追加',
+    edit_interpreter: '通訳者 {id} を編集', saved: '保存しました。', admins_only: '管理者のみ使えます。',
+  },
+  en: {
+    app: 'kakehashi admin', switch_lang: '日本語', signin_title: 'Sign in (administrators)', login: 'Login', password: 'Password',
+    signin: 'Sign in', signin_bad: 'The login or the password is wrong.', sign_out: 'Sign out',
+    tenants: 'Municipalities', desks: 'Desks', interpreters: 'Interpreters', name: 'Name', foreign_residents: 'Foreign residents', time_zone: 'Time zone',
+    add_tenant: 'Add a municipality', add: 'Add', policy: 'Routing policy', policy_json: 'Routing policy (JSON)', save: 'Save', cancel: 'Cancel',
+    tenant: 'Municipality', status: 'Status', add_desk: 'Add a desk', enrolled: 'Enrolled', not_enrolled: 'Not enrolled', revoked: 'Revoked',
+    revoke: 'Revoke', revoke_confirm: "Revoke this desk's tablet?", code: 'Enrolment code (shown once): {code}',
+    tier: 'Tier', languages: 'Languages', initial_password: 'Initial password (12 characters or more)', languages_help: 'Languages (comma-separated, e.g. vi, en)',
+    modalities_help: 'Modalities (video, audio, phone)', specialities_help: 'Specialities (optional)', tenants_help: 'Municipality ids served (comma-separated)',
+    shared_pool: 'In the shared pool', roster_json: 'Roster (JSON)', new_interpreter: 'New interpreter', edit: 'Edit', add_interpreter: 'Add an interpreter',
+    edit_interpreter: 'Edit interpreter {id}', saved: 'Saved.', admins_only: 'For administrators only.',
+  },
+};
+
+const TOKEN = 'kk.admin.token';
+const state = {
+  /** @type {string | null} */
+  token: sessionStorage.getItem(TOKEN),
+  /** @type {any[]} */
+  tenants: [],
+  /** @type {any[]} */
+  interpreters: [],
+  /** @type {number | null} */
+  editing: null,
+  /** @type {number | null} */
+  policyTenant: null,
+  tab: 'tenants',
+};
+
+function setLanguage(/** @type {string} */ lang) {
+  localStorage.setItem('kk.admin.lang', lang);
+  use(lang, STRINGS[lang] || STRINGS.ja, STRINGS.en);
+  document.title = t('app');
+  apply();
+}
+$('switch-lang').addEventListener('click', () => setLanguage(document.documentElement.lang === 'ja' ? 'en' : 'ja'));
+
+/** @param {string} path @param {{ method?: string, body?: any }} [o] */
+const call = (path, o = {}) => api(path, { ...o, token: state.token });
+
+/** @param {unknown} e */
+function failed(e) {
+  const err = /** @type {any} */ (e);
+  if (err.status === 401) return signedOut();
+  notice(err.status === 403 ? t('admins_only') : err.message, 'error');
+}
+
+$('signin-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  try {
+    const r = await api('/api/sign-in', {
+      method: 'POST',
+      body: { role: 'staff', login: $('login', HTMLInputElement).value.trim(), password: $('password', HTMLInputElement).value },
+    });
+    state.token = r.token;
+    sessionStorage.setItem(TOKEN, r.token);
+    notice(null);
+    await open('tenants');
+  } catch {
+    notice(t('signin_bad'), 'error');
+  }
+});
+$('sign-out').addEventListener('click', async () => {
+  const token = state.token;
+  signedOut();
+  if (token) await api('/api/sign-out', { method: 'POST', token }).catch(() => {});
+});
+
+function signedOut() {
+  state.token = null;
+  sessionStorage.removeItem(TOKEN);
+  $('tabs').hidden = true;
+  $('sign-out').hidden = true;
+  show('signin');
+}
+
+for (const b of document.querySelectorAll('#tabs button')) {
+  b.addEventListener('click', () => void open(b.getAttribute('data-tab') || 'tenants'));
+}
+
+/** @param {string} tab */
+async function open(tab) {
+  state.tab = tab;
+  $('tabs').hidden = false;
+  $('sign-out').hidden = false;
+  for (const b of document.querySelectorAll('#tabs button')) b.setAttribute('aria-pressed', String(b.getAttribute('data-tab') === tab));
+  try {
+    state.tenants = await call('/api/tenants');
+    if (tab === 'tenants') renderTenants();
+    if (tab === 'desks') renderDesks(await call('/api/desks'));
+    if (tab === 'interpreters') {
+      state.interpreters = await call('/api/interpreters');
+      renderInterpreters();
+    }
+    show(tab);
+  } catch (e) {
+    failed(e);
+  }
+}
+
+// ---- tenants -------------------------------------------------------------------------------
+
+function renderTenants() {
+  $('tenant-rows').replaceChildren(
+    ...state.tenants.map((tn) =>
+      h('tr', {}, h('td', {}, String(tn.id)), h('td', {}, tn.name), h('td', { class: 'num' }, String(tn.foreign_residents)), h('td', {}, tn.time_zone),
+        h('td', {}, h('button', { type: 'button', onclick: () => editPolicy(tn) }, t('policy')))),
+    ),
+  );
+}
+
+/** @param {any} tn */
+function editPolicy(tn) {
+  state.policyTenant = tn.id;
+  $('policy-title').textContent = `${t('policy')}: ${tn.name}`;
+  $('policy-json', HTMLTextAreaElement).value = JSON.stringify(tn.policy, null, 2);
+  $('policy-form').hidden = false;
+  $('policy-json').focus();
+}
+$('policy-cancel').addEventListener('click', () => ($('policy-form').hidden = true));
+$('policy-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  let body;
+  try {
+    body = JSON.parse($('policy-json', HTMLTextAreaElement).value);
+  } catch (err) {
+    notice(`JSON: ${/** @type {Error} */ (err).message}`, 'error');
+    return;
+  }
+  try {
+    await call(`/api/tenants/${state.policyTenant}/policy`, { method: 'PUT', body });
+    $('policy-form').hidden = true;
+    notice(t('saved'));
+    await open('tenants');
+  } catch (err) {
+    failed(err);
+  }
+});
+$('tenant-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  try {
+    await call('/api/tenants', {
+      method: 'POST',
+      body: {
+        name: $('tenant-name', HTMLInputElement).value.trim(),
+        foreign_residents: Number($('tenant-residents', HTMLInputElement).value),
+        time_zone: $('tenant-tz', HTMLInputElement).value.trim(),
+      },
+    });
+    $('tenant-name', HTMLInputElement).value = '';
+    notice(t('saved'));
+    await open('tenants');
+  } catch (err) {
+    failed(err);
+  }
+});
+
+// ---- desks ---------------------------------------------------------------------------------
+
+/** @param {any[]} desks */
+function renderDesks(desks) {
+  const name = (/** @type {number} */ id) => state.tenants.find((tn) => tn.id === id)?.name || String(id);
+  $('desk-rows').replaceChildren(
+    ...desks.map((d) =>
+      h('tr', {}, h('td', {}, String(d.id)), h('td', {}, name(d.tenant)), h('td', {}, d.name),
+        h('td', {}, d.revoked ? t('revoked') : d.enrolled ? t('enrolled') : t('not_enrolled')),
+        h('td', {}, d.revoked ? '' : h('button', { type: 'button', class: 'danger', onclick: () => revoke(d.id) }, t('revoke')))),
+    ),
+  );
+  $('desk-tenant').replaceChildren(...state.tenants.map((tn) => h('option', { value: tn.id }, tn.name)));
+}
+
+/** @param {number} id */
+async function revoke(id) {
+  if (!confirm(t('revoke_confirm'))) return;
+  try {
+    await call(`/api/desks/${id}`, { method: 'DELETE' });
+    await open('desks');
+  } catch (e) {
+    failed(e);
+  }
+}
+$('desk-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  try {
+    const r = await call(`/api/tenants/${$('desk-tenant', HTMLSelectElement).value}/desks`, {
+      method: 'POST',
+      body: { name: $('desk-name', HTMLInputElement).value.trim() },
+    });
+    $('desk-name', HTMLInputElement).value = '';
+    await open('desks');
+    $('desk-code').textContent = t('code', { code: r.enrolment_code });
+    $('desk-code').hidden = false;
+  } catch (err) {
+    failed(err);
+  }
+});
+
+// ---- interpreters ----------------------------------------------------------------------------
+
+function renderInterpreters() {
+  $('interpreter-rows').replaceChildren(
+    ...state.interpreters.map((i) =>
+      h('tr', {}, h('td', {}, String(i.id)), h('td', {}, i.login), h('td', {}, i.tier), h('td', {}, i.languages.join(', ')),
+        h('td', {}, `${i.tenants.join(', ')}${i.shared_pool ? ' +pool' : ''}`),
+        h('td', {}, h('button', { type: 'button', onclick: () => editInterpreter(i) }, t('edit')))),
+    ),
+  );
+  if (state.editing === null) newInterpreter();
+}
+
+const list = (/** @type {string} */ id) => $(id, HTMLInputElement).value.split(',').map((s) => s.trim()).filter(Boolean);
+
+function newInterpreter() {
+  state.editing = null;
+  $('interpreter-title').textContent = t('add_interpreter');
+  for (const id of ['i-login', 'i-password', 'i-languages', 'i-specialities', 'i-tenants']) $(id, HTMLInputElement).value = '';
+  $('i-login', HTMLInputElement).disabled = false;
+  $('i-password', HTMLInputElement).disabled = false;
+  $('i-modalities', HTMLInputElement).value = 'video, audio';
+  $('i-shared', HTMLInputElement).checked = false;
+  $('i-roster', HTMLTextAreaElement).value = JSON.stringify({ time_zone: 'Asia/Tokyo', shifts: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '08:30', end: '17:15' }] }, null, 2);
+}
+$('interpreter-new').addEventListener('click', newInterpreter);
+
+/** @param {any} i */
+function editInterpreter(i) {
+  state.editing = i.id;
+  $('interpreter-title').textContent = t('edit_interpreter', { id: i.id });
+  $('i-login', HTMLInputElement).value = i.login;
+  $('i-login', HTMLInputElement).disabled = true;
+  $('i-password', HTMLInputElement).value = '';
+  $('i-password', HTMLInputElement).disabled = true;
+  $('i-tier', HTMLSelectElement).value = i.tier;
+  $('i-languages', HTMLInputElement).value = i.languages.join(', ');
+  $('i-modalities', HTMLInputElement).value = i.modalities.join(', ');
+  $('i-specialities', HTMLInputElement).value = i.specialities.join(', ');
+  $('i-tenants', HTMLInputElement).value = i.tenants.join(', ');
+  $('i-shared', HTMLInputElement).checked = i.shared_pool;
+  $('i-roster', HTMLTextAreaElement).value = JSON.stringify(i.roster, null, 2);
+  $('i-tier').focus();
+}
+
+$('interpreter-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  let roster;
+  try {
+    roster = JSON.parse($('i-roster', HTMLTextAreaElement).value);
+  } catch (err) {
+    notice(`roster: ${/** @type {Error} */ (err).message}`, 'error');
+    return;
+  }
+  /** @type {Record<string, any>} */
+  const body = {
+    tier: $('i-tier', HTMLSelectElement).value,
+    languages: list('i-languages'),
+    modalities: list('i-modalities'),
+    specialities: list('i-specialities'),
+    tenants: list('i-tenants').map(Number),
+    shared_pool: $('i-shared', HTMLInputElement).checked,
+    roster,
+  };
+  try {
+    if (state.editing === null) {
+      body.login = $('i-login', HTMLInputElement).value.trim();
+      body.password = $('i-password', HTMLInputElement).value;
+      await call('/api/interpreters', { method: 'POST', body });
+    } else {
+      await call(`/api/interpreters/${state.editing}`, { method: 'PUT', body });
+    }
+    state.editing = null;
+    notice(t('saved'));
+    await open('interpreters');
+  } catch (err) {
+    failed(err);
+  }
+});
+
+setLanguage(localStorage.getItem('kk.admin.lang') || 'ja');
+if (state.token) void open('tenants');
+else show('signin');

@@ -1,0 +1,477 @@
+// The desk tablet at the counter: enrol once, then pick the resident's language (one
+// tap; a second, optional one for a subject or audio only), wait with an honest estimate,
+// interpret, invite a remote resident, record the outcome.
+
+import { Signal } from '../common/signal.js';
+import { CallMedia, localMedia } from '../common/media.js';
+import { DocumentReceiver, DocumentSender, prepareImage, showViewer } from '../common/document.js';
+import { apply, t, use } from '../common/i18n.js';
+import { $, api, h, notice, setTile, show } from '../common/ui.js';
+import { STRINGS } from './strings.js';
+
+/** @typedef {import('../common/protocol.js').Message} Message */
+/** @typedef {import('../common/protocol.js').Party} Party */
+/** @typedef {{ tag: string, native: string, japanese: string, english: string, uses: number }} Language */
+
+const TOKEN = 'kk.desk.token';
+const LANG = 'kk.desk.lang';
+
+const state = {
+  /** @type {string | null} */
+  token: localStorage.getItem(TOKEN),
+  /** @type {Language[]} */
+  languages: [],
+  /** @type {number | null} */
+  request: null,
+  /** @type {Language | null} */
+  language: null,
+  /** @type {number | null} */
+  call: null,
+  /** @type {number | null} the call whose outcome is asked */
+  ended: null,
+  /** @type {Signal | null} */
+  signal: null,
+  /** @type {CallMedia | null} */
+  media: null,
+  /** @type {DocumentSender | null} */
+  sender: null,
+  receiver: new DocumentReceiver((from, url) =>
+    showViewer(url, { title: t('document_from', { who: t(from) }), close: t('close'), actual: t('actual_size'), fit: t('fit') }),
+  ),
+  muted: false,
+  cameraOff: false,
+  audioOnly: false,
+  urgent: false,
+  /** @type {Message | null} */
+  invite: null,
+  interpreterDropped: false,
+};
+
+function setLanguage(/** @type {string} */ lang) {
+  localStorage.setItem(LANG, lang);
+  use(lang, STRINGS[lang] || STRINGS.ja, STRINGS.en);
+  document.title = t('app');
+  apply();
+  renderLanguages();
+  if (state.invite) renderInvite(state.invite);
+}
+
+$('switch-lang').addEventListener('click', () => setLanguage(document.documentElement.lang === 'ja' ? 'en' : 'ja'));
+
+// ---- enrolment -------------------------------------------------------------------------
+
+$('enrol-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const code = $('enrol-code', HTMLInputElement).value.trim();
+  try {
+    const r = await api('/api/enrol', { method: 'POST', body: { code } });
+    state.token = r.token;
+    localStorage.setItem(TOKEN, r.token);
+    notice(null);
+    await start();
+  } catch {
+    notice(t('enrol_bad'), 'error');
+  }
+});
+
+function enrol(/** @type {string | null} */ why) {
+  state.signal?.close();
+  state.signal = null;
+  state.token = null;
+  localStorage.removeItem(TOKEN);
+  show('enrol');
+  notice(why, 'error');
+}
+
+// ---- home: the language grid -----------------------------------------------------------
+
+function renderLanguages() {
+  const grid = $('languages');
+  const q = $('search', HTMLInputElement).value.trim().toLowerCase();
+  grid.replaceChildren();
+  let shown = 0;
+  for (const l of state.languages) {
+    const hay = `${l.native} ${l.japanese} ${l.english} ${l.tag}`.toLowerCase();
+    if (q && !hay.includes(q)) continue;
+    shown++;
+    const second = document.documentElement.lang === 'ja' ? l.japanese : l.english;
+    grid.append(
+      h(
+        'button',
+        { type: 'button', role: 'listitem', 'data-lang': l.tag, onclick: () => requestInterpreter(l) },
+        h('span', { class: 'native', lang: l.tag }, l.native),
+        h('span', { class: 'japanese' }, second),
+      ),
+    );
+  }
+  $('no-match').hidden = shown > 0;
+}
+
+$('search').addEventListener('input', renderLanguages);
+for (const id of ['audio-only', 'urgent']) {
+  const b = $(id);
+  b.addEventListener('click', () => b.setAttribute('aria-pressed', String(b.getAttribute('aria-pressed') !== 'true')));
+}
+
+/** @param {Language} l */
+function requestInterpreter(l) {
+  const speciality = $('speciality', HTMLSelectElement).value || undefined;
+  state.audioOnly = $('audio-only').getAttribute('aria-pressed') === 'true';
+  state.urgent = $('urgent').getAttribute('aria-pressed') === 'true';
+  state.language = l;
+  const ok = state.signal?.send({
+    type: 'request_interpreter',
+    language: l.tag,
+    modality: state.audioOnly ? 'audio' : 'video',
+    speciality,
+    urgent: state.urgent,
+  });
+  if (!ok) {
+    notice(t('lost'), 'error');
+    return;
+  }
+  notice(null);
+  $('waiting-language').textContent = `${l.native} / ${l.japanese}`;
+  $('waiting-state').textContent = t('ringing');
+  $('waiting-estimate').textContent = '';
+  show('waiting');
+}
+
+$('cancel').addEventListener('click', () => {
+  if (state.request !== null) state.signal?.send({ type: 'cancel_request', request: state.request });
+});
+$('unserved-back').addEventListener('click', () => home());
+
+function home() {
+  state.request = null;
+  // The heading takes the focus, not the search box: on a tablet that would open the
+  // keyboard over the grid.
+  show('home');
+}
+
+// ---- the wait ----------------------------------------------------------------------------
+
+/** @param {Message} m a `queued` or `position` event */
+function standing(m) {
+  state.request = m.request;
+  if (document.body.dataset.screen !== 'waiting') show('waiting');
+  $('waiting-state').textContent = m.ringing ? t('ringing') : m.position === 0 ? t('position_first') : t('position', { n: m.position });
+  $('waiting-estimate').textContent = m.ringing ? '' : t('estimate', { e: t(`est_${m.estimate}`) });
+}
+
+/** @param {Message} m */
+function unserved(m) {
+  state.request = null;
+  const s = m.suggestion;
+  const when = new Date(s.from || 0);
+  const text =
+    s.kind === 'later_today'
+      ? t('unserved_later', { time: when.toLocaleTimeString([document.documentElement.lang], { hour: '2-digit', minute: '2-digit' }) })
+      : s.kind === 'booking'
+        ? t('unserved_booking', { date: when.toLocaleString([document.documentElement.lang], { month: 'long', day: 'numeric', weekday: 'short', hour: '2-digit', minute: '2-digit' }) })
+        : t('unserved_phone');
+  $('unserved-language').textContent = state.language ? `${state.language.native} / ${state.language.japanese}` : '';
+  $('unserved-suggestion').textContent = text;
+  show('unserved');
+}
+
+// ---- the call ----------------------------------------------------------------------------
+
+/** @param {Message} m an `assigned` event */
+async function startCall(m) {
+  state.call = m.call;
+  state.request = null;
+  state.invite = null;
+  state.interpreterDropped = false;
+  $('invite-panel').hidden = true;
+  $('tile-resident').hidden = true;
+  callNotice(null);
+  show('call');
+  const { stream, problems } = await localMedia({ video: !state.audioOnly });
+  if (problems.includes('microphone_denied') || problems.includes('microphone_missing')) notice(t('microphone_denied'), 'error');
+  else if (problems.length) notice(t('camera_denied'), 'warn');
+  setTile($('tile-self'), stream, { self: true, label: t('you') });
+  const send = (/** @type {Record<string, any>} */ c) => state.signal?.send(c) ?? false;
+  state.media = new CallMedia({
+    send,
+    call: m.call,
+    local: stream,
+    iceServers: state.signal?.welcome?.ice_servers,
+    onRemote: (party, s) => {
+      if (party === 'interpreter') setTile($('tile-interpreter'), s, { label: t('interpreter') });
+      if (party === 'resident') setTile($('tile-resident'), s, { label: t('resident') });
+    },
+    onState: (s) => {
+      if (s === 'reconnecting') notice(t('media_reconnecting'), 'warn');
+      if (s === 'connected') notice(null);
+    },
+  });
+  state.sender = new DocumentSender(send, m.call);
+  syncControls();
+  await state.media.start();
+}
+
+function syncControls() {
+  const mute = $('mute');
+  mute.setAttribute('aria-pressed', String(state.muted));
+  mute.textContent = state.muted ? t('unmute') : t('mute');
+  const cam = $('camera');
+  const hasVideo = !!state.media && state.media.local.getVideoTracks().length > 0;
+  cam.hidden = !hasVideo;
+  $('audio-only-now').hidden = !hasVideo;
+  cam.setAttribute('aria-pressed', String(state.cameraOff));
+  cam.textContent = state.cameraOff ? t('camera_on') : t('camera_off');
+}
+
+$('mute').addEventListener('click', () => {
+  state.muted = !state.muted;
+  state.media?.setMuted(state.muted);
+  syncControls();
+});
+$('camera').addEventListener('click', () => {
+  state.cameraOff = !state.cameraOff;
+  state.media?.setCamera(!state.cameraOff);
+  syncControls();
+});
+$('audio-only-now').addEventListener('click', () => {
+  state.media?.audioOnly();
+  syncControls();
+});
+$('end').addEventListener('click', () => {
+  if (state.call !== null && confirm(t('end_confirm'))) state.signal?.send({ type: 'end_call', call: state.call });
+});
+$('end-anyway').addEventListener('click', () => {
+  if (state.call !== null) state.signal?.send({ type: 'end_call', call: state.call });
+});
+$('call-another').addEventListener('click', () => {
+  // The same language again, ahead of normal requests: the resident is waiting.
+  if (state.call === null || !state.language) return;
+  state.signal?.send({ type: 'end_call', call: state.call });
+  state.urgent = true;
+  $('urgent').setAttribute('aria-pressed', 'true');
+  pendingRequest = state.language;
+});
+/** @type {Language | null} a request to make once the ended call is closed */
+let pendingRequest = null;
+
+$('invite').addEventListener('click', () => {
+  if (state.call !== null) state.signal?.send({ type: 'invite_resident', call: state.call });
+});
+$('invite-close').addEventListener('click', () => {
+  $('invite-panel').hidden = true;
+});
+$('copy-link').addEventListener('click', async () => {
+  const url = state.invite?.url || '';
+  try {
+    await navigator.clipboard.writeText(url);
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents($('invite-link'));
+    getSelection()?.removeAllRanges();
+    getSelection()?.addRange(range);
+    document.execCommand('copy');
+  }
+  $('copy-link').textContent = t('copied');
+  setTimeout(() => ($('copy-link').textContent = t('copy')), 2000);
+});
+$('share-native').addEventListener('click', async () => {
+  const url = state.invite?.url;
+  if (url && navigator.share) await navigator.share({ url, text: await inviteText() }).catch(() => {});
+});
+
+/** The message that goes with the link, in the resident's language. */
+async function inviteText() {
+  const tag = state.language?.tag || 'en';
+  try {
+    const mod = await import(`../join/i18n/${tag}.js`);
+    return mod.default.invite_message || '';
+  } catch {
+    const mod = await import('../join/i18n/en.js');
+    return mod.default.invite_message || '';
+  }
+}
+
+/** @param {Message} m an `invite` event */
+async function renderInvite(m) {
+  state.invite = m;
+  $('invite-qr', HTMLImageElement).src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(m.qr_svg)}`;
+  $('invite-link').textContent = m.url;
+  const until = new Date(m.expires_at).toLocaleTimeString([document.documentElement.lang], { hour: '2-digit', minute: '2-digit' });
+  $('invite-help').textContent = t('invite_help', { time: until });
+  const text = await inviteText();
+  const both = `${text} ${m.url}`;
+  $('share-line', HTMLAnchorElement).href = `https://line.me/R/share?text=${encodeURIComponent(both)}`;
+  $('share-messenger', HTMLAnchorElement).href = `fb-messenger://share/?link=${encodeURIComponent(m.url)}`;
+  $('share-whatsapp', HTMLAnchorElement).href = `https://wa.me/?text=${encodeURIComponent(both)}`;
+  $('share-native').hidden = !('share' in navigator);
+  $('invite-panel').hidden = false;
+}
+
+$('show-document').addEventListener('click', () => $('document-file').click());
+$('document-file').addEventListener('change', async () => {
+  const input = $('document-file', HTMLInputElement);
+  const file = input.files?.[0];
+  input.value = '';
+  if (!file || !state.sender) return;
+  try {
+    const { bytes, mime } = await prepareImage(file);
+    await state.sender.send(bytes, mime, (f) => notice(t('document_sending', { pct: Math.round(f * 100) })));
+    notice(t('document_sent'));
+  } catch {
+    notice(t('document_failed'), 'error');
+  }
+});
+
+/** @param {string | null} text */
+function callNotice(text, dropped = false) {
+  $('call-notice').hidden = !text;
+  $('call-notice-text').textContent = text || '';
+  $('dropped-actions').hidden = !dropped;
+}
+
+/** @param {Message} m */
+function callEnded(m) {
+  state.media?.stop();
+  state.media = null;
+  state.sender = null;
+  state.ended = m.call;
+  state.call = null;
+  state.invite = null;
+  callNotice(null);
+  for (const id of ['tile-interpreter', 'tile-resident', 'tile-self']) $(id).querySelector('video')?.remove();
+  if (pendingRequest) {
+    const l = pendingRequest;
+    pendingRequest = null;
+    state.ended = null;
+    requestInterpreter(l);
+    return;
+  }
+  notice(m.by === 'interpreter' ? t('ended_by_interpreter') : null);
+  show('outcome');
+}
+
+for (const b of document.querySelectorAll('#outcomes button')) {
+  b.addEventListener('click', () => {
+    if (state.ended !== null) state.signal?.send({ type: 'record_outcome', call: state.ended, outcome: b.getAttribute('data-outcome') });
+  });
+}
+$('outcome-skip').addEventListener('click', () => {
+  state.ended = null;
+  home();
+});
+
+// ---- events ------------------------------------------------------------------------------
+
+/** @param {Message} m */
+function onMessage(m) {
+  switch (m.type) {
+    case 'queued':
+    case 'position':
+      standing(m);
+      break;
+    case 'unserved':
+      unserved(m);
+      break;
+    case 'expired':
+      home();
+      notice(t('expired'), 'warn');
+      break;
+    case 'cancelled':
+      home();
+      notice(t('cancelled'));
+      break;
+    case 'assigned':
+      void startCall(m);
+      break;
+    case 'participant_joined':
+      if (m.party === 'resident') notice(t('resident_joined'));
+      if (m.party === 'interpreter' && state.interpreterDropped) {
+        state.interpreterDropped = false;
+        callNotice(null);
+        notice(t('interpreter_back'));
+      }
+      break;
+    case 'participant_left':
+      if (m.party === 'resident') {
+        notice(t('resident_left'));
+        $('tile-resident').hidden = true;
+      }
+      if (m.party === 'interpreter') {
+        state.interpreterDropped = true;
+        callNotice(t('interpreter_dropped'), true);
+      }
+      break;
+    case 'call_ended':
+      callEnded(m);
+      break;
+    case 'invite':
+      void renderInvite(m);
+      break;
+    case 'outcome_recorded':
+      state.ended = null;
+      home();
+      notice(t('recorded'));
+      break;
+    case 'sdp':
+      state.media?.handle(m);
+      break;
+    case 'document':
+      state.receiver.handle(m);
+      break;
+    case 'document_passed':
+      state.sender?.handle(m);
+      break;
+    case 'error':
+      if (m.code === 'rate_limited' && state.sender?.current) {
+        state.sender.handle(m);
+        break;
+      }
+      if (m.code === 'shutting_down') notice(t('server_restarting'), 'warn');
+      else notice(t('error', { m: m.message }), 'error');
+      break;
+  }
+}
+
+async function start() {
+  if (!state.token) {
+    show('enrol');
+    return;
+  }
+  let desk;
+  try {
+    desk = await api('/api/desk', { token: state.token });
+  } catch (e) {
+    if (/** @type {any} */ (e).status === 401) return enrol(t('revoked'));
+    notice(t('lost'), 'error');
+    setTimeout(start, 5000);
+    return;
+  }
+  state.languages = desk.languages;
+  $('desk-name').textContent = `${desk.tenant_name} · ${desk.name}`;
+  renderLanguages();
+  home();
+  state.signal = new Signal({
+    credential: { desk_token: state.token },
+    onMessage,
+    onWelcome: (w) => {
+      notice(null);
+      if (!w.resumed && state.call !== null) {
+        // The server no longer holds the call (it restarted, or the grace passed).
+        callEnded({ type: 'call_ended', call: state.call, by: 'desk' });
+        home();
+      } else if (state.media && !state.media.connected()) state.media.restart();
+    },
+    onState: (s) => {
+      if (s === 'reconnecting') notice(t('reconnecting'), 'warn');
+      if (s === 'lost') notice(t('lost'), 'error');
+      if (s === 'refused') enrol(t('revoked'));
+    },
+  });
+  state.signal.connect();
+}
+
+// For the browser tests: the live call's media.
+/** @type {any} */ (window).kk = { state };
+
+setLanguage(localStorage.getItem(LANG) || 'ja');
+void start();

@@ -1,0 +1,412 @@
+// The interpreter's console: sign in, set availability, see today's languages, roster
+// and work; an offer rings with a countdown (accept or decline); the call; wrap-up with
+// "ready".
+
+import { Signal } from '../common/signal.js';
+import { CallMedia, localMedia } from '../common/media.js';
+import { DocumentReceiver, DocumentSender, prepareImage, showViewer } from '../common/document.js';
+import { apply, languageName, t, use } from '../common/i18n.js';
+import { $, api, clock, h, notice, setTile, show } from '../common/ui.js';
+import { STRINGS } from './strings.js';
+
+/** @typedef {import('../common/protocol.js').Message} Message */
+
+const TOKEN = 'kk.interpreter.token';
+const LANG = 'kk.interpreter.lang';
+
+const state = {
+  /** @type {string | null} */
+  token: sessionStorage.getItem(TOKEN),
+  /** @type {Signal | null} */
+  signal: null,
+  /** @type {string} */
+  presence: 'offline',
+  /** @type {Message | null} */
+  offer: null,
+  /** @type {number | null} */
+  call: null,
+  /** @type {string} */
+  modality: 'video',
+  /** @type {CallMedia | null} */
+  media: null,
+  /** @type {DocumentSender | null} */
+  sender: null,
+  receiver: new DocumentReceiver((from, url) =>
+    showViewer(url, { title: t('document_from', { who: t(from) }), close: t('close'), actual: t('actual_size'), fit: t('fit') }),
+  ),
+  muted: false,
+  cameraOff: false,
+  wrapSince: 0,
+  /** @type {any} */
+  me: null,
+};
+
+function setLanguage(/** @type {string} */ lang) {
+  localStorage.setItem(LANG, lang);
+  use(lang, STRINGS[lang] || STRINGS.ja, STRINGS.en);
+  document.title = t('app');
+  apply();
+  renderMe();
+  renderPresence();
+}
+$('switch-lang').addEventListener('click', () => setLanguage(document.documentElement.lang === 'ja' ? 'en' : 'ja'));
+
+// ---- the ring: a two-tone phone ring made in the page (no sound file to fetch) ---------
+
+/** @type {AudioContext | null} */
+let audio = null;
+/** @type {ReturnType<typeof setInterval> | undefined} */
+let ringTimer;
+function ring(on = true) {
+  clearInterval(ringTimer);
+  if (!on) return;
+  try {
+    audio ||= new AudioContext();
+    void audio.resume();
+  } catch {
+    return;
+  }
+  const burst = () => {
+    if (!audio) return;
+    const now = audio.currentTime;
+    for (const [f, start] of [[880, 0], [660, 0.25], [880, 0.5], [660, 0.75]]) {
+      const o = audio.createOscillator();
+      const g = audio.createGain();
+      o.frequency.value = f;
+      g.gain.setValueAtTime(0.0001, now + start);
+      g.gain.exponentialRampToValueAtTime(0.2, now + start + 0.02);
+      g.gain.exponentialRampToValueAtTime(0.0001, now + start + 0.22);
+      o.connect(g).connect(audio.destination);
+      o.start(now + start);
+      o.stop(now + start + 0.25);
+    }
+  };
+  burst();
+  ringTimer = setInterval(burst, 2000);
+}
+
+// ---- sign in -----------------------------------------------------------------------------
+
+$('signin-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  try {
+    const r = await api('/api/sign-in', {
+      method: 'POST',
+      body: { role: 'interpreter', login: $('login', HTMLInputElement).value.trim(), password: $('password', HTMLInputElement).value },
+    });
+    state.token = r.token;
+    sessionStorage.setItem(TOKEN, r.token);
+    $('password', HTMLInputElement).value = '';
+    notice(null);
+    // A user gesture: the ring may sound from now on.
+    audio ||= new AudioContext();
+    await start();
+  } catch (err) {
+    notice(/** @type {any} */ (err).status === 429 ? t('signin_locked') : t('signin_bad'), 'error');
+  }
+});
+
+$('sign-out').addEventListener('click', async () => {
+  state.signal?.send({ type: 'set_availability', availability: 'offline' });
+  const token = state.token;
+  signedOut(null);
+  if (token) await api('/api/sign-out', { method: 'POST', token }).catch(() => {});
+});
+
+function signedOut(/** @type {string | null} */ why) {
+  state.signal?.close();
+  state.signal = null;
+  state.token = null;
+  sessionStorage.removeItem(TOKEN);
+  $('sign-out').hidden = true;
+  $('who').textContent = '';
+  show('signin');
+  notice(why, 'warn');
+}
+
+// ---- the console ---------------------------------------------------------------------------
+
+async function loadMe() {
+  if (!state.token) return;
+  try {
+    state.me = await api('/api/me', { token: state.token });
+    renderMe();
+  } catch (e) {
+    if (/** @type {any} */ (e).status === 401) signedOut(t('session_ended'));
+  }
+}
+
+function renderMe() {
+  const me = state.me;
+  if (!me) return;
+  $('who').textContent = me.login;
+  $('my-languages').replaceChildren(
+    ...me.languages.map((/** @type {any} */ l) => h('li', {}, h('span', { lang: l.tag }, l.native), ` / ${document.documentElement.lang === 'ja' ? l.japanese : l.english}`)),
+  );
+  const fmt = (/** @type {string} */ s) => new Date(s).toLocaleTimeString([document.documentElement.lang], { hour: '2-digit', minute: '2-digit' });
+  $('roster').replaceChildren(
+    ...(me.always_on
+      ? [h('li', {}, t('roster_always'))]
+      : me.roster_today.length
+        ? me.roster_today.map((/** @type {any} */ w) => h('li', {}, `${fmt(w.from)}–${fmt(w.until)}`))
+        : [h('li', {}, t('roster_none'))]),
+  );
+  $('today').textContent = t('today_line', { n: me.calls_today, time: clock(me.talk_secs_today) });
+}
+
+function renderPresence() {
+  const p = $('presence');
+  p.textContent = t(`p_${state.presence}`);
+  p.className = `presence ${state.presence}`;
+  $('go-available').setAttribute('aria-pressed', String(state.presence === 'available'));
+  $('go-not-ready').setAttribute('aria-pressed', String(state.presence.startsWith('not_ready')));
+}
+
+$('go-available').addEventListener('click', () => {
+  audio ||= new AudioContext();
+  state.signal?.send({ type: 'set_availability', availability: 'available' });
+});
+$('go-not-ready').addEventListener('click', () => state.signal?.send({ type: 'set_availability', availability: 'not_ready' }));
+$('ready').addEventListener('click', () => state.signal?.send({ type: 'set_availability', availability: 'available' }));
+
+/** @param {string} p */
+function presence(p) {
+  state.presence = p;
+  renderPresence();
+  if (p === 'wrap_up') {
+    state.wrapSince = Date.now();
+    show('wrap');
+    tickWrap();
+  } else if (document.body.dataset.screen === 'wrap' && state.call === null) {
+    show('console');
+  }
+}
+
+function tickWrap() {
+  if (document.body.dataset.screen !== 'wrap') return;
+  $('wrap-elapsed').textContent = t('wrap_elapsed', { time: clock((Date.now() - state.wrapSince) / 1000) });
+  setTimeout(tickWrap, 1000);
+}
+
+// ---- offers --------------------------------------------------------------------------------
+
+/** @param {Message} m */
+function offered(m) {
+  state.offer = m;
+  state.modality = m.modality;
+  $('offer-tenant').textContent = m.tenant;
+  $('offer-language').textContent = `${languageName(m.language, m.language)} / ${languageName(m.language)}`;
+  $('offer-speciality').textContent = m.speciality ? t(`s_${m.speciality}`) : t('s_none');
+  $('offer-modality').textContent = t(`m_${m.modality}`);
+  const dialog = $('offer', HTMLDialogElement);
+  if (!dialog.open) dialog.showModal();
+  $('accept').focus();
+  ring(true);
+  countdown();
+}
+
+function countdown() {
+  const m = state.offer;
+  if (!m) return;
+  const left = Math.max(0, (Date.parse(m.ring_until) - Date.now()) / 1000);
+  $('countdown').textContent = clock(left);
+  if (left > 0) setTimeout(countdown, 250);
+}
+
+function closeOffer() {
+  state.offer = null;
+  ring(false);
+  const dialog = $('offer', HTMLDialogElement);
+  if (dialog.open) dialog.close();
+}
+
+$('accept').addEventListener('click', () => {
+  if (state.offer) state.signal?.send({ type: 'accept', offer: state.offer.offer });
+});
+$('decline').addEventListener('click', () => {
+  if (state.offer) state.signal?.send({ type: 'decline', offer: state.offer.offer });
+  closeOffer();
+});
+$('offer').addEventListener('cancel', (e) => {
+  // Escape declines rather than leaving the offer ringing unseen.
+  e.preventDefault();
+  $('decline').click();
+});
+
+// ---- the call ------------------------------------------------------------------------------
+
+/** @param {number} call */
+async function startCall(call) {
+  closeOffer();
+  state.call = call;
+  $('tile-resident').hidden = true;
+  $('call-notice').hidden = true;
+  show('call');
+  const { stream, problems } = await localMedia({ video: state.modality === 'video' });
+  if (problems.includes('microphone_denied') || problems.includes('microphone_missing')) notice(t('microphone_denied'), 'error');
+  else if (problems.length) notice(t('camera_denied'), 'warn');
+  setTile($('tile-self'), stream, { self: true, label: t('you') });
+  const send = (/** @type {Record<string, any>} */ c) => state.signal?.send(c) ?? false;
+  state.media = new CallMedia({
+    send,
+    call,
+    local: stream,
+    iceServers: state.signal?.welcome?.ice_servers,
+    onRemote: (party, s) => {
+      if (party === 'desk') setTile($('tile-desk'), s, { label: t('desk') });
+      if (party === 'resident') setTile($('tile-resident'), s, { label: t('resident') });
+    },
+    onState: (s) => {
+      if (s === 'reconnecting') notice(t('media_reconnecting'), 'warn');
+      if (s === 'connected') notice(null);
+    },
+  });
+  state.sender = new DocumentSender(send, call);
+  syncControls();
+  await state.media.start();
+}
+
+function syncControls() {
+  const mute = $('mute');
+  mute.setAttribute('aria-pressed', String(state.muted));
+  mute.textContent = state.muted ? t('unmute') : t('mute');
+  const hasVideo = !!state.media && state.media.local.getVideoTracks().length > 0;
+  $('camera').hidden = !hasVideo;
+  $('audio-only-now').hidden = !hasVideo;
+  $('camera').setAttribute('aria-pressed', String(state.cameraOff));
+  $('camera').textContent = state.cameraOff ? t('camera_on') : t('camera_off');
+}
+
+$('mute').addEventListener('click', () => {
+  state.muted = !state.muted;
+  state.media?.setMuted(state.muted);
+  syncControls();
+});
+$('camera').addEventListener('click', () => {
+  state.cameraOff = !state.cameraOff;
+  state.media?.setCamera(!state.cameraOff);
+  syncControls();
+});
+$('audio-only-now').addEventListener('click', () => {
+  state.media?.audioOnly();
+  syncControls();
+});
+$('end').addEventListener('click', () => {
+  if (state.call !== null && confirm(t('end_confirm'))) state.signal?.send({ type: 'end_call', call: state.call });
+});
+$('show-document').addEventListener('click', () => $('document-file').click());
+$('document-file').addEventListener('change', async () => {
+  const input = $('document-file', HTMLInputElement);
+  const file = input.files?.[0];
+  input.value = '';
+  if (!file || !state.sender) return;
+  try {
+    const { bytes, mime } = await prepareImage(file);
+    await state.sender.send(bytes, mime, (f) => notice(t('document_sending', { pct: Math.round(f * 100) })));
+    notice(t('document_sent'));
+  } catch {
+    notice(t('document_failed'), 'error');
+  }
+});
+
+/** @param {Message} m */
+function callEnded(m) {
+  state.media?.stop();
+  state.media = null;
+  state.sender = null;
+  state.call = null;
+  for (const id of ['tile-desk', 'tile-resident', 'tile-self']) $(id).querySelector('video')?.remove();
+  notice(m.by === 'desk' ? t('call_ended_by_desk') : null);
+  if (state.presence === 'wrap_up') show('wrap');
+  else show('console');
+  void loadMe();
+}
+
+// ---- events --------------------------------------------------------------------------------
+
+/** @param {Message} m */
+function onMessage(m) {
+  switch (m.type) {
+    case 'presence':
+      presence(m.presence);
+      break;
+    case 'offer':
+      offered(m);
+      break;
+    case 'offer_closed':
+      if (state.offer?.offer === m.offer) closeOffer();
+      notice(t(`offer_closed_${m.reason}`), m.reason === 'missed' ? 'warn' : 'info');
+      break;
+    case 'assigned':
+      void startCall(m.call);
+      break;
+    case 'participant_joined':
+      if (m.party === 'resident') notice(t('resident_joined'));
+      if (m.party === 'desk') {
+        $('call-notice').hidden = true;
+        notice(t('desk_back'));
+      }
+      break;
+    case 'participant_left':
+      if (m.party === 'resident') {
+        notice(t('resident_left'));
+        $('tile-resident').hidden = true;
+      }
+      if (m.party === 'desk') {
+        $('call-notice').textContent = t('desk_dropped');
+        $('call-notice').hidden = false;
+      }
+      break;
+    case 'call_ended':
+      callEnded(m);
+      break;
+    case 'sdp':
+      state.media?.handle(m);
+      break;
+    case 'document':
+      state.receiver.handle(m);
+      break;
+    case 'document_passed':
+      state.sender?.handle(m);
+      break;
+    case 'error':
+      if (m.code === 'rate_limited' && state.sender?.current) {
+        state.sender.handle(m);
+        break;
+      }
+      if (m.code === 'shutting_down') notice(t('server_restarting'), 'warn');
+      else notice(t('error', { m: m.message }), 'error');
+      break;
+  }
+}
+
+async function start() {
+  if (!state.token) {
+    show('signin');
+    return;
+  }
+  await loadMe();
+  if (!state.token) return;
+  $('sign-out').hidden = false;
+  show('console');
+  state.signal = new Signal({
+    credential: { session: state.token },
+    onMessage,
+    onWelcome: (w) => {
+      notice(null);
+      if (!w.resumed && state.call !== null) callEnded({ type: 'call_ended', call: state.call, by: 'interpreter' });
+      else if (state.media && !state.media.connected()) state.media.restart();
+    },
+    onState: (s) => {
+      if (s === 'reconnecting') notice(t('reconnecting'), 'warn');
+      if (s === 'lost') notice(t('lost'), 'error');
+      if (s === 'refused') signedOut(t('session_ended'));
+    },
+  });
+  state.signal.connect();
+}
+
+/** @type {any} */ (window).kk = { state };
+
+setLanguage(localStorage.getItem(LANG) || 'ja');
+void start();

@@ -1,0 +1,267 @@
+// The resident's page, opened from an invite link on a phone, often inside Messenger's or
+// LINE's own browser. In the invite's language; one tap on Join, then the browser's
+// permission prompt. A camera that cannot be had means audio only; a browser that cannot
+// do WebRTC at all gets "open in your browser" with the link.
+
+import { Signal } from '../common/signal.js';
+import { CallMedia, levelMeter, localMedia } from '../common/media.js';
+import { DocumentReceiver, DocumentSender, prepareImage, showViewer } from '../common/document.js';
+import { apply, t, use } from '../common/i18n.js';
+import { $, notice, setTile, show } from '../common/ui.js';
+
+/** @typedef {import('../common/protocol.js').Message} Message */
+
+/** The languages the page is written in; others read English. */
+const WRITTEN = ['en', 'ja', 'ja-x-easy', 'pt', 'zh', 'id', 'es', 'vi', 'fil', 'ko', 'th', 'ne', 'ru', 'fr', 'hi', 'km', 'my', 'ms', 'uk'];
+
+const token = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || '');
+const inApp = /FBAN|FBAV|FB_IAB|FBIOS|Messenger|Line\/|Instagram|MicroMessenger|KAKAOTALK|WhatsApp/i.test(navigator.userAgent);
+const canCall = typeof RTCPeerConnection !== 'undefined' && !!navigator.mediaDevices?.getUserMedia;
+
+const state = {
+  /** @type {Signal | null} */
+  signal: null,
+  /** @type {CallMedia | null} */
+  media: null,
+  /** @type {MediaStream | null} */
+  local: null,
+  /** @type {DocumentSender | null} */
+  sender: null,
+  receiver: new DocumentReceiver((from, url) =>
+    showViewer(url, { title: t('document_from', { who: t(from) }), close: t('close'), actual: '100%', fit: '⤢' }),
+  ),
+  muted: false,
+  cameraOff: false,
+  /** @type {(() => void) | null} */
+  stopMeter: null,
+  ended: false,
+  /** When the page was opened, for the time to first media. */
+  openedAt: performance.now(),
+  /** @type {number | null} */
+  mediaAt: null,
+};
+
+/** @param {string} tag */
+async function strings(tag) {
+  const pick = WRITTEN.includes(tag) ? tag : WRITTEN.find((w) => tag.split('-')[0] === w) || 'en';
+  const [mine, english] = await Promise.all([
+    import(`./i18n/${pick}.js`).then((m) => m.default),
+    pick === 'en' ? Promise.resolve(null) : import('./i18n/en.js').then((m) => m.default),
+  ]);
+  use(pick, mine, english || mine);
+  document.title = t('title');
+  apply();
+}
+
+/** The browser's own language, when the link tells us none. */
+function browserLanguage() {
+  for (const l of navigator.languages || [navigator.language]) {
+    const tag = l.toLowerCase();
+    const found = WRITTEN.find((w) => tag === w || tag.split('-')[0] === w);
+    if (found) return found;
+  }
+  return 'en';
+}
+
+async function start() {
+  let invite;
+  try {
+    const r = await fetch(`/api/invites/${encodeURIComponent(token)}`);
+    if (r.status === 404) {
+      await strings(browserLanguage());
+      show('expired');
+      return;
+    }
+    if (!r.ok) throw new Error(String(r.status));
+    invite = await r.json();
+  } catch {
+    await strings(browserLanguage()).catch(() => {});
+    show('unreachable');
+    return;
+  }
+  await strings(invite.language);
+  if (!canCall) {
+    $('inapp-link').textContent = location.href;
+    // LINE opens a link in the phone's browser when asked to.
+    if (/Line\//i.test(navigator.userAgent)) {
+      const a = $('open-browser', HTMLAnchorElement);
+      a.href = `${location.href}${location.search ? '&' : '?'}openExternalBrowser=1`;
+      a.hidden = false;
+    }
+    show('inapp');
+    return;
+  }
+  if (inApp) notice(t('inapp_help'), 'warn');
+  show('welcome');
+  $('join').focus();
+}
+
+$('retry').addEventListener('click', () => location.reload());
+$('reload').addEventListener('click', () => location.reload());
+$('copy').addEventListener('click', async () => {
+  await navigator.clipboard?.writeText(location.href).catch(() => {});
+  $('copy').textContent = t('copied');
+});
+
+// The device check: a preview and a level meter before joining.
+$('check').addEventListener('toggle', async () => {
+  const open = $('check', HTMLDetailsElement).open;
+  if (!open) return;
+  if (!state.local) {
+    const { stream, problems } = await localMedia({ video: !$('audio-only', HTMLInputElement).checked });
+    if (problems.includes('microphone_denied') || problems.includes('camera_denied') && !stream.getTracks().length) {
+      show('denied');
+      return;
+    }
+    state.local = stream;
+    mediaProblems(problems);
+  }
+  setTile($('check-video'), state.local, { self: true, label: t('you') });
+  state.stopMeter?.();
+  state.stopMeter = levelMeter(state.local, (level) => {
+    const pct = Math.round(level * 100);
+    $('level').style.width = `${pct}%`;
+    $('check').querySelector('[role=meter]')?.setAttribute('aria-valuenow', String(pct));
+  });
+});
+
+/** @param {string[]} problems */
+function mediaProblems(problems) {
+  if (problems.includes('microphone_denied') || problems.includes('microphone_missing')) notice(t('no_mic'), 'error');
+  else if (problems.length) notice(t('no_camera'), 'warn');
+}
+
+$('join').addEventListener('click', async () => {
+  $('join', HTMLButtonElement).disabled = true;
+  $('join').textContent = t('connecting');
+  if (!state.local) {
+    const { stream, problems } = await localMedia({ video: !$('audio-only', HTMLInputElement).checked });
+    if (problems.includes('microphone_denied') && problems.some((p) => p.startsWith('camera') || !stream.getTracks().length)) {
+      show('denied');
+      return;
+    }
+    state.local = stream;
+    mediaProblems(problems);
+  }
+  state.stopMeter?.();
+  state.signal = new Signal({
+    credential: { invite: token },
+    onMessage,
+    onState: (s) => {
+      if (s === 'refused') show('expired');
+      if (s === 'reconnecting') $('call-state').textContent = t('reconnecting');
+      if (s === 'lost' && !state.ended) show('unreachable');
+    },
+    onWelcome: (w) => {
+      $('call-state').textContent = '';
+      if (w.resumed && state.media && !state.media.connected()) state.media.restart();
+    },
+  });
+  state.signal.connect();
+});
+
+function joined() {
+  if (state.media) return;
+  show('call');
+  const local = state.local || new MediaStream();
+  setTile($('tile-self'), local, { self: true, label: t('you') });
+  const send = (/** @type {Record<string, any>} */ c) => state.signal?.send(c) ?? false;
+  state.media = new CallMedia({
+    send,
+    call: undefined,
+    local,
+    iceServers: state.signal?.welcome?.ice_servers,
+    onRemote: (party, s) => {
+      state.mediaAt ??= performance.now();
+      if (party === 'interpreter') setTile($('tile-interpreter'), s, { label: t('interpreter') });
+      if (party === 'desk') setTile($('tile-desk'), s, { label: t('desk') });
+    },
+    onState: (s) => {
+      $('call-state').textContent = s === 'reconnecting' ? t('reconnecting') : '';
+    },
+  });
+  state.sender = new DocumentSender(send, undefined);
+  syncControls();
+  void state.media.start();
+}
+
+function syncControls() {
+  $('mute').setAttribute('aria-pressed', String(state.muted));
+  $('mute').textContent = state.muted ? t('unmute') : t('mute');
+  $('camera').hidden = !state.local?.getVideoTracks().length;
+  $('camera').setAttribute('aria-pressed', String(state.cameraOff));
+  $('camera').textContent = state.cameraOff ? t('camera_on') : t('camera_off');
+}
+
+$('mute').addEventListener('click', () => {
+  state.muted = !state.muted;
+  state.media?.setMuted(state.muted);
+  syncControls();
+});
+$('camera').addEventListener('click', () => {
+  state.cameraOff = !state.cameraOff;
+  state.media?.setCamera(!state.cameraOff);
+  syncControls();
+});
+$('leave').addEventListener('click', () => {
+  state.signal?.send({ type: 'leave' });
+  ended();
+});
+$('show-document').addEventListener('click', () => $('document-file').click());
+$('document-file').addEventListener('change', async () => {
+  const input = $('document-file', HTMLInputElement);
+  const file = input.files?.[0];
+  input.value = '';
+  if (!file || !state.sender) return;
+  try {
+    const { bytes, mime } = await prepareImage(file);
+    await state.sender.send(bytes, mime, (f) => notice(t('sending', { pct: Math.round(f * 100) })));
+    notice(t('sent'));
+  } catch {
+    notice(t('send_failed'), 'error');
+  }
+});
+
+function ended() {
+  state.ended = true;
+  state.media?.stop();
+  state.media = null;
+  state.signal?.close();
+  notice(null);
+  show('ended');
+}
+
+/** @param {Message} m */
+function onMessage(m) {
+  switch (m.type) {
+    case 'joined':
+      joined();
+      break;
+    case 'call_ended':
+      ended();
+      break;
+    case 'participant_left':
+      notice(m.party === 'interpreter' ? t('interpreter_left') : t('desk_left'), 'warn');
+      break;
+    case 'participant_joined':
+      notice(t('back'));
+      break;
+    case 'sdp':
+      state.media?.handle(m);
+      break;
+    case 'document':
+      state.receiver.handle(m);
+      break;
+    case 'document_passed':
+      state.sender?.handle(m);
+      break;
+    case 'error':
+      if (m.code === 'unauthorized') show('expired');
+      else if (m.code === 'rate_limited' && state.sender?.current) state.sender.handle(m);
+      break;
+  }
+}
+
+/** @type {any} */ (window).kk = { state };
+
+void start();

@@ -1,0 +1,242 @@
+// A whole consultation in three real browsers: the desk asks for Vietnamese, the
+// interpreter accepts, the desk invites a remote resident, the resident joins from the
+// link; each hears the other two's tones and decodes their video; the resident shows a
+// document; the desk ends and records the outcome; the call record exists; the used link
+// is refused. Then a resident whose camera is refused joins with audio only.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { PHONE, TABLET, hears, noisePng, party, received, snap, startServer, tones, until, sleep } from './harness.js';
+
+/** @type {Awaited<ReturnType<typeof startServer>>} */
+let server;
+/** @type {Awaited<ReturnType<typeof party>>[]} */
+const browsers = [];
+let enrolmentCode = '';
+let secondCode = '';
+
+const DESK_TONE = 440;
+const INTERPRETER_TONE = 660;
+const RESIDENT_TONE = 880;
+
+before(async () => {
+  server = await startServer();
+  // An interpreter on duty at any hour, for the demo's first tenant (Asahi City).
+  await server.api('/api/interpreters', {
+    token: server.admin,
+    body: {
+      login: 'e2e-vi',
+      password: 'e2e-vi-password',
+      tier: 'staff',
+      languages: ['vi'],
+      modalities: ['video', 'audio'],
+      tenants: [1],
+      roster: { always: true },
+    },
+  });
+  enrolmentCode = (await server.api('/api/tenants/1/desks', { token: server.admin, body: { name: 'E2E counter' } })).enrolment_code;
+  secondCode = (await server.api('/api/tenants/1/desks', { token: server.admin, body: { name: 'E2E counter 2' } })).enrolment_code;
+});
+
+after(async () => {
+  for (const b of browsers) await b.close().catch(() => {});
+  await server?.stop();
+});
+
+/** @param {Awaited<ReturnType<typeof party>>} b */
+function noErrors(b, who) {
+  assert.deepEqual(b.errors, [], `${who}: errors in the page`);
+}
+
+test('a consultation with a remote resident, end to end', async () => {
+  const desk = await party({ tone: DESK_TONE, viewport: TABLET });
+  const interp = await party({ tone: INTERPRETER_TONE, viewport: { width: 1280, height: 800 } });
+  browsers.push(desk, interp);
+
+  // The desk enrols once, in Japanese, and sees the language grid.
+  await desk.page.goto(`${server.base}/desk/`);
+  await desk.page.locator('#enrol').waitFor();
+  await snap(desk.page, 'desk-enrol');
+  await desk.page.fill('#enrol-code', enrolmentCode);
+  await desk.page.click('#enrol-form button[type=submit]');
+  await desk.page.locator('#languages button[data-lang=vi]').waitFor();
+  assert.equal(await desk.page.locator('html').getAttribute('lang'), 'ja');
+  assert.match(await desk.page.locator('#languages button[data-lang=vi]').innerText(), /Tiếng Việt[\s\S]*ベトナム語/);
+  await snap(desk.page, 'desk-home');
+
+  // The interpreter signs in and becomes available.
+  await interp.page.goto(`${server.base}/interpreter/`);
+  await interp.page.fill('#login', 'e2e-vi');
+  await interp.page.fill('#password', 'e2e-vi-password');
+  await interp.page.click('#signin-form button[type=submit]');
+  await interp.page.locator('#console').waitFor();
+  await interp.page.click('#go-available');
+  await until(async () => (await interp.page.locator('#presence').getAttribute('class'))?.includes('available'), 'the interpreter to be available');
+  await snap(interp.page, 'interpreter-console');
+
+  // One tap on Vietnamese: the interpreter is ringing.
+  await desk.page.click('#languages button[data-lang=vi]');
+  await desk.page.locator('#waiting').waitFor();
+  await snap(desk.page, 'desk-waiting');
+  const offer = interp.page.locator('#offer');
+  await offer.waitFor();
+  assert.match(await interp.page.locator('#offer-tenant').innerText(), /Asahi City/);
+  await snap(interp.page, 'interpreter-offer');
+  await interp.page.click('#accept');
+
+  // Desk and interpreter in the call, media both ways.
+  await desk.page.locator('#call').waitFor();
+  await interp.page.locator('#call').waitFor();
+  await until(async () => (await received(desk.page)).interpreter?.videoFrames > 0, 'the desk to decode the interpreter\'s video');
+  await until(async () => (await received(interp.page)).desk?.videoFrames > 0, 'the interpreter to decode the desk\'s video');
+
+  // The desk invites the resident: a QR code and the link.
+  await desk.page.click('#invite');
+  await desk.page.locator('#invite-panel').waitFor();
+  const link = await desk.page.locator('#invite-link').innerText();
+  assert.match(link, /\/join\/[0-9a-f]+$/);
+  assert.match(await desk.page.locator('#share-whatsapp').getAttribute('href') || '', /^https:\/\/wa\.me\/\?text=/);
+  assert.match(await desk.page.locator('#share-line').getAttribute('href') || '', /^https:\/\/line\.me\/R\/share\?text=/);
+  assert.equal(await desk.page.locator('#invite-qr').evaluate((img) => /** @type {HTMLImageElement} */ (img).naturalWidth > 0), true);
+  await snap(desk.page, 'desk-invite');
+
+  // The resident opens the link on a phone, in Vietnamese, taps Join once.
+  const resident = await party({ tone: RESIDENT_TONE, viewport: PHONE, mobile: true });
+  browsers.push(resident);
+  const opened = Date.now();
+  await resident.page.goto(link);
+  await resident.page.locator('#welcome').waitFor();
+  assert.equal(await resident.page.locator('html').getAttribute('lang'), 'vi');
+  assert.equal(await resident.page.locator('#join').innerText(), 'Tham gia');
+  await resident.page.click('#join');
+  await until(async () => {
+    const r = await received(resident.page);
+    return r.interpreter?.videoFrames > 0 && r.desk?.videoFrames > 0 && r.interpreter.audioPackets > 0 && r.desk.audioPackets > 0;
+  }, 'the resident to receive both parties');
+  const toMedia = Date.now() - opened;
+  console.log(`resident: media flowing ${toMedia} ms after opening the link`);
+  assert.ok(toMedia <= 3000, `media flowing within 3 s of opening the link, took ${toMedia} ms`);
+  const scroll = await resident.page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(scroll <= PHONE.width, `no sideways scrolling at ${PHONE.width} px: ${scroll}`);
+
+  // Every browser decodes the other two's video and hears their tones.
+  await until(async () => (await received(desk.page)).resident?.videoFrames > 0, 'the desk to decode the resident\'s video');
+  await until(async () => (await received(interp.page)).resident?.videoFrames > 0, 'the interpreter to decode the resident\'s video');
+  const expect = {
+    desk: [desk.page, { interpreter: INTERPRETER_TONE, resident: RESIDENT_TONE }],
+    interpreter: [interp.page, { desk: DESK_TONE, resident: RESIDENT_TONE }],
+    resident: [resident.page, { desk: DESK_TONE, interpreter: INTERPRETER_TONE }],
+  };
+  for (const [who, [page, want]] of Object.entries(expect)) {
+    const heard = await until(async () => {
+      const h = await tones(/** @type {any} */ (page));
+      return Object.entries(/** @type {Record<string, number>} */ (want)).every(([p, hz]) => hears(h[p], hz)) ? h : null;
+    }, `${who} to hear ${JSON.stringify(want)}`, 20000);
+    console.log(`${who} hears ${JSON.stringify(heard)}`);
+    for (const [p, hz] of Object.entries(/** @type {Record<string, number>} */ (want))) {
+      for (const [other, otherHz] of Object.entries(/** @type {Record<string, number>} */ (want))) {
+        if (other !== p) assert.ok(!hears(heard[p], otherHz), `${who}: ${p}'s stream carries only ${p}'s tone`);
+      }
+      void hz;
+    }
+  }
+  await snap(resident.page, 'resident-call');
+  await snap(desk.page, 'desk-call');
+  await snap(interp.page, 'interpreter-call');
+
+  // The resident shows a document: a photo of many parts, byte for byte on both screens.
+  const photo = await noisePng(700);
+  const digest = crypto.createHash('sha256').update(photo).digest('hex');
+  await resident.page.setInputFiles('#document-file', { name: 'card.png', mimeType: 'image/png', buffer: photo });
+  for (const [who, page] of [['desk', desk.page], ['interpreter', interp.page]]) {
+    const viewer = /** @type {any} */ (page).locator('.viewer img');
+    await viewer.waitFor({ timeout: 20000 });
+    assert.equal(await viewer.evaluate((/** @type {HTMLImageElement} */ img) => img.naturalWidth), 700, `${who} decodes the image`);
+    const got = await /** @type {any} */ (page).evaluate(async () => {
+      const bytes = await /** @type {any} */ (window).kk.state.receiver.last.arrayBuffer();
+      const hash = await crypto.subtle.digest('SHA-256', bytes);
+      return [...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, '0')).join('');
+    });
+    assert.equal(got, digest, `${who} sees the document as sent`);
+  }
+  await snap(desk.page, 'desk-document');
+  await desk.page.click('.viewer .bar button:last-child');
+  await interp.page.click('.viewer .bar button:last-child');
+  await resident.page.locator('#notice').filter({ hasText: /Quầy và phiên dịch viên/ }).waitFor();
+
+  // The desk ends the call and records the outcome.
+  await desk.page.click('#end');
+  await desk.page.locator('#outcome').waitFor();
+  await snap(desk.page, 'desk-outcome');
+  await resident.page.locator('#ended').waitFor();
+  await snap(resident.page, 'resident-ended');
+  await interp.page.locator('#wrap').waitFor();
+  await snap(interp.page, 'interpreter-wrap-up');
+  await desk.page.click('#outcomes button[data-outcome=resolved]');
+  await desk.page.locator('#home').waitFor();
+  await interp.page.click('#ready');
+  await until(async () => (await interp.page.locator('#presence').getAttribute('class'))?.includes('available'), 'the interpreter ready again');
+
+  // The call record: answered, in Vietnamese, with the desk's category, and its quality.
+  const record = await until(async () => {
+    const rows = await server.api('/api/call-records', { token: server.admin });
+    return rows.find((/** @type {any} */ r) => r.language === 'vi' && r.outcome === 'answered' && r.desk_outcome === 'resolved');
+  }, 'the call record');
+  assert.equal(record.modality, 'video');
+  assert.ok(record.answered_at >= record.requested_at);
+  assert.equal(typeof record.loss, 'number');
+
+  // The used link is refused, in the resident's language.
+  const again = await party({ tone: RESIDENT_TONE, viewport: PHONE, mobile: true });
+  browsers.push(again);
+  await again.page.goto(link);
+  await again.page.locator('#expired').waitFor();
+  assert.match(await again.page.locator('#expired h1').innerText(), /\S/);
+  await snap(again.page, 'resident-link-used');
+  await again.close();
+
+  for (const [b, who] of [[desk, 'desk'], [interp, 'interpreter'], [resident, 'resident']]) noErrors(/** @type {any} */ (b), /** @type {string} */ (who));
+  await resident.close();
+});
+
+test('a resident whose camera is refused joins with audio only', async () => {
+  const desk = await party({ tone: DESK_TONE, viewport: TABLET });
+  browsers.push(desk);
+  const interp = browsers[1];
+  await desk.page.goto(`${server.base}/desk/`);
+  await desk.page.fill('#enrol-code', secondCode);
+  await desk.page.click('#enrol-form button[type=submit]');
+  await desk.page.click('#languages button[data-lang=vi]');
+  await interp.page.locator('#offer').waitFor();
+  await interp.page.click('#accept');
+  await desk.page.locator('#call').waitFor();
+  await desk.page.click('#invite');
+  const link = await desk.page.locator('#invite-link').innerText();
+
+  const resident = await party({ tone: RESIDENT_TONE, viewport: PHONE, mobile: true, camera: false });
+  browsers.push(resident);
+  await resident.page.goto(link);
+  await resident.page.click('#join');
+  await resident.page.locator('#call').waitFor();
+  // Told in Vietnamese that it is audio only.
+  await resident.page.locator('#notice').filter({ hasText: /chỉ bằng giọng nói/ }).waitFor();
+  await until(async () => (await received(desk.page)).resident?.audioPackets > 20, 'the desk to receive the resident\'s audio');
+  const heard = await until(async () => {
+    const h = await tones(desk.page);
+    return hears(h.resident, RESIDENT_TONE) ? h : null;
+  }, 'the desk to hear the resident');
+  console.log(`desk hears ${JSON.stringify(heard)}`);
+  const r = await received(desk.page);
+  assert.equal(r.resident.videoFrames, 0, 'no video from the resident');
+  assert.equal(await resident.page.locator('#camera').isHidden(), true, 'no camera button without a camera');
+  await until(async () => (await received(resident.page)).interpreter?.videoFrames > 0, 'the audio-only resident still sees the interpreter');
+  await snap(resident.page, 'resident-audio-only');
+  await resident.page.click('#leave');
+  await resident.page.locator('#ended').waitFor();
+  await desk.page.locator('#notice').filter({ hasText: /相談者が退出しました/ }).waitFor();
+  await desk.page.click('#end');
+  await desk.page.locator('#outcome').waitFor();
+  noErrors(resident, 'resident');
+  void sleep;
+});

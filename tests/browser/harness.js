@@ -1,0 +1,302 @@
+// What the browser tests share: the real `kakehashi` binary on free loopback ports with
+// the demo directory, real headless Chromium (Debian's, never a downloaded one) with fake
+// camera and a fake microphone playing a tone of its own per party, and helpers to look
+// at what a page receives.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import dgram from 'node:dgram';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(here, '../..');
+export const SHOTS = path.join(here, 'screenshots');
+const BIN = process.env.KAKEHASHI_BIN || path.join(ROOT, 'target/debug/kakehashi');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+/** Sizes the screenshots are taken at. */
+export const PHONE = { width: 360, height: 780 };
+export const TABLET = { width: 1024, height: 768 };
+
+/** A free TCP port on loopback. */
+function freeTcp() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = /** @type {net.AddressInfo} */ (s.address()).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A port free for both UDP and TCP on loopback (the relay takes the same number for ICE-TCP). */
+async function freeMediaPort() {
+  for (;;) {
+    const port = await freeTcp();
+    const free = await new Promise((resolve) => {
+      const u = dgram.createSocket('udp4');
+      u.once('error', () => resolve(false));
+      u.bind(port, '127.0.0.1', () => u.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+}
+
+/** @param {number} ms */
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Wait until `f` returns something truthy, polling; fail after `ms` with `what`.
+ * @template T
+ * @param {() => Promise<T> | T} f
+ * @param {string} what
+ * @param {number} [ms]
+ * @returns {Promise<T>}
+ */
+export async function until(f, what, ms = 15000) {
+  const end = Date.now() + ms;
+  let last;
+  for (;;) {
+    try {
+      last = await f();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    await sleep(100);
+  }
+}
+
+/**
+ * The server with the demo directory, on free ports, in a fresh data directory.
+ * @returns {Promise<{ base: string, data: string, log: () => string, stop: () => Promise<void>, api: (p: string, o?: any) => Promise<any>, admin: string }>}
+ */
+export async function startServer() {
+  if (!fs.existsSync(BIN)) throw new Error(`${BIN} is missing: build it with cargo build -p kakehashi`);
+  const port = await freeTcp();
+  const media = await freeMediaPort();
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'kakehashi-browser-'));
+  const child = spawn(BIN, ['serve', '--demo', '--data', data, '--listen', `127.0.0.1:${port}`], {
+    env: { ...process.env, KAKEHASHI_MEDIA_LISTEN: `127.0.0.1:${media}`, KAKEHASHI_LOG: 'warn,kakehashi=info' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  child.stderr.on('data', (d) => (log += d));
+  const base = `http://127.0.0.1:${port}`;
+  await until(async () => (await fetch(`${base}/healthz`)).ok, 'the server to answer /healthz');
+  /** @param {string} p @param {{ method?: string, body?: any, token?: string }} [o] */
+  const api = async (p, o = {}) => {
+    const r = await fetch(base + p, {
+      method: o.method || (o.body ? 'POST' : 'GET'),
+      headers: { 'content-type': 'application/json', ...(o.token ? { authorization: `Bearer ${o.token}` } : {}) },
+      body: o.body ? JSON.stringify(o.body) : undefined,
+    });
+    const text = await r.text();
+    if (!r.ok) throw new Error(`${p}: ${r.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+  const admin = (await api('/api/sign-in', { body: { role: 'staff', login: 'admin', password: 'demo-admin' } })).token;
+  return {
+    base,
+    data,
+    log: () => log,
+    api,
+    admin,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+      fs.rmSync(data, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A WAV file of a pure tone (Chromium's fake microphone plays it in a loop).
+ * @param {number} hz
+ */
+export function toneFile(hz) {
+  const rate = 48000;
+  const seconds = 4;
+  const n = rate * seconds;
+  const buf = Buffer.alloc(44 + n * 2);
+  buf.write('RIFF', 0);
+  buf.writeUInt32LE(36 + n * 2, 4);
+  buf.write('WAVEfmt ', 8);
+  buf.writeUInt32LE(16, 16);
+  buf.writeUInt16LE(1, 20);
+  buf.writeUInt16LE(1, 22);
+  buf.writeUInt32LE(rate, 24);
+  buf.writeUInt32LE(rate * 2, 28);
+  buf.writeUInt16LE(2, 32);
+  buf.writeUInt16LE(16, 34);
+  buf.write('data', 36);
+  buf.writeUInt32LE(n * 2, 40);
+  for (let i = 0; i < n; i++) buf.writeInt16LE(Math.round(Math.sin((2 * Math.PI * hz * i) / rate) * 12000), 44 + i * 2);
+  const file = path.join(os.tmpdir(), `kakehashi-tone-${hz}.wav`);
+  fs.writeFileSync(file, buf);
+  return file;
+}
+
+/**
+ * One party's browser: its own Chromium, so its fake microphone plays its own tone.
+ * @param {{ tone: number, viewport: { width: number, height: number }, camera?: boolean, mobile?: boolean, userAgent?: string }} o
+ */
+export async function party({ tone, viewport, camera = true, mobile = false, userAgent }) {
+  const args = [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--use-fake-device-for-media-stream',
+    `--use-file-for-fake-audio-capture=${toneFile(tone)}`,
+    '--allow-loopback-in-peer-connection',
+    '--autoplay-policy=no-user-gesture-required',
+  ];
+  // Without the fake prompt the page's permission requests follow the context's grants:
+  // that is how a refused camera is played.
+  if (camera) args.push('--use-fake-ui-for-media-stream');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args, headless: true });
+  const context = await browser.newContext({ viewport, isMobile: mobile, hasTouch: mobile, userAgent, locale: 'ja-JP' });
+  if (!camera) await context.grantPermissions(['microphone']);
+  const page = await context.newPage();
+  /** @type {string[]} */
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) errors.push(m.text());
+  });
+  page.on('dialog', (d) => void d.accept());
+  return { browser, context, page, errors, close: () => browser.close() };
+}
+
+/**
+ * A screenshot at phone and tablet size: `screenshots/<name>-phone.png`, `-tablet.png`.
+ * @param {import('playwright-core').Page} page
+ * @param {string} name
+ */
+export async function snap(page, name) {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const was = page.viewportSize();
+  for (const [label, size] of /** @type {const} */ ([['phone', PHONE], ['tablet', TABLET]])) {
+    await page.setViewportSize(size);
+    await sleep(150);
+    await page.screenshot({ path: path.join(SHOTS, `${name}-${label}.png`), fullPage: true });
+  }
+  if (was) await page.setViewportSize(was);
+}
+
+/**
+ * The frequencies heard from each remote party on a page: an analyser on each remote
+ * stream, the loudest bins over half a second. Returns party → peak frequencies (Hz).
+ * @param {import('playwright-core').Page} page
+ * @returns {Promise<Record<string, number[]>>}
+ */
+export function tones(page) {
+  return page.evaluate(async () => {
+    const media = /** @type {any} */ (window).kk.state.media;
+    /** @type {Record<string, number[]>} */
+    const out = {};
+    for (const [party, stream] of media.remote) {
+      if (!stream.getAudioTracks().length) continue;
+      const ctx = new AudioContext();
+      await ctx.resume();
+      const analyser = ctx.createAnalyser();
+      analyser.fftSize = 8192;
+      analyser.smoothingTimeConstant = 0;
+      ctx.createMediaStreamSource(new MediaStream(stream.getAudioTracks())).connect(analyser);
+      const bins = new Float32Array(analyser.frequencyBinCount);
+      const sum = new Float32Array(analyser.frequencyBinCount);
+      for (let i = 0; i < 10; i++) {
+        await new Promise((r) => setTimeout(r, 60));
+        analyser.getFloatFrequencyData(bins);
+        for (let b = 0; b < bins.length; b++) sum[b] += Math.pow(10, bins[b] / 10);
+      }
+      const hz = ctx.sampleRate / analyser.fftSize;
+      const peaks = [];
+      let max = 0;
+      for (const v of sum) max = Math.max(max, v);
+      for (let b = 2; b < sum.length - 2; b++) {
+        if (sum[b] > max * 0.1 && sum[b] >= sum[b - 1] && sum[b] >= sum[b + 1] && b * hz > 100) peaks.push(Math.round(b * hz));
+      }
+      out[party] = peaks;
+      await ctx.close();
+    }
+    return out;
+  });
+}
+
+/**
+ * What a page's media has received from each party (RTP audio packets, decoded frames).
+ * @param {import('playwright-core').Page} page
+ * @returns {Promise<Record<string, { audioPackets: number, videoFrames: number }>>}
+ */
+export function received(page) {
+  return page.evaluate(() => /** @type {any} */ (window).kk.state.media?.received() ?? {});
+}
+
+/**
+ * Whether `heard` has a peak within 15 Hz of `hz`.
+ * @param {number[] | undefined} heard
+ * @param {number} hz
+ */
+export function hears(heard, hz) {
+  return !!heard && heard.some((f) => Math.abs(f - hz) <= 15);
+}
+
+/** A small PNG, the "document" a resident shows (a real image of 320×200). */
+export function documentPng() {
+  return fs.readFileSync(path.join(here, 'fixtures', 'document.png'));
+}
+
+/** CRC-32 (PNG's), for the generated image. */
+function crc32(/** @type {Buffer} */ buf) {
+  let c = ~0;
+  for (const b of buf) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+
+/**
+ * A large photo-like PNG (noise does not compress): `side`² pixels, about 3 bytes each,
+ * so a document of many parts.
+ * @param {number} side
+ */
+export async function noisePng(side) {
+  const zlib = await import('node:zlib');
+  const raw = Buffer.alloc((side * 3 + 1) * side);
+  let seed = 12345;
+  for (let i = 0; i < raw.length; i++) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    raw[i] = i % (side * 3 + 1) === 0 ? 0 : seed >>> 16;
+  }
+  const chunk = (/** @type {string} */ type, /** @type {Buffer} */ data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(td));
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(side, 0);
+  ihdr.writeUInt32BE(side, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(raw, { level: 1 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
