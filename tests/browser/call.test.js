@@ -104,9 +104,18 @@ test('a consultation with a remote resident, end to end', async () => {
   // The resident opens the link on a phone, in Vietnamese, taps Join once.
   const resident = await party({ tone: RESIDENT_TONE, viewport: PHONE, mobile: true });
   browsers.push(resident);
+  /** @type {Promise<number>[]} */
+  const bodies = [];
+  resident.page.on('response', (r) => {
+    if (r.request().resourceType() !== 'websocket') bodies.push(r.body().then((b) => b.length, () => 0));
+  });
   const opened = Date.now();
   await resident.page.goto(link);
   await resident.page.locator('#welcome').waitFor();
+  await resident.page.waitForLoadState('networkidle');
+  const weight = (await Promise.all(bodies)).reduce((a, b) => a + b, 0);
+  console.log(`resident page: ${weight} bytes in ${bodies.length} responses`);
+  assert.ok(weight < 150 * 1024, `the resident page weighs under 150 KB: ${weight} bytes`);
   assert.equal(await resident.page.locator('html').getAttribute('lang'), 'vi');
   assert.equal(await resident.page.locator('#join').innerText(), 'Tham gia');
   await resident.page.click('#join');
@@ -117,6 +126,7 @@ test('a consultation with a remote resident, end to end', async () => {
   const toMedia = Date.now() - opened;
   console.log(`resident: media flowing ${toMedia} ms after opening the link`);
   assert.ok(toMedia <= 3000, `media flowing within 3 s of opening the link, took ${toMedia} ms`);
+  await sleep(300);
   const scroll = await resident.page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(scroll <= PHONE.width, `no sideways scrolling at ${PHONE.width} px: ${scroll}`);
 
@@ -154,7 +164,7 @@ test('a consultation with a remote resident, end to end', async () => {
     await viewer.waitFor({ timeout: 20000 });
     assert.equal(await viewer.evaluate((/** @type {HTMLImageElement} */ img) => img.naturalWidth), 700, `${who} decodes the image`);
     const got = await /** @type {any} */ (page).evaluate(async () => {
-      const bytes = await /** @type {any} */ (window).kk.state.receiver.last.arrayBuffer();
+      const bytes = await /** @type {any} */ (window).kk.state.session.receiver.last.arrayBuffer();
       const hash = await crypto.subtle.digest('SHA-256', bytes);
       return [...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, '0')).join('');
     });
@@ -212,6 +222,7 @@ test('a resident whose camera is refused joins with audio only', async () => {
   await interp.page.click('#accept');
   await desk.page.locator('#call').waitFor();
   await desk.page.click('#invite');
+  await desk.page.locator('#invite-panel').waitFor();
   const link = await desk.page.locator('#invite-link').innerText();
 
   const resident = await party({ tone: RESIDENT_TONE, viewport: PHONE, mobile: true, camera: false });
@@ -239,4 +250,124 @@ test('a resident whose camera is refused joins with audio only', async () => {
   await desk.page.locator('#outcome').waitFor();
   noErrors(resident, 'resident');
   void sleep;
+});
+
+test('the resident page without WebRTC, and with camera and microphone refused', async () => {
+  // A live call with a fresh invite: the desk of the previous test is still in one.
+  const deskPage = browsers.find((b) => b.page.url().includes('/desk/') && !b.page.isClosed())?.page;
+  assert.ok(deskPage, 'a desk page');
+  await deskPage.click('#outcome-skip').catch(() => {});
+  await deskPage.click('#languages button[data-lang=vi]');
+  const interp = browsers[1];
+  await interp.page.click('#ready').catch(() => {});
+  await interp.page.locator('#offer').waitFor();
+  await interp.page.click('#accept');
+  await deskPage.locator('#call').waitFor();
+  await deskPage.click('#invite');
+  await deskPage.locator('#invite-panel').waitFor();
+  const link = await deskPage.locator('#invite-link').innerText();
+
+  // Inside LINE, where this browser cannot make calls: open it outside.
+  const inapp = await party({ tone: RESIDENT_TONE, viewport: PHONE, mobile: true, userAgent: 'Mozilla/5.0 (Linux; Android 14) Mobile Safari Line/14.1.0' });
+  browsers.push(inapp);
+  await inapp.page.addInitScript(() => {
+    // @ts-ignore: an in-app browser without WebRTC
+    delete window.RTCPeerConnection;
+  });
+  await inapp.page.goto(link);
+  await inapp.page.locator('#inapp').waitFor();
+  assert.match((await inapp.page.locator('#open-browser').getAttribute('href')) || '', /openExternalBrowser=1/);
+  assert.equal(await inapp.page.locator('#inapp-link').innerText(), link);
+  await snap(inapp.page, 'resident-in-app-browser');
+  await inapp.close();
+
+  // Both devices refused: pictures of how to allow them, in the resident's language.
+  const refused = await party({ tone: RESIDENT_TONE, viewport: PHONE, mobile: true, camera: false });
+  browsers.push(refused);
+  await refused.context.clearPermissions();
+  await refused.page.goto(link);
+  await refused.page.click('#join');
+  await refused.page.locator('#denied').waitFor();
+  assert.equal(await refused.page.locator('#denied h1').innerText(), 'Camera và micrô đang bị chặn');
+  await snap(refused.page, 'resident-permission-denied');
+  await refused.close();
+
+  // The link was only looked at, never used: a resident still joins with it.
+  const late = await party({ tone: RESIDENT_TONE, viewport: PHONE, mobile: true });
+  browsers.push(late);
+  await late.page.goto(link);
+  await late.page.locator('#welcome').waitFor();
+  await late.page.click('#check summary');
+  await late.page.locator('#check-video video').waitFor();
+  await snap(late.page, 'resident-welcome');
+  await late.page.click('#join');
+  await until(async () => (await received(late.page)).interpreter?.videoFrames > 0, 'the resident to see the interpreter');
+
+  // The interpreter's connection drops: the desk is told and may call another.
+  await interp.page.close();
+  await deskPage.locator('#dropped-actions').waitFor({ timeout: 20000 });
+  await late.page.locator('#notice').filter({ hasText: /Phiên dịch viên bị mất kết nối/ }).waitFor();
+  await snap(deskPage, 'desk-interpreter-dropped');
+  await deskPage.click('#end-anyway');
+  await deskPage.locator('#outcome').waitFor();
+  await late.page.locator('#ended').waitFor();
+  await late.close();
+});
+
+test('nobody for the language: the desk is told at once what it can do instead', async () => {
+  const deskPage = browsers.find((b) => b.page.url().includes('/desk/') && !b.page.isClosed())?.page;
+  assert.ok(deskPage);
+  await deskPage.click('#outcome-skip');
+  await deskPage.fill('#search', 'ドイツ');
+  assert.equal(await deskPage.locator('#languages button').count(), 1, 'the search finds German by its Japanese name');
+  await deskPage.click('#languages button[data-lang=de]');
+  await deskPage.locator('#unserved').waitFor();
+  assert.match(await deskPage.locator('#unserved-suggestion').innerText(), /電話通訳|本日|予約/);
+  await snap(deskPage, 'desk-unserved');
+  await deskPage.click('#unserved-back');
+  await deskPage.fill('#search', '');
+});
+
+test('the wallboard shows queues, interpreters and today\'s waits; the admin page edits the directory', async () => {
+  const wall = await party({ tone: DESK_TONE, viewport: { width: 1280, height: 800 } });
+  browsers.push(wall);
+  await wall.page.goto(`${server.base}/wall/`);
+  await wall.page.fill('#login', 'supervisor-asahi');
+  await wall.page.fill('#password', 'demo-supervisor-asahi');
+  await wall.page.click('#signin-form button[type=submit]');
+  await wall.page.locator('#board').waitFor();
+  await until(async () => (await wall.page.locator('#presences [data-presence]').count()) > 0, 'interpreters by state');
+  // Today's calls in Asahi City, drawn as dots: answered ones and the unserved German one.
+  await until(async () => (await wall.page.locator('#chart circle[data-outcome=answered]').count()) >= 3, 'answered calls on the chart');
+  assert.ok((await wall.page.locator('#chart circle[data-outcome=unserved]').count()) >= 1);
+  await snap(wall.page, 'wallboard');
+
+  const admin = await party({ tone: DESK_TONE, viewport: { width: 1280, height: 800 } });
+  browsers.push(admin);
+  await admin.page.goto(`${server.base}/admin/`);
+  await admin.page.fill('#login', 'admin');
+  await admin.page.fill('#password', 'demo-admin');
+  await admin.page.click('#signin-form button[type=submit]');
+  await admin.page.locator('#tenants').waitFor();
+  assert.ok((await admin.page.locator('#tenant-rows tr').count()) >= 3);
+  await admin.page.click('#tabs button[data-tab=desks]');
+  await admin.page.locator('#desks').waitFor();
+  await admin.page.fill('#desk-name', 'Outreach tablet, community hall');
+  await admin.page.click('#desk-form button[type=submit]');
+  await admin.page.locator('#desk-code').waitFor();
+  assert.match(await admin.page.locator('#desk-code').innerText(), /[A-Z0-9]{6,}/);
+  await snap(admin.page, 'admin-desks');
+  // A bad roster is refused with the field named.
+  await admin.page.click('#tabs button[data-tab=interpreters]');
+  await admin.page.locator('#interpreters').waitFor();
+  await admin.page.fill('#i-login', 'new-ne');
+  await admin.page.fill('#i-password', 'a-long-enough-password');
+  await admin.page.fill('#i-languages', 'ne');
+  await admin.page.fill('#i-tenants', '1');
+  await admin.page.fill('#i-roster', '{"time_zone": "Asia/Tokyo", "shifts": [{"days": ["mon"], "start": "25:00", "end": "17:00"}]}');
+  await admin.page.click('#interpreter-form button[type=submit]');
+  await admin.page.locator('#notice.error').filter({ hasText: /roster\.shifts\[0\]\.start/ }).waitFor();
+  await snap(admin.page, 'admin-interpreters');
+  noErrors(wall, 'wallboard');
+  noErrors(admin, 'admin');
 });

@@ -28,6 +28,7 @@ macro_rules! assets {
 pub static ASSETS: &[(&str, &[u8])] = assets![
     "admin/admin.js",
     "admin/index.html",
+    "common/call.js",
     "common/document.js",
     "common/i18n.js",
     "common/kk.css",

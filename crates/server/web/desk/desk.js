@@ -3,10 +3,9 @@
 // interpret, invite a remote resident, record the outcome.
 
 import { Signal } from '../common/signal.js';
-import { CallMedia, localMedia } from '../common/media.js';
-import { DocumentReceiver, DocumentSender, prepareImage, showViewer } from '../common/document.js';
+import { CallSession, bindCallControls } from '../common/call.js';
 import { apply, t, use } from '../common/i18n.js';
-import { $, api, h, notice, setTile, show } from '../common/ui.js';
+import { $, api, h, notice, show } from '../common/ui.js';
 import { STRINGS } from './strings.js';
 
 /** @typedef {import('../common/protocol.js').Message} Message */
@@ -31,15 +30,8 @@ const state = {
   ended: null,
   /** @type {Signal | null} */
   signal: null,
-  /** @type {CallMedia | null} */
-  media: null,
-  /** @type {DocumentSender | null} */
-  sender: null,
-  receiver: new DocumentReceiver((from, url) =>
-    showViewer(url, { title: t('document_from', { who: t(from) }), close: t('close'), actual: t('actual_size'), fit: t('fit') }),
-  ),
-  muted: false,
-  cameraOff: false,
+  /** @type {CallSession | null} */
+  session: null,
   audioOnly: false,
   urgent: false,
   /** @type {Message | null} */
@@ -177,6 +169,13 @@ function unserved(m) {
 
 // ---- the call ----------------------------------------------------------------------------
 
+/** What a call says on the desk. */
+const WORDS = {
+  sending: 'document_sending', sent: 'document_sent', failed: 'document_failed', noCamera: 'camera_denied',
+  noMic: 'microphone_denied', reconnecting: 'media_reconnecting', mute: 'mute', unmute: 'unmute',
+  cameraOff: 'camera_off', cameraOn: 'camera_on', actual: 'actual_size', fit: 'fit',
+};
+
 /** @param {Message} m an `assigned` event */
 async function startCall(m) {
   state.call = m.call;
@@ -187,56 +186,17 @@ async function startCall(m) {
   $('tile-resident').hidden = true;
   callNotice(null);
   show('call');
-  const { stream, problems } = await localMedia({ video: !state.audioOnly });
-  if (problems.includes('microphone_denied') || problems.includes('microphone_missing')) notice(t('microphone_denied'), 'error');
-  else if (problems.length) notice(t('camera_denied'), 'warn');
-  setTile($('tile-self'), stream, { self: true, label: t('you') });
-  const send = (/** @type {Record<string, any>} */ c) => state.signal?.send(c) ?? false;
-  state.media = new CallMedia({
-    send,
+  state.session = new CallSession({
+    send: (c) => state.signal?.send(c) ?? false,
     call: m.call,
-    local: stream,
     iceServers: state.signal?.welcome?.ice_servers,
-    onRemote: (party, s) => {
-      if (party === 'interpreter') setTile($('tile-interpreter'), s, { label: t('interpreter') });
-      if (party === 'resident') setTile($('tile-resident'), s, { label: t('resident') });
-    },
-    onState: (s) => {
-      if (s === 'reconnecting') notice(t('media_reconnecting'), 'warn');
-      if (s === 'connected') notice(null);
-    },
+    tiles: { interpreter: 'tile-interpreter', resident: 'tile-resident' },
+    words: WORDS,
   });
-  state.sender = new DocumentSender(send, m.call);
-  syncControls();
-  await state.media.start();
+  await state.session.start({ video: !state.audioOnly });
 }
 
-function syncControls() {
-  const mute = $('mute');
-  mute.setAttribute('aria-pressed', String(state.muted));
-  mute.textContent = state.muted ? t('unmute') : t('mute');
-  const cam = $('camera');
-  const hasVideo = !!state.media && state.media.local.getVideoTracks().length > 0;
-  cam.hidden = !hasVideo;
-  $('audio-only-now').hidden = !hasVideo;
-  cam.setAttribute('aria-pressed', String(state.cameraOff));
-  cam.textContent = state.cameraOff ? t('camera_on') : t('camera_off');
-}
-
-$('mute').addEventListener('click', () => {
-  state.muted = !state.muted;
-  state.media?.setMuted(state.muted);
-  syncControls();
-});
-$('camera').addEventListener('click', () => {
-  state.cameraOff = !state.cameraOff;
-  state.media?.setCamera(!state.cameraOff);
-  syncControls();
-});
-$('audio-only-now').addEventListener('click', () => {
-  state.media?.audioOnly();
-  syncControls();
-});
+bindCallControls(() => state.session);
 $('end').addEventListener('click', () => {
   if (state.call !== null && confirm(t('end_confirm'))) state.signal?.send({ type: 'end_call', call: state.call });
 });
@@ -307,21 +267,6 @@ async function renderInvite(m) {
   $('invite-panel').hidden = false;
 }
 
-$('show-document').addEventListener('click', () => $('document-file').click());
-$('document-file').addEventListener('change', async () => {
-  const input = $('document-file', HTMLInputElement);
-  const file = input.files?.[0];
-  input.value = '';
-  if (!file || !state.sender) return;
-  try {
-    const { bytes, mime } = await prepareImage(file);
-    await state.sender.send(bytes, mime, (f) => notice(t('document_sending', { pct: Math.round(f * 100) })));
-    notice(t('document_sent'));
-  } catch {
-    notice(t('document_failed'), 'error');
-  }
-});
-
 /** @param {string | null} text */
 function callNotice(text, dropped = false) {
   $('call-notice').hidden = !text;
@@ -331,14 +276,12 @@ function callNotice(text, dropped = false) {
 
 /** @param {Message} m */
 function callEnded(m) {
-  state.media?.stop();
-  state.media = null;
-  state.sender = null;
+  state.session?.stop();
+  state.session = null;
   state.ended = m.call;
   state.call = null;
   state.invite = null;
   callNotice(null);
-  for (const id of ['tile-interpreter', 'tile-resident', 'tile-self']) $(id).querySelector('video')?.remove();
   if (pendingRequest) {
     const l = pendingRequest;
     pendingRequest = null;
@@ -364,6 +307,7 @@ $('outcome-skip').addEventListener('click', () => {
 
 /** @param {Message} m */
 function onMessage(m) {
+  if (state.session?.handle(m)) return;
   switch (m.type) {
     case 'queued':
     case 'position':
@@ -412,20 +356,7 @@ function onMessage(m) {
       home();
       notice(t('recorded'));
       break;
-    case 'sdp':
-      state.media?.handle(m);
-      break;
-    case 'document':
-      state.receiver.handle(m);
-      break;
-    case 'document_passed':
-      state.sender?.handle(m);
-      break;
     case 'error':
-      if (m.code === 'rate_limited' && state.sender?.current) {
-        state.sender.handle(m);
-        break;
-      }
       if (m.code === 'shutting_down') notice(t('server_restarting'), 'warn');
       else notice(t('error', { m: m.message }), 'error');
       break;
@@ -459,7 +390,7 @@ async function start() {
         // The server no longer holds the call (it restarted, or the grace passed).
         callEnded({ type: 'call_ended', call: state.call, by: 'desk' });
         home();
-      } else if (state.media && !state.media.connected()) state.media.restart();
+      } else state.session?.resumed();
     },
     onState: (s) => {
       if (s === 'reconnecting') notice(t('reconnecting'), 'warn');

@@ -3,10 +3,9 @@
 // "ready".
 
 import { Signal } from '../common/signal.js';
-import { CallMedia, localMedia } from '../common/media.js';
-import { DocumentReceiver, DocumentSender, prepareImage, showViewer } from '../common/document.js';
+import { CallSession, bindCallControls } from '../common/call.js';
 import { apply, languageName, t, use } from '../common/i18n.js';
-import { $, api, clock, h, notice, setTile, show } from '../common/ui.js';
+import { $, api, clock, h, notice, show } from '../common/ui.js';
 import { STRINGS } from './strings.js';
 
 /** @typedef {import('../common/protocol.js').Message} Message */
@@ -27,15 +26,8 @@ const state = {
   call: null,
   /** @type {string} */
   modality: 'video',
-  /** @type {CallMedia | null} */
-  media: null,
-  /** @type {DocumentSender | null} */
-  sender: null,
-  receiver: new DocumentReceiver((from, url) =>
-    showViewer(url, { title: t('document_from', { who: t(from) }), close: t('close'), actual: t('actual_size'), fit: t('fit') }),
-  ),
-  muted: false,
-  cameraOff: false,
+  /** @type {CallSession | null} */
+  session: null,
   wrapSince: 0,
   /** @type {any} */
   me: null,
@@ -235,6 +227,13 @@ $('offer').addEventListener('cancel', (e) => {
 
 // ---- the call ------------------------------------------------------------------------------
 
+/** What a call says on the console. */
+const WORDS = {
+  sending: 'document_sending', sent: 'document_sent', failed: 'document_failed', noCamera: 'camera_denied',
+  noMic: 'microphone_denied', reconnecting: 'media_reconnecting', mute: 'mute', unmute: 'unmute',
+  cameraOff: 'camera_off', cameraOn: 'camera_on', actual: 'actual_size', fit: 'fit',
+};
+
 /** @param {number} call */
 async function startCall(call) {
   closeOffer();
@@ -242,80 +241,26 @@ async function startCall(call) {
   $('tile-resident').hidden = true;
   $('call-notice').hidden = true;
   show('call');
-  const { stream, problems } = await localMedia({ video: state.modality === 'video' });
-  if (problems.includes('microphone_denied') || problems.includes('microphone_missing')) notice(t('microphone_denied'), 'error');
-  else if (problems.length) notice(t('camera_denied'), 'warn');
-  setTile($('tile-self'), stream, { self: true, label: t('you') });
-  const send = (/** @type {Record<string, any>} */ c) => state.signal?.send(c) ?? false;
-  state.media = new CallMedia({
-    send,
+  state.session = new CallSession({
+    send: (c) => state.signal?.send(c) ?? false,
     call,
-    local: stream,
     iceServers: state.signal?.welcome?.ice_servers,
-    onRemote: (party, s) => {
-      if (party === 'desk') setTile($('tile-desk'), s, { label: t('desk') });
-      if (party === 'resident') setTile($('tile-resident'), s, { label: t('resident') });
-    },
-    onState: (s) => {
-      if (s === 'reconnecting') notice(t('media_reconnecting'), 'warn');
-      if (s === 'connected') notice(null);
-    },
+    tiles: { desk: 'tile-desk', resident: 'tile-resident' },
+    words: WORDS,
   });
-  state.sender = new DocumentSender(send, call);
-  syncControls();
-  await state.media.start();
+  await state.session.start({ video: state.modality === 'video' });
 }
 
-function syncControls() {
-  const mute = $('mute');
-  mute.setAttribute('aria-pressed', String(state.muted));
-  mute.textContent = state.muted ? t('unmute') : t('mute');
-  const hasVideo = !!state.media && state.media.local.getVideoTracks().length > 0;
-  $('camera').hidden = !hasVideo;
-  $('audio-only-now').hidden = !hasVideo;
-  $('camera').setAttribute('aria-pressed', String(state.cameraOff));
-  $('camera').textContent = state.cameraOff ? t('camera_on') : t('camera_off');
-}
-
-$('mute').addEventListener('click', () => {
-  state.muted = !state.muted;
-  state.media?.setMuted(state.muted);
-  syncControls();
-});
-$('camera').addEventListener('click', () => {
-  state.cameraOff = !state.cameraOff;
-  state.media?.setCamera(!state.cameraOff);
-  syncControls();
-});
-$('audio-only-now').addEventListener('click', () => {
-  state.media?.audioOnly();
-  syncControls();
-});
+bindCallControls(() => state.session);
 $('end').addEventListener('click', () => {
   if (state.call !== null && confirm(t('end_confirm'))) state.signal?.send({ type: 'end_call', call: state.call });
-});
-$('show-document').addEventListener('click', () => $('document-file').click());
-$('document-file').addEventListener('change', async () => {
-  const input = $('document-file', HTMLInputElement);
-  const file = input.files?.[0];
-  input.value = '';
-  if (!file || !state.sender) return;
-  try {
-    const { bytes, mime } = await prepareImage(file);
-    await state.sender.send(bytes, mime, (f) => notice(t('document_sending', { pct: Math.round(f * 100) })));
-    notice(t('document_sent'));
-  } catch {
-    notice(t('document_failed'), 'error');
-  }
 });
 
 /** @param {Message} m */
 function callEnded(m) {
-  state.media?.stop();
-  state.media = null;
-  state.sender = null;
+  state.session?.stop();
+  state.session = null;
   state.call = null;
-  for (const id of ['tile-desk', 'tile-resident', 'tile-self']) $(id).querySelector('video')?.remove();
   notice(m.by === 'desk' ? t('call_ended_by_desk') : null);
   if (state.presence === 'wrap_up') show('wrap');
   else show('console');
@@ -326,6 +271,7 @@ function callEnded(m) {
 
 /** @param {Message} m */
 function onMessage(m) {
+  if (state.session?.handle(m)) return;
   switch (m.type) {
     case 'presence':
       presence(m.presence);
@@ -360,20 +306,7 @@ function onMessage(m) {
     case 'call_ended':
       callEnded(m);
       break;
-    case 'sdp':
-      state.media?.handle(m);
-      break;
-    case 'document':
-      state.receiver.handle(m);
-      break;
-    case 'document_passed':
-      state.sender?.handle(m);
-      break;
     case 'error':
-      if (m.code === 'rate_limited' && state.sender?.current) {
-        state.sender.handle(m);
-        break;
-      }
       if (m.code === 'shutting_down') notice(t('server_restarting'), 'warn');
       else notice(t('error', { m: m.message }), 'error');
       break;
@@ -395,7 +328,7 @@ async function start() {
     onWelcome: (w) => {
       notice(null);
       if (!w.resumed && state.call !== null) callEnded({ type: 'call_ended', call: state.call, by: 'interpreter' });
-      else if (state.media && !state.media.connected()) state.media.restart();
+      else state.session?.resumed();
     },
     onState: (s) => {
       if (s === 'reconnecting') notice(t('reconnecting'), 'warn');

@@ -4,8 +4,8 @@
 // do WebRTC at all gets "open in your browser" with the link.
 
 import { Signal } from '../common/signal.js';
-import { CallMedia, levelMeter, localMedia } from '../common/media.js';
-import { DocumentReceiver, DocumentSender, prepareImage, showViewer } from '../common/document.js';
+import { CallSession, bindCallControls } from '../common/call.js';
+import { levelMeter, localMedia } from '../common/media.js';
 import { apply, t, use } from '../common/i18n.js';
 import { $, notice, setTile, show } from '../common/ui.js';
 
@@ -21,24 +21,13 @@ const canCall = typeof RTCPeerConnection !== 'undefined' && !!navigator.mediaDev
 const state = {
   /** @type {Signal | null} */
   signal: null,
-  /** @type {CallMedia | null} */
-  media: null,
+  /** @type {CallSession | null} */
+  session: null,
   /** @type {MediaStream | null} */
   local: null,
-  /** @type {DocumentSender | null} */
-  sender: null,
-  receiver: new DocumentReceiver((from, url) =>
-    showViewer(url, { title: t('document_from', { who: t(from) }), close: t('close'), actual: '100%', fit: '⤢' }),
-  ),
-  muted: false,
-  cameraOff: false,
   /** @type {(() => void) | null} */
   stopMeter: null,
   ended: false,
-  /** When the page was opened, for the time to first media. */
-  openedAt: performance.now(),
-  /** @type {number | null} */
-  mediaAt: null,
 };
 
 /** @param {string} tag */
@@ -154,78 +143,44 @@ $('join').addEventListener('click', async () => {
     },
     onWelcome: (w) => {
       $('call-state').textContent = '';
-      if (w.resumed && state.media && !state.media.connected()) state.media.restart();
+      if (w.resumed) state.session?.resumed();
     },
   });
   state.signal.connect();
 });
 
+/** What a call says on the resident's page. */
+const WORDS = {
+  sending: 'sending', sent: 'sent', failed: 'send_failed', noCamera: 'no_camera', noMic: 'no_mic',
+  reconnecting: 'reconnecting', mute: 'mute', unmute: 'unmute', cameraOff: 'camera_off', cameraOn: 'camera_on',
+  actual: '100%', fit: '⤢',
+};
+
 function joined() {
-  if (state.media) return;
+  if (state.session) return;
   show('call');
-  const local = state.local || new MediaStream();
-  setTile($('tile-self'), local, { self: true, label: t('you') });
-  const send = (/** @type {Record<string, any>} */ c) => state.signal?.send(c) ?? false;
-  state.media = new CallMedia({
-    send,
+  state.session = new CallSession({
+    send: (c) => state.signal?.send(c) ?? false,
     call: undefined,
-    local,
     iceServers: state.signal?.welcome?.ice_servers,
-    onRemote: (party, s) => {
-      state.mediaAt ??= performance.now();
-      if (party === 'interpreter') setTile($('tile-interpreter'), s, { label: t('interpreter') });
-      if (party === 'desk') setTile($('tile-desk'), s, { label: t('desk') });
-    },
+    tiles: { interpreter: 'tile-interpreter', desk: 'tile-desk' },
+    words: WORDS,
     onState: (s) => {
       $('call-state').textContent = s === 'reconnecting' ? t('reconnecting') : '';
     },
   });
-  state.sender = new DocumentSender(send, undefined);
-  syncControls();
-  void state.media.start();
+  void state.session.start({ video: true, local: state.local || new MediaStream() });
 }
 
-function syncControls() {
-  $('mute').setAttribute('aria-pressed', String(state.muted));
-  $('mute').textContent = state.muted ? t('unmute') : t('mute');
-  $('camera').hidden = !state.local?.getVideoTracks().length;
-  $('camera').setAttribute('aria-pressed', String(state.cameraOff));
-  $('camera').textContent = state.cameraOff ? t('camera_on') : t('camera_off');
-}
-
-$('mute').addEventListener('click', () => {
-  state.muted = !state.muted;
-  state.media?.setMuted(state.muted);
-  syncControls();
-});
-$('camera').addEventListener('click', () => {
-  state.cameraOff = !state.cameraOff;
-  state.media?.setCamera(!state.cameraOff);
-  syncControls();
-});
+bindCallControls(() => state.session);
 $('leave').addEventListener('click', () => {
   state.signal?.send({ type: 'leave' });
   ended();
 });
-$('show-document').addEventListener('click', () => $('document-file').click());
-$('document-file').addEventListener('change', async () => {
-  const input = $('document-file', HTMLInputElement);
-  const file = input.files?.[0];
-  input.value = '';
-  if (!file || !state.sender) return;
-  try {
-    const { bytes, mime } = await prepareImage(file);
-    await state.sender.send(bytes, mime, (f) => notice(t('sending', { pct: Math.round(f * 100) })));
-    notice(t('sent'));
-  } catch {
-    notice(t('send_failed'), 'error');
-  }
-});
-
 function ended() {
   state.ended = true;
-  state.media?.stop();
-  state.media = null;
+  state.session?.stop();
+  state.session = null;
   state.signal?.close();
   notice(null);
   show('ended');
@@ -233,6 +188,7 @@ function ended() {
 
 /** @param {Message} m */
 function onMessage(m) {
+  if (state.session?.handle(m)) return;
   switch (m.type) {
     case 'joined':
       joined();
@@ -246,18 +202,8 @@ function onMessage(m) {
     case 'participant_joined':
       notice(t('back'));
       break;
-    case 'sdp':
-      state.media?.handle(m);
-      break;
-    case 'document':
-      state.receiver.handle(m);
-      break;
-    case 'document_passed':
-      state.sender?.handle(m);
-      break;
     case 'error':
       if (m.code === 'unauthorized') show('expired');
-      else if (m.code === 'rate_limited' && state.sender?.current) state.sender.handle(m);
       break;
   }
 }

@@ -126,7 +126,7 @@ function chart() {
   const records = state.records;
   const answered = records.filter((r) => r.outcome === 'answered').length;
   $('calls-today').textContent = t('calls_today', { n: records.length, a: answered });
-  const W = 960, H = 320, L = 56, B = 36, T = 12, R = 12;
+  const W = 960, H = 320, L = 56, B = 36, T = 12, R = 32;
   const start = midnight();
   const wait = (/** @type {any} */ r) =>
     r.outcome === 'answered' ? (r.answered_at - r.requested_at) / 1000 : r.outcome === 'unserved' ? 0 : (r.ended_at - r.requested_at) / 1000;

@@ -1,0 +1,186 @@
+// A call as every page shows it: our camera and microphone, the relay connection, a tile
+// per party, the buttons (mute, camera, audio only, show a document) and documents both
+// ways. The desk, the console and the resident's page differ only in which party is
+// large and in their words.
+
+import { CallMedia, localMedia } from './media.js';
+import { DocumentReceiver, DocumentSender, prepareImage, showViewer } from './document.js';
+import { t } from './i18n.js';
+import { $, notice, setTile } from './ui.js';
+
+/** @typedef {import('./protocol.js').Message} Message */
+/** @typedef {import('./protocol.js').Party} Party */
+/** @typedef {import('./protocol.js').IceServer} IceServer */
+
+/**
+ * The string keys a page uses for what a call says.
+ * @typedef {{ sending: string, sent: string, failed: string, noCamera: string, noMic: string,
+ *   reconnecting: string, mute: string, unmute: string, cameraOff: string, cameraOn: string,
+ *   actual: string, fit: string }} CallWords
+ */
+
+export class CallSession {
+  /**
+   * @param {object} o
+   * @param {(command: Record<string, any>) => boolean} o.send signalling
+   * @param {number | undefined} o.call desks and interpreters name their call; a resident has one
+   * @param {IceServer[] | undefined} o.iceServers
+   * @param {Partial<Record<Party, string>>} o.tiles element ids of the others' tiles
+   * @param {CallWords} o.words
+   * @param {(state: import('./media.js').MediaState) => void} [o.onState]
+   * @param {(party: Party) => void} [o.onRemote]
+   */
+  constructor({ send, call, iceServers, tiles, words, onState, onRemote }) {
+    this.send = send;
+    this.call = call;
+    this.iceServers = iceServers;
+    this.tiles = tiles;
+    this.words = words;
+    this.onState = onState || (() => {});
+    this.onRemoteParty = onRemote || (() => {});
+    /** @type {CallMedia | null} */
+    this.media = null;
+    this.sender = new DocumentSender(send, call);
+    this.receiver = new DocumentReceiver((from, url) =>
+      showViewer(url, { title: t('document_from', { who: t(from) }), close: t('close'), actual: t(words.actual), fit: t(words.fit) }),
+    );
+    this.muted = false;
+    this.cameraOff = false;
+  }
+
+  /**
+   * Take the camera (unless `video` is false, or it cannot be had) and the microphone,
+   * and connect. `local` is media the page has already taken (a device check).
+   * @param {{ video: boolean, local?: MediaStream | null }} o
+   */
+  async start({ video, local }) {
+    let stream = local || null;
+    if (!stream) {
+      const got = await localMedia({ video });
+      stream = got.stream;
+      if (got.problems.includes('microphone_denied') || got.problems.includes('microphone_missing')) notice(t(this.words.noMic), 'error');
+      else if (got.problems.length) notice(t(this.words.noCamera), 'warn');
+    }
+    setTile($('tile-self'), stream, { self: true, label: t('you') });
+    this.media = new CallMedia({
+      send: this.send,
+      call: this.call,
+      local: stream,
+      iceServers: this.iceServers,
+      onRemote: (party, s) => {
+        const id = this.tiles[party];
+        if (id) setTile($(id), s, { label: t(party) });
+        this.onRemoteParty(party);
+      },
+      onState: (s) => {
+        if (s === 'reconnecting') notice(t(this.words.reconnecting), 'warn');
+        if (s === 'connected') notice(null);
+        this.onState(s);
+      },
+    });
+    this.sync();
+    await this.media.start();
+  }
+
+  /** @param {'mute' | 'camera' | 'audio-only'} what */
+  toggle(what) {
+    if (what === 'mute') {
+      this.muted = !this.muted;
+      this.media?.setMuted(this.muted);
+    } else if (what === 'camera') {
+      this.cameraOff = !this.cameraOff;
+      this.media?.setCamera(!this.cameraOff);
+    } else {
+      this.media?.audioOnly();
+    }
+    this.sync();
+  }
+
+  /** The buttons' labels and states. */
+  sync() {
+    const w = this.words;
+    const mute = document.getElementById('mute');
+    if (mute) {
+      mute.setAttribute('aria-pressed', String(this.muted));
+      mute.textContent = t(this.muted ? w.unmute : w.mute);
+    }
+    const hasVideo = !!this.media && this.media.local.getVideoTracks().length > 0;
+    const camera = document.getElementById('camera');
+    if (camera) {
+      camera.hidden = !hasVideo;
+      camera.setAttribute('aria-pressed', String(this.cameraOff));
+      camera.textContent = t(this.cameraOff ? w.cameraOn : w.cameraOff);
+    }
+    const audioOnly = document.getElementById('audio-only-now');
+    if (audioOnly) audioOnly.hidden = !hasVideo;
+  }
+
+  async showDocument() {
+    const input = $('document-file', HTMLInputElement);
+    const file = input.files?.[0];
+    input.value = '';
+    if (!file) return;
+    try {
+      const { bytes, mime } = await prepareImage(file);
+      await this.sender.send(bytes, mime, (f) => notice(t(this.words.sending, { pct: Math.round(f * 100) })));
+      notice(t(this.words.sent));
+    } catch {
+      notice(t(this.words.failed), 'error');
+    }
+  }
+
+  /**
+   * A signalling event; true when it was the call's (media, documents).
+   * @param {Message} m
+   */
+  handle(m) {
+    switch (m.type) {
+      case 'sdp':
+        this.media?.handle(m);
+        return true;
+      case 'document':
+        this.receiver.handle(m);
+        return true;
+      case 'document_passed':
+        this.sender.handle(m);
+        return true;
+      case 'error':
+        if (m.code === 'rate_limited' && this.sender.current) {
+          this.sender.handle(m);
+          return true;
+        }
+        return false;
+      default:
+        return false;
+    }
+  }
+
+  /** The signalling connection came back: make a new leg if ours did not survive. */
+  resumed() {
+    if (this.media && !this.media.connected()) this.media.restart();
+  }
+
+  /** Leave: release the devices and clear the tiles. */
+  stop() {
+    this.media?.stop();
+    this.media = null;
+    for (const id of [...Object.values(this.tiles), 'tile-self']) {
+      const tile = id && document.getElementById(id);
+      if (tile) tile.querySelector('video')?.remove();
+    }
+  }
+}
+
+/**
+ * Wire the call buttons a page has (ids `mute`, `camera`, `audio-only-now`,
+ * `show-document` with the file input `document-file`) to whichever call is live.
+ * @param {() => CallSession | null} current
+ */
+export function bindCallControls(current) {
+  const on = (/** @type {string} */ id, /** @type {() => void} */ f) => document.getElementById(id)?.addEventListener('click', f);
+  on('mute', () => current()?.toggle('mute'));
+  on('camera', () => current()?.toggle('camera'));
+  on('audio-only-now', () => current()?.toggle('audio-only'));
+  on('show-document', () => $('document-file').click());
+  $('document-file').addEventListener('change', () => void current()?.showDocument());
+}
