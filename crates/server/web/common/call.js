@@ -46,6 +46,7 @@ export class CallSession {
     );
     this.muted = false;
     this.cameraOff = false;
+    this.saidReconnecting = false;
   }
 
   /**
@@ -73,8 +74,15 @@ export class CallSession {
         this.onRemoteParty(party);
       },
       onState: (s) => {
-        if (s === 'reconnecting') notice(t(this.words.reconnecting), 'warn');
-        if (s === 'connected') notice(null);
+        // Clear only our own word: a notice about the camera stays.
+        if (s === 'reconnecting') {
+          notice(t(this.words.reconnecting), 'warn');
+          this.saidReconnecting = true;
+        }
+        if (s === 'connected' && this.saidReconnecting) {
+          notice(null);
+          this.saidReconnecting = false;
+        }
         this.onState(s);
       },
     });
