@@ -322,7 +322,11 @@ async fn ws(State(app): State<App>, upgrade: WebSocketUpgrade) -> Response {
     if app.connections.load(Ordering::SeqCst) >= app.config.max_connections {
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
     }
+    // Small buffers that grow when a frame needs it: most connections are idle desks
+    // (tungstenite's defaults hold 128 KiB each way per connection).
     upgrade
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
         .max_message_size(p::MAX_FRAME_BYTES)
         .max_frame_size(p::MAX_FRAME_BYTES)
         .on_upgrade(move |socket| connection(socket, app))

@@ -1,0 +1,208 @@
+//! `kakehashi-load`: see the crate documentation (`lib.rs`) and `loadtest/README.md`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use kakehashi_load::scenarios::{idle, media, storm};
+use kakehashi_load::server::{Server, Start};
+use kakehashi_load::{LoadError, janus, proc, report};
+use serde_json::json;
+
+const USAGE: &str = "\
+usage: kakehashi-load <scenario> [options] [--json]
+
+scenarios:
+  storm   desks and interpreters over many languages, signalling only
+          --desks N (2000) --interpreters N (500) --languages N (24) --seconds S (60)
+          --rate R requests/s (40) --talk S (30) --think S (2) --at-least CALLS (0)
+  soak    the storm with churn (reconnects, residents, abandoned requests), then every
+          completed call must have exactly one call record
+          same options; defaults --desks 200 --interpreters 60 --seconds 300
+  media   three-party sessions with audio and video through the relay
+          --sessions N (30) --seconds S (60) --warmup S (5) --janus (then the same on Janus)
+  idle    idle desk connections: the server's memory for each
+          --connections N (10000) --hold S (10)
+
+server: by default the kakehashi binary next to this one is started on free loopback
+ports (--bin PATH for another); --set KEY=VALUE passes KAKEHASHI_<KEY> to it.";
+
+struct Args {
+    scenario: String,
+    json: bool,
+    bin: Option<PathBuf>,
+    set: Vec<(String, String)>,
+    values: std::collections::HashMap<String, String>,
+    flags: std::collections::HashSet<String>,
+}
+
+fn parse() -> Result<Args, String> {
+    let mut it = std::env::args().skip(1);
+    let scenario = it.next().ok_or("a scenario is needed")?;
+    if scenario == "--help" || scenario == "-h" {
+        return Err(String::new());
+    }
+    let mut a = Args {
+        scenario,
+        json: false,
+        bin: None,
+        set: Vec::new(),
+        values: Default::default(),
+        flags: Default::default(),
+    };
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--json" => a.json = true,
+            "--janus" => {
+                a.flags.insert("janus".into());
+            }
+            "--help" | "-h" => return Err(String::new()),
+            "--bin" => a.bin = Some(it.next().ok_or("--bin needs a path")?.into()),
+            "--set" => {
+                let kv = it.next().ok_or("--set needs KEY=VALUE")?;
+                let (k, v) = kv.split_once('=').ok_or_else(|| format!("--set {kv}: KEY=VALUE"))?;
+                a.set.push((format!("KAKEHASHI_{}", k.to_ascii_uppercase()), v.to_string()));
+            }
+            flag if flag.starts_with("--") => {
+                let v = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
+                a.values.insert(flag.trim_start_matches("--").to_string(), v);
+            }
+            other => return Err(format!("unexpected {other:?}")),
+        }
+    }
+    Ok(a)
+}
+
+impl Args {
+    fn num<T: std::str::FromStr>(&mut self, name: &str, default: T) -> Result<T, String> {
+        match self.values.remove(name) {
+            Some(v) => v.parse().map_err(|_| format!("--{name}: {v:?} is not a number")),
+            None => Ok(default),
+        }
+    }
+
+    fn done(&self) -> Result<(), String> {
+        match self.values.keys().next() {
+            Some(k) => Err(format!("unknown option --{k} for {}", self.scenario)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The repository root (for Janus's configuration): from the binary's place in
+/// `target/<profile>/`, or the working directory.
+fn repo() -> PathBuf {
+    let from_exe = std::env::current_exe().ok().and_then(|e| e.ancestors().nth(3).map(PathBuf::from));
+    match from_exe {
+        Some(r) if r.join("scripts/janus.sh").exists() => r,
+        _ => PathBuf::from("."),
+    }
+}
+
+async fn start(a: &Args) -> Result<Server, LoadError> {
+    let mut s = Start::beside_me();
+    if let Some(bin) = &a.bin {
+        s.bin = bin.clone();
+    }
+    s.env = a.set.clone();
+    Server::start(&s).await
+}
+
+async fn run(mut a: Args) -> Result<(), String> {
+    let err = |e: LoadError| e.to_string();
+    let machine = proc::machine();
+    match a.scenario.as_str() {
+        "storm" | "soak" => {
+            let soak = a.scenario == "soak";
+            let o = storm::Options {
+                desks: a.num("desks", if soak { 200 } else { 2000 })?,
+                interpreters: a.num("interpreters", if soak { 60 } else { 500 })?,
+                languages: a.num("languages", 24)?,
+                seconds: a.num("seconds", if soak { 300 } else { 60 })?,
+                rate: a.num("rate", if soak { 5.0 } else { 40.0 })?,
+                talk: a.num("talk", if soak { 10.0 } else { 30.0 })?,
+                think: a.num("think", 2.0)?,
+                at_least: a.num("at-least", 0)?,
+                churn: soak,
+            };
+            a.done()?;
+            // Thousands of connections at once need a connection cap above them.
+            let mut a = a;
+            a.set.push(("KAKEHASHI_MAX_CONNECTIONS".into(), ((o.desks + o.interpreters) * 2 + 100).to_string()));
+            let server = start(&a).await.map_err(err)?;
+            let result = storm::run(&server, &o).await;
+            server.stop().await;
+            let (lines, mut value) = result.map_err(err)?;
+            value["machine"] = json!(machine);
+            report::print(a.json, &lines, &value);
+        }
+        "media" => {
+            let o = media::Options {
+                sessions: a.num("sessions", 30)?,
+                seconds: a.num("seconds", 60)?,
+                warmup: a.num("warmup", 5)?,
+            };
+            let with_janus = a.flags.contains("janus");
+            a.done()?;
+            let server = start(&a).await.map_err(err)?;
+            let ours = media::on_kakehashi(&server, &o).await;
+            server.stop().await;
+            let ours = ours.map_err(err)?;
+            let mut lines = ours.lines("kakehashi");
+            let mut value = json!({"scenario": "media", "machine": machine, "kakehashi": ours.json()});
+            if with_janus {
+                let j = janus::Janus::start(&repo()).await.map_err(err)?;
+                let theirs = media::on_janus(&j, &o).await;
+                j.stop().await;
+                let theirs = theirs.map_err(err)?;
+                lines.extend(theirs.lines("janus"));
+                let ratio = ours.cpu_per_packet_us() / theirs.cpu_per_packet_us().max(1e-9);
+                lines.push(format!("CPU per forwarded packet, kakehashi / janus: {ratio:.2}"));
+                value["janus"] = theirs.json();
+                value["cpu_ratio_kakehashi_to_janus"] = json!(report::round(ratio));
+            }
+            report::print(a.json, &lines, &value);
+        }
+        "idle" => {
+            let connections: usize = a.num("connections", 10_000)?;
+            let hold: u64 = a.num("hold", 10)?;
+            a.done()?;
+            let mut a = a;
+            a.set.push(("KAKEHASHI_MAX_CONNECTIONS".into(), (connections + 100).to_string()));
+            let server = start(&a).await.map_err(err)?;
+            let result = idle::run(&server, connections, hold).await;
+            server.stop().await;
+            let (lines, mut value) = result.map_err(err)?;
+            value["machine"] = json!(machine);
+            report::print(a.json, &lines, &value);
+        }
+        other => return Err(format!("unknown scenario {other:?}")),
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args = match parse() {
+        Ok(a) => a,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("kakehashi-load: {e}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("kakehashi-load: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kakehashi-load: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,451 @@
+//! `media`: three-party sessions (desk, interpreter, remote resident), each party
+//! publishing Opus and VP8 at realistic rates and receiving the other two. Against
+//! kakehashi every party is a desk, an interpreter or a resident of a real call over the
+//! signalling protocol; against Janus the same parties join a VideoRoom. The server's CPU
+//! time and memory come from `/proc`; the forwarded packets are those the receivers count.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::LoadError;
+use crate::janus::{self, Janus, Session};
+use crate::media::{Peer, PeerEvent, Stats};
+use crate::proc;
+use crate::report::{Samples, round};
+use crate::server::{self, Server};
+use crate::signal::Signal;
+
+/// How the run goes.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Sessions at once.
+    pub sessions: usize,
+    /// Seconds measured, after the warm-up.
+    pub seconds: u64,
+    /// Seconds of media before measuring.
+    pub warmup: u64,
+}
+
+/// What a run measured on one server.
+#[derive(Clone, Debug, Default)]
+pub struct Measured {
+    /// Sessions that ran.
+    pub sessions: usize,
+    /// Packets all receivers got while measuring.
+    pub forwarded: u64,
+    /// Packets expected by sequence numbers (for loss).
+    pub expected: u64,
+    /// Server CPU while measuring.
+    pub cpu: Duration,
+    /// Seconds measured.
+    pub seconds: f64,
+    /// Server memory before the sessions and while they ran, bytes.
+    pub rss_before: u64,
+    /// While they ran.
+    pub rss_during: u64,
+    /// One-way latency through the server.
+    pub latency: Samples,
+    /// Accept (or join) → first packet from the other side.
+    pub to_media: Samples,
+}
+
+impl Measured {
+    /// Microseconds of server CPU per forwarded packet.
+    pub fn cpu_per_packet_us(&self) -> f64 {
+        self.cpu.as_secs_f64() * 1e6 / self.forwarded.max(1) as f64
+    }
+
+    /// Forwarded packets per second of server CPU: the rate one core sustains.
+    pub fn per_core(&self) -> f64 {
+        self.forwarded as f64 / self.cpu.as_secs_f64().max(1e-9)
+    }
+
+    /// Loss fraction over the measured window.
+    pub fn loss(&self) -> f64 {
+        if self.expected == 0 { 0.0 } else { 1.0 - self.forwarded as f64 / self.expected as f64 }
+    }
+
+    /// Server memory per session, bytes.
+    pub fn per_session(&self) -> i64 {
+        (self.rss_during as i64 - self.rss_before as i64) / self.sessions.max(1) as i64
+    }
+
+    /// As JSON.
+    pub fn json(&self) -> Value {
+        json!({
+            "sessions": self.sessions,
+            "seconds": round(self.seconds),
+            "forwarded_packets": self.forwarded,
+            "forwarded_per_second": round(self.forwarded as f64 / self.seconds.max(1e-9)),
+            "loss": round(self.loss() * 100.0) / 100.0,
+            "server_cpu_seconds": round(self.cpu.as_secs_f64()),
+            "cpu_us_per_forwarded_packet": round(self.cpu_per_packet_us()),
+            "forwarded_per_cpu_second": self.per_core().round(),
+            "server_rss_before_kib": self.rss_before / 1024,
+            "server_rss_during_kib": self.rss_during / 1024,
+            "memory_per_session_kib": self.per_session() / 1024,
+            "one_way_latency": self.latency.json(),
+            "to_media": self.to_media.json(),
+        })
+    }
+
+    /// Readable lines, headed by `who`.
+    pub fn lines(&self, who: &str) -> Vec<String> {
+        vec![
+            format!(
+                "{who}: {} sessions, {:.0} s: {} packets forwarded ({:.0}/s), loss {:.3}%",
+                self.sessions,
+                self.seconds,
+                self.forwarded,
+                self.forwarded as f64 / self.seconds.max(1e-9),
+                self.loss() * 100.0
+            ),
+            format!(
+                "  server CPU {:.2} s: {:.2} µs per forwarded packet, {:.0} packets per CPU second",
+                self.cpu.as_secs_f64(),
+                self.cpu_per_packet_us(),
+                self.per_core()
+            ),
+            format!(
+                "  server memory {} → {} KiB: {} KiB per session",
+                self.rss_before / 1024,
+                self.rss_during / 1024,
+                self.per_session() / 1024
+            ),
+            format!("  one-way latency: {}", self.latency.line()),
+            format!("  accept → media: {}", self.to_media.line()),
+        ]
+    }
+}
+
+/// Measure the steady state: warm up, then read the server and the receivers over the
+/// window.
+async fn window(pid: u32, stats: &Stats, o: &Options, m: &mut Measured) -> Result<(), LoadError> {
+    tokio::time::sleep(Duration::from_secs(o.warmup)).await;
+    let gone = || LoadError::Server("the server process is gone".into());
+    let u0 = proc::usage(pid).ok_or_else(gone)?;
+    let t0 = Instant::now();
+    stats.measuring.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(o.seconds)).await;
+    stats.measuring.store(false, Ordering::SeqCst);
+    let u1 = proc::usage(pid).ok_or_else(gone)?;
+    m.seconds = t0.elapsed().as_secs_f64();
+    m.cpu = u1.cpu.saturating_sub(u0.cpu);
+    m.rss_during = u1.rss.max(u0.rss);
+    m.forwarded = stats.packets.load(Ordering::SeqCst);
+    let (expected, _) = stats.loss();
+    m.expected = expected.max(m.forwarded);
+    m.latency = stats.latency();
+    Ok(())
+}
+
+/// Wait until a peer has had a first packet from each of `n` publishers; the time of the
+/// last of them.
+async fn first_from(
+    events: &mut tokio::sync::mpsc::UnboundedReceiver<PeerEvent>,
+    n: usize,
+    wait: Duration,
+) -> Option<Instant> {
+    let mut seen = std::collections::BTreeSet::new();
+    let deadline = tokio::time::Instant::now() + wait;
+    while seen.len() < n {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match tokio::time::timeout(left, events.recv()).await {
+            Ok(Some(PeerEvent::FirstFrom(who, at))) => {
+                seen.insert(who);
+                if seen.len() == n {
+                    return Some(at);
+                }
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
+// ---- kakehashi --------------------------------------------------------------------------
+
+/// A participant's signalling and media, run until `stop`: our offer, the relay's answer
+/// and offers answered. A desk ends its call when stopped.
+async fn participant(
+    sig: Signal,
+    mut peer: Peer,
+    call: Option<u64>,
+    end_call: bool,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), LoadError> {
+    let sdp = |kind: &str, sdp: String| {
+        let mut m = json!({"type": "sdp", "description": {"kind": kind, "sdp": sdp}});
+        if let Some(c) = call {
+            m["call"] = json!(c);
+        }
+        m
+    };
+    let offer = peer.offer().await?;
+    let (mut sink, mut source) = sig.split();
+    let send = |v: Value| Message::text(v.to_string());
+    sink.send(send(sdp("offer", offer))).await.map_err(|e| LoadError::Signal(e.to_string()))?;
+    loop {
+        tokio::select! {
+            next = source.next() => {
+                let Some(Ok(Message::Text(t))) = next else {
+                    if matches!(next, Some(Ok(_))) { continue }
+                    break;
+                };
+                let v: Value = serde_json::from_str(&t).map_err(|e| LoadError::Signal(e.to_string()))?;
+                if std::env::var_os("LOAD_DEBUG").is_some() {
+                    eprintln!("{:?} <- {} {}", call, v["type"], v["description"]["kind"]);
+                }
+                match (v["type"].as_str(), v["description"]["kind"].as_str()) {
+                    (Some("sdp"), Some("answer")) => peer.answered(v["description"]["sdp"].as_str().unwrap_or_default().to_string()).await?,
+                    (Some("sdp"), Some("offer")) => {
+                        let answer = peer.answer(v["description"]["sdp"].as_str().unwrap_or_default().to_string()).await?;
+                        sink.send(send(sdp("answer", answer))).await.map_err(|e| LoadError::Signal(e.to_string()))?;
+                    }
+                    (Some("call_ended"), _) => break,
+                    _ => {}
+                }
+            }
+            _ = stop.changed() => {
+                if end_call && let Some(c) = call {
+                    let _ = sink.send(send(json!({"type": "end_call", "call": c}))).await;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                break;
+            }
+        }
+    }
+    peer.close().await;
+    let _ = sink.close().await;
+    Ok(())
+}
+
+/// One session on kakehashi: a call between a desk and an interpreter, and a resident
+/// from the invite link, each with media. Returns accept → media for desk and
+/// interpreter.
+async fn kakehashi_session(
+    ws: String,
+    desk: String,
+    interpreter: String,
+    index: usize,
+    stats: Arc<Stats>,
+    stop: tokio::sync::watch::Receiver<bool>,
+    done: Arc<AtomicBool>,
+) -> Result<(Vec<Duration>, Vec<tokio::task::JoinHandle<Result<(), LoadError>>>), LoadError> {
+    let wait = Duration::from_secs(30);
+    let mut i = Signal::connect(&ws, json!({"session": interpreter}), None).await?;
+    i.send(&json!({"type": "set_availability", "availability": "available"})).await?;
+    i.expect("presence", wait, |_| {}).await?;
+    let mut d = Signal::connect(&ws, json!({"desk_token": desk}), None).await?;
+    d.send(&json!({"type": "request_interpreter", "language": "vi"})).await?;
+    let offer = i.expect("offer", wait, |_| {}).await?;
+    let accepted = Instant::now();
+    i.send(&json!({"type": "accept", "offer": offer["offer"]})).await?;
+    let call = d.expect("assigned", wait, |_| {}).await?["call"].as_u64().unwrap_or_default();
+    i.expect("assigned", wait, |_| {}).await?;
+    d.send(&json!({"type": "invite_resident", "call": call})).await?;
+    let url = d.expect("invite", wait, |_| {}).await?["url"].as_str().unwrap_or_default().to_string();
+    let token = url.rsplit('/').next().unwrap_or_default().to_string();
+    let mut r = Signal::connect(&ws, json!({"invite": token}), None).await?;
+    r.expect("joined", wait, |_| {}).await?;
+    let base = 0x1000_0000 + (index as u32) * 0x100;
+    let mut tasks = Vec::new();
+    let mut firsts = Vec::new();
+    for (k, (sig, call, end)) in
+        [(d, Some(call), true), (i, Some(call), false), (r, None, false)].into_iter().enumerate()
+    {
+        let ssrc = base + (k as u32) * 0x10;
+        let mut peer = Peer::new(Some(ssrc), Arc::clone(&stats)).await?;
+        let events = std::mem::replace(&mut peer.events, tokio::sync::mpsc::unbounded_channel().1);
+        drop(peer.publish(ssrc, Arc::clone(&done)));
+        tasks.push(tokio::spawn(participant(sig, peer, call, end, stop.clone())));
+        firsts.push(events);
+    }
+    let mut to_media = Vec::new();
+    for events in firsts.iter_mut().take(2) {
+        match first_from(events, 2, wait).await {
+            Some(at) => to_media.push(at.saturating_duration_since(accepted)),
+            None => {
+                return Err(LoadError::Check(format!(
+                    "session {index}: media did not flow to every party within 30 s"
+                )));
+            }
+        }
+    }
+    Ok((to_media, tasks))
+}
+
+/// The media load on kakehashi.
+pub async fn on_kakehashi(server: &Server, o: &Options) -> Result<Measured, LoadError> {
+    let tenant = server::add_tenant(server, &format!("Media load {}", std::process::id())).await?;
+    let desks = server::add_desks(server, tenant, o.sessions).await?;
+    let mut interpreters = Vec::new();
+    for n in 0..o.sessions {
+        interpreters.push(
+            server::add_interpreter(server, tenant, &format!("load-media-{}-{n}", std::process::id()), &["vi"]).await?,
+        );
+    }
+    let mut m = Measured { sessions: o.sessions, ..Measured::default() };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    m.rss_before = proc::usage(server.pid).map(|u| u.rss).unwrap_or_default();
+    let stats = Arc::new(Stats::default());
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    // Publishers send until this is set.
+    let done = Arc::new(AtomicBool::new(false));
+    let mut starts = Vec::new();
+    for (n, ((_, desk), interpreter)) in desks.into_iter().zip(interpreters).enumerate() {
+        starts.push(tokio::spawn(kakehashi_session(
+            server.ws_url(),
+            desk,
+            interpreter,
+            n,
+            Arc::clone(&stats),
+            stop.clone(),
+            Arc::clone(&done),
+        )));
+        // Sessions start as desks would: not all in the same millisecond.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut tasks = Vec::new();
+    for s in starts {
+        let (to_media, t) = s.await.map_err(|e| LoadError::Check(e.to_string()))??;
+        for d in to_media {
+            m.to_media.add(d);
+        }
+        tasks.extend(t);
+    }
+    window(server.pid, &stats, o, &mut m).await?;
+    done.store(true, Ordering::SeqCst);
+    let _ = stop_tx.send(true);
+    for t in tasks {
+        let _ = t.await;
+    }
+    Ok(m)
+}
+
+// ---- Janus ------------------------------------------------------------------------------
+
+/// One participant on Janus: its session, a publisher peer and a subscriber peer.
+struct JanusParty {
+    session: Arc<Session>,
+    publisher: Peer,
+    subscriber: Option<Peer>,
+    feed: u64,
+}
+
+async fn janus_publisher(
+    ws: std::net::SocketAddr,
+    room: u64,
+    feed: u64,
+    stats: Arc<Stats>,
+    create: bool,
+) -> Result<JanusParty, LoadError> {
+    let session = Session::open(ws).await?;
+    let (handle, mut events) = session.attach().await?;
+    if create {
+        session
+            .message(
+                handle,
+                json!({"request": "create", "room": room, "publishers": 3, "audiocodec": "opus", "videocodec": "vp8", "bitrate": 2_000_000, "fir_freq": 0}),
+                None,
+            )
+            .await?;
+    }
+    session.message(handle, json!({"request": "join", "ptype": "publisher", "room": room, "id": feed}), None).await?;
+    let mut publisher = Peer::on(crate::media::primary_ip(), Some(feed as u32), stats).await?;
+    let offer = publisher.offer().await?;
+    let answer = session
+        .message(
+            handle,
+            json!({"request": "publish", "audio": true, "video": true}),
+            Some(json!({"type": "offer", "sdp": offer})),
+        )
+        .await?;
+    let answer =
+        if answer["jsep"].is_object() { answer } else { janus::jsep(&mut events, Duration::from_secs(20)).await? };
+    if std::env::var_os("LOAD_DEBUG").is_some() {
+        eprintln!(
+            "janus answer: {}",
+            answer["jsep"]["sdp"]
+                .as_str()
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| l.contains("candidate") || l.starts_with("a=ice"))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        );
+    }
+    publisher.answered(answer["jsep"]["sdp"].as_str().unwrap_or_default().to_string()).await?;
+    Ok(JanusParty { session, publisher, subscriber: None, feed })
+}
+
+async fn janus_subscribe(party: &mut JanusParty, room: u64, feeds: &[u64], stats: Arc<Stats>) -> Result<(), LoadError> {
+    let (handle, mut events) = party.session.attach().await?;
+    let streams: Vec<Value> = feeds.iter().map(|f| json!({"feed": f})).collect();
+    let offer = party
+        .session
+        .message(handle, json!({"request": "join", "ptype": "subscriber", "room": room, "streams": streams}), None)
+        .await?;
+    let offer =
+        if offer["jsep"].is_object() { offer } else { janus::jsep(&mut events, Duration::from_secs(20)).await? };
+    let mut subscriber = Peer::on(crate::media::primary_ip(), None, stats).await?;
+    let answer = subscriber.answer(offer["jsep"]["sdp"].as_str().unwrap_or_default().to_string()).await?;
+    party.session.message(handle, json!({"request": "start"}), Some(json!({"type": "answer", "sdp": answer}))).await?;
+    party.subscriber = Some(subscriber);
+    Ok(())
+}
+
+/// The same media load on Janus: a VideoRoom per session with three publishers, each
+/// subscribing to the other two.
+pub async fn on_janus(janus: &Janus, o: &Options) -> Result<Measured, LoadError> {
+    let mut m = Measured { sessions: o.sessions, ..Measured::default() };
+    m.rss_before = proc::usage(janus.pid).map(|u| u.rss).unwrap_or_default();
+    let stats = Arc::new(Stats::default());
+    let done = Arc::new(AtomicBool::new(false));
+    let mut rooms = Vec::new();
+    for s in 0..o.sessions {
+        let room = 5000 + s as u64;
+        let started = Instant::now();
+        let mut parties = Vec::new();
+        for k in 0..3u64 {
+            let feed = 0x1000_0000 + (s as u64) * 0x100 + k * 0x10;
+            parties.push(janus_publisher(janus.ws, room, feed, Arc::clone(&stats), k == 0).await?);
+        }
+        for p in parties.iter_mut() {
+            p.publisher.until_connected(Duration::from_secs(20)).await?;
+            drop(p.publisher.publish(p.feed as u32, Arc::clone(&done)));
+        }
+        let feeds: Vec<u64> = parties.iter().map(|p| p.feed).collect();
+        for p in parties.iter_mut() {
+            let others: Vec<u64> = feeds.iter().copied().filter(|f| *f != p.feed).collect();
+            janus_subscribe(p, room, &others, Arc::clone(&stats)).await?;
+        }
+        for p in parties.iter_mut().take(2) {
+            if let Some(sub) = p.subscriber.as_mut() {
+                let mut events = std::mem::replace(&mut sub.events, tokio::sync::mpsc::unbounded_channel().1);
+                match first_from(&mut events, 2, Duration::from_secs(30)).await {
+                    Some(at) => m.to_media.add(at.saturating_duration_since(started)),
+                    None => return Err(LoadError::Check(format!("janus room {room}: media did not flow within 30 s"))),
+                }
+            }
+        }
+        rooms.push(parties);
+    }
+    window(janus.pid, &stats, o, &mut m).await?;
+    done.store(true, Ordering::SeqCst);
+    for parties in rooms {
+        for p in parties {
+            p.publisher.close().await;
+            if let Some(s) = &p.subscriber {
+                s.close().await;
+            }
+            p.session.destroy().await;
+        }
+    }
+    Ok(m)
+}

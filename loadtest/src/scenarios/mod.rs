@@ -1,0 +1,5 @@
+//! The scenarios.
+
+pub mod idle;
+pub mod media;
+pub mod storm;
