@@ -8,8 +8,9 @@ export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 
 # Debian packages the tests use: promtool (from prometheus) checks /metrics; chromium
 # runs the web clients (tests/browser), with Noto fonts so every language's script
-# renders in the screenshots. The tests start and stop what they need on loopback.
-packages=(prometheus chromium fonts-noto-core fonts-noto-cjk)
+# renders in the screenshots; janus is the load tool's peer for the side-by-side media
+# run. The tests start and stop what they need on loopback.
+packages=(prometheus chromium fonts-noto-core fonts-noto-cjk janus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -36,3 +37,13 @@ cargo run --locked -q -p kakehashi-dispatch --example bench -- \
 cargo run --locked -q -p kakehashi-dispatch --example simulate -- --hours 1 >/dev/null
 cargo run --locked -q -p kakehashi-relay --example forward_bench -- 2 1
 echo "smoke runs of the bench, simulate and forward_bench examples: ok"
+
+# The load tool's scenarios, seconds each, against the debug binary (their full runs are
+# the commands in docs/benchmarks.md).
+cargo build --locked -q -p kakehashi-load
+load=./target/debug/kakehashi-load
+$load storm --desks 12 --interpreters 4 --languages 3 --seconds 5 --rate 3 --talk 1 --think 0.2
+$load soak --desks 12 --interpreters 4 --languages 3 --seconds 8 --rate 3 --talk 1 --think 0.2
+$load media --sessions 1 --seconds 2 --warmup 1 --janus
+$load idle --connections 200 --hold 1
+echo "smoke runs of the load tool's scenarios: ok"

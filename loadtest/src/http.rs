@@ -19,15 +19,14 @@ pub struct Http {
 }
 
 impl Http {
-    /// `method path` with an optional bearer token and JSON body; the JSON answer (or
-    /// `Null` for an empty one). A status of 400 or more is an error with the body.
-    pub async fn call(
+    /// `method path`: the status and the body.
+    pub async fn raw(
         &self,
         method: &str,
         path: &str,
         token: Option<&str>,
         body: Option<&Value>,
-    ) -> Result<Value, LoadError> {
+    ) -> Result<(u16, String), LoadError> {
         let fail = |message: String| LoadError::Http { path: path.to_string(), message };
         let work = async {
             let mut s = TcpStream::connect(self.addr).await.map_err(|e| fail(e.to_string()))?;
@@ -51,6 +50,20 @@ impl Http {
         } else {
             rest.to_string()
         };
+        Ok((status, body))
+    }
+
+    /// `method path` with an optional bearer token and JSON body; the JSON answer (or
+    /// `Null` for an empty one). A status of 400 or more is an error with the body.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Result<Value, LoadError> {
+        let (status, body) = self.raw(method, path, token, body).await?;
+        let fail = |message: String| LoadError::Http { path: path.to_string(), message };
         if status >= 400 {
             return Err(fail(format!("{status} {body}")));
         }
@@ -58,6 +71,11 @@ impl Http {
             return Ok(Value::Null);
         }
         serde_json::from_str(&body).map_err(|e| fail(format!("{e}: {body}")))
+    }
+
+    /// Whether `GET path` answers 200 (for `/healthz`, whose body is not JSON).
+    pub async fn ok(&self, path: &str) -> bool {
+        matches!(self.raw("GET", path, None, None).await, Ok((200, _)))
     }
 
     /// `GET`.

@@ -42,6 +42,11 @@ fn base() -> Instant {
     *BASE.get_or_init(Instant::now)
 }
 
+/// Time since the first payload clock reading, for debugging output.
+pub fn debug_clock() -> Duration {
+    base().elapsed()
+}
+
 fn micros_now() -> u64 {
     base().elapsed().as_micros() as u64
 }
@@ -152,7 +157,7 @@ impl PeerConnectionEventHandler for Handler {
 
     async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
         if std::env::var_os("LOAD_DEBUG").is_some() {
-            eprintln!("peer connection {state}");
+            eprintln!("{:?} peer connection {state}", debug_clock());
         }
         let _ = self.connected.send(state == RTCPeerConnectionState::Connected);
     }
@@ -189,6 +194,9 @@ impl PeerConnectionEventHandler for Handler {
                     continue;
                 };
                 if seen.insert(publisher) {
+                    if std::env::var_os("LOAD_DEBUG").is_some() {
+                        eprintln!("{:?} first packet from {publisher:x}", debug_clock());
+                    }
                     let _ = events.send(PeerEvent::FirstFrom(publisher, Instant::now()));
                 }
                 if !stats.measuring.load(Ordering::Relaxed) {
@@ -219,6 +227,7 @@ pub struct Peer {
     /// The audio SSRC (video's is one more).
     ssrc: u32,
     gathered: tokio::sync::mpsc::UnboundedReceiver<()>,
+    gathered_once: bool,
     connected: tokio::sync::watch::Receiver<bool>,
     /// First packets from each publisher.
     pub events: tokio::sync::mpsc::UnboundedReceiver<PeerEvent>,
@@ -272,8 +281,12 @@ impl Peer {
         let (events_tx, events) = tokio::sync::mpsc::unbounded_channel();
         let mut media_engine = webrtc::peer_connection::MediaEngine::default();
         media_engine.register_default_codecs().map_err(webrtc_err)?;
+        // ICE paced as a browser paces it (checks every 50 ms, a host pair taken at once),
+        // not at webrtc-rs's 200 ms: connect times are then what a browser would see.
         let setting_engine = webrtc::peer_connection::SettingEngineBuilder::new()
             .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
+            .with_ice_connection_attempts(Some(Duration::from_millis(50)), None)
+            .with_host_acceptance_min_wait(Some(Duration::ZERO))
             .build();
         let registry = webrtc::peer_connection::register_default_interceptors(
             rtc::interceptor::Registry::new(),
@@ -304,7 +317,16 @@ impl Peer {
             audio = Some(a);
             video = Some(v);
         }
-        Ok(Peer { pc, audio, video, ssrc: publish.unwrap_or_default(), gathered, connected, events })
+        Ok(Peer {
+            pc,
+            audio,
+            video,
+            ssrc: publish.unwrap_or_default(),
+            gathered,
+            gathered_once: false,
+            connected,
+            events,
+        })
     }
 
     /// Our offer, with every candidate (the servers do not need trickle).
@@ -315,8 +337,16 @@ impl Peer {
     }
 
     async fn local(&mut self) -> Result<String, LoadError> {
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.gathered.recv()).await;
+        self.gather().await;
         Ok(self.pc.local_description().await.map(|d| d.sdp).unwrap_or_default())
+    }
+
+    /// Wait for ICE gathering, the first time only (later descriptions reuse it).
+    async fn gather(&mut self) {
+        if !self.gathered_once {
+            let _ = tokio::time::timeout(Duration::from_secs(10), self.gathered.recv()).await;
+            self.gathered_once = true;
+        }
     }
 
     /// Take the answer to our offer.
@@ -335,8 +365,7 @@ impl Peer {
             .map_err(webrtc_err)?;
         let answer = self.pc.create_answer(None).await.map_err(webrtc_err)?;
         self.pc.set_local_description(answer).await.map_err(webrtc_err)?;
-        let _ = tokio::time::timeout(Duration::from_millis(200), self.gathered.recv()).await;
-        Ok(self.pc.local_description().await.map(|d| d.sdp).unwrap_or_default())
+        self.local().await
     }
 
     /// Wait until ICE and DTLS are up.

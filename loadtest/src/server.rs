@@ -95,7 +95,7 @@ impl Server {
         let http = Http { addr: SocketAddr::from(([127, 0, 0, 1], port)) };
         let started = Instant::now();
         loop {
-            if http.get("/healthz", None).await.is_ok() || started.elapsed() > Duration::from_secs(30) {
+            if http.ok("/healthz").await || started.elapsed() > Duration::from_secs(30) {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -165,23 +165,66 @@ pub async fn add_tenant(server: &Server, name: &str) -> Result<i64, LoadError> {
     v["id"].as_i64().ok_or_else(|| LoadError::Server(format!("no tenant id in {v}")))
 }
 
+/// Requests of the seeding at once: the store commits each write to disk, and the
+/// password hashing is CPU work, so a few in flight keep both busy.
+const SEEDING: usize = 8;
+
+/// Run `f(i)` for `0..n`, [`SEEDING`] at a time, in order of `i`.
+async fn seeding<T, F, Fut>(n: usize, f: F) -> Result<Vec<T>, LoadError>
+where
+    T: Send + 'static,
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = Result<T, LoadError>> + Send + 'static,
+{
+    let mut out = Vec::with_capacity(n);
+    let mut running = std::collections::VecDeque::new();
+    for i in 0..n {
+        running.push_back(tokio::spawn(f(i)));
+        if running.len() >= SEEDING
+            && let Some(first) = running.pop_front()
+        {
+            out.push(first.await.map_err(|e| LoadError::Server(e.to_string()))??);
+        }
+    }
+    for t in running {
+        out.push(t.await.map_err(|e| LoadError::Server(e.to_string()))??);
+    }
+    Ok(out)
+}
+
 /// `n` enrolled desks of a tenant: their ids and device tokens.
 pub async fn add_desks(server: &Server, tenant: i64, n: usize) -> Result<Vec<(i64, String)>, LoadError> {
-    let mut desks = Vec::with_capacity(n);
-    for i in 0..n {
-        let v = server
-            .http
-            .post(
-                &format!("/api/tenants/{tenant}/desks"),
-                Some(&server.admin),
-                &json!({"name": format!("load desk {i}")}),
-            )
-            .await?;
-        let code = v["enrolment_code"].as_str().unwrap_or_default().to_string();
-        let e = server.http.post("/api/enrol", None, &json!({"code": code})).await?;
-        desks.push((e["desk"].as_i64().unwrap_or_default(), token(&e)?));
-    }
-    Ok(desks)
+    let (http, admin) = (server.http, server.admin.clone());
+    seeding(n, move |i| {
+        let admin = admin.clone();
+        async move {
+            let path = format!("/api/tenants/{tenant}/desks");
+            let v = http.post(&path, Some(&admin), &json!({"name": format!("load desk {i}")})).await?;
+            let code = v["enrolment_code"].as_str().unwrap_or_default().to_string();
+            let e = http.post("/api/enrol", None, &json!({"code": code})).await?;
+            Ok((e["desk"].as_i64().unwrap_or_default(), token(&e)?))
+        }
+    })
+    .await
+}
+
+/// Interpreters of `tenant`, always rostered and signed in, one per `(login, language)`:
+/// their session tokens, in order.
+pub async fn add_interpreters(
+    server: &Server,
+    tenant: i64,
+    who: Vec<(String, &'static str)>,
+) -> Result<Vec<String>, LoadError> {
+    let (http, admin) = (server.http, server.admin.clone());
+    let who = std::sync::Arc::new(who);
+    seeding(who.len(), move |i| {
+        let (admin, who) = (admin.clone(), std::sync::Arc::clone(&who));
+        async move {
+            let (login, language) = &who[i];
+            add_interpreter_with(&http, &admin, tenant, login, &[language]).await
+        }
+    })
+    .await
 }
 
 /// An interpreter of `languages` for `tenant`, always rostered, signed in: its session
@@ -192,17 +235,25 @@ pub async fn add_interpreter(
     login: &str,
     languages: &[&str],
 ) -> Result<String, LoadError> {
+    add_interpreter_with(&server.http, &server.admin, tenant, login, languages).await
+}
+
+async fn add_interpreter_with(
+    http: &Http,
+    admin: &str,
+    tenant: i64,
+    login: &str,
+    languages: &[&str],
+) -> Result<String, LoadError> {
     let password = format!("load-password-{login}");
-    server
-        .http
-        .post(
-            "/api/interpreters",
-            Some(&server.admin),
-            &json!({
-                "login": login, "password": password, "tier": "staff", "languages": languages,
-                "modalities": ["video", "audio"], "tenants": [tenant], "roster": {"always": true}
-            }),
-        )
-        .await?;
-    sign_in(&server.http, "interpreter", login, &password).await
+    http.post(
+        "/api/interpreters",
+        Some(admin),
+        &json!({
+            "login": login, "password": password, "tier": "staff", "languages": languages,
+            "modalities": ["video", "audio"], "tenants": [tenant], "roster": {"always": true}
+        }),
+    )
+    .await?;
+    sign_in(http, "interpreter", login, &password).await
 }

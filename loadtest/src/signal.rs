@@ -31,10 +31,14 @@ impl Signal {
     /// resuming with `resume` if given.
     pub async fn connect(url: &str, credential: Value, resume: Option<&str>) -> Result<Signal, LoadError> {
         let fail = |e: String| LoadError::Signal(e);
-        let (ws, _) = tokio::time::timeout(Duration::from_secs(20), tokio_tungstenite::connect_async(url))
-            .await
-            .map_err(|_| fail("connect timed out".into()))?
-            .map_err(|e| fail(e.to_string()))?;
+        // As browsers do: no Nagle on the WebSocket.
+        let (ws, _) = tokio::time::timeout(
+            Duration::from_secs(20),
+            tokio_tungstenite::connect_async_with_config(url, None, true),
+        )
+        .await
+        .map_err(|_| fail("connect timed out".into()))?
+        .map_err(|e| fail(e.to_string()))?;
         let mut s = Signal { ws, welcome: Value::Null };
         let mut hello =
             json!({"type": "hello", "protocol": kakehashi_protocol::PROTOCOL_VERSION, "credential": credential});

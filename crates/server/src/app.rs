@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::auth::{AuthError, Policy, Subject};
 use crate::config::Config;
-use crate::hub::{CLIENT_QUEUE, Client, Cmd, Outbox};
+use crate::hub::{CLIENT_QUEUE, Client, Cmd, Leftover, Outbox};
 use crate::metrics::Metrics;
 use crate::store::Store;
 
@@ -115,6 +115,14 @@ pub async fn run(
         let _ = closing.send(true);
         let _ = drained_tx.send(());
     };
+    // No Nagle: an event often follows another at once (presence, then assigned), and
+    // would otherwise wait for the client's delayed ACK, 40 ms.
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
+    });
     let server = axum::serve(listener, router(app)).with_graceful_shutdown(stop).into_future();
     tokio::pin!(server);
     // After the drain, connections get a few seconds to say goodbye; then we go regardless.
@@ -416,6 +424,7 @@ async fn connection(mut socket: WebSocket, app: App) {
         Identity::Desk(desk, tenant) => {
             let (tx, rx) = mpsc::channel(CLIENT_QUEUE);
             let client = Client::Desk(desk, tenant);
+            let mut left = Vec::new();
             if let Some((resumed, token)) = attach(&app, client, conn, Outbox::Desk(tx), hello.resume.clone()).await
                 && send_json(&mut socket, &app, &p::DeskEvent::Welcome(welcome(resumed, token))).await
             {
@@ -423,13 +432,14 @@ async fn connection(mut socket: WebSocket, app: App) {
                     let (reply, wait) = oneshot::channel();
                     (Cmd::Desk { desk, tenant, cmd, reply }, wait)
                 };
-                session(&mut socket, &app, rx, command, &hub).await;
+                left = session(&mut socket, &app, rx, command, &hub).await;
             }
-            let _ = app.hub.send(Cmd::Detach { client, conn }).await;
+            let _ = app.hub.send(Cmd::Detach { client, conn, left: Leftover::Desk(left) }).await;
         }
         Identity::Interpreter(id) => {
             let (tx, rx) = mpsc::channel(CLIENT_QUEUE);
             let client = Client::Interpreter(id);
+            let mut left = Vec::new();
             if let Some((resumed, token)) =
                 attach(&app, client, conn, Outbox::Interpreter(tx), hello.resume.clone()).await
                 && send_json(&mut socket, &app, &p::InterpreterEvent::Welcome(welcome(resumed, token))).await
@@ -438,9 +448,9 @@ async fn connection(mut socket: WebSocket, app: App) {
                     let (reply, wait) = oneshot::channel();
                     (Cmd::Interpreter { id, cmd, reply }, wait)
                 };
-                session(&mut socket, &app, rx, command, &hub).await;
+                left = session(&mut socket, &app, rx, command, &hub).await;
             }
-            let _ = app.hub.send(Cmd::Detach { client, conn }).await;
+            let _ = app.hub.send(Cmd::Detach { client, conn, left: Leftover::Interpreter(left) }).await;
         }
         Identity::Supervisor(tenant) => {
             if send_json(&mut socket, &app, &p::SupervisorEvent::Welcome(welcome(false, crate::auth::new_token())))
@@ -472,7 +482,7 @@ async fn connection(mut socket: WebSocket, app: App) {
                             let (reply, wait) = oneshot::channel();
                             (Cmd::Resident { id, cmd, reply }, wait)
                         };
-                        session(&mut socket, &app, rx, command, &hub).await;
+                        let _ = session(&mut socket, &app, rx, command, &hub).await;
                     }
                     let _ = app.hub.send(Cmd::ResidentLeft { id, conn }).await;
                 }
@@ -652,14 +662,16 @@ fn frame<C: Command>(msg: Option<Result<Message, axum::Error>>, app: &App, limit
     }
 }
 
-/// The loop of a desk or interpreter connection.
+/// The loop of a desk or interpreter connection. Returns the events that were meant for
+/// it and never sent (the connection went first), for the hub to keep for its return.
 async fn session<C, E>(
     socket: &mut WebSocket,
     app: &App,
     mut events: mpsc::Receiver<E>,
     command: impl Fn(C) -> (Cmd, oneshot::Receiver<Result<(), p::ProtocolError>>),
     hub: &mpsc::Sender<Cmd>,
-) where
+) -> Vec<E>
+where
     C: Command,
     E: RoleEvent,
 {
@@ -668,6 +680,7 @@ async fn session<C, E>(
     let mut last_seen = tokio::time::Instant::now();
     let mut limits = Limits::new(app);
     let mut refusals = 0u32;
+    let mut left = Vec::new();
     let mut closing = app.closing.clone();
     loop {
         tokio::select! {
@@ -706,6 +719,7 @@ async fn session<C, E>(
             event = events.recv() => match event {
                 Some(e) => {
                     if !send_json(socket, app, &e).await {
+                        left.push(e);
                         break;
                     }
                 }
@@ -730,6 +744,13 @@ async fn session<C, E>(
             }
         }
     }
+    // Whatever the hub queued meanwhile is kept too; the hub stops sending here once it
+    // has the detach.
+    events.close();
+    while let Ok(e) = events.try_recv() {
+        left.push(e);
+    }
+    left
 }
 
 /// A supervisor's connection: snapshots on subscribe and every 2 s after.

@@ -21,6 +21,9 @@ use crate::store::{CallRecord, RecordOutcome, Store};
 /// Events queued for one client before it counts as too slow and is dropped.
 pub const CLIENT_QUEUE: usize = 256;
 
+/// Events kept for a client whose connection is down; the oldest go first beyond this.
+const MISSED: usize = 128;
+
 /// The engine's time: wall-clock milliseconds, advanced by tokio's clock (so tests can
 /// pause and advance time).
 #[derive(Clone, Copy, Debug)]
@@ -174,6 +177,15 @@ struct Resident {
     dropped_until: Option<Instant>,
 }
 
+/// Events a closed connection did not send.
+#[derive(Debug)]
+pub enum Leftover {
+    /// A desk's.
+    Desk(Vec<p::DeskEvent>),
+    /// An interpreter's.
+    Interpreter(Vec<p::InterpreterEvent>),
+}
+
 /// A channel to one connection.
 #[derive(Debug)]
 pub enum Outbox {
@@ -208,8 +220,8 @@ pub enum Cmd {
     Resident { id: u64, cmd: p::ResidentCommand, reply: Reply },
     /// A resident's connection `conn` closed: it may come back within the grace.
     ResidentLeft { id: u64, conn: u64 },
-    /// That connection closed.
-    Detach { client: Client, conn: u64 },
+    /// That connection closed; `left` are the events it did not get to send.
+    Detach { client: Client, conn: u64, left: Leftover },
     /// A desk command.
     Desk { desk: i64, tenant: i64, cmd: p::DeskCommand, reply: Reply },
     /// An interpreter command.
@@ -218,6 +230,11 @@ pub enum Cmd {
     Snapshot { tenant: Option<i64>, reply: oneshot::Sender<p::SupervisorEvent> },
     /// A call record was written (from the writer task).
     Recorded { call: d::RequestId, id: i64, tenant: i64, desk: i64 },
+    /// An event for a desk, from a task that wrote a record first: sent now, or kept
+    /// for the desk if its connection is down.
+    ToDesk { desk: i64, event: p::DeskEvent },
+    /// The same for an interpreter.
+    ToInterpreter { id: i64, event: p::InterpreterEvent },
     /// A change to the directory, already stored.
     Directory { change: DirectoryChange, reply: Reply },
     /// Close a client's connection and end its session (its credential was revoked).
@@ -303,6 +320,10 @@ pub struct Hub {
     next_tag: u64,
     /// Dropped clients and when their grace ends.
     dropped: HashMap<Client, Instant>,
+    /// Events for desks and interpreters whose connection is down, replayed when they
+    /// resume (bounded by [`MISSED`]).
+    missed_desk: HashMap<i64, std::collections::VecDeque<p::DeskEvent>>,
+    missed_interpreter: HashMap<i64, std::collections::VecDeque<p::InterpreterEvent>>,
     draining: bool,
     tx: mpsc::Sender<Cmd>,
 }
@@ -474,6 +495,8 @@ impl Hub {
             desks: HashMap::new(),
             interpreters: HashMap::new(),
             dropped: HashMap::new(),
+            missed_desk: HashMap::new(),
+            missed_interpreter: HashMap::new(),
             residents: HashMap::new(),
             invites: HashMap::new(),
             resume_tokens: HashMap::new(),
@@ -529,6 +552,14 @@ impl Hub {
                 }
                 match (client, outbox) {
                     (Client::Desk(desk, _), Outbox::Desk(tx)) => {
+                        // What it missed while away comes first, in order; a fresh start
+                        // has nothing to catch up on.
+                        let missed = self.missed_desk.remove(&desk).unwrap_or_default();
+                        if resumed {
+                            for e in missed {
+                                let _ = tx.try_send(e);
+                            }
+                        }
                         self.desks.insert(desk, Attached { conn, tx });
                         // Tell a resumed desk where its requests stand at the next tick.
                         for p in self.pending.values_mut().filter(|p| p.desk == desk) {
@@ -536,6 +567,12 @@ impl Hub {
                         }
                     }
                     (Client::Interpreter(id), Outbox::Interpreter(tx)) => {
+                        let missed = self.missed_interpreter.remove(&id).unwrap_or_default();
+                        if resumed {
+                            for e in missed {
+                                let _ = tx.try_send(e);
+                            }
+                        }
                         self.interpreters.insert(id, Attached { conn, tx });
                         let presence = self.engine.presence(d::InterpreterId(id32(id))).map(presence_out);
                         if let Ok(presence) = presence {
@@ -572,7 +609,7 @@ impl Hub {
                     self.tell_call(call, p::Party::Resident, false);
                 }
             }
-            Cmd::Detach { client, conn } => {
+            Cmd::Detach { client, conn, left } => {
                 let current = match client {
                     Client::Desk(desk, _) => self.desks.get(&desk).map(|a| a.conn),
                     Client::Interpreter(id) => self.interpreters.get(&id).map(|a| a.conn),
@@ -587,7 +624,13 @@ impl Hub {
                         }
                     }
                     self.dropped.insert(client, Instant::now() + self.grace);
-                    // The others in its calls hear that it dropped (it may come back).
+                }
+                // Unless a newer connection has it already: what it did not get to send
+                // waits for its return, before anything newer, and the others in its
+                // calls hear that it dropped (it may come back). (A connection let go
+                // for being slow is no longer current when its detach comes.)
+                if current == Some(conn) || current.is_none() {
+                    self.keep_leftovers(client, left);
                     self.tell_calls_of(client, false);
                 }
             }
@@ -605,6 +648,8 @@ impl Hub {
             Cmd::Recorded { call, id, tenant, desk } => {
                 self.recorded.insert(call, (id, tenant, desk, Instant::now()));
             }
+            Cmd::ToDesk { desk, event } => self.send_desk(desk, event),
+            Cmd::ToInterpreter { id, event } => self.send_interpreter(id, event),
             Cmd::Directory { change, reply } => {
                 let result = self.directory(now, change);
                 let _ = reply.send(result);
@@ -627,6 +672,7 @@ impl Hub {
                 self.dropped.retain(|c, _| !same(c));
                 self.resume_tokens.retain(|c, _| !same(c));
                 self.end_session(now, client);
+                self.forget_missed(client);
             }
             Cmd::Media(event) => {
                 self.media_event(event);
@@ -723,8 +769,7 @@ impl Hub {
                     }
                     _ => return Err(err(p::ErrorCode::NotFound, format!("no ended call {call} of this desk"))),
                 };
-                let store = self.store.clone();
-                let tx = self.desks.get(&desk).map(|a| a.tx.clone());
+                let (store, hub) = (self.store.clone(), self.tx.clone());
                 let label = match outcome {
                     p::OutcomeCategory::Resolved => "resolved",
                     p::OutcomeCategory::Referred => "referred",
@@ -734,9 +779,7 @@ impl Hub {
                 tokio::spawn(async move {
                     match store.set_desk_outcome(record, rec_tenant, label).await {
                         Ok(true) => {
-                            if let Some(tx) = tx {
-                                let _ = tx.try_send(p::DeskEvent::OutcomeRecorded { call });
-                            }
+                            let _ = hub.send(Cmd::ToDesk { desk, event: p::DeskEvent::OutcomeRecorded { call } }).await;
                         }
                         Ok(false) => {}
                         Err(e) => tracing::error!(error = %e, "could not record the desk's outcome"),
@@ -849,18 +892,18 @@ impl Hub {
         // Quality up to the legs' latest statistics (at most `STATS_INTERVAL` old).
         (record.loss, record.rtt_ms, record.reconnects) =
             self.media_quality.remove(&call).map(|q| q.summary()).unwrap_or((None, None, None));
-        let desk_tx = self.desks.get(&pending.desk).map(|a| a.tx.clone());
-        let interp_tx = pending.interpreter.and_then(|i| self.interpreters.get(&i)).map(|a| a.tx.clone());
+        let interpreter = pending.interpreter;
         let (store, hub, tenant, desk) = (self.store.clone(), self.tx.clone(), pending.tenant, pending.desk);
         tokio::spawn(async move {
             match store.insert_call_record(&record).await {
                 Ok(id) => {
+                    // Through the hub: it reaches the client's connection of now, or
+                    // waits for it if the connection is down.
                     let _ = hub.send(Cmd::Recorded { call, id, tenant, desk }).await;
-                    if let Some(tx) = desk_tx {
-                        let _ = tx.try_send(p::DeskEvent::CallEnded { call: call.0, by });
-                    }
-                    if let Some(tx) = interp_tx {
-                        let _ = tx.try_send(p::InterpreterEvent::CallEnded { call: call.0, by });
+                    let _ = hub.send(Cmd::ToDesk { desk, event: p::DeskEvent::CallEnded { call: call.0, by } }).await;
+                    if let Some(id) = interpreter {
+                        let event = p::InterpreterEvent::CallEnded { call: call.0, by };
+                        let _ = hub.send(Cmd::ToInterpreter { id, event }).await;
                     }
                 }
                 Err(e) => {
@@ -1116,31 +1159,107 @@ impl Hub {
         self.metrics.requests.with_label_values(&[tenant, p.language.as_str(), outcome]).inc();
     }
 
-    fn send_desk(&mut self, desk: i64, event: p::DeskEvent) {
-        if let Some(a) = self.desks.get(&desk)
-            && a.tx.try_send(event).is_err()
-        {
-            // Too slow or gone: drop the channel; the connection closes and may resume
-            // within the grace, after which what it held ends.
-            tracing::warn!(desk, "desk connection is not keeping up; dropping it");
-            if let Some(a) = self.desks.remove(&desk) {
-                let tenant = self.pending.values().find(|p| p.desk == desk).map_or(0, |p| p.tenant);
-                let client = self.resume_tokens.keys().copied().find(|c| matches!(c, Client::Desk(d, _) if *d == desk));
-                drop(a);
-                self.dropped.insert(client.unwrap_or(Client::Desk(desk, tenant)), Instant::now() + self.grace);
+    /// Events a closed connection did not send, kept ahead of those that came after.
+    fn keep_leftovers(&mut self, client: Client, left: Leftover) {
+        match (client, left) {
+            (Client::Desk(desk, _), Leftover::Desk(left)) if !left.is_empty() => {
+                let q = self.missed_desk.entry(desk).or_default();
+                for e in left.into_iter().rev() {
+                    q.push_front(e);
+                }
+                q.truncate(MISSED);
+            }
+            (Client::Interpreter(id), Leftover::Interpreter(left)) if !left.is_empty() => {
+                let q = self.missed_interpreter.entry(id).or_default();
+                for e in left.into_iter().rev() {
+                    q.push_front(e);
+                }
+                q.truncate(MISSED);
+            }
+            _ => {}
+        }
+    }
+
+    /// Nothing more is kept for a client whose session ended.
+    fn forget_missed(&mut self, client: Client) {
+        match client {
+            Client::Desk(desk, _) => {
+                self.missed_desk.remove(&desk);
+            }
+            Client::Interpreter(id) => {
+                self.missed_interpreter.remove(&id);
             }
         }
     }
 
-    fn send_interpreter(&mut self, id: i64, event: p::InterpreterEvent) {
-        if let Some(a) = self.interpreters.get(&id)
-            && a.tx.try_send(event).is_err()
-        {
-            tracing::warn!(interpreter = id, "interpreter connection is not keeping up; dropping it");
-            if self.interpreters.remove(&id).is_some() {
-                self.dropped.insert(Client::Interpreter(id), Instant::now() + self.grace);
+    /// Whether a client's connection is down but its session held (within the grace).
+    fn held(&self, client: Client) -> bool {
+        self.dropped.keys().any(|c| match (c, client) {
+            (Client::Desk(a, _), Client::Desk(b, _)) => *a == b,
+            (c, client) => *c == client,
+        })
+    }
+
+    fn send_desk(&mut self, desk: i64, event: p::DeskEvent) {
+        let Some(a) = self.desks.get(&desk) else {
+            // Down for now: keep what matters for its return (positions and pongs are
+            // stale by then).
+            if self.held(Client::Desk(desk, 0)) {
+                self.keep_desk(desk, event);
             }
+            return;
+        };
+        if let Err(e) = a.tx.try_send(event) {
+            // Closed (the connection is going) or full (too slow): the connection is let
+            // go and may resume within the grace, with this event kept for it.
+            if matches!(e, mpsc::error::TrySendError::Full(_)) {
+                tracing::warn!(desk, "desk connection is not keeping up; dropping it");
+            }
+            let tenant = self.pending.values().find(|p| p.desk == desk).map_or(0, |p| p.tenant);
+            let client = self.resume_tokens.keys().copied().find(|c| matches!(c, Client::Desk(d, _) if *d == desk));
+            self.desks.remove(&desk);
+            self.dropped.insert(client.unwrap_or(Client::Desk(desk, tenant)), Instant::now() + self.grace);
+            self.keep_desk(desk, e.into_inner());
         }
+    }
+
+    fn keep_desk(&mut self, desk: i64, event: p::DeskEvent) {
+        if matches!(event, p::DeskEvent::Position { .. } | p::DeskEvent::Pong) {
+            return;
+        }
+        let q = self.missed_desk.entry(desk).or_default();
+        if q.len() == MISSED {
+            q.pop_front();
+        }
+        q.push_back(event);
+    }
+
+    fn send_interpreter(&mut self, id: i64, event: p::InterpreterEvent) {
+        let Some(a) = self.interpreters.get(&id) else {
+            if self.held(Client::Interpreter(id)) {
+                self.keep_interpreter(id, event);
+            }
+            return;
+        };
+        if let Err(e) = a.tx.try_send(event) {
+            if matches!(e, mpsc::error::TrySendError::Full(_)) {
+                tracing::warn!(interpreter = id, "interpreter connection is not keeping up; dropping it");
+            }
+            self.interpreters.remove(&id);
+            self.dropped.insert(Client::Interpreter(id), Instant::now() + self.grace);
+            self.keep_interpreter(id, e.into_inner());
+        }
+    }
+
+    fn keep_interpreter(&mut self, id: i64, event: p::InterpreterEvent) {
+        if matches!(event, p::InterpreterEvent::Pong) {
+            return;
+        }
+        let q = self.missed_interpreter.entry(id).or_default();
+        if q.len() == MISSED {
+            q.pop_front();
+        }
+        q.push_back(event);
     }
 
     /// Turn the engine's outputs into events.
@@ -1207,6 +1326,15 @@ impl Hub {
                         i64::from(interpreter.0),
                         p::InterpreterEvent::Assigned { offer: offer.0, call: request.0 },
                     );
+                    // A desk whose connection is down at that moment: the interpreter knows
+                    // it is waiting for the desk (it hears again when the desk is back).
+                    if !self.desks.contains_key(&desk) {
+                        let party = p::Party::Desk;
+                        self.send_interpreter(
+                            i64::from(interpreter.0),
+                            p::InterpreterEvent::ParticipantLeft { call: request.0, party },
+                        );
+                    }
                 }
                 d::Output::Ended { request, outcome } => {
                     let Some(p) = self.pending.remove(&request) else { continue };
@@ -1233,14 +1361,11 @@ impl Hub {
                     };
                     self.count_request(&p, label);
                     let record = self.record(&p, record_outcome, now);
-                    let tx = self.desks.get(&p.desk).map(|a| a.tx.clone());
-                    let store = self.store.clone();
+                    let (store, hub, desk) = (self.store.clone(), self.tx.clone(), p.desk);
                     tokio::spawn(async move {
                         match store.insert_call_record(&record).await {
                             Ok(_) => {
-                                if let Some(tx) = tx {
-                                    let _ = tx.try_send(event);
-                                }
+                                let _ = hub.send(Cmd::ToDesk { desk, event }).await;
                             }
                             Err(e) => tracing::error!(error = %e, "request record not written"),
                         }
@@ -1301,6 +1426,7 @@ impl Hub {
         for client in expired {
             self.dropped.remove(&client);
             self.end_session(now, client);
+            self.forget_missed(client);
         }
         // Residents that dropped and did not come back.
         let gone: Vec<u64> = self

@@ -59,9 +59,8 @@ pub async fn serve_on(
     let directory = store.directory().await?;
     let metrics = Metrics::new();
     // The media relay: one UDP socket for every participant.
-    let media_socket = tokio::net::UdpSocket::bind(config.media_listen)
-        .await
-        .map_err(|source| ServeError::Io { addr: config.media_listen, source })?;
+    let media_socket =
+        media_socket(config.media_listen).map_err(|source| ServeError::Io { addr: config.media_listen, source })?;
     let media_addr =
         media_socket.local_addr().map_err(|source| ServeError::Io { addr: config.media_listen, source })?;
     let advertised = config.media_public.unwrap_or(media_addr);
@@ -115,4 +114,25 @@ fn print_demo(config: &Config, addr: std::net::SocketAddr, creds: &crate::demo::
     }
     out.push_str(&format!("    (all {} interpreters: password is demo-<login>)\n", creds.interpreters.len()));
     eprintln!("{out}");
+}
+
+/// Bytes of kernel buffer asked for the relay's socket each way (the kernel caps it at
+/// `net.core.rmem_max` / `wmem_max`). Every participant's packets arrive on this one
+/// socket; the default (about 200 KiB, some 10 ms at 150 Mbit/s) overflows as soon as the
+/// process is not scheduled for a moment.
+const MEDIA_SOCKET_BUFFER: usize = 8 * 1024 * 1024;
+
+/// The relay's UDP socket, with large buffers.
+fn media_socket(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    if let Err(e) = socket.set_recv_buffer_size(MEDIA_SOCKET_BUFFER) {
+        tracing::warn!(error = %e, "media socket: receive buffer not enlarged");
+    }
+    if let Err(e) = socket.set_send_buffer_size(MEDIA_SOCKET_BUFFER) {
+        tracing::warn!(error = %e, "media socket: send buffer not enlarged");
+    }
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    tokio::net::UdpSocket::from_std(socket.into())
 }

@@ -1903,3 +1903,39 @@ async fn a_dropped_participant_is_announced_and_a_resident_comes_back_with_its_t
     assert_eq!(resident.expect("call_ended").await["type"], "call_ended");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_desk_that_resumes_hears_what_happened_while_it_was_away() {
+    let dir = temp("missed");
+    let creds = seed(&dir).await;
+    let server = Server::start(dir).await;
+    let mut i1 = server.interpreter(&creds.interp[0]).await;
+    let hello = json!({"type": "hello", "protocol": 1, "credential": {"desk_token": creds.desk_a1}});
+    let (mut desk, welcome) = server.hello(hello.clone()).await;
+    desk.send(json!({"type": "request_interpreter", "language": "vi"})).await;
+    let request = desk.expect("queued").await["request"].as_u64().unwrap();
+    let offer = i1.expect("offer").await;
+    // The tablet's Wi-Fi drops while the interpreter is being rung; the interpreter
+    // answers, and ends the call, while the desk is away.
+    drop(desk);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    i1.send(json!({"type": "accept", "offer": offer["offer"]})).await;
+    assert_eq!(i1.expect("assigned").await["call"].as_u64(), Some(request));
+    assert_eq!(i1.expect("participant_left").await["party"], "desk");
+    i1.send(json!({"type": "end_call", "call": request})).await;
+    i1.expect("call_ended").await;
+    // Back within the grace: it hears both, in order, and can record the outcome.
+    let mut resumed = hello;
+    resumed["resume"] = welcome["resume_token"].clone();
+    let (mut desk, welcome) = server.hello(resumed).await;
+    assert_eq!(welcome["resumed"], true);
+    assert_eq!(desk.expect("assigned").await["call"].as_u64(), Some(request));
+    let ended = desk.expect("call_ended").await;
+    assert_eq!((ended["call"].as_u64(), ended["by"].as_str()), (Some(request), Some("interpreter")));
+    desk.send(json!({"type": "record_outcome", "call": request, "outcome": "resolved"})).await;
+    desk.expect("outcome_recorded").await;
+    // Exactly one record of the call.
+    let records = server.records(&creds.sup_a).await;
+    assert_eq!(records.iter().filter(|r| r["outcome"] == "answered").count(), 1, "{records:?}");
+    server.stop().await;
+}

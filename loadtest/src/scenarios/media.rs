@@ -199,7 +199,7 @@ async fn participant(
                 };
                 let v: Value = serde_json::from_str(&t).map_err(|e| LoadError::Signal(e.to_string()))?;
                 if std::env::var_os("LOAD_DEBUG").is_some() {
-                    eprintln!("{:?} <- {} {}", call, v["type"], v["description"]["kind"]);
+                    eprintln!("{:?} {:?} <- {} {}", crate::media::debug_clock(), call, v["type"], v["description"]["kind"]);
                 }
                 match (v["type"].as_str(), v["description"]["kind"].as_str()) {
                     (Some("sdp"), Some("answer")) => peer.answered(v["description"]["sdp"].as_str().unwrap_or_default().to_string()).await?,
@@ -245,6 +245,9 @@ async fn kakehashi_session(
     d.send(&json!({"type": "request_interpreter", "language": "vi"})).await?;
     let offer = i.expect("offer", wait, |_| {}).await?;
     let accepted = Instant::now();
+    if std::env::var_os("LOAD_DEBUG").is_some() {
+        eprintln!("{:?} accept", crate::media::debug_clock());
+    }
     i.send(&json!({"type": "accept", "offer": offer["offer"]})).await?;
     let call = d.expect("assigned", wait, |_| {}).await?["call"].as_u64().unwrap_or_default();
     i.expect("assigned", wait, |_| {}).await?;
@@ -284,12 +287,8 @@ async fn kakehashi_session(
 pub async fn on_kakehashi(server: &Server, o: &Options) -> Result<Measured, LoadError> {
     let tenant = server::add_tenant(server, &format!("Media load {}", std::process::id())).await?;
     let desks = server::add_desks(server, tenant, o.sessions).await?;
-    let mut interpreters = Vec::new();
-    for n in 0..o.sessions {
-        interpreters.push(
-            server::add_interpreter(server, tenant, &format!("load-media-{}-{n}", std::process::id()), &["vi"]).await?,
-        );
-    }
+    let who = (0..o.sessions).map(|n| (format!("load-media-{}-{n}", std::process::id()), "vi")).collect();
+    let interpreters = server::add_interpreters(server, tenant, who).await?;
     let mut m = Measured { sessions: o.sessions, ..Measured::default() };
     tokio::time::sleep(Duration::from_millis(500)).await;
     m.rss_before = proc::usage(server.pid).map(|u| u.rss).unwrap_or_default();
@@ -387,10 +386,19 @@ async fn janus_publisher(
 async fn janus_subscribe(party: &mut JanusParty, room: u64, feeds: &[u64], stats: Arc<Stats>) -> Result<(), LoadError> {
     let (handle, mut events) = party.session.attach().await?;
     let streams: Vec<Value> = feeds.iter().map(|f| json!({"feed": f})).collect();
-    let offer = party
-        .session
-        .message(handle, json!({"request": "join", "ptype": "subscriber", "room": room, "streams": streams}), None)
-        .await?;
+    let join = json!({"request": "join", "ptype": "subscriber", "room": room, "streams": streams});
+    // A feed is there to subscribe to once Janus has its media up, a moment after our side
+    // is connected: "no such feed" (428) means try again shortly.
+    let mut tries = 0;
+    let offer = loop {
+        match party.session.message(handle, join.clone(), None).await {
+            Err(LoadError::Janus(e)) if e.contains("\"error_code\":428") && tries < 50 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => break other?,
+        }
+    };
     let offer =
         if offer["jsep"].is_object() { offer } else { janus::jsep(&mut events, Duration::from_secs(20)).await? };
     let mut subscriber = Peer::on(crate::media::primary_ip(), None, stats).await?;
