@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
 use crate::app::{ApiError, App, bearer, body};
-use crate::auth::{AuthError, Subject, hash_password, hash_token, new_enrolment_code};
+use crate::auth::{AuthError, Subject, hash_password_off_runtime, hash_token, new_enrolment_code};
 use crate::directory::{InterpreterRow, RosterDoc, time_zone};
 use crate::hub::{Client, Cmd, DirectoryChange};
 use crate::policy::PolicyDoc;
@@ -316,7 +316,7 @@ async fn add_interpreter(
         .ok_or_else(|| invalid("password", "required, at least 12 characters"))?;
     let mut row = row_from(0, login, b);
     let mut spec = checked(&app, &row).await?;
-    let hash = hash_password(&password)?;
+    let hash = hash_password_off_runtime(&password).await?;
     row.id = app.store.insert_interpreter(&row, &hash).await.map_err(|e| {
         if e.to_string().contains("UNIQUE") {
             ApiError::new(StatusCode::CONFLICT, p::ErrorCode::InvalidField, "login: taken")

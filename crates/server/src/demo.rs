@@ -4,7 +4,7 @@
 //! Fridays and the 1st and 3rd Wednesday, volunteers on fixed weekdays, a contractor
 //! call centre from 8:00 to 22:00 every day.
 
-use crate::auth::{AuthError, hash_password, hash_token, new_enrolment_code};
+use crate::auth::{AuthError, hash_password_off_runtime, hash_token, new_enrolment_code};
 use crate::directory::{InterpreterRow, RosterDoc, ShiftDoc};
 use crate::store::Store;
 
@@ -115,17 +115,17 @@ pub async fn seed(store: &Store) -> Result<DemoCredentials, AuthError> {
             roster,
         };
         row.to_spec().map_err(|e| AuthError::Hash(format!("demo interpreter {login}: {e}")))?;
-        store.insert_interpreter(&row, &hash_password(&password)?).await?;
+        store.insert_interpreter(&row, &hash_password_off_runtime(&password).await?).await?;
         creds.interpreters.push((login, password));
     }
     for (login, tenant) in
         [("supervisor-asahi", Some(city)), ("supervisor-minami", Some(minami)), ("supervisor-kita", Some(kita))]
     {
         let password = format!("demo-{login}");
-        store.insert_staff(login, "supervisor", tenant, &hash_password(&password)?).await?;
+        store.insert_staff(login, "supervisor", tenant, &hash_password_off_runtime(&password).await?).await?;
         creds.supervisors.push((login.to_string(), password));
     }
-    store.insert_staff("admin", "admin", None, &hash_password("demo-admin")?).await?;
+    store.insert_staff("admin", "admin", None, &hash_password_off_runtime("demo-admin").await?).await?;
     creds.supervisors.push(("admin".into(), "demo-admin".into()));
     Ok(creds)
 }
