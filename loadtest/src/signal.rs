@@ -24,12 +24,15 @@ pub struct Signal {
     ws: Ws,
     /// The `welcome`.
     pub welcome: Value,
+    /// The highest event number (`seq`) received, for a resume.
+    pub last_seq: u64,
 }
 
 impl Signal {
     /// Connect to `url` and say hello with `credential` (`{"desk_token": …}` and so on),
-    /// resuming with `resume` if given.
-    pub async fn connect(url: &str, credential: Value, resume: Option<&str>) -> Result<Signal, LoadError> {
+    /// resuming if given a resume token and the last event number received (see
+    /// [`Signal::resume_point`]).
+    pub async fn connect(url: &str, credential: Value, resume: Option<(&str, u64)>) -> Result<Signal, LoadError> {
         let fail = |e: String| LoadError::Signal(e);
         // As browsers do: no Nagle on the WebSocket.
         let (ws, _) = tokio::time::timeout(
@@ -39,19 +42,28 @@ impl Signal {
         .await
         .map_err(|_| fail("connect timed out".into()))?
         .map_err(|e| fail(e.to_string()))?;
-        let mut s = Signal { ws, welcome: Value::Null };
+        let mut s = Signal { ws, welcome: Value::Null, last_seq: 0 };
         let mut hello =
             json!({"type": "hello", "protocol": kakehashi_protocol::PROTOCOL_VERSION, "credential": credential});
-        if let Some(r) = resume {
-            hello["resume"] = json!(r);
+        if let Some((token, last_seq)) = resume {
+            hello["resume"] = json!(token);
+            hello["last_seq"] = json!(last_seq);
         }
         s.send(&hello).await?;
         let w = s.recv(Duration::from_secs(20)).await?.ok_or_else(|| fail("closed before welcome".into()))?;
         if w["type"] != "welcome" {
             return Err(fail(format!("expected welcome, got {w}")));
         }
+        // A resumed session's numbers go on from where they were.
+        s.last_seq = if w["resumed"] == true { resume.map_or(0, |(_, n)| n) } else { 0 };
         s.welcome = w;
         Ok(s)
+    }
+
+    /// What a resume of this session needs: its resume token and the last event number
+    /// received.
+    pub fn resume_point(&self) -> (String, u64) {
+        (self.welcome["resume_token"].as_str().unwrap_or_default().to_string(), self.last_seq)
     }
 
     /// Send one frame.
@@ -67,7 +79,11 @@ impl Signal {
                 .map_err(|_| LoadError::Signal("nothing within the wait".into()))?;
             match next {
                 Some(Ok(Message::Text(t))) => {
-                    return serde_json::from_str(&t).map(Some).map_err(|e| LoadError::Signal(e.to_string()));
+                    let v: Value = serde_json::from_str(&t).map_err(|e| LoadError::Signal(e.to_string()))?;
+                    if let Some(seq) = v["seq"].as_u64() {
+                        self.last_seq = self.last_seq.max(seq);
+                    }
+                    return Ok(Some(v));
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
                 Some(Ok(Message::Binary(_))) => continue,

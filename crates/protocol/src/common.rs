@@ -18,6 +18,12 @@ pub struct Hello {
     /// (its queued request keeps its place, its call stays).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resume: Option<String>,
+    /// With `resume`: the highest `seq` of the events the client received before the
+    /// drop. The server sends again every later event it still holds, those the old
+    /// connection wrote but the client never read included. Without it, the server
+    /// sends again only what the old connection did not write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seq: Option<u64>,
 }
 
 /// The tag of [`Hello`].

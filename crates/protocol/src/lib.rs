@@ -38,14 +38,45 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
     vec![
         ("hello.json", of::<Hello>()),
         ("desk-command.json", of::<DeskCommand>()),
-        ("desk-event.json", of::<DeskEvent>()),
+        ("desk-event.json", with_seq(of::<DeskEvent>())),
         ("interpreter-command.json", of::<InterpreterCommand>()),
-        ("interpreter-event.json", of::<InterpreterEvent>()),
+        ("interpreter-event.json", with_seq(of::<InterpreterEvent>())),
         ("resident-command.json", of::<ResidentCommand>()),
         ("resident-event.json", of::<ResidentEvent>()),
         ("supervisor-command.json", of::<SupervisorCommand>()),
         ("supervisor-event.json", of::<SupervisorEvent>()),
     ]
+}
+
+/// A desk's or an interpreter's event as the server sends it: the event's JSON object
+/// with its sequence number `seq` first. Numbers rise by one per event the server sends
+/// that client, across its resumes; `welcome` and the `error` answers to commands have
+/// none. A client keeps the highest it has seen and gives it as `last_seq` when it
+/// resumes.
+pub fn sequenced<E: serde::Serialize>(seq: u64, event: &E) -> serde_json::Result<String> {
+    let body = serde_json::to_string(event)?;
+    // Every event is a JSON object: `{"type":...}`.
+    match body.strip_prefix('{') {
+        Some(rest) => Ok(format!("{{\"seq\":{seq},{rest}")),
+        None => Ok(body),
+    }
+}
+
+/// The schema of a sequenced event enum: every variant may carry `seq` (see
+/// [`sequenced`]).
+fn with_seq(mut schema: serde_json::Value) -> serde_json::Value {
+    let seq = serde_json::json!({
+        "description": "The event's sequence number (absent on `welcome` and on `error` answers to commands): give the highest seen as the `hello`'s `last_seq` when resuming.",
+        "format": "uint64",
+        "minimum": 0,
+        "type": "integer"
+    });
+    for variant in schema.get_mut("oneOf").and_then(|v| v.as_array_mut()).into_iter().flatten() {
+        if let Some(properties) = variant.get_mut("properties").and_then(|p| p.as_object_mut()) {
+            properties.insert("seq".into(), seq.clone());
+        }
+    }
+    schema
 }
 
 /// Parse one client frame into a command, with an error a client can act on.

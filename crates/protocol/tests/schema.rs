@@ -34,8 +34,15 @@ fn committed_schema_is_current() {
 #[test]
 fn messages_round_trip_as_documented() {
     let hello: Hello =
-        parse(r#"{"type":"hello","protocol":1,"credential":{"desk_token":"abc"},"resume":"r1"}"#).unwrap();
+        parse(r#"{"type":"hello","protocol":1,"credential":{"desk_token":"abc"},"resume":"r1","last_seq":41}"#)
+            .unwrap();
     assert_eq!(hello.credential, Credential::DeskToken("abc".into()));
+    assert_eq!((hello.resume.as_deref(), hello.last_seq), (Some("r1"), Some(41)));
+    assert_eq!(sequenced(42, &DeskEvent::Pong).unwrap(), r#"{"seq":42,"type":"pong"}"#);
+    assert_eq!(
+        sequenced(7, &InterpreterEvent::CallEnded { call: 3, by: Party::Desk }).unwrap(),
+        r#"{"seq":7,"type":"call_ended","call":3,"by":"desk"}"#
+    );
     let c: DeskCommand = parse(r#"{"type":"request_interpreter","language":"vi","urgent":true}"#).unwrap();
     assert_eq!(
         c,

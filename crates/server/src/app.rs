@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::auth::{AuthError, Policy, Subject};
 use crate::config::Config;
-use crate::hub::{CLIENT_QUEUE, Client, Cmd, Leftover, Outbox};
+use crate::hub::{CLIENT_QUEUE, Client, Cmd, Numbered, Outbox};
 use crate::metrics::Metrics;
 use crate::store::Store;
 
@@ -349,7 +349,10 @@ enum Identity {
 }
 
 async fn send_json<T: Serialize>(socket: &mut WebSocket, app: &App, value: &T) -> bool {
-    let text = serde_json::to_string(value).unwrap_or_default();
+    send_text(socket, app, serde_json::to_string(value).unwrap_or_default()).await
+}
+
+async fn send_text(socket: &mut WebSocket, app: &App, text: String) -> bool {
     app.metrics.ws_messages.with_label_values(&["out"]).inc();
     socket.send(Message::Text(text.into())).await.is_ok()
 }
@@ -424,33 +427,32 @@ async fn connection(mut socket: WebSocket, app: App) {
         Identity::Desk(desk, tenant) => {
             let (tx, rx) = mpsc::channel(CLIENT_QUEUE);
             let client = Client::Desk(desk, tenant);
-            let mut left = Vec::new();
-            if let Some((resumed, token)) = attach(&app, client, conn, Outbox::Desk(tx), hello.resume.clone()).await
+            let mut written = 0;
+            if let Some((resumed, token)) = attach(&app, client, conn, Outbox::Desk(tx), &hello).await
                 && send_json(&mut socket, &app, &p::DeskEvent::Welcome(welcome(resumed, token))).await
             {
                 let command = move |cmd| {
                     let (reply, wait) = oneshot::channel();
                     (Cmd::Desk { desk, tenant, cmd, reply }, wait)
                 };
-                left = session(&mut socket, &app, rx, command, &hub).await;
+                written = session(&mut socket, &app, rx, command, &hub).await;
             }
-            let _ = app.hub.send(Cmd::Detach { client, conn, left: Leftover::Desk(left) }).await;
+            let _ = app.hub.send(Cmd::Detach { client, conn, written }).await;
         }
         Identity::Interpreter(id) => {
             let (tx, rx) = mpsc::channel(CLIENT_QUEUE);
             let client = Client::Interpreter(id);
-            let mut left = Vec::new();
-            if let Some((resumed, token)) =
-                attach(&app, client, conn, Outbox::Interpreter(tx), hello.resume.clone()).await
+            let mut written = 0;
+            if let Some((resumed, token)) = attach(&app, client, conn, Outbox::Interpreter(tx), &hello).await
                 && send_json(&mut socket, &app, &p::InterpreterEvent::Welcome(welcome(resumed, token))).await
             {
                 let command = move |cmd| {
                     let (reply, wait) = oneshot::channel();
                     (Cmd::Interpreter { id, cmd, reply }, wait)
                 };
-                left = session(&mut socket, &app, rx, command, &hub).await;
+                written = session(&mut socket, &app, rx, command, &hub).await;
             }
-            let _ = app.hub.send(Cmd::Detach { client, conn, left: Leftover::Interpreter(left) }).await;
+            let _ = app.hub.send(Cmd::Detach { client, conn, written }).await;
         }
         Identity::Supervisor(tenant) => {
             if send_json(&mut socket, &app, &p::SupervisorEvent::Welcome(welcome(false, crate::auth::new_token())))
@@ -495,15 +497,10 @@ async fn connection(mut socket: WebSocket, app: App) {
 }
 
 /// Attach a connection to the hub: (resumed, next resume token).
-async fn attach(
-    app: &App,
-    client: Client,
-    conn: u64,
-    outbox: Outbox,
-    resume: Option<String>,
-) -> Option<(bool, String)> {
+async fn attach(app: &App, client: Client, conn: u64, outbox: Outbox, hello: &p::Hello) -> Option<(bool, String)> {
     let (reply, wait) = oneshot::channel();
-    app.hub.send(Cmd::Attach { client, conn, outbox, resume, reply }).await.ok()?;
+    let (resume, last_seq) = (hello.resume.clone(), hello.last_seq);
+    app.hub.send(Cmd::Attach { client, conn, outbox, resume, last_seq, reply }).await.ok()?;
     wait.await.ok()
 }
 
@@ -603,6 +600,29 @@ trait RoleEvent: Serialize {
     fn error(e: p::ProtocolError) -> Self;
 }
 
+/// What a connection's loop writes: a desk's or an interpreter's numbered event, or a
+/// resident's event (residents' events carry no number).
+trait Outgoing: Send {
+    /// The event for the loop's error answers.
+    type Event: RoleEvent;
+    /// Its number (0 for none) and its text.
+    fn text(&self) -> (u64, String);
+}
+
+impl<E: RoleEvent + Send> Outgoing for Numbered<E> {
+    type Event = E;
+    fn text(&self) -> (u64, String) {
+        (self.0, p::sequenced(self.0, &self.1).unwrap_or_default())
+    }
+}
+
+impl Outgoing for p::ResidentEvent {
+    type Event = p::ResidentEvent;
+    fn text(&self) -> (u64, String) {
+        (0, serde_json::to_string(self).unwrap_or_default())
+    }
+}
+
 impl RoleEvent for p::DeskEvent {
     fn error(e: p::ProtocolError) -> Self {
         p::DeskEvent::Error(e)
@@ -662,25 +682,26 @@ fn frame<C: Command>(msg: Option<Result<Message, axum::Error>>, app: &App, limit
     }
 }
 
-/// The loop of a desk or interpreter connection. Returns the events that were meant for
-/// it and never sent (the connection went first), for the hub to keep for its return.
-async fn session<C, E>(
+/// The loop of a desk or interpreter connection. Returns the number of the last event it
+/// wrote to the socket: the hub keeps the recent events, and a client that resumes gets
+/// again those after what it says it received (or, if it does not say, after this).
+async fn session<C, O>(
     socket: &mut WebSocket,
     app: &App,
-    mut events: mpsc::Receiver<E>,
+    mut events: mpsc::Receiver<O>,
     command: impl Fn(C) -> (Cmd, oneshot::Receiver<Result<(), p::ProtocolError>>),
     hub: &mpsc::Sender<Cmd>,
-) -> Vec<E>
+) -> u64
 where
     C: Command,
-    E: RoleEvent,
+    O: Outgoing,
 {
     let heartbeat = Duration::from_secs(u64::from(app.config.heartbeat_secs));
     let mut ping = tokio::time::interval(heartbeat);
     let mut last_seen = tokio::time::Instant::now();
     let mut limits = Limits::new(app);
     let mut refusals = 0u32;
-    let mut left = Vec::new();
+    let mut written = 0;
     let mut closing = app.closing.clone();
     loop {
         tokio::select! {
@@ -695,7 +716,7 @@ where
                     Frame::Refused(e) => {
                         refusals += 1;
                         // A client that sends little but garbage is cut off.
-                        if refusals > 100 || !send_json(socket, app, &E::error(e)).await {
+                        if refusals > 100 || !send_json(socket, app, &O::Event::error(e)).await {
                             break;
                         }
                     }
@@ -707,7 +728,7 @@ where
                         match wait.await {
                             Ok(Ok(())) => {}
                             Ok(Err(e)) => {
-                                if !send_json(socket, app, &E::error(e)).await {
+                                if !send_json(socket, app, &O::Event::error(e)).await {
                                     break;
                                 }
                             }
@@ -718,10 +739,11 @@ where
             }
             event = events.recv() => match event {
                 Some(e) => {
-                    if !send_json(socket, app, &e).await {
-                        left.push(e);
+                    let (seq, text) = e.text();
+                    if !send_text(socket, app, text).await {
                         break;
                     }
+                    written = seq;
                 }
                 None => {
                     tracing::debug!("the hub let go of this connection");
@@ -738,19 +760,13 @@ where
                 }
             }
             _ = closing.changed() => {
-                let _ = send_json(socket, app, &E::error(perr(p::ErrorCode::ShuttingDown, "the server is restarting; reconnect shortly"))).await;
+                let _ = send_json(socket, app, &O::Event::error(perr(p::ErrorCode::ShuttingDown, "the server is restarting; reconnect shortly"))).await;
                 let _ = socket.send(Message::Close(None)).await;
                 break;
             }
         }
     }
-    // Whatever the hub queued meanwhile is kept too; the hub stops sending here once it
-    // has the detach.
-    events.close();
-    while let Ok(e) = events.try_recv() {
-        left.push(e);
-    }
-    left
+    written
 }
 
 /// A supervisor's connection: snapshots on subscribe and every 2 s after.

@@ -21,8 +21,59 @@ use crate::store::{CallRecord, RecordOutcome, Store};
 /// Events queued for one client before it counts as too slow and is dropped.
 pub const CLIENT_QUEUE: usize = 256;
 
-/// Events kept for a client whose connection is down; the oldest go first beyond this.
+/// Events kept for a desk or an interpreter to resume with; the oldest go first beyond
+/// this.
 const MISSED: usize = 128;
+
+/// A numbered event on its way to a desk's or an interpreter's connection.
+pub type Numbered<E> = (u64, E);
+
+/// The recent events of one desk or interpreter, numbered, so that a client that
+/// resumes gets again what it did not receive: what its old connection never wrote,
+/// what it wrote but the client never read (the network went), and what happened while
+/// it was away.
+#[derive(Debug)]
+struct Recent<E> {
+    /// The number of the last event sent.
+    last: u64,
+    /// The last number a closed connection wrote to its socket (what a client that does
+    /// not say `last_seq` is taken to have).
+    written: u64,
+    /// Events worth sending again, oldest first, with when they were sent.
+    kept: std::collections::VecDeque<(u64, Instant, E)>,
+}
+
+impl<E: Clone> Recent<E> {
+    fn new() -> Recent<E> {
+        Recent { last: 0, written: 0, kept: std::collections::VecDeque::new() }
+    }
+
+    fn number(&mut self) -> u64 {
+        self.last += 1;
+        self.last
+    }
+
+    /// Keep an event. While the client is connected, events older than `window` are
+    /// let go: a connection that dies silently is noticed within it, so the client
+    /// either had them or will resume and get them again.
+    fn keep(&mut self, seq: u64, now: Instant, event: E, window: Option<Duration>) {
+        if let Some(window) = window {
+            while self.kept.front().is_some_and(|(_, at, _)| now.duration_since(*at) > window) {
+                self.kept.pop_front();
+            }
+        }
+        if self.kept.len() == MISSED {
+            self.kept.pop_front();
+        }
+        self.kept.push_back((seq, now, event));
+    }
+
+    /// The kept events after `seen` (or after what the last connection wrote), in order.
+    fn after(&self, seen: Option<u64>) -> Vec<Numbered<E>> {
+        let seen = seen.unwrap_or(self.written);
+        self.kept.iter().filter(|(seq, ..)| *seq > seen).map(|(seq, _, e)| (*seq, e.clone())).collect()
+    }
+}
 
 /// The engine's time: wall-clock milliseconds, advanced by tokio's clock (so tests can
 /// pause and advance time).
@@ -61,6 +112,8 @@ impl Default for Clock {
 pub struct HubSettings {
     /// How long a dropped client's session is kept for it to resume.
     pub grace: Duration,
+    /// The interval of the connections' heartbeats.
+    pub heartbeat: Duration,
     /// How long an invite link works.
     pub invite_ttl: Duration,
     /// The base of invite links (`https://kakehashi.example`).
@@ -177,22 +230,13 @@ struct Resident {
     dropped_until: Option<Instant>,
 }
 
-/// Events a closed connection did not send.
-#[derive(Debug)]
-pub enum Leftover {
-    /// A desk's.
-    Desk(Vec<p::DeskEvent>),
-    /// An interpreter's.
-    Interpreter(Vec<p::InterpreterEvent>),
-}
-
 /// A channel to one connection.
 #[derive(Debug)]
 pub enum Outbox {
     /// To a desk.
-    Desk(mpsc::Sender<p::DeskEvent>),
+    Desk(mpsc::Sender<Numbered<p::DeskEvent>>),
     /// To an interpreter.
-    Interpreter(mpsc::Sender<p::InterpreterEvent>),
+    Interpreter(mpsc::Sender<Numbered<p::InterpreterEvent>>),
 }
 
 type Reply = oneshot::Sender<Result<(), p::ProtocolError>>;
@@ -200,10 +244,17 @@ type Reply = oneshot::Sender<Result<(), p::ProtocolError>>;
 /// What connections ask of the hub.
 #[derive(Debug)]
 pub enum Cmd {
-    /// A connection of `client` opened; `conn` identifies it. `resume` is the token of
-    /// the `hello`; the reply says whether the earlier session was taken back, and gives
-    /// the token for the next resume.
-    Attach { client: Client, conn: u64, outbox: Outbox, resume: Option<String>, reply: oneshot::Sender<(bool, String)> },
+    /// A connection of `client` opened; `conn` identifies it. `resume` and `last_seq`
+    /// are the `hello`'s; the reply says whether the earlier session was taken back, and
+    /// gives the token for the next resume.
+    Attach {
+        client: Client,
+        conn: u64,
+        outbox: Outbox,
+        resume: Option<String>,
+        last_seq: Option<u64>,
+        reply: oneshot::Sender<(bool, String)>,
+    },
     /// A resident opens an invite link, or comes back with its resume token after its
     /// connection dropped.
     ResidentJoin {
@@ -220,8 +271,8 @@ pub enum Cmd {
     Resident { id: u64, cmd: p::ResidentCommand, reply: Reply },
     /// A resident's connection `conn` closed: it may come back within the grace.
     ResidentLeft { id: u64, conn: u64 },
-    /// That connection closed; `left` are the events it did not get to send.
-    Detach { client: Client, conn: u64, left: Leftover },
+    /// That connection closed; `written` is the number of the last event it wrote.
+    Detach { client: Client, conn: u64, written: u64 },
     /// A desk command.
     Desk { desk: i64, tenant: i64, cmd: p::DeskCommand, reply: Reply },
     /// An interpreter command.
@@ -296,8 +347,8 @@ pub struct Hub {
     /// Calls whose record is written, for the desk's outcome category: call → (record id,
     /// tenant, desk, when). Kept for a day.
     recorded: HashMap<d::RequestId, (i64, i64, i64, Instant)>,
-    desks: HashMap<i64, Attached<p::DeskEvent>>,
-    interpreters: HashMap<i64, Attached<p::InterpreterEvent>>,
+    desks: HashMap<i64, Attached<Numbered<p::DeskEvent>>>,
+    interpreters: HashMap<i64, Attached<Numbered<p::InterpreterEvent>>>,
     /// Residents in calls, by their number (their first connection's).
     residents: HashMap<u64, Resident>,
     /// Open invites by token hash.
@@ -320,10 +371,12 @@ pub struct Hub {
     next_tag: u64,
     /// Dropped clients and when their grace ends.
     dropped: HashMap<Client, Instant>,
-    /// Events for desks and interpreters whose connection is down, replayed when they
-    /// resume (bounded by [`MISSED`]).
-    missed_desk: HashMap<i64, std::collections::VecDeque<p::DeskEvent>>,
-    missed_interpreter: HashMap<i64, std::collections::VecDeque<p::InterpreterEvent>>,
+    /// The recent events of desks and interpreters with a session, for their resumes.
+    recent_desk: HashMap<i64, Recent<p::DeskEvent>>,
+    recent_interpreter: HashMap<i64, Recent<p::InterpreterEvent>>,
+    /// How long a connected client's events are kept: three heartbeats (a dead
+    /// connection is noticed within them) and a margin.
+    window: Duration,
     draining: bool,
     tx: mpsc::Sender<Cmd>,
 }
@@ -495,8 +548,9 @@ impl Hub {
             desks: HashMap::new(),
             interpreters: HashMap::new(),
             dropped: HashMap::new(),
-            missed_desk: HashMap::new(),
-            missed_interpreter: HashMap::new(),
+            recent_desk: HashMap::new(),
+            recent_interpreter: HashMap::new(),
+            window: settings.heartbeat * 3 + Duration::from_secs(10),
             residents: HashMap::new(),
             invites: HashMap::new(),
             resume_tokens: HashMap::new(),
@@ -537,7 +591,7 @@ impl Hub {
     fn handle(&mut self, cmd: Cmd) {
         let now = self.clock.now();
         match cmd {
-            Cmd::Attach { client, conn, outbox, resume, reply } => {
+            Cmd::Attach { client, conn, outbox, resume, last_seq, reply } => {
                 let held = self.dropped.contains_key(&client) || self.attached(client);
                 let resumed = held && resume.is_some() && self.resume_tokens.get(&client) == resume.as_ref();
                 if self.dropped.remove(&client).is_some() && !resumed {
@@ -552,13 +606,15 @@ impl Hub {
                 }
                 match (client, outbox) {
                     (Client::Desk(desk, _), Outbox::Desk(tx)) => {
-                        // What it missed while away comes first, in order; a fresh start
+                        // What it did not receive comes first, in order; a fresh start
                         // has nothing to catch up on.
-                        let missed = self.missed_desk.remove(&desk).unwrap_or_default();
+                        let recent = self.recent_desk.entry(desk).or_insert_with(Recent::new);
                         if resumed {
-                            for e in missed {
+                            for e in recent.after(last_seq) {
                                 let _ = tx.try_send(e);
                             }
+                        } else {
+                            recent.kept.clear();
                         }
                         self.desks.insert(desk, Attached { conn, tx });
                         // Tell a resumed desk where its requests stand at the next tick.
@@ -567,11 +623,13 @@ impl Hub {
                         }
                     }
                     (Client::Interpreter(id), Outbox::Interpreter(tx)) => {
-                        let missed = self.missed_interpreter.remove(&id).unwrap_or_default();
+                        let recent = self.recent_interpreter.entry(id).or_insert_with(Recent::new);
                         if resumed {
-                            for e in missed {
+                            for e in recent.after(last_seq) {
                                 let _ = tx.try_send(e);
                             }
+                        } else {
+                            recent.kept.clear();
                         }
                         self.interpreters.insert(id, Attached { conn, tx });
                         let presence = self.engine.presence(d::InterpreterId(id32(id))).map(presence_out);
@@ -609,7 +667,7 @@ impl Hub {
                     self.tell_call(call, p::Party::Resident, false);
                 }
             }
-            Cmd::Detach { client, conn, left } => {
+            Cmd::Detach { client, conn, written } => {
                 let current = match client {
                     Client::Desk(desk, _) => self.desks.get(&desk).map(|a| a.conn),
                     Client::Interpreter(id) => self.interpreters.get(&id).map(|a| a.conn),
@@ -625,12 +683,24 @@ impl Hub {
                     }
                     self.dropped.insert(client, Instant::now() + self.grace);
                 }
-                // Unless a newer connection has it already: what it did not get to send
-                // waits for its return, before anything newer, and the others in its
-                // calls hear that it dropped (it may come back). (A connection let go
-                // for being slow is no longer current when its detach comes.)
+                // Unless a newer connection has it already: a client that resumes
+                // without saying what it received is taken to have what this one
+                // wrote, and the others in its calls hear that it dropped (it may come
+                // back). (A connection let go for being slow is no longer current when
+                // its detach comes.)
                 if current == Some(conn) || current.is_none() {
-                    self.keep_leftovers(client, left);
+                    match client {
+                        Client::Desk(desk, _) => {
+                            if let Some(r) = self.recent_desk.get_mut(&desk) {
+                                r.written = written;
+                            }
+                        }
+                        Client::Interpreter(id) => {
+                            if let Some(r) = self.recent_interpreter.get_mut(&id) {
+                                r.written = written;
+                            }
+                        }
+                    }
                     self.tell_calls_of(client, false);
                 }
             }
@@ -1159,35 +1229,14 @@ impl Hub {
         self.metrics.requests.with_label_values(&[tenant, p.language.as_str(), outcome]).inc();
     }
 
-    /// Events a closed connection did not send, kept ahead of those that came after.
-    fn keep_leftovers(&mut self, client: Client, left: Leftover) {
-        match (client, left) {
-            (Client::Desk(desk, _), Leftover::Desk(left)) if !left.is_empty() => {
-                let q = self.missed_desk.entry(desk).or_default();
-                for e in left.into_iter().rev() {
-                    q.push_front(e);
-                }
-                q.truncate(MISSED);
-            }
-            (Client::Interpreter(id), Leftover::Interpreter(left)) if !left.is_empty() => {
-                let q = self.missed_interpreter.entry(id).or_default();
-                for e in left.into_iter().rev() {
-                    q.push_front(e);
-                }
-                q.truncate(MISSED);
-            }
-            _ => {}
-        }
-    }
-
     /// Nothing more is kept for a client whose session ended.
     fn forget_missed(&mut self, client: Client) {
         match client {
             Client::Desk(desk, _) => {
-                self.missed_desk.remove(&desk);
+                self.recent_desk.remove(&desk);
             }
             Client::Interpreter(id) => {
-                self.missed_interpreter.remove(&id);
+                self.recent_interpreter.remove(&id);
             }
         }
     }
@@ -1201,17 +1250,22 @@ impl Hub {
     }
 
     fn send_desk(&mut self, desk: i64, event: p::DeskEvent) {
-        let Some(a) = self.desks.get(&desk) else {
-            // Down for now: keep what matters for its return (positions and pongs are
-            // stale by then).
-            if self.held(Client::Desk(desk, 0)) {
-                self.keep_desk(desk, event);
-            }
+        let attached = self.desks.get(&desk).map(|a| a.tx.clone());
+        // Positions and pongs are stale by the time a client could get them again.
+        let keep = !matches!(event, p::DeskEvent::Position { .. } | p::DeskEvent::Pong);
+        if attached.is_none() && !self.held(Client::Desk(desk, 0)) {
             return;
-        };
-        if let Err(e) = a.tx.try_send(event) {
+        }
+        let window = attached.is_some().then_some(self.window);
+        let recent = self.recent_desk.entry(desk).or_insert_with(Recent::new);
+        let seq = recent.number();
+        if keep {
+            recent.keep(seq, Instant::now(), event.clone(), window);
+        }
+        let Some(tx) = attached else { return };
+        if let Err(e) = tx.try_send((seq, event)) {
             // Closed (the connection is going) or full (too slow): the connection is let
-            // go and may resume within the grace, with this event kept for it.
+            // go and may resume within the grace, and get this event again.
             if matches!(e, mpsc::error::TrySendError::Full(_)) {
                 tracing::warn!(desk, "desk connection is not keeping up; dropping it");
             }
@@ -1219,47 +1273,38 @@ impl Hub {
             let client = self.resume_tokens.keys().copied().find(|c| matches!(c, Client::Desk(d, _) if *d == desk));
             self.desks.remove(&desk);
             self.dropped.insert(client.unwrap_or(Client::Desk(desk, tenant)), Instant::now() + self.grace);
-            self.keep_desk(desk, e.into_inner());
         }
-    }
-
-    fn keep_desk(&mut self, desk: i64, event: p::DeskEvent) {
-        if matches!(event, p::DeskEvent::Position { .. } | p::DeskEvent::Pong) {
-            return;
-        }
-        let q = self.missed_desk.entry(desk).or_default();
-        if q.len() == MISSED {
-            q.pop_front();
-        }
-        q.push_back(event);
     }
 
     fn send_interpreter(&mut self, id: i64, event: p::InterpreterEvent) {
-        let Some(a) = self.interpreters.get(&id) else {
-            if self.held(Client::Interpreter(id)) {
-                self.keep_interpreter(id, event);
-            }
+        let attached = self.interpreters.get(&id).map(|a| a.tx.clone());
+        let keep = !matches!(event, p::InterpreterEvent::Pong);
+        if attached.is_none() && !self.held(Client::Interpreter(id)) {
             return;
-        };
-        if let Err(e) = a.tx.try_send(event) {
+        }
+        let window = attached.is_some().then_some(self.window);
+        let recent = self.recent_interpreter.entry(id).or_insert_with(Recent::new);
+        let seq = recent.number();
+        if keep {
+            recent.keep(seq, Instant::now(), event.clone(), window);
+        }
+        let Some(tx) = attached else { return };
+        if let Err(e) = tx.try_send((seq, event)) {
             if matches!(e, mpsc::error::TrySendError::Full(_)) {
                 tracing::warn!(interpreter = id, "interpreter connection is not keeping up; dropping it");
             }
             self.interpreters.remove(&id);
             self.dropped.insert(Client::Interpreter(id), Instant::now() + self.grace);
-            self.keep_interpreter(id, e.into_inner());
         }
     }
 
-    fn keep_interpreter(&mut self, id: i64, event: p::InterpreterEvent) {
-        if matches!(event, p::InterpreterEvent::Pong) {
-            return;
+    /// The next event number of a desk or an interpreter, for an event that is sent
+    /// once and never again (a document's part).
+    fn number(&mut self, client: Client) -> u64 {
+        match client {
+            Client::Desk(desk, _) => self.recent_desk.entry(desk).or_insert_with(Recent::new).number(),
+            Client::Interpreter(id) => self.recent_interpreter.entry(id).or_insert_with(Recent::new).number(),
         }
-        let q = self.missed_interpreter.entry(id).or_default();
-        if q.len() == MISSED {
-            q.pop_front();
-        }
-        q.push_back(event);
     }
 
     /// Turn the engine's outputs into events.
@@ -1604,11 +1649,14 @@ impl Hub {
             ));
         }
         let c = call.0;
+        let (desk_id, interpreter_id) = (pending.desk, pending.interpreter);
         if let Some(tx) = desk {
-            let _ = tx.try_send(p::DeskEvent::Document { call: c, from, document: document.clone() });
+            let seq = self.number(Client::Desk(desk_id, 0));
+            let _ = tx.try_send((seq, p::DeskEvent::Document { call: c, from, document: document.clone() }));
         }
-        if let Some(tx) = interpreter {
-            let _ = tx.try_send(p::InterpreterEvent::Document { call: c, from, document: document.clone() });
+        if let (Some(tx), Some(id)) = (interpreter, interpreter_id) {
+            let seq = self.number(Client::Interpreter(id));
+            let _ = tx.try_send((seq, p::InterpreterEvent::Document { call: c, from, document: document.clone() }));
         }
         for tx in residents {
             let _ = tx.try_send(p::ResidentEvent::Document { from, document: document.clone() });
@@ -1621,11 +1669,10 @@ impl Hub {
                 }
             }
             (p::Party::Desk, _) => {
-                let desk = pending.desk;
-                self.send_desk(desk, p::DeskEvent::DocumentPassed { call: c, id, part });
+                self.send_desk(desk_id, p::DeskEvent::DocumentPassed { call: c, id, part });
             }
             (p::Party::Interpreter, _) => {
-                if let Some(i) = pending.interpreter {
+                if let Some(i) = interpreter_id {
                     self.send_interpreter(i, p::InterpreterEvent::DocumentPassed { call: c, id, part });
                 }
             }
@@ -1660,15 +1707,20 @@ impl Hub {
         }
     }
 
-    /// Tell the desk and the interpreter of a call that `party` joined or left.
+    /// Tell the others of a call (its desk, interpreter and residents, but not `party`
+    /// itself) that `party` joined or left.
     fn tell_call(&mut self, call: d::RequestId, party: p::Party, joined: bool) {
         let Some(pending) = self.pending.get(&call) else { return };
         let (desk, interpreter) = (pending.desk, pending.interpreter);
+        let interpreter = interpreter.filter(|_| party != p::Party::Interpreter);
         let c = call.0;
-        if joined {
-            self.send_desk(desk, p::DeskEvent::ParticipantJoined { call: c, party });
-        } else {
-            self.send_desk(desk, p::DeskEvent::ParticipantLeft { call: c, party });
+        if party != p::Party::Desk {
+            let event = if joined {
+                p::DeskEvent::ParticipantJoined { call: c, party }
+            } else {
+                p::DeskEvent::ParticipantLeft { call: c, party }
+            };
+            self.send_desk(desk, event);
         }
         if let Some(i) = interpreter {
             if joined {

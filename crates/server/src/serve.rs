@@ -58,26 +58,43 @@ pub async fn serve_on(
     }
     let directory = store.directory().await?;
     let metrics = Metrics::new();
-    // The media relay: one UDP socket for every participant.
-    let media_socket =
-        media_socket(config.media_listen).map_err(|source| ServeError::Io { addr: config.media_listen, source })?;
-    let media_addr =
-        media_socket.local_addr().map_err(|source| ServeError::Io { addr: config.media_listen, source })?;
-    let advertised = config.media_public.unwrap_or(media_addr);
-    // ICE-TCP on the same port number over TCP, unless configured elsewhere or off.
-    let tcp = if config.media_tcp {
+    // The media relay: one UDP socket for every participant, and ICE-TCP on the same
+    // port number over TCP, unless configured elsewhere or off. With port 0 the system
+    // picks the UDP port, and that number can be taken over TCP (another listener, or an
+    // outgoing connection's ephemeral port): then another is picked.
+    let same_port = config.media_tcp && config.media_tcp_listen.is_none();
+    let mut attempts = if same_port && config.media_listen.port() == 0 { 20 } else { 1 };
+    let (media_socket, media_addr, tcp) = loop {
+        attempts -= 1;
+        let media_socket =
+            media_socket(config.media_listen).map_err(|source| ServeError::Io { addr: config.media_listen, source })?;
+        let media_addr =
+            media_socket.local_addr().map_err(|source| ServeError::Io { addr: config.media_listen, source })?;
+        if !config.media_tcp {
+            break (media_socket, media_addr, None);
+        }
         let at = config.media_tcp_listen.unwrap_or(media_addr);
-        let listener = tokio::net::TcpListener::bind(at).await.map_err(|source| ServeError::Io { addr: at, source })?;
-        let bound = listener.local_addr().map_err(|source| ServeError::Io { addr: at, source })?;
-        let public = std::net::SocketAddr::new(config.media_public.map_or(bound.ip(), |p| p.ip()), bound.port());
-        tracing::info!(%bound, %public, "media relay accepting ICE-TCP");
-        Some((listener, public))
-    } else {
-        None
+        match tokio::net::TcpListener::bind(at).await {
+            Ok(listener) => break (media_socket, media_addr, Some(listener)),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && attempts > 0 => continue,
+            Err(source) => return Err(ServeError::Io { addr: at, source }),
+        }
+    };
+    let advertised = config.media_public.unwrap_or(media_addr);
+    let tcp = match tcp {
+        Some(listener) => {
+            let at = config.media_tcp_listen.unwrap_or(media_addr);
+            let bound = listener.local_addr().map_err(|source| ServeError::Io { addr: at, source })?;
+            let public = std::net::SocketAddr::new(config.media_public.map_or(bound.ip(), |p| p.ip()), bound.port());
+            tracing::info!(%bound, %public, "media relay accepting ICE-TCP");
+            Some((listener, public))
+        }
+        None => None,
     };
     let (media_tx, media_rx) = tokio::sync::mpsc::channel(1024);
     let settings = HubSettings {
         grace: Duration::from_secs(u64::from(config.resume_grace_secs)),
+        heartbeat: Duration::from_secs(u64::from(config.heartbeat_secs)),
         invite_ttl: Duration::from_secs(u64::from(config.invite_ttl_secs)),
         public_base: config.public_base(addr),
         media: Some(media_tx),

@@ -1939,3 +1939,53 @@ async fn a_desk_that_resumes_hears_what_happened_while_it_was_away() {
     assert_eq!(records.iter().filter(|r| r["outcome"] == "answered").count(), 1, "{records:?}");
     server.stop().await;
 }
+
+/// A desk whose network went before it read what the server had already written says,
+/// when it resumes, the last event number it had; it gets the rest again, and a resume
+/// that had everything gets nothing twice.
+#[tokio::test]
+async fn a_desk_that_resumes_gets_again_what_its_lost_connection_had_written() {
+    let dir = temp("unread");
+    let creds = seed(&dir).await;
+    let server = Server::start(dir).await;
+    let mut i1 = server.interpreter(&creds.interp[0]).await;
+    let hello = json!({"type": "hello", "protocol": 1, "credential": {"desk_token": creds.desk_a1}});
+    let (mut desk, welcome) = server.hello(hello.clone()).await;
+    desk.send(json!({"type": "request_interpreter", "language": "vi"})).await;
+    let queued = desk.expect("queued").await;
+    let request = queued["request"].as_u64().unwrap();
+    let offer = i1.expect("offer").await;
+    i1.send(json!({"type": "accept", "offer": offer["offer"]})).await;
+    i1.expect("assigned").await;
+    // The server wrote `assigned`; the tablet never got it (its network went).
+    let assigned = desk.expect("assigned").await;
+    let (before, seq) = (queued["seq"].as_u64().unwrap(), assigned["seq"].as_u64().unwrap());
+    assert!(seq > before, "numbers rise: {queued} then {assigned}");
+    drop(desk);
+    assert_eq!(i1.expect("participant_left").await["party"], "desk");
+    let mut resumed = hello.clone();
+    resumed["resume"] = welcome["resume_token"].clone();
+    resumed["last_seq"] = json!(before);
+    let (mut desk, welcome) = server.hello(resumed).await;
+    assert_eq!(welcome["resumed"], true);
+    let again = desk.expect("assigned").await;
+    assert_eq!((again["call"].as_u64(), again["seq"].as_u64()), (Some(request), Some(seq)), "the same event again");
+    assert_eq!(i1.expect("participant_joined").await["party"], "desk");
+    // Away again, having had everything: nothing comes twice.
+    drop(desk);
+    assert_eq!(i1.expect("participant_left").await["party"], "desk");
+    let mut resumed = hello;
+    resumed["resume"] = welcome["resume_token"].clone();
+    resumed["last_seq"] = json!(seq);
+    let (mut desk, welcome) = server.hello(resumed).await;
+    assert_eq!(welcome["resumed"], true);
+    assert_eq!(i1.expect("participant_joined").await["party"], "desk");
+    i1.send(json!({"type": "end_call", "call": request})).await;
+    let ended = desk.expect("call_ended").await;
+    assert!(ended["seq"].as_u64().unwrap() > seq, "{ended}");
+    desk.send(json!({"type": "record_outcome", "call": request, "outcome": "resolved"})).await;
+    desk.expect("outcome_recorded").await;
+    let records = server.records(&creds.sup_a).await;
+    assert_eq!(records.iter().filter(|r| r["outcome"] == "answered").count(), 1, "{records:?}");
+    server.stop().await;
+}

@@ -200,10 +200,10 @@ async fn interpreter(
                     call_until = Some((call, Instant::now() + Duration::from_secs_f64(rng.exp(o.talk))));
                     // Churn: the connection drops in the call and comes back with its token.
                     if o.churn && rng.unit() < 0.1 {
-                        let resume = s.welcome["resume_token"].as_str().unwrap_or_default().to_string();
+                        let (resume, seen) = s.resume_point();
                         s.close().await;
                         tokio::time::sleep(Duration::from_millis(200 + (rng.unit() * 800.0) as u64)).await;
-                        s = Signal::connect(&url, json!({"session": token.clone()}), Some(&resume)).await?;
+                        s = Signal::connect(&url, json!({"session": token.clone()}), Some((&resume, seen))).await?;
                         if s.welcome["resumed"] != true {
                             return Err(LoadError::Check(format!("an interpreter did not resume: {}", s.welcome)));
                         }
@@ -380,10 +380,10 @@ async fn desk(
         // Churn: the connection drops while waiting and comes back with its token; the
         // request keeps its place.
         if o.churn && waiting.is_some() && rng.unit() < 0.02 {
-            let resume = s.welcome["resume_token"].as_str().unwrap_or_default().to_string();
+            let (resume, seen) = s.resume_point();
             s.close().await;
             tokio::time::sleep(Duration::from_millis(100 + (rng.unit() * 500.0) as u64)).await;
-            s = Signal::connect(&url, json!({"desk_token": token.clone()}), Some(&resume)).await?;
+            s = Signal::connect(&url, json!({"desk_token": token.clone()}), Some((&resume, seen))).await?;
             if s.welcome["resumed"] != true {
                 return Err(LoadError::Check(format!("a desk did not resume: {}", s.welcome)));
             }

@@ -11,7 +11,7 @@
  * @typedef {'image/jpeg' | 'image/png' | 'image/webp'} DocumentMime
  * @typedef {{ id: number, part: number, parts: number, mime: DocumentMime, data: string }} DocumentPart
  * @typedef {{ code: string, message: string }} ProtocolError
- * @typedef {{ type: string, [key: string]: any }} Message
+ * @typedef {{ type: string, seq?: number, [key: string]: any }} Message
  */
 
 /** The protocol version these pages speak. */

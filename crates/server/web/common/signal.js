@@ -39,6 +39,9 @@ export class Signal {
     this.ws = null;
     /** @type {string | null} */
     this.resumeToken = null;
+    // The highest event number received in this session: a resume gets again every
+    // later event, those lost with the old connection included.
+    this.lastSeq = 0;
     this.heartbeatSecs = 15;
     this.graceSecs = 60;
     /** @type {SignalState} */
@@ -68,7 +71,10 @@ export class Signal {
     ws.onopen = () => {
       /** @type {Record<string, any>} */
       const hello = { type: 'hello', protocol: PROTOCOL, credential: this.credential };
-      if (this.resumeToken && this.resumable) hello.resume = this.resumeToken;
+      if (this.resumeToken && this.resumable) {
+        hello.resume = this.resumeToken;
+        hello.last_seq = this.lastSeq;
+      }
       ws.send(JSON.stringify(hello));
     };
     ws.onmessage = (e) => this.received(e.data);
@@ -91,6 +97,7 @@ export class Signal {
       const w = /** @type {Welcome} */ (m);
       this.welcome = w;
       this.welcomed = true;
+      if (!w.resumed) this.lastSeq = 0;
       this.resumeToken = w.resume_token;
       this.heartbeatSecs = w.heartbeat_secs;
       this.graceSecs = w.resume_grace_secs;
@@ -101,6 +108,7 @@ export class Signal {
       this.startHeartbeat();
       return;
     }
+    if (typeof m.seq === 'number' && m.seq > this.lastSeq) this.lastSeq = m.seq;
     if (m.type === 'pong') return;
     if (m.type === 'error' && !this.welcomed && FATAL_CODES.includes(m.code)) {
       this.setState('refused', m);
