@@ -562,7 +562,7 @@ pub async fn run(server: &Server, o: &Options) -> Result<(Vec<String>, Value), L
     both.extend(a2a.iter().copied());
     let headline = samples(&both, o.at_least);
     let value = json!({
-        "scenario": "storm",
+        "scenario": if o.churn { "soak" } else { "storm" },
         "desks": o.desks, "interpreters": o.interpreters, "languages": langs, "seconds": o.seconds,
         "requests": shared.requests.load(Ordering::Relaxed),
         "answered": shared.answered.load(Ordering::Relaxed),
