@@ -53,6 +53,16 @@ impl<E: Clone> Recent<E> {
         self.last
     }
 
+    /// Number an event, and keep it if it is worth sending again (`window` as for
+    /// [`Recent::keep`]).
+    fn record(&mut self, event: &E, worth_keeping: bool, window: Option<Duration>) -> u64 {
+        let seq = self.number();
+        if worth_keeping {
+            self.keep(seq, Instant::now(), event.clone(), window);
+        }
+        seq
+    }
+
     /// Keep an event. While the client is connected, events older than `window` are
     /// let go: a connection that dies silently is noticed within it, so the client
     /// either had them or will resume and get them again.
@@ -1257,11 +1267,7 @@ impl Hub {
             return;
         }
         let window = attached.is_some().then_some(self.window);
-        let recent = self.recent_desk.entry(desk).or_insert_with(Recent::new);
-        let seq = recent.number();
-        if keep {
-            recent.keep(seq, Instant::now(), event.clone(), window);
-        }
+        let seq = self.recent_desk.entry(desk).or_insert_with(Recent::new).record(&event, keep, window);
         let Some(tx) = attached else { return };
         if let Err(e) = tx.try_send((seq, event)) {
             // Closed (the connection is going) or full (too slow): the connection is let
@@ -1283,11 +1289,7 @@ impl Hub {
             return;
         }
         let window = attached.is_some().then_some(self.window);
-        let recent = self.recent_interpreter.entry(id).or_insert_with(Recent::new);
-        let seq = recent.number();
-        if keep {
-            recent.keep(seq, Instant::now(), event.clone(), window);
-        }
+        let seq = self.recent_interpreter.entry(id).or_insert_with(Recent::new).record(&event, keep, window);
         let Some(tx) = attached else { return };
         if let Err(e) = tx.try_send((seq, event)) {
             if matches!(e, mpsc::error::TrySendError::Full(_)) {
@@ -1785,5 +1787,42 @@ impl Hub {
             counts.into_iter().map(|(presence, count)| p::PresenceCount { presence, count }).collect();
         interpreters.sort_by_key(|c| c.presence as u8);
         p::SupervisorEvent::Snapshot { at: rfc3339(self.clock.now()), languages, interpreters }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a resume gets again: the kept events after the number the client says (or
+    /// after what the last connection wrote), never more than [`MISSED`], and while
+    /// connected only those inside the window.
+    #[test]
+    fn recent_events_are_bounded_and_picked_by_number() {
+        let mut r: Recent<u32> = Recent::new();
+        let t0 = Instant::now();
+        for n in 0..10 {
+            let seq = r.number();
+            r.keep(seq, t0 + Duration::from_secs(n), n as u32, None);
+        }
+        let picked: Vec<u64> = r.after(Some(7)).iter().map(|(seq, _)| *seq).collect();
+        assert_eq!(picked, [8, 9, 10]);
+        r.written = 9;
+        assert_eq!(r.after(None), [(10, 9)]);
+        assert!(r.after(Some(10)).is_empty() && r.after(Some(u64::MAX)).is_empty());
+        // Connected: anything older than the window goes when the next event comes.
+        let seq = r.number();
+        r.keep(seq, t0 + Duration::from_secs(20), 10, Some(Duration::from_secs(12)));
+        assert_eq!(r.after(Some(0)).first().map(|(seq, _)| *seq), Some(9), "kept from 8 s on");
+        // Never more than MISSED, the oldest going first.
+        for n in 0..(MISSED as u32 * 2) {
+            r.record(&n, true, None);
+        }
+        assert_eq!(r.kept.len(), MISSED);
+        assert_eq!(r.after(Some(0)).last().map(|(seq, _)| *seq), Some(r.last));
+        // Positions and pongs are numbered but not kept.
+        let before = r.kept.len();
+        let seq = r.record(&0, false, None);
+        assert_eq!((seq, r.kept.len()), (r.last, before));
     }
 }
