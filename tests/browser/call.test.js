@@ -2,7 +2,9 @@
 // interpreter accepts, the desk invites a remote resident, the resident joins from the
 // link; each hears the other two's tones and decodes their video; the resident shows a
 // document; the desk ends and records the outcome; the call record exists; the used link
-// is refused. Then a resident whose camera is refused joins with audio only.
+// is refused. Then a resident whose camera is refused joins with audio only, and a desk
+// whose connection drops while the interpreter is ringing resumes (with the last event
+// number it had) into the call.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -370,4 +372,76 @@ test('the wallboard shows queues, interpreters and today\'s waits; the admin pag
   await snap(admin.page, 'admin-interpreters');
   noErrors(wall, 'wallboard');
   noErrors(admin, 'admin');
+});
+
+test('a desk whose connection drops while the interpreter is ringing resumes into the call', async () => {
+  const code = (await server.api('/api/tenants/1/desks', { token: server.admin, body: { name: 'E2E counter 3' } })).enrolment_code;
+  const desk = await party({ tone: DESK_TONE, viewport: TABLET });
+  const interp = await party({ tone: INTERPRETER_TONE, viewport: { width: 1280, height: 800 } });
+  browsers.push(desk, interp);
+  // The page's WebSockets, what it sends, and a switch that makes new ones fail (the
+  // tablet's network is gone).
+  await desk.page.addInitScript(() => {
+    const Native = window.WebSocket;
+    /** @type {any} */ (window).sockets = [];
+    /** @type {any} */ (window).sent = [];
+    /** @type {any} */ (window).offline = false;
+    // @ts-ignore: a recording WebSocket
+    window.WebSocket = class extends Native {
+      /** @param {any[]} args */
+      constructor(...args) {
+        if (/** @type {any} */ (window).offline) throw new Error('offline');
+        // @ts-ignore
+        super(...args);
+        /** @type {any} */ (window).sockets.push(this);
+      }
+      /** @param {any} data */
+      send(data) {
+        /** @type {any} */ (window).sent.push(String(data));
+        super.send(data);
+      }
+    };
+  });
+  await desk.page.goto(`${server.base}/desk/`);
+  await desk.page.fill('#enrol-code', code);
+  await desk.page.click('#enrol-form button[type=submit]');
+  await desk.page.locator('#languages button[data-lang=vi]').waitFor();
+
+  await interp.page.goto(`${server.base}/interpreter/`);
+  await interp.page.fill('#login', 'e2e-vi');
+  await interp.page.fill('#password', 'e2e-vi-password');
+  await interp.page.click('#signin-form button[type=submit]');
+  await interp.page.locator('#console').waitFor();
+  await interp.page.click('#go-available');
+  await until(async () => (await interp.page.locator('#presence').getAttribute('class'))?.includes('available'), 'the interpreter to be available');
+
+  await desk.page.click('#languages button[data-lang=vi]');
+  await desk.page.locator('#waiting').waitFor();
+  await interp.page.locator('#offer').waitFor();
+  // The desk's network goes while the interpreter is being rung; the interpreter answers.
+  await desk.page.evaluate(() => {
+    const w = /** @type {any} */ (window);
+    w.offline = true;
+    w.sockets.at(-1).close();
+  });
+  await interp.page.click('#accept');
+  await interp.page.locator('#call').waitFor();
+  await sleep(1500);
+  // Back: the desk resumes, says the last event it had, and is in the call.
+  await desk.page.evaluate(() => {
+    /** @type {any} */ (window).offline = false;
+  });
+  await desk.page.locator('#call').waitFor({ timeout: 20000 });
+  const hellos = (await desk.page.evaluate(() => /** @type {any} */ (window).sent))
+    .map((/** @type {string} */ s) => JSON.parse(s))
+    .filter((/** @type {any} */ m) => m.type === 'hello');
+  const resumed = hellos.at(-1);
+  assert.equal(hellos.length, 2, 'one hello, then one resume');
+  assert.ok(resumed.resume && resumed.last_seq > 0, `the resume says what it had: ${JSON.stringify(resumed)}`);
+  await until(async () => (await received(desk.page)).interpreter?.videoFrames > 0, 'the resumed desk to decode the interpreter\'s video');
+  await desk.page.click('#end');
+  await desk.page.locator('#outcome').waitFor();
+  noErrors(desk, 'desk');
+  await desk.close();
+  await interp.close();
 });
