@@ -46,6 +46,20 @@ after(async () => {
   await server?.stop();
 });
 
+/**
+ * The Vietnamese interpreter signs in on the console and becomes available.
+ * @param {import('playwright-core').Page} page
+ */
+async function signInAvailable(page) {
+  await page.goto(`${server.base}/interpreter/`);
+  await page.fill('#login', 'e2e-vi');
+  await page.fill('#password', 'e2e-vi-password');
+  await page.click('#signin-form button[type=submit]');
+  await page.locator('#console').waitFor();
+  await page.click('#go-available');
+  await until(async () => (await page.locator('#presence').getAttribute('class'))?.includes('available'), 'the interpreter to be available');
+}
+
 /** @param {Awaited<ReturnType<typeof party>>} b */
 function noErrors(b, who) {
   assert.deepEqual(b.errors, [], `${who}: errors in the page`);
@@ -68,13 +82,7 @@ test('a consultation with a remote resident, end to end', async () => {
   await snap(desk.page, 'desk-home');
 
   // The interpreter signs in and becomes available.
-  await interp.page.goto(`${server.base}/interpreter/`);
-  await interp.page.fill('#login', 'e2e-vi');
-  await interp.page.fill('#password', 'e2e-vi-password');
-  await interp.page.click('#signin-form button[type=submit]');
-  await interp.page.locator('#console').waitFor();
-  await interp.page.click('#go-available');
-  await until(async () => (await interp.page.locator('#presence').getAttribute('class'))?.includes('available'), 'the interpreter to be available');
+  await signInAvailable(interp.page);
   await snap(interp.page, 'interpreter-console');
 
   // One tap on Vietnamese: the interpreter is ringing.
@@ -407,13 +415,7 @@ test('a desk whose connection drops while the interpreter is ringing resumes int
   await desk.page.click('#enrol-form button[type=submit]');
   await desk.page.locator('#languages button[data-lang=vi]').waitFor();
 
-  await interp.page.goto(`${server.base}/interpreter/`);
-  await interp.page.fill('#login', 'e2e-vi');
-  await interp.page.fill('#password', 'e2e-vi-password');
-  await interp.page.click('#signin-form button[type=submit]');
-  await interp.page.locator('#console').waitFor();
-  await interp.page.click('#go-available');
-  await until(async () => (await interp.page.locator('#presence').getAttribute('class'))?.includes('available'), 'the interpreter to be available');
+  await signInAvailable(interp.page);
 
   await desk.page.click('#languages button[data-lang=vi]');
   await desk.page.locator('#waiting').waitFor();
