@@ -36,7 +36,9 @@ pub struct App {
     /// The hub.
     pub hub: mpsc::Sender<Cmd>,
     ready: Arc<AtomicBool>,
-    connections: Arc<AtomicUsize>,
+    /// A place per WebSocket connection, taken at the upgrade and held until the
+    /// connection ends: the cap cannot be raced by clients that upgrade together.
+    ws_places: Arc<tokio::sync::Semaphore>,
     next_conn: Arc<AtomicUsize>,
     closing: watch::Receiver<bool>,
 }
@@ -50,13 +52,14 @@ impl App {
         hub: mpsc::Sender<Cmd>,
         closing: watch::Receiver<bool>,
     ) -> App {
+        let ws_places = Arc::new(tokio::sync::Semaphore::new(config.max_connections));
         App {
             config: Arc::new(config),
             store,
             metrics,
             hub,
             ready: Arc::new(AtomicBool::new(true)),
-            connections: Arc::new(AtomicUsize::new(0)),
+            ws_places,
             next_conn: Arc::new(AtomicUsize::new(1)),
             closing,
         }
@@ -98,7 +101,6 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let drain = Duration::from_secs(u64::from(app.config.drain_secs));
     let state = app.clone();
-    let (drained_tx, drained) = oneshot::channel::<()>();
     let stop = async move {
         shutdown.await;
         tracing::info!("shutting down: not ready, draining live calls");
@@ -113,29 +115,19 @@ pub async fn run(
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         let _ = closing.send(true);
-        let _ = drained_tx.send(());
     };
-    // No Nagle: an event often follows another at once (presence, then assigned), and
-    // would otherwise wait for the client's delayed ACK, 40 ms.
-    use axum::serve::ListenerExt;
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "TCP_NODELAY not set");
-        }
-    });
-    let server = axum::serve(listener, router(app)).with_graceful_shutdown(stop).into_future();
-    tokio::pin!(server);
-    // After the drain, connections get a few seconds to say goodbye; then we go regardless.
+    let bounds = app.config.bounds();
+    let refusals: Arc<dyn crate::listener::Refusals> = Arc::new(app.metrics.clone());
+    let stop_rx = app.closing.clone();
+    let serving = crate::listener::serve(listener, router(app), bounds, refusals, stop_rx, Duration::from_secs(5));
+    tokio::pin!(serving);
+    // Serve through the drain; once it is over (`closing` turns true) connections get a
+    // few seconds to say goodbye, then we go regardless.
     tokio::select! {
-        r = &mut server => r,
-        () = async {
-            if drained.await.is_ok() {
-                tokio::time::sleep(Duration::from_secs(5)).await;
-            } else {
-                std::future::pending::<()>().await;
-            }
-        } => Ok(()),
+        () = &mut serving => {}
+        () = stop => { serving.await; }
     }
+    Ok(())
 }
 
 async fn readyz(State(app): State<App>) -> Response {
@@ -327,9 +319,9 @@ async fn call_records(
 // ---- WebSocket ----------------------------------------------------------------------
 
 async fn ws(State(app): State<App>, upgrade: WebSocketUpgrade) -> Response {
-    if app.connections.load(Ordering::SeqCst) >= app.config.max_connections {
+    let Ok(place) = app.ws_places.clone().try_acquire_owned() else {
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
-    }
+    };
     // Small buffers that grow when a frame needs it: most connections are idle desks
     // (tungstenite's defaults hold 128 KiB each way per connection).
     upgrade
@@ -337,7 +329,10 @@ async fn ws(State(app): State<App>, upgrade: WebSocketUpgrade) -> Response {
         .write_buffer_size(0)
         .max_message_size(p::MAX_FRAME_BYTES)
         .max_frame_size(p::MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| connection(socket, app))
+        .on_upgrade(move |socket| async move {
+            let _place = place;
+            connection(socket, app).await;
+        })
 }
 
 /// Who a `hello` proved to be.
@@ -411,7 +406,6 @@ async fn connection(mut socket: WebSocket, app: App) {
         Identity::Supervisor(_) => "supervisor",
         Identity::Resident(_) => "resident",
     };
-    app.connections.fetch_add(1, Ordering::SeqCst);
     app.metrics.ws_connections.with_label_values(&[role]).inc();
     let ice_servers = crate::turn::ice_servers(&app.config, crate::store::now_ms() / 1000, role);
     let welcome = |resumed: bool, resume_token: String| p::Welcome {
@@ -492,7 +486,6 @@ async fn connection(mut socket: WebSocket, app: App) {
             }
         }
     }
-    app.connections.fetch_sub(1, Ordering::SeqCst);
     app.metrics.ws_connections.with_label_values(&[role]).dec();
 }
 

@@ -36,8 +36,19 @@ pub struct Config {
     pub drain_secs: u32,
     /// How long a resident's invite link works.
     pub invite_ttl_secs: u32,
-    /// Most WebSocket connections at once.
+    /// Most WebSocket connections at once. The listener takes this many TCP connections
+    /// and [`HTTP_HEADROOM`] more for plain HTTP requests; the process must be allowed
+    /// that many file descriptors and some (checked at start).
     pub max_connections: usize,
+    /// Most TCP connections at once from one IP address. A city hall's desks share one
+    /// public address behind its NAT, so this is generous; it keeps one host from
+    /// taking every connection.
+    pub max_connections_per_address: usize,
+    /// How long a client has to send a request's headers, and how long a keep-alive
+    /// connection may sit idle between requests.
+    pub header_timeout_secs: u32,
+    /// How long an HTTP request may take to be answered.
+    pub request_timeout_secs: u32,
     /// Frames a client may send per second (burst up to twice that).
     pub rate_limit_per_sec: u32,
     /// Failed sign-ins in a row before an account is locked.
@@ -72,6 +83,9 @@ impl Default for Config {
             drain_secs: 30,
             invite_ttl_secs: 15 * 60,
             max_connections: 10_000,
+            max_connections_per_address: 512,
+            header_timeout_secs: 10,
+            request_timeout_secs: 30,
             rate_limit_per_sec: 20,
             lockout_after: 5,
             lockout_secs: 15 * 60,
@@ -121,6 +135,10 @@ pub struct Flags {
 }
 
 const ENV_PREFIX: &str = "KAKEHASHI_";
+
+/// TCP connections the listener takes beyond `max_connections`, for plain HTTP requests
+/// (pages, the API, health checks) while every WebSocket place is taken.
+pub const HTTP_HEADROOM: usize = 256;
 
 /// Environment variables with the prefix that are not configuration keys.
 /// `KAKEHASHI_LOG` is the log filter (`info`, `kakehashi=debug`).
@@ -185,6 +203,15 @@ impl Config {
         if self.max_connections == 0 {
             return bad("max_connections", "must be at least 1");
         }
+        if self.max_connections_per_address == 0 {
+            return bad("max_connections_per_address", "must be at least 1");
+        }
+        if self.header_timeout_secs == 0 || self.header_timeout_secs > 300 {
+            return bad("header_timeout_secs", "must be 1 to 300");
+        }
+        if self.request_timeout_secs == 0 || self.request_timeout_secs > 600 {
+            return bad("request_timeout_secs", "must be 1 to 600");
+        }
         if self.rate_limit_per_sec == 0 {
             return bad("rate_limit_per_sec", "must be at least 1");
         }
@@ -243,6 +270,22 @@ impl Config {
             .filter(|u| !u.is_empty())
             .map(str::to_string)
             .collect()
+    }
+
+    /// The listener's bounds.
+    pub fn bounds(&self) -> crate::listener::Bounds {
+        crate::listener::Bounds {
+            connections: self.max_connections + HTTP_HEADROOM,
+            per_address: self.max_connections_per_address,
+            header_timeout: std::time::Duration::from_secs(u64::from(self.header_timeout_secs)),
+            request_timeout: std::time::Duration::from_secs(u64::from(self.request_timeout_secs)),
+        }
+    }
+
+    /// File descriptors this configuration needs at most.
+    pub fn descriptors_needed(&self) -> u64 {
+        (self.max_connections + HTTP_HEADROOM + crate::media::MAX_TCP_CONNECTIONS) as u64
+            + crate::listener::DESCRIPTORS_BESIDE_CONNECTIONS
     }
 
     /// The base of links given to people (no trailing slash): `public_url`, or the address

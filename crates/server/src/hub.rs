@@ -1746,30 +1746,27 @@ impl Hub {
     }
 
     /// The live state for a supervisor: the tenant's own waiting requests and service
-    /// level (all tenants for an admin), and the pool's interpreters.
+    /// level, and the interpreters who could serve it (all tenants for an admin). A
+    /// supervisor never sees another municipality's requests, nor interpreters who serve
+    /// only other municipalities.
     fn snapshot(&self, tenant: Option<i64>) -> p::SupervisorEvent {
-        let now = self.clock.now().as_millis();
-        let mine = |t: i64| tenant.is_none_or(|x| x == t);
+        let scope = tenant.map(|t| d::TenantId(id32(t)));
+        let mine = |t: d::TenantId| scope.is_none_or(|x| x == t);
         let mut totals: HashMap<String, d::Counters> = HashMap::new();
-        for r in self.engine.counter_rows().into_iter().filter(|r| mine(i64::from(r.tenant.0))) {
+        for r in self.engine.counter_rows().into_iter().filter(|r| mine(r.tenant)) {
             totals.entry(r.language.tag().to_string()).or_default().add(&r.counters);
         }
-        let mut waiting: HashMap<String, (u32, i64)> = HashMap::new();
-        for p in self.pending.values().filter(|p| mine(p.tenant) && p.answered_at.is_none()) {
-            let e = waiting.entry(p.language.clone()).or_default();
-            e.0 += 1;
-            e.1 = e.1.max(now - p.requested_at);
-        }
-        let languages = self
-            .engine
-            .live_languages()
+        let live = match scope {
+            Some(t) => self.engine.live_languages_of(t),
+            None => self.engine.live_languages(),
+        };
+        let languages = live
             .into_iter()
             .map(|l| {
                 let tag = l.pair.other(d::LanguageId::JAPANESE).tag().to_string();
-                let (count, longest_ms) = waiting.get(&tag).copied().unwrap_or_default();
                 p::LanguageLive {
-                    waiting: count,
-                    longest_wait_secs: (longest_ms / 1000) as u32,
+                    waiting: l.waiting as u32,
+                    longest_wait_secs: l.longest_wait.as_secs() as u32,
                     idle: l.idle as u32,
                     staffed: l.staffed as u32,
                     service_level_20s: totals.get(&tag).and_then(|c| c.service_level(1)),
@@ -1778,10 +1775,8 @@ impl Hub {
             })
             .collect();
         let mut counts: HashMap<p::PresenceState, u32> = HashMap::new();
-        for id in self.tiers.keys() {
-            if let Ok(presence) = self.engine.presence(d::InterpreterId(id32(*id))) {
-                *counts.entry(presence_out(presence)).or_default() += 1;
-            }
+        for (presence, n) in self.engine.presence_counts(scope) {
+            *counts.entry(presence_out(presence)).or_default() += n as u32;
         }
         let mut interpreters: Vec<p::PresenceCount> =
             counts.into_iter().map(|(presence, count)| p::PresenceCount { presence, count }).collect();

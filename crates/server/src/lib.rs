@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod directory;
 pub mod hub;
+pub mod listener;
 pub mod media;
 pub mod metrics;
 pub mod policy;

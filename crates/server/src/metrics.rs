@@ -60,6 +60,9 @@ pub struct Metrics {
     /// Media: datagrams the relay dropped before any leg saw them, by reason
     /// (`unknown_source`: not from a participant; `rate_limited`: over the budget for those).
     pub media_dropped: IntCounterVec,
+    /// HTTP: TCP connections closed unread, by reason (`capacity`: every place taken;
+    /// `per_address`: too many from one address).
+    pub http_refused: IntCounterVec,
 }
 
 #[allow(clippy::expect_used)] // metric definitions are constants: a failure is a bug caught by the tests
@@ -154,8 +157,14 @@ impl Metrics {
             &["reason"],
         )
         .expect("metric");
+        let http_refused = IntCounterVec::new(
+            Opts::new("kakehashi_http_connections_refused_total", "TCP connections closed unread, by reason."),
+            &["reason"],
+        )
+        .expect("metric");
         for c in [
-            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(http_refused.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(requests.clone()),
             Box::new(media_packets.clone()),
             Box::new(media_bytes.clone()),
             Box::new(media_lost.clone()),
@@ -204,6 +213,7 @@ impl Metrics {
             media_relay_latency,
             media_tcp_connections,
             media_dropped,
+            http_refused,
         }
     }
 
@@ -212,6 +222,12 @@ impl Metrics {
         let mut out = Vec::new();
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
         String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+impl crate::listener::Refusals for Metrics {
+    fn refused(&self, reason: &'static str) {
+        self.http_refused.with_label_values(&[reason]).inc();
     }
 }
 

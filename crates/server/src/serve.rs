@@ -19,6 +19,9 @@ pub enum ServeError {
     /// Seeding the demo.
     #[error("demo: {0}")]
     Demo(#[from] crate::auth::AuthError),
+    /// The process may not open the file descriptors the configuration needs.
+    #[error(transparent)]
+    Descriptors(#[from] crate::listener::DescriptorShortage),
     /// Binding or serving.
     #[error("listen on {addr}: {source}")]
     Io {
@@ -44,6 +47,8 @@ pub async fn serve_on(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let addr = listener.local_addr().map_err(|source| ServeError::Io { addr: config.listen, source })?;
+    let descriptors = crate::listener::descriptor_budget(config.descriptors_needed())?;
+    tracing::debug!(descriptors, "file descriptor limit");
     let store = Store::open(&config.data_dir).await?;
     if config.demo {
         if store.is_empty().await? {

@@ -572,8 +572,14 @@ async fn supervisors_see_their_own_tenant_live() {
     let mut sup_b = server.connect(json!({"session": creds.sup_b})).await;
     sup_b.send(json!({"type": "subscribe"})).await;
     let snap = sup_b.expect("snapshot").await;
-    let pt = snap["languages"].as_array().unwrap().iter().find(|l| l["language"] == "pt").unwrap().clone();
-    assert_eq!(pt["waiting"], 0, "tenant 2's supervisor does not see tenant 1's queue");
+    // Tenant 2 has one interpreter (Vietnamese, signed out): it sees neither tenant 1's
+    // Portuguese queue nor tenant 1's interpreters, busy or not.
+    let languages = snap["languages"].as_array().unwrap();
+    assert!(languages.iter().all(|l| l["language"] != "pt"), "tenant 1's queue and interpreter leak: {snap}");
+    assert_eq!(snap["interpreters"], json!([{"presence": "offline", "count": 1}]), "{snap}");
+    let snap = sup_a.expect("snapshot").await;
+    let total: u64 = snap["interpreters"].as_array().unwrap().iter().map(|c| c["count"].as_u64().unwrap()).sum();
+    assert_eq!(total, 4, "tenant 1's four interpreters: {snap}");
     server.stop().await;
 }
 
@@ -1987,5 +1993,114 @@ async fn a_desk_that_resumes_gets_again_what_its_lost_connection_had_written() {
     desk.expect("outcome_recorded").await;
     let records = server.records(&creds.sup_a).await;
     assert_eq!(records.iter().filter(|r| r["outcome"] == "answered").count(), 1, "{records:?}");
+    server.stop().await;
+}
+
+/// A TCP connection from `from` (another loopback address than the test's own) that sends
+/// the start of a request and never finishes its headers.
+async fn slow_client(from: &str, to: std::net::SocketAddr) -> Option<TcpStream> {
+    use tokio::io::AsyncWriteExt;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
+    let mut s = socket.connect(to).await.ok()?;
+    s.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nx-slow: ").await.ok()?;
+    Some(s)
+}
+
+/// Whether the server closed this connection within `within`.
+async fn closed_by_server(s: &mut TcpStream, within: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 256];
+    loop {
+        match tokio::time::timeout(within, s.read(&mut buf)).await {
+            Ok(Ok(0) | Err(_)) => return true,
+            Ok(Ok(_)) => continue,
+            Err(_) => return false,
+        }
+    }
+}
+
+/// Slow clients cannot take the server down: connections that never finish their headers
+/// are closed after the header timeout, one address gets only its share of connections,
+/// and the health check answers throughout.
+#[tokio::test]
+async fn slow_clients_are_cut_off_and_health_answers_throughout() {
+    let dir = temp("slowloris");
+    seed(&dir).await;
+    let server = Server::start_with(dir, |c| Config {
+        header_timeout_secs: 1,
+        max_connections_per_address: 20,
+        max_connections: 40,
+        ..c
+    })
+    .await;
+    let mut slow = Vec::new();
+    for _ in 0..120 {
+        if let Some(s) = slow_client("127.0.0.2", server.addr).await {
+            slow.push(s);
+        }
+    }
+    // The server answers health checks from elsewhere while the slow ones hang.
+    let started = std::time::Instant::now();
+    let (status, body) = http(server.addr, "GET", "/healthz", None, None).await;
+    assert_eq!((status, body.as_str()), (200, "ok"));
+    assert!(started.elapsed() < Duration::from_secs(1), "health took {:?}", started.elapsed());
+    // Beyond its share, an address's connections are closed unread.
+    let mut refused = 0;
+    for s in slow.iter_mut() {
+        if closed_by_server(s, Duration::from_millis(300)).await {
+            refused += 1;
+        }
+    }
+    assert!(refused >= 100, "{refused} of 120 refused at once; 20 may stay");
+    // The others are cut off once the header timeout passes.
+    for s in slow.iter_mut() {
+        assert!(closed_by_server(s, Duration::from_secs(3)).await, "a slow connection outlived the header timeout");
+    }
+    assert!(server.metrics().await.contains("kakehashi_http_connections_refused_total{reason=\"per_address\"}"));
+    // An idle keep-alive connection is closed too.
+    let mut idle = TcpStream::connect(server.addr).await.unwrap();
+    {
+        use tokio::io::AsyncWriteExt;
+        idle.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+    }
+    assert!(closed_by_server(&mut idle, Duration::from_secs(3)).await, "an idle keep-alive connection stayed open");
+    server.stop().await;
+}
+
+/// The WebSocket cap holds when many clients upgrade at the same moment: a place is taken
+/// at the upgrade, not after the hello.
+#[tokio::test]
+async fn the_connection_cap_cannot_be_raced() {
+    let dir = temp("cap-race");
+    let creds = seed(&dir).await;
+    let server = Server::start_with(dir, |c| Config { max_connections: 20, ..c }).await;
+    let addr = server.addr;
+    let mut tasks = Vec::new();
+    let (hold, held) = tokio::sync::watch::channel(false);
+    for _ in 0..60 {
+        let token = creds.desk_a1.clone();
+        let mut held = held.clone();
+        tasks.push(tokio::spawn(async move {
+            let Ok((ws, _)) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await else { return false };
+            let mut c = Client { ws };
+            c.send(json!({"type": "hello", "protocol": 1, "credential": {"desk_token": token}})).await;
+            let welcomed = matches!(
+                tokio::time::timeout(Duration::from_secs(5), c.ws.next()).await,
+                Ok(Some(Ok(Message::Text(t)))) if t.contains("\"welcome\"")
+            );
+            // Keep the connection until every client has tried.
+            let _ = held.wait_for(|h| *h).await;
+            welcomed
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let _ = hold.send(true);
+    let mut welcomed = 0;
+    for t in tasks {
+        welcomed += usize::from(t.await.unwrap());
+    }
+    assert!(welcomed <= 20, "{welcomed} welcomed with a cap of 20");
+    assert!(welcomed >= 1);
     server.stop().await;
 }

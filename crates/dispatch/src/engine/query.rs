@@ -7,6 +7,7 @@ use rustc_hash::FxHashMap;
 use super::Engine;
 use super::state::{RState, Request};
 use crate::error::Error;
+use crate::event::Presence;
 use crate::event::WaitEstimate;
 use crate::ids::{RequestId, TenantId};
 use crate::language::LanguagePair;
@@ -110,6 +111,44 @@ impl Engine {
         }
         let mut out: Vec<_> = by_pair.into_values().collect();
         out.sort_unstable_by_key(|l| l.pair);
+        out
+    }
+
+    /// Live state per language pair as one tenant sees it: its own waiting requests, and
+    /// the interpreters who could serve it (those serving it directly or in the shared
+    /// pool); never another tenant's requests or interpreters who serve only others.
+    /// Costs a pass over interpreters and requests: for a supervisor's view, not for
+    /// decisions. Every pair of those interpreters has a row, staffed or not; sorted by pair.
+    pub fn live_languages_of(&self, tenant: TenantId) -> Vec<LiveLanguage> {
+        let mut by_pair: FxHashMap<LanguagePair, LiveLanguage> = FxHashMap::default();
+        let blank = |pair| LiveLanguage { pair, waiting: 0, longest_wait: Duration::ZERO, idle: 0, staffed: 0 };
+        for i in self.interps.values().filter(|i| i.serves_tenant(tenant)) {
+            let (idle, staffed) = (i.idle(), i.staffed());
+            for pair in &i.spec.pairs {
+                let e = by_pair.entry(*pair).or_insert_with(|| blank(*pair));
+                e.staffed += usize::from(staffed);
+                e.idle += usize::from(idle);
+            }
+        }
+        for r in self.requests.values().filter(|r| r.tenant == tenant && r.state == RState::Waiting) {
+            let e = by_pair.entry(r.pair).or_insert_with(|| blank(r.pair));
+            e.waiting += 1;
+            e.longest_wait = e.longest_wait.max(self.now.since(r.submitted_at));
+        }
+        let mut out: Vec<_> = by_pair.into_values().collect();
+        out.sort_unstable_by_key(|l| l.pair);
+        out
+    }
+
+    /// Interpreters by presence: those who could serve `tenant` (as in
+    /// [`Engine::live_languages_of`]), or all with `None`. Sorted by presence.
+    pub fn presence_counts(&self, tenant: Option<TenantId>) -> Vec<(Presence, usize)> {
+        let mut counts: FxHashMap<Presence, usize> = FxHashMap::default();
+        for i in self.interps.values().filter(|i| tenant.is_none_or(|t| i.serves_tenant(t))) {
+            *counts.entry(i.state.presence()).or_default() += 1;
+        }
+        let mut out: Vec<_> = counts.into_iter().collect();
+        out.sort_unstable();
         out
     }
 

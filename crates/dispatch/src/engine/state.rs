@@ -75,6 +75,12 @@ impl Interp {
         self.state.signed_in() && self.on_roster && !self.reserved
     }
 
+    /// Whether this interpreter could ever take a request of `tenant`: serving it
+    /// directly, or in the shared pool (which a tenant's policy may reach).
+    pub(crate) fn serves_tenant(&self, tenant: TenantId) -> bool {
+        self.spec.shared_pool || self.spec.tenants.binary_search(&tenant).is_ok()
+    }
+
     /// Free to be offered a call now.
     pub(crate) fn idle(&self) -> bool {
         self.state == IState::Available && self.on_roster && !self.reserved

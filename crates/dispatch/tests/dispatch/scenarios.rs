@@ -670,3 +670,34 @@ fn policy_changes_apply_to_waiting_requests() {
     let (_, req, who) = only_offer(&out);
     assert_eq!((req, who), (r, InterpreterId(2)));
 }
+
+/// A tenant's live view counts its own requests and the interpreters who could serve
+/// it (its own and the shared pool's), never another tenant's.
+#[test]
+fn a_tenants_live_view_leaves_other_tenants_out() {
+    let mut w = World::new();
+    w.add(interpreter(1, &["vi"], Tier::Staff, &[1]), true);
+    w.add(interpreter(2, &["vi"], Tier::Staff, &[2]), true);
+    w.add(interpreter(3, &["vi", "pt"], Tier::Staff, &[2]), false);
+    let mut shared = interpreter(4, &["ne"], Tier::Contractor, &[]);
+    shared.shared_pool = true;
+    w.add(shared, true);
+    // Tenant 2's interpreter takes tenant 2's call; another of tenant 2 waits.
+    let (_, out) = w.request(2, 21, "vi");
+    w.accept_only(&out);
+    w.request(2, 21, "vi");
+    let of = |t: u32| -> Vec<(LanguagePair, usize, usize, usize)> {
+        w.e.live_languages_of(TenantId(t)).iter().map(|l| (l.pair, l.waiting, l.idle, l.staffed)).collect()
+    };
+    let mut one = vec![(pair("vi"), 0, 1, 1), (pair("ne"), 0, 1, 1)];
+    one.sort_unstable_by_key(|x| x.0);
+    assert_eq!(of(1), one, "tenant 2's interpreters and request are not tenant 1's");
+    let two = of(2);
+    assert!(two.contains(&(pair("vi"), 1, 0, 1)), "{two:?}");
+    assert!(two.contains(&(pair("pt"), 0, 0, 0)), "a language of its own, nobody signed in: {two:?}");
+    assert!(two.contains(&(pair("ne"), 0, 1, 1)), "the shared pool serves every tenant: {two:?}");
+    let presence = |t: Option<u32>| w.e.presence_counts(t.map(TenantId));
+    assert_eq!(presence(Some(1)), vec![(Presence::Available, 2)]);
+    assert_eq!(presence(Some(2)), vec![(Presence::Offline, 1), (Presence::Available, 1), (Presence::InCall, 1)]);
+    assert_eq!(presence(None).iter().map(|(_, n)| n).sum::<usize>(), 4);
+}
