@@ -231,6 +231,10 @@ pub enum Output {
         request: RequestId,
         /// How.
         outcome: Outcome,
+        /// Time from request to its end.
+        waited: Duration,
+        /// Offers made for it.
+        offers: u32,
     },
     /// A call ended; the interpreter is in wrap-up.
     CallEnded {

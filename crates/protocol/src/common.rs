@@ -78,7 +78,6 @@ pub enum ErrorCode {
 
 /// An error message: a code and a human-readable explanation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct ProtocolError {
     /// What went wrong.
     pub code: ErrorCode,
@@ -96,7 +95,6 @@ impl std::error::Error for ProtocolError {}
 
 /// Sent once, after a valid `hello`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct Welcome {
     /// The protocol version the server speaks.
     pub protocol: u32,
@@ -117,7 +115,6 @@ pub struct Welcome {
 
 /// One entry of `RTCConfiguration.iceServers`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct IceServer {
     /// `turn:` / `turns:` / `stun:` URLs.
     pub urls: Vec<String>,
@@ -242,16 +239,63 @@ pub enum SdpKind {
     Answer,
 }
 
-/// Who is in a call, without names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+/// What kind of participant someone in a call is, without names. A call has one desk
+/// and one interpreter, and any number of the others.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Party {
     /// The desk.
     Desk,
     /// The interpreter.
     Interpreter,
-    /// The resident joining remotely.
+    /// A resident joining remotely, from a link.
     Resident,
+    /// A leg on an ordinary phone line, bridged by the phone gateway.
+    Phone,
+    /// A guest from a link: a remote specialist (a lawyer, an immigration officer), or a
+    /// second member of staff.
+    Guest,
+}
+
+impl Party {
+    /// Every kind, in order.
+    pub const ALL: [Party; 5] = [Party::Desk, Party::Interpreter, Party::Resident, Party::Phone, Party::Guest];
+
+    /// The lowercase name, as on the wire and in metric labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Party::Desk => "desk",
+            Party::Interpreter => "interpreter",
+            Party::Resident => "resident",
+            Party::Phone => "phone",
+            Party::Guest => "guest",
+        }
+    }
+}
+
+/// Someone in a call: their number within the call and their kind. The relay's stream
+/// ids are `p<id>`: a track whose stream id is `p3` is participant 3's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Participant {
+    /// Their number within the call, stable across their reconnections.
+    pub id: u32,
+    /// Their kind.
+    pub party: Party,
+    /// Their connection is down; they may come back.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub away: bool,
+}
+
+/// Why someone is no longer in a call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LeftReason {
+    /// They left (or their session ended).
+    #[default]
+    Left,
+    /// Their connection dropped: they may come back within the resume grace
+    /// (`participant_joined` says so).
+    Dropped,
 }
 
 /// The bucketed estimated wait.

@@ -36,10 +36,20 @@ pub enum DeskCommand {
         /// The call.
         call: u64,
     },
-    /// Create a single-use link for a resident who is elsewhere.
+    /// Create a single-use link for a resident who is elsewhere (the same as `invite`
+    /// with `party: "resident"`).
     InviteResident {
         /// The call.
         call: u64,
+    },
+    /// Create a single-use link for someone to join the call from elsewhere: a
+    /// `resident`, or a `guest` (a remote specialist, a second member of staff). Each
+    /// link admits one person; invite again for each.
+    Invite {
+        /// The call.
+        call: u64,
+        /// Who the link is for: `resident` or `guest`.
+        party: Party,
     },
     /// After the call: what came of it (a category, never free text).
     RecordOutcome {
@@ -75,6 +85,10 @@ pub enum DeskCommand {
     Ping {},
 }
 
+fn resident() -> Party {
+    Party::Resident
+}
+
 /// What came of a consultation, as the desk records it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -91,7 +105,7 @@ pub enum OutcomeCategory {
 
 /// What the desk can do when nobody can interpret now.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Suggestion {
     /// Someone is rostered later today, from this time (RFC 3339).
     LaterToday {
@@ -107,9 +121,10 @@ pub enum Suggestion {
     Phone,
 }
 
-/// What a desk receives.
+/// What a desk receives. Clients ignore fields they do not know: the server may add
+/// fields within a protocol version.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum DeskEvent {
     /// The answer to `hello`.
     Welcome(Welcome),
@@ -160,20 +175,33 @@ pub enum DeskEvent {
         call: u64,
         /// A reference to the interpreter, for `preferred_interpreter` in a returning case.
         interpreter: u32,
+        /// The desk's own number in the call.
+        #[serde(default)]
+        you: u32,
+        /// Everyone in the call now, the desk included.
+        #[serde(default)]
+        participants: Vec<Participant>,
     },
-    /// Someone joined the call.
+    /// Someone joined the call, or their connection came back.
     ParticipantJoined {
         /// The call.
         call: u64,
-        /// Who.
+        /// Their kind.
         party: Party,
+        /// Their number in the call (their media's stream id is `p<participant>`).
+        participant: u32,
     },
-    /// Someone left the call.
+    /// Someone left the call, or their connection dropped.
     ParticipantLeft {
         /// The call.
         call: u64,
-        /// Who.
+        /// Their kind.
         party: Party,
+        /// Their number in the call.
+        participant: u32,
+        /// Whether they left or dropped (and may come back).
+        #[serde(default)]
+        reason: LeftReason,
     },
     /// The call is over.
     CallEnded {
@@ -182,10 +210,13 @@ pub enum DeskEvent {
         /// Who ended it.
         by: Party,
     },
-    /// A link for a remote resident.
+    /// A link for someone to join from elsewhere (answers `invite` and `invite_resident`).
     Invite {
         /// The call.
         call: u64,
+        /// Who the link is for.
+        #[serde(default = "resident")]
+        party: Party,
         /// The link to send (`/join/<token>` on this server).
         url: String,
         /// The same link as a QR code, an SVG document.

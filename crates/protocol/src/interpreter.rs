@@ -102,9 +102,9 @@ pub enum InterpreterCommand {
     Ping {},
 }
 
-/// What an interpreter receives.
+/// What an interpreter receives. Clients ignore fields they do not know.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum InterpreterEvent {
     /// The answer to `hello`.
     Welcome(Welcome),
@@ -142,20 +142,33 @@ pub enum InterpreterEvent {
         offer: u64,
         /// The call.
         call: u64,
+        /// Your number in the call.
+        #[serde(default)]
+        you: u32,
+        /// Everyone in the call now, you included.
+        #[serde(default)]
+        participants: Vec<Participant>,
     },
-    /// Someone joined the call.
+    /// Someone joined the call, or their connection came back.
     ParticipantJoined {
         /// The call.
         call: u64,
-        /// Who.
+        /// Their kind.
         party: Party,
+        /// Their number in the call.
+        participant: u32,
     },
-    /// Someone left the call.
+    /// Someone left the call, or their connection dropped.
     ParticipantLeft {
         /// The call.
         call: u64,
-        /// Who.
+        /// Their kind.
         party: Party,
+        /// Their number in the call.
+        participant: u32,
+        /// Whether they left or dropped.
+        #[serde(default)]
+        reason: LeftReason,
     },
     /// The call is over; wrap-up begins.
     CallEnded {

@@ -4,19 +4,23 @@
 //!
 //! Every connection starts with a [`Hello`] from the client (protocol version and
 //! credential) answered by a `welcome`. From then on the client sends its role's
-//! command enum and receives its role's event enum, each internally tagged by `"type"`.
-//! Unknown fields are refused, so a typo is an error and not a silent default.
+//! command enum and receives its role's event enum, each internally tagged by `"type"`,
+//! in a [`Sequenced`] envelope that may carry the event's number. Unknown fields in a
+//! command are refused, so a typo is an error and not a silent default; clients ignore
+//! unknown fields in events, which the server may add within a protocol version.
 //!
 //! `proto/schema/*.json` holds the JSON Schema of every enum, generated from these types
 //! by [`schemas`]; a test fails when the committed files are stale. `proto/README.md` is
 //! the guide, with the message sequence of every flow.
 
+mod close;
 mod common;
 mod desk;
 mod interpreter;
 mod resident;
 mod supervisor;
 
+pub use close::{CloseReason, READ_LIMIT_BYTES};
 pub use common::*;
 pub use desk::*;
 pub use interpreter::*;
@@ -48,18 +52,38 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
     ]
 }
 
-/// A desk's or an interpreter's event as the server sends it: the event's JSON object
-/// with its sequence number `seq` first. Numbers rise by one per event the server sends
-/// that client, across its resumes; `welcome` and the `error` answers to commands have
-/// none. A client keeps the highest it has seen and gives it as `last_seq` when it
-/// resumes.
-pub fn sequenced<E: serde::Serialize>(seq: u64, event: &E) -> serde_json::Result<String> {
-    let body = serde_json::to_string(event)?;
-    // Every event is a JSON object: `{"type":...}`.
-    match body.strip_prefix('{') {
-        Some(rest) => Ok(format!("{{\"seq\":{seq},{rest}")),
-        None => Ok(body),
+/// An event as the server sends it: the event's JSON object with its sequence number
+/// `seq` first, or without one. Desks' and interpreters' events carry numbers, rising
+/// by one per event the server sends that client across its resumes; `welcome` and the
+/// `error` answers to commands have none, nor do residents' and supervisors' events. A
+/// client keeps the highest it has seen and gives it as `last_seq` when it resumes.
+///
+/// Every frame a client receives parses as `Sequenced<E>` of its role's event enum.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Sequenced<E> {
+    /// The event's number, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// The event.
+    #[serde(flatten)]
+    pub event: E,
+}
+
+impl<E> Sequenced<E> {
+    /// A numbered event.
+    pub fn numbered(seq: u64, event: E) -> Sequenced<E> {
+        Sequenced { seq: Some(seq), event }
     }
+
+    /// An event without a number.
+    pub fn plain(event: E) -> Sequenced<E> {
+        Sequenced { seq: None, event }
+    }
+}
+
+/// A numbered event's JSON text: `{"seq":7,"type":...}`.
+pub fn sequenced<E: serde::Serialize>(seq: u64, event: &E) -> serde_json::Result<String> {
+    serde_json::to_string(&Sequenced::numbered(seq, event))
 }
 
 /// The schema of a sequenced event enum: every variant may carry `seq` (see

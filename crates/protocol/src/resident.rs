@@ -31,26 +31,43 @@ pub enum ResidentCommand {
     Ping {},
 }
 
-/// What a resident receives.
+/// What a resident (or a guest, on the same page) receives. Clients ignore fields they do
+/// not know.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum ResidentEvent {
     /// The answer to `hello`.
     Welcome(Welcome),
-    /// You are in the call.
+    /// You are in the call (sent after every `welcome`, a resume's too).
     Joined {
         /// The language of the page (BCP 47).
         language: String,
+        /// What you are in the call: `resident` or `guest`.
+        #[serde(default = "resident")]
+        party: Party,
+        /// Your number in the call.
+        #[serde(default)]
+        you: u32,
+        /// Everyone in the call now, you included.
+        #[serde(default)]
+        participants: Vec<Participant>,
     },
     /// Someone's connection came back, or they joined.
     ParticipantJoined {
-        /// Who.
+        /// Their kind.
         party: Party,
+        /// Their number in the call.
+        participant: u32,
     },
     /// Someone's connection dropped, or they left.
     ParticipantLeft {
-        /// Who.
+        /// Their kind.
         party: Party,
+        /// Their number in the call.
+        participant: u32,
+        /// Whether they left or dropped.
+        #[serde(default)]
+        reason: LeftReason,
     },
     /// A part of your document was passed on to the others (answers `document`).
     DocumentPassed {
@@ -82,4 +99,8 @@ pub enum ResidentEvent {
     Error(ProtocolError),
     /// The answer to `ping`.
     Pong,
+}
+
+fn resident() -> Party {
+    Party::Resident
 }

@@ -17,7 +17,6 @@ pub enum SupervisorCommand {
 
 /// One language's queue.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct LanguageLive {
     /// The resident's language (BCP 47).
     pub language: String,
@@ -36,7 +35,6 @@ pub struct LanguageLive {
 
 /// Interpreters in one presence.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct PresenceCount {
     /// The presence.
     pub presence: crate::PresenceState,
@@ -44,9 +42,9 @@ pub struct PresenceCount {
     pub count: u32,
 }
 
-/// What a supervisor receives.
+/// What a supervisor receives. Clients ignore fields they do not know.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum SupervisorEvent {
     /// The answer to `hello`.
     Welcome(Welcome),

@@ -51,12 +51,24 @@ pub struct Config {
     pub request_timeout_secs: u32,
     /// Frames a client may send per second (burst up to twice that).
     pub rate_limit_per_sec: u32,
-    /// Failed sign-ins in a row before an account is locked.
+    /// Failed sign-ins on one login from one address before that address is held back
+    /// on that login (the login stays open to other addresses: see `auth::guard`).
     pub lockout_after: u32,
-    /// How long a locked account stays locked.
+    /// How long it is held back.
     pub lockout_secs: u32,
+    /// Sign-ins (and failed enrolment codes and invite links) one address may try in a
+    /// burst, and per minute after it. An office whose staff share one NAT address signs
+    /// in within it; a guesser is slowed to it.
+    pub sign_in_attempts_per_minute: u32,
     /// How long a session token from signing in lasts.
     pub session_ttl_secs: u32,
+    /// Reverse proxies in front of the server (comma-separated IP addresses), whose
+    /// `X-Forwarded-For` names the client: the per-address limits then apply to the
+    /// client's address, and the proxies themselves are not limited per address.
+    pub trusted_proxies: Option<String>,
+    /// Requests a desk may have waiting at once (one of them urgent): one desk cannot
+    /// fill the queue.
+    pub max_waiting_per_desk: usize,
     /// TURN servers handed to clients, comma-separated (`turns:turn.example.jp:443?transport=tcp`),
     /// for networks where neither UDP nor ICE-TCP reaches the relay (`deploy/turn.md`).
     pub turn_urls: Option<String>,
@@ -89,7 +101,10 @@ impl Default for Config {
             rate_limit_per_sec: 20,
             lockout_after: 5,
             lockout_secs: 15 * 60,
+            sign_in_attempts_per_minute: 60,
             session_ttl_secs: 12 * 3600,
+            trusted_proxies: None,
+            max_waiting_per_desk: 3,
             turn_urls: None,
             turn_secret: None,
             turn_ttl_secs: 12 * 3600,
@@ -215,8 +230,19 @@ impl Config {
         if self.rate_limit_per_sec == 0 {
             return bad("rate_limit_per_sec", "must be at least 1");
         }
+        if self.sign_in_attempts_per_minute == 0 {
+            return bad("sign_in_attempts_per_minute", "must be at least 1");
+        }
         if self.lockout_after == 0 {
             return bad("lockout_after", "must be at least 1");
+        }
+        if self.max_waiting_per_desk == 0 || self.max_waiting_per_desk > 100 {
+            return bad("max_waiting_per_desk", "must be 1 to 100");
+        }
+        if let Some(list) = &self.trusted_proxies
+            && list.split(',').map(str::trim).filter(|a| !a.is_empty()).any(|a| a.parse::<std::net::IpAddr>().is_err())
+        {
+            return bad("trusted_proxies", "must be IP addresses separated by commas");
         }
         if self.session_ttl_secs < 60 {
             return bad("session_ttl_secs", "must be at least 60");
@@ -272,6 +298,11 @@ impl Config {
             .collect()
     }
 
+    /// The trusted proxies' addresses.
+    pub fn trusted_proxy_list(&self) -> Vec<std::net::IpAddr> {
+        self.trusted_proxies.as_deref().unwrap_or_default().split(',').filter_map(|a| a.trim().parse().ok()).collect()
+    }
+
     /// The listener's bounds.
     pub fn bounds(&self) -> crate::listener::Bounds {
         crate::listener::Bounds {
@@ -279,6 +310,7 @@ impl Config {
             per_address: self.max_connections_per_address,
             header_timeout: std::time::Duration::from_secs(u64::from(self.header_timeout_secs)),
             request_timeout: std::time::Duration::from_secs(u64::from(self.request_timeout_secs)),
+            unlimited: self.trusted_proxy_list(),
         }
     }
 

@@ -1,19 +1,26 @@
-//! The kakehashi server: HTTP and WebSocket signalling, the dispatch engine, records and
-//! metrics in one process. `kakehashi serve` runs it (see `main.rs`).
+//! The kakehashi server: HTTP and WebSocket signalling, the call core and the dispatch
+//! engine, the media relay's task, records and metrics in one process. `kakehashi serve`
+//! runs it (see `main.rs` and [`serve`]).
+//!
+//! Layers, imports running one way: the edge ([`http`], [`ws`]) reaches the writer only
+//! through the router ([`cluster`]); the writer ([`hub`]) drives the sans-I/O call core
+//! ([`calls`], which owns the dispatch engine) and tells the relay's task ([`media`]) what
+//! to do; [`store`] holds every SQL statement and is called, never calls up.
 
-pub mod api;
 pub mod app;
 pub mod auth;
-pub mod clients;
+pub mod calls;
+pub mod cluster;
 pub mod config;
 pub mod demo;
 pub mod directory;
+pub mod http;
 pub mod hub;
 pub mod listener;
 pub mod media;
 pub mod metrics;
-pub mod policy;
+pub mod pii;
 pub mod serve;
 pub mod store;
 pub mod turn;
-pub mod web;
+pub mod ws;

@@ -29,7 +29,7 @@ use tokio::task::JoinSet;
 use tower::ServiceExt;
 
 /// The limits the listener keeps.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Bounds {
     /// TCP connections open at once (HTTP requests and WebSockets together).
     pub connections: usize,
@@ -40,6 +40,8 @@ pub struct Bounds {
     pub header_timeout: Duration,
     /// How long a handler may take to answer.
     pub request_timeout: Duration,
+    /// Addresses exempt from the per-address bound (trusted reverse proxies).
+    pub unlimited: Vec<IpAddr>,
 }
 
 /// Open connections per IP address; a [`AddressSlot`] gives its place back when dropped.
@@ -96,8 +98,9 @@ pub async fn serve(
     mut stop: watch::Receiver<bool>,
     grace: Duration,
 ) {
+    let request_limit = bounds.request_timeout;
     let router = router.layer(axum::middleware::from_fn(move |req, next: axum::middleware::Next| {
-        request_timeout(bounds.request_timeout, req, next)
+        request_timeout(request_limit, req, next)
     }));
     let permits = Arc::new(Semaphore::new(bounds.connections));
     let per_address = Arc::new(PerAddress::default());
@@ -122,7 +125,8 @@ pub async fn serve(
             tracing::warn!("connection refused: the server is at its connection limit");
             continue;
         };
-        let Some(slot) = PerAddress::take(&per_address, peer.ip(), bounds.per_address) else {
+        let limit = if bounds.unlimited.contains(&peer.ip()) { usize::MAX } else { bounds.per_address };
+        let Some(slot) = PerAddress::take(&per_address, peer.ip(), limit) else {
             refusals.refused("per_address");
             tracing::debug!("connection refused: too many from one address");
             continue;
@@ -139,10 +143,11 @@ pub async fn serve(
             },
         ));
         let mut stop = stop.clone();
+        let header_timeout = bounds.header_timeout;
         tasks.spawn(async move {
             let _held = (permit, slot);
             let mut http = hyper::server::conn::http1::Builder::new();
-            http.timer(TokioTimer::new()).header_read_timeout(bounds.header_timeout);
+            http.timer(TokioTimer::new()).header_read_timeout(header_timeout);
             let conn = http.serve_connection(TokioIo::new(stream), service).with_upgrades();
             tokio::pin!(conn);
             tokio::select! {

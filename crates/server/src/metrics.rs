@@ -60,6 +60,9 @@ pub struct Metrics {
     /// Media: datagrams the relay dropped before any leg saw them, by reason
     /// (`unknown_source`: not from a participant; `rate_limited`: over the budget for those).
     pub media_dropped: IntCounterVec,
+    /// Media: the relay's reports dropped because the hub was not reading them (only
+    /// statistics, which are cumulative; see `media`'s report policy).
+    pub media_reports_dropped: prometheus::IntCounter,
     /// HTTP: TCP connections closed unread, by reason (`capacity`: every place taken;
     /// `per_address`: too many from one address).
     pub http_refused: IntCounterVec,
@@ -157,6 +160,11 @@ impl Metrics {
             &["reason"],
         )
         .expect("metric");
+        let media_reports_dropped = prometheus::IntCounter::new(
+            "kakehashi_media_reports_dropped_total",
+            "Relay statistics reports dropped because the hub was not reading them.",
+        )
+        .expect("metric");
         let http_refused = IntCounterVec::new(
             Opts::new("kakehashi_http_connections_refused_total", "TCP connections closed unread, by reason."),
             &["reason"],
@@ -164,6 +172,7 @@ impl Metrics {
         .expect("metric");
         for c in [
             Box::new(http_refused.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(media_reports_dropped.clone()),
             Box::new(requests.clone()),
             Box::new(media_packets.clone()),
             Box::new(media_bytes.clone()),
@@ -213,6 +222,7 @@ impl Metrics {
             media_relay_latency,
             media_tcp_connections,
             media_dropped,
+            media_reports_dropped,
             http_refused,
         }
     }

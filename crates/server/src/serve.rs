@@ -1,14 +1,31 @@
-//! `kakehashi serve`: open the store, seed the demo if asked, start the hub, listen.
+//! `kakehashi serve`: open the store, seed the demo if asked, start the relay and the hub
+//! (the single writer, around the call core), and serve HTTP and WebSocket until told to
+//! stop. Then: not ready, live calls drain (up to `drain_secs`), connections close, the
+//! hub finishes the record writes in flight, and the relay stops. Nothing is aborted
+//! that holds an acknowledged record.
 
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::app::{App, run};
+use crate::app::App;
+use crate::calls::{Core, OsTokens};
 use crate::config::Config;
 use crate::hub::{Clock, Hub, HubSettings};
 use crate::metrics::Metrics;
 use crate::store::Store;
+
+/// How long the hub and the relay get to finish once every connection is closed.
+const WIND_DOWN: Duration = Duration::from_secs(10);
+
+/// Commands queued for the hub.
+const HUB_INBOX: usize = 4096;
+
+/// Orders queued for the relay.
+const RELAY_ORDERS: usize = 1024;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -96,26 +113,79 @@ pub async fn serve_on(
         }
         None => None,
     };
-    let (media_tx, media_rx) = tokio::sync::mpsc::channel(1024);
-    let settings = HubSettings {
+    let (orders_tx, orders_rx) = tokio::sync::mpsc::channel(RELAY_ORDERS);
+    let (reports_tx, reports_rx) = tokio::sync::mpsc::channel(crate::media::REPORTS);
+    let clock = Clock::new();
+    let settings = crate::calls::Settings {
         grace: Duration::from_secs(u64::from(config.resume_grace_secs)),
-        heartbeat: Duration::from_secs(u64::from(config.heartbeat_secs)),
         invite_ttl: Duration::from_secs(u64::from(config.invite_ttl_secs)),
         public_base: config.public_base(addr),
-        media: Some(media_tx),
+        media: true,
+        max_waiting_per_desk: config.max_waiting_per_desk,
     };
-    let (hub, tx, rx) = Hub::new(&directory, store.clone(), metrics.clone(), Clock::new(), settings);
-    let hub_task = tokio::spawn(hub.run(rx));
+    let core = Core::new(&directory, settings, Box::new(OsTokens), clock.now());
+    let hub_settings =
+        HubSettings { heartbeat: Duration::from_secs(u64::from(config.heartbeat_secs)), inbox: HUB_INBOX };
+    let (hub, hub_tx, hub_rx) = Hub::new(core, store.clone(), metrics.clone(), clock, Some(orders_tx), hub_settings);
+    let hub_task = tokio::spawn(hub.run(hub_rx, reports_rx));
     let sockets = crate::media::MediaSockets { udp: media_socket, advertised, tcp };
-    let media_task = tokio::spawn(crate::media::run(sockets, media_rx, tx.clone(), metrics.clone()));
+    let reports = crate::media::Reports::new(reports_tx, metrics.clone());
+    let media_task = tokio::spawn(crate::media::run(sockets, orders_rx, reports, metrics.clone()));
     let (closing_tx, closing_rx) = watch::channel(false);
     tracing::info!(%media_addr, %advertised, "media relay listening");
     tracing::info!(%addr, tenants = directory.tenants.len(), interpreters = directory.interpreters.len(), "kakehashi listening");
-    let app = App::new(config, store, metrics, tx, closing_rx);
+    let router: crate::cluster::SharedRouter = Arc::new(crate::cluster::Local::new(hub_tx));
+    let app = App::new(config, store, metrics, router, closing_rx);
     let result = run(listener, app, closing_tx, shutdown).await;
-    hub_task.abort();
-    media_task.abort();
+    // Every connection is closed and the router dropped: the hub finishes its record
+    // writes and stops, which stops the relay.
+    for (name, task) in [("hub", hub_task), ("relay", media_task)] {
+        match tokio::time::timeout(WIND_DOWN, task).await {
+            Ok(_) => {}
+            Err(_) => tracing::error!(task = name, "did not stop in time"),
+        }
+    }
     result.map_err(|source| ServeError::Io { addr, source })
+}
+
+/// Serve until `shutdown` resolves; then stop taking requests, let live calls end for up
+/// to `drain_secs`, close every connection and return.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    app: App,
+    closing: watch::Sender<bool>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let drain = Duration::from_secs(u64::from(app.config.drain_secs));
+    let state = app.clone();
+    let stop = async move {
+        shutdown.await;
+        tracing::info!("shutting down: not ready, draining live calls");
+        state.ready.store(false, Ordering::SeqCst);
+        state.router.drain().await;
+        let deadline = tokio::time::Instant::now() + drain;
+        let mut every = tokio::time::interval(Duration::from_millis(200));
+        while tokio::time::Instant::now() < deadline {
+            every.tick().await;
+            if state.router.live_calls().await.unwrap_or(0) == 0 {
+                break;
+            }
+        }
+        let _ = closing.send(true);
+    };
+    let bounds = app.config.bounds();
+    let refusals: Arc<dyn crate::listener::Refusals> = Arc::new(app.metrics.clone());
+    let stop_rx = app.closing.clone();
+    let router = crate::http::router(app);
+    let serving = crate::listener::serve(listener, router, bounds, refusals, stop_rx, Duration::from_secs(5));
+    tokio::pin!(serving);
+    // Serve through the drain; once it is over (`closing` turns true) connections get a
+    // few seconds to say goodbye, then we go regardless.
+    tokio::select! {
+        () = &mut serving => {}
+        () = stop => { serving.await; }
+    }
+    Ok(())
 }
 
 fn print_demo(config: &Config, addr: std::net::SocketAddr, creds: &crate::demo::DemoCredentials) {

@@ -310,7 +310,7 @@ impl Engine {
             Outcome::Expired => c.expired += 1,
             Outcome::Unserved(_) => c.unserved += 1,
         }
-        self.outputs.push_back(Output::Ended { request: id, outcome });
+        self.outputs.push_back(Output::Ended { request: id, outcome, waited, offers: r.offers_made });
     }
 
     /// Tell the desk where it stands, ahead of any offer made for the request.

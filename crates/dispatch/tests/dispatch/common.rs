@@ -132,7 +132,7 @@ pub(crate) fn only_offer(out: &[Output]) -> (OfferId, RequestId, InterpreterId) 
 pub(crate) fn ended(out: &[Output]) -> Vec<(RequestId, Outcome)> {
     out.iter()
         .filter_map(|o| match o {
-            Output::Ended { request, outcome } => Some((*request, *outcome)),
+            Output::Ended { request, outcome, .. } => Some((*request, *outcome)),
             _ => None,
         })
         .collect()

@@ -701,3 +701,24 @@ fn a_tenants_live_view_leaves_other_tenants_out() {
     assert_eq!(presence(Some(2)), vec![(Presence::Offline, 1), (Presence::Available, 1), (Presence::InCall, 1)]);
     assert_eq!(presence(None).iter().map(|(_, n)| n).sum::<usize>(), 4);
 }
+
+/// A request that ends without an interpreter says how long it waited and how many
+/// offers it had, for its record.
+#[test]
+fn an_unanswered_request_ends_with_its_wait_and_offers() {
+    let mut w = World::new();
+    w.add_staff(&[1, 2], "vi");
+    let (r, out) = w.request(1, 11, "vi");
+    let (o, _, i) = only_offer(&out);
+    w.advance(5);
+    w.e.decline(w.now, o, i).unwrap();
+    assert_eq!(offers(&w.drain()).len(), 1, "the next interpreter is rung");
+    w.advance(10);
+    w.e.cancel(w.now, r).unwrap();
+    let out = w.drain();
+    let ended = out.iter().find_map(|o| match o {
+        Output::Ended { request, outcome, waited, offers } if *request == r => Some((*outcome, *waited, *offers)),
+        _ => None,
+    });
+    assert_eq!(ended, Some((Outcome::Abandoned, Duration::from_secs(15), 2)));
+}

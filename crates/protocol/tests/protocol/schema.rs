@@ -1,6 +1,5 @@
 //! The committed JSON Schema in `proto/schema/` matches the types, and messages
 //! round-trip and are refused with the right codes.
-#![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 
@@ -11,7 +10,7 @@ fn schema_dir() -> PathBuf {
 }
 
 /// Fails when `proto/schema` is stale. To regenerate after changing the types:
-/// `KAKEHASHI_WRITE_SCHEMA=1 cargo test -p kakehashi-protocol --test schema`.
+/// `KAKEHASHI_WRITE_SCHEMA=1 cargo test -p kakehashi-protocol --test protocol`.
 #[test]
 fn committed_schema_is_current() {
     let write = std::env::var_os("KAKEHASHI_WRITE_SCHEMA").is_some();
@@ -27,7 +26,7 @@ fn committed_schema_is_current() {
     }
     assert!(
         stale.is_empty(),
-        "proto/schema is stale for {stale:?}: run KAKEHASHI_WRITE_SCHEMA=1 cargo test -p kakehashi-protocol --test schema"
+        "proto/schema is stale for {stale:?}: run KAKEHASHI_WRITE_SCHEMA=1 cargo test -p kakehashi-protocol --test protocol"
     );
 }
 

@@ -8,7 +8,7 @@ use kakehashi_dispatch as d;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::directory::DirectoryError;
+use super::DirectoryError;
 
 /// One step of the pool's widening.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -114,7 +114,7 @@ impl PolicyDoc {
             let tiers = s
                 .tiers
                 .iter()
-                .map(|t| crate::directory::tier(t).map_err(|e| bad(format!("policy.steps[{i}].tiers"), e.problem)))
+                .map(|t| super::tier(t).map_err(|e| bad(format!("policy.steps[{i}].tiers"), e.problem)))
                 .collect::<Result<d::TierSet, _>>()?;
             let scope = match s.scope.as_str() {
                 "own" => d::Scope::Own,

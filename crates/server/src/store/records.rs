@@ -1,55 +1,8 @@
-//! Records in SQLite: the directory, credentials, call records and the audit log.
-//!
-//! WAL journal with `synchronous = FULL`: a transaction is on disk when its commit
-//! returns, so a call record acknowledged to a client survives a crash. Every call has a
-//! timeout. Migrations are SQL files compiled in, applied in order, each once.
+//! Call records: one row per request that ended, answered or not. No names, phone
+//! numbers or anything said, by construction: the columns hold ids, languages, tiers,
+//! times, outcomes and media quality.
 
-use std::path::Path;
-use std::time::Duration;
-
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-
-/// The migrations, in order. Never edit one that has shipped: add another.
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../migrations/0001_init.sql")),
-    (2, include_str!("../migrations/0002_policies.sql")),
-    (3, include_str!("../migrations/0003_offered_at.sql")),
-    (4, include_str!("../migrations/0004_interpreter_day.sql")),
-];
-
-/// The longest any store call may take.
-const TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Why the store failed.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// SQLite or the driver.
-    #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
-    /// The data directory.
-    #[error("data directory {path}: {source}")]
-    Dir {
-        /// The directory.
-        path: String,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// A call took longer than the timeout.
-    #[error("database call timed out")]
-    Timeout,
-    /// A row holds something the server cannot read (a bug or a hand edit).
-    #[error("corrupt row in {table}: {problem}")]
-    Corrupt {
-        /// The table.
-        table: &'static str,
-        /// What is wrong.
-        problem: String,
-    },
-}
-
-async fn timed<T>(f: impl Future<Output = Result<T, sqlx::Error>>) -> Result<T, StoreError> {
-    tokio::time::timeout(TIMEOUT, f).await.map_err(|_| StoreError::Timeout)?.map_err(StoreError::Db)
-}
+use super::{Store, StoreError, timed};
 
 /// What happened to a request, for the record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,62 +70,7 @@ pub struct CallRecord {
     pub reconnects: Option<i64>,
 }
 
-/// The database.
-#[derive(Clone, Debug)]
-pub struct Store {
-    pool: SqlitePool,
-}
-
 impl Store {
-    /// Open (creating if needed) `kakehashi.sqlite3` in `dir` and apply migrations.
-    pub async fn open(dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir { path: dir.display().to_string(), source })?;
-        let options = SqliteConnectOptions::new()
-            .filename(dir.join("kakehashi.sqlite3"))
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(TIMEOUT);
-        let pool = timed(SqlitePoolOptions::new().max_connections(4).connect_with(options)).await?;
-        let store = Store { pool };
-        store.migrate().await?;
-        Ok(store)
-    }
-
-    async fn migrate(&self) -> Result<(), StoreError> {
-        timed(sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)").execute(&self.pool)).await?;
-        for (version, sql) in MIGRATIONS {
-            let done: Option<(i64,)> = timed(
-                sqlx::query_as("SELECT version FROM schema_migrations WHERE version = ?")
-                    .bind(version)
-                    .fetch_optional(&self.pool),
-            )
-            .await?;
-            if done.is_some() {
-                continue;
-            }
-            let mut tx = timed(self.pool.begin()).await?;
-            // Compiled-in migration text, never user input.
-            timed(sqlx::raw_sql(sqlx::AssertSqlSafe(*sql)).execute(&mut *tx)).await?;
-            timed(
-                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
-                    .bind(version)
-                    .bind(now_ms())
-                    .execute(&mut *tx),
-            )
-            .await?;
-            timed(tx.commit()).await?;
-            tracing::info!(version, "applied migration");
-        }
-        Ok(())
-    }
-
-    /// The pool, for the directory and account queries.
-    pub(crate) fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-
     /// Write a call record; returns its id. Durable when this returns.
     pub async fn insert_call_record(&self, r: &CallRecord) -> Result<i64, StoreError> {
         let done = timed(
@@ -304,31 +202,6 @@ impl Store {
             })
             .collect()
     }
-
-    /// Append to the audit log. `actor` is a role and id (`desk:3`, `interpreter:12`), never a name.
-    pub async fn audit(&self, actor: &str, action: &str, target: Option<&str>, ok: bool) -> Result<(), StoreError> {
-        timed(
-            sqlx::query("INSERT INTO audit_log (at, actor, action, target, ok) VALUES (?, ?, ?, ?, ?)")
-                .bind(now_ms())
-                .bind(actor)
-                .bind(action)
-                .bind(target)
-                .bind(ok)
-                .execute(&self.pool),
-        )
-        .await?;
-        Ok(())
-    }
-
-    /// The audit log, oldest first: (actor, action, target, ok).
-    pub async fn audit_log(&self) -> Result<Vec<(String, String, Option<String>, bool)>, StoreError> {
-        timed(sqlx::query_as("SELECT actor, action, target, ok FROM audit_log ORDER BY id").fetch_all(&self.pool)).await
-    }
-}
-
-/// Milliseconds since the Unix epoch, from the system clock (the shell's clock, not the engine's).
-pub fn now_ms() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
 }
 
 #[cfg(test)]

@@ -10,13 +10,18 @@
 //! ```
 //!
 //! or `{"always": true}`.
+//!
+//! This is the directory's model: parsing and validation, no SQL (`store` reads and
+//! writes it). Routing policies are in `policy.rs`.
+
+mod policy;
+
+pub use policy::{ParallelDoc, PolicyDoc, StepDoc};
 
 use jiff::civil::{Date, Time, Weekday};
 use kakehashi_dispatch as d;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-
-use crate::store::{Store, StoreError};
 
 /// A value in the directory that cannot be used, naming the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -188,7 +193,7 @@ pub struct TenantRow {
     /// IANA time zone.
     pub time_zone: String,
     /// Routing policy; `None`: the defaults.
-    pub policy: Option<crate::policy::PolicyDoc>,
+    pub policy: Option<PolicyDoc>,
 }
 
 /// A desk as stored.
@@ -286,165 +291,6 @@ pub struct Directory {
     pub desks: Vec<DeskRow>,
     /// Interpreters.
     pub interpreters: Vec<InterpreterRow>,
-}
-
-fn json<T: for<'a> Deserialize<'a>>(table: &'static str, text: &str) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt { table, problem: e.to_string() })
-}
-
-impl Store {
-    /// Load the directory.
-    pub async fn directory(&self) -> Result<Directory, StoreError> {
-        let pool = self.pool();
-        let tenants: Vec<(i64, String, i64, String, Option<String>)> =
-            sqlx::query_as("SELECT id, name, foreign_residents, time_zone, policy FROM tenants ORDER BY id")
-                .fetch_all(pool)
-                .await?;
-        let desks: Vec<(i64, i64, String)> =
-            sqlx::query_as("SELECT id, tenant_id, name FROM desks WHERE revoked = 0 ORDER BY id")
-                .fetch_all(pool)
-                .await?;
-        type Row = (i64, String, String, String, String, String, String, bool, String);
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, login, tier, languages, modalities, specialities, tenants, shared_pool, roster FROM interpreters ORDER BY id",
-        )
-        .fetch_all(pool)
-        .await?;
-        let mut interpreters = Vec::new();
-        for r in rows {
-            interpreters.push(InterpreterRow {
-                id: r.0,
-                login: r.1,
-                tier: r.2,
-                languages: json("interpreters", &r.3)?,
-                modalities: json("interpreters", &r.4)?,
-                specialities: json("interpreters", &r.5)?,
-                tenants: json("interpreters", &r.6)?,
-                shared_pool: r.7,
-                roster: json("interpreters", &r.8)?,
-            });
-        }
-        let tenants = tenants
-            .into_iter()
-            .map(|t| {
-                let policy = t.4.as_deref().map(|p| json("tenants", p)).transpose()?;
-                Ok(TenantRow { id: t.0, name: t.1, foreign_residents: t.2, time_zone: t.3, policy })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(Directory {
-            tenants,
-            desks: desks.into_iter().map(|x| DeskRow { id: x.0, tenant_id: x.1, name: x.2 }).collect(),
-            interpreters,
-        })
-    }
-
-    /// Add a tenant; returns its id.
-    pub async fn insert_tenant(&self, name: &str, foreign_residents: i64, time_zone: &str) -> Result<i64, StoreError> {
-        let r = sqlx::query("INSERT INTO tenants (name, foreign_residents, time_zone) VALUES (?, ?, ?)")
-            .bind(name)
-            .bind(foreign_residents)
-            .bind(time_zone)
-            .execute(self.pool())
-            .await?;
-        Ok(r.last_insert_rowid())
-    }
-
-    /// Add a desk with the hash of its enrolment code; returns its id.
-    pub async fn insert_desk(&self, tenant_id: i64, name: &str, enrolment_code_hash: &str) -> Result<i64, StoreError> {
-        let r = sqlx::query("INSERT INTO desks (tenant_id, name, enrolment_code_hash) VALUES (?, ?, ?)")
-            .bind(tenant_id)
-            .bind(name)
-            .bind(enrolment_code_hash)
-            .execute(self.pool())
-            .await?;
-        Ok(r.last_insert_rowid())
-    }
-
-    /// Add an interpreter with a password hash; returns the id.
-    pub async fn insert_interpreter(&self, row: &InterpreterRow, password_hash: &str) -> Result<i64, StoreError> {
-        let r = sqlx::query(
-            "INSERT INTO interpreters (login, password_hash, tier, languages, modalities, specialities, tenants, shared_pool, roster) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&row.login)
-        .bind(password_hash)
-        .bind(&row.tier)
-        .bind(to_json(&row.languages))
-        .bind(to_json(&row.modalities))
-        .bind(to_json(&row.specialities))
-        .bind(to_json(&row.tenants))
-        .bind(row.shared_pool)
-        .bind(to_json(&row.roster))
-        .execute(self.pool())
-        .await?;
-        Ok(r.last_insert_rowid())
-    }
-
-    /// Add a supervisor or admin; returns the id.
-    pub async fn insert_staff(
-        &self,
-        login: &str,
-        role: &str,
-        tenant_id: Option<i64>,
-        password_hash: &str,
-    ) -> Result<i64, StoreError> {
-        let r = sqlx::query("INSERT INTO staff (login, role, tenant_id, password_hash) VALUES (?, ?, ?, ?)")
-            .bind(login)
-            .bind(role)
-            .bind(tenant_id)
-            .bind(password_hash)
-            .execute(self.pool())
-            .await?;
-        Ok(r.last_insert_rowid())
-    }
-
-    /// Replace a tenant's routing policy. Returns whether the tenant exists.
-    pub async fn set_policy(&self, tenant: i64, policy: &crate::policy::PolicyDoc) -> Result<bool, StoreError> {
-        let r = sqlx::query("UPDATE tenants SET policy = ? WHERE id = ?")
-            .bind(to_json(policy))
-            .bind(tenant)
-            .execute(self.pool())
-            .await?;
-        Ok(r.rows_affected() == 1)
-    }
-
-    /// Replace an interpreter's profile (not the login or password). Returns whether it exists.
-    pub async fn update_interpreter(&self, row: &InterpreterRow) -> Result<bool, StoreError> {
-        let r = sqlx::query(
-            "UPDATE interpreters SET tier = ?, languages = ?, modalities = ?, specialities = ?, tenants = ?, shared_pool = ?, roster = ? WHERE id = ?",
-        )
-        .bind(&row.tier)
-        .bind(to_json(&row.languages))
-        .bind(to_json(&row.modalities))
-        .bind(to_json(&row.specialities))
-        .bind(to_json(&row.tenants))
-        .bind(row.shared_pool)
-        .bind(to_json(&row.roster))
-        .bind(row.id)
-        .execute(self.pool())
-        .await?;
-        Ok(r.rows_affected() == 1)
-    }
-
-    /// Whether the directory is empty (no tenant yet).
-    /// Every desk, revoked ones too, for the admin: (id, tenant, name, enrolled, revoked).
-    pub async fn desks_all(&self) -> Result<Vec<(i64, i64, String, bool, bool)>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, tenant_id, name, token_hash IS NOT NULL, revoked != 0 FROM desks ORDER BY tenant_id, id",
-        )
-        .fetch_all(self.pool())
-        .await?)
-    }
-
-    pub async fn is_empty(&self) -> Result<bool, StoreError> {
-        let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tenants").fetch_one(self.pool()).await?;
-        Ok(n.0 == 0)
-    }
-}
-
-/// The stored JSON form of lists and rosters.
-fn to_json<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -5,20 +5,19 @@
 //! sees its desk, a session its interpreter.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use kakehashi_dispatch as d;
 use kakehashi_protocol as p;
 use serde::{Deserialize, Serialize};
-use tokio::sync::oneshot;
 
-use crate::app::{ApiError, App, bearer};
-use crate::auth::{AuthError, Subject};
-use crate::hub::Cmd;
+use super::error::ApiError;
+use super::who::{Desk, Interpreter, Reader};
+use crate::app::{App, ClientAddr};
 
 /// The routes.
-pub fn routes() -> Router<App> {
+pub(crate) fn routes() -> Router<App> {
     Router::new()
         .route("/api/desk", get(desk))
         .route("/api/me", get(me))
@@ -26,13 +25,9 @@ pub fn routes() -> Router<App> {
         .route("/api/desks", get(desks))
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, p::ErrorCode::Internal, e.to_string())
-}
-
 /// A language as a client shows it.
 #[derive(Debug, Serialize)]
-pub struct LanguageOut {
+pub(crate) struct LanguageOut {
     /// BCP 47 tag.
     pub tag: &'static str,
     /// Its name for itself.
@@ -53,7 +48,7 @@ fn language_out(id: d::LanguageId, uses: Option<i64>) -> LanguageOut {
 
 /// A desk's home screen.
 #[derive(Debug, Serialize)]
-pub struct DeskOut {
+pub(crate) struct DeskOut {
     /// The desk.
     pub desk: i64,
     /// Its name ("City hall, counter 2").
@@ -68,13 +63,11 @@ pub struct DeskOut {
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
-async fn desk(State(app): State<App>, headers: HeaderMap) -> Result<Json<DeskOut>, ApiError> {
-    let token = bearer(&headers).ok_or(AuthError::Refused)?;
-    let (desk, tenant) = app.store.desk_by_token(token).await?;
-    let dir = app.store.directory().await.map_err(internal)?;
+async fn desk(State(app): State<App>, Desk { desk, tenant }: Desk) -> Result<Json<DeskOut>, ApiError> {
+    let dir = app.store.directory().await?;
     let tenant_name = dir.tenants.iter().find(|t| t.id == tenant).map(|t| t.name.clone()).unwrap_or_default();
     let name = dir.desks.iter().find(|d| d.id == desk).map(|d| d.name.clone()).unwrap_or_default();
-    let used = app.store.language_use(tenant, crate::store::now_ms() - 90 * DAY_MS).await.map_err(internal)?;
+    let used = app.store.language_use(tenant, crate::store::now_ms() - 90 * DAY_MS).await?;
     let uses = |tag: &str| used.iter().find(|(t, _)| t == tag).map_or(0, |(_, n)| *n);
     let mut languages: Vec<LanguageOut> = d::LanguageId::all()
         .filter(|l| *l != d::LanguageId::JAPANESE)
@@ -87,7 +80,7 @@ async fn desk(State(app): State<App>, headers: HeaderMap) -> Result<Json<DeskOut
 
 /// A window of today's roster.
 #[derive(Debug, Serialize)]
-pub struct Window {
+pub(crate) struct Window {
     /// From (RFC 3339).
     pub from: String,
     /// Until (RFC 3339).
@@ -96,7 +89,7 @@ pub struct Window {
 
 /// An interpreter's own profile and day.
 #[derive(Debug, Serialize)]
-pub struct MeOut {
+pub(crate) struct MeOut {
     /// Their id.
     pub id: i64,
     /// Their sign-in name.
@@ -153,18 +146,11 @@ fn day_windows(roster: &d::Roster, now: jiff::Timestamp) -> (Vec<Window>, i64) {
     (windows, start)
 }
 
-async fn me(State(app): State<App>, headers: HeaderMap) -> Result<Json<MeOut>, ApiError> {
-    let token = bearer(&headers).ok_or(AuthError::Refused)?;
-    let Subject::Interpreter(id) = app.store.session(token).await? else {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, p::ErrorCode::NotAllowed, "interpreters only"));
-    };
-    let dir = app.store.directory().await.map_err(internal)?;
-    let row = dir
-        .interpreters
-        .into_iter()
-        .find(|i| i.id == id)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, p::ErrorCode::NotFound, "no such interpreter"))?;
-    let roster = row.roster.to_roster().map_err(internal)?;
+async fn me(State(app): State<App>, Interpreter(id): Interpreter) -> Result<Json<MeOut>, ApiError> {
+    let dir = app.store.directory().await?;
+    let row =
+        dir.interpreters.into_iter().find(|i| i.id == id).ok_or_else(|| ApiError::not_found("no such interpreter"))?;
+    let roster = row.roster.to_roster().map_err(ApiError::internal)?;
     let now = jiff::Timestamp::now();
     let (roster_today, day_start) = if roster.is_always() {
         let tz = jiff::tz::TimeZone::get("Asia/Tokyo").unwrap_or(jiff::tz::TimeZone::UTC);
@@ -173,7 +159,7 @@ async fn me(State(app): State<App>, headers: HeaderMap) -> Result<Json<MeOut>, A
     } else {
         day_windows(&roster, now)
     };
-    let (calls_today, talk_ms) = app.store.interpreter_day(id, day_start).await.map_err(internal)?;
+    let (calls_today, talk_ms) = app.store.interpreter_day(id, day_start).await?;
     let languages = row.languages.iter().filter_map(|t| d::LanguageId::parse(t).ok()).map(|l| language_out(l, None));
     Ok(Json(MeOut {
         id,
@@ -191,16 +177,22 @@ async fn me(State(app): State<App>, headers: HeaderMap) -> Result<Json<MeOut>, A
 
 /// What a resident's page needs before joining.
 #[derive(Debug, Serialize)]
-pub struct InviteOut {
+pub(crate) struct InviteOut {
     /// The page's language (the call's).
     pub language: String,
+    /// Who the link is for: `resident` or `guest`.
+    pub party: p::Party,
     /// When the link stops working (RFC 3339).
     pub expires_at: String,
 }
 
 /// An invite link's language, without using the link up. 404 when it is used, expired
 /// or its call has ended.
-async fn invite(State(app): State<App>, Path(token): Path<String>) -> Result<Json<InviteOut>, ApiError> {
+async fn invite(
+    State(app): State<App>,
+    from: ClientAddr,
+    Path(token): Path<String>,
+) -> Result<Json<InviteOut>, ApiError> {
     let gone = || {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -208,18 +200,24 @@ async fn invite(State(app): State<App>, Path(token): Path<String>) -> Result<Jso
             "this link has been used, has expired, or its consultation has ended",
         )
     };
+    let (ip, now) = (from.or_unspecified(), tokio::time::Instant::now());
+    if !app.guard.allowed(ip, now) {
+        return Err(crate::auth::AuthError::Throttled.into());
+    }
     if token.len() > 200 {
+        let _ = app.guard.spend(ip, now);
         return Err(gone());
     }
-    let (reply, wait) = oneshot::channel();
-    app.hub.send(Cmd::PeekInvite { token, reply }).await.map_err(internal)?;
-    let (language, expires_at) = wait.await.map_err(internal)?.ok_or_else(gone)?;
-    Ok(Json(InviteOut { language, expires_at: rfc3339(expires_at) }))
+    let Some(info) = app.router.peek_invite(token).await.map_err(ApiError::internal)? else {
+        let _ = app.guard.spend(ip, now);
+        return Err(gone());
+    };
+    Ok(Json(InviteOut { language: info.language, party: info.party, expires_at: rfc3339(info.expires_at) }))
 }
 
 /// A desk as the admin page lists it.
 #[derive(Debug, Serialize)]
-pub struct DeskListed {
+pub(crate) struct DeskListed {
     /// Id.
     pub id: i64,
     /// Tenant.
@@ -232,18 +230,12 @@ pub struct DeskListed {
     pub revoked: bool,
 }
 
-async fn desks(State(app): State<App>, headers: HeaderMap) -> Result<Json<Vec<DeskListed>>, ApiError> {
-    let token = bearer(&headers).ok_or(AuthError::Refused)?;
-    let scope = match app.store.session(token).await? {
-        Subject::Staff { admin: true, .. } => None,
-        Subject::Staff { tenant: Some(t), .. } => Some(t),
-        _ => return Err(ApiError::new(StatusCode::FORBIDDEN, p::ErrorCode::NotAllowed, "supervisors and admins only")),
-    };
-    let rows = app.store.desks_all().await.map_err(internal)?;
+async fn desks(State(app): State<App>, reader: Reader) -> Result<Json<Vec<DeskListed>>, ApiError> {
+    let rows = app.store.desks_all().await?;
     Ok(Json(
         rows.into_iter()
-            .filter(|r| scope.is_none_or(|s| s == r.1))
-            .map(|(id, tenant, name, enrolled, revoked)| DeskListed { id, tenant, name, enrolled, revoked })
+            .filter(|r| reader.sees(r.tenant))
+            .map(|r| DeskListed { id: r.id, tenant: r.tenant, name: r.name, enrolled: r.enrolled, revoked: r.revoked })
             .collect(),
     ))
 }
@@ -251,14 +243,14 @@ async fn desks(State(app): State<App>, headers: HeaderMap) -> Result<Json<Vec<De
 /// `?since=` for the call records: milliseconds since the Unix epoch.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Since {
+pub(crate) struct Since {
     /// Only records requested at or after this.
     #[serde(default)]
     pub since: Option<i64>,
 }
 
 /// The parsed `?since=`, or a message naming the parameter.
-pub fn since(q: Result<Query<Since>, axum::extract::rejection::QueryRejection>) -> Result<i64, ApiError> {
+pub(crate) fn since(q: Result<Query<Since>, axum::extract::rejection::QueryRejection>) -> Result<i64, ApiError> {
     q.map(|Query(s)| s.since.unwrap_or(0))
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, p::ErrorCode::InvalidField, e.body_text()))
 }

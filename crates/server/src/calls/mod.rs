@@ -1,0 +1,469 @@
+//! The call core, sans-I/O: every request a desk makes, the call it becomes, who takes
+//! part in it, and the records it leaves. It owns the dispatch engine and drives it.
+//!
+//! Drive it like the engine: [`Core::handle`]`(now, input)` for everything that happens
+//! (a client's command, a connection attached or lost, the relay's reports, a record
+//! written, a second passed), then drain [`Core::poll_output`] until it is empty and act
+//! on each [`Output`]: deliver an event, write a record and only then deliver what
+//! follows it, give the relay an order, count a fact. [`Core::poll_timeout`] says when
+//! the engine next needs [`Input::Tick`]... at the latest; the shell also ticks once a
+//! second (positions, the grace of dropped clients, links and invites that expire).
+//!
+//! No tokio, no clock reads, no randomness of its own (tokens come from the [`Tokens`]
+//! it is given), no locks, no I/O. The tests drive it on simulated time.
+//!
+//! A call has **participants**, each with a number of its own within the call and a
+//! kind ([`p::Party`]): the desk (0, from the request on), the interpreter (1, once
+//! answered), and any number of residents, guests and phones after them. Numbers are
+//! never reused within a call; the relay's stream ids, the protocol's events and the web
+//! clients' tiles all derive from them.
+
+mod call;
+mod convert;
+mod desk;
+mod directory;
+mod dispatch;
+mod interpreter;
+mod links;
+mod media;
+mod records;
+mod sessions;
+mod snapshot;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::Duration;
+
+use kakehashi_dispatch as d;
+use kakehashi_protocol as p;
+
+pub use call::{Call, CallId, MemberKey, Participant, Quality, Who};
+pub use directory::DirectoryChange;
+pub use links::{InviteInfo, Joined};
+pub use media::{DocumentRoute, Legs};
+pub use records::Recorded;
+pub use sessions::Client;
+
+use crate::store::CallRecord;
+
+/// Where random tokens come from (invite links). The server uses the operating system's
+/// generator; tests use a counter.
+pub trait Tokens: Send {
+    /// A fresh token, unguessable in production.
+    fn token(&mut self) -> String;
+}
+
+/// The operating system's generator.
+#[derive(Debug, Default)]
+pub struct OsTokens;
+
+impl Tokens for OsTokens {
+    fn token(&mut self) -> String {
+        crate::auth::new_token()
+    }
+}
+
+/// The core's settings.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// How long a dropped client's (or link participant's) place is held.
+    pub grace: Duration,
+    /// How long an invite link works.
+    pub invite_ttl: Duration,
+    /// The base of invite links (`https://kakehashi.example`).
+    pub public_base: String,
+    /// Whether a media relay runs (without one, media commands are refused).
+    pub media: bool,
+    /// Requests a desk may have waiting at once.
+    pub max_waiting_per_desk: usize,
+}
+
+/// Something that happened, for the core to act on.
+#[derive(Debug)]
+pub enum Input {
+    /// A desk's or an interpreter's connection is attached; `resumed` says whether it
+    /// took back its session (the shell checked the resume token and
+    /// [`Core::session_live`]).
+    Attached {
+        /// Who.
+        client: Client,
+        /// Whether it resumed.
+        resumed: bool,
+    },
+    /// Its connection is gone: it is held for the grace and may resume.
+    Detached {
+        /// Who.
+        client: Client,
+    },
+    /// Its session ends now: it signed out, its credential was revoked or expired.
+    Ended {
+        /// Who.
+        client: Client,
+    },
+    /// A desk's command.
+    Desk {
+        /// The desk.
+        desk: i64,
+        /// Its tenant.
+        tenant: i64,
+        /// The command.
+        cmd: p::DeskCommand,
+    },
+    /// An interpreter's command.
+    Interpreter {
+        /// The interpreter.
+        id: i64,
+        /// The command.
+        cmd: p::InterpreterCommand,
+    },
+    /// Someone opens an invite link, or comes back with their resume token.
+    Join {
+        /// The hash of the link's token.
+        token_hash: String,
+        /// The hash of the resume token they bring, if any.
+        resume_hash: Option<String>,
+        /// The hash of the resume token they get now.
+        new_resume_hash: String,
+    },
+    /// A link participant's command.
+    Member {
+        /// Who.
+        member: MemberKey,
+        /// The command.
+        cmd: p::ResidentCommand,
+    },
+    /// A link participant's connection dropped: their place is held for the grace.
+    MemberDropped {
+        /// Who.
+        member: MemberKey,
+    },
+    /// The media relay reports.
+    Relay(crate::media::Report),
+    /// A call record was written (answered calls: the desk may now give its outcome).
+    Recorded {
+        /// The call.
+        call: CallId,
+        /// The record's id.
+        id: i64,
+    },
+    /// A change to the directory, already stored.
+    Directory(DirectoryChange),
+    /// Stop taking requests (draining before shutdown).
+    Drain,
+    /// Time passed: the engine's timers, positions, graces and expiries.
+    Tick,
+}
+
+/// What [`Core::handle`] answers, beside the outputs.
+#[derive(Debug, PartialEq)]
+pub enum Reply {
+    /// Done.
+    Done,
+    /// A link participant is in.
+    Joined(Joined),
+}
+
+/// An event on its way to someone.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Delivery {
+    /// To a desk.
+    Desk(i64, p::DeskEvent),
+    /// To an interpreter.
+    Interpreter(i64, p::InterpreterEvent),
+    /// To a link participant.
+    Member(MemberKey, p::ResidentEvent),
+}
+
+/// Who a connection is, as the shell keeps them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// A desk.
+    Desk(i64),
+    /// An interpreter.
+    Interpreter(i64),
+    /// A link participant.
+    Member(MemberKey),
+}
+
+/// Something that happened, for the metrics.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fact {
+    /// A request ended: its tenant's name, language and outcome.
+    RequestEnded {
+        /// The tenant's name.
+        tenant: String,
+        /// The language.
+        language: String,
+        /// answered, abandoned, expired or unserved.
+        outcome: &'static str,
+    },
+    /// An interpreter answered after this wait.
+    Answered {
+        /// The language.
+        language: String,
+        /// The wait.
+        waited: Duration,
+    },
+    /// An offer ended: accepted, declined, missed or rescinded.
+    Offer(&'static str),
+    /// A call's talk time.
+    Talk(Duration),
+    /// A participant's media reconnected.
+    MediaReconnect(p::Party),
+    /// The bandwidth policy paused video towards a participant.
+    VideoPaused(p::Party),
+    /// A leg's statistics moved from `before` to `now`.
+    LegStats {
+        /// Whose leg.
+        party: p::Party,
+        /// The previous statistics.
+        before: Box<kakehashi_relay::LegStats>,
+        /// The new ones.
+        now: Box<kakehashi_relay::LegStats>,
+    },
+}
+
+/// What the shell must do.
+#[derive(Debug)]
+pub enum Output {
+    /// Send an event.
+    Deliver(Delivery),
+    /// Write this record; once it is committed, hand [`Input::Recorded`] back (when
+    /// `keep` says so) and deliver `then`: nobody hears a request ended before its record
+    /// exists.
+    Record {
+        /// The record.
+        record: CallRecord,
+        /// The call, when the desk may give its outcome afterwards.
+        keep: Option<CallId>,
+        /// What to deliver once it is written.
+        then: Vec<Delivery>,
+    },
+    /// Set the desk's outcome category of a written record, then deliver `then`.
+    Outcome {
+        /// The record.
+        record: i64,
+        /// Its tenant (the store checks it).
+        tenant: i64,
+        /// The category.
+        category: &'static str,
+        /// What to deliver once it is stored.
+        then: Delivery,
+    },
+    /// An order for the media relay.
+    Relay(crate::media::Order),
+    /// Let go of a connection once what was delivered to it is written (a link
+    /// participant who left or whose call ended; a desk or interpreter whose session
+    /// ended).
+    Release(Endpoint),
+    /// A desk's or interpreter's session ended: nothing more is kept for it.
+    SessionEnded(Client),
+    /// Count this.
+    Fact(Fact),
+}
+
+/// The call core.
+pub struct Core {
+    engine: d::Engine,
+    settings: Settings,
+    tokens: Box<dyn Tokens>,
+    /// Tenants' names (shown to interpreters, metric labels).
+    tenants: HashMap<i64, String>,
+    /// Interpreters' tiers (for records).
+    tiers: HashMap<i64, d::Tier>,
+    /// Requests and their calls, by number.
+    calls: BTreeMap<CallId, Call>,
+    sessions: sessions::Sessions,
+    links: links::Links,
+    legs: Legs,
+    recorded: records::Kept,
+    draining: bool,
+    now: d::Timestamp,
+    outputs: VecDeque<Output>,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core").field("calls", &self.calls.len()).field("draining", &self.draining).finish()
+    }
+}
+
+impl Core {
+    /// A core over the stored directory.
+    pub fn new(
+        directory: &crate::directory::Directory,
+        settings: Settings,
+        tokens: Box<dyn Tokens>,
+        now: d::Timestamp,
+    ) -> Core {
+        let (engine, tenants, tiers) = directory::engine_from(directory, now);
+        Core {
+            engine,
+            settings,
+            tokens,
+            tenants,
+            tiers,
+            calls: BTreeMap::new(),
+            sessions: sessions::Sessions::default(),
+            links: links::Links::default(),
+            legs: Legs::default(),
+            recorded: records::Kept::default(),
+            draining: false,
+            now,
+            outputs: VecDeque::new(),
+        }
+    }
+
+    /// Apply one input. A refused input changes nothing and says why.
+    pub fn handle(&mut self, now: d::Timestamp, input: Input) -> Result<Reply, p::ProtocolError> {
+        self.now = now.max(self.now);
+        let now = self.now;
+        let result = match input {
+            Input::Attached { client, resumed } => {
+                self.attached(now, client, resumed);
+                Ok(Reply::Done)
+            }
+            Input::Detached { client } => {
+                self.detached(now, client);
+                Ok(Reply::Done)
+            }
+            Input::Ended { client } => {
+                self.end_session(now, client);
+                Ok(Reply::Done)
+            }
+            Input::Desk { desk, tenant, cmd } => self.desk_command(now, desk, tenant, cmd).map(|()| Reply::Done),
+            Input::Interpreter { id, cmd } => self.interpreter_command(now, id, cmd).map(|()| Reply::Done),
+            Input::Join { token_hash, resume_hash, new_resume_hash } => {
+                self.join(now, &token_hash, resume_hash, new_resume_hash).map(Reply::Joined)
+            }
+            Input::Member { member, cmd } => self.member_command(now, member, cmd).map(|()| Reply::Done),
+            Input::MemberDropped { member } => {
+                self.member_dropped(now, member);
+                Ok(Reply::Done)
+            }
+            Input::Relay(report) => {
+                self.relay_report(report);
+                Ok(Reply::Done)
+            }
+            Input::Recorded { call, id } => {
+                self.recorded.keep(call, id, now);
+                Ok(Reply::Done)
+            }
+            Input::Directory(change) => self.directory(now, change).map(|()| Reply::Done),
+            Input::Drain => {
+                self.draining = true;
+                Ok(Reply::Done)
+            }
+            Input::Tick => {
+                self.tick(now);
+                Ok(Reply::Done)
+            }
+        };
+        self.flush_engine();
+        result
+    }
+
+    /// The next thing to do.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// When the engine next needs time to pass ([`Input::Tick`]).
+    pub fn poll_timeout(&self) -> Option<d::Timestamp> {
+        self.engine.poll_timeout()
+    }
+
+    /// Calls answered and not ended (for draining).
+    pub fn live_calls(&self) -> usize {
+        self.calls.values().filter(|c| c.answered()).count()
+    }
+
+    /// A request or call by number.
+    pub fn call(&self, id: CallId) -> Option<&Call> {
+        self.calls.get(&id)
+    }
+
+    /// Whether a desk's or interpreter's session lives (connected, or dropped within the
+    /// grace): only then can a connection resume it.
+    pub fn session_live(&self, client: Client) -> bool {
+        self.sessions.live(client)
+    }
+
+    /// Time passes: the engine's timers, then once-a-second work.
+    fn tick(&mut self, now: d::Timestamp) {
+        self.engine.handle_timeout(now);
+        self.flush_engine();
+        self.push_positions();
+        self.expire_sessions(now);
+        self.expire_links(now);
+        self.recorded.expire(now);
+    }
+
+    fn out(&mut self, output: Output) {
+        self.outputs.push_back(output);
+    }
+
+    fn deliver(&mut self, delivery: Delivery) {
+        self.outputs.push_back(Output::Deliver(delivery));
+    }
+
+    fn fact(&mut self, fact: Fact) {
+        self.outputs.push_back(Output::Fact(fact));
+    }
+
+    /// How to reach a participant of `call` with an event of each kind.
+    fn endpoint(call: CallId, participant: &Participant) -> Endpoint {
+        match &participant.who {
+            Who::Desk(desk) => Endpoint::Desk(*desk),
+            Who::Interpreter(id) => Endpoint::Interpreter(*id),
+            Who::Link(_) => Endpoint::Member(MemberKey { call: call.0, participant: participant.id }),
+        }
+    }
+
+    /// Tell everyone in `call` but participant `about` that it joined or came back
+    /// (`left` `None`), or left or dropped.
+    fn tell_call(&mut self, call: CallId, about: u32, left: Option<p::LeftReason>) {
+        let Some(c) = self.calls.get(&call) else { return };
+        let Some(subject) = c.participant(about) else { return };
+        let party = subject.party;
+        let others: Vec<Endpoint> =
+            c.participants.iter().filter(|x| x.id != about).map(|x| Self::endpoint(call, x)).collect();
+        for to in others {
+            let (n, participant) = (call.0, about);
+            let delivery = match (to, left) {
+                (Endpoint::Desk(d), None) => {
+                    Delivery::Desk(d, p::DeskEvent::ParticipantJoined { call: n, party, participant })
+                }
+                (Endpoint::Desk(d), Some(reason)) => {
+                    Delivery::Desk(d, p::DeskEvent::ParticipantLeft { call: n, party, participant, reason })
+                }
+                (Endpoint::Interpreter(i), None) => {
+                    Delivery::Interpreter(i, p::InterpreterEvent::ParticipantJoined { call: n, party, participant })
+                }
+                (Endpoint::Interpreter(i), Some(reason)) => Delivery::Interpreter(
+                    i,
+                    p::InterpreterEvent::ParticipantLeft { call: n, party, participant, reason },
+                ),
+                (Endpoint::Member(m), None) => {
+                    Delivery::Member(m, p::ResidentEvent::ParticipantJoined { party, participant })
+                }
+                (Endpoint::Member(m), Some(reason)) => {
+                    Delivery::Member(m, p::ResidentEvent::ParticipantLeft { party, participant, reason })
+                }
+            };
+            self.deliver(delivery);
+        }
+    }
+
+    /// An error event for a participant (an asynchronous refusal, e.g. the relay refused
+    /// its offer).
+    fn error_to(&mut self, to: Endpoint, e: p::ProtocolError) {
+        let delivery = match to {
+            Endpoint::Desk(d) => Delivery::Desk(d, p::DeskEvent::Error(e)),
+            Endpoint::Interpreter(i) => Delivery::Interpreter(i, p::InterpreterEvent::Error(e)),
+            Endpoint::Member(m) => Delivery::Member(m, p::ResidentEvent::Error(e)),
+        };
+        self.deliver(delivery);
+    }
+}

@@ -1,0 +1,101 @@
+//! The in-process router: a bounded channel to the hub's task in this process.
+
+use kakehashi_protocol as p;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Router, Unavailable};
+use crate::calls::{Client, DirectoryChange, InviteInfo, MemberKey};
+use crate::hub::{Attached, Cmd, MemberIn, Out, Outbox};
+
+/// The hub in this process.
+#[derive(Clone, Debug)]
+pub struct Local {
+    hub: mpsc::Sender<Cmd>,
+}
+
+impl Local {
+    /// A router to the hub behind `hub`.
+    pub fn new(hub: mpsc::Sender<Cmd>) -> Local {
+        Local { hub }
+    }
+
+    /// Send a command that answers, and wait for the answer.
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Cmd) -> Result<T, Unavailable> {
+        let (reply, answer) = oneshot::channel();
+        self.hub.send(make(reply)).await.map_err(|_| Unavailable)?;
+        answer.await.map_err(|_| Unavailable)
+    }
+
+    /// Send a command that does not answer.
+    async fn tell(&self, cmd: Cmd) {
+        let _ = self.hub.send(cmd).await;
+    }
+}
+
+#[async_trait::async_trait]
+impl Router for Local {
+    async fn attach(
+        &self,
+        client: Client,
+        conn: u64,
+        outbox: Outbox,
+        resume: Option<String>,
+        last_seq: Option<u64>,
+    ) -> Result<Attached, Unavailable> {
+        self.ask(|reply| Cmd::Attach { client, conn, outbox, resume, last_seq, reply }).await
+    }
+
+    async fn detach(&self, client: Client, conn: u64, written: u64, ended: bool) {
+        self.tell(Cmd::Detach { client, conn, written, ended }).await;
+    }
+
+    async fn desk(&self, desk: i64, tenant: i64, cmd: p::DeskCommand) -> Result<(), p::ProtocolError> {
+        self.ask(|reply| Cmd::Desk { desk, tenant, cmd, reply }).await?
+    }
+
+    async fn interpreter(&self, id: i64, cmd: p::InterpreterCommand) -> Result<(), p::ProtocolError> {
+        self.ask(|reply| Cmd::Interpreter { id, cmd, reply }).await?
+    }
+
+    async fn join(
+        &self,
+        token: String,
+        resume: Option<String>,
+        conn: u64,
+        outbox: mpsc::Sender<Out<p::ResidentEvent>>,
+    ) -> Result<MemberIn, p::ProtocolError> {
+        self.ask(|reply| Cmd::Join { token, resume, conn, outbox, reply }).await?
+    }
+
+    async fn member(&self, member: MemberKey, cmd: p::ResidentCommand) -> Result<(), p::ProtocolError> {
+        self.ask(|reply| Cmd::Member { member, cmd, reply }).await?
+    }
+
+    async fn member_left(&self, member: MemberKey, conn: u64) {
+        self.tell(Cmd::MemberLeft { member, conn }).await;
+    }
+
+    async fn peek_invite(&self, token: String) -> Result<Option<InviteInfo>, Unavailable> {
+        self.ask(|reply| Cmd::PeekInvite { token, reply }).await
+    }
+
+    async fn snapshot(&self, tenant: Option<i64>) -> Result<p::SupervisorEvent, Unavailable> {
+        self.ask(|reply| Cmd::Snapshot { tenant, reply }).await
+    }
+
+    async fn directory(&self, change: DirectoryChange) -> Result<(), p::ProtocolError> {
+        self.ask(|reply| Cmd::Directory { change, reply }).await?
+    }
+
+    async fn kick(&self, client: Client) {
+        self.tell(Cmd::Kick { client }).await;
+    }
+
+    async fn drain(&self) {
+        self.tell(Cmd::Drain).await;
+    }
+
+    async fn live_calls(&self) -> Result<usize, Unavailable> {
+        self.ask(|reply| Cmd::LiveCalls { reply }).await
+    }
+}

@@ -1,0 +1,89 @@
+//! The router seam between the edge (HTTP and WebSocket) and the single writer: one async
+//! method per thing the edge asks. The edge holds a [`SharedRouter`] and never touches the
+//! hub, the call core or the engine. The only implementation today is in-process
+//! ([`Local`], a channel to the hub's task); cluster mode adds one over Redis behind the
+//! same trait, where the writer may be another node.
+
+mod local;
+
+use std::sync::Arc;
+
+use kakehashi_protocol as p;
+use tokio::sync::mpsc;
+
+pub use local::Local;
+
+use crate::calls::{Client, DirectoryChange, InviteInfo, MemberKey};
+use crate::hub::{Attached, MemberIn, Out, Outbox};
+
+/// The writer cannot be reached (the server is stopping).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the server is stopping")]
+pub struct Unavailable;
+
+impl From<Unavailable> for p::ProtocolError {
+    fn from(_: Unavailable) -> p::ProtocolError {
+        p::ProtocolError { code: p::ErrorCode::ShuttingDown, message: "the server is stopping".into() }
+    }
+}
+
+/// Everything the edge asks of the writer.
+#[async_trait::async_trait]
+pub trait Router: Send + Sync + std::fmt::Debug + 'static {
+    /// A desk's or interpreter's connection opened with its hello's `resume` and
+    /// `last_seq`; events for it go to `outbox`.
+    async fn attach(
+        &self,
+        client: Client,
+        conn: u64,
+        outbox: Outbox,
+        resume: Option<String>,
+        last_seq: Option<u64>,
+    ) -> Result<Attached, Unavailable>;
+
+    /// That connection closed after writing event `written`; `ended` when the session
+    /// ends with it (signed out, revoked, expired).
+    async fn detach(&self, client: Client, conn: u64, written: u64, ended: bool);
+
+    /// A desk's command.
+    async fn desk(&self, desk: i64, tenant: i64, cmd: p::DeskCommand) -> Result<(), p::ProtocolError>;
+
+    /// An interpreter's command.
+    async fn interpreter(&self, id: i64, cmd: p::InterpreterCommand) -> Result<(), p::ProtocolError>;
+
+    /// Someone opens an invite link (or comes back with their resume token).
+    async fn join(
+        &self,
+        token: String,
+        resume: Option<String>,
+        conn: u64,
+        outbox: mpsc::Sender<Out<p::ResidentEvent>>,
+    ) -> Result<MemberIn, p::ProtocolError>;
+
+    /// A link participant's command.
+    async fn member(&self, member: MemberKey, cmd: p::ResidentCommand) -> Result<(), p::ProtocolError>;
+
+    /// A link participant's connection closed.
+    async fn member_left(&self, member: MemberKey, conn: u64);
+
+    /// An invite link's language and expiry, without using it.
+    async fn peek_invite(&self, token: String) -> Result<Option<InviteInfo>, Unavailable>;
+
+    /// A supervisor's snapshot of a tenant (all for an admin).
+    async fn snapshot(&self, tenant: Option<i64>) -> Result<p::SupervisorEvent, Unavailable>;
+
+    /// A change to the directory, already stored.
+    async fn directory(&self, change: DirectoryChange) -> Result<(), p::ProtocolError>;
+
+    /// End a client's session and close its connection (its credential was revoked).
+    async fn kick(&self, client: Client);
+
+    /// Stop taking requests.
+    async fn drain(&self);
+
+    /// Calls live now.
+    async fn live_calls(&self) -> Result<usize, Unavailable>;
+}
+
+/// The router as the edge holds it.
+pub type SharedRouter = Arc<dyn Router>;

@@ -1,0 +1,98 @@
+//! Credentials over HTTP: a desk enrols once with its code; interpreters and staff sign
+//! in with a password (through the guard) and out. Signing out ends the session's live
+//! connections too.
+
+use axum::Json;
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use axum::http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
+
+use super::error::{ApiError, body};
+use super::who::bearer;
+use crate::app::{App, ClientAddr};
+use crate::auth::{Attempt, AuthError};
+use crate::store::AccountKind;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct EnrolBody {
+    code: String,
+}
+
+#[derive(Serialize)]
+pub(super) struct Enrolled {
+    desk: i64,
+    tenant: i64,
+    token: String,
+}
+
+/// `POST /api/enrol`: a desk's one-time code for its device token. Failed codes count
+/// against the address's attempts.
+pub(super) async fn enrol(
+    State(app): State<App>,
+    from: ClientAddr,
+    b: Result<Json<EnrolBody>, JsonRejection>,
+) -> Result<Json<Enrolled>, ApiError> {
+    let b = body(b)?;
+    let (ip, now) = (from.or_unspecified(), tokio::time::Instant::now());
+    if !app.guard.allowed(ip, now) {
+        return Err(AuthError::Throttled.into());
+    }
+    match crate::auth::enrol_desk(&app.store, b.code.trim()).await {
+        Ok((desk, tenant, token)) => Ok(Json(Enrolled { desk, tenant, token })),
+        Err(AuthError::Refused) => {
+            let _ = app.guard.spend(ip, now);
+            Err(AuthError::Refused.into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+enum Role {
+    Interpreter,
+    Staff,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SignInBody {
+    role: Role,
+    login: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+pub(super) struct SignedIn {
+    token: String,
+}
+
+/// `POST /api/sign-in`.
+pub(super) async fn sign_in(
+    State(app): State<App>,
+    from: ClientAddr,
+    b: Result<Json<SignInBody>, JsonRejection>,
+) -> Result<Json<SignedIn>, ApiError> {
+    let b = body(b)?;
+    let kind = match b.role {
+        Role::Staff => AccountKind::Staff,
+        Role::Interpreter => AccountKind::Interpreter,
+    };
+    let attempt = Attempt { kind, login: &b.login, password: &b.password };
+    let (_, token) =
+        crate::auth::sign_in_from(&app.store, &app.guard, from.or_unspecified(), attempt, app.session_ttl()).await?;
+    Ok(Json(SignedIn { token }))
+}
+
+/// `POST /api/sign-out`: the token stops working at once, and connections opened with it
+/// close.
+pub(super) async fn sign_out(State(app): State<App>, headers: HeaderMap) -> Result<StatusCode, ApiError> {
+    let token = bearer(&headers).ok_or(AuthError::Refused)?;
+    if !crate::auth::end_session(&app.store, token).await? {
+        return Err(AuthError::Refused.into());
+    }
+    let _ = app.revocations.send(crate::auth::hash_token(token).into());
+    Ok(StatusCode::NO_CONTENT)
+}

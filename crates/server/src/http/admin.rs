@@ -1,0 +1,327 @@
+//! The admin API under `/api/`: the directory (tenants and their routing policies, desks,
+//! interpreters with languages, specialities, tiers and rosters). Admins write; a
+//! supervisor reads their own tenant's. Every change is stored first, then applied to
+//! the live engine. Bodies are strict: unknown fields are refused and errors name the
+//! field. The OpenAPI document is served at `/api/openapi.json`.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get, put};
+use axum::{Json, Router};
+use kakehashi_dispatch as d;
+use kakehashi_protocol as p;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::error::{ApiError, body};
+use super::who::{Admin, Reader};
+use crate::app::App;
+use crate::auth::{hash_password_off_runtime, hash_token, new_enrolment_code};
+use crate::calls::{Client, DirectoryChange};
+use crate::directory::{InterpreterRow, PolicyDoc, RosterDoc, time_zone};
+use crate::store::{Constraint, StoreError};
+
+/// The directory routes.
+pub(crate) fn routes() -> Router<App> {
+    Router::new()
+        .route("/api/tenants", get(list_tenants).post(add_tenant))
+        .route("/api/tenants/{id}/policy", put(set_policy))
+        .route("/api/tenants/{id}/desks", axum::routing::post(add_desk))
+        .route("/api/desks/{id}", delete(revoke_desk))
+        .route("/api/interpreters", get(list_interpreters).post(add_interpreter))
+        .route("/api/interpreters/{id}", put(update_interpreter))
+}
+
+async fn apply(app: &App, change: DirectoryChange) -> Result<(), ApiError> {
+    app.router.directory(change).await.map_err(|e| match e.code {
+        p::ErrorCode::ShuttingDown => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.code, e.message),
+        _ => ApiError::conflict(e.code, e.message),
+    })
+}
+
+/// What a creation answers.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct IdOut {
+    /// The new row's id.
+    pub id: i64,
+}
+
+/// A new tenant.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TenantBody {
+    /// Name, shown to interpreters.
+    pub name: String,
+    /// Registered foreign residents (for cost splits).
+    pub foreign_residents: u32,
+    /// IANA time zone, e.g. `Asia/Tokyo`.
+    pub time_zone: String,
+    /// Routing policy; the defaults when absent.
+    #[serde(default)]
+    pub policy: Option<PolicyDoc>,
+}
+
+/// A tenant as listed.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct TenantOut {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Registered foreign residents.
+    pub foreign_residents: i64,
+    /// Time zone.
+    pub time_zone: String,
+    /// The policy in force.
+    pub policy: PolicyDoc,
+}
+
+async fn list_tenants(State(app): State<App>, reader: Reader) -> Result<Json<Vec<TenantOut>>, ApiError> {
+    let dir = app.store.directory().await?;
+    Ok(Json(
+        dir.tenants
+            .into_iter()
+            .filter(|t| reader.sees(t.id))
+            .map(|t| TenantOut {
+                id: t.id,
+                name: t.name,
+                foreign_residents: t.foreign_residents,
+                time_zone: t.time_zone,
+                policy: t.policy.unwrap_or_default(),
+            })
+            .collect(),
+    ))
+}
+
+async fn add_tenant(
+    State(app): State<App>,
+    Admin { actor }: Admin,
+    b: Result<Json<TenantBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<IdOut>), ApiError> {
+    let b = body(b)?;
+    if b.name.trim().is_empty() || b.name.len() > 200 {
+        return Err(ApiError::invalid("name", "must be 1 to 200 characters"));
+    }
+    let tz = time_zone(&b.time_zone, "time_zone").map_err(|e| ApiError::invalid(&e.field, e.problem))?;
+    let policy_doc = b.policy.unwrap_or_default();
+    let policy = policy_doc.to_policy().map_err(|e| ApiError::invalid(&e.field, e.problem))?;
+    let id = app.store.insert_tenant(b.name.trim(), i64::from(b.foreign_residents), &b.time_zone).await.map_err(
+        |e| match e {
+            StoreError::Constraint(Constraint::Unique) => {
+                ApiError::conflict(p::ErrorCode::InvalidField, "name: a tenant of that name exists")
+            }
+            e => e.into(),
+        },
+    )?;
+    app.store.set_policy(id, &policy_doc).await?;
+    let spec = d::TenantSpec {
+        id: d::TenantId(u32::try_from(id).map_err(ApiError::internal)?),
+        foreign_residents: b.foreign_residents,
+        time_zone: tz,
+        policy,
+    };
+    apply(&app, DirectoryChange::Tenant(id, b.name.trim().to_string(), Box::new(spec))).await?;
+    app.store.audit(&actor, "add_tenant", Some(&format!("tenant:{id}")), true).await?;
+    Ok((StatusCode::CREATED, Json(IdOut { id })))
+}
+
+async fn set_policy(
+    State(app): State<App>,
+    Admin { actor }: Admin,
+    Path(id): Path<i64>,
+    b: Result<Json<PolicyDoc>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let doc = body(b)?;
+    let policy = doc.to_policy().map_err(|e| ApiError::invalid(&e.field, e.problem))?;
+    if !app.store.set_policy(id, &doc).await? {
+        return Err(ApiError::not_found(format!("no tenant {id}")));
+    }
+    apply(&app, DirectoryChange::Policy(id, Box::new(policy))).await?;
+    app.store.audit(&actor, "set_policy", Some(&format!("tenant:{id}")), true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A new desk.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DeskBody {
+    /// Name, e.g. "City hall, counter 2".
+    pub name: String,
+}
+
+/// A desk created: hand the enrolment code to the person setting up the tablet.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct DeskOut {
+    /// Id.
+    pub id: i64,
+    /// Single-use code for `POST /api/enrol`.
+    pub enrolment_code: String,
+}
+
+async fn add_desk(
+    State(app): State<App>,
+    Admin { actor }: Admin,
+    Path(tenant): Path<i64>,
+    b: Result<Json<DeskBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<DeskOut>), ApiError> {
+    let b = body(b)?;
+    if b.name.trim().is_empty() || b.name.len() > 200 {
+        return Err(ApiError::invalid("name", "must be 1 to 200 characters"));
+    }
+    let code = new_enrolment_code();
+    let id = app.store.insert_desk(tenant, b.name.trim(), &hash_token(&code)).await.map_err(|e| match e {
+        StoreError::Constraint(Constraint::ForeignKey) => ApiError::not_found(format!("no tenant {tenant}")),
+        e => e.into(),
+    })?;
+    apply(&app, DirectoryChange::Desk(id, tenant)).await?;
+    app.store.audit(&actor, "add_desk", Some(&format!("desk:{id}")), true).await?;
+    Ok((StatusCode::CREATED, Json(DeskOut { id, enrolment_code: code })))
+}
+
+async fn revoke_desk(
+    State(app): State<App>,
+    Admin { actor }: Admin,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    if !crate::auth::revoke_desk(&app.store, id, &actor).await? {
+        return Err(ApiError::not_found(format!("no desk {id}")));
+    }
+    app.router.kick(Client::Desk(id)).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An interpreter's profile.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InterpreterBody {
+    /// Sign-in name (new interpreters only).
+    #[serde(default)]
+    pub login: Option<String>,
+    /// Initial password, 12 characters or more (new interpreters only).
+    #[serde(default)]
+    pub password: Option<String>,
+    /// staff, contractor or volunteer.
+    pub tier: String,
+    /// Languages paired with Japanese (BCP 47).
+    pub languages: Vec<String>,
+    /// video, audio, phone.
+    pub modalities: Vec<String>,
+    /// immigration, labour, medical, legal, mental_health, general.
+    #[serde(default)]
+    pub specialities: Vec<String>,
+    /// Tenants served directly.
+    #[serde(default)]
+    pub tenants: Vec<i64>,
+    /// Also in the shared pool.
+    #[serde(default)]
+    pub shared_pool: bool,
+    /// When they work.
+    pub roster: RosterDoc,
+}
+
+impl std::fmt::Debug for InterpreterBody {
+    /// Never shows the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InterpreterBody")
+            .field("login", &self.login)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("tier", &self.tier)
+            .field("languages", &self.languages)
+            .finish_non_exhaustive()
+    }
+}
+
+async fn list_interpreters(State(app): State<App>, reader: Reader) -> Result<Json<Vec<InterpreterRow>>, ApiError> {
+    let dir = app.store.directory().await?;
+    Ok(Json(
+        dir.interpreters
+            .into_iter()
+            .filter(|i| reader.scope.is_none_or(|s| i.tenants.contains(&s) || i.shared_pool))
+            .collect(),
+    ))
+}
+
+fn row_from(id: i64, login: String, b: InterpreterBody) -> InterpreterRow {
+    InterpreterRow {
+        id,
+        login,
+        tier: b.tier,
+        languages: b.languages,
+        modalities: b.modalities,
+        specialities: b.specialities,
+        tenants: b.tenants,
+        shared_pool: b.shared_pool,
+        roster: b.roster,
+    }
+}
+
+/// Validate a profile against the directory; the engine's spec for it.
+async fn checked(app: &App, row: &InterpreterRow) -> Result<d::InterpreterSpec, ApiError> {
+    let known = app.store.directory().await?.tenants.into_iter().map(|t| t.id).collect::<Vec<_>>();
+    if let Some(t) = row.tenants.iter().find(|t| !known.contains(t)) {
+        return Err(ApiError::invalid("tenants", format!("no tenant {t}")));
+    }
+    let spec = row.to_spec().map_err(|e| ApiError::invalid(&e.field, e.problem))?;
+    if spec.pairs.is_empty() {
+        return Err(ApiError::invalid("languages", "at least one language"));
+    }
+    if spec.modalities.is_empty() {
+        return Err(ApiError::invalid("modalities", "at least one modality"));
+    }
+    if row.tenants.is_empty() && !row.shared_pool {
+        return Err(ApiError::invalid("tenants", "serve at least one tenant or join the shared pool"));
+    }
+    Ok(spec)
+}
+
+async fn add_interpreter(
+    State(app): State<App>,
+    Admin { actor }: Admin,
+    b: Result<Json<InterpreterBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<IdOut>), ApiError> {
+    let mut b = body(b)?;
+    let login = b
+        .login
+        .take()
+        .filter(|l| !l.trim().is_empty() && l.len() <= 100)
+        .ok_or_else(|| ApiError::invalid("login", "required, 1 to 100 characters"))?;
+    let password = b
+        .password
+        .take()
+        .filter(|p| p.chars().count() >= 12)
+        .ok_or_else(|| ApiError::invalid("password", "required, at least 12 characters"))?;
+    let mut row = row_from(0, login, b);
+    let mut spec = checked(&app, &row).await?;
+    let hash = hash_password_off_runtime(&password).await?;
+    row.id = app.store.insert_interpreter(&row, &hash).await.map_err(|e| match e {
+        StoreError::Constraint(Constraint::Unique) => ApiError::conflict(p::ErrorCode::InvalidField, "login: taken"),
+        e => e.into(),
+    })?;
+    spec.id = d::InterpreterId(u32::try_from(row.id).map_err(ApiError::internal)?);
+    apply(&app, DirectoryChange::Interpreter(Box::new(spec))).await?;
+    app.store.audit(&actor, "add_interpreter", Some(&format!("interpreter:{}", row.id)), true).await?;
+    Ok((StatusCode::CREATED, Json(IdOut { id: row.id })))
+}
+
+async fn update_interpreter(
+    State(app): State<App>,
+    Admin { actor }: Admin,
+    Path(id): Path<i64>,
+    b: Result<Json<InterpreterBody>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let b = body(b)?;
+    if b.login.is_some() || b.password.is_some() {
+        return Err(ApiError::invalid("login", "the login and password are not changed here"));
+    }
+    let row = row_from(id, String::new(), b);
+    let mut spec = checked(&app, &row).await?;
+    spec.id = d::InterpreterId(u32::try_from(id).map_err(|_| ApiError::invalid("id", "out of range"))?);
+    // The engine first: it refuses while an offer rings or a call runs.
+    apply(&app, DirectoryChange::UpdateInterpreter(Box::new(spec))).await?;
+    if !app.store.update_interpreter(&row).await? {
+        return Err(ApiError::not_found(format!("no interpreter {id}")));
+    }
+    app.store.audit(&actor, "update_interpreter", Some(&format!("interpreter:{id}")), true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,482 @@
+//! The hub: the single writer. One task that drives the call core (which owns the
+//! dispatch engine) and does its I/O: connections' outboxes and numbered events
+//! (`clients.rs`), the relay's orders and reports, record writes (`writes.rs`), metrics
+//! (`facts.rs`), and time.
+//!
+//! The edge reaches it only through the router (`cluster`), whose local implementation
+//! sends [`Cmd`]s here. The relay reports through its own channel; the hub never makes the
+//! relay wait, and the relay never makes the hub wait. Records are written by tracked
+//! tasks: when the hub stops (every sender gone) it waits for those still writing before
+//! it returns, so a record acknowledged by the core is not lost at shutdown.
+
+mod clients;
+mod facts;
+mod recent;
+mod writes;
+
+use std::time::Duration;
+
+use kakehashi_dispatch as d;
+use kakehashi_protocol as p;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+pub use clients::{CLIENT_QUEUE, Clients, Out, Outbox};
+
+use crate::calls::{Client, Core, Delivery, Input, MemberKey, Output, Reply};
+use crate::metrics::Metrics;
+use crate::store::Store;
+
+/// The core's time: wall-clock milliseconds, advanced by tokio's clock (so tests can
+/// pause and advance time).
+#[derive(Clone, Copy, Debug)]
+pub struct Clock {
+    base_ms: i64,
+    base: Instant,
+}
+
+impl Clock {
+    /// A clock reading the system time now.
+    pub fn new() -> Clock {
+        Clock { base_ms: crate::store::now_ms(), base: Instant::now() }
+    }
+
+    /// The current instant.
+    pub fn now(&self) -> d::Timestamp {
+        d::Timestamp::from_millis(self.base_ms + self.base.elapsed().as_millis() as i64)
+    }
+
+    /// The tokio instant of a timestamp.
+    pub fn instant(&self, t: d::Timestamp) -> Instant {
+        let ms = (t.as_millis() - self.base_ms).max(0) as u64;
+        self.base + Duration::from_millis(ms)
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock::new()
+    }
+}
+
+type Reply1 = oneshot::Sender<Result<(), p::ProtocolError>>;
+
+/// A desk's or interpreter's attached connection: was its session taken back, and the
+/// token for its next resume.
+#[derive(Debug)]
+pub struct Attached {
+    /// Whether it resumed its session.
+    pub resumed: bool,
+    /// The token to resume with next time.
+    pub resume_token: String,
+}
+
+/// A link participant let in.
+#[derive(Debug)]
+pub struct MemberIn {
+    /// How they are reached.
+    pub member: MemberKey,
+    /// Whether they came back to their place.
+    pub resumed: bool,
+    /// The token to come back with after a drop.
+    pub resume_token: String,
+}
+
+/// What the router asks of the hub.
+#[derive(Debug)]
+pub enum Cmd {
+    /// A desk's or interpreter's connection `conn` opened, with its hello's `resume` and
+    /// `last_seq`.
+    Attach {
+        /// Who.
+        client: Client,
+        /// The connection.
+        conn: u64,
+        /// Its outbox.
+        outbox: Outbox,
+        /// The hello's resume token.
+        resume: Option<String>,
+        /// The hello's last event number.
+        last_seq: Option<u64>,
+        /// The answer.
+        reply: oneshot::Sender<Attached>,
+    },
+    /// That connection closed after writing event `written`; `ended` when its session ends
+    /// with it (signed out, credential revoked or expired).
+    Detach {
+        /// Who.
+        client: Client,
+        /// The connection.
+        conn: u64,
+        /// The last event number it wrote.
+        written: u64,
+        /// The session ends too.
+        ended: bool,
+    },
+    /// A desk's command.
+    Desk {
+        /// The desk.
+        desk: i64,
+        /// Its tenant.
+        tenant: i64,
+        /// The command.
+        cmd: p::DeskCommand,
+        /// The answer.
+        reply: Reply1,
+    },
+    /// An interpreter's command.
+    Interpreter {
+        /// Who.
+        id: i64,
+        /// The command.
+        cmd: p::InterpreterCommand,
+        /// The answer.
+        reply: Reply1,
+    },
+    /// Someone opens an invite link (or comes back with their resume token).
+    Join {
+        /// The link's token.
+        token: String,
+        /// Their resume token, if coming back.
+        resume: Option<String>,
+        /// Their connection.
+        conn: u64,
+        /// Its outbox.
+        outbox: mpsc::Sender<Out<p::ResidentEvent>>,
+        /// The answer.
+        reply: oneshot::Sender<Result<MemberIn, p::ProtocolError>>,
+    },
+    /// A link participant's command.
+    Member {
+        /// Who.
+        member: MemberKey,
+        /// The command.
+        cmd: p::ResidentCommand,
+        /// The answer.
+        reply: Reply1,
+    },
+    /// A link participant's connection `conn` closed: they may come back within the grace.
+    MemberLeft {
+        /// Who.
+        member: MemberKey,
+        /// The connection.
+        conn: u64,
+    },
+    /// An invite link's language, kind and expiry, without using it.
+    PeekInvite {
+        /// The link's token.
+        token: String,
+        /// The answer.
+        reply: oneshot::Sender<Option<crate::calls::InviteInfo>>,
+    },
+    /// A supervisor's snapshot of a tenant (all for an admin).
+    Snapshot {
+        /// The tenant.
+        tenant: Option<i64>,
+        /// The answer.
+        reply: oneshot::Sender<p::SupervisorEvent>,
+    },
+    /// A change to the directory, already stored.
+    Directory {
+        /// The change.
+        change: crate::calls::DirectoryChange,
+        /// The answer.
+        reply: Reply1,
+    },
+    /// End a client's session now and close its connection (its credential was revoked).
+    Kick {
+        /// Who.
+        client: Client,
+    },
+    /// Stop taking requests (draining before shutdown).
+    Drain,
+    /// How many calls are live.
+    LiveCalls {
+        /// The answer.
+        reply: oneshot::Sender<usize>,
+    },
+}
+
+/// The hub's settings.
+#[derive(Clone, Debug)]
+pub struct HubSettings {
+    /// The connections' heartbeat.
+    pub heartbeat: Duration,
+    /// Commands queued for the hub.
+    pub inbox: usize,
+}
+
+/// The hub's state; run it with [`Hub::run`].
+#[derive(Debug)]
+pub struct Hub {
+    core: Core,
+    clients: Clients,
+    clock: Clock,
+    metrics: Metrics,
+    media: Option<mpsc::Sender<crate::media::Order>>,
+    writes: writes::Writes,
+    facts: facts::Facts,
+}
+
+impl Hub {
+    /// A hub around `core`, and the sender the router uses to reach it.
+    pub fn new(
+        core: Core,
+        store: Store,
+        metrics: Metrics,
+        clock: Clock,
+        media: Option<mpsc::Sender<crate::media::Order>>,
+        settings: HubSettings,
+    ) -> (Hub, mpsc::Sender<Cmd>, mpsc::Receiver<Cmd>) {
+        let (tx, rx) = mpsc::channel(settings.inbox);
+        let hub = Hub {
+            core,
+            clients: Clients::new(settings.heartbeat),
+            clock,
+            facts: facts::Facts::new(metrics.clone()),
+            metrics,
+            media,
+            writes: writes::Writes::new(store),
+        };
+        (hub, tx, rx)
+    }
+
+    /// Run until every sender of `rx` is dropped and every record write is done; the
+    /// relay's reports come in on `reports`.
+    pub async fn run(mut self, mut rx: mpsc::Receiver<Cmd>, mut reports: mpsc::Receiver<crate::media::Report>) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut reports_open = true;
+        loop {
+            let wake = self.core.poll_timeout().map(|t| self.clock.instant(t));
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(cmd) => self.command(cmd),
+                    None => break,
+                },
+                report = reports.recv(), if reports_open => match report {
+                    Some(report) => {
+                        let _ = self.apply(Input::Relay(report));
+                    }
+                    None => reports_open = false,
+                },
+                Some(done) = self.writes.next(), if !self.writes.is_empty() => self.written(done),
+                () = async { match wake { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => {
+                    let _ = self.apply(Input::Tick);
+                }
+                _ = tick.tick() => {
+                    let _ = self.apply(Input::Tick);
+                    self.gauges();
+                }
+            }
+        }
+        // Every sender is gone: finish the writes in flight (each is bounded by the
+        // store's timeout), then stop. Dropping the relay's order sender ends its task.
+        while let Some(done) = self.writes.next().await {
+            self.written(done);
+        }
+    }
+
+    /// Apply an input to the core and act on what it says; the core's answer.
+    fn apply(&mut self, input: Input) -> Result<Reply, p::ProtocolError> {
+        let result = self.core.handle(self.clock.now(), input);
+        self.act();
+        result
+    }
+
+    /// Act on every output the core has.
+    fn act(&mut self) {
+        while let Some(output) = self.core.poll_output() {
+            match output {
+                Output::Deliver(delivery) => self.deliver(delivery),
+                Output::Record { record, keep, then } => self.writes.record(record, keep, then),
+                Output::Outcome { record, tenant, category, then } => {
+                    self.writes.outcome(record, tenant, category, then);
+                }
+                Output::Relay(order) => {
+                    if let Some(media) = &self.media
+                        && media.try_send(order).is_err()
+                    {
+                        // Full: the relay is swamped; the participant's next offer (or its
+                        // reconnect) tries again. Closed: the relay is gone.
+                        tracing::warn!("the relay did not take an order");
+                    }
+                }
+                Output::Release(endpoint) => self.clients.release(endpoint, p::CloseReason::Done),
+                Output::SessionEnded(client) => self.clients.forget(client),
+                Output::Fact(fact) => self.facts.count(fact),
+            }
+        }
+    }
+
+    fn deliver(&mut self, delivery: Delivery) {
+        match self.clients.deliver(delivery) {
+            clients::Delivered::Done => {}
+            // Its connection could not take it: it counts as dropped (it may resume).
+            clients::Delivered::Dropped(client) => {
+                let _ = self.core.handle(self.clock.now(), Input::Detached { client });
+            }
+            clients::Delivered::MemberDropped(member) => {
+                let _ = self.core.handle(self.clock.now(), Input::MemberDropped { member });
+            }
+        }
+    }
+
+    fn written(&mut self, done: writes::Done) {
+        if let Some((call, id)) = done.recorded {
+            let _ = self.apply(Input::Recorded { call, id });
+        }
+        for delivery in done.then {
+            self.deliver(delivery);
+        }
+        self.act();
+    }
+
+    fn command(&mut self, cmd: Cmd) {
+        match cmd {
+            Cmd::Attach { client, conn, outbox, resume, last_seq, reply } => {
+                let resumed = self.core.session_live(client) && self.clients.resume_matches(client, resume.as_deref());
+                let resume_token = self.clients.attach(client, conn, outbox, resumed, last_seq);
+                let _ = reply.send(Attached { resumed, resume_token });
+                let _ = self.apply(Input::Attached { client, resumed });
+            }
+            Cmd::Detach { client, conn, written, ended } => {
+                let current = self.clients.detach(client, conn, written);
+                if ended {
+                    let _ = self.apply(Input::Ended { client });
+                } else if current {
+                    let _ = self.apply(Input::Detached { client });
+                }
+            }
+            Cmd::Desk { desk, tenant, cmd, reply } => {
+                let result = match cmd {
+                    p::DeskCommand::Document { call, document } => self.document(self.core.document_route(
+                        d::RequestId(call),
+                        &crate::calls::Who::Desk(desk),
+                        document,
+                    )),
+                    p::DeskCommand::Sdp { .. } if self.relay_busy() => Err(busy()),
+                    cmd => self.apply(Input::Desk { desk, tenant, cmd }).map(|_| ()),
+                };
+                let _ = reply.send(result);
+            }
+            Cmd::Interpreter { id, cmd, reply } => {
+                let result = match cmd {
+                    p::InterpreterCommand::Document { call, document } => self.document(self.core.document_route(
+                        d::RequestId(call),
+                        &crate::calls::Who::Interpreter(id),
+                        document,
+                    )),
+                    p::InterpreterCommand::Sdp { .. } if self.relay_busy() => Err(busy()),
+                    cmd => self.apply(Input::Interpreter { id, cmd }).map(|_| ()),
+                };
+                let _ = reply.send(result);
+            }
+            Cmd::Join { token, resume, conn, outbox, reply } => {
+                let resume_token = crate::auth::new_token();
+                let input = Input::Join {
+                    token_hash: crate::auth::hash_token(&token),
+                    resume_hash: resume.as_deref().map(crate::auth::hash_token),
+                    new_resume_hash: crate::auth::hash_token(&resume_token),
+                };
+                // The outbox is in place before the core's first words to the newcomer.
+                let result = match self.core.handle(self.clock.now(), input) {
+                    Ok(Reply::Joined(joined)) => {
+                        self.clients.attach_member(joined.member, conn, outbox);
+                        Ok(MemberIn { member: joined.member, resumed: joined.resumed, resume_token })
+                    }
+                    Ok(Reply::Done) => {
+                        Err(p::ProtocolError { code: p::ErrorCode::Internal, message: "no place".into() })
+                    }
+                    Err(e) => Err(e),
+                };
+                let _ = reply.send(result);
+                self.act();
+            }
+            Cmd::Member { member, cmd, reply } => {
+                let result = match cmd {
+                    p::ResidentCommand::Document { document } => self.document(self.core.document_route_of(
+                        d::RequestId(member.call),
+                        member.participant,
+                        document,
+                    )),
+                    p::ResidentCommand::Sdp { .. } if self.relay_busy() => Err(busy()),
+                    cmd => self.apply(Input::Member { member, cmd }).map(|_| ()),
+                };
+                let _ = reply.send(result);
+            }
+            Cmd::MemberLeft { member, conn } => {
+                if self.clients.detach_member(member, conn) {
+                    let _ = self.apply(Input::MemberDropped { member });
+                }
+            }
+            Cmd::PeekInvite { token, reply } => {
+                let _ = reply.send(self.core.peek_invite(&crate::auth::hash_token(&token), self.clock.now()));
+            }
+            Cmd::Snapshot { tenant, reply } => {
+                let _ = reply.send(self.core.snapshot(tenant));
+            }
+            Cmd::Directory { change, reply } => {
+                let _ = reply.send(self.apply(Input::Directory(change)).map(|_| ()));
+            }
+            Cmd::Kick { client } => {
+                let _ = self.apply(Input::Ended { client });
+                // Its connection goes even if its session had ended already.
+                self.clients.forget(client);
+            }
+            Cmd::Drain => {
+                let _ = self.apply(Input::Drain);
+            }
+            Cmd::LiveCalls { reply } => {
+                let _ = reply.send(self.core.live_calls());
+            }
+        }
+    }
+
+    /// Pass a document part on, unless a receiver's queue is more than a quarter full:
+    /// then it is refused (`rate_limited`, to be sent again), so documents never crowd out
+    /// a client's other events. Nothing of it is kept.
+    fn document(
+        &mut self,
+        route: Result<crate::calls::DocumentRoute, p::ProtocolError>,
+    ) -> Result<(), p::ProtocolError> {
+        let route = route?;
+        if !route.to.iter().all(|d| self.clients.has_room(d)) {
+            return Err(p::ProtocolError {
+                code: p::ErrorCode::RateLimited,
+                message: "the others are still receiving earlier parts; send this part again shortly".into(),
+            });
+        }
+        for delivery in route.to {
+            self.clients.pass_document(delivery);
+        }
+        self.deliver(route.ack);
+        Ok(())
+    }
+
+    /// Whether the relay's order queue is full (an offer now would be lost).
+    fn relay_busy(&self) -> bool {
+        self.media.as_ref().is_some_and(|m| m.capacity() == 0)
+    }
+
+    /// Once a second: the gauges.
+    fn gauges(&self) {
+        self.metrics.queue_depth.reset();
+        for (language, waiting) in self.core.queue_depths() {
+            self.metrics.queue_depth.with_label_values(&[language]).set(waiting as i64);
+        }
+        for (state, n) in self.core.presence_gauge() {
+            self.metrics.interpreters.with_label_values(&[state]).set(n as i64);
+        }
+        for (party, n) in self.core.legs_by_party() {
+            self.metrics.media_legs.with_label_values(&[party.as_str()]).set(n as i64);
+        }
+    }
+}
+
+fn busy() -> p::ProtocolError {
+    p::ProtocolError {
+        code: p::ErrorCode::RateLimited,
+        message: "the media relay is busy; send the offer again".into(),
+    }
+}
