@@ -256,3 +256,180 @@ pub async fn closing(rx: &mut watch::Receiver<bool>) {
         std::future::pending::<()>().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// The client's side of a connection without a network: frames in, frames out.
+    struct Wire {
+        to_server: mpsc::UnboundedSender<Result<Message, Broken>>,
+        from_server: mpsc::UnboundedReceiver<Message>,
+    }
+
+    #[derive(Debug)]
+    struct Broken;
+
+    impl ReadError for Broken {
+        fn too_large(&self) -> bool {
+            false
+        }
+    }
+
+    type TestSocket = Socket<
+        std::pin::Pin<Box<dyn Sink<Message, Error = std::convert::Infallible> + Send>>,
+        std::pin::Pin<Box<dyn Stream<Item = Result<Message, Broken>> + Send>>,
+    >;
+
+    fn wire() -> (TestSocket, Wire) {
+        let (to_server, rx) = mpsc::unbounded_channel();
+        let (tx, from_server) = mpsc::unbounded_channel();
+        let sink = futures_util::sink::unfold(tx, |tx: mpsc::UnboundedSender<Message>, m: Message| async move {
+            let _ = tx.send(m);
+            Ok::<_, std::convert::Infallible>(tx)
+        });
+        let stream = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|m| (m, rx)) });
+        (Socket::new(Box::pin(sink), Box::pin(stream), Metrics::new()), Wire { to_server, from_server })
+    }
+
+    impl Wire {
+        fn send(&self, text: &str) {
+            let _ = self.to_server.send(Ok(Message::Text(text.to_string().into())));
+        }
+
+        async fn text(&mut self) -> serde_json::Value {
+            match self.from_server.recv().await {
+                Some(Message::Text(t)) => serde_json::from_str(&t).unwrap(),
+                other => panic!("{other:?}"),
+            }
+        }
+
+        async fn close_code(&mut self) -> u16 {
+            loop {
+                match self.from_server.recv().await {
+                    Some(Message::Close(Some(f))) => return f.code,
+                    Some(_) => continue,
+                    None => panic!("no close frame"),
+                }
+            }
+        }
+    }
+
+    /// Commands as the writer would take them: pings accepted, everything else refused.
+    #[derive(Default)]
+    struct Writer(Mutex<Vec<p::DeskCommand>>);
+
+    impl Commands<p::DeskCommand> for Writer {
+        fn command(
+            &self,
+            cmd: p::DeskCommand,
+        ) -> Pin<Box<dyn Future<Output = Result<(), p::ProtocolError>> + Send + '_>> {
+            let refused = !matches!(cmd, p::DeskCommand::Ping {});
+            self.0.lock().unwrap().push(cmd);
+            Box::pin(async move {
+                if refused {
+                    Err(p::ProtocolError { code: p::ErrorCode::NotFound, message: "no such request".into() })
+                } else {
+                    Ok(())
+                }
+            })
+        }
+    }
+
+    fn settings() -> (Settings, watch::Sender<bool>) {
+        let (tx, closing) = watch::channel(false);
+        (Settings { heartbeat: Duration::from_secs(60), rate_limit: 20, closing }, tx)
+    }
+
+    #[tokio::test]
+    async fn commands_go_to_the_writer_events_come_out_numbered_and_a_replacement_closes_it() {
+        let (mut socket, mut wire) = wire();
+        let (mut settings, _closing) = settings();
+        let (events, rx) = mpsc::channel(8);
+        let writer = Writer::default();
+        let looping = async {
+            run::<p::DeskCommand, p::DeskEvent, _, _, _>(
+                &mut socket,
+                &mut settings,
+                &mut Lifetime::lasting(),
+                rx,
+                &writer,
+            )
+            .await
+        };
+        let client = async {
+            wire.send(r#"{"type":"ping"}"#);
+            wire.send(r#"{"type":"cancel_request","request":9}"#);
+            assert_eq!(wire.text().await["code"], "not_found", "the writer's refusal comes back");
+            wire.send("garbage");
+            assert_eq!(wire.text().await["code"], "bad_json");
+            events.send(Out::Event(p::Sequenced::numbered(7, p::DeskEvent::Pong))).await.unwrap();
+            assert_eq!(wire.text().await, serde_json::json!({"seq": 7, "type": "pong"}));
+            events.send(Out::Close(p::CloseReason::Replaced)).await.unwrap();
+            assert_eq!(wire.close_code().await, 4000);
+        };
+        let (ended, ()) = tokio::join!(looping, client);
+        assert_eq!(ended, Ended { written: 7, reason: p::CloseReason::Replaced, by_client: false });
+        assert_eq!(writer.0.lock().unwrap().len(), 2, "garbage never reached the writer");
+    }
+
+    #[tokio::test]
+    async fn a_signed_out_session_ends_its_connection_and_so_does_shutdown() {
+        let (mut socket, mut wire) = wire();
+        let (mut settings, closing) = settings();
+        let (_events, rx) = mpsc::channel::<Out<p::DeskEvent>>(8);
+        let (revoke, revoked) = broadcast::channel(4);
+        let mut lifetime = Lifetime { expires_at: None, revocable: Some(("mine".into(), revoked)) };
+        let writer = Writer::default();
+        let looping =
+            run::<p::DeskCommand, p::DeskEvent, _, _, _>(&mut socket, &mut settings, &mut lifetime, rx, &writer);
+        let client = async {
+            revoke.send("someone else's".into()).unwrap();
+            revoke.send("mine".into()).unwrap();
+            assert_eq!(wire.text().await["code"], "unauthorized");
+            assert_eq!(wire.close_code().await, p::CloseReason::SignedOut.code());
+        };
+        let (ended, ()) = tokio::join!(looping, client);
+        assert_eq!(ended.reason, p::CloseReason::SignedOut);
+
+        let (mut socket, mut wire) = super::tests::wire();
+        let (_events, rx) = mpsc::channel::<Out<p::DeskEvent>>(8);
+        let mut lasting = Lifetime::lasting();
+        let looping =
+            run::<p::DeskCommand, p::DeskEvent, _, _, _>(&mut socket, &mut settings, &mut lasting, rx, &writer);
+        let client = async {
+            closing.send(true).unwrap();
+            assert_eq!(wire.text().await["code"], "shutting_down");
+            assert_eq!(wire.close_code().await, p::CloseReason::ShuttingDown.code());
+        };
+        let (ended, ()) = tokio::join!(looping, client);
+        assert_eq!(ended.reason, p::CloseReason::ShuttingDown);
+    }
+
+    #[tokio::test]
+    async fn the_client_going_ends_the_loop_and_an_expired_session_is_closed() {
+        let (mut socket, wire) = wire();
+        let (mut settings, _closing) = settings();
+        let (_events, rx) = mpsc::channel::<Out<p::DeskEvent>>(8);
+        let writer = Writer::default();
+        drop(wire);
+        let ended = run::<p::DeskCommand, p::DeskEvent, _, _, _>(
+            &mut socket,
+            &mut settings,
+            &mut Lifetime::lasting(),
+            rx,
+            &writer,
+        )
+        .await;
+        assert!(ended.by_client);
+
+        let (mut socket, mut wire) = super::tests::wire();
+        let (_events, rx) = mpsc::channel::<Out<p::DeskEvent>>(8);
+        let mut lifetime = Lifetime { expires_at: Some(Instant::now() + Duration::from_millis(50)), revocable: None };
+        let looping =
+            run::<p::DeskCommand, p::DeskEvent, _, _, _>(&mut socket, &mut settings, &mut lifetime, rx, &writer);
+        let (ended, code) = tokio::join!(looping, async { wire.close_code().await });
+        assert_eq!((ended.reason, code), (p::CloseReason::Expired, p::CloseReason::Expired.code()));
+    }
+}
