@@ -24,7 +24,10 @@
 //! bandwidth policy (ADR 0007). [`codec`] chooses a session's video codec and finds
 //! keyframes; forwarded headers keep their sequence numbers and timestamps continuous
 //! across a publisher's reconnect. [`Relay::leg_stats`] gives per-leg statistics. The UDP
-//! loop that drives the relay is `kakehashi serve`'s `media.rs`.
+//! loop that drives the relay is `kakehashi serve`'s `media/`. [`Relay::new`] takes its
+//! start time and its source of randomness: the relay reads no clock and draws nothing
+//! on its own. With the `testnet` feature, `testnet` is an in-memory network on simulated
+//! time (seeded randomness, `rtc` clients) for the tests and the forwarding benchmark.
 
 pub mod codec;
 mod demux;
@@ -33,8 +36,12 @@ pub mod framing;
 mod relay;
 mod rewrite;
 pub mod stun;
+#[cfg(feature = "testnet")]
 pub mod testnet;
 
 pub use demux::{Demux, DemuxStats, Drop, Kind, MAX_ADDRESSES_PER_LEG, Route, classify};
 pub use feedback::{FEEDBACK_SLOT, Feedback, has_reception_reports, is_keyframe_request};
-pub use relay::{LegEvent, LegId, LegStats, MediaStats, Peer, Relay, RelayError, SessionId, Transmit, Transport};
+pub use relay::{
+    LegEvent, LegId, LegStats, MediaStats, OsRandom, Peer, Randomness, Relay, RelayError, SessionId, Start, Transmit,
+    Transport,
+};

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kakehashi_relay::{LegEvent, LegId, Relay, SessionId};
+use kakehashi_relay::{LegEvent, LegId, OsRandom, Relay, SessionId, Start};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use webrtc::peer_connection::{
@@ -121,7 +121,7 @@ async fn a_webrtc_client_connects_through_the_shared_port() {
     let local = socket.local_addr().unwrap();
     let (offer_tx, offer_rx) = mpsc::channel(4);
     let (event_tx, mut event_rx) = mpsc::channel(16);
-    tokio::spawn(run_relay(socket, Relay::new(local, local), offer_rx, event_tx));
+    tokio::spawn(run_relay(socket, Relay::new(local, local, Start::system(), Box::new(OsRandom)), offer_rx, event_tx));
 
     let mut legs = Vec::new();
     let mut clients = Vec::new();
@@ -257,7 +257,7 @@ async fn three_participants_each_receive_the_others_audio_and_video_intact_and_i
     let local = socket.local_addr().unwrap();
     let (ask_tx, ask_rx) = mpsc::channel(16);
     let (event_tx, mut event_rx) = mpsc::channel(64);
-    tokio::spawn(run_relay(socket, Relay::new(local, local), ask_rx, event_tx));
+    tokio::spawn(run_relay(socket, Relay::new(local, local, Start::system(), Box::new(OsRandom)), ask_rx, event_tx));
     // The relay's offers go to their participants as soon as the legs exist.
     let routes: Arc<std::sync::Mutex<Vec<Route>>> = Arc::default();
     let (early_tx, mut early) = mpsc::unbounded_channel::<(LegId, String)>();
@@ -477,7 +477,7 @@ async fn a_joining_subscriber_gets_a_keyframe_request_to_the_publisher_and_its_o
     let local = socket.local_addr().unwrap();
     let (ask_tx, ask_rx) = mpsc::channel(16);
     let (event_tx, mut event_rx) = mpsc::channel(64);
-    tokio::spawn(run_relay(socket, Relay::new(local, local), ask_rx, event_tx));
+    tokio::spawn(run_relay(socket, Relay::new(local, local, Start::system(), Box::new(OsRandom)), ask_rx, event_tx));
 
     let connect = |handler: Arc<dyn PeerConnectionEventHandler>| client(handler, true);
     async fn join(

@@ -25,7 +25,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use kakehashi_relay::{LegEvent, LegId, LegStats, Peer, Relay, SessionId, Transmit, Transport};
+use kakehashi_relay::{LegEvent, LegId, LegStats, OsRandom, Peer, Relay, SessionId, Start, Transmit, Transport};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
 
@@ -214,7 +214,7 @@ pub async fn run(sockets: MediaSockets, mut orders: mpsc::Receiver<Order>, mut r
             return;
         }
     };
-    let mut relay = Relay::new(local, advertised);
+    let mut relay = Relay::new(local, advertised, Start::system(), Box::new(OsRandom));
     let listener = match tcp {
         Some((listener, tcp_advertised)) => {
             relay = relay.with_tcp(tcp_advertised);

@@ -5,119 +5,42 @@
 //! join over ICE-TCP instead of UDP: its packets then go through [`Relay::handle_tcp`] as
 //! if on a connection from its address (framing is tested in [`crate::framing`]).
 
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+mod client;
+mod seeded;
 
-use bytes::{Bytes, BytesMut};
+pub use client::{Client, Publish, Received};
+use client::{client_engine, codec_of, tagged};
+pub use seeded::Seeded;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
 use rtc::ice::network_type::NetworkType;
 use rtc::ice::tcp_type::TcpType;
 use rtc::interceptor::{Registry, Slot};
 use rtc::media_stream::MediaStreamTrack;
+use rtc::peer_connection::RTCPeerConnectionBuilder;
 use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
-use rtc::peer_connection::configuration::media_engine::MediaEngine;
 use rtc::peer_connection::configuration::setting_engine::SettingEngineBuilder;
 use rtc::peer_connection::event::RTCPeerConnectionEvent;
 use rtc::peer_connection::message::RTCMessage;
 use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::peer_connection::state::RTCPeerConnectionState;
 use rtc::peer_connection::transport::{CandidateConfig, CandidateHostConfig, RTCIceCandidate};
-use rtc::peer_connection::{RTCPeerConnection, RTCPeerConnectionBuilder};
 use rtc::rtp::header::{EXTENSION_PROFILE_ONE_BYTE, Extension};
-use rtc::rtp_transceiver::RTCRtpSenderId;
-use rtc::rtp_transceiver::rtp_sender::{
-    RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters,
-    RTCRtpHeaderExtensionCapability, RtpCodecKind,
-};
+use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
 use rtc::sansio::Protocol;
 use rtc::shared::error::Error;
-use rtc::shared::{TaggedBytesMut, TransportContext};
 use rustc_hash::FxHashMap;
 
 use crate::codec::FORWARDED_EXTENSIONS;
 use crate::{
-    FEEDBACK_SLOT, Feedback, LegEvent, LegId, Peer, Relay, RelayError, SessionId, Transmit, Transport,
+    FEEDBACK_SLOT, Feedback, LegEvent, LegId, Peer, Relay, RelayError, SessionId, Start, Transmit, Transport,
     is_keyframe_request,
 };
 
 /// An RTP packet a client received.
-#[derive(Clone, Debug)]
-pub struct Received {
-    /// Its SSRC.
-    pub ssrc: u32,
-    /// Sequence number.
-    pub seq: u16,
-    /// Timestamp.
-    pub timestamp: u32,
-    /// Payload type.
-    pub payload_type: u8,
-    /// Header extensions (id, value).
-    pub extensions: Vec<(u8, Bytes)>,
-    /// The payload.
-    pub payload: Bytes,
-    /// When (simulated).
-    pub at: Instant,
-}
-
-/// What a client publishes and how.
-#[derive(Clone, Copy, Debug)]
-pub struct Publish {
-    /// An Opus track.
-    pub audio: bool,
-    /// A VP8 track.
-    pub video: bool,
-    /// The payload types the client registers for Opus and VP8 (the relay translates).
-    pub payload_types: (u8, u8),
-}
-
-impl Default for Publish {
-    fn default() -> Self {
-        Publish { audio: true, video: true, payload_types: (111, 96) }
-    }
-}
-
-/// A participant's side.
-pub struct Client {
-    /// Its peer connection.
-    pub pc: RTCPeerConnection,
-    /// Its address.
-    pub addr: SocketAddr,
-    /// UDP, or a TCP connection to the relay's passive candidate.
-    pub transport: Transport,
-    /// Its leg in the relay.
-    pub leg: LegId,
-    /// Its session.
-    pub session: SessionId,
-    /// Its number in the session.
-    pub participant: u64,
-    senders: [Option<(RTCRtpSenderId, u32)>; 2],
-    publish: Publish,
-    next_seq: [u16; 2],
-    next_ts: [u32; 2],
-    /// ICE and DTLS are up.
-    pub connected: bool,
-    /// Replaced or left: no longer on the network.
-    pub gone: bool,
-    /// RTP received, in order of arrival.
-    pub received: Vec<Received>,
-    /// Keyframe requests received.
-    pub keyframe_requests: Vec<Instant>,
-    /// Renegotiation offers from the relay.
-    pub offers: u32,
-}
-
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("addr", &self.addr).field("leg", &self.leg).finish_non_exhaustive()
-    }
-}
-
-impl Client {
-    /// The SSRC it publishes `video` or audio with.
-    pub fn ssrc(&self, video: bool) -> Option<u32> {
-        self.senders[usize::from(video)].map(|(_, ssrc)| ssrc)
-    }
-}
-
 /// Decides whether a datagram (from, to, bytes) is lost.
 pub type DropRule = Box<dyn FnMut(SocketAddr, SocketAddr, &[u8]) -> bool>;
 
@@ -157,70 +80,6 @@ impl std::fmt::Debug for TestNet {
     }
 }
 
-fn tagged(now: Instant, local: SocketAddr, peer: SocketAddr, transport: Transport, data: &[u8]) -> TaggedBytesMut {
-    TaggedBytesMut {
-        now,
-        transport: TransportContext {
-            local_addr: local,
-            peer_addr: peer,
-            ecn: None,
-            transport_protocol: transport.protocol(),
-        },
-        message: BytesMut::from(data),
-    }
-}
-
-fn client_engine(publish: Publish) -> Result<MediaEngine, Error> {
-    let mut me = MediaEngine::default();
-    let fb = |typ: &str, parameter: &str| RTCPFeedback { typ: typ.into(), parameter: parameter.into() };
-    me.register_codec(
-        RTCRtpCodecParameters {
-            rtp_codec: RTCRtpCodec {
-                mime_type: "audio/opus".into(),
-                clock_rate: 48_000,
-                channels: 2,
-                sdp_fmtp_line: "minptime=10;useinbandfec=1".into(),
-                rtcp_feedback: vec![],
-            },
-            payload_type: publish.payload_types.0,
-        },
-        RtpCodecKind::Audio,
-    )?;
-    me.register_codec(
-        RTCRtpCodecParameters {
-            rtp_codec: RTCRtpCodec {
-                mime_type: "video/VP8".into(),
-                clock_rate: 90_000,
-                channels: 0,
-                sdp_fmtp_line: String::new(),
-                rtcp_feedback: vec![fb("nack", ""), fb("nack", "pli"), fb("ccm", "fir")],
-            },
-            payload_type: publish.payload_types.1,
-        },
-        RtpCodecKind::Video,
-    )?;
-    me.register_header_extension(
-        RTCRtpHeaderExtensionCapability { uri: FORWARDED_EXTENSIONS[0].into() },
-        RtpCodecKind::Audio,
-        None,
-    )?;
-    Ok(me)
-}
-
-fn codec_of(video: bool) -> RTCRtpCodec {
-    if video {
-        RTCRtpCodec { mime_type: "video/VP8".into(), clock_rate: 90_000, ..Default::default() }
-    } else {
-        RTCRtpCodec {
-            mime_type: "audio/opus".into(),
-            clock_rate: 48_000,
-            channels: 2,
-            sdp_fmtp_line: "minptime=10;useinbandfec=1".into(),
-            rtcp_feedback: vec![],
-        }
-    }
-}
-
 /// Why the network could not do something.
 #[derive(Debug, thiserror::Error)]
 pub enum TestNetError {
@@ -230,6 +89,14 @@ pub enum TestNetError {
     /// The relay refused.
     #[error("relay: {0}")]
     Relay(#[from] RelayError),
+}
+
+/// A relay on simulated time: its wall clock starts at a fixed date, its randomness is
+/// seeded from `now`.
+fn simulated_relay(now: Instant, local: SocketAddr, public: SocketAddr) -> Relay {
+    // 2027-01-15 00:00 UTC: any fixed date will do for the NTP times of round trips.
+    let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    Relay::new(local, public, Start { now, wall }, Box::new(Seeded::new(now)))
 }
 
 impl TestNet {
@@ -244,7 +111,7 @@ impl TestNet {
     pub fn behind_nat(now: Instant, local: SocketAddr, public: SocketAddr) -> TestNet {
         let relay_addr = public;
         TestNet {
-            relay: Relay::new(local, public),
+            relay: simulated_relay(now, local, public),
             relay_addr,
             now,
             clients: Vec::new(),
@@ -262,7 +129,8 @@ impl TestNet {
 
     /// The relay offers ICE-TCP too, on its address's port.
     pub fn with_tcp(mut self) -> TestNet {
-        let relay = std::mem::replace(&mut self.relay, Relay::new(self.relay_addr, self.relay_addr));
+        let placeholder = simulated_relay(self.now, self.relay_addr, self.relay_addr);
+        let relay = std::mem::replace(&mut self.relay, placeholder);
         self.relay = relay.with_tcp(self.relay_addr);
         self
     }
