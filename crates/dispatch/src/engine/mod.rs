@@ -3,11 +3,20 @@
 //! Drive it with `handle_*` methods (or [`Engine::handle_input`] with an [`Input`]),
 //! each carrying the caller's `now`; drain [`Engine::poll_output`] after each; call
 //! [`Engine::handle_timeout`] when [`Engine::poll_timeout`] says so.
+//!
+//! By idea: this file holds the engine's state, inputs, interpreters' availability and
+//! the timers' firing; `directory.rs` (tenants, policies, desks, interpreters),
+//! `requests.rs` (submit, cancel, accept, decline, end), `bookings.rs` (reservations),
+//! `routing.rs` and `queue.rs` (who is offered what), `query.rs` (read-only views),
+//! `timers.rs`, `index.rs`, `state.rs` and `invariants.rs`.
 
+mod bookings;
+mod directory;
 mod index;
 mod invariants;
 mod query;
 mod queue;
+mod requests;
 mod timers;
 pub use query::Standing;
 mod routing;
@@ -16,7 +25,6 @@ mod state;
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use jiff::tz::TimeZone;
 use rustc_hash::FxHashMap;
 
 use crate::directory::{BookingSpec, InterpreterSpec, RequestSpec, TenantSpec};
@@ -24,12 +32,11 @@ use crate::error::Error;
 use crate::event::{Availability, NotReadyReason, OfferEnd, Outcome, Output, Presence, RescindReason};
 use crate::ids::{BookingId, DeskId, InterpreterId, OfferId, RequestId, TenantId};
 use crate::language::{LanguageId, LanguagePair};
-use crate::model::{Priority, Speciality};
 use crate::policy::RoutingPolicy;
 use crate::stats::{Counters, PresenceTime};
 use crate::time::{Timestamp, millis};
 
-use state::{Booking, IState, Interp, LastCall, Offer, Pool, RState, Request, Timer};
+use state::{Booking, IState, Interp, Offer, Pool, RState, Request, Timer};
 
 /// Most interpreters a request may exclude.
 pub const MAX_EXCLUDED: usize = 64;
@@ -215,203 +222,6 @@ impl Engine {
         self.counters.entry((tenant, language)).or_default()
     }
 
-    // ---- directory ------------------------------------------------------------------
-
-    /// Register a tenant.
-    pub fn add_tenant(&mut self, now: Timestamp, spec: TenantSpec) -> Result<(), Error> {
-        self.advance(now);
-        if self.tenants.contains_key(&spec.id) {
-            return Err(Error::Duplicate { what: "tenant", id: u64::from(spec.id.0) });
-        }
-        spec.policy.validate()?;
-        self.tenants.insert(spec.id, Tenant { spec });
-        Ok(())
-    }
-
-    /// Replace a tenant's routing policy. Waiting requests keep their step index
-    /// (clamped to the new policy's last step) and their place.
-    pub fn set_policy(&mut self, now: Timestamp, tenant: TenantId, policy: RoutingPolicy) -> Result<(), Error> {
-        self.advance(now);
-        self.tenant(tenant)?;
-        policy.validate()?;
-        let last = (policy.steps.len() - 1) as u8;
-        if let Some(t) = self.tenants.get_mut(&tenant) {
-            t.spec.policy = policy;
-        }
-        let mut affected: Vec<RequestId> = self
-            .requests
-            .iter()
-            .filter(|(_, r)| r.tenant == tenant && r.state == RState::Waiting)
-            .map(|(id, _)| *id)
-            .collect();
-        affected.sort_unstable();
-        for id in affected {
-            if let Some(r) = self.requests.get_mut(&id)
-                && r.step > last
-            {
-                r.step = last;
-                r.step_deadline = None;
-            }
-            self.route(id);
-        }
-        self.match_became_idle();
-        Ok(())
-    }
-
-    /// Register a desk of a tenant.
-    pub fn add_desk(&mut self, now: Timestamp, desk: DeskId, tenant: TenantId) -> Result<(), Error> {
-        self.advance(now);
-        self.tenant(tenant)?;
-        if self.desks.contains_key(&desk) {
-            return Err(Error::Duplicate { what: "desk", id: u64::from(desk.0) });
-        }
-        self.desks.insert(desk, tenant);
-        Ok(())
-    }
-
-    fn check_interpreter_spec(&self, spec: &InterpreterSpec) -> Result<(), Error> {
-        if spec.pairs.is_empty() {
-            return Err(Error::Invalid {
-                field: "pairs",
-                problem: "an interpreter must cover at least one language pair",
-            });
-        }
-        if spec.pairs.len() > MAX_PAIRS {
-            return Err(Error::Invalid { field: "pairs", problem: "at most 32 language pairs" });
-        }
-        if spec.modalities.is_empty() {
-            return Err(Error::Invalid { field: "modalities", problem: "at least one modality is needed" });
-        }
-        if spec.tenants.is_empty() && !spec.shared_pool {
-            return Err(Error::Invalid {
-                field: "tenants",
-                problem: "an interpreter must serve a tenant or join the shared pool",
-            });
-        }
-        if spec.tenants.len() > MAX_TENANTS_PER_INTERPRETER {
-            return Err(Error::Invalid { field: "tenants", problem: "at most 256 tenants" });
-        }
-        if let Some(t) = spec.tenants.iter().find(|t| !self.tenants.contains_key(t)) {
-            return Err(Error::UnknownTenant(*t));
-        }
-        Ok(())
-    }
-
-    fn normalise(mut spec: InterpreterSpec) -> InterpreterSpec {
-        spec.pairs.sort_unstable();
-        spec.pairs.dedup();
-        spec.tenants.sort_unstable();
-        spec.tenants.dedup();
-        spec.specialities = spec.specialities.with(Speciality::General);
-        spec
-    }
-
-    /// Register an interpreter. They start offline.
-    pub fn add_interpreter(&mut self, now: Timestamp, spec: InterpreterSpec) -> Result<(), Error> {
-        self.advance(now);
-        if self.interps.contains_key(&spec.id) {
-            return Err(Error::Duplicate { what: "interpreter", id: u64::from(spec.id.0) });
-        }
-        self.check_interpreter_spec(&spec)?;
-        let spec = Self::normalise(spec);
-        let id = spec.id;
-        let roster = spec.roster.state_at(self.now);
-        for pair in &spec.pairs {
-            self.pools.entry(*pair).or_default().all.push(id);
-        }
-        self.interps.insert(
-            id,
-            Interp {
-                spec,
-                state: IState::Offline,
-                state_since: self.now,
-                on_roster: roster.on,
-                roster_next: roster.next_change,
-                reserved: false,
-                bookings: Vec::new(),
-                idle_since: self.now,
-                missed_in_row: 0,
-                last_call: None,
-                indexed_idle: false,
-                indexed_staffed: false,
-            },
-        );
-        if let Some(at) = roster.next_change {
-            self.timer_at(at, Timer::Roster(id));
-        }
-        Ok(())
-    }
-
-    /// Replace an interpreter's profile. Refused while an offer rings or a call runs.
-    /// Bookings already made are kept.
-    pub fn update_interpreter(&mut self, now: Timestamp, spec: InterpreterSpec) -> Result<(), Error> {
-        self.advance(now);
-        let current = self.interps.get(&spec.id).ok_or(Error::UnknownInterpreter(spec.id))?;
-        if matches!(current.state, IState::Offered(_) | IState::InCall(_)) {
-            return Err(Error::InvalidTransition {
-                interpreter: spec.id,
-                from: current.state.presence(),
-                action: "change profile",
-            });
-        }
-        self.check_interpreter_spec(&spec)?;
-        let spec = Self::normalise(spec);
-        let id = spec.id;
-        self.unindex(id);
-        let old_pairs = self.interps[&id].spec.pairs.clone();
-        for pair in &old_pairs {
-            if let Some(p) = self.pools.get_mut(pair) {
-                p.all.retain(|i| *i != id);
-            }
-        }
-        for pair in &spec.pairs {
-            self.pools.entry(*pair).or_default().all.push(id);
-        }
-        let roster = spec.roster.state_at(self.now);
-        if let Some(i) = self.interps.get_mut(&id) {
-            i.spec = spec;
-            i.on_roster = roster.on;
-            i.roster_next = roster.next_change;
-        }
-        if let Some(at) = roster.next_change {
-            self.timer_at(at, Timer::Roster(id));
-        }
-        self.reindex(id);
-        // Requests held for this interpreter are listed under their (maybe new) tier.
-        let mut held: Vec<RequestId> = self
-            .requests
-            .iter()
-            .filter(|(_, r)| r.hold_until.is_some() && r.preferred == Some(id))
-            .map(|(r, _)| *r)
-            .collect();
-        held.sort_unstable();
-        for r in held {
-            self.sync_queue(r);
-        }
-        self.match_became_idle();
-        Ok(())
-    }
-
-    /// Remove an interpreter, who must be offline and hold no booking.
-    pub fn remove_interpreter(&mut self, now: Timestamp, id: InterpreterId) -> Result<(), Error> {
-        self.advance(now);
-        let i = self.interps.get(&id).ok_or(Error::UnknownInterpreter(id))?;
-        if i.state != IState::Offline {
-            return Err(Error::InvalidTransition { interpreter: id, from: i.state.presence(), action: "be removed" });
-        }
-        if !i.bookings.is_empty() {
-            return Err(Error::Invalid { field: "interpreter", problem: "cancel their bookings first" });
-        }
-        let pairs = i.spec.pairs.clone();
-        for pair in &pairs {
-            if let Some(p) = self.pools.get_mut(pair) {
-                p.all.retain(|x| *x != id);
-            }
-        }
-        self.interps.remove(&id);
-        Ok(())
-    }
-
     // ---- interpreters -----------------------------------------------------------------
 
     /// An interpreter signs in, becomes ready, steps away or signs out.
@@ -499,189 +309,6 @@ impl Engine {
         self.reindex(id);
     }
 
-    // ---- requests ---------------------------------------------------------------------
-
-    /// A desk requests an interpreter. The outputs say whether an offer is ringing,
-    /// the request waits (with its place and estimate), or nobody can take it.
-    pub fn submit(&mut self, now: Timestamp, spec: RequestSpec) -> Result<RequestId, Error> {
-        self.advance(now);
-        let tenant = self.tenant(spec.tenant)?;
-        match self.desks.get(&spec.desk) {
-            None => return Err(Error::UnknownDesk(spec.desk)),
-            Some(t) if *t != spec.tenant => return Err(Error::WrongTenant { desk: spec.desk, tenant: spec.tenant }),
-            Some(_) => {}
-        }
-        let pair = LanguagePair::new(spec.language, spec.desk_language).ok_or(Error::Invalid {
-            field: "language",
-            problem: "the resident's and the desk's language are the same",
-        })?;
-        if spec.excluded.len() > MAX_EXCLUDED {
-            return Err(Error::Invalid { field: "excluded", problem: "at most 64 excluded interpreters" });
-        }
-        if let Some(p) = spec.preferred
-            && !self.interps.contains_key(&p)
-        {
-            return Err(Error::UnknownInterpreter(p));
-        }
-        let policy = &tenant.spec.policy;
-        let credit = match spec.priority {
-            Priority::Normal => 0,
-            Priority::Urgent => millis(policy.urgent_credit),
-        };
-        let fan_out = policy.fan_out(spec.language) as u8;
-        let max_wait = policy.max_wait;
-        let expires_at = self.now + max_wait;
-        let hold = policy.preferred_hold;
-        let id = RequestId(self.next_request);
-        self.next_request += 1;
-        let mut tried = spec.excluded;
-        tried.sort_unstable();
-        tried.dedup();
-        self.requests.insert(
-            id,
-            Request {
-                tenant: spec.tenant,
-                pair,
-                language: pair.other(spec.desk_language),
-                modality: spec.modality,
-                speciality: spec.speciality,
-                strict_speciality: spec.strict_speciality,
-                preferred: spec.preferred,
-                tried,
-                submitted_at: self.now,
-                key: self.now.as_millis().saturating_sub(credit),
-                step: 0,
-                step_deadline: None,
-                expires_at,
-                hold_until: None,
-                state: RState::Waiting,
-                offers_out: Vec::new(),
-                offers_made: 0,
-                fan_out,
-                queued: false,
-                queued_tiers: crate::model::TierSet::EMPTY,
-            },
-        );
-        self.counters(spec.tenant, pair.other(spec.desk_language)).requests += 1;
-        self.timer_after(max_wait, Timer::Expire(id));
-        // A returning case's interpreter gets the first chance, if signed in.
-        if let Some(p) = spec.preferred
-            && self.preferred_can_take(id, p)
-        {
-            let until = self.now + hold;
-            if let Some(r) = self.requests.get_mut(&id) {
-                r.hold_until = Some(until);
-            }
-            self.timer_after(hold, Timer::Hold(id));
-        }
-        let queued_at = self.outputs.len();
-        self.start_step(id, 0);
-        if self.requests.contains_key(&id) {
-            self.route(id);
-            self.announce(id, queued_at);
-        }
-        self.match_became_idle();
-        Ok(id)
-    }
-
-    /// The desk gives up waiting: the request ends abandoned and its offers are rescinded.
-    pub fn cancel(&mut self, now: Timestamp, id: RequestId) -> Result<(), Error> {
-        self.advance(now);
-        let r = self.requests.get(&id).ok_or(Error::UnknownRequest(id))?;
-        if r.state != RState::Waiting {
-            return Err(Error::NotWaiting(id));
-        }
-        self.end_request(id, Outcome::Abandoned);
-        self.match_became_idle();
-        Ok(())
-    }
-
-    /// An interpreter accepts an offer: the request is assigned and any parallel offers
-    /// are rescinded.
-    pub fn accept(&mut self, now: Timestamp, offer: OfferId, interpreter: InterpreterId) -> Result<(), Error> {
-        self.advance(now);
-        let o = self.open_offer(offer, interpreter)?;
-        let now = self.now;
-        self.offers.remove(&offer);
-        let Some(r) = self.requests.get_mut(&o.request) else { return Ok(()) };
-        r.offers_out.retain(|x| *x != offer);
-        r.state = RState::InCall { interpreter, answered_at: now };
-        let (tenant, language, offers_made, waited) = (r.tenant, r.language, r.offers_made, now.since(r.submitted_at));
-        let others = std::mem::take(&mut r.offers_out);
-        self.sync_queue(o.request);
-        for other in others {
-            self.close_offer(other, OfferEnd::Rescinded(RescindReason::AnsweredElsewhere), IState::Available);
-        }
-        if let Some(i) = self.interps.get_mut(&interpreter) {
-            i.missed_in_row = 0;
-        }
-        self.set_state(interpreter, IState::InCall(o.request));
-        self.counters(tenant, language).record_answer(waited);
-        self.outputs.push_back(Output::Assigned {
-            request: o.request,
-            interpreter,
-            offer,
-            waited,
-            offers: offers_made,
-        });
-        self.match_became_idle();
-        Ok(())
-    }
-
-    /// An interpreter declines an offer: the request goes to the next candidate.
-    pub fn decline(&mut self, now: Timestamp, offer: OfferId, interpreter: InterpreterId) -> Result<(), Error> {
-        self.advance(now);
-        self.open_offer(offer, interpreter)?;
-        if let Some(i) = self.interps.get_mut(&interpreter) {
-            i.missed_in_row = 0;
-        }
-        self.close_offer(offer, OfferEnd::Declined, IState::Available);
-        self.match_became_idle();
-        Ok(())
-    }
-
-    fn open_offer(&self, offer: OfferId, interpreter: InterpreterId) -> Result<Offer, Error> {
-        match self.offers.get(&offer) {
-            Some(o) if o.interpreter == interpreter => Ok(*o),
-            Some(_) => Err(Error::NotYourOffer { offer, interpreter }),
-            None if offer.0 > 0 && offer.0 < self.next_offer => Err(Error::OfferClosed(offer)),
-            None => Err(Error::UnknownOffer(offer)),
-        }
-    }
-
-    /// A call ends: the interpreter goes into wrap-up.
-    pub fn end_call(&mut self, now: Timestamp, id: RequestId) -> Result<(), Error> {
-        self.advance(now);
-        let r = self.requests.get(&id).ok_or(Error::UnknownRequest(id))?;
-        let RState::InCall { interpreter, answered_at } = r.state else { return Err(Error::NotInCall(id)) };
-        let now = self.now;
-        let talk = now.since(answered_at);
-        let call = LastCall {
-            tenant: r.tenant,
-            language: r.language,
-            pair: r.pair,
-            answered_at,
-            talk_ms: talk.as_millis() as u64,
-        };
-        let wrap = self.policy(r.tenant).wrap_up;
-        self.requests.remove(&id);
-        if let Some(i) = self.interps.get_mut(&interpreter) {
-            i.last_call = Some(call);
-        }
-        self.outputs.push_back(Output::CallEnded { request: id, interpreter, talk });
-        match wrap {
-            Some(d) if d.is_zero() => {
-                self.set_state(interpreter, IState::WrapUp(None));
-                self.finish_wrap_up(interpreter);
-                self.set_state(interpreter, IState::Available);
-            }
-            Some(d) => self.set_state(interpreter, IState::WrapUp(Some(now + d))),
-            None => self.set_state(interpreter, IState::WrapUp(None)),
-        }
-        self.match_became_idle();
-        Ok(())
-    }
-
     // ---- time -------------------------------------------------------------------------
 
     /// Fire every timer due at or before `now`, each at its own instant.
@@ -766,140 +393,6 @@ impl Engine {
             }
             Timer::BookingGuard(b) | Timer::BookingStart(b) | Timer::BookingEnd(b) => self.fire_booking(at, timer, b),
         }
-    }
-
-    // ---- bookings ---------------------------------------------------------------------
-
-    /// Reserve a named or any eligible interpreter for a slot. From the tenant's booking
-    /// guard before the slot to its end the interpreter is not offered on-demand calls.
-    pub fn book(&mut self, now: Timestamp, spec: BookingSpec) -> Result<(BookingId, InterpreterId), Error> {
-        self.advance(now);
-        let tenant = self.tenant(spec.tenant)?;
-        let guard = tenant.spec.policy.booking_guard;
-        if spec.end <= spec.start {
-            return Err(Error::Invalid { field: "end", problem: "the slot must end after it starts" });
-        }
-        if spec.start < self.now {
-            return Err(Error::Invalid { field: "start", problem: "the slot must not start in the past" });
-        }
-        let pair = LanguagePair::new(spec.language, spec.desk_language).ok_or(Error::Invalid {
-            field: "language",
-            problem: "the resident's and the desk's language are the same",
-        })?;
-        let interpreter = match spec.interpreter {
-            Some(id) => {
-                let i = self.interps.get(&id).ok_or(Error::UnknownInterpreter(id))?;
-                self.bookable(i, &spec, pair)?;
-                id
-            }
-            None => {
-                let pool = self.pools.get(&pair).map(|p| p.all.as_slice()).unwrap_or_default();
-                pool.iter()
-                    .filter_map(|id| self.interps.get(id))
-                    .filter(|i| self.bookable(i, &spec, pair).is_ok())
-                    .min_by_key(|i| (i.spec.tier, i.bookings.len(), i.spec.id))
-                    .map(|i| i.spec.id)
-                    .ok_or(Error::NotBookable("nobody eligible is rostered and free for the whole slot"))?
-            }
-        };
-        let id = BookingId(self.next_booking);
-        self.next_booking += 1;
-        let guard_from = spec.start - guard;
-        self.bookings.insert(
-            id,
-            Booking { tenant: spec.tenant, interpreter, guard_from, start: spec.start, end: spec.end, started: false },
-        );
-        if let Some(i) = self.interps.get_mut(&interpreter) {
-            i.bookings.push(id);
-        }
-        self.timer_at(guard_from.max(self.now), Timer::BookingGuard(id));
-        self.timer_at(spec.start, Timer::BookingStart(id));
-        self.timer_at(spec.end, Timer::BookingEnd(id));
-        self.refresh_reservation(interpreter);
-        self.match_became_idle();
-        Ok((id, interpreter))
-    }
-
-    fn bookable(&self, i: &Interp, spec: &BookingSpec, pair: LanguagePair) -> Result<(), Error> {
-        if !i.spec.pairs.contains(&pair) {
-            return Err(Error::NotBookable("the interpreter does not cover the language"));
-        }
-        if !i.spec.modalities.contains(spec.modality) {
-            return Err(Error::NotBookable("the interpreter does not work in this modality"));
-        }
-        if let Some(s) = spec.speciality
-            && !i.spec.specialities.contains(s)
-        {
-            return Err(Error::NotBookable("the interpreter lacks the speciality"));
-        }
-        if !i.spec.tenants.contains(&spec.tenant) && !i.spec.shared_pool {
-            return Err(Error::NotBookable("the interpreter does not serve this tenant"));
-        }
-        if !i.spec.roster.covers(spec.start, spec.end) {
-            return Err(Error::NotBookable("the interpreter is not rostered for the whole slot"));
-        }
-        let clash =
-            i.bookings.iter().filter_map(|b| self.bookings.get(b)).any(|b| b.start < spec.end && spec.start < b.end);
-        if clash {
-            return Err(Error::NotBookable("the interpreter has another booking in the slot"));
-        }
-        Ok(())
-    }
-
-    /// Cancel a booking; the interpreter returns to on-demand calls if nothing else holds them.
-    pub fn cancel_booking(&mut self, now: Timestamp, id: BookingId) -> Result<(), Error> {
-        self.advance(now);
-        let b = self.bookings.remove(&id).ok_or(Error::UnknownBooking(id))?;
-        if let Some(i) = self.interps.get_mut(&b.interpreter) {
-            i.bookings.retain(|x| *x != id);
-        }
-        self.refresh_reservation(b.interpreter);
-        self.match_became_idle();
-        Ok(())
-    }
-
-    fn fire_booking(&mut self, at: Timestamp, timer: Timer, id: BookingId) {
-        let Some(b) = self.bookings.get_mut(&id) else { return };
-        let interpreter = b.interpreter;
-        match timer {
-            Timer::BookingStart(_) if b.start == at && !b.started => {
-                b.started = true;
-                self.outputs.push_back(Output::BookingStarted { booking: id, interpreter });
-            }
-            Timer::BookingEnd(_) if b.end == at => {
-                self.bookings.remove(&id);
-                if let Some(i) = self.interps.get_mut(&interpreter) {
-                    i.bookings.retain(|x| *x != id);
-                }
-                self.outputs.push_back(Output::BookingEnded { booking: id, interpreter });
-            }
-            _ => {}
-        }
-        self.refresh_reservation(interpreter);
-    }
-
-    fn refresh_reservation(&mut self, id: InterpreterId) {
-        let now = self.now;
-        let Some(i) = self.interps.get(&id) else { return };
-        let reserved =
-            i.bookings.iter().filter_map(|b| self.bookings.get(b)).any(|b| b.guard_from <= now && now < b.end);
-        if reserved != i.reserved {
-            if let Some(i) = self.interps.get_mut(&id) {
-                i.reserved = reserved;
-            }
-            self.reindex(id);
-        }
-    }
-
-    // ---- tenants' time ----------------------------------------------------------------
-
-    fn end_of_local_day(&self, tz: &TimeZone) -> Timestamp {
-        let today = tz.to_datetime(self.now.to_jiff()).date();
-        today
-            .tomorrow()
-            .ok()
-            .and_then(|d| tz.to_timestamp(d.to_datetime(jiff::civil::Time::midnight())).ok())
-            .map_or(self.now, Timestamp::from_jiff)
     }
 
     /// The public presence of an interpreter.

@@ -137,3 +137,8 @@ pub(crate) fn ended(out: &[Output]) -> Vec<(RequestId, Outcome)> {
         })
         .collect()
 }
+
+/// The default policy without wrap-up: an interpreter is free again when a call ends.
+pub(crate) fn policy_no_wrap() -> RoutingPolicy {
+    RoutingPolicy { wrap_up: Some(Duration::ZERO), ..RoutingPolicy::default() }
+}

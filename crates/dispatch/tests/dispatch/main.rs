@@ -4,4 +4,6 @@
 mod common;
 mod properties;
 mod scenarios;
+mod schedules;
 mod simulation;
+mod views;
