@@ -1,0 +1,239 @@
+//! Participants: several residents and a guest, rejoining with a token, invites, a
+//! desk's limits and fresh start, media legs.
+
+use kakehashi_dispatch as d;
+use kakehashi_protocol as p;
+
+use super::*;
+
+#[test]
+fn two_residents_and_a_guest_each_have_their_own_number_and_hear_each_other() {
+    let mut w = World::new();
+    let call = w.answered();
+    let a = w.join(call, p::Party::Resident, "ra");
+    let b = w.join(call, p::Party::Resident, "rb");
+    let g = w.join(call, p::Party::Guest, "rg");
+    assert_eq!((a.member.participant, b.member.participant, g.member.participant), (2, 3, 4));
+    assert_eq!((a.party, g.party), (p::Party::Resident, p::Party::Guest));
+    let out = w.take();
+    // The guest was told who is in the call, itself included.
+    let roster = deliveries(&out)
+        .iter()
+        .find_map(|d| match d {
+            Delivery::Member(m, p::ResidentEvent::Joined { you, participants, .. }) if *m == g.member => {
+                Some((*you, participants.iter().map(|p| (p.id, p.party)).collect::<Vec<_>>()))
+            }
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        roster,
+        (
+            4,
+            vec![
+                (0, p::Party::Desk),
+                (1, p::Party::Interpreter),
+                (2, p::Party::Resident),
+                (3, p::Party::Resident),
+                (4, p::Party::Guest)
+            ]
+        )
+    );
+    // Resident A heard both others join.
+    let heard: Vec<u32> = deliveries(&out)
+        .iter()
+        .filter_map(|d| match d {
+            Delivery::Member(m, p::ResidentEvent::ParticipantJoined { participant, .. }) if *m == a.member => {
+                Some(*participant)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(heard, [3, 4]);
+    // Each one's media is its own: offers name their numbers.
+    for m in [a.member, b.member, g.member] {
+        let sdp = p::SessionDescription { kind: p::SdpKind::Offer, sdp: "v=0".into() };
+        w.ok(Input::Member { member: m, cmd: p::ResidentCommand::Sdp { description: sdp } });
+    }
+    let numbers: Vec<u64> = w
+        .take()
+        .into_iter()
+        .filter_map(|o| match o {
+            Output::Relay(crate::media::Order::Offer { participant, .. }) => Some(participant),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(numbers, [2, 3, 4]);
+    // B leaves: the others hear it; its number is not given again.
+    w.ok(Input::Member { member: b.member, cmd: p::ResidentCommand::Leave {} });
+    let out = w.take();
+    assert!(deliveries(&out).contains(&&Delivery::Desk(
+        DESK,
+        p::DeskEvent::ParticipantLeft { call, party: p::Party::Resident, participant: 3, reason: p::LeftReason::Left }
+    )));
+    assert!(out.iter().any(|o| matches!(o, Output::Release(Endpoint::Member(m)) if *m == b.member)));
+    let c = w.join(call, p::Party::Resident, "rc");
+    assert_eq!(c.member.participant, 5);
+    // The call ends: every link participant hears it and is let go.
+    w.desk(p::DeskCommand::EndCall { call }).unwrap();
+    let out = w.take();
+    for m in [a.member, g.member, c.member] {
+        assert!(deliveries(&out).contains(&&Delivery::Member(m, p::ResidentEvent::CallEnded)));
+        assert!(out.iter().any(|o| matches!(o, Output::Release(Endpoint::Member(x)) if *x == m)));
+    }
+}
+
+#[test]
+fn a_resident_who_drops_comes_back_with_its_token_or_leaves_after_the_grace() {
+    let mut w = World::new();
+    let call = w.answered();
+    let r = w.join(call, p::Party::Resident, "first");
+    w.take();
+    w.ok(Input::MemberDropped { member: r.member });
+    assert!(deliveries(&w.take()).contains(&&Delivery::Desk(
+        DESK,
+        p::DeskEvent::ParticipantLeft {
+            call,
+            party: p::Party::Resident,
+            participant: 2,
+            reason: p::LeftReason::Dropped
+        }
+    )));
+    // The used link does not let anyone in again; the resume token does.
+    let reused = w.handle(Input::Join {
+        token_hash: crate::auth::hash_token("t1"),
+        resume_hash: None,
+        new_resume_hash: "x".into(),
+    });
+    assert_eq!(reused.unwrap_err().code, p::ErrorCode::Unauthorized);
+    w.advance(20);
+    let back = w
+        .handle(Input::Join {
+            token_hash: "unused".into(),
+            resume_hash: Some("first".into()),
+            new_resume_hash: "second".into(),
+        })
+        .unwrap();
+    assert_eq!(
+        back,
+        Reply::Joined(Joined { member: r.member, language: "vi".into(), party: p::Party::Resident, resumed: true })
+    );
+    assert!(deliveries(&w.take()).contains(&&Delivery::Desk(
+        DESK,
+        p::DeskEvent::ParticipantJoined { call, party: p::Party::Resident, participant: 2 }
+    )));
+    // An old resume token is spent.
+    let stale = w.handle(Input::Join {
+        token_hash: "-".into(),
+        resume_hash: Some("first".into()),
+        new_resume_hash: "y".into(),
+    });
+    assert!(stale.is_err());
+    // Dropped past the grace: it leaves the call for good.
+    w.ok(Input::MemberDropped { member: r.member });
+    w.advance(61);
+    let out = w.take();
+    assert!(deliveries(&out).contains(&&Delivery::Desk(
+        DESK,
+        p::DeskEvent::ParticipantLeft { call, party: p::Party::Resident, participant: 2, reason: p::LeftReason::Left }
+    )));
+    assert!(w.core.call(d::RequestId(call)).unwrap().participant(2).is_none());
+}
+
+#[test]
+fn invites_are_for_residents_and_guests_of_answered_calls_of_the_desks_own() {
+    let mut w = World::new();
+    w.sign_in(21);
+    w.request("vi").unwrap();
+    let request = w.core.calls.keys().next().unwrap().0;
+    let early = w.desk(p::DeskCommand::Invite { call: request, party: p::Party::Resident });
+    assert_eq!(early.unwrap_err().code, p::ErrorCode::NotAllowed, "not before it is answered");
+    let offer = w.offer_for(21);
+    w.interpreter(21, p::InterpreterCommand::Accept { offer }).unwrap();
+    w.take();
+    let wrong = w.desk(p::DeskCommand::Invite { call: request, party: p::Party::Interpreter });
+    assert_eq!(wrong.unwrap_err().code, p::ErrorCode::InvalidField);
+    let theirs = w.handle(Input::Desk {
+        desk: OTHER_DESK,
+        tenant: TENANT,
+        cmd: p::DeskCommand::InviteResident { call: request },
+    });
+    assert_eq!(theirs.unwrap_err().code, p::ErrorCode::NotFound, "another desk's call");
+    assert!(w.take().is_empty(), "refused commands change nothing and say nothing");
+    w.desk(p::DeskCommand::InviteResident { call: request }).unwrap();
+    let out = w.take();
+    let Delivery::Desk(DESK, p::DeskEvent::Invite { url, party, .. }) = deliveries(&out)[0] else { panic!() };
+    assert_eq!((url.as_str(), *party), ("https://k.example/join/t1", p::Party::Resident));
+    let info = w.core.peek_invite(&crate::auth::hash_token("t1"), w.now).unwrap();
+    assert_eq!((info.language.as_str(), info.party), ("vi", p::Party::Resident));
+    w.advance(901);
+    assert!(w.core.peek_invite(&crate::auth::hash_token("t1"), w.now).is_none(), "expired");
+}
+
+#[test]
+fn one_desk_cannot_fill_the_queue() {
+    let mut w = World::new();
+    let urgent = |urgent| p::DeskCommand::RequestInterpreter {
+        language: "vi".into(),
+        modality: None,
+        speciality: None,
+        urgent,
+        preferred_interpreter: None,
+    };
+    // Nobody is signed in for Vietnamese but interpreters exist: requests are unserved
+    // at once, so sign in one and keep it busy.
+    let _ = w.answered();
+    w.desk(urgent(true)).unwrap();
+    assert_eq!(w.desk(urgent(true)).unwrap_err().code, p::ErrorCode::NotAllowed, "one urgent at a time");
+    w.desk(urgent(false)).unwrap();
+    w.desk(urgent(false)).unwrap();
+    let fourth = w.desk(urgent(false)).unwrap_err();
+    assert_eq!(fourth.code, p::ErrorCode::NotAllowed);
+    assert!(fourth.message.contains("3 requests waiting"), "{}", fourth.message);
+}
+
+#[test]
+fn a_desk_that_starts_afresh_ends_what_its_dropped_session_held() {
+    let mut w = World::new();
+    let call = w.answered();
+    w.ok(Input::Detached { client: Client::Desk(DESK) });
+    w.take();
+    w.ok(Input::Attached { client: Client::Desk(DESK), resumed: false });
+    let out = w.take();
+    let (record, then) = records(&out)[0];
+    assert_eq!(record.outcome, RecordOutcome::Answered);
+    assert!(then.contains(&Delivery::Interpreter(21, p::InterpreterEvent::CallEnded { call, by: p::Party::Desk })));
+    assert!(!out.iter().any(|o| matches!(o, Output::SessionEnded(_))), "the new connection stays");
+}
+
+#[test]
+fn media_offers_replace_a_participants_leg_and_reports_reach_the_right_one() {
+    let mut w = World::new();
+    let call = w.answered();
+    let offer = |kind| p::SessionDescription { kind, sdp: "v=0".into() };
+    w.desk(p::DeskCommand::Sdp { call, description: offer(p::SdpKind::Offer) }).unwrap();
+    let Some(Output::Relay(crate::media::Order::Offer { tag, participant: 0, .. })) = w.take().into_iter().next()
+    else {
+        panic!("an offer for participant 0")
+    };
+    let leg = kakehashi_relay::LegId(5);
+    w.ok(Input::Relay(crate::media::Report::Answered { call, tag, result: Ok((leg, "answer".into())) }));
+    assert!(matches!(
+        &deliveries(&w.take())[..],
+        [Delivery::Desk(
+            DESK,
+            p::DeskEvent::Sdp { description: p::SessionDescription { kind: p::SdpKind::Answer, .. }, .. }
+        )]
+    ));
+    w.ok(Input::Relay(crate::media::Report::Leg {
+        leg,
+        event: kakehashi_relay::LegEvent::Offer("renegotiate".into()),
+    }));
+    assert!(matches!(&deliveries(&w.take())[..], [Delivery::Desk(DESK, p::DeskEvent::Sdp { .. })]));
+    // A new offer from the desk (it reconnects) counts a reconnect.
+    w.desk(p::DeskCommand::Sdp { call, description: offer(p::SdpKind::Offer) }).unwrap();
+    let out = w.take();
+    assert!(out.iter().any(|o| matches!(o, Output::Fact(Fact::MediaReconnect(p::Party::Desk)))));
+    let early = w.interpreter(21, p::InterpreterCommand::Sdp { call, description: offer(p::SdpKind::Answer) });
+    assert_eq!(early.unwrap_err().code, p::ErrorCode::NotAllowed, "no offer from the relay to answer");
+}
