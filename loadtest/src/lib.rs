@@ -1,6 +1,6 @@
 //! `kakehashi-load`: the load and benchmark tool. It plays desks, interpreters and
-//! residents over the real signalling protocol (`kakehashi-protocol`) and real WebRTC
-//! (`webrtc` 0.21.1 clients sending synthetic RTP at realistic rates, with send times
+//! residents over the real signalling protocol and real WebRTC, as `kakehashi-client`'s
+//! typed clients (`webrtc` 0.21.1 participants sending synthetic RTP at realistic rates, with send times
 //! inside the payload), against a `kakehashi` server it starts itself or one given by
 //! URL, and the same media load against Janus for a side-by-side figure.
 //!
@@ -24,7 +24,6 @@ pub mod proc;
 pub mod report;
 pub mod scenarios;
 pub mod server;
-pub mod signal;
 
 /// Why a run could not go on.
 #[derive(Debug, thiserror::Error)]
@@ -40,9 +39,9 @@ pub enum LoadError {
         /// What happened.
         message: String,
     },
-    /// The signalling connection.
-    #[error("signalling: {0}")]
-    Signal(String),
+    /// A client of the server (signalling or media) failed.
+    #[error("client: {0}")]
+    Client(#[from] kakehashi_client::ClientError),
     /// WebRTC.
     #[error("webrtc: {0}")]
     Media(String),

@@ -3,22 +3,19 @@
 //! synthetic RTP, each payload carrying its publisher and its send time, and counts what
 //! it receives: packets, one-way latency, loss by sequence numbers.
 //!
-//! The same peer serves kakehashi (one connection that publishes and receives) and Janus
-//! (one that publishes, another that receives).
+//! The peer is `kakehashi-client`'s participant; here is what it sends and how what it
+//! receives is counted. The same peer serves kakehashi (one connection that publishes and
+//! receives) and Janus (one that publishes, another that receives).
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use std::collections::{BTreeSet, HashMap};
+
 use bytes::Bytes;
-use rtc::media_stream::MediaStreamTrack;
-use rtc::peer_connection::state::RTCPeerConnectionState;
-use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
+use kakehashi_client::{Packets, Peer, PeerOptions, Received, VIDEO_SSRC_OFFSET};
 use webrtc::media_stream::track_local::TrackLocal;
-use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
-use webrtc::peer_connection::{
-    PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCIceGatheringState, RTCSessionDescription,
-};
 
 use crate::LoadError;
 use crate::report::Samples;
@@ -140,292 +137,143 @@ pub enum PeerEvent {
     FirstFrom(u32, Instant),
 }
 
-struct Handler {
-    gathered: tokio::sync::mpsc::UnboundedSender<()>,
-    connected: tokio::sync::watch::Sender<bool>,
+/// One received stream's sequence numbers, extended past their 16-bit wrap.
+#[derive(Debug)]
+struct Sequence {
+    cycles: i64,
+    last: Option<u16>,
+    stream: Arc<Stream>,
+}
+
+/// One peer's receiver: counts into the run's [`Stats`] and tells its owner when the
+/// first packet from each publisher arrives.
+struct Tally {
     stats: Arc<Stats>,
     events: tokio::sync::mpsc::UnboundedSender<PeerEvent>,
+    /// By (SSRC, video).
+    sequences: Mutex<HashMap<(u32, bool), Sequence>>,
+    seen: Mutex<BTreeSet<u32>>,
 }
 
-#[async_trait::async_trait]
-impl PeerConnectionEventHandler for Handler {
-    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
-        if state == RTCIceGatheringState::Complete {
-            let _ = self.gathered.send(());
-        }
-    }
-
-    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
-        if std::env::var_os("LOAD_DEBUG").is_some() {
-            eprintln!("{:?} peer connection {state}", debug_clock());
-        }
-        let _ = self.connected.send(state == RTCPeerConnectionState::Connected);
-    }
-
-    async fn on_track(&self, track: Arc<dyn webrtc::media_stream::track_remote::TrackRemote>) {
-        let stats = Arc::clone(&self.stats);
-        let events = self.events.clone();
-        tokio::spawn(async move {
-            let stream = stats.stream();
-            // Sequence numbers extended past their 16-bit wrap.
-            let mut cycles: i64 = 0;
-            let mut last_seq: Option<u16> = None;
-            let mut seen: std::collections::BTreeSet<u32> = Default::default();
-            while let Some(event) = track.poll().await {
-                let webrtc::media_stream::track_remote::TrackRemoteEvent::OnRtpPacket(p) = event else { continue };
-                let seq = p.header.sequence_number;
-                if let Some(prev) = last_seq
-                    && seq < 0x1000
-                    && prev > 0xf000
-                {
-                    cycles += 1;
-                }
-                last_seq = Some(seq);
-                let ext = cycles * 65_536 + i64::from(seq);
-                stats.ever.fetch_add(1, Ordering::Relaxed);
-                let Some((publisher, sent)) = marker(&p.payload) else {
-                    if std::env::var_os("LOAD_DEBUG").is_some() {
-                        eprintln!(
-                            "unmarked payload of {} bytes: {:02x?}",
-                            p.payload.len(),
-                            &p.payload[..p.payload.len().min(12)]
-                        );
-                    }
-                    continue;
-                };
-                if seen.insert(publisher) {
-                    if std::env::var_os("LOAD_DEBUG").is_some() {
-                        eprintln!("{:?} first packet from {publisher:x}", debug_clock());
-                    }
-                    let _ = events.send(PeerEvent::FirstFrom(publisher, Instant::now()));
-                }
-                if !stats.measuring.load(Ordering::Relaxed) {
-                    continue;
-                }
-                stats.packets.fetch_add(1, Ordering::Relaxed);
-                stats.bytes.fetch_add(p.payload.len() as u64, Ordering::Relaxed);
-                if stream.first.load(Ordering::Relaxed) < 0 {
-                    stream.first.store(ext, Ordering::Relaxed);
-                }
-                stream.last.fetch_max(ext, Ordering::Relaxed);
-                stream.count.fetch_add(1, Ordering::Relaxed);
-                let latency = micros_now().saturating_sub(sent).min(u64::from(u32::MAX)) as u32;
-                if let Ok(mut v) = stats.latency_us.lock() {
-                    v.push(latency);
-                }
+impl Packets for Tally {
+    fn packet(&self, p: Received) {
+        let stats = &self.stats;
+        stats.ever.fetch_add(1, Ordering::Relaxed);
+        let Some((publisher, sent)) = marker(&p.payload) else {
+            if std::env::var_os("LOAD_DEBUG").is_some() {
+                eprintln!(
+                    "unmarked payload of {} bytes: {:02x?}",
+                    p.payload.len(),
+                    &p.payload[..p.payload.len().min(12)]
+                );
             }
+            return;
+        };
+        if self.seen.lock().is_ok_and(|mut seen| seen.insert(publisher)) {
+            if std::env::var_os("LOAD_DEBUG").is_some() {
+                eprintln!("{:?} first packet from {publisher:x}", debug_clock());
+            }
+            let _ = self.events.send(PeerEvent::FirstFrom(publisher, p.at));
+        }
+        let Ok(mut sequences) = self.sequences.lock() else { return };
+        let sequence = sequences.entry((p.ssrc, p.video)).or_insert_with(|| Sequence {
+            cycles: 0,
+            last: None,
+            stream: stats.stream(),
         });
+        if let Some(prev) = sequence.last
+            && p.seq < 0x1000
+            && prev > 0xf000
+        {
+            sequence.cycles += 1;
+        }
+        sequence.last = Some(p.seq);
+        let ext = sequence.cycles * 65_536 + i64::from(p.seq);
+        if !stats.measuring.load(Ordering::Relaxed) {
+            return;
+        }
+        stats.packets.fetch_add(1, Ordering::Relaxed);
+        stats.bytes.fetch_add(p.payload.len() as u64, Ordering::Relaxed);
+        let stream = &sequence.stream;
+        if stream.first.load(Ordering::Relaxed) < 0 {
+            stream.first.store(ext, Ordering::Relaxed);
+        }
+        stream.last.fetch_max(ext, Ordering::Relaxed);
+        stream.count.fetch_add(1, Ordering::Relaxed);
+        let latency = micros_now().saturating_sub(sent).min(u64::from(u32::MAX)) as u32;
+        if let Ok(mut v) = stats.latency_us.lock() {
+            v.push(latency);
+        }
     }
 }
 
-/// A peer connection of the load.
-pub struct Peer {
-    /// The connection.
-    pub pc: Arc<dyn PeerConnection>,
-    audio: Option<Arc<TrackLocalStaticRTP>>,
-    video: Option<Arc<TrackLocalStaticRTP>>,
-    /// The audio SSRC (video's is one more).
-    ssrc: u32,
-    gathered: tokio::sync::mpsc::UnboundedReceiver<()>,
-    gathered_once: bool,
-    connected: tokio::sync::watch::Receiver<bool>,
-    /// First packets from each publisher.
-    pub events: tokio::sync::mpsc::UnboundedReceiver<PeerEvent>,
-}
-
-impl std::fmt::Debug for Peer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Peer").field("publishes", &self.audio.is_some()).finish_non_exhaustive()
-    }
-}
-
-fn webrtc_err(e: impl std::fmt::Display) -> LoadError {
-    LoadError::Media(e.to_string())
-}
-
-fn track(kind: RtpCodecKind, id: &str, ssrc: u32) -> Arc<TrackLocalStaticRTP> {
-    let codec = match kind {
-        RtpCodecKind::Video => RTCRtpCodec { mime_type: "video/VP8".into(), clock_rate: 90_000, ..Default::default() },
-        _ => RTCRtpCodec {
-            mime_type: "audio/opus".into(),
-            clock_rate: 48_000,
-            channels: 2,
-            sdp_fmtp_line: "minptime=10;useinbandfec=1".into(),
-            rtcp_feedback: vec![],
-        },
+/// A peer of the load (`kakehashi-client`'s participant), its sockets on `ip`. With
+/// `publish`, it has an Opus and a VP8 track (SSRCs from `publish`); without, it only
+/// receives (Janus's subscriber side). ICE is paced as a browser paces it, so connect
+/// times are what a browser would see. What it receives is counted into `stats`; the
+/// receiver tells when the first packet from each publisher arrived.
+pub async fn peer(
+    ip: std::net::IpAddr,
+    publish: Option<u32>,
+    stats: Arc<Stats>,
+) -> Result<(Peer, tokio::sync::mpsc::UnboundedReceiver<PeerEvent>), LoadError> {
+    let (events, firsts) = tokio::sync::mpsc::unbounded_channel();
+    let tally = Tally { stats, events, sequences: Mutex::default(), seen: Mutex::default() };
+    let options = PeerOptions {
+        ip,
+        publish,
+        video: true,
+        stream_id: format!("load-{}", publish.unwrap_or_default()),
+        browser_pacing: true,
+        ..PeerOptions::default()
     };
-    Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
-        format!("load-{id}"),
-        format!("load-{id}-{kind}"),
-        format!("load-{id}-{kind}"),
-        kind,
-        vec![RTCRtpEncodingParameters {
-            rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
-            codec,
-            ..Default::default()
-        }],
-    )))
+    let peer = Peer::new(options, Arc::new(tally)).await?;
+    Ok((peer, firsts))
 }
 
-impl Peer {
-    /// A peer on loopback. With `publish`, it has an Opus and a VP8 track (SSRCs from
-    /// `ssrc`); without, it only receives (Janus's subscriber side).
-    pub async fn new(publish: Option<u32>, stats: Arc<Stats>) -> Result<Peer, LoadError> {
-        Peer::on(std::net::IpAddr::from([127, 0, 0, 1]), publish, stats).await
-    }
-
-    /// A peer with its socket on `ip`.
-    pub async fn on(ip: std::net::IpAddr, publish: Option<u32>, stats: Arc<Stats>) -> Result<Peer, LoadError> {
-        let (gathered_tx, gathered) = tokio::sync::mpsc::unbounded_channel();
-        let (connected_tx, connected) = tokio::sync::watch::channel(false);
-        let (events_tx, events) = tokio::sync::mpsc::unbounded_channel();
-        let mut media_engine = webrtc::peer_connection::MediaEngine::default();
-        media_engine.register_default_codecs().map_err(webrtc_err)?;
-        // ICE paced as a browser paces it (checks every 50 ms, a host pair taken at once),
-        // not at webrtc-rs's 200 ms: connect times are then what a browser would see.
-        let setting_engine = webrtc::peer_connection::SettingEngineBuilder::new()
-            .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
-            .with_ice_connection_attempts(Some(Duration::from_millis(50)), None)
-            .with_host_acceptance_min_wait(Some(Duration::ZERO))
-            .build();
-        let registry = webrtc::peer_connection::register_default_interceptors(
-            rtc::interceptor::Registry::new(),
-            &mut media_engine,
-        )
-        .map_err(webrtc_err)?;
-        let pc = PeerConnectionBuilder::new()
-            .with_setting_engine(setting_engine)
-            .with_media_engine(media_engine)
-            .with_interceptor_registry(registry)
-            .with_handler(Arc::new(Handler {
-                gathered: gathered_tx,
-                connected: connected_tx,
-                stats,
-                events: events_tx,
-            }))
-            .with_udp_addrs(vec![std::net::SocketAddr::new(ip, 0).to_string()])
-            .build()
-            .await
-            .map_err(webrtc_err)?;
-        let pc: Arc<dyn PeerConnection> = Arc::new(pc);
-        let (mut audio, mut video) = (None, None);
-        if let Some(ssrc) = publish {
-            let a = track(RtpCodecKind::Audio, &ssrc.to_string(), ssrc);
-            let v = track(RtpCodecKind::Video, &ssrc.to_string(), ssrc + 1);
-            pc.add_track(Arc::clone(&a) as Arc<dyn TrackLocal>).await.map_err(webrtc_err)?;
-            pc.add_track(Arc::clone(&v) as Arc<dyn TrackLocal>).await.map_err(webrtc_err)?;
-            audio = Some(a);
-            video = Some(v);
-        }
-        Ok(Peer {
-            pc,
-            audio,
-            video,
-            ssrc: publish.unwrap_or_default(),
-            gathered,
-            gathered_once: false,
-            connected,
-            events,
-        })
-    }
-
-    /// Our offer, with every candidate (the servers do not need trickle).
-    pub async fn offer(&mut self) -> Result<String, LoadError> {
-        let offer = self.pc.create_offer(None).await.map_err(webrtc_err)?;
-        self.pc.set_local_description(offer).await.map_err(webrtc_err)?;
-        self.local().await
-    }
-
-    async fn local(&mut self) -> Result<String, LoadError> {
-        self.gather().await;
-        Ok(self.pc.local_description().await.map(|d| d.sdp).unwrap_or_default())
-    }
-
-    /// Wait for ICE gathering, the first time only (later descriptions reuse it).
-    async fn gather(&mut self) {
-        if !self.gathered_once {
-            let _ = tokio::time::timeout(Duration::from_secs(10), self.gathered.recv()).await;
-            self.gathered_once = true;
-        }
-    }
-
-    /// Take the answer to our offer.
-    pub async fn answered(&self, sdp: String) -> Result<(), LoadError> {
-        self.pc
-            .set_remote_description(RTCSessionDescription::answer(sdp).map_err(webrtc_err)?)
-            .await
-            .map_err(webrtc_err)
-    }
-
-    /// Answer an offer.
-    pub async fn answer(&mut self, sdp: String) -> Result<String, LoadError> {
-        self.pc
-            .set_remote_description(RTCSessionDescription::offer(sdp).map_err(webrtc_err)?)
-            .await
-            .map_err(webrtc_err)?;
-        let answer = self.pc.create_answer(None).await.map_err(webrtc_err)?;
-        self.pc.set_local_description(answer).await.map_err(webrtc_err)?;
-        self.local().await
-    }
-
-    /// Wait until ICE and DTLS are up.
-    pub async fn until_connected(&mut self, wait: Duration) -> Result<(), LoadError> {
-        tokio::time::timeout(wait, self.connected.wait_for(|c| *c))
-            .await
-            .map_err(|_| LoadError::Media("not connected in time".into()))?
-            .map(|_| ())
-            .map_err(webrtc_err)
-    }
-
-    /// A publisher that sends at the realistic rates until `stop` is set; `id` goes into
-    /// every payload.
-    pub fn publish(&self, id: u32, stop: Arc<AtomicBool>) -> Option<tokio::task::JoinHandle<()>> {
-        let (audio, video) = (self.audio.clone()?, self.video.clone()?);
-        let ssrc = self.ssrc;
-        Some(tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_nanos(1_000_000_000 / u64::from(VIDEO_PPS)));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let (mut n, mut audio_n) = (0u32, 0u32);
-            while !stop.load(Ordering::Relaxed) {
-                tick.tick().await;
-                let video_packet = rtc::rtp::Packet {
+/// A publisher that sends on `peer`'s tracks at the realistic rates until `stop` is set;
+/// `id` goes into every payload. `None` if the peer publishes nothing.
+pub fn publish(peer: &Peer, id: u32, stop: Arc<AtomicBool>) -> Option<tokio::task::JoinHandle<()>> {
+    let (audio, video) = (peer.audio.clone()?, peer.video.clone()?);
+    let ssrc = peer.ssrc;
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_nanos(1_000_000_000 / u64::from(VIDEO_PPS)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let (mut n, mut audio_n) = (0u32, 0u32);
+        while !stop.load(Ordering::Relaxed) {
+            tick.tick().await;
+            let video_packet = rtc::rtp::Packet {
+                header: rtc::rtp::header::Header {
+                    version: 2,
+                    payload_type: 96,
+                    sequence_number: n as u16,
+                    timestamp: n.wrapping_mul(90_000 / VIDEO_PPS),
+                    ssrc: ssrc + VIDEO_SSRC_OFFSET,
+                    marker: true,
+                    ..Default::default()
+                },
+                payload: payload(true, n % KEYFRAME_EVERY == 0, id),
+            };
+            let _ = video.write_rtp(video_packet).await;
+            // 50 audio packets for each 120 video ones.
+            if (n + 1) * AUDIO_PPS / VIDEO_PPS > n * AUDIO_PPS / VIDEO_PPS {
+                let audio_packet = rtc::rtp::Packet {
                     header: rtc::rtp::header::Header {
                         version: 2,
-                        payload_type: 96,
-                        sequence_number: n as u16,
-                        timestamp: n.wrapping_mul(90_000 / VIDEO_PPS),
-                        ssrc: ssrc + 1,
-                        marker: true,
+                        payload_type: 111,
+                        sequence_number: audio_n as u16,
+                        timestamp: audio_n.wrapping_mul(960),
+                        ssrc,
                         ..Default::default()
                     },
-                    payload: payload(true, n % KEYFRAME_EVERY == 0, id),
+                    payload: payload(false, false, id),
                 };
-                let _ = video.write_rtp(video_packet).await;
-                // 50 audio packets for each 120 video ones.
-                if (n + 1) * AUDIO_PPS / VIDEO_PPS > n * AUDIO_PPS / VIDEO_PPS {
-                    let audio_packet = rtc::rtp::Packet {
-                        header: rtc::rtp::header::Header {
-                            version: 2,
-                            payload_type: 111,
-                            sequence_number: audio_n as u16,
-                            timestamp: audio_n.wrapping_mul(960),
-                            ssrc,
-                            ..Default::default()
-                        },
-                        payload: payload(false, false, id),
-                    };
-                    let _ = audio.write_rtp(audio_packet).await;
-                    audio_n += 1;
-                }
-                n += 1;
+                let _ = audio.write_rtp(audio_packet).await;
+                audio_n += 1;
             }
-        }))
-    }
-
-    /// Close the connection.
-    pub async fn close(&self) {
-        let _ = self.pc.close().await;
-    }
+            n += 1;
+        }
+    }))
 }
 
 /// The address this machine sends from by default (its primary IPv4), or loopback. Janus

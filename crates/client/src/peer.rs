@@ -19,6 +19,9 @@ use webrtc::peer_connection::{
 
 use crate::ClientError;
 
+/// A peer's video SSRC is its audio SSRC plus this.
+pub const VIDEO_SSRC_OFFSET: u32 = 0x100;
+
 /// A packet as received.
 #[derive(Clone, Debug)]
 pub struct Received {
@@ -52,7 +55,7 @@ impl Packets for tokio::sync::mpsc::UnboundedSender<Received> {
 pub struct PeerOptions {
     /// The address its sockets bind (loopback by default).
     pub ip: IpAddr,
-    /// Publish Opus with this SSRC (and VP8 with `ssrc + 0x100` when `video`); `None`
+    /// Publish Opus with this SSRC (and VP8 with `ssrc + VIDEO_SSRC_OFFSET` when `video`); `None`
     /// only receives.
     pub publish: Option<u32>,
     /// Publish video as well.
@@ -168,7 +171,7 @@ pub struct Peer {
     pub audio: Option<Arc<TrackLocalStaticRTP>>,
     /// The VP8 track it publishes.
     pub video: Option<Arc<TrackLocalStaticRTP>>,
-    /// The SSRC of its audio (its video's is `+ 0x100`).
+    /// The SSRC of its audio (its video's is `+ VIDEO_SSRC_OFFSET`).
     pub ssrc: u32,
     tcp_only: bool,
     gathered: tokio::sync::mpsc::UnboundedReceiver<()>,
@@ -225,7 +228,7 @@ impl Peer {
             pc.add_track(Arc::clone(&a) as Arc<dyn TrackLocal>).await.map_err(failed)?;
             audio = Some(a);
             if options.video {
-                let v = local_track(RtpCodecKind::Video, &options.stream_id, ssrc + 0x100);
+                let v = local_track(RtpCodecKind::Video, &options.stream_id, ssrc + VIDEO_SSRC_OFFSET);
                 pc.add_track(Arc::clone(&v) as Arc<dyn TrackLocal>).await.map_err(failed)?;
                 video = Some(v);
             }

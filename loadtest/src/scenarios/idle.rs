@@ -4,12 +4,12 @@
 
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
+use kakehashi_client::{Desk, Signal};
+use kakehashi_protocol as p;
 use serde_json::{Value, json};
 
 use crate::proc;
 use crate::server::{self, Server};
-use crate::signal::Signal;
 use crate::{LoadError, report};
 
 /// Open `connections` idle desk connections, hold them for `hold` seconds, and report
@@ -40,10 +40,10 @@ pub async fn run(server: &Server, connections: usize, hold: u64) -> Result<(Vec<
     for (n, token) in tokens.into_iter().enumerate() {
         let url = url.clone();
         opening.push(tokio::spawn(async move {
-            let s = Signal::connect(&url, json!({"desk_token": token}), None).await?;
+            let s = Signal::<Desk>::connect(&url, p::Credential::DeskToken(token), None).await?;
             // Read (and so answer pings) until the end of the run.
             let (_sink, mut source) = s.split();
-            let reader = tokio::spawn(async move { while let Some(Ok(_)) = source.next().await {} });
+            let reader = tokio::spawn(async move { while source.recv(Duration::from_secs(3600)).await.is_ok() {} });
             Ok::<_, LoadError>((_sink, reader))
         }));
         // Connect in waves, as tablets switched on in the morning would.

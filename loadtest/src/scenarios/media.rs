@@ -8,17 +8,19 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+use std::net::IpAddr;
+
+use kakehashi_client::{Desk, Interpreter, MediaRole, Peer, Resident, Signal, join_media};
+use kakehashi_protocol as p;
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::LoadError;
 use crate::janus::{self, Janus, Session};
-use crate::media::{Peer, PeerEvent, Stats};
+use crate::media::{self, PeerEvent, Stats};
 use crate::proc;
 use crate::report::{Samples, round};
+use crate::scenarios::calls::{assigned_call, invite_token, offer_of, request};
 use crate::server::{self, Server};
-use crate::signal::Signal;
 
 /// How the run goes.
 #[derive(Clone, Debug)]
@@ -170,59 +172,38 @@ async fn first_from(
 
 // ---- kakehashi --------------------------------------------------------------------------
 
-/// A participant's signalling and media, run until `stop`: our offer, the relay's answer
-/// and offers answered. A desk ends its call when stopped.
-async fn participant(
-    sig: Signal,
-    mut peer: Peer,
+/// A participant's signalling and media (`kakehashi-client`'s `join_media`: our offer,
+/// the relay's answer and offers answered) until `stop`; then `last` is sent (a desk ends
+/// its call) and the peer hangs up.
+async fn participant<R: MediaRole>(
+    signal: Signal<R>,
+    peer: Peer,
     call: Option<u64>,
-    end_call: bool,
+    last: Option<R::Command>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<(), LoadError> {
-    let sdp = |kind: &str, sdp: String| {
-        let mut m = json!({"type": "sdp", "description": {"kind": kind, "sdp": sdp}});
-        if let Some(c) = call {
-            m["call"] = json!(c);
-        }
-        m
-    };
-    let offer = peer.offer().await?;
-    let (mut sink, mut source) = sig.split();
-    let send = |v: Value| Message::text(v.to_string());
-    sink.send(send(sdp("offer", offer))).await.map_err(|e| LoadError::Signal(e.to_string()))?;
-    loop {
-        tokio::select! {
-            next = source.next() => {
-                let Some(Ok(Message::Text(t))) = next else {
-                    if matches!(next, Some(Ok(_))) { continue }
-                    break;
-                };
-                let v: Value = serde_json::from_str(&t).map_err(|e| LoadError::Signal(e.to_string()))?;
-                if std::env::var_os("LOAD_DEBUG").is_some() {
-                    eprintln!("{:?} {:?} <- {} {}", crate::media::debug_clock(), call, v["type"], v["description"]["kind"]);
-                }
-                match (v["type"].as_str(), v["description"]["kind"].as_str()) {
-                    (Some("sdp"), Some("answer")) => peer.answered(v["description"]["sdp"].as_str().unwrap_or_default().to_string()).await?,
-                    (Some("sdp"), Some("offer")) => {
-                        let answer = peer.answer(v["description"]["sdp"].as_str().unwrap_or_default().to_string()).await?;
-                        sink.send(send(sdp("answer", answer))).await.map_err(|e| LoadError::Signal(e.to_string()))?;
-                    }
-                    (Some("call_ended"), _) => break,
-                    _ => {}
-                }
-            }
-            _ = stop.changed() => {
-                if end_call && let Some(c) = call {
-                    let _ = sink.send(send(json!({"type": "end_call", "call": c}))).await;
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-                break;
-            }
-        }
+    let session = join_media(signal, peer, call).await?;
+    let _ = stop.changed().await;
+    let (mut signal, peer) = session.stop().await?;
+    if let Some(last) = last {
+        let _ = signal.send(&last).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
     peer.close().await;
-    let _ = sink.close().await;
+    signal.close().await;
     Ok(())
+}
+
+/// A peer that publishes as `ssrc`, its publisher started, and the receiver of its
+/// first packets from each publisher.
+async fn publishing(
+    ssrc: u32,
+    stats: &Arc<Stats>,
+    done: &Arc<AtomicBool>,
+) -> Result<(Peer, tokio::sync::mpsc::UnboundedReceiver<PeerEvent>), LoadError> {
+    let (peer, firsts) = media::peer(IpAddr::from([127, 0, 0, 1]), Some(ssrc), Arc::clone(stats)).await?;
+    drop(media::publish(&peer, ssrc, Arc::clone(done)));
+    Ok((peer, firsts))
 }
 
 /// One session on kakehashi: a call between a desk and an interpreter, and a resident
@@ -238,40 +219,35 @@ async fn kakehashi_session(
     done: Arc<AtomicBool>,
 ) -> Result<(Vec<Duration>, Vec<tokio::task::JoinHandle<Result<(), LoadError>>>), LoadError> {
     let wait = Duration::from_secs(30);
-    let mut i = Signal::connect(&ws, json!({"session": interpreter}), None).await?;
-    i.send(&json!({"type": "set_availability", "availability": "available"})).await?;
-    i.expect("presence", wait, |_| {}).await?;
-    let mut d = Signal::connect(&ws, json!({"desk_token": desk}), None).await?;
-    d.send(&json!({"type": "request_interpreter", "language": "vi"})).await?;
-    let offer = i.expect("offer", wait, |_| {}).await?;
+    let mut i = Signal::<Interpreter>::connect(&ws, p::Credential::Session(interpreter), None).await?;
+    i.send(&p::InterpreterCommand::SetAvailability { availability: p::Availability::Available }).await?;
+    i.expect(wait, |e| matches!(e, p::InterpreterEvent::Presence { .. }).then_some(()), |_| {}).await?;
+    let mut d = Signal::<Desk>::connect(&ws, p::Credential::DeskToken(desk), None).await?;
+    d.send(&request("vi")).await?;
+    let offer = i.expect(wait, offer_of, |_| {}).await?;
     let accepted = Instant::now();
-    if std::env::var_os("LOAD_DEBUG").is_some() {
-        eprintln!("{:?} accept", crate::media::debug_clock());
-    }
-    i.send(&json!({"type": "accept", "offer": offer["offer"]})).await?;
-    let call = d.expect("assigned", wait, |_| {}).await?["call"].as_u64().unwrap_or_default();
-    i.expect("assigned", wait, |_| {}).await?;
-    d.send(&json!({"type": "invite_resident", "call": call})).await?;
-    let url = d.expect("invite", wait, |_| {}).await?["url"].as_str().unwrap_or_default().to_string();
-    let token = url.rsplit('/').next().unwrap_or_default().to_string();
-    let mut r = Signal::connect(&ws, json!({"invite": token}), None).await?;
-    r.expect("joined", wait, |_| {}).await?;
-    let base = 0x1000_0000 + (index as u32) * 0x100;
-    let mut tasks = Vec::new();
+    i.send(&p::InterpreterCommand::Accept { offer }).await?;
+    let call = d.expect(wait, assigned_call, |_| {}).await?;
+    i.expect(wait, |e| matches!(e, p::InterpreterEvent::Assigned { .. }).then_some(()), |_| {}).await?;
+    d.send(&p::DeskCommand::InviteResident { call }).await?;
+    let token = d.expect(wait, invite_token, |_| {}).await?;
+    let mut r = Signal::<Resident>::connect(&ws, p::Credential::Invite(token), None).await?;
+    r.expect(wait, |e| matches!(e, p::ResidentEvent::Joined { .. }).then_some(()), |_| {}).await?;
+    // Each party's SSRCs: audio at base + 0x10·k, video 0x100 above (within the block).
+    let base = 0x1000_0000 + (index as u32) * 0x400;
     let mut firsts = Vec::new();
-    for (k, (sig, call, end)) in
-        [(d, Some(call), true), (i, Some(call), false), (r, None, false)].into_iter().enumerate()
-    {
-        let ssrc = base + (k as u32) * 0x10;
-        let mut peer = Peer::new(Some(ssrc), Arc::clone(&stats)).await?;
-        let events = std::mem::replace(&mut peer.events, tokio::sync::mpsc::unbounded_channel().1);
-        drop(peer.publish(ssrc, Arc::clone(&done)));
-        tasks.push(tokio::spawn(participant(sig, peer, call, end, stop.clone())));
-        firsts.push(events);
-    }
+    let (peer, f) = publishing(base, &stats, &done).await?;
+    firsts.push(f);
+    let mut tasks =
+        vec![tokio::spawn(participant(d, peer, Some(call), Some(p::DeskCommand::EndCall { call }), stop.clone()))];
+    let (peer, f) = publishing(base + 0x10, &stats, &done).await?;
+    firsts.push(f);
+    tasks.push(tokio::spawn(participant(i, peer, Some(call), None, stop.clone())));
+    let (peer, _) = publishing(base + 0x20, &stats, &done).await?;
+    tasks.push(tokio::spawn(participant(r, peer, None, None, stop)));
     let mut to_media = Vec::new();
-    for events in firsts.iter_mut().take(2) {
-        match first_from(events, 2, wait).await {
+    for firsts in &mut firsts {
+        match first_from(firsts, 2, wait).await {
             Some(at) => to_media.push(at.saturating_duration_since(accepted)),
             None => {
                 return Err(LoadError::Check(format!(
@@ -333,7 +309,7 @@ pub async fn on_kakehashi(server: &Server, o: &Options) -> Result<Measured, Load
 struct JanusParty {
     session: Arc<Session>,
     publisher: Peer,
-    subscriber: Option<Peer>,
+    subscriber: Option<(Peer, tokio::sync::mpsc::UnboundedReceiver<PeerEvent>)>,
     feed: u64,
 }
 
@@ -356,7 +332,7 @@ async fn janus_publisher(
             .await?;
     }
     session.message(handle, json!({"request": "join", "ptype": "publisher", "room": room, "id": feed}), None).await?;
-    let mut publisher = Peer::on(crate::media::primary_ip(), Some(feed as u32), stats).await?;
+    let (mut publisher, _) = media::peer(media::primary_ip(), Some(feed as u32), stats).await?;
     let offer = publisher.offer().await?;
     let answer = session
         .message(
@@ -401,10 +377,10 @@ async fn janus_subscribe(party: &mut JanusParty, room: u64, feeds: &[u64], stats
     };
     let offer =
         if offer["jsep"].is_object() { offer } else { janus::jsep(&mut events, Duration::from_secs(20)).await? };
-    let mut subscriber = Peer::on(crate::media::primary_ip(), None, stats).await?;
+    let (mut subscriber, firsts) = media::peer(media::primary_ip(), None, stats).await?;
     let answer = subscriber.answer(offer["jsep"]["sdp"].as_str().unwrap_or_default().to_string()).await?;
     party.session.message(handle, json!({"request": "start"}), Some(json!({"type": "answer", "sdp": answer}))).await?;
-    party.subscriber = Some(subscriber);
+    party.subscriber = Some((subscriber, firsts));
     Ok(())
 }
 
@@ -421,12 +397,12 @@ pub async fn on_janus(janus: &Janus, o: &Options) -> Result<Measured, LoadError>
         let started = Instant::now();
         let mut parties = Vec::new();
         for k in 0..3u64 {
-            let feed = 0x1000_0000 + (s as u64) * 0x100 + k * 0x10;
+            let feed = 0x1000_0000 + (s as u64) * 0x400 + k * 0x10;
             parties.push(janus_publisher(janus.ws, room, feed, Arc::clone(&stats), k == 0).await?);
         }
         for p in parties.iter_mut() {
             p.publisher.until_connected(Duration::from_secs(20)).await?;
-            drop(p.publisher.publish(p.feed as u32, Arc::clone(&done)));
+            drop(media::publish(&p.publisher, p.feed as u32, Arc::clone(&done)));
         }
         let feeds: Vec<u64> = parties.iter().map(|p| p.feed).collect();
         for p in parties.iter_mut() {
@@ -434,9 +410,8 @@ pub async fn on_janus(janus: &Janus, o: &Options) -> Result<Measured, LoadError>
             janus_subscribe(p, room, &others, Arc::clone(&stats)).await?;
         }
         for p in parties.iter_mut().take(2) {
-            if let Some(sub) = p.subscriber.as_mut() {
-                let mut events = std::mem::replace(&mut sub.events, tokio::sync::mpsc::unbounded_channel().1);
-                match first_from(&mut events, 2, Duration::from_secs(30)).await {
+            if let Some((_, firsts)) = p.subscriber.as_mut() {
+                match first_from(firsts, 2, Duration::from_secs(30)).await {
                     Some(at) => m.to_media.add(at.saturating_duration_since(started)),
                     None => return Err(LoadError::Check(format!("janus room {room}: media did not flow within 30 s"))),
                 }
@@ -449,7 +424,7 @@ pub async fn on_janus(janus: &Janus, o: &Options) -> Result<Measured, LoadError>
     for parties in rooms {
         for p in parties {
             p.publisher.close().await;
-            if let Some(s) = &p.subscriber {
+            if let Some((s, _)) = &p.subscriber {
                 s.close().await;
             }
             p.session.destroy().await;

@@ -1,5 +1,6 @@
 //! The scenarios.
 
+pub mod calls;
 pub mod idle;
 pub mod media;
 pub mod storm;

@@ -1,0 +1,90 @@
+//! The commands and events every scenario's desks and interpreters share, in the
+//! protocol's own types, and the connection's moves they share (the next event, a
+//! reconnect that must resume).
+
+use std::time::Duration;
+
+use kakehashi_client::{ClientError, Role, Signal};
+use kakehashi_protocol as p;
+
+use crate::LoadError;
+
+/// A desk's request for an interpreter of `language`, video, nothing special.
+pub fn request(language: &str) -> p::DeskCommand {
+    p::DeskCommand::RequestInterpreter {
+        language: language.to_string(),
+        modality: None,
+        speciality: None,
+        urgent: false,
+        preferred_interpreter: None,
+    }
+}
+
+/// The offer an interpreter is rung with.
+pub fn offer_of(event: &p::InterpreterEvent) -> Option<u64> {
+    match event {
+        p::InterpreterEvent::Offer { offer, .. } => Some(*offer),
+        _ => None,
+    }
+}
+
+/// The call a desk's request became.
+pub fn assigned_call(event: &p::DeskEvent) -> Option<u64> {
+    match event {
+        p::DeskEvent::Assigned { call, .. } => Some(*call),
+        _ => None,
+    }
+}
+
+/// The token of an invite link (`…/join/<token>`).
+pub fn invite_token(event: &p::DeskEvent) -> Option<String> {
+    match event {
+        p::DeskEvent::Invite { url, .. } => url.rsplit('/').next().map(str::to_string),
+        _ => None,
+    }
+}
+
+/// The next event within `wait`: `None` if none came; an error if the connection is gone.
+pub async fn next_event<R: Role>(s: &mut Signal<R>, wait: Duration) -> Result<Option<R::Event>, LoadError> {
+    match s.recv(wait).await {
+        Ok(e) => Ok(Some(e.event)),
+        Err(ClientError::Timeout) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Drop the connection and come back with its resume token after `pause`; the session
+/// must resume.
+pub async fn reconnect<R: Role>(
+    s: Signal<R>,
+    url: &str,
+    credential: p::Credential,
+    pause: Duration,
+) -> Result<Signal<R>, LoadError> {
+    let resume = s.resume_point();
+    s.close().await;
+    tokio::time::sleep(pause).await;
+    let s = Signal::<R>::connect(url, credential, Some(resume)).await?;
+    if !s.welcome.resumed {
+        return Err(LoadError::Check(format!("a session did not resume: {:?}", s.welcome)));
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_invite_links_token_is_its_last_segment() {
+        let event = p::DeskEvent::Invite {
+            call: 1,
+            party: p::Party::Resident,
+            url: "https://kakehashi.example/join/abc123".into(),
+            qr_svg: String::new(),
+            expires_at: String::new(),
+        };
+        assert_eq!(invite_token(&event).as_deref(), Some("abc123"));
+        assert_eq!(assigned_call(&event), None);
+    }
+}
