@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { PHONE, TABLET, hears, noisePng, party, received, snap, startServer, tones, until, sleep } from './harness.js';
+import { PHONE, TABLET, hears, noisePng, party, received, recordSockets, setOffline, signInAvailable, snap, startServer, tones, until, sleep } from './harness.js';
 
 /** @type {Awaited<ReturnType<typeof startServer>>} */
 let server;
@@ -50,15 +50,7 @@ after(async () => {
  * The Vietnamese interpreter signs in on the console and becomes available.
  * @param {import('playwright-core').Page} page
  */
-async function signInAvailable(page) {
-  await page.goto(`${server.base}/interpreter/`);
-  await page.fill('#login', 'e2e-vi');
-  await page.fill('#password', 'e2e-vi-password');
-  await page.click('#signin-form button[type=submit]');
-  await page.locator('#console').waitFor();
-  await page.click('#go-available');
-  await until(async () => (await page.locator('#presence').getAttribute('class'))?.includes('available'), 'the interpreter to be available');
-}
+const signIn = (page) => signInAvailable(page, server.base, 'e2e-vi', 'e2e-vi-password');
 
 /** @param {Awaited<ReturnType<typeof party>>} b */
 function noErrors(b, who) {
@@ -82,7 +74,7 @@ test('a consultation with a remote resident, end to end', async () => {
   await snap(desk.page, 'desk-home');
 
   // The interpreter signs in and becomes available.
-  await signInAvailable(interp.page);
+  await signIn(interp.page);
   await snap(interp.page, 'interpreter-console');
 
   // One tap on Vietnamese: the interpreter is ringing.
@@ -389,50 +381,24 @@ test('a desk whose connection drops while the interpreter is ringing resumes int
   browsers.push(desk, interp);
   // The page's WebSockets, what it sends, and a switch that makes new ones fail (the
   // tablet's network is gone).
-  await desk.page.addInitScript(() => {
-    const Native = window.WebSocket;
-    /** @type {any} */ (window).sockets = [];
-    /** @type {any} */ (window).sent = [];
-    /** @type {any} */ (window).offline = false;
-    // @ts-ignore: a recording WebSocket
-    window.WebSocket = class extends Native {
-      /** @param {any[]} args */
-      constructor(...args) {
-        if (/** @type {any} */ (window).offline) throw new Error('offline');
-        // @ts-ignore
-        super(...args);
-        /** @type {any} */ (window).sockets.push(this);
-      }
-      /** @param {any} data */
-      send(data) {
-        /** @type {any} */ (window).sent.push(String(data));
-        super.send(data);
-      }
-    };
-  });
+  await recordSockets(desk.page);
   await desk.page.goto(`${server.base}/desk/`);
   await desk.page.fill('#enrol-code', code);
   await desk.page.click('#enrol-form button[type=submit]');
   await desk.page.locator('#languages button[data-lang=vi]').waitFor();
 
-  await signInAvailable(interp.page);
+  await signIn(interp.page);
 
   await desk.page.click('#languages button[data-lang=vi]');
   await desk.page.locator('#waiting').waitFor();
   await interp.page.locator('#offer').waitFor();
   // The desk's network goes while the interpreter is being rung; the interpreter answers.
-  await desk.page.evaluate(() => {
-    const w = /** @type {any} */ (window);
-    w.offline = true;
-    w.sockets.at(-1).close();
-  });
+  await setOffline(desk.page, true);
   await interp.page.click('#accept');
   await interp.page.locator('#call').waitFor();
   await sleep(1500);
   // Back: the desk resumes, says the last event it had, and is in the call.
-  await desk.page.evaluate(() => {
-    /** @type {any} */ (window).offline = false;
-  });
+  await setOffline(desk.page, false);
   await desk.page.locator('#call').waitFor({ timeout: 20000 });
   const hellos = (await desk.page.evaluate(() => /** @type {any} */ (window).sent))
     .map((/** @type {string} */ s) => JSON.parse(s))

@@ -184,6 +184,67 @@ export async function party({ tone, viewport, camera = true, mobile = false, use
 }
 
 /**
+ * An interpreter signs in on the console and becomes available.
+ * @param {import('playwright-core').Page} page
+ * @param {string} base the server's address
+ * @param {string} login
+ * @param {string} password
+ */
+export async function signInAvailable(page, base, login, password) {
+  await page.goto(`${base}/interpreter/`);
+  await page.fill('#login', login);
+  await page.fill('#password', password);
+  await page.click('#signin-form button[type=submit]');
+  await page.locator('#console').waitFor();
+  await page.click('#go-available');
+  await until(async () => (await page.locator('#presence').getAttribute('class'))?.includes('available'), 'the interpreter to be available');
+}
+
+/**
+ * Record a page's WebSockets and what it sends, with a switch that makes new ones fail
+ * (its network is gone): `window.sockets`, `window.sent`, `window.offline`. Call before
+ * the page loads.
+ * @param {import('playwright-core').Page} page
+ */
+export async function recordSockets(page) {
+  await page.addInitScript(() => {
+    const Native = window.WebSocket;
+    /** @type {any} */ (window).sockets = [];
+    /** @type {any} */ (window).sent = [];
+    /** @type {any} */ (window).offline = false;
+    // @ts-ignore: a recording WebSocket
+    window.WebSocket = class extends Native {
+      /** @param {any[]} args */
+      constructor(...args) {
+        if (/** @type {any} */ (window).offline) throw new Error('offline');
+        // @ts-ignore
+        super(...args);
+        /** @type {any} */ (window).sockets.push(this);
+      }
+      /** @param {any} data */
+      send(data) {
+        /** @type {any} */ (window).sent.push(String(data));
+        super.send(data);
+      }
+    };
+  });
+}
+
+/**
+ * A page's network goes (`offline` true: its live WebSocket closes, new ones fail) or
+ * comes back.
+ * @param {import('playwright-core').Page} page
+ * @param {boolean} offline
+ */
+export async function setOffline(page, offline) {
+  await page.evaluate((off) => {
+    const w = /** @type {any} */ (window);
+    w.offline = off;
+    if (off) w.sockets.at(-1)?.close();
+  }, offline);
+}
+
+/**
  * A screenshot at phone and tablet size: `screenshots/<name>-phone.png`, `-tablet.png`.
  * @param {import('playwright-core').Page} page
  * @param {string} name
@@ -200,17 +261,18 @@ export async function snap(page, name) {
 }
 
 /**
- * The frequencies heard from each remote party on a page: an analyser on each remote
- * stream, the loudest bins over half a second. Returns party → peak frequencies (Hz).
+ * The frequencies heard from each remote participant on a page: an analyser on each remote
+ * stream, the loudest bins over half a second. Returns kind (as `received`) → peak
+ * frequencies (Hz).
  * @param {import('playwright-core').Page} page
  * @returns {Promise<Record<string, number[]>>}
  */
 export function tones(page) {
   return page.evaluate(async () => {
-    const media = /** @type {any} */ (window).kk.state.session.media;
+    const session = /** @type {any} */ (window).kk.state.session;
     /** @type {Record<string, number[]>} */
     const out = {};
-    for (const [party, stream] of media.remote) {
+    for (const [party, stream] of session.remoteByKind()) {
       if (!stream.getAudioTracks().length) continue;
       const ctx = new AudioContext();
       await ctx.resume();
@@ -240,12 +302,13 @@ export function tones(page) {
 }
 
 /**
- * What a page's media has received from each party (RTP audio packets, decoded frames).
+ * What a page's media has received from each participant, by kind (`resident`, `resident-2`
+ * for a second one): RTP audio packets, decoded frames.
  * @param {import('playwright-core').Page} page
  * @returns {Promise<Record<string, { audioPackets: number, videoFrames: number }>>}
  */
 export function received(page) {
-  return page.evaluate(() => /** @type {any} */ (window).kk.state.session?.media?.received() ?? {});
+  return page.evaluate(() => /** @type {any} */ (window).kk.state.session?.received() ?? {});
 }
 
 /**

@@ -1,15 +1,17 @@
 // A call as every page shows it: our camera and microphone, the relay connection, a tile
-// per party, the buttons (mute, camera, audio only, show a document) and documents both
-// ways. The desk, the console and the resident's page differ only in which party is
-// large and in their words.
+// per participant (however many: `tiles.js`), the buttons (mute, camera, audio only,
+// show a document) and documents both ways. The desk, the console and the resident's page
+// differ only in which kind of participant is large and in their words.
 
 import { CallMedia, localMedia } from './media.js';
 import { DocumentReceiver, DocumentSender, prepareImage, showViewer } from './document.js';
 import { t } from './i18n.js';
+import { Tiles } from './tiles.js';
 import { $, notice, setTile } from './ui.js';
 
 /** @typedef {import('./protocol.js').Message} Message */
 /** @typedef {import('./protocol.js').Party} Party */
+/** @typedef {import('./protocol.js').Participant} Participant */
 /** @typedef {import('./protocol.js').IceServer} IceServer */
 
 /**
@@ -25,19 +27,21 @@ export class CallSession {
    * @param {(command: Record<string, any>) => boolean} o.send signalling
    * @param {number | undefined} o.call desks and interpreters name their call; a resident has one
    * @param {IceServer[] | undefined} o.iceServers
-   * @param {Partial<Record<Party, string>>} o.tiles element ids of the others' tiles
+   * @param {Party} o.large the kind of participant shown large
+   * @param {string} o.waiting what the large tile says while nobody of that kind is there
+   * @param {string} o.connecting what a participant's tile says until their media arrives
+   * @param {{ participants: Participant[], you: number }} o.roster who is in the call now
    * @param {CallWords} o.words
    * @param {(state: import('./media.js').MediaState) => void} [o.onState]
-   * @param {(party: Party) => void} [o.onRemote]
    */
-  constructor({ send, call, iceServers, tiles, words, onState, onRemote }) {
+  constructor({ send, call, iceServers, large, waiting, connecting, roster, words, onState }) {
     this.send = send;
     this.call = call;
     this.iceServers = iceServers;
-    this.tiles = tiles;
+    this.tiles = new Tiles({ main: $('tiles-main'), side: $('tiles-side'), large, waiting, connecting });
+    this.tiles.roster(roster.participants, roster.you);
     this.words = words;
     this.onState = onState || (() => {});
-    this.onRemoteParty = onRemote || (() => {});
     /** @type {CallMedia | null} */
     this.media = null;
     this.sender = new DocumentSender(send, call);
@@ -68,11 +72,7 @@ export class CallSession {
       call: this.call,
       local: stream,
       iceServers: this.iceServers,
-      onRemote: (party, s) => {
-        const id = this.tiles[party];
-        if (id) setTile($(id), s, { label: t(party) });
-        this.onRemoteParty(party);
-      },
+      onRemote: (participant, s) => this.tiles.stream(participant, s),
       onState: (s) => {
         // Clear only our own word: a notice about the camera stays.
         if (s === 'reconnecting') {
@@ -138,11 +138,18 @@ export class CallSession {
   }
 
   /**
-   * A signalling event; true when it was the call's (media, documents).
+   * A signalling event; true when it was the call's alone (media, documents). Who joins
+   * and leaves updates the tiles and is the page's to tell too (false).
    * @param {Message} m
    */
   handle(m) {
     switch (m.type) {
+      case 'participant_joined':
+        this.tiles.joined(m.participant, m.party);
+        return false;
+      case 'participant_left':
+        this.tiles.left(m.participant, m.reason || 'left');
+        return false;
       case 'sdp':
         this.media?.handle(m);
         return true;
@@ -168,14 +175,53 @@ export class CallSession {
     if (this.media && !this.media.connected()) this.media.restart();
   }
 
+  /**
+   * Who is in the call again (a resumed connection's `joined`).
+   * @param {Participant[]} participants
+   * @param {number} you
+   */
+  roster(participants, you) {
+    this.tiles.roster(participants, you);
+  }
+
+  /**
+   * What arrives from each participant, by kind (`resident`, `resident-2` for a second
+   * one): for the tests and the quality hint.
+   * @returns {Promise<Record<string, { audioPackets: number, videoFrames: number }>>}
+   */
+  async received() {
+    const by = (await this.media?.received()) || new Map();
+    const keys = this.tiles.keys();
+    /** @type {Record<string, { audioPackets: number, videoFrames: number }>} */
+    const out = {};
+    for (const [id, r] of by) {
+      const key = keys.get(id);
+      if (key) out[key] = r;
+    }
+    return out;
+  }
+
+  /**
+   * Each participant's stream, by kind as in `received`.
+   * @returns {[string, MediaStream][]}
+   */
+  remoteByKind() {
+    const keys = this.tiles.keys();
+    /** @type {[string, MediaStream][]} */
+    const out = [];
+    for (const [id, stream] of this.media?.remote || []) {
+      const key = keys.get(id);
+      if (key) out.push([key, stream]);
+    }
+    return out;
+  }
+
   /** Leave: release the devices and clear the tiles. */
   stop() {
     this.media?.stop();
     this.media = null;
-    for (const id of [...Object.values(this.tiles), 'tile-self']) {
-      const tile = id && document.getElementById(id);
-      if (tile) tile.querySelector('video')?.remove();
-    }
+    this.tiles.clear();
+    document.getElementById('tile-self')?.querySelector('video')?.remove();
   }
 }
 

@@ -4,9 +4,8 @@
 // leg that replaces the old one without the others noticing: that is how we come back
 // after a network change (Wi-Fi to cellular) or when the connection fails.
 
-import { STREAM_PARTY } from './protocol.js';
+import { participantOf } from './protocol.js';
 
-/** @typedef {import('./protocol.js').Party} Party */
 /** @typedef {import('./protocol.js').Message} Message */
 /** @typedef {import('./protocol.js').IceServer} IceServer */
 
@@ -89,7 +88,7 @@ export class CallMedia {
    * @param {number | undefined} o.call the call (desks and interpreters; residents have one call)
    * @param {MediaStream} o.local what we publish
    * @param {IceServer[]} [o.iceServers]
-   * @param {(party: Party, stream: MediaStream) => void} o.onRemote a party's stream appeared or changed
+   * @param {(participant: number, stream: MediaStream) => void} o.onRemote a participant's stream appeared or changed
    * @param {(state: MediaState) => void} [o.onState]
    */
   constructor({ send, call, local, iceServers, onRemote, onState }) {
@@ -101,7 +100,7 @@ export class CallMedia {
     this.onState = onState || (() => {});
     /** @type {RTCPeerConnection | null} */
     this.pc = null;
-    /** @type {Map<Party, MediaStream>} */
+    /** By participant number. @type {Map<number, MediaStream>} */
     this.remote = new Map();
     /** @type {MediaState} */
     this.state = 'connecting';
@@ -179,16 +178,16 @@ export class CallMedia {
   /** @param {RTCTrackEvent} e */
   track(e) {
     const id = e.streams[0]?.id || '';
-    const party = STREAM_PARTY[id];
-    if (!party) return;
-    let stream = this.remote.get(party);
+    const participant = participantOf(id);
+    if (participant === null) return;
+    let stream = this.remote.get(participant);
     if (!stream) {
       stream = new MediaStream();
-      this.remote.set(party, stream);
+      this.remote.set(participant, stream);
     }
     for (const t of stream.getTracks().filter((t) => t.kind === e.track.kind)) stream.removeTrack(t);
     stream.addTrack(e.track);
-    this.onRemote(party, stream);
+    this.onRemote(participant, stream);
   }
 
   /**
@@ -253,24 +252,25 @@ export class CallMedia {
   }
 
   /**
-   * What arrives from each party: for the tests and the quality hint.
-   * @returns {Promise<Record<string, { audioPackets: number, videoFrames: number }>>}
+   * What arrives from each participant, by number: for the tests and the quality hint.
+   * @returns {Promise<Map<number, { audioPackets: number, videoFrames: number }>>}
    */
   async received() {
-    /** @type {Record<string, { audioPackets: number, videoFrames: number }>} */
-    const out = {};
+    /** @type {Map<number, { audioPackets: number, videoFrames: number }>} */
+    const out = new Map();
     if (!this.pc) return out;
     const stats = await this.pc.getStats();
-    /** @type {Map<string, Party>} */
+    /** @type {Map<string, number>} */
     const byTrack = new Map();
-    for (const [party, stream] of this.remote) for (const t of stream.getTracks()) byTrack.set(t.id, party);
+    for (const [participant, stream] of this.remote) for (const t of stream.getTracks()) byTrack.set(t.id, participant);
     for (const r of this.pc.getReceivers()) {
-      const party = byTrack.get(r.track.id);
-      if (!party) continue;
+      const participant = byTrack.get(r.track.id);
+      if (participant === undefined) continue;
       const s = await r.getStats();
       s.forEach((v) => {
         if (v.type !== 'inbound-rtp') return;
-        const o = (out[party] ||= { audioPackets: 0, videoFrames: 0 });
+        let o = out.get(participant);
+        if (!o) out.set(participant, (o = { audioPackets: 0, videoFrames: 0 }));
         if (v.kind === 'audio') o.audioPackets += v.packetsReceived || 0;
         if (v.kind === 'video') o.videoFrames += v.framesDecoded || 0;
       });

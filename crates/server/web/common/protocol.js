@@ -7,7 +7,8 @@
  * @typedef {{ type: 'welcome', protocol: number, resume_token: string, heartbeat_secs: number,
  *   resume_grace_secs: number, resumed: boolean, ice_servers?: IceServer[] }} Welcome
  * @typedef {{ kind: 'offer' | 'answer', sdp: string }} Description
- * @typedef {'desk' | 'interpreter' | 'resident'} Party
+ * @typedef {'desk' | 'interpreter' | 'resident' | 'phone' | 'guest'} Party
+ * @typedef {{ id: number, party: Party, away?: boolean }} Participant
  * @typedef {'image/jpeg' | 'image/png' | 'image/webp'} DocumentMime
  * @typedef {{ id: number, part: number, parts: number, mime: DocumentMime, data: string }} DocumentPart
  * @typedef {{ code: string, message: string }} ProtocolError
@@ -18,11 +19,15 @@
 export const PROTOCOL = 1;
 
 /**
- * The party behind a stream the relay forwards: its stream id is `p<participant>`, and
- * the server numbers a call's participants by role.
- * @type {Record<string, Party>}
+ * The participant behind a stream the relay forwards: its stream id is `p<participant>`,
+ * the participant's number in the call (see `participants` in `assigned` and `joined`).
+ * @param {string} streamId
+ * @returns {number | null}
  */
-export const STREAM_PARTY = { p0: 'desk', p1: 'interpreter', p2: 'resident' };
+export function participantOf(streamId) {
+  const m = /^p(\d{1,9})$/.exec(streamId);
+  return m ? Number(m[1]) : null;
+}
 
 /** Codes after which a connection is not retried: the credential or the version is wrong. */
 export const FATAL_CODES = ['unauthorized', 'protocol_version'];

@@ -183,14 +183,16 @@ async function startCall(m) {
   state.invite = null;
   state.interpreterDropped = false;
   $('invite-panel').hidden = true;
-  $('tile-resident').hidden = true;
   callNotice(null);
   show('call');
   state.session = new CallSession({
     send: (c) => state.signal?.send(c) ?? false,
     call: m.call,
     iceServers: state.signal?.welcome?.ice_servers,
-    tiles: { interpreter: 'tile-interpreter', resident: 'tile-resident' },
+    large: 'interpreter',
+    waiting: 'waiting_interpreter',
+    connecting: 'connecting_media',
+    roster: { participants: m.participants || [], you: m.you ?? 0 },
     words: WORDS,
   });
   await state.session.start({ video: !state.audioOnly });
@@ -215,7 +217,10 @@ $('call-another').addEventListener('click', () => {
 let pendingRequest = null;
 
 $('invite').addEventListener('click', () => {
-  if (state.call !== null) state.signal?.send({ type: 'invite_resident', call: state.call });
+  if (state.call !== null) state.signal?.send({ type: 'invite', call: state.call, party: 'resident' });
+});
+$('invite-guest').addEventListener('click', () => {
+  if (state.call !== null) state.signal?.send({ type: 'invite', call: state.call, party: 'guest' });
 });
 $('invite-close').addEventListener('click', () => {
   $('invite-panel').hidden = true;
@@ -239,8 +244,9 @@ $('share-native').addEventListener('click', async () => {
   if (url && navigator.share) await navigator.share({ url, text: await inviteText() }).catch(() => {});
 });
 
-/** The message that goes with the link, in the resident's language. */
+/** The message that goes with the link: in the resident's language, or the desk's for a guest. */
 async function inviteText() {
+  if (state.invite?.party === 'guest') return t('invite_guest_message');
   const tag = state.language?.tag || 'en';
   try {
     const mod = await import(`../join/i18n/${tag}.js`);
@@ -257,7 +263,9 @@ async function renderInvite(m) {
   $('invite-qr', HTMLImageElement).src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(m.qr_svg)}`;
   $('invite-link').textContent = m.url;
   const until = new Date(m.expires_at).toLocaleTimeString([document.documentElement.lang], { hour: '2-digit', minute: '2-digit' });
-  $('invite-help').textContent = t('invite_help', { time: until });
+  const guest = m.party === 'guest';
+  $('invite-title').textContent = t(guest ? 'invite_guest_title' : 'invite_title');
+  $('invite-help').textContent = t(guest ? 'invite_guest_help' : 'invite_help', { time: until });
   const text = await inviteText();
   const both = `${text} ${m.url}`;
   $('share-line', HTMLAnchorElement).href = `https://line.me/R/share?text=${encodeURIComponent(both)}`;
@@ -265,6 +273,7 @@ async function renderInvite(m) {
   $('share-whatsapp', HTMLAnchorElement).href = `https://wa.me/?text=${encodeURIComponent(both)}`;
   $('share-native').hidden = !('share' in navigator);
   $('invite-panel').hidden = false;
+  $('invite-panel').scrollIntoView({ block: 'nearest' });
 }
 
 /** @param {string | null} text */
@@ -336,10 +345,7 @@ function onMessage(m) {
       }
       break;
     case 'participant_left':
-      if (m.party === 'resident') {
-        notice(t('resident_left'));
-        $('tile-resident').hidden = true;
-      }
+      if (m.party === 'resident') notice(t(m.reason === 'dropped' ? 'resident_dropped' : 'resident_left'), m.reason === 'dropped' ? 'warn' : 'info');
       if (m.party === 'interpreter') {
         state.interpreterDropped = true;
         callNotice(t('interpreter_dropped'), true);

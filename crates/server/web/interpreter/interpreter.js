@@ -234,18 +234,20 @@ const WORDS = {
   cameraOff: 'camera_off', cameraOn: 'camera_on', actual: 'actual_size', fit: 'fit',
 };
 
-/** @param {number} call */
-async function startCall(call) {
+/** @param {Message} m an `assigned` event */
+async function startCall(m) {
   closeOffer();
-  state.call = call;
-  $('tile-resident').hidden = true;
+  state.call = m.call;
   $('call-notice').hidden = true;
   show('call');
   state.session = new CallSession({
     send: (c) => state.signal?.send(c) ?? false,
-    call,
+    call: m.call,
     iceServers: state.signal?.welcome?.ice_servers,
-    tiles: { desk: 'tile-desk', resident: 'tile-resident' },
+    large: 'desk',
+    waiting: 'waiting_desk',
+    connecting: 'connecting_media',
+    roster: { participants: m.participants || [], you: m.you ?? 1 },
     words: WORDS,
   });
   await state.session.start({ video: state.modality === 'video' });
@@ -284,7 +286,7 @@ function onMessage(m) {
       notice(t(`offer_closed_${m.reason}`), m.reason === 'missed' ? 'warn' : 'info');
       break;
     case 'assigned':
-      void startCall(m.call);
+      void startCall(m);
       break;
     case 'participant_joined':
       if (m.party === 'resident') notice(t('resident_joined'));
@@ -294,10 +296,7 @@ function onMessage(m) {
       }
       break;
     case 'participant_left':
-      if (m.party === 'resident') {
-        notice(t('resident_left'));
-        $('tile-resident').hidden = true;
-      }
+      if (m.party === 'resident') notice(t(m.reason === 'dropped' ? 'resident_dropped' : 'resident_left'), m.reason === 'dropped' ? 'warn' : 'info');
       if (m.party === 'desk') {
         $('call-notice').textContent = t('desk_dropped');
         $('call-notice').hidden = false;

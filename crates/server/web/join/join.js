@@ -68,7 +68,9 @@ async function start() {
     show('unreachable');
     return;
   }
-  await strings(invite.language);
+  // A guest (a specialist, a colleague) reads the page in their browser's language; a
+  // resident in the consultation's.
+  await strings(invite.party === 'guest' ? browserLanguage() : invite.language);
   if (!canCall) {
     $('inapp-link').textContent = location.href;
     // LINE opens a link in the phone's browser when asked to.
@@ -156,14 +158,21 @@ const WORDS = {
   actual: '100%', fit: '⤢',
 };
 
-function joined() {
-  if (state.session) return;
+/** @param {Message} m a `joined` event (after every welcome, a resume's too) */
+function joined(m) {
+  if (state.session) {
+    state.session.roster(m.participants || [], m.you ?? 2);
+    return;
+  }
   show('call');
   state.session = new CallSession({
     send: (c) => state.signal?.send(c) ?? false,
     call: undefined,
     iceServers: state.signal?.welcome?.ice_servers,
-    tiles: { interpreter: 'tile-interpreter', desk: 'tile-desk' },
+    large: 'interpreter',
+    waiting: 'waiting',
+    connecting: 'connecting',
+    roster: { participants: m.participants || [], you: m.you ?? 2 },
     words: WORDS,
     onState: (s) => {
       $('call-state').textContent = s === 'reconnecting' ? t('reconnecting') : '';
@@ -191,13 +200,14 @@ function onMessage(m) {
   if (state.session?.handle(m)) return;
   switch (m.type) {
     case 'joined':
-      joined();
+      joined(m);
       break;
     case 'call_ended':
       ended();
       break;
     case 'participant_left':
-      notice(m.party === 'interpreter' ? t('interpreter_left') : t('desk_left'), 'warn');
+      if (m.reason === 'dropped' && m.party === 'interpreter') notice(t('interpreter_left'), 'warn');
+      else if (m.reason === 'dropped' && m.party === 'desk') notice(t('desk_left'), 'warn');
       break;
     case 'participant_joined':
       notice(t('back'));

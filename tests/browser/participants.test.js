@@ -1,0 +1,147 @@
+// Open participants in real browsers: a call with a desk, an interpreter, a remote
+// resident and a guest (a specialist the desk invites). Every page lays out a tile per
+// participant, labelled by kind, and decodes everyone's video. The resident's network
+// drops: the others see the tile marked as reconnecting, not gone, and its video comes
+// back in the same tile when the resident does.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { PHONE, TABLET, party, received, recordSockets, setOffline, signInAvailable, snap, startServer, until } from './harness.js';
+
+/** @type {Awaited<ReturnType<typeof startServer>>} */
+let server;
+/** @type {Awaited<ReturnType<typeof party>>[]} */
+const browsers = [];
+let enrolmentCode = '';
+
+before(async () => {
+  server = await startServer();
+  await server.api('/api/interpreters', {
+    token: server.admin,
+    body: {
+      login: 'e2e-guests',
+      password: 'e2e-guests-password',
+      tier: 'staff',
+      languages: ['vi'],
+      modalities: ['video', 'audio'],
+      tenants: [1],
+      roster: { always: true },
+    },
+  });
+  enrolmentCode = (await server.api('/api/tenants/1/desks', { token: server.admin, body: { name: 'E2E guests' } })).enrolment_code;
+});
+
+after(async () => {
+  for (const b of browsers) await b.close().catch(() => {});
+  await server?.stop();
+});
+
+/**
+ * The participants' tiles on a page: kind, name shown, and whether marked away.
+ * @param {import('playwright-core').Page} page
+ */
+function tiles(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('.tile[data-participant]')].map((el) => ({
+      party: /** @type {HTMLElement} */ (el).dataset.party,
+      name: el.querySelector('.name')?.textContent || '',
+      away: el.classList.contains('away'),
+      hidden: /** @type {HTMLElement} */ (el).hidden,
+      main: el.classList.contains('main'),
+    })),
+  );
+}
+
+/**
+ * The desk asks for an invite for `party` and returns its link.
+ * @param {import('playwright-core').Page} page
+ * @param {'invite' | 'invite-guest'} button
+ */
+async function inviteLink(page, button) {
+  const before = await page.locator('#invite-link').innerText().catch(() => '');
+  await page.click(`#${button}`);
+  return until(async () => {
+    const link = await page.locator('#invite-link').innerText();
+    return link && link !== before ? link : null;
+  }, 'the invite link');
+}
+
+test('a resident and a guest join one call: a tile each, everyone decodes everyone, a drop keeps the tile', async () => {
+  const desk = await party({ tone: 440, viewport: TABLET });
+  const interp = await party({ tone: 660, viewport: { width: 1280, height: 800 } });
+  browsers.push(desk, interp);
+  await desk.page.goto(`${server.base}/desk/`);
+  await desk.page.fill('#enrol-code', enrolmentCode);
+  await desk.page.click('#enrol-form button[type=submit]');
+  await desk.page.locator('#languages button[data-lang=vi]').waitFor();
+  await signInAvailable(interp.page, server.base, 'e2e-guests', 'e2e-guests-password');
+  await desk.page.click('#languages button[data-lang=vi]');
+  await interp.page.locator('#offer').waitFor();
+  await interp.page.click('#accept');
+  await desk.page.locator('#call').waitFor();
+
+  // The resident's link, then a guest's: the panel says which.
+  const residentLink = await inviteLink(desk.page, 'invite');
+  assert.equal(await desk.page.locator('#invite-title').innerText(), '相談者を招待する');
+  const guestLink = await inviteLink(desk.page, 'invite-guest');
+  assert.notEqual(guestLink, residentLink);
+  assert.match(await desk.page.locator('#invite-title').innerText(), /ゲスト/);
+
+  const resident = await party({ tone: 880, viewport: PHONE, mobile: true });
+  const guest = await party({ tone: 1100, viewport: TABLET });
+  browsers.push(resident, guest);
+  await recordSockets(resident.page);
+  for (const [b, link] of /** @type {const} */ ([[resident, residentLink], [guest, guestLink]])) {
+    await b.page.goto(link);
+    await b.page.locator('#welcome').waitFor();
+    await b.page.click('#join');
+  }
+  // The guest reads the page in their browser's language (Japanese here), the resident in
+  // the consultation's.
+  assert.equal(await guest.page.locator('html').getAttribute('lang'), 'ja');
+  assert.equal(await resident.page.locator('html').getAttribute('lang'), 'vi');
+
+  const everyone = {
+    desk: [desk.page, ['interpreter', 'resident', 'guest']],
+    interpreter: [interp.page, ['desk', 'resident', 'guest']],
+    resident: [resident.page, ['desk', 'interpreter', 'guest']],
+    guest: [guest.page, ['desk', 'interpreter', 'resident']],
+  };
+  for (const [who, [page, others]] of Object.entries(everyone)) {
+    const p = /** @type {import('playwright-core').Page} */ (page);
+    await until(async () => {
+      const r = await received(p);
+      return /** @type {string[]} */ (others).every((o) => r[o]?.videoFrames > 0);
+    }, `${who} to decode ${others}`, 30000);
+    const shown = await tiles(p);
+    assert.deepEqual(shown.map((s) => s.party).sort(), [...others].sort(), `${who}: a tile per participant`);
+    assert.ok(shown.every((s) => !s.hidden && !s.away && s.name), `${who}: every tile shown and named: ${JSON.stringify(shown)}`);
+    assert.equal(shown.filter((s) => s.main).length, 1, `${who}: one large tile`);
+  }
+  const deskTiles = await tiles(desk.page);
+  assert.ok(deskTiles.find((s) => s.party === 'interpreter')?.main, 'the desk shows the interpreter large');
+  assert.match(deskTiles.find((s) => s.party === 'guest')?.name || '', /ゲスト/);
+  await snap(desk.page, 'desk-call-guest');
+  await snap(guest.page, 'guest-call');
+
+  // The resident's network goes: the others keep the tile, marked as reconnecting.
+  await setOffline(resident.page, true);
+  for (const page of [desk.page, interp.page, guest.page]) {
+    await until(async () => (await tiles(page)).find((s) => s.party === 'resident' && s.away && !s.hidden), 'the resident\'s tile marked away');
+  }
+  await snap(desk.page, 'desk-call-resident-away');
+  const framesBefore = (await received(desk.page)).resident?.videoFrames || 0;
+  // Back: the same tile, no longer away, and its video moving again.
+  await setOffline(resident.page, false);
+  for (const page of [desk.page, interp.page, guest.page]) {
+    await until(async () => (await tiles(page)).find((s) => s.party === 'resident' && !s.away && !s.hidden), 'the resident\'s tile back');
+  }
+  await until(async () => ((await received(desk.page)).resident?.videoFrames || 0) > framesBefore + 10, 'the resident\'s video again at the desk', 30000);
+
+  await desk.page.click('#end');
+  await desk.page.locator('#outcome').waitFor();
+  await guest.page.locator('#ended').waitFor();
+  for (const [b, who] of /** @type {const} */ ([[desk, 'desk'], [interp, 'interpreter'], [resident, 'resident'], [guest, 'guest']])) {
+    assert.deepEqual(b.errors, [], `${who}: errors in the page`);
+  }
+});
