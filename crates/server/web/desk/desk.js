@@ -192,7 +192,7 @@ async function startCall(m) {
     large: 'interpreter',
     waiting: 'waiting_interpreter',
     connecting: 'connecting_media',
-    roster: { participants: m.participants || [], you: m.you ?? 0 },
+    roster: { participants: m.participants || [], you: m.you ?? -1 },
     words: WORDS,
   });
   await state.session.start({ video: !state.audioOnly });

@@ -247,7 +247,7 @@ async function startCall(m) {
     large: 'desk',
     waiting: 'waiting_desk',
     connecting: 'connecting_media',
-    roster: { participants: m.participants || [], you: m.you ?? 1 },
+    roster: { participants: m.participants || [], you: m.you ?? -1 },
     words: WORDS,
   });
   await state.session.start({ video: state.modality === 'video' });

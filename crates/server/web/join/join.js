@@ -161,7 +161,7 @@ const WORDS = {
 /** @param {Message} m a `joined` event (after every welcome, a resume's too) */
 function joined(m) {
   if (state.session) {
-    state.session.roster(m.participants || [], m.you ?? 2);
+    state.session.roster(m.participants || [], m.you ?? -1);
     return;
   }
   show('call');
@@ -172,7 +172,7 @@ function joined(m) {
     large: 'interpreter',
     waiting: 'waiting',
     connecting: 'connecting',
-    roster: { participants: m.participants || [], you: m.you ?? 2 },
+    roster: { participants: m.participants || [], you: m.you ?? -1 },
     words: WORDS,
     onState: (s) => {
       $('call-state').textContent = s === 'reconnecting' ? t('reconnecting') : '';
