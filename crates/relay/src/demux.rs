@@ -5,16 +5,24 @@
 //! request is considered, and only if its USERNAME names a leg's ICE ufrag. It is routed
 //! to that leg as a probe, **without** learning the address: the leg's ICE agent checks
 //! MESSAGE-INTEGRITY with the ICE password, and the relay calls [`Demux::confirm`] once
-//! it has. Everything else from unknown addresses is dropped, and the work spent on
-//! unknown addresses is capped by a token bucket, so a flood costs a constant.
+//! it has. Everything else from unknown addresses is dropped. The work spent on them is
+//! budgeted per source host ([`crate::budget`]): a host that sends junk spends its own
+//! budget and nobody else's, and a connectivity check naming a known leg is never
+//! charged, so a flood cannot crowd out new participants. Each leg's checks have a
+//! budget of their own, so a leaked ufrag lets a flood reach one leg's ICE agent only.
 
 use std::hash::Hash;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rustc_hash::FxHashMap;
 
+use crate::budget::{Bucket, PerSource, Source};
 use crate::stun::{self, StunError};
+
+/// Connectivity checks from unconfirmed addresses handed to one leg's ICE agent a second,
+/// at most: well above what an ICE agent sends (a check per pair every 50 ms).
+pub const PROBES_PER_LEG_PER_SEC: u32 = 200;
 
 /// Addresses one leg may have at once (a phone on Wi-Fi and cellular, IPv4 and IPv6).
 /// Confirming one more evicts the least recently used.
@@ -72,7 +80,7 @@ pub enum Drop {
     NotABindingRequest,
     /// A binding request naming no leg's ufrag.
     UnknownUfrag,
-    /// Unknown sources are over their budget.
+    /// The source host is over its budget for junk, or the leg over its budget of checks.
     RateLimited,
 }
 
@@ -85,7 +93,7 @@ pub struct DemuxStats {
     pub probes: u64,
     /// Dropped: from unknown sources, malformed, or unknown ufrag.
     pub dropped: u64,
-    /// Dropped because unknown sources were over budget.
+    /// Dropped because the source (or the leg, for checks) was over its budget.
     pub rate_limited: u64,
 }
 
@@ -93,27 +101,7 @@ pub struct DemuxStats {
 struct LegEntry<A> {
     ufrag: String,
     addresses: Vec<A>,
-}
-
-#[derive(Debug)]
-struct Bucket {
-    tokens: f64,
-    per_sec: f64,
-    last: Option<Instant>,
-}
-
-impl Bucket {
-    fn take(&mut self, now: Instant) -> bool {
-        let elapsed = self.last.map_or(Duration::ZERO, |l| now.saturating_duration_since(l));
-        self.tokens = (self.tokens + elapsed.as_secs_f64() * self.per_sec).min(self.per_sec);
-        self.last = Some(now);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
+    probes: Bucket,
 }
 
 /// A leg with this ufrag exists already.
@@ -130,21 +118,22 @@ pub struct Demux<L, A = SocketAddr> {
     by_addr: FxHashMap<A, (L, u64)>,
     legs: FxHashMap<L, LegEntry<A>>,
     clock: u64,
-    unknown: Bucket,
+    /// Junk from unknown addresses, per source host.
+    junk: PerSource,
     stats: DemuxStats,
 }
 
-impl<L: Copy + Eq + Hash, A: Copy + Eq + Hash> Demux<L, A> {
-    /// A demultiplexer that spends work on at most `unknown_per_sec` datagrams a second
-    /// from unknown addresses (probes included).
-    pub fn new(unknown_per_sec: u32) -> Demux<L, A> {
-        let per_sec = f64::from(unknown_per_sec.max(1));
+impl<L: Copy + Eq + Hash, A: Copy + Eq + Hash + Source> Demux<L, A> {
+    /// A demultiplexer that examines at most `junk_per_source_per_sec` datagrams a
+    /// second that turn out to be junk from each unknown source host (connectivity checks
+    /// for known legs do not count).
+    pub fn new(junk_per_source_per_sec: u32) -> Demux<L, A> {
         Demux {
             by_ufrag: FxHashMap::default(),
             by_addr: FxHashMap::default(),
             legs: FxHashMap::default(),
             clock: 0,
-            unknown: Bucket { tokens: per_sec, per_sec, last: None },
+            junk: PerSource::new(junk_per_source_per_sec, crate::budget::MAX_SOURCES),
             stats: DemuxStats::default(),
         }
     }
@@ -156,7 +145,8 @@ impl<L: Copy + Eq + Hash, A: Copy + Eq + Hash> Demux<L, A> {
         }
         self.remove_leg(leg);
         self.by_ufrag.insert(ufrag.to_string(), leg);
-        self.legs.insert(leg, LegEntry { ufrag: ufrag.to_string(), addresses: Vec::new() });
+        let probes = Bucket::full(PROBES_PER_LEG_PER_SEC);
+        self.legs.insert(leg, LegEntry { ufrag: ufrag.to_string(), addresses: Vec::new(), probes });
         Ok(())
     }
 
@@ -233,22 +223,34 @@ impl<L: Copy + Eq + Hash, A: Copy + Eq + Hash> Demux<L, A> {
             self.stats.routed += 1;
             return Route::Leg(entry.0);
         }
-        if !self.unknown.take(now) {
+        if classify(datagram) != Kind::Stun {
+            // Costs a byte's look: no budget needed.
+            self.stats.dropped += 1;
+            return Route::Drop(Drop::UnknownSource);
+        }
+        let host = from.host();
+        if !self.junk.allows(now, host) {
             self.stats.rate_limited += 1;
             return Route::Drop(Drop::RateLimited);
         }
         let route = self.route_unknown(datagram);
         match route {
-            Route::Probe(_) => self.stats.probes += 1,
-            _ => self.stats.dropped += 1,
+            Route::Probe(leg) => {
+                if !self.legs.get_mut(&leg).is_some_and(|e| e.probes.take(now)) {
+                    self.stats.rate_limited += 1;
+                    return Route::Drop(Drop::RateLimited);
+                }
+                self.stats.probes += 1;
+            }
+            _ => {
+                self.junk.charge(now, host);
+                self.stats.dropped += 1;
+            }
         }
         route
     }
 
     fn route_unknown(&self, datagram: &[u8]) -> Route<L> {
-        if classify(datagram) != Kind::Stun {
-            return Route::Drop(Drop::UnknownSource);
-        }
         let message = match stun::parse(datagram) {
             Ok(m) => m,
             Err(e) => return Route::Drop(Drop::Malformed(e)),
@@ -411,24 +413,67 @@ mod tests {
         assert_eq!(d.route(t, addr(9001), &binding_request([0; 12], "old:x")), Route::Drop(Drop::UnknownUfrag));
     }
 
+    fn host(i: u32) -> SocketAddr {
+        SocketAddr::from((i.to_be_bytes(), 5000))
+    }
+
     #[test]
-    fn a_flood_from_unknown_sources_costs_a_constant() {
+    fn a_flooding_host_spends_only_its_own_budget() {
         let t0 = Instant::now();
         let mut d: Demux<u32> = Demux::new(100);
         d.add_leg(1, "a").unwrap();
         d.confirm(1, addr(1));
+        let junk = binding_request([0; 12], "nobody:x");
+        let attacker = SocketAddr::from(([192, 0, 2, 66], 4000));
         let mut limited = 0;
-        for i in 0..10_000u32 {
-            if d.route(t0, addr(2 + (i % 60_000) as u16), &rtp()) == Route::Drop(Drop::RateLimited) {
+        for i in 0..10_000u16 {
+            // Changing ports does not buy a fresh budget.
+            let from = SocketAddr::new(attacker.ip(), 4000 + i % 1000);
+            if d.route(t0, from, &junk) == Route::Drop(Drop::RateLimited) {
                 limited += 1;
             }
         }
-        assert_eq!(limited, 10_000 - 100, "only the budget of 100 is examined");
-        // Known legs are never limited, and the budget refills with time.
+        assert_eq!(limited, 10_000 - 100, "only the attacker's budget of 100 is examined");
+        // A new participant's check from elsewhere gets through at once, as do media
+        // from known addresses; junk from another host is examined on its own budget.
+        assert_eq!(d.route(t0, addr(3), &binding_request([0; 12], "a:b")), Route::Probe(1));
         assert_eq!(d.route(t0, addr(1), &rtp()), Route::Leg(1));
-        let later = t0 + Duration::from_millis(500);
-        assert_eq!(d.route(later, addr(3), &binding_request([0; 12], "a:b")), Route::Probe(1));
+        assert_eq!(d.route(t0, addr(4), &junk), Route::Drop(Drop::UnknownUfrag));
+        // Non-STUN junk costs a byte's look and no budget.
+        assert_eq!(d.route(t0, addr(5), &rtp()), Route::Drop(Drop::UnknownSource));
+        // The attacker's budget refills with time.
+        let later = t0 + std::time::Duration::from_millis(500);
+        assert_eq!(d.route(later, attacker, &junk), Route::Drop(Drop::UnknownUfrag));
         assert_eq!(d.stats().rate_limited, 10_000 - 100);
+    }
+
+    #[test]
+    fn a_spoofed_flood_from_many_hosts_does_not_shut_out_a_new_one() {
+        let t0 = Instant::now();
+        let mut d: Demux<u32> = Demux::new(10);
+        d.add_leg(1, "a").unwrap();
+        let junk = binding_request([0; 12], "nobody:x");
+        for i in 0..50_000u32 {
+            d.route(t0, host(0x0a00_0000 + i % 20_000), &junk);
+        }
+        assert_eq!(d.route(t0, addr(3), &binding_request([0; 12], "a:b")), Route::Probe(1));
+    }
+
+    #[test]
+    fn checks_naming_a_leg_are_never_charged_to_their_host_but_bounded_per_leg() {
+        let t0 = Instant::now();
+        let mut d: Demux<u32> = Demux::new(1);
+        d.add_leg(1, "a").unwrap();
+        d.add_leg(2, "b").unwrap();
+        let check = binding_request([0; 12], "a:x");
+        let mut probes = 0;
+        for _ in 0..1000 {
+            if d.route(t0, addr(9), &check) == Route::Probe(1) {
+                probes += 1;
+            }
+        }
+        assert_eq!(probes, PROBES_PER_LEG_PER_SEC, "a leaked ufrag reaches that leg's agent at a bounded rate");
+        assert_eq!(d.route(t0, addr(9), &binding_request([0; 12], "b:x")), Route::Probe(2), "and no other leg's");
     }
 
     proptest::proptest! {

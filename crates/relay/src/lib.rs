@@ -6,8 +6,9 @@
 //! - [`stun`]: a strict parser of the STUN header and its USERNAME attribute;
 //! - [`Demux`]: which leg (participant connection) a datagram belongs to: by source
 //!   address once learned, otherwise by the ICE username of a STUN binding request, with
-//!   a bound on addresses per leg, eviction when a leg closes, and a rate limit on the
-//!   work spent on datagrams from unknown sources.
+//!   a bound on addresses per leg, eviction when a leg closes, and budgets ([`budget`])
+//!   on the work spent on datagrams from unknown sources: per source host for junk, per
+//!   leg for connectivity checks, so one flooding host cannot crowd out new participants.
 //!
 //! - [`Relay`]: legs, one `rtc` peer connection per participant (ICE-lite, own ICE
 //!   credentials, one host candidate: the shared address, and optionally a passive
@@ -29,6 +30,7 @@
 //! on its own. With the `testnet` feature, `testnet` is an in-memory network on simulated
 //! time (seeded randomness, `rtc` clients) for the tests and the forwarding benchmark.
 
+pub mod budget;
 pub mod codec;
 mod demux;
 mod feedback;
@@ -39,7 +41,7 @@ pub mod stun;
 #[cfg(feature = "testnet")]
 pub mod testnet;
 
-pub use demux::{Demux, DemuxStats, Drop, Kind, MAX_ADDRESSES_PER_LEG, Route, classify};
+pub use demux::{Demux, DemuxStats, Drop, Kind, MAX_ADDRESSES_PER_LEG, PROBES_PER_LEG_PER_SEC, Route, classify};
 pub use feedback::{FEEDBACK_SLOT, Feedback, has_reception_reports, is_keyframe_request};
 pub use relay::{
     LegEvent, LegId, LegStats, MediaStats, OsRandom, Peer, Randomness, Relay, RelayError, SessionId, Start, Transmit,

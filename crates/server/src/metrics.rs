@@ -58,7 +58,8 @@ pub struct Metrics {
     /// Media: ICE-TCP connections open now.
     pub media_tcp_connections: prometheus::IntGauge,
     /// Media: datagrams the relay dropped before any leg saw them, by reason
-    /// (`unknown_source`: not from a participant; `rate_limited`: over the budget for those).
+    /// (`unknown_source`: not from a participant; `rate_limited`: the source host over its budget
+    /// for junk, or a leg over its budget of connectivity checks).
     pub media_dropped: IntCounterVec,
     /// Media: the relay's reports dropped because the hub was not reading them (only
     /// statistics, which are cumulative; see `media`'s report policy).

@@ -48,8 +48,9 @@ pub use types::{LegEvent, LegId, LegStats, MediaStats, Peer, RelayError, Session
 use crate::demux::Demux;
 use leg::{Leg, Session, Source};
 
-/// Datagrams read from unknown sources beyond this many a second are not examined.
-const UNKNOWN_PER_SEC: u32 = 2000;
+/// Junk datagrams (neither media from a known address nor a check for a known leg) one
+/// source host may have examined a second; beyond it, its datagrams are dropped unread.
+const JUNK_PER_SOURCE_PER_SEC: u32 = 200;
 
 /// The relay's legs on one shared address.
 pub struct Relay {
@@ -152,7 +153,7 @@ impl Relay {
             local,
             advertised,
             tcp: None,
-            demux: Demux::new(UNKNOWN_PER_SEC),
+            demux: Demux::new(JUNK_PER_SOURCE_PER_SEC),
             legs: FxHashMap::default(),
             sessions: FxHashMap::default(),
             next: 1,

@@ -44,6 +44,10 @@ use crate::{
 /// Decides whether a datagram (from, to, bytes) is lost.
 pub type DropRule = Box<dyn FnMut(SocketAddr, SocketAddr, &[u8]) -> bool>;
 
+/// Traffic from elsewhere (an attacker's flood), delivered to the relay just before each
+/// datagram a client sends, so it is always in the way.
+pub type Crossfire = Box<dyn FnMut(&mut Relay, Instant)>;
+
 /// The network.
 pub struct TestNet {
     /// The relay.
@@ -59,6 +63,8 @@ pub struct TestNet {
     pub events: Vec<(Instant, LegId, LegEvent)>,
     /// Loses datagrams.
     pub drop: Option<DropRule>,
+    /// Sends the relay other traffic before each client datagram.
+    pub crossfire: Option<Crossfire>,
     /// Keep every received packet (off for the benchmark).
     pub record: bool,
     /// Time spent inside the relay while `measure` is set.
@@ -118,6 +124,7 @@ impl TestNet {
             by_addr: FxHashMap::default(),
             events: Vec::new(),
             drop: None,
+            crossfire: None,
             record: true,
             relay_time: Duration::ZERO,
             measure: false,
@@ -323,6 +330,9 @@ impl TestNet {
             && rule(from.addr, self.relay_addr, datagram)
         {
             return;
+        }
+        if let Some(flood) = &mut self.crossfire {
+            flood(&mut self.relay, self.now);
         }
         let t = Instant::now();
         match from.transport {

@@ -2,5 +2,6 @@
 //! (`simulated`), and over loopback UDP with `webrtc` clients (`loopback`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+mod flood;
 mod loopback;
 mod simulated;
