@@ -15,6 +15,13 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Directory for the SQLite database.
     pub data_dir: PathBuf,
+    /// A second address for the operator only: `/metrics`, health, and the admin API and
+    /// page. When set, the public `listen` does not serve `/metrics` or the admin routes
+    /// (`deploy/README.md`).
+    pub private_listen: Option<SocketAddr>,
+    /// A bearer token `/metrics` asks for, wherever it is served (Prometheus's
+    /// `authorization` setting). At least 16 characters.
+    pub metrics_token: Option<String>,
     /// The address people reach this server at, for invite links (defaults to `http://<listen>`).
     pub public_url: Option<String>,
     /// Seed a demonstration directory when the database is empty.
@@ -84,6 +91,8 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("kakehashi-data"),
+            private_listen: None,
+            metrics_token: None,
             public_url: None,
             demo: false,
             media_listen: SocketAddr::from(([127, 0, 0, 1], 3478)),
@@ -244,6 +253,14 @@ impl Config {
         {
             return bad("trusted_proxies", "must be IP addresses separated by commas");
         }
+        if self.private_listen.is_some_and(|p| p == self.listen) {
+            return bad("private_listen", "must differ from listen");
+        }
+        if let Some(token) = &self.metrics_token
+            && (token.len() < 16 || token.len() > 256 || !token.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return bad("metrics_token", "must be 16 to 256 printable ASCII characters");
+        }
         if self.session_ttl_secs < 60 {
             return bad("session_ttl_secs", "must be at least 60");
         }
@@ -316,7 +333,8 @@ impl Config {
 
     /// File descriptors this configuration needs at most.
     pub fn descriptors_needed(&self) -> u64 {
-        (self.max_connections + HTTP_HEADROOM + crate::media::MAX_TCP_CONNECTIONS) as u64
+        let private = if self.private_listen.is_some() { crate::serve::PRIVATE_CONNECTIONS } else { 0 };
+        (self.max_connections + HTTP_HEADROOM + crate::media::MAX_TCP_CONNECTIONS + private) as u64
             + crate::listener::DESCRIPTORS_BESIDE_CONNECTIONS
     }
 
@@ -417,6 +435,14 @@ mod tests {
             ("KAKEHASHI_TURN_SECRET", "s3cret"),
         ]);
         assert_eq!(Config::load(&Flags::default(), turn).unwrap().turn_list().len(), 2);
+        assert_eq!(
+            e(&[("KAKEHASHI_METRICS_TOKEN", "short")]),
+            "config: metrics_token: must be 16 to 256 printable ASCII characters"
+        );
+        assert_eq!(
+            e(&[("KAKEHASHI_LISTEN", "127.0.0.1:8080"), ("KAKEHASHI_PRIVATE_LISTEN", "127.0.0.1:8080")]),
+            "config: private_listen: must differ from listen"
+        );
         let missing = Flags { config: Some("/nonexistent/k.toml".into()), ..Flags::default() };
         assert!(
             Config::load(&missing, env(&[])).unwrap_err().to_string().starts_with("config file /nonexistent/k.toml")

@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use crate::app::App;
 use crate::calls::{Core, OsTokens};
 use crate::config::Config;
+use crate::http::Surface;
 use crate::hub::{Clock, Hub, HubSettings};
 use crate::metrics::Metrics;
 use crate::store::Store;
@@ -23,6 +24,9 @@ const WIND_DOWN: Duration = Duration::from_secs(10);
 
 /// Commands queued for the hub.
 const HUB_INBOX: usize = 4096;
+
+/// Connections the private listener takes at once (Prometheus and a few operators).
+pub const PRIVATE_CONNECTIONS: usize = 64;
 
 /// Orders queued for the relay.
 const RELAY_ORDERS: usize = 1024;
@@ -39,6 +43,14 @@ pub enum ServeError {
     /// The process may not open the file descriptors the configuration needs.
     #[error(transparent)]
     Descriptors(#[from] crate::listener::DescriptorShortage),
+    /// The private listener's address is taken or not allowed.
+    #[error("private_listen {addr}: {source}")]
+    Private {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
     /// Binding or serving.
     #[error("listen on {addr}: {source}")]
     Io {
@@ -64,6 +76,16 @@ pub async fn serve_on(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let addr = listener.local_addr().map_err(|source| ServeError::Io { addr: config.listen, source })?;
+    let private = match config.private_listen {
+        Some(at) => {
+            let private =
+                tokio::net::TcpListener::bind(at).await.map_err(|source| ServeError::Private { addr: at, source })?;
+            let bound = private.local_addr().map_err(|source| ServeError::Private { addr: at, source })?;
+            tracing::info!(%bound, "private listener: metrics and the admin API");
+            Some(private)
+        }
+        None => None,
+    };
     let descriptors = crate::listener::descriptor_budget(config.descriptors_needed())?;
     tracing::debug!(descriptors, "file descriptor limit");
     let store = Store::open(&config.data_dir).await?;
@@ -136,7 +158,7 @@ pub async fn serve_on(
     tracing::info!(%addr, tenants = directory.tenants.len(), interpreters = directory.interpreters.len(), "kakehashi listening");
     let router: crate::cluster::SharedRouter = Arc::new(crate::cluster::Local::new(hub_tx));
     let app = App::new(config, store, metrics, router, closing_rx);
-    let result = run(listener, app, closing_tx, shutdown).await;
+    let result = run(listener, private, app, closing_tx, shutdown).await;
     // Every connection is closed and the router dropped: the hub finishes its record
     // writes and stops, which stops the relay.
     for (name, task) in [("hub", hub_task), ("relay", media_task)] {
@@ -148,10 +170,12 @@ pub async fn serve_on(
     result.map_err(|source| ServeError::Io { addr, source })
 }
 
-/// Serve until `shutdown` resolves; then stop taking requests, let live calls end for up
+/// Serve until `shutdown` resolves (on `private` too, if given, its routes only the
+/// operator's); then stop taking requests, let live calls end for up
 /// to `drain_secs`, close every connection and return.
 pub async fn run(
     listener: tokio::net::TcpListener,
+    private: Option<tokio::net::TcpListener>,
     app: App,
     closing: watch::Sender<bool>,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -176,7 +200,15 @@ pub async fn run(
     let bounds = app.config.bounds();
     let refusals: Arc<dyn crate::listener::Refusals> = Arc::new(app.metrics.clone());
     let stop_rx = app.closing.clone();
-    let router = crate::http::router(app);
+    let surface = if private.is_some() { Surface::Public } else { Surface::All };
+    let private = private.map(|listener| {
+        let router = crate::http::router(app.clone(), Surface::All);
+        let bounds = crate::listener::Bounds { connections: PRIVATE_CONNECTIONS, ..bounds.clone() };
+        let serving =
+            crate::listener::serve(listener, router, bounds, refusals.clone(), stop_rx.clone(), Duration::from_secs(5));
+        tokio::spawn(serving)
+    });
+    let router = crate::http::router(app, surface);
     let serving = crate::listener::serve(listener, router, bounds, refusals, stop_rx, Duration::from_secs(5));
     tokio::pin!(serving);
     // Serve through the drain; once it is over (`closing` turns true) connections get a
@@ -184,6 +216,9 @@ pub async fn run(
     tokio::select! {
         () = &mut serving => {}
         () = stop => { serving.await; }
+    }
+    if let Some(private) = private {
+        let _ = private.await;
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 pub use guard::{Guard, GuardSettings, Throttled};
 pub use passwords::{hash_password, hash_password_in, hash_password_off_runtime};
-pub use tokens::{hash_token, new_enrolment_code, new_token};
+pub use tokens::{hash_token, new_enrolment_code, new_token, same_secret};
 
 use crate::store::{AccountKind, Store, StoreError, now_ms};
 

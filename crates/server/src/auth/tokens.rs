@@ -31,6 +31,14 @@ pub fn hash_token(token: &str) -> String {
     hex(&Blake2b256::digest(token.trim().as_bytes()))
 }
 
+/// Whether two secrets are equal, in time that depends on neither: both are hashed and
+/// the digests compared byte for byte without stopping early.
+pub fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    let a = Blake2b256::digest(given);
+    let b = Blake2b256::digest(expected);
+    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,7 @@ pub mod who;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
@@ -25,21 +25,33 @@ pub use openapi::openapi_document;
 
 use crate::app::App;
 
-/// The router of every HTTP route.
-pub fn router(app: App) -> Router {
-    Router::new()
+/// Which routes a listener serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Surface {
+    /// Everything: the only listener, or the operator's private one.
+    All,
+    /// Everything but the operator's routes (`/metrics`, the admin API and page), which
+    /// the private listener serves.
+    Public,
+}
+
+/// The router of the HTTP routes of `surface`.
+pub fn router(app: App, surface: Surface) -> Router {
+    let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+        .merge(clients::routes())
+        .merge(pages::routes());
+    if surface == Surface::All {
+        router = router.route("/metrics", get(metrics)).merge(admin::routes()).merge(pages::operator_routes());
+    }
+    router
         .route("/ws", get(crate::ws::upgrade))
         .route("/api/enrol", post(accounts::enrol))
         .route("/api/sign-in", post(accounts::sign_in))
         .route("/api/sign-out", post(accounts::sign_out))
         .route("/api/call-records", get(records::call_records))
         .route("/api/openapi.json", get(openapi::openapi))
-        .merge(admin::routes())
-        .merge(clients::routes())
-        .merge(pages::routes())
         .layer(axum::middleware::from_fn(error::log_faults))
         .with_state(app)
 }
@@ -52,7 +64,23 @@ async fn readyz(State(app): State<App>) -> Response {
     }
 }
 
-async fn metrics(State(app): State<App>) -> Response {
+/// Prometheus text; with `metrics_token` configured, only for `Authorization: Bearer <it>`.
+async fn metrics(State(app): State<App>, headers: HeaderMap) -> Response {
+    if let Some(token) = &app.config.metrics_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !crate::auth::same_secret(given.as_bytes(), token.as_bytes()) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\"")],
+                "metrics need the configured bearer token",
+            )
+                .into_response();
+        }
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render()).into_response()
 }
 

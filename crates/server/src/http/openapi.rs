@@ -52,7 +52,7 @@ pub fn openapi_document() -> serde_json::Value {
             "/api/interpreters/{id}": { "put": { "summary": "Replace an interpreter's profile (admin); refused while they are rung or in a call", "security": bearer, "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }], "requestBody": with_body("InterpreterBody"), "responses": { "204": ok("applied"), "404": err.clone(), "409": err.clone(), "422": err } } },
             "/healthz": { "get": { "responses": { "200": ok("alive") } } },
             "/readyz": { "get": { "responses": { "200": ok("ready"), "503": ok("draining") } } },
-            "/metrics": { "get": { "responses": { "200": ok("Prometheus text format") } } },
+            "/metrics": { "get": { "description": "Served on private_listen only when it is set; with metrics_token, only with that bearer token.", "responses": { "200": ok("Prometheus text format"), "401": ok("the metrics token is missing or wrong"), "404": ok("served on the private listener") } } },
             "/ws": { "get": { "summary": "WebSocket signalling (see proto/README.md)", "responses": { "101": ok("switching protocols") } } }
         }
     })

@@ -153,13 +153,19 @@ pub fn routes() -> Router<App> {
         .route("/interpreter", to("/interpreter/"))
         .route("/wall/", page("wall/index.html"))
         .route("/wall", to("/wall/"))
-        .route("/admin/", page("admin/index.html"))
-        .route("/admin", to("/admin/"))
         .route("/join/{token}", page("join/index.html"))
         .route(
             "/assets/{*path}",
             get(|Path(path): Path<String>, headers: HeaderMap| async move { file(&path, &headers) }),
         )
+}
+
+/// The operator's pages (the directory), served where the admin API is.
+pub fn operator_routes() -> Router<App> {
+    let page = |path: &'static str| get(move |headers: HeaderMap| async move { file(path, &headers) });
+    Router::new()
+        .route("/admin/", page("admin/index.html"))
+        .route("/admin", get(|| async { Redirect::permanent("/admin/") }))
 }
 
 #[cfg(test)]

@@ -81,7 +81,10 @@ async fn call(app: &App, method: &str, path: &str, bearer: Option<&str>, body: &
     if let Some(t) = bearer {
         req = req.header("authorization", format!("Bearer {t}"));
     }
-    let response = super::router(app.clone()).oneshot(req.body(Body::from(body.to_string())).unwrap()).await.unwrap();
+    let response = super::router(app.clone(), super::Surface::All)
+        .oneshot(req.body(Body::from(body.to_string())).unwrap())
+        .await
+        .unwrap();
     let status = response.status();
     let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
     (status, String::from_utf8_lossy(&bytes).to_string())

@@ -2,7 +2,8 @@
 //! against `kakehashi` on 127.0.0.1, port 0, with its store in a temporary directory; the
 //! binary as a child process where a crash or a signal is the point; `webrtc` participants
 //! for media. Topics: a request's life, people who join from links, resumes, the admin
-//! API and pages, media, the relay's task alone, shutdown, and what an attack found.
+//! API and pages, the operator's routes, media, the relay's task alone, shutdown, and what an
+//! attack found.
 #![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
 
 mod admin;
@@ -11,6 +12,7 @@ mod lifecycle;
 mod links;
 mod media;
 mod media_support;
+mod operator;
 mod relay_task;
 mod resume;
 mod shutdown;
