@@ -62,6 +62,12 @@ pub enum ErrorCode {
     ProtocolVersion,
     /// The credential is missing, wrong, expired or revoked.
     Unauthorized,
+    /// Signing in: the password was right and the account has two-factor sign-in; send
+    /// it again with the code from the authenticator app (or a recovery code).
+    SecondFactorRequired,
+    /// The session may only set up two-factor sign-in, which its account must have
+    /// (`/api/me/second-factor`).
+    SecondFactorSetup,
     /// Not allowed in the current state (e.g. cancel a request that is already answered).
     NotAllowed,
     /// The thing named does not exist, or not for this client.

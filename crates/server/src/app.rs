@@ -82,6 +82,11 @@ impl App {
     pub fn session_ttl(&self) -> Duration {
         Duration::from_secs(u64::from(self.config.session_ttl_secs))
     }
+
+    /// The terms of signing in.
+    pub fn sign_in_terms(&self) -> crate::auth::Terms {
+        crate::auth::Terms { ttl: self.session_ttl(), admins_two_factor: self.config.admins_two_factor() }
+    }
 }
 
 /// The address of the client asking: the TCP peer, or, when the peer is one of the

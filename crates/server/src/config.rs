@@ -67,6 +67,9 @@ pub struct Config {
     /// burst, and per minute after it. An office whose staff share one NAT address signs
     /// in within it; a guesser is slowed to it.
     pub sign_in_attempts_per_minute: u32,
+    /// Whether admins must sign in with a second factor (TOTP). Default: yes, except with
+    /// `demo`. Supervisors' and interpreters' rule is each tenant's `two_factor`.
+    pub admin_two_factor: Option<bool>,
     /// How long a session token from signing in lasts.
     pub session_ttl_secs: u32,
     /// Reverse proxies in front of the server (comma-separated IP addresses), whose
@@ -112,6 +115,7 @@ impl Default for Config {
             lockout_secs: 15 * 60,
             sign_in_attempts_per_minute: 60,
             session_ttl_secs: 12 * 3600,
+            admin_two_factor: None,
             trusted_proxies: None,
             max_waiting_per_desk: 3,
             turn_urls: None,
@@ -313,6 +317,11 @@ impl Config {
             .filter(|u| !u.is_empty())
             .map(str::to_string)
             .collect()
+    }
+
+    /// Whether admins must have a second factor.
+    pub fn admins_two_factor(&self) -> bool {
+        self.admin_two_factor.unwrap_or(!self.demo)
     }
 
     /// The trusted proxies' addresses.

@@ -40,6 +40,10 @@ pub async fn seed(store: &Store) -> Result<DemoCredentials, AuthError> {
     let city = store.insert_tenant("Asahi City", 21_400, TZ).await?;
     let minami = store.insert_tenant("Minami Town", 2_100, TZ).await?;
     let kita = store.insert_tenant("Kita Town", 1_350, TZ).await?;
+    // A demonstration: nobody is made to set up two-factor sign-in (anyone may).
+    for t in [city, minami, kita] {
+        store.set_two_factor_rule(t, crate::store::TwoFactorRule::Optional).await?;
+    }
     for (tenant, name) in [
         (city, "Asahi City Hall, counter 1"),
         (city, "Asahi City Hall, counter 2"),

@@ -5,7 +5,9 @@
 
 mod guard;
 mod passwords;
+pub mod second_factor;
 mod tokens;
+pub mod totp;
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -32,6 +34,13 @@ pub enum AuthError {
     /// Hashing failed (a bug, or the hashing threads are gone).
     #[error("password hashing: {0}")]
     Hash(String),
+    /// The password was right and the account has a second factor: sign in again with
+    /// its code.
+    #[error("the code from the authenticator app is needed")]
+    SecondFactorNeeded,
+    /// The session may only set up a second factor, which its account must have.
+    #[error("set up two-factor sign-in first")]
+    EnrolmentRequired,
 }
 
 /// Who signed in.
@@ -57,6 +66,28 @@ pub struct Session {
     pub subject: Subject,
     /// When it stops working (ms since the epoch).
     pub expires_at: i64,
+    /// It may only set up a second factor.
+    pub restricted: bool,
+}
+
+/// The terms sign-in works under.
+#[derive(Clone, Copy, Debug)]
+pub struct Terms {
+    /// How long a session lasts.
+    pub ttl: Duration,
+    /// Whether admins must have a second factor.
+    pub admins_two_factor: bool,
+}
+
+/// A session opened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedIn {
+    /// Whose.
+    pub subject: Subject,
+    /// Its token.
+    pub token: String,
+    /// It may only set up a second factor (the account must have one and has none).
+    pub restricted: bool,
 }
 
 /// A sign-in attempt.
@@ -68,6 +99,9 @@ pub struct Attempt<'a> {
     pub login: &'a str,
     /// The password.
     pub password: &'a str,
+    /// A code from the authenticator app, or a recovery code, if the account has a
+    /// second factor.
+    pub code: Option<&'a str>,
 }
 
 impl std::fmt::Display for Attempt<'_> {
@@ -101,10 +135,12 @@ pub async fn revoke_desk(store: &Store, desk: i64, actor: &str) -> Result<bool, 
     Ok(done)
 }
 
-/// Sign in without a guard (tools and tests): a session token for the right password.
-pub async fn sign_in(store: &Store, attempt: Attempt<'_>, ttl: Duration) -> Result<(Subject, String), AuthError> {
+/// Sign in without a guard (tools and tests): a session for the right password (and
+/// code, if the account has a second factor).
+pub async fn sign_in(store: &Store, attempt: Attempt<'_>, terms: Terms) -> Result<SignedIn, AuthError> {
     let subject = check(store, attempt).await?;
-    Ok((subject, open_session(store, attempt.kind, subject, ttl).await?))
+    let gate = second_factor::gate(store, subject, attempt.code, terms.admins_two_factor).await?;
+    open_session(store, attempt.kind, subject, terms.ttl, gate).await
 }
 
 /// Sign in from an address, through the guard: [`AuthError::Throttled`] when the address
@@ -115,8 +151,8 @@ pub async fn sign_in_from(
     guard: &Guard,
     from: IpAddr,
     attempt: Attempt<'_>,
-    ttl: Duration,
-) -> Result<(Subject, String), AuthError> {
+    terms: Terms,
+) -> Result<SignedIn, AuthError> {
     let now = tokio::time::Instant::now();
     let _in_flight = guard.begin(from, now).await.map_err(|_| AuthError::Throttled)?;
     let key = attempt.to_string();
@@ -126,12 +162,19 @@ pub async fn sign_in_from(
         store.audit(&format!("{}:?", attempt.kind.table()), "sign_in_held_back", None, false).await?;
         return Err(AuthError::Refused);
     }
-    match check(store, attempt).await {
+    let checked = match check(store, attempt).await {
         Ok(subject) => {
+            second_factor::gate(store, subject, attempt.code, terms.admins_two_factor).await.map(|gate| (subject, gate))
+        }
+        Err(e) => Err(e),
+    };
+    match checked {
+        Ok((subject, gate)) => {
             guard.succeeded(&key, from, now);
-            Ok((subject, open_session(store, attempt.kind, subject, ttl).await?))
+            open_session(store, attempt.kind, subject, terms.ttl, gate).await
         }
         Err(AuthError::Refused) => {
+            // A wrong password, or a right one with a wrong code: both count.
             guard.failed(&key, from, now);
             Err(AuthError::Refused)
         }
@@ -160,13 +203,20 @@ async fn check(store: &Store, attempt: Attempt<'_>) -> Result<Subject, AuthError
     })
 }
 
-async fn open_session(store: &Store, kind: AccountKind, subject: Subject, ttl: Duration) -> Result<String, AuthError> {
+async fn open_session(
+    store: &Store,
+    kind: AccountKind,
+    subject: Subject,
+    ttl: Duration,
+    gate: second_factor::Gate,
+) -> Result<SignedIn, AuthError> {
     let id = match subject {
         Subject::Interpreter(id) | Subject::Staff { id, .. } => id,
     };
     let token = new_token();
-    store.insert_session(&hash_token(&token), kind, id, now_ms() + ttl.as_millis() as i64).await?;
-    Ok(token)
+    let restricted = gate == second_factor::Gate::Restricted;
+    store.insert_session(&hash_token(&token), kind, id, now_ms() + ttl.as_millis() as i64, restricted).await?;
+    Ok(SignedIn { subject, token, restricted })
 }
 
 /// Who a session token belongs to, if it is valid and unexpired, and until when.
@@ -176,7 +226,7 @@ pub async fn session(store: &Store, token: &str) -> Result<Session, AuthError> {
         AccountKind::Interpreter => Subject::Interpreter(row.subject),
         AccountKind::Staff => Subject::Staff { id: row.subject, admin: row.admin, tenant: row.tenant },
     };
-    Ok(Session { subject, expires_at: row.expires_at })
+    Ok(Session { subject, expires_at: row.expires_at, restricted: row.restricted })
 }
 
 /// End a session (sign out): its token stops working at once. Whether it was live.
@@ -189,7 +239,7 @@ mod tests {
     use super::*;
     use crate::directory::{InterpreterRow, RosterDoc};
 
-    const TTL: Duration = Duration::from_secs(3600);
+    const TTL: Terms = Terms { ttl: Duration::from_secs(3600), admins_two_factor: false };
 
     async fn store(tag: &str) -> (Store, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!("kakehashi-auth-{tag}-{}", std::process::id()));
@@ -228,9 +278,13 @@ mod tests {
             roster: RosterDoc { always: true, ..RosterDoc::default() },
         };
         let id = s.insert_interpreter(&row, &hash_password("pw-an").unwrap()).await.unwrap();
-        let attempt =
-            |login: &'static str, password: &'static str| Attempt { kind: AccountKind::Interpreter, login, password };
-        let (who, token) = sign_in(&s, attempt("an", "pw-an"), TTL).await.unwrap();
+        let attempt = |login: &'static str, password: &'static str| Attempt {
+            kind: AccountKind::Interpreter,
+            login,
+            password,
+            code: None,
+        };
+        let SignedIn { subject: who, token, .. } = sign_in(&s, attempt("an", "pw-an"), TTL).await.unwrap();
         assert_eq!(who, Subject::Interpreter(id));
         let live = session(&s, &token).await.unwrap();
         assert_eq!(live.subject, Subject::Interpreter(id));
@@ -254,8 +308,9 @@ mod tests {
         assert!(matches!(r, Err(AuthError::Refused)), "held back from that address, looking like a wrong password");
         assert!(sign_in_from(&s, &guard, owner, attempt("an", "pw-an"), TTL).await.is_ok(), "the owner gets in");
         let staff = s.insert_staff("boss", "supervisor", Some(t), &hash_password("pw-boss").unwrap()).await.unwrap();
-        let (who, token) =
-            sign_in(&s, Attempt { kind: AccountKind::Staff, login: "boss", password: "pw-boss" }, TTL).await.unwrap();
+        s.set_two_factor_rule(t, crate::store::TwoFactorRule::Optional).await.unwrap();
+        let boss = Attempt { kind: AccountKind::Staff, login: "boss", password: "pw-boss", code: None };
+        let SignedIn { subject: who, token, .. } = sign_in(&s, boss, TTL).await.unwrap();
         assert_eq!(who, Subject::Staff { id: staff, admin: false, tenant: Some(t) });
         assert_eq!(session(&s, &token).await.unwrap().subject, who);
         let log = s.audit_log().await.unwrap();

@@ -62,11 +62,17 @@ pub(super) struct SignInBody {
     role: Role,
     login: String,
     password: String,
+    /// The code from the authenticator app, or a recovery code.
+    #[serde(default)]
+    code: Option<String>,
 }
 
 #[derive(Serialize)]
 pub(super) struct SignedIn {
     token: String,
+    /// The session may only set up two-factor sign-in (`/api/me/second-factor`), which
+    /// the account must have before anything else.
+    second_factor_setup: bool,
 }
 
 /// `POST /api/sign-in`.
@@ -80,10 +86,10 @@ pub(super) async fn sign_in(
         Role::Staff => AccountKind::Staff,
         Role::Interpreter => AccountKind::Interpreter,
     };
-    let attempt = Attempt { kind, login: &b.login, password: &b.password };
-    let (_, token) =
-        crate::auth::sign_in_from(&app.store, &app.guard, from.or_unspecified(), attempt, app.session_ttl()).await?;
-    Ok(Json(SignedIn { token }))
+    let attempt = Attempt { kind, login: &b.login, password: &b.password, code: b.code.as_deref() };
+    let done =
+        crate::auth::sign_in_from(&app.store, &app.guard, from.or_unspecified(), attempt, app.sign_in_terms()).await?;
+    Ok(Json(SignedIn { token: done.token, second_factor_setup: done.restricted }))
 }
 
 /// `POST /api/sign-out`: the token stops working at once, and connections opened with it

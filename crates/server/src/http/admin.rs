@@ -20,7 +20,7 @@ use crate::app::App;
 use crate::auth::{hash_password_off_runtime, hash_token, new_enrolment_code};
 use crate::calls::{Client, DirectoryChange};
 use crate::directory::{InterpreterRow, PolicyDoc, RosterDoc, time_zone};
-use crate::store::{Constraint, StoreError};
+use crate::store::{Constraint, StoreError, TwoFactorRule};
 
 /// The directory routes.
 pub(crate) fn routes() -> Router<App> {
@@ -60,6 +60,9 @@ pub(crate) struct TenantBody {
     /// Routing policy; the defaults when absent.
     #[serde(default)]
     pub policy: Option<PolicyDoc>,
+    /// Who must sign in with a second factor; `staff` (its supervisors) when absent.
+    #[serde(default)]
+    pub two_factor: Option<TwoFactorRule>,
 }
 
 /// A tenant as listed.
@@ -75,23 +78,25 @@ pub(crate) struct TenantOut {
     pub time_zone: String,
     /// The policy in force.
     pub policy: PolicyDoc,
+    /// Who must sign in with a second factor.
+    pub two_factor: TwoFactorRule,
 }
 
 async fn list_tenants(State(app): State<App>, reader: Reader) -> Result<Json<Vec<TenantOut>>, ApiError> {
     let dir = app.store.directory().await?;
-    Ok(Json(
-        dir.tenants
-            .into_iter()
-            .filter(|t| reader.sees(t.id))
-            .map(|t| TenantOut {
-                id: t.id,
-                name: t.name,
-                foreign_residents: t.foreign_residents,
-                time_zone: t.time_zone,
-                policy: t.policy.unwrap_or_default(),
-            })
-            .collect(),
-    ))
+    let mut out = Vec::new();
+    for t in dir.tenants.into_iter().filter(|t| reader.sees(t.id)) {
+        let two_factor = app.store.two_factor_rule(t.id).await?.unwrap_or(TwoFactorRule::Staff);
+        out.push(TenantOut {
+            id: t.id,
+            name: t.name,
+            foreign_residents: t.foreign_residents,
+            time_zone: t.time_zone,
+            policy: t.policy.unwrap_or_default(),
+            two_factor,
+        });
+    }
+    Ok(Json(out))
 }
 
 async fn add_tenant(
@@ -115,6 +120,9 @@ async fn add_tenant(
         },
     )?;
     app.store.set_policy(id, &policy_doc).await?;
+    if let Some(rule) = b.two_factor {
+        app.store.set_two_factor_rule(id, rule).await?;
+    }
     let spec = d::TenantSpec {
         id: d::TenantId(u32::try_from(id).map_err(ApiError::internal)?),
         foreign_residents: b.foreign_residents,

@@ -107,6 +107,14 @@ impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         match e {
             AuthError::Refused => ApiError::new(StatusCode::UNAUTHORIZED, p::ErrorCode::Unauthorized, "not accepted"),
+            AuthError::SecondFactorNeeded => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                p::ErrorCode::SecondFactorRequired,
+                "enter the code from the authenticator app",
+            ),
+            AuthError::EnrolmentRequired => {
+                ApiError::new(StatusCode::FORBIDDEN, p::ErrorCode::SecondFactorSetup, "set up two-factor sign-in first")
+            }
             AuthError::Throttled => ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 p::ErrorCode::RateLimited,

@@ -12,6 +12,7 @@ pub mod error;
 mod openapi;
 pub mod pages;
 mod records;
+mod second_factor;
 pub mod who;
 
 use axum::Router;
@@ -41,9 +42,14 @@ pub fn router(app: App, surface: Surface) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .merge(clients::routes())
+        .merge(second_factor::routes())
         .merge(pages::routes());
     if surface == Surface::All {
-        router = router.route("/metrics", get(metrics)).merge(admin::routes()).merge(pages::operator_routes());
+        router = router
+            .route("/metrics", get(metrics))
+            .merge(admin::routes())
+            .merge(second_factor::admin_routes())
+            .merge(pages::operator_routes());
     }
     router
         .route("/ws", get(crate::ws::upgrade))

@@ -35,6 +35,7 @@ pub static ASSETS: &[(&str, &[u8])] = assets![
     "common/media.js",
     "common/protocol.js",
     "common/signal.js",
+    "common/signin.js",
     "common/tiles.js",
     "common/ui.js",
     "desk/desk.js",

@@ -69,8 +69,10 @@ async fn app(tag: &str) -> (App, String) {
     let _ = std::fs::remove_dir_all(&dir);
     let store = crate::store::Store::open(&dir).await.unwrap();
     store.insert_staff("root", "admin", None, &crate::auth::hash_password("pw-root").unwrap()).await.unwrap();
-    let attempt = crate::auth::Attempt { kind: crate::store::AccountKind::Staff, login: "root", password: "pw-root" };
-    let (_, admin) = crate::auth::sign_in(&store, attempt, std::time::Duration::from_secs(600)).await.unwrap();
+    let attempt =
+        crate::auth::Attempt { kind: crate::store::AccountKind::Staff, login: "root", password: "pw-root", code: None };
+    let terms = crate::auth::Terms { ttl: std::time::Duration::from_secs(600), admins_two_factor: false };
+    let admin = crate::auth::sign_in(&store, attempt, terms).await.unwrap().token;
     let (_, closing) = tokio::sync::watch::channel(false);
     let config = crate::config::Config { data_dir: dir, ..crate::config::Config::default() };
     (App::new(config, store, crate::metrics::Metrics::new(), std::sync::Arc::new(Away), closing), admin)

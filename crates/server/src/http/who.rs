@@ -14,9 +14,35 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")
 }
 
+/// Who a full session belongs to; a restricted one (its account must set up a second
+/// factor first) is refused.
 async fn subject(parts: &Parts, app: &App) -> Result<Subject, ApiError> {
     let token = bearer(&parts.headers).ok_or(AuthError::Refused)?;
-    Ok(crate::auth::session(&app.store, token).await?.subject)
+    let session = crate::auth::session(&app.store, token).await?;
+    if session.restricted {
+        return Err(AuthError::EnrolmentRequired.into());
+    }
+    Ok(session.subject)
+}
+
+/// Anyone signed in with a password, restricted sessions included: for setting up their
+/// own second factor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Me {
+    /// Whose session.
+    pub subject: Subject,
+    /// Whether it is restricted.
+    pub restricted: bool,
+}
+
+impl FromRequestParts<App> for Me {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, ApiError> {
+        let token = bearer(&parts.headers).ok_or(AuthError::Refused)?;
+        let session = crate::auth::session(&app.store, token).await?;
+        Ok(Me { subject: session.subject, restricted: session.restricted })
+    }
 }
 
 /// A supervisor or an admin: what they may read.

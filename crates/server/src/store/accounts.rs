@@ -49,6 +49,8 @@ pub struct SessionRow {
     pub admin: bool,
     /// A supervisor's tenant (staff only).
     pub tenant: Option<i64>,
+    /// The account must set up a second factor before this session does anything else.
+    pub restricted: bool,
 }
 
 impl Store {
@@ -122,14 +124,18 @@ impl Store {
         kind: AccountKind,
         subject: i64,
         expires_at: i64,
+        restricted: bool,
     ) -> Result<(), StoreError> {
         timed(
-            sqlx::query("INSERT INTO sessions (token_hash, kind, subject, expires_at) VALUES (?, ?, ?, ?)")
-                .bind(token_hash)
-                .bind(kind.table())
-                .bind(subject)
-                .bind(expires_at)
-                .execute(&self.pool),
+            sqlx::query(
+                "INSERT INTO sessions (token_hash, kind, subject, expires_at, restricted) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(token_hash)
+            .bind(kind.table())
+            .bind(subject)
+            .bind(expires_at)
+            .bind(restricted)
+            .execute(&self.pool),
         )
         .await?;
         Ok(())
@@ -138,14 +144,16 @@ impl Store {
     /// The session of a token (by hash) if it is unexpired at `now` (ms), with its
     /// account's role.
     pub async fn session_row(&self, token_hash: &str, now: i64) -> Result<Option<SessionRow>, StoreError> {
-        let row: Option<(String, i64, i64)> = timed(
-            sqlx::query_as("SELECT kind, subject, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?")
-                .bind(token_hash)
-                .bind(now)
-                .fetch_optional(&self.pool),
+        let row: Option<(String, i64, i64, bool)> = timed(
+            sqlx::query_as(
+                "SELECT kind, subject, expires_at, restricted FROM sessions WHERE token_hash = ? AND expires_at > ?",
+            )
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(&self.pool),
         )
         .await?;
-        let Some((kind, subject, expires_at)) = row else { return Ok(None) };
+        let Some((kind, subject, expires_at, restricted)) = row else { return Ok(None) };
         if kind == AccountKind::Interpreter.table() {
             return Ok(Some(SessionRow {
                 kind: AccountKind::Interpreter,
@@ -153,6 +161,7 @@ impl Store {
                 expires_at,
                 admin: false,
                 tenant: None,
+                restricted,
             }));
         }
         let staff: Option<(String, Option<i64>)> = timed(
@@ -165,6 +174,7 @@ impl Store {
             expires_at,
             admin: role == "admin",
             tenant,
+            restricted,
         }))
     }
 

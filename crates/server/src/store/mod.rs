@@ -11,10 +11,12 @@
 mod accounts;
 mod directory;
 mod records;
+mod second_factor;
 
 pub use accounts::{Account, AccountKind, SessionRow};
 pub use directory::DeskListing;
 pub use records::{CallRecord, RecordOutcome};
+pub use second_factor::{FactorRow, TwoFactorRule};
 
 use std::path::Path;
 use std::time::Duration;
@@ -27,6 +29,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../../migrations/0002_policies.sql")),
     (3, include_str!("../../migrations/0003_offered_at.sql")),
     (4, include_str!("../../migrations/0004_interpreter_day.sql")),
+    (5, include_str!("../../migrations/0005_second_factor.sql")),
 ];
 
 /// The longest any store call may take.

@@ -78,6 +78,12 @@ fn unauthorized(m: &str) -> p::ProtocolError {
 /// What a session credential proves, and how long.
 async fn session_identity(app: &App, token: &str) -> Result<Identity, p::ProtocolError> {
     let session = crate::auth::session(&app.store, token).await.map_err(|_| unauthorized("session not accepted"))?;
+    if session.restricted {
+        return Err(p::ProtocolError {
+            code: p::ErrorCode::SecondFactorSetup,
+            message: "set up two-factor sign-in first".into(),
+        });
+    }
     let left = (session.expires_at - crate::store::now_ms()).max(0) as u64;
     let lifetime = Lifetime {
         expires_at: Some(tokio::time::Instant::now() + Duration::from_millis(left)),

@@ -125,8 +125,10 @@ async fn signing_out_or_expiring_ends_live_connections() {
     let creds = seed(&dir).await;
     let short = {
         let store = Store::open(&dir).await.unwrap();
-        let attempt = kakehashi::auth::Attempt { kind: AccountKind::Staff, login: "sup-a", password: "pw-sup-a" };
-        kakehashi::auth::sign_in(&store, attempt, Duration::from_secs(2)).await.unwrap().1
+        let attempt =
+            kakehashi::auth::Attempt { kind: AccountKind::Staff, login: "sup-a", password: "pw-sup-a", code: None };
+        let terms = kakehashi::auth::Terms { ttl: Duration::from_secs(2), admins_two_factor: false };
+        kakehashi::auth::sign_in(&store, attempt, terms).await.unwrap().token
     };
     let server = Server::start(dir).await;
     let mut i1: Client<Interpreter> = server.interpreter(&creds.interp[0]).await;

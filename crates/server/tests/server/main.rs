@@ -15,5 +15,6 @@ mod media_support;
 mod operator;
 mod relay_task;
 mod resume;
+mod second_factor;
 mod shutdown;
 mod support;

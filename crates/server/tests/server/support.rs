@@ -8,7 +8,7 @@ use std::time::Duration;
 use kakehashi::auth::{Attempt, hash_password, hash_token};
 use kakehashi::config::Config;
 use kakehashi::directory::{InterpreterRow, RosterDoc};
-use kakehashi::store::{AccountKind, Store};
+use kakehashi::store::{AccountKind, Store, TwoFactorRule};
 use kakehashi_client::{Desk, Interpreter, Resident, Role, Signal, Supervisor};
 use kakehashi_protocol as p;
 use serde_json::Value;
@@ -78,13 +78,18 @@ pub fn staff(login: &str, language: &str, tenant: i64) -> InterpreterRow {
 
 /// Sign in without the guard (seeding).
 pub async fn sign_in(store: &Store, kind: AccountKind, login: &str, password: &str) -> String {
-    kakehashi::auth::sign_in(store, Attempt { kind, login, password }, TTL).await.unwrap().1
+    let terms = kakehashi::auth::Terms { ttl: TTL, admins_two_factor: false };
+    kakehashi::auth::sign_in(store, Attempt { kind, login, password, code: None }, terms).await.unwrap().token
 }
 
 pub async fn seed(dir: &std::path::Path) -> Creds {
     let store = Store::open(dir).await.unwrap();
     let a = store.insert_tenant("Asahi City", 20_000, "Asia/Tokyo").await.unwrap();
     let b = store.insert_tenant("Kita Town", 1_000, "Asia/Tokyo").await.unwrap();
+    // Two-factor sign-in has tests of its own; here supervisors sign in with a password.
+    for t in [a, b] {
+        store.set_two_factor_rule(t, TwoFactorRule::Optional).await.unwrap();
+    }
     let mut desks = Vec::new();
     for (tenant, code) in [(a, "CODEA1"), (a, "CODEA2"), (b, "CODEB1")] {
         store.insert_desk(tenant, "desk", &hash_token(code)).await.unwrap();

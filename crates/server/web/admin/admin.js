@@ -4,6 +4,7 @@
 // shows them as they are.
 
 import { apply, t, use } from '../common/i18n.js';
+import { secondFactorButton, setUp, signIn } from '../common/signin.js';
 import { $, api, h, notice, show } from '../common/ui.js';
 
 /** @type {Record<string, Record<string, string>>} */
@@ -70,18 +71,18 @@ function failed(e) {
 $('signin-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   try {
-    const r = await api('/api/sign-in', {
-      method: 'POST',
-      body: { role: 'staff', login: $('login', HTMLInputElement).value.trim(), password: $('password', HTMLInputElement).value },
-    });
+    const r = await signIn('staff');
+    if (!r) return;
     state.token = r.token;
     sessionStorage.setItem(TOKEN, r.token);
     notice(null);
+    if (r.second_factor_setup) await setUp(r.token, true);
     await open('tenants');
   } catch {
     notice(t('signin_bad'), 'error');
   }
 });
+secondFactorButton(() => state.token);
 $('sign-out').addEventListener('click', async () => {
   const token = state.token;
   signedOut();

@@ -5,6 +5,7 @@
 import { Signal } from '../common/signal.js';
 import { CallSession, bindCallControls } from '../common/call.js';
 import { apply, languageName, t, use } from '../common/i18n.js';
+import { secondFactorButton, setUp, signIn } from '../common/signin.js';
 import { $, api, clock, h, notice, show } from '../common/ui.js';
 import { STRINGS } from './strings.js';
 
@@ -82,14 +83,13 @@ function ring(on = true) {
 $('signin-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   try {
-    const r = await api('/api/sign-in', {
-      method: 'POST',
-      body: { role: 'interpreter', login: $('login', HTMLInputElement).value.trim(), password: $('password', HTMLInputElement).value },
-    });
+    const r = await signIn('interpreter');
+    if (!r) return;
     state.token = r.token;
     sessionStorage.setItem(TOKEN, r.token);
     $('password', HTMLInputElement).value = '';
     notice(null);
+    if (r.second_factor_setup) await setUp(r.token, true);
     // A user gesture: the ring may sound from now on.
     audio ||= new AudioContext();
     await start();
@@ -98,6 +98,7 @@ $('signin-form').addEventListener('submit', async (e) => {
   }
 });
 
+secondFactorButton(() => state.token);
 $('sign-out').addEventListener('click', async () => {
   state.signal?.send({ type: 'set_availability', availability: 'offline' });
   const token = state.token;

@@ -3,6 +3,7 @@
 
 import { Signal } from '../common/signal.js';
 import { apply, languageName, t, use } from '../common/i18n.js';
+import { secondFactorButton, setUp, signIn } from '../common/signin.js';
 import { $, api, clock, h, notice, show } from '../common/ui.js';
 import { STRINGS } from './strings.js';
 
@@ -38,18 +39,18 @@ $('switch-lang').addEventListener('click', () => setLanguage(document.documentEl
 $('signin-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   try {
-    const r = await api('/api/sign-in', {
-      method: 'POST',
-      body: { role: 'staff', login: $('login', HTMLInputElement).value.trim(), password: $('password', HTMLInputElement).value },
-    });
+    const r = await signIn('staff');
+    if (!r) return;
     state.token = r.token;
     sessionStorage.setItem(TOKEN, r.token);
     notice(null);
+    if (r.second_factor_setup) await setUp(r.token, true);
     start();
   } catch {
     notice(t('signin_bad'), 'error');
   }
 });
+secondFactorButton(() => state.token);
 $('sign-out').addEventListener('click', async () => {
   const token = state.token;
   stop();
