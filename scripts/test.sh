@@ -30,6 +30,9 @@ cargo build --locked -q -p kakehashi --bin kakehashi
 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 (cd tests/browser && npx tsc -p tsconfig.json && node --test --test-concurrency=1 --test-reporter=spec)
 
+# The HTTP API against its OpenAPI document, with schemathesis (from PyPI).
+./scripts/api-fuzz.sh
+
 # The benchmark and the simulation are programs; a seconds-long run of each keeps them
 # working. Their full runs are the commands in docs/benchmarks.md.
 cargo run --locked -q -p kakehashi-dispatch --example bench -- \

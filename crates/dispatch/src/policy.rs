@@ -145,9 +145,24 @@ impl RoutingPolicy {
             if i < last && s.duration.is_zero() {
                 return err(format!("steps[{i}].duration"), "only the last step may have no duration");
             }
+            if s.duration > Duration::from_secs(24 * 3600) {
+                return err(format!("steps[{i}].duration"), "must be at most 24 h");
+            }
         }
         if self.ring_timeout < Duration::from_secs(1) {
             return err("ring_timeout".into(), "must be at least 1 s");
+        }
+        if self.ring_timeout > Duration::from_secs(600) {
+            return err("ring_timeout".into(), "must be at most 10 min");
+        }
+        if self.wrap_up.is_some_and(|w| w > Duration::from_secs(3600)) {
+            return err("wrap_up".into(), "must be at most 1 h");
+        }
+        if self.preferred_hold > Duration::from_secs(3600) {
+            return err("preferred_hold".into(), "must be at most 1 h");
+        }
+        if self.booking_guard > Duration::from_secs(24 * 3600) {
+            return err("booking_guard".into(), "must be at most 24 h");
         }
         if self.max_wait < Duration::from_secs(1) {
             return err("max_wait".into(), "must be at least 1 s");

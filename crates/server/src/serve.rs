@@ -240,7 +240,9 @@ fn print_demo(config: &Config, addr: std::net::SocketAddr, creds: &crate::demo::
         out.push_str(&format!("    {login:<22} {password}\n"));
     }
     out.push_str(&format!("    (all {} interpreters: password is demo-<login>)\n", creds.interpreters.len()));
-    out.push_str("\n  Two-factor sign-in is optional in the demo; outside it, admins and supervisors must set it up.\n");
+    out.push_str(
+        "\n  Two-factor sign-in is optional in the demo; outside it, admins and supervisors must set it up.\n",
+    );
     eprintln!("{out}");
 }
 

@@ -15,6 +15,7 @@
 //! writes it). Routing policies are in `policy.rs`.
 
 mod policy;
+pub mod schema;
 
 pub use policy::{ParallelDoc, PolicyDoc, StepDoc};
 
@@ -46,6 +47,7 @@ pub struct RosterDoc {
     pub always: bool,
     /// IANA time zone name.
     #[serde(default)]
+    #[schemars(schema_with = "schema::time_zone_or_null")]
     pub time_zone: Option<String>,
     /// Weekly or monthly shifts.
     #[serde(default)]
@@ -64,19 +66,24 @@ pub struct RosterDoc {
 pub struct ShiftDoc {
     /// Weekdays: `mon` … `sun`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "schema::weekdays")]
     pub days: Vec<String>,
     /// A weekday, for monthly rules.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "schema::weekday_or_null")]
     pub weekday: Option<String>,
     /// Occurrences in the month, 1 to 5.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(range(min = 1, max = 5)))]
     pub nth: Vec<u8>,
     /// The month's last such weekday.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub last: bool,
     /// `HH:MM`.
+    #[schemars(schema_with = "schema::clock")]
     pub start: String,
     /// `HH:MM` (at or before start: overnight).
+    #[schemars(schema_with = "schema::clock")]
     pub end: String,
 }
 
@@ -85,8 +92,10 @@ pub struct ShiftDoc {
 #[serde(deny_unknown_fields)]
 pub struct OffDoc {
     /// First day, `YYYY-MM-DD`.
+    #[schemars(schema_with = "schema::date")]
     pub from: String,
     /// Last day.
+    #[schemars(schema_with = "schema::date")]
     pub until: String,
 }
 
@@ -95,10 +104,13 @@ pub struct OffDoc {
 #[serde(deny_unknown_fields)]
 pub struct ExtraDoc {
     /// The date.
+    #[schemars(schema_with = "schema::date")]
     pub date: String,
     /// `HH:MM`.
+    #[schemars(schema_with = "schema::clock")]
     pub start: String,
     /// `HH:MM`.
+    #[schemars(schema_with = "schema::clock")]
     pub end: String,
 }
 

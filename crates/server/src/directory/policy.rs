@@ -14,11 +14,15 @@ use super::DirectoryError;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepDoc {
-    /// Seconds in this step before widening (ignored for the last step).
+    /// Seconds in this step before widening (ignored for the last step; others at least
+    /// 1), at most a day.
+    #[schemars(range(max = 86_400))]
     pub seconds: u64,
     /// Tiers this step adds: `staff`, `contractor`, `volunteer`.
+    #[schemars(schema_with = "super::schema::tiers")]
     pub tiers: Vec<String>,
     /// `own` (the tenant's interpreters) or `shared` (also the shared pool).
+    #[schemars(extend("enum" = ["own", "shared"]))]
     pub scope: String,
     /// Only interpreters with the request's speciality.
     #[serde(default)]
@@ -30,8 +34,10 @@ pub struct StepDoc {
 #[serde(deny_unknown_fields)]
 pub struct ParallelDoc {
     /// Resident languages (BCP 47).
+    #[schemars(schema_with = "super::schema::languages")]
     pub languages: Vec<String>,
     /// Offers at once, 2 to 8.
+    #[schemars(range(min = 2, max = 8))]
     pub fan_out: u8,
 }
 
@@ -39,25 +45,35 @@ pub struct ParallelDoc {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct PolicyDoc {
-    /// Ordered steps; at least one.
+    /// Ordered steps; 1 to 16.
+    #[schemars(length(min = 1, max = 16))]
     pub steps: Vec<StepDoc>,
-    /// Seconds an offer rings.
+    /// Seconds an offer rings, 1 to 600.
+    #[schemars(range(min = 1, max = 600))]
     pub ring_timeout_secs: u64,
-    /// Longest wait, seconds (at most 86400).
+    /// Longest wait, seconds, 1 to 86400.
+    #[schemars(range(min = 1, max = 86_400))]
     pub max_wait_secs: u64,
-    /// Wrap-up seconds after a call; `null` waits until the interpreter is ready.
+    /// Wrap-up seconds after a call (at most 3600); `null` waits until the interpreter is
+    /// ready.
+    #[schemars(range(max = 3_600))]
     pub wrap_up_secs: Option<u64>,
-    /// Missed offers in a row before not-ready.
+    /// Missed offers in a row before not-ready, at least 1.
+    #[schemars(range(min = 1))]
     pub missed_offers_limit: u8,
     /// Head start of urgent requests, seconds (at most 14400).
+    #[schemars(range(max = 14_400))]
     pub urgent_credit_secs: u64,
-    /// Seconds a returning case waits for its preferred interpreter.
+    /// Seconds a returning case waits for its preferred interpreter (at most 3600).
+    #[schemars(range(max = 3_600))]
     pub preferred_hold_secs: u64,
-    /// Seconds before a booking when on-demand calls stop.
+    /// Seconds before a booking when on-demand calls stop (at most 86400).
+    #[schemars(range(max = 86_400))]
     pub booking_guard_secs: u64,
     /// Parallel ringing.
     pub parallel: Option<ParallelDoc>,
     /// `tier_then_longest_idle` or `longest_idle`.
+    #[schemars(extend("enum" = ["tier_then_longest_idle", "longest_idle"]))]
     pub order: String,
 }
 

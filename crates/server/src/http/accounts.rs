@@ -4,23 +4,24 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderMap, StatusCode};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::error::{ApiError, body};
+use super::body::JsonBody;
+use super::error::ApiError;
 use super::who::bearer;
 use crate::app::{App, ClientAddr};
 use crate::auth::{Attempt, AuthError};
 use crate::store::AccountKind;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct EnrolBody {
     code: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 pub(super) struct Enrolled {
     desk: i64,
     tenant: i64,
@@ -32,9 +33,8 @@ pub(super) struct Enrolled {
 pub(super) async fn enrol(
     State(app): State<App>,
     from: ClientAddr,
-    b: Result<Json<EnrolBody>, JsonRejection>,
+    JsonBody(b): JsonBody<EnrolBody>,
 ) -> Result<Json<Enrolled>, ApiError> {
-    let b = body(b)?;
     let (ip, now) = (from.or_unspecified(), tokio::time::Instant::now());
     if !app.guard.allowed(ip, now) {
         return Err(AuthError::Throttled.into());
@@ -49,14 +49,14 @@ pub(super) async fn enrol(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
-enum Role {
+pub(super) enum Role {
     Interpreter,
     Staff,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SignInBody {
     role: Role,
@@ -67,7 +67,7 @@ pub(super) struct SignInBody {
     code: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 pub(super) struct SignedIn {
     token: String,
     /// The session may only set up two-factor sign-in (`/api/me/second-factor`), which
@@ -79,9 +79,8 @@ pub(super) struct SignedIn {
 pub(super) async fn sign_in(
     State(app): State<App>,
     from: ClientAddr,
-    b: Result<Json<SignInBody>, JsonRejection>,
+    JsonBody(b): JsonBody<SignInBody>,
 ) -> Result<Json<SignedIn>, ApiError> {
-    let b = body(b)?;
     let kind = match b.role {
         Role::Staff => AccountKind::Staff,
         Role::Interpreter => AccountKind::Interpreter,

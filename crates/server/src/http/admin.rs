@@ -4,8 +4,7 @@
 //! the live engine. Bodies are strict: unknown fields are refused and errors name the
 //! field. The OpenAPI document is served at `/api/openapi.json`.
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, put};
 use axum::{Json, Router};
@@ -14,7 +13,8 @@ use kakehashi_protocol as p;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::error::{ApiError, body};
+use super::body::JsonBody;
+use super::error::{ApiError, PathOf};
 use super::who::{Admin, Reader};
 use crate::app::App;
 use crate::auth::{hash_password_off_runtime, hash_token, new_enrolment_code};
@@ -52,10 +52,13 @@ pub(crate) struct IdOut {
 #[serde(deny_unknown_fields)]
 pub(crate) struct TenantBody {
     /// Name, shown to interpreters.
+    #[schemars(schema_with = "crate::directory::schema::name")]
     pub name: String,
     /// Registered foreign residents (for cost splits).
+    #[schemars(range(max = 4_294_967_295u32))]
     pub foreign_residents: u32,
     /// IANA time zone, e.g. `Asia/Tokyo`.
+    #[schemars(schema_with = "crate::directory::schema::time_zone")]
     pub time_zone: String,
     /// Routing policy; the defaults when absent.
     #[serde(default)]
@@ -102,10 +105,9 @@ async fn list_tenants(State(app): State<App>, reader: Reader) -> Result<Json<Vec
 async fn add_tenant(
     State(app): State<App>,
     Admin { actor }: Admin,
-    b: Result<Json<TenantBody>, JsonRejection>,
+    JsonBody(b): JsonBody<TenantBody>,
 ) -> Result<(StatusCode, Json<IdOut>), ApiError> {
-    let b = body(b)?;
-    if b.name.trim().is_empty() || b.name.len() > 200 {
+    if b.name.trim().is_empty() || b.name.chars().count() > 200 {
         return Err(ApiError::invalid("name", "must be 1 to 200 characters"));
     }
     let tz = time_zone(&b.time_zone, "time_zone").map_err(|e| ApiError::invalid(&e.field, e.problem))?;
@@ -137,10 +139,9 @@ async fn add_tenant(
 async fn set_policy(
     State(app): State<App>,
     Admin { actor }: Admin,
-    Path(id): Path<i64>,
-    b: Result<Json<PolicyDoc>, JsonRejection>,
+    PathOf(id): PathOf<i64>,
+    JsonBody(doc): JsonBody<PolicyDoc>,
 ) -> Result<StatusCode, ApiError> {
-    let doc = body(b)?;
     let policy = doc.to_policy().map_err(|e| ApiError::invalid(&e.field, e.problem))?;
     if !app.store.set_policy(id, &doc).await? {
         return Err(ApiError::not_found(format!("no tenant {id}")));
@@ -155,6 +156,7 @@ async fn set_policy(
 #[serde(deny_unknown_fields)]
 pub(crate) struct DeskBody {
     /// Name, e.g. "City hall, counter 2".
+    #[schemars(schema_with = "crate::directory::schema::name")]
     pub name: String,
 }
 
@@ -170,11 +172,10 @@ pub(crate) struct DeskOut {
 async fn add_desk(
     State(app): State<App>,
     Admin { actor }: Admin,
-    Path(tenant): Path<i64>,
-    b: Result<Json<DeskBody>, JsonRejection>,
+    PathOf(tenant): PathOf<i64>,
+    JsonBody(b): JsonBody<DeskBody>,
 ) -> Result<(StatusCode, Json<DeskOut>), ApiError> {
-    let b = body(b)?;
-    if b.name.trim().is_empty() || b.name.len() > 200 {
+    if b.name.trim().is_empty() || b.name.chars().count() > 200 {
         return Err(ApiError::invalid("name", "must be 1 to 200 characters"));
     }
     let code = new_enrolment_code();
@@ -190,7 +191,7 @@ async fn add_desk(
 async fn revoke_desk(
     State(app): State<App>,
     Admin { actor }: Admin,
-    Path(id): Path<i64>,
+    PathOf(id): PathOf<i64>,
 ) -> Result<StatusCode, ApiError> {
     if !crate::auth::revoke_desk(&app.store, id, &actor).await? {
         return Err(ApiError::not_found(format!("no desk {id}")));
@@ -203,20 +204,26 @@ async fn revoke_desk(
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct InterpreterBody {
-    /// Sign-in name (new interpreters only).
+    /// Sign-in name, 1 to 100 characters (new interpreters only).
     #[serde(default)]
+    #[schemars(length(min = 1, max = 100), regex(pattern = r"\S"))]
     pub login: Option<String>,
-    /// Initial password, 12 characters or more (new interpreters only).
+    /// Initial password, 12 to 256 characters (new interpreters only).
     #[serde(default)]
+    #[schemars(length(min = 12, max = 256))]
     pub password: Option<String>,
     /// staff, contractor or volunteer.
+    #[schemars(schema_with = "crate::directory::schema::tier")]
     pub tier: String,
     /// Languages paired with Japanese (BCP 47).
+    #[schemars(schema_with = "crate::directory::schema::paired_languages")]
     pub languages: Vec<String>,
     /// video, audio, phone.
+    #[schemars(schema_with = "crate::directory::schema::modalities")]
     pub modalities: Vec<String>,
     /// immigration, labour, medical, legal, mental_health, general.
     #[serde(default)]
+    #[schemars(schema_with = "crate::directory::schema::specialities")]
     pub specialities: Vec<String>,
     /// Tenants served directly.
     #[serde(default)]
@@ -268,7 +275,7 @@ fn row_from(id: i64, login: String, b: InterpreterBody) -> InterpreterRow {
 async fn checked(app: &App, row: &InterpreterRow) -> Result<d::InterpreterSpec, ApiError> {
     let known = app.store.directory().await?.tenants.into_iter().map(|t| t.id).collect::<Vec<_>>();
     if let Some(t) = row.tenants.iter().find(|t| !known.contains(t)) {
-        return Err(ApiError::invalid("tenants", format!("no tenant {t}")));
+        return Err(ApiError::not_found(format!("tenants: no tenant {t}")));
     }
     let spec = row.to_spec().map_err(|e| ApiError::invalid(&e.field, e.problem))?;
     if spec.pairs.is_empty() {
@@ -286,19 +293,19 @@ async fn checked(app: &App, row: &InterpreterRow) -> Result<d::InterpreterSpec, 
 async fn add_interpreter(
     State(app): State<App>,
     Admin { actor }: Admin,
-    b: Result<Json<InterpreterBody>, JsonRejection>,
+    JsonBody(b): JsonBody<InterpreterBody>,
 ) -> Result<(StatusCode, Json<IdOut>), ApiError> {
-    let mut b = body(b)?;
+    let mut b = b;
     let login = b
         .login
         .take()
-        .filter(|l| !l.trim().is_empty() && l.len() <= 100)
+        .filter(|l| !l.trim().is_empty() && l.chars().count() <= 100)
         .ok_or_else(|| ApiError::invalid("login", "required, 1 to 100 characters"))?;
     let password = b
         .password
         .take()
-        .filter(|p| p.chars().count() >= 12)
-        .ok_or_else(|| ApiError::invalid("password", "required, at least 12 characters"))?;
+        .filter(|p| (12..=256).contains(&p.chars().count()))
+        .ok_or_else(|| ApiError::invalid("password", "required, 12 to 256 characters"))?;
     let mut row = row_from(0, login, b);
     let mut spec = checked(&app, &row).await?;
     let hash = hash_password_off_runtime(&password).await?;
@@ -315,16 +322,15 @@ async fn add_interpreter(
 async fn update_interpreter(
     State(app): State<App>,
     Admin { actor }: Admin,
-    Path(id): Path<i64>,
-    b: Result<Json<InterpreterBody>, JsonRejection>,
+    PathOf(id): PathOf<i64>,
+    JsonBody(b): JsonBody<InterpreterBody>,
 ) -> Result<StatusCode, ApiError> {
-    let b = body(b)?;
     if b.login.is_some() || b.password.is_some() {
         return Err(ApiError::invalid("login", "the login and password are not changed here"));
     }
     let row = row_from(id, String::new(), b);
     let mut spec = checked(&app, &row).await?;
-    spec.id = d::InterpreterId(u32::try_from(id).map_err(|_| ApiError::invalid("id", "out of range"))?);
+    spec.id = d::InterpreterId(u32::try_from(id).map_err(|_| ApiError::not_found(format!("no interpreter {id}")))?);
     // The engine first: it refuses while an offer rings or a call runs.
     apply(&app, DirectoryChange::UpdateInterpreter(Box::new(spec))).await?;
     if !app.store.update_interpreter(&row).await? {

@@ -4,15 +4,16 @@
 //! and the desks for the admin page. Each answers only its own caller: a desk token
 //! sees its desk, a session its interpreter.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use kakehashi_dispatch as d;
 use kakehashi_protocol as p;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::error::ApiError;
+use super::error::{ApiError, PathOf};
 use super::who::{Desk, Interpreter, Reader};
 use crate::app::{App, ClientAddr};
 
@@ -26,7 +27,7 @@ pub(crate) fn routes() -> Router<App> {
 }
 
 /// A language as a client shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct LanguageOut {
     /// BCP 47 tag.
     pub tag: &'static str,
@@ -46,8 +47,9 @@ fn language_out(id: d::LanguageId, uses: Option<i64>) -> LanguageOut {
     LanguageOut { tag: info.tag, native: info.native, japanese: info.japanese, english: info.english, uses }
 }
 
-/// A desk's home screen.
-#[derive(Debug, Serialize)]
+/// A desk's home screen (`DeskHome` in the OpenAPI document).
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "DeskHome")]
 pub(crate) struct DeskOut {
     /// The desk.
     pub desk: i64,
@@ -79,7 +81,7 @@ async fn desk(State(app): State<App>, Desk { desk, tenant }: Desk) -> Result<Jso
 }
 
 /// A window of today's roster.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct Window {
     /// From (RFC 3339).
     pub from: String,
@@ -88,7 +90,7 @@ pub(crate) struct Window {
 }
 
 /// An interpreter's own profile and day.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct MeOut {
     /// Their id.
     pub id: i64,
@@ -176,7 +178,7 @@ async fn me(State(app): State<App>, Interpreter(id): Interpreter) -> Result<Json
 }
 
 /// What a resident's page needs before joining.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct InviteOut {
     /// The page's language (the call's).
     pub language: String,
@@ -191,7 +193,7 @@ pub(crate) struct InviteOut {
 async fn invite(
     State(app): State<App>,
     from: ClientAddr,
-    Path(token): Path<String>,
+    PathOf(token): PathOf<String>,
 ) -> Result<Json<InviteOut>, ApiError> {
     let gone = || {
         ApiError::new(
@@ -216,7 +218,7 @@ async fn invite(
 }
 
 /// A desk as the admin page lists it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct DeskListed {
     /// Id.
     pub id: i64,

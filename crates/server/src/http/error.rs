@@ -76,7 +76,7 @@ impl IntoResponse for ApiError {
             Some(r) => format!("{}; reference {r}", self.message),
             None => self.message,
         };
-        let body = serde_json::json!({ "error": p::ProtocolError { code: self.code, message } });
+        let body = ErrorBody { error: p::ProtocolError { code: self.code, message } };
         let mut response = (self.status, Json(body)).into_response();
         if let (Some(detail), Some(r)) = (self.detail, reference) {
             response.extensions_mut().insert(Fault(format!("{detail} (reference {r})")));
@@ -137,11 +137,27 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// A JSON body, refused with the reason (naming the field) when it does not fit.
-pub fn body<T: serde::de::DeserializeOwned>(
-    b: Result<Json<T>, axum::extract::rejection::JsonRejection>,
-) -> Result<T, ApiError> {
-    b.map(|Json(v)| v).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, p::ErrorCode::InvalidField, e.body_text()))
+/// The body of every error response (`ApiError`'s JSON).
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct ErrorBody {
+    /// What went wrong: a code to act on and a message safe to show.
+    pub error: p::ProtocolError,
+}
+
+/// A value from the path (an id, a token), refused like any other bad input, with the
+/// usual error body, when it does not parse.
+#[derive(Debug)]
+pub struct PathOf<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> axum::extract::FromRequestParts<S> for PathOf<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| PathOf(v))
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, p::ErrorCode::InvalidField, e.body_text()))
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod admin;
+pub mod body;
 mod clients;
 pub mod error;
 mod openapi;

@@ -10,7 +10,7 @@ use super::who::Reader;
 use crate::app::App;
 
 /// A call record as the API lists it.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub(super) struct RecordOut {
     id: i64,
     tenant: i64,

@@ -2,8 +2,7 @@
 //! (`/api/me/second-factor`, open to a restricted session so that someone who must have
 //! one can get one); an admin removes someone's lost one and sets each tenant's rule.
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
@@ -11,7 +10,8 @@ use kakehashi_protocol as p;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::error::{ApiError, body};
+use super::body::JsonBody;
+use super::error::{ApiError, PathOf};
 use super::who::{Admin, Me};
 use crate::app::App;
 use crate::auth::{AuthError, second_factor};
@@ -96,9 +96,8 @@ pub(crate) struct RecoveryCodes {
 async fn confirm(
     State(app): State<App>,
     me: Me,
-    b: Result<Json<CodeBody>, JsonRejection>,
+    JsonBody(b): JsonBody<CodeBody>,
 ) -> Result<Json<RecoveryCodes>, ApiError> {
-    let b = body(b)?;
     match second_factor::confirm(&app.store, me.subject, &b.code).await? {
         Some(recovery_codes) => Ok(Json(RecoveryCodes { recovery_codes })),
         None => Err(ApiError::invalid("code", "not the current code of the app set up (or nothing is being set up)")),
@@ -106,12 +105,7 @@ async fn confirm(
 }
 
 /// `DELETE /api/me/second-factor`: with a current code, where no rule requires it.
-async fn remove_own(
-    State(app): State<App>,
-    me: Me,
-    b: Result<Json<CodeBody>, JsonRejection>,
-) -> Result<StatusCode, ApiError> {
-    let b = body(b)?;
+async fn remove_own(State(app): State<App>, me: Me, JsonBody(b): JsonBody<CodeBody>) -> Result<StatusCode, ApiError> {
     if second_factor::required(&app.store, me.subject, app.config.admins_two_factor()).await? {
         return Err(ApiError::conflict(p::ErrorCode::NotAllowed, "two-factor sign-in is required for this account"));
     }
@@ -136,7 +130,7 @@ async fn remove_for(app: &App, actor: &str, kind: AccountKind, id: i64) -> Resul
 async fn remove_staff(
     State(app): State<App>,
     Admin { actor }: Admin,
-    Path(id): Path<i64>,
+    PathOf(id): PathOf<i64>,
 ) -> Result<StatusCode, ApiError> {
     remove_for(&app, &actor, AccountKind::Staff, id).await
 }
@@ -145,7 +139,7 @@ async fn remove_staff(
 async fn remove_interpreter(
     State(app): State<App>,
     Admin { actor }: Admin,
-    Path(id): Path<i64>,
+    PathOf(id): PathOf<i64>,
 ) -> Result<StatusCode, ApiError> {
     remove_for(&app, &actor, AccountKind::Interpreter, id).await
 }
@@ -162,10 +156,9 @@ pub(crate) struct RuleBody {
 async fn set_rule(
     State(app): State<App>,
     Admin { actor }: Admin,
-    Path(id): Path<i64>,
-    b: Result<Json<RuleBody>, JsonRejection>,
+    PathOf(id): PathOf<i64>,
+    JsonBody(b): JsonBody<RuleBody>,
 ) -> Result<StatusCode, ApiError> {
-    let b = body(b)?;
     let done = app.store.set_two_factor_rule(id, b.two_factor).await?;
     app.store.audit(&actor, "set_two_factor", Some(&format!("tenant:{id}")), done).await?;
     if done { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::not_found(format!("no tenant {id}"))) }
