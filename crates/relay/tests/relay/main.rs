@@ -4,4 +4,5 @@
 
 mod flood;
 mod loopback;
+mod offers;
 mod simulated;

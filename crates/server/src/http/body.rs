@@ -112,5 +112,31 @@ mod tests {
         fn any_json(s in "[\\[\\]{}:,\"0-9.a-z \\-]{0,200}") {
             let _ = parse::<Thing>(s.as_bytes());
         }
+
+        /// Fuzz: the directory's bodies, JSON made of their own field names and values,
+        /// parse and validate into a policy or a roster, or are refused naming a field.
+        #[test]
+        fn directory_bodies(s in DIRECTORY_JSON) {
+            if let Ok(doc) = parse::<crate::directory::PolicyDoc>(s.as_bytes()) {
+                if let Err(e) = doc.to_policy() {
+                    proptest::prop_assert!(e.field.starts_with("policy"), "{e}");
+                }
+            }
+            if let Ok(doc) = parse::<crate::directory::RosterDoc>(s.as_bytes()) {
+                if let Err(e) = doc.to_roster() {
+                    proptest::prop_assert!(e.field.starts_with("roster"), "{e}");
+                }
+            }
+        }
     }
+
+    /// Objects with the directory's field names and plausible values.
+    const DIRECTORY_JSON: &str = concat!(
+        r#"\{("(steps|ring_timeout_secs|max_wait_secs|wrap_up_secs|missed_offers_limit|urgent_credit_secs|"#,
+        r#"preferred_hold_secs|booking_guard_secs|parallel|order|always|time_zone|shifts|off|extra)":"#,
+        r#"([0-9]{1,12}|-1|null|true|false|"(own|shared|staff|vi|Asia/Tokyo|mon|09:00|25:00|2026-02-30|x)"|"#,
+        r#"\[\{"(seconds|tiers|scope|days|weekday|nth|start|end|from|until|date|languages|fan_out)":"#,
+        r#"([0-9]{1,6}|\["(staff|mon|vi|own)"\]|"(09:00|17:00|2026-12-01|own)")\}\]|"#,
+        r#"\{"(languages|fan_out)":([0-9]|\["vi"\])\}),?){0,5}\}"#
+    );
 }

@@ -224,4 +224,35 @@ mod tests {
             Frame::Closed { too_large: true }
         ));
     }
+
+    proptest::proptest! {
+        /// Fuzz: any frame a client can send, text of any characters or bytes, to any
+        /// role, is a command, a refusal with a code and a message, or a sign of life;
+        /// never a panic, and never a closed connection.
+        #[test]
+        fn any_frame_is_sorted(
+            text in "\\PC{0,300}",
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        ) {
+            fn check<C: Command + std::fmt::Debug>(m: Message) -> Result<(), proptest::test_runner::TestCaseError> {
+                let mut limits = Limits::new(1000);
+                match frame::<C, Broken>(Some(Ok(m)), &mut limits) {
+                    Frame::Refused(e) => proptest::prop_assert!(!e.message.is_empty()),
+                    Frame::Closed { .. } => proptest::prop_assert!(false, "a frame closed the connection"),
+                    Frame::Command(_) | Frame::Alive => {}
+                }
+                Ok(())
+            }
+            for m in [
+                Message::Text(text.clone().into()),
+                Message::Text(String::from_utf8_lossy(&bytes).into_owned().into()),
+                Message::Binary(bytes.clone().into()),
+            ] {
+                check::<p::DeskCommand>(m.clone())?;
+                check::<p::InterpreterCommand>(m.clone())?;
+                check::<p::ResidentCommand>(m.clone())?;
+                check::<p::SupervisorCommand>(m)?;
+            }
+        }
+    }
 }
