@@ -246,7 +246,8 @@ test('a resident whose camera is refused joins with audio only', async () => {
   await until(async () => (await received(resident.page)).interpreter?.videoFrames > 0, 'the audio-only resident still sees the interpreter');
   await snap(resident.page, 'resident-audio-only');
   await resident.page.click('#leave');
-  await resident.page.locator('#ended').waitFor();
+  await resident.page.click('#leave-yes');
+  await resident.page.locator('#left').waitFor();
   await desk.page.locator('#notice').filter({ hasText: /相談者が退出しました/ }).waitFor();
   await desk.page.click('#end');
   await desk.page.locator('#outcome').waitFor();

@@ -75,15 +75,16 @@ export async function until(f, what, ms = 15000) {
 
 /**
  * The server with the demo directory, on free ports, in a fresh data directory.
+ * @param {Record<string, string>} [env] more settings (`KAKEHASHI_<KEY>`)
  * @returns {Promise<{ base: string, data: string, log: () => string, stop: () => Promise<void>, api: (p: string, o?: any) => Promise<any>, admin: string }>}
  */
-export async function startServer() {
+export async function startServer(env = {}) {
   if (!fs.existsSync(BIN)) throw new Error(`${BIN} is missing: build it with cargo build -p kakehashi`);
   const port = await freeTcp();
   const media = await freeMediaPort();
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'kakehashi-browser-'));
   const child = spawn(BIN, ['serve', '--demo', '--data', data, '--listen', `127.0.0.1:${port}`], {
-    env: { ...process.env, KAKEHASHI_MEDIA_LISTEN: `127.0.0.1:${media}`, KAKEHASHI_LOG: 'warn,kakehashi=info' },
+    env: { ...process.env, KAKEHASHI_MEDIA_LISTEN: `127.0.0.1:${media}`, KAKEHASHI_LOG: 'warn,kakehashi=info', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
@@ -367,4 +368,80 @@ export async function noisePng(side) {
     chunk('IDAT', zlib.deflateSync(raw, { level: 1 })),
     chunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+/**
+ * An interpreter on duty at any hour for the demo's first tenant (Asahi City), speaking
+ * Vietnamese, and a new desk there: its enrolment code.
+ * @param {Awaited<ReturnType<typeof startServer>>} server
+ * @param {string} login the interpreter's (password: `<login>-password`)
+ * @param {string} deskName
+ */
+export async function seedDeskAndInterpreter(server, login, deskName) {
+  await server.api('/api/interpreters', {
+    token: server.admin,
+    body: {
+      login,
+      password: `${login}-password`,
+      tier: 'staff',
+      languages: ['vi'],
+      modalities: ['video', 'audio'],
+      tenants: [1],
+      roster: { always: true },
+    },
+  });
+  return (await server.api('/api/tenants/1/desks', { token: server.admin, body: { name: deskName } })).enrolment_code;
+}
+
+/**
+ * The desk enrols, the interpreter signs in, the desk asks for Vietnamese and the
+ * interpreter accepts: both on the call screen.
+ * @param {import('playwright-core').Page} desk
+ * @param {import('playwright-core').Page} interpreter
+ * @param {string} base
+ * @param {string} enrolmentCode
+ * @param {string} login the interpreter's
+ */
+export async function answeredCall(desk, interpreter, base, enrolmentCode, login) {
+  await desk.goto(`${base}/desk/`);
+  await desk.fill('#enrol-code', enrolmentCode);
+  await desk.click('#enrol-form button[type=submit]');
+  await desk.locator('#languages button[data-lang=vi]').waitFor();
+  await signInAvailable(interpreter, base, login, `${login}-password`);
+  await desk.click('#languages button[data-lang=vi]');
+  await interpreter.locator('#offer').waitFor();
+  await interpreter.click('#accept');
+  await desk.locator('#call').waitFor();
+}
+
+/**
+ * The desk asks for an invite (`invite` for a resident, `invite-guest`): its link.
+ * @param {import('playwright-core').Page} page
+ * @param {'invite' | 'invite-guest'} button
+ */
+export async function inviteLink(page, button) {
+  const before = await page.locator('#invite-link').innerText().catch(() => '');
+  await page.click(`#${button}`);
+  return until(async () => {
+    const link = await page.locator('#invite-link').innerText();
+    return link && link !== before ? link : null;
+  }, 'the invite link');
+}
+
+/**
+ * The participants' tiles on a page: kind, name shown, and whether marked away, hidden
+ * or large.
+ * @param {import('playwright-core').Page} page
+ */
+export function tiles(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('.tile[data-participant]')].map((el) => ({
+      party: /** @type {HTMLElement} */ (el).dataset.party,
+      participant: /** @type {HTMLElement} */ (el).dataset.participant,
+      name: el.querySelector('.name')?.textContent || '',
+      away: el.classList.contains('away'),
+      hidden: /** @type {HTMLElement} */ (el).hidden,
+      main: el.classList.contains('main'),
+    })),
+  );
 }

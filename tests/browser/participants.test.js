@@ -6,7 +6,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PHONE, TABLET, party, received, recordSockets, setOffline, signInAvailable, snap, startServer, until } from './harness.js';
+import { PHONE, TABLET, answeredCall, inviteLink, party, received, recordSockets, seedDeskAndInterpreter, setOffline, snap, startServer, tiles, until } from './harness.js';
 
 /** @type {Awaited<ReturnType<typeof startServer>>} */
 let server;
@@ -16,19 +16,7 @@ let enrolmentCode = '';
 
 before(async () => {
   server = await startServer();
-  await server.api('/api/interpreters', {
-    token: server.admin,
-    body: {
-      login: 'e2e-guests',
-      password: 'e2e-guests-password',
-      tier: 'staff',
-      languages: ['vi'],
-      modalities: ['video', 'audio'],
-      tenants: [1],
-      roster: { always: true },
-    },
-  });
-  enrolmentCode = (await server.api('/api/tenants/1/desks', { token: server.admin, body: { name: 'E2E guests' } })).enrolment_code;
+  enrolmentCode = await seedDeskAndInterpreter(server, 'e2e-guests', 'E2E guests');
 });
 
 after(async () => {
@@ -36,49 +24,11 @@ after(async () => {
   await server?.stop();
 });
 
-/**
- * The participants' tiles on a page: kind, name shown, and whether marked away.
- * @param {import('playwright-core').Page} page
- */
-function tiles(page) {
-  return page.evaluate(() =>
-    [...document.querySelectorAll('.tile[data-participant]')].map((el) => ({
-      party: /** @type {HTMLElement} */ (el).dataset.party,
-      name: el.querySelector('.name')?.textContent || '',
-      away: el.classList.contains('away'),
-      hidden: /** @type {HTMLElement} */ (el).hidden,
-      main: el.classList.contains('main'),
-    })),
-  );
-}
-
-/**
- * The desk asks for an invite for `party` and returns its link.
- * @param {import('playwright-core').Page} page
- * @param {'invite' | 'invite-guest'} button
- */
-async function inviteLink(page, button) {
-  const before = await page.locator('#invite-link').innerText().catch(() => '');
-  await page.click(`#${button}`);
-  return until(async () => {
-    const link = await page.locator('#invite-link').innerText();
-    return link && link !== before ? link : null;
-  }, 'the invite link');
-}
-
 test('a resident and a guest join one call: a tile each, everyone decodes everyone, a drop keeps the tile', async () => {
   const desk = await party({ tone: 440, viewport: TABLET });
   const interp = await party({ tone: 660, viewport: { width: 1280, height: 800 } });
   browsers.push(desk, interp);
-  await desk.page.goto(`${server.base}/desk/`);
-  await desk.page.fill('#enrol-code', enrolmentCode);
-  await desk.page.click('#enrol-form button[type=submit]');
-  await desk.page.locator('#languages button[data-lang=vi]').waitFor();
-  await signInAvailable(interp.page, server.base, 'e2e-guests', 'e2e-guests-password');
-  await desk.page.click('#languages button[data-lang=vi]');
-  await interp.page.locator('#offer').waitFor();
-  await interp.page.click('#accept');
-  await desk.page.locator('#call').waitFor();
+  await answeredCall(desk.page, interp.page, server.base, enrolmentCode, 'e2e-guests');
 
   // The resident's link, then a guest's: the panel says which.
   const residentLink = await inviteLink(desk.page, 'invite');

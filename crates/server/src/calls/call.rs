@@ -172,6 +172,16 @@ impl Call {
         id
     }
 
+    /// Someone who left comes back to their own number (a link's seat); `false` if that
+    /// number is in the call already or was never given.
+    pub fn readmit(&mut self, id: u32, party: p::Party, who: Who) -> bool {
+        if id >= self.next_participant || self.participant(id).is_some() {
+            return false;
+        }
+        self.participants.push(Participant { id, party, who, away: false });
+        true
+    }
+
     /// A participant by number.
     pub fn participant(&self, id: u32) -> Option<&Participant> {
         self.participants.iter().find(|p| p.id == id)

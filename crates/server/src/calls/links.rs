@@ -1,7 +1,11 @@
 //! People who join a call from a link: residents and guests. A desk's invite makes a
-//! single-use link bound to its call and to the kind of person it is for; whoever opens
-//! it becomes a participant with a number of their own, and comes back after a drop with
-//! the resume token they were given (within the grace). Links of a call die with it.
+//! link bound to its call and to the kind of person it is for; whoever opens it first
+//! becomes a participant with a number of their own, and the link is theirs from then
+//! on: a *seat*. They come back after a drop with the resume token they were given
+//! (within the grace), or with the link itself while the call lives: after Leave by
+//! mistake, a killed tab, an outage longer than the grace. One connection holds a seat
+//! at a time: opening the link again takes the seat over (the old connection closes as
+//! replaced). An unused link expires; a seat lives as long as its call.
 
 use std::collections::HashMap;
 
@@ -20,10 +24,21 @@ struct Invite {
     expires_at: d::Timestamp,
 }
 
-/// Open invites, and link participants by the hash of their resume token.
+/// A used link: whose place it is.
+#[derive(Clone, Copy, Debug)]
+struct Seat {
+    member: MemberKey,
+    party: p::Party,
+    /// When the link was due to expire unused (the page shows it).
+    expires_at: d::Timestamp,
+}
+
+/// Open invites, used links (seats), and link participants by the hash of their resume
+/// token.
 #[derive(Debug, Default)]
 pub(super) struct Links {
     invites: HashMap<String, Invite>,
+    seats: HashMap<String, Seat>,
     by_resume: HashMap<String, MemberKey>,
 }
 
@@ -35,6 +50,7 @@ impl Links {
     /// A call ended: its links stop working.
     pub(super) fn forget_call(&mut self, call: CallId) {
         self.invites.retain(|_, i| i.call != call);
+        self.seats.retain(|_, s| s.member.call != call.0);
         self.by_resume.retain(|_, m| m.call != call.0);
     }
 
@@ -56,6 +72,16 @@ pub struct Joined {
     pub resumed: bool,
 }
 
+/// Who is inviting: the call's tenant and desk (the page names them, so that a link from
+/// a stranger does not look like phishing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Inviter {
+    /// The tenant.
+    pub tenant: i64,
+    /// The desk.
+    pub desk: i64,
+}
+
 /// What the page needs before joining.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InviteInfo {
@@ -63,8 +89,12 @@ pub struct InviteInfo {
     pub language: String,
     /// Resident or guest.
     pub party: p::Party,
-    /// When the link stops working.
+    /// When the link stops working if unused (once used, it works while the call lives).
     pub expires_at: d::Timestamp,
+    /// Who is inviting.
+    pub from: Inviter,
+    /// Whether it has been used (its seat can be taken back).
+    pub used: bool,
 }
 
 fn refused() -> p::ProtocolError {
@@ -75,9 +105,25 @@ impl Core {
     /// An invite link's language, kind and expiry without using it up; `None` when it no
     /// longer works.
     pub fn peek_invite(&self, token_hash: &str, now: d::Timestamp) -> Option<InviteInfo> {
+        if let Some(seat) = self.links.seats.get(token_hash) {
+            let call = self.calls.get(&d::RequestId(seat.member.call))?;
+            return Some(InviteInfo {
+                language: call.language.clone(),
+                party: seat.party,
+                expires_at: seat.expires_at,
+                from: Inviter { tenant: call.tenant, desk: call.desk },
+                used: true,
+            });
+        }
         let invite = self.links.invites.get(token_hash).filter(|i| i.expires_at > now)?;
         let call = self.calls.get(&invite.call).filter(|c| c.answered())?;
-        Some(InviteInfo { language: call.language.clone(), party: invite.party, expires_at: invite.expires_at })
+        Some(InviteInfo {
+            language: call.language.clone(),
+            party: invite.party,
+            expires_at: invite.expires_at,
+            from: Inviter { tenant: call.tenant, desk: call.desk },
+            used: false,
+        })
     }
 
     pub(super) fn join(
@@ -88,6 +134,7 @@ impl Core {
         new_resume_hash: String,
     ) -> Result<Joined, p::ProtocolError> {
         // Someone coming back: their resume token names their place (the link is used).
+        let reconnecting = resume_hash.is_some();
         if let Some(member) = resume_hash.and_then(|h| self.links.by_resume.remove(&h)) {
             let call = d::RequestId(member.call);
             let Some(c) = self.calls.get_mut(&call) else { return Err(refused()) };
@@ -107,7 +154,11 @@ impl Core {
             self.welcome_member(call, member);
             return Ok(Joined { member, language, party, resumed: true });
         }
-        // Single use: the invite is taken out whatever happens next.
+        // A used link: its seat, taken back.
+        if let Some(seat) = self.links.seats.get(token_hash).copied() {
+            return self.take_seat(seat, new_resume_hash, reconnecting);
+        }
+        // First use: the invite becomes a seat, whatever happens next.
         let invite = self.links.invites.remove(token_hash).ok_or_else(refused)?;
         let call = invite.call;
         let Some(c) = self.calls.get_mut(&call).filter(|c| c.answered() && invite.expires_at > now) else {
@@ -117,10 +168,55 @@ impl Core {
         let participant = c.add(invite.party, Who::Link(link));
         let language = c.language.clone();
         let member = MemberKey { call: call.0, participant };
+        self.links
+            .seats
+            .insert(token_hash.to_string(), Seat { member, party: invite.party, expires_at: invite.expires_at });
         self.links.by_resume.insert(new_resume_hash, member);
         self.tell_call(call, participant, None);
         self.welcome_member(call, member);
         Ok(Joined { member, language, party: invite.party, resumed: false })
+    }
+
+    /// Someone opened their used link again: back to their place, whether they are away,
+    /// gone (left, or away past the grace), or still connected elsewhere (that connection
+    /// is replaced). A page *reconnecting* on its own with a resume token that is no
+    /// longer the seat's does not take it from a connected screen: the person opened the
+    /// link elsewhere, and the two must not take it from each other in turn.
+    fn take_seat(
+        &mut self,
+        seat: Seat,
+        new_resume_hash: String,
+        reconnecting: bool,
+    ) -> Result<Joined, p::ProtocolError> {
+        let member = seat.member;
+        let call = d::RequestId(member.call);
+        let Some(c) = self.calls.get_mut(&call) else { return Err(refused()) };
+        if reconnecting && c.participant(member.participant).is_some_and(|p| !p.away) {
+            return Err(err(p::ErrorCode::NotAllowed, "this link is open on another screen"));
+        }
+        let link = Link { resume_hash: new_resume_hash.clone(), away_until: None };
+        let told = match c.participant_mut(member.participant) {
+            Some(participant) => {
+                let was_away = participant.away;
+                participant.away = false;
+                participant.who = Who::Link(link);
+                was_away
+            }
+            None => {
+                if !c.readmit(member.participant, seat.party, Who::Link(link)) {
+                    return Err(refused());
+                }
+                true
+            }
+        };
+        let language = c.language.clone();
+        self.links.forget_member(member);
+        self.links.by_resume.insert(new_resume_hash, member);
+        if told {
+            self.tell_call(call, member.participant, None);
+        }
+        self.welcome_member(call, member);
+        Ok(Joined { member, language, party: seat.party, resumed: true })
     }
 
     /// Tell a link participant where they are: the call's language and who is in it.

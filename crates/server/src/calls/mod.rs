@@ -40,7 +40,7 @@ use kakehashi_protocol as p;
 
 pub use call::{Call, CallId, MemberKey, Participant, Quality, Who};
 pub use directory::DirectoryChange;
-pub use links::{InviteInfo, Joined};
+pub use links::{InviteInfo, Inviter, Joined};
 pub use media::{DocumentRoute, Legs};
 pub use records::Recorded;
 pub use sessions::Client;

@@ -184,8 +184,15 @@ pub(crate) struct InviteOut {
     pub language: String,
     /// Who the link is for: `resident` or `guest`.
     pub party: p::Party,
-    /// When the link stops working (RFC 3339).
+    /// When the link stops working if unused (RFC 3339); once used, it works for the
+    /// same person while the consultation lasts.
     pub expires_at: String,
+    /// Whether it has been used: opening it again takes its seat back.
+    pub used: bool,
+    /// Who is inviting: the municipality (tenant)...
+    pub tenant_name: String,
+    /// ...and its counter (desk).
+    pub desk_name: String,
 }
 
 /// An invite link's language, without using the link up. 404 when it is used, expired
@@ -214,7 +221,17 @@ async fn invite(
         let _ = app.guard.spend(ip, now);
         return Err(gone());
     };
-    Ok(Json(InviteOut { language: info.language, party: info.party, expires_at: rfc3339(info.expires_at) }))
+    let dir = app.store.directory().await?;
+    let tenant_name = dir.tenants.iter().find(|t| t.id == info.from.tenant).map(|t| t.name.clone()).unwrap_or_default();
+    let desk_name = dir.desks.iter().find(|d| d.id == info.from.desk).map(|d| d.name.clone()).unwrap_or_default();
+    Ok(Json(InviteOut {
+        language: info.language,
+        party: info.party,
+        expires_at: rfc3339(info.expires_at),
+        used: info.used,
+        tenant_name,
+        desk_name,
+    }))
 }
 
 /// A desk as the admin page lists it.

@@ -323,7 +323,11 @@ async fn link<S, R, E>(
             if e.code == p::ErrorCode::Unauthorized {
                 let _ = app.guard.spend(ip, now);
             }
-            return socket.refuse::<p::ResidentEvent>(e, p::CloseReason::Refused).await;
+            // A page reconnecting to a seat another screen holds now: closed as replaced,
+            // so it does not retry.
+            let reason =
+                if e.code == p::ErrorCode::NotAllowed { p::CloseReason::Replaced } else { p::CloseReason::Refused };
+            return socket.refuse::<p::ResidentEvent>(e, reason).await;
         }
     };
     let member = joined.member;

@@ -220,15 +220,21 @@ async fn clients_read_their_own_profile_and_links() {
     assert_eq!(status, 200, "{body}");
     let info: Value = serde_json::from_str(&body).unwrap();
     assert_eq!((info["language"].as_str(), info["party"].as_str()), (Some("vi"), Some("guest")));
+    assert_eq!((info["tenant_name"].as_str(), info["desk_name"].as_str()), (Some("Asahi City"), Some("desk")));
+    assert_eq!(info["used"], false);
     let mut guest = server.resident(&token, None).await;
     expect!(guest, p::ResidentEvent::Joined { .. });
+    // Used, it stays the guest's own way back in while the call lasts.
     let (status, body) = http(server.addr, "GET", &format!("/api/invites/{token}"), None, None).await;
-    assert_eq!(status, 404, "a used link: {body}");
-    assert!(body.contains("has been used"), "{body}");
+    assert_eq!(status, 200, "a used link: {body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["used"], true);
     assert_eq!(http(server.addr, "GET", "/api/invites/nothing", None, None).await.0, 404);
     expect!(desk, p::DeskEvent::ParticipantJoined { .. });
     desk.send(p::DeskCommand::EndCall { call }).await;
     expect!(desk, p::DeskEvent::CallEnded { .. });
+    let (status, body) = http(server.addr, "GET", &format!("/api/invites/{token}"), None, None).await;
+    assert_eq!(status, 404, "the call ended: {body}");
+    assert!(body.contains("has ended"), "{body}");
 
     // The interpreter's day: one call, on duty all the time.
     let (status, body) = http(server.addr, "GET", "/api/me", Some(&creds.interp[0]), None).await;

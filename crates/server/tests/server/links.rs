@@ -11,7 +11,7 @@ use crate::expect;
 use crate::support::*;
 
 #[tokio::test]
-async fn invite_links_are_single_use_expire_and_die_with_the_call() {
+async fn invite_links_are_bound_to_one_seat_expire_unused_and_die_with_the_call() {
     let dir = temp("invite");
     let creds = seed(&dir).await;
     let server = Server::start_with(dir, |c| Config { invite_ttl_secs: 2, ..c }).await;
@@ -38,7 +38,8 @@ async fn invite_links_are_single_use_expire_and_die_with_the_call() {
     assert_eq!(expect!(resident, p::ResidentEvent::Joined { language, .. } => language.clone()), "vi");
     expect!(desk, p::DeskEvent::ParticipantJoined { party: p::Party::Resident, .. });
     expect!(i1, p::InterpreterEvent::ParticipantJoined { party: p::Party::Resident, .. });
-    // Single use.
+    // One person at a time: opening the link again takes the seat over, and the older
+    // connection is closed as replaced.
     let refused = |token: String| {
         let server = &server;
         async move {
@@ -46,14 +47,24 @@ async fn invite_links_are_single_use_expire_and_die_with_the_call() {
             assert_eq!(e.code, p::ErrorCode::Unauthorized);
         }
     };
-    refused(token).await;
+    let mut again = server.resident(&token, None).await;
+    expect!(again, p::ResidentEvent::Joined { you: 2, .. });
+    assert_eq!(resident.closed().await.map(|f| f.0), Some(p::CloseReason::Replaced.code()));
+    let mut resident = again;
     // Expiry (2 s here).
     let stale = invite(&mut desk, call, p::Party::Resident).await;
     tokio::time::sleep(Duration::from_millis(2300)).await;
     refused(stale).await;
-    // The resident leaves; the others are told.
+    // The resident leaves; the others are told. By mistake: the link lets them back in,
+    // with their own number.
     resident.send(p::ResidentCommand::Leave {}).await;
     expect!(resident, p::ResidentEvent::CallEnded);
+    expect!(desk, p::DeskEvent::ParticipantLeft { party: p::Party::Resident, reason: p::LeftReason::Left, .. });
+    let mut back = server.resident(&token, None).await;
+    expect!(back, p::ResidentEvent::Joined { you: 2, .. });
+    expect!(desk, p::DeskEvent::ParticipantJoined { party: p::Party::Resident, participant: 2, .. });
+    back.send(p::ResidentCommand::Leave {}).await;
+    expect!(back, p::ResidentEvent::CallEnded);
     expect!(desk, p::DeskEvent::ParticipantLeft { party: p::Party::Resident, reason: p::LeftReason::Left, .. });
     // A second resident is in the call when it ends; a link made before the end dies with it.
     let second = invite(&mut desk, call, p::Party::Resident).await;
@@ -65,6 +76,7 @@ async fn invite_links_are_single_use_expire_and_die_with_the_call() {
     expect!(desk, p::DeskEvent::CallEnded { .. });
     expect!(resident2, p::ResidentEvent::CallEnded);
     refused(unused).await;
+    refused(token).await;
     assert_eq!(server.records(&creds.sup_a).await.len(), 1);
     server.stop().await;
 }

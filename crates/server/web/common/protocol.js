@@ -31,3 +31,6 @@ export function participantOf(streamId) {
 
 /** Codes after which a connection is not retried: the credential or the version is wrong. */
 export const FATAL_CODES = ['unauthorized', 'protocol_version'];
+
+/** The close code of a connection another took over (`replaced`, proto/README.md). */
+export const CLOSE_REPLACED = 4000;

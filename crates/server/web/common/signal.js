@@ -3,7 +3,7 @@
 // token within the server's grace period so a waiting request keeps its place and a
 // call stays up.
 
-import { PROTOCOL, FATAL_CODES } from './protocol.js';
+import { CLOSE_REPLACED, FATAL_CODES, PROTOCOL } from './protocol.js';
 
 /** @typedef {import('./protocol.js').Message} Message */
 /** @typedef {import('./protocol.js').Welcome} Welcome */
@@ -15,8 +15,10 @@ import { PROTOCOL, FATAL_CODES } from './protocol.js';
  * - `reconnecting`: dropped, trying again (the session is held for us);
  * - `lost`: the server stayed unreachable past the grace period;
  * - `refused`: the credential or the version was refused (`error` says which);
+ * - `replaced`: another connection took the session (the same link or account opened
+ *   elsewhere); it does not reconnect;
  * - `closed`: we closed it.
- * @typedef {'connecting' | 'open' | 'reconnecting' | 'lost' | 'refused' | 'closed'} SignalState
+ * @typedef {'connecting' | 'open' | 'reconnecting' | 'lost' | 'refused' | 'replaced' | 'closed'} SignalState
  */
 
 export class Signal {
@@ -26,8 +28,8 @@ export class Signal {
    * @param {(m: Message) => void} options.onMessage every event but `welcome` and `pong`
    * @param {(s: SignalState, detail?: any) => void} [options.onState]
    * @param {(w: Welcome) => void} [options.onWelcome]
-   * @param {boolean} [options.resumable] whether to reconnect with the resume token (a
-   *   resident's invite is single-use, so its page does not)
+   * @param {boolean} [options.resumable] whether to reconnect with the resume token
+   *   (default yes)
    */
   constructor({ credential, onMessage, onState, onWelcome, resumable = true }) {
     this.credential = credential;
@@ -78,8 +80,17 @@ export class Signal {
       ws.send(JSON.stringify(hello));
     };
     ws.onmessage = (e) => this.received(e.data);
-    ws.onclose = () => {
-      if (this.ws === ws) this.dropped();
+    ws.onclose = (e) => {
+      if (this.ws !== ws) return;
+      // Another connection took this session (the same link or account opened
+      // elsewhere): reconnecting would take it back and the two would fight.
+      if (e.code === CLOSE_REPLACED) {
+        clearInterval(this.timer);
+        this.ws = null;
+        this.setState('replaced');
+        return;
+      }
+      this.dropped();
     };
   }
 
@@ -134,7 +145,7 @@ export class Signal {
 
   dropped() {
     clearInterval(this.timer);
-    if (this.state === 'closed' || this.state === 'refused') return;
+    if (this.state === 'closed' || this.state === 'refused' || this.state === 'replaced') return;
     this.ws = null;
     if (!this.droppedAt) this.droppedAt = Date.now();
     const waited = (Date.now() - this.droppedAt) / 1000;
@@ -145,7 +156,7 @@ export class Signal {
     this.setState(this.welcome ? 'reconnecting' : 'connecting');
     const delay = Math.min(5000, 500 * 2 ** this.attempt++);
     setTimeout(() => {
-      if (this.state !== 'closed' && this.state !== 'refused') this.connect();
+      if (this.state !== 'closed' && this.state !== 'refused' && this.state !== 'replaced') this.connect();
     }, delay);
   }
 

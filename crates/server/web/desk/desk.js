@@ -18,6 +18,8 @@ const LANG = 'kk.desk.lang';
 const state = {
   /** @type {string | null} */
   token: localStorage.getItem(TOKEN),
+  /** Who invites: the municipality and this counter, for the invite message. */
+  from: '',
   /** @type {Language[]} */
   languages: [],
   /** @type {number | null} */
@@ -244,16 +246,23 @@ $('share-native').addEventListener('click', async () => {
   if (url && navigator.share) await navigator.share({ url, text: await inviteText() }).catch(() => {});
 });
 
-/** The message that goes with the link: in the resident's language, or the desk's for a guest. */
+/**
+ * The message that goes with the link, naming who sends it (the municipality and this
+ * counter, so the link does not look like a stranger's): in the resident's language, or
+ * the desk's for a guest.
+ */
 async function inviteText() {
-  if (state.invite?.party === 'guest') return t('invite_guest_message');
+  const from = state.from || '';
+  if (state.invite?.party === 'guest') return t('invite_guest_message', { from });
   const tag = state.language?.tag || 'en';
+  /** @param {string} s */
+  const fill = (s) => s.split('{from}').join(from);
   try {
     const mod = await import(`../join/i18n/${tag}.js`);
-    return mod.default.invite_message || '';
+    return fill(mod.default.invite_message || '');
   } catch {
     const mod = await import('../join/i18n/en.js');
-    return mod.default.invite_message || '';
+    return fill(mod.default.invite_message || '');
   }
 }
 
@@ -385,6 +394,7 @@ async function start() {
   }
   state.languages = desk.languages;
   $('desk-name').textContent = `${desk.tenant_name} · ${desk.name}`;
+  state.from = `${desk.tenant_name} ${desk.name}`;
   renderLanguages();
   home();
   state.signal = new Signal({
@@ -401,6 +411,7 @@ async function start() {
     onState: (s) => {
       if (s === 'reconnecting') notice(t('reconnecting'), 'warn');
       if (s === 'lost') notice(t('lost'), 'error');
+      if (s === 'replaced') notice(t('replaced'), 'warn');
       if (s === 'refused') enrol(t('revoked'));
     },
   });

@@ -333,6 +333,7 @@ async function start() {
     onState: (s) => {
       if (s === 'reconnecting') notice(t('reconnecting'), 'warn');
       if (s === 'lost') notice(t('lost'), 'error');
+      if (s === 'replaced') notice(t('replaced'), 'warn');
       if (s === 'refused') signedOut(t('session_ended'));
     },
   });

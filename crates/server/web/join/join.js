@@ -14,6 +14,10 @@ import { $, notice, setTile, show } from '../common/ui.js';
 /** The languages the page is written in; others read English. */
 const WRITTEN = ['en', 'ja', 'ja-x-easy', 'pt', 'zh', 'id', 'es', 'vi', 'fil', 'ko', 'th', 'ne', 'ru', 'fr', 'hi', 'km', 'my', 'ms', 'uk'];
 
+/** The language this phone last read a consultation in (kept on the phone only), for a
+ * link that no longer works and so cannot say its own. */
+const LAST_LANGUAGE = 'kk-join-language';
+
 const token = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || '');
 const inApp = /FBAN|FBAV|FB_IAB|FBIOS|Messenger|Line\/|Instagram|MicroMessenger|KAKAOTALK|WhatsApp/i.test(navigator.userAgent);
 const canCall = typeof RTCPeerConnection !== 'undefined' && !!navigator.mediaDevices?.getUserMedia;
@@ -57,7 +61,7 @@ async function start() {
   try {
     const r = await fetch(`/api/invites/${encodeURIComponent(token)}`);
     if (r.status === 404) {
-      await strings(browserLanguage());
+      await strings(localStorage.getItem(LAST_LANGUAGE) || browserLanguage());
       show('expired');
       return;
     }
@@ -70,7 +74,16 @@ async function start() {
   }
   // A guest (a specialist, a colleague) reads the page in their browser's language; a
   // resident in the consultation's.
-  await strings(invite.party === 'guest' ? browserLanguage() : invite.language);
+  const language = invite.party === 'guest' ? browserLanguage() : invite.language;
+  await strings(language);
+  try {
+    localStorage.setItem(LAST_LANGUAGE, language);
+  } catch {
+    // Storage refused (private mode): a dead link then reads in the browser's language.
+  }
+  // Who is inviting: the municipality and its counter, so the link is not a stranger's.
+  const from = [invite.tenant_name, invite.desk_name].filter(Boolean).join(' ');
+  $('invited-by').textContent = from ? t('invited_by', { from }) : '';
   if (!canCall) {
     $('inapp-link').textContent = location.href;
     // LINE opens a link in the phone's browser when asked to.
@@ -88,6 +101,11 @@ async function start() {
 }
 
 $('retry').addEventListener('click', () => location.reload());
+// The link is this person's seat while the consultation lasts: opening it again brings
+// them back (after Leave, a killed tab, a long outage) or takes it over from another
+// screen.
+$('rejoin').addEventListener('click', () => location.reload());
+$('take-back').addEventListener('click', () => location.reload());
 $('reload').addEventListener('click', () => location.reload());
 $('copy').addEventListener('click', async () => {
   await navigator.clipboard?.writeText(location.href).catch(() => {});
@@ -140,6 +158,10 @@ $('join').addEventListener('click', async () => {
     onMessage,
     onState: (s) => {
       if (s === 'refused') show('expired');
+      if (s === 'replaced') {
+        leaveCall();
+        show('replaced');
+      }
       if (s === 'reconnecting') $('call-state').textContent = t('reconnecting');
       if (s === 'lost' && !state.ended) show('unreachable');
     },
@@ -182,17 +204,34 @@ function joined(m) {
 }
 
 bindCallControls(() => state.session);
+// Leave asks first: a tap by mistake must not end the consultation for them.
 $('leave').addEventListener('click', () => {
-  state.signal?.send({ type: 'leave' });
-  ended();
+  $('leave-ask').hidden = false;
+  $('leave-no').focus();
 });
-function ended() {
+$('leave-no').addEventListener('click', () => {
+  $('leave-ask').hidden = true;
+  $('leave').focus();
+});
+$('leave-yes').addEventListener('click', () => {
+  state.signal?.send({ type: 'leave' });
+  ended(true);
+});
+
+/** Stop the call's media and connection. */
+function leaveCall() {
   state.ended = true;
   state.session?.stop();
   state.session = null;
   state.signal?.close();
+  $('leave-ask').hidden = true;
   notice(null);
-  show('ended');
+}
+
+/** @param {boolean} [byMe] they left (they may come back), rather than the call ending */
+function ended(byMe = false) {
+  leaveCall();
+  show(byMe ? 'left' : 'ended');
 }
 
 /** @param {Message} m */
@@ -203,7 +242,8 @@ function onMessage(m) {
       joined(m);
       break;
     case 'call_ended':
-      ended();
+      // After Leave, the server says so too; the page already shows how to come back.
+      if (!state.ended) ended();
       break;
     case 'participant_left':
       if (m.reason === 'dropped' && m.party === 'interpreter') notice(t('interpreter_left'), 'warn');

@@ -180,6 +180,7 @@ function start() {
     onState: (s) => {
       if (s === 'reconnecting') notice(t('reconnecting'), 'warn');
       if (s === 'lost') notice(t('lost'), 'error');
+      if (s === 'replaced') notice(t('replaced'), 'warn');
       if (s === 'refused') stop();
     },
   });

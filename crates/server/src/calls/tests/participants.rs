@@ -99,13 +99,7 @@ fn a_resident_who_drops_comes_back_with_its_token_or_leaves_after_the_grace() {
             reason: p::LeftReason::Dropped
         }
     )));
-    // The used link does not let anyone in again; the resume token does.
-    let reused = w.handle(Input::Join {
-        token_hash: crate::auth::hash_token("t1"),
-        resume_hash: None,
-        new_resume_hash: "x".into(),
-    });
-    assert_eq!(reused.unwrap_err().code, p::ErrorCode::Unauthorized);
+    // The resume token brings them back to their place.
     w.advance(20);
     let back = w
         .handle(Input::Join {
@@ -138,6 +132,69 @@ fn a_resident_who_drops_comes_back_with_its_token_or_leaves_after_the_grace() {
         p::DeskEvent::ParticipantLeft { call, party: p::Party::Resident, participant: 2, reason: p::LeftReason::Left }
     )));
     assert!(w.core.call(d::RequestId(call)).unwrap().participant(2).is_none());
+}
+
+/// Open the link `token` again, with no resume token.
+fn reopen(w: &mut World, token: &str, resume: &str) -> Result<Reply, p::ProtocolError> {
+    w.handle(Input::Join {
+        token_hash: crate::auth::hash_token(token),
+        resume_hash: None,
+        new_resume_hash: resume.into(),
+    })
+}
+
+#[test]
+fn a_used_link_takes_its_own_seat_back_while_the_call_lives() {
+    let mut w = World::new();
+    let call = w.answered();
+    let r = w.join(call, p::Party::Resident, "first");
+    let seat =
+        Reply::Joined(Joined { member: r.member, language: "vi".into(), party: p::Party::Resident, resumed: true });
+    w.take();
+    // Leave by mistake: the same link brings them back, to the same number.
+    w.ok(Input::Member { member: r.member, cmd: p::ResidentCommand::Leave {} });
+    assert!(w.core.call(d::RequestId(call)).unwrap().participant(2).is_none());
+    w.take();
+    assert_eq!(reopen(&mut w, "t1", "second").unwrap(), seat);
+    let out = w.take();
+    assert!(deliveries(&out).contains(&&Delivery::Desk(
+        DESK,
+        p::DeskEvent::ParticipantJoined { call, party: p::Party::Resident, participant: 2 }
+    )));
+    assert!(
+        deliveries(&out)
+            .iter()
+            .any(|d| matches!(d, Delivery::Member(m, p::ResidentEvent::Joined { you: 2, .. }) if *m == r.member))
+    );
+    // Away past the grace (a killed tab, a long outage), and long after the link's own
+    // expiry: the link still works while the call lives.
+    w.ok(Input::MemberDropped { member: r.member });
+    w.advance(1000);
+    assert!(w.core.call(d::RequestId(call)).unwrap().participant(2).is_none());
+    assert!(w.core.peek_invite(&crate::auth::hash_token("t1"), w.now).is_some_and(|i| i.used));
+    assert_eq!(reopen(&mut w, "t1", "third").unwrap(), seat);
+    // Opened again while connected (another phone, a second tab): the same seat, one
+    // connection at a time (the hub replaces the older); the old resume token is spent.
+    assert_eq!(reopen(&mut w, "t1", "fourth").unwrap(), seat);
+    assert_eq!(w.core.call(d::RequestId(call)).unwrap().participants.len(), 3, "desk, interpreter, one resident");
+    let stale = w.handle(Input::Join {
+        token_hash: "-".into(),
+        resume_hash: Some("third".into()),
+        new_resume_hash: "z".into(),
+    });
+    assert!(stale.is_err());
+    // The screen that was replaced, reconnecting on its own with its old resume token,
+    // does not take the seat back from the connected one.
+    let fight = w.handle(Input::Join {
+        token_hash: crate::auth::hash_token("t1"),
+        resume_hash: Some("third".into()),
+        new_resume_hash: "z".into(),
+    });
+    assert_eq!(fight.unwrap_err().code, p::ErrorCode::NotAllowed);
+    // Once the call ends, the link is dead.
+    w.desk(p::DeskCommand::EndCall { call }).unwrap();
+    assert_eq!(reopen(&mut w, "t1", "fifth").unwrap_err().code, p::ErrorCode::Unauthorized);
+    assert!(w.core.peek_invite(&crate::auth::hash_token("t1"), w.now).is_none());
 }
 
 #[test]

@@ -22,7 +22,7 @@ export default {
  "copy_link": "Copy the link",
  "copied": "Copied",
  "expired_title": "This link does not work",
- "expired_help": "It was already used, it expired, or the consultation has ended. Please ask the desk for a new link.",
+ "expired_help": "It was already used by someone else, it expired, or the consultation has ended.",
  "unreachable": "Cannot connect. Check your internet connection.",
  "retry": "Try again",
  "reconnecting": "Connection lost. Reconnecting…",
@@ -51,5 +51,17 @@ export default {
  "back": "Everyone is back.",
  "close": "Close",
  "document_from": "Document: {who}",
- "invite_message": "Consultation with an interpreter. Tap the link to join:"
+ "invite_message": "{from}: consultation with an interpreter. Tap the link to join:",
+ "invited_by": "Invitation from {from}",
+ "leave_ask": "Leave the consultation?",
+ "leave_yes": "Yes, leave",
+ "leave_no": "No, stay",
+ "left_title": "You have left",
+ "left_help": "While the consultation goes on, you can come back with the same link.",
+ "rejoin": "Join again",
+ "replaced_title": "Opened on another screen",
+ "replaced_help": "This link was opened on another phone or tab, so this one was closed.",
+ "take_back": "Continue here",
+ "expired_next_desk": "If you are at the counter, ask the staff for a new link.",
+ "expired_next_away": "If you are not at the counter, contact the office that sent you the link."
 };

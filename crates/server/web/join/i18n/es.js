@@ -22,7 +22,7 @@ export default {
  "copy_link": "Copiar el enlace",
  "copied": "Copiado",
  "expired_title": "Este enlace no funciona",
- "expired_help": "Ya se usó, caducó o la consulta terminó. Pida un enlace nuevo en la ventanilla.",
+ "expired_help": "Otra persona ya lo usó, caducó o la consulta terminó.",
  "unreachable": "No se puede conectar. Revise su conexión a internet.",
  "retry": "Reintentar",
  "reconnecting": "Se perdió la conexión. Reconectando…",
@@ -51,5 +51,17 @@ export default {
  "back": "Todos han vuelto.",
  "close": "Cerrar",
  "document_from": "Documento: {who}",
- "invite_message": "Consulta con intérprete. Toque el enlace para entrar:"
+ "invite_message": "{from}: consulta con intérprete. Toque el enlace para entrar:",
+ "invited_by": "Invitación de {from}",
+ "leave_ask": "¿Salir de la consulta?",
+ "leave_yes": "Sí, salir",
+ "leave_no": "No, quedarme",
+ "left_title": "Ha salido",
+ "left_help": "Mientras la consulta continúe, puede volver con el mismo enlace.",
+ "rejoin": "Volver a entrar",
+ "replaced_title": "Abierto en otra pantalla",
+ "replaced_help": "Este enlace se abrió en otro teléfono o pestaña, por eso esta se cerró.",
+ "take_back": "Continuar aquí",
+ "expired_next_desk": "Si está en la ventanilla, pida un enlace nuevo al personal.",
+ "expired_next_away": "Si no está en la ventanilla, contacte con la oficina que le envió el enlace."
 };

@@ -22,7 +22,7 @@ export default {
  "copy_link": "Kopyahin ang link",
  "copied": "Nakopya na",
  "expired_title": "Hindi gumagana ang link na ito",
- "expired_help": "Nagamit na ito, nag-expire, o tapos na ang konsultasyon. Humingi ng bagong link sa desk.",
+ "expired_help": "Nagamit na ito ng iba, nag-expire na, o tapos na ang konsultasyon.",
  "unreachable": "Hindi makakonekta. Tingnan ang iyong internet.",
  "retry": "Subukan muli",
  "reconnecting": "Naputol ang koneksyon. Kumokonekta muli…",
@@ -51,5 +51,17 @@ export default {
  "back": "Bumalik na ang lahat.",
  "close": "Isara",
  "document_from": "Dokumento mula sa {who}",
- "invite_message": "Konsultasyon na may interpreter. Pindutin ang link para sumali:"
+ "invite_message": "{from}: konsultasyon na may interpreter. I-tap ang link para sumali:",
+ "invited_by": "Imbitasyon mula sa {from}",
+ "leave_ask": "Aalis ka ba sa konsultasyon?",
+ "leave_yes": "Oo, aalis",
+ "leave_no": "Hindi, mananatili",
+ "left_title": "Umalis ka na",
+ "left_help": "Habang nagpapatuloy ang konsultasyon, makakabalik ka gamit ang parehong link.",
+ "rejoin": "Sumali ulit",
+ "replaced_title": "Binuksan sa ibang screen",
+ "replaced_help": "Binuksan ang link na ito sa ibang telepono o tab, kaya isinara ang isang ito.",
+ "take_back": "Ituloy dito",
+ "expired_next_desk": "Kung nasa counter ka, humingi ng bagong link sa staff.",
+ "expired_next_away": "Kung wala ka sa counter, kontakin ang opisinang nagpadala sa iyo ng link."
 };

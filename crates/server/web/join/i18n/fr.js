@@ -22,7 +22,7 @@ export default {
  "copy_link": "Copier le lien",
  "copied": "Copié",
  "expired_title": "Ce lien ne fonctionne pas",
- "expired_help": "Il a déjà servi, il a expiré ou la consultation est terminée. Demandez un nouveau lien au guichet.",
+ "expired_help": "Quelqu'un d'autre l'a déjà utilisé, il a expiré, ou la consultation est terminée.",
  "unreachable": "Connexion impossible. Vérifiez votre accès à internet.",
  "retry": "Réessayer",
  "reconnecting": "Connexion perdue. Reconnexion…",
@@ -51,5 +51,17 @@ export default {
  "back": "Tout le monde est revenu.",
  "close": "Fermer",
  "document_from": "Document : {who}",
- "invite_message": "Consultation avec un interprète. Touchez le lien pour rejoindre :"
+ "invite_message": "{from} : consultation avec un interprète. Touchez le lien pour participer :",
+ "invited_by": "Invitation de {from}",
+ "leave_ask": "Quitter la consultation ?",
+ "leave_yes": "Oui, quitter",
+ "leave_no": "Non, rester",
+ "left_title": "Vous êtes sorti",
+ "left_help": "Tant que la consultation continue, vous pouvez revenir avec le même lien.",
+ "rejoin": "Revenir",
+ "replaced_title": "Ouvert sur un autre écran",
+ "replaced_help": "Ce lien a été ouvert sur un autre téléphone ou onglet, cet écran a donc été fermé.",
+ "take_back": "Continuer ici",
+ "expired_next_desk": "Si vous êtes au guichet, demandez un nouveau lien au personnel.",
+ "expired_next_away": "Si vous n'êtes pas au guichet, contactez le bureau qui vous a envoyé le lien."
 };

@@ -22,7 +22,7 @@ export default {
  "copy_link": "Salin tautan",
  "copied": "Tersalin",
  "expired_title": "Tautan ini tidak berlaku",
- "expired_help": "Tautan sudah dipakai, kedaluwarsa, atau konsultasi sudah selesai. Mintalah tautan baru ke loket.",
+ "expired_help": "Tautan sudah dipakai orang lain, sudah kedaluwarsa, atau konsultasi sudah selesai.",
  "unreachable": "Tidak bisa terhubung. Periksa koneksi internet Anda.",
  "retry": "Coba lagi",
  "reconnecting": "Koneksi terputus. Menghubungkan ulang…",
@@ -51,5 +51,17 @@ export default {
  "back": "Semua sudah kembali.",
  "close": "Tutup",
  "document_from": "Dokumen dari {who}",
- "invite_message": "Konsultasi dengan penerjemah. Ketuk tautan untuk bergabung:"
+ "invite_message": "{from}: konsultasi dengan penerjemah. Ketuk tautan untuk bergabung:",
+ "invited_by": "Undangan dari {from}",
+ "leave_ask": "Keluar dari konsultasi?",
+ "leave_yes": "Ya, keluar",
+ "leave_no": "Tidak, tetap di sini",
+ "left_title": "Anda sudah keluar",
+ "left_help": "Selama konsultasi masih berlangsung, Anda bisa kembali dengan tautan yang sama.",
+ "rejoin": "Bergabung lagi",
+ "replaced_title": "Dibuka di layar lain",
+ "replaced_help": "Tautan ini dibuka di ponsel atau tab lain, jadi layar ini ditutup.",
+ "take_back": "Lanjutkan di sini",
+ "expired_next_desk": "Jika Anda di loket, mintalah tautan baru kepada petugas.",
+ "expired_next_away": "Jika Anda tidak di loket, hubungi kantor yang mengirim tautan kepada Anda."
 };

@@ -22,7 +22,7 @@ export default {
  "copy_link": "リンクをコピー",
  "copied": "コピーしました",
  "expired_title": "このリンクは使えません",
- "expired_help": "使用済み、期限切れ、または相談が終わっています。窓口に新しいリンクを依頼してください。",
+ "expired_help": "ほかの人がすでに使ったか、期限が切れたか、相談が終わっています。",
  "unreachable": "接続できません。インターネット接続を確認してください。",
  "retry": "もう一度",
  "reconnecting": "接続が切れました。再接続しています…",
@@ -51,5 +51,17 @@ export default {
  "back": "全員そろいました。",
  "close": "閉じる",
  "document_from": "{who}からの書類",
- "invite_message": "通訳付きの相談です。リンクを押して参加してください:"
+ "invite_message": "{from}：通訳付きの相談です。リンクを押して参加してください:",
+ "invited_by": "{from}からのご案内です",
+ "leave_ask": "相談から退出しますか？",
+ "leave_yes": "はい、退出します",
+ "leave_no": "いいえ、続けます",
+ "left_title": "退出しました",
+ "left_help": "相談が続いている間は、同じリンクからもう一度参加できます。",
+ "rejoin": "もう一度参加する",
+ "replaced_title": "別の画面で開かれました",
+ "replaced_help": "このリンクが別のスマートフォンやタブで開かれたため、この画面は閉じました。",
+ "take_back": "この画面で続ける",
+ "expired_next_desk": "窓口にいる場合は、職員に新しいリンクを頼んでください。",
+ "expired_next_away": "窓口にいない場合は、リンクを送ってきた窓口に連絡してください。"
 };

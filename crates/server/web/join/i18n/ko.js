@@ -22,7 +22,7 @@ export default {
  "copy_link": "링크 복사",
  "copied": "복사했습니다",
  "expired_title": "이 링크는 사용할 수 없습니다",
- "expired_help": "이미 사용했거나, 기한이 지났거나, 상담이 끝났습니다. 창구에 새 링크를 요청해 주세요.",
+ "expired_help": "다른 사람이 이미 사용했거나, 기한이 지났거나, 상담이 끝났습니다.",
  "unreachable": "연결할 수 없습니다. 인터넷 연결을 확인해 주세요.",
  "retry": "다시 시도",
  "reconnecting": "연결이 끊겼습니다. 다시 연결하는 중…",
@@ -51,5 +51,17 @@ export default {
  "back": "모두 돌아왔습니다.",
  "close": "닫기",
  "document_from": "{who}의 서류",
- "invite_message": "통역이 있는 상담입니다. 링크를 눌러 참여해 주세요:"
+ "invite_message": "{from}: 통역이 함께하는 상담입니다. 링크를 눌러 참가하세요:",
+ "invited_by": "{from}의 초대입니다",
+ "leave_ask": "상담에서 나가시겠습니까?",
+ "leave_yes": "네, 나가겠습니다",
+ "leave_no": "아니요, 계속합니다",
+ "left_title": "상담에서 나갔습니다",
+ "left_help": "상담이 계속되는 동안에는 같은 링크로 다시 참가할 수 있습니다.",
+ "rejoin": "다시 참가하기",
+ "replaced_title": "다른 화면에서 열렸습니다",
+ "replaced_help": "이 링크가 다른 휴대폰이나 탭에서 열려서 이 화면은 닫혔습니다.",
+ "take_back": "여기서 계속하기",
+ "expired_next_desk": "창구에 계시면 직원에게 새 링크를 요청하세요.",
+ "expired_next_away": "창구에 계시지 않으면 링크를 보낸 창구에 연락하세요."
 };

@@ -22,7 +22,7 @@ export default {
  "copy_link": "Salin pautan",
  "copied": "Disalin",
  "expired_title": "Pautan ini tidak berfungsi",
- "expired_help": "Pautan ini telah digunakan, tamat tempoh, atau konsultasi telah tamat. Minta pautan baharu di kaunter.",
+ "expired_help": "Pautan telah digunakan oleh orang lain, telah tamat tempoh, atau konsultasi telah tamat.",
  "unreachable": "Tidak dapat menyambung. Semak sambungan internet anda.",
  "retry": "Cuba lagi",
  "reconnecting": "Sambungan terputus. Menyambung semula…",
@@ -51,5 +51,17 @@ export default {
  "back": "Semua sudah kembali.",
  "close": "Tutup",
  "document_from": "Dokumen daripada {who}",
- "invite_message": "Konsultasi dengan jurubahasa. Tekan pautan untuk menyertai:"
+ "invite_message": "{from}: konsultasi dengan jurubahasa. Ketik pautan untuk menyertai:",
+ "invited_by": "Jemputan daripada {from}",
+ "leave_ask": "Keluar daripada konsultasi?",
+ "leave_yes": "Ya, keluar",
+ "leave_no": "Tidak, kekal",
+ "left_title": "Anda telah keluar",
+ "left_help": "Selagi konsultasi berjalan, anda boleh kembali dengan pautan yang sama.",
+ "rejoin": "Sertai semula",
+ "replaced_title": "Dibuka pada skrin lain",
+ "replaced_help": "Pautan ini dibuka pada telefon atau tab lain, jadi skrin ini ditutup.",
+ "take_back": "Teruskan di sini",
+ "expired_next_desk": "Jika anda berada di kaunter, minta pautan baharu daripada kakitangan.",
+ "expired_next_away": "Jika anda tidak berada di kaunter, hubungi pejabat yang menghantar pautan kepada anda."
 };

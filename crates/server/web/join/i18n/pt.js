@@ -22,7 +22,7 @@ export default {
  "copy_link": "Copiar o link",
  "copied": "Copiado",
  "expired_title": "Este link não funciona",
- "expired_help": "Ele já foi usado, expirou ou o atendimento terminou. Peça um novo link ao balcão.",
+ "expired_help": "O link já foi usado por outra pessoa, expirou ou a consulta terminou.",
  "unreachable": "Não foi possível conectar. Verifique sua internet.",
  "retry": "Tentar de novo",
  "reconnecting": "Conexão perdida. Reconectando…",
@@ -51,5 +51,17 @@ export default {
  "back": "Todos voltaram.",
  "close": "Fechar",
  "document_from": "Documento: {who}",
- "invite_message": "Atendimento com intérprete. Toque no link para entrar:"
+ "invite_message": "{from}: consulta com intérprete. Toque no link para entrar:",
+ "invited_by": "Convite de {from}",
+ "leave_ask": "Sair da consulta?",
+ "leave_yes": "Sim, sair",
+ "leave_no": "Não, ficar",
+ "left_title": "Você saiu",
+ "left_help": "Enquanto a consulta continuar, você pode voltar com o mesmo link.",
+ "rejoin": "Entrar de novo",
+ "replaced_title": "Aberto em outra tela",
+ "replaced_help": "Este link foi aberto em outro celular ou aba, por isso esta tela foi fechada.",
+ "take_back": "Continuar aqui",
+ "expired_next_desk": "Se você está no balcão, peça um novo link aos funcionários.",
+ "expired_next_away": "Se você não está no balcão, entre em contato com o atendimento que enviou o link."
 };

@@ -22,7 +22,7 @@ export default {
  "copy_link": "Sao chép liên kết",
  "copied": "Đã sao chép",
  "expired_title": "Liên kết này không dùng được",
- "expired_help": "Liên kết đã được dùng, đã hết hạn hoặc buổi tư vấn đã kết thúc. Hãy xin quầy một liên kết mới.",
+ "expired_help": "Liên kết đã được người khác dùng, đã hết hạn hoặc buổi tư vấn đã kết thúc.",
  "unreachable": "Không kết nối được. Hãy kiểm tra Internet.",
  "retry": "Thử lại",
  "reconnecting": "Mất kết nối. Đang kết nối lại…",
@@ -51,5 +51,17 @@ export default {
  "back": "Mọi người đã quay lại.",
  "close": "Đóng",
  "document_from": "Giấy tờ từ {who}",
- "invite_message": "Tư vấn có phiên dịch. Bấm vào liên kết để tham gia:"
+ "invite_message": "{from}: tư vấn có phiên dịch. Bấm vào liên kết để tham gia:",
+ "invited_by": "Lời mời từ {from}",
+ "leave_ask": "Bạn muốn rời buổi tư vấn?",
+ "leave_yes": "Có, rời khỏi",
+ "leave_no": "Không, ở lại",
+ "left_title": "Bạn đã rời khỏi",
+ "left_help": "Khi buổi tư vấn vẫn đang diễn ra, bạn có thể quay lại bằng chính liên kết này.",
+ "rejoin": "Tham gia lại",
+ "replaced_title": "Đã mở trên màn hình khác",
+ "replaced_help": "Liên kết này đã được mở trên điện thoại hoặc tab khác, nên màn hình này đã đóng.",
+ "take_back": "Tiếp tục ở đây",
+ "expired_next_desk": "Nếu bạn đang ở quầy, hãy xin nhân viên một liên kết mới.",
+ "expired_next_away": "Nếu bạn không ở quầy, hãy liên hệ với nơi đã gửi liên kết cho bạn."
 };

@@ -22,7 +22,7 @@ export default {
  "copy_link": "复制链接",
  "copied": "已复制",
  "expired_title": "此链接无法使用",
- "expired_help": "链接已使用、已过期，或咨询已结束。请向窗口索取新链接。",
+ "expired_help": "该链接已被他人使用、已过期，或咨询已结束。",
  "unreachable": "无法连接。请检查网络。",
  "retry": "重试",
  "reconnecting": "连接中断，正在重新连接…",
@@ -51,5 +51,17 @@ export default {
  "back": "大家都回来了。",
  "close": "关闭",
  "document_from": "{who}的文件",
- "invite_message": "有翻译的咨询。请点击链接加入："
+ "invite_message": "{from}：有翻译陪同的咨询。请点击链接加入：",
+ "invited_by": "来自{from}的邀请",
+ "leave_ask": "要退出咨询吗？",
+ "leave_yes": "是，退出",
+ "leave_no": "不，继续",
+ "left_title": "您已退出",
+ "left_help": "咨询进行期间，您可以用同一个链接重新加入。",
+ "rejoin": "重新加入",
+ "replaced_title": "已在其他画面打开",
+ "replaced_help": "此链接已在其他手机或标签页打开，因此本画面已关闭。",
+ "take_back": "在这里继续",
+ "expired_next_desk": "如果您在窗口，请向工作人员索取新的链接。",
+ "expired_next_away": "如果您不在窗口，请联系给您发送链接的窗口。"
 };

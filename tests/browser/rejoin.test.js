@@ -1,0 +1,137 @@
+// A resident never stuck outside a consultation that is still going on (issue 18): the
+// join page says who is inviting; Leave asks first; after Leave, after the tab is killed,
+// after the network is gone longer than the grace, the same link brings them back to
+// their own place (the desk sees the same participant); opened on a second screen, the
+// link moves there and the first says so; once the consultation ends, the link says
+// what to do next, in the resident's language.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { PHONE, TABLET, answeredCall, inviteLink, party, recordSockets, seedDeskAndInterpreter, setOffline, snap, startServer, tiles, until } from './harness.js';
+
+/** @type {Awaited<ReturnType<typeof startServer>>} */
+let server;
+/** @type {Awaited<ReturnType<typeof party>>[]} */
+const browsers = [];
+let enrolmentCode = '';
+
+before(async () => {
+  // A short grace, so "gone longer than the grace" takes seconds.
+  server = await startServer({ KAKEHASHI_RESUME_GRACE_SECS: '16', KAKEHASHI_HEARTBEAT_SECS: '5' });
+  enrolmentCode = await seedDeskAndInterpreter(server, 'e2e-rejoin', 'E2E rejoin');
+});
+
+after(async () => {
+  for (const b of browsers) await b.close().catch(() => {});
+  await server?.stop();
+});
+
+/**
+ * The resident's tile at the desk: its participant number and whether it is away;
+ * `null` when there is none.
+ * @param {import('playwright-core').Page} desk
+ */
+async function residentTile(desk) {
+  return (await tiles(desk)).find((t) => t.party === 'resident') || null;
+}
+
+/**
+ * Open the link on `page` and join; wait until the desk shows the resident, not away.
+ * @param {import('playwright-core').Page} page
+ * @param {string} link
+ * @param {import('playwright-core').Page} desk
+ */
+async function join(page, link, desk) {
+  await page.goto(link);
+  await page.locator('#welcome').waitFor();
+  await page.click('#join');
+  await page.locator('#call').waitFor();
+  return until(async () => {
+    const t = await residentTile(desk);
+    return t && !t.away && !t.hidden ? t : null;
+  }, 'the resident at the desk');
+}
+
+test('the same link brings a resident back: after Leave, a killed tab, a long outage; a second screen takes over', async () => {
+  const desk = await party({ tone: 440, viewport: TABLET });
+  const interp = await party({ tone: 660, viewport: { width: 1280, height: 800 } });
+  browsers.push(desk, interp);
+  await answeredCall(desk.page, interp.page, server.base, enrolmentCode, 'e2e-rejoin');
+  const link = await inviteLink(desk.page, 'invite');
+
+  const resident = await party({ tone: 880, viewport: PHONE, mobile: true });
+  browsers.push(resident);
+  await resident.page.goto(link);
+  await resident.page.locator('#welcome').waitFor();
+  // Who is inviting, in the resident's language.
+  assert.match(await resident.page.locator('#invited-by').innerText(), /Lời mời từ Asahi City E2E rejoin/);
+  await snap(resident.page, 'resident-welcome-from');
+  await resident.page.click('#join');
+  await resident.page.locator('#call').waitFor();
+  const first = await until(async () => {
+    const t = await residentTile(desk.page);
+    return t && !t.away ? t : null;
+  }, 'the resident at the desk');
+
+  // Leave asks first; "stay" keeps the call.
+  await resident.page.click('#leave');
+  await resident.page.locator('#leave-ask').waitFor();
+  await snap(resident.page, 'resident-leave-ask');
+  await resident.page.click('#leave-no');
+  assert.ok(await resident.page.locator('#leave-ask').isHidden());
+  assert.ok(await resident.page.locator('#call').isVisible());
+  // Leave for real: the page says they can come back, and they do, in the same place.
+  await resident.page.click('#leave');
+  await resident.page.click('#leave-yes');
+  await resident.page.locator('#left').waitFor();
+  await until(async () => (await residentTile(desk.page)) === null, 'the resident gone from the desk');
+  await snap(resident.page, 'resident-left');
+  await resident.page.click('#rejoin');
+  await resident.page.locator('#welcome').waitFor();
+  await resident.page.click('#join');
+  await resident.page.locator('#call').waitFor();
+  const back = await until(async () => {
+    const t = await residentTile(desk.page);
+    return t && !t.away ? t : null;
+  }, 'the resident back at the desk');
+  assert.equal(back.participant, first.participant, 'the same participant');
+
+  // The phone kills the tab: a new tab with the same link gets back in.
+  await resident.page.close();
+  const again = await resident.context.newPage();
+  assert.equal((await join(again, link, desk.page)).participant, first.participant);
+
+  // Opened on a second phone: the link moves there; the first says so and does not
+  // fight back.
+  const other = await party({ tone: 990, viewport: PHONE, mobile: true });
+  browsers.push(other);
+  await recordSockets(other.page);
+  await join(other.page, link, desk.page);
+  await again.locator('#replaced').waitFor();
+  await snap(again, 'resident-replaced');
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.ok(await other.page.locator('#call').isVisible(), 'the second screen keeps the call');
+  assert.equal((await tiles(desk.page)).filter((t) => t.party === 'resident').length, 1, 'one resident at the desk');
+
+  // The network gone longer than the grace: the seat is let go, and the link still
+  // brings them back while the call lives.
+  await setOffline(other.page, true);
+  await until(async () => (await residentTile(desk.page)) === null, 'the resident let go after the grace', 60000);
+  await setOffline(other.page, false);
+  const fresh = await other.context.newPage();
+  assert.equal((await join(fresh, link, desk.page)).participant, first.participant);
+
+  // The call ends: the link says so, and what to do next, in Vietnamese.
+  await desk.page.click('#end');
+  await desk.page.locator('#outcome').waitFor();
+  await fresh.locator('#ended').waitFor();
+  const late = await other.context.newPage();
+  await late.goto(link);
+  await late.locator('#expired').waitFor();
+  assert.match(await late.locator('#expired').innerText(), /quầy/);
+  assert.equal(await late.locator('#expired li').count(), 2);
+  await snap(late, 'resident-link-dead');
+  for (const [b, who] of /** @type {const} */ ([[desk, 'desk'], [interp, 'interpreter']])) {
+    assert.deepEqual(b.errors, [], `${who}: errors in the page`);
+  }
+});
