@@ -283,6 +283,24 @@ test('the resident page without WebRTC, and with camera and microphone refused',
   assert.equal(await inapp.page.locator('#inapp-link').innerText(), link);
   await snap(inapp.page, 'resident-in-app-browser');
   await inapp.close();
+  // Messenger on Android without WebRTC: an intent opens Chrome.
+  const messenger = await party({ tone: RESIDENT_TONE, viewport: PHONE, mobile: true, userAgent: 'Mozilla/5.0 (Linux; Android 14) Mobile [FB_IAB/Orca-Android;FBAV/450.0]' });
+  browsers.push(messenger);
+  await messenger.page.addInitScript(() => {
+    // @ts-ignore: an in-app browser without WebRTC
+    delete window.RTCPeerConnection;
+  });
+  await messenger.page.goto(link);
+  await messenger.page.locator('#inapp').waitFor();
+  assert.match((await messenger.page.locator('#open-browser').getAttribute('href')) || '', /^intent:\/\/.*package=com\.android\.chrome;end$/);
+  await messenger.close();
+  // LINE on iOS, which can call: no warning that it cannot.
+  const lineIos = await party({ tone: RESIDENT_TONE, viewport: PHONE, mobile: true, userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Line/14.1.0' });
+  browsers.push(lineIos);
+  await lineIos.page.goto(link);
+  await lineIos.page.locator('#welcome').waitFor();
+  assert.ok(await lineIos.page.locator('#notice').isHidden(), 'no warning where calls work');
+  await lineIos.close();
 
   // Both devices refused: pictures of how to allow them, in the resident's language.
   const refused = await party({ tone: RESIDENT_TONE, viewport: PHONE, mobile: true, camera: false });

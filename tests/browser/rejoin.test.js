@@ -52,12 +52,64 @@ async function join(page, link, desk) {
   }, 'the resident at the desk');
 }
 
+/**
+ * The join page on a phone's network (Lighthouse's "slow 4G": 150 ms round trips, 1.6
+ * Mbit/s down, 750 kbit/s up): interactive (the Join button shown, its script running)
+ * within 2 s, its text compressed; opened again, this build's files come from the
+ * phone's cache without asking the server.
+ * @param {string} link
+ */
+async function onSlow4g(link) {
+  const phone = await party({ tone: 500, viewport: PHONE, mobile: true });
+  browsers.push(phone);
+  const cdp = await phone.context.newCDPSession(phone.page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: 150,
+    downloadThroughput: (1.6 * 1024 * 1024) / 8,
+    uploadThroughput: (750 * 1024) / 8,
+  });
+  /** Requests answered from the browser's cache, by id. */
+  const served = new Set();
+  cdp.on('Network.requestServedFromCache', (e) => served.add(e.requestId));
+  /** @type {{ url: string, encoding: string, cached: boolean }[]} */
+  const responses = [];
+  cdp.on('Network.responseReceived', (e) => {
+    responses.push({
+      url: e.response.url,
+      encoding: String(e.response.headers['content-encoding'] || e.response.headers['Content-Encoding'] || ''),
+      cached: served.has(e.requestId) || Boolean(e.response.fromDiskCache),
+    });
+  });
+  const start = Date.now();
+  await phone.page.goto(link);
+  await phone.page.locator('#join').waitFor({ state: 'visible' });
+  const first = Date.now() - start;
+  const scripts = responses.filter((r) => r.url.includes('/assets/v-') && r.url.endsWith('.js'));
+  assert.ok(scripts.length >= 5, `the page's modules: ${JSON.stringify(responses)}`);
+  assert.ok(scripts.every((r) => r.encoding === 'gzip'), `compressed: ${JSON.stringify(scripts)}`);
+  // Back later: the versioned files from the cache.
+  responses.length = 0;
+  await phone.page.goto('about:blank');
+  const again = Date.now();
+  await phone.page.goto(link);
+  await phone.page.locator('#join').waitFor({ state: 'visible' });
+  const second = Date.now() - again;
+  const fetched = responses.filter((r) => r.url.includes('/assets/v-') && !r.cached);
+  console.log(`join page on slow 4G: ${first} ms first, ${second} ms again (${fetched.length} files fetched again)`);
+  assert.deepEqual(fetched, [], 'a returning phone fetches none of this build\'s files');
+  assert.ok(first < 2000, `interactive in ${first} ms on slow 4G`);
+  await phone.close();
+}
+
 test('the same link brings a resident back: after Leave, a killed tab, a long outage; a second screen takes over', async () => {
   const desk = await party({ tone: 440, viewport: TABLET });
   const interp = await party({ tone: 660, viewport: { width: 1280, height: 800 } });
   browsers.push(desk, interp);
   await answeredCall(desk.page, interp.page, server.base, enrolmentCode, 'e2e-rejoin');
   const link = await inviteLink(desk.page, 'invite');
+  await onSlow4g(link);
 
   const resident = await party({ tone: 880, viewport: PHONE, mobile: true });
   browsers.push(resident);

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod admin;
+mod assets;
 pub mod body;
 mod clients;
 pub mod error;

@@ -6,9 +6,7 @@
 //!
 //! Every response carries a strict content security policy (nothing from anywhere but
 //! this server, no inline script), no referrer (an invite token is in the join page's
-//! address) and no framing. Files are revalidated by ETag.
-
-use std::sync::OnceLock;
+//! address) and no framing. Files are compressed and cached as `assets.rs` says.
 
 use axum::Router;
 use axum::extract::Path;
@@ -16,6 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
+use super::assets;
 use crate::app::App;
 
 macro_rules! assets {
@@ -88,24 +87,6 @@ fn mime(path: &str) -> &'static str {
     }
 }
 
-/// A strong ETag per file, computed once.
-fn etags() -> &'static Vec<String> {
-    static ETAGS: OnceLock<Vec<String>> = OnceLock::new();
-    ETAGS.get_or_init(|| {
-        ASSETS
-            .iter()
-            .map(|(_, bytes)| {
-                // FNV-1a over the content: stable across builds of the same file.
-                let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-                for b in bytes.iter() {
-                    h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-                }
-                format!("\"{h:016x}\"")
-            })
-            .collect()
-    })
-}
-
 /// The headers every page and file gets.
 pub fn secure(mut response: Response) -> Response {
     let h = response.headers_mut();
@@ -120,31 +101,56 @@ pub fn secure(mut response: Response) -> Response {
     response
 }
 
-/// A file of `web/`, or 404.
-fn file(path: &str, headers: &HeaderMap) -> Response {
-    let Some(i) = ASSETS.iter().position(|(p, _)| *p == path) else {
+/// A file of `web/`, or 404: gzipped when the client takes it, revalidated by ETag, and
+/// kept for a year when `immutable` (a versioned path of this build).
+fn file(path: &str, headers: &HeaderMap, immutable: bool) -> Response {
+    let Some(asset) = assets::get(path) else {
         return secure((StatusCode::NOT_FOUND, "not found").into_response());
     };
-    let etag = &etags()[i];
+    let gzip = asset.gzip.as_ref().filter(|_| assets::takes_gzip(headers));
+    let etag = match gzip {
+        Some(_) => format!("{}-gz\"", asset.etag.trim_end_matches('"')),
+        None => asset.etag.clone(),
+    };
+    let cache = assets::cache_control(immutable);
+    let vary = HeaderValue::from_static("accept-encoding");
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v == etag) {
-        return secure((StatusCode::NOT_MODIFIED, [(header::ETAG, etag.clone())]).into_response());
+        return secure(
+            (
+                StatusCode::NOT_MODIFIED,
+                [(header::ETAG, etag.clone())],
+                [(header::CACHE_CONTROL, cache)],
+                [(header::VARY, vary)],
+            )
+                .into_response(),
+        );
     }
-    secure(
-        (
-            [
-                (header::CONTENT_TYPE, mime(path).to_string()),
-                (header::CACHE_CONTROL, "no-cache".to_string()),
-                (header::ETAG, etag.clone()),
-            ],
-            ASSETS[i].1,
-        )
-            .into_response(),
-    )
+    let mut response = match gzip {
+        Some(z) => ([(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"))], z.clone()).into_response(),
+        None => asset.body.clone().into_response(),
+    };
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime(path)));
+    h.insert(header::CACHE_CONTROL, cache);
+    h.insert(header::VARY, vary);
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    secure(response)
+}
+
+/// `/assets/…`: a versioned path of this build is immutable; any other version, or none,
+/// is served the current file, revalidated.
+fn asset(path: &str, headers: &HeaderMap) -> Response {
+    match path.strip_prefix("v-").and_then(|rest| rest.split_once('/')) {
+        Some((version, file_path)) => file(file_path, headers, version == assets::version()),
+        None => file(path, headers, false),
+    }
 }
 
 /// The routes.
 pub fn routes() -> Router<App> {
-    let page = |path: &'static str| get(move |headers: HeaderMap| async move { file(path, &headers) });
+    let page = |path: &'static str| get(move |headers: HeaderMap| async move { file(path, &headers, false) });
     let to = |path: &'static str| get(move || async move { Redirect::permanent(path) });
     Router::new()
         .route("/", page("index.html"))
@@ -157,13 +163,13 @@ pub fn routes() -> Router<App> {
         .route("/join/{token}", page("join/index.html"))
         .route(
             "/assets/{*path}",
-            get(|Path(path): Path<String>, headers: HeaderMap| async move { file(&path, &headers) }),
+            get(|Path(path): Path<String>, headers: HeaderMap| async move { asset(&path, &headers) }),
         )
 }
 
 /// The operator's pages (the directory), served where the admin API is.
 pub fn operator_routes() -> Router<App> {
-    let page = |path: &'static str| get(move |headers: HeaderMap| async move { file(path, &headers) });
+    let page = |path: &'static str| get(move |headers: HeaderMap| async move { file(path, &headers, false) });
     Router::new()
         .route("/admin/", page("admin/index.html"))
         .route("/admin", get(|| async { Redirect::permanent("/admin/") }))

@@ -162,11 +162,11 @@ async fn the_web_pages_are_served_with_a_strict_policy() {
     seed(&dir).await;
     let server = Server::start(dir).await;
     for (path, marker) in [
-        ("/desk/", "/assets/desk/desk.js"),
-        ("/interpreter/", "/assets/interpreter/interpreter.js"),
-        ("/wall/", "/assets/wall/wall.js"),
-        ("/admin/", "/assets/admin/admin.js"),
-        ("/join/0123abcd", "/assets/join/join.js"),
+        ("/desk/", "/desk/desk.js"),
+        ("/interpreter/", "/interpreter/interpreter.js"),
+        ("/wall/", "/wall/wall.js"),
+        ("/admin/", "/admin/admin.js"),
+        ("/join/0123abcd", "/join/join.js"),
         ("/", "/desk/"),
     ] {
         let (status, head, body) = http_full(server.addr, path, "").await;
@@ -188,6 +188,21 @@ async fn the_web_pages_are_served_with_a_strict_policy() {
     assert_eq!(status, 200);
     assert!(head.contains("content-type: text/javascript"));
     assert_eq!(http_full(server.addr, "/assets/nothing.js", "").await.0, 404);
+    // Pages name this build's versioned files, which phones keep for a year; text is
+    // gzipped for clients that take it.
+    let (_, head, body) = http_full(server.addr, "/join/0123abcd", "").await;
+    assert!(head.contains("cache-control: no-cache"), "{head}");
+    let at = body.find("/assets/v-").expect("a versioned path");
+    let script = body[at..].split('"').next().unwrap().to_string();
+    let (status, head, _) = http_full(server.addr, &script, "").await;
+    assert_eq!(status, 200, "{script}");
+    assert!(head.contains("cache-control: public, max-age=31536000, immutable"), "{head}");
+    let (status, head, _) = http_full(server.addr, "/assets/v-000000000000/join/join.js", "").await;
+    assert_eq!(status, 200);
+    assert!(head.contains("cache-control: no-cache"), "another build's path is revalidated: {head}");
+    let (status, head, _) = http_full(server.addr, &script, "accept-encoding: gzip, br\r\n").await;
+    assert_eq!(status, 200);
+    assert!(head.contains("content-encoding: gzip") && head.contains("vary: accept-encoding"), "{head}");
     assert_eq!(http_full(server.addr, "/assets/../Cargo.toml", "").await.0, 404);
     let (status, head, _) = http_full(server.addr, "/desk", "").await;
     assert_eq!(status, 308);

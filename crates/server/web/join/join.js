@@ -19,7 +19,6 @@ const WRITTEN = ['en', 'ja', 'ja-x-easy', 'pt', 'zh', 'id', 'es', 'vi', 'fil', '
 const LAST_LANGUAGE = 'kk-join-language';
 
 const token = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || '');
-const inApp = /FBAN|FBAV|FB_IAB|FBIOS|Messenger|Line\/|Instagram|MicroMessenger|KAKAOTALK|WhatsApp/i.test(navigator.userAgent);
 const canCall = typeof RTCPeerConnection !== 'undefined' && !!navigator.mediaDevices?.getUserMedia;
 
 const state = {
@@ -86,16 +85,23 @@ async function start() {
   $('invited-by').textContent = from ? t('invited_by', { from }) : '';
   if (!canCall) {
     $('inapp-link').textContent = location.href;
-    // LINE opens a link in the phone's browser when asked to.
+    // One tap to the phone's own browser where the platform allows it: LINE opens a
+    // link outside when asked to; on Android, an intent opens Chrome. iOS apps offer
+    // no such way: the page says how, and the link can be copied.
+    const a = $('open-browser', HTMLAnchorElement);
     if (/Line\//i.test(navigator.userAgent)) {
-      const a = $('open-browser', HTMLAnchorElement);
       a.href = `${location.href}${location.search ? '&' : '?'}openExternalBrowser=1`;
+      a.hidden = false;
+    } else if (/Android/i.test(navigator.userAgent)) {
+      const scheme = location.protocol.replace(':', '');
+      a.href = `intent://${location.host}${location.pathname}${location.search}#Intent;scheme=${scheme};package=com.android.chrome;end`;
       a.hidden = false;
     }
     show('inapp');
     return;
   }
-  if (inApp) notice(t('inapp_help'), 'warn');
+  // An in-app browser that can call (LINE and Messenger on iOS often can) is not told
+  // otherwise.
   show('welcome');
   $('join').focus();
 }
