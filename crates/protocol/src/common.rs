@@ -76,6 +76,10 @@ pub enum ErrorCode {
     RateLimited,
     /// Media is not available on this server.
     MediaUnavailable,
+    /// (After an SDP answer) part of an offer was refused: it has no codec the call uses
+    /// (audio: Opus; video: VP8, or H.264 in a call whose first video was H.264). The call
+    /// goes on without that kind of media; the message names it.
+    CodecUnsupported,
     /// The server is draining for a restart: reconnect shortly.
     ShuttingDown,
     /// A fault on the server; nothing the client did.

@@ -177,9 +177,51 @@ pub fn media_engine(video: Option<VideoCodec>) -> Result<MediaEngine, rtc::share
     Ok(me)
 }
 
+/// The kinds of media (`audio`, `video`) an offer wanted and the answer refused: an
+/// offered `m=` section with a port, answered with port 0 (no codec in common: the
+/// participant offered none of Opus, or of the session's video codec). The participant is
+/// told, so nobody wonders why their video never shows.
+pub fn refused_kinds(offer_sdp: &str, answer_sdp: &str) -> Vec<&'static str> {
+    fn sections(sdp: &str) -> Vec<(&str, bool)> {
+        sdp.lines()
+            .filter_map(|l| l.strip_prefix("m="))
+            .map(|m| {
+                let mut parts = m.split_whitespace();
+                let kind = parts.next().unwrap_or_default();
+                let port = parts.next().unwrap_or_default();
+                (kind, port != "0")
+            })
+            .collect()
+    }
+    let (offered, answered) = (sections(offer_sdp), sections(answer_sdp));
+    let mut refused = Vec::new();
+    for ((kind, wanted), (_, taken)) in offered.iter().zip(answered.iter()) {
+        let kind = match *kind {
+            "audio" => "audio",
+            "video" => "video",
+            _ => continue,
+        };
+        if *wanted && !*taken && !refused.contains(&kind) {
+            refused.push(kind);
+        }
+    }
+    refused
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refused_sections_are_found_by_their_port() {
+        let offer = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nm=video 9 UDP/TLS/RTP/SAVPF 98\r\nm=application 9 x\r\n";
+        let answer = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nm=video 0 UDP/TLS/RTP/SAVPF 0\r\nm=application 0 x\r\n";
+        assert_eq!(refused_kinds(offer, answer), vec!["video"]);
+        assert!(refused_kinds(offer, offer).is_empty());
+        assert!(refused_kinds("garbage", "").is_empty());
+        let inactive = "m=video 0 UDP/TLS/RTP/SAVPF 98\r\n";
+        assert!(refused_kinds(inactive, inactive).is_empty(), "not wanted, not refused");
+    }
 
     #[test]
     fn the_offer_decides_the_codec() {

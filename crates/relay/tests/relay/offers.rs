@@ -32,6 +32,17 @@ fn a_real_chromium_offer_is_answered() {
     assert!(answer.contains("a=ice-lite") && answer.contains("m=audio") && answer.contains("m=video"), "{answer}");
 }
 
+#[test]
+fn an_offer_without_a_common_video_codec_gets_audio_and_the_refusal_is_named() {
+    // Only codecs the relay does not forward: VP9, AV1 and two made-up names.
+    let offer = CHROMIUM.replace("VP8/90000", "VP7/90000").replace("H264/90000", "H265/90000");
+    let (_, answer) = relay().accept_offer(Instant::now(), SessionId(1), 1, offer.clone()).unwrap();
+    assert_eq!(kakehashi_relay::codec::refused_kinds(&offer, &answer), vec!["video"], "{answer}");
+    assert!(kakehashi_relay::codec::refused_kinds(CHROMIUM, &answer).contains(&"video"));
+    let (_, answer) = relay().accept_offer(Instant::now(), SessionId(1), 1, CHROMIUM.to_string()).unwrap();
+    assert!(kakehashi_relay::codec::refused_kinds(CHROMIUM, &answer).is_empty());
+}
+
 /// One way to spoil an offer.
 #[derive(Debug, Clone)]
 enum Mutation {

@@ -155,7 +155,7 @@ impl Core {
                 }
                 self.legs.seen.remove(&leg);
             }
-            Report::Answered { tag, result, .. } => {
+            Report::Answered { tag, result, refused, .. } => {
                 let Some(owner) = self.legs.offers.remove(&tag) else { return };
                 let present = self.calls.get(&owner.call).is_some_and(|c| c.participant(owner.participant).is_some());
                 match result {
@@ -163,6 +163,14 @@ impl Core {
                         self.legs.open.insert(leg, owner);
                         self.legs.seen.insert(leg, (owner, None));
                         self.send_sdp(owner, p::SdpKind::Answer, sdp);
+                        if !refused.is_empty() {
+                            let message = format!(
+                                "{}: the offer has no codec this call uses (audio: Opus; video: VP8, or \
+                                 H.264 where the call's first video was H.264); the call goes on without it",
+                                refused.join(" and ")
+                            );
+                            self.error_to(owner.endpoint, err(p::ErrorCode::CodecUnsupported, message));
+                        }
                     }
                     // The call ended, or the participant left, meanwhile.
                     Ok((leg, _)) => self.out(Output::Relay(Order::Remove { leg })),

@@ -111,6 +111,9 @@ pub enum Report {
         tag: u64,
         /// The new leg and the SDP answer.
         result: Result<(LegId, String), String>,
+        /// Kinds of media the participant offered and the answer refused (no codec in
+        /// common): `audio`, `video`.
+        refused: Vec<&'static str>,
     },
     /// Something happened to a leg (connected, failed, a renegotiation offer).
     Leg {
@@ -353,9 +356,12 @@ pub async fn run(sockets: MediaSockets, mut orders: mpsc::Receiver<Order>, mut r
 fn obey(relay: &mut Relay, order: Order, reports: &mut Reports) -> bool {
     match order {
         Order::Offer { call, tag, participant, sdp } => {
-            let result =
-                relay.accept_offer(Instant::now(), SessionId(call), participant, sdp).map_err(|e| e.to_string());
-            reports.report(Report::Answered { call, tag, result })
+            let result = relay.accept_offer(Instant::now(), SessionId(call), participant, sdp.clone());
+            let refused = match &result {
+                Ok((_, answer)) => kakehashi_relay::codec::refused_kinds(&sdp, answer),
+                Err(_) => Vec::new(),
+            };
+            reports.report(Report::Answered { call, tag, result: result.map_err(|e| e.to_string()), refused })
         }
         Order::Answer { leg, sdp } => match relay.accept_answer(Instant::now(), leg, sdp) {
             Ok(()) => true,

@@ -274,7 +274,12 @@ fn media_offers_replace_a_participants_leg_and_reports_reach_the_right_one() {
         panic!("an offer for participant 0")
     };
     let leg = kakehashi_relay::LegId(5);
-    w.ok(Input::Relay(crate::media::Report::Answered { call, tag, result: Ok((leg, "answer".into())) }));
+    w.ok(Input::Relay(crate::media::Report::Answered {
+        call,
+        tag,
+        result: Ok((leg, "answer".into())),
+        refused: vec![],
+    }));
     assert!(matches!(
         &deliveries(&w.take())[..],
         [Delivery::Desk(
@@ -293,4 +298,30 @@ fn media_offers_replace_a_participants_leg_and_reports_reach_the_right_one() {
     assert!(out.iter().any(|o| matches!(o, Output::Fact(Fact::MediaReconnect(p::Party::Desk)))));
     let early = w.interpreter(21, p::InterpreterCommand::Sdp { call, description: offer(p::SdpKind::Answer) });
     assert_eq!(early.unwrap_err().code, p::ErrorCode::NotAllowed, "no offer from the relay to answer");
+}
+
+#[test]
+fn a_participant_whose_video_was_refused_is_told_why() {
+    let mut w = World::new();
+    let call = w.answered();
+    let offer = p::SessionDescription { kind: p::SdpKind::Offer, sdp: "v=0".into() };
+    w.desk(p::DeskCommand::Sdp { call, description: offer }).unwrap();
+    let Some(Output::Relay(crate::media::Order::Offer { tag, .. })) = w.take().into_iter().next() else {
+        panic!("an offer")
+    };
+    let answered = crate::media::Report::Answered {
+        call,
+        tag,
+        result: Ok((kakehashi_relay::LegId(9), "answer".into())),
+        refused: vec!["video"],
+    };
+    w.ok(Input::Relay(answered));
+    let out = w.take();
+    let told = deliveries(&out).into_iter().find_map(|d| match d {
+        Delivery::Desk(DESK, p::DeskEvent::Error(e)) => Some(e.clone()),
+        _ => None,
+    });
+    let e = told.expect("an error event after the answer");
+    assert_eq!(e.code, p::ErrorCode::CodecUnsupported);
+    assert!(e.message.starts_with("video: ") && e.message.contains("VP8"), "{}", e.message);
 }
