@@ -394,24 +394,34 @@ export async function seedDeskAndInterpreter(server, login, deskName) {
 }
 
 /**
- * The desk enrols, the interpreter signs in, the desk asks for Vietnamese and the
- * interpreter accepts: both on the call screen.
+ * The desk enrols, the interpreter signs in, the desk asks for Vietnamese (urgent if
+ * asked) and the interpreter accepts: both on the call screen. Returns what the offer
+ * showed the interpreter.
  * @param {import('playwright-core').Page} desk
  * @param {import('playwright-core').Page} interpreter
  * @param {string} base
  * @param {string} enrolmentCode
  * @param {string} login the interpreter's
+ * @param {{ urgent?: boolean }} [options]
  */
-export async function answeredCall(desk, interpreter, base, enrolmentCode, login) {
+export async function answeredCall(desk, interpreter, base, enrolmentCode, login, options = {}) {
   await desk.goto(`${base}/desk/`);
   await desk.fill('#enrol-code', enrolmentCode);
   await desk.click('#enrol-form button[type=submit]');
   await desk.locator('#languages button[data-lang=vi]').waitFor();
   await signInAvailable(interpreter, base, login, `${login}-password`);
+  if (options.urgent) await desk.click('#urgent');
   await desk.click('#languages button[data-lang=vi]');
   await interpreter.locator('#offer').waitFor();
+  const offer = {
+    tenant: await interpreter.locator('#offer-tenant').innerText(),
+    desk: await interpreter.locator('#offer-desk').innerText(),
+    waited: await interpreter.locator('#offer-waited').innerText(),
+    urgent: await interpreter.locator('#offer-urgent').isVisible(),
+  };
   await interpreter.click('#accept');
   await desk.locator('#call').waitFor();
+  return offer;
 }
 
 /**

@@ -6,7 +6,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PHONE, TABLET, answeredCall, inviteLink, party, received, recordSockets, seedDeskAndInterpreter, setOffline, snap, startServer, tiles, until } from './harness.js';
+import { PHONE, TABLET, answeredCall, inviteLink, party, received, recordSockets, seedDeskAndInterpreter, setOffline, sleep, snap, startServer, tiles, until } from './harness.js';
 
 /** @type {Awaited<ReturnType<typeof startServer>>} */
 let server;
@@ -28,7 +28,12 @@ test('a resident and a guest join one call: a tile each, everyone decodes everyo
   const desk = await party({ tone: 440, viewport: TABLET });
   const interp = await party({ tone: 660, viewport: { width: 1280, height: 800 } });
   browsers.push(desk, interp);
-  await answeredCall(desk.page, interp.page, server.base, enrolmentCode, 'e2e-guests');
+  // An urgent request: the offer names the desk, says it is urgent and how long it waited.
+  const offer = await answeredCall(desk.page, interp.page, server.base, enrolmentCode, 'e2e-guests', { urgent: true });
+  assert.deepEqual({ ...offer, waited: /^0:0\d$/.test(offer.waited) }, { tenant: 'Asahi City', desk: 'E2E guests', waited: true, urgent: true });
+  // Both call screens say what the call is and how long it has run.
+  assert.match(await desk.page.locator('#call-info').innerText(), /^Tiếng Việt \/ ベトナム語 · 0:0\d$/);
+  assert.match(await interp.page.locator('#call-info').innerText(), /Asahi City E2E guests · 0:0\d$/);
 
   // The resident's link, then a guest's: the panel says which.
   const residentLink = await inviteLink(desk.page, 'invite');
@@ -88,9 +93,22 @@ test('a resident and a guest join one call: a tile each, everyone decodes everyo
   }
   await until(async () => ((await received(desk.page)).resident?.videoFrames || 0) > framesBefore + 10, 'the resident\'s video again at the desk', 30000);
 
+  // Audio only, and back: the interpreter's view of the desk stops, then moves again.
+  await desk.page.click('#audio-only-now');
+  assert.equal(await desk.page.locator('#audio-only-now').innerText(), '映像を戻す');
+  await sleep(1500);
+  const stopped = (await received(interp.page)).desk?.videoFrames || 0;
+  await sleep(1500);
+  assert.ok(((await received(interp.page)).desk?.videoFrames || 0) - stopped < 5, 'no video from the desk while audio only');
+  await desk.page.click('#audio-only-now');
+  await until(async () => ((await received(interp.page)).desk?.videoFrames || 0) > stopped + 20, 'the desk\'s video again', 20000);
+  assert.equal(await desk.page.locator('#audio-only-now').innerText(), '音声のみにする');
+
   await desk.page.click('#end');
   await desk.page.locator('#outcome').waitFor();
   await guest.page.locator('#ended').waitFor();
+  // The next consultation starts with the options off.
+  assert.equal(await desk.page.locator('#urgent').getAttribute('aria-pressed'), 'false');
   for (const [b, who] of /** @type {const} */ ([[desk, 'desk'], [interp, 'interpreter'], [resident, 'resident'], [guest, 'guest']])) {
     assert.deepEqual(b.errors, [], `${who}: errors in the page`);
   }

@@ -114,3 +114,34 @@ test('an admin for whom it is optional turns it on from the header', async () =>
   await until(async () => (await page.textContent('#second-factor'))?.includes('10'), 'the status with 10 codes left');
   assert.deepEqual(b.errors, []);
 });
+
+test('an interpreter who sets available outside their roster is told no offers will come', async () => {
+  // A roster with one shift, on tomorrow's weekday only (in Tokyo).
+  const tomorrow = new Date(Date.now() + 24 * 3600 * 1000).toLocaleDateString('en-US', { weekday: 'short', timeZone: 'Asia/Tokyo' }).toLowerCase().slice(0, 3);
+  await server.api('/api/interpreters', {
+    token: server.admin,
+    body: {
+      login: 'e2e-off-roster',
+      password: 'e2e-off-roster-password',
+      tier: 'volunteer',
+      languages: ['ne'],
+      modalities: ['video'],
+      tenants: [1],
+      roster: { time_zone: 'Asia/Tokyo', shifts: [{ days: [tomorrow], start: '09:00', end: '17:00' }] },
+    },
+  });
+  const b = await party({ tone: 440, viewport: TABLET });
+  browsers.push(b);
+  await b.page.goto(`${server.base}/interpreter/`);
+  await b.page.fill('#login', 'e2e-off-roster');
+  await b.page.fill('#password', 'e2e-off-roster-password');
+  await b.page.click('#signin-form button[type=submit]');
+  await b.page.locator('#console').waitFor();
+  assert.ok(await b.page.locator('#off-roster').isHidden(), 'nothing to say while not available');
+  await b.page.click('#go-available');
+  await b.page.locator('#off-roster').waitFor();
+  assert.match(await b.page.locator('#off-roster').innerText(), /勤務時間外/);
+  await snap(b.page, 'interpreter-off-roster');
+  assert.deepEqual(b.errors, []);
+});
+

@@ -119,6 +119,15 @@ pub enum InterpreterEvent {
         offer: u64,
         /// The requesting municipality's name.
         tenant: String,
+        /// The requesting desk's name ("City hall, counter 2").
+        #[serde(default)]
+        desk: String,
+        /// The desk marked it urgent.
+        #[serde(default)]
+        urgent: bool,
+        /// When the desk asked (RFC 3339): how long it has waited.
+        #[serde(default)]
+        requested_at: String,
         /// The resident's language (BCP 47).
         language: String,
         /// Video, audio or phone.

@@ -86,6 +86,9 @@ fn interpreter_events() -> Vec<InterpreterEvent> {
         E::Offer {
             offer: 31,
             tenant: "Asahi City".into(),
+            desk: "City hall, counter 2".into(),
+            urgent: true,
+            requested_at: "2026-12-04T08:58:40Z".into(),
             language: "vi".into(),
             modality: Modality::Audio,
             speciality: Some(Speciality::Labour),

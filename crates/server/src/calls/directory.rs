@@ -10,6 +10,24 @@ use super::Core;
 use super::convert::{engine_error, id32};
 use crate::directory::Directory;
 
+/// What people are called, for the screens: tenants (shown to interpreters, metric
+/// labels) and desks (shown to interpreters with an offer).
+#[derive(Debug, Default)]
+pub(super) struct Names {
+    pub(super) tenants: HashMap<i64, String>,
+    pub(super) desks: HashMap<i64, String>,
+}
+
+impl Names {
+    pub(super) fn tenant(&self, id: i64) -> String {
+        self.tenants.get(&id).cloned().unwrap_or_default()
+    }
+
+    pub(super) fn desk(&self, id: i64) -> String {
+        self.desks.get(&id).cloned().unwrap_or_default()
+    }
+}
+
 /// A directory change for the live engine.
 #[derive(Debug)]
 pub enum DirectoryChange {
@@ -17,8 +35,8 @@ pub enum DirectoryChange {
     Tenant(i64, String, Box<d::TenantSpec>),
     /// A tenant's new policy.
     Policy(i64, Box<d::RoutingPolicy>),
-    /// A new desk (desk, tenant).
-    Desk(i64, i64),
+    /// A new desk (desk, tenant, name).
+    Desk(i64, i64, String),
     /// A new interpreter.
     Interpreter(Box<d::InterpreterSpec>),
     /// An interpreter's new profile.
@@ -27,12 +45,9 @@ pub enum DirectoryChange {
 
 /// Build the engine from the directory. Invalid rows are skipped with a warning (the
 /// admin API refuses them; this guards against hand edits).
-pub(super) fn engine_from(
-    directory: &Directory,
-    now: d::Timestamp,
-) -> (d::Engine, HashMap<i64, String>, HashMap<i64, d::Tier>) {
+pub(super) fn engine_from(directory: &Directory, now: d::Timestamp) -> (d::Engine, Names, HashMap<i64, d::Tier>) {
     let mut engine = d::Engine::new();
-    let mut names = HashMap::new();
+    let mut names = Names::default();
     let mut tiers = HashMap::new();
     for t in &directory.tenants {
         let Ok(tz) = crate::directory::time_zone(&t.time_zone, "time_zone") else {
@@ -53,12 +68,15 @@ pub(super) fn engine_from(
             },
         };
         if engine.add_tenant(now, spec).is_ok() {
-            names.insert(t.id, t.name.clone());
+            names.tenants.insert(t.id, t.name.clone());
         }
     }
     for desk in &directory.desks {
-        if let Err(e) = engine.add_desk(now, d::DeskId(id32(desk.id)), d::TenantId(id32(desk.tenant_id))) {
-            tracing::warn!(desk = desk.id, error = %e, "desk skipped");
+        match engine.add_desk(now, d::DeskId(id32(desk.id)), d::TenantId(id32(desk.tenant_id))) {
+            Ok(()) => {
+                names.desks.insert(desk.id, desk.name.clone());
+            }
+            Err(e) => tracing::warn!(desk = desk.id, error = %e, "desk skipped"),
         }
     }
     for i in &directory.interpreters {
@@ -81,13 +99,14 @@ impl Core {
         match change {
             DirectoryChange::Tenant(id, name, spec) => {
                 self.engine.add_tenant(now, *spec).map_err(engine_error)?;
-                self.tenants.insert(id, name);
+                self.names.tenants.insert(id, name);
             }
             DirectoryChange::Policy(tenant, policy) => {
                 self.engine.set_policy(now, d::TenantId(id32(tenant)), *policy).map_err(engine_error)?;
             }
-            DirectoryChange::Desk(desk, tenant) => {
+            DirectoryChange::Desk(desk, tenant, name) => {
                 self.engine.add_desk(now, d::DeskId(id32(desk)), d::TenantId(id32(tenant))).map_err(engine_error)?;
+                self.names.desks.insert(desk, name);
             }
             DirectoryChange::Interpreter(spec) => {
                 let (id, tier) = (i64::from(spec.id.0), spec.tier);

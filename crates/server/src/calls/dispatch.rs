@@ -32,7 +32,10 @@ impl Core {
                     c.offered_at.get_or_insert(now);
                     let event = p::InterpreterEvent::Offer {
                         offer: offer.0,
-                        tenant: self.tenants.get(&c.tenant).cloned().unwrap_or_default(),
+                        tenant: self.names.tenant(c.tenant),
+                        desk: self.names.desk(c.desk),
+                        urgent: c.urgent,
+                        requested_at: rfc3339(c.requested_at),
                         language: c.language.clone(),
                         modality: modality_out(c.modality),
                         speciality: c.speciality.map(speciality_out),

@@ -268,8 +268,8 @@ pub struct Core {
     engine: d::Engine,
     settings: Settings,
     tokens: Box<dyn Tokens>,
-    /// Tenants' names (shown to interpreters, metric labels).
-    tenants: HashMap<i64, String>,
+    /// Tenants' and desks' names.
+    names: directory::Names,
     /// Interpreters' tiers (for records).
     tiers: HashMap<i64, d::Tier>,
     /// Requests and their calls, by number.
@@ -297,12 +297,12 @@ impl Core {
         tokens: Box<dyn Tokens>,
         now: d::Timestamp,
     ) -> Core {
-        let (engine, tenants, tiers) = directory::engine_from(directory, now);
+        let (engine, names, tiers) = directory::engine_from(directory, now);
         Core {
             engine,
             settings,
             tokens,
-            tenants,
+            names,
             tiers,
             calls: BTreeMap::new(),
             sessions: sessions::Sessions::default(),

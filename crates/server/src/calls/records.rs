@@ -76,7 +76,7 @@ impl Core {
     }
 
     fn count_end(&mut self, call: &Call, outcome: &'static str) {
-        let tenant = self.tenants.get(&call.tenant).cloned().unwrap_or_else(|| "unknown".into());
+        let tenant = self.names.tenants.get(&call.tenant).cloned().unwrap_or_else(|| "unknown".into());
         self.fact(Fact::RequestEnded { tenant, language: call.language.clone(), outcome });
     }
 

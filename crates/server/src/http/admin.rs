@@ -183,7 +183,7 @@ async fn add_desk(
         StoreError::Constraint(Constraint::ForeignKey) => ApiError::not_found(format!("no tenant {tenant}")),
         e => e.into(),
     })?;
-    apply(&app, DirectoryChange::Desk(id, tenant)).await?;
+    apply(&app, DirectoryChange::Desk(id, tenant, b.name.trim().to_string())).await?;
     app.store.audit(&actor, "add_desk", Some(&format!("desk:{id}")), true).await?;
     Ok((StatusCode::CREATED, Json(DeskOut { id, enrolment_code: code })))
 }

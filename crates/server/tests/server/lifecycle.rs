@@ -23,9 +23,12 @@ async fn whole_lifecycle_records_and_metrics() {
     desk.send(request("vi")).await;
     let (request, ringing) = expect!(desk, p::DeskEvent::Queued { request, ringing, .. } => (*request, *ringing));
     assert!(ringing);
-    let (offer, tenant, language, modality) = expect!(i1, p::InterpreterEvent::Offer { offer, tenant, language, modality, .. }
-        => (*offer, tenant.clone(), language.clone(), *modality));
+    let (offer, tenant, desk_name, urgent, asked, language, modality) = expect!(i1,
+        p::InterpreterEvent::Offer { offer, tenant, desk, urgent, requested_at, language, modality, .. }
+        => (*offer, tenant.clone(), desk.clone(), *urgent, requested_at.clone(), language.clone(), *modality));
     assert_eq!((tenant.as_str(), language.as_str(), modality), ("Asahi City", "vi", p::Modality::Video));
+    assert_eq!((desk_name.as_str(), urgent), ("desk", false), "the offer names the desk");
+    assert!(asked.ends_with('Z') && asked.len() >= 20, "when the desk asked: {asked}");
     i1.send(p::InterpreterCommand::Accept { offer }).await;
     let (call, you, participants) =
         expect!(desk, p::DeskEvent::Assigned { call, you, participants, .. } => (*call, *you, participants.clone()));

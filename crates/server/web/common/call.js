@@ -18,7 +18,7 @@ import { $, notice, setTile } from './ui.js';
  * The string keys a page uses for what a call says.
  * @typedef {{ sending: string, sent: string, failed: string, noCamera: string, noMic: string,
  *   reconnecting: string, mute: string, unmute: string, cameraOff: string, cameraOn: string,
- *   actual: string, fit: string }} CallWords
+ *   actual: string, fit: string, audioOnly?: string, videoAgain?: string }} CallWords
  */
 
 export class CallSession {
@@ -50,6 +50,8 @@ export class CallSession {
     );
     this.muted = false;
     this.cameraOff = false;
+    /** Video stopped by "audio only" (undone by the same button). */
+    this.audioOnly = false;
     this.saidReconnecting = false;
   }
 
@@ -98,8 +100,19 @@ export class CallSession {
     } else if (what === 'camera') {
       this.cameraOff = !this.cameraOff;
       this.media?.setCamera(!this.cameraOff);
+    } else if (this.audioOnly) {
+      // Undo: the camera comes back into the same stream.
+      void this.media?.videoAgain().then((ok) => {
+        if (ok) {
+          this.audioOnly = false;
+          this.cameraOff = false;
+        }
+        this.sync();
+      });
+      return;
     } else {
       this.media?.audioOnly();
+      this.audioOnly = true;
     }
     this.sync();
   }
@@ -120,7 +133,11 @@ export class CallSession {
       camera.textContent = t(this.cameraOff ? w.cameraOn : w.cameraOff);
     }
     const audioOnly = document.getElementById('audio-only-now');
-    if (audioOnly) audioOnly.hidden = !hasVideo;
+    if (audioOnly) {
+      audioOnly.hidden = !hasVideo && !this.audioOnly;
+      audioOnly.setAttribute('aria-pressed', String(this.audioOnly));
+      if (w.audioOnly && w.videoAgain) audioOnly.textContent = t(this.audioOnly ? w.videoAgain : w.audioOnly);
+    }
   }
 
   async showDocument() {

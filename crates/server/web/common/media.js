@@ -9,6 +9,9 @@ import { participantOf } from './protocol.js';
 /** @typedef {import('./protocol.js').Message} Message */
 /** @typedef {import('./protocol.js').IceServer} IceServer */
 
+/** What the camera is asked for. */
+const CAMERA = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 24, max: 30 } };
+
 /**
  * Why there is less local media than asked for.
  * @typedef {'camera_denied' | 'camera_missing' | 'microphone_denied' | 'microphone_missing'} MediaProblem
@@ -23,7 +26,7 @@ export async function localMedia(want) {
   /** @type {MediaProblem[]} */
   const problems = [];
   const audio = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
-  const video = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 24, max: 30 } };
+  const video = CAMERA;
   if (!navigator.mediaDevices?.getUserMedia) {
     return { stream: new MediaStream(), problems: ['microphone_missing'] };
   }
@@ -235,6 +238,30 @@ export class CallMedia {
     for (const s of this.pc?.getSenders() || []) {
       if (s.track?.kind === 'video' || (s.track === null && s.transport)) void s.replaceTrack(null);
     }
+  }
+
+  /**
+   * Undo audio only: the camera again, into the same sender (no renegotiation). False
+   * when the camera cannot be had (refused, gone).
+   */
+  async videoAgain() {
+    let track;
+    try {
+      track = (await navigator.mediaDevices.getUserMedia({ video: CAMERA })).getVideoTracks()[0];
+    } catch {
+      return false;
+    }
+    if (!track) return false;
+    const sender = this.pc
+      ?.getTransceivers()
+      .find((x) => x.receiver.track.kind === 'video' && (x.direction === 'sendrecv' || x.direction === 'sendonly'))?.sender;
+    if (!sender) {
+      track.stop();
+      return false;
+    }
+    this.local.addTrack(track);
+    await sender.replaceTrack(track);
+    return true;
   }
 
   /** Whether we send video now. */

@@ -139,3 +139,21 @@ export function setTile(tile, stream, o) {
   tile.hidden = false;
   return v;
 }
+
+/**
+ * The call screen's line of facts: what it is about (the language, and for the
+ * interpreter the municipality and desk) and how long it has run, ticking every second
+ * until `stop()`.
+ * @param {HTMLElement} el
+ * @param {string} about
+ * @param {number} since ms since the epoch
+ * @returns {{ stop: () => void }}
+ */
+export function callInfo(el, about, since) {
+  const tick = () => {
+    el.textContent = `${about} · ${clock((Date.now() - since) / 1000)}`;
+  };
+  tick();
+  const timer = setInterval(tick, 1000);
+  return { stop: () => clearInterval(timer) };
+}

@@ -5,7 +5,7 @@
 import { Signal } from '../common/signal.js';
 import { CallSession, bindCallControls } from '../common/call.js';
 import { apply, t, use } from '../common/i18n.js';
-import { $, api, h, notice, show } from '../common/ui.js';
+import { $, api, callInfo, h, notice, show } from '../common/ui.js';
 import { STRINGS } from './strings.js';
 
 /** @typedef {import('../common/protocol.js').Message} Message */
@@ -18,6 +18,8 @@ const LANG = 'kk.desk.lang';
 const state = {
   /** @type {string | null} */
   token: localStorage.getItem(TOKEN),
+  /** @type {{ stop: () => void } | null} the call screen's ticking facts */
+  info: null,
   /** Who invites: the municipality and this counter, for the invite message. */
   from: '',
   /** @type {Language[]} */
@@ -107,6 +109,14 @@ for (const id of ['audio-only', 'urgent']) {
   b.addEventListener('click', () => b.setAttribute('aria-pressed', String(b.getAttribute('aria-pressed') !== 'true')));
 }
 
+/** A new consultation starts with the options off: subject, urgent, audio only. */
+function resetOptions() {
+  $('speciality', HTMLSelectElement).value = '';
+  for (const id of ['audio-only', 'urgent']) $(id).setAttribute('aria-pressed', 'false');
+  state.audioOnly = false;
+  state.urgent = false;
+}
+
 /** @param {Language} l */
 function requestInterpreter(l) {
   const speciality = $('speciality', HTMLSelectElement).value || undefined;
@@ -176,11 +186,16 @@ const WORDS = {
   sending: 'document_sending', sent: 'document_sent', failed: 'document_failed', noCamera: 'camera_denied',
   noMic: 'microphone_denied', reconnecting: 'media_reconnecting', mute: 'mute', unmute: 'unmute',
   cameraOff: 'camera_off', cameraOn: 'camera_on', actual: 'actual_size', fit: 'fit',
+  audioOnly: 'audio_only_now', videoAgain: 'video_again',
 };
 
 /** @param {Message} m an `assigned` event */
 async function startCall(m) {
   state.call = m.call;
+  state.info?.stop();
+  const l = state.language;
+  const about = l ? `${l.native} / ${document.documentElement.lang === 'ja' ? l.japanese : l.english}` : '';
+  state.info = callInfo($('call-info'), about, Date.now());
   state.request = null;
   state.invite = null;
   state.interpreterDropped = false;
@@ -294,6 +309,9 @@ function callNotice(text, dropped = false) {
 
 /** @param {Message} m */
 function callEnded(m) {
+  resetOptions();
+  state.info?.stop();
+  state.info = null;
   state.session?.stop();
   state.session = null;
   state.ended = m.call;

@@ -6,7 +6,7 @@ import { Signal } from '../common/signal.js';
 import { CallSession, bindCallControls } from '../common/call.js';
 import { apply, languageName, t, use } from '../common/i18n.js';
 import { secondFactorButton, setUp, signIn } from '../common/signin.js';
-import { $, api, clock, h, notice, show } from '../common/ui.js';
+import { $, api, callInfo, clock, h, notice, show } from '../common/ui.js';
 import { STRINGS } from './strings.js';
 
 /** @typedef {import('../common/protocol.js').Message} Message */
@@ -15,6 +15,8 @@ const TOKEN = 'kk.interpreter.token';
 const LANG = 'kk.interpreter.lang';
 
 const state = {
+  /** @type {{ stop: () => void } | null} the call screen's ticking facts */
+  info: null,
   /** @type {string | null} */
   token: sessionStorage.getItem(TOKEN),
   /** @type {Signal | null} */
@@ -145,12 +147,36 @@ function renderMe() {
         : [h('li', {}, t('roster_none'))]),
   );
   $('today').textContent = t('today_line', { n: me.calls_today, time: clock(me.talk_secs_today) });
+  renderPresence();
+}
+
+/**
+ * Whether now is outside today's roster: then "available" gets no offers (the engine
+ * offers only interpreters on their roster), and the console says so. The next window
+ * today, if any.
+ * @returns {{ off: boolean, next: string | null }}
+ */
+function offRoster() {
+  const me = state.me;
+  if (!me || me.always_on) return { off: false, next: null };
+  const now = Date.now();
+  const windows = /** @type {{ from: string, until: string }[]} */ (me.roster_today);
+  const on = windows.some((w) => Date.parse(w.from) <= now && now < Date.parse(w.until));
+  const next = windows.map((w) => w.from).find((f) => Date.parse(f) > now) || null;
+  return { off: !on, next };
 }
 
 function renderPresence() {
   const p = $('presence');
   p.textContent = t(`p_${state.presence}`);
   p.className = `presence ${state.presence}`;
+  const roster = offRoster();
+  const warn = $('off-roster');
+  warn.hidden = !(state.presence === 'available' && roster.off);
+  if (!warn.hidden) {
+    const at = roster.next && new Date(roster.next).toLocaleTimeString([document.documentElement.lang], { hour: '2-digit', minute: '2-digit' });
+    warn.textContent = at ? t('off_roster_until', { time: at }) : t('off_roster');
+  }
   $('go-available').setAttribute('aria-pressed', String(state.presence === 'available'));
   $('go-not-ready').setAttribute('aria-pressed', String(state.presence.startsWith('not_ready')));
 }
@@ -188,6 +214,10 @@ function offered(m) {
   state.offer = m;
   state.modality = m.modality;
   $('offer-tenant').textContent = m.tenant;
+  $('offer-desk').textContent = m.desk || '—';
+  const asked = Date.parse(m.requested_at || '');
+  $('offer-waited').textContent = Number.isNaN(asked) ? '—' : clock(Math.max(0, Date.now() - asked) / 1000);
+  $('offer-urgent').hidden = !m.urgent;
   $('offer-language').textContent = `${languageName(m.language, m.language)} / ${languageName(m.language)}`;
   $('offer-speciality').textContent = m.speciality ? t(`s_${m.speciality}`) : t('s_none');
   $('offer-modality').textContent = t(`m_${m.modality}`);
@@ -233,12 +263,17 @@ const WORDS = {
   sending: 'document_sending', sent: 'document_sent', failed: 'document_failed', noCamera: 'camera_denied',
   noMic: 'microphone_denied', reconnecting: 'media_reconnecting', mute: 'mute', unmute: 'unmute',
   cameraOff: 'camera_off', cameraOn: 'camera_on', actual: 'actual_size', fit: 'fit',
+  audioOnly: 'audio_only_now', videoAgain: 'video_again',
 };
 
 /** @param {Message} m an `assigned` event */
 async function startCall(m) {
+  const offer = state.offer;
   closeOffer();
   state.call = m.call;
+  state.info?.stop();
+  const about = offer ? `${languageName(offer.language)} · ${offer.tenant}${offer.desk ? ` ${offer.desk}` : ''}` : '';
+  state.info = callInfo($('call-info'), about, Date.now());
   $('call-notice').hidden = true;
   show('call');
   state.session = new CallSession({
@@ -261,6 +296,8 @@ $('end').addEventListener('click', () => {
 
 /** @param {Message} m */
 function callEnded(m) {
+  state.info?.stop();
+  state.info = null;
   state.session?.stop();
   state.session = null;
   state.call = null;
