@@ -245,12 +245,35 @@ export async function setOffline(page, offline) {
   }, offline);
 }
 
+/** axe-core, the accessibility checker, from the npm registry (tests/browser/package.json). */
+const AXE = fs.readFileSync(path.join(here, 'node_modules/axe-core/axe.min.js'), 'utf8');
+
 /**
- * A screenshot at phone and tablet size: `screenshots/<name>-phone.png`, `-tablet.png`.
+ * axe-core's serious and critical violations on the page as it is now (WCAG 2.1 A and
+ * AA rules), as `rule: selector` lines; an empty list is a pass. It runs through the
+ * DevTools protocol, which the pages' content security policy does not govern.
+ * @param {import('playwright-core').Page} page
+ */
+export async function accessibilityProblems(page) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE);
+  return page.evaluate(async () => {
+    // @ts-ignore: axe-core's global
+    const result = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return /** @type {any[]} */ (result.violations)
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .flatMap((v) => v.nodes.map((/** @type {any} */ n) => `${v.id}: ${n.target.join(' ')}`));
+  });
+}
+
+/**
+ * A screenshot at phone and tablet size: `screenshots/<name>-phone.png`, `-tablet.png`;
+ * and the screen checked for accessibility (no serious or critical axe-core violation).
  * @param {import('playwright-core').Page} page
  * @param {string} name
  */
 export async function snap(page, name) {
+  const problems = await accessibilityProblems(page);
+  if (problems.length) throw new Error(`${name}: accessibility: ${problems.join('; ')}`);
   fs.mkdirSync(SHOTS, { recursive: true });
   const was = page.viewportSize();
   for (const [label, size] of /** @type {const} */ ([['phone', PHONE], ['tablet', TABLET]])) {
