@@ -44,6 +44,11 @@ pub fn paired_languages(_: &mut SchemaGenerator) -> Schema {
     list_of(tags(false), 1)
 }
 
+/// Languages pinned to a grid: catalogue tags but `ja`, each once.
+pub fn pinned_languages(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "array", "items": { "type": "string", "enum": tags(false) }, "uniqueItems": true })
+}
+
 /// Any catalogue languages.
 pub fn languages(_: &mut SchemaGenerator) -> Schema {
     list_of(tags(true), 0)

@@ -27,6 +27,7 @@ pub(crate) fn routes() -> Router<App> {
     Router::new()
         .route("/api/tenants", get(list_tenants).post(add_tenant))
         .route("/api/tenants/{id}/policy", put(set_policy))
+        .route("/api/tenants/{id}/languages", put(set_pinned))
         .route("/api/tenants/{id}/desks", axum::routing::post(add_desk))
         .route("/api/desks/{id}", delete(revoke_desk))
         .route("/api/interpreters", get(list_interpreters).post(add_interpreter))
@@ -134,6 +135,45 @@ async fn add_tenant(
     apply(&app, DirectoryChange::Tenant(id, b.name.trim().to_string(), Box::new(spec))).await?;
     app.store.audit(&actor, "add_tenant", Some(&format!("tenant:{id}")), true).await?;
     Ok((StatusCode::CREATED, Json(IdOut { id })))
+}
+
+/// The languages pinned to the front of a tenant's desks' grid.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PinnedBody {
+    /// In order; every other language follows by answered consultations.
+    #[schemars(schema_with = "crate::directory::schema::pinned_languages")]
+    pub pinned: Vec<String>,
+}
+
+/// `PUT /api/tenants/{id}/languages`: the order a coordinator sets for the grid (a
+/// supervisor for their own tenant, an admin for any).
+async fn set_pinned(
+    State(app): State<App>,
+    reader: Reader,
+    PathOf(id): PathOf<i64>,
+    JsonBody(b): JsonBody<PinnedBody>,
+) -> Result<StatusCode, ApiError> {
+    if !reader.sees(id) {
+        return Err(ApiError::forbidden("another tenant's grid"));
+    }
+    let mut seen = Vec::new();
+    for (i, tag) in b.pinned.iter().enumerate() {
+        let l = d::LanguageId::parse(tag).map_err(|e| ApiError::invalid(&format!("pinned[{i}]"), e))?;
+        if l == d::LanguageId::JAPANESE {
+            return Err(ApiError::invalid(&format!("pinned[{i}]"), "Japanese is the desk side"));
+        }
+        if seen.contains(&l.tag()) {
+            return Err(ApiError::invalid(&format!("pinned[{i}]"), "named twice"));
+        }
+        seen.push(l.tag());
+    }
+    let tags: Vec<String> = seen.into_iter().map(str::to_string).collect();
+    let done = app.store.set_pinned_languages(id, &tags).await?;
+    app.store
+        .audit(&format!("staff:{}", reader.id), "set_pinned_languages", Some(&format!("tenant:{id}")), done)
+        .await?;
+    if done { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::not_found(format!("no tenant {id}"))) }
 }
 
 async fn set_policy(

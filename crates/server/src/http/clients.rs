@@ -70,13 +70,16 @@ async fn desk(State(app): State<App>, Desk { desk, tenant }: Desk) -> Result<Jso
     let tenant_name = dir.tenants.iter().find(|t| t.id == tenant).map(|t| t.name.clone()).unwrap_or_default();
     let name = dir.desks.iter().find(|d| d.id == desk).map(|d| d.name.clone()).unwrap_or_default();
     let used = app.store.language_use(tenant, crate::store::now_ms() - 90 * DAY_MS).await?;
+    let pinned = app.store.pinned_languages(tenant).await?;
     let uses = |tag: &str| used.iter().find(|(t, _)| t == tag).map_or(0, |(_, n)| *n);
     let mut languages: Vec<LanguageOut> = d::LanguageId::all()
         .filter(|l| *l != d::LanguageId::JAPANESE)
         .map(|l| language_out(l, Some(uses(l.tag()))))
         .collect();
-    // Stable: equal counts keep the catalogue's order (the common languages first).
-    languages.sort_by_key(|l| std::cmp::Reverse(l.uses.unwrap_or(0)));
+    // The coordinator's pins first, in their order; then answered consultations (a tap
+    // nobody could take does not promote); equal counts keep the catalogue's order.
+    let pin = |tag: &str| pinned.iter().position(|p| p == tag).unwrap_or(usize::MAX);
+    languages.sort_by_key(|l| (pin(l.tag), std::cmp::Reverse(l.uses.unwrap_or(0))));
     Ok(Json(DeskOut { desk, name, tenant, tenant_name, languages }))
 }
 

@@ -10,7 +10,7 @@ use schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde_json::{Map, Value, json};
 
 use super::accounts::{EnrolBody, Enrolled, SignInBody, SignedIn};
-use super::admin::{DeskBody, DeskOut, IdOut, InterpreterBody, TenantBody, TenantOut};
+use super::admin::{DeskBody, DeskOut, IdOut, InterpreterBody, PinnedBody, TenantBody, TenantOut};
 use super::clients::{DeskListed, DeskOut as DeskHome, InviteOut, MeOut};
 use super::error::ErrorBody;
 use super::records::RecordOut;
@@ -228,6 +228,26 @@ pub fn openapi_document() -> Value {
         "/api/tenants/{id}/policy",
         "put",
         Op { summary: "Replace a tenant's routing policy (admin)", who: Who::Bearer, params: ID, body, answers },
+    );
+    let body = Some(d.of::<PinnedBody>());
+    let answers = vec![
+        (204, "set", None),
+        bad_id.clone(),
+        bad_body.clone(),
+        forbidden.clone(),
+        not_found.clone(),
+        invalid.clone(),
+    ];
+    d.add(
+        "/api/tenants/{id}/languages",
+        "put",
+        Op {
+            summary: "Pin languages to the front of a tenant's desks' grid (its supervisor, or an admin)",
+            who: Who::Bearer,
+            params: ID,
+            body,
+            answers,
+        },
     );
     let body = Some(d.of::<RuleBody>());
     let answers = vec![(204, "set", None), bad_id.clone(), forbidden.clone(), not_found.clone()];

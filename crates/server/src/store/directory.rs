@@ -142,6 +142,27 @@ impl Store {
     }
 
     /// Replace a tenant's routing policy. Returns whether the tenant exists.
+    /// The languages a tenant pins to the front of its desks' grid, in order.
+    pub async fn pinned_languages(&self, tenant: i64) -> Result<Vec<String>, StoreError> {
+        let row: Option<(String,)> = timed(
+            sqlx::query_as("SELECT pinned_languages FROM tenants WHERE id = ?").bind(tenant).fetch_optional(&self.pool),
+        )
+        .await?;
+        row.map_or(Ok(Vec::new()), |(text,)| json("tenants", &text))
+    }
+
+    /// Pin languages to the front of a tenant's grid; whether the tenant exists.
+    pub async fn set_pinned_languages(&self, tenant: i64, tags: &[String]) -> Result<bool, StoreError> {
+        let r = timed(
+            sqlx::query("UPDATE tenants SET pinned_languages = ? WHERE id = ?")
+                .bind(to_json(&tags))
+                .bind(tenant)
+                .execute(&self.pool),
+        )
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
     pub async fn set_policy(&self, tenant: i64, policy: &PolicyDoc) -> Result<bool, StoreError> {
         let r = timed(
             sqlx::query("UPDATE tenants SET policy = ? WHERE id = ?")

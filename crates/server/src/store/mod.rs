@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../../migrations/0003_offered_at.sql")),
     (4, include_str!("../../migrations/0004_interpreter_day.sql")),
     (5, include_str!("../../migrations/0005_second_factor.sql")),
+    (6, include_str!("../../migrations/0006_pinned_languages.sql")),
 ];
 
 /// The longest any store call may take.

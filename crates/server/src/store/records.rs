@@ -125,7 +125,8 @@ impl Store {
     pub async fn language_use(&self, tenant_id: i64, since: i64) -> Result<Vec<(String, i64)>, StoreError> {
         timed(
             sqlx::query_as(
-                "SELECT language, COUNT(*) AS n FROM call_records WHERE tenant_id = ? AND requested_at >= ? \
+                "SELECT language, COUNT(*) AS n FROM call_records \
+                 WHERE tenant_id = ? AND requested_at >= ? AND outcome = 'answered' \
                  GROUP BY language ORDER BY n DESC, language",
             )
             .bind(tenant_id)

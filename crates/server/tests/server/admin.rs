@@ -223,6 +223,36 @@ async fn clients_read_their_own_profile_and_links() {
     let tags: Vec<&str> = d["languages"].as_array().unwrap().iter().map(|l| l["tag"].as_str().unwrap()).collect();
     assert_eq!(tags[0], "ja-x-easy", "catalogue order without use: {tags:?}");
     assert!(!tags.contains(&"ja"));
+    // The tenant's coordinator pins languages to the front, in their order.
+    let pin = |body: &str| body.to_string();
+    let (status, text) = http(
+        server.addr,
+        "PUT",
+        "/api/tenants/1/languages",
+        Some(&creds.sup_a),
+        Some(&pin(r#"{"pinned": ["ne", "vi"]}"#)),
+    )
+    .await;
+    assert_eq!(status, 204, "{text}");
+    let (_, body) = http(server.addr, "GET", "/api/desk", Some(&creds.desk_a1), None).await;
+    let d: Value = serde_json::from_str(&body).unwrap();
+    let tags: Vec<&str> = d["languages"].as_array().unwrap().iter().map(|l| l["tag"].as_str().unwrap()).collect();
+    assert_eq!(&tags[..3], ["ne", "vi", "ja-x-easy"], "{tags:?}");
+    for (body, field) in [
+        (r#"{"pinned": ["ja"]}"#, "pinned[0]"),
+        (r#"{"pinned": ["vi", "vi"]}"#, "pinned[1]"),
+        (r#"{"pinned": ["xx-nope"]}"#, "pinned[0]"),
+    ] {
+        let (status, text) = http(server.addr, "PUT", "/api/tenants/1/languages", Some(&creds.sup_a), Some(body)).await;
+        assert_eq!(status, 422, "{body}: {text}");
+        assert!(text.contains(field), "{text}");
+    }
+    let (status, _) =
+        http(server.addr, "PUT", "/api/tenants/2/languages", Some(&creds.sup_a), Some(r#"{"pinned": []}"#)).await;
+    assert_eq!(status, 403, "another tenant's grid");
+    let (status, _) =
+        http(server.addr, "PUT", "/api/tenants/1/languages", Some(&creds.sup_a), Some(r#"{"pinned": []}"#)).await;
+    assert_eq!(status, 204, "unpinned: use decides again");
     assert_eq!(http(server.addr, "GET", "/api/desk", Some("nonsense"), None).await.0, 401);
     assert_eq!(http(server.addr, "GET", "/api/desk", None, None).await.0, 401);
 

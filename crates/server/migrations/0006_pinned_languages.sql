@@ -1,0 +1,3 @@
+-- Languages a tenant's coordinator pins to the front of its desks' grid, in order (JSON
+-- array of BCP 47 tags). The rest follow by answered consultations, then the catalogue.
+ALTER TABLE tenants ADD COLUMN pinned_languages TEXT NOT NULL DEFAULT '[]';
