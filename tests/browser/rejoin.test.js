@@ -118,6 +118,15 @@ test('the same link brings a resident back: after Leave, a killed tab, a long ou
   // Who is inviting, in the resident's language.
   assert.match(await resident.page.locator('#invited-by').innerText(), /Lời mời từ Asahi City E2E rejoin/);
   await snap(resident.page, 'resident-welcome-from');
+  // The page in another language, right to left for Arabic, from the switch at its top.
+  await resident.page.selectOption('#language-switch', 'ar');
+  await until(async () => (await resident.page.locator('html').getAttribute('dir')) === 'rtl', 'the page right to left');
+  assert.equal(await resident.page.locator('html').getAttribute('lang'), 'ar');
+  assert.equal(await resident.page.locator('#join').innerText(), 'انضمام');
+  assert.match(await resident.page.locator('#invited-by').innerText(), /دعوة من Asahi City/);
+  await snap(resident.page, 'resident-welcome-rtl');
+  await resident.page.selectOption('#language-switch', 'vi');
+  await until(async () => (await resident.page.locator('html').getAttribute('dir')) === 'ltr', 'back to left to right');
   await resident.page.click('#join');
   await resident.page.locator('#call').waitFor();
   const first = await until(async () => {

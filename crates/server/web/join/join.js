@@ -6,13 +6,13 @@
 import { Signal } from '../common/signal.js';
 import { CallSession, bindCallControls } from '../common/call.js';
 import { levelMeter, localMedia } from '../common/media.js';
-import { apply, t, use } from '../common/i18n.js';
+import { apply, lang, t, use } from '../common/i18n.js';
 import { $, notice, setTile, show } from '../common/ui.js';
 
 /** @typedef {import('../common/protocol.js').Message} Message */
 
 /** The languages the page is written in; others read English. */
-const WRITTEN = ['en', 'ja', 'ja-x-easy', 'pt', 'zh', 'id', 'es', 'vi', 'fil', 'ko', 'th', 'ne', 'ru', 'fr', 'hi', 'km', 'my', 'ms', 'uk'];
+const WRITTEN = ['en', 'ja', 'ja-x-easy', 'pt', 'zh', 'id', 'es', 'vi', 'fil', 'ko', 'th', 'ne', 'ru', 'fr', 'hi', 'km', 'my', 'ms', 'uk', 'ur', 'fa', 'tr', 'ar', 'de'];
 
 /** The language this phone last read a consultation in (kept on the phone only), for a
  * link that no longer works and so cannot say its own. */
@@ -31,6 +31,8 @@ const state = {
   /** @type {(() => void) | null} */
   stopMeter: null,
   ended: false,
+  /** @type {any} what the link is for (`GET /api/invites/…`) */
+  invite: null,
 };
 
 /** @param {string} tag */
@@ -43,6 +45,46 @@ async function strings(tag) {
   use(pick, mine, english || mine);
   document.title = t('title');
   apply();
+  languageSwitch();
+}
+
+/** What a language is called in itself. */
+function nativeName(/** @type {string} */ tag) {
+  if (tag === 'ja-x-easy') return 'やさしい にほんご';
+  try {
+    return new Intl.DisplayNames([tag], { type: 'language' }).of(tag) || tag;
+  } catch {
+    return tag;
+  }
+}
+
+/** The page's language switch: every language it is written in, by its own name. */
+function languageSwitch() {
+  const select = $('language-switch', HTMLSelectElement);
+  if (!select.options.length) {
+    for (const tag of WRITTEN) select.append(new Option(nativeName(tag), tag));
+    select.addEventListener('change', async () => {
+      await strings(select.value);
+      remember(select.value);
+      if (state.invite) inviter(state.invite);
+    });
+  }
+  select.value = lang();
+}
+
+/** Remember the language this phone reads consultations in. */
+function remember(/** @type {string} */ tag) {
+  try {
+    localStorage.setItem(LAST_LANGUAGE, tag);
+  } catch {
+    // Storage refused (private mode): a dead link then reads in the browser's language.
+  }
+}
+
+/** Who is inviting: the municipality and its counter, so the link is not a stranger's. */
+function inviter(/** @type {any} */ invite) {
+  const from = [invite.tenant_name, invite.desk_name].filter(Boolean).join(' ');
+  $('invited-by').textContent = from ? t('invited_by', { from }) : '';
 }
 
 /** The browser's own language, when the link tells us none. */
@@ -73,16 +115,13 @@ async function start() {
   }
   // A guest (a specialist, a colleague) reads the page in their browser's language; a
   // resident in the consultation's.
-  const language = invite.party === 'guest' ? browserLanguage() : invite.language;
+  state.invite = invite;
+  // A language chosen on this phone before wins over the consultation's.
+  const chosen = localStorage.getItem(LAST_LANGUAGE);
+  const language = invite.party === 'guest' ? chosen || browserLanguage() : invite.language;
   await strings(language);
-  try {
-    localStorage.setItem(LAST_LANGUAGE, language);
-  } catch {
-    // Storage refused (private mode): a dead link then reads in the browser's language.
-  }
-  // Who is inviting: the municipality and its counter, so the link is not a stranger's.
-  const from = [invite.tenant_name, invite.desk_name].filter(Boolean).join(' ');
-  $('invited-by').textContent = from ? t('invited_by', { from }) : '';
+  remember(language);
+  inviter(invite);
   if (!canCall) {
     $('inapp-link').textContent = location.href;
     // One tap to the phone's own browser where the platform allows it: LINE opens a
