@@ -93,15 +93,26 @@ test('a resident and a guest join one call: a tile each, everyone decodes everyo
   }
   await until(async () => ((await received(desk.page)).resident?.videoFrames || 0) > framesBefore + 10, 'the resident\'s video again at the desk', 30000);
 
-  // Audio only, and back: the interpreter's view of the desk stops, then moves again.
+  // The resident mutes: every other screen marks the tile.
+  await resident.page.click('#mute');
+  for (const page of [desk.page, interp.page, guest.page]) {
+    await until(async () => (await tiles(page)).find((s) => s.party === 'resident')?.name.match(/マイクオフ/), 'the resident marked muted');
+  }
+  await resident.page.click('#mute');
+  await until(async () => !(await tiles(desk.page)).find((s) => s.party === 'resident')?.name.match(/マイクオフ/), 'the mark gone');
+
+  // Audio only, and back: the interpreter's view of the desk stops, then moves again,
+  // and the desk's tile says its camera is off meanwhile.
   await desk.page.click('#audio-only-now');
   assert.equal(await desk.page.locator('#audio-only-now').innerText(), '映像を戻す');
+  await until(async () => (await tiles(interp.page)).find((s) => s.party === 'desk')?.name.match(/カメラオフ/), 'the desk marked camera off');
   await sleep(1500);
   const stopped = (await received(interp.page)).desk?.videoFrames || 0;
   await sleep(1500);
   assert.ok(((await received(interp.page)).desk?.videoFrames || 0) - stopped < 5, 'no video from the desk while audio only');
   await desk.page.click('#audio-only-now');
   await until(async () => ((await received(interp.page)).desk?.videoFrames || 0) > stopped + 20, 'the desk\'s video again', 20000);
+  await until(async () => !(await tiles(interp.page)).find((s) => s.party === 'desk')?.name.match(/カメラオフ/), 'the desk\'s camera mark gone');
   assert.equal(await desk.page.locator('#audio-only-now').innerText(), '音声のみにする');
 
   await desk.page.click('#end');

@@ -294,6 +294,12 @@ pub struct Participant {
     /// Their connection is down; they may come back.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub away: bool,
+    /// Their microphone is off (they said so with `media_state`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub muted: bool,
+    /// Their camera is off, or they send no video (audio only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub camera_off: bool,
 }
 
 /// Why someone is no longer in a call.

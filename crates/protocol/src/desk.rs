@@ -58,6 +58,15 @@ pub enum DeskCommand {
         /// The category.
         outcome: OutcomeCategory,
     },
+    /// Your microphone or camera changed: the others' screens show it.
+    MediaState {
+        /// The call.
+        call: u64,
+        /// Microphone off.
+        muted: bool,
+        /// Camera off, or no video (audio only).
+        camera_off: bool,
+    },
     /// Media negotiation.
     Sdp {
         /// The call.
@@ -246,6 +255,17 @@ pub enum DeskEvent {
     OutcomeRecorded {
         /// The call.
         call: u64,
+    },
+    /// Someone's microphone or camera changed (from their `media_state`).
+    ParticipantMedia {
+        /// The call.
+        call: u64,
+        /// Their number in the call.
+        participant: u32,
+        /// Their microphone is off.
+        muted: bool,
+        /// Their camera is off, or they send no video.
+        camera_off: bool,
     },
     /// Media negotiation.
     Sdp {

@@ -77,6 +77,15 @@ pub enum InterpreterCommand {
         /// The call.
         call: u64,
     },
+    /// Your microphone or camera changed: the others' screens show it.
+    MediaState {
+        /// The call.
+        call: u64,
+        /// Microphone off.
+        muted: bool,
+        /// Camera off, or no video (audio only).
+        camera_off: bool,
+    },
     /// Media negotiation.
     Sdp {
         /// The call.
@@ -203,6 +212,17 @@ pub enum InterpreterEvent {
         from: Party,
         /// The part.
         document: DocumentPart,
+    },
+    /// Someone's microphone or camera changed (from their `media_state`).
+    ParticipantMedia {
+        /// The call.
+        call: u64,
+        /// Their number in the call.
+        participant: u32,
+        /// Their microphone is off.
+        muted: bool,
+        /// Their camera is off, or they send no video.
+        camera_off: bool,
     },
     /// Media negotiation.
     Sdp {

@@ -11,6 +11,13 @@ use crate::common::*;
 pub enum ResidentCommand {
     /// Leave the call.
     Leave {},
+    /// Your microphone or camera changed: the others' screens show it.
+    MediaState {
+        /// Microphone off.
+        muted: bool,
+        /// Camera off, or no video (audio only).
+        camera_off: bool,
+    },
     /// Media negotiation.
     Sdp {
         /// Offer or answer.
@@ -85,6 +92,15 @@ pub enum ResidentEvent {
     },
     /// The call is over.
     CallEnded,
+    /// Someone's microphone or camera changed (from their `media_state`).
+    ParticipantMedia {
+        /// Their number in the call.
+        participant: u32,
+        /// Their microphone is off.
+        muted: bool,
+        /// Their camera is off, or they send no video.
+        camera_off: bool,
+    },
     /// Media negotiation.
     Sdp {
         /// Offer or answer.

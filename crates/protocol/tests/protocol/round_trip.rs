@@ -38,11 +38,11 @@ fn sdp(kind: SdpKind) -> SessionDescription {
 
 fn people() -> Vec<Participant> {
     vec![
-        Participant { id: 0, party: Party::Desk, away: false },
-        Participant { id: 1, party: Party::Interpreter, away: true },
-        Participant { id: 2, party: Party::Resident, away: false },
-        Participant { id: 3, party: Party::Guest, away: false },
-        Participant { id: 4, party: Party::Phone, away: false },
+        Participant { id: 0, party: Party::Desk, away: false, muted: true, camera_off: false },
+        Participant { id: 1, party: Party::Interpreter, away: true, muted: false, camera_off: false },
+        Participant { id: 2, party: Party::Resident, away: false, muted: false, camera_off: true },
+        Participant { id: 3, party: Party::Guest, away: false, muted: false, camera_off: false },
+        Participant { id: 4, party: Party::Phone, away: false, muted: false, camera_off: false },
     ]
 }
 
@@ -72,6 +72,7 @@ fn desk_events() -> Vec<DeskEvent> {
         E::Document { call: 7, from: Party::Resident, document: part() },
         E::OutcomeRecorded { call: 7 },
         E::Sdp { call: 7, description: sdp(SdpKind::Answer) },
+        E::ParticipantMedia { call: 7, participant: 2, muted: true, camera_off: false },
         E::Ice { call: 7, candidate: "candidate:1 1 udp 1 192.0.2.1 9 typ host".into() },
         E::Error(error()),
         E::Pong,
@@ -102,6 +103,7 @@ fn interpreter_events() -> Vec<InterpreterEvent> {
         E::DocumentPassed { call: 7, id: 3, part: 0 },
         E::Document { call: 7, from: Party::Desk, document: part() },
         E::Sdp { call: 7, description: sdp(SdpKind::Offer) },
+        E::ParticipantMedia { call: 7, participant: 0, muted: false, camera_off: true },
         E::Ice { call: 7, candidate: "c".into() },
         E::Error(error()),
         E::Pong,
@@ -119,6 +121,7 @@ fn resident_events() -> Vec<ResidentEvent> {
         E::Document { from: Party::Interpreter, document: part() },
         E::CallEnded,
         E::Sdp { description: sdp(SdpKind::Answer) },
+        E::ParticipantMedia { participant: 1, muted: true, camera_off: true },
         E::Ice { candidate: "c".into() },
         E::Error(error()),
         E::Pong,

@@ -49,12 +49,22 @@ pub struct Participant {
     pub who: Who,
     /// Their connection is down; they may come back.
     pub away: bool,
+    /// Their microphone is off (as they said).
+    pub muted: bool,
+    /// Their camera is off (as they said).
+    pub camera_off: bool,
 }
 
 impl Participant {
     /// As the protocol lists them.
     pub fn wire(&self) -> p::Participant {
-        p::Participant { id: self.id, party: self.party, away: self.away }
+        p::Participant {
+            id: self.id,
+            party: self.party,
+            away: self.away,
+            muted: self.muted,
+            camera_off: self.camera_off,
+        }
     }
 }
 
@@ -168,7 +178,7 @@ impl Call {
     pub fn add(&mut self, party: p::Party, who: Who) -> u32 {
         let id = self.next_participant;
         self.next_participant += 1;
-        self.participants.push(Participant { id, party, who, away: false });
+        self.participants.push(Participant { id, party, who, away: false, muted: false, camera_off: false });
         id
     }
 
@@ -178,7 +188,7 @@ impl Call {
         if id >= self.next_participant || self.participant(id).is_some() {
             return false;
         }
-        self.participants.push(Participant { id, party, who, away: false });
+        self.participants.push(Participant { id, party, who, away: false, muted: false, camera_off: false });
         true
     }
 

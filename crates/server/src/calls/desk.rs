@@ -32,6 +32,10 @@ impl Core {
             p::DeskCommand::RecordOutcome { call, outcome } => self.record_outcome(desk, tenant, call, outcome),
             p::DeskCommand::InviteResident { call } => self.invite(now, desk, call, p::Party::Resident),
             p::DeskCommand::Invite { call, party } => self.invite(now, desk, call, party),
+            p::DeskCommand::MediaState { call, muted, camera_off } => {
+                let id = self.own_request(desk, call)?;
+                self.media_state(id, &Who::Desk(desk), muted, camera_off)
+            }
             p::DeskCommand::Sdp { call, description } => {
                 let id = self.own_request(desk, call)?;
                 self.sdp(id, &Who::Desk(desk), description)

@@ -35,6 +35,10 @@ impl Core {
                 let call = self.own_call(id, call)?;
                 self.end_call(now, call, p::Party::Interpreter)
             }
+            p::InterpreterCommand::MediaState { call, muted, camera_off } => {
+                let call = self.own_call(id, call)?;
+                self.media_state(call, &Who::Interpreter(id), muted, camera_off)
+            }
             p::InterpreterCommand::Sdp { call, description } => {
                 let call = self.own_call(id, call)?;
                 self.sdp(call, &Who::Interpreter(id), description)

@@ -249,6 +249,10 @@ impl Core {
                 self.remove_member(member, p::LeftReason::Left);
                 Ok(())
             }
+            p::ResidentCommand::MediaState { muted, camera_off } => {
+                self.media_state_of(call, member.participant, muted, camera_off);
+                Ok(())
+            }
             p::ResidentCommand::Ping {} => {
                 self.deliver(Delivery::Member(member, p::ResidentEvent::Pong));
                 Ok(())

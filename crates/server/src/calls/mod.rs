@@ -26,6 +26,7 @@ mod dispatch;
 mod interpreter;
 mod links;
 mod media;
+mod media_state;
 mod records;
 mod sessions;
 mod snapshot;

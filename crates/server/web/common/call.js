@@ -52,6 +52,8 @@ export class CallSession {
     this.cameraOff = false;
     /** Video stopped by "audio only" (undone by the same button). */
     this.audioOnly = false;
+    /** @type {{ muted: boolean, camera_off: boolean } | null} what the others were last told */
+    this.told = null;
     this.saidReconnecting = false;
   }
 
@@ -117,8 +119,17 @@ export class CallSession {
     this.sync();
   }
 
+  /** Tell the others what our microphone and camera do (their tiles show it). */
+  tellMedia() {
+    const hasVideo = !!this.media && this.media.local.getVideoTracks().length > 0;
+    const state = { muted: this.muted, camera_off: this.cameraOff || this.audioOnly || !hasVideo };
+    if (this.told && this.told.muted === state.muted && this.told.camera_off === state.camera_off) return;
+    if (this.send({ type: 'media_state', call: this.call, ...state })) this.told = state;
+  }
+
   /** The buttons' labels and states. */
   sync() {
+    this.tellMedia();
     const w = this.words;
     const mute = document.getElementById('mute');
     if (mute) {
@@ -167,6 +178,9 @@ export class CallSession {
       case 'participant_left':
         this.tiles.left(m.participant, m.reason || 'left');
         return false;
+      case 'participant_media':
+        this.tiles.media(m.participant, !!m.muted, !!m.camera_off);
+        return true;
       case 'sdp':
         this.media?.handle(m);
         return true;
@@ -199,6 +213,9 @@ export class CallSession {
    */
   roster(participants, you) {
     this.tiles.roster(participants, you);
+    // Back in (a new seat keeps no state): tell the others again.
+    this.told = null;
+    this.tellMedia();
   }
 
   /**

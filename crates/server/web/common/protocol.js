@@ -8,7 +8,7 @@
  *   resume_grace_secs: number, resumed: boolean, ice_servers?: IceServer[] }} Welcome
  * @typedef {{ kind: 'offer' | 'answer', sdp: string }} Description
  * @typedef {'desk' | 'interpreter' | 'resident' | 'phone' | 'guest'} Party
- * @typedef {{ id: number, party: Party, away?: boolean }} Participant
+ * @typedef {{ id: number, party: Party, away?: boolean, muted?: boolean, camera_off?: boolean }} Participant
  * @typedef {'image/jpeg' | 'image/png' | 'image/webp'} DocumentMime
  * @typedef {{ id: number, part: number, parts: number, mime: DocumentMime, data: string }} DocumentPart
  * @typedef {{ code: string, message: string }} ProtocolError

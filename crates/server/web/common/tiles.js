@@ -25,7 +25,7 @@ export class Tiles {
     this.side = side;
     this.large = large;
     this.waiting = waiting;
-    /** @type {Map<number, { party: Party, away: boolean, tile: HTMLElement, stream: MediaStream | null }>} */
+    /** @type {Map<number, { party: Party, away: boolean, muted: boolean, cameraOff: boolean, tile: HTMLElement, stream: MediaStream | null }>} */
     this.people = new Map();
     /** Our own number in the call. */
     this.you = -1;
@@ -41,7 +41,25 @@ export class Tiles {
     this.you = you;
     const now = new Set(participants.map((p) => p.id));
     for (const id of [...this.people.keys()]) if (!now.has(id)) this.remove(id);
-    for (const p of participants) if (p.id !== you) this.joined(p.id, p.party, !!p.away);
+    for (const p of participants) {
+      if (p.id === you) continue;
+      this.joined(p.id, p.party, !!p.away);
+      this.media(p.id, !!p.muted, !!p.camera_off);
+    }
+  }
+
+  /**
+   * Someone's microphone or camera changed (`participant_media`, or the roster).
+   * @param {number} id
+   * @param {boolean} muted
+   * @param {boolean} cameraOff
+   */
+  media(id, muted, cameraOff) {
+    const person = this.people.get(id);
+    if (!person) return;
+    person.muted = muted;
+    person.cameraOff = cameraOff;
+    this.layout();
   }
 
   /**
@@ -64,7 +82,7 @@ export class Tiles {
       const name = document.createElement('span');
       name.className = 'name';
       tile.append(placeholder, name);
-      person = { party, away, tile, stream: null };
+      person = { party, away, muted: false, cameraOff: false, tile, stream: null };
       this.people.set(id, person);
     }
     person.away = away;
@@ -150,9 +168,16 @@ export class Tiles {
       const tile = person.tile;
       tile.classList.toggle('main', id === large);
       tile.classList.toggle('away', person.away);
+      tile.classList.toggle('muted', person.muted);
+      tile.classList.toggle('camera-off', person.cameraOff);
       tile.hidden = false;
       const name = tile.querySelector('.name');
-      if (name) name.textContent = person.away ? `${this.label(id)} · ${t('away')}` : this.label(id);
+      const states = [
+        person.away ? t('away') : null,
+        person.muted ? t('state_muted') : null,
+        person.cameraOff ? t('state_camera_off') : null,
+      ].filter(Boolean);
+      if (name) name.textContent = [this.label(id), ...states].join(' · ');
       if (id === large && tile.parentElement !== this.main) this.main.append(tile);
     }
     // Keep the side in participant order, our own tile last.

@@ -325,3 +325,45 @@ fn a_participant_whose_video_was_refused_is_told_why() {
     assert_eq!(e.code, p::ErrorCode::CodecUnsupported);
     assert!(e.message.starts_with("video: ") && e.message.contains("VP8"), "{}", e.message);
 }
+
+#[test]
+fn a_participants_microphone_and_camera_reach_the_others_and_the_roster() {
+    let mut w = World::new();
+    let call = w.answered();
+    let r = w.join(call, p::Party::Resident, "r");
+    w.take();
+    w.interpreter(21, p::InterpreterCommand::MediaState { call, muted: true, camera_off: false }).unwrap();
+    let out = w.take();
+    assert!(deliveries(&out).contains(&&Delivery::Desk(
+        DESK,
+        p::DeskEvent::ParticipantMedia { call, participant: 1, muted: true, camera_off: false }
+    )));
+    assert!(deliveries(&out).contains(&&Delivery::Member(
+        r.member,
+        p::ResidentEvent::ParticipantMedia { participant: 1, muted: true, camera_off: false }
+    )));
+    // The same again says nothing; the resident's camera goes off.
+    w.interpreter(21, p::InterpreterCommand::MediaState { call, muted: true, camera_off: false }).unwrap();
+    assert!(deliveries(&w.take()).is_empty());
+    w.ok(Input::Member { member: r.member, cmd: p::ResidentCommand::MediaState { muted: false, camera_off: true } });
+    assert!(deliveries(&w.take()).contains(&&Delivery::Interpreter(
+        21,
+        p::InterpreterEvent::ParticipantMedia { call, participant: 2, muted: false, camera_off: true }
+    )));
+    // Whoever joins later sees both on the roster.
+    let g = w.join(call, p::Party::Guest, "g");
+    let out = w.take();
+    let roster = deliveries(&out).into_iter().find_map(|d| match d {
+        Delivery::Member(m, p::ResidentEvent::Joined { participants, .. }) if *m == g.member => {
+            Some(participants.clone())
+        }
+        _ => None,
+    });
+    let roster = roster.expect("the guest's roster");
+    assert!(roster.iter().any(|x| x.id == 1 && x.muted && !x.camera_off));
+    assert!(roster.iter().any(|x| x.id == 2 && !x.muted && x.camera_off));
+    // Not someone else's call.
+    let wrong =
+        w.interpreter(21, p::InterpreterCommand::MediaState { call: call + 100, muted: false, camera_off: false });
+    assert!(wrong.is_err());
+}

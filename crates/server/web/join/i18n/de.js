@@ -63,5 +63,7 @@ export default {
  "replaced_help": "Dieser Link wurde auf einem anderen Telefon oder Tab geöffnet, daher wurde dieser geschlossen.",
  "take_back": "Hier fortfahren",
  "expired_next_desk": "Wenn Sie am Schalter sind, bitten Sie das Personal um einen neuen Link.",
- "expired_next_away": "Wenn Sie nicht am Schalter sind, wenden Sie sich an die Stelle, die Ihnen den Link geschickt hat."
+ "expired_next_away": "Wenn Sie nicht am Schalter sind, wenden Sie sich an die Stelle, die Ihnen den Link geschickt hat.",
+ "state_muted": "Mikro aus",
+ "state_camera_off": "Kamera aus"
 };

@@ -63,5 +63,7 @@ export default {
  "replaced_help": "This link was opened on another phone or tab, so this one was closed.",
  "take_back": "Continue here",
  "expired_next_desk": "If you are at the counter, ask the staff for a new link.",
- "expired_next_away": "If you are not at the counter, contact the office that sent you the link."
+ "expired_next_away": "If you are not at the counter, contact the office that sent you the link.",
+ "state_muted": "mic off",
+ "state_camera_off": "camera off"
 };

@@ -63,5 +63,7 @@ export default {
  "replaced_help": "Este enlace se abrió en otro teléfono o pestaña, por eso esta se cerró.",
  "take_back": "Continuar aquí",
  "expired_next_desk": "Si está en la ventanilla, pida un enlace nuevo al personal.",
- "expired_next_away": "Si no está en la ventanilla, contacte con la oficina que le envió el enlace."
+ "expired_next_away": "Si no está en la ventanilla, contacte con la oficina que le envió el enlace.",
+ "state_muted": "micrófono apagado",
+ "state_camera_off": "cámara apagada"
 };

@@ -63,5 +63,7 @@ export default {
  "replaced_help": "Binuksan ang link na ito sa ibang telepono o tab, kaya isinara ang isang ito.",
  "take_back": "Ituloy dito",
  "expired_next_desk": "Kung nasa counter ka, humingi ng bagong link sa staff.",
- "expired_next_away": "Kung wala ka sa counter, kontakin ang opisinang nagpadala sa iyo ng link."
+ "expired_next_away": "Kung wala ka sa counter, kontakin ang opisinang nagpadala sa iyo ng link.",
+ "state_muted": "naka-off ang mic",
+ "state_camera_off": "naka-off ang camera"
 };

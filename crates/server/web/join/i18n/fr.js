@@ -63,5 +63,7 @@ export default {
  "replaced_help": "Ce lien a été ouvert sur un autre téléphone ou onglet, cet écran a donc été fermé.",
  "take_back": "Continuer ici",
  "expired_next_desk": "Si vous êtes au guichet, demandez un nouveau lien au personnel.",
- "expired_next_away": "Si vous n'êtes pas au guichet, contactez le bureau qui vous a envoyé le lien."
+ "expired_next_away": "Si vous n'êtes pas au guichet, contactez le bureau qui vous a envoyé le lien.",
+ "state_muted": "micro coupé",
+ "state_camera_off": "caméra coupée"
 };

@@ -63,5 +63,7 @@ export default {
  "replaced_help": "Tautan ini dibuka di ponsel atau tab lain, jadi layar ini ditutup.",
  "take_back": "Lanjutkan di sini",
  "expired_next_desk": "Jika Anda di loket, mintalah tautan baru kepada petugas.",
- "expired_next_away": "Jika Anda tidak di loket, hubungi kantor yang mengirim tautan kepada Anda."
+ "expired_next_away": "Jika Anda tidak di loket, hubungi kantor yang mengirim tautan kepada Anda.",
+ "state_muted": "mikrofon mati",
+ "state_camera_off": "kamera mati"
 };

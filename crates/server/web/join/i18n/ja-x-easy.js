@@ -63,5 +63,7 @@ export default {
  "replaced_help": "この リンク を ほか の スマホ か タブ で ひらいたので、この がめん は しまりました。",
  "take_back": "この がめん で つづける",
  "expired_next_desk": "まどぐち に いる ときは、しょくいん に あたらしい リンク を もらって ください。",
- "expired_next_away": "まどぐち に いない ときは、リンク を おくった まどぐち に れんらく して ください。"
+ "expired_next_away": "まどぐち に いない ときは、リンク を おくった まどぐち に れんらく して ください。",
+ "state_muted": "マイク オフ",
+ "state_camera_off": "カメラ オフ"
 };

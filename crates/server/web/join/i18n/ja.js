@@ -63,5 +63,7 @@ export default {
  "replaced_help": "このリンクが別のスマートフォンやタブで開かれたため、この画面は閉じました。",
  "take_back": "この画面で続ける",
  "expired_next_desk": "窓口にいる場合は、職員に新しいリンクを頼んでください。",
- "expired_next_away": "窓口にいない場合は、リンクを送ってきた窓口に連絡してください。"
+ "expired_next_away": "窓口にいない場合は、リンクを送ってきた窓口に連絡してください。",
+ "state_muted": "マイクオフ",
+ "state_camera_off": "カメラオフ"
 };

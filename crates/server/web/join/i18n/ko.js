@@ -63,5 +63,7 @@ export default {
  "replaced_help": "이 링크가 다른 휴대폰이나 탭에서 열려서 이 화면은 닫혔습니다.",
  "take_back": "여기서 계속하기",
  "expired_next_desk": "창구에 계시면 직원에게 새 링크를 요청하세요.",
- "expired_next_away": "창구에 계시지 않으면 링크를 보낸 창구에 연락하세요."
+ "expired_next_away": "창구에 계시지 않으면 링크를 보낸 창구에 연락하세요.",
+ "state_muted": "마이크 꺼짐",
+ "state_camera_off": "카메라 꺼짐"
 };

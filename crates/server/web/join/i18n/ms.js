@@ -63,5 +63,7 @@ export default {
  "replaced_help": "Pautan ini dibuka pada telefon atau tab lain, jadi skrin ini ditutup.",
  "take_back": "Teruskan di sini",
  "expired_next_desk": "Jika anda berada di kaunter, minta pautan baharu daripada kakitangan.",
- "expired_next_away": "Jika anda tidak berada di kaunter, hubungi pejabat yang menghantar pautan kepada anda."
+ "expired_next_away": "Jika anda tidak berada di kaunter, hubungi pejabat yang menghantar pautan kepada anda.",
+ "state_muted": "mikrofon dimatikan",
+ "state_camera_off": "kamera dimatikan"
 };

@@ -63,5 +63,7 @@ export default {
  "replaced_help": "Este link foi aberto em outro celular ou aba, por isso esta tela foi fechada.",
  "take_back": "Continuar aqui",
  "expired_next_desk": "Se você está no balcão, peça um novo link aos funcionários.",
- "expired_next_away": "Se você não está no balcão, entre em contato com o atendimento que enviou o link."
+ "expired_next_away": "Se você não está no balcão, entre em contato com o atendimento que enviou o link.",
+ "state_muted": "microfone desligado",
+ "state_camera_off": "câmera desligada"
 };

@@ -63,5 +63,7 @@ export default {
  "replaced_help": "Bu bağlantı başka bir telefonda veya sekmede açıldığı için bu ekran kapatıldı.",
  "take_back": "Burada devam et",
  "expired_next_desk": "Gişedeyseniz görevliden yeni bir bağlantı isteyin.",
- "expired_next_away": "Gişede değilseniz, size bağlantıyı gönderen kurumla iletişime geçin."
+ "expired_next_away": "Gişede değilseniz, size bağlantıyı gönderen kurumla iletişime geçin.",
+ "state_muted": "mikrofon kapalı",
+ "state_camera_off": "kamera kapalı"
 };

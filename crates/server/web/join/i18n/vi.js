@@ -63,5 +63,7 @@ export default {
  "replaced_help": "Liên kết này đã được mở trên điện thoại hoặc tab khác, nên màn hình này đã đóng.",
  "take_back": "Tiếp tục ở đây",
  "expired_next_desk": "Nếu bạn đang ở quầy, hãy xin nhân viên một liên kết mới.",
- "expired_next_away": "Nếu bạn không ở quầy, hãy liên hệ với nơi đã gửi liên kết cho bạn."
+ "expired_next_away": "Nếu bạn không ở quầy, hãy liên hệ với nơi đã gửi liên kết cho bạn.",
+ "state_muted": "tắt micrô",
+ "state_camera_off": "tắt camera"
 };

@@ -63,5 +63,7 @@ export default {
  "replaced_help": "此链接已在其他手机或标签页打开，因此本画面已关闭。",
  "take_back": "在这里继续",
  "expired_next_desk": "如果您在窗口，请向工作人员索取新的链接。",
- "expired_next_away": "如果您不在窗口，请联系给您发送链接的窗口。"
+ "expired_next_away": "如果您不在窗口，请联系给您发送链接的窗口。",
+ "state_muted": "麦克风已关",
+ "state_camera_off": "摄像头已关"
 };
