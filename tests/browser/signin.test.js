@@ -112,6 +112,12 @@ test('an admin for whom it is optional turns it on from the header', async () =>
   // The header button now says it is on, with the codes left.
   await page.click('#two-factor');
   await until(async () => (await page.textContent('#second-factor'))?.includes('10'), 'the status with 10 codes left');
+  await page.click('#second-factor-back');
+  // A refusal from the server reads in the page's language: a tenant name that is taken.
+  await page.waitForSelector('#tenants:not([hidden])');
+  await page.fill('#tenant-name', 'Asahi City');
+  await page.click('#tenant-form button[type=submit]');
+  await until(async () => (await page.textContent('#notice'))?.includes('入力内容に誤りがあります'), 'the refusal in Japanese');
   assert.deepEqual(b.errors, []);
 });
 

@@ -3,7 +3,7 @@
 // The server validates everything and its messages name the field at fault; this page
 // shows them as they are.
 
-import { apply, t, use } from '../common/i18n.js';
+import { apply, errorText, t, use } from '../common/i18n.js';
 import { secondFactorButton, setUp, signIn } from '../common/signin.js';
 import { $, api, h, notice, show } from '../common/ui.js';
 
@@ -20,6 +20,8 @@ const STRINGS = {
     modalities_help: '方法(video, audio, phone)', specialities_help: '分野(任意)', tenants_help: '担当自治体ID(カンマ区切り)',
     shared_pool: '共有プールに参加', roster_json: '勤務表(JSON)', new_interpreter: '新しい通訳者', edit: '編集', add_interpreter: '通訳者を追加',
     edit_interpreter: '通訳者 {id} を編集', saved: '保存しました。', admins_only: '管理者のみ使えます。',
+    err_invalid_field: '入力内容に誤りがあります:{m}', err_not_found: '対象が見つかりません:{m}', err_rate_limited: '操作が多すぎます。少し待ってください。',
+    err_internal: 'サーバーで問題が起きました（{m}）。', err_unauthorized: 'もう一度サインインしてください。',
   },
   en: {
     app: 'kakehashi admin', switch_lang: '日本語', signin_title: 'Sign in (administrators)', login: 'Login', password: 'Password',
@@ -32,6 +34,8 @@ const STRINGS = {
     modalities_help: 'Modalities (video, audio, phone)', specialities_help: 'Specialities (optional)', tenants_help: 'Municipality ids served (comma-separated)',
     shared_pool: 'In the shared pool', roster_json: 'Roster (JSON)', new_interpreter: 'New interpreter', edit: 'Edit', add_interpreter: 'Add an interpreter',
     edit_interpreter: 'Edit interpreter {id}', saved: 'Saved.', admins_only: 'For administrators only.',
+    err_invalid_field: 'Something entered is not right: {m}', err_not_found: 'Not found: {m}', err_rate_limited: 'Too many actions. Wait a moment.',
+    err_internal: 'A problem on the server ({m}).', err_unauthorized: 'Please sign in again.',
   },
 };
 
@@ -65,7 +69,7 @@ const call = (path, o = {}) => api(path, { ...o, token: state.token });
 function failed(e) {
   const err = /** @type {any} */ (e);
   if (err.status === 401) return signedOut();
-  notice(err.status === 403 ? t('admins_only') : err.message, 'error');
+  notice(err.status === 403 && err.code !== 'second_factor_setup' ? t('admins_only') : errorText(err.code, err.message), 'error');
 }
 
 $('signin-form').addEventListener('submit', async (e) => {

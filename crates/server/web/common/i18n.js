@@ -41,6 +41,17 @@ export function t(key, vars) {
 }
 
 /**
+ * A server error in the page's language: its code's own string (`err_<code>`, with the
+ * server's message as `{m}` where the string wants the detail), else the message.
+ * @param {string | undefined} code
+ * @param {string} message
+ */
+export function errorText(code, message) {
+  const key = `err_${code}`;
+  return key in current || key in fallback ? t(key, { m: message }) : message;
+}
+
+/**
  * Fill every marked element under `root`.
  * @param {ParentNode} [root]
  */

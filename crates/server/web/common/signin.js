@@ -197,7 +197,7 @@ async function manage(token) {
   if (!status.enabled) return setUp(token, status.required);
   const section = screen();
   return new Promise((resolve) => {
-    const back = h('button', { type: 'button', text: s('back') });
+    const back = h('button', { type: 'button', id: 'second-factor-back', text: s('back') });
     back.addEventListener('click', () => resolve(undefined));
     /** @type {HTMLElement | null} */
     let form = null;

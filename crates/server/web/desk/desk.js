@@ -4,7 +4,7 @@
 
 import { Signal } from '../common/signal.js';
 import { CallSession, bindCallControls } from '../common/call.js';
-import { apply, t, use } from '../common/i18n.js';
+import { apply, errorText, t, use } from '../common/i18n.js';
 import { $, api, callInfo, h, notice, show } from '../common/ui.js';
 import { STRINGS } from './strings.js';
 
@@ -391,7 +391,7 @@ function onMessage(m) {
       break;
     case 'error':
       if (m.code === 'shutting_down') notice(t('server_restarting'), 'warn');
-      else notice(t('error', { m: m.message }), 'error');
+      else notice(t('error', { m: errorText(m.code, m.message) }), m.code === 'codec_unsupported' ? 'warn' : 'error');
       break;
   }
 }

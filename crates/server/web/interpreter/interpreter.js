@@ -4,7 +4,7 @@
 
 import { Signal } from '../common/signal.js';
 import { CallSession, bindCallControls } from '../common/call.js';
-import { apply, languageName, t, use } from '../common/i18n.js';
+import { apply, errorText, languageName, t, use } from '../common/i18n.js';
 import { secondFactorButton, setUp, signIn } from '../common/signin.js';
 import { $, api, callInfo, clock, h, notice, show } from '../common/ui.js';
 import { STRINGS } from './strings.js';
@@ -345,7 +345,7 @@ function onMessage(m) {
       break;
     case 'error':
       if (m.code === 'shutting_down') notice(t('server_restarting'), 'warn');
-      else notice(t('error', { m: m.message }), 'error');
+      else notice(t('error', { m: errorText(m.code, m.message) }), m.code === 'codec_unsupported' ? 'warn' : 'error');
       break;
   }
 }

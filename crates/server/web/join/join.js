@@ -299,6 +299,7 @@ function onMessage(m) {
       break;
     case 'error':
       if (m.code === 'unauthorized') show('expired');
+      else if (m.code === 'codec_unsupported') notice(t('err_codec_unsupported'), 'warn');
       break;
   }
 }

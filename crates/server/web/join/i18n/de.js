@@ -65,5 +65,6 @@ export default {
  "expired_next_desk": "Wenn Sie am Schalter sind, bitten Sie das Personal um einen neuen Link.",
  "expired_next_away": "Wenn Sie nicht am Schalter sind, wenden Sie sich an die Stelle, die Ihnen den Link geschickt hat.",
  "state_muted": "Mikro aus",
- "state_camera_off": "Kamera aus"
+ "state_camera_off": "Kamera aus",
+ "err_codec_unsupported": "Das Videoformat dieses Geräts wird in diesem Anruf nicht unterstützt: Sie nehmen nur mit Ton teil."
 };

@@ -65,5 +65,6 @@ export default {
  "expired_next_desk": "If you are at the counter, ask the staff for a new link.",
  "expired_next_away": "If you are not at the counter, contact the office that sent you the link.",
  "state_muted": "mic off",
- "state_camera_off": "camera off"
+ "state_camera_off": "camera off",
+ "err_codec_unsupported": "This device's video format is not supported in this call: you take part with voice only."
 };

@@ -65,5 +65,6 @@ export default {
  "expired_next_desk": "Si está en la ventanilla, pida un enlace nuevo al personal.",
  "expired_next_away": "Si no está en la ventanilla, contacte con la oficina que le envió el enlace.",
  "state_muted": "micrófono apagado",
- "state_camera_off": "cámara apagada"
+ "state_camera_off": "cámara apagada",
+ "err_codec_unsupported": "Esta llamada no admite el formato de vídeo de este dispositivo: participa solo con voz."
 };

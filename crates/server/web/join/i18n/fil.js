@@ -65,5 +65,6 @@ export default {
  "expired_next_desk": "Kung nasa counter ka, humingi ng bagong link sa staff.",
  "expired_next_away": "Kung wala ka sa counter, kontakin ang opisinang nagpadala sa iyo ng link.",
  "state_muted": "naka-off ang mic",
- "state_camera_off": "naka-off ang camera"
+ "state_camera_off": "naka-off ang camera",
+ "err_codec_unsupported": "Hindi suportado sa tawag na ito ang video ng device mo: boses lang ang gamit mo."
 };

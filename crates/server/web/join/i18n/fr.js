@@ -65,5 +65,6 @@ export default {
  "expired_next_desk": "Si vous êtes au guichet, demandez un nouveau lien au personnel.",
  "expired_next_away": "Si vous n'êtes pas au guichet, contactez le bureau qui vous a envoyé le lien.",
  "state_muted": "micro coupé",
- "state_camera_off": "caméra coupée"
+ "state_camera_off": "caméra coupée",
+ "err_codec_unsupported": "Le format vidéo de cet appareil n'est pas pris en charge dans cet appel : vous participez avec la voix seulement."
 };

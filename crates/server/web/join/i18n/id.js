@@ -65,5 +65,6 @@ export default {
  "expired_next_desk": "Jika Anda di loket, mintalah tautan baru kepada petugas.",
  "expired_next_away": "Jika Anda tidak di loket, hubungi kantor yang mengirim tautan kepada Anda.",
  "state_muted": "mikrofon mati",
- "state_camera_off": "kamera mati"
+ "state_camera_off": "kamera mati",
+ "err_codec_unsupported": "Format video perangkat ini tidak didukung dalam panggilan ini: Anda ikut dengan suara saja."
 };

@@ -65,5 +65,6 @@ export default {
  "expired_next_desk": "まどぐち に いる ときは、しょくいん に あたらしい リンク を もらって ください。",
  "expired_next_away": "まどぐち に いない ときは、リンク を おくった まどぐち に れんらく して ください。",
  "state_muted": "マイク オフ",
- "state_camera_off": "カメラ オフ"
+ "state_camera_off": "カメラ オフ",
+ "err_codec_unsupported": "この スマホ の えいぞう は つかえません。こえ だけ で さんか して います。"
 };

@@ -65,5 +65,6 @@ export default {
  "expired_next_desk": "窓口にいる場合は、職員に新しいリンクを頼んでください。",
  "expired_next_away": "窓口にいない場合は、リンクを送ってきた窓口に連絡してください。",
  "state_muted": "マイクオフ",
- "state_camera_off": "カメラオフ"
+ "state_camera_off": "カメラオフ",
+ "err_codec_unsupported": "この端末の映像方式に対応していないため、音声のみで参加しています。"
 };

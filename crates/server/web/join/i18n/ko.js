@@ -65,5 +65,6 @@ export default {
  "expired_next_desk": "창구에 계시면 직원에게 새 링크를 요청하세요.",
  "expired_next_away": "창구에 계시지 않으면 링크를 보낸 창구에 연락하세요.",
  "state_muted": "마이크 꺼짐",
- "state_camera_off": "카메라 꺼짐"
+ "state_camera_off": "카메라 꺼짐",
+ "err_codec_unsupported": "이 통화는 이 기기의 영상 형식을 지원하지 않습니다. 음성으로만 참가합니다."
 };

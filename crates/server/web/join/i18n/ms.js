@@ -65,5 +65,6 @@ export default {
  "expired_next_desk": "Jika anda berada di kaunter, minta pautan baharu daripada kakitangan.",
  "expired_next_away": "Jika anda tidak berada di kaunter, hubungi pejabat yang menghantar pautan kepada anda.",
  "state_muted": "mikrofon dimatikan",
- "state_camera_off": "kamera dimatikan"
+ "state_camera_off": "kamera dimatikan",
+ "err_codec_unsupported": "Format video peranti ini tidak disokong dalam panggilan ini: anda menyertai dengan suara sahaja."
 };

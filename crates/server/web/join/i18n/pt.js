@@ -65,5 +65,6 @@ export default {
  "expired_next_desk": "Se você está no balcão, peça um novo link aos funcionários.",
  "expired_next_away": "Se você não está no balcão, entre em contato com o atendimento que enviou o link.",
  "state_muted": "microfone desligado",
- "state_camera_off": "câmera desligada"
+ "state_camera_off": "câmera desligada",
+ "err_codec_unsupported": "O formato de vídeo deste aparelho não é compatível com esta chamada: você participa só com voz."
 };

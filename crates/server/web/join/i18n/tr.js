@@ -65,5 +65,6 @@ export default {
  "expired_next_desk": "Gişedeyseniz görevliden yeni bir bağlantı isteyin.",
  "expired_next_away": "Gişede değilseniz, size bağlantıyı gönderen kurumla iletişime geçin.",
  "state_muted": "mikrofon kapalı",
- "state_camera_off": "kamera kapalı"
+ "state_camera_off": "kamera kapalı",
+ "err_codec_unsupported": "Bu görüşme cihazınızın video biçimini desteklemiyor: yalnızca sesle katılıyorsunuz."
 };

@@ -65,5 +65,6 @@ export default {
  "expired_next_desk": "Nếu bạn đang ở quầy, hãy xin nhân viên một liên kết mới.",
  "expired_next_away": "Nếu bạn không ở quầy, hãy liên hệ với nơi đã gửi liên kết cho bạn.",
  "state_muted": "tắt micrô",
- "state_camera_off": "tắt camera"
+ "state_camera_off": "tắt camera",
+ "err_codec_unsupported": "Cuộc gọi này không hỗ trợ định dạng video của thiết bị bạn: bạn tham gia chỉ bằng giọng nói."
 };

@@ -65,5 +65,6 @@ export default {
  "expired_next_desk": "如果您在窗口，请向工作人员索取新的链接。",
  "expired_next_away": "如果您不在窗口，请联系给您发送链接的窗口。",
  "state_muted": "麦克风已关",
- "state_camera_off": "摄像头已关"
+ "state_camera_off": "摄像头已关",
+ "err_codec_unsupported": "本次通话不支持此设备的视频格式：您仅以语音参加。"
 };
