@@ -371,6 +371,32 @@ test('the wallboard shows queues, interpreters and today\'s waits; the admin pag
   await admin.page.click('#signin-form button[type=submit]');
   await admin.page.locator('#tenants').waitFor();
   assert.ok((await admin.page.locator('#tenant-rows tr').count()) >= 3);
+  // A routing policy in a form: a refusal shows beside its field, then it saves.
+  await admin.page.locator('#tenant-rows tr').nth(1).locator('button').click();
+  await admin.page.locator('#policy-form:not([hidden]) .step').first().waitFor();
+  await admin.page.fill('#pf-ring_timeout_secs', '30');
+  const steps = admin.page.locator('#policy-fields .step');
+  const before = await steps.count();
+  await steps.first().locator('input[type=number]').fill('0');
+  await admin.page.click('#policy-form button[type=submit]');
+  await steps.first().locator('.step-error').filter({ hasText: /last step/ }).waitFor();
+  await snap(admin.page, 'admin-policy');
+  await steps.first().locator('input[type=number]').fill('45');
+  await steps.last().locator('.tiers input[value=volunteer]').check();
+  // A step added at the end, and the one it follows given a time.
+  await admin.page.click('#pf-add-step');
+  await steps.nth(before - 1).locator('input[type=number]').fill('120');
+  await steps.last().locator('input[type=number]').fill('0');
+  await admin.page.click('#policy-form button[type=submit]');
+  await until(async () => (await admin.page.locator('#policy-form').isHidden()), 'the policy saved').catch(async (e) => {
+    throw new Error(`${e.message}: ${await admin.page.locator('#notice').innerText()} | ${(await admin.page.locator('.field-error').allInnerTexts()).join(' ')}`);
+  });
+  const minami = (await server.api('/api/tenants', { token: server.admin })).find((/** @type {any} */ tn) => tn.id === 2);
+  assert.equal(minami.policy.ring_timeout_secs, 30);
+  const seconds = minami.policy.steps.map((/** @type {any} */ s) => s.seconds);
+  assert.equal(seconds.length, before + 1);
+  assert.deepEqual([seconds[0], seconds[before - 1], seconds[before]], [45, 120, 0]);
+  assert.ok(minami.policy.steps[before - 1].tiers.includes('volunteer'));
   await admin.page.click('#tabs button[data-tab=desks]');
   await admin.page.locator('#desks').waitFor();
   await admin.page.fill('#desk-name', 'Outreach tablet, community hall');

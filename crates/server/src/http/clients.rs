@@ -24,6 +24,7 @@ pub(crate) fn routes() -> Router<App> {
         .route("/api/me", get(me))
         .route("/api/invites/{token}", get(invite))
         .route("/api/desks", get(desks))
+        .route("/api/languages", get(languages))
 }
 
 /// A language as a client shows it.
@@ -64,6 +65,12 @@ pub(crate) struct DeskOut {
 }
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// `GET /api/languages`: the catalogue, Japanese left out (it is the desk's side), for the
+/// admin page's forms.
+async fn languages(_reader: Reader) -> Json<Vec<LanguageOut>> {
+    Json(d::LanguageId::all().filter(|l| *l != d::LanguageId::JAPANESE).map(|l| language_out(l, None)).collect())
+}
 
 async fn desk(State(app): State<App>, Desk { desk, tenant }: Desk) -> Result<Json<DeskOut>, ApiError> {
     let dir = app.store.directory().await?;

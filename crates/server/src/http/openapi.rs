@@ -404,6 +404,19 @@ pub fn openapi_document() -> Value {
         Op { summary: "Finish setting up with the app's first code", who: Who::Bearer, params: &[], body, answers },
     );
 
+    let answers =
+        vec![(200, "every language but Japanese", Some(d.list::<super::clients::LanguageOut>())), forbidden.clone()];
+    d.add(
+        "/api/languages",
+        "get",
+        Op {
+            summary: "The language catalogue (supervisors and admins)",
+            who: Who::Bearer,
+            params: &[],
+            body: None,
+            answers,
+        },
+    );
     let answers = vec![(200, "the desk's home screen", Some(d.of::<DeskHome>()))];
     d.add(
         "/api/desk",

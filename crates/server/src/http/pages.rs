@@ -27,6 +27,7 @@ macro_rules! assets {
 pub static ASSETS: &[(&str, &[u8])] = assets![
     "admin/admin.js",
     "admin/index.html",
+    "admin/policy.js",
     "common/call.js",
     "common/document.js",
     "common/i18n.js",

@@ -5,6 +5,7 @@
 
 import { apply, errorText, t, use } from '../common/i18n.js';
 import { secondFactorButton, setUp, signIn } from '../common/signin.js';
+import { readPolicy, renderPolicy, showPolicyError } from './policy.js';
 import { $, api, h, notice, show } from '../common/ui.js';
 
 /** @type {Record<string, Record<string, string>>} */
@@ -20,6 +21,15 @@ const STRINGS = {
     modalities_help: '方法(video, audio, phone)', specialities_help: '分野(任意)', tenants_help: '担当自治体ID(カンマ区切り)',
     shared_pool: '共有プールに参加', roster_json: '勤務表(JSON)', new_interpreter: '新しい通訳者', edit: '編集', add_interpreter: '通訳者を追加',
     edit_interpreter: '通訳者 {id} を編集', saved: '保存しました。', admins_only: '管理者のみ使えます。',
+    pf_steps: '呼び出す範囲の広げ方', pf_steps_help: '上から順に、各段階の秒数が過ぎると次の段階の通訳者も呼び出します。最後の段階は0秒(ずっと)にできます。',
+    pf_step_seconds: '秒数', pf_tiers: '区分', tier_staff: '職員', tier_contractor: '委託', tier_volunteer: 'ボランティア', pf_scope: '範囲',
+    pf_scope_own: 'この自治体の通訳者', pf_scope_shared: '共有プールも', pf_speciality_only: '分野が合う通訳者のみ', pf_remove_step: 'この段階を削除',
+    pf_add_step: '段階を追加', pf_timings: '時間', pf_ring_timeout: '呼び出し時間(秒)', pf_max_wait: '最長待ち時間(秒)', pf_missed_offers: '連続不在で受付停止(回)',
+    pf_urgent_credit: '至急の優先(秒)', pf_preferred_hold: '同じ通訳者を待つ時間(秒)', pf_booking_guard: '予約前に受付を止める時間(秒)',
+    pf_wrap_up: '通話後の整理時間(秒)', pf_until_ready: '通訳者が「待機」を押すまで', pf_parallel: '同時呼び出し',
+    pf_parallel_help: '選んだ言語(少数言語)は、複数の通訳者を同時に呼び出します。', pf_fan_out: '同時に呼び出す人数(2〜8)',
+    pf_order: '呼び出す順', pf_order_tier_then_longest_idle: '区分の順、同じ区分では待ち時間の長い人から', pf_order_longest_idle: '待ち時間の長い人から',
+    pf_fix: '赤字の項目を直してください。',
     err_invalid_field: '入力内容に誤りがあります:{m}', err_not_found: '対象が見つかりません:{m}', err_rate_limited: '操作が多すぎます。少し待ってください。',
     err_internal: 'サーバーで問題が起きました（{m}）。', err_unauthorized: 'もう一度サインインしてください。',
   },
@@ -34,6 +44,15 @@ const STRINGS = {
     modalities_help: 'Modalities (video, audio, phone)', specialities_help: 'Specialities (optional)', tenants_help: 'Municipality ids served (comma-separated)',
     shared_pool: 'In the shared pool', roster_json: 'Roster (JSON)', new_interpreter: 'New interpreter', edit: 'Edit', add_interpreter: 'Add an interpreter',
     edit_interpreter: 'Edit interpreter {id}', saved: 'Saved.', admins_only: 'For administrators only.',
+    pf_steps: 'How the pool widens', pf_steps_help: 'From the top: when a step\'s seconds have passed, the next step\'s interpreters are offered too. The last step may be 0 (for good).',
+    pf_step_seconds: 'Seconds', pf_tiers: 'Tiers', tier_staff: 'Staff', tier_contractor: 'Contractors', tier_volunteer: 'Volunteers', pf_scope: 'Scope',
+    pf_scope_own: "This municipality's interpreters", pf_scope_shared: 'The shared pool too', pf_speciality_only: 'Only with the subject', pf_remove_step: 'Remove this step',
+    pf_add_step: 'Add a step', pf_timings: 'Times', pf_ring_timeout: 'Offer rings for (s)', pf_max_wait: 'Longest wait (s)', pf_missed_offers: 'Missed offers before not ready',
+    pf_urgent_credit: 'Head start of urgent requests (s)', pf_preferred_hold: 'Wait for the same interpreter (s)', pf_booking_guard: 'Stop on-demand calls before a booking (s)',
+    pf_wrap_up: 'Wrap-up after a call (s)', pf_until_ready: 'Until the interpreter sets available', pf_parallel: 'Parallel ringing',
+    pf_parallel_help: 'Requests in the chosen (rare) languages ring several interpreters at once.', pf_fan_out: 'Rung at once (2 to 8)',
+    pf_order: 'Order', pf_order_tier_then_longest_idle: 'By tier, then longest idle', pf_order_longest_idle: 'Longest idle first',
+    pf_fix: 'Correct the fields marked in red.',
     err_invalid_field: 'Something entered is not right: {m}', err_not_found: 'Not found: {m}', err_rate_limited: 'Too many actions. Wait a moment.',
     err_internal: 'A problem on the server ({m}).', err_unauthorized: 'Please sign in again.',
   },
@@ -51,6 +70,8 @@ const state = {
   editing: null,
   /** @type {number | null} */
   policyTenant: null,
+  /** @type {string[] | null} the language catalogue, once asked for */
+  catalogue: null,
   tab: 'tenants',
 };
 
@@ -137,30 +158,28 @@ function renderTenants() {
 }
 
 /** @param {any} tn */
-function editPolicy(tn) {
+async function editPolicy(tn) {
   state.policyTenant = tn.id;
   $('policy-title').textContent = `${t('policy')}: ${tn.name}`;
-  $('policy-json', HTMLTextAreaElement).value = JSON.stringify(tn.policy, null, 2);
+  const catalogue = state.catalogue || (await call('/api/languages')).map((/** @type {any} */ l) => l.tag);
+  state.catalogue = catalogue;
+  renderPolicy($('policy-fields'), tn.policy, catalogue);
   $('policy-form').hidden = false;
-  $('policy-json').focus();
+  $('policy-form').scrollIntoView({ block: 'nearest' });
+  $('policy-fields').querySelector('input')?.focus();
 }
 $('policy-cancel').addEventListener('click', () => ($('policy-form').hidden = true));
 $('policy-form').addEventListener('submit', async (e) => {
   e.preventDefault();
-  let body;
   try {
-    body = JSON.parse($('policy-json', HTMLTextAreaElement).value);
-  } catch (err) {
-    notice(`JSON: ${/** @type {Error} */ (err).message}`, 'error');
-    return;
-  }
-  try {
-    await call(`/api/tenants/${state.policyTenant}/policy`, { method: 'PUT', body });
+    await call(`/api/tenants/${state.policyTenant}/policy`, { method: 'PUT', body: readPolicy($('policy-fields')) });
     $('policy-form').hidden = true;
     notice(t('saved'));
     await open('tenants');
   } catch (err) {
-    failed(err);
+    const e = /** @type {any} */ (err);
+    if (e.status === 422 && showPolicyError($('policy-fields'), e.message)) notice(t('pf_fix'), 'error');
+    else failed(err);
   }
 });
 $('tenant-form').addEventListener('submit', async (e) => {
