@@ -151,3 +151,21 @@ test('an interpreter who sets available outside their roster is told no offers w
   assert.deepEqual(b.errors, []);
 });
 
+
+test('a supervisor on the admin page reads their tenant and is not offered the admins\' forms', async () => {
+  const b = await party({ tone: 440, viewport: TABLET });
+  browsers.push(b);
+  const { page } = b;
+  await page.goto(`${server.base}/admin/`);
+  await signIn(page, 'supervisor-minami', 'demo-supervisor-minami');
+  await page.waitForSelector('#tenants:not([hidden])');
+  assert.equal(await page.locator('#tenant-rows tr').count(), 1, 'their own tenant only');
+  assert.ok(await page.locator('#tenant-form').isHidden());
+  assert.equal(await page.locator('#tenant-rows button').count(), 0, 'no policy editing');
+  await page.click('#tabs button[data-tab=desks]');
+  await page.waitForSelector('#desks:not([hidden])');
+  assert.ok(await page.locator('#desk-form').isHidden());
+  assert.equal(await page.locator('#desk-rows button').count(), 0, 'no revoking');
+  await snap(page, 'admin-as-supervisor');
+  assert.deepEqual(b.errors, []);
+});

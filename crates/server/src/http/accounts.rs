@@ -73,6 +73,17 @@ pub(super) struct SignedIn {
     /// The session may only set up two-factor sign-in (`/api/me/second-factor`), which
     /// the account must have before anything else.
     second_factor_setup: bool,
+    /// Who signed in: `interpreter`, `supervisor` (one tenant) or `admin` (every tenant),
+    /// so a page offers only what the role may do.
+    role: SignedInRole,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum SignedInRole {
+    Interpreter,
+    Supervisor,
+    Admin,
 }
 
 /// `POST /api/sign-in`.
@@ -88,7 +99,12 @@ pub(super) async fn sign_in(
     let attempt = Attempt { kind, login: &b.login, password: &b.password, code: b.code.as_deref() };
     let done =
         crate::auth::sign_in_from(&app.store, &app.guard, from.or_unspecified(), attempt, app.sign_in_terms()).await?;
-    Ok(Json(SignedIn { token: done.token, second_factor_setup: done.restricted }))
+    let role = match done.subject {
+        crate::auth::Subject::Interpreter(_) => SignedInRole::Interpreter,
+        crate::auth::Subject::Staff { admin: true, .. } => SignedInRole::Admin,
+        crate::auth::Subject::Staff { .. } => SignedInRole::Supervisor,
+    };
+    Ok(Json(SignedIn { token: done.token, second_factor_setup: done.restricted, role }))
 }
 
 /// `POST /api/sign-out`: the token stops working at once, and connections opened with it

@@ -59,6 +59,8 @@ const STRINGS = {
 };
 
 const TOKEN = 'kk.admin.token';
+/** `admin` or `supervisor`: a supervisor reads, and is not shown the forms only admins may use. */
+const ROLE = 'kk.admin.role';
 const state = {
   /** @type {string | null} */
   token: sessionStorage.getItem(TOKEN),
@@ -100,6 +102,7 @@ $('signin-form').addEventListener('submit', async (e) => {
     if (!r) return;
     state.token = r.token;
     sessionStorage.setItem(TOKEN, r.token);
+    sessionStorage.setItem(ROLE, r.role);
     notice(null);
     if (r.second_factor_setup) await setUp(r.token, true);
     await open('tenants');
@@ -117,6 +120,7 @@ $('sign-out').addEventListener('click', async () => {
 function signedOut() {
   state.token = null;
   sessionStorage.removeItem(TOKEN);
+  sessionStorage.removeItem(ROLE);
   $('tabs').hidden = true;
   $('sign-out').hidden = true;
   show('signin');
@@ -126,9 +130,18 @@ for (const b of document.querySelectorAll('#tabs button')) {
   b.addEventListener('click', () => void open(b.getAttribute('data-tab') || 'tenants'));
 }
 
+/** Whether the signed-in person is an admin (not a supervisor). */
+function isAdmin() {
+  return sessionStorage.getItem(ROLE) !== 'supervisor';
+}
+
 /** @param {string} tab */
 async function open(tab) {
   state.tab = tab;
+  // What only admins may do is not offered to a supervisor.
+  const admin = isAdmin();
+  for (const id of ['tenant-form', 'desk-form', 'interpreter-form']) $(id).hidden = !admin;
+  document.body.classList.toggle('reader', !admin);
   $('tabs').hidden = false;
   $('sign-out').hidden = false;
   for (const b of document.querySelectorAll('#tabs button')) b.setAttribute('aria-pressed', String(b.getAttribute('data-tab') === tab));
@@ -152,7 +165,7 @@ function renderTenants() {
   $('tenant-rows').replaceChildren(
     ...state.tenants.map((tn) =>
       h('tr', {}, h('td', {}, String(tn.id)), h('td', {}, tn.name), h('td', { class: 'num' }, String(tn.foreign_residents)), h('td', {}, tn.time_zone),
-        h('td', {}, h('button', { type: 'button', onclick: () => editPolicy(tn) }, t('policy')))),
+        h('td', {}, isAdmin() ? h('button', { type: 'button', onclick: () => editPolicy(tn) }, t('policy')) : '')),
     ),
   );
 }
@@ -210,7 +223,7 @@ function renderDesks(desks) {
     ...desks.map((d) =>
       h('tr', {}, h('td', {}, String(d.id)), h('td', {}, name(d.tenant)), h('td', {}, d.name),
         h('td', {}, d.revoked ? t('revoked') : d.enrolled ? t('enrolled') : t('not_enrolled')),
-        h('td', {}, d.revoked ? '' : h('button', { type: 'button', class: 'danger', onclick: () => revoke(d.id) }, t('revoke')))),
+        h('td', {}, d.revoked || !isAdmin() ? '' : h('button', { type: 'button', class: 'danger', onclick: () => revoke(d.id) }, t('revoke')))),
     ),
   );
   $('desk-tenant').replaceChildren(...state.tenants.map((tn) => h('option', { value: tn.id }, tn.name)));
@@ -249,7 +262,7 @@ function renderInterpreters() {
     ...state.interpreters.map((i) =>
       h('tr', {}, h('td', {}, String(i.id)), h('td', {}, i.login), h('td', {}, i.tier), h('td', {}, i.languages.join(', ')),
         h('td', {}, `${i.tenants.join(', ')}${i.shared_pool ? ' +pool' : ''}`),
-        h('td', {}, h('button', { type: 'button', onclick: () => editInterpreter(i) }, t('edit')))),
+        h('td', {}, isAdmin() ? h('button', { type: 'button', onclick: () => editInterpreter(i) }, t('edit')) : '')),
     ),
   );
   if (state.editing === null) newInterpreter();

@@ -86,7 +86,7 @@ function codeField() {
  * server's answer (`token`, `second_factor_setup`), or `null` when the form now asks
  * for a code (the page waits for the next submit). Other refusals are thrown.
  * @param {'staff' | 'interpreter'} role
- * @returns {Promise<{ token: string, second_factor_setup: boolean } | null>}
+ * @returns {Promise<{ token: string, second_factor_setup: boolean, role: 'interpreter' | 'supervisor' | 'admin' } | null>}
  */
 export async function signIn(role) {
   const code = /** @type {HTMLInputElement | null} */ (document.getElementById('code'));
