@@ -46,6 +46,7 @@ pub static ASSETS: &[(&str, &[u8])] = assets![
     "interpreter/interpreter.js",
     "interpreter/strings.js",
     "join/i18n/ar.js",
+    "join/i18n/bn.js",
     "join/i18n/de.js",
     "join/i18n/en.js",
     "join/i18n/es.js",
@@ -54,19 +55,24 @@ pub static ASSETS: &[(&str, &[u8])] = assets![
     "join/i18n/fr.js",
     "join/i18n/hi.js",
     "join/i18n/id.js",
-    "join/i18n/ja-x-easy.js",
     "join/i18n/ja.js",
+    "join/i18n/ja-x-easy.js",
     "join/i18n/km.js",
     "join/i18n/ko.js",
+    "join/i18n/lo.js",
+    "join/i18n/mn.js",
     "join/i18n/ms.js",
     "join/i18n/my.js",
     "join/i18n/ne.js",
     "join/i18n/pt.js",
     "join/i18n/ru.js",
+    "join/i18n/si.js",
+    "join/i18n/ta.js",
     "join/i18n/th.js",
     "join/i18n/tr.js",
     "join/i18n/uk.js",
     "join/i18n/ur.js",
+    "join/i18n/uz.js",
     "join/i18n/vi.js",
     "join/i18n/zh.js",
     "join/index.html",
@@ -184,6 +190,15 @@ pub fn operator_routes() -> Router<App> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The resident's page is written in every language a desk can ask for.
+    #[test]
+    fn the_resident_page_speaks_every_language_of_the_catalogue() {
+        for l in kakehashi_dispatch::LanguageId::all() {
+            let file = format!("join/i18n/{}.js", l.tag());
+            assert!(ASSETS.iter().any(|(p, _)| *p == file), "{file} is missing");
+        }
+    }
 
     /// Every file under `web/` is embedded, and every embedded file exists.
     #[test]

@@ -12,7 +12,7 @@ import { $, notice, setTile, show } from '../common/ui.js';
 /** @typedef {import('../common/protocol.js').Message} Message */
 
 /** The languages the page is written in; others read English. */
-const WRITTEN = ['en', 'ja', 'ja-x-easy', 'pt', 'zh', 'id', 'es', 'vi', 'fil', 'ko', 'th', 'ne', 'ru', 'fr', 'hi', 'km', 'my', 'ms', 'uk', 'ur', 'fa', 'tr', 'ar', 'de'];
+const WRITTEN = ['en', 'ja', 'ja-x-easy', 'pt', 'zh', 'id', 'es', 'vi', 'fil', 'ko', 'th', 'ne', 'ru', 'fr', 'hi', 'km', 'my', 'ms', 'uk', 'mn', 'si', 'bn', 'ur', 'fa', 'tr', 'ar', 'uz', 'lo', 'ta', 'de'];
 
 /** The language this phone last read a consultation in (kept on the phone only), for a
  * link that no longer works and so cannot say its own. */
