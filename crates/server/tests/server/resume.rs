@@ -95,7 +95,7 @@ async fn a_dropped_participant_is_announced_and_a_resident_comes_back_with_its_t
     expect!(i1, p::InterpreterEvent::ParticipantJoined { participant: 2, .. });
 
     // The resident's phone changes networks: its connection drops, the others hear it
-    // dropped, and it comes back with its resume token (the link itself is used up).
+    // dropped, and it comes back with its resume token.
     let resume = resident.sig.welcome.resume_token.clone();
     drop(resident);
     expect!(
@@ -109,9 +109,10 @@ async fn a_dropped_participant_is_announced_and_a_resident_comes_back_with_its_t
     assert_eq!((language.as_str(), you), ("vi", 2), "the same place");
     expect!(desk, p::DeskEvent::ParticipantJoined { party: p::Party::Resident, participant: 2, .. });
     expect!(i1, p::InterpreterEvent::ParticipantJoined { .. });
-    // Without the token the link stays used.
+    // A reconnect with a resume token that is not the seat's does not take the seat from
+    // the connected resident (ADR 0013).
     let e = server.refused::<kakehashi_client::Resident>(p::Credential::Invite(token), Some(("guess".into(), 0))).await;
-    assert_eq!(e.code, p::ErrorCode::Unauthorized);
+    assert_eq!(e.code, p::ErrorCode::NotAllowed);
 
     // The interpreter's connection drops: desk and resident are told.
     drop(i1);
