@@ -103,13 +103,7 @@ impl Store {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        timed(
-            sqlx::query("DELETE FROM recovery_codes WHERE kind = ? AND account = ?")
-                .bind(kind.table())
-                .bind(account)
-                .execute(&mut *tx),
-        )
-        .await?;
+        delete_of(&mut tx, "DELETE FROM recovery_codes WHERE kind = ? AND account = ?", kind, account).await?;
         for hash in recovery_hashes {
             timed(
                 sqlx::query("INSERT INTO recovery_codes (code_hash, kind, account) VALUES (?, ?, ?)")
@@ -187,22 +181,11 @@ impl Store {
     /// Remove the account's second factor and recovery codes; whether it had one.
     pub async fn remove_second_factor(&self, kind: AccountKind, account: i64) -> Result<bool, StoreError> {
         let mut tx = timed(self.pool.begin()).await?;
-        let done = timed(
-            sqlx::query("DELETE FROM second_factors WHERE kind = ? AND account = ?")
-                .bind(kind.table())
-                .bind(account)
-                .execute(&mut *tx),
-        )
-        .await?;
-        timed(
-            sqlx::query("DELETE FROM recovery_codes WHERE kind = ? AND account = ?")
-                .bind(kind.table())
-                .bind(account)
-                .execute(&mut *tx),
-        )
-        .await?;
+        let done =
+            delete_of(&mut tx, "DELETE FROM second_factors WHERE kind = ? AND account = ?", kind, account).await?;
+        delete_of(&mut tx, "DELETE FROM recovery_codes WHERE kind = ? AND account = ?", kind, account).await?;
         timed(tx.commit()).await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     /// An account's login (for the label in the authenticator app).
@@ -249,4 +232,16 @@ impl Store {
         .await?;
         Ok(n > 0)
     }
+}
+
+/// Run one of this file's deletions of an account's rows (`… WHERE kind = ? AND account
+/// = ?`) in a transaction; how many went.
+async fn delete_of(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    sql: &'static str,
+    kind: AccountKind,
+    account: i64,
+) -> Result<u64, StoreError> {
+    let done = timed(sqlx::query(sql).bind(kind.table()).bind(account).execute(&mut **tx)).await?;
+    Ok(done.rows_affected())
 }
