@@ -168,6 +168,9 @@ const ENV_PREFIX: &str = "KAKEHASHI_";
 /// (pages, the API, health checks) while every WebSocket place is taken.
 pub const HTTP_HEADROOM: usize = 256;
 
+/// Connections the private listener takes at once (Prometheus and a few operators).
+pub const PRIVATE_CONNECTIONS: usize = 64;
+
 /// Environment variables with the prefix that are not configuration keys.
 /// `KAKEHASHI_LOG` is the log filter (`info`, `kakehashi=debug`).
 const ENV_RESERVED: &[&str] = &["KAKEHASHI_LOG"];
@@ -342,7 +345,7 @@ impl Config {
 
     /// File descriptors this configuration needs at most.
     pub fn descriptors_needed(&self) -> u64 {
-        let private = if self.private_listen.is_some() { crate::serve::PRIVATE_CONNECTIONS } else { 0 };
+        let private = if self.private_listen.is_some() { PRIVATE_CONNECTIONS } else { 0 };
         (self.max_connections + HTTP_HEADROOM + crate::media::MAX_TCP_CONNECTIONS + private) as u64
             + crate::listener::DESCRIPTORS_BESIDE_CONNECTIONS
     }

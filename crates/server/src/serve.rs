@@ -25,9 +25,6 @@ const WIND_DOWN: Duration = Duration::from_secs(10);
 /// Commands queued for the hub.
 const HUB_INBOX: usize = 4096;
 
-/// Connections the private listener takes at once (Prometheus and a few operators).
-pub const PRIVATE_CONNECTIONS: usize = 64;
-
 /// Orders queued for the relay.
 const RELAY_ORDERS: usize = 1024;
 
@@ -203,7 +200,7 @@ pub async fn run(
     let surface = if private.is_some() { Surface::Public } else { Surface::All };
     let private = private.map(|listener| {
         let router = crate::http::router(app.clone(), Surface::All);
-        let bounds = crate::listener::Bounds { connections: PRIVATE_CONNECTIONS, ..bounds.clone() };
+        let bounds = crate::listener::Bounds { connections: crate::config::PRIVATE_CONNECTIONS, ..bounds.clone() };
         let serving =
             crate::listener::serve(listener, router, bounds, refusals.clone(), stop_rx.clone(), Duration::from_secs(5));
         tokio::spawn(serving)

@@ -17,71 +17,6 @@ use axum::routing::get;
 use super::assets;
 use crate::app::App;
 
-macro_rules! assets {
-    ($($path:literal),* $(,)?) => {
-        &[$(($path, include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/web/", $path)) as &[u8])),*]
-    };
-}
-
-/// Every file of `web/` (a test checks the list against the directory).
-pub static ASSETS: &[(&str, &[u8])] = assets![
-    "admin/admin.js",
-    "admin/index.html",
-    "admin/policy.js",
-    "common/call.js",
-    "common/document.js",
-    "common/i18n.js",
-    "common/kk.css",
-    "common/media.js",
-    "common/protocol.js",
-    "common/signal.js",
-    "common/signin.js",
-    "common/tiles.js",
-    "common/ui.js",
-    "desk/desk.js",
-    "desk/index.html",
-    "desk/strings.js",
-    "index.html",
-    "interpreter/index.html",
-    "interpreter/interpreter.js",
-    "interpreter/strings.js",
-    "join/i18n/ar.js",
-    "join/i18n/bn.js",
-    "join/i18n/de.js",
-    "join/i18n/en.js",
-    "join/i18n/es.js",
-    "join/i18n/fa.js",
-    "join/i18n/fil.js",
-    "join/i18n/fr.js",
-    "join/i18n/hi.js",
-    "join/i18n/id.js",
-    "join/i18n/ja.js",
-    "join/i18n/ja-x-easy.js",
-    "join/i18n/km.js",
-    "join/i18n/ko.js",
-    "join/i18n/lo.js",
-    "join/i18n/mn.js",
-    "join/i18n/ms.js",
-    "join/i18n/my.js",
-    "join/i18n/ne.js",
-    "join/i18n/pt.js",
-    "join/i18n/ru.js",
-    "join/i18n/si.js",
-    "join/i18n/ta.js",
-    "join/i18n/th.js",
-    "join/i18n/tr.js",
-    "join/i18n/uk.js",
-    "join/i18n/ur.js",
-    "join/i18n/uz.js",
-    "join/i18n/vi.js",
-    "join/i18n/zh.js",
-    "join/index.html",
-    "join/join.js",
-    "wall/index.html",
-    "wall/strings.js",
-    "wall/wall.js",
-];
-
 /// The content security policy of every page: this server only, no inline script;
 /// images from documents and the QR code are `blob:` and `data:` URLs.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
@@ -185,40 +120,4 @@ pub fn operator_routes() -> Router<App> {
     Router::new()
         .route("/admin/", page("admin/index.html"))
         .route("/admin", get(|| async { Redirect::permanent("/admin/") }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The resident's page is written in every language a desk can ask for.
-    #[test]
-    fn the_resident_page_speaks_every_language_of_the_catalogue() {
-        for l in kakehashi_dispatch::LanguageId::all() {
-            let file = format!("join/i18n/{}.js", l.tag());
-            assert!(ASSETS.iter().any(|(p, _)| *p == file), "{file} is missing");
-        }
-    }
-
-    /// Every file under `web/` is embedded, and every embedded file exists.
-    #[test]
-    fn every_web_file_is_embedded() {
-        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("web");
-        let mut found = Vec::new();
-        let mut stack = vec![root.clone()];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else {
-                    found.push(path.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/"));
-                }
-            }
-        }
-        found.sort();
-        let mut listed: Vec<String> = ASSETS.iter().map(|(p, _)| p.to_string()).collect();
-        listed.sort();
-        assert_eq!(found, listed, "web/ and ASSETS differ");
-    }
 }
