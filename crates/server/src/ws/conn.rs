@@ -240,6 +240,14 @@ where
                 return ended(written, reason, false);
             }
             () = closing(&mut settings.closing) => {
+                // What the client was already told goes out first (the end of its call,
+                // say): the two branches were ready at once and either may win.
+                while let Ok(Out::Event(e)) = events.try_recv() {
+                    if !socket.send_json(&e).await {
+                        return ended(written, p::CloseReason::Done, true);
+                    }
+                    written = e.seq.unwrap_or(written);
+                }
                 let e = p::ProtocolError { code: p::ErrorCode::ShuttingDown, message: "the server is restarting; reconnect shortly".into() };
                 socket.refuse::<V>(e, p::CloseReason::ShuttingDown).await;
                 return ended(written, p::CloseReason::ShuttingDown, false);
@@ -431,5 +439,31 @@ mod tests {
             run::<p::DeskCommand, p::DeskEvent, _, _, _>(&mut socket, &mut settings, &mut lifetime, rx, &writer);
         let (ended, code) = tokio::join!(looping, async { wire.close_code().await });
         assert_eq!((ended.reason, code), (p::CloseReason::Expired, p::CloseReason::Expired.code()));
+    }
+
+    #[tokio::test]
+    async fn shutdown_writes_what_was_queued_before_it_closes() {
+        // An event queued and the shutdown signalled at once: whichever the loop sees
+        // first, the event reaches the client before the shutdown's error and close.
+        for _ in 0..20 {
+            let (mut socket, mut wire) = wire();
+            let (mut settings, closing) = settings();
+            let (events, rx) = mpsc::channel(8);
+            let writer = Writer::default();
+            let ended_call = p::DeskEvent::CallEnded { call: 3, by: p::Party::Desk };
+            events.send(Out::Event(p::Sequenced::numbered(5, ended_call))).await.unwrap();
+            closing.send(true).unwrap();
+            let ended = run::<p::DeskCommand, p::DeskEvent, _, _, _>(
+                &mut socket,
+                &mut settings,
+                &mut Lifetime::lasting(),
+                rx,
+                &writer,
+            )
+            .await;
+            assert_eq!(wire.text().await["type"], "call_ended");
+            assert_eq!(wire.text().await["code"], "shutting_down");
+            assert_eq!(ended, Ended { written: 5, reason: p::CloseReason::ShuttingDown, by_client: false });
+        }
     }
 }
