@@ -161,7 +161,20 @@ test('a supervisor on the admin page reads their tenant and is not offered the a
   await page.waitForSelector('#tenants:not([hidden])');
   assert.equal(await page.locator('#tenant-rows tr').count(), 1, 'their own tenant only');
   assert.ok(await page.locator('#tenant-form').isHidden());
-  assert.equal(await page.locator('#tenant-rows button').count(), 0, 'no policy editing');
+  assert.equal(await page.locator('#tenant-rows button').count(), 1, 'no policy editing, only the language order');
+  // The coordinator sets the grid's order: Nepali, then Vietnamese moved above it.
+  await page.click('#tenant-rows button.pins');
+  await page.waitForSelector('#pins-form:not([hidden])');
+  await page.selectOption('#pins-add', 'ne');
+  await page.click('#pins-add-button');
+  await page.selectOption('#pins-add', 'vi');
+  await page.click('#pins-add-button');
+  await page.locator('#pins-list li[data-tag=vi] button.up').click();
+  await snap(page, 'admin-language-order');
+  await page.click('#pins-form button[type=submit]');
+  await until(async () => (await page.locator('#pins-form').isHidden()), 'the order saved');
+  const minami = (await server.api('/api/tenants', { token: server.admin })).find((/** @type {any} */ tn) => tn.id === 2);
+  assert.deepEqual(minami.pinned_languages, ['vi', 'ne']);
   await page.click('#tabs button[data-tab=desks]');
   await page.waitForSelector('#desks:not([hidden])');
   assert.ok(await page.locator('#desk-form').isHidden());

@@ -84,6 +84,8 @@ pub(crate) struct TenantOut {
     pub policy: PolicyDoc,
     /// Who must sign in with a second factor.
     pub two_factor: TwoFactorRule,
+    /// Languages pinned to the front of its desks' grid, in order.
+    pub pinned_languages: Vec<String>,
 }
 
 async fn list_tenants(State(app): State<App>, reader: Reader) -> Result<Json<Vec<TenantOut>>, ApiError> {
@@ -91,6 +93,7 @@ async fn list_tenants(State(app): State<App>, reader: Reader) -> Result<Json<Vec
     let mut out = Vec::new();
     for t in dir.tenants.into_iter().filter(|t| reader.sees(t.id)) {
         let two_factor = app.store.two_factor_rule(t.id).await?.unwrap_or(TwoFactorRule::Staff);
+        let pinned_languages = app.store.pinned_languages(t.id).await?;
         out.push(TenantOut {
             id: t.id,
             name: t.name,
@@ -98,6 +101,7 @@ async fn list_tenants(State(app): State<App>, reader: Reader) -> Result<Json<Vec
             time_zone: t.time_zone,
             policy: t.policy.unwrap_or_default(),
             two_factor,
+            pinned_languages,
         });
     }
     Ok(Json(out))

@@ -21,6 +21,7 @@ macro_rules! assets {
 pub(crate) static ASSETS: &[(&str, &[u8])] = assets![
     "admin/admin.js",
     "admin/index.html",
+    "admin/pins.js",
     "admin/policy.js",
     "common/call.js",
     "common/document.js",

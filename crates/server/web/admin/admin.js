@@ -5,6 +5,7 @@
 
 import { apply, errorText, t, use } from '../common/i18n.js';
 import { secondFactorButton, setUp, signIn } from '../common/signin.js';
+import { readPins, renderPins } from './pins.js';
 import { readPolicy, renderPolicy, showPolicyError } from './policy.js';
 import { $, api, h, notice, show } from '../common/ui.js';
 
@@ -30,6 +31,8 @@ const STRINGS = {
     pf_parallel_help: '選んだ言語(少数言語)は、複数の通訳者を同時に呼び出します。', pf_fan_out: '同時に呼び出す人数(2〜8)',
     pf_order: '呼び出す順', pf_order_tier_then_longest_idle: '区分の順、同じ区分では待ち時間の長い人から', pf_order_longest_idle: '待ち時間の長い人から',
     pf_fix: '赤字の項目を直してください。',
+    pins: '言語の並び', pins_help: '窓口の言語ボタンで、ここに並べた言語を先頭に、この順で表示します。ほかの言語は通訳した回数の多い順です。',
+    pins_add: '言語を追加', pins_up: '上へ', pins_down: '下へ', pins_remove: '外す',
     err_invalid_field: '入力内容に誤りがあります:{m}', err_not_found: '対象が見つかりません:{m}', err_rate_limited: '操作が多すぎます。少し待ってください。',
     err_internal: 'サーバーで問題が起きました（{m}）。', err_unauthorized: 'もう一度サインインしてください。',
   },
@@ -53,6 +56,8 @@ const STRINGS = {
     pf_parallel_help: 'Requests in the chosen (rare) languages ring several interpreters at once.', pf_fan_out: 'Rung at once (2 to 8)',
     pf_order: 'Order', pf_order_tier_then_longest_idle: 'By tier, then longest idle', pf_order_longest_idle: 'Longest idle first',
     pf_fix: 'Correct the fields marked in red.',
+    pins: 'Language order', pins_help: "The desks' language grid shows these first, in this order; the others follow by how often they were interpreted.",
+    pins_add: 'Add a language', pins_up: 'Up', pins_down: 'Down', pins_remove: 'Remove',
     err_invalid_field: 'Something entered is not right: {m}', err_not_found: 'Not found: {m}', err_rate_limited: 'Too many actions. Wait a moment.',
     err_internal: 'A problem on the server ({m}).', err_unauthorized: 'Please sign in again.',
   },
@@ -74,6 +79,8 @@ const state = {
   policyTenant: null,
   /** @type {string[] | null} the language catalogue, once asked for */
   catalogue: null,
+  /** @type {number | null} */
+  pinsTenant: null,
   tab: 'tenants',
 };
 
@@ -165,7 +172,10 @@ function renderTenants() {
   $('tenant-rows').replaceChildren(
     ...state.tenants.map((tn) =>
       h('tr', {}, h('td', {}, String(tn.id)), h('td', {}, tn.name), h('td', { class: 'num' }, String(tn.foreign_residents)), h('td', {}, tn.time_zone),
-        h('td', {}, isAdmin() ? h('button', { type: 'button', onclick: () => editPolicy(tn) }, t('policy')) : '')),
+        h('td', {},
+          isAdmin() ? h('button', { type: 'button', onclick: () => editPolicy(tn) }, t('policy')) : '',
+          ' ',
+          h('button', { type: 'button', class: 'pins', onclick: () => editPins(tn) }, t('pins')))),
     ),
   );
 }
@@ -174,14 +184,39 @@ function renderTenants() {
 async function editPolicy(tn) {
   state.policyTenant = tn.id;
   $('policy-title').textContent = `${t('policy')}: ${tn.name}`;
-  const catalogue = state.catalogue || (await call('/api/languages')).map((/** @type {any} */ l) => l.tag);
-  state.catalogue = catalogue;
-  renderPolicy($('policy-fields'), tn.policy, catalogue);
+  renderPolicy($('policy-fields'), tn.policy, await catalogue());
   $('policy-form').hidden = false;
   $('policy-form').scrollIntoView({ block: 'nearest' });
   $('policy-fields').querySelector('input')?.focus();
 }
 $('policy-cancel').addEventListener('click', () => ($('policy-form').hidden = true));
+
+/** The language catalogue's tags (asked for once). */
+async function catalogue() {
+  state.catalogue ||= (await call('/api/languages')).map((/** @type {any} */ l) => l.tag);
+  return /** @type {string[]} */ (state.catalogue);
+}
+
+/** @param {any} tn */
+async function editPins(tn) {
+  state.pinsTenant = tn.id;
+  $('pins-title').textContent = `${t('pins')}: ${tn.name}`;
+  renderPins($('pins-fields'), tn.pinned_languages || [], await catalogue());
+  $('pins-form').hidden = false;
+  $('pins-form').scrollIntoView({ block: 'nearest' });
+}
+$('pins-cancel').addEventListener('click', () => ($('pins-form').hidden = true));
+$('pins-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  try {
+    await call(`/api/tenants/${state.pinsTenant}/languages`, { method: 'PUT', body: { pinned: readPins($('pins-fields')) } });
+    $('pins-form').hidden = true;
+    notice(t('saved'));
+    await open('tenants');
+  } catch (err) {
+    failed(err);
+  }
+});
 $('policy-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   try {
