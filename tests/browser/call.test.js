@@ -372,14 +372,14 @@ test('the wallboard shows queues, interpreters and today\'s waits; the admin pag
   await admin.page.locator('#tenants').waitFor();
   assert.ok((await admin.page.locator('#tenant-rows tr').count()) >= 3);
   // A routing policy in a form: a refusal shows beside its field, then it saves.
-  await admin.page.locator('#tenant-rows tr').nth(1).locator('button').click();
+  await admin.page.locator('#tenant-rows tr').nth(1).locator('button.policy').click();
   await admin.page.locator('#policy-form:not([hidden]) .step').first().waitFor();
   await admin.page.fill('#pf-ring_timeout_secs', '30');
   const steps = admin.page.locator('#policy-fields .step');
   const before = await steps.count();
   await steps.first().locator('input[type=number]').fill('0');
   await admin.page.click('#policy-form button[type=submit]');
-  await steps.first().locator('.step-error').filter({ hasText: /last step/ }).waitFor();
+  await steps.first().locator('.step-error').filter({ hasText: /最後の段階だけ/ }).waitFor();
   await snap(admin.page, 'admin-policy');
   await steps.first().locator('input[type=number]').fill('45');
   await steps.last().locator('.tiers input[value=volunteer]').check();

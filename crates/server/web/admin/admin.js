@@ -6,7 +6,7 @@
 import { apply, errorText, t, use } from '../common/i18n.js';
 import { secondFactorButton, setUp, signIn } from '../common/signin.js';
 import { readPins, renderPins } from './pins.js';
-import { readPolicy, renderPolicy, showPolicyError } from './policy.js';
+import { checkPolicy, readPolicy, renderPolicy, showPolicyError } from './policy.js';
 import { $, api, h, notice, show } from '../common/ui.js';
 
 /** @type {Record<string, Record<string, string>>} */
@@ -31,6 +31,7 @@ const STRINGS = {
     pf_parallel_help: '選んだ言語(少数言語)は、複数の通訳者を同時に呼び出します。', pf_fan_out: '同時に呼び出す人数(2〜8)',
     pf_order: '呼び出す順', pf_order_tier_then_longest_idle: '区分の順、同じ区分では待ち時間の長い人から', pf_order_longest_idle: '待ち時間の長い人から',
     pf_fix: '赤字の項目を直してください。',
+    pf_no_tier: '区分を1つ以上選んでください。', pf_zero_not_last: '0秒(ずっと)にできるのは最後の段階だけです。', pf_no_steps: '段階を1つ以上置いてください。',
     pins: '言語の並び', pins_help: '窓口の言語ボタンで、ここに並べた言語を先頭に、この順で表示します。ほかの言語は通訳した回数の多い順です。',
     pins_add: '言語を追加', pins_up: '上へ', pins_down: '下へ', pins_remove: '外す',
     err_invalid_field: '入力内容に誤りがあります:{m}', err_not_found: '対象が見つかりません:{m}', err_rate_limited: '操作が多すぎます。少し待ってください。',
@@ -56,6 +57,7 @@ const STRINGS = {
     pf_parallel_help: 'Requests in the chosen (rare) languages ring several interpreters at once.', pf_fan_out: 'Rung at once (2 to 8)',
     pf_order: 'Order', pf_order_tier_then_longest_idle: 'By tier, then longest idle', pf_order_longest_idle: 'Longest idle first',
     pf_fix: 'Correct the fields marked in red.',
+    pf_no_tier: 'Choose at least one tier.', pf_zero_not_last: 'Only the last step can be 0 (for good).', pf_no_steps: 'Keep at least one step.',
     pins: 'Language order', pins_help: "The desks' language grid shows these first, in this order; the others follow by how often they were interpreted.",
     pins_add: 'Add a language', pins_up: 'Up', pins_down: 'Down', pins_remove: 'Remove',
     err_invalid_field: 'Something entered is not right: {m}', err_not_found: 'Not found: {m}', err_rate_limited: 'Too many actions. Wait a moment.',
@@ -173,7 +175,7 @@ function renderTenants() {
     ...state.tenants.map((tn) =>
       h('tr', {}, h('td', {}, String(tn.id)), h('td', {}, tn.name), h('td', { class: 'num' }, String(tn.foreign_residents)), h('td', {}, tn.time_zone),
         h('td', {},
-          isAdmin() ? h('button', { type: 'button', onclick: () => editPolicy(tn) }, t('policy')) : '',
+          isAdmin() ? h('button', { type: 'button', class: 'policy', onclick: () => editPolicy(tn) }, t('policy')) : '',
           ' ',
           h('button', { type: 'button', class: 'pins', onclick: () => editPins(tn) }, t('pins')))),
     ),
@@ -219,6 +221,10 @@ $('pins-form').addEventListener('submit', async (e) => {
 });
 $('policy-form').addEventListener('submit', async (e) => {
   e.preventDefault();
+  if (!checkPolicy($('policy-fields'))) {
+    notice(t('pf_fix'), 'error');
+    return;
+  }
   try {
     await call(`/api/tenants/${state.policyTenant}/policy`, { method: 'PUT', body: readPolicy($('policy-fields')) });
     $('policy-form').hidden = true;

@@ -115,6 +115,29 @@ export function readPolicy(root) {
   return policy;
 }
 
+/**
+ * The rules across fields the inputs themselves cannot check (their bounds the browser
+ * checks, in its own language): each problem beside its step, in the page's language.
+ * Whether the form may be sent.
+ * @param {HTMLElement} root
+ */
+export function checkPolicy(root) {
+  const rows = [...root.querySelectorAll('.step')];
+  let ok = true;
+  rows.forEach((row, i) => {
+    const error = row.querySelector('.step-error');
+    if (!error) return;
+    const seconds = Number(/** @type {HTMLInputElement} */ (row.querySelector('input[type=number]')).value);
+    const tiers = row.querySelectorAll('.tiers input:checked').length;
+    const problem = !tiers ? t('pf_no_tier') : seconds === 0 && i < rows.length - 1 ? t('pf_zero_not_last') : '';
+    error.textContent = problem;
+    if (problem) ok = false;
+  });
+  const none = root.querySelector('#pf-steps-error');
+  if (none) none.textContent = rows.length ? '' : t('pf_no_steps');
+  return ok && rows.length > 0;
+}
+
 /** The server's names for fields, as the form has them. */
 const SERVER_FIELDS = {
   ring_timeout: 'ring_timeout_secs', max_wait: 'max_wait_secs', wrap_up: 'wrap_up_secs', urgent_credit: 'urgent_credit_secs',
