@@ -25,6 +25,7 @@ pub(crate) static ASSETS: &[(&str, &[u8])] = assets![
     "admin/policy.js",
     "common/call.js",
     "common/document.js",
+    "common/errors.js",
     "common/i18n.js",
     "common/kk.css",
     "common/media.js",

@@ -7,6 +7,7 @@ import { CallSession, bindCallControls } from '../common/call.js';
 import { apply, errorText, languageName, t, use } from '../common/i18n.js';
 import { secondFactorButton, setUp, signIn } from '../common/signin.js';
 import { $, api, callInfo, clock, h, notice, show } from '../common/ui.js';
+import { ERRORS } from '../common/errors.js';
 import { STRINGS } from './strings.js';
 
 /** @typedef {import('../common/protocol.js').Message} Message */
@@ -38,7 +39,7 @@ const state = {
 
 function setLanguage(/** @type {string} */ lang) {
   localStorage.setItem(LANG, lang);
-  use(lang, STRINGS[lang] || STRINGS.ja, STRINGS.en);
+  use(lang, { ...(ERRORS[lang] || ERRORS.ja), ...(STRINGS[lang] || STRINGS.ja) }, { ...ERRORS.en, ...STRINGS.en });
   document.title = t('app');
   apply();
   renderMe();
