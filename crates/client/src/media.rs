@@ -116,11 +116,13 @@ pub async fn join_media<R: MediaRole>(
                 p::SdpKind::Offer => {
                     let Ok(sdp) = peer.answer(d.sdp.clone()).await else { break };
                     let answer = R::sdp(call, p::SessionDescription { kind: p::SdpKind::Answer, sdp });
-                    if signal.send(&answer).await.is_err() {
-                        break;
-                    }
+                    // Stamped before sending: what the answer causes at the relay may be
+                    // seen elsewhere before this task runs again.
                     if let Ok(mut at) = answered_at.lock() {
                         *at = Some(Instant::now());
+                    }
+                    if signal.send(&answer).await.is_err() {
+                        break;
                     }
                 }
             }
