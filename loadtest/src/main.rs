@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use kakehashi_load::scenarios::{idle, media, storm};
+use kakehashi_load::scenarios::{endure, idle, media, storm};
 use kakehashi_load::server::{Server, Start};
 use kakehashi_load::{LoadError, janus, proc, report};
 use serde_json::json;
@@ -20,6 +20,12 @@ scenarios:
           same options; defaults --desks 200 --interpreters 60 --seconds 300
   media   three-party sessions with audio and video through the relay
           --sessions N (30) --seconds S (60) --warmup S (5) --janus (then the same on Janus)
+  endure  calls with media and churn for a long time (residents drop and come back by
+          their link, interpreters' legs reconnect), the server's memory and descriptors
+          sampled; then every call must have one call record, every join media, and the
+          descriptors must be back
+          --calls N at once (100) --seconds S (3600) --warmup S (300) --talk S (60)
+          --sample S (10) --rates light|full (light)
   idle    idle desk connections: the server's memory for each
           --connections N (10000) --hold S (10)
 
@@ -160,6 +166,30 @@ async fn run(mut a: Args) -> Result<(), String> {
                 value["janus"] = theirs.json();
                 value["cpu_ratio_kakehashi_to_janus"] = json!(report::round(ratio));
             }
+            report::print(a.json, &lines, &value);
+        }
+        "endure" => {
+            let rates = match a.values.remove("rates").as_deref() {
+                None | Some("light") => kakehashi_load::media::Rates::LIGHT,
+                Some("full") => kakehashi_load::media::Rates::FULL,
+                Some(other) => return Err(format!("--rates {other:?}: light or full")),
+            };
+            let o = endure::Options {
+                calls: a.num("calls", 100)?,
+                seconds: a.num("seconds", 3600)?,
+                warmup: a.num("warmup", 300)?,
+                talk: a.num("talk", 60.0)?,
+                sample: a.num("sample", 10)?,
+                rates,
+            };
+            a.done()?;
+            let mut a = a;
+            a.set.push(("KAKEHASHI_MAX_CONNECTIONS".into(), (o.calls * 4 + 100).to_string()));
+            let server = start(&a).await.map_err(err)?;
+            let result = endure::run(&server, &o).await;
+            server.stop().await;
+            let (lines, mut value) = result.map_err(err)?;
+            value["machine"] = json!(machine);
             report::print(a.json, &lines, &value);
         }
         "idle" => {

@@ -1,6 +1,6 @@
 //! WebRTC participants from `webrtc` 0.21.1: a peer connection that publishes Opus (50
-//! packets a second) and VP8 (about 1.2 Mbit/s: 120 packets a second of 1,200 bytes) of
-//! synthetic RTP, each payload carrying its publisher and its send time, and counts what
+//! packets a second) and VP8 (about 1.2 Mbit/s: 120 packets a second of 1,200 bytes, or
+//! lighter: [`Rates`]) of synthetic RTP, each payload carrying its publisher and its send time, and counts what
 //! it receives: packets, one-way latency, loss by sequence numbers.
 //!
 //! The peer is `kakehashi-client`'s participant; here is what it sends and how what it
@@ -20,16 +20,32 @@ use webrtc::media_stream::track_local::TrackLocal;
 use crate::LoadError;
 use crate::report::Samples;
 
-/// Bytes of a video packet, and packets a second: 1.15 Mbit/s of payload.
-pub const VIDEO_BYTES: usize = 1200;
-/// Video packets a second.
-pub const VIDEO_PPS: u32 = 120;
-/// Bytes of an Opus packet (a 20 ms frame at about 48 kbit/s).
-pub const AUDIO_BYTES: usize = 120;
-/// Audio packets a second.
-pub const AUDIO_PPS: u32 = 50;
-/// A keyframe every this many video packets (a frame per packet here).
-const KEYFRAME_EVERY: u32 = 240;
+/// What each publisher sends.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rates {
+    /// Video packets a second (a frame per packet).
+    pub video_pps: u32,
+    /// Bytes of a video packet.
+    pub video_bytes: usize,
+    /// Audio packets a second.
+    pub audio_pps: u32,
+    /// Bytes of an Opus packet.
+    pub audio_bytes: usize,
+    /// A keyframe every this many video packets.
+    pub keyframe_every: u32,
+}
+
+impl Rates {
+    /// A desk's tablet camera: VP8 at about 1.2 Mbit/s (120 packets a second of 1,200
+    /// bytes), Opus at 50 packets a second (20 ms frames, about 48 kbit/s).
+    pub const FULL: Rates =
+        Rates { video_pps: 120, video_bytes: 1200, audio_pps: 50, audio_bytes: 120, keyframe_every: 240 };
+    /// A phone on a poor network: VP8 at 15 frames a second of 800 bytes (about 100
+    /// kbit/s), the same Opus. What the endurance run uses, so that its clients (on the
+    /// same cores as the server) keep up with a hundred calls.
+    pub const LIGHT: Rates =
+        Rates { video_pps: 15, video_bytes: 800, audio_pps: 50, audio_bytes: 120, keyframe_every: 30 };
+}
 
 const MAGIC: [u8; 4] = *b"KKLT";
 
@@ -50,8 +66,8 @@ fn micros_now() -> u64 {
 
 /// A payload: for video, a VP8 payload descriptor and header first (so a relay that
 /// waits for a keyframe finds one), then the marker: magic, publisher, send time.
-pub fn payload(video: bool, keyframe: bool, publisher: u32) -> Bytes {
-    let mut p = Vec::with_capacity(if video { VIDEO_BYTES } else { AUDIO_BYTES });
+pub fn payload(video: bool, keyframe: bool, publisher: u32, bytes: usize) -> Bytes {
+    let mut p = Vec::with_capacity(bytes);
     if video {
         // S=1, partition 0; the header's P bit is 0 for a keyframe.
         p.extend_from_slice(&[0x10, u8::from(!keyframe)]);
@@ -59,7 +75,7 @@ pub fn payload(video: bool, keyframe: bool, publisher: u32) -> Bytes {
     p.extend_from_slice(&MAGIC);
     p.extend_from_slice(&publisher.to_be_bytes());
     p.extend_from_slice(&micros_now().to_be_bytes());
-    p.resize(if video { VIDEO_BYTES } else { AUDIO_BYTES }, 0);
+    p.resize(bytes.max(p.len()), 0);
     Bytes::from(p)
 }
 
@@ -231,32 +247,42 @@ pub async fn peer(
     Ok((peer, firsts))
 }
 
-/// A publisher that sends on `peer`'s tracks at the realistic rates until `stop` is set;
-/// `id` goes into every payload. `None` if the peer publishes nothing.
-pub fn publish(peer: &Peer, id: u32, stop: Arc<AtomicBool>) -> Option<tokio::task::JoinHandle<()>> {
+/// A publisher that sends on `peer`'s tracks at `rates` until `stop` is set; `id` goes
+/// into every payload. `None` if the peer publishes nothing.
+pub fn publish(peer: &Peer, id: u32, rates: Rates, stop: Arc<AtomicBool>) -> Option<tokio::task::JoinHandle<()>> {
     let (audio, video) = (peer.audio.clone()?, peer.video.clone()?);
     let ssrc = peer.ssrc;
+    // One tick per packet of the faster stream; the slower one sends on the ticks where
+    // its own count moves on.
+    let (fast, slow) = (rates.video_pps.max(rates.audio_pps).max(1), rates.video_pps.min(rates.audio_pps));
+    let video_leads = rates.video_pps >= rates.audio_pps;
     Some(tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_nanos(1_000_000_000 / u64::from(VIDEO_PPS)));
+        let mut tick = tokio::time::interval(Duration::from_nanos(1_000_000_000 / u64::from(fast)));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let (mut n, mut audio_n) = (0u32, 0u32);
+        let (mut video_n, mut audio_n) = (0u32, 0u32);
+        let mut n = 0u32;
         while !stop.load(Ordering::Relaxed) {
             tick.tick().await;
-            let video_packet = rtc::rtp::Packet {
-                header: rtc::rtp::header::Header {
-                    version: 2,
-                    payload_type: 96,
-                    sequence_number: n as u16,
-                    timestamp: n.wrapping_mul(90_000 / VIDEO_PPS),
-                    ssrc: ssrc + VIDEO_SSRC_OFFSET,
-                    marker: true,
-                    ..Default::default()
-                },
-                payload: payload(true, n % KEYFRAME_EVERY == 0, id),
-            };
-            let _ = video.write_rtp(video_packet).await;
-            // 50 audio packets for each 120 video ones.
-            if (n + 1) * AUDIO_PPS / VIDEO_PPS > n * AUDIO_PPS / VIDEO_PPS {
+            let slow_due = (n + 1) * slow / fast > n * slow / fast;
+            let (send_video, send_audio) = if video_leads { (true, slow_due) } else { (slow_due, true) };
+            n = n.wrapping_add(1);
+            if send_video {
+                let video_packet = rtc::rtp::Packet {
+                    header: rtc::rtp::header::Header {
+                        version: 2,
+                        payload_type: 96,
+                        sequence_number: video_n as u16,
+                        timestamp: video_n.wrapping_mul(90_000 / rates.video_pps.max(1)),
+                        ssrc: ssrc + VIDEO_SSRC_OFFSET,
+                        marker: true,
+                        ..Default::default()
+                    },
+                    payload: payload(true, video_n % rates.keyframe_every.max(1) == 0, id, rates.video_bytes),
+                };
+                let _ = video.write_rtp(video_packet).await;
+                video_n += 1;
+            }
+            if send_audio {
                 let audio_packet = rtc::rtp::Packet {
                     header: rtc::rtp::header::Header {
                         version: 2,
@@ -266,12 +292,11 @@ pub fn publish(peer: &Peer, id: u32, stop: Arc<AtomicBool>) -> Option<tokio::tas
                         ssrc,
                         ..Default::default()
                     },
-                    payload: payload(false, false, id),
+                    payload: payload(false, false, id, rates.audio_bytes),
                 };
                 let _ = audio.write_rtp(audio_packet).await;
                 audio_n += 1;
             }
-            n += 1;
         }
     }))
 }
@@ -295,15 +320,15 @@ mod tests {
 
     #[test]
     fn payloads_carry_their_publisher_and_time() {
-        let v = payload(true, true, 42);
-        assert_eq!(v.len(), VIDEO_BYTES);
+        let v = payload(true, true, 42, 1200);
+        assert_eq!(v.len(), 1200);
         assert_eq!(&v[..2], &[0x10, 0x00], "a VP8 keyframe");
-        assert_eq!(payload(true, false, 1)[1], 1);
+        assert_eq!(payload(true, false, 1, 1200)[1], 1);
         let (who, at) = marker(&v).unwrap();
         assert_eq!(who, 42);
         assert!(at <= micros_now());
-        let a = payload(false, false, 7);
-        assert_eq!(a.len(), AUDIO_BYTES);
+        let a = payload(false, false, 7, 120);
+        assert_eq!(a.len(), 120);
         assert_eq!(marker(&a).unwrap().0, 7);
         assert!(marker(b"nothing here at all").is_none());
     }

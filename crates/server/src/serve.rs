@@ -149,7 +149,8 @@ pub async fn serve_on(
     let hub_task = tokio::spawn(hub.run(hub_rx, reports_rx));
     let sockets = crate::media::MediaSockets { udp: media_socket, advertised, tcp };
     let reports = crate::media::Reports::new(reports_tx, metrics.clone());
-    let media_task = tokio::spawn(crate::media::run(sockets, orders_rx, reports, metrics.clone()));
+    let media_task = crate::media::on_own_thread(sockets, orders_rx, reports, metrics.clone())
+        .map_err(|source| ServeError::Io { addr: media_addr, source })?;
     let (closing_tx, closing_rx) = watch::channel(false);
     tracing::info!(%media_addr, %advertised, "media relay listening");
     tracing::info!(%addr, tenants = directory.tenants.len(), interpreters = directory.interpreters.len(), "kakehashi listening");

@@ -202,7 +202,7 @@ async fn publishing(
     done: &Arc<AtomicBool>,
 ) -> Result<(Peer, tokio::sync::mpsc::UnboundedReceiver<PeerEvent>), LoadError> {
     let (peer, firsts) = media::peer(IpAddr::from([127, 0, 0, 1]), Some(ssrc), Arc::clone(stats)).await?;
-    drop(media::publish(&peer, ssrc, Arc::clone(done)));
+    drop(media::publish(&peer, ssrc, media::Rates::FULL, Arc::clone(done)));
     Ok((peer, firsts))
 }
 
@@ -402,7 +402,7 @@ pub async fn on_janus(janus: &Janus, o: &Options) -> Result<Measured, LoadError>
         }
         for p in parties.iter_mut() {
             p.publisher.until_connected(Duration::from_secs(20)).await?;
-            drop(media::publish(&p.publisher, p.feed as u32, Arc::clone(&done)));
+            drop(media::publish(&p.publisher, p.feed as u32, media::Rates::FULL, Arc::clone(&done)));
         }
         let feeds: Vec<u64> = parties.iter().map(|p| p.feed).collect();
         for p in parties.iter_mut() {

@@ -1,6 +1,7 @@
 //! The scenarios.
 
 pub mod calls;
+pub mod endure;
 pub mod idle;
 pub mod media;
 pub mod storm;

@@ -108,11 +108,12 @@ pub(super) struct Session {
     pub(super) publishers: FxHashMap<Source, (LegId, MediaStreamTrackId)>,
 }
 
-/// Packets kept per sending video track to answer NACKs: about half a second of video at
-/// 1.2 Mbit/s. `rtc`'s default (1,024) holds eight seconds, whose copies cost 1.2 MB per
-/// forwarded video stream; a retransmission later than a few round trips comes too late
-/// for interactive video anyway (ADR 0008).
-pub(crate) const NACK_BUFFER: u16 = 64;
+/// Packets kept per sending video track to answer NACKs: a quarter of a second of video
+/// at 1.2 Mbit/s, longer at the lower rates phones send. `rtc`'s default (1,024) holds
+/// eight seconds, whose copies cost 1.2 MB per forwarded video stream; a retransmission
+/// later than a few round trips comes too late for interactive video anyway (ADR 0008,
+/// ADR 0014).
+pub(crate) const NACK_BUFFER: u16 = 32;
 
 /// A leg's interceptors: `rtc`'s defaults (receiver and sender reports, NACK generation
 /// and answering, transport-wide congestion control feedback to publishers, the MID and

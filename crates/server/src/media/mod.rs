@@ -206,6 +206,27 @@ impl Reports {
     }
 }
 
+/// Run the relay on a thread of its own, with a runtime of its own, until its orders
+/// stop. Every packet's buffers are then allocated and freed by one thread (one of the
+/// allocator's arenas instead of one per worker the task would migrate across), and the
+/// relay never waits behind signalling work. The returned task ends when it has.
+pub fn on_own_thread(
+    sockets: MediaSockets,
+    orders: mpsc::Receiver<Order>,
+    reports: Reports,
+    metrics: Metrics,
+) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new().name("kakehashi-media".into()).spawn(move || {
+        runtime.block_on(run(sockets, orders, reports, metrics));
+        let _ = done_tx.send(());
+    })?;
+    Ok(tokio::spawn(async move {
+        let _ = done_rx.await;
+    }))
+}
+
 /// Run the relay on its sockets until its orders' sender is dropped or its reports'
 /// receiver is.
 pub async fn run(sockets: MediaSockets, mut orders: mpsc::Receiver<Order>, mut reports: Reports, metrics: Metrics) {
