@@ -1,0 +1,23 @@
+//! The phone bridge: residents and interpreters on ordinary phone lines, in the same calls
+//! as everyone else (issue 14, `../shared/research/sip-bridge.md`).
+//!
+//! A phone leg is a SIP dialog with a trunk or a PBX and its RTP in G.711. The bridge joins
+//! the call as a participant of kind `phone`, a client of the server like any other: what
+//! the phone says enters the call as its own Opus track, and the phone hears an N−1 mix of
+//! everyone else.
+//!
+//! This crate grows from the pure parts, each tested on its own, no I/O:
+//! - [`g711`]: PCMU and PCMA, sample by sample;
+//! - [`dtmf`]: keys pressed on the phone, from RFC 4733 events or SIP INFO bodies;
+//! - [`jitter`]: a small reorder buffer that hands out one frame per 20 ms tick;
+//! - [`mixer`]: the N−1 mix (everyone's sum less one's own), clamped;
+//! - [`sdp`]: the SIP side's offer and answer for one audio stream (RFC 3264).
+
+pub mod dtmf;
+pub mod g711;
+pub mod jitter;
+pub mod mixer;
+pub mod sdp;
+
+/// Samples in one 20 ms frame at the phone's 8 kHz.
+pub const FRAME_8K: usize = 160;
