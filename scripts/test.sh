@@ -9,8 +9,9 @@ export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 # Debian packages the tests use: promtool (from prometheus) checks /metrics; chromium
 # runs the web clients (tests/browser), with Noto fonts so every language's script
 # renders in the screenshots; janus is the load tool's peer for the side-by-side media
-# run. The tests start and stop what they need on loopback.
-packages=(prometheus chromium fonts-noto-core fonts-noto-cjk janus)
+# run; sip-tester (SIPp) plays trunks and phones against the phone bridge. The tests
+# start and stop what they need on loopback.
+packages=(prometheus chromium fonts-noto-core fonts-noto-cjk janus sip-tester)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -49,4 +50,5 @@ $load storm --desks 12 --interpreters 4 --languages 3 --seconds 5 --rate 3 --tal
 $load soak --desks 12 --interpreters 4 --languages 3 --seconds 8 --rate 3 --talk 1 --think 0.2
 $load media --sessions 1 --seconds 2 --warmup 1 --janus
 $load idle --connections 200 --hold 1
+$load endure --calls 3 --seconds 12 --warmup 4 --talk 5 --sample 2
 echo "smoke runs of the load tool's scenarios: ok"

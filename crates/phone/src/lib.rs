@@ -11,12 +11,19 @@
 //! - [`dtmf`]: keys pressed on the phone, from RFC 4733 events or SIP INFO bodies;
 //! - [`jitter`]: a small reorder buffer that hands out one frame per 20 ms tick;
 //! - [`mixer`]: the N−1 mix (everyone's sum less one's own), clamped;
-//! - [`sdp`]: the SIP side's offer and answer for one audio stream (RFC 3264).
+//! - [`sdp`]: the SIP side's offer and answer for one audio stream (RFC 3264);
+//! - [`rtp`]: RTP packets read and written;
+//! - [`leg`]: one phone leg's media: symmetric RTP, G.711, keys, a 20 ms clock;
+//! - [`gateway`]: the SIP endpoint: calls from the trunks' addresses answered, each
+//!   handed to a [`gateway::Switchboard`].
 
 pub mod dtmf;
 pub mod g711;
+pub mod gateway;
 pub mod jitter;
+pub mod leg;
 pub mod mixer;
+pub mod rtp;
 pub mod sdp;
 
 /// Samples in one 20 ms frame at the phone's 8 kHz.

@@ -1,0 +1,165 @@
+//! The gateway against real SIP software from Debian, on loopback: SIPp (`sip-tester`)
+//! plays a trunk. `scripts/test.sh` installs it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use kakehashi_phone::dtmf::{Entered, Entry};
+use kakehashi_phone::gateway::{Answered, Gateway, Refusal, Settings, Switchboard};
+use kakehashi_phone::leg::Heard;
+
+/// The number the test's line answers on.
+const LINE: &str = "0120";
+
+/// A switchboard that takes calls to [`LINE`], gathers a PIN ended by `#`, and counts
+/// what the phone said.
+#[derive(Debug, Default)]
+struct Recorder {
+    pins: std::sync::Mutex<Vec<String>>,
+    frames: AtomicU64,
+    loud: AtomicU64,
+    ended: AtomicU64,
+    calls: AtomicU64,
+}
+
+#[async_trait::async_trait]
+impl Switchboard for Recorder {
+    fn admit(&self, number: &str) -> Result<(), Refusal> {
+        if number == LINE { Ok(()) } else { Err(Refusal { status: 404, reason: format!("no line on {number}") }) }
+    }
+
+    async fn run(&self, mut call: Answered) {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let mut entry = Entry::new(16);
+        while let Some(heard) = call.heard.recv().await {
+            match heard {
+                Heard::Key(k) => {
+                    if let Entered::Done(pin) = entry.key(k) {
+                        self.pins.lock().unwrap().push(pin);
+                    }
+                }
+                Heard::Frame(f) => {
+                    self.frames.fetch_add(1, Ordering::SeqCst);
+                    if f.iter().any(|s| s.unsigned_abs() > 1000) {
+                        self.loud.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+                Heard::NoMedia => break,
+            }
+        }
+        self.ended.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A working directory for one SIPp run: its scenario (with `replace` applied) and the
+/// `pcap/` directory of Debian's sip-tester, as its scenarios expect.
+fn workdir(name: &str, scenario: &str, replace: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kakehashi-sipp-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sipp").join(scenario);
+    let mut text = std::fs::read_to_string(here).unwrap();
+    for (from, to) in replace {
+        text = text.replace(from, to);
+    }
+    std::fs::write(dir.join(scenario), text).unwrap();
+    std::os::unix::fs::symlink("/usr/share/sip-tester", dir.join("pcap")).unwrap();
+    dir
+}
+
+/// Run SIPp from `ip` against the gateway; its exit code (0: every call as scripted).
+async fn sipp(dir: &Path, scenario: &str, gateway: SocketAddr, ip: &str, service: &str, timeout: u32) -> i32 {
+    assert!(Path::new("/usr/bin/sipp").exists(), "SIPp is missing: apt-get install sip-tester (scripts/test.sh does)");
+    let out = tokio::process::Command::new("sipp")
+        .current_dir(dir)
+        .arg(gateway.to_string())
+        .args(["-sf", scenario, "-s", service, "-i", ip, "-mi", ip])
+        .args(["-p", &free_port().to_string(), "-mp", &free_port().to_string()])
+        .args(["-m", "1", "-nostdin", "-trace_err", "-timeout", &format!("{timeout}s"), "-timeout_error"])
+        .output()
+        .await
+        .unwrap();
+    let code = out.status.code().unwrap_or(-1);
+    if code != 0 {
+        eprintln!("sipp exited {code}:\n{}", String::from_utf8_lossy(&out.stderr));
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            if e.path().extension().is_some_and(|x| x == "log") {
+                eprintln!("{}:\n{}", e.path().display(), std::fs::read_to_string(e.path()).unwrap_or_default());
+            }
+        }
+    }
+    code
+}
+
+async fn gateway(switchboard: Arc<Recorder>) -> Gateway {
+    let settings = Settings {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        media_ip: IpAddr::from([127, 0, 0, 1]),
+        allowed: vec![IpAddr::from([127, 0, 0, 1])],
+    };
+    Gateway::start(settings, switchboard).await.unwrap()
+}
+
+/// A trunk calls the line, the caller keys 1234#, talks for 8 s and hangs up: the PIN
+/// arrives whole, the voice arrives, the call ends on the BYE.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trunk_dials_in_keys_a_pin_and_talks() {
+    let board = Arc::new(Recorder::default());
+    let gw = gateway(Arc::clone(&board)).await;
+    let dir = workdir("pin", "uac_pin.xml", &[]);
+    assert_eq!(sipp(&dir, "uac_pin.xml", gw.addr, "127.0.0.1", LINE, 30).await, 0);
+    for _ in 0..50 {
+        if board.ended.load(Ordering::SeqCst) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(*board.pins.lock().unwrap(), ["1234"]);
+    assert_eq!(board.ended.load(Ordering::SeqCst), 1, "the BYE ended the call");
+    let (frames, loud) = (board.frames.load(Ordering::SeqCst), board.loud.load(Ordering::SeqCst));
+    assert!(frames >= 300, "{frames} frames of 20 ms");
+    assert!(loud >= 100, "{loud} frames with the caller's voice");
+    gw.stop();
+}
+
+/// Calls that cannot be taken are refused with a status and a reason, and reach no one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_numbers_and_unusable_offers_are_refused_with_a_reason() {
+    let board = Arc::new(Recorder::default());
+    let gw = gateway(Arc::clone(&board)).await;
+    let dir = workdir("404", "uac_refused.xml", &[("EXPECT", "404"), ("CODECS", "8")]);
+    assert_eq!(
+        sipp(&dir, "uac_refused.xml", gw.addr, "127.0.0.1", "0999", 10).await,
+        0,
+        "404 for a number with no line"
+    );
+    let dir = workdir("488", "uac_refused.xml", &[("EXPECT", "488"), ("CODECS", "111")]);
+    assert_eq!(
+        sipp(&dir, "uac_refused.xml", gw.addr, "127.0.0.1", LINE, 10).await,
+        0,
+        "488 for an offer of Opus alone"
+    );
+    assert_eq!(board.calls.load(Ordering::SeqCst), 0);
+    gw.stop();
+}
+
+/// A request from an address that is no trunk gets no answer at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strangers_are_not_answered() {
+    let board = Arc::new(Recorder::default());
+    let gw = gateway(Arc::clone(&board)).await;
+    let dir = workdir("stranger", "uac_refused.xml", &[("EXPECT", "404"), ("CODECS", "8")]);
+    let code = sipp(&dir, "uac_refused.xml", gw.addr, "127.0.0.2", "0999", 3).await;
+    assert_ne!(code, 0, "no answer: SIPp times out");
+    assert_eq!(board.calls.load(Ordering::SeqCst), 0);
+    gw.stop();
+}
