@@ -21,6 +21,7 @@ const LINE: &str = "0120";
 #[derive(Debug, Default)]
 struct Recorder {
     pins: std::sync::Mutex<Vec<String>>,
+    keys: std::sync::Mutex<String>,
     frames: AtomicU64,
     loud: AtomicU64,
     ended: AtomicU64,
@@ -39,6 +40,7 @@ impl Switchboard for Recorder {
         while let Some(heard) = call.heard.recv().await {
             match heard {
                 Heard::Key(k) => {
+                    self.keys.lock().unwrap().push(k);
                     if let Entered::Done(pin) = entry.key(k) {
                         self.pins.lock().unwrap().push(pin);
                     }
@@ -124,6 +126,7 @@ async fn a_trunk_dials_in_keys_a_pin_and_talks() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(*board.pins.lock().unwrap(), ["1234"]);
+    assert_eq!(*board.keys.lock().unwrap(), "1234#", "each key once");
     assert_eq!(board.ended.load(Ordering::SeqCst), 1, "the BYE ended the call");
     let (frames, loud) = (board.frames.load(Ordering::SeqCst), board.loud.load(Ordering::SeqCst));
     assert!(frames >= 300, "{frames} frames of 20 ms");
@@ -161,5 +164,25 @@ async fn strangers_are_not_answered() {
     let code = sipp(&dir, "uac_refused.xml", gw.addr, "127.0.0.2", "0999", 3).await;
     assert_ne!(code, 0, "no answer: SIPp times out");
     assert_eq!(board.calls.load(Ordering::SeqCst), 0);
+    gw.stop();
+}
+
+/// A PBX sends its keys as SIP INFO and holds the call: the key arrives, each hold and
+/// its end are answered with the mirrored direction, the call goes on to its BYE.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_by_info_and_a_hold_keep_the_call() {
+    let board = Arc::new(Recorder::default());
+    let gw = gateway(Arc::clone(&board)).await;
+    let dir = workdir("hold", "uac_hold_info.xml", &[]);
+    assert_eq!(sipp(&dir, "uac_hold_info.xml", gw.addr, "127.0.0.1", LINE, 20).await, 0);
+    for _ in 0..50 {
+        if board.ended.load(Ordering::SeqCst) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(board.calls.load(Ordering::SeqCst), 1);
+    assert_eq!(*board.keys.lock().unwrap(), "9", "the key sent by INFO");
+    assert_eq!(board.ended.load(Ordering::SeqCst), 1, "one call, ended by its BYE");
     gw.stop();
 }
