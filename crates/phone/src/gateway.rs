@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::leg::{Heard, Leg, LegCounts};
+use crate::register::{BadRegistrar, Registered, Registrar, keep_registered};
 use crate::sdp::{self, Local, Negotiated};
 
 /// Where the gateway listens and which addresses it takes calls from.
@@ -32,6 +33,8 @@ pub struct Settings {
     pub media_ip: IpAddr,
     /// The trunks' and PBXs' addresses: requests from any other are dropped.
     pub allowed: Vec<IpAddr>,
+    /// Registrars to stay registered with (their addresses are allowed too).
+    pub registrars: Vec<Registrar>,
 }
 
 /// Why a call is not taken: the SIP status and the reason said in a `Warning` header.
@@ -76,6 +79,9 @@ pub enum GatewayError {
     /// A socket.
     #[error("socket: {0}")]
     Io(#[from] std::io::Error),
+    /// A registrar's URI.
+    #[error(transparent)]
+    Registrar(#[from] BadRegistrar),
 }
 
 /// A call's dialog-side handles: where a re-INVITE's new terms and INFO keys go.
@@ -96,6 +102,8 @@ pub struct Gateway {
     cancel: CancellationToken,
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Each registrar's trunk and where its registration stands.
+    pub registrations: Vec<(String, watch::Receiver<Registered>)>,
 }
 
 impl Gateway {
@@ -106,7 +114,10 @@ impl Gateway {
         let udp = UdpConnection::create_connection(settings.listen, None, Some(cancel.child_token())).await?;
         let addr = udp.get_addr().get_socketaddr()?;
         transport.add_transport(udp.into());
-        let allowed = settings.allowed.clone();
+        let mut allowed = settings.allowed.clone();
+        for r in &settings.registrars {
+            allowed.extend(registrar_ips(&r.server).await);
+        }
         transport.set_whitelist(move |ip: IpAddr| {
             let ok = allowed.contains(&ip);
             async move { ok }
@@ -117,6 +128,11 @@ impl Gateway {
             .with_user_agent("kakehashi")
             .build();
         let incoming = endpoint.incoming_transactions()?;
+        let mut registrations = Vec::new();
+        for r in &settings.registrars {
+            let state = keep_registered(endpoint.inner.clone(), r.clone(), cancel.child_token())?;
+            registrations.push((r.trunk.clone(), state));
+        }
         let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
         let (state_tx, state_rx) = dialogs.new_dialog_state_channel();
         let calls: Calls = Arc::default();
@@ -133,7 +149,7 @@ impl Gateway {
             .map_err(|e: rsipstack::sip::Error| rsipstack::Error::Error(e.to_string()))?;
         let context = Context { settings, switchboard, dialogs, calls, state_tx, contact, endpoint };
         tokio::spawn(context.serve(incoming));
-        Ok(Gateway { cancel, addr })
+        Ok(Gateway { cancel, addr, registrations })
     }
 
     /// Stop taking and serving requests.
@@ -322,6 +338,20 @@ async fn states(dialogs: Arc<DialogLayer>, mut states: DialogStateReceiver, call
                 dialogs.remove_dialog(&id);
             }
             _ => {}
+        }
+    }
+}
+
+/// The addresses of a registrar's host (`sip:host:port`), for the allowed list.
+async fn registrar_ips(server: &str) -> Vec<IpAddr> {
+    let Ok(uri) = rsipstack::sip::Uri::try_from(server) else { return Vec::new() };
+    let host = uri.host_with_port.host.to_string();
+    let port = uri.host_with_port.port.map_or(5060, |p| p.value());
+    match tokio::net::lookup_host((host.trim_matches(['[', ']']), port)).await {
+        Ok(addrs) => addrs.map(|a| a.ip()).collect(),
+        Err(e) => {
+            tracing::warn!(%server, error = %e, "a registrar's host does not resolve");
+            Vec::new()
         }
     }
 }

@@ -15,7 +15,8 @@
 //! - [`rtp`]: RTP packets read and written;
 //! - [`leg`]: one phone leg's media: symmetric RTP, G.711, keys, a 20 ms clock;
 //! - [`gateway`]: the SIP endpoint: calls from the trunks' addresses answered, each
-//!   handed to a [`gateway::Switchboard`].
+//!   handed to a [`gateway::Switchboard`];
+//! - [`register`]: staying registered with a trunk's registrar.
 
 pub mod dtmf;
 pub mod g711;
@@ -23,6 +24,7 @@ pub mod gateway;
 pub mod jitter;
 pub mod leg;
 pub mod mixer;
+pub mod register;
 pub mod rtp;
 pub mod sdp;
 

@@ -12,6 +12,7 @@ use std::time::Duration;
 use kakehashi_phone::dtmf::{Entered, Entry};
 use kakehashi_phone::gateway::{Answered, Gateway, Refusal, Settings, Switchboard};
 use kakehashi_phone::leg::Heard;
+use kakehashi_phone::register::{Registered, Registrar};
 
 /// The number the test's line answers on.
 const LINE: &str = "0120";
@@ -107,6 +108,7 @@ async fn gateway(switchboard: Arc<Recorder>) -> Gateway {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         media_ip: IpAddr::from([127, 0, 0, 1]),
         allowed: vec![IpAddr::from([127, 0, 0, 1])],
+        registrars: Vec::new(),
     };
     Gateway::start(settings, switchboard).await.unwrap()
 }
@@ -185,4 +187,48 @@ async fn keys_by_info_and_a_hold_keep_the_call() {
     assert_eq!(*board.keys.lock().unwrap(), "9", "the key sent by INFO");
     assert_eq!(board.ended.load(Ordering::SeqCst), 1, "one call, ended by its BYE");
     gw.stop();
+}
+
+/// SIPp as a trunk's registrar that demands digest authentication: with the right
+/// password the gateway is registered; with a wrong one it is told 403, and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_registers_with_digest_authentication() {
+    for (password, want) in [("s3cret", Registered::Yes), ("wrong", Registered::Refused { status: 403 })] {
+        let port = free_port();
+        let dir = workdir(&format!("register-{password}"), "uas_register_auth.xml", &[]);
+        let registrar = tokio::process::Command::new("sipp")
+            .current_dir(&dir)
+            .args(["-sf", "uas_register_auth.xml", "-i", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-m", "1", "-nostdin", "-trace_err", "-timeout", "20s"])
+            .kill_on_drop(true)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let settings = Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            media_ip: IpAddr::from([127, 0, 0, 1]),
+            // Only the registrar's own address is allowed: it is added by itself.
+            allowed: Vec::new(),
+            registrars: vec![Registrar {
+                trunk: "test trunk".into(),
+                server: format!("sip:127.0.0.1:{port}"),
+                username: "gw".into(),
+                password: password.into(),
+                realm: None,
+                expires: 300,
+            }],
+        };
+        let gw = Gateway::start(settings, Arc::new(Recorder::default())).await.unwrap();
+        let mut state = gw.registrations[0].1.clone();
+        let got = tokio::time::timeout(Duration::from_secs(10), state.wait_for(|s| *s != Registered::Pending))
+            .await
+            .expect("an answer from the registrar")
+            .unwrap()
+            .clone();
+        assert_eq!(got, want, "with password {password:?}");
+        assert!(!format!("{:?}", Registrar { password: password.into(), ..Default::default() }).contains(password));
+        gw.stop();
+        drop(registrar);
+    }
 }
