@@ -59,6 +59,8 @@ pub struct Answered {
     pub say: mpsc::Sender<Vec<i16>>,
     /// The leg's counts.
     pub counts: watch::Receiver<LegCounts>,
+    /// For a call placed: dropped (with the call), the gateway hangs up.
+    pub hang_up: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 /// What decides what calls do.
@@ -86,20 +88,21 @@ pub enum GatewayError {
 
 /// A call's dialog-side handles: where a re-INVITE's new terms and INFO keys go.
 #[derive(Debug)]
-struct Live {
-    agreed: watch::Sender<Negotiated>,
-    local: Local,
-    keys: mpsc::Sender<Heard>,
+pub(crate) struct Live {
+    pub(crate) agreed: watch::Sender<Negotiated>,
+    pub(crate) local: Local,
+    pub(crate) keys: mpsc::Sender<Heard>,
     /// The answer to send when the dialog reaches `Calling`.
-    answer: Option<Vec<u8>>,
+    pub(crate) answer: Option<Vec<u8>>,
 }
 
-type Calls = Arc<Mutex<HashMap<DialogId, Live>>>;
+pub(crate) type Calls = Arc<Mutex<HashMap<DialogId, Live>>>;
 
 /// The running gateway.
 #[derive(Debug)]
 pub struct Gateway {
     cancel: CancellationToken,
+    pub(crate) context: Arc<Context>,
     /// Where it listens.
     pub addr: SocketAddr,
     /// Each registrar's trunk and where its registration stands.
@@ -147,9 +150,9 @@ impl Gateway {
             .as_str()
             .try_into()
             .map_err(|e: rsipstack::sip::Error| rsipstack::Error::Error(e.to_string()))?;
-        let context = Context { settings, switchboard, dialogs, calls, state_tx, contact, endpoint };
-        tokio::spawn(context.serve(incoming));
-        Ok(Gateway { cancel, addr, registrations })
+        let context = Arc::new(Context { settings, switchboard, dialogs, calls, state_tx, contact, endpoint });
+        tokio::spawn(Arc::clone(&context).serve(incoming));
+        Ok(Gateway { cancel, context, addr, registrations })
     }
 
     /// Stop taking and serving requests.
@@ -158,22 +161,28 @@ impl Gateway {
     }
 }
 
-/// What the request loop shares.
-struct Context {
-    settings: Settings,
+/// What the request loop and calls placed share.
+pub(crate) struct Context {
+    pub(crate) settings: Settings,
     switchboard: Arc<dyn Switchboard>,
-    dialogs: Arc<DialogLayer>,
-    calls: Calls,
+    pub(crate) dialogs: Arc<DialogLayer>,
+    pub(crate) calls: Calls,
     state_tx: rsipstack::dialog::dialog::DialogStateSender,
-    contact: rsipstack::sip::Uri,
+    pub(crate) contact: rsipstack::sip::Uri,
     /// Kept alive while serving.
     #[allow(dead_code)]
     endpoint: Endpoint,
 }
 
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
 impl Context {
-    async fn serve(self, mut incoming: rsipstack::transaction::TransactionReceiver) {
-        let this = Arc::new(self);
+    async fn serve(self: Arc<Self>, mut incoming: rsipstack::transaction::TransactionReceiver) {
+        let this = self;
         while let Some(mut tx) = incoming.recv().await {
             if let Some(Dialog::Invite(mut dialog)) = this.dialogs.match_dialog(&tx) {
                 tokio::spawn(async move {
@@ -254,7 +263,7 @@ impl Context {
         let id = dialog.id();
         let calls = Arc::clone(&self.calls);
         tokio::spawn(async move {
-            switchboard.run(Answered { number, heard: heard_rx, say: say_tx, counts: counts_rx }).await;
+            switchboard.run(Answered { number, heard: heard_rx, say: say_tx, counts: counts_rx, hang_up: None }).await;
             // The switchboard is done with the call: hang up (if the phone has not).
             if calls.lock().unwrap_or_else(|e| e.into_inner()).remove(&id).is_some() {
                 let _ = hangup.bye().await;
@@ -276,6 +285,13 @@ async fn refuse(tx: &mut Transaction, r: &Refusal) {
 /// from a re-INVITE, and end the call's leg when the dialog ends.
 async fn states(dialogs: Arc<DialogLayer>, mut states: DialogStateReceiver, calls: Calls) {
     while let Some(state) = states.recv().await {
+        on_state(&dialogs, &calls, state).await;
+    }
+}
+
+/// One dialog state (of a call taken or placed).
+pub(crate) async fn on_state(dialogs: &DialogLayer, calls: &Calls, state: DialogState) {
+    {
         match state {
             DialogState::Calling(id) => {
                 let answer = calls.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&id).and_then(|l| l.answer.take());
@@ -357,7 +373,7 @@ async fn registrar_ips(server: &str) -> Vec<IpAddr> {
 }
 
 /// A random 32-bit number (SSRCs, session ids).
-fn rand_u32() -> u32 {
+pub(crate) fn rand_u32() -> u32 {
     let mut b = [0u8; 4];
     let _ = getrandom::fill(&mut b);
     u32::from_be_bytes(b)

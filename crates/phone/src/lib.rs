@@ -16,8 +16,10 @@
 //! - [`leg`]: one phone leg's media: symmetric RTP, G.711, keys, a 20 ms clock;
 //! - [`gateway`]: the SIP endpoint: calls from the trunks' addresses answered, each
 //!   handed to a [`gateway::Switchboard`];
-//! - [`register`]: staying registered with a trunk's registrar.
+//! - [`register`]: staying registered with a trunk's registrar;
+//! - [`dial`]: calls the bridge places through a trunk.
 
+pub mod dial;
 pub mod dtmf;
 pub mod g711;
 pub mod gateway;

@@ -232,3 +232,83 @@ async fn the_gateway_registers_with_digest_authentication() {
         drop(registrar);
     }
 }
+
+/// The share of `samples`' energy at `hz` (Goertzel), 0 to 1.
+fn tone_share(samples: &[i16], hz: f64) -> f64 {
+    let k = 2.0 * (std::f64::consts::TAU * hz / 8000.0).cos();
+    let (mut s1, mut s2) = (0.0f64, 0.0f64);
+    for x in samples {
+        let s0 = f64::from(*x) + k * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    let power = s1 * s1 + s2 * s2 - k * s1 * s2;
+    let total: f64 = samples.iter().map(|x| f64::from(*x).powi(2)).sum();
+    if total == 0.0 { 0.0 } else { 2.0 * power / samples.len() as f64 / total }
+}
+
+/// The bridge calls a phone (SIPp) that rings, answers and plays a 440 Hz tone: the tone
+/// is heard; the bridge hangs up and the phone sees the BYE.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_placed_is_answered_and_heard() {
+    use kakehashi_phone::dial::{Dial, DialError};
+    let port = free_port();
+    let dir = workdir("dial", "uas_tone.xml", &[]);
+    let tone: Vec<u8> = (0..8000 * 5)
+        .map(|i| {
+            let t = f64::from(i) / 8000.0;
+            kakehashi_phone::g711::linear_to_ulaw(((t * 440.0 * std::f64::consts::TAU).sin() * 8000.0) as i16)
+        })
+        .collect();
+    std::fs::write(dir.join("tone.ulaw"), tone).unwrap();
+    let phone = tokio::process::Command::new("sipp")
+        .current_dir(&dir)
+        .args(["-sf", "uas_tone.xml", "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-mp", &free_port().to_string(), "-m", "1", "-nostdin", "-trace_err", "-timeout", "30s"])
+        .kill_on_drop(true)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let gw = gateway(Arc::new(Recorder::default())).await;
+    let trunk = SocketAddr::from(([127, 0, 0, 1], port));
+    let dial = |number: &str, ring: u64| Dial {
+        number: number.into(),
+        trunk,
+        credential: None,
+        ring: Duration::from_secs(ring),
+    };
+    assert!(matches!(gw.dial(dial("03-1234 abc", 5)).await, Err(DialError::Number(_))));
+    let mut call = gw.dial(dial("+81312345678", 10)).await.expect("the phone answers");
+    let mut heard = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while heard.len() < 8000 {
+        match tokio::time::timeout_at(deadline, call.heard.recv()).await {
+            Ok(Some(Heard::Frame(f))) if !heard.is_empty() || f.iter().any(|s| s.unsigned_abs() > 1000) => {
+                heard.extend(f)
+            }
+            Ok(Some(_)) => {}
+            _ => break,
+        }
+    }
+    assert!(heard.len() >= 8000, "a second of the phone: {} samples", heard.len());
+    let share = tone_share(&heard, 440.0);
+    assert!(share > 0.8, "440 Hz is {share:.2} of what was heard");
+    assert!(tone_share(&heard, 1000.0) < 0.05);
+    drop(call);
+    let status = tokio::time::timeout(Duration::from_secs(10), phone.wait_with_output()).await.unwrap().unwrap().status;
+    assert!(status.success(), "the phone saw the BYE: {status:?}");
+    gw.stop();
+}
+
+/// Nobody answers: the call is given up after the ring time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_nobody_answers_is_given_up() {
+    use kakehashi_phone::dial::{Dial, DialError};
+    let gw = gateway(Arc::new(Recorder::default())).await;
+    let trunk = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let ring = Duration::from_secs(2);
+    let result = gw.dial(Dial { number: "0312345678".into(), trunk, credential: None, ring }).await;
+    assert_eq!(result.map(|_| ()), Err(DialError::NoAnswer(ring)));
+    gw.stop();
+}
