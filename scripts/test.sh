@@ -6,21 +6,7 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 
-# Debian packages the tests use: promtool (from prometheus) checks /metrics; chromium
-# runs the web clients (tests/browser), with Noto fonts so every language's script
-# renders in the screenshots; janus is the load tool's peer for the side-by-side media
-# run; sip-tester (SIPp) plays trunks and phones against the phone bridge. The tests
-# start and stop what they need on loopback.
-packages=(prometheus chromium fonts-noto-core fonts-noto-cjk janus sip-tester)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "installing: ${missing[*]}"
-  apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+./scripts/packages.sh
 
 cargo test --workspace --locked
 

@@ -17,8 +17,12 @@
 //! - [`gateway`]: the SIP endpoint: calls from the trunks' addresses answered, each
 //!   handed to a [`gateway::Switchboard`];
 //! - [`register`]: staying registered with a trunk's registrar;
-//! - [`dial`]: calls the bridge places through a trunk.
+//! - [`dial`]: calls the bridge places through a trunk;
+//! - [`opus`]: a phone's voice to Opus and browsers' Opus to the phone, at 8 kHz;
+//! - [`callmix`]: one call's sound for its phones: each source decoded once, N−1 mixes,
+//!   each phone's voice encoded once.
 
+pub mod callmix;
 pub mod dial;
 pub mod dtmf;
 pub mod g711;
@@ -26,6 +30,7 @@ pub mod gateway;
 pub mod jitter;
 pub mod leg;
 pub mod mixer;
+pub mod opus;
 pub mod register;
 pub mod rtp;
 pub mod sdp;
