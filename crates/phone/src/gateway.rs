@@ -245,6 +245,7 @@ impl Context {
             Ok(d) => d,
             Err(e) => {
                 tracing::debug!(error = %e, "an INVITE the dialog layer refused");
+                refuse(&mut tx, &Refusal { status: 500, reason: "the call could not be set up".into() }).await;
                 return;
             }
         };
