@@ -13,6 +13,9 @@
 //!   afterwards and reports the ratio;
 //! - `soak`: churn (joins, leaves, reconnects, abandoned requests) for a while, then a
 //!   check that every completed call has exactly one call record;
+//! - `endure`: calls with media and churn for a long time, the server's memory and
+//!   descriptors sampled; then every call's record, every join's media and the
+//!   descriptors checked;
 //! - `idle`: many idle WebSocket connections, and the server's memory for each.
 //!
 //! Every scenario prints a readable summary and, with `--json`, one JSON object.

@@ -180,7 +180,14 @@ async fn desk(
         shared.max_calls.fetch_max(now, Ordering::Relaxed);
         d.send(&p::DeskCommand::InviteResident { call }).await?;
         let link = d.expect(wait, invite_token, |_| {}).await?;
-        let resident = tokio::spawn(resident(url.clone(), link, call, Rng::new((rng.unit() * 1e15) as u64), o.clone(), Arc::clone(&shared)));
+        let resident = tokio::spawn(resident(
+            url.clone(),
+            link,
+            call,
+            Rng::new((rng.unit() * 1e15) as u64),
+            o.clone(),
+            Arc::clone(&shared),
+        ));
         let stop = Arc::new(AtomicBool::new(false));
         let session = on_media(d, Some(call), 2, None, &o, &shared, &stop, &format!("desk {id}")).await?;
         // Talk: at least a few seconds, at most four times the mean, ending with the run.
@@ -204,7 +211,14 @@ async fn desk(
 
 /// The resident of one call: joins from the link with media; one in three drops (the tab
 /// is killed) and comes back with the same link; leaves when the call ends.
-async fn resident(url: String, link: String, call: u64, mut rng: Rng, o: Options, shared: Arc<Shared>) -> Result<(), LoadError> {
+async fn resident(
+    url: String,
+    link: String,
+    call: u64,
+    mut rng: Rng,
+    o: Options,
+    shared: Arc<Shared>,
+) -> Result<(), LoadError> {
     let mut end = shared.end_of(call);
     let credential = || p::Credential::Invite(link.clone());
     let joined = |e: &p::ResidentEvent| match e {
@@ -287,7 +301,9 @@ async fn interpreter(
                 let signal = off_media(session, &stop).await?;
                 shared.leg_restarts.fetch_add(1, Ordering::Relaxed);
                 stop = Arc::new(AtomicBool::new(false));
-                session = on_media(signal, Some(call), 2, Some(&mut end), &o, &shared, &stop, &format!("{who}, new leg")).await?;
+                session =
+                    on_media(signal, Some(call), 2, Some(&mut end), &o, &shared, &stop, &format!("{who}, new leg"))
+                        .await?;
             }
         }
         let _ = end.wait_for(|e| *e).await;
@@ -303,7 +319,12 @@ fn now_ms() -> i64 {
 }
 
 /// Every call a desk saw end has exactly one call record, answered; nothing else.
-async fn check_records(server: &Server, tenant: i64, since_ms: i64, want: &BTreeMap<i64, u64>) -> Result<Value, LoadError> {
+async fn check_records(
+    server: &Server,
+    tenant: i64,
+    since_ms: i64,
+    want: &BTreeMap<i64, u64>,
+) -> Result<Value, LoadError> {
     let total: u64 = want.values().sum();
     let mut last = Value::Null;
     for _ in 0..50 {
@@ -333,7 +354,8 @@ fn slope_kib_per_minute(samples: &[Sample]) -> f64 {
     if n < 2.0 {
         return 0.0;
     }
-    let (mx, my) = (samples.iter().map(|s| s.at).sum::<f64>() / n, samples.iter().map(|s| s.rss_kib as f64).sum::<f64>() / n);
+    let (mx, my) =
+        (samples.iter().map(|s| s.at).sum::<f64>() / n, samples.iter().map(|s| s.rss_kib as f64).sum::<f64>() / n);
     let sxy: f64 = samples.iter().map(|s| (s.at - mx) * (s.rss_kib as f64 - my)).sum();
     let sxx: f64 = samples.iter().map(|s| (s.at - mx).powi(2)).sum();
     if sxx == 0.0 { 0.0 } else { sxy / sxx * 60.0 }
@@ -416,10 +438,8 @@ pub async fn run(server: &Server, o: &Options) -> Result<(Vec<String>, Value), L
     let calls_total: u64 = ended.values().sum();
     // Memory per call: the server's growth over the calls in progress at that moment.
     let busy: Vec<&Sample> = warm.iter().filter(|s| s.calls > 0).collect();
-    let per_call_kib = busy
-        .iter()
-        .map(|s| (s.rss_kib as f64 - (before.rss / 1024) as f64) / s.calls as f64)
-        .fold(f64::NAN, f64::min);
+    let per_call_kib =
+        busy.iter().map(|s| (s.rss_kib as f64 - (before.rss / 1024) as f64) / s.calls as f64).fold(f64::NAN, f64::min);
     let value = json!({
         "scenario": "endure",
         "calls_at_once": o.calls, "interpreters": pool, "seconds": o.seconds, "warmup": o.warmup, "talk": o.talk,
@@ -446,7 +466,10 @@ pub async fn run(server: &Server, o: &Options) -> Result<(Vec<String>, Value), L
         "samples": samples.iter().map(|s| json!([s.at.round(), s.rss_kib, s.fds, s.calls, (s.cpu * 10.0).round() / 10.0])).collect::<Vec<_>>(),
     });
     let lines = vec![
-        format!("endure: {} calls at once for {} s ({} interpreters), calls of {} s on average", o.calls, o.seconds, pool, o.talk),
+        format!(
+            "endure: {} calls at once for {} s ({} interpreters), calls of {} s on average",
+            o.calls, o.seconds, pool, o.talk
+        ),
         format!(
             "  {} calls ended, at most {} at once; {} media joins, {} without media from the others; {} residents back by their link, {} interpreter legs reconnected",
             calls_total,
