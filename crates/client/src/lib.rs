@@ -19,4 +19,4 @@ mod signal;
 pub use error::ClientError;
 pub use media::{MediaRole, MediaSession, join_media};
 pub use peer::{Packets, Peer, PeerOptions, Received, VIDEO_SSRC_OFFSET};
-pub use signal::{Desk, Interpreter, Resident, Role, Signal, SignalRx, SignalTx, Supervisor};
+pub use signal::{Desk, Gateway, Interpreter, Resident, Role, Signal, SignalRx, SignalTx, Supervisor};

@@ -40,6 +40,9 @@ pub struct Resident;
 /// A supervisor's wallboard.
 #[derive(Debug)]
 pub struct Supervisor;
+/// The phone gateway's control connection.
+#[derive(Debug)]
+pub struct Gateway;
 
 macro_rules! role {
     ($role:ty, $command:ty, $event:ident) => {
@@ -66,6 +69,7 @@ role!(Desk, p::DeskCommand, DeskEvent);
 role!(Interpreter, p::InterpreterCommand, InterpreterEvent);
 role!(Resident, p::ResidentCommand, ResidentEvent);
 role!(Supervisor, p::SupervisorCommand, SupervisorEvent);
+role!(Gateway, p::GatewayCommand, GatewayEvent);
 
 /// A connected, welcomed client.
 #[derive(Debug)]

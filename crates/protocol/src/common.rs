@@ -42,8 +42,11 @@ pub enum Credential {
     DeskToken(String),
     /// A session token from signing in with a password (interpreters, supervisors).
     Session(String),
-    /// A resident's invite token (from the `/join/<token>` link).
+    /// A resident's invite token (from the `/join/<token>` link); for a phone, the token
+    /// the gateway got for the PIN the caller keyed (`redeemed`).
     Invite(String),
+    /// The phone gateway's secret (the server's `phone_gateway_token`): the `gateway` role.
+    Gateway(String),
 }
 
 /// What went wrong, for a client to act on.

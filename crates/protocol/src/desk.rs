@@ -233,6 +233,18 @@ pub enum DeskEvent {
         /// When the link stops working (RFC 3339).
         expires_at: String,
     },
+    /// A seat for someone to join by phone (answers `invite` with party `phone`): they
+    /// call the number and key the PIN, then `#`.
+    PhoneInvite {
+        /// The call.
+        call: u64,
+        /// The number to call.
+        number: String,
+        /// The one-time PIN, six digits.
+        pin: String,
+        /// When the PIN stops working if unused (RFC 3339).
+        expires_at: String,
+    },
     /// A part of your document was passed on to the others (answers `document`).
     DocumentPassed {
         /// The call.

@@ -1,5 +1,5 @@
 //! The signalling protocol between kakehashi's clients (desk tablet, interpreter console,
-//! resident page, supervisor wallboard) and its server: JSON text frames over one
+//! resident page, supervisor wallboard, phone gateway) and its server: JSON text frames over one
 //! WebSocket per client.
 //!
 //! Every connection starts with a [`Hello`] from the client (protocol version and
@@ -16,6 +16,7 @@
 mod close;
 mod common;
 mod desk;
+mod gateway;
 mod interpreter;
 mod resident;
 mod supervisor;
@@ -23,6 +24,7 @@ mod supervisor;
 pub use close::{CloseReason, READ_LIMIT_BYTES};
 pub use common::*;
 pub use desk::*;
+pub use gateway::*;
 pub use interpreter::*;
 pub use resident::*;
 pub use supervisor::*;
@@ -49,6 +51,8 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
         ("resident-event.json", of::<ResidentEvent>()),
         ("supervisor-command.json", of::<SupervisorCommand>()),
         ("supervisor-event.json", of::<SupervisorEvent>()),
+        ("gateway-command.json", of::<GatewayCommand>()),
+        ("gateway-event.json", of::<GatewayEvent>()),
     ]
 }
 

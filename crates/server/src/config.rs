@@ -87,6 +87,12 @@ pub struct Config {
     pub turn_secret: Option<String>,
     /// How long those credentials last.
     pub turn_ttl_secs: u32,
+    /// The number callers dial to join a call with a PIN (shown to desks: "join by
+    /// phone"). With `phone_gateway_token`, desks can invite by phone.
+    pub phone_number: Option<String>,
+    /// The phone gateway's secret (its `gateway` connection's credential, ADR 0015). At
+    /// least 16 characters.
+    pub phone_gateway_token: Option<String>,
 }
 
 impl Default for Config {
@@ -121,6 +127,8 @@ impl Default for Config {
             turn_urls: None,
             turn_secret: None,
             turn_ttl_secs: 12 * 3600,
+            phone_number: None,
+            phone_gateway_token: None,
         }
     }
 }
@@ -267,6 +275,20 @@ impl Config {
             && (token.len() < 16 || token.len() > 256 || !token.bytes().all(|b| b.is_ascii_graphic()))
         {
             return bad("metrics_token", "must be 16 to 256 printable ASCII characters");
+        }
+        if let Some(token) = &self.phone_gateway_token
+            && (token.len() < 16 || token.len() > 256 || !token.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return bad("phone_gateway_token", "must be 16 to 256 printable ASCII characters");
+        }
+        if let Some(number) = &self.phone_number {
+            let digits = number.chars().filter(char::is_ascii_digit).count();
+            if !(3..=20).contains(&digits) || !number.chars().all(|c| c.is_ascii_digit() || "+- ()".contains(c)) {
+                return bad("phone_number", "must be a phone number: 3 to 20 digits, with + - ( ) and spaces");
+            }
+        }
+        if self.phone_number.is_some() != self.phone_gateway_token.is_some() {
+            return bad("phone_number", "and phone_gateway_token go together");
         }
         if self.session_ttl_secs < 60 {
             return bad("session_ttl_secs", "must be at least 60");
@@ -438,6 +460,23 @@ mod tests {
             e(&[("KAKEHASHI_TURN_URLS", "turns:turn.example.jp:443?transport=tcp")]),
             "config: turn_secret: is needed with turn_urls"
         );
+        assert_eq!(
+            e(&[("KAKEHASHI_PHONE_NUMBER", "03-1234-5678")]),
+            "config: phone_number: and phone_gateway_token go together"
+        );
+        assert_eq!(
+            e(&[("KAKEHASHI_PHONE_NUMBER", "call us"), ("KAKEHASHI_PHONE_GATEWAY_TOKEN", "0123456789abcdef")]),
+            "config: phone_number: must be a phone number: 3 to 20 digits, with + - ( ) and spaces"
+        );
+        assert_eq!(
+            e(&[("KAKEHASHI_PHONE_NUMBER", "0312345678"), ("KAKEHASHI_PHONE_GATEWAY_TOKEN", "short")]),
+            "config: phone_gateway_token: must be 16 to 256 printable ASCII characters"
+        );
+        let phone = env(&[
+            ("KAKEHASHI_PHONE_NUMBER", "+81 3-1234-5678"),
+            ("KAKEHASHI_PHONE_GATEWAY_TOKEN", "0123456789abcdef"),
+        ]);
+        assert_eq!(Config::load(&Flags::default(), phone).unwrap().phone_number.as_deref(), Some("+81 3-1234-5678"));
         assert_eq!(
             e(&[("KAKEHASHI_TURN_URLS", "http://turn.example.jp"), ("KAKEHASHI_TURN_SECRET", "s")]),
             "config: turn_urls: must be turn: or turns: URLs, separated by commas"

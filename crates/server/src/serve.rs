@@ -141,6 +141,7 @@ pub async fn serve_on(
         public_base: config.public_base(addr),
         media: true,
         max_waiting_per_desk: config.max_waiting_per_desk,
+        phone_number: config.phone_number.clone(),
     };
     let core = Core::new(&directory, settings, Box::new(OsTokens), clock.now());
     let hub_settings =

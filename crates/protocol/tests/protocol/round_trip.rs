@@ -68,6 +68,12 @@ fn desk_events() -> Vec<DeskEvent> {
             qr_svg: "<svg/>".into(),
             expires_at: "2026-12-04T09:15:00Z".into(),
         },
+        E::PhoneInvite {
+            call: 7,
+            number: "03-1234-5678".into(),
+            pin: "042719".into(),
+            expires_at: "2026-12-04T09:15:00Z".into(),
+        },
         E::DocumentPassed { call: 7, id: 3, part: 1 },
         E::Document { call: 7, from: Party::Resident, document: part() },
         E::OutcomeRecorded { call: 7 },
@@ -205,6 +211,22 @@ fn every_resident_event_round_trips() {
 #[test]
 fn every_supervisor_event_round_trips() {
     round_trip("supervisor-event.json", supervisor_events());
+}
+
+fn gateway_events() -> Vec<GatewayEvent> {
+    use GatewayEvent as E;
+    vec![
+        E::Welcome(welcome()),
+        E::Redeemed { pin: "042719".into(), token: "t".into(), language: "vi".into() },
+        E::PinRefused { pin: "000000".into() },
+        E::Error(error()),
+        E::Pong,
+    ]
+}
+
+#[test]
+fn every_gateway_event_round_trips() {
+    round_trip("gateway-event.json", gateway_events());
 }
 
 /// What a version-1 server before open participants sent still parses: the new fields

@@ -38,6 +38,10 @@ fn messages_round_trip_as_documented() {
     assert_eq!(hello.credential, Credential::DeskToken("abc".into()));
     assert_eq!((hello.resume.as_deref(), hello.last_seq), (Some("r1"), Some(41)));
     assert_eq!(sequenced(42, &DeskEvent::Pong).unwrap(), r#"{"seq":42,"type":"pong"}"#);
+    let gateway: Hello = parse(r#"{"type":"hello","protocol":1,"credential":{"gateway":"s"}}"#).unwrap();
+    assert_eq!(gateway.credential, Credential::Gateway("s".into()));
+    let redeem: GatewayCommand = parse(r#"{"type":"redeem_pin","pin":"042719"}"#).unwrap();
+    assert_eq!(redeem, GatewayCommand::RedeemPin { pin: "042719".into() });
     assert_eq!(
         sequenced(7, &InterpreterEvent::CallEnded { call: 3, by: Party::Desk }).unwrap(),
         r#"{"seq":7,"type":"call_ended","call":3,"by":"desk"}"#
@@ -134,7 +138,7 @@ proptest::proptest! {
     fn any_frame_gets_an_answer(
         s in proptest::prop_oneof![
             "\\PC{0,200}",
-            r#"\{"type":"(ping|request_interpreter|cancel_request|end_call|sdp|ice|accept|hello)"(,"(language|request|call|offer|urgent|candidate|description|protocol|credential)":("[a-z]{0,5}"|[0-9]{1,20}|-1|true|null|\{\}|\[\]))\{0,4\}\}"#,
+            r#"\{"type":"(ping|request_interpreter|cancel_request|end_call|sdp|ice|accept|hello|redeem_pin)"(,"(language|request|call|offer|urgent|candidate|description|protocol|credential|pin)":("[a-z]{0,5}"|[0-9]{1,20}|-1|true|null|\{\}|\[\]))\{0,4\}\}"#,
         ]
     ) {
         for result in [
@@ -142,6 +146,7 @@ proptest::proptest! {
             parse::<InterpreterCommand>(&s).map(|_| ()),
             parse::<ResidentCommand>(&s).map(|_| ()),
             parse::<SupervisorCommand>(&s).map(|_| ()),
+            parse::<GatewayCommand>(&s).map(|_| ()),
             parse::<Hello>(&s).map(|_| ()),
         ] {
             if let Err(e) = result {

@@ -136,11 +136,14 @@ impl Core {
     /// A link for someone to join a live call from elsewhere.
     fn invite(&mut self, now: d::Timestamp, desk: i64, call: u64, party: p::Party) -> Result<(), p::ProtocolError> {
         let id = self.own_request(desk, call)?;
-        if !matches!(party, p::Party::Resident | p::Party::Guest) {
-            return Err(err(p::ErrorCode::InvalidField, "party: a link is for a resident or a guest"));
+        if !matches!(party, p::Party::Resident | p::Party::Guest | p::Party::Phone) {
+            return Err(err(p::ErrorCode::InvalidField, "party: a link is for a resident or a guest, or a phone"));
         }
         if !self.calls.get(&id).is_some_and(Call::answered) {
             return Err(err(p::ErrorCode::NotAllowed, "someone can be invited once the call has started"));
+        }
+        if party == p::Party::Phone {
+            return self.invite_phone(now, desk, call, id);
         }
         let token = self.tokens.token();
         let url = format!("{}/join/{token}", self.settings.public_base);
@@ -153,4 +156,37 @@ impl Core {
         self.deliver(Delivery::Desk(desk, p::DeskEvent::Invite { call, party, url, qr_svg, expires_at }));
         Ok(())
     }
+
+    /// A seat for someone who joins by phone: a one-time PIN for the gateway's line.
+    fn invite_phone(&mut self, now: d::Timestamp, desk: i64, call: u64, id: CallId) -> Result<(), p::ProtocolError> {
+        let Some(number) = self.settings.phone_number.clone() else {
+            return Err(err(p::ErrorCode::NotAllowed, "joining by phone is not set up on this server"));
+        };
+        let token = self.tokens.token();
+        let hash = crate::auth::hash_token(&token);
+        let expires_at = now + self.settings.invite_ttl;
+        // Six digits drawn from fresh tokens until one is not an open invite's.
+        let mut pin = None;
+        for _ in 0..32 {
+            let candidate = pin_of(&self.tokens.token());
+            if self.links.pin(candidate.clone(), hash.clone()) {
+                pin = Some(candidate);
+                break;
+            }
+        }
+        let Some(pin) = pin else {
+            return Err(err(p::ErrorCode::Internal, "no free PIN: too many open phone invites"));
+        };
+        self.links.invite(hash, id, p::Party::Phone, expires_at);
+        let expires_at = super::convert::rfc3339(expires_at);
+        self.deliver(Delivery::Desk(desk, p::DeskEvent::PhoneInvite { call, number, pin, expires_at }));
+        Ok(())
+    }
+}
+
+/// Six decimal digits from a random token (its hash, so any token's alphabet does).
+fn pin_of(token: &str) -> String {
+    let hash = crate::auth::hash_token(token);
+    let n = hash.bytes().fold(0u64, |n, b| n.wrapping_mul(131).wrapping_add(u64::from(b)));
+    format!("{:06}", n % 1_000_000)
 }

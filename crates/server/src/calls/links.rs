@@ -40,6 +40,8 @@ pub(super) struct Links {
     invites: HashMap<String, Invite>,
     seats: HashMap<String, Seat>,
     by_resume: HashMap<String, MemberKey>,
+    /// Phone invites' PINs, to the hash of their invite's token.
+    pub(super) pins: HashMap<String, String>,
 }
 
 impl Links {
@@ -47,11 +49,27 @@ impl Links {
         self.invites.insert(token_hash, Invite { call, party, expires_at });
     }
 
+    /// A phone invite's PIN; false if an open invite has it already.
+    pub(super) fn pin(&mut self, pin: String, token_hash: String) -> bool {
+        if self.pins.contains_key(&pin) {
+            return false;
+        }
+        self.pins.insert(pin, token_hash);
+        true
+    }
+
     /// A call ended: its links stop working.
     pub(super) fn forget_call(&mut self, call: CallId) {
         self.invites.retain(|_, i| i.call != call);
         self.seats.retain(|_, s| s.member.call != call.0);
         self.by_resume.retain(|_, m| m.call != call.0);
+        self.forget_pins();
+    }
+
+    /// PINs whose invite is gone (used up, expired, its call ended).
+    fn forget_pins(&mut self) {
+        let invites = &self.invites;
+        self.pins.retain(|_, hash| invites.contains_key(hash));
     }
 
     fn forget_member(&mut self, member: MemberKey) {
@@ -102,6 +120,18 @@ fn refused() -> p::ProtocolError {
 }
 
 impl Core {
+    /// The gateway redeems a PIN a caller keyed: the seat's invite gets a fresh token (the
+    /// PIN is used up), returned with the call's language; `None` when no open invite
+    /// has that PIN.
+    pub fn redeem_pin(&mut self, pin: &str, now: d::Timestamp) -> Option<(String, String)> {
+        let hash = self.links.pins.remove(pin)?;
+        let invite = self.links.invites.remove(&hash).filter(|i| i.expires_at > now)?;
+        let language = self.calls.get(&invite.call).filter(|c| c.answered())?.language.clone();
+        let token = self.tokens.token();
+        self.links.invites.insert(crate::auth::hash_token(&token), invite);
+        Some((token, language))
+    }
+
     /// An invite link's language, kind and expiry without using it up; `None` when it no
     /// longer works.
     pub fn peek_invite(&self, token_hash: &str, now: d::Timestamp) -> Option<InviteInfo> {
@@ -316,5 +346,6 @@ impl Core {
             self.remove_member(member, p::LeftReason::Left);
         }
         self.links.invites.retain(|_, i| i.expires_at > now);
+        self.links.forget_pins();
     }
 }

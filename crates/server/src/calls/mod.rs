@@ -78,6 +78,8 @@ pub struct Settings {
     pub media: bool,
     /// Requests a desk may have waiting at once.
     pub max_waiting_per_desk: usize,
+    /// The number callers dial with a PIN, when the phone gateway is configured.
+    pub phone_number: Option<String>,
 }
 
 /// Something that happened, for the core to act on.

@@ -79,6 +79,10 @@ impl Router for Local {
         self.ask(|reply| Cmd::PeekInvite { token, reply }).await
     }
 
+    async fn redeem_pin(&self, pin: String) -> Result<Option<(String, String)>, Unavailable> {
+        self.ask(|reply| Cmd::RedeemPin { pin, reply }).await
+    }
+
     async fn snapshot(&self, tenant: Option<i64>) -> Result<p::SupervisorEvent, Unavailable> {
         self.ask(|reply| Cmd::Snapshot { tenant, reply }).await
     }

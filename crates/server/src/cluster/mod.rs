@@ -69,6 +69,9 @@ pub trait Router: Send + Sync + std::fmt::Debug + 'static {
     /// An invite link's language and expiry, without using it.
     async fn peek_invite(&self, token: String) -> Result<Option<InviteInfo>, Unavailable>;
 
+    /// The phone gateway redeems a PIN: the seat's fresh token and its call's language.
+    async fn redeem_pin(&self, pin: String) -> Result<Option<(String, String)>, Unavailable>;
+
     /// A supervisor's snapshot of a tenant (all for an admin).
     async fn snapshot(&self, tenant: Option<i64>) -> Result<p::SupervisorEvent, Unavailable>;
 

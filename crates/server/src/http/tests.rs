@@ -48,6 +48,10 @@ impl Router for Away {
         Err(Unavailable.into())
     }
     async fn member_left(&self, _: MemberKey, _: u64) {}
+    async fn redeem_pin(&self, _: String) -> Result<Option<(String, String)>, Unavailable> {
+        Ok(None)
+    }
+
     async fn peek_invite(&self, _: String) -> Result<Option<InviteInfo>, Unavailable> {
         Ok(None)
     }

@@ -169,6 +169,13 @@ pub enum Cmd {
         /// The answer.
         reply: oneshot::Sender<Option<crate::calls::InviteInfo>>,
     },
+    /// The phone gateway redeems a PIN.
+    RedeemPin {
+        /// The digits.
+        pin: String,
+        /// The seat's fresh token and the call's language, if the PIN opens one.
+        reply: oneshot::Sender<Option<(String, String)>>,
+    },
     /// A supervisor's snapshot of a tenant (all for an admin).
     Snapshot {
         /// The tenant.
@@ -412,6 +419,9 @@ impl Hub {
             }
             Cmd::PeekInvite { token, reply } => {
                 let _ = reply.send(self.core.peek_invite(&crate::auth::hash_token(&token), self.clock.now()));
+            }
+            Cmd::RedeemPin { pin, reply } => {
+                let _ = reply.send(self.core.redeem_pin(&pin, self.clock.now()));
             }
             Cmd::Snapshot { tenant, reply } => {
                 let _ = reply.send(self.core.snapshot(tenant));

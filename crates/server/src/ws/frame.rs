@@ -92,6 +92,8 @@ impl Command for p::ResidentCommand {
 
 impl Command for p::SupervisorCommand {}
 
+impl Command for p::GatewayCommand {}
+
 /// A role's event enum: how it carries an error.
 pub trait RoleEvent: Serialize + Send + 'static {
     /// An error answer.
@@ -119,6 +121,12 @@ impl RoleEvent for p::ResidentEvent {
 impl RoleEvent for p::SupervisorEvent {
     fn error(e: p::ProtocolError) -> Self {
         p::SupervisorEvent::Error(e)
+    }
+}
+
+impl RoleEvent for p::GatewayEvent {
+    fn error(e: p::ProtocolError) -> Self {
+        p::GatewayEvent::Error(e)
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod conn;
 pub mod frame;
+mod gateway;
 mod supervisor;
 
 use std::future::Future;
@@ -58,6 +59,7 @@ enum Identity {
     Interpreter { id: i64, lifetime: Lifetime },
     Supervisor { tenant: Option<i64>, lifetime: Lifetime },
     Link { token: String },
+    Gateway,
 }
 
 impl Identity {
@@ -67,6 +69,7 @@ impl Identity {
             Identity::Interpreter { .. } => "interpreter",
             Identity::Supervisor { .. } => "supervisor",
             Identity::Link { .. } => "resident",
+            Identity::Gateway => "gateway",
         }
     }
 }
@@ -105,6 +108,10 @@ async fn identify(app: &App, hello: &p::Hello) -> Result<Identity, p::ProtocolEr
             .map_err(|_| unauthorized("desk token not accepted")),
         p::Credential::Session(t) => session_identity(app, t).await,
         p::Credential::Invite(t) => Ok(Identity::Link { token: t.clone() }),
+        p::Credential::Gateway(t) => match &app.config.phone_gateway_token {
+            Some(secret) if crate::auth::same_secret(t.as_bytes(), secret.as_bytes()) => Ok(Identity::Gateway),
+            _ => Err(unauthorized("gateway credential not accepted")),
+        },
     }
 }
 
@@ -174,6 +181,12 @@ where
             }
         }
         Identity::Link { token } => link(&mut socket, &app, &mut settings, from, token, hello.resume, conn).await,
+        Identity::Gateway => {
+            let welcome = p::GatewayEvent::Welcome(welcome(&app, role, false, crate::auth::new_token()));
+            if socket.send_json(&welcome).await {
+                gateway::run(&mut socket, &mut settings, &app.router).await;
+            }
+        }
     }
     app.metrics.ws_connections.with_label_values(&[role]).dec();
 }

@@ -258,6 +258,12 @@ impl Noise for Supervisor {
     }
 }
 
+impl Noise for kakehashi_client::Gateway {
+    fn noise(_: &p::GatewayEvent) -> bool {
+        false
+    }
+}
+
 /// A typed client with the tests' expectations.
 pub struct Client<R: Role> {
     pub sig: Signal<R>,

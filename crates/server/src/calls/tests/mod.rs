@@ -78,6 +78,7 @@ impl World {
             public_base: "https://k.example".into(),
             media: true,
             max_waiting_per_desk: 3,
+            phone_number: Some("03-0000-0000".into()),
         };
         let now = d::Timestamp::from_millis(1_800_000_000_000);
         let core = Core::new(&directory, settings, Box::new(Counter(0)), now);

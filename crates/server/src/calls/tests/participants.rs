@@ -367,3 +367,56 @@ fn a_participants_microphone_and_camera_reach_the_others_and_the_roster() {
         w.interpreter(21, p::InterpreterCommand::MediaState { call: call + 100, muted: false, camera_off: false });
     assert!(wrong.is_err());
 }
+
+#[test]
+fn a_phone_invite_is_a_pin_redeemed_once_for_a_fresh_token() {
+    let mut w = World::new();
+    w.sign_in(21);
+    w.request("vi").unwrap();
+    let call = w.core.calls.keys().next().unwrap().0;
+    let offer = w.offer_for(21);
+    w.interpreter(21, p::InterpreterCommand::Accept { offer }).unwrap();
+    w.take();
+    let mut pins = Vec::new();
+    for _ in 0..2 {
+        w.desk(p::DeskCommand::Invite { call, party: p::Party::Phone }).unwrap();
+        let out = w.take();
+        let Delivery::Desk(DESK, p::DeskEvent::PhoneInvite { number, pin, .. }) = deliveries(&out)[0] else { panic!() };
+        assert_eq!(number, "03-0000-0000");
+        pins.push(pin.clone());
+    }
+    assert_ne!(pins[0], pins[1], "open PINs differ");
+    assert!(pins.iter().all(|p| p.len() == 6 && p.bytes().all(|b| b.is_ascii_digit())));
+    let (token, language) = w.core.redeem_pin(&pins[0], w.now).expect("an open seat");
+    assert_eq!(language, "vi");
+    assert!(w.core.redeem_pin(&pins[0], w.now).is_none(), "used up");
+    let info = w.core.peek_invite(&crate::auth::hash_token(&token), w.now).expect("the fresh token opens it");
+    assert_eq!(info.party, p::Party::Phone);
+    // Unused past the invite's life: gone.
+    w.advance(901);
+    assert!(w.core.redeem_pin(&pins[1], w.now).is_none(), "expired");
+    w.advance(1);
+    assert!(w.core.links.pins.is_empty(), "expired PINs are forgotten");
+}
+
+#[test]
+fn a_phone_invite_dies_with_its_call() {
+    let mut w = World::new();
+    w.sign_in(21);
+    w.request("vi").unwrap();
+    let call = w.core.calls.keys().next().unwrap().0;
+    let offer = w.offer_for(21);
+    w.interpreter(21, p::InterpreterCommand::Accept { offer }).unwrap();
+    w.desk(p::DeskCommand::Invite { call, party: p::Party::Phone }).unwrap();
+    let out = w.take();
+    let pin = deliveries(&out)
+        .into_iter()
+        .find_map(|d| match d {
+            Delivery::Desk(_, p::DeskEvent::PhoneInvite { pin, .. }) => Some(pin.clone()),
+            _ => None,
+        })
+        .unwrap();
+    w.desk(p::DeskCommand::EndCall { call }).unwrap();
+    assert!(w.core.redeem_pin(&pin, w.now).is_none());
+    assert!(w.core.links.pins.is_empty());
+}
