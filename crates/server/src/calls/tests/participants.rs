@@ -368,14 +368,20 @@ fn a_participants_microphone_and_camera_reach_the_others_and_the_roster() {
     assert!(wrong.is_err());
 }
 
-#[test]
-fn a_phone_invite_is_a_pin_redeemed_once_for_a_fresh_token() {
+/// A world with a Vietnamese call answered by interpreter 21: it and the call's number.
+fn answered_vi() -> (World, u64) {
     let mut w = World::new();
     w.sign_in(21);
     w.request("vi").unwrap();
     let call = w.core.calls.keys().next().unwrap().0;
     let offer = w.offer_for(21);
     w.interpreter(21, p::InterpreterCommand::Accept { offer }).unwrap();
+    (w, call)
+}
+
+#[test]
+fn a_phone_invite_is_a_pin_redeemed_once_for_a_fresh_token() {
+    let (mut w, call) = answered_vi();
     w.take();
     let mut pins = Vec::new();
     for _ in 0..2 {
@@ -401,12 +407,7 @@ fn a_phone_invite_is_a_pin_redeemed_once_for_a_fresh_token() {
 
 #[test]
 fn a_phone_invite_dies_with_its_call() {
-    let mut w = World::new();
-    w.sign_in(21);
-    w.request("vi").unwrap();
-    let call = w.core.calls.keys().next().unwrap().0;
-    let offer = w.offer_for(21);
-    w.interpreter(21, p::InterpreterCommand::Accept { offer }).unwrap();
+    let (mut w, call) = answered_vi();
     w.desk(p::DeskCommand::Invite { call, party: p::Party::Phone }).unwrap();
     let out = w.take();
     let pin = deliveries(&out)
