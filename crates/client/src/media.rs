@@ -62,6 +62,8 @@ pub struct MediaSession<R: Role> {
     pub answered: Arc<Mutex<Option<Instant>>>,
     /// Whether ICE and DTLS are up.
     pub connected: tokio::sync::watch::Receiver<bool>,
+    /// The role's other events, as they arrive; closed when the connection is.
+    pub events: tokio::sync::mpsc::UnboundedReceiver<R::Event>,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<(Signal<R>, Peer)>,
 }
@@ -87,7 +89,7 @@ impl<R: Role> MediaSession<R> {
 }
 
 /// Offer `peer`'s media for `call` over `signal`, and keep answering the relay in a task.
-/// Events other than `sdp` that arrive meanwhile are dropped.
+/// Events other than `sdp` that arrive meanwhile go to [`MediaSession::events`].
 pub async fn join_media<R: MediaRole>(
     mut signal: Signal<R>,
     mut peer: Peer,
@@ -99,6 +101,7 @@ pub async fn join_media<R: MediaRole>(
     let answered_at = Arc::clone(&answered);
     let connected = peer.connected();
     let (stop, mut stopped) = oneshot::channel::<()>();
+    let (events_tx, events) = tokio::sync::mpsc::unbounded_channel();
     let task = tokio::spawn(async move {
         loop {
             let next = tokio::select! {
@@ -106,7 +109,10 @@ pub async fn join_media<R: MediaRole>(
                 _ = &mut stopped => break,
             };
             let Ok(event) = next else { break };
-            let Some(d) = R::sdp_of(&event.event) else { continue };
+            let Some(d) = R::sdp_of(&event.event) else {
+                let _ = events_tx.send(event.event);
+                continue;
+            };
             match d.kind {
                 p::SdpKind::Answer => {
                     if peer.answered(d.sdp.clone()).await.is_err() {
@@ -129,5 +135,5 @@ pub async fn join_media<R: MediaRole>(
         }
         (signal, peer)
     });
-    Ok(MediaSession { answered, connected, stop: Some(stop), task })
+    Ok(MediaSession { answered, connected, events, stop: Some(stop), task })
 }

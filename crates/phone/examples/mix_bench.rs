@@ -13,19 +13,10 @@
 
 use std::time::Instant;
 
-use kakehashi_phone::FRAME_8K;
 use kakehashi_phone::callmix::CallMix;
 use kakehashi_phone::g711::Law;
 use kakehashi_phone::opus::Voice;
-
-fn tone(hz: f64, n: u32) -> Vec<i16> {
-    (0..FRAME_8K as u32)
-        .map(|i| {
-            let t = f64::from(n * FRAME_8K as u32 + i) / 8000.0;
-            ((t * hz * std::f64::consts::TAU).sin() * 6000.0) as i16
-        })
-        .collect()
-}
+use kakehashi_phone::tone::tone;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<u32> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();

@@ -20,8 +20,12 @@
 //! - [`dial`]: calls the bridge places through a trunk;
 //! - [`opus`]: a phone's voice to Opus and browsers' Opus to the phone, at 8 kHz;
 //! - [`callmix`]: one call's sound for its phones: each source decoded once, N−1 mixes,
-//!   each phone's voice encoded once.
+//!   each phone's voice encoded once;
+//! - [`wav`] and [`prompts`]: what callers are told, in their language;
+//! - [`tone`]: test tones and Goertzel, for tests and benchmarks;
+//! - [`bridge`]: the switchboard that joins phone calls to kakehashi's calls.
 
+pub mod bridge;
 pub mod callmix;
 pub mod dial;
 pub mod dtmf;
@@ -31,9 +35,13 @@ pub mod jitter;
 pub mod leg;
 pub mod mixer;
 pub mod opus;
+mod prompt_files;
+pub mod prompts;
 pub mod register;
 pub mod rtp;
 pub mod sdp;
+pub mod tone;
+pub mod wav;
 
 /// Samples in one 20 ms frame at the phone's 8 kHz.
 pub const FRAME_8K: usize = 160;

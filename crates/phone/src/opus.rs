@@ -99,28 +99,7 @@ impl Listener {
 pub(crate) mod tests {
     use super::*;
 
-    /// A tone of `hz` at 8 kHz, frame `n` of 160 samples.
-    pub(crate) fn tone(hz: f64, n: u32) -> Vec<i16> {
-        (0..FRAME_8K as u32)
-            .map(|i| {
-                let t = f64::from(n * FRAME_8K as u32 + i) / 8000.0;
-                ((t * hz * std::f64::consts::TAU).sin() * 8000.0) as i16
-            })
-            .collect()
-    }
-
-    /// The share of the energy of `samples` at `hz` (Goertzel).
-    pub(crate) fn share(samples: &[i16], hz: f64) -> f64 {
-        let k = 2.0 * (std::f64::consts::TAU * hz / 8000.0).cos();
-        let (mut s1, mut s2) = (0.0f64, 0.0f64);
-        for x in samples {
-            let s0 = f64::from(*x) + k * s1 - s2;
-            s2 = s1;
-            s1 = s0;
-        }
-        let total: f64 = samples.iter().map(|x| f64::from(*x).powi(2)).sum();
-        if total == 0.0 { 0.0 } else { 2.0 * (s1 * s1 + s2 * s2 - k * s1 * s2) / samples.len() as f64 / total }
-    }
+    pub(crate) use crate::tone::{share, tone};
 
     /// What comes out of 50 frames of a 440 Hz tone, every `lose`-th packet lost.
     fn round_trip(lose: u32) -> Vec<i16> {

@@ -48,6 +48,9 @@ pub enum ServeError {
         /// Why.
         source: std::io::Error,
     },
+    /// The phone bridge.
+    #[error(transparent)]
+    Phone(#[from] crate::phone::PhoneError),
     /// Binding or serving.
     #[error("listen on {addr}: {source}")]
     Io {
@@ -69,9 +72,12 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
 /// Run on a bound listener (tests bind port 0).
 pub async fn serve_on(
     listener: tokio::net::TcpListener,
-    config: Config,
+    mut config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    if config.phone.is_some() && config.phone_gateway_token.is_none() {
+        config.phone_gateway_token = Some(crate::phone::made_up_secret());
+    }
     let addr = listener.local_addr().map_err(|source| ServeError::Io { addr: config.listen, source })?;
     let private = match config.private_listen {
         Some(at) => {
@@ -156,8 +162,15 @@ pub async fn serve_on(
     tracing::info!(%media_addr, %advertised, "media relay listening");
     tracing::info!(%addr, tenants = directory.tenants.len(), interpreters = directory.interpreters.len(), "kakehashi listening");
     let router: crate::cluster::SharedRouter = Arc::new(crate::cluster::Local::new(hub_tx));
+    let phone = match &config.phone {
+        Some(section) => Some(crate::phone::start(section, &config, addr).await?),
+        None => None,
+    };
     let app = App::new(config, store, metrics, router, closing_rx);
     let result = run(listener, private, app, closing_tx, shutdown).await;
+    if let Some(phone) = phone {
+        phone.stop();
+    }
     // Every connection is closed and the router dropped: the hub finishes its record
     // writes and stops, which stops the relay.
     for (name, task) in [("hub", hub_task), ("relay", media_task)] {

@@ -13,6 +13,7 @@ use kakehashi_phone::dtmf::{Entered, Entry};
 use kakehashi_phone::gateway::{Answered, Gateway, Refusal, Settings, Switchboard};
 use kakehashi_phone::leg::Heard;
 use kakehashi_phone::register::{Registered, Registrar};
+use kakehashi_phone::tone::share;
 
 /// The number the test's line answers on.
 const LINE: &str = "0120";
@@ -233,20 +234,6 @@ async fn the_gateway_registers_with_digest_authentication() {
     }
 }
 
-/// The share of `samples`' energy at `hz` (Goertzel), 0 to 1.
-fn tone_share(samples: &[i16], hz: f64) -> f64 {
-    let k = 2.0 * (std::f64::consts::TAU * hz / 8000.0).cos();
-    let (mut s1, mut s2) = (0.0f64, 0.0f64);
-    for x in samples {
-        let s0 = f64::from(*x) + k * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-    }
-    let power = s1 * s1 + s2 * s2 - k * s1 * s2;
-    let total: f64 = samples.iter().map(|x| f64::from(*x).powi(2)).sum();
-    if total == 0.0 { 0.0 } else { 2.0 * power / samples.len() as f64 / total }
-}
-
 /// The bridge calls a phone (SIPp) that rings, answers and plays a 440 Hz tone: the tone
 /// is heard; the bridge hangs up and the phone sees the BYE.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -292,9 +279,9 @@ async fn a_call_placed_is_answered_and_heard() {
         }
     }
     assert!(heard.len() >= 8000, "a second of the phone: {} samples", heard.len());
-    let share = tone_share(&heard, 440.0);
-    assert!(share > 0.8, "440 Hz is {share:.2} of what was heard");
-    assert!(tone_share(&heard, 1000.0) < 0.05);
+    let at_440 = share(&heard, 440.0);
+    assert!(at_440 > 0.8, "440 Hz is {at_440:.2} of what was heard");
+    assert!(share(&heard, 1000.0) < 0.05);
     drop(call);
     let status = tokio::time::timeout(Duration::from_secs(10), phone.wait_with_output()).await.unwrap().unwrap().status;
     assert!(status.success(), "the phone saw the BYE: {status:?}");

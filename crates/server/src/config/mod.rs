@@ -7,6 +7,9 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+mod phone;
+pub use phone::{PhoneSection, RegistrarSection};
+
 /// The server's settings.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -91,8 +94,11 @@ pub struct Config {
     /// phone"). With `phone_gateway_token`, desks can invite by phone.
     pub phone_number: Option<String>,
     /// The phone gateway's secret (its `gateway` connection's credential, ADR 0015). At
-    /// least 16 characters.
+    /// least 16 characters. With a `[phone]` section and none given, one is made up at
+    /// start for the bridge inside the server.
     pub phone_gateway_token: Option<String>,
+    /// The phone bridge, run inside the server (`[phone]`, see [`PhoneSection`]).
+    pub phone: Option<PhoneSection>,
 }
 
 impl Default for Config {
@@ -129,6 +135,7 @@ impl Default for Config {
             turn_ttl_secs: 12 * 3600,
             phone_number: None,
             phone_gateway_token: None,
+            phone: None,
         }
     }
 }
@@ -287,8 +294,15 @@ impl Config {
                 return bad("phone_number", "must be a phone number: 3 to 20 digits, with + - ( ) and spaces");
             }
         }
-        if self.phone_number.is_some() != self.phone_gateway_token.is_some() {
-            return bad("phone_number", "and phone_gateway_token go together");
+        if let Some(phone) = &self.phone {
+            if self.phone_number.is_none() {
+                return bad("phone_number", "is needed with [phone]: desks show it for joining by phone");
+            }
+            if let Some((key, problem)) = phone.problem() {
+                return bad(key, problem);
+            }
+        } else if self.phone_number.is_some() != self.phone_gateway_token.is_some() {
+            return bad("phone_number", "and phone_gateway_token go together (or add a [phone] section)");
         }
         if self.session_ttl_secs < 60 {
             return bad("session_ttl_secs", "must be at least 60");
@@ -462,7 +476,7 @@ mod tests {
         );
         assert_eq!(
             e(&[("KAKEHASHI_PHONE_NUMBER", "03-1234-5678")]),
-            "config: phone_number: and phone_gateway_token go together"
+            "config: phone_number: and phone_gateway_token go together (or add a [phone] section)"
         );
         assert_eq!(
             e(&[("KAKEHASHI_PHONE_NUMBER", "call us"), ("KAKEHASHI_PHONE_GATEWAY_TOKEN", "0123456789abcdef")]),

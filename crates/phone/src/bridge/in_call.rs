@@ -1,0 +1,155 @@
+//! A phone leg in its call: joined with the seat's token as a resident-role client, a
+//! WebRTC peer of its own that publishes the phone's voice as Opus, and the call's sound
+//! mixed for the phone ([`CallMix`]), until the phone hangs up or the call ends.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kakehashi_client::{ClientError, Peer, PeerOptions, Received, Resident, Signal, join_media};
+use kakehashi_protocol as p;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
+use webrtc::media_stream::track_local::TrackLocal;
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+
+use super::BridgeSettings;
+use crate::callmix::{CallMix, Party};
+use crate::gateway::{Answered, rand_u32};
+use crate::leg::Heard;
+use crate::opus::TICKS_PER_FRAME;
+
+/// The phone's own number in its mix (the relay's participants are numbered from 1).
+const ME: Party = Party::MAX;
+/// Opus's payload type in what the peer negotiates (webrtc-rs's default).
+const OPUS_PT: u8 = 111;
+
+/// What the phone's voice is sent as.
+struct Voice {
+    track: Option<Arc<TrackLocalStaticRTP>>,
+    ssrc: u32,
+    seq: u16,
+    timestamp: u32,
+    sent: u64,
+}
+
+impl Voice {
+    async fn send(&mut self, payload: Vec<u8>) {
+        let Some(track) = &self.track else { return };
+        let packet = rtc::rtp::Packet {
+            header: rtc::rtp::header::Header {
+                version: 2,
+                payload_type: OPUS_PT,
+                marker: self.sent == 0,
+                sequence_number: self.seq,
+                timestamp: self.timestamp,
+                ssrc: self.ssrc,
+                ..Default::default()
+            },
+            payload: payload.into(),
+        };
+        let _ = track.write_rtp(packet).await;
+        self.seq = self.seq.wrapping_add(1);
+        self.timestamp = self.timestamp.wrapping_add(TICKS_PER_FRAME);
+        self.sent += 1;
+    }
+}
+
+/// The relay's stream id for a participant (`p<n>`), as a party of the mix.
+fn party_of(stream_id: &str) -> Option<Party> {
+    stream_id.strip_prefix('p')?.parse().ok()
+}
+
+/// One 20 ms of the mix: what the phone hears, and its voice into the call.
+async fn tick(mix: &mut CallMix, call: &Answered, voice: &mut Voice) {
+    let produced = mix.tick();
+    for (_, frame) in produced.to_phones {
+        // The leg's queue is paced by its own clock; a frame that finds it full is late.
+        let _ = call.say.try_send(frame);
+    }
+    for (_, packet) in produced.published {
+        voice.send(packet).await;
+    }
+    for e in produced.errors {
+        tracing::debug!(error = %e, "a phone leg's mix");
+    }
+}
+
+/// Join the call the seat `token` opens and carry the phone's sound until it hangs up
+/// (or its line dies) or the call ends.
+pub(super) async fn join(settings: &BridgeSettings, mut call: Answered, token: &str) -> Result<(), ClientError> {
+    let credential = p::Credential::Invite(token.to_string());
+    let mut signal = Signal::<Resident>::connect(&settings.server, credential, None).await?;
+    let you = signal
+        .expect(
+            Duration::from_secs(10),
+            |e| match e {
+                p::ResidentEvent::Joined { you, .. } => Some(*you),
+                _ => None,
+            },
+            |_| {},
+        )
+        .await?;
+    let (packets, mut received) = mpsc::unbounded_channel::<Received>();
+    let ssrc = rand_u32();
+    let options = PeerOptions {
+        ip: settings.media_ip,
+        publish: Some(ssrc),
+        stream_id: format!("phone-{you}"),
+        ..Default::default()
+    };
+    let peer = Peer::new(options, Arc::new(packets)).await?;
+    let mut voice = Voice { track: peer.audio.clone(), ssrc, seq: (ssrc >> 16) as u16, timestamp: ssrc, sent: 0 };
+    let mut media = join_media(signal, peer, None).await?;
+    let mut mix = CallMix::default();
+    mix.phone_joined(ME).map_err(|e| ClientError::Media(e.to_string()))?;
+    // The phone's frames drive the mix; until they flow (or if they stop), a clock does.
+    let mut clock = tokio::time::interval(Duration::from_millis(20));
+    clock.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut last_frame = Instant::now() - Duration::from_secs(1);
+    loop {
+        tokio::select! {
+            heard = call.heard.recv() => match heard {
+                Some(Heard::Frame(frame)) => {
+                    last_frame = Instant::now();
+                    mix.phone_said(ME, frame);
+                    tick(&mut mix, &call, &mut voice).await;
+                }
+                Some(Heard::Key(_)) => {}
+                Some(Heard::NoMedia) | None => break,
+            },
+            Some(packet) = received.recv() => {
+                if let (false, Some(from)) = (packet.video, party_of(&packet.stream_id)) {
+                    if let Err(e) = mix.remote_packet(from, packet.seq, packet.payload.to_vec()) {
+                        tracing::debug!(error = %e, "a participant's audio for a phone");
+                    }
+                }
+            }
+            event = media.events.recv() => match event {
+                None | Some(p::ResidentEvent::CallEnded) => break,
+                Some(p::ResidentEvent::ParticipantLeft { participant, .. }) => mix.left(participant),
+                Some(_) => {}
+            },
+            _ = clock.tick(), if last_frame.elapsed() > Duration::from_millis(60) => {
+                tick(&mut mix, &call, &mut voice).await;
+            }
+        }
+    }
+    if let Ok((mut signal, peer)) = media.stop().await {
+        let _ = signal.send(&p::ResidentCommand::Leave {}).await;
+        peer.close().await;
+        signal.close().await;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stream_id_names_its_participant() {
+        assert_eq!(party_of("p12"), Some(12));
+        assert_eq!(party_of("client"), None);
+        assert_eq!(party_of("p"), None);
+    }
+}

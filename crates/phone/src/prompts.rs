@@ -1,0 +1,176 @@
+//! What callers are told: prompts in Japanese, easy Japanese, English and the residents'
+//! languages, generated from `prompts/texts.tsv` by `scripts/prompts.py` (espeak-ng) and
+//! built into the binary, never fetched at run time. A directory of recorded prompts
+//! (`<language>/<name>.wav`, 8 kHz) replaces any of them.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::FRAME_8K;
+use crate::wav::{self, WavError};
+
+/// A prompt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Prompt {
+    /// "Enter your PIN, then press the hash key."
+    PinEnter,
+    /// "That PIN is not valid; try again."
+    PinWrong,
+    /// "We could not connect you; ask at the counter." (then the line hangs up)
+    PinRefused,
+    /// "The service is not available right now."
+    Unavailable,
+    /// "Connecting you to your call now."
+    Connecting,
+}
+
+impl Prompt {
+    /// Every prompt.
+    pub const ALL: [Prompt; 5] =
+        [Prompt::PinEnter, Prompt::PinWrong, Prompt::PinRefused, Prompt::Unavailable, Prompt::Connecting];
+
+    /// Its file's name, without `.wav`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Prompt::PinEnter => "pin_enter",
+            Prompt::PinWrong => "pin_wrong",
+            Prompt::PinRefused => "pin_refused",
+            Prompt::Unavailable => "unavailable",
+            Prompt::Connecting => "connecting",
+        }
+    }
+}
+
+/// A recorded prompt that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PromptError {
+    /// Unreadable.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Not a WAV a phone can play.
+    #[error("{path}: {source}")]
+    Wav {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: WavError,
+    },
+}
+
+/// The prompts, by language.
+#[derive(Clone, Debug)]
+pub struct Prompts {
+    sounds: HashMap<(String, Prompt), Arc<[i16]>>,
+}
+
+impl Prompts {
+    /// The prompts built into the binary.
+    pub fn built_in() -> Prompts {
+        let mut sounds = HashMap::new();
+        for (lang, name, bytes) in crate::prompt_files::FILES {
+            let Some(prompt) = Prompt::ALL.into_iter().find(|p| p.name() == *name) else { continue };
+            // Tested for every file (`wav::tests`): a file that did not read is left out.
+            if let Ok(samples) = wav::decode(bytes) {
+                sounds.insert(((*lang).to_string(), prompt), Arc::from(samples));
+            }
+        }
+        Prompts { sounds }
+    }
+
+    /// The built-in prompts with any of `dir/<language>/<name>.wav` in their place (or in
+    /// a language that has none). A file that is there but unusable is an error, named.
+    pub fn with_recorded(dir: &Path) -> Result<Prompts, PromptError> {
+        let mut prompts = Prompts::built_in();
+        let entries = std::fs::read_dir(dir).map_err(|source| PromptError::Read { path: dir.into(), source })?;
+        for entry in entries.flatten() {
+            let Some(lang) = entry.file_name().to_str().map(str::to_string) else { continue };
+            if !entry.path().is_dir() {
+                continue;
+            }
+            for prompt in Prompt::ALL {
+                let path = entry.path().join(format!("{}.wav", prompt.name()));
+                if !path.exists() {
+                    continue;
+                }
+                let bytes = std::fs::read(&path).map_err(|source| PromptError::Read { path: path.clone(), source })?;
+                let samples = wav::decode(&bytes).map_err(|source| PromptError::Wav { path, source })?;
+                prompts.sounds.insert((lang.clone(), prompt), Arc::from(samples));
+            }
+        }
+        Ok(prompts)
+    }
+
+    /// `prompt` in `language` (`pt-BR` falls back to `pt`), else in English.
+    pub fn get(&self, prompt: Prompt, language: &str) -> Arc<[i16]> {
+        let base = language.split(['-', '_']).next().unwrap_or(language);
+        [language, base, "en"]
+            .into_iter()
+            .find_map(|l| self.sounds.get(&(l.to_string(), prompt)))
+            .cloned()
+            .unwrap_or_else(|| Arc::from(Vec::new()))
+    }
+
+    /// Whether `prompt` exists in `language` itself (no fallback).
+    pub fn has(&self, prompt: Prompt, language: &str) -> bool {
+        self.sounds.contains_key(&(language.to_string(), prompt))
+    }
+}
+
+/// Sound cut into 20 ms frames, the last one padded with silence.
+pub fn frames(samples: &[i16]) -> impl Iterator<Item = Vec<i16>> + '_ {
+    samples.chunks(FRAME_8K).map(|c| {
+        let mut f = c.to_vec();
+        f.resize(FRAME_8K, 0);
+        f
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pin_line_speaks_japanese_easy_japanese_and_english_and_everyone_hears_connecting() {
+        let p = Prompts::built_in();
+        for prompt in [Prompt::PinEnter, Prompt::PinWrong, Prompt::PinRefused, Prompt::Unavailable] {
+            for lang in ["ja", "ja-easy", "en"] {
+                assert!(p.has(prompt, lang), "{prompt:?} in {lang}");
+            }
+        }
+        for lang in ["ja", "en", "vi", "zh", "pt", "ne", "id", "es", "th", "my", "ru", "uk", "hi", "ko"] {
+            assert!(p.has(Prompt::Connecting, lang), "connecting in {lang}");
+        }
+        assert!(Arc::ptr_eq(&p.get(Prompt::Connecting, "pt-BR"), &p.get(Prompt::Connecting, "pt")));
+        // Languages espeak-ng has no voice for are told in English.
+        assert!(Arc::ptr_eq(&p.get(Prompt::Connecting, "fil"), &p.get(Prompt::Connecting, "en")));
+    }
+
+    #[test]
+    fn a_recorded_prompt_replaces_the_generated_one_and_a_bad_one_is_named() {
+        let dir = std::env::temp_dir().join(format!("kakehashi-prompts-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("fil")).unwrap();
+        let samples: Vec<u8> = [5i16; 400].iter().flat_map(|s| s.to_le_bytes()).collect();
+        std::fs::write(dir.join("fil/connecting.wav"), crate::wav::tests::file(1, 1, 8000, 16, &samples)).unwrap();
+        let p = Prompts::with_recorded(&dir).unwrap();
+        assert_eq!(&*p.get(Prompt::Connecting, "fil"), &[5i16; 400][..]);
+        std::fs::write(dir.join("fil/pin_enter.wav"), crate::wav::tests::file(1, 1, 16_000, 16, &samples)).unwrap();
+        let e = Prompts::with_recorded(&dir).unwrap_err().to_string();
+        assert!(e.ends_with("fil/pin_enter.wav: 16000 Hz: a prompt is 8000 Hz (a phone line's rate)"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn frames_are_20_ms_and_the_last_is_padded() {
+        let f: Vec<_> = frames(&[1i16; 400]).collect();
+        assert_eq!(f.len(), 3);
+        assert!(f.iter().all(|f| f.len() == FRAME_8K));
+        assert_eq!(f[2][79..81], [1, 0]);
+    }
+}

@@ -1,0 +1,197 @@
+//! The `[phone]` section: the phone bridge (`kakehashi-phone`, ADR 0015) started inside
+//! `kakehashi serve`. Its SIP endpoint, the trunks whose calls it takes, the PIN line,
+//! registrations, and recorded prompts.
+//!
+//! ```toml
+//! phone_number = "03-1234-5678"        # what desks show for "join by phone"
+//! [phone]
+//! sip_listen = "192.0.2.10:5060"
+//! trunks = ["192.0.2.1"]
+//! [[phone.registrar]]
+//! trunk = "city-pbx"
+//! server = "sip:192.0.2.1:5060"
+//! username = "kakehashi"
+//! password = "…"
+//! ```
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// The phone bridge's settings.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PhoneSection {
+    /// SIP over UDP on this address.
+    pub sip_listen: SocketAddr,
+    /// RTP sockets bind this address and the SDP names it (default: `sip_listen`'s).
+    pub rtp_ip: Option<IpAddr>,
+    /// The trunks' and PBXs' addresses: SIP from any other is dropped unanswered.
+    pub trunks: Vec<IpAddr>,
+    /// The number the trunk calls for the PIN line (default: `phone_number`); compared
+    /// by its digits.
+    pub pin_line: Option<String>,
+    /// Recorded prompts (`<language>/<name>.wav`, 8 kHz) in place of the generated ones.
+    pub prompts_dir: Option<PathBuf>,
+    /// Where the bridge's WebRTC peers bind to reach the relay.
+    pub peer_ip: IpAddr,
+    /// Registrars to stay registered with.
+    pub registrar: Vec<RegistrarSection>,
+}
+
+impl Default for PhoneSection {
+    fn default() -> Self {
+        PhoneSection {
+            sip_listen: SocketAddr::from(([127, 0, 0, 1], 5060)),
+            rtp_ip: None,
+            trunks: Vec::new(),
+            pin_line: None,
+            prompts_dir: None,
+            peer_ip: IpAddr::from([127, 0, 0, 1]),
+            registrar: Vec::new(),
+        }
+    }
+}
+
+/// One registration with a trunk's registrar (digest authentication).
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrarSection {
+    /// The trunk's name, for logs and metrics.
+    pub trunk: String,
+    /// The registrar (`sip:host:port`).
+    pub server: String,
+    /// The account.
+    pub username: String,
+    /// Its password.
+    pub password: String,
+    /// The digest realm, if the trunk fixes one.
+    pub realm: Option<String>,
+    /// Seconds asked for (default 300).
+    #[serde(default = "default_expires")]
+    pub expires: u32,
+}
+
+fn default_expires() -> u32 {
+    300
+}
+
+impl std::fmt::Debug for RegistrarSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistrarSection")
+            .field("trunk", &self.trunk)
+            .field("server", &self.server)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+impl PhoneSection {
+    /// What is wrong with it, as (key, problem).
+    pub fn problem(&self) -> Option<(&'static str, &'static str)> {
+        if self.sip_listen.ip().is_unspecified() && self.rtp_ip.is_none_or(|ip| ip.is_unspecified()) {
+            return Some(("phone.rtp_ip", "is needed when sip_listen is a wildcard address: the SDP must name one"));
+        }
+        if self.trunks.is_empty() && self.registrar.is_empty() {
+            return Some(("phone.trunks", "must name at least one trunk or PBX address (or add a registrar)"));
+        }
+        for r in &self.registrar {
+            if !r.server.starts_with("sip:") {
+                return Some(("phone.registrar.server", "must be a sip: URI (sip:host:port)"));
+            }
+            if r.username.is_empty() || r.password.is_empty() {
+                return Some(("phone.registrar", "needs a username and a password"));
+            }
+            if !(60..=86_400).contains(&r.expires) {
+                return Some(("phone.registrar.expires", "must be 60 to 86400"));
+            }
+        }
+        if let Some(line) = &self.pin_line
+            && !line.chars().any(|c| c.is_ascii_digit())
+        {
+            return Some(("phone.pin_line", "must be a number"));
+        }
+        None
+    }
+
+    /// The gateway's settings.
+    pub fn gateway(&self) -> kakehashi_phone::gateway::Settings {
+        kakehashi_phone::gateway::Settings {
+            listen: self.sip_listen,
+            media_ip: self.rtp_ip.unwrap_or(self.sip_listen.ip()),
+            allowed: self.trunks.clone(),
+            registrars: self
+                .registrar
+                .iter()
+                .map(|r| kakehashi_phone::register::Registrar {
+                    trunk: r.trunk.clone(),
+                    server: r.server.clone(),
+                    username: r.username.clone(),
+                    password: r.password.clone(),
+                    realm: r.realm.clone(),
+                    expires: r.expires,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    fn config(text: &str) -> Result<Config, String> {
+        let c: Config = toml::from_str(text).map_err(|e| e.message().to_string())?;
+        c.validate().map_err(|e| e.to_string())?;
+        Ok(c)
+    }
+
+    #[test]
+    fn a_phone_section_with_a_trunk_and_a_registrar() {
+        let c = config(
+            r#"
+            phone_number = "03-1234-5678"
+            [phone]
+            sip_listen = "0.0.0.0:5060"
+            rtp_ip = "192.0.2.10"
+            trunks = ["192.0.2.1"]
+            [[phone.registrar]]
+            trunk = "city-pbx"
+            server = "sip:192.0.2.1:5060"
+            username = "kakehashi"
+            password = "pbx-secret"
+            "#,
+        )
+        .unwrap();
+        let phone = c.phone.as_ref().unwrap();
+        let gateway = phone.gateway();
+        assert_eq!(gateway.media_ip, std::net::IpAddr::from([192, 0, 2, 10]));
+        assert_eq!((gateway.registrars[0].expires, gateway.allowed.len()), (300, 1));
+        assert!(!format!("{c:?}").contains("pbx-secret"), "the password stays out of logs");
+        assert_eq!(c.phone_gateway_token, None, "made up at start when not given");
+    }
+
+    #[test]
+    fn what_is_wrong_is_named() {
+        let cases = [
+            ("[phone]\ntrunks = [\"192.0.2.1\"]", "phone_number: is needed with [phone]"),
+            ("phone_number = \"0120\"\n[phone]", "phone.trunks: must name at least one trunk"),
+            (
+                "phone_number = \"0120\"\n[phone]\nsip_listen = \"0.0.0.0:5060\"\ntrunks = [\"192.0.2.1\"]",
+                "phone.rtp_ip: is needed when sip_listen is a wildcard",
+            ),
+            (
+                "phone_number = \"0120\"\n[phone]\n[[phone.registrar]]\ntrunk = \"t\"\nserver = \"192.0.2.1\"\nusername = \"u\"\npassword = \"p\"",
+                "phone.registrar.server: must be a sip: URI",
+            ),
+            ("phone_number = \"0120\"\n[phone]\ntrunks = [\"not an address\"]", "invalid IP address syntax"),
+            ("phone_number = \"0120\"\n[phone]\ntrunk = [\"192.0.2.1\"]", "unknown field `trunk`"),
+        ];
+        for (text, want) in cases {
+            let e = config(text).unwrap_err();
+            assert!(e.contains(want), "{text:?}: {e}");
+        }
+    }
+}

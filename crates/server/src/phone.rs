@@ -1,0 +1,76 @@
+//! The phone bridge inside `kakehashi serve` (the `[phone]` section, ADR 0015): the SIP
+//! gateway of `kakehashi-phone` with its switchboard, a client of this very server over
+//! loopback, holding the gateway's secret like a bridge that runs elsewhere.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use kakehashi_phone::bridge::{Bridge, BridgeSettings};
+use kakehashi_phone::gateway::Gateway;
+use kakehashi_phone::prompts::Prompts;
+
+use crate::config::{Config, PhoneSection};
+
+/// Why the bridge did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum PhoneError {
+    /// A recorded prompt is unusable.
+    #[error("phone.prompts_dir: {0}")]
+    Prompts(#[from] kakehashi_phone::prompts::PromptError),
+    /// The SIP endpoint.
+    #[error("phone: {0}")]
+    Gateway(#[from] kakehashi_phone::gateway::GatewayError),
+    /// `phone_number` or the gateway's secret is missing (validation prevents it).
+    #[error("phone: {0} is missing")]
+    Missing(&'static str),
+}
+
+/// A secret for the bridge inside the server, when the configuration gives none.
+pub fn made_up_secret() -> String {
+    let mut bytes = [0u8; 24];
+    let _ = getrandom::fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The server's WebSocket as the bridge reaches it: over loopback when it listens on
+/// every address.
+fn server_url(bound: SocketAddr) -> String {
+    let host = match bound.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => SocketAddr::from(([127, 0, 0, 1], bound.port())),
+        ip if ip.is_unspecified() => SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, bound.port())),
+        _ => bound,
+    };
+    format!("ws://{host}/ws")
+}
+
+/// Start the bridge for the server listening on `bound`.
+pub async fn start(section: &PhoneSection, config: &Config, bound: SocketAddr) -> Result<Gateway, PhoneError> {
+    let prompts = match &section.prompts_dir {
+        Some(dir) => Prompts::with_recorded(dir)?,
+        None => Prompts::built_in(),
+    };
+    let number = config.phone_number.clone().ok_or(PhoneError::Missing("phone_number"))?;
+    let settings = BridgeSettings {
+        server: server_url(bound),
+        gateway_token: config.phone_gateway_token.clone().ok_or(PhoneError::Missing("phone_gateway_token"))?,
+        pin_line: section.pin_line.clone().unwrap_or(number),
+        media_ip: section.peer_ip,
+        prompts,
+    };
+    let gateway = Gateway::start(section.gateway(), Arc::new(Bridge::new(settings))).await?;
+    tracing::info!(sip = %gateway.addr, trunks = section.trunks.len(), "phone bridge listening");
+    Ok(gateway)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bridge_reaches_a_wildcard_server_over_loopback() {
+        assert_eq!(server_url("0.0.0.0:8080".parse().unwrap()), "ws://127.0.0.1:8080/ws");
+        assert_eq!(server_url("[::]:8080".parse().unwrap()), "ws://[::1]:8080/ws");
+        assert_eq!(server_url("192.0.2.1:80".parse().unwrap()), "ws://192.0.2.1:80/ws");
+        assert_eq!(made_up_secret().len(), 48);
+    }
+}

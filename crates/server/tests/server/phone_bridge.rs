@@ -1,0 +1,181 @@
+//! The phone bridge inside the server (`[phone]`), end to end with real SIP software: SIPp
+//! plays a phone calling in through a trunk on loopback. The desk invites by phone; the
+//! caller keys a wrong PIN, is asked again, keys the desk's PIN and joins the call. SIPp
+//! echoes every RTP packet it gets, so what the phone heard comes back as its voice: the
+//! desk (a 440 Hz tone) and the interpreter (660 Hz), both WebRTC peers publishing Opus,
+//! hear both tones in the phone's track. That is the N−1 mix reaching the phone and the
+//! phone's voice reaching the browsers. The phone's BYE is its leaving the call.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kakehashi::config::{Config, PhoneSection};
+use kakehashi_client::{MediaRole, MediaSession, Peer, PeerOptions, Received, Signal, join_media};
+use kakehashi_phone::opus::{Listener, Voice};
+use kakehashi_phone::tone::{share, tone};
+use kakehashi_protocol as p;
+use tokio::sync::mpsc::UnboundedReceiver;
+use webrtc::media_stream::track_local::TrackLocal;
+
+use crate::expect;
+use crate::support::*;
+
+const LINE: &str = "0120-555-000";
+
+fn free_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A participant that says a tone of `hz` (Opus, every 20 ms, for a minute) and keeps
+/// what it hears.
+async fn speaking<R: MediaRole>(
+    sig: Signal<R>,
+    call: Option<u64>,
+    hz: f64,
+) -> (MediaSession<R>, UnboundedReceiver<Received>) {
+    let (tx, heard) = tokio::sync::mpsc::unbounded_channel();
+    let ssrc = 0x7000 + hz as u32;
+    let options = PeerOptions { publish: Some(ssrc), stream_id: format!("tone{hz}"), ..PeerOptions::default() };
+    let peer = Peer::new(options, Arc::new(tx)).await.unwrap();
+    let track = peer.audio.clone().unwrap();
+    let session = join_media(sig, peer, call).await.unwrap();
+    tokio::spawn(async move {
+        let mut voice = Voice::new().unwrap();
+        let mut every = tokio::time::interval(Duration::from_millis(20));
+        for n in 0..3000u32 {
+            every.tick().await;
+            let packet = rtc::rtp::Packet {
+                header: rtc::rtp::header::Header {
+                    version: 2,
+                    payload_type: 111,
+                    sequence_number: n as u16,
+                    timestamp: n * 960,
+                    ssrc,
+                    ..Default::default()
+                },
+                payload: voice.encode(&tone(hz, n)).unwrap().into(),
+            };
+            if track.write_rtp(packet).await.is_err() {
+                return;
+            }
+        }
+    });
+    (session, heard)
+}
+
+/// SIPp's scenario for keying `entries` (each a PIN and `#`, 1.5 s apart) and talking
+/// for `talk_ms`, in a directory of its own.
+fn scenario(entries: &[&str], talk_ms: u32) -> std::path::PathBuf {
+    let sipp = Path::new(env!("CARGO_MANIFEST_DIR")).join("../phone/tests/sipp");
+    let key = std::fs::read_to_string(sipp.join("info_key.xml.part")).unwrap();
+    let mut keys = String::new();
+    let mut cseq = 2;
+    for entry in entries {
+        for k in entry.chars() {
+            keys.push_str(&key.replace("CSEQ", &cseq.to_string()).replace("KEY", &k.to_string()));
+            cseq += 1;
+        }
+        keys.push_str("  <pause milliseconds=\"1500\"/>\n");
+    }
+    let text = std::fs::read_to_string(sipp.join("uac_pin_echo.xml"))
+        .unwrap()
+        .replace("<!-- KEYS -->\n", &keys)
+        .replace("CSEQ BYE", &format!("{cseq} BYE"))
+        .replace("TALK", &talk_ms.to_string());
+    let dir = std::env::temp_dir().join(format!("kakehashi-sipp-bridge-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("scenario.xml"), text).unwrap();
+    dir
+}
+
+/// The phone's track as the participant heard it, decoded at 8 kHz.
+fn phone_sound(heard: &mut UnboundedReceiver<Received>, phone: u32, listener: &mut Listener) -> Vec<i16> {
+    let (mut sound, mut pcm) = (Vec::new(), Vec::new());
+    while let Ok(r) = heard.try_recv() {
+        if !r.video && r.stream_id == format!("p{phone}") {
+            listener.decode(Some(&r.payload), &mut pcm).unwrap();
+            sound.extend_from_slice(&pcm);
+        }
+    }
+    sound
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_joins_with_the_desks_pin_and_everyone_hears_everyone() {
+    assert!(Path::new("/usr/bin/sipp").exists(), "SIPp is missing: apt-get install sip-tester (scripts/test.sh does)");
+    let dir = temp("phone-bridge");
+    let creds = seed(&dir).await;
+    let sip = std::net::SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let server = Server::start_with(dir, |c| Config {
+        phone_number: Some(LINE.into()),
+        phone: Some(PhoneSection { sip_listen: sip, trunks: vec![[127, 0, 0, 1].into()], ..PhoneSection::default() }),
+        ..c
+    })
+    .await;
+    let mut interpreter = server.interpreter(&creds.interp[0]).await;
+    let mut desk = server.desk(&creds.desk_a1).await;
+    let call = answered_call(&mut desk, &mut interpreter, "vi").await;
+    desk.send(p::DeskCommand::Invite { call, party: p::Party::Phone }).await;
+    let pin = expect!(desk, p::DeskEvent::PhoneInvite { pin, .. } => pin.clone());
+    let (mut desk_media, mut desk_heard) = speaking(desk.sig, Some(call), 440.0).await;
+    let (_interpreter_media, mut interpreter_heard) = speaking(interpreter.sig, Some(call), 660.0).await;
+
+    let wrong = if pin == "000000" { "111111#" } else { "000000#" };
+    let work = scenario(&[wrong, &format!("{pin}#")], 9000);
+    let phone = tokio::process::Command::new("sipp")
+        .current_dir(&work)
+        .arg(sip.to_string())
+        .args(["-sf", "scenario.xml", "-s", &LINE.replace('-', ""), "-i", "127.0.0.1", "-mi", "127.0.0.1"])
+        .args(["-p", &free_port().to_string(), "-mp", &free_port().to_string(), "-rtp_echo"])
+        .args(["-m", "1", "-nostdin", "-trace_err", "-timeout", "60s", "-timeout_error"])
+        .kill_on_drop(true)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    // The phone joins the call as party phone (after the wrong PIN, the right one).
+    let joined = tokio::time::timeout(Duration::from_secs(40), async {
+        loop {
+            match desk_media.events.recv().await.expect("the desk's connection") {
+                p::DeskEvent::ParticipantJoined { party: p::Party::Phone, participant, .. } => return participant,
+                _ => continue,
+            }
+        }
+    })
+    .await
+    .expect("the phone joined within 40 s");
+    // Three seconds to set up, then listen for three.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (mut at_desk, mut at_interpreter) = (Listener::new().unwrap(), Listener::new().unwrap());
+    phone_sound(&mut desk_heard, joined, &mut at_desk);
+    phone_sound(&mut interpreter_heard, joined, &mut at_interpreter);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let desk_got = phone_sound(&mut desk_heard, joined, &mut at_desk);
+    let interpreter_got = phone_sound(&mut interpreter_heard, joined, &mut at_interpreter);
+    for (who, got) in [("the desk", &desk_got), ("the interpreter", &interpreter_got)] {
+        assert!(got.len() >= 8000 * 2, "{who} heard {} samples of the phone in 3 s", got.len());
+        let (a, b) = (share(got, 440.0), share(got, 660.0));
+        eprintln!("{who}: 440 Hz {a:.2}, 660 Hz {b:.2} of {} samples", got.len());
+        assert!(a > 0.2 && b > 0.2, "{who} hears the desk ({a:.2}) and the interpreter ({b:.2}) through the phone");
+    }
+
+    // The phone hangs up: it leaves the call, and the call goes on.
+    let out = tokio::time::timeout(Duration::from_secs(30), phone.wait_with_output()).await.unwrap().unwrap();
+    assert!(out.status.success(), "SIPp: {}", String::from_utf8_lossy(&out.stderr));
+    let left = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let p::DeskEvent::ParticipantLeft { participant, .. } =
+                desk_media.events.recv().await.expect("the desk's connection")
+            {
+                return participant;
+            }
+        }
+    })
+    .await
+    .expect("the phone left");
+    assert_eq!(left, joined);
+    server.stop().await;
+}
