@@ -35,7 +35,7 @@ function freeTcp() {
 }
 
 /** A port free for both UDP and TCP on loopback (the relay takes the same number for ICE-TCP). */
-async function freeMediaPort() {
+export async function freeMediaPort() {
   for (;;) {
     const port = await freeTcp();
     const free = await new Promise((resolve) => {
@@ -76,14 +76,20 @@ export async function until(f, what, ms = 15000) {
 /**
  * The server with the demo directory, on free ports, in a fresh data directory.
  * @param {Record<string, string>} [env] more settings (`KAKEHASHI_<KEY>`)
+ * @param {string} [config] a configuration file's text (sections such as `[phone]`)
  * @returns {Promise<{ base: string, data: string, log: () => string, stop: () => Promise<void>, api: (p: string, o?: any) => Promise<any>, admin: string }>}
  */
-export async function startServer(env = {}) {
+export async function startServer(env = {}, config = '') {
   if (!fs.existsSync(BIN)) throw new Error(`${BIN} is missing: build it with cargo build -p kakehashi`);
   const port = await freeTcp();
   const media = await freeMediaPort();
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'kakehashi-browser-'));
-  const child = spawn(BIN, ['serve', '--demo', '--data', data, '--listen', `127.0.0.1:${port}`], {
+  const args = ['serve', '--demo', '--data', data, '--listen', `127.0.0.1:${port}`];
+  if (config) {
+    fs.writeFileSync(path.join(data, 'config.toml'), config);
+    args.push('--config', path.join(data, 'config.toml'));
+  }
+  const child = spawn(BIN, args, {
     env: { ...process.env, KAKEHASHI_MEDIA_LISTEN: `127.0.0.1:${media}`, KAKEHASHI_LOG: 'warn,kakehashi=info', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -62,6 +62,9 @@ pub(crate) struct DeskOut {
     pub tenant_name: String,
     /// Every language but Japanese, the tenant's most used first, then catalogue order.
     pub languages: Vec<LanguageOut>,
+    /// The number callers dial to join a call with a PIN, when joining by phone is set up
+    /// (the desk then offers "join by phone").
+    pub phone_number: Option<String>,
 }
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -87,7 +90,8 @@ async fn desk(State(app): State<App>, Desk { desk, tenant }: Desk) -> Result<Jso
     // nobody could take does not promote); equal counts keep the catalogue's order.
     let pin = |tag: &str| pinned.iter().position(|p| p == tag).unwrap_or(usize::MAX);
     languages.sort_by_key(|l| (pin(l.tag), std::cmp::Reverse(l.uses.unwrap_or(0))));
-    Ok(Json(DeskOut { desk, name, tenant, tenant_name, languages }))
+    let phone_number = app.config.phone_number.clone();
+    Ok(Json(DeskOut { desk, name, tenant, tenant_name, languages, phone_number }))
 }
 
 /// A window of today's roster.

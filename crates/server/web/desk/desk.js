@@ -240,6 +240,12 @@ $('invite').addEventListener('click', () => {
 $('invite-guest').addEventListener('click', () => {
   if (state.call !== null) state.signal?.send({ type: 'invite', call: state.call, party: 'guest' });
 });
+$('invite-phone').addEventListener('click', () => {
+  if (state.call !== null) state.signal?.send({ type: 'invite', call: state.call, party: 'phone' });
+});
+$('phone-close').addEventListener('click', () => {
+  $('phone-panel').hidden = true;
+});
 $('invite-close').addEventListener('click', () => {
   $('invite-panel').hidden = true;
 });
@@ -301,6 +307,17 @@ async function renderInvite(m) {
   $('invite-panel').scrollIntoView({ block: 'nearest' });
 }
 
+/** @param {Message} m a `phone_invite` event */
+function renderPhoneInvite(m) {
+  const until = new Date(m.expires_at).toLocaleTimeString([document.documentElement.lang], { hour: '2-digit', minute: '2-digit' });
+  $('phone-help').textContent = t('invite_phone_help', { time: until });
+  $('phone-number').textContent = m.number;
+  // In threes, as people read a PIN aloud.
+  $('phone-pin').textContent = String(m.pin).replace(/(\d{3})(?=\d)/g, '$1 ');
+  $('phone-panel').hidden = false;
+  $('phone-panel').scrollIntoView({ block: 'nearest' });
+}
+
 /** @param {string | null} text */
 function callNotice(text, dropped = false) {
   $('call-notice').hidden = !text;
@@ -318,6 +335,7 @@ function callEnded(m) {
   state.ended = m.call;
   state.call = null;
   state.invite = null;
+  $('phone-panel').hidden = true;
   callNotice(null);
   if (pendingRequest) {
     const l = pendingRequest;
@@ -366,6 +384,10 @@ function onMessage(m) {
       break;
     case 'participant_joined':
       if (m.party === 'resident') notice(t('resident_joined'));
+      if (m.party === 'phone') {
+        $('phone-panel').hidden = true;
+        notice(t('phone_joined'));
+      }
       if (m.party === 'interpreter' && state.interpreterDropped) {
         state.interpreterDropped = false;
         callNotice(null);
@@ -374,6 +396,7 @@ function onMessage(m) {
       break;
     case 'participant_left':
       if (m.party === 'resident') notice(t(m.reason === 'dropped' ? 'resident_dropped' : 'resident_left'), m.reason === 'dropped' ? 'warn' : 'info');
+      if (m.party === 'phone') notice(t('phone_left'));
       if (m.party === 'interpreter') {
         state.interpreterDropped = true;
         callNotice(t('interpreter_dropped'), true);
@@ -384,6 +407,9 @@ function onMessage(m) {
       break;
     case 'invite':
       void renderInvite(m);
+      break;
+    case 'phone_invite':
+      renderPhoneInvite(m);
       break;
     case 'outcome_recorded':
       state.ended = null;
@@ -414,6 +440,7 @@ async function start() {
   state.languages = desk.languages;
   $('desk-name').textContent = `${desk.tenant_name} · ${desk.name}`;
   state.from = `${desk.tenant_name} ${desk.name}`;
+  $('invite-phone').hidden = !desk.phone_number;
   renderLanguages();
   home();
   state.signal = new Signal({

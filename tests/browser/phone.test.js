@@ -1,0 +1,109 @@
+// Joining by phone in real browsers: the server answers a phone line itself (`[phone]`),
+// and SIPp plays the phone, calling in through a "trunk" on loopback. The desk (440 Hz)
+// and the interpreter (660 Hz) are in a call; the desk's "join by phone" shows the number
+// and a PIN; the phone keys it by SIP INFO and echoes every RTP packet it gets. So the
+// phone's tile in both browsers plays both tones: the phone heard the browsers, and the
+// browsers hear the phone. When the phone hangs up, the desk is told.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ROOT, TABLET, accessibilityProblems, answeredCall, freeMediaPort, hears, party, seedDeskAndInterpreter, snap, startServer, tones, until } from './harness.js';
+
+const LINE = '0120-555-000';
+const SIPP = path.join(ROOT, 'crates/phone/tests/sipp');
+
+/** @type {Awaited<ReturnType<typeof startServer>>} */
+let server;
+/** @type {Awaited<ReturnType<typeof party>>[]} */
+const browsers = [];
+let enrolmentCode = '';
+let sipPort = 0;
+
+before(async () => {
+  assert.ok(fs.existsSync('/usr/bin/sipp'), 'SIPp is missing: apt-get install sip-tester (scripts/test.sh does)');
+  sipPort = await freeMediaPort();
+  server = await startServer({ KAKEHASHI_LOG: 'warn,kakehashi=info,kakehashi_phone=debug' }, `phone_number = "${LINE}"\n[phone]\nsip_listen = "127.0.0.1:${sipPort}"\ntrunks = ["127.0.0.1"]\n`);
+  enrolmentCode = await seedDeskAndInterpreter(server, 'e2e-phone', 'E2E phone');
+});
+
+after(async () => {
+  for (const b of browsers) await b.close().catch(() => {});
+  await server?.stop();
+});
+
+/**
+ * SIPp's scenario: key `pin` and `#` by SIP INFO, then echo for `talkMs`, then BYE.
+ * @param {string} pin
+ * @param {number} talkMs
+ */
+function scenario(pin, talkMs) {
+  const key = fs.readFileSync(path.join(SIPP, 'info_key.xml.part'), 'utf8');
+  let cseq = 2;
+  let keys = '';
+  for (const k of `${pin}#`) keys += key.replace('CSEQ', String(cseq++)).replace('KEY', k);
+  const text = fs
+    .readFileSync(path.join(SIPP, 'uac_pin_echo.xml'), 'utf8')
+    .replace('<!-- KEYS -->\n', keys)
+    .replace('CSEQ BYE', `${cseq} BYE`)
+    .replaceAll('TALK', String(talkMs));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kakehashi-sipp-'));
+  fs.writeFileSync(path.join(dir, 'scenario.xml'), text);
+  return dir;
+}
+
+test('a phone joins with the desk\'s PIN: both browsers hear it, and it hears them', async () => {
+  const desk = await party({ tone: 440, viewport: TABLET });
+  const interp = await party({ tone: 660, viewport: { width: 1280, height: 800 } });
+  browsers.push(desk, interp);
+  await answeredCall(desk.page, interp.page, server.base, enrolmentCode, 'e2e-phone');
+
+  await desk.page.click('#invite-phone');
+  await desk.page.locator('#phone-panel').waitFor();
+  assert.equal(await desk.page.locator('#phone-number').innerText(), LINE);
+  const pin = (await desk.page.locator('#phone-pin').innerText()).replace(/\s/g, '');
+  assert.match(pin, /^\d{6}$/);
+  assert.match(await desk.page.locator('#phone-help').innerText(), /暗証番号/);
+  assert.deepEqual(await accessibilityProblems(desk.page), []);
+  await snap(desk.page, 'desk-phone-invite');
+
+  const dir = scenario(pin, 12000);
+  const free = async () => (await freeMediaPort()).toString();
+  const sipp = spawn(
+    'sipp',
+    [`127.0.0.1:${sipPort}`, '-sf', 'scenario.xml', '-s', LINE.replace(/-/g, ''), '-i', '127.0.0.1', '-mi', '127.0.0.1',
+      '-p', await free(), '-mp', await free(), '-rtp_echo', '-m', '1', '-nostdin', '-trace_err', '-timeout', '60s', '-timeout_error'],
+    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let sippErr = '';
+  sipp.stderr.on('data', (d) => (sippErr += d));
+  const exited = new Promise((resolve) => sipp.once('exit', (code) => resolve(code)));
+  try {
+    // The phone's tile appears on both screens; the panel closes on the desk.
+    for (const page of [desk.page, interp.page]) await page.locator('.tile[data-party=phone]').waitFor({ timeout: 30000 });
+    assert.ok(await desk.page.locator('#phone-panel').isHidden());
+    // Through the phone, each browser hears both tones: the phone heard them both.
+    for (const [who, page] of /** @type {const} */ ([['desk', desk.page], ['interpreter', interp.page]])) {
+      const heard = await until(async () => {
+        const t = (await tones(page)).phone;
+        return hears(t, 440) && hears(t, 660) ? t : null;
+      }, `the ${who} to hear both tones through the phone`, 15000);
+      assert.ok(heard);
+    }
+    await snap(desk.page, 'desk-call-with-phone');
+    // The phone hangs up: the desk is told, the call goes on.
+    assert.equal(await exited, 0, `SIPp: ${sippErr}`);
+    await until(async () => (await desk.page.locator('#notice').innerText()).includes('電話の参加者の通話が終わりました'), 'the desk told the phone hung up');
+    assert.ok(await desk.page.locator('#call').isVisible());
+  } catch (e) {
+    console.error(`server log:\n${server.log()}\nSIPp:\n${sippErr}`);
+    throw e;
+  } finally {
+    sipp.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual([...desk.errors, ...interp.errors], []);
+});
