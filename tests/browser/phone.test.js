@@ -3,7 +3,9 @@
 // and the interpreter (660 Hz) are in a call; the desk's "join by phone" shows the number
 // and a PIN; the phone keys it by SIP INFO and echoes every RTP packet it gets. So the
 // phone's tile in both browsers plays both tones: the phone heard the browsers, and the
-// browsers hear the phone. When the phone hangs up, the desk is told.
+// browsers hear the phone. When the phone hangs up, the desk is told. Then the other way:
+// the desk calls a phone (SIPp answering through the "trunk"), all three hear each other,
+// the desk ends the call, the phone is hung up on, and the record counts one phone.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,11 +24,14 @@ let server;
 const browsers = [];
 let enrolmentCode = '';
 let sipPort = 0;
+let trunkPort = 0;
 
 before(async () => {
   assert.ok(fs.existsSync('/usr/bin/sipp'), 'SIPp is missing: apt-get install sip-tester (scripts/test.sh does)');
   sipPort = await freeMediaPort();
-  server = await startServer({ KAKEHASHI_LOG: 'warn,kakehashi=info,kakehashi_phone=debug' }, `phone_number = "${LINE}"\n[phone]\nsip_listen = "127.0.0.1:${sipPort}"\ntrunks = ["127.0.0.1"]\n`);
+  trunkPort = await freeMediaPort();
+  const config = `phone_number = "${LINE}"\n[phone]\nsip_listen = "127.0.0.1:${sipPort}"\ntrunks = ["127.0.0.1"]\ndial_trunk = "127.0.0.1:${trunkPort}"\n`;
+  server = await startServer({ KAKEHASHI_LOG: 'warn,kakehashi=info,kakehashi_phone=debug' }, config);
   enrolmentCode = await seedDeskAndInterpreter(server, 'e2e-phone', 'E2E phone');
 });
 
@@ -104,6 +109,57 @@ test('a phone joins with the desk\'s PIN: both browsers hear it, and it hears th
   } finally {
     sipp.kill();
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual([...desk.errors, ...interp.errors], []);
+});
+
+test('the desk calls a phone into the call: all three hear each other, and the record counts it', async () => {
+  const code = await seedDeskAndInterpreter(server, 'e2e-dial', 'E2E dial');
+  const desk = await party({ tone: 440, viewport: TABLET });
+  const interp = await party({ tone: 660, viewport: { width: 1280, height: 800 } });
+  browsers.push(desk, interp);
+  await answeredCall(desk.page, interp.page, server.base, code, 'e2e-dial');
+
+  const free = async () => (await freeMediaPort()).toString();
+  const sipp = spawn(
+    'sipp',
+    ['-sf', 'uas_echo.xml', '-i', '127.0.0.1', '-mi', '127.0.0.1', '-p', String(trunkPort), '-mp', await free(), '-rtp_echo',
+      '-m', '1', '-nostdin', '-trace_err', '-timeout', '60s'],
+    { cwd: SIPP, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let sippErr = '';
+  sipp.stderr.on('data', (d) => (sippErr += d));
+  const exited = new Promise((resolve) => sipp.once('exit', (code) => resolve(code)));
+  try {
+    await desk.page.click('#call-phone');
+    await desk.page.fill('#dial-number', '090-1234-5678');
+    assert.deepEqual(await accessibilityProblems(desk.page), []);
+    await snap(desk.page, 'desk-call-a-phone');
+    await desk.page.click('#dial');
+    assert.equal(await desk.page.locator('#dial-number').inputValue(), '', 'the number is not kept on the page');
+    await until(async () => (await desk.page.locator('#notice').innerText()).includes('呼び出し中'), 'the desk told it is calling');
+    for (const page of [desk.page, interp.page]) await page.locator('.tile[data-party=phone]').waitFor({ timeout: 30000 });
+    for (const [who, page] of /** @type {const} */ ([['desk', desk.page], ['interpreter', interp.page]])) {
+      await until(async () => {
+        const t = (await tones(page)).phone;
+        return hears(t, 440) && hears(t, 660);
+      }, `the ${who} to hear both tones through the phone`, 15000);
+    }
+    // The desk ends the call: the phone is hung up on, and the record counts it.
+    await desk.page.click('#end');
+    await desk.page.locator('#outcome').waitFor();
+    assert.equal(await exited, 0, `SIPp: ${sippErr}`);
+    const records = await until(async () => {
+      const all = await server.api('/api/call-records', { token: server.admin });
+      return all.find((/** @type {any} */ r) => r.phones === 1);
+    }, 'a record with the phone');
+    assert.equal(records.outcome, 'answered');
+    assert.ok(!JSON.stringify(records).includes('5678'), 'no number in the record');
+  } catch (e) {
+    console.error(`server log:\n${server.log()}\nSIPp:\n${sippErr}`);
+    throw e;
+  } finally {
+    sipp.kill();
   }
   assert.deepEqual([...desk.errors, ...interp.errors], []);
 });

@@ -126,6 +126,8 @@ impl Gateway {
                 realm: None,
                 auth_username: None,
             }),
+            // Our own Call-ID (the stack's default names another project's domain).
+            call_id: Some(format!("{:08x}{:08x}{:08x}@kakehashi", rand_u32(), rand_u32(), rand_u32())),
             ..Default::default()
         };
         let (dialog, response) = match tokio::time::timeout(d.ring, c.dialogs.do_invite(option, state_tx)).await {

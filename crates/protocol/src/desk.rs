@@ -4,6 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::common::*;
+use crate::gateway::DialFailure;
 
 /// What a desk sends.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -50,6 +51,16 @@ pub enum DeskCommand {
         call: u64,
         /// Who the link is for: `resident` or `guest`.
         party: Party,
+    },
+    /// Call a phone into the call (a resident without data, or whose link failed): the
+    /// phone gateway dials `number` and the phone joins as party `phone`. Answered by
+    /// `dialling`, then the phone's `participant_joined`, or `dial_failed`. The number is
+    /// used for this call only: never stored, logged or shown to anyone else.
+    DialOut {
+        /// The call.
+        call: u64,
+        /// The number: 3 to 20 digits, with `+`, `-`, spaces and parentheses allowed.
+        number: String,
     },
     /// After the call: what came of it (a category, never free text).
     RecordOutcome {
@@ -244,6 +255,18 @@ pub enum DeskEvent {
         pin: String,
         /// When the PIN stops working if unused (RFC 3339).
         expires_at: String,
+    },
+    /// The gateway is calling the number (answers `dial_out`).
+    Dialling {
+        /// The call.
+        call: u64,
+    },
+    /// The number could not be reached; nobody joined.
+    DialFailed {
+        /// The call.
+        call: u64,
+        /// Why.
+        reason: DialFailure,
     },
     /// A part of your document was passed on to the others (answers `document`).
     DocumentPassed {

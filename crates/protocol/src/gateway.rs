@@ -1,7 +1,8 @@
 //! The phone gateway's control connection (ADR 0015): the bridge between phone lines and
 //! calls holds one, with its secret (`Credential::Gateway`). Over it, it redeems the PIN
-//! a caller keyed for the seat's token; each phone leg then joins its call with that token
-//! in the `resident` role, as party `phone`.
+//! a caller keyed for the seat's token, and takes orders to dial a number for a seat; each
+//! phone leg then joins its call with the seat's token in the `resident` role, as party
+//! `phone`.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -18,8 +19,30 @@ pub enum GatewayCommand {
         /// The digits keyed, without `#`.
         pin: String,
     },
+    /// A `dial` could not be completed (the seat is closed; the desk is told why). A
+    /// call that is answered says nothing: its phone joins with the token.
+    DialFailed {
+        /// The dial's number.
+        dial: u64,
+        /// Why.
+        reason: DialFailure,
+    },
     /// Keep-alive.
     Ping {},
+}
+
+/// Why a call placed by the gateway did not connect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DialFailure {
+    /// It rang until the gateway gave up.
+    NoAnswer,
+    /// The line was busy (SIP 486, 600).
+    Busy,
+    /// The number does not exist or was refused (SIP 404, 484, 403…).
+    Refused,
+    /// The trunk could not be reached or failed.
+    Unreachable,
 }
 
 /// What the gateway receives.
@@ -42,6 +65,18 @@ pub enum GatewayEvent {
     PinRefused {
         /// The PIN.
         pin: String,
+    },
+    /// Call `number` for a desk and join the phone to the call with `token` (as with a
+    /// redeemed PIN). The number is for this call only: never stored or logged.
+    Dial {
+        /// This order's number, named in `dial_failed`.
+        dial: u64,
+        /// The seat's token.
+        token: String,
+        /// The number to call.
+        number: String,
+        /// The call's language (BCP 47).
+        language: String,
     },
     /// Something was refused.
     Error(ProtocolError),

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use kakehashi_phone::bridge::{Bridge, BridgeSettings};
+use kakehashi_phone::bridge::{Bridge, BridgeSettings, DialOut};
 use kakehashi_phone::gateway::Gateway;
 use kakehashi_phone::prompts::Prompts;
 
@@ -43,8 +43,24 @@ fn server_url(bound: SocketAddr) -> String {
     format!("ws://{host}/ws")
 }
 
-/// Start the bridge for the server listening on `bound`.
-pub async fn start(section: &PhoneSection, config: &Config, bound: SocketAddr) -> Result<Gateway, PhoneError> {
+/// The bridge, running.
+#[derive(Debug)]
+pub struct Phone {
+    gateway: Arc<Gateway>,
+    stop: tokio_util::sync::CancellationToken,
+}
+
+impl Phone {
+    /// Stop answering and placing calls, and let go of the server.
+    pub fn stop(&self) {
+        self.stop.cancel();
+        self.gateway.stop();
+    }
+}
+
+/// Start the bridge for the server listening on `bound`: the SIP endpoint, and the
+/// control connection over which the server orders calls out.
+pub async fn start(section: &PhoneSection, config: &Config, bound: SocketAddr) -> Result<Phone, PhoneError> {
     let prompts = match &section.prompts_dir {
         Some(dir) => Prompts::with_recorded(dir)?,
         None => Prompts::built_in(),
@@ -57,9 +73,14 @@ pub async fn start(section: &PhoneSection, config: &Config, bound: SocketAddr) -
         media_ip: section.peer_ip,
         prompts,
     };
-    let gateway = Gateway::start(section.gateway(), Arc::new(Bridge::new(settings))).await?;
+    let gateway = Arc::new(Gateway::start(section.gateway(), Arc::new(Bridge::new(settings.clone()))).await?);
     tracing::info!(sip = %gateway.addr, trunks = section.trunks.len(), "phone bridge listening");
-    Ok(gateway)
+    let dial_out = section
+        .dial_trunk
+        .map(|trunk| DialOut { trunk, ring: std::time::Duration::from_secs(u64::from(section.ring_secs)) });
+    let stop = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(kakehashi_phone::bridge::hold(settings, Arc::clone(&gateway), dial_out, stop.clone()));
+    Ok(Phone { gateway, stop })
 }
 
 #[cfg(test)]

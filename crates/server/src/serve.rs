@@ -148,6 +148,7 @@ pub async fn serve_on(
         media: true,
         max_waiting_per_desk: config.max_waiting_per_desk,
         phone_number: config.phone_number.clone(),
+        dial_out: config.dials_out(),
     };
     let core = Core::new(&directory, settings, Box::new(OsTokens), clock.now());
     let hub_settings =

@@ -3,10 +3,14 @@
 //! English), keys it, and the bridge redeems it over the `gateway` role; with the seat's
 //! token the phone leg joins the call in the `resident` role, as party `phone`, with a
 //! WebRTC peer of its own: its voice published as Opus, the call's sound mixed for it
-//! ([`in_call`]).
+//! ([`in_call`]). The bridge also holds a control connection ([`hold`]) over which the
+//! server orders calls out for desks.
 
+mod control;
 mod in_call;
 mod play;
+
+pub use control::{DialOut, hold};
 
 use std::net::IpAddr;
 use std::time::Duration;

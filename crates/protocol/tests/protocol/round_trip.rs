@@ -74,6 +74,8 @@ fn desk_events() -> Vec<DeskEvent> {
             pin: "042719".into(),
             expires_at: "2026-12-04T09:15:00Z".into(),
         },
+        E::Dialling { call: 7 },
+        E::DialFailed { call: 7, reason: DialFailure::Busy },
         E::DocumentPassed { call: 7, id: 3, part: 1 },
         E::Document { call: 7, from: Party::Resident, document: part() },
         E::OutcomeRecorded { call: 7 },
@@ -219,6 +221,7 @@ fn gateway_events() -> Vec<GatewayEvent> {
         E::Welcome(welcome()),
         E::Redeemed { pin: "042719".into(), token: "t".into(), language: "vi".into() },
         E::PinRefused { pin: "000000".into() },
+        E::Dial { dial: 4, token: "t".into(), number: "+819012345678".into(), language: "vi".into() },
         E::Error(error()),
         E::Pong,
     ]

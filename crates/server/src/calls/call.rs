@@ -143,6 +143,20 @@ pub struct Call {
     next_participant: u32,
     /// Media quality so far.
     pub quality: Quality,
+    /// Who joined from elsewhere, counted for the record.
+    pub remote: Remote,
+}
+
+/// How many joined a call from elsewhere, by kind (a seat counts once, however often
+/// its person comes back).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Remote {
+    /// Residents by link.
+    pub residents: i64,
+    /// Guests by link.
+    pub guests: i64,
+    /// Phone legs.
+    pub phones: i64,
 }
 
 impl Call {
@@ -164,6 +178,7 @@ impl Call {
             participants: Vec::new(),
             next_participant: 0,
             quality: Quality::default(),
+            remote: Remote::default(),
         };
         call.add(p::Party::Desk, Who::Desk(desk));
         call
@@ -178,6 +193,12 @@ impl Call {
     pub fn add(&mut self, party: p::Party, who: Who) -> u32 {
         let id = self.next_participant;
         self.next_participant += 1;
+        match party {
+            p::Party::Resident => self.remote.residents += 1,
+            p::Party::Guest => self.remote.guests += 1,
+            p::Party::Phone => self.remote.phones += 1,
+            p::Party::Desk | p::Party::Interpreter => {}
+        }
         self.participants.push(Participant { id, party, who, away: false, muted: false, camera_off: false });
         id
     }

@@ -32,6 +32,7 @@ impl Core {
             p::DeskCommand::RecordOutcome { call, outcome } => self.record_outcome(desk, tenant, call, outcome),
             p::DeskCommand::InviteResident { call } => self.invite(now, desk, call, p::Party::Resident),
             p::DeskCommand::Invite { call, party } => self.invite(now, desk, call, party),
+            p::DeskCommand::DialOut { call, number } => self.dial_out(now, desk, call, number),
             p::DeskCommand::MediaState { call, muted, camera_off } => {
                 let id = self.own_request(desk, call)?;
                 self.media_state(id, &Who::Desk(desk), muted, camera_off)
@@ -100,7 +101,7 @@ impl Core {
     }
 
     /// A request of this desk, or `not_found` (also for other desks' requests).
-    fn own_request(&self, desk: i64, request: u64) -> Result<CallId, p::ProtocolError> {
+    pub(super) fn own_request(&self, desk: i64, request: u64) -> Result<CallId, p::ProtocolError> {
         let id = d::RequestId(request);
         match self.calls.get(&id) {
             Some(c) if c.desk == desk => Ok(id),

@@ -42,6 +42,22 @@ pub(super) struct Links {
     by_resume: HashMap<String, MemberKey>,
     /// Phone invites' PINs, to the hash of their invite's token.
     pub(super) pins: HashMap<String, String>,
+    /// Calls placed by the gateway for a desk, by the order's number, until answered
+    /// (their invite used) or failed.
+    pub(super) dials: HashMap<u64, Dialled>,
+    /// The last order's number.
+    pub(super) last_dial: u64,
+}
+
+/// A call the gateway was asked to place.
+#[derive(Debug)]
+pub(super) struct Dialled {
+    /// The desk that asked.
+    pub(super) desk: i64,
+    /// Its call.
+    pub(super) call: CallId,
+    /// The hash of the seat's token (its invite).
+    pub(super) token_hash: String,
 }
 
 impl Links {
@@ -66,10 +82,18 @@ impl Links {
         self.forget_pins();
     }
 
-    /// PINs whose invite is gone (used up, expired, its call ended).
+    /// PINs and dials whose invite is gone (used up, expired, its call ended).
     fn forget_pins(&mut self) {
         let invites = &self.invites;
         self.pins.retain(|_, hash| invites.contains_key(hash));
+        self.dials.retain(|_, d| invites.contains_key(&d.token_hash));
+    }
+
+    /// Take back a dial's invite (the call was not answered).
+    pub(super) fn dial_failed(&mut self, dial: u64) -> Option<Dialled> {
+        let d = self.dials.remove(&dial)?;
+        self.invites.remove(&d.token_hash);
+        Some(d)
     }
 
     fn forget_member(&mut self, member: MemberKey) {

@@ -21,6 +21,7 @@
 mod call;
 mod convert;
 mod desk;
+mod dial;
 mod directory;
 mod dispatch;
 mod interpreter;
@@ -39,7 +40,8 @@ use std::time::Duration;
 use kakehashi_dispatch as d;
 use kakehashi_protocol as p;
 
-pub use call::{Call, CallId, MemberKey, Participant, Quality, Who};
+pub use call::{Call, CallId, MemberKey, Participant, Quality, Remote, Who};
+pub use dial::dialable;
 pub use directory::DirectoryChange;
 pub use links::{InviteInfo, Inviter, Joined};
 pub use media::{DocumentRoute, Legs};
@@ -80,6 +82,8 @@ pub struct Settings {
     pub max_waiting_per_desk: usize,
     /// The number callers dial with a PIN, when the phone gateway is configured.
     pub phone_number: Option<String>,
+    /// Whether the phone gateway can call out (desks' `dial_out`).
+    pub dial_out: bool,
 }
 
 /// Something that happened, for the core to act on.
@@ -141,6 +145,13 @@ pub enum Input {
         /// Who.
         member: MemberKey,
     },
+    /// The phone gateway could not place a call it was asked to.
+    DialFailed {
+        /// The order's number.
+        dial: u64,
+        /// Why.
+        reason: p::DialFailure,
+    },
     /// The media relay reports.
     Relay(crate::media::Report),
     /// A call record was written (answered calls: the desk may now give its outcome).
@@ -176,6 +187,8 @@ pub enum Delivery {
     Interpreter(i64, p::InterpreterEvent),
     /// To a link participant.
     Member(MemberKey, p::ResidentEvent),
+    /// To the phone gateway (any one connected).
+    Gateway(p::GatewayEvent),
 }
 
 /// Who a connection is, as the shell keeps them.
@@ -343,6 +356,10 @@ impl Core {
             Input::Member { member, cmd } => self.member_command(now, member, cmd).map(|()| Reply::Done),
             Input::MemberDropped { member } => {
                 self.member_dropped(now, member);
+                Ok(Reply::Done)
+            }
+            Input::DialFailed { dial, reason } => {
+                self.dial_failed(dial, reason);
                 Ok(Reply::Done)
             }
             Input::Relay(report) => {

@@ -72,6 +72,9 @@ impl Core {
             loss,
             rtt_ms,
             reconnects,
+            remote_residents: call.remote.residents,
+            guests: call.remote.guests,
+            phones: call.remote.phones,
         }
     }
 

@@ -83,6 +83,14 @@ impl Router for Local {
         self.ask(|reply| Cmd::RedeemPin { pin, reply }).await
     }
 
+    async fn gateway(&self, conn: u64, outbox: Option<mpsc::Sender<Out<p::GatewayEvent>>>) {
+        self.tell(Cmd::Gateway { conn, outbox }).await;
+    }
+
+    async fn dial_failed(&self, dial: u64, reason: p::DialFailure) {
+        self.tell(Cmd::DialFailed { dial, reason }).await;
+    }
+
     async fn snapshot(&self, tenant: Option<i64>) -> Result<p::SupervisorEvent, Unavailable> {
         self.ask(|reply| Cmd::Snapshot { tenant, reply }).await
     }

@@ -72,6 +72,13 @@ pub trait Router: Send + Sync + std::fmt::Debug + 'static {
     /// The phone gateway redeems a PIN: the seat's fresh token and its call's language.
     async fn redeem_pin(&self, pin: String) -> Result<Option<(String, String)>, Unavailable>;
 
+    /// A phone gateway's connection `conn` is attached (with its outbox) or gone (`None`):
+    /// orders to dial go to the gateways attached.
+    async fn gateway(&self, conn: u64, outbox: Option<mpsc::Sender<Out<p::GatewayEvent>>>);
+
+    /// The phone gateway could not place call `dial`.
+    async fn dial_failed(&self, dial: u64, reason: p::DialFailure);
+
     /// A supervisor's snapshot of a tenant (all for an admin).
     async fn snapshot(&self, tenant: Option<i64>) -> Result<p::SupervisorEvent, Unavailable>;
 

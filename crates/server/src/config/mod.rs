@@ -97,6 +97,10 @@ pub struct Config {
     /// least 16 characters. With a `[phone]` section and none given, one is made up at
     /// start for the bridge inside the server.
     pub phone_gateway_token: Option<String>,
+    /// Whether the phone gateway that runs elsewhere can call out (desks may then call a
+    /// resident's phone into a call). The bridge inside the server can when its `[phone]`
+    /// section has a `dial_trunk`.
+    pub phone_dial_out: bool,
     /// The phone bridge, run inside the server (`[phone]`, see [`PhoneSection`]).
     pub phone: Option<PhoneSection>,
 }
@@ -135,6 +139,7 @@ impl Default for Config {
             turn_ttl_secs: 12 * 3600,
             phone_number: None,
             phone_gateway_token: None,
+            phone_dial_out: false,
             phone: None,
         }
     }
@@ -356,6 +361,12 @@ impl Config {
             .filter(|u| !u.is_empty())
             .map(str::to_string)
             .collect()
+    }
+
+    /// Whether desks can call a phone into a call (a gateway that can call out).
+    pub fn dials_out(&self) -> bool {
+        self.phone_number.is_some()
+            && (self.phone_dial_out || self.phone.as_ref().is_some_and(|p| p.dial_trunk.is_some()))
     }
 
     /// Whether admins must have a second factor.

@@ -32,6 +32,11 @@ pub struct PhoneSection {
     /// The number the trunk calls for the PIN line (default: `phone_number`); compared
     /// by its digits.
     pub pin_line: Option<String>,
+    /// Where calls out go (the trunk's or PBX's SIP address); without it desks cannot
+    /// call a phone into a call.
+    pub dial_trunk: Option<SocketAddr>,
+    /// How long a call out may ring before it counts as unanswered.
+    pub ring_secs: u32,
     /// Recorded prompts (`<language>/<name>.wav`, 8 kHz) in place of the generated ones.
     pub prompts_dir: Option<PathBuf>,
     /// Where the bridge's WebRTC peers bind to reach the relay.
@@ -47,6 +52,8 @@ impl Default for PhoneSection {
             rtp_ip: None,
             trunks: Vec::new(),
             pin_line: None,
+            dial_trunk: None,
+            ring_secs: 45,
             prompts_dir: None,
             peer_ip: IpAddr::from([127, 0, 0, 1]),
             registrar: Vec::new(),
@@ -107,6 +114,9 @@ impl PhoneSection {
             if !(60..=86_400).contains(&r.expires) {
                 return Some(("phone.registrar.expires", "must be 60 to 86400"));
             }
+        }
+        if !(5..=120).contains(&self.ring_secs) {
+            return Some(("phone.ring_secs", "must be 5 to 120"));
         }
         if let Some(line) = &self.pin_line
             && !line.chars().any(|c| c.is_ascii_digit())

@@ -65,6 +65,8 @@ pub(crate) struct DeskOut {
     /// The number callers dial to join a call with a PIN, when joining by phone is set up
     /// (the desk then offers "join by phone").
     pub phone_number: Option<String>,
+    /// Whether the desk can call a phone into a call (`dial_out`).
+    pub dial_out: bool,
 }
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -91,7 +93,8 @@ async fn desk(State(app): State<App>, Desk { desk, tenant }: Desk) -> Result<Jso
     let pin = |tag: &str| pinned.iter().position(|p| p == tag).unwrap_or(usize::MAX);
     languages.sort_by_key(|l| (pin(l.tag), std::cmp::Reverse(l.uses.unwrap_or(0))));
     let phone_number = app.config.phone_number.clone();
-    Ok(Json(DeskOut { desk, name, tenant, tenant_name, languages, phone_number }))
+    let dial_out = app.config.dials_out();
+    Ok(Json(DeskOut { desk, name, tenant, tenant_name, languages, phone_number, dial_out }))
 }
 
 /// A window of today's roster.

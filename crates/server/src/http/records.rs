@@ -33,6 +33,12 @@ pub(super) struct RecordOut {
     rtt_ms: Option<f64>,
     /// Media reconnections.
     reconnects: Option<i64>,
+    /// Residents who joined by link.
+    remote_residents: i64,
+    /// Guests who joined by link.
+    guests: i64,
+    /// Phone legs that joined (never their numbers).
+    phones: i64,
 }
 
 /// Call records of the supervisor's tenant (an admin sees all).
@@ -64,6 +70,9 @@ pub(super) async fn call_records(
                 loss: r.loss,
                 rtt_ms: r.rtt_ms,
                 reconnects: r.reconnects,
+                remote_residents: r.remote_residents,
+                guests: r.guests,
+                phones: r.phones,
             })
             .collect(),
     ))

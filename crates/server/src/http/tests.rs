@@ -52,6 +52,10 @@ impl Router for Away {
         Ok(None)
     }
 
+    async fn gateway(&self, _: u64, _: Option<tokio::sync::mpsc::Sender<crate::hub::Out<p::GatewayEvent>>>) {}
+
+    async fn dial_failed(&self, _: u64, _: p::DialFailure) {}
+
     async fn peek_invite(&self, _: String) -> Result<Option<InviteInfo>, Unavailable> {
         Ok(None)
     }

@@ -57,6 +57,8 @@ pub struct Clients {
     desks: HashMap<i64, Attached<Out<p::DeskEvent>>>,
     interpreters: HashMap<i64, Attached<Out<p::InterpreterEvent>>>,
     members: HashMap<MemberKey, Attached<Out<p::ResidentEvent>>>,
+    /// Phone gateways' connections, the next to get an order first.
+    gateways: std::collections::VecDeque<Attached<Out<p::GatewayEvent>>>,
     recent_desk: HashMap<i64, Recent<p::DeskEvent>>,
     recent_interpreter: HashMap<i64, Recent<p::InterpreterEvent>>,
     /// The hash of the token each client can resume with.
@@ -73,6 +75,7 @@ impl Clients {
             desks: HashMap::new(),
             interpreters: HashMap::new(),
             members: HashMap::new(),
+            gateways: std::collections::VecDeque::new(),
             recent_desk: HashMap::new(),
             recent_interpreter: HashMap::new(),
             resume: HashMap::new(),
@@ -224,7 +227,37 @@ impl Clients {
                 }
                 Delivered::Done
             }
+            Delivery::Gateway(event) => {
+                // Orders go round the connected gateways; one that cannot take it is
+                // passed over (its loop notices its own closing).
+                let mut event = Out::Event(p::Sequenced::plain(event));
+                for _ in 0..self.gateways.len() {
+                    let Some(g) = self.gateways.pop_front() else { break };
+                    let sent = g.tx.try_send(event);
+                    self.gateways.push_back(g);
+                    match sent {
+                        Ok(()) => break,
+                        Err(e) => event = e.into_inner(),
+                    }
+                }
+                Delivered::Done
+            }
         }
+    }
+
+    /// A phone gateway's connection is attached.
+    pub fn attach_gateway(&mut self, conn: u64, tx: mpsc::Sender<Out<p::GatewayEvent>>) {
+        self.gateways.push_back(Attached { conn, tx });
+    }
+
+    /// A phone gateway's connection is gone.
+    pub fn detach_gateway(&mut self, conn: u64) {
+        self.gateways.retain(|g| g.conn != conn);
+    }
+
+    /// Whether a phone gateway is connected.
+    pub fn has_gateway(&self) -> bool {
+        !self.gateways.is_empty()
     }
 
     /// Send a document part, numbered but never kept (a resume does not get it again),
@@ -236,6 +269,7 @@ impl Clients {
             Delivery::Desk(d, _) => self.desks.get(d).is_none_or(|a| a.tx.capacity() >= headroom),
             Delivery::Interpreter(i, _) => self.interpreters.get(i).is_none_or(|a| a.tx.capacity() >= headroom),
             Delivery::Member(m, _) => self.members.get(m).is_none_or(|a| a.tx.capacity() >= headroom),
+            Delivery::Gateway(_) => true,
         }
     }
 
@@ -257,6 +291,7 @@ impl Clients {
                     let _ = a.tx.try_send(Out::Event(p::Sequenced::plain(event)));
                 }
             }
+            Delivery::Gateway(_) => {}
         }
     }
 

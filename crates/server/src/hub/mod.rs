@@ -176,6 +176,20 @@ pub enum Cmd {
         /// The seat's fresh token and the call's language, if the PIN opens one.
         reply: oneshot::Sender<Option<(String, String)>>,
     },
+    /// A phone gateway's connection is attached, or (`None`) gone.
+    Gateway {
+        /// The connection.
+        conn: u64,
+        /// Its outbox.
+        outbox: Option<mpsc::Sender<Out<p::GatewayEvent>>>,
+    },
+    /// The phone gateway could not place a call.
+    DialFailed {
+        /// The order's number.
+        dial: u64,
+        /// Why.
+        reason: p::DialFailure,
+    },
     /// A supervisor's snapshot of a tenant (all for an admin).
     Snapshot {
         /// The tenant.
@@ -363,6 +377,10 @@ impl Hub {
                         document,
                     )),
                     p::DeskCommand::Sdp { .. } if self.relay_busy() => Err(busy()),
+                    p::DeskCommand::DialOut { .. } if !self.clients.has_gateway() => Err(p::ProtocolError {
+                        code: p::ErrorCode::NotAllowed,
+                        message: "the phone gateway is not connected: calling a phone is not possible now".into(),
+                    }),
                     cmd => self.apply(Input::Desk { desk, tenant, cmd }).map(|_| ()),
                 };
                 let _ = reply.send(result);
@@ -419,6 +437,11 @@ impl Hub {
             }
             Cmd::PeekInvite { token, reply } => {
                 let _ = reply.send(self.core.peek_invite(&crate::auth::hash_token(&token), self.clock.now()));
+            }
+            Cmd::Gateway { conn, outbox: Some(tx) } => self.clients.attach_gateway(conn, tx),
+            Cmd::Gateway { conn, outbox: None } => self.clients.detach_gateway(conn),
+            Cmd::DialFailed { dial, reason } => {
+                let _ = self.apply(Input::DialFailed { dial, reason });
             }
             Cmd::RedeemPin { pin, reply } => {
                 let _ = reply.send(self.core.redeem_pin(&pin, self.clock.now()));

@@ -31,6 +31,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../../migrations/0004_interpreter_day.sql")),
     (5, include_str!("../../migrations/0005_second_factor.sql")),
     (6, include_str!("../../migrations/0006_pinned_languages.sql")),
+    (7, include_str!("../../migrations/0007_remote_parties.sql")),
 ];
 
 /// The longest any store call may take.

@@ -68,6 +68,12 @@ pub struct CallRecord {
     pub rtt_ms: Option<f64>,
     /// How many times a participant's media reconnected.
     pub reconnects: Option<i64>,
+    /// Residents who joined by link.
+    pub remote_residents: i64,
+    /// Guests who joined by link.
+    pub guests: i64,
+    /// Phone legs that joined (never their numbers).
+    pub phones: i64,
 }
 
 impl Store {
@@ -76,8 +82,9 @@ impl Store {
         let done = timed(
             sqlx::query(
                 "INSERT INTO call_records (tenant_id, desk_id, language, speciality, modality, tier, interpreter_id, \
-                 requested_at, offered_at, answered_at, ended_at, offers, outcome, desk_outcome, loss, rtt_ms, reconnects) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 requested_at, offered_at, answered_at, ended_at, offers, outcome, desk_outcome, loss, rtt_ms, reconnects, \
+                 remote_residents, guests, phones) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(r.tenant_id)
             .bind(r.desk_id)
@@ -96,6 +103,9 @@ impl Store {
             .bind(r.loss)
             .bind(r.rtt_ms)
             .bind(r.reconnects)
+            .bind(r.remote_residents)
+            .bind(r.guests)
+            .bind(r.phones)
             .execute(&self.pool),
         )
         .await?;
@@ -157,7 +167,8 @@ impl Store {
         let rows = timed(
             sqlx::query(
                 "SELECT id, tenant_id, desk_id, language, speciality, modality, tier, interpreter_id, requested_at, \
-                 offered_at, answered_at, ended_at, offers, outcome, desk_outcome, loss, rtt_ms, reconnects FROM call_records \
+                 offered_at, answered_at, ended_at, offers, outcome, desk_outcome, loss, rtt_ms, reconnects, \
+                 remote_residents, guests, phones FROM call_records \
                  WHERE (?1 IS NULL OR tenant_id = ?1) AND requested_at >= ?2 ORDER BY id",
             )
             .bind(tenant_id)
@@ -199,6 +210,9 @@ impl Store {
                     loss: r.try_get("loss")?,
                     rtt_ms: r.try_get("rtt_ms")?,
                     reconnects: r.try_get("reconnects")?,
+                    remote_residents: r.try_get("remote_residents")?,
+                    guests: r.try_get("guests")?,
+                    phones: r.try_get("phones")?,
                 })
             })
             .collect()
@@ -238,6 +252,9 @@ mod tests {
             loss: Some(0.01),
             rtt_ms: Some(12.5),
             reconnects: Some(1),
+            remote_residents: 1,
+            guests: 0,
+            phones: 1,
         };
         r.id = store.insert_call_record(&r).await.unwrap();
         assert!(store.set_desk_outcome(r.id, 1, "resolved").await.unwrap());

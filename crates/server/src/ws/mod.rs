@@ -184,7 +184,7 @@ where
         Identity::Gateway => {
             let welcome = p::GatewayEvent::Welcome(welcome(&app, role, false, crate::auth::new_token()));
             if socket.send_json(&welcome).await {
-                gateway::run(&mut socket, &mut settings, &app.router).await;
+                gateway::run(&mut socket, &mut settings, &app.router, conn).await;
             }
         }
     }

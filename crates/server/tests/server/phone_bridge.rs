@@ -5,7 +5,12 @@
 //! desk (a 440 Hz tone) and the interpreter (660 Hz), both WebRTC peers publishing Opus,
 //! hear both tones in the phone's track. That is the N−1 mix reaching the phone and the
 //! phone's voice reaching the browsers. The phone's BYE is its leaving the call.
+//!
+//! The other way: the desk calls a phone into its call through a trunk (SIPp answering):
+//! a busy phone is told to the desk; one that answers joins, echoes, and is hung up on
+//! when the desk ends the call.
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -102,18 +107,83 @@ fn phone_sound(heard: &mut UnboundedReceiver<Received>, phone: u32, listener: &m
     sound
 }
 
+/// The server answering [`LINE`] on a SIP port of its own, calling out through
+/// `dial_trunk`: it, its people, and its SIP address.
+async fn server_with_phone(tag: &str, dial_trunk: Option<SocketAddr>) -> (Server, Creds, SocketAddr) {
+    assert!(Path::new("/usr/bin/sipp").exists(), "SIPp is missing: apt-get install sip-tester (scripts/test.sh does)");
+    let dir = temp(tag);
+    let creds = seed(&dir).await;
+    let sip = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let phone = PhoneSection {
+        sip_listen: sip,
+        trunks: vec![[127, 0, 0, 1].into()],
+        dial_trunk,
+        ring_secs: 10,
+        ..PhoneSection::default()
+    };
+    let server = Server::start_with(dir, |c| Config { phone_number: Some(LINE.into()), phone: Some(phone), ..c }).await;
+    (server, creds, sip)
+}
+
+/// SIPp as a phone answering at `port` with `scenario` (from the phone crate's).
+fn phone_at(port: u16, scenario: &str, echo: bool) -> tokio::process::Child {
+    let sipp = Path::new(env!("CARGO_MANIFEST_DIR")).join("../phone/tests/sipp");
+    let mut command = tokio::process::Command::new("sipp");
+    command
+        .current_dir(sipp)
+        .args(["-sf", scenario, "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-mp", &free_port().to_string(), "-m", "1", "-nostdin", "-trace_err", "-timeout", "60s"])
+        .kill_on_drop(true)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    if echo {
+        command.arg("-rtp_echo");
+    }
+    command.spawn().unwrap()
+}
+
+/// Both parties hear the desk's and the interpreter's tones through the phone.
+async fn everyone_hears_through(
+    phone: u32,
+    desk: &mut UnboundedReceiver<Received>,
+    interpreter: &mut UnboundedReceiver<Received>,
+) {
+    // Three seconds to set up, then listen for three.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (mut at_desk, mut at_interpreter) = (Listener::new().unwrap(), Listener::new().unwrap());
+    phone_sound(desk, phone, &mut at_desk);
+    phone_sound(interpreter, phone, &mut at_interpreter);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let desk_got = phone_sound(desk, phone, &mut at_desk);
+    let interpreter_got = phone_sound(interpreter, phone, &mut at_interpreter);
+    for (who, got) in [("the desk", &desk_got), ("the interpreter", &interpreter_got)] {
+        assert!(got.len() >= 8000 * 2, "{who} heard {} samples of the phone in 3 s", got.len());
+        let (a, b) = (share(got, 440.0), share(got, 660.0));
+        eprintln!("{who}: 440 Hz {a:.2}, 660 Hz {b:.2} of {} samples", got.len());
+        assert!(a > 0.2 && b > 0.2, "{who} hears the desk ({a:.2}) and the interpreter ({b:.2}) through the phone");
+    }
+}
+
+/// The next `pick` among a media session's events, within `wait`.
+async fn event<T>(
+    events: &mut UnboundedReceiver<p::DeskEvent>,
+    wait: Duration,
+    mut pick: impl FnMut(&p::DeskEvent) -> Option<T>,
+) -> T {
+    tokio::time::timeout(wait, async {
+        loop {
+            if let Some(t) = pick(&events.recv().await.expect("the desk's connection")) {
+                return t;
+            }
+        }
+    })
+    .await
+    .expect("in time")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_phone_joins_with_the_desks_pin_and_everyone_hears_everyone() {
-    assert!(Path::new("/usr/bin/sipp").exists(), "SIPp is missing: apt-get install sip-tester (scripts/test.sh does)");
-    let dir = temp("phone-bridge");
-    let creds = seed(&dir).await;
-    let sip = std::net::SocketAddr::from(([127, 0, 0, 1], free_port()));
-    let server = Server::start_with(dir, |c| Config {
-        phone_number: Some(LINE.into()),
-        phone: Some(PhoneSection { sip_listen: sip, trunks: vec![[127, 0, 0, 1].into()], ..PhoneSection::default() }),
-        ..c
-    })
-    .await;
+    let (server, creds, sip) = server_with_phone("phone-bridge", None).await;
     let mut interpreter = server.interpreter(&creds.interp[0]).await;
     let mut desk = server.desk(&creds.desk_a1).await;
     let call = answered_call(&mut desk, &mut interpreter, "vi").await;
@@ -137,45 +207,69 @@ async fn a_phone_joins_with_the_desks_pin_and_everyone_hears_everyone() {
         .unwrap();
 
     // The phone joins the call as party phone (after the wrong PIN, the right one).
-    let joined = tokio::time::timeout(Duration::from_secs(40), async {
-        loop {
-            match desk_media.events.recv().await.expect("the desk's connection") {
-                p::DeskEvent::ParticipantJoined { party: p::Party::Phone, participant, .. } => return participant,
-                _ => continue,
-            }
-        }
+    let joined = event(&mut desk_media.events, Duration::from_secs(40), |e| match e {
+        p::DeskEvent::ParticipantJoined { party: p::Party::Phone, participant, .. } => Some(*participant),
+        _ => None,
     })
-    .await
-    .expect("the phone joined within 40 s");
-    // Three seconds to set up, then listen for three.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let (mut at_desk, mut at_interpreter) = (Listener::new().unwrap(), Listener::new().unwrap());
-    phone_sound(&mut desk_heard, joined, &mut at_desk);
-    phone_sound(&mut interpreter_heard, joined, &mut at_interpreter);
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let desk_got = phone_sound(&mut desk_heard, joined, &mut at_desk);
-    let interpreter_got = phone_sound(&mut interpreter_heard, joined, &mut at_interpreter);
-    for (who, got) in [("the desk", &desk_got), ("the interpreter", &interpreter_got)] {
-        assert!(got.len() >= 8000 * 2, "{who} heard {} samples of the phone in 3 s", got.len());
-        let (a, b) = (share(got, 440.0), share(got, 660.0));
-        eprintln!("{who}: 440 Hz {a:.2}, 660 Hz {b:.2} of {} samples", got.len());
-        assert!(a > 0.2 && b > 0.2, "{who} hears the desk ({a:.2}) and the interpreter ({b:.2}) through the phone");
-    }
+    .await;
+    everyone_hears_through(joined, &mut desk_heard, &mut interpreter_heard).await;
 
     // The phone hangs up: it leaves the call, and the call goes on.
     let out = tokio::time::timeout(Duration::from_secs(30), phone.wait_with_output()).await.unwrap().unwrap();
     assert!(out.status.success(), "SIPp: {}", String::from_utf8_lossy(&out.stderr));
-    let left = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            if let p::DeskEvent::ParticipantLeft { participant, .. } =
-                desk_media.events.recv().await.expect("the desk's connection")
-            {
-                return participant;
-            }
-        }
+    let left = event(&mut desk_media.events, Duration::from_secs(10), |e| match e {
+        p::DeskEvent::ParticipantLeft { participant, .. } => Some(*participant),
+        _ => None,
     })
-    .await
-    .expect("the phone left");
+    .await;
     assert_eq!(left, joined);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_desk_calls_a_phone_in_and_a_busy_one_is_told() {
+    let trunk = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let (server, creds, _) = server_with_phone("phone-dial", Some(trunk)).await;
+    let mut interpreter = server.interpreter(&creds.interp[0]).await;
+    let mut desk = server.desk(&creds.desk_a1).await;
+    let call = answered_call(&mut desk, &mut interpreter, "vi").await;
+    // A number that is not one is refused before anything is dialled.
+    desk.send(p::DeskCommand::DialOut { call, number: "sip:someone@example".into() }).await;
+    assert_eq!(desk.error().await.code, p::ErrorCode::InvalidField);
+
+    // Busy: the desk is told, and nobody joins.
+    let busy = phone_at(trunk.port(), "uas_busy.xml", false);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    desk.send(p::DeskCommand::DialOut { call, number: "090-1234-5678".into() }).await;
+    expect!(desk, p::DeskEvent::Dialling { call: c } => assert_eq!(*c, call));
+    let reason = expect!(desk, p::DeskEvent::DialFailed { reason, .. } => *reason);
+    assert_eq!(reason, p::DialFailure::Busy);
+    let out = tokio::time::timeout(Duration::from_secs(10), busy.wait_with_output()).await.unwrap().unwrap();
+    assert!(out.status.success(), "SIPp (busy): {}", String::from_utf8_lossy(&out.stderr));
+
+    // Answered: the phone joins, hears everyone and is heard; the desk ends the call and
+    // the phone is hung up on.
+    let answering = phone_at(trunk.port(), "uas_echo.xml", true);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    desk.send(p::DeskCommand::DialOut { call, number: "+81 90-1234-5678".into() }).await;
+    expect!(desk, p::DeskEvent::Dialling { .. });
+    let (mut desk_media, mut desk_heard) = speaking(desk.sig, Some(call), 440.0).await;
+    let (_interpreter_media, mut interpreter_heard) = speaking(interpreter.sig, Some(call), 660.0).await;
+    let joined = event(&mut desk_media.events, Duration::from_secs(20), |e| match e {
+        p::DeskEvent::ParticipantJoined { party: p::Party::Phone, participant, .. } => Some(*participant),
+        _ => None,
+    })
+    .await;
+    everyone_hears_through(joined, &mut desk_heard, &mut interpreter_heard).await;
+    let (mut signal, _peer) = desk_media.stop().await.unwrap();
+    signal.send(&p::DeskCommand::EndCall { call }).await.unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(15), answering.wait_with_output()).await.unwrap().unwrap();
+    assert!(out.status.success(), "SIPp saw the BYE: {}", String::from_utf8_lossy(&out.stderr));
+    // The record counts the phone that took part (the busy one never joined), and holds
+    // no number.
+    assert!(server.eventually_record(&creds.sup_a, "answered").await);
+    let records = server.records(&creds.sup_a).await;
+    assert_eq!((records[0]["phones"].as_i64(), records[0]["remote_residents"].as_i64()), (Some(1), Some(0)));
+    assert!(!serde_json::to_string(&records).unwrap().contains("5678"), "no number in the records");
     server.stop().await;
 }

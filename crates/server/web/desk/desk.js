@@ -243,6 +243,23 @@ $('invite-guest').addEventListener('click', () => {
 $('invite-phone').addEventListener('click', () => {
   if (state.call !== null) state.signal?.send({ type: 'invite', call: state.call, party: 'phone' });
 });
+$('call-phone').addEventListener('click', () => {
+  $('dial-panel').hidden = false;
+  $('dial-number', HTMLInputElement).focus();
+});
+$('dial-close').addEventListener('click', () => {
+  $('dial-panel').hidden = true;
+  $('dial-number', HTMLInputElement).value = '';
+});
+$('dial-panel').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const input = $('dial-number', HTMLInputElement);
+  if (state.call === null || !input.value.trim()) return;
+  state.signal?.send({ type: 'dial_out', call: state.call, number: input.value.trim() });
+  // Personal data: not kept on the page once sent.
+  input.value = '';
+  $('dial-panel').hidden = true;
+});
 $('phone-close').addEventListener('click', () => {
   $('phone-panel').hidden = true;
 });
@@ -336,6 +353,8 @@ function callEnded(m) {
   state.call = null;
   state.invite = null;
   $('phone-panel').hidden = true;
+  $('dial-panel').hidden = true;
+  $('dial-number', HTMLInputElement).value = '';
   callNotice(null);
   if (pendingRequest) {
     const l = pendingRequest;
@@ -411,6 +430,12 @@ function onMessage(m) {
     case 'phone_invite':
       renderPhoneInvite(m);
       break;
+    case 'dialling':
+      notice(t('dialling'));
+      break;
+    case 'dial_failed':
+      notice(t(`dial_${m.reason}`), 'warn');
+      break;
     case 'outcome_recorded':
       state.ended = null;
       home();
@@ -441,6 +466,7 @@ async function start() {
   $('desk-name').textContent = `${desk.tenant_name} · ${desk.name}`;
   state.from = `${desk.tenant_name} ${desk.name}`;
   $('invite-phone').hidden = !desk.phone_number;
+  $('call-phone').hidden = !desk.dial_out;
   renderLanguages();
   home();
   state.signal = new Signal({

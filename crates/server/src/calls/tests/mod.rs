@@ -18,6 +18,7 @@ use super::*;
 use crate::directory::{DeskRow, Directory, InterpreterRow, RosterDoc, TenantRow};
 use crate::store::RecordOutcome;
 
+mod dial;
 mod lifecycle;
 mod participants;
 
@@ -79,6 +80,7 @@ impl World {
             media: true,
             max_waiting_per_desk: 3,
             phone_number: Some("03-0000-0000".into()),
+            dial_out: true,
         };
         let now = d::Timestamp::from_millis(1_800_000_000_000);
         let core = Core::new(&directory, settings, Box::new(Counter(0)), now);

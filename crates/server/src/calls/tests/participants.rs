@@ -369,7 +369,7 @@ fn a_participants_microphone_and_camera_reach_the_others_and_the_roster() {
 }
 
 /// A world with a Vietnamese call answered by interpreter 21: it and the call's number.
-fn answered_vi() -> (World, u64) {
+pub(super) fn answered_vi() -> (World, u64) {
     let mut w = World::new();
     w.sign_in(21);
     w.request("vi").unwrap();

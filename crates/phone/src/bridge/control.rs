@@ -1,0 +1,133 @@
+//! The bridge's control connection to the server (the `gateway` role), held for as long
+//! as the bridge runs: while it is up the server knows a gateway is there and sends it
+//! orders to call a number for a seat (a desk's `dial_out`). Each order is placed through
+//! the trunk; an answered call joins its call with the seat's token, one that fails is
+//! reported with why. Lost connections are made again, backing off to 30 s.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kakehashi_client::{ClientError, Gateway as GatewayRole, Signal};
+use kakehashi_protocol as p;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::{BridgeSettings, in_call};
+use crate::dial::{Dial, DialError};
+use crate::gateway::Gateway;
+
+/// Where calls out go.
+#[derive(Clone, Copy, Debug)]
+pub struct DialOut {
+    /// The trunk's or PBX's SIP address.
+    pub trunk: std::net::SocketAddr,
+    /// How long a call may ring.
+    pub ring: Duration,
+}
+
+/// The number as the trunk takes it: digits, and a `+` in front if written.
+fn normalised(number: &str) -> String {
+    let plus = number.trim_start().starts_with('+');
+    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+    if plus { format!("+{digits}") } else { digits }
+}
+
+/// Why, as the desk is told.
+fn failure(e: &DialError) -> p::DialFailure {
+    match e {
+        DialError::NoAnswer(_) => p::DialFailure::NoAnswer,
+        DialError::Refused(486 | 600) => p::DialFailure::Busy,
+        DialError::Refused(s) if *s >= 500 && *s != 503 => p::DialFailure::Refused,
+        DialError::Refused(503) => p::DialFailure::Unreachable,
+        DialError::Refused(_) | DialError::Number(_) | DialError::Sdp(_) => p::DialFailure::Refused,
+        DialError::Sip(_) => p::DialFailure::Unreachable,
+    }
+}
+
+/// Hold the control connection until `stop`.
+pub async fn hold(settings: BridgeSettings, gateway: Arc<Gateway>, dial_out: Option<DialOut>, stop: CancellationToken) {
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let connected = tokio::select! {
+            c = Signal::<GatewayRole>::connect(
+                &settings.server,
+                p::Credential::Gateway(settings.gateway_token.clone()),
+                None,
+            ) => c,
+            () = stop.cancelled() => return,
+        };
+        match connected {
+            Ok(signal) => {
+                backoff = Duration::from_secs(1);
+                tracing::info!("the phone bridge is connected to the server");
+                if let Err(e) = serve(signal, &settings, &gateway, dial_out, &stop).await {
+                    tracing::warn!(error = %e, "the phone bridge's connection to the server");
+                }
+                if stop.is_cancelled() {
+                    return;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, retry_in = ?backoff, "the phone bridge cannot reach the server"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => {}
+            () = stop.cancelled() => return,
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(30));
+    }
+}
+
+/// One connection's life: orders in, failures out.
+async fn serve(
+    signal: Signal<GatewayRole>,
+    settings: &BridgeSettings,
+    gateway: &Arc<Gateway>,
+    dial_out: Option<DialOut>,
+    stop: &CancellationToken,
+) -> Result<(), ClientError> {
+    let (mut tx, mut rx) = signal.split();
+    let (failed_tx, mut failed) = mpsc::channel::<p::GatewayCommand>(64);
+    loop {
+        tokio::select! {
+            event = rx.recv(Duration::from_secs(3600)) => {
+                let p::GatewayEvent::Dial { dial, token, number, language: _ } = event?.event else { continue };
+                let Some(out) = dial_out else {
+                    let _ = failed_tx.send(p::GatewayCommand::DialFailed { dial, reason: p::DialFailure::Unreachable }).await;
+                    continue;
+                };
+                let order = Dial { number: normalised(&number), trunk: out.trunk, credential: None, ring: out.ring };
+                let (settings, gateway, failed) = (settings.clone(), Arc::clone(gateway), failed_tx.clone());
+                tokio::spawn(async move {
+                    match gateway.dial(order).await {
+                        Ok(answered) => {
+                            if let Err(e) = in_call::join(&settings, answered, &token).await {
+                                tracing::warn!(error = %e, "a phone called out could not join its call");
+                            }
+                        }
+                        Err(e) => {
+                            tracing::info!(error = %e, "a call out did not connect");
+                            let _ = failed.send(p::GatewayCommand::DialFailed { dial, reason: failure(&e) }).await;
+                        }
+                    }
+                });
+            }
+            Some(cmd) = failed.recv() => tx.send(&cmd).await?,
+            () = stop.cancelled() => return Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_reach_the_trunk_as_digits_and_failures_as_reasons() {
+        assert_eq!(normalised("+81 90-1234-5678"), "+819012345678");
+        assert_eq!(normalised("(03) 1234-5678"), "0312345678");
+        assert_eq!(failure(&DialError::Refused(486)), p::DialFailure::Busy);
+        assert_eq!(failure(&DialError::Refused(404)), p::DialFailure::Refused);
+        assert_eq!(failure(&DialError::Refused(503)), p::DialFailure::Unreachable);
+        assert_eq!(failure(&DialError::NoAnswer(Duration::from_secs(5))), p::DialFailure::NoAnswer);
+    }
+}
