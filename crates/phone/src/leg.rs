@@ -56,6 +56,8 @@ pub struct LegCounts {
     pub late: u64,
     /// Lost packets.
     pub lost: u64,
+    /// Interarrival jitter of the phone's packets (RFC 3550 A.8), microseconds.
+    pub jitter_us: u64,
 }
 
 /// One leg's media.
@@ -152,6 +154,9 @@ struct State {
     started: Instant,
     last_packet: Option<Instant>,
     said_dead: bool,
+    /// The last packet's transit time, in 8 kHz ticks, and the jitter estimate.
+    transit: Option<f64>,
+    interarrival: f64,
 }
 
 impl State {
@@ -172,12 +177,15 @@ impl State {
             started: Instant::now(),
             last_packet: None,
             said_dead: false,
+            transit: None,
+            interarrival: 0.0,
         }
     }
 
     fn counts(&self) -> LegCounts {
         let j = self.jitter.counts();
-        LegCounts { late: j.late, lost: j.lost, ..self.counts }
+        let jitter_us = (self.interarrival / 8000.0 * 1e6) as u64;
+        LegCounts { late: j.late, lost: j.lost, jitter_us, ..self.counts }
     }
 
     fn renegotiated(&mut self, agreed: Negotiated) {
@@ -228,6 +236,17 @@ impl State {
             return None;
         }
         self.counts.received += 1;
+        // RFC 3550 A.8: the interarrival jitter, in timestamp units (8 kHz).
+        let arrival = self.started.elapsed().as_secs_f64() * 8000.0;
+        let transit = arrival - f64::from(p.timestamp);
+        if let Some(before) = self.transit {
+            let d = (transit - before).abs();
+            // A jump of more than a second is a new timestamp base, not jitter.
+            if d < 8000.0 {
+                self.interarrival += (d - self.interarrival) / 16.0;
+            }
+        }
+        self.transit = Some(transit);
         self.jitter.push(p.seq, p.payload.to_vec());
         None
     }

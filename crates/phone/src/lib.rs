@@ -22,6 +22,7 @@
 //! - [`callmix`]: one call's sound for its phones: each source decoded once, N−1 mixes,
 //!   each phone's voice encoded once;
 //! - [`wav`] and [`prompts`]: what callers are told, in their language;
+//! - [`metrics`]: the bridge's `kakehashi_phone_*` metrics;
 //! - [`tone`]: test tones and Goertzel, for tests and benchmarks;
 //! - [`bridge`]: the switchboard that joins phone calls to kakehashi's calls.
 
@@ -33,6 +34,7 @@ pub mod g711;
 pub mod gateway;
 pub mod jitter;
 pub mod leg;
+pub mod metrics;
 pub mod mixer;
 pub mod opus;
 mod prompt_files;

@@ -71,6 +71,15 @@ pub struct Metrics {
 
 #[allow(clippy::expect_used)] // metric definitions are constants: a failure is a bug caught by the tests
 impl Metrics {
+    /// Add metrics defined elsewhere (the phone bridge's).
+    pub fn add(&self, collectors: Vec<Box<dyn prometheus::core::Collector>>) {
+        for c in collectors {
+            if let Err(e) = self.registry.register(c) {
+                tracing::warn!(error = %e, "a metric could not be registered");
+            }
+        }
+    }
+
     /// A fresh registry with every metric.
     pub fn new() -> Metrics {
         let registry = Registry::new();

@@ -60,7 +60,12 @@ impl Phone {
 
 /// Start the bridge for the server listening on `bound`: the SIP endpoint, and the
 /// control connection over which the server orders calls out.
-pub async fn start(section: &PhoneSection, config: &Config, bound: SocketAddr) -> Result<Phone, PhoneError> {
+pub async fn start(
+    section: &PhoneSection,
+    config: &Config,
+    bound: SocketAddr,
+    metrics: &kakehashi_phone::metrics::PhoneMetrics,
+) -> Result<Phone, PhoneError> {
     let prompts = match &section.prompts_dir {
         Some(dir) => Prompts::with_recorded(dir)?,
         None => Prompts::built_in(),
@@ -72,6 +77,7 @@ pub async fn start(section: &PhoneSection, config: &Config, bound: SocketAddr) -
         pin_line: section.pin_line.clone().unwrap_or(number),
         media_ip: section.peer_ip,
         prompts,
+        metrics: metrics.clone(),
     };
     let gateway = Arc::new(Gateway::start(section.gateway(), Arc::new(Bridge::new(settings.clone()))).await?);
     tracing::info!(sip = %gateway.addr, trunks = section.trunks.len(), "phone bridge listening");

@@ -164,7 +164,11 @@ pub async fn serve_on(
     tracing::info!(%addr, tenants = directory.tenants.len(), interpreters = directory.interpreters.len(), "kakehashi listening");
     let router: crate::cluster::SharedRouter = Arc::new(crate::cluster::Local::new(hub_tx));
     let phone = match &config.phone {
-        Some(section) => Some(crate::phone::start(section, &config, addr).await?),
+        Some(section) => {
+            let phone_metrics = kakehashi_phone::metrics::PhoneMetrics::new();
+            metrics.add(phone_metrics.collectors());
+            Some(crate::phone::start(section, &config, addr, &phone_metrics).await?)
+        }
         None => None,
     };
     let app = App::new(config, store, metrics, router, closing_rx);

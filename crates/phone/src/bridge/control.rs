@@ -3,6 +3,10 @@
 //! orders to call a number for a seat (a desk's `dial_out`). Each order is placed through
 //! the trunk; an answered call joins its call with the seat's token, one that fails is
 //! reported with why. Lost connections are made again, backing off to 30 s.
+//!
+//! While a trunk the bridge registers with refuses it or cannot be reached, the bridge
+//! lets go of the connection: the server then knows phone calls cannot be made, and
+//! desks are told so when they try (`kakehashi_phone_registered` says which trunk).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +19,8 @@ use tokio_util::sync::CancellationToken;
 use super::{BridgeSettings, in_call};
 use crate::dial::{Dial, DialError};
 use crate::gateway::Gateway;
+use crate::metrics::{InState, PhoneMetrics};
+use crate::register::Registered;
 
 /// Where calls out go.
 #[derive(Clone, Copy, Debug)]
@@ -44,10 +50,47 @@ fn failure(e: &DialError) -> p::DialFailure {
     }
 }
 
+/// A failure's name, as the protocol writes it (a bounded label).
+fn serde_name(reason: p::DialFailure) -> &'static str {
+    match reason {
+        p::DialFailure::NoAnswer => "no_answer",
+        p::DialFailure::Busy => "busy",
+        p::DialFailure::Refused => "refused",
+        p::DialFailure::Unreachable => "unreachable",
+    }
+}
+
+/// Whether every trunk the bridge registers with has it (or has not answered yet).
+fn trunks_usable(gateway: &Gateway) -> bool {
+    gateway.registrations.iter().all(|(_, r)| matches!(*r.borrow(), Registered::Pending | Registered::Yes))
+}
+
+/// Keep `kakehashi_phone_registered` true to each trunk's registration.
+fn watch_registrations(gateway: &Gateway, metrics: &PhoneMetrics) {
+    for (trunk, state) in &gateway.registrations {
+        let (gauge, mut state) = (metrics.registered.with_label_values(&[trunk.as_str()]), state.clone());
+        tokio::spawn(async move {
+            loop {
+                gauge.set(i64::from(*state.borrow_and_update() == Registered::Yes));
+                if state.changed().await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+}
+
 /// Hold the control connection until `stop`.
 pub async fn hold(settings: BridgeSettings, gateway: Arc<Gateway>, dial_out: Option<DialOut>, stop: CancellationToken) {
+    watch_registrations(&gateway, &settings.metrics);
     let mut backoff = Duration::from_secs(1);
     loop {
+        while !trunks_usable(&gateway) {
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                () = stop.cancelled() => return,
+            }
+        }
         let connected = tokio::select! {
             c = Signal::<GatewayRole>::connect(
                 &settings.server,
@@ -87,8 +130,15 @@ async fn serve(
 ) -> Result<(), ClientError> {
     let (mut tx, mut rx) = signal.split();
     let (failed_tx, mut failed) = mpsc::channel::<p::GatewayCommand>(64);
+    let mut check = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
+            _ = check.tick() => {
+                if !trunks_usable(gateway) {
+                    tracing::warn!("a trunk refuses the bridge or cannot be reached: phone calls are off until it is back");
+                    return Ok(());
+                }
+            }
             event = rx.recv(Duration::from_secs(3600)) => {
                 let p::GatewayEvent::Dial { dial, token, number, language: _ } = event?.event else { continue };
                 let Some(out) = dial_out else {
@@ -98,15 +148,21 @@ async fn serve(
                 let order = Dial { number: normalised(&number), trunk: out.trunk, credential: None, ring: out.ring };
                 let (settings, gateway, failed) = (settings.clone(), Arc::clone(gateway), failed_tx.clone());
                 tokio::spawn(async move {
+                    let metrics = settings.metrics.clone();
+                    let leg = InState::new(&metrics, "out", "ringing");
                     match gateway.dial(order).await {
                         Ok(answered) => {
-                            if let Err(e) = in_call::join(&settings, answered, &token).await {
+                            metrics.calls.with_label_values(&["out", "joined"]).inc();
+                            if let Err(e) = in_call::join(&settings, answered, &token, leg).await {
                                 tracing::warn!(error = %e, "a phone called out could not join its call");
                             }
                         }
                         Err(e) => {
                             tracing::info!(error = %e, "a call out did not connect");
-                            let _ = failed.send(p::GatewayCommand::DialFailed { dial, reason: failure(&e) }).await;
+                            let reason = failure(&e);
+                            let outcome = serde_name(reason);
+                            metrics.calls.with_label_values(&["out", outcome]).inc();
+                            let _ = failed.send(p::GatewayCommand::DialFailed { dial, reason }).await;
                         }
                     }
                 });

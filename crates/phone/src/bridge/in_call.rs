@@ -15,7 +15,8 @@ use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use super::BridgeSettings;
 use crate::callmix::{CallMix, Party};
 use crate::gateway::{Answered, rand_u32};
-use crate::leg::Heard;
+use crate::leg::{Heard, LegCounts};
+use crate::metrics::{InState, PhoneMetrics};
 use crate::opus::TICKS_PER_FRAME;
 
 /// The phone's own number in its mix (the relay's participants are numbered from 1).
@@ -60,8 +61,10 @@ fn party_of(stream_id: &str) -> Option<Party> {
 }
 
 /// One 20 ms of the mix: what the phone hears, and its voice into the call.
-async fn tick(mix: &mut CallMix, call: &Answered, voice: &mut Voice) {
+async fn tick(mix: &mut CallMix, call: &Answered, voice: &mut Voice, metrics: &PhoneMetrics) {
+    let started = std::time::Instant::now();
     let produced = mix.tick();
+    metrics.mix.observe(started.elapsed().as_secs_f64());
     for (_, frame) in produced.to_phones {
         // The leg's queue is paced by its own clock; a frame that finds it full is late.
         let _ = call.say.try_send(frame);
@@ -75,8 +78,16 @@ async fn tick(mix: &mut CallMix, call: &Answered, voice: &mut Voice) {
 }
 
 /// Join the call the seat `token` opens and carry the phone's sound until it hangs up
-/// (or its line dies) or the call ends.
-pub(super) async fn join(settings: &BridgeSettings, mut call: Answered, token: &str) -> Result<(), ClientError> {
+/// (or its line dies) or the call ends. `leg` counts it, in the call from now.
+pub(super) async fn join(
+    settings: &BridgeSettings,
+    mut call: Answered,
+    token: &str,
+    mut leg: InState,
+) -> Result<(), ClientError> {
+    let metrics = &settings.metrics;
+    leg.to("in_call");
+    let started = Instant::now();
     let credential = p::Credential::Invite(token.to_string());
     let mut signal = Signal::<Resident>::connect(&settings.server, credential, None).await?;
     let you = signal
@@ -106,13 +117,20 @@ pub(super) async fn join(settings: &BridgeSettings, mut call: Answered, token: &
     let mut clock = tokio::time::interval(Duration::from_millis(20));
     clock.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut last_frame = Instant::now() - Duration::from_secs(1);
+    let mut connected = media.connected.clone();
+    let mut set_up = false;
+    let mut frames = 0u64;
     loop {
         tokio::select! {
             heard = call.heard.recv() => match heard {
                 Some(Heard::Frame(frame)) => {
                     last_frame = Instant::now();
                     mix.phone_said(ME, frame);
-                    tick(&mut mix, &call, &mut voice).await;
+                    tick(&mut mix, &call, &mut voice, metrics).await;
+                    frames += 1;
+                    if frames % 250 == 0 {
+                        metrics.jitter.observe(call.counts.borrow().jitter_us as f64 / 1e6);
+                    }
                 }
                 Some(Heard::Key(_)) => {}
                 Some(Heard::NoMedia) | None => break,
@@ -130,10 +148,19 @@ pub(super) async fn join(settings: &BridgeSettings, mut call: Answered, token: &
                 Some(_) => {}
             },
             _ = clock.tick(), if last_frame.elapsed() > Duration::from_millis(60) => {
-                tick(&mut mix, &call, &mut voice).await;
+                tick(&mut mix, &call, &mut voice, metrics).await;
+            }
+            Ok(()) = connected.changed(), if !set_up => {
+                if *connected.borrow_and_update() {
+                    set_up = true;
+                    metrics.setup.with_label_values(&[leg.direction()]).observe(started.elapsed().as_secs_f64());
+                }
             }
         }
     }
+    let counts: LegCounts = *call.counts.borrow();
+    metrics.lost.inc_by(counts.lost);
+    metrics.late.inc_by(counts.late);
     if let Ok((mut signal, peer)) = media.stop().await {
         let _ = signal.send(&p::ResidentCommand::Leave {}).await;
         peer.close().await;

@@ -20,6 +20,7 @@ use kakehashi_protocol as p;
 
 use crate::dtmf::{Entered, Entry};
 use crate::gateway::{Answered, Refusal, Switchboard};
+use crate::metrics::{InState, PhoneMetrics};
 use crate::prompts::{Prompt, Prompts};
 use play::{Played, play};
 
@@ -43,6 +44,8 @@ pub struct BridgeSettings {
     pub media_ip: IpAddr,
     /// What callers are told.
     pub prompts: Prompts,
+    /// `kakehashi_phone_*`.
+    pub metrics: PhoneMetrics,
 }
 
 impl std::fmt::Debug for BridgeSettings {
@@ -184,10 +187,20 @@ impl Switchboard for Bridge {
     }
 
     async fn run(&self, mut call: Answered) {
-        match self.redeem(&mut call).await {
+        let metrics = &self.settings.metrics;
+        let leg = InState::new(metrics, "in", "prompts");
+        let outcome = self.redeem(&mut call).await;
+        let said = match &outcome {
+            Outcome::Seat { .. } => "joined",
+            Outcome::Refused(Prompt::Unavailable) => "unavailable",
+            Outcome::Refused(_) => "pin_refused",
+            Outcome::Gone => "gone",
+        };
+        metrics.calls.with_label_values(&["in", said]).inc();
+        match outcome {
             Outcome::Seat { token, language } => {
                 play(&mut call, &self.settings.prompts.get(Prompt::Connecting, &language)).await;
-                if let Err(e) = in_call::join(&self.settings, call, &token).await {
+                if let Err(e) = in_call::join(&self.settings, call, &token, leg).await {
                     tracing::warn!(error = %e, "a phone leg could not join its call");
                 }
             }

@@ -394,6 +394,11 @@ impl Core {
         self.engine.poll_timeout()
     }
 
+    /// Whether the server has a phone line (the gateway's presence is the shell's to know).
+    pub fn phone_line(&self) -> bool {
+        self.settings.phone_number.is_some()
+    }
+
     /// Calls answered and not ended (for draining).
     pub fn live_calls(&self) -> usize {
         self.calls.values().filter(|c| c.answered()).count()

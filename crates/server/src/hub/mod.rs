@@ -377,10 +377,14 @@ impl Hub {
                         document,
                     )),
                     p::DeskCommand::Sdp { .. } if self.relay_busy() => Err(busy()),
-                    p::DeskCommand::DialOut { .. } if !self.clients.has_gateway() => Err(p::ProtocolError {
-                        code: p::ErrorCode::NotAllowed,
-                        message: "the phone gateway is not connected: calling a phone is not possible now".into(),
-                    }),
+                    p::DeskCommand::DialOut { .. } | p::DeskCommand::Invite { party: p::Party::Phone, .. }
+                        if self.core.phone_line() && !self.clients.has_gateway() =>
+                    {
+                        Err(p::ProtocolError {
+                            code: p::ErrorCode::NotAllowed,
+                            message: "the phone line is not available now (its gateway is not connected)".into(),
+                        })
+                    }
                     cmd => self.apply(Input::Desk { desk, tenant, cmd }).map(|_| ()),
                 };
                 let _ = reply.send(result);

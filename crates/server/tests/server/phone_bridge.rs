@@ -223,6 +223,17 @@ async fn a_phone_joins_with_the_desks_pin_and_everyone_hears_everyone() {
     })
     .await;
     assert_eq!(left, joined);
+    // The bridge's metrics are the server's: one call in joined after its setup, mixed.
+    let metrics = server.metrics().await;
+    for line in [
+        "kakehashi_phone_calls_total{direction=\"in\",outcome=\"joined\"} 1",
+        "kakehashi_phone_setup_seconds_count{direction=\"in\"} 1",
+        "kakehashi_phone_legs{direction=\"in\",state=\"in_call\"} 0",
+    ] {
+        assert!(metrics.contains(line), "{line} in\n{metrics}");
+    }
+    assert!(!metrics.contains("kakehashi_phone_mix_seconds_count 0"), "frames were mixed");
+    promtool_accepts(&metrics).await;
     server.stop().await;
 }
 
@@ -271,5 +282,12 @@ async fn the_desk_calls_a_phone_in_and_a_busy_one_is_told() {
     let records = server.records(&creds.sup_a).await;
     assert_eq!((records[0]["phones"].as_i64(), records[0]["remote_residents"].as_i64()), (Some(1), Some(0)));
     assert!(!serde_json::to_string(&records).unwrap().contains("5678"), "no number in the records");
+    let metrics = server.metrics().await;
+    for line in [
+        "kakehashi_phone_calls_total{direction=\"out\",outcome=\"busy\"} 1",
+        "kakehashi_phone_calls_total{direction=\"out\",outcome=\"joined\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} in\n{metrics}");
+    }
     server.stop().await;
 }

@@ -25,6 +25,17 @@ async fn a_pin_from_the_desk_becomes_a_phone_seat_through_the_gateway_only() {
     let mut i1 = server.interpreter(&creds.interp[0]).await;
     let mut desk = server.desk(&creds.desk_a1).await;
     let call = answered_call(&mut desk, &mut i1, "vi").await;
+    // Without its gateway connected, the line is not offered.
+    desk.send(p::DeskCommand::Invite { call, party: p::Party::Phone }).await;
+    let e = desk.error().await;
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (p::ErrorCode::NotAllowed, "the phone line is not available now (its gateway is not connected)")
+    );
+    let mut gw: Client<Gateway> = server.connect(p::Credential::Gateway(SECRET.into()), None).await;
+    // The gateway's attachment reaches the hub with its first command's answer.
+    gw.send(p::GatewayCommand::Ping {}).await;
+    expect!(gw, p::GatewayEvent::Pong);
     desk.send(p::DeskCommand::Invite { call, party: p::Party::Phone }).await;
     let (c, number, pin) =
         expect!(desk, p::DeskEvent::PhoneInvite { call, number, pin, .. } => (*call, number.clone(), pin.clone()));
@@ -35,7 +46,6 @@ async fn a_pin_from_the_desk_becomes_a_phone_seat_through_the_gateway_only() {
     assert_eq!(refused.code, p::ErrorCode::Unauthorized);
     let refused = server.refused::<kakehashi_client::Resident>(p::Credential::Invite(pin.clone()), None).await;
     assert_eq!(refused.code, p::ErrorCode::Unauthorized);
-    let mut gw: Client<Gateway> = server.connect(p::Credential::Gateway(SECRET.into()), None).await;
     let wrong = if pin == "000000" { "000001" } else { "000000" };
     gw.send(p::GatewayCommand::RedeemPin { pin: wrong.into() }).await;
     assert_eq!(gw.next().await, p::GatewayEvent::PinRefused { pin: wrong.into() });
@@ -52,8 +62,6 @@ async fn a_pin_from_the_desk_becomes_a_phone_seat_through_the_gateway_only() {
         expect!(desk, p::DeskEvent::ParticipantJoined { party: p::Party::Phone, participant, .. } => *participant);
     assert_eq!(joined, you);
     expect!(i1, p::InterpreterEvent::ParticipantJoined { party: p::Party::Phone, .. });
-    gw.send(p::GatewayCommand::Ping {}).await;
-    expect!(gw, p::GatewayEvent::Pong);
     server.stop().await;
 }
 
