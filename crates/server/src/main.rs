@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use kakehashi::config::{Config, Flags};
 
-const USAGE: &str = "usage: kakehashi serve [--demo] [--config FILE] [--listen ADDR] [--data DIR]";
+const USAGE: &str = "usage: kakehashi serve [--demo] [--config FILE] [--listen ADDR] [--data DIR]\n       kakehashi phone --config FILE   (the phone bridge alone, against a server elsewhere)";
 
 fn parse(args: &[String]) -> Result<Flags, String> {
     let mut flags = Flags::default();
@@ -34,6 +34,9 @@ async fn main() -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::SUCCESS;
     }
+    if args.first().map(String::as_str) == Some("phone") {
+        return phone(&args[1..]).await;
+    }
     let flags = match parse(&args) {
         Ok(f) => f,
         Err(e) => {
@@ -48,11 +51,42 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    logs();
+    match kakehashi::serve::serve(config, shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kakehashi: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs to stderr, filtered by `KAKEHASHI_LOG`.
+fn logs() {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KAKEHASHI_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
-    match kakehashi::serve::serve(config, shutdown_signal()).await {
+}
+
+/// `kakehashi phone --config FILE`.
+async fn phone(args: &[String]) -> ExitCode {
+    let path = match args {
+        [flag, path] if flag == "--config" => std::path::PathBuf::from(path),
+        _ => {
+            eprintln!("kakehashi: phone needs --config FILE\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let config = match kakehashi::config::AloneConfig::load(&path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("kakehashi: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    logs();
+    match kakehashi::phone::alone(config, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("kakehashi: {e}");

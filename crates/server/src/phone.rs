@@ -1,15 +1,18 @@
 //! The phone bridge inside `kakehashi serve` (the `[phone]` section, ADR 0015): the SIP
 //! gateway of `kakehashi-phone` with its switchboard, a client of this very server over
-//! loopback, holding the gateway's secret like a bridge that runs elsewhere.
+//! loopback, holding the gateway's secret like a bridge that runs elsewhere; and the same
+//! bridge alone (`kakehashi phone`), against a server elsewhere, with its own `/metrics`.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use kakehashi_phone::bridge::{Bridge, BridgeSettings, DialOut};
 use kakehashi_phone::gateway::Gateway;
+use kakehashi_phone::metrics::PhoneMetrics;
 use kakehashi_phone::prompts::Prompts;
 
-use crate::config::{Config, PhoneSection};
+use crate::config::{AloneConfig, Config, PhoneSection};
 
 /// Why the bridge did not start.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +23,14 @@ pub enum PhoneError {
     /// The SIP endpoint.
     #[error("phone: {0}")]
     Gateway(#[from] kakehashi_phone::gateway::GatewayError),
+    /// The metrics listener's address.
+    #[error("metrics_listen {at}: {source}")]
+    Metrics {
+        /// The address.
+        at: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
     /// `phone_number` or the gateway's secret is missing (validation prevents it).
     #[error("phone: {0} is missing")]
     Missing(&'static str),
@@ -64,16 +75,28 @@ pub async fn start(
     section: &PhoneSection,
     config: &Config,
     bound: SocketAddr,
-    metrics: &kakehashi_phone::metrics::PhoneMetrics,
+    metrics: &PhoneMetrics,
+) -> Result<Phone, PhoneError> {
+    let number = config.phone_number.clone().ok_or(PhoneError::Missing("phone_number"))?;
+    let token = config.phone_gateway_token.clone().ok_or(PhoneError::Missing("phone_gateway_token"))?;
+    bridge(section, server_url(bound), token, number, metrics).await
+}
+
+/// The bridge for the server at `server` (its WebSocket URL).
+async fn bridge(
+    section: &PhoneSection,
+    server: String,
+    gateway_token: String,
+    number: String,
+    metrics: &PhoneMetrics,
 ) -> Result<Phone, PhoneError> {
     let prompts = match &section.prompts_dir {
         Some(dir) => Prompts::with_recorded(dir)?,
         None => Prompts::built_in(),
     };
-    let number = config.phone_number.clone().ok_or(PhoneError::Missing("phone_number"))?;
     let settings = BridgeSettings {
-        server: server_url(bound),
-        gateway_token: config.phone_gateway_token.clone().ok_or(PhoneError::Missing("phone_gateway_token"))?,
+        server,
+        gateway_token,
         pin_line: section.pin_line.clone().unwrap_or(number),
         media_ip: section.peer_ip,
         prompts,
@@ -87,6 +110,47 @@ pub async fn start(
     let stop = tokio_util::sync::CancellationToken::new();
     tokio::spawn(kakehashi_phone::bridge::hold(settings, Arc::clone(&gateway), dial_out, stop.clone()));
     Ok(Phone { gateway, stop })
+}
+
+/// `kakehashi phone`: the bridge on its own, against a server elsewhere, until
+/// `shutdown`; `/metrics` on `metrics_listen` if set.
+pub async fn alone(config: AloneConfig, shutdown: impl Future<Output = ()>) -> Result<(), PhoneError> {
+    let metrics = PhoneMetrics::new();
+    let registry = prometheus::Registry::new();
+    for c in metrics.collectors() {
+        if let Err(e) = registry.register(c) {
+            tracing::warn!(error = %e, "a metric could not be registered");
+        }
+    }
+    let serving = match config.metrics_listen {
+        Some(at) => {
+            let listener =
+                tokio::net::TcpListener::bind(at).await.map_err(|source| PhoneError::Metrics { at, source })?;
+            tracing::info!(%at, "phone bridge metrics");
+            let app = axum::Router::new().route(
+                "/metrics",
+                axum::routing::get(move || {
+                    let registry = registry.clone();
+                    async move {
+                        let mut out = Vec::new();
+                        let _ =
+                            prometheus::Encoder::encode(&prometheus::TextEncoder::new(), &registry.gather(), &mut out);
+                        ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+                    }
+                }),
+            );
+            Some(tokio::spawn(async move { axum::serve(listener, app).await }))
+        }
+        None => None,
+    };
+    let phone = bridge(&config.phone, config.server, config.gateway_token, config.phone_number, &metrics).await?;
+    shutdown.await;
+    tracing::info!("phone bridge stopping");
+    phone.stop();
+    if let Some(serving) = serving {
+        serving.abort();
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -205,3 +205,87 @@ mod tests {
         }
     }
 }
+
+/// `kakehashi phone --config FILE`: the bridge on its own, a client of a server elsewhere.
+///
+/// ```toml
+/// server = "wss://kakehashi.example.jp/ws"
+/// gateway_token = "…"                    # the server's phone_gateway_token
+/// phone_number = "03-1234-5678"          # the PIN line (as the server's)
+/// metrics_listen = "127.0.0.1:9464"      # /metrics for Prometheus
+/// [phone]
+/// sip_listen = "192.0.2.10:5060"
+/// trunks = ["192.0.2.1"]
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AloneConfig {
+    /// The server's WebSocket (`ws://` or `wss://…/ws`).
+    pub server: String,
+    /// The server's `phone_gateway_token`.
+    pub gateway_token: String,
+    /// The PIN line's number (the server's `phone_number`).
+    pub phone_number: String,
+    /// Where `/metrics` answers, if anywhere.
+    pub metrics_listen: Option<SocketAddr>,
+    /// The SIP side.
+    pub phone: PhoneSection,
+}
+
+impl AloneConfig {
+    /// Read and check a file.
+    pub fn load(path: &std::path::Path) -> Result<AloneConfig, super::ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| super::ConfigError::Read { path: path.to_path_buf(), source })?;
+        let config: AloneConfig = toml::from_str(&text)
+            .map_err(|e| super::ConfigError::Parse(format!("{}: {}", path.display(), e.message())))?;
+        let bad = |key, problem| Err(super::ConfigError::Invalid { key, problem });
+        if !(config.server.starts_with("ws://") || config.server.starts_with("wss://")) {
+            return bad("server", "must be the server's WebSocket: ws:// or wss://…/ws");
+        }
+        if config.gateway_token.len() < 16 || !config.gateway_token.bytes().all(|b| b.is_ascii_graphic()) {
+            return bad("gateway_token", "must be the server's phone_gateway_token (16 or more printable characters)");
+        }
+        if !config.phone_number.chars().any(|c| c.is_ascii_digit()) {
+            return bad("phone_number", "must be a phone number");
+        }
+        if let Some((key, problem)) = config.phone.problem() {
+            return bad(key, problem);
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod alone_tests {
+    use super::AloneConfig;
+
+    fn load(text: &str) -> Result<AloneConfig, String> {
+        let path = std::env::temp_dir().join(format!("kakehashi-phone-{}-{}.toml", std::process::id(), text.len()));
+        std::fs::write(&path, text).unwrap();
+        let r = AloneConfig::load(&path).map_err(|e| e.to_string());
+        std::fs::remove_file(path).unwrap();
+        r
+    }
+
+    #[test]
+    fn the_deployment_example_of_the_bridge_alone_is_valid() {
+        let file = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy/phone.toml");
+        let c = AloneConfig::load(&file).unwrap();
+        assert!(c.server.starts_with("wss://") && c.phone.dial_trunk.is_some());
+    }
+
+    #[test]
+    fn the_bridge_alone_names_what_is_wrong() {
+        let good = "server = \"wss://k.example/ws\"\ngateway_token = \"0123456789abcdef\"\nphone_number = \"0120\"\n[phone]\ntrunks = [\"192.0.2.1\"]\n";
+        assert_eq!(load(good).unwrap().phone.trunks.len(), 1);
+        let e = load(&good.replace("wss://", "https://")).unwrap_err();
+        assert!(e.contains("server: must be the server's WebSocket"), "{e}");
+        let e = load(&good.replace("0123456789abcdef", "short")).unwrap_err();
+        assert!(e.contains("gateway_token"), "{e}");
+        let e = load(&good.replace("[phone]\ntrunks = [\"192.0.2.1\"]\n", "[phone]\n")).unwrap_err();
+        assert!(e.contains("phone.trunks"), "{e}");
+        let e = load("server = 1").unwrap_err();
+        assert!(e.contains("invalid type"), "{e}");
+    }
+}

@@ -88,11 +88,29 @@ fn scenario(entries: &[&str], talk_ms: u32) -> std::path::PathBuf {
         .replace("<!-- KEYS -->\n", &keys)
         .replace("CSEQ BYE", &format!("{cseq} BYE"))
         .replace("TALK", &talk_ms.to_string());
-    let dir = std::env::temp_dir().join(format!("kakehashi-sipp-bridge-{}", std::process::id()));
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("kakehashi-sipp-bridge-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("scenario.xml"), text).unwrap();
     dir
+}
+
+/// SIPp as a phone calling [`LINE`] at `sip`: it keys `entries`, echoes for 9 s, hangs up.
+fn dial_in(sip: SocketAddr, entries: &[&str]) -> tokio::process::Child {
+    let work = scenario(entries, 9000);
+    tokio::process::Command::new("sipp")
+        .current_dir(&work)
+        .arg(sip.to_string())
+        .args(["-sf", "scenario.xml", "-s", &LINE.replace('-', ""), "-i", "127.0.0.1", "-mi", "127.0.0.1"])
+        .args(["-p", &free_port().to_string(), "-mp", &free_port().to_string(), "-rtp_echo"])
+        .args(["-m", "1", "-nostdin", "-trace_err", "-timeout", "60s", "-timeout_error"])
+        .kill_on_drop(true)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 /// The phone's track as the participant heard it, decoded at 8 kHz.
@@ -193,18 +211,7 @@ async fn a_phone_joins_with_the_desks_pin_and_everyone_hears_everyone() {
     let (_interpreter_media, mut interpreter_heard) = speaking(interpreter.sig, Some(call), 660.0).await;
 
     let wrong = if pin == "000000" { "111111#" } else { "000000#" };
-    let work = scenario(&[wrong, &format!("{pin}#")], 9000);
-    let phone = tokio::process::Command::new("sipp")
-        .current_dir(&work)
-        .arg(sip.to_string())
-        .args(["-sf", "scenario.xml", "-s", &LINE.replace('-', ""), "-i", "127.0.0.1", "-mi", "127.0.0.1"])
-        .args(["-p", &free_port().to_string(), "-mp", &free_port().to_string(), "-rtp_echo"])
-        .args(["-m", "1", "-nostdin", "-trace_err", "-timeout", "60s", "-timeout_error"])
-        .kill_on_drop(true)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let phone = dial_in(sip, &[wrong, &format!("{pin}#")]);
 
     // The phone joins the call as party phone (after the wrong PIN, the right one).
     let joined = event(&mut desk_media.events, Duration::from_secs(40), |e| match e {
@@ -289,5 +296,82 @@ async fn the_desk_calls_a_phone_in_and_a_busy_one_is_told() {
     ] {
         assert!(metrics.contains(line), "{line} in\n{metrics}");
     }
+    server.stop().await;
+}
+
+/// `kakehashi phone` alone, against a server that has a phone line and a gateway secret
+/// but no `[phone]`: once it is connected the desk's phone invite is taken, a caller
+/// keys the PIN and is heard, and its own `/metrics` counts the call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bridge_alone_joins_a_caller_to_a_call_on_a_server_elsewhere() {
+    const SECRET: &str = "gateway-secret-of-the-test";
+    let dir = temp("phone-alone");
+    let creds = seed(&dir).await;
+    let server = Server::start_with(dir.clone(), |c| Config {
+        phone_number: Some(LINE.into()),
+        phone_gateway_token: Some(SECRET.into()),
+        ..c
+    })
+    .await;
+    let (sip, metrics_at) = (SocketAddr::from(([127, 0, 0, 1], free_port())), free_port());
+    let config = dir.join("phone.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "server = \"{}\"\ngateway_token = \"{SECRET}\"\nphone_number = \"{LINE}\"\nmetrics_listen = \"127.0.0.1:{metrics_at}\"\n\
+             [phone]\nsip_listen = \"{sip}\"\ntrunks = [\"127.0.0.1\"]\n",
+            server.url()
+        ),
+    )
+    .unwrap();
+    let _bridge = tokio::process::Command::new(env!("CARGO_BIN_EXE_kakehashi"))
+        .args(["phone", "--config"])
+        .arg(&config)
+        .env("KAKEHASHI_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut interpreter = server.interpreter(&creds.interp[0]).await;
+    let mut desk = server.desk(&creds.desk_a1).await;
+    let call = answered_call(&mut desk, &mut interpreter, "vi").await;
+    // Until the bridge is connected the line is not offered; then it is.
+    let mut pin = None;
+    for _ in 0..100 {
+        desk.send(p::DeskCommand::Invite { call, party: p::Party::Phone }).await;
+        let answer = desk
+            .sig
+            .expect(
+                Duration::from_secs(5),
+                |e| match e {
+                    p::DeskEvent::PhoneInvite { pin, .. } => Some(Some(pin.clone())),
+                    p::DeskEvent::Error(e) if e.code == p::ErrorCode::NotAllowed => Some(None),
+                    _ => None,
+                },
+                |_| {},
+            )
+            .await
+            .unwrap();
+        if answer.is_some() {
+            pin = answer;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pin = pin.expect("the bridge connected within 10 s");
+    let (mut desk_media, mut desk_heard) = speaking(desk.sig, Some(call), 440.0).await;
+    let (_interpreter_media, mut interpreter_heard) = speaking(interpreter.sig, Some(call), 660.0).await;
+    let phone = dial_in(sip, &[&format!("{pin}#")]);
+    let joined = event(&mut desk_media.events, Duration::from_secs(30), |e| match e {
+        p::DeskEvent::ParticipantJoined { party: p::Party::Phone, participant, .. } => Some(*participant),
+        _ => None,
+    })
+    .await;
+    everyone_hears_through(joined, &mut desk_heard, &mut interpreter_heard).await;
+    let out = tokio::time::timeout(Duration::from_secs(30), phone.wait_with_output()).await.unwrap().unwrap();
+    assert!(out.status.success(), "SIPp: {}", String::from_utf8_lossy(&out.stderr));
+    let (status, metrics) = http(SocketAddr::from(([127, 0, 0, 1], metrics_at)), "GET", "/metrics", None, None).await;
+    assert_eq!(status, 200);
+    assert!(metrics.contains("kakehashi_phone_calls_total{direction=\"in\",outcome=\"joined\"} 1"), "{metrics}");
+    promtool_accepts(&metrics).await;
     server.stop().await;
 }
