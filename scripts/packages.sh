@@ -6,10 +6,10 @@
 # To test: promtool (from prometheus) checks /metrics; chromium runs the web clients
 # (tests/browser), with Noto fonts so every language's script renders in the
 # screenshots; janus is the load tool's peer for the side-by-side media run; sip-tester
-# (SIPp) plays trunks and phones against the phone bridge. The tests start and stop what
-# they need on loopback.
+# (SIPp) plays trunks and phones against the phone bridge, and baresip-core is an
+# independent softphone calling it. The tests start and stop what they need on loopback.
 set -euo pipefail
-packages=(libopus-dev pkg-config prometheus chromium fonts-noto-core fonts-noto-cjk janus sip-tester)
+packages=(libopus-dev pkg-config prometheus chromium fonts-noto-core fonts-noto-cjk janus sip-tester baresip-core)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

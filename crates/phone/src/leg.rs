@@ -157,6 +157,8 @@ struct State {
     /// The last packet's transit time, in 8 kHz ticks, and the jitter estimate.
     transit: Option<f64>,
     interarrival: f64,
+    /// The source of the phone's audio: its key events share its sequence numbers.
+    audio_ssrc: Option<u32>,
 }
 
 impl State {
@@ -179,6 +181,7 @@ impl State {
             said_dead: false,
             transit: None,
             interarrival: 0.0,
+            audio_ssrc: None,
         }
     }
 
@@ -219,6 +222,12 @@ impl State {
         self.latched = Some(from);
         self.last_packet = Some(Instant::now());
         if Some(p.payload_type) == self.agreed.dtmf {
+            // A key event of the audio's own stream takes a sequence number (RFC 4733
+            // §2.1): an empty place in the reorder buffer, so the audio after it is not
+            // taken for lost.
+            if self.audio_ssrc == Some(p.ssrc) {
+                self.jitter.push(p.seq, Vec::new());
+            }
             return match self.keys.packet(p.timestamp, p.payload) {
                 Ok(Some(k)) => {
                     self.counts.keys += 1;
@@ -236,6 +245,7 @@ impl State {
             return None;
         }
         self.counts.received += 1;
+        self.audio_ssrc = Some(p.ssrc);
         // RFC 3550 A.8: the interarrival jitter, in timestamp units (8 kHz).
         let arrival = self.started.elapsed().as_secs_f64() * 8000.0;
         let transit = arrival - f64::from(p.timestamp);

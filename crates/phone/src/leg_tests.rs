@@ -171,3 +171,31 @@ async fn over_sockets_both_ways() {
     drop(said_tx);
     tokio::time::timeout(Duration::from_secs(2), running).await.unwrap().unwrap();
 }
+
+/// A phone that sends its keys in its audio's stream (baresip does): each event takes a
+/// sequence number, and the audio around it plays on without a frame concealed.
+#[test]
+fn keys_in_the_audio_stream_take_no_audio_with_them() {
+    let phone: SocketAddr = "10.0.0.9:4000".parse().unwrap();
+    let mut s = State::new(agreed("10.0.0.9:4000"), 1);
+    let mut seq = 0u16;
+    let mut frames = Vec::new();
+    for n in 0..40u32 {
+        let mut bytes = Vec::new();
+        Law::A.encode(&tone(n), &mut bytes);
+        s.datagram(&packet(8, seq, n * 160, &bytes), phone);
+        seq += 1;
+        if (10..20).contains(&n) {
+            // A press of 5 during these frames, its event in between each audio packet.
+            s.datagram(&packet(101, seq, 10 * 160, &[5, 0x0a, 0, 160]), phone);
+            seq += 1;
+        }
+        if let (Some(f), _) = s.tick(tokio::time::Instant::now()) {
+            frames.push(f);
+        }
+    }
+    assert_eq!(s.counts().keys, 1);
+    assert_eq!(s.counts().lost, 0, "{:?}", s.counts());
+    let quiet = frames.iter().skip(3).filter(|f| f.iter().map(|x| x.unsigned_abs()).max().unwrap_or(0) < 6000).count();
+    assert_eq!(quiet, 0, "no frame was concealed at half level");
+}

@@ -21,6 +21,9 @@ pub struct DemoCredentials {
 
 const TZ: &str = "Asia/Tokyo";
 
+/// The demo's phone line (answered on loopback, any free SIP port).
+pub const PHONE_LINE: &str = "0120-000-000";
+
 fn shift(days: &[&str], start: &str, end: &str) -> ShiftDoc {
     ShiftDoc {
         days: days.iter().map(|d| d.to_string()).collect(),

@@ -79,7 +79,12 @@ pub async fn start(
 ) -> Result<Phone, PhoneError> {
     let number = config.phone_number.clone().ok_or(PhoneError::Missing("phone_number"))?;
     let token = config.phone_gateway_token.clone().ok_or(PhoneError::Missing("phone_gateway_token"))?;
-    bridge(section, server_url(bound), token, number, metrics).await
+    let digits: String = section.pin_line.as_deref().unwrap_or(&number).chars().filter(char::is_ascii_digit).collect();
+    let phone = bridge(section, server_url(bound), token, number, metrics).await?;
+    if config.demo {
+        eprintln!("  phone line  sip:{digits}@{} (a softphone joins a call with the desk's PIN)\n", phone.gateway.addr);
+    }
+    Ok(phone)
 }
 
 /// The bridge for the server at `server` (its WebSocket URL).

@@ -75,6 +75,16 @@ pub async fn serve_on(
     mut config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    if config.demo && config.phone.is_none() && config.phone_number.is_none() {
+        // The demo answers a phone line on loopback: a softphone on this machine can call
+        // it (README, "Calling the demo by phone").
+        config.phone_number = Some(crate::demo::PHONE_LINE.into());
+        config.phone = Some(crate::config::PhoneSection {
+            sip_listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            trunks: vec![std::net::IpAddr::from([127, 0, 0, 1])],
+            ..Default::default()
+        });
+    }
     if config.phone.is_some() && config.phone_gateway_token.is_none() {
         config.phone_gateway_token = Some(crate::phone::made_up_secret());
     }

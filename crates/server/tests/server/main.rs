@@ -13,6 +13,7 @@ mod links;
 mod media;
 mod media_support;
 mod operator;
+mod phone_baresip;
 mod phone_bridge;
 mod phone_seats;
 mod relay_task;

@@ -26,15 +26,15 @@ use webrtc::media_stream::track_local::TrackLocal;
 use crate::expect;
 use crate::support::*;
 
-const LINE: &str = "0120-555-000";
+pub(crate) const LINE: &str = "0120-555-000";
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// A participant that says a tone of `hz` (Opus, every 20 ms, for a minute) and keeps
 /// what it hears.
-async fn speaking<R: MediaRole>(
+pub(crate) async fn speaking<R: MediaRole>(
     sig: Signal<R>,
     call: Option<u64>,
     hz: f64,
@@ -114,7 +114,7 @@ fn dial_in(sip: SocketAddr, entries: &[&str]) -> tokio::process::Child {
 }
 
 /// The phone's track as the participant heard it, decoded at 8 kHz.
-fn phone_sound(heard: &mut UnboundedReceiver<Received>, phone: u32, listener: &mut Listener) -> Vec<i16> {
+pub(crate) fn phone_sound(heard: &mut UnboundedReceiver<Received>, phone: u32, listener: &mut Listener) -> Vec<i16> {
     let (mut sound, mut pcm) = (Vec::new(), Vec::new());
     while let Ok(r) = heard.try_recv() {
         if !r.video && r.stream_id == format!("p{phone}") {
@@ -127,7 +127,7 @@ fn phone_sound(heard: &mut UnboundedReceiver<Received>, phone: u32, listener: &m
 
 /// The server answering [`LINE`] on a SIP port of its own, calling out through
 /// `dial_trunk`: it, its people, and its SIP address.
-async fn server_with_phone(tag: &str, dial_trunk: Option<SocketAddr>) -> (Server, Creds, SocketAddr) {
+pub(crate) async fn server_with_phone(tag: &str, dial_trunk: Option<SocketAddr>) -> (Server, Creds, SocketAddr) {
     assert!(Path::new("/usr/bin/sipp").exists(), "SIPp is missing: apt-get install sip-tester (scripts/test.sh does)");
     let dir = temp(tag);
     let creds = seed(&dir).await;
@@ -183,7 +183,7 @@ async fn everyone_hears_through(
 }
 
 /// The next `pick` among a media session's events, within `wait`.
-async fn event<T>(
+pub(crate) async fn event<T>(
     events: &mut UnboundedReceiver<p::DeskEvent>,
     wait: Duration,
     mut pick: impl FnMut(&p::DeskEvent) -> Option<T>,
