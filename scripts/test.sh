@@ -26,7 +26,8 @@ cargo run --locked -q -p kakehashi-dispatch --example bench -- \
   --interpreters 2000 --queued 3000 --cycles 5000 --no-scaling --json
 cargo run --locked -q -p kakehashi-dispatch --example simulate -- --hours 1 >/dev/null
 cargo run --locked -q -p kakehashi-relay --example forward_bench -- 2 1
-echo "smoke runs of the bench, simulate and forward_bench examples: ok"
+cargo run --locked -q -p kakehashi-phone --example mix_bench -- 5 50
+echo "smoke runs of the bench, simulate, forward_bench and mix_bench examples: ok"
 
 # The load tool's scenarios, seconds each, against the debug binary (their full runs are
 # the commands in docs/benchmarks.md).
@@ -37,4 +38,5 @@ $load soak --desks 12 --interpreters 4 --languages 3 --seconds 8 --rate 3 --talk
 $load media --sessions 1 --seconds 2 --warmup 1 --janus
 $load idle --connections 200 --hold 1
 $load endure --calls 3 --seconds 12 --warmup 4 --talk 5 --sample 2
+$load phone-rate --rate 20 --calls 40 --hold 300
 echo "smoke runs of the load tool's scenarios: ok"

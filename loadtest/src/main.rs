@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use kakehashi_load::scenarios::{endure, idle, media, storm};
+use kakehashi_load::scenarios::{endure, idle, media, phone_rate, storm};
 use kakehashi_load::server::{Server, Start};
 use kakehashi_load::{LoadError, janus, proc, report};
 use serde_json::json;
@@ -28,6 +28,10 @@ scenarios:
           --sample S (10) --rates light|full (light)
   idle    idle desk connections: the server's memory for each
           --connections N (10000) --hold S (10)
+  phone-rate  phone calls set up per second: SIPp calls the server's phone line at a
+          rate; each call is answered, hears its prompt and hangs up; every one must
+          succeed (needs sip-tester)
+          --rate R calls/s (50) --calls N (1000) --hold MS (1000)
 
 server: by default the kakehashi binary next to this one is started on free loopback
 ports (--bin PATH for another); --set KEY=VALUE passes KAKEHASHI_<KEY> to it.";
@@ -105,11 +109,16 @@ fn repo() -> PathBuf {
 }
 
 async fn start(a: &Args) -> Result<Server, LoadError> {
+    start_with(a, None).await
+}
+
+async fn start_with(a: &Args, config: Option<String>) -> Result<Server, LoadError> {
     let mut s = Start::beside_me();
     if let Some(bin) = &a.bin {
         s.bin = bin.clone();
     }
     s.env = a.set.clone();
+    s.config = config;
     Server::start(&s).await
 }
 
@@ -187,6 +196,21 @@ async fn run(mut a: Args) -> Result<(), String> {
             a.set.push(("KAKEHASHI_MAX_CONNECTIONS".into(), (o.calls * 4 + 100).to_string()));
             let server = start(&a).await.map_err(err)?;
             let result = endure::run(&server, &o).await;
+            server.stop().await;
+            let (lines, mut value) = result.map_err(err)?;
+            value["machine"] = json!(machine);
+            report::print(a.json, &lines, &value);
+        }
+        "phone-rate" => {
+            let o = phone_rate::Options {
+                rate: a.num("rate", 50)?,
+                calls: a.num("calls", 1000)?,
+                hold_ms: a.num("hold", 1000)?,
+            };
+            a.done()?;
+            let sip = kakehashi_load::server::free_port().map_err(err)?;
+            let server = start_with(&a, Some(phone_rate::config(sip))).await.map_err(err)?;
+            let result = phone_rate::run(&repo(), sip, server.pid, &o).await;
             server.stop().await;
             let (lines, mut value) = result.map_err(err)?;
             value["machine"] = json!(machine);

@@ -31,6 +31,8 @@ pub struct Start {
     pub bin: PathBuf,
     /// Extra `KAKEHASHI_*` settings.
     pub env: Vec<(String, String)>,
+    /// A configuration file's text (sections such as `[phone]`), if any.
+    pub config: Option<String>,
 }
 
 impl Start {
@@ -40,7 +42,7 @@ impl Start {
             .ok()
             .and_then(|p| p.parent().map(|d| d.join("kakehashi")))
             .unwrap_or_else(|| PathBuf::from("kakehashi"));
-        Start { bin, env: Vec::new() }
+        Start { bin, env: Vec::new(), config: None }
     }
 }
 
@@ -71,10 +73,13 @@ impl Server {
         let data = std::env::temp_dir().join(format!("kakehashi-load-{}-{port}", std::process::id()));
         let _ = std::fs::remove_dir_all(&data);
         let mut cmd = tokio::process::Command::new(&start.bin);
-        cmd.args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
-            .arg("--data")
-            .arg(&data)
-            .env("KAKEHASHI_MEDIA_LISTEN", format!("127.0.0.1:{media}"))
+        cmd.args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")]).arg("--data").arg(&data);
+        if let Some(text) = &start.config {
+            std::fs::create_dir_all(&data)?;
+            std::fs::write(data.join("load.toml"), text)?;
+            cmd.arg("--config").arg(data.join("load.toml"));
+        }
+        cmd.env("KAKEHASHI_MEDIA_LISTEN", format!("127.0.0.1:{media}"))
             .env("KAKEHASHI_LOG", "warn")
             // Every simulated desk and interpreter signs in from this one address: the
             // sign-in guard's per-address budget is for strangers, not for the load.

@@ -4,4 +4,5 @@ pub mod calls;
 pub mod endure;
 pub mod idle;
 pub mod media;
+pub mod phone_rate;
 pub mod storm;
