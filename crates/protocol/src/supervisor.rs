@@ -42,6 +42,17 @@ pub struct PresenceCount {
     pub count: u32,
 }
 
+/// Calls going on now, and who is in them from elsewhere.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CallsLive {
+    /// Calls answered and not ended.
+    pub calls: u32,
+    /// Residents and guests in them by link now.
+    pub by_link: u32,
+    /// Phone legs in them now (residents or family members on ordinary phones).
+    pub phone_legs: u32,
+}
+
 /// What a supervisor receives. Clients ignore fields they do not know.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -56,6 +67,9 @@ pub enum SupervisorEvent {
         languages: Vec<LanguageLive>,
         /// Interpreters by presence.
         interpreters: Vec<PresenceCount>,
+        /// Calls going on now (absent from servers before 2026-12).
+        #[serde(default)]
+        calls: CallsLive,
     },
     /// Something was refused.
     Error(ProtocolError),

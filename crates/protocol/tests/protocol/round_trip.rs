@@ -151,6 +151,7 @@ fn supervisor_events() -> Vec<SupervisorEvent> {
                 service_level_20s: Some(0.75),
             }],
             interpreters: vec![PresenceCount { presence: PresenceState::InCall, count: 3 }],
+            calls: CallsLive { calls: 3, by_link: 1, phone_legs: 1 },
         },
         E::Error(error()),
         E::Pong,

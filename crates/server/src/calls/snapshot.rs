@@ -46,7 +46,19 @@ impl Core {
         let mut interpreters: Vec<p::PresenceCount> =
             counts.into_iter().map(|(presence, count)| p::PresenceCount { presence, count }).collect();
         interpreters.sort_by_key(|c| c.presence as u8);
-        p::SupervisorEvent::Snapshot { at: rfc3339(self.now), languages, interpreters }
+        let mut calls = p::CallsLive::default();
+        for c in self.calls.values().filter(|c| c.answered() && scope.is_none_or(|t| d::TenantId(id32(c.tenant)) == t))
+        {
+            calls.calls += 1;
+            for who in c.participants.iter().filter(|x| !x.away) {
+                match who.party {
+                    p::Party::Phone => calls.phone_legs += 1,
+                    p::Party::Resident | p::Party::Guest => calls.by_link += 1,
+                    p::Party::Desk | p::Party::Interpreter => {}
+                }
+            }
+        }
+        p::SupervisorEvent::Snapshot { at: rfc3339(self.now), languages, interpreters, calls }
     }
 
     /// Requests waiting per language (BCP 47), for the queue-depth gauge.

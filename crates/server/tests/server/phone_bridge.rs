@@ -220,6 +220,13 @@ async fn a_phone_joins_with_the_desks_pin_and_everyone_hears_everyone() {
     })
     .await;
     everyone_hears_through(joined, &mut desk_heard, &mut interpreter_heard).await;
+    // The wallboard counts the call and its phone leg (the other tenant's sees neither).
+    for (sup, want) in [(&creds.sup_a, (1, 1)), (&creds.sup_b, (0, 0))] {
+        let mut wall = server.supervisor(sup).await;
+        wall.send(p::SupervisorCommand::Subscribe {}).await;
+        let calls = expect!(wall, p::SupervisorEvent::Snapshot { calls, .. } => calls.clone());
+        assert_eq!((calls.calls, calls.phone_legs, calls.by_link), (want.0, want.1, 0));
+    }
 
     // The phone hangs up: it leaves the call, and the call goes on.
     let out = tokio::time::timeout(Duration::from_secs(30), phone.wait_with_output()).await.unwrap().unwrap();

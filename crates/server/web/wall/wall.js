@@ -88,6 +88,8 @@ function render(s) {
     ),
   );
   $('no-queues').hidden = rows.length > 0;
+  const c = s.calls || { calls: 0, by_link: 0, phone_legs: 0 };
+  $('calls-live').textContent = t('calls_live', { calls: String(c.calls), link: String(c.by_link), phone: String(c.phone_legs) });
   $('presences').replaceChildren(
     ...s.interpreters.map((/** @type {any} */ p) =>
       h('span', { class: `presence ${p.presence}`, 'data-presence': p.presence }, `${t(`p_${p.presence}`)}: ${p.count}`),
