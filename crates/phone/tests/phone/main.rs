@@ -299,3 +299,62 @@ async fn a_call_nobody_answers_is_given_up() {
     assert_eq!(result.map(|_| ()), Err(DialError::NoAnswer(ring)));
     gw.stop();
 }
+
+/// Garbage at the SIP port from a trunk's address (random bytes, INVITEs cut short or
+/// with broken headers, an offer that is no SDP, a Content-Length past the end) gets a
+/// refusal or nothing, never a crash: a real call afterwards is taken as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_at_the_sip_port_breaks_nothing() {
+    let board = Arc::new(Recorder::default());
+    let gw = gateway(Arc::clone(&board)).await;
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let local = socket.local_addr().unwrap();
+    let invite = |headers: &str, body: &str| {
+        format!(
+            "INVITE sip:{LINE}@{gw} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-{n}\r\nFrom: <sip:a@{local}>;tag=1\r\n\
+             To: <sip:{LINE}@{gw}>\r\nCall-ID: junk-{n}@{local}\r\nCSeq: 1 INVITE\r\nContact: <sip:a@{local}>\r\n{headers}\
+             Content-Length: {len}\r\n\r\n{body}",
+            gw = gw.addr,
+            n = body.len() + headers.len(),
+            len = body.len(),
+        )
+    };
+    let mut junk: Vec<Vec<u8>> = vec![
+        Vec::new(),
+        b"\r\n\r\n".to_vec(),
+        vec![0xff; 1400],
+        b"INVITE".to_vec(),
+        b"SIP/2.0 200 OK\r\n\r\n".to_vec(),
+        invite("Content-Type: application/sdp\r\n", "this is not SDP").into_bytes(),
+        invite("Content-Type: application/sdp\r\nContent-Length: 99999\r\n", "v=0\r\n").into_bytes(),
+        invite("CSeq: banana\r\nMax-Forwards: -1\r\n", "").into_bytes(),
+        invite("Content-Type: application/sdp\r\n", "v=0\r\nm=audio 0 RTP/AVP\r\nc=IN IP4 999.1.1.1\r\n").into_bytes(),
+    ];
+    let whole = invite("Content-Type: application/sdp\r\n", "v=0\r\n").into_bytes();
+    for cut in (0..whole.len()).step_by(23) {
+        junk.push(whole[..cut].to_vec());
+    }
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    for _ in 0..200 {
+        let len = (seed % 900) as usize;
+        junk.push(
+            (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    seed as u8
+                })
+                .collect(),
+        );
+    }
+    for datagram in &junk {
+        let _ = socket.send_to(datagram, gw.addr).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Still taking calls.
+    let dir = workdir("after-junk", "uac_pin.xml", &[]);
+    assert_eq!(sipp(&dir, "uac_pin.xml", gw.addr, "127.0.0.1", LINE, 30).await, 0);
+    assert_eq!(*board.pins.lock().unwrap(), ["1234"], "the real call after the junk went through");
+    gw.stop();
+}
