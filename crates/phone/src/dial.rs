@@ -128,6 +128,7 @@ impl Gateway {
             }),
             // Our own Call-ID (the stack's default names another project's domain).
             call_id: Some(format!("{:08x}{:08x}{:08x}@kakehashi", rand_u32(), rand_u32(), rand_u32())),
+            headers: Some(crate::timer::offer_headers()),
             ..Default::default()
         };
         let (dialog, response) = match tokio::time::timeout(d.ring, c.dialogs.do_invite(option, state_tx)).await {
@@ -148,10 +149,34 @@ impl Gateway {
             }
         };
         agreed_tx.send_replace(agreed);
-        c.calls
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(dialog.id(), Live { agreed: agreed_tx, local, keys: heard_tx, answer: None });
+        let terms = crate::timer::as_caller(&response.headers.0);
+        let (refreshed, refreshed_rx) = watch::channel(tokio::time::Instant::now());
+        c.calls.lock().unwrap_or_else(|e| e.into_inner()).insert(
+            dialog.id(),
+            Live { agreed: agreed_tx, local, keys: heard_tx, answer: None, timer: Vec::new(), refreshed },
+        );
+        if let Some(terms) = terms {
+            let (calls, id, refresher) = (c.calls.clone(), dialog.id(), dialog.clone());
+            tokio::spawn(async move {
+                crate::timer::keep(terms, refreshed_rx, || {
+                    let d = refresher.clone();
+                    let (calls, id) = (calls.clone(), id.clone());
+                    async move {
+                        crate::timer::refresh(
+                            &calls,
+                            &id,
+                            terms,
+                            |h, b| async move { d.reinvite(Some(h), Some(b)).await },
+                        )
+                        .await
+                    }
+                })
+                .await;
+                if calls.lock().unwrap_or_else(|e| e.into_inner()).remove(&id).is_some() {
+                    let _ = refresher.hangup().await;
+                }
+            });
+        }
         // Hang up when the caller of `dial` is done with the call.
         let (calls, id) = (c.calls.clone(), dialog.id());
         let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();

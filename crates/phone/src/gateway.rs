@@ -94,6 +94,10 @@ pub(crate) struct Live {
     pub(crate) keys: mpsc::Sender<Heard>,
     /// The answer to send when the dialog reaches `Calling`.
     pub(crate) answer: Option<Vec<u8>>,
+    /// The session timer's headers for our responses (none without a timer).
+    pub(crate) timer: Vec<Header>,
+    /// When the phone's side last refreshed the session (a re-INVITE or UPDATE).
+    pub(crate) refreshed: watch::Sender<tokio::time::Instant>,
 }
 
 pub(crate) type Calls = Arc<Mutex<HashMap<DialogId, Live>>>;
@@ -253,10 +257,41 @@ impl Context {
         let (say_tx, say_rx) = mpsc::channel(5);
         let (heard_tx, heard_rx) = mpsc::channel(64);
         let (counts_tx, counts_rx) = watch::channel(LegCounts::default());
+        let terms = crate::timer::as_answerer(&tx.original.headers.0);
+        let (refreshed, refreshed_rx) = watch::channel(tokio::time::Instant::now());
         self.calls.lock().unwrap_or_else(|e| e.into_inner()).insert(
             dialog.id(),
-            Live { agreed: agreed_tx, local, keys: heard_tx.clone(), answer: Some(answer.into_bytes()) },
+            Live {
+                agreed: agreed_tx,
+                local,
+                keys: heard_tx.clone(),
+                answer: Some(answer.into_bytes()),
+                timer: terms.map(crate::timer::answer_headers).unwrap_or_default(),
+                refreshed,
+            },
         );
+        if let Some(terms) = terms {
+            let (calls, id, refresher) = (Arc::clone(&self.calls), dialog.id(), dialog.clone());
+            tokio::spawn(async move {
+                crate::timer::keep(terms, refreshed_rx, || {
+                    let d = refresher.clone();
+                    let (calls, id) = (Arc::clone(&calls), id.clone());
+                    async move {
+                        crate::timer::refresh(
+                            &calls,
+                            &id,
+                            terms,
+                            |h, b| async move { d.reinvite(Some(h), Some(b)).await },
+                        )
+                        .await
+                    }
+                })
+                .await;
+                if calls.lock().unwrap_or_else(|e| e.into_inner()).remove(&id).is_some() {
+                    let _ = refresher.bye().await;
+                }
+            });
+        }
         let leg = Leg::new(socket, rand_u32());
         tokio::spawn(leg.run(agreed_rx, say_rx, heard_tx, counts_tx));
         let switchboard = Arc::clone(&self.switchboard);
@@ -295,10 +330,15 @@ pub(crate) async fn on_state(dialogs: &DialogLayer, calls: &Calls, state: Dialog
     {
         match state {
             DialogState::Calling(id) => {
-                let answer = calls.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&id).and_then(|l| l.answer.take());
-                if let (Some(answer), Some(Dialog::Invite(d))) = (answer, dialogs.get_dialog(&id)) {
-                    let sdp = Header::ContentType("application/sdp".into());
-                    if let Err(e) = d.accept(Some(vec![sdp]), Some(answer)) {
+                let answer = calls
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get_mut(&id)
+                    .and_then(|l| l.answer.take().map(|a| (a, l.timer.clone())));
+                if let (Some((answer, timer)), Some(Dialog::Invite(d))) = (answer, dialogs.get_dialog(&id)) {
+                    let mut headers = vec![Header::ContentType("application/sdp".into())];
+                    headers.extend(timer);
+                    if let Err(e) = d.accept(Some(headers), Some(answer)) {
                         tracing::debug!(error = %e, "answering a call");
                     }
                 }
@@ -327,17 +367,31 @@ pub(crate) async fn on_state(dialogs: &DialogLayer, calls: &Calls, state: Dialog
                 let answered = {
                     let mut calls = calls.lock().unwrap_or_else(|e| e.into_inner());
                     calls.get_mut(&id).map(|l| {
+                        // Any re-INVITE or UPDATE refreshes the session (RFC 4028).
+                        l.refreshed.send_replace(tokio::time::Instant::now());
+                        let mut headers = l.timer.clone();
+                        if offer.trim().is_empty() {
+                            // A refresh without an offer: an UPDATE is answered plainly; a
+                            // re-INVITE gets our description as the offer.
+                            if request.method == Method::Update {
+                                return Ok((headers, None));
+                            }
+                            l.local.version += 1;
+                            headers.push(Header::ContentType("application/sdp".into()));
+                            let ours = sdp::offer(&l.local, l.agreed.borrow().direction);
+                            return Ok((headers, Some(ours.into_bytes())));
+                        }
                         l.local.version += 1;
                         sdp::answer(&offer, &l.local).map(|(agreed, answer)| {
                             l.agreed.send_replace(agreed);
-                            answer
+                            headers.push(Header::ContentType("application/sdp".into()));
+                            (headers, Some(answer.into_bytes()))
                         })
                     })
                 };
                 match answered {
-                    Some(Ok(answer)) => {
-                        let sdp = Header::ContentType("application/sdp".into());
-                        let _ = handle.respond(StatusCode::OK, Some(vec![sdp]), Some(answer.into_bytes())).await;
+                    Some(Ok((headers, body))) => {
+                        let _ = handle.respond(StatusCode::OK, Some(headers), body).await;
                     }
                     Some(Err(e)) => {
                         let warning = Header::Warning(format!("399 kakehashi \"{e}\"").into());

@@ -18,6 +18,7 @@
 //!   handed to a [`gateway::Switchboard`];
 //! - [`register`]: staying registered with a trunk's registrar;
 //! - [`dial`]: calls the bridge places through a trunk;
+//! - [`timer`]: session timers (RFC 4028), so long calls are not cut by a carrier;
 //! - [`opus`]: a phone's voice to Opus and browsers' Opus to the phone, at 8 kHz;
 //! - [`callmix`]: one call's sound for its phones: each source decoded once, N−1 mixes,
 //!   each phone's voice encoded once;
@@ -42,6 +43,7 @@ pub mod prompts;
 pub mod register;
 pub mod rtp;
 pub mod sdp;
+pub mod timer;
 pub mod tone;
 pub mod wav;
 

@@ -358,3 +358,23 @@ async fn garbage_at_the_sip_port_breaks_nothing() {
     assert_eq!(*board.pins.lock().unwrap(), ["1234"], "the real call after the junk went through");
     gw.stop();
 }
+
+/// Session timers (RFC 4028) with a PBX that asks the bridge to refresh, one that
+/// refreshes itself by UPDATE (the call outlives its first deadline), and one that takes
+/// on refreshing and never does (the bridge hangs up in time).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_timers_are_kept_both_ways_and_a_lapsed_one_ends_the_call() {
+    let board = Arc::new(Recorder::default());
+    let gw = gateway(Arc::clone(&board)).await;
+    let runs = ["uac_timer_we_refresh.xml", "uac_timer_they_refresh.xml", "uac_timer_silent.xml"].map(|scenario| {
+        let dir = workdir(scenario.trim_end_matches(".xml"), scenario, &[]);
+        let addr = gw.addr;
+        tokio::spawn(async move { (scenario, sipp(&dir, scenario, addr, "127.0.0.1", LINE, 20).await) })
+    });
+    for run in runs {
+        let (scenario, code) = run.await.unwrap();
+        assert_eq!(code, 0, "{scenario}");
+    }
+    assert_eq!(board.calls.load(Ordering::SeqCst), 3);
+    gw.stop();
+}
