@@ -26,7 +26,8 @@ case "${1:-start}" in
     install
     port="${2:-8188}"
     conf="$(mktemp -d /tmp/kakehashi-janus.XXXXXX)"
-    cp "$here"/loadtest/janus/janus.jcfg "$here"/loadtest/janus/janus.plugin.videoroom.jcfg "$conf"/
+    cp "$here"/loadtest/janus/janus.jcfg "$here"/loadtest/janus/janus.plugin.videoroom.jcfg \
+      "$here"/loadtest/janus/janus.plugin.audiobridge.jcfg "$conf"/
     sed "s/@PORT@/$port/" "$here"/loadtest/janus/janus.transport.websockets.jcfg.in >"$conf"/janus.transport.websockets.jcfg
     log="${JANUS_LOG:-$conf/janus.log}"
     exec janus --configs-folder="$conf" --log-file="$log" --disable-colors --disable-stdout

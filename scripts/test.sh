@@ -39,4 +39,5 @@ $load media --sessions 1 --seconds 2 --warmup 1 --janus
 $load idle --connections 200 --hold 1
 $load endure --calls 3 --seconds 12 --warmup 4 --talk 5 --sample 2
 $load phone-rate --rate 20 --calls 40 --hold 300
+$load phone-mix --calls 2 --seconds 3 --warmup 1 --janus
 echo "smoke runs of the load tool's scenarios: ok"

@@ -170,14 +170,19 @@ impl Session {
 
     /// Attach a VideoRoom handle; its id and its events.
     pub async fn attach(&self) -> Result<(u64, mpsc::UnboundedReceiver<Value>), LoadError> {
-        let a = self.call(json!({"janus": "attach", "plugin": "janus.plugin.videoroom"})).await?;
+        self.attach_plugin("janus.plugin.videoroom").await
+    }
+
+    /// Attach a handle of `plugin`; its id and its events.
+    pub async fn attach_plugin(&self, plugin: &str) -> Result<(u64, mpsc::UnboundedReceiver<Value>), LoadError> {
+        let a = self.call(json!({"janus": "attach", "plugin": plugin})).await?;
         let handle = a["data"]["id"].as_u64().ok_or_else(|| LoadError::Janus(format!("attach: {a}")))?;
         let (tx, rx) = mpsc::unbounded_channel();
         self.events.lock().await.insert(handle, tx);
         Ok((handle, rx))
     }
 
-    /// A VideoRoom request on a handle, with a JSEP if given; the answer.
+    /// A plugin request on a handle, with a JSEP if given; the answer.
     pub async fn message(&self, handle: u64, body: Value, jsep: Option<Value>) -> Result<Value, LoadError> {
         let mut m = json!({"janus": "message", "handle_id": handle, "body": body});
         if let Some(j) = jsep {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use kakehashi_load::scenarios::{endure, idle, media, phone_rate, storm};
+use kakehashi_load::scenarios::{endure, idle, media, phone_mix, phone_rate, storm};
 use kakehashi_load::server::{Server, Start};
 use kakehashi_load::{LoadError, janus, proc, report};
 use serde_json::json;
@@ -32,6 +32,10 @@ scenarios:
           rate; each call is answered, hears its prompt and hangs up; every one must
           succeed (needs sip-tester)
           --rate R calls/s (50) --calls N (1000) --hold MS (1000)
+  phone-mix  three-party calls with a phone each (two WebRTC participants on Opus, a
+          phone that SIPp dials in with the call's PIN and that echoes what it hears):
+          the server's CPU per phone leg; --janus: the same on Janus's AudioBridge
+          --calls N (50) --seconds S (30) --warmup S (5) --janus
 
 server: by default the kakehashi binary next to this one is started on free loopback
 ports (--bin PATH for another); --set KEY=VALUE passes KAKEHASHI_<KEY> to it.";
@@ -214,6 +218,36 @@ async fn run(mut a: Args) -> Result<(), String> {
             server.stop().await;
             let (lines, mut value) = result.map_err(err)?;
             value["machine"] = json!(machine);
+            report::print(a.json, &lines, &value);
+        }
+        "phone-mix" => {
+            let o = phone_mix::Options {
+                calls: a.num("calls", 50)?,
+                seconds: a.num("seconds", 30)?,
+                warmup: a.num("warmup", 5)?,
+            };
+            let with_janus = a.flags.contains("janus");
+            a.done()?;
+            let mut a = a;
+            a.set.push(("KAKEHASHI_MAX_CONNECTIONS".into(), (o.calls * 4 + 100).to_string()));
+            let sip = kakehashi_load::server::free_port().map_err(err)?;
+            let server = start_with(&a, Some(phone_mix::config(sip))).await.map_err(err)?;
+            let ours = phone_mix::on_kakehashi(&server, &repo(), sip, &o).await;
+            server.stop().await;
+            let ours = ours.map_err(err)?;
+            let mut lines = vec![ours.line("kakehashi")];
+            let mut value = json!({"scenario": "phone-mix", "machine": machine, "kakehashi": ours.json()});
+            if with_janus {
+                let j = janus::Janus::start(&repo()).await.map_err(err)?;
+                let theirs = phone_mix::on_janus(&j, &o).await;
+                j.stop().await;
+                let theirs = theirs.map_err(err)?;
+                lines.push(theirs.line("janus"));
+                let ratio = ours.per_leg_percent() / theirs.per_leg_percent().max(1e-9);
+                lines.push(format!("CPU per phone leg, kakehashi / janus: {ratio:.2}"));
+                value["janus"] = theirs.json();
+                value["cpu_ratio_kakehashi_to_janus"] = json!(report::round(ratio));
+            }
             report::print(a.json, &lines, &value);
         }
         "idle" => {

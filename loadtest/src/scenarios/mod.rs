@@ -4,5 +4,6 @@ pub mod calls;
 pub mod endure;
 pub mod idle;
 pub mod media;
+pub mod phone_mix;
 pub mod phone_rate;
 pub mod storm;
