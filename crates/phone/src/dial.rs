@@ -156,26 +156,20 @@ impl Gateway {
             Live { agreed: agreed_tx, local, keys: heard_tx, answer: None, timer: Vec::new(), refreshed },
         );
         if let Some(terms) = terms {
-            let (calls, id, refresher) = (c.calls.clone(), dialog.id(), dialog.clone());
-            tokio::spawn(async move {
-                crate::timer::keep(terms, refreshed_rx, || {
+            let (refresher, ender) = (dialog.clone(), dialog.clone());
+            crate::timer::guard(
+                terms,
+                refreshed_rx,
+                c.calls.clone(),
+                dialog.id(),
+                move |h, b| {
                     let d = refresher.clone();
-                    let (calls, id) = (calls.clone(), id.clone());
-                    async move {
-                        crate::timer::refresh(
-                            &calls,
-                            &id,
-                            terms,
-                            |h, b| async move { d.reinvite(Some(h), Some(b)).await },
-                        )
-                        .await
-                    }
-                })
-                .await;
-                if calls.lock().unwrap_or_else(|e| e.into_inner()).remove(&id).is_some() {
-                    let _ = refresher.hangup().await;
-                }
-            });
+                    async move { d.reinvite(Some(h), Some(b)).await }
+                },
+                move || async move {
+                    let _ = ender.hangup().await;
+                },
+            );
         }
         // Hang up when the caller of `dial` is done with the call.
         let (calls, id) = (c.calls.clone(), dialog.id());

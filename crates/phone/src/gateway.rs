@@ -271,26 +271,20 @@ impl Context {
             },
         );
         if let Some(terms) = terms {
-            let (calls, id, refresher) = (Arc::clone(&self.calls), dialog.id(), dialog.clone());
-            tokio::spawn(async move {
-                crate::timer::keep(terms, refreshed_rx, || {
+            let (refresher, ender) = (dialog.clone(), dialog.clone());
+            crate::timer::guard(
+                terms,
+                refreshed_rx,
+                Arc::clone(&self.calls),
+                dialog.id(),
+                move |h, b| {
                     let d = refresher.clone();
-                    let (calls, id) = (Arc::clone(&calls), id.clone());
-                    async move {
-                        crate::timer::refresh(
-                            &calls,
-                            &id,
-                            terms,
-                            |h, b| async move { d.reinvite(Some(h), Some(b)).await },
-                        )
-                        .await
-                    }
-                })
-                .await;
-                if calls.lock().unwrap_or_else(|e| e.into_inner()).remove(&id).is_some() {
-                    let _ = refresher.bye().await;
-                }
-            });
+                    async move { d.reinvite(Some(h), Some(b)).await }
+                },
+                move || async move {
+                    let _ = ender.bye().await;
+                },
+            );
         }
         let leg = Leg::new(socket, rand_u32());
         tokio::spawn(leg.run(agreed_rx, say_rx, heard_tx, counts_tx));

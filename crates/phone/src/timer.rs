@@ -129,6 +129,34 @@ where
     }
 }
 
+/// Keep call `id`'s timer in a task of its own: `reinvite` sends a refresh (the dialog's
+/// re-INVITE), `hang_up` ends the call when the timer runs out (unless it ended first).
+pub(crate) fn guard<S, F, H, G>(
+    terms: Terms,
+    refreshed: watch::Receiver<Instant>,
+    calls: Calls,
+    id: DialogId,
+    reinvite: S,
+    hang_up: H,
+) where
+    S: Fn(Vec<Header>, Vec<u8>) -> F + Send + Sync + 'static,
+    F: Future<Output = rsipstack::Result<Option<Response>>> + Send,
+    H: FnOnce() -> G + Send + 'static,
+    G: Future<Output = ()> + Send,
+{
+    tokio::spawn(async move {
+        let reinvite = std::sync::Arc::new(reinvite);
+        keep(terms, refreshed, || {
+            let (calls, id, reinvite) = (std::sync::Arc::clone(&calls), id.clone(), std::sync::Arc::clone(&reinvite));
+            async move { refresh(&calls, &id, terms, |h, b| reinvite(h, b)).await }
+        })
+        .await;
+        if calls.lock().unwrap_or_else(|e| e.into_inner()).remove(&id).is_some() {
+            hang_up().await;
+        }
+    });
+}
+
 /// Refresh call `id`: a re-INVITE (sent by `send`) with our description again, its
 /// version up, and the timer's headers; the answer's terms apply. Whether it was taken.
 pub(crate) async fn refresh<S, F>(calls: &Calls, id: &DialogId, terms: Terms, send: S) -> bool

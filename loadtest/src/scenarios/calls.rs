@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use kakehashi_client::{ClientError, Role, Signal};
+use kakehashi_client::{ClientError, Desk, Interpreter, Role, Signal};
 use kakehashi_protocol as p;
 
 use crate::LoadError;
@@ -69,6 +69,28 @@ pub async fn reconnect<R: Role>(
         return Err(LoadError::Check(format!("a session did not resume: {:?}", s.welcome)));
     }
     Ok(s)
+}
+
+/// An interpreter (signed in with `interpreter`'s session) made available, a desk (its
+/// `desk` token) asking for Vietnamese, the offer accepted: both connections, the call,
+/// and when the offer was accepted.
+pub async fn answered(
+    ws: &str,
+    desk: String,
+    interpreter: String,
+    wait: Duration,
+) -> Result<(Signal<Desk>, Signal<Interpreter>, u64, std::time::Instant), LoadError> {
+    let mut i = Signal::<Interpreter>::connect(ws, p::Credential::Session(interpreter), None).await?;
+    i.send(&p::InterpreterCommand::SetAvailability { availability: p::Availability::Available }).await?;
+    i.expect(wait, |e| matches!(e, p::InterpreterEvent::Presence { .. }).then_some(()), |_| {}).await?;
+    let mut d = Signal::<Desk>::connect(ws, p::Credential::DeskToken(desk), None).await?;
+    d.send(&request("vi")).await?;
+    let offer = i.expect(wait, offer_of, |_| {}).await?;
+    let accepted = std::time::Instant::now();
+    i.send(&p::InterpreterCommand::Accept { offer }).await?;
+    let call = d.expect(wait, assigned_call, |_| {}).await?;
+    i.expect(wait, |e| matches!(e, p::InterpreterEvent::Assigned { .. }).then_some(()), |_| {}).await?;
+    Ok((d, i, call, accepted))
 }
 
 #[cfg(test)]

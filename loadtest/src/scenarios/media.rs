@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use std::net::IpAddr;
 
-use kakehashi_client::{Desk, Interpreter, MediaRole, Peer, Resident, Signal, join_media};
+use kakehashi_client::{MediaRole, Peer, Resident, Signal, join_media};
 use kakehashi_protocol as p;
 use serde_json::{Value, json};
 
@@ -19,7 +19,7 @@ use crate::janus::{self, Janus, Session};
 use crate::media::{self, PeerEvent, Stats};
 use crate::proc;
 use crate::report::{Samples, round};
-use crate::scenarios::calls::{assigned_call, invite_token, offer_of, request};
+use crate::scenarios::calls::invite_token;
 use crate::server::{self, Server};
 
 /// How the run goes.
@@ -219,16 +219,7 @@ async fn kakehashi_session(
     done: Arc<AtomicBool>,
 ) -> Result<(Vec<Duration>, Vec<tokio::task::JoinHandle<Result<(), LoadError>>>), LoadError> {
     let wait = Duration::from_secs(30);
-    let mut i = Signal::<Interpreter>::connect(&ws, p::Credential::Session(interpreter), None).await?;
-    i.send(&p::InterpreterCommand::SetAvailability { availability: p::Availability::Available }).await?;
-    i.expect(wait, |e| matches!(e, p::InterpreterEvent::Presence { .. }).then_some(()), |_| {}).await?;
-    let mut d = Signal::<Desk>::connect(&ws, p::Credential::DeskToken(desk), None).await?;
-    d.send(&request("vi")).await?;
-    let offer = i.expect(wait, offer_of, |_| {}).await?;
-    let accepted = Instant::now();
-    i.send(&p::InterpreterCommand::Accept { offer }).await?;
-    let call = d.expect(wait, assigned_call, |_| {}).await?;
-    i.expect(wait, |e| matches!(e, p::InterpreterEvent::Assigned { .. }).then_some(()), |_| {}).await?;
+    let (mut d, i, call, accepted) = super::calls::answered(&ws, desk, interpreter, wait).await?;
     d.send(&p::DeskCommand::InviteResident { call }).await?;
     let token = d.expect(wait, invite_token, |_| {}).await?;
     let mut r = Signal::<Resident>::connect(&ws, p::Credential::Invite(token), None).await?;

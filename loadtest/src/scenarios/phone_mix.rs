@@ -19,12 +19,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use kakehashi_client::{Desk, Interpreter, MediaSession, Peer, PeerOptions, Received, Signal, join_media};
+use kakehashi_client::{Desk, Interpreter, MediaSession, Peer, PeerOptions, Received, join_media};
 use kakehashi_protocol as p;
 use serde_json::{Value, json};
 use webrtc::media_stream::track_local::TrackLocal;
 
-use super::calls::{assigned_call, offer_of, request};
+use super::calls::answered;
 use crate::janus::{Janus, Session};
 use crate::report::round;
 use crate::server::{self, Server, free_port};
@@ -153,15 +153,7 @@ async fn kakehashi_call(
     stop: Arc<AtomicBool>,
 ) -> Result<(String, MediaSession<Desk>, MediaSession<Interpreter>), LoadError> {
     let wait = Duration::from_secs(30);
-    let mut i = Signal::<Interpreter>::connect(&ws, p::Credential::Session(interpreter), None).await?;
-    i.send(&p::InterpreterCommand::SetAvailability { availability: p::Availability::Available }).await?;
-    i.expect(wait, |e| matches!(e, p::InterpreterEvent::Presence { .. }).then_some(()), |_| {}).await?;
-    let mut d = Signal::<Desk>::connect(&ws, p::Credential::DeskToken(desk), None).await?;
-    d.send(&request("vi")).await?;
-    let offer = i.expect(wait, offer_of, |_| {}).await?;
-    i.send(&p::InterpreterCommand::Accept { offer }).await?;
-    let call = d.expect(wait, assigned_call, |_| {}).await?;
-    i.expect(wait, |e| matches!(e, p::InterpreterEvent::Assigned { .. }).then_some(()), |_| {}).await?;
+    let (mut d, i, call, _) = answered(&ws, desk, interpreter, wait).await?;
     d.send(&p::DeskCommand::Invite { call, party: p::Party::Phone }).await?;
     let pin = d
         .expect(

@@ -13,7 +13,7 @@ use kakehashi_phone::tone::share;
 use kakehashi_protocol as p;
 
 use crate::expect;
-use crate::phone_bridge::{LINE, event, free_port, phone_sound, server_with_phone, speaking};
+use crate::phone_bridge::{LINE, free_port, phone_joined, phone_sound, server_with_phone, someone_left, speaking};
 use crate::support::*;
 
 /// baresip's configuration: SIP and its console on free loopback ports, a 1 kHz sine as
@@ -73,11 +73,7 @@ async fn baresip_dials_in_with_the_pin_hears_the_call_and_is_heard() {
     // Answered at once; the prompt starts; the caller keys the PIN over it.
     tokio::time::sleep(Duration::from_secs(2)).await;
     tokio::task::spawn_blocking(move || type_keys(console, &format!("{pin}#"))).await.unwrap();
-    let joined = event(&mut desk_media.events, Duration::from_secs(30), |e| match e {
-        p::DeskEvent::ParticipantJoined { party: p::Party::Phone, participant, .. } => Some(*participant),
-        _ => None,
-    })
-    .await;
+    let joined = phone_joined(&mut desk_media.events, Duration::from_secs(30)).await;
 
     // The desk hears baresip's 1 kHz.
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -93,11 +89,7 @@ async fn baresip_dials_in_with_the_pin_hears_the_call_and_is_heard() {
     tokio::task::spawn_blocking(move || type_keys(console, "q")).await.unwrap();
     let status = tokio::time::timeout(Duration::from_secs(10), phone.wait()).await.unwrap().unwrap();
     assert!(status.success(), "baresip: {status:?}");
-    let left = event(&mut desk_media.events, Duration::from_secs(10), |e| match e {
-        p::DeskEvent::ParticipantLeft { participant, .. } => Some(*participant),
-        _ => None,
-    })
-    .await;
+    let left = someone_left(&mut desk_media.events, Duration::from_secs(10)).await;
     assert_eq!(left, joined);
     let recording = std::fs::read_dir(dir.join("dump"))
         .unwrap()

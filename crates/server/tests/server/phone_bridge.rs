@@ -199,6 +199,24 @@ pub(crate) async fn event<T>(
     .expect("in time")
 }
 
+/// The participant number of the next phone to join, as the desk hears it.
+pub(crate) async fn phone_joined(events: &mut UnboundedReceiver<p::DeskEvent>, wait: Duration) -> u32 {
+    event(events, wait, |e| match e {
+        p::DeskEvent::ParticipantJoined { party: p::Party::Phone, participant, .. } => Some(*participant),
+        _ => None,
+    })
+    .await
+}
+
+/// The participant number of the next one to leave, as the desk hears it.
+pub(crate) async fn someone_left(events: &mut UnboundedReceiver<p::DeskEvent>, wait: Duration) -> u32 {
+    event(events, wait, |e| match e {
+        p::DeskEvent::ParticipantLeft { participant, .. } => Some(*participant),
+        _ => None,
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_phone_joins_with_the_desks_pin_and_everyone_hears_everyone() {
     let (server, creds, sip) = server_with_phone("phone-bridge", None).await;
@@ -214,11 +232,7 @@ async fn a_phone_joins_with_the_desks_pin_and_everyone_hears_everyone() {
     let phone = dial_in(sip, &[wrong, &format!("{pin}#")]);
 
     // The phone joins the call as party phone (after the wrong PIN, the right one).
-    let joined = event(&mut desk_media.events, Duration::from_secs(40), |e| match e {
-        p::DeskEvent::ParticipantJoined { party: p::Party::Phone, participant, .. } => Some(*participant),
-        _ => None,
-    })
-    .await;
+    let joined = phone_joined(&mut desk_media.events, Duration::from_secs(40)).await;
     everyone_hears_through(joined, &mut desk_heard, &mut interpreter_heard).await;
     // The wallboard counts the call and its phone leg (the other tenant's sees neither).
     for (sup, want) in [(&creds.sup_a, (1, 1)), (&creds.sup_b, (0, 0))] {
@@ -231,11 +245,7 @@ async fn a_phone_joins_with_the_desks_pin_and_everyone_hears_everyone() {
     // The phone hangs up: it leaves the call, and the call goes on.
     let out = tokio::time::timeout(Duration::from_secs(30), phone.wait_with_output()).await.unwrap().unwrap();
     assert!(out.status.success(), "SIPp: {}", String::from_utf8_lossy(&out.stderr));
-    let left = event(&mut desk_media.events, Duration::from_secs(10), |e| match e {
-        p::DeskEvent::ParticipantLeft { participant, .. } => Some(*participant),
-        _ => None,
-    })
-    .await;
+    let left = someone_left(&mut desk_media.events, Duration::from_secs(10)).await;
     assert_eq!(left, joined);
     // The bridge's metrics are the server's: one call in joined after its setup, mixed.
     let metrics = server.metrics().await;
@@ -280,11 +290,7 @@ async fn the_desk_calls_a_phone_in_and_a_busy_one_is_told() {
     expect!(desk, p::DeskEvent::Dialling { .. });
     let (mut desk_media, mut desk_heard) = speaking(desk.sig, Some(call), 440.0).await;
     let (_interpreter_media, mut interpreter_heard) = speaking(interpreter.sig, Some(call), 660.0).await;
-    let joined = event(&mut desk_media.events, Duration::from_secs(20), |e| match e {
-        p::DeskEvent::ParticipantJoined { party: p::Party::Phone, participant, .. } => Some(*participant),
-        _ => None,
-    })
-    .await;
+    let joined = phone_joined(&mut desk_media.events, Duration::from_secs(20)).await;
     everyone_hears_through(joined, &mut desk_heard, &mut interpreter_heard).await;
     let (mut signal, _peer) = desk_media.stop().await.unwrap();
     signal.send(&p::DeskCommand::EndCall { call }).await.unwrap();
@@ -368,11 +374,7 @@ async fn the_bridge_alone_joins_a_caller_to_a_call_on_a_server_elsewhere() {
     let (mut desk_media, mut desk_heard) = speaking(desk.sig, Some(call), 440.0).await;
     let (_interpreter_media, mut interpreter_heard) = speaking(interpreter.sig, Some(call), 660.0).await;
     let phone = dial_in(sip, &[&format!("{pin}#")]);
-    let joined = event(&mut desk_media.events, Duration::from_secs(30), |e| match e {
-        p::DeskEvent::ParticipantJoined { party: p::Party::Phone, participant, .. } => Some(*participant),
-        _ => None,
-    })
-    .await;
+    let joined = phone_joined(&mut desk_media.events, Duration::from_secs(30)).await;
     everyone_hears_through(joined, &mut desk_heard, &mut interpreter_heard).await;
     let out = tokio::time::timeout(Duration::from_secs(30), phone.wait_with_output()).await.unwrap().unwrap();
     assert!(out.status.success(), "SIPp: {}", String::from_utf8_lossy(&out.stderr));
