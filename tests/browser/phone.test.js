@@ -99,6 +99,7 @@ test('a phone joins with the desk\'s PIN: both browsers hear it, and it hears th
       assert.ok(heard);
     }
     await snap(desk.page, 'desk-call-with-phone');
+    await until(async () => (await interp.page.locator('#notice').innerText()).includes('電話の参加者がつながりました'), 'the interpreter told the phone joined');
     // The phone hangs up: the desk is told, the call goes on.
     assert.equal(await exited, 0, `SIPp: ${sippErr}`);
     await until(async () => (await desk.page.locator('#notice').innerText()).includes('電話の参加者の通話が終わりました'), 'the desk told the phone hung up');

@@ -329,6 +329,7 @@ function onMessage(m) {
       break;
     case 'participant_joined':
       if (m.party === 'resident') notice(t('resident_joined'));
+      if (m.party === 'phone') notice(t('phone_joined'));
       if (m.party === 'desk') {
         $('call-notice').hidden = true;
         notice(t('desk_back'));
@@ -336,6 +337,7 @@ function onMessage(m) {
       break;
     case 'participant_left':
       if (m.party === 'resident') notice(t(m.reason === 'dropped' ? 'resident_dropped' : 'resident_left'), m.reason === 'dropped' ? 'warn' : 'info');
+      if (m.party === 'phone') notice(t('phone_left'));
       if (m.party === 'desk') {
         $('call-notice').textContent = t('desk_dropped');
         $('call-notice').hidden = false;
