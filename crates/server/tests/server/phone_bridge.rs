@@ -232,9 +232,17 @@ async fn a_phone_joins_with_the_desks_pin_and_everyone_hears_everyone() {
     let phone = dial_in(sip, &[wrong, &format!("{pin}#")]);
 
     // The phone joins the call as party phone (after the wrong PIN, the right one).
-    let joined = phone_joined(&mut desk_media.events, Duration::from_secs(40)).await;
-    everyone_hears_through(joined, &mut desk_heard, &mut interpreter_heard).await;
-    // The wallboard counts the call and its phone leg (the other tenant's sees neither).
+    let joined =
+        tokio::time::timeout(Duration::from_secs(40), phone_joined(&mut desk_media.events, Duration::from_secs(3600)));
+    let Ok(joined) = joined.await else {
+        // What SIPp saw, to tell a call that never came from one that never got in.
+        let mut phone = phone;
+        let _ = phone.start_kill();
+        let out = phone.wait_with_output().await.unwrap();
+        panic!("the phone did not join within 40 s; SIPp said: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    // The wallboard counts the call and its phone leg (the other tenant's sees neither),
+    // while the phone is in (SIPp hangs up 9 s after keying).
     for (sup, want) in [(&creds.sup_a, (1, 1)), (&creds.sup_b, (0, 0))] {
         let mut wall = server.supervisor(sup).await;
         wall.send(p::SupervisorCommand::Subscribe {}).await;
@@ -242,6 +250,7 @@ async fn a_phone_joins_with_the_desks_pin_and_everyone_hears_everyone() {
         assert_eq!((calls.calls, calls.phone_legs, calls.by_link), (want.0, want.1, 0));
     }
 
+    everyone_hears_through(joined, &mut desk_heard, &mut interpreter_heard).await;
     // The phone hangs up: it leaves the call, and the call goes on.
     let out = tokio::time::timeout(Duration::from_secs(30), phone.wait_with_output()).await.unwrap().unwrap();
     assert!(out.status.success(), "SIPp: {}", String::from_utf8_lossy(&out.stderr));
