@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use kakehashi_phone::opus::Listener;
 use kakehashi_phone::tone::share;
-use kakehashi_protocol as p;
 
-use crate::expect;
-use crate::phone_bridge::{LINE, free_port, phone_joined, phone_sound, server_with_phone, someone_left, speaking};
+use crate::phone_bridge::{
+    LINE, PinCall, free_port, phone_joined, phone_sound, pin_call, server_with_phone, someone_left,
+};
 use crate::support::*;
 
 /// baresip's configuration: SIP and its console on free loopback ports, a 1 kHz sine as
@@ -49,13 +49,9 @@ async fn baresip_dials_in_with_the_pin_hears_the_call_and_is_heard() {
         "baresip is missing: apt-get install baresip-core (scripts/test.sh does)"
     );
     let (server, creds, sip) = server_with_phone("phone-baresip", None).await;
-    let mut interpreter = server.interpreter(&creds.interp[0]).await;
-    let mut desk = server.desk(&creds.desk_a1).await;
-    let call = answered_call(&mut desk, &mut interpreter, "vi").await;
-    desk.send(p::DeskCommand::Invite { call, party: p::Party::Phone }).await;
-    let pin = expect!(desk, p::DeskEvent::PhoneInvite { pin, .. } => pin.clone());
-    let (mut desk_media, mut desk_heard) = speaking(desk.sig, Some(call), 440.0).await;
-    let (_interpreter_media, _) = speaking(interpreter.sig, Some(call), 660.0).await;
+    // Each session is kept (bound) for the test's length: a dropped one stops its media.
+    let PinCall { pin, mut desk_media, mut desk_heard, interpreter_media: _interpreter, .. } =
+        pin_call(&server, &creds).await;
 
     let dir = temp("baresip");
     let console = free_port();

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kakehashi::config::{Config, PhoneSection};
-use kakehashi_client::{MediaRole, MediaSession, Peer, PeerOptions, Received, Signal, join_media};
+use kakehashi_client::{Desk, Interpreter, MediaRole, MediaSession, Peer, PeerOptions, Received, Signal, join_media};
 use kakehashi_phone::opus::{Listener, Voice};
 use kakehashi_phone::tone::{share, tone};
 use kakehashi_protocol as p;
@@ -217,16 +217,33 @@ pub(crate) async fn someone_left(events: &mut UnboundedReceiver<p::DeskEvent>, w
     .await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_phone_joins_with_the_desks_pin_and_everyone_hears_everyone() {
-    let (server, creds, sip) = server_with_phone("phone-bridge", None).await;
+/// A Vietnamese call whose desk (440 Hz) and interpreter (660 Hz) speak, and the desk's
+/// PIN for a phone.
+pub(crate) struct PinCall {
+    pub(crate) pin: String,
+    pub(crate) desk_media: MediaSession<Desk>,
+    pub(crate) desk_heard: UnboundedReceiver<Received>,
+    pub(crate) interpreter_media: MediaSession<Interpreter>,
+    pub(crate) interpreter_heard: UnboundedReceiver<Received>,
+}
+
+pub(crate) async fn pin_call(server: &Server, creds: &Creds) -> PinCall {
     let mut interpreter = server.interpreter(&creds.interp[0]).await;
     let mut desk = server.desk(&creds.desk_a1).await;
     let call = answered_call(&mut desk, &mut interpreter, "vi").await;
     desk.send(p::DeskCommand::Invite { call, party: p::Party::Phone }).await;
     let pin = expect!(desk, p::DeskEvent::PhoneInvite { pin, .. } => pin.clone());
-    let (mut desk_media, mut desk_heard) = speaking(desk.sig, Some(call), 440.0).await;
-    let (_interpreter_media, mut interpreter_heard) = speaking(interpreter.sig, Some(call), 660.0).await;
+    let (desk_media, desk_heard) = speaking(desk.sig, Some(call), 440.0).await;
+    let (interpreter_media, interpreter_heard) = speaking(interpreter.sig, Some(call), 660.0).await;
+    PinCall { pin, desk_media, desk_heard, interpreter_media, interpreter_heard }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_joins_with_the_desks_pin_and_everyone_hears_everyone() {
+    let (server, creds, sip) = server_with_phone("phone-bridge", None).await;
+    // Each session is kept (bound) for the test's length: a dropped one stops its media.
+    let PinCall { pin, mut desk_media, mut desk_heard, interpreter_media: _interpreter, mut interpreter_heard } =
+        pin_call(&server, &creds).await;
 
     let wrong = if pin == "000000" { "111111#" } else { "000000#" };
     let phone = dial_in(sip, &[wrong, &format!("{pin}#")]);
