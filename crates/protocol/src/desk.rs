@@ -170,6 +170,15 @@ pub enum DeskEvent {
         /// Estimated wait.
         estimate: WaitEstimate,
     },
+    /// A caller on a language line waits: a request of this desk (its phone desk) that
+    /// the desk did not make. Its `queued`, `position`, `assigned`, `unserved`, `expired`
+    /// and `cancelled` follow as for the desk's own; the desk may cancel it.
+    LineCall {
+        /// The request.
+        request: u64,
+        /// The caller's language (BCP 47).
+        language: String,
+    },
     /// Nobody can interpret this now.
     Unserved {
         /// The request.

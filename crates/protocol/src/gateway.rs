@@ -1,8 +1,8 @@
-//! The phone gateway's control connection (ADR 0015): the bridge between phone lines and
-//! calls holds one, with its secret (`Credential::Gateway`). Over it, it redeems the PIN
-//! a caller keyed for the seat's token, and takes orders to dial a number for a seat; each
-//! phone leg then joins its call with the seat's token in the `resident` role, as party
-//! `phone`.
+//! The phone gateway's control connection (ADR 0015, 0016): the bridge between phone
+//! lines and calls holds one, with its secret (`Credential::Gateway`). Over it, it redeems
+//! the PIN a caller keyed for the seat's token, takes orders to dial a number for a seat,
+//! and puts callers of a language line in the queue of the line's desk; each phone leg
+//! then joins its call with the seat's token in the `resident` role, as party `phone`.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -27,8 +27,41 @@ pub enum GatewayCommand {
         /// Why.
         reason: DialFailure,
     },
+    /// A caller on a language line: a request for `language` on behalf of `desk` (the
+    /// line's phone desk), answered by `line_queued`, `line_answered` or `line_ended`
+    /// naming `line`. The caller's number is not sent.
+    LineCall {
+        /// The gateway's number for this caller, unique on this connection.
+        line: u64,
+        /// The desk that answers the line (its centre staff).
+        desk: i64,
+        /// The caller's language (BCP 47), from the line or its menu.
+        language: String,
+    },
+    /// The caller hung up before an interpreter answered: the request is abandoned.
+    LineHangup {
+        /// The caller.
+        line: u64,
+    },
     /// Keep-alive.
     Ping {},
+}
+
+/// Why a language line's caller was not put through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LineEnd {
+    /// The line's desk is not open (not connected, or the server is stopping).
+    Closed,
+    /// No interpreter can take it now, or the queue is full: call again later.
+    Unserved,
+    /// The request waited the longest a request may and ended.
+    Expired,
+    /// The desk cancelled it.
+    Cancelled,
+    /// The line is set up wrongly (no such desk, or a language the server does not
+    /// know): the gateway's configuration must be fixed.
+    Misconfigured,
 }
 
 /// Why a call placed by the gateway did not connect.
@@ -77,6 +110,32 @@ pub enum GatewayEvent {
         number: String,
         /// The call's language (BCP 47).
         language: String,
+    },
+    /// A line caller's place in the queue (sent when it changes).
+    LineQueued {
+        /// The caller.
+        line: u64,
+        /// Whether an interpreter is being rung for it now.
+        ringing: bool,
+        /// Requests ahead of it in the same language.
+        ahead: u32,
+        /// How long the wait may be.
+        estimate: WaitEstimate,
+    },
+    /// An interpreter answered the caller's request: join the call with this token (as
+    /// with a redeemed PIN).
+    LineAnswered {
+        /// The caller.
+        line: u64,
+        /// The seat's token.
+        token: String,
+    },
+    /// The caller's request ended unanswered: say why and hang up.
+    LineEnded {
+        /// The caller.
+        line: u64,
+        /// Why.
+        reason: LineEnd,
     },
     /// Something was refused.
     Error(ProtocolError),

@@ -75,6 +75,7 @@ fn desk_events() -> Vec<DeskEvent> {
             expires_at: "2026-12-04T09:15:00Z".into(),
         },
         E::Dialling { call: 7 },
+        E::LineCall { request: 8, language: "ne".into() },
         E::DialFailed { call: 7, reason: DialFailure::Busy },
         E::DocumentPassed { call: 7, id: 3, part: 1 },
         E::Document { call: 7, from: Party::Resident, document: part() },
@@ -223,6 +224,9 @@ fn gateway_events() -> Vec<GatewayEvent> {
         E::Redeemed { pin: "042719".into(), token: "t".into(), language: "vi".into() },
         E::PinRefused { pin: "000000".into() },
         E::Dial { dial: 4, token: "t".into(), number: "+819012345678".into(), language: "vi".into() },
+        E::LineQueued { line: 2, ringing: false, ahead: 3, estimate: WaitEstimate::OneToThreeMinutes },
+        E::LineAnswered { line: 2, token: "t".into() },
+        E::LineEnded { line: 2, reason: LineEnd::Closed },
         E::Error(error()),
         E::Pong,
     ]

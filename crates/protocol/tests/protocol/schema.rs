@@ -42,6 +42,8 @@ fn messages_round_trip_as_documented() {
     assert_eq!(gateway.credential, Credential::Gateway("s".into()));
     let redeem: GatewayCommand = parse(r#"{"type":"redeem_pin","pin":"042719"}"#).unwrap();
     assert_eq!(redeem, GatewayCommand::RedeemPin { pin: "042719".into() });
+    let line: GatewayCommand = parse(r#"{"type":"line_call","line":1,"desk":3,"language":"vi"}"#).unwrap();
+    assert_eq!(line, GatewayCommand::LineCall { line: 1, desk: 3, language: "vi".into() });
     assert_eq!(
         sequenced(7, &InterpreterEvent::CallEnded { call: 3, by: Party::Desk }).unwrap(),
         r#"{"seq":7,"type":"call_ended","call":3,"by":"desk"}"#

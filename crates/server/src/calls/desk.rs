@@ -79,7 +79,9 @@ impl Core {
             d::LanguageId::parse(language).map_err(|e| err(p::ErrorCode::InvalidField, format!("language: {e}")))?;
         // One desk cannot fill the queue: a few requests waiting at once, one of them
         // urgent.
-        let waiting: Vec<&Call> = self.calls.values().filter(|c| c.desk == desk && !c.answered()).collect();
+        // Line callers queued for a phone desk are not the desk's own requests.
+        let waiting: Vec<&Call> =
+            self.calls.values().filter(|c| c.desk == desk && !c.answered() && !self.lines.has(c.id)).collect();
         if waiting.len() >= self.settings.max_waiting_per_desk {
             return Err(err(
                 p::ErrorCode::NotAllowed,

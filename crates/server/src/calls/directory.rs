@@ -16,6 +16,8 @@ use crate::directory::Directory;
 pub(super) struct Names {
     pub(super) tenants: HashMap<i64, String>,
     pub(super) desks: HashMap<i64, String>,
+    /// Each desk's tenant.
+    pub(super) desk_tenants: HashMap<i64, i64>,
 }
 
 impl Names {
@@ -75,6 +77,7 @@ pub(super) fn engine_from(directory: &Directory, now: d::Timestamp) -> (d::Engin
         match engine.add_desk(now, d::DeskId(id32(desk.id)), d::TenantId(id32(desk.tenant_id))) {
             Ok(()) => {
                 names.desks.insert(desk.id, desk.name.clone());
+                names.desk_tenants.insert(desk.id, desk.tenant_id);
             }
             Err(e) => tracing::warn!(desk = desk.id, error = %e, "desk skipped"),
         }
@@ -107,6 +110,7 @@ impl Core {
             DirectoryChange::Desk(desk, tenant, name) => {
                 self.engine.add_desk(now, d::DeskId(id32(desk)), d::TenantId(id32(tenant))).map_err(engine_error)?;
                 self.names.desks.insert(desk, name);
+                self.names.desk_tenants.insert(desk, tenant);
             }
             DirectoryChange::Interpreter(spec) => {
                 let (id, tier) = (i64::from(spec.id.0), spec.tier);

@@ -25,6 +25,7 @@ impl Core {
                     let event = p::DeskEvent::Queued { request: request.0, ringing, position, estimate };
                     let desk = c.desk;
                     self.deliver(Delivery::Desk(desk, event));
+                    self.line_position(request, ringing, position, estimate);
                 }
                 d::Output::Offered { offer, request, interpreter, ring_until } => {
                     let Some(c) = self.calls.get_mut(&request) else { continue };
@@ -114,6 +115,7 @@ impl Core {
         self.deliver(Delivery::Desk(desk, to_desk));
         let to_interpreter = p::InterpreterEvent::Assigned { offer: offer.0, call, you, participants };
         self.deliver(Delivery::Interpreter(interpreter, to_interpreter));
+        self.line_answered(request);
         // A desk whose connection is down at that moment: the interpreter knows it is
         // waiting for the desk (and hears when the desk is back).
         if desk_away {
@@ -138,6 +140,7 @@ impl Core {
             };
             let desk = c.desk;
             self.deliver(Delivery::Desk(desk, event));
+            self.line_position(request, current.2, current.0, current.1);
         }
     }
 }

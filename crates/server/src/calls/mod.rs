@@ -25,6 +25,7 @@ mod dial;
 mod directory;
 mod dispatch;
 mod interpreter;
+mod line;
 mod links;
 mod media;
 mod media_state;
@@ -43,6 +44,7 @@ use kakehashi_protocol as p;
 pub use call::{Call, CallId, MemberKey, Participant, Quality, Remote, Who};
 pub use dial::dialable;
 pub use directory::DirectoryChange;
+pub use line::{LINE_WAITING_PER_DESK, LineKey};
 pub use links::{InviteInfo, Inviter, Joined};
 pub use media::{DocumentRoute, Legs};
 pub use records::Recorded;
@@ -152,6 +154,25 @@ pub enum Input {
         /// Why.
         reason: p::DialFailure,
     },
+    /// A caller on a language line, put through by a gateway's connection.
+    LineCall {
+        /// The caller, as the gateway knows them.
+        key: LineKey,
+        /// The line's desk.
+        desk: i64,
+        /// The caller's language.
+        language: String,
+    },
+    /// A line caller hung up.
+    LineHangup {
+        /// The caller.
+        key: LineKey,
+    },
+    /// A gateway's connection is gone (its line callers with it).
+    GatewayGone {
+        /// The connection.
+        conn: u64,
+    },
     /// The media relay reports.
     Relay(crate::media::Report),
     /// A call record was written (answered calls: the desk may now give its outcome).
@@ -189,6 +210,8 @@ pub enum Delivery {
     Member(MemberKey, p::ResidentEvent),
     /// To the phone gateway (any one connected).
     Gateway(p::GatewayEvent),
+    /// To the gateway connection that put a line caller through.
+    Line(LineKey, p::GatewayEvent),
 }
 
 /// Who a connection is, as the shell keeps them.
@@ -292,6 +315,7 @@ pub struct Core {
     calls: BTreeMap<CallId, Call>,
     sessions: sessions::Sessions,
     links: links::Links,
+    lines: line::Lines,
     legs: Legs,
     recorded: records::Kept,
     draining: bool,
@@ -323,6 +347,7 @@ impl Core {
             calls: BTreeMap::new(),
             sessions: sessions::Sessions::default(),
             links: links::Links::default(),
+            lines: line::Lines::default(),
             legs: Legs::default(),
             recorded: records::Kept::default(),
             draining: false,
@@ -360,6 +385,18 @@ impl Core {
             }
             Input::DialFailed { dial, reason } => {
                 self.dial_failed(dial, reason);
+                Ok(Reply::Done)
+            }
+            Input::LineCall { key, desk, language } => {
+                self.line_call(now, key, desk, &language);
+                Ok(Reply::Done)
+            }
+            Input::LineHangup { key } => {
+                self.line_hangup(now, key);
+                Ok(Reply::Done)
+            }
+            Input::GatewayGone { conn } => {
+                self.gateway_gone(now, conn);
                 Ok(Reply::Done)
             }
             Input::Relay(report) => {

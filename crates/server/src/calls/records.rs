@@ -112,7 +112,9 @@ impl Core {
         };
         self.count_end(call, label);
         let record = self.record(call, stored, now);
-        self.out(Output::Record { record, keep: None, then: vec![Delivery::Desk(call.desk, event)] });
+        let mut then = vec![Delivery::Desk(call.desk, event)];
+        then.extend(self.line_ended(call.id, &outcome));
+        self.out(Output::Record { record, keep: None, then });
     }
 
     /// The desk's category for an answered call of its own, within the window.

@@ -87,6 +87,14 @@ impl Router for Local {
         self.tell(Cmd::Gateway { conn, outbox }).await;
     }
 
+    async fn line_call(&self, conn: u64, line: u64, desk: i64, language: String) {
+        self.tell(Cmd::LineCall { conn, line, desk, language }).await;
+    }
+
+    async fn line_hangup(&self, conn: u64, line: u64) {
+        self.tell(Cmd::LineHangup { conn, line }).await;
+    }
+
     async fn dial_failed(&self, dial: u64, reason: p::DialFailure) {
         self.tell(Cmd::DialFailed { dial, reason }).await;
     }

@@ -77,6 +77,12 @@ pub trait Router: Send + Sync + std::fmt::Debug + 'static {
     async fn gateway(&self, conn: u64, outbox: Option<mpsc::Sender<Out<p::GatewayEvent>>>);
 
     /// The phone gateway could not place call `dial`.
+    /// A caller on a language line, put through by gateway connection `conn`.
+    async fn line_call(&self, conn: u64, line: u64, desk: i64, language: String);
+
+    /// A line caller hung up.
+    async fn line_hangup(&self, conn: u64, line: u64);
+
     async fn dial_failed(&self, dial: u64, reason: p::DialFailure);
 
     /// A supervisor's snapshot of a tenant (all for an admin).

@@ -55,6 +55,8 @@ impl Router for Away {
     async fn gateway(&self, _: u64, _: Option<tokio::sync::mpsc::Sender<crate::hub::Out<p::GatewayEvent>>>) {}
 
     async fn dial_failed(&self, _: u64, _: p::DialFailure) {}
+    async fn line_call(&self, _: u64, _: u64, _: i64, _: String) {}
+    async fn line_hangup(&self, _: u64, _: u64) {}
 
     async fn peek_invite(&self, _: String) -> Result<Option<InviteInfo>, Unavailable> {
         Ok(None)

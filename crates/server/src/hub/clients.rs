@@ -242,6 +242,14 @@ impl Clients {
                 }
                 Delivered::Done
             }
+            Delivery::Line(key, event) => {
+                // A gateway that cannot take it is closing: its callers are cancelled
+                // when its connection is gone.
+                if let Some(g) = self.gateways.iter().find(|g| g.conn == key.conn) {
+                    let _ = g.tx.try_send(Out::Event(p::Sequenced::plain(event)));
+                }
+                Delivered::Done
+            }
         }
     }
 
@@ -269,7 +277,7 @@ impl Clients {
             Delivery::Desk(d, _) => self.desks.get(d).is_none_or(|a| a.tx.capacity() >= headroom),
             Delivery::Interpreter(i, _) => self.interpreters.get(i).is_none_or(|a| a.tx.capacity() >= headroom),
             Delivery::Member(m, _) => self.members.get(m).is_none_or(|a| a.tx.capacity() >= headroom),
-            Delivery::Gateway(_) => true,
+            Delivery::Gateway(_) | Delivery::Line(..) => true,
         }
     }
 
@@ -291,7 +299,7 @@ impl Clients {
                     let _ = a.tx.try_send(Out::Event(p::Sequenced::plain(event)));
                 }
             }
-            Delivery::Gateway(_) => {}
+            Delivery::Gateway(_) | Delivery::Line(..) => {}
         }
     }
 

@@ -23,7 +23,7 @@ use tokio::time::Instant;
 
 pub use clients::{CLIENT_QUEUE, Clients, Out, Outbox};
 
-use crate::calls::{Client, Core, Delivery, Input, MemberKey, Output, Reply};
+use crate::calls::{Client, Core, Delivery, Input, LineKey, MemberKey, Output, Reply};
 use crate::metrics::Metrics;
 use crate::store::Store;
 
@@ -182,6 +182,24 @@ pub enum Cmd {
         conn: u64,
         /// Its outbox.
         outbox: Option<mpsc::Sender<Out<p::GatewayEvent>>>,
+    },
+    /// A caller on a language line, put through by gateway connection `conn`.
+    LineCall {
+        /// The gateway's connection.
+        conn: u64,
+        /// The gateway's number for the caller.
+        line: u64,
+        /// The line's desk.
+        desk: i64,
+        /// The caller's language.
+        language: String,
+    },
+    /// A line caller hung up.
+    LineHangup {
+        /// The gateway's connection.
+        conn: u64,
+        /// The caller.
+        line: u64,
     },
     /// The phone gateway could not place a call.
     DialFailed {
@@ -443,7 +461,16 @@ impl Hub {
                 let _ = reply.send(self.core.peek_invite(&crate::auth::hash_token(&token), self.clock.now()));
             }
             Cmd::Gateway { conn, outbox: Some(tx) } => self.clients.attach_gateway(conn, tx),
-            Cmd::Gateway { conn, outbox: None } => self.clients.detach_gateway(conn),
+            Cmd::Gateway { conn, outbox: None } => {
+                self.clients.detach_gateway(conn);
+                let _ = self.apply(Input::GatewayGone { conn });
+            }
+            Cmd::LineCall { conn, line, desk, language } => {
+                let _ = self.apply(Input::LineCall { key: LineKey { conn, line }, desk, language });
+            }
+            Cmd::LineHangup { conn, line } => {
+                let _ = self.apply(Input::LineHangup { key: LineKey { conn, line } });
+            }
             Cmd::DialFailed { dial, reason } => {
                 let _ = self.apply(Input::DialFailed { dial, reason });
             }

@@ -1,6 +1,7 @@
-//! The phone gateway's control connection (ADR 0015): it redeems the PINs callers key
-//! for their seats' tokens, and takes orders to call a number for a seat (a desk's
-//! `dial_out`), saying when one fails. Only a client with the configured secret gets
+//! The phone gateway's control connection (ADR 0015, 0016): it redeems the PINs callers
+//! key for their seats' tokens, takes orders to call a number for a seat (a desk's
+//! `dial_out`), saying when one fails, and puts language lines' callers in the queue of
+//! the line's desk, hearing back for each where it stands and how it ends. Only a client with the configured secret gets
 //! here, so a PIN cannot be guessed over the public WebSocket; the gateway itself bounds
 //! the tries per caller.
 
@@ -22,7 +23,7 @@ where
 {
     let (tx, mut orders) = tokio::sync::mpsc::channel(CLIENT_QUEUE);
     router.gateway(conn, Some(tx)).await;
-    serve(socket, settings, router, &mut orders).await;
+    serve(socket, settings, router, &mut orders, conn).await;
     router.gateway(conn, None).await;
 }
 
@@ -31,6 +32,7 @@ async fn serve<S, R, E>(
     settings: &mut Settings,
     router: &SharedRouter,
     orders: &mut tokio::sync::mpsc::Receiver<Out<p::GatewayEvent>>,
+    conn: u64,
 ) where
     S: Sink<Message> + Unpin + Send,
     R: Stream<Item = Result<Message, E>> + Unpin + Send,
@@ -64,6 +66,14 @@ async fn serve<S, R, E>(
                     Frame::Command(p::GatewayCommand::Ping {}) => p::GatewayEvent::Pong,
                     Frame::Command(p::GatewayCommand::DialFailed { dial, reason }) => {
                         router.dial_failed(dial, reason).await;
+                        continue;
+                    }
+                    Frame::Command(p::GatewayCommand::LineCall { line, desk, language }) => {
+                        router.line_call(conn, line, desk, language).await;
+                        continue;
+                    }
+                    Frame::Command(p::GatewayCommand::LineHangup { line }) => {
+                        router.line_hangup(conn, line).await;
                         continue;
                     }
                     Frame::Command(p::GatewayCommand::RedeemPin { pin }) => {

@@ -20,6 +20,7 @@ use crate::store::RecordOutcome;
 
 mod dial;
 mod lifecycle;
+mod line;
 mod participants;
 
 /// Tokens `t1`, `t2`, … in order.
@@ -42,7 +43,7 @@ fn interpreter(id: i64, language: &str) -> InterpreterRow {
         login: format!("i{id}"),
         tier: "staff".into(),
         languages: vec![language.into()],
-        modalities: vec!["video".into(), "audio".into()],
+        modalities: vec!["video".into(), "audio".into(), "phone".into()],
         specialities: vec![],
         tenants: vec![TENANT],
         shared_pool: false,
