@@ -23,12 +23,52 @@ pub enum Prompt {
     Unavailable,
     /// "Connecting you to your call now."
     Connecting,
+    /// A language line: "Thank you for calling; we are connecting you to an interpreter."
+    LineWelcome,
+    /// "People waiting before you:" (a [`Prompt::Number`] follows).
+    LineAhead,
+    /// "You are next."
+    LineNext,
+    /// "More than nine people are waiting before you."
+    LineMany,
+    /// "All interpreters are busy now; please call again later." (then the line hangs up)
+    LineBusy,
+    /// "The counter is closed now; please call during opening hours." (then it hangs up)
+    LineClosed,
+    /// A menu's item, in the item's own language: "For English, press" (its number follows).
+    MenuPress,
+    /// A number from 1 to 9.
+    Number(u8),
 }
+
+/// The numbers' files.
+const NUMBERS: [&str; 9] = ["n1", "n2", "n3", "n4", "n5", "n6", "n7", "n8", "n9"];
 
 impl Prompt {
     /// Every prompt.
-    pub const ALL: [Prompt; 5] =
-        [Prompt::PinEnter, Prompt::PinWrong, Prompt::PinRefused, Prompt::Unavailable, Prompt::Connecting];
+    pub const ALL: [Prompt; 21] = [
+        Prompt::PinEnter,
+        Prompt::PinWrong,
+        Prompt::PinRefused,
+        Prompt::Unavailable,
+        Prompt::Connecting,
+        Prompt::LineWelcome,
+        Prompt::LineAhead,
+        Prompt::LineNext,
+        Prompt::LineMany,
+        Prompt::LineBusy,
+        Prompt::LineClosed,
+        Prompt::MenuPress,
+        Prompt::Number(1),
+        Prompt::Number(2),
+        Prompt::Number(3),
+        Prompt::Number(4),
+        Prompt::Number(5),
+        Prompt::Number(6),
+        Prompt::Number(7),
+        Prompt::Number(8),
+        Prompt::Number(9),
+    ];
 
     /// Its file's name, without `.wav`.
     pub fn name(self) -> &'static str {
@@ -38,6 +78,15 @@ impl Prompt {
             Prompt::PinRefused => "pin_refused",
             Prompt::Unavailable => "unavailable",
             Prompt::Connecting => "connecting",
+            Prompt::LineWelcome => "line_welcome",
+            Prompt::LineAhead => "line_ahead",
+            Prompt::LineNext => "line_next",
+            Prompt::LineMany => "line_many",
+            Prompt::LineBusy => "line_busy",
+            Prompt::LineClosed => "line_closed",
+            Prompt::MenuPress => "menu_press",
+            // Numbers outside 1 to 9 are never made; they read as nine.
+            Prompt::Number(n) => NUMBERS[usize::from(n.clamp(1, 9)) - 1],
         }
     }
 }
@@ -136,7 +185,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_pin_line_speaks_japanese_easy_japanese_and_english_and_everyone_hears_connecting() {
+    fn the_pin_line_speaks_japanese_easy_japanese_and_english_and_the_lines_every_language() {
         let p = Prompts::built_in();
         for prompt in [Prompt::PinEnter, Prompt::PinWrong, Prompt::PinRefused, Prompt::Unavailable] {
             for lang in ["ja", "ja-easy", "en"] {
@@ -144,7 +193,9 @@ mod tests {
             }
         }
         for lang in ["ja", "en", "vi", "zh", "pt", "ne", "id", "es", "th", "my", "ru", "uk", "hi", "ko"] {
-            assert!(p.has(Prompt::Connecting, lang), "connecting in {lang}");
+            for prompt in Prompt::ALL.into_iter().skip(4) {
+                assert!(p.has(prompt, lang), "{prompt:?} in {lang}");
+            }
         }
         assert!(Arc::ptr_eq(&p.get(Prompt::Connecting, "pt-BR"), &p.get(Prompt::Connecting, "pt")));
         // Languages espeak-ng has no voice for are told in English.

@@ -31,6 +31,9 @@ pub enum PhoneError {
         /// Why.
         source: std::io::Error,
     },
+    /// A language line has the PIN line's number.
+    #[error("phone.line: {0} is the PIN line's number; give the line a number of its own")]
+    LineNumber(String),
     /// `phone_number` or the gateway's secret is missing (validation prevents it).
     #[error("phone: {0} is missing")]
     Missing(&'static str),
@@ -99,10 +102,19 @@ async fn bridge(
         Some(dir) => Prompts::with_recorded(dir)?,
         None => Prompts::built_in(),
     };
+    let pin_line = section.pin_line.clone().unwrap_or(number);
+    let pin_digits: String = pin_line.chars().filter(char::is_ascii_digit).collect();
+    if let Some(line) =
+        section.line.iter().find(|l| l.number.chars().filter(char::is_ascii_digit).eq(pin_digits.chars()))
+    {
+        return Err(PhoneError::LineNumber(line.number.clone()));
+    }
     let settings = BridgeSettings {
         server,
         gateway_token,
-        pin_line: section.pin_line.clone().unwrap_or(number),
+        pin_line,
+        lines: section.lines(),
+        waiting: Arc::default(),
         media_ip: section.peer_ip,
         prompts,
         metrics: metrics.clone(),

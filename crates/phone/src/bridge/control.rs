@@ -120,7 +120,16 @@ pub async fn hold(settings: BridgeSettings, gateway: Arc<Gateway>, dial_out: Opt
     }
 }
 
-/// One connection's life: orders in, failures out.
+/// Line callers are let go when the connection ends.
+struct Connected<'a>(&'a super::Waiting);
+
+impl Drop for Connected<'_> {
+    fn drop(&mut self) {
+        self.0.disconnected();
+    }
+}
+
+/// One connection's life: orders in, failures and line callers out.
 async fn serve(
     signal: Signal<GatewayRole>,
     settings: &BridgeSettings,
@@ -129,7 +138,10 @@ async fn serve(
     stop: &CancellationToken,
 ) -> Result<(), ClientError> {
     let (mut tx, mut rx) = signal.split();
-    let (failed_tx, mut failed) = mpsc::channel::<p::GatewayCommand>(64);
+    let (to_server, mut commands) = mpsc::channel::<p::GatewayCommand>(256);
+    settings.waiting.connected(to_server.clone());
+    // However this connection ends, its callers are let go.
+    let _callers = Connected(&settings.waiting);
     let mut check = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
@@ -140,13 +152,15 @@ async fn serve(
                 }
             }
             event = rx.recv(Duration::from_secs(3600)) => {
-                let p::GatewayEvent::Dial { dial, token, number, language: _ } = event?.event else { continue };
+                let event = event?.event;
+                settings.waiting.heard(&event);
+                let p::GatewayEvent::Dial { dial, token, number, language: _ } = event else { continue };
                 let Some(out) = dial_out else {
-                    let _ = failed_tx.send(p::GatewayCommand::DialFailed { dial, reason: p::DialFailure::Unreachable }).await;
+                    let _ = to_server.send(p::GatewayCommand::DialFailed { dial, reason: p::DialFailure::Unreachable }).await;
                     continue;
                 };
                 let order = Dial { number: normalised(&number), trunk: out.trunk, credential: None, ring: out.ring };
-                let (settings, gateway, failed) = (settings.clone(), Arc::clone(gateway), failed_tx.clone());
+                let (settings, gateway, failed) = (settings.clone(), Arc::clone(gateway), to_server.clone());
                 tokio::spawn(async move {
                     let metrics = settings.metrics.clone();
                     let leg = InState::new(&metrics, "out", "ringing");
@@ -167,7 +181,7 @@ async fn serve(
                     }
                 });
             }
-            Some(cmd) = failed.recv() => tx.send(&cmd).await?,
+            Some(cmd) = commands.recv() => tx.send(&cmd).await?,
             () = stop.cancelled() => return Ok(()),
         }
     }

@@ -4,15 +4,21 @@
 //! token the phone leg joins the call in the `resident` role, as party `phone`, with a
 //! WebRTC peer of its own: its voice published as Opus, the call's sound mixed for it
 //! ([`in_call`]). The bridge also holds a control connection ([`hold`]) over which the
-//! server orders calls out for desks.
+//! server orders calls out for desks, and over which language lines' callers wait in the
+//! queue of their line's desk ([`line`], ADR 0016).
 
 mod control;
 mod in_call;
+mod line;
 mod play;
+mod waiting;
 
 pub use control::{DialOut, hold};
+pub use line::{Line, MENU_MAX, REMIND};
+pub use waiting::{Standing, Waiting};
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use kakehashi_client::{ClientError, Gateway as GatewayRole, Signal};
@@ -40,6 +46,10 @@ pub struct BridgeSettings {
     pub gateway_token: String,
     /// The number a trunk calls for the PIN line (compared by digits alone).
     pub pin_line: String,
+    /// Language lines.
+    pub lines: Vec<Line>,
+    /// Line callers waiting on the control connection.
+    pub waiting: Arc<Waiting>,
     /// The address the bridge's WebRTC peers bind (where the relay can reach them).
     pub media_ip: IpAddr,
     /// What callers are told.
@@ -53,6 +63,7 @@ impl std::fmt::Debug for BridgeSettings {
         f.debug_struct("BridgeSettings")
             .field("server", &self.server)
             .field("pin_line", &self.pin_line)
+            .field("lines", &self.lines)
             .field("media_ip", &self.media_ip)
             .finish_non_exhaustive()
     }
@@ -179,7 +190,11 @@ async fn redeem(settings: &BridgeSettings, pin: &str) -> Result<Option<(String, 
 #[async_trait::async_trait]
 impl Switchboard for Bridge {
     fn admit(&self, number: &str) -> Result<(), Refusal> {
-        if !number.is_empty() && digits(number) == digits(&self.settings.pin_line) {
+        let called = digits(number);
+        if !called.is_empty()
+            && (called == digits(&self.settings.pin_line)
+                || self.settings.lines.iter().any(|l| digits(&l.number) == called))
+        {
             Ok(())
         } else {
             Err(Refusal { status: 404, reason: "no line on this number".into() })
@@ -187,6 +202,10 @@ impl Switchboard for Bridge {
     }
 
     async fn run(&self, mut call: Answered) {
+        let called = digits(&call.number);
+        if let Some(line) = self.settings.lines.iter().find(|l| digits(&l.number) == called) {
+            return self.line(call, line).await;
+        }
         let metrics = &self.settings.metrics;
         let leg = InState::new(metrics, "in", "prompts");
         let outcome = self.redeem(&mut call).await;

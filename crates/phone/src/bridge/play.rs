@@ -20,6 +20,15 @@ pub(super) enum Played {
 
 /// Play `sound`; a key stops it.
 pub(super) async fn play(call: &mut Answered, sound: &[i16]) -> Played {
+    frames_to(call, sound, true).await
+}
+
+/// Play `sound` whole: keys pressed meanwhile are ignored.
+pub(super) async fn play_through(call: &mut Answered, sound: &[i16]) -> Played {
+    frames_to(call, sound, false).await
+}
+
+async fn frames_to(call: &mut Answered, sound: &[i16], keys_stop: bool) -> Played {
     for frame in frames(sound) {
         // The leg takes one frame per 20 ms: a full queue waits for it (reserved first,
         // so a frame is never lost to what the phone says meanwhile).
@@ -31,8 +40,8 @@ pub(super) async fn play(call: &mut Answered, sound: &[i16]) -> Played {
                     break;
                 }
                 heard = call.heard.recv() => match heard {
-                    Some(Heard::Key(k)) => return Played::Key(k),
-                    Some(Heard::Frame(_)) => {}
+                    Some(Heard::Key(k)) if keys_stop => return Played::Key(k),
+                    Some(Heard::Key(_) | Heard::Frame(_)) => {}
                     Some(Heard::NoMedia) | None => return Played::Gone,
                 },
             }

@@ -66,7 +66,9 @@ impl Core {
             return;
         }
         let mut spec = d::RequestSpec::new(d::TenantId(id32(tenant)), d::DeskId(id32(desk)), lang);
-        spec.modality = d::Modality::Phone;
+        // The caller is heard, not seen: any interpreter who takes audio calls can take
+        // it (the record's phone count says it came by phone).
+        spec.modality = d::Modality::Audio;
         let id = match self.engine.submit(now, spec.clone()) {
             Ok(id) => id,
             Err(e) => {
@@ -125,5 +127,4 @@ impl Core {
         };
         Some(Delivery::Line(key, p::GatewayEvent::LineEnded { line: key.line, reason }))
     }
-
 }

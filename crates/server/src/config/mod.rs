@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 mod phone;
-pub use phone::{AloneConfig, PhoneSection, RegistrarSection};
+pub use phone::{AloneConfig, LineSection, PhoneSection, RegistrarSection};
 
 /// The server's settings.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]

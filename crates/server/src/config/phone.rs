@@ -1,6 +1,6 @@
 //! The `[phone]` section: the phone bridge (`kakehashi-phone`, ADR 0015) started inside
 //! `kakehashi serve`. Its SIP endpoint, the trunks whose calls it takes, the PIN line,
-//! registrations, and recorded prompts.
+//! language lines (ADR 0016), registrations, and recorded prompts.
 //!
 //! ```toml
 //! phone_number = "03-1234-5678"        # what desks show for "join by phone"
@@ -12,6 +12,14 @@
 //! server = "sip:192.0.2.1:5060"
 //! username = "kakehashi"
 //! password = "…"
+//! [[phone.line]]                       # Vietnamese callers, answered by desk 3
+//! number = "0120-111-222"
+//! desk = 3
+//! languages = ["vi"]
+//! [[phone.line]]                       # a menu: 1 for Português, 2 for Español
+//! number = "0120-111-333"
+//! desk = 3
+//! languages = ["pt", "es"]
 //! ```
 
 use std::net::{IpAddr, SocketAddr};
@@ -43,6 +51,25 @@ pub struct PhoneSection {
     pub peer_ip: IpAddr,
     /// Registrars to stay registered with.
     pub registrar: Vec<RegistrarSection>,
+    /// Language lines.
+    pub line: Vec<LineSection>,
+}
+
+/// A language line (ADR 0016): callers of `number` wait in `desk`'s queue for an
+/// interpreter of their language: the line's one, or the one they pick from its menu.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineSection {
+    /// The number the trunk calls (compared by its digits).
+    pub number: String,
+    /// The desk whose staff answer it (its id in the directory).
+    pub desk: i64,
+    /// One language, or a menu of up to nine (key 1 for the first).
+    pub languages: Vec<String>,
+}
+
+fn digits(number: &str) -> String {
+    number.chars().filter(char::is_ascii_digit).collect()
 }
 
 impl Default for PhoneSection {
@@ -57,6 +84,7 @@ impl Default for PhoneSection {
             prompts_dir: None,
             peer_ip: IpAddr::from([127, 0, 0, 1]),
             registrar: Vec::new(),
+            line: Vec::new(),
         }
     }
 }
@@ -123,7 +151,43 @@ impl PhoneSection {
         {
             return Some(("phone.pin_line", "must be a number"));
         }
+        self.line_problem()
+    }
+
+    /// What is wrong with the language lines, if anything.
+    fn line_problem(&self) -> Option<(&'static str, &'static str)> {
+        let mut numbers = std::collections::HashSet::new();
+        for line in &self.line {
+            let number = digits(&line.number);
+            if number.len() < 3 {
+                return Some(("phone.line.number", "must be a phone number"));
+            }
+            if !numbers.insert(number.clone()) || self.pin_line.as_deref().is_some_and(|p| digits(p) == number) {
+                return Some(("phone.line.number", "each line needs a number of its own (not the PIN line's)"));
+            }
+            if line.desk <= 0 {
+                return Some(("phone.line.desk", "must be a desk's id"));
+            }
+            if line.languages.is_empty() || line.languages.len() > kakehashi_phone::bridge::MENU_MAX {
+                return Some(("phone.line.languages", "must name one language, or a menu of two to nine"));
+            }
+            if line.languages.iter().any(|l| kakehashi_dispatch::LanguageId::parse(l).is_err()) {
+                return Some(("phone.line.languages", "must be language tags (BCP 47, such as vi or pt-BR)"));
+            }
+        }
         None
+    }
+
+    /// The language lines, as the bridge takes them.
+    pub fn lines(&self) -> Vec<kakehashi_phone::bridge::Line> {
+        self.line
+            .iter()
+            .map(|l| kakehashi_phone::bridge::Line {
+                number: l.number.clone(),
+                desk: l.desk,
+                languages: l.languages.clone(),
+            })
+            .collect()
     }
 
     /// The gateway's settings.
@@ -181,6 +245,36 @@ mod tests {
         assert_eq!((gateway.registrars[0].expires, gateway.allowed.len()), (300, 1));
         assert!(!format!("{c:?}").contains("pbx-secret"), "the password stays out of logs");
         assert_eq!(c.phone_gateway_token, None, "made up at start when not given");
+    }
+
+    #[test]
+    fn language_lines_are_a_number_a_desk_and_a_language_or_a_menu() {
+        let base = "phone_number = \"0120\"\n[phone]\ntrunks = [\"192.0.2.1\"]\n";
+        let c = config(&format!(
+            "{base}[[phone.line]]\nnumber = \"0120-111-222\"\ndesk = 3\nlanguages = [\"vi\"]\n[[phone.line]]\nnumber = \"0120-111-333\"\ndesk = 3\nlanguages = [\"pt-BR\", \"es\"]\n"
+        ))
+        .unwrap();
+        let lines = c.phone.as_ref().unwrap().lines();
+        assert_eq!((lines.len(), lines[1].languages.len(), lines[0].desk), (2, 2, 3));
+        let line = |number: &str, languages: &str| {
+            format!(
+                "{base}pin_line = \"0120-000\"\n[[phone.line]]\nnumber = \"{number}\"\ndesk = 3\nlanguages = {languages}\n"
+            )
+        };
+        let cases = [
+            (line("0120-000", "[\"vi\"]"), "phone.line.number: each line needs a number of its own"),
+            (line("12", "[\"vi\"]"), "phone.line.number: must be a phone number"),
+            (line("0120-111", "[]"), "phone.line.languages: must name one language"),
+            (
+                line("0120-111", "[\"vi\",\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\"]"),
+                "a menu of two to nine",
+            ),
+            (line("0120-111", "[\"not a tag!\"]"), "phone.line.languages: must be language tags"),
+        ];
+        for (text, want) in cases {
+            let e = config(&text).unwrap_err();
+            assert!(e.contains(want), "{text:?}: {e}");
+        }
     }
 
     #[test]

@@ -69,9 +69,9 @@ pub(crate) async fn speaking<R: MediaRole>(
     (session, heard)
 }
 
-/// SIPp's scenario for keying `entries` (each a PIN and `#`, 1.5 s apart) and talking
-/// for `talk_ms`, in a directory of its own.
-fn scenario(entries: &[&str], talk_ms: u32) -> std::path::PathBuf {
+/// SIPp's scenario `file` for keying `entries` (each a PIN and `#`, 1.5 s apart) and
+/// talking (or waiting) for `talk_ms`, in a directory of its own.
+fn scenario(file: &str, entries: &[&str], talk_ms: u32) -> std::path::PathBuf {
     let sipp = Path::new(env!("CARGO_MANIFEST_DIR")).join("../phone/tests/sipp");
     let key = std::fs::read_to_string(sipp.join("info_key.xml.part")).unwrap();
     let mut keys = String::new();
@@ -83,7 +83,7 @@ fn scenario(entries: &[&str], talk_ms: u32) -> std::path::PathBuf {
         }
         keys.push_str("  <pause milliseconds=\"1500\"/>\n");
     }
-    let text = std::fs::read_to_string(sipp.join("uac_pin_echo.xml"))
+    let text = std::fs::read_to_string(sipp.join(file))
         .unwrap()
         .replace("<!-- KEYS -->\n", &keys)
         .replace("CSEQ BYE", &format!("{cseq} BYE"))
@@ -99,11 +99,22 @@ fn scenario(entries: &[&str], talk_ms: u32) -> std::path::PathBuf {
 
 /// SIPp as a phone calling [`LINE`] at `sip`: it keys `entries`, echoes for 9 s, hangs up.
 fn dial_in(sip: SocketAddr, entries: &[&str]) -> tokio::process::Child {
-    let work = scenario(entries, 9000);
+    call_number(sip, LINE, "uac_pin_echo.xml", entries, 9000)
+}
+
+/// SIPp as a phone calling `number` at `sip` with scenario `file` (echoing what it hears).
+pub(crate) fn call_number(
+    sip: SocketAddr,
+    number: &str,
+    file: &str,
+    entries: &[&str],
+    talk_ms: u32,
+) -> tokio::process::Child {
+    let work = scenario(file, entries, talk_ms);
     tokio::process::Command::new("sipp")
         .current_dir(&work)
         .arg(sip.to_string())
-        .args(["-sf", "scenario.xml", "-s", &LINE.replace('-', ""), "-i", "127.0.0.1", "-mi", "127.0.0.1"])
+        .args(["-sf", "scenario.xml", "-s", &number.replace('-', ""), "-i", "127.0.0.1", "-mi", "127.0.0.1"])
         .args(["-p", &free_port().to_string(), "-mp", &free_port().to_string(), "-rtp_echo"])
         .args(["-m", "1", "-nostdin", "-trace_err", "-timeout", "60s", "-timeout_error"])
         .kill_on_drop(true)
@@ -128,17 +139,25 @@ pub(crate) fn phone_sound(heard: &mut UnboundedReceiver<Received>, phone: u32, l
 /// The server answering [`LINE`] on a SIP port of its own, calling out through
 /// `dial_trunk`: it, its people, and its SIP address.
 pub(crate) async fn server_with_phone(tag: &str, dial_trunk: Option<SocketAddr>) -> (Server, Creds, SocketAddr) {
+    server_with_section(tag, |p| PhoneSection { dial_trunk, ..p }).await
+}
+
+/// The server answering [`LINE`] on a SIP port of its own, with more of `[phone]` set by
+/// `set`.
+pub(crate) async fn server_with_section(
+    tag: &str,
+    set: impl FnOnce(PhoneSection) -> PhoneSection,
+) -> (Server, Creds, SocketAddr) {
     assert!(Path::new("/usr/bin/sipp").exists(), "SIPp is missing: apt-get install sip-tester (scripts/test.sh does)");
     let dir = temp(tag);
     let creds = seed(&dir).await;
     let sip = SocketAddr::from(([127, 0, 0, 1], free_port()));
-    let phone = PhoneSection {
+    let phone = set(PhoneSection {
         sip_listen: sip,
         trunks: vec![[127, 0, 0, 1].into()],
-        dial_trunk,
         ring_secs: 10,
         ..PhoneSection::default()
-    };
+    });
     let server = Server::start_with(dir, |c| Config { phone_number: Some(LINE.into()), phone: Some(phone), ..c }).await;
     (server, creds, sip)
 }
@@ -161,7 +180,7 @@ fn phone_at(port: u16, scenario: &str, echo: bool) -> tokio::process::Child {
 }
 
 /// Both parties hear the desk's and the interpreter's tones through the phone.
-async fn everyone_hears_through(
+pub(crate) async fn everyone_hears_through(
     phone: u32,
     desk: &mut UnboundedReceiver<Received>,
     interpreter: &mut UnboundedReceiver<Received>,

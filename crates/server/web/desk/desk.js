@@ -42,6 +42,10 @@ const state = {
   /** @type {Message | null} */
   invite: null,
   interpreterDropped: false,
+  /** @type {Map<number, { tag: string, place: string }>} phone line callers waiting for an interpreter */
+  lines: new Map(),
+  /** @type {{ m: Message, tag: string }[]} line calls answered while the desk was busy */
+  lineCalls: [],
 };
 
 function setLanguage(/** @type {string} */ lang) {
@@ -149,9 +153,70 @@ $('unserved-back').addEventListener('click', () => home());
 
 function home() {
   state.request = null;
+  const next = state.lineCalls.shift();
+  if (next) {
+    void startLineCall(next.m, next.tag);
+    return;
+  }
   // The heading takes the focus, not the search box: on a tablet that would open the
   // keyboard over the grid.
   show('home');
+}
+
+// ---- phone line callers (the desk as its centre's phone desk) ------------------------------
+
+/** @param {string} tag */
+function languageOf(tag) {
+  return state.languages.find((l) => l.tag === tag) || { tag, native: tag, japanese: tag, english: tag, uses: 0 };
+}
+
+function renderLines() {
+  const list = $('line-callers');
+  list.replaceChildren();
+  for (const { tag, place } of state.lines.values()) {
+    const l = languageOf(tag);
+    const name = document.documentElement.lang === 'ja' ? l.japanese : l.english;
+    list.append(h('li', {}, t('line_caller', { lang: `${l.native} / ${name}`, place })));
+  }
+  $('line-queue').hidden = state.lines.size === 0;
+}
+
+/**
+ * An event about a phone line caller's request, which this desk did not make: true if
+ * it was one.
+ * @param {Message} m
+ */
+function lineEvent(m) {
+  const waiting = state.lines.get(m.request);
+  if (m.type === 'line_call') {
+    state.lines.set(m.request, { tag: m.language, place: t('ringing') });
+  } else if (!waiting) {
+    return false;
+  } else if (m.type === 'queued' || m.type === 'position') {
+    waiting.place = m.ringing ? t('line_ringing') : m.position === 0 ? t('position_first') : t('position', { n: m.position });
+  } else if (m.type === 'assigned') {
+    state.lines.delete(m.request);
+    // The desk joins now if it is free, else once its consultation is over.
+    if (state.call === null && state.ended === null && state.request === null) void startLineCall(m, waiting.tag);
+    else {
+      state.lineCalls.push({ m, tag: waiting.tag });
+      notice(t('line_next_call'), 'warn');
+    }
+  } else {
+    // unserved, expired, cancelled: the caller was told by the line.
+    state.lines.delete(m.request);
+  }
+  renderLines();
+  return true;
+}
+
+/** @param {Message} m an `assigned` event of a line caller's request @param {string} tag */
+async function startLineCall(m, tag) {
+  resetOptions();
+  state.audioOnly = false;
+  state.language = languageOf(tag);
+  notice(t('line_call_started', { lang: state.language.native }));
+  await startCall(m);
 }
 
 // ---- the wait ----------------------------------------------------------------------------
@@ -382,6 +447,7 @@ $('outcome-skip').addEventListener('click', () => {
 /** @param {Message} m */
 function onMessage(m) {
   if (state.session?.handle(m)) return;
+  if ('request' in m && lineEvent(m)) return;
   switch (m.type) {
     case 'queued':
     case 'position':

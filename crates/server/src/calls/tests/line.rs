@@ -56,7 +56,7 @@ fn a_line_caller_waits_in_the_desks_queue_and_gets_a_phone_seat_when_answered() 
         matches!(to_line(&out, 1)[..], [p::GatewayEvent::LineQueued { line: 1, ringing: false, ahead: 0, .. }]),
         "{out:?}"
     );
-    assert_eq!(w.core.call(d::RequestId(request)).map(|c| c.modality), Some(d::Modality::Phone));
+    assert_eq!(w.core.call(d::RequestId(request)).map(|c| c.modality), Some(d::Modality::Audio));
     // Nothing changed: the caller is not told again.
     w.advance(1);
     assert!(to_line(&w.take(), 1).is_empty());
@@ -82,10 +82,7 @@ fn a_line_that_cannot_be_served_says_why_after_the_record() {
     call_line(&mut w, 2, DESK, "not a language!");
     let out = w.take();
     for line in [1, 2] {
-        assert_eq!(
-            to_line(&out, line),
-            [p::GatewayEvent::LineEnded { line, reason: p::LineEnd::Misconfigured }]
-        );
+        assert_eq!(to_line(&out, line), [p::GatewayEvent::LineEnded { line, reason: p::LineEnd::Misconfigured }]);
     }
     // The desk's console is not connected: closed.
     w.ok(Input::Ended { client: Client::Desk(OTHER_DESK) });
@@ -96,10 +93,11 @@ fn a_line_that_cannot_be_served_says_why_after_the_record() {
     let out = w.take();
     let recorded = records(&out);
     assert_eq!(recorded.len(), 1, "{out:?}");
-    assert!(recorded[0].1.contains(&Delivery::Line(
-        key(4),
-        p::GatewayEvent::LineEnded { line: 4, reason: p::LineEnd::Unserved }
-    )));
+    assert!(
+        recorded[0]
+            .1
+            .contains(&Delivery::Line(key(4), p::GatewayEvent::LineEnded { line: 4, reason: p::LineEnd::Unserved }))
+    );
     assert!(w.core.calls.is_empty(), "nothing is left of it");
 }
 
@@ -134,8 +132,5 @@ fn line_callers_do_not_use_up_the_desks_own_requests_and_the_desk_can_cancel_the
     w.take();
     w.desk(p::DeskCommand::CancelRequest { request: first }).unwrap();
     let out = w.take();
-    assert_eq!(
-        to_line(&out, 1),
-        [p::GatewayEvent::LineEnded { line: 1, reason: p::LineEnd::Cancelled }]
-    );
+    assert_eq!(to_line(&out, 1), [p::GatewayEvent::LineEnded { line: 1, reason: p::LineEnd::Cancelled }]);
 }
