@@ -6,6 +6,9 @@
 // browsers hear the phone. When the phone hangs up, the desk is told. Then the other way:
 // the desk calls a phone (SIPp answering through the "trunk"), all three hear each other,
 // the desk ends the call, the phone is hung up on, and the record counts one phone.
+// Last, a language line answered by the first desk while it is still in its call: the
+// caller waits in its queue (the desk lists them), an interpreter accepts, and the desk
+// joins the caller's call once its own consultation is over.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,9 +16,13 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, TABLET, accessibilityProblems, answeredCall, freeMediaPort, hears, party, seedDeskAndInterpreter, snap, startServer, tones, until } from './harness.js';
+import { ROOT, TABLET, accessibilityProblems, answeredCall, freeMediaPort, hears, party, seedDeskAndInterpreter, signInAvailable, snap, startServer, tones, until } from './harness.js';
 
 const LINE = '0120-555-000';
+/** A language line for Vietnamese, answered by the first test's desk: the demo's six
+ * desks come first, so it is desk 7 (checked when it is made). */
+const VI_LINE = '0120-555-111';
+const LINE_DESK = 7;
 const SIPP = path.join(ROOT, 'crates/phone/tests/sipp');
 
 /** @type {Awaited<ReturnType<typeof startServer>>} */
@@ -30,9 +37,12 @@ before(async () => {
   assert.ok(fs.existsSync('/usr/bin/sipp'), 'SIPp is missing: apt-get install sip-tester (scripts/test.sh does)');
   sipPort = await freeMediaPort();
   trunkPort = await freeMediaPort();
-  const config = `phone_number = "${LINE}"\n[phone]\nsip_listen = "127.0.0.1:${sipPort}"\ntrunks = ["127.0.0.1"]\ndial_trunk = "127.0.0.1:${trunkPort}"\n`;
+  const config = `phone_number = "${LINE}"\n[phone]\nsip_listen = "127.0.0.1:${sipPort}"\ntrunks = ["127.0.0.1"]\ndial_trunk = "127.0.0.1:${trunkPort}"\n` +
+    `[[phone.line]]\nnumber = "${VI_LINE}"\ndesk = ${LINE_DESK}\nlanguages = ["vi"]\n`;
   server = await startServer({ KAKEHASHI_LOG: 'warn,kakehashi=info,kakehashi_phone=debug' }, config);
   enrolmentCode = await seedDeskAndInterpreter(server, 'e2e-phone', 'E2E phone');
+  const desks = await server.api('/api/desks', { token: server.admin });
+  assert.equal(desks.find((/** @type {any} */ d) => d.name === 'E2E phone')?.id, LINE_DESK, 'the line names the first test\'s desk');
 });
 
 after(async () => {
@@ -41,7 +51,8 @@ after(async () => {
 });
 
 /**
- * SIPp's scenario: key `pin` and `#` by SIP INFO, then echo for `talkMs`, then BYE.
+ * SIPp's scenario: key `pin` and `#` by SIP INFO (nothing if `pin` is empty), then echo
+ * for `talkMs`, then BYE.
  * @param {string} pin
  * @param {number} talkMs
  */
@@ -49,7 +60,7 @@ function scenario(pin, talkMs) {
   const key = fs.readFileSync(path.join(SIPP, 'info_key.xml.part'), 'utf8');
   let cseq = 2;
   let keys = '';
-  for (const k of `${pin}#`) keys += key.replace('CSEQ', String(cseq++)).replace('KEY', k);
+  for (const k of pin ? `${pin}#` : '') keys += key.replace('CSEQ', String(cseq++)).replace('KEY', k);
   const text = fs
     .readFileSync(path.join(SIPP, 'uac_pin_echo.xml'), 'utf8')
     .replace('<!-- KEYS -->\n', keys)
@@ -161,6 +172,62 @@ test('the desk calls a phone into the call: all three hear each other, and the r
     throw e;
   } finally {
     sipp.kill();
+  }
+  assert.deepEqual([...desk.errors, ...interp.errors], []);
+});
+
+test('a caller of a language line waits in the busy desk\'s queue and the desk joins them after its consultation', async () => {
+  const desk = browsers[0];
+  assert.ok(desk && (await desk.page.locator('#call').isVisible()), 'the first test left its desk in its call');
+  await server.api('/api/interpreters', {
+    token: server.admin,
+    body: { login: 'e2e-line', password: 'e2e-line-password', tier: 'staff', languages: ['vi'], modalities: ['video', 'audio'], tenants: [1], roster: { always: true } },
+  });
+  const interp = await party({ tone: 660, viewport: { width: 1280, height: 800 } });
+  browsers.push(interp);
+  await signInAvailable(interp.page, server.base, 'e2e-line', 'e2e-line-password');
+
+  const dir = scenario('', 40000);
+  const free = async () => (await freeMediaPort()).toString();
+  const sipp = spawn(
+    'sipp',
+    [`127.0.0.1:${sipPort}`, '-sf', 'scenario.xml', '-s', VI_LINE.replace(/-/g, ''), '-i', '127.0.0.1', '-mi', '127.0.0.1',
+      '-p', await free(), '-mp', await free(), '-rtp_echo', '-m', '1', '-nostdin', '-trace_err', '-timeout', '90s', '-timeout_error'],
+    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let sippErr = '';
+  sipp.stderr.on('data', (d) => (sippErr += d));
+  const exited = new Promise((resolve) => sipp.once('exit', (code) => resolve(code)));
+  try {
+    // The desk, busy with its consultation, lists the caller waiting.
+    await desk.page.locator('#line-queue').waitFor({ timeout: 30000 });
+    assert.match(await desk.page.locator('#line-callers').innerText(), /Tiếng Việt/);
+    assert.deepEqual(await accessibilityProblems(desk.page), []);
+    await snap(desk.page, 'desk-line-caller-waiting');
+    // An interpreter accepts: the desk is told it joins after this consultation.
+    await interp.page.locator('#offer').waitFor({ timeout: 15000 });
+    await interp.page.click('#accept');
+    await until(async () => (await desk.page.locator('#notice').innerText()).includes('この相談を終えると参加します'), 'the desk told the caller is connected');
+    assert.ok(await desk.page.locator('#line-queue').isHidden());
+    await desk.page.click('#end');
+    await desk.page.locator('#outcome').waitFor();
+    await desk.page.click('#outcome-skip');
+    // The caller's call: the desk, the interpreter and the phone hear each other.
+    for (const page of [desk.page, interp.page]) await page.locator('.tile[data-party=phone]').waitFor({ timeout: 30000 });
+    for (const [who, page] of /** @type {const} */ ([['desk', desk.page], ['interpreter', interp.page]])) {
+      await until(async () => {
+        const t = (await tones(page)).phone;
+        return hears(t, 440) && hears(t, 660);
+      }, `the ${who} to hear both tones through the phone`, 15000);
+    }
+    await snap(desk.page, 'desk-line-call');
+    assert.equal(await exited, 0, `SIPp: ${sippErr}`);
+  } catch (e) {
+    console.error(`server log:\n${server.log()}\nSIPp:\n${sippErr}`);
+    throw e;
+  } finally {
+    sipp.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
   assert.deepEqual([...desk.errors, ...interp.errors], []);
 });
