@@ -102,6 +102,17 @@ async fn bridge(
         Some(dir) => Prompts::with_recorded(dir)?,
         None => Prompts::built_in(),
     };
+    for language in section.line.iter().flat_map(|l| &l.languages) {
+        let base = language.split('-').next().unwrap_or(language);
+        if !prompts.has(kakehashi_phone::prompts::Prompt::LineWelcome, language)
+            && !prompts.has(kakehashi_phone::prompts::Prompt::LineWelcome, base)
+        {
+            tracing::warn!(
+                language,
+                "a language line's callers will hear English prompts: none are built in for their language; add recordings to phone.prompts_dir"
+            );
+        }
+    }
     let pin_line = section.pin_line.clone().unwrap_or(number);
     let pin_digits: String = pin_line.chars().filter(char::is_ascii_digit).collect();
     if let Some(line) =

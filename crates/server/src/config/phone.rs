@@ -172,7 +172,10 @@ impl PhoneSection {
                 return Some(("phone.line.languages", "must name one language, or a menu of two to nine"));
             }
             if line.languages.iter().any(|l| kakehashi_dispatch::LanguageId::parse(l).is_err()) {
-                return Some(("phone.line.languages", "must be language tags (BCP 47, such as vi or pt-BR)"));
+                return Some((
+                    "phone.line.languages",
+                    "must be languages the server knows (BCP 47 tags such as vi or pt-BR)",
+                ));
             }
         }
         None
@@ -269,7 +272,7 @@ mod tests {
                 line("0120-111", "[\"vi\",\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\"]"),
                 "a menu of two to nine",
             ),
-            (line("0120-111", "[\"not a tag!\"]"), "phone.line.languages: must be language tags"),
+            (line("0120-111", "[\"not a tag!\"]"), "phone.line.languages: must be languages the server knows"),
         ];
         for (text, want) in cases {
             let e = config(&text).unwrap_err();
