@@ -120,6 +120,7 @@ pub async fn seed(store: &Store) -> Result<DemoCredentials, AuthError> {
             tenants: all.clone(),
             shared_pool: tier != "staff",
             roster,
+            reach_by_phone: None,
         };
         row.to_spec().map_err(|e| AuthError::Hash(format!("demo interpreter {login}: {e}")))?;
         store.insert_interpreter(&row, &hash_password_off_runtime(&password).await?).await?;

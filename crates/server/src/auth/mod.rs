@@ -276,6 +276,7 @@ mod tests {
             tenants: vec![t],
             shared_pool: false,
             roster: RosterDoc { always: true, ..RosterDoc::default() },
+            reach_by_phone: None,
         };
         let id = s.insert_interpreter(&row, &hash_password("pw-an").unwrap()).await.unwrap();
         let attempt = |login: &'static str, password: &'static str| Attempt {

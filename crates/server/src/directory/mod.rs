@@ -220,7 +220,7 @@ pub struct DeskRow {
 }
 
 /// An interpreter's profile as stored and as the admin API lists it (no password).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct InterpreterRow {
     /// Id.
     pub id: i64,
@@ -240,6 +240,25 @@ pub struct InterpreterRow {
     pub shared_pool: bool,
     /// Roster.
     pub roster: RosterDoc,
+    /// Reached by phone: offers ring this number through the phone gateway (no console).
+    /// Staff data: never in call records or logs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reach_by_phone: Option<String>,
+}
+
+impl std::fmt::Debug for InterpreterRow {
+    /// Never shows the phone number.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InterpreterRow")
+            .field("id", &self.id)
+            .field("login", &crate::pii::Pii(&self.login))
+            .field("tier", &self.tier)
+            .field("languages", &self.languages)
+            .field("modalities", &self.modalities)
+            .field("tenants", &self.tenants)
+            .field("reach_by_phone", &self.reach_by_phone.as_ref().map(crate::pii::Pii))
+            .finish_non_exhaustive()
+    }
 }
 
 /// Parse a tier name.

@@ -277,6 +277,11 @@ pub(crate) struct InterpreterBody {
     pub shared_pool: bool,
     /// When they work.
     pub roster: RosterDoc,
+    /// Reach them by phone: offers ring this number (3 to 20 digits, with `+ - ( )` and
+    /// spaces) through the phone gateway, and they need no console. Empty or absent: the
+    /// console.
+    #[serde(default)]
+    pub reach_by_phone: Option<String>,
 }
 
 impl std::fmt::Debug for InterpreterBody {
@@ -312,6 +317,7 @@ fn row_from(id: i64, login: String, b: InterpreterBody) -> InterpreterRow {
         tenants: b.tenants,
         shared_pool: b.shared_pool,
         roster: b.roster,
+        reach_by_phone: b.reach_by_phone.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
     }
 }
 
@@ -330,6 +336,9 @@ async fn checked(app: &App, row: &InterpreterRow) -> Result<d::InterpreterSpec, 
     }
     if row.tenants.is_empty() && !row.shared_pool {
         return Err(ApiError::invalid("tenants", "serve at least one tenant or join the shared pool"));
+    }
+    if row.reach_by_phone.as_deref().is_some_and(|n| !crate::calls::dialable(n)) {
+        return Err(ApiError::invalid("reach_by_phone", "a phone number: 3 to 20 digits, with + - ( ) and spaces"));
     }
     Ok(spec)
 }

@@ -34,11 +34,11 @@ impl Store {
             sqlx::query_as("SELECT id, tenant_id, name FROM desks WHERE revoked = 0 ORDER BY id").fetch_all(&self.pool),
         )
         .await?;
-        type Row = (i64, String, String, String, String, String, String, bool, String);
+        type Row = (i64, String, String, String, String, String, String, bool, String, Option<String>);
         let rows: Vec<Row> = timed(
             sqlx::query_as(
-                "SELECT id, login, tier, languages, modalities, specialities, tenants, shared_pool, roster \
-                 FROM interpreters ORDER BY id",
+                "SELECT id, login, tier, languages, modalities, specialities, tenants, shared_pool, roster, \
+                 reach_by_phone FROM interpreters ORDER BY id",
             )
             .fetch_all(&self.pool),
         )
@@ -55,6 +55,7 @@ impl Store {
                 tenants: json("interpreters", &r.6)?,
                 shared_pool: r.7,
                 roster: json("interpreters", &r.8)?,
+                reach_by_phone: r.9,
             });
         }
         let tenants = tenants
@@ -104,7 +105,7 @@ impl Store {
         let r = timed(
             sqlx::query(
                 "INSERT INTO interpreters (login, password_hash, tier, languages, modalities, specialities, tenants, \
-                 shared_pool, roster) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 shared_pool, roster, reach_by_phone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(&row.login)
             .bind(password_hash)
@@ -115,6 +116,7 @@ impl Store {
             .bind(to_json(&row.tenants))
             .bind(row.shared_pool)
             .bind(to_json(&row.roster))
+            .bind(&row.reach_by_phone)
             .execute(&self.pool),
         )
         .await?;
@@ -180,7 +182,7 @@ impl Store {
         let r = timed(
             sqlx::query(
                 "UPDATE interpreters SET tier = ?, languages = ?, modalities = ?, specialities = ?, tenants = ?, \
-                 shared_pool = ?, roster = ? WHERE id = ?",
+                 shared_pool = ?, roster = ?, reach_by_phone = ? WHERE id = ?",
             )
             .bind(&row.tier)
             .bind(to_json(&row.languages))
@@ -189,6 +191,7 @@ impl Store {
             .bind(to_json(&row.tenants))
             .bind(row.shared_pool)
             .bind(to_json(&row.roster))
+            .bind(&row.reach_by_phone)
             .bind(row.id)
             .execute(&self.pool),
         )

@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../../migrations/0005_second_factor.sql")),
     (6, include_str!("../../migrations/0006_pinned_languages.sql")),
     (7, include_str!("../../migrations/0007_remote_parties.sql")),
+    (8, include_str!("../../migrations/0008_reach_by_phone.sql")),
 ];
 
 /// The longest any store call may take.

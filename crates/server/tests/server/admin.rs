@@ -75,6 +75,20 @@ async fn the_admin_api_builds_the_directory_and_policies_apply_live() {
     let (status, text) = http(server.addr, "POST", "/api/interpreters", admin, Some(&bad_roster.to_string())).await;
     assert_eq!(status, 422);
     assert!(text.contains("roster.shifts[0].days"), "{text}");
+    // Reached by phone: a number people dial, kept in the directory and listed to admins.
+    let mut by_phone = json!({"login": "pt-phone", "password": "a long password", "tier": "contractor",
+        "languages": ["pt"], "modalities": ["audio"], "tenants": [tenant], "roster": {"always": true},
+        "reach_by_phone": "sip:someone@example"});
+    let (status, text) = http(server.addr, "POST", "/api/interpreters", admin, Some(&by_phone.to_string())).await;
+    assert_eq!(status, 422);
+    assert!(text.contains("reach_by_phone"), "{text}");
+    by_phone["reach_by_phone"] = json!("090-1111-2222");
+    let (status, text) = http(server.addr, "POST", "/api/interpreters", admin, Some(&by_phone.to_string())).await;
+    assert_eq!(status, 201, "{text}");
+    let (_, text) = http(server.addr, "GET", "/api/interpreters", admin, None).await;
+    let listed = serde_json::from_str::<Value>(&text).unwrap();
+    let phone = listed.as_array().unwrap().iter().find(|i| i["login"] == "pt-phone").unwrap();
+    assert_eq!(phone["reach_by_phone"], "090-1111-2222");
     let mut sessions = Vec::new();
     for login in ["ne-1", "ne-2"] {
         let (_, text) = http(

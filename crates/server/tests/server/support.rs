@@ -73,6 +73,7 @@ pub fn staff(login: &str, language: &str, tenant: i64) -> InterpreterRow {
         tenants: vec![tenant],
         shared_pool: false,
         roster: RosterDoc { always: true, ..RosterDoc::default() },
+        reach_by_phone: None,
     }
 }
 

@@ -20,7 +20,8 @@ const STRINGS = {
     revoke: '取り消す', revoke_confirm: 'この窓口のタブレットを取り消しますか?', code: '登録コード(一度だけ表示):{code}',
     tier: '区分', languages: '言語', initial_password: '初期パスワード(12文字以上)', languages_help: '言語(カンマ区切り、例 vi, en)',
     modalities_help: '方法(video, audio, phone)', specialities_help: '分野(任意)', tenants_help: '担当自治体ID(カンマ区切り)',
-    shared_pool: '共有プールに参加', roster_json: '勤務表(JSON)', new_interpreter: '新しい通訳者', edit: '編集', add_interpreter: '通訳者を追加',
+    shared_pool: '共有プールに参加', reach_by_phone: '電話で呼び出す番号(任意)',
+    reach_by_phone_help: '入力すると、依頼はこの番号への電話でお知らせします(1で受ける、2で断る)。コンソールは使いません。番号は通話記録に残りません。', roster_json: '勤務表(JSON)', new_interpreter: '新しい通訳者', edit: '編集', add_interpreter: '通訳者を追加',
     edit_interpreter: '通訳者 {id} を編集', saved: '保存しました。', admins_only: '管理者のみ使えます。',
     pf_steps: '呼び出す範囲の広げ方', pf_steps_help: '上から順に、各段階の秒数が過ぎると次の段階の通訳者も呼び出します。最後の段階は0秒(ずっと)にできます。',
     pf_step_seconds: '秒数', pf_tiers: '区分', tier_staff: '職員', tier_contractor: '委託', tier_volunteer: 'ボランティア', pf_scope: '範囲',
@@ -46,7 +47,8 @@ const STRINGS = {
     revoke: 'Revoke', revoke_confirm: "Revoke this desk's tablet?", code: 'Enrolment code (shown once): {code}',
     tier: 'Tier', languages: 'Languages', initial_password: 'Initial password (12 characters or more)', languages_help: 'Languages (comma-separated, e.g. vi, en)',
     modalities_help: 'Modalities (video, audio, phone)', specialities_help: 'Specialities (optional)', tenants_help: 'Municipality ids served (comma-separated)',
-    shared_pool: 'In the shared pool', roster_json: 'Roster (JSON)', new_interpreter: 'New interpreter', edit: 'Edit', add_interpreter: 'Add an interpreter',
+    shared_pool: 'In the shared pool', reach_by_phone: 'Reach by phone at (optional)',
+    reach_by_phone_help: 'With a number, offers ring this phone (1 accepts, 2 declines) instead of the console. The number never appears in call records.', roster_json: 'Roster (JSON)', new_interpreter: 'New interpreter', edit: 'Edit', add_interpreter: 'Add an interpreter',
     edit_interpreter: 'Edit interpreter {id}', saved: 'Saved.', admins_only: 'For administrators only.',
     pf_steps: 'How the pool widens', pf_steps_help: 'From the top: when a step\'s seconds have passed, the next step\'s interpreters are offered too. The last step may be 0 (for good).',
     pf_step_seconds: 'Seconds', pf_tiers: 'Tiers', tier_staff: 'Staff', tier_contractor: 'Contractors', tier_volunteer: 'Volunteers', pf_scope: 'Scope',
@@ -314,7 +316,7 @@ const list = (/** @type {string} */ id) => $(id, HTMLInputElement).value.split('
 function newInterpreter() {
   state.editing = null;
   $('interpreter-title').textContent = t('add_interpreter');
-  for (const id of ['i-login', 'i-password', 'i-languages', 'i-specialities', 'i-tenants']) $(id, HTMLInputElement).value = '';
+  for (const id of ['i-login', 'i-password', 'i-languages', 'i-specialities', 'i-tenants', 'i-phone']) $(id, HTMLInputElement).value = '';
   $('i-login', HTMLInputElement).disabled = false;
   $('i-password', HTMLInputElement).disabled = false;
   $('i-modalities', HTMLInputElement).value = 'video, audio';
@@ -337,6 +339,7 @@ function editInterpreter(i) {
   $('i-specialities', HTMLInputElement).value = i.specialities.join(', ');
   $('i-tenants', HTMLInputElement).value = i.tenants.join(', ');
   $('i-shared', HTMLInputElement).checked = i.shared_pool;
+  $('i-phone', HTMLInputElement).value = i.reach_by_phone || '';
   $('i-roster', HTMLTextAreaElement).value = JSON.stringify(i.roster, null, 2);
   $('i-tier').focus();
 }
@@ -359,6 +362,7 @@ $('interpreter-form').addEventListener('submit', async (e) => {
     tenants: list('i-tenants').map(Number),
     shared_pool: $('i-shared', HTMLInputElement).checked,
     roster,
+    reach_by_phone: $('i-phone', HTMLInputElement).value.trim() || null,
   };
   try {
     if (state.editing === null) {

@@ -48,6 +48,7 @@ fn interpreter(id: i64, language: &str) -> InterpreterRow {
         tenants: vec![TENANT],
         shared_pool: false,
         roster: RosterDoc { always: true, ..RosterDoc::default() },
+        reach_by_phone: None,
     }
 }
 
