@@ -43,6 +43,15 @@ pub enum GatewayCommand {
         /// The caller.
         line: u64,
     },
+    /// An interpreter reached by phone answered `offer_call`: 1 (`accept: true`) or 2.
+    /// An accept is answered by `offer_taken` (join with the order's token) or
+    /// `offer_closed` (too late).
+    OfferAnswer {
+        /// The offer.
+        offer: u64,
+        /// Accepted, or declined.
+        accept: bool,
+    },
     /// Keep-alive.
     Ping {},
 }
@@ -136,6 +145,34 @@ pub enum GatewayEvent {
         line: u64,
         /// Why.
         reason: LineEnd,
+    },
+    /// Ring an interpreter reached by phone with an offer: say the language, take 1 to
+    /// accept and 2 to decline (`offer_answer`); no answer within `ring_secs` is a missed
+    /// offer. Once taken, the phone joins the call with `token` (`Credential::Invite`)
+    /// as its interpreter. The number is for this call only: never stored or logged by
+    /// the gateway.
+    OfferCall {
+        /// The offer.
+        offer: u64,
+        /// The seat's token, usable once the offer is taken.
+        token: String,
+        /// The interpreter's number.
+        number: String,
+        /// The request's language (BCP 47).
+        language: String,
+        /// How long the offer rings.
+        ring_secs: u32,
+    },
+    /// An accepted offer is the interpreter's: join with the order's token.
+    OfferTaken {
+        /// The offer.
+        offer: u64,
+    },
+    /// The offer ended without this interpreter (missed, answered elsewhere, cancelled,
+    /// or declined): stop ringing, or tell them it is gone. Sent to every gateway.
+    OfferClosed {
+        /// The offer.
+        offer: u64,
     },
     /// Something was refused.
     Error(ProtocolError),

@@ -227,6 +227,9 @@ fn gateway_events() -> Vec<GatewayEvent> {
         E::LineQueued { line: 2, ringing: false, ahead: 3, estimate: WaitEstimate::OneToThreeMinutes },
         E::LineAnswered { line: 2, token: "t".into() },
         E::LineEnded { line: 2, reason: LineEnd::Closed },
+        E::OfferCall { offer: 5, token: "t".into(), number: "0312345678".into(), language: "vi".into(), ring_secs: 30 },
+        E::OfferTaken { offer: 5 },
+        E::OfferClosed { offer: 5 },
         E::Error(error()),
         E::Pong,
     ]

@@ -39,10 +39,10 @@ pub enum DirectoryChange {
     Policy(i64, Box<d::RoutingPolicy>),
     /// A new desk (desk, tenant, name).
     Desk(i64, i64, String),
-    /// A new interpreter.
-    Interpreter(Box<d::InterpreterSpec>),
-    /// An interpreter's new profile.
-    UpdateInterpreter(Box<d::InterpreterSpec>),
+    /// A new interpreter, and the number they are reached at by phone, if they are.
+    Interpreter(Box<d::InterpreterSpec>, Option<String>),
+    /// An interpreter's new profile, and number if reached by phone.
+    UpdateInterpreter(Box<d::InterpreterSpec>, Option<String>),
 }
 
 /// Build the engine from the directory. Invalid rows are skipped with a warning (the
@@ -112,15 +112,17 @@ impl Core {
                 self.names.desks.insert(desk, name);
                 self.names.desk_tenants.insert(desk, tenant);
             }
-            DirectoryChange::Interpreter(spec) => {
+            DirectoryChange::Interpreter(spec, phone) => {
                 let (id, tier) = (i64::from(spec.id.0), spec.tier);
                 self.engine.add_interpreter(now, *spec).map_err(engine_error)?;
                 self.tiers.insert(id, tier);
+                self.set_reach_by_phone(now, id, phone);
             }
-            DirectoryChange::UpdateInterpreter(spec) => {
+            DirectoryChange::UpdateInterpreter(spec, phone) => {
                 let (id, tier) = (i64::from(spec.id.0), spec.tier);
                 self.engine.update_interpreter(now, *spec).map_err(engine_error)?;
                 self.tiers.insert(id, tier);
+                self.set_reach_by_phone(now, id, phone);
             }
         }
         Ok(())

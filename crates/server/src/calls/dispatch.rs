@@ -31,6 +31,10 @@ impl Core {
                     let Some(c) = self.calls.get_mut(&request) else { continue };
                     c.offers += 1;
                     c.offered_at.get_or_insert(now);
+                    if self.ring_by_phone(offer, request, i64::from(interpreter.0), ring_until) {
+                        continue;
+                    }
+                    let Some(c) = self.calls.get(&request) else { continue };
                     let event = p::InterpreterEvent::Offer {
                         offer: offer.0,
                         tenant: self.names.tenant(c.tenant),
@@ -59,6 +63,7 @@ impl Core {
                         }
                     };
                     self.fact(Fact::Offer(label));
+                    self.offer_closed_by_phone(offer);
                     let event = p::InterpreterEvent::OfferClosed { offer: offer.0, reason };
                     self.deliver(Delivery::Interpreter(i64::from(interpreter.0), event));
                 }
@@ -73,6 +78,7 @@ impl Core {
                 }
                 d::Output::CallEnded { talk, .. } => self.fact(Fact::Talk(talk)),
                 d::Output::PresenceChanged { interpreter, presence } => {
+                    self.phone_presence(i64::from(interpreter.0), presence);
                     let event = p::InterpreterEvent::Presence { presence: presence_out(presence) };
                     self.deliver(Delivery::Interpreter(i64::from(interpreter.0), event));
                 }
@@ -93,10 +99,12 @@ impl Core {
     ) {
         let now = self.now;
         let desk_away = !self.sessions.connected(super::Client::Desk(self.calls.get(&request).map_or(0, |c| c.desk)));
+        let by_phone = self.assigned_by_phone(offer, interpreter);
         let Some(c) = self.calls.get_mut(&request) else { return };
         c.answer = Some(Answer { interpreter, at: now });
         c.offers = offers;
-        let you = c.add(p::Party::Interpreter, Who::Interpreter(interpreter));
+        // An interpreter reached by phone takes part through their phone's seat.
+        let you = if by_phone { 0 } else { c.add(p::Party::Interpreter, Who::Interpreter(interpreter)) };
         let desk = c.desk;
         let desk_number = c.number_of(&Who::Desk(desk)).unwrap_or(0);
         if let Some(d) = c.participant_mut(desk_number) {

@@ -18,6 +18,7 @@
 //! never reused within a call; the relay's stream ids, the protocol's events and the web
 //! clients' tiles all derive from them.
 
+mod by_phone;
 mod call;
 mod convert;
 mod desk;
@@ -168,6 +169,19 @@ pub enum Input {
         /// The caller.
         key: LineKey,
     },
+    /// Whether any phone gateway is connected now (interpreters reached by phone are
+    /// available while one is).
+    Gateways {
+        /// One is.
+        up: bool,
+    },
+    /// An interpreter reached by phone answered an offer by key: [`Reply::Taken`].
+    OfferAnswer {
+        /// The offer.
+        offer: u64,
+        /// 1 (accept) or 2 (decline).
+        accept: bool,
+    },
     /// A gateway's connection is gone (its line callers with it).
     GatewayGone {
         /// The connection.
@@ -197,6 +211,8 @@ pub enum Reply {
     Done,
     /// A link participant is in.
     Joined(Joined),
+    /// Whether an offer answered by phone is the interpreter's.
+    Taken(bool),
 }
 
 /// An event on its way to someone.
@@ -210,6 +226,8 @@ pub enum Delivery {
     Member(MemberKey, p::ResidentEvent),
     /// To the phone gateway (any one connected).
     Gateway(p::GatewayEvent),
+    /// To every phone gateway connected.
+    Gateways(p::GatewayEvent),
     /// To the gateway connection that put a line caller through.
     Line(LineKey, p::GatewayEvent),
 }
@@ -316,6 +334,7 @@ pub struct Core {
     sessions: sessions::Sessions,
     links: links::Links,
     lines: line::Lines,
+    by_phone: by_phone::ByPhone,
     legs: Legs,
     recorded: records::Kept,
     draining: bool,
@@ -338,7 +357,8 @@ impl Core {
         now: d::Timestamp,
     ) -> Core {
         let (engine, names, tiers) = directory::engine_from(directory, now);
-        Core {
+        let numbers = directory.interpreters.iter().filter_map(|i| Some((i.id, i.reach_by_phone.clone()?))).collect();
+        let mut core = Core {
             engine,
             settings,
             tokens,
@@ -348,12 +368,15 @@ impl Core {
             sessions: sessions::Sessions::default(),
             links: links::Links::default(),
             lines: line::Lines::default(),
+            by_phone: by_phone::ByPhone::default(),
             legs: Legs::default(),
             recorded: records::Kept::default(),
             draining: false,
             now,
             outputs: VecDeque::new(),
-        }
+        };
+        core.phone_numbers(numbers);
+        core
     }
 
     /// Apply one input. A refused input changes nothing and says why.
@@ -395,6 +418,11 @@ impl Core {
                 self.line_hangup(now, key);
                 Ok(Reply::Done)
             }
+            Input::Gateways { up } => {
+                self.gateways(now, up);
+                Ok(Reply::Done)
+            }
+            Input::OfferAnswer { offer, accept } => self.offer_answer(now, offer, accept).map(Reply::Taken),
             Input::GatewayGone { conn } => {
                 self.gateway_gone(now, conn);
                 Ok(Reply::Done)
@@ -460,6 +488,7 @@ impl Core {
         self.expire_sessions(now);
         self.expire_links(now);
         self.recorded.expire(now);
+        self.wake_rested(now);
     }
 
     fn out(&mut self, output: Output) {
@@ -467,6 +496,12 @@ impl Core {
     }
 
     fn deliver(&mut self, delivery: Delivery) {
+        // An interpreter reached by phone has no console to tell.
+        if let Delivery::Interpreter(i, _) = &delivery
+            && self.by_phone.has(*i)
+        {
+            return;
+        }
         self.outputs.push_back(Output::Deliver(delivery));
     }
 

@@ -91,6 +91,10 @@ impl Router for Local {
         self.tell(Cmd::LineCall { conn, line, desk, language }).await;
     }
 
+    async fn offer_answer(&self, offer: u64, accept: bool) -> Result<bool, Unavailable> {
+        self.ask(|reply| Cmd::OfferAnswer { offer, accept, reply }).await
+    }
+
     async fn line_hangup(&self, conn: u64, line: u64) {
         self.tell(Cmd::LineHangup { conn, line }).await;
     }

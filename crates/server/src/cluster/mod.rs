@@ -80,6 +80,9 @@ pub trait Router: Send + Sync + std::fmt::Debug + 'static {
     /// A caller on a language line, put through by gateway connection `conn`.
     async fn line_call(&self, conn: u64, line: u64, desk: i64, language: String);
 
+    /// An interpreter reached by phone answered an offer: whether it is theirs now.
+    async fn offer_answer(&self, offer: u64, accept: bool) -> Result<bool, Unavailable>;
+
     /// A line caller hung up.
     async fn line_hangup(&self, conn: u64, line: u64);
 

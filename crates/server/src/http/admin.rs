@@ -367,7 +367,7 @@ async fn add_interpreter(
         e => e.into(),
     })?;
     spec.id = d::InterpreterId(u32::try_from(row.id).map_err(ApiError::internal)?);
-    apply(&app, DirectoryChange::Interpreter(Box::new(spec))).await?;
+    apply(&app, DirectoryChange::Interpreter(Box::new(spec), row.reach_by_phone.clone())).await?;
     app.store.audit(&actor, "add_interpreter", Some(&format!("interpreter:{}", row.id)), true).await?;
     Ok((StatusCode::CREATED, Json(IdOut { id: row.id })))
 }
@@ -385,7 +385,7 @@ async fn update_interpreter(
     let mut spec = checked(&app, &row).await?;
     spec.id = d::InterpreterId(u32::try_from(id).map_err(|_| ApiError::not_found(format!("no interpreter {id}")))?);
     // The engine first: it refuses while an offer rings or a call runs.
-    apply(&app, DirectoryChange::UpdateInterpreter(Box::new(spec))).await?;
+    apply(&app, DirectoryChange::UpdateInterpreter(Box::new(spec), row.reach_by_phone.clone())).await?;
     if !app.store.update_interpreter(&row).await? {
         return Err(ApiError::not_found(format!("no interpreter {id}")));
     }

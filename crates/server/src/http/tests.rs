@@ -57,6 +57,9 @@ impl Router for Away {
     async fn dial_failed(&self, _: u64, _: p::DialFailure) {}
     async fn line_call(&self, _: u64, _: u64, _: i64, _: String) {}
     async fn line_hangup(&self, _: u64, _: u64) {}
+    async fn offer_answer(&self, _: u64, _: bool) -> Result<bool, Unavailable> {
+        Err(Unavailable)
+    }
 
     async fn peek_invite(&self, _: String) -> Result<Option<InviteInfo>, Unavailable> {
         Ok(None)

@@ -242,6 +242,12 @@ impl Clients {
                 }
                 Delivered::Done
             }
+            Delivery::Gateways(event) => {
+                for g in &self.gateways {
+                    let _ = g.tx.try_send(Out::Event(p::Sequenced::plain(event.clone())));
+                }
+                Delivered::Done
+            }
             Delivery::Line(key, event) => {
                 // A gateway that cannot take it is closing: its callers are cancelled
                 // when its connection is gone.
@@ -277,7 +283,7 @@ impl Clients {
             Delivery::Desk(d, _) => self.desks.get(d).is_none_or(|a| a.tx.capacity() >= headroom),
             Delivery::Interpreter(i, _) => self.interpreters.get(i).is_none_or(|a| a.tx.capacity() >= headroom),
             Delivery::Member(m, _) => self.members.get(m).is_none_or(|a| a.tx.capacity() >= headroom),
-            Delivery::Gateway(_) | Delivery::Line(..) => true,
+            Delivery::Gateway(_) | Delivery::Gateways(_) | Delivery::Line(..) => true,
         }
     }
 
@@ -299,7 +305,7 @@ impl Clients {
                     let _ = a.tx.try_send(Out::Event(p::Sequenced::plain(event)));
                 }
             }
-            Delivery::Gateway(_) | Delivery::Line(..) => {}
+            Delivery::Gateway(_) | Delivery::Gateways(_) | Delivery::Line(..) => {}
         }
     }
 

@@ -194,6 +194,15 @@ pub enum Cmd {
         /// The caller's language.
         language: String,
     },
+    /// An interpreter reached by phone answered an offer by key.
+    OfferAnswer {
+        /// The offer.
+        offer: u64,
+        /// Accepted (1) or declined (2).
+        accept: bool,
+        /// Whether the offer is theirs now.
+        reply: oneshot::Sender<bool>,
+    },
     /// A line caller hung up.
     LineHangup {
         /// The gateway's connection.
@@ -432,7 +441,7 @@ impl Hub {
                         self.clients.attach_member(joined.member, conn, outbox);
                         Ok(MemberIn { member: joined.member, resumed: joined.resumed, resume_token })
                     }
-                    Ok(Reply::Done) => {
+                    Ok(Reply::Done | Reply::Taken(_)) => {
                         Err(p::ProtocolError { code: p::ErrorCode::Internal, message: "no place".into() })
                     }
                     Err(e) => Err(e),
@@ -460,10 +469,23 @@ impl Hub {
             Cmd::PeekInvite { token, reply } => {
                 let _ = reply.send(self.core.peek_invite(&crate::auth::hash_token(&token), self.clock.now()));
             }
-            Cmd::Gateway { conn, outbox: Some(tx) } => self.clients.attach_gateway(conn, tx),
+            Cmd::Gateway { conn, outbox: Some(tx) } => {
+                let first = !self.clients.has_gateway();
+                self.clients.attach_gateway(conn, tx);
+                if first {
+                    let _ = self.apply(Input::Gateways { up: true });
+                }
+            }
             Cmd::Gateway { conn, outbox: None } => {
                 self.clients.detach_gateway(conn);
                 let _ = self.apply(Input::GatewayGone { conn });
+                if !self.clients.has_gateway() {
+                    let _ = self.apply(Input::Gateways { up: false });
+                }
+            }
+            Cmd::OfferAnswer { offer, accept, reply } => {
+                let taken = matches!(self.apply(Input::OfferAnswer { offer, accept }), Ok(Reply::Taken(true)));
+                let _ = reply.send(taken);
             }
             Cmd::LineCall { conn, line, desk, language } => {
                 let _ = self.apply(Input::LineCall { key: LineKey { conn, line }, desk, language });

@@ -72,6 +72,16 @@ async fn serve<S, R, E>(
                         router.line_call(conn, line, desk, language).await;
                         continue;
                     }
+                    Frame::Command(p::GatewayCommand::OfferAnswer { offer, accept }) => {
+                        match router.offer_answer(offer, accept).await {
+                            Ok(true) => p::GatewayEvent::OfferTaken { offer },
+                            Ok(false) => p::GatewayEvent::OfferClosed { offer },
+                            Err(_) => {
+                                socket.close(p::CloseReason::ShuttingDown).await;
+                                return;
+                            }
+                        }
+                    }
                     Frame::Command(p::GatewayCommand::LineHangup { line }) => {
                         router.line_hangup(conn, line).await;
                         continue;
