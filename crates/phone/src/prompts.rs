@@ -39,6 +39,37 @@ pub enum Prompt {
     MenuPress,
     /// A number from 1 to 9.
     Number(u8),
+    /// To an interpreter reached by phone: "An interpretation request." (in Japanese)
+    OfferIntro,
+    /// "Press 1 to accept, 2 to decline."
+    OfferKeys,
+    /// "This request was taken by someone else or has ended. Thank you."
+    OfferGone,
+    /// "Understood. Thank you." (after 2)
+    OfferDeclined,
+    /// A language's name in Japanese: [`NAMED`]'s language at this index.
+    LanguageName(u8),
+}
+
+/// The languages whose names are said to interpreters (in Japanese), by index.
+pub const NAMED: [&str; 29] = [
+    "ja", "en", "pt", "zh", "id", "es", "vi", "fil", "ko", "th", "ne", "ru", "fr", "hi", "km", "my", "ms", "uk", "mn",
+    "si", "bn", "ur", "fa", "tr", "ar", "uz", "lo", "ta", "de",
+];
+
+/// The files of the languages' names, as [`NAMED`].
+const NAME_FILES: [&str; 29] = [
+    "lang_ja", "lang_en", "lang_pt", "lang_zh", "lang_id", "lang_es", "lang_vi", "lang_fil", "lang_ko", "lang_th",
+    "lang_ne", "lang_ru", "lang_fr", "lang_hi", "lang_km", "lang_my", "lang_ms", "lang_uk", "lang_mn", "lang_si",
+    "lang_bn", "lang_ur", "lang_fa", "lang_tr", "lang_ar", "lang_uz", "lang_lo", "lang_ta", "lang_de",
+];
+
+impl Prompt {
+    /// The name of `language` (its base tag is enough), if one is said.
+    pub fn name_of(language: &str) -> Option<Prompt> {
+        let base = language.split(['-', '_']).next().unwrap_or(language);
+        NAMED.iter().position(|t| *t == language || *t == base).map(|i| Prompt::LanguageName(i as u8))
+    }
 }
 
 /// The numbers' files.
@@ -46,7 +77,7 @@ const NUMBERS: [&str; 9] = ["n1", "n2", "n3", "n4", "n5", "n6", "n7", "n8", "n9"
 
 impl Prompt {
     /// Every prompt.
-    pub const ALL: [Prompt; 21] = [
+    pub const ALL: [Prompt; 54] = [
         Prompt::PinEnter,
         Prompt::PinWrong,
         Prompt::PinRefused,
@@ -68,6 +99,39 @@ impl Prompt {
         Prompt::Number(7),
         Prompt::Number(8),
         Prompt::Number(9),
+        Prompt::OfferIntro,
+        Prompt::OfferKeys,
+        Prompt::OfferGone,
+        Prompt::OfferDeclined,
+        Prompt::LanguageName(0),
+        Prompt::LanguageName(1),
+        Prompt::LanguageName(2),
+        Prompt::LanguageName(3),
+        Prompt::LanguageName(4),
+        Prompt::LanguageName(5),
+        Prompt::LanguageName(6),
+        Prompt::LanguageName(7),
+        Prompt::LanguageName(8),
+        Prompt::LanguageName(9),
+        Prompt::LanguageName(10),
+        Prompt::LanguageName(11),
+        Prompt::LanguageName(12),
+        Prompt::LanguageName(13),
+        Prompt::LanguageName(14),
+        Prompt::LanguageName(15),
+        Prompt::LanguageName(16),
+        Prompt::LanguageName(17),
+        Prompt::LanguageName(18),
+        Prompt::LanguageName(19),
+        Prompt::LanguageName(20),
+        Prompt::LanguageName(21),
+        Prompt::LanguageName(22),
+        Prompt::LanguageName(23),
+        Prompt::LanguageName(24),
+        Prompt::LanguageName(25),
+        Prompt::LanguageName(26),
+        Prompt::LanguageName(27),
+        Prompt::LanguageName(28),
     ];
 
     /// Its file's name, without `.wav`.
@@ -87,6 +151,12 @@ impl Prompt {
             Prompt::MenuPress => "menu_press",
             // Numbers outside 1 to 9 are never made; they read as nine.
             Prompt::Number(n) => NUMBERS[usize::from(n.clamp(1, 9)) - 1],
+            Prompt::OfferIntro => "offer_intro",
+            Prompt::OfferKeys => "offer_keys",
+            Prompt::OfferGone => "offer_gone",
+            Prompt::OfferDeclined => "offer_declined",
+            // Indices outside the list are never made; they read as its last.
+            Prompt::LanguageName(i) => NAME_FILES[usize::from(i).min(NAME_FILES.len() - 1)],
         }
     }
 }
@@ -193,11 +263,18 @@ mod tests {
             }
         }
         for lang in ["ja", "en", "vi", "zh", "pt", "ne", "id", "es", "th", "my", "ru", "uk", "hi", "ko"] {
-            for prompt in Prompt::ALL.into_iter().skip(4) {
+            for prompt in Prompt::ALL.into_iter().skip(4).take(17) {
                 assert!(p.has(prompt, lang), "{prompt:?} in {lang}");
             }
         }
         assert!(Arc::ptr_eq(&p.get(Prompt::Connecting, "pt-BR"), &p.get(Prompt::Connecting, "pt")));
+        // Interpreters reached by phone hear the offer and every catalogue language's name
+        // in Japanese.
+        for prompt in Prompt::ALL.into_iter().skip(21) {
+            assert!(p.has(prompt, "ja"), "{prompt:?} in ja");
+        }
+        assert_eq!(Prompt::name_of("pt-BR"), Some(Prompt::LanguageName(2)));
+        assert_eq!(Prompt::name_of("xx"), None);
         // Languages espeak-ng has no voice for are told in English.
         assert!(Arc::ptr_eq(&p.get(Prompt::Connecting, "fil"), &p.get(Prompt::Connecting, "en")));
     }

@@ -32,7 +32,7 @@ pub struct DialOut {
 }
 
 /// The number as the trunk takes it: digits, and a `+` in front if written.
-fn normalised(number: &str) -> String {
+pub(super) fn normalised(number: &str) -> String {
     let plus = number.trim_start().starts_with('+');
     let digits: String = number.chars().filter(char::is_ascii_digit).collect();
     if plus { format!("+{digits}") } else { digits }
@@ -154,6 +154,16 @@ async fn serve(
             event = rx.recv(Duration::from_secs(3600)) => {
                 let event = event?.event;
                 settings.waiting.heard(&event);
+                if let p::GatewayEvent::OfferCall { offer, token, number, language, ring_secs } = event {
+                    let Some(out) = dial_out else {
+                        tracing::warn!("an interpreter reached by phone cannot be rung: [phone] has no dial_trunk");
+                        continue;
+                    };
+                    let order = super::offer::Order { offer, token, number, language, ring_secs };
+                    let (settings, gateway) = (settings.clone(), Arc::clone(gateway));
+                    tokio::spawn(async move { super::offer::ring(settings, &gateway, out, order).await });
+                    continue;
+                }
                 let p::GatewayEvent::Dial { dial, token, number, language: _ } = event else { continue };
                 let Some(out) = dial_out else {
                     let _ = to_server.send(p::GatewayCommand::DialFailed { dial, reason: p::DialFailure::Unreachable }).await;

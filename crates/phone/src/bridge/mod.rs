@@ -10,12 +10,13 @@
 mod control;
 mod in_call;
 mod line;
+mod offer;
 mod play;
 mod waiting;
 
 pub use control::{DialOut, hold};
 pub use line::{Line, MENU_MAX, REMIND};
-pub use waiting::{Standing, Waiting};
+pub use waiting::{Offer, Standing, Waiting};
 
 use std::net::IpAddr;
 use std::sync::Arc;

@@ -36,12 +36,24 @@ impl Standing {
     }
 }
 
+/// Where an offer rung on an interpreter's phone stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Offer {
+    /// Ringing, or being answered.
+    Open,
+    /// The interpreter's: join with the order's token.
+    Taken,
+    /// Gone (missed, taken elsewhere, cancelled, declined), or the connection was lost.
+    Closed,
+}
+
 #[derive(Debug, Default)]
 struct Inner {
     /// The control connection's commands, while it is up.
     to_server: Option<mpsc::Sender<p::GatewayCommand>>,
     last: u64,
     callers: HashMap<u64, watch::Sender<Standing>>,
+    offers: HashMap<u64, watch::Sender<Offer>>,
 }
 
 /// The callers waiting, shared by the line calls and the control connection.
@@ -80,8 +92,37 @@ impl Waiting {
         }
     }
 
-    /// The server's word about a caller.
+    /// An offer is being rung: where it stands, until [`Waiting::offer_done`].
+    pub fn offer_rung(&self, offer: u64) -> watch::Receiver<Offer> {
+        let (tx, rx) = watch::channel(Offer::Open);
+        self.lock().offers.insert(offer, tx);
+        rx
+    }
+
+    /// The interpreter's key: false if the server cannot be told now.
+    pub fn offer_answer(&self, offer: u64, accept: bool) -> bool {
+        let inner = self.lock();
+        inner.to_server.as_ref().is_some_and(|t| t.try_send(p::GatewayCommand::OfferAnswer { offer, accept }).is_ok())
+    }
+
+    /// The offer's call is over: forgotten.
+    pub fn offer_done(&self, offer: u64) {
+        self.lock().offers.remove(&offer);
+    }
+
+    /// The server's word about a caller or an offer.
     pub fn heard(&self, event: &p::GatewayEvent) {
+        let offer = match event {
+            p::GatewayEvent::OfferTaken { offer } => Some((*offer, Offer::Taken)),
+            p::GatewayEvent::OfferClosed { offer } => Some((*offer, Offer::Closed)),
+            _ => None,
+        };
+        if let Some((offer, state)) = offer {
+            if let Some(tx) = self.lock().offers.get(&offer) {
+                let _ = tx.send(state);
+            }
+            return;
+        }
         let (line, standing) = match event {
             p::GatewayEvent::LineQueued { line, ringing, ahead, .. } => {
                 (*line, Standing::Waiting { ringing: *ringing, ahead: *ahead })
@@ -111,6 +152,9 @@ impl Waiting {
         inner.to_server = None;
         for (_, tx) in inner.callers.drain() {
             let _ = tx.send(Standing::Lost);
+        }
+        for tx in inner.offers.values() {
+            let _ = tx.send(Offer::Closed);
         }
     }
 }

@@ -15,6 +15,7 @@ mod media_support;
 mod operator;
 mod phone_baresip;
 mod phone_bridge;
+mod phone_interpreters;
 mod phone_lines;
 mod phone_seats;
 mod relay_task;

@@ -163,7 +163,7 @@ pub(crate) async fn server_with_section(
 }
 
 /// SIPp as a phone answering at `port` with `scenario` (from the phone crate's).
-fn phone_at(port: u16, scenario: &str, echo: bool) -> tokio::process::Child {
+pub(crate) fn phone_at(port: u16, scenario: &str, echo: bool) -> tokio::process::Child {
     let sipp = Path::new(env!("CARGO_MANIFEST_DIR")).join("../phone/tests/sipp");
     let mut command = tokio::process::Command::new("sipp");
     command
