@@ -9,11 +9,12 @@ use prometheus::{Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterV
 #[derive(Clone, Debug)]
 pub struct PhoneMetrics {
     /// Phone legs now, by direction (`in`, `out`) and state (`ringing`, `prompts`,
-    /// `in_call`).
+    /// `queued`, `in_call`).
     pub legs: IntGaugeVec,
     /// Phone calls that ended their setup, by direction and outcome (`joined`, and for
-    /// calls in `gone`, `pin_refused`, `unavailable`; for calls out `no_answer`, `busy`,
-    /// `refused`, `unreachable`).
+    /// calls in `gone`, `pin_refused`, `unavailable`, `closed`, `unserved`; for calls out
+    /// `no_answer`, `busy`, `refused`, `unreachable`; for offers rung on interpreters'
+    /// phones, direction `offer`: `declined`, `offer_gone`, `no_key`, `no_answer`).
     pub calls: IntCounterVec,
     /// From the decision to join (a PIN accepted, a call out answered) until the leg's
     /// media is connected to the relay, by direction.
