@@ -51,6 +51,19 @@ after(async () => {
 });
 
 /**
+ * SIPp with `args`, in `cwd`: its exit code, what it said, and a way to stop it.
+ * @param {string[]} args
+ * @param {string} cwd
+ */
+function runSipp(args, cwd) {
+  const child = spawn('sipp', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  return { exited, err: () => err, kill: () => child.kill() };
+}
+
+/**
  * SIPp's scenario: key `pin` and `#` by SIP INFO (nothing if `pin` is empty), then echo
  * for `talkMs`, then BYE.
  * @param {string} pin
@@ -88,15 +101,11 @@ test('a phone joins with the desk\'s PIN: both browsers hear it, and it hears th
 
   const dir = scenario(pin, 12000);
   const free = async () => (await freeMediaPort()).toString();
-  const sipp = spawn(
-    'sipp',
+  const sipp = runSipp(
     [`127.0.0.1:${sipPort}`, '-sf', 'scenario.xml', '-s', LINE.replace(/-/g, ''), '-i', '127.0.0.1', '-mi', '127.0.0.1',
       '-p', await free(), '-mp', await free(), '-rtp_echo', '-m', '1', '-nostdin', '-trace_err', '-timeout', '60s', '-timeout_error'],
-    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+    dir,
   );
-  let sippErr = '';
-  sipp.stderr.on('data', (d) => (sippErr += d));
-  const exited = new Promise((resolve) => sipp.once('exit', (code) => resolve(code)));
   try {
     // The phone's tile appears on both screens; the panel closes on the desk.
     for (const page of [desk.page, interp.page]) await page.locator('.tile[data-party=phone]').waitFor({ timeout: 30000 });
@@ -112,11 +121,11 @@ test('a phone joins with the desk\'s PIN: both browsers hear it, and it hears th
     await snap(desk.page, 'desk-call-with-phone');
     await until(async () => (await interp.page.locator('#notice').innerText()).includes('電話の参加者がつながりました'), 'the interpreter told the phone joined');
     // The phone hangs up: the desk is told, the call goes on.
-    assert.equal(await exited, 0, `SIPp: ${sippErr}`);
+    assert.equal(await sipp.exited, 0, `SIPp: ${sipp.err()}`);
     await until(async () => (await desk.page.locator('#notice').innerText()).includes('電話の参加者の通話が終わりました'), 'the desk told the phone hung up');
     assert.ok(await desk.page.locator('#call').isVisible());
   } catch (e) {
-    console.error(`server log:\n${server.log()}\nSIPp:\n${sippErr}`);
+    console.error(`server log:\n${server.log()}\nSIPp:\n${sipp.err()}`);
     throw e;
   } finally {
     sipp.kill();
@@ -133,15 +142,11 @@ test('the desk calls a phone into the call: all three hear each other, and the r
   await answeredCall(desk.page, interp.page, server.base, code, 'e2e-dial');
 
   const free = async () => (await freeMediaPort()).toString();
-  const sipp = spawn(
-    'sipp',
+  const sipp = runSipp(
     ['-sf', 'uas_echo.xml', '-i', '127.0.0.1', '-mi', '127.0.0.1', '-p', String(trunkPort), '-mp', await free(), '-rtp_echo',
       '-m', '1', '-nostdin', '-trace_err', '-timeout', '60s'],
-    { cwd: SIPP, stdio: ['ignore', 'ignore', 'pipe'] },
+    SIPP,
   );
-  let sippErr = '';
-  sipp.stderr.on('data', (d) => (sippErr += d));
-  const exited = new Promise((resolve) => sipp.once('exit', (code) => resolve(code)));
   try {
     await desk.page.click('#call-phone');
     await desk.page.fill('#dial-number', '090-1234-5678');
@@ -160,7 +165,7 @@ test('the desk calls a phone into the call: all three hear each other, and the r
     // The desk ends the call: the phone is hung up on, and the record counts it.
     await desk.page.click('#end');
     await desk.page.locator('#outcome').waitFor();
-    assert.equal(await exited, 0, `SIPp: ${sippErr}`);
+    assert.equal(await sipp.exited, 0, `SIPp: ${sipp.err()}`);
     const records = await until(async () => {
       const all = await server.api('/api/call-records', { token: server.admin });
       return all.find((/** @type {any} */ r) => r.phones === 1);
@@ -168,7 +173,7 @@ test('the desk calls a phone into the call: all three hear each other, and the r
     assert.equal(records.outcome, 'answered');
     assert.ok(!JSON.stringify(records).includes('5678'), 'no number in the record');
   } catch (e) {
-    console.error(`server log:\n${server.log()}\nSIPp:\n${sippErr}`);
+    console.error(`server log:\n${server.log()}\nSIPp:\n${sipp.err()}`);
     throw e;
   } finally {
     sipp.kill();
@@ -189,15 +194,11 @@ test('a caller of a language line waits in the busy desk\'s queue and the desk j
 
   const dir = scenario('', 40000);
   const free = async () => (await freeMediaPort()).toString();
-  const sipp = spawn(
-    'sipp',
+  const sipp = runSipp(
     [`127.0.0.1:${sipPort}`, '-sf', 'scenario.xml', '-s', VI_LINE.replace(/-/g, ''), '-i', '127.0.0.1', '-mi', '127.0.0.1',
       '-p', await free(), '-mp', await free(), '-rtp_echo', '-m', '1', '-nostdin', '-trace_err', '-timeout', '90s', '-timeout_error'],
-    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+    dir,
   );
-  let sippErr = '';
-  sipp.stderr.on('data', (d) => (sippErr += d));
-  const exited = new Promise((resolve) => sipp.once('exit', (code) => resolve(code)));
   try {
     // The desk, busy with its consultation, lists the caller waiting.
     await desk.page.locator('#line-queue').waitFor({ timeout: 30000 });
@@ -221,9 +222,9 @@ test('a caller of a language line waits in the busy desk\'s queue and the desk j
       }, `the ${who} to hear both tones through the phone`, 15000);
     }
     await snap(desk.page, 'desk-line-call');
-    assert.equal(await exited, 0, `SIPp: ${sippErr}`);
+    assert.equal(await sipp.exited, 0, `SIPp: ${sipp.err()}`);
   } catch (e) {
-    console.error(`server log:\n${server.log()}\nSIPp:\n${sippErr}`);
+    console.error(`server log:\n${server.log()}\nSIPp:\n${sipp.err()}`);
     throw e;
   } finally {
     sipp.kill();
