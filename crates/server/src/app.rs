@@ -2,7 +2,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::extract::FromRequestParts;
@@ -35,6 +35,8 @@ pub struct App {
     /// connection ends: the cap cannot be raced by clients that upgrade together.
     pub(crate) ws_places: Arc<tokio::sync::Semaphore>,
     next_conn: Arc<AtomicU64>,
+    /// Phone gateways' connections open here (one per bridge that can take calls).
+    gateways: Arc<AtomicUsize>,
     /// Turns true when connections must end.
     pub(crate) closing: watch::Receiver<bool>,
 }
@@ -64,6 +66,7 @@ impl App {
             ready: Arc::new(AtomicBool::new(true)),
             ws_places,
             next_conn: Arc::new(AtomicU64::new(1)),
+            gateways: Arc::new(AtomicUsize::new(0)),
             closing,
         }
     }
@@ -78,6 +81,19 @@ impl App {
         self.ready.load(Ordering::SeqCst)
     }
 
+    /// A phone gateway's connection, counted while the guard lives.
+    pub(crate) fn gateway_connected(&self) -> GatewayHere {
+        self.gateways.fetch_add(1, Ordering::SeqCst);
+        GatewayHere(Arc::clone(&self.gateways))
+    }
+
+    /// Whether phone calls can be made and taken now: no phone line is configured, or a
+    /// gateway is connected (a bridge lets go of its connection while a trunk refuses it
+    /// or cannot be reached).
+    pub fn phone_up(&self) -> bool {
+        self.config.phone_number.is_none() || self.gateways.load(Ordering::SeqCst) > 0
+    }
+
     /// How long a session token from signing in lasts.
     pub fn session_ttl(&self) -> Duration {
         Duration::from_secs(u64::from(self.config.session_ttl_secs))
@@ -86,6 +102,16 @@ impl App {
     /// The terms of signing in.
     pub fn sign_in_terms(&self) -> crate::auth::Terms {
         crate::auth::Terms { ttl: self.session_ttl(), admins_two_factor: self.config.admins_two_factor() }
+    }
+}
+
+/// A phone gateway's connection, counted in [`App::phone_up`] until dropped.
+#[derive(Debug)]
+pub(crate) struct GatewayHere(Arc<AtomicUsize>);
+
+impl Drop for GatewayHere {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

@@ -7,7 +7,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use kakehashi_phone::bridge::{Bridge, BridgeSettings, DialOut};
+use kakehashi_phone::bridge::{Bridge, BridgeSettings, DialOut, Waiting};
 use kakehashi_phone::gateway::Gateway;
 use kakehashi_phone::metrics::PhoneMetrics;
 use kakehashi_phone::prompts::Prompts;
@@ -83,7 +83,7 @@ pub async fn start(
     let number = config.phone_number.clone().ok_or(PhoneError::Missing("phone_number"))?;
     let token = config.phone_gateway_token.clone().ok_or(PhoneError::Missing("phone_gateway_token"))?;
     let digits: String = section.pin_line.as_deref().unwrap_or(&number).chars().filter(char::is_ascii_digit).collect();
-    let phone = bridge(section, server_url(bound), token, number, metrics).await?;
+    let phone = bridge(section, server_url(bound), token, number, metrics, Arc::default()).await?;
     if config.demo {
         eprintln!("  phone line  sip:{digits}@{} (a softphone joins a call with the desk's PIN)\n", phone.gateway.addr);
     }
@@ -97,6 +97,7 @@ async fn bridge(
     gateway_token: String,
     number: String,
     metrics: &PhoneMetrics,
+    waiting: Arc<Waiting>,
 ) -> Result<Phone, PhoneError> {
     let prompts = match &section.prompts_dir {
         Some(dir) => Prompts::with_recorded(dir)?,
@@ -125,7 +126,7 @@ async fn bridge(
         gateway_token,
         pin_line,
         lines: section.lines(),
-        waiting: Arc::default(),
+        waiting,
         media_ip: section.peer_ip,
         prompts,
         metrics: metrics.clone(),
@@ -141,9 +142,11 @@ async fn bridge(
 }
 
 /// `kakehashi phone`: the bridge on its own, against a server elsewhere, until
-/// `shutdown`; `/metrics` on `metrics_listen` if set.
+/// `shutdown`; `/metrics` and `/readyz` on `metrics_listen` if set (ready while the
+/// bridge is connected to the server, which it is only while its trunks have it).
 pub async fn alone(config: AloneConfig, shutdown: impl Future<Output = ()>) -> Result<(), PhoneError> {
     let metrics = PhoneMetrics::new();
+    let waiting = Arc::<Waiting>::default();
     let registry = prometheus::Registry::new();
     for c in metrics.collectors() {
         if let Err(e) = registry.register(c) {
@@ -155,23 +158,29 @@ pub async fn alone(config: AloneConfig, shutdown: impl Future<Output = ()>) -> R
             let listener =
                 tokio::net::TcpListener::bind(at).await.map_err(|source| PhoneError::Metrics { at, source })?;
             tracing::info!(%at, "phone bridge metrics");
-            let app = axum::Router::new().route(
-                "/metrics",
-                axum::routing::get(move || {
-                    let registry = registry.clone();
-                    async move {
-                        let mut out = Vec::new();
-                        let _ =
-                            prometheus::Encoder::encode(&prometheus::TextEncoder::new(), &registry.gather(), &mut out);
-                        ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
-                    }
-                }),
-            );
+            let connected = Arc::clone(&waiting);
+            let app =
+                axum::Router::new().route("/readyz", axum::routing::get(move || ready(Arc::clone(&connected)))).route(
+                    "/metrics",
+                    axum::routing::get(move || {
+                        let registry = registry.clone();
+                        async move {
+                            let mut out = Vec::new();
+                            let _ = prometheus::Encoder::encode(
+                                &prometheus::TextEncoder::new(),
+                                &registry.gather(),
+                                &mut out,
+                            );
+                            ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+                        }
+                    }),
+                );
             Some(tokio::spawn(async move { axum::serve(listener, app).await }))
         }
         None => None,
     };
-    let phone = bridge(&config.phone, config.server, config.gateway_token, config.phone_number, &metrics).await?;
+    let phone =
+        bridge(&config.phone, config.server, config.gateway_token, config.phone_number, &metrics, waiting).await?;
     shutdown.await;
     tracing::info!("phone bridge stopping");
     phone.stop();
@@ -179,6 +188,18 @@ pub async fn alone(config: AloneConfig, shutdown: impl Future<Output = ()>) -> R
         serving.abort();
     }
     Ok(())
+}
+
+/// The bridge alone is ready while it holds its connection to the server.
+async fn ready(waiting: Arc<Waiting>) -> (axum::http::StatusCode, &'static str) {
+    if waiting.is_connected() {
+        (axum::http::StatusCode::OK, "ready")
+    } else {
+        (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "not connected to the server: it cannot be reached, or a trunk refuses this bridge's registration or cannot be reached (see kakehashi_phone_registered)",
+        )
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! The switchboard that joins phone calls to kakehashi's calls, as a client of the
 //! server (ADR 0015). A call to the PIN line hears "enter your PIN" (Japanese, then
-//! English), keys it, and the bridge redeems it over the `gateway` role; with the seat's
+//! English), keys it, and the bridge redeems it over its control connection; with the seat's
 //! token the phone leg joins the call in the `resident` role, as party `phone`, with a
 //! WebRTC peer of its own: its voice published as Opus, the call's sound mixed for it
 //! ([`in_call`]). The bridge also holds a control connection ([`hold`]) over which the
@@ -21,9 +21,6 @@ pub use waiting::{Offer, Standing, Waiting};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
-
-use kakehashi_client::{ClientError, Gateway as GatewayRole, Signal};
-use kakehashi_protocol as p;
 
 use crate::dtmf::{Entered, Entry};
 use crate::gateway::{Answered, Refusal, Switchboard};
@@ -153,7 +150,7 @@ impl Bridge {
                 Ok(Some((token, language))) => return Outcome::Seat { token, language },
                 Ok(None) => prompt = Prompt::PinWrong,
                 Err(e) => {
-                    tracing::warn!(error = %e, "the phone bridge cannot reach the server");
+                    tracing::warn!(error = e, "a PIN could not be redeemed");
                     return Outcome::Refused(Prompt::Unavailable);
                 }
             }
@@ -162,30 +159,18 @@ impl Bridge {
     }
 }
 
-/// Redeem `pin` over a gateway connection: the seat's token and the call's language, or
-/// `None` when the PIN opens nothing.
-async fn redeem(settings: &BridgeSettings, pin: &str) -> Result<Option<(String, String)>, ClientError> {
+/// Redeem `pin` over the control connection: the seat's token and the call's language,
+/// or `None` when the PIN opens nothing; an error when the server cannot be asked now.
+async fn redeem(settings: &BridgeSettings, pin: &str) -> Result<Option<(String, String)>, &'static str> {
     if pin.is_empty() {
         return Ok(None);
     }
-    let credential = p::Credential::Gateway(settings.gateway_token.clone());
-    let mut gateway = Signal::<GatewayRole>::connect(&settings.server, credential, None).await?;
-    gateway.send(&p::GatewayCommand::RedeemPin { pin: pin.into() }).await?;
-    let answer = gateway
-        .expect(
-            Duration::from_secs(10),
-            |e| match e {
-                p::GatewayEvent::Redeemed { pin: got, token, language } if got == pin => {
-                    Some(Some((token.clone(), language.clone())))
-                }
-                p::GatewayEvent::PinRefused { pin: got } if got == pin => Some(None),
-                _ => None,
-            },
-            |_| {},
-        )
-        .await;
-    gateway.close().await;
-    answer
+    let asked = settings.waiting.redeem(pin).ok_or("the bridge is not connected to the server")?;
+    match tokio::time::timeout(Duration::from_secs(10), asked).await {
+        Ok(Ok(answer)) => Ok(answer),
+        Ok(Err(_)) => Err("the connection to the server was lost"),
+        Err(_) => Err("the server did not answer in 10 s"),
+    }
 }
 
 #[async_trait::async_trait]

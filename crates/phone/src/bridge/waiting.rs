@@ -1,13 +1,22 @@
-//! Line callers waiting on the control connection (ADR 0016): each caller put through
-//! gets a number of its own and hears, over a watch, where it stands and how it ends;
-//! the control connection passes the server's events to it. While the connection is down
-//! nobody can be put through, and callers who were waiting are told the line is lost.
+//! What the calls in progress ask of the server over the control connection: language
+//! line callers waiting (ADR 0016), each with a number of its own, hearing over a watch
+//! where it stands and how it ends; offers rung on interpreters' phones; PINs being
+//! redeemed. The control connection passes the server's events here. While it is down
+//! nobody can be put through or redeem a PIN, and whoever was waiting is told it is lost.
+//!
+//! Everything goes over the one connection on purpose: the server sends its orders round
+//! every gateway connection, so a short-lived connection of ours would be given orders
+//! (and would make a gateway look present) and lose them when it closes.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use kakehashi_protocol as p;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// What the server said of a PIN: the seat's token and the call's language, or `None`
+/// when it opens nothing.
+pub(super) type Redeemed = Option<(String, String)>;
 
 /// Where a line caller stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,6 +63,8 @@ struct Inner {
     last: u64,
     callers: HashMap<u64, watch::Sender<Standing>>,
     offers: HashMap<u64, watch::Sender<Offer>>,
+    /// PINs sent to the server, by PIN (two callers may key the same one at once).
+    pins: HashMap<String, Vec<oneshot::Sender<Redeemed>>>,
 }
 
 /// The callers waiting, shared by the line calls and the control connection.
@@ -105,6 +116,17 @@ impl Waiting {
         inner.to_server.as_ref().is_some_and(|t| t.try_send(p::GatewayCommand::OfferAnswer { offer, accept }).is_ok())
     }
 
+    /// Send `pin` to be redeemed: the server's answer arrives on the receiver, which is
+    /// dropped unanswered if the connection is lost; `None` while the connection is down.
+    pub fn redeem(&self, pin: &str) -> Option<oneshot::Receiver<Redeemed>> {
+        let mut inner = self.lock();
+        let to_server = inner.to_server.clone()?;
+        to_server.try_send(p::GatewayCommand::RedeemPin { pin: pin.into() }).ok()?;
+        let (tx, rx) = oneshot::channel();
+        inner.pins.entry(pin.into()).or_default().push(tx);
+        Some(rx)
+    }
+
     /// The offer's call is over: forgotten.
     pub fn offer_done(&self, offer: u64) {
         self.lock().offers.remove(&offer);
@@ -120,6 +142,24 @@ impl Waiting {
         if let Some((offer, state)) = offer {
             if let Some(tx) = self.lock().offers.get(&offer) {
                 let _ = tx.send(state);
+            }
+            return;
+        }
+        let pin = match event {
+            p::GatewayEvent::Redeemed { pin, token, language } => Some((pin, Some((token.clone(), language.clone())))),
+            p::GatewayEvent::PinRefused { pin } => Some((pin, None)),
+            _ => None,
+        };
+        if let Some((pin, answer)) = pin {
+            // The server answers in order: the oldest asker of this PIN gets this answer.
+            let mut inner = self.lock();
+            if let Some(askers) = inner.pins.get_mut(pin) {
+                if !askers.is_empty() {
+                    let _ = askers.remove(0).send(answer);
+                }
+                if askers.is_empty() {
+                    inner.pins.remove(pin);
+                }
             }
             return;
         }
@@ -141,6 +181,12 @@ impl Waiting {
         }
     }
 
+    /// Whether the control connection is up (the bridge holds it only while every trunk
+    /// it registers with has it).
+    pub fn is_connected(&self) -> bool {
+        self.lock().to_server.is_some()
+    }
+
     /// The control connection is up, taking commands on `to_server`.
     pub fn connected(&self, to_server: mpsc::Sender<p::GatewayCommand>) {
         self.lock().to_server = Some(to_server);
@@ -156,6 +202,7 @@ impl Waiting {
         for tx in inner.offers.values() {
             let _ = tx.send(Offer::Closed);
         }
+        inner.pins.clear();
     }
 }
 
@@ -192,5 +239,24 @@ mod tests {
         waiting.disconnected();
         assert_eq!(*c_rx.borrow(), Standing::Lost);
         assert!(waiting.call(1, "vi").is_none());
+    }
+
+    #[test]
+    fn pins_are_answered_in_order_and_lost_with_the_connection() {
+        let waiting = Waiting::default();
+        assert!(waiting.redeem("123456").is_none(), "no PIN is redeemed without the server");
+        let (tx, mut server) = mpsc::channel(8);
+        waiting.connected(tx);
+        let mut first = waiting.redeem("123456").unwrap();
+        let mut second = waiting.redeem("123456").unwrap();
+        assert_eq!(server.try_recv().unwrap(), p::GatewayCommand::RedeemPin { pin: "123456".into() });
+        waiting.heard(&p::GatewayEvent::Redeemed { pin: "123456".into(), token: "t".into(), language: "vi".into() });
+        assert_eq!(first.try_recv().unwrap(), Some(("t".into(), "vi".into())));
+        assert!(second.try_recv().is_err(), "one answer is one asker's");
+        waiting.heard(&p::GatewayEvent::PinRefused { pin: "123456".into() });
+        assert_eq!(second.try_recv().unwrap(), None);
+        let lost = waiting.redeem("654321").unwrap();
+        waiting.disconnected();
+        assert!(lost.blocking_recv().is_err(), "a lost connection drops the asker");
     }
 }

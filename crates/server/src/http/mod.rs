@@ -64,11 +64,17 @@ pub fn router(app: App, surface: Surface) -> Router {
         .with_state(app)
 }
 
+/// Ready or draining; a node that is ready but cannot make or take phone calls says so
+/// on a second line and stays ready, since everything else it does works.
 async fn readyz(State(app): State<App>) -> Response {
-    if app.ready() {
+    if !app.ready() {
+        (StatusCode::SERVICE_UNAVAILABLE, "draining").into_response()
+    } else if app.phone_up() {
         (StatusCode::OK, "ready").into_response()
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "draining").into_response()
+        let phone = "phone: unavailable: no phone gateway is connected (a trunk refuses its registration or \
+                     cannot be reached, see kakehashi_phone_registered; or the bridge cannot reach this server)";
+        (StatusCode::OK, format!("ready\n{phone}")).into_response()
     }
 }
 

@@ -478,7 +478,7 @@ pub fn openapi_document() -> Value {
         "/readyz",
         "get",
         Op {
-            summary: "Ready to take new work",
+            summary: "Ready to take new work; a second line `phone: unavailable: …` when a phone line is configured and no phone gateway is connected (the node stays ready)",
             who: Who::Anyone,
             params: &[],
             body: None,

@@ -184,6 +184,7 @@ where
         Identity::Gateway => {
             let welcome = p::GatewayEvent::Welcome(welcome(&app, role, false, crate::auth::new_token()));
             if socket.send_json(&welcome).await {
+                let _here = app.gateway_connected();
                 gateway::run(&mut socket, &mut settings, &app.router, conn).await;
             }
         }

@@ -25,17 +25,22 @@ async fn a_pin_from_the_desk_becomes_a_phone_seat_through_the_gateway_only() {
     let mut i1 = server.interpreter(&creds.interp[0]).await;
     let mut desk = server.desk(&creds.desk_a1).await;
     let call = answered_call(&mut desk, &mut i1, "vi").await;
-    // Without its gateway connected, the line is not offered.
+    // Without its gateway connected, the line is not offered, and the readiness page says
+    // so (the node stays ready: everything else works).
     desk.send(p::DeskCommand::Invite { call, party: p::Party::Phone }).await;
     let e = desk.error().await;
     assert_eq!(
         (e.code, e.message.as_str()),
         (p::ErrorCode::NotAllowed, "the phone line is not available now (its gateway is not connected)")
     );
+    let (status, ready) = http(server.addr, "GET", "/readyz", None, None).await;
+    assert_eq!(status, 200);
+    assert!(ready.starts_with("ready\nphone: unavailable: no phone gateway is connected"), "{ready}");
     let mut gw: Client<Gateway> = server.connect(p::Credential::Gateway(SECRET.into()), None).await;
     // The gateway's attachment reaches the hub with its first command's answer.
     gw.send(p::GatewayCommand::Ping {}).await;
     expect!(gw, p::GatewayEvent::Pong);
+    assert_eq!(http(server.addr, "GET", "/readyz", None, None).await, (200, "ready".into()));
     desk.send(p::DeskCommand::Invite { call, party: p::Party::Phone }).await;
     let (c, number, pin) =
         expect!(desk, p::DeskEvent::PhoneInvite { call, number, pin, .. } => (*call, number.clone(), pin.clone()));
