@@ -23,6 +23,9 @@ pub enum Prompt {
     Unavailable,
     /// "Connecting you to your call now."
     Connecting,
+    /// A call out answered: "A call from the consultation desk for foreign residents,
+    /// with an interpreter; connecting you now."
+    DialGreeting,
     /// A language line: "Thank you for calling; we are connecting you to an interpreter."
     LineWelcome,
     /// "People waiting before you:" (a [`Prompt::Number`] follows).
@@ -77,12 +80,13 @@ const NUMBERS: [&str; 9] = ["n1", "n2", "n3", "n4", "n5", "n6", "n7", "n8", "n9"
 
 impl Prompt {
     /// Every prompt.
-    pub const ALL: [Prompt; 54] = [
+    pub const ALL: [Prompt; 55] = [
         Prompt::PinEnter,
         Prompt::PinWrong,
         Prompt::PinRefused,
         Prompt::Unavailable,
         Prompt::Connecting,
+        Prompt::DialGreeting,
         Prompt::LineWelcome,
         Prompt::LineAhead,
         Prompt::LineNext,
@@ -142,6 +146,7 @@ impl Prompt {
             Prompt::PinRefused => "pin_refused",
             Prompt::Unavailable => "unavailable",
             Prompt::Connecting => "connecting",
+            Prompt::DialGreeting => "dial_greeting",
             Prompt::LineWelcome => "line_welcome",
             Prompt::LineAhead => "line_ahead",
             Prompt::LineNext => "line_next",

@@ -1,7 +1,8 @@
 //! The bridge's control connection to the server (the `gateway` role), held for as long
 //! as the bridge runs: while it is up the server knows a gateway is there and sends it
 //! orders to call a number for a seat (a desk's `dial_out`). Each order is placed through
-//! the trunk; an answered call joins its call with the seat's token, one that fails is
+//! the trunk; an answered call hears who is calling (in the call's language) and joins
+//! its call with the seat's token, one that fails (or hangs up during the greeting) is
 //! reported with why. Lost connections are made again, backing off to 30 s.
 //!
 //! While a trunk the bridge registers with refuses it or cannot be reached, the bridge
@@ -16,10 +17,12 @@ use kakehashi_protocol as p;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::play::{Played, play_through};
 use super::{BridgeSettings, in_call};
 use crate::dial::{Dial, DialError};
 use crate::gateway::Gateway;
 use crate::metrics::{InState, PhoneMetrics};
+use crate::prompts::Prompt;
 use crate::register::Registered;
 
 /// Where calls out go.
@@ -164,7 +167,7 @@ async fn serve(
                     tokio::spawn(async move { super::offer::ring(settings, &gateway, out, order).await });
                     continue;
                 }
-                let p::GatewayEvent::Dial { dial, token, number, language: _ } = event else { continue };
+                let p::GatewayEvent::Dial { dial, token, number, language } = event else { continue };
                 let Some(out) = dial_out else {
                     let _ = to_server.send(p::GatewayCommand::DialFailed { dial, reason: p::DialFailure::Unreachable }).await;
                     continue;
@@ -175,7 +178,15 @@ async fn serve(
                     let metrics = settings.metrics.clone();
                     let leg = InState::new(&metrics, "out", "ringing");
                     match gateway.dial(order).await {
-                        Ok(answered) => {
+                        Ok(mut answered) => {
+                            // Whoever answers an unknown number hears who is calling first.
+                            let greeting = settings.prompts.get(Prompt::DialGreeting, &language);
+                            if play_through(&mut answered, &greeting).await == Played::Gone {
+                                metrics.calls.with_label_values(&["out", "gone"]).inc();
+                                let reason = p::DialFailure::NoAnswer;
+                                let _ = failed.send(p::GatewayCommand::DialFailed { dial, reason }).await;
+                                return;
+                            }
                             metrics.calls.with_label_values(&["out", "joined"]).inc();
                             if let Err(e) = in_call::join(&settings, answered, &token, leg).await {
                                 tracing::warn!(error = %e, "a phone called out could not join its call");

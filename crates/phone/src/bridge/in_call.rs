@@ -100,6 +100,9 @@ pub(super) async fn join(
             |_| {},
         )
         .await?;
+    // A phone has no camera: every screen shows the leg as audio only, not as a video
+    // that never comes.
+    signal.send(&p::ResidentCommand::MediaState { muted: false, camera_off: true }).await?;
     let (packets, mut received) = mpsc::unbounded_channel::<Received>();
     let ssrc = rand_u32();
     let options = PeerOptions {

@@ -18,6 +18,7 @@ use std::time::Duration;
 use kakehashi::config::{Config, PhoneSection};
 use kakehashi_client::{Desk, Interpreter, MediaRole, MediaSession, Peer, PeerOptions, Received, Signal, join_media};
 use kakehashi_phone::opus::{Listener, Voice};
+use kakehashi_phone::prompts::Prompt;
 use kakehashi_phone::tone::{share, tone};
 use kakehashi_protocol as p;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -277,6 +278,15 @@ async fn a_phone_joins_with_the_desks_pin_and_everyone_hears_everyone() {
         let out = phone.wait_with_output().await.unwrap();
         panic!("the phone did not join within 40 s; SIPp said: {}", String::from_utf8_lossy(&out.stderr));
     };
+    // A phone has no camera, and every screen is told so.
+    let camera_off = event(&mut desk_media.events, Duration::from_secs(10), |e| match e {
+        p::DeskEvent::ParticipantMedia { participant, muted, camera_off, .. } if *participant == joined => {
+            Some((*muted, *camera_off))
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!(camera_off, (false, true));
     // The wallboard counts the call and its phone leg (the other tenant's sees neither),
     // while the phone is in (SIPp hangs up 9 s after keying).
     for (sup, want) in [(&creds.sup_a, (1, 1)), (&creds.sup_b, (0, 0))] {
@@ -333,9 +343,14 @@ async fn the_desk_calls_a_phone_in_and_a_busy_one_is_told() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     desk.send(p::DeskCommand::DialOut { call, number: "+81 90-1234-5678".into() }).await;
     expect!(desk, p::DeskEvent::Dialling { .. });
+    let dialled = std::time::Instant::now();
     let (mut desk_media, mut desk_heard) = speaking(desk.sig, Some(call), 440.0).await;
     let (_interpreter_media, mut interpreter_heard) = speaking(interpreter.sig, Some(call), 660.0).await;
-    let joined = phone_joined(&mut desk_media.events, Duration::from_secs(20)).await;
+    let joined = phone_joined(&mut desk_media.events, Duration::from_secs(30)).await;
+    // Whoever answered heard who is calling, in the call's language, before joining.
+    let greeting = kakehashi_phone::prompts::Prompts::built_in().get(Prompt::DialGreeting, "vi").len() / 8;
+    assert!(greeting > 5000, "a greeting of {greeting} ms");
+    assert!(dialled.elapsed() >= Duration::from_millis(greeting as u64), "joined before the greeting's end");
     everyone_hears_through(joined, &mut desk_heard, &mut interpreter_heard).await;
     let (mut signal, _peer) = desk_media.stop().await.unwrap();
     signal.send(&p::DeskCommand::EndCall { call }).await.unwrap();
@@ -416,6 +431,8 @@ async fn the_bridge_alone_joins_a_caller_to_a_call_on_a_server_elsewhere() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let pin = pin.expect("the bridge connected within 10 s");
+    let bridge_at = SocketAddr::from(([127, 0, 0, 1], metrics_at));
+    assert_eq!(http(bridge_at, "GET", "/readyz", None, None).await, (200, "ready".into()));
     let (mut desk_media, mut desk_heard) = speaking(desk.sig, Some(call), 440.0).await;
     let (_interpreter_media, mut interpreter_heard) = speaking(interpreter.sig, Some(call), 660.0).await;
     let phone = dial_in(sip, &[&format!("{pin}#")]);
@@ -423,9 +440,20 @@ async fn the_bridge_alone_joins_a_caller_to_a_call_on_a_server_elsewhere() {
     everyone_hears_through(joined, &mut desk_heard, &mut interpreter_heard).await;
     let out = tokio::time::timeout(Duration::from_secs(30), phone.wait_with_output()).await.unwrap().unwrap();
     assert!(out.status.success(), "SIPp: {}", String::from_utf8_lossy(&out.stderr));
-    let (status, metrics) = http(SocketAddr::from(([127, 0, 0, 1], metrics_at)), "GET", "/metrics", None, None).await;
+    let (status, metrics) = http(bridge_at, "GET", "/metrics", None, None).await;
     assert_eq!(status, 200);
     assert!(metrics.contains("kakehashi_phone_calls_total{direction=\"in\",outcome=\"joined\"} 1"), "{metrics}");
     promtool_accepts(&metrics).await;
     server.stop().await;
+    // With the server gone the bridge is not ready, and says why.
+    let mut said = (0, String::new());
+    for _ in 0..50 {
+        said = http(bridge_at, "GET", "/readyz", None, None).await;
+        if said.0 == 503 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(said.0, 503, "{said:?}");
+    assert!(said.1.starts_with("not connected to the server"), "{said:?}");
 }
