@@ -415,6 +415,18 @@ test('the wallboard shows queues, interpreters and today\'s waits; the admin pag
   await admin.page.click('#interpreter-form button[type=submit]');
   await admin.page.locator('#notice.error').filter({ hasText: /roster\.shifts\[0\]\.start/ }).waitFor();
   await snap(admin.page, 'admin-interpreters');
+  // Reached by phone: a number that cannot be dialled is refused with the field named, and
+  // a dialable one is saved.
+  await admin.page.fill('#i-roster', '{"time_zone": "Asia/Tokyo", "shifts": [{"days": ["mon"], "start": "09:00", "end": "17:00"}]}');
+  await admin.page.fill('#i-phone', 'call me on LINE');
+  await admin.page.click('#interpreter-form button[type=submit]');
+  await admin.page.locator('#notice.error').filter({ hasText: /reach_by_phone/ }).waitFor();
+  await admin.page.fill('#i-phone', '090-1234-5678');
+  await admin.page.click('#interpreter-form button[type=submit]');
+  await until(async () => {
+    const list = await server.api('/api/interpreters', { token: server.admin });
+    return list.some((/** @type {any} */ i) => i.login === 'new-ne' && i.reach_by_phone === '090-1234-5678');
+  }, 'the interpreter saved with the number they are reached on');
   noErrors(wall, 'wallboard');
   noErrors(admin, 'admin');
 });

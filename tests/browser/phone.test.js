@@ -8,7 +8,8 @@
 // the desk ends the call, the phone is hung up on, and the record counts one phone.
 // Last, a language line answered by the first desk while it is still in its call: the
 // caller waits in its queue (the desk lists them), an interpreter accepts, and the desk
-// joins the caller's call once its own consultation is over.
+// joins the caller's call once its own consultation is over; a second caller waits, and
+// the desk ends their wait from its list.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -65,17 +66,19 @@ function runSipp(args, cwd) {
 
 /**
  * SIPp's scenario: key `pin` and `#` by SIP INFO (nothing if `pin` is empty), then echo
- * for `talkMs`, then BYE.
+ * for `talkMs`, then BYE (`uac_pin_echo.xml`); or with `file` another of the same shape
+ * (`uac_told_bye.xml`: wait up to `talkMs` to be hung up on).
  * @param {string} pin
  * @param {number} talkMs
+ * @param {string} [file]
  */
-function scenario(pin, talkMs) {
+function scenario(pin, talkMs, file = 'uac_pin_echo.xml') {
   const key = fs.readFileSync(path.join(SIPP, 'info_key.xml.part'), 'utf8');
   let cseq = 2;
   let keys = '';
   for (const k of pin ? `${pin}#` : '') keys += key.replace('CSEQ', String(cseq++)).replace('KEY', k);
   const text = fs
-    .readFileSync(path.join(SIPP, 'uac_pin_echo.xml'), 'utf8')
+    .readFileSync(path.join(SIPP, file), 'utf8')
     .replace('<!-- KEYS -->\n', keys)
     .replace('CSEQ BYE', `${cseq} BYE`)
     .replaceAll('TALK', String(talkMs));
@@ -192,7 +195,8 @@ test('a caller of a language line waits in the busy desk\'s queue and the desk j
   browsers.push(interp);
   await signInAvailable(interp.page, server.base, 'e2e-line', 'e2e-line-password');
 
-  const dir = scenario('', 40000);
+  const dir = scenario('', 60000);
+  const toldDir = scenario('', 40000, 'uac_told_bye.xml');
   const free = async () => (await freeMediaPort()).toString();
   const sipp = runSipp(
     [`127.0.0.1:${sipPort}`, '-sf', 'scenario.xml', '-s', VI_LINE.replace(/-/g, ''), '-i', '127.0.0.1', '-mi', '127.0.0.1',
@@ -222,6 +226,24 @@ test('a caller of a language line waits in the busy desk\'s queue and the desk j
       }, `the ${who} to hear both tones through the phone`, 15000);
     }
     await snap(desk.page, 'desk-line-call');
+    // A second caller waits (the interpreter is busy); staff end their wait from the
+    // list: the caller is told nobody can take the call now and hung up on.
+    const told = runSipp(
+      [`127.0.0.1:${sipPort}`, '-sf', 'scenario.xml', '-s', VI_LINE.replace(/-/g, ''), '-i', '127.0.0.1', '-mi', '127.0.0.1',
+        '-p', await free(), '-mp', await free(), '-m', '1', '-nostdin', '-trace_err', '-timeout', '60s', '-timeout_error'],
+      toldDir,
+    );
+    try {
+      const end = desk.page.getByRole('button', { name: /Tiếng Việt/ });
+      await end.waitFor({ timeout: 30000 });
+      assert.deepEqual(await accessibilityProblems(desk.page), []);
+      desk.page.once('dialog', (d) => void d.accept());
+      await end.click();
+      await desk.page.locator('#line-queue').waitFor({ state: 'hidden' });
+      assert.equal(await told.exited, 0, `SIPp (told): ${told.err()}`);
+    } finally {
+      told.kill();
+    }
     assert.equal(await sipp.exited, 0, `SIPp: ${sipp.err()}`);
   } catch (e) {
     console.error(`server log:\n${server.log()}\nSIPp:\n${sipp.err()}`);
@@ -229,6 +251,7 @@ test('a caller of a language line waits in the busy desk\'s queue and the desk j
   } finally {
     sipp.kill();
     fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(toldDir, { recursive: true, force: true });
   }
   assert.deepEqual([...desk.errors, ...interp.errors], []);
 });

@@ -173,10 +173,18 @@ function languageOf(tag) {
 function renderLines() {
   const list = $('line-callers');
   list.replaceChildren();
-  for (const { tag, place } of state.lines.values()) {
+  for (const [request, { tag, place }] of state.lines) {
     const l = languageOf(tag);
     const name = document.documentElement.lang === 'ja' ? l.japanese : l.english;
-    list.append(h('li', {}, t('line_caller', { lang: `${l.native} / ${name}`, place })));
+    // Staff may end a caller's wait (the counter is closing, or they will call back):
+    // the caller hears that nobody can take the call now, and the line hangs up.
+    const end = h('button', { type: 'button', class: 'secondary', 'aria-label': t('line_end_label', { lang: l.native }) }, t('line_end'));
+    end.addEventListener('click', () => {
+      if (window.confirm(t('line_end_confirm', { lang: `${l.native} / ${name}` }))) {
+        state.signal?.send({ type: 'cancel_request', request });
+      }
+    });
+    list.append(h('li', {}, t('line_caller', { lang: `${l.native} / ${name}`, place }), ' ', end));
   }
   $('line-queue').hidden = state.lines.size === 0;
 }
