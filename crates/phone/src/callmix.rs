@@ -1,10 +1,12 @@
 //! One call's sound, for its phone legs: every 20 ms, each browser participant's Opus is
 //! taken from its reorder buffer and decoded **once** (concealed when lost), each phone's
-//! latest frame is added, and each phone hears the sum less its own voice (the N−1 mix).
+//! next frame is added, and each phone hears the sum less its own voice (the N−1 mix).
+//! Phones and browsers are numbered as the call numbers its participants: a phone's own
+//! voice coming back through the relay is not a browser's, and is not mixed twice.
 //! Each phone's voice is encoded to Opus, once, to enter the call as its own track, so
 //! browsers hear a phone like any participant (LiveKit SIP and Jigasi do the same).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use crate::FRAME_8K;
 use crate::jitter::{Jitter, Tick};
@@ -22,10 +24,14 @@ struct Remote {
     pcm: Vec<i16>,
 }
 
-/// A phone leg: what it said this tick, and its voice's encoder.
+/// Frames a phone may get ahead of the tick by: phones' clocks differ a little, and one
+/// of them (or a timer) drives the tick; more than this and the oldest is dropped.
+const AHEAD: usize = 3;
+
+/// A phone leg: what it said and the tick has not taken yet, and its voice's encoder.
 #[derive(Debug)]
 struct Phone {
-    said: Option<Vec<i16>>,
+    said: VecDeque<Vec<i16>>,
     voice: Voice,
 }
 
@@ -57,7 +63,12 @@ impl Default for CallMix {
 
 impl CallMix {
     /// An Opus packet from a browser participant (its first makes it a source).
+    /// A packet from one of this mix's phones (its voice, as the relay forwards it) is
+    /// ignored: its sound is in the mix already.
     pub fn remote_packet(&mut self, from: Party, seq: u16, payload: Vec<u8>) -> Result<(), OpusError> {
+        if self.phones.contains_key(&from) {
+            return Ok(());
+        }
         let remote = match self.remotes.entry(from) {
             std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::btree_map::Entry::Vacant(e) => {
@@ -77,15 +88,20 @@ impl CallMix {
     /// A phone leg joined the call.
     pub fn phone_joined(&mut self, party: Party) -> Result<(), OpusError> {
         if let std::collections::btree_map::Entry::Vacant(e) = self.phones.entry(party) {
-            e.insert(Phone { said: None, voice: Voice::new()? });
+            e.insert(Phone { said: VecDeque::new(), voice: Voice::new()? });
+            // Its voice may have reached the mix through the relay before it said who it was.
+            self.remotes.remove(&party);
         }
         Ok(())
     }
 
-    /// What a phone said in the last 20 ms.
+    /// What a phone said in the next 20 ms.
     pub fn phone_said(&mut self, party: Party, frame: Vec<i16>) {
         if let Some(p) = self.phones.get_mut(&party) {
-            p.said = Some(frame);
+            if p.said.len() == AHEAD {
+                p.said.pop_front();
+            }
+            p.said.push_back(frame);
         }
     }
 
@@ -111,14 +127,14 @@ impl CallMix {
             self.mix.add(&remote.pcm);
         }
         for phone in self.phones.values() {
-            if let Some(said) = &phone.said {
+            if let Some(said) = phone.said.front() {
                 self.mix.add(said);
             }
         }
         for (party, phone) in &mut self.phones {
-            self.mix.without(phone.said.as_deref(), &mut self.out);
+            self.mix.without(phone.said.front().map(Vec::as_slice), &mut self.out);
             produced.to_phones.push((*party, self.out.clone()));
-            if let Some(said) = phone.said.take() {
+            if let Some(said) = phone.said.pop_front() {
                 match phone.voice.encode(&said) {
                     Ok(packet) => produced.published.push((*party, packet)),
                     Err(e) => produced.errors.push(e),
@@ -178,6 +194,38 @@ mod tests {
         }
         assert_eq!(published[&10].len(), 60);
         assert!(share(&voice[800..], 1000.0) > 0.9);
+    }
+
+    /// A phone's own voice forwarded back by the relay is not mixed again; a phone a
+    /// little ahead of the tick loses nothing, one far ahead loses its oldest frames.
+    #[test]
+    fn a_phones_voice_through_the_relay_is_not_mixed_twice_and_frames_queue_a_little() {
+        let mut call = CallMix::default();
+        let mut echo = Voice::new().unwrap();
+        call.phone_joined(10).unwrap();
+        call.phone_joined(11).unwrap();
+        let mut heard = Vec::new();
+        for n in 0..40u32 {
+            // Phone 11's tone comes back as Opus under its own number: ignored.
+            call.remote_packet(11, n as u16, echo.encode(&tone(1500.0, n)).unwrap()).unwrap();
+            call.phone_said(11, tone(1000.0, n));
+            heard.extend(call.tick().to_phones.into_iter().find(|(p, _)| *p == 10).unwrap().1);
+        }
+        assert!(share(&heard[1600..], 1000.0) > 0.9, "phone 10 hears phone 11's own frames");
+        assert!(share(&heard[1600..], 1500.0) < 0.02, "and not its voice through the relay");
+        // Two frames ahead: both are heard, one per tick.
+        call.phone_said(11, vec![100; FRAME_8K]);
+        call.phone_said(11, vec![200; FRAME_8K]);
+        let first = call.tick().to_phones.into_iter().find(|(p, _)| *p == 10).unwrap().1;
+        let second = call.tick().to_phones.into_iter().find(|(p, _)| *p == 10).unwrap().1;
+        assert_eq!((first[0], second[0]), (100, 200));
+        // Five ahead: the two oldest are dropped.
+        for v in 1..=5 {
+            call.phone_said(11, vec![v; FRAME_8K]);
+        }
+        let got: Vec<i16> =
+            (0..4).map(|_| call.tick().to_phones.into_iter().find(|(p, _)| *p == 10).unwrap().1[0]).collect();
+        assert_eq!(got, [3, 4, 5, 0]);
     }
 
     #[test]

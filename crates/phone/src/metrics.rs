@@ -3,7 +3,7 @@
 //! outcome, trunk name); never a number or a call.
 
 use prometheus::core::Collector;
-use prometheus::{Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts};
+use prometheus::{Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts};
 
 /// Every metric of the bridge.
 #[derive(Clone, Debug)]
@@ -25,8 +25,10 @@ pub struct PhoneMetrics {
     pub late: IntCounter,
     /// Interarrival jitter of the phones' packets, sampled every 5 s per leg.
     pub jitter: Histogram,
-    /// Time to mix one 20 ms frame of a call for its phone (decode, mix, encode).
+    /// Time to mix one 20 ms frame of a call for its phones (decode, mix, encode).
     pub mix: Histogram,
+    /// Calls whose phones the bridge mixes now (one mix per call, however many phones).
+    pub mixes: IntGauge,
     /// 1 while registered with a trunk, by trunk name.
     pub registered: IntGaugeVec,
 }
@@ -75,8 +77,15 @@ impl PhoneMetrics {
                     .buckets(vec![0.001, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16]),
             )),
             mix: must(Histogram::with_opts(
-                HistogramOpts::new("kakehashi_phone_mix_seconds", "Time to mix one 20 ms frame for a phone.")
-                    .buckets(vec![0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002, 0.005]),
+                HistogramOpts::new(
+                    "kakehashi_phone_mix_seconds",
+                    "Time to mix one 20 ms frame of a call for its phones.",
+                )
+                .buckets(vec![0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002, 0.005]),
+            )),
+            mixes: must(IntGauge::new(
+                "kakehashi_phone_mixes",
+                "Calls whose phones this bridge mixes (one mix per call, however many phones).",
             )),
             registered: must(IntGaugeVec::new(
                 Opts::new("kakehashi_phone_registered", "1 while registered with a trunk."),
@@ -95,6 +104,7 @@ impl PhoneMetrics {
             Box::new(self.late.clone()),
             Box::new(self.jitter.clone()),
             Box::new(self.mix.clone()),
+            Box::new(self.mixes.clone()),
             Box::new(self.registered.clone()),
         ]
     }

@@ -58,6 +58,9 @@ pub enum ResidentEvent {
         /// Everyone in the call now, you included.
         #[serde(default)]
         participants: Vec<Participant>,
+        /// The call's number (a phone gateway mixes the phones of one call together).
+        #[serde(default)]
+        call: u64,
     },
     /// Someone's connection came back, or they joined.
     ParticipantJoined {

@@ -127,6 +127,7 @@ async fn bridge(
         pin_line,
         lines: section.lines(),
         waiting,
+        rooms: Arc::default(),
         media_ip: section.peer_ip,
         prompts,
         metrics: metrics.clone(),

@@ -1,6 +1,7 @@
 //! A phone leg in its call: joined with the seat's token as a resident-role client, a
 //! WebRTC peer of its own that publishes the phone's voice as Opus, and the call's sound
-//! mixed for the phone ([`CallMix`]), until the phone hangs up or the call ends.
+//! mixed for the phone in the call's one mix ([`super::rooms`]), until the phone hangs up
+//! or the call ends.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,14 +14,12 @@ use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 
 use super::BridgeSettings;
-use crate::callmix::{CallMix, Party};
+use crate::callmix::Party;
 use crate::gateway::{Answered, rand_u32};
 use crate::leg::{Heard, LegCounts};
-use crate::metrics::{InState, PhoneMetrics};
+use crate::metrics::InState;
 use crate::opus::TICKS_PER_FRAME;
 
-/// The phone's own number in its mix (the relay's participants are numbered from 1).
-const ME: Party = Party::MAX;
 /// Opus's payload type in what the peer negotiates (webrtc-rs's default).
 const OPUS_PT: u8 = 111;
 
@@ -60,23 +59,6 @@ fn party_of(stream_id: &str) -> Option<Party> {
     stream_id.strip_prefix('p')?.parse().ok()
 }
 
-/// One 20 ms of the mix: what the phone hears, and its voice into the call.
-async fn tick(mix: &mut CallMix, call: &Answered, voice: &mut Voice, metrics: &PhoneMetrics) {
-    let started = std::time::Instant::now();
-    let produced = mix.tick();
-    metrics.mix.observe(started.elapsed().as_secs_f64());
-    for (_, frame) in produced.to_phones {
-        // The leg's queue is paced by its own clock; a frame that finds it full is late.
-        let _ = call.say.try_send(frame);
-    }
-    for (_, packet) in produced.published {
-        voice.send(packet).await;
-    }
-    for e in produced.errors {
-        tracing::debug!(error = %e, "a phone leg's mix");
-    }
-}
-
 /// Join the call the seat `token` opens and carry the phone's sound until it hangs up
 /// (or its line dies) or the call ends. `leg` counts it, in the call from now.
 pub(super) async fn join(
@@ -86,15 +68,14 @@ pub(super) async fn join(
     mut leg: InState,
 ) -> Result<(), ClientError> {
     let metrics = &settings.metrics;
-    leg.to("in_call");
     let started = Instant::now();
     let credential = p::Credential::Invite(token.to_string());
     let mut signal = Signal::<Resident>::connect(&settings.server, credential, None).await?;
-    let you = signal
+    let (you, in_call) = signal
         .expect(
             Duration::from_secs(10),
             |e| match e {
-                p::ResidentEvent::Joined { you, .. } => Some(*you),
+                p::ResidentEvent::Joined { you, call, .. } => Some((*you, *call)),
                 _ => None,
             },
             |_| {},
@@ -114,8 +95,11 @@ pub(super) async fn join(
     let peer = Peer::new(options, Arc::new(packets)).await?;
     let mut voice = Voice { track: peer.audio.clone(), ssrc, seq: (ssrc >> 16) as u16, timestamp: ssrc, sent: 0 };
     let mut media = join_media(signal, peer, None).await?;
-    let mut mix = CallMix::default();
-    mix.phone_joined(ME).map_err(|e| ClientError::Media(e.to_string()))?;
+    let (publish, mut published) = mpsc::channel::<Vec<u8>>(8);
+    let seat =
+        settings.rooms.enter(in_call, you, call.say.clone(), publish).map_err(|e| ClientError::Media(e.to_string()))?;
+    metrics.mixes.set(settings.rooms.calls() as i64);
+    leg.to("in_call");
     // The phone's frames drive the mix; until they flow (or if they stop), a clock does.
     let mut clock = tokio::time::interval(Duration::from_millis(20));
     clock.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -128,8 +112,10 @@ pub(super) async fn join(
             heard = call.heard.recv() => match heard {
                 Some(Heard::Frame(frame)) => {
                     last_frame = Instant::now();
-                    mix.phone_said(ME, frame);
-                    tick(&mut mix, &call, &mut voice, metrics).await;
+                    seat.said(frame);
+                    if seat.drives() {
+                        seat.tick(metrics);
+                    }
                     frames += 1;
                     if frames % 250 == 0 {
                         metrics.jitter.observe(call.counts.borrow().jitter_us as f64 / 1e6);
@@ -140,19 +126,22 @@ pub(super) async fn join(
             },
             Some(packet) = received.recv() => {
                 if let (false, Some(from)) = (packet.video, party_of(&packet.stream_id)) {
-                    if let Err(e) = mix.remote_packet(from, packet.seq, packet.payload.to_vec()) {
+                    if let Err(e) = seat.packet(from, packet.seq, packet.payload.to_vec()) {
                         tracing::debug!(error = %e, "a participant's audio for a phone");
                     }
                 }
             }
             event = media.events.recv() => match event {
                 None | Some(p::ResidentEvent::CallEnded) => break,
-                Some(p::ResidentEvent::ParticipantLeft { participant, .. }) => mix.left(participant),
+                Some(p::ResidentEvent::ParticipantLeft { participant, .. }) => seat.left(participant),
                 Some(_) => {}
             },
             _ = clock.tick(), if last_frame.elapsed() > Duration::from_millis(60) => {
-                tick(&mut mix, &call, &mut voice, metrics).await;
+                if seat.drives() {
+                    seat.tick(metrics);
+                }
             }
+            Some(packet) = published.recv() => voice.send(packet).await,
             Ok(()) = connected.changed(), if !set_up => {
                 if *connected.borrow_and_update() {
                     set_up = true;
@@ -161,6 +150,8 @@ pub(super) async fn join(
             }
         }
     }
+    drop(seat);
+    metrics.mixes.set(settings.rooms.calls() as i64);
     let counts: LegCounts = *call.counts.borrow();
     metrics.lost.inc_by(counts.lost);
     metrics.late.inc_by(counts.late);

@@ -12,10 +12,12 @@ mod in_call;
 mod line;
 mod offer;
 mod play;
+mod rooms;
 mod waiting;
 
 pub use control::{DialOut, hold};
 pub use line::{Line, MENU_MAX, REMIND};
+pub use rooms::Rooms;
 pub use waiting::{Offer, Standing, Waiting};
 
 use std::net::IpAddr;
@@ -48,6 +50,8 @@ pub struct BridgeSettings {
     pub lines: Vec<Line>,
     /// Line callers waiting on the control connection.
     pub waiting: Arc<Waiting>,
+    /// The calls the phones are in, one mix each.
+    pub rooms: Arc<Rooms>,
     /// The address the bridge's WebRTC peers bind (where the relay can reach them).
     pub media_ip: IpAddr,
     /// What callers are told.

@@ -123,7 +123,7 @@ fn resident_events() -> Vec<ResidentEvent> {
     use ResidentEvent as E;
     vec![
         E::Welcome(welcome()),
-        E::Joined { language: "vi".into(), party: Party::Resident, you: 2, participants: people() },
+        E::Joined { language: "vi".into(), party: Party::Resident, you: 2, participants: people(), call: 7 },
         E::ParticipantJoined { party: Party::Interpreter, participant: 1 },
         E::ParticipantLeft { party: Party::Desk, participant: 0, reason: LeftReason::Dropped },
         E::DocumentPassed { id: 3, part: 1 },

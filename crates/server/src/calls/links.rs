@@ -282,6 +282,7 @@ impl Core {
             party: me.party,
             you: member.participant,
             participants: c.roster(),
+            call: member.call,
         };
         self.deliver(Delivery::Member(member, event));
     }

@@ -111,18 +111,44 @@ pub(crate) fn call_number(
     entries: &[&str],
     talk_ms: u32,
 ) -> tokio::process::Child {
-    let work = scenario(file, entries, talk_ms);
-    tokio::process::Command::new("sipp")
-        .current_dir(&work)
+    sipp_calling(&scenario(file, entries, talk_ms), sip, number, true)
+}
+
+/// SIPp as a phone calling `number` at `sip`: it keys `entries` and speaks a `hz` tone
+/// for `talk_ms` (nothing echoed), then hangs up.
+pub(crate) fn tone_caller(
+    sip: SocketAddr,
+    number: &str,
+    entries: &[&str],
+    talk_ms: u32,
+    hz: f64,
+) -> tokio::process::Child {
+    let work = scenario("uac_pin_tone.xml", entries, talk_ms);
+    let tone: Vec<u8> = (0..8000 * 5)
+        .map(|i| {
+            let t = f64::from(i) / 8000.0;
+            kakehashi_phone::g711::linear_to_ulaw(((t * hz * std::f64::consts::TAU).sin() * 8000.0) as i16)
+        })
+        .collect();
+    std::fs::write(work.join("tone.ulaw"), tone).unwrap();
+    sipp_calling(&work, sip, number, false)
+}
+
+fn sipp_calling(work: &Path, sip: SocketAddr, number: &str, echo: bool) -> tokio::process::Child {
+    let mut command = tokio::process::Command::new("sipp");
+    command
+        .current_dir(work)
         .arg(sip.to_string())
         .args(["-sf", "scenario.xml", "-s", &number.replace('-', ""), "-i", "127.0.0.1", "-mi", "127.0.0.1"])
-        .args(["-p", &free_port().to_string(), "-mp", &free_port().to_string(), "-rtp_echo"])
+        .args(["-p", &free_port().to_string(), "-mp", &free_port().to_string()])
         .args(["-m", "1", "-nostdin", "-trace_err", "-timeout", "60s", "-timeout_error"])
         .kill_on_drop(true)
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap()
+        .stderr(std::process::Stdio::piped());
+    if echo {
+        command.arg("-rtp_echo");
+    }
+    command.spawn().unwrap()
 }
 
 /// The phone's track as the participant heard it, decoded at 8 kHz.
