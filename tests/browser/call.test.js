@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { PHONE, TABLET, hears, noisePng, party, received, recordSockets, setOffline, signInAvailable, snap, startServer, tones, until, sleep } from './harness.js';
+import { PHONE, TABLET, accessibilityProblems, hears, noisePng, party, received, recordSockets, setOffline, signInAvailable, snap, startServer, tones, until, sleep } from './harness.js';
 
 /** @type {Awaited<ReturnType<typeof startServer>>} */
 let server;
@@ -185,6 +185,17 @@ test('a consultation with a remote resident, end to end', async () => {
   await snap(resident.page, 'resident-ended');
   await interp.page.locator('#wrap').waitFor();
   await snap(interp.page, 'interpreter-wrap-up');
+  // What it was about (two topics) and, at a shared centre, where the resident lives:
+  // optional taps before the one that records.
+  await desk.page.click('#outcome-topics-list button[data-topic=medical]');
+  await desk.page.click('#outcome-topics-list button[data-topic=tax_pension]');
+  assert.equal(await desk.page.locator('#outcome-topics-list button[data-topic=medical]').getAttribute('aria-pressed'), 'true');
+  let residence = null;
+  if (await desk.page.locator('#outcome-residence-row').isVisible()) {
+    residence = Number(await desk.page.locator('#outcome-residence option').nth(1).getAttribute('value'));
+    await desk.page.selectOption('#outcome-residence', String(residence));
+  }
+  assert.deepEqual(await accessibilityProblems(desk.page), []);
   await desk.page.click('#outcomes button[data-outcome=resolved]');
   await desk.page.locator('#home').waitFor();
   await interp.page.click('#ready');
@@ -196,6 +207,9 @@ test('a consultation with a remote resident, end to end', async () => {
     return rows.find((/** @type {any} */ r) => r.language === 'vi' && r.outcome === 'answered' && r.desk_outcome === 'resolved');
   }, 'the call record');
   assert.equal(record.modality, 'video');
+  assert.deepEqual(record.topics, ['medical', 'tax_pension']);
+  assert.equal(record.mode, 'remote', 'a resident joined by link');
+  assert.equal(record.residence, residence ?? record.tenant);
   assert.ok(record.answered_at >= record.requested_at);
   assert.equal(typeof record.loss, 'number');
 

@@ -62,12 +62,20 @@ pub enum DeskCommand {
         /// The number: 3 to 20 digits, with `+`, `-`, spaces and parentheses allowed.
         number: String,
     },
-    /// After the call: what came of it (a category, never free text).
+    /// After the call: what came of it, as categories, never free text. One tap is
+    /// enough (`outcome`); the topics and the resident's municipality are optional.
     RecordOutcome {
         /// The call.
         call: u64,
-        /// The category.
+        /// The handling status.
         outcome: OutcomeCategory,
+        /// What the consultation was about (several allowed, each once).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        topics: Vec<Topic>,
+        /// The municipality (tenant id) the resident lives in, when it is not the desk's:
+        /// a shared centre's desk serves residents of every member town.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        residence: Option<i64>,
     },
     /// Your microphone or camera changed: the others' screens show it.
     MediaState {
@@ -121,6 +129,72 @@ pub enum OutcomeCategory {
     FollowUp,
     /// Cut short (connection, resident left).
     Interrupted,
+}
+
+/// What a consultation was about: the taxonomy of the centres' reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Topic {
+    /// Residence status, visas (在留資格).
+    ResidenceStatus,
+    /// Work, employment, labour conditions.
+    Work,
+    /// Medical care, health insurance.
+    Medical,
+    /// Welfare, benefits.
+    Welfare,
+    /// Childcare and schooling.
+    ChildcareSchooling,
+    /// Long-term care, the elderly.
+    Care,
+    /// Housing.
+    Housing,
+    /// Tax and pension.
+    TaxPension,
+    /// Studying Japanese.
+    JapaneseStudy,
+    /// Domestic violence.
+    DomesticViolence,
+    /// Hardship, poverty, debt.
+    Hardship,
+    /// Anything else.
+    Other,
+}
+
+impl Topic {
+    /// Every topic, in the order screens list them.
+    pub const ALL: [Topic; 12] = [
+        Topic::ResidenceStatus,
+        Topic::Work,
+        Topic::Medical,
+        Topic::Welfare,
+        Topic::ChildcareSchooling,
+        Topic::Care,
+        Topic::Housing,
+        Topic::TaxPension,
+        Topic::JapaneseStudy,
+        Topic::DomesticViolence,
+        Topic::Hardship,
+        Topic::Other,
+    ];
+
+    /// Its code, as the protocol and the records write it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Topic::ResidenceStatus => "residence_status",
+            Topic::Work => "work",
+            Topic::Medical => "medical",
+            Topic::Welfare => "welfare",
+            Topic::ChildcareSchooling => "childcare_schooling",
+            Topic::Care => "care",
+            Topic::Housing => "housing",
+            Topic::TaxPension => "tax_pension",
+            Topic::JapaneseStudy => "japanese_study",
+            Topic::DomesticViolence => "domestic_violence",
+            Topic::Hardship => "hardship",
+            Topic::Other => "other",
+        }
+    }
 }
 
 /// What the desk can do when nobody can interpret now.

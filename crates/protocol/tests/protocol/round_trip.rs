@@ -254,3 +254,31 @@ fn events_without_the_newer_fields_still_parse() {
     let e: Sequenced<DeskEvent> = serde_json::from_str(old).expect("parses");
     assert!(matches!(e.event, DeskEvent::Invite { party: Party::Resident, .. }));
 }
+
+/// A desk's outcome: the one-tap form of before still parses; topics are written with the
+/// codes the records keep, and the taxonomy lists each once.
+#[test]
+fn an_outcome_carries_topics_and_a_residence_and_the_old_form_parses() {
+    let old: DeskCommand = serde_json::from_str(r#"{"type":"record_outcome","call":7,"outcome":"resolved"}"#).unwrap();
+    assert_eq!(
+        old,
+        DeskCommand::RecordOutcome { call: 7, outcome: OutcomeCategory::Resolved, topics: vec![], residence: None }
+    );
+    let new = DeskCommand::RecordOutcome {
+        call: 7,
+        outcome: OutcomeCategory::Referred,
+        topics: Topic::ALL.to_vec(),
+        residence: Some(3),
+    };
+    let text = serde_json::to_string(&new).unwrap();
+    for topic in Topic::ALL {
+        assert!(text.contains(&format!("\"{}\"", topic.code())), "{} in {text}", topic.code());
+    }
+    assert_eq!(serde_json::from_str::<DeskCommand>(&text).unwrap(), new);
+    let codes: BTreeSet<&str> = Topic::ALL.iter().map(|t| t.code()).collect();
+    assert_eq!(codes.len(), Topic::ALL.len());
+    let wrong = serde_json::from_str::<DeskCommand>(
+        r#"{"type":"record_outcome","call":7,"outcome":"resolved","topics":["gossip"]}"#,
+    );
+    assert!(wrong.unwrap_err().to_string().contains("unknown variant `gossip`"));
+}

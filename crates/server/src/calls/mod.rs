@@ -297,14 +297,14 @@ pub enum Output {
         /// What to deliver once it is written.
         then: Vec<Delivery>,
     },
-    /// Set the desk's outcome category of a written record, then deliver `then`.
+    /// Set what the desk recorded of a written record, then deliver `then`.
     Outcome {
         /// The record.
         record: i64,
         /// Its tenant (the store checks it).
         tenant: i64,
-        /// The category.
-        category: &'static str,
+        /// What the desk recorded.
+        outcome: crate::store::DeskOutcome,
         /// What to deliver once it is stored.
         then: Delivery,
     },

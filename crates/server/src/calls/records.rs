@@ -11,7 +11,7 @@ use kakehashi_protocol as p;
 
 use super::convert::{err, rfc3339};
 use super::{Call, CallId, Core, Delivery, Fact, Output};
-use crate::store::{CallRecord, RecordOutcome};
+use crate::store::{CallRecord, DeskOutcome, RecordOutcome};
 
 /// How long a desk may give an answered call's outcome.
 pub(crate) const OUTCOME_WINDOW: Duration = Duration::from_secs(24 * 3600);
@@ -69,6 +69,8 @@ impl Core {
             offers: i64::from(call.offers),
             outcome,
             desk_outcome: None,
+            topics: Vec::new(),
+            residence_id: None,
             loss,
             rtt_ms,
             reconnects,
@@ -124,21 +126,32 @@ impl Core {
         tenant: i64,
         call: u64,
         outcome: p::OutcomeCategory,
+        topics: Vec<p::Topic>,
+        residence: Option<i64>,
     ) -> Result<(), p::ProtocolError> {
         let key = d::RequestId(call);
         let record = match self.recorded.written.get(&key) {
             Some(r) if r.tenant == tenant && r.desk == desk && r.until > self.now => r.id,
             _ => return Err(err(p::ErrorCode::NotFound, format!("no ended call {call} of this desk"))),
         };
+        if let Some(town) = residence
+            && !self.names.tenants.contains_key(&town)
+        {
+            return Err(err(p::ErrorCode::InvalidField, format!("residence: no municipality {town}")));
+        }
         self.recorded.written.remove(&key);
-        let category = match outcome {
+        let status = match outcome {
             p::OutcomeCategory::Resolved => "resolved",
             p::OutcomeCategory::Referred => "referred",
             p::OutcomeCategory::FollowUp => "follow_up",
             p::OutcomeCategory::Interrupted => "interrupted",
         };
+        let mut topics: Vec<&'static str> = topics.into_iter().map(p::Topic::code).collect();
+        topics.sort_unstable();
+        topics.dedup();
+        let outcome = DeskOutcome { status, topics, residence };
         let then = Delivery::Desk(desk, p::DeskEvent::OutcomeRecorded { call });
-        self.out(Output::Outcome { record, tenant, category, then });
+        self.out(Output::Outcome { record, tenant, outcome, then });
         Ok(())
     }
 }

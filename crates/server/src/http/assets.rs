@@ -36,6 +36,7 @@ pub(crate) static ASSETS: &[(&str, &[u8])] = assets![
     "common/ui.js",
     "desk/desk.js",
     "desk/index.html",
+    "desk/outcome.js",
     "desk/strings.js",
     "index.html",
     "interpreter/index.html",

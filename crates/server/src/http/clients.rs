@@ -67,6 +67,18 @@ pub(crate) struct DeskOut {
     pub phone_number: Option<String>,
     /// Whether the desk can call a phone into a call (`dial_out`).
     pub dial_out: bool,
+    /// The centre's municipalities (its own first), for the resident's municipality of
+    /// residence in the outcome (`record_outcome`'s `residence`).
+    pub municipalities: Vec<MunicipalityOut>,
+}
+
+/// A municipality of the centre, as a desk lists it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct MunicipalityOut {
+    /// Its tenant id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
 }
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -94,7 +106,10 @@ async fn desk(State(app): State<App>, Desk { desk, tenant }: Desk) -> Result<Jso
     languages.sort_by_key(|l| (pin(l.tag), std::cmp::Reverse(l.uses.unwrap_or(0))));
     let phone_number = app.config.phone_number.clone();
     let dial_out = app.config.dials_out();
-    Ok(Json(DeskOut { desk, name, tenant, tenant_name, languages, phone_number, dial_out }))
+    let mut municipalities: Vec<MunicipalityOut> =
+        dir.tenants.iter().map(|t| MunicipalityOut { id: t.id, name: t.name.clone() }).collect();
+    municipalities.sort_by_key(|m| (m.id != tenant, m.id));
+    Ok(Json(DeskOut { desk, name, tenant, tenant_name, languages, phone_number, dial_out, municipalities }))
 }
 
 /// A window of today's roster.

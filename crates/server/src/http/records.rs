@@ -39,6 +39,13 @@ pub(super) struct RecordOut {
     guests: i64,
     /// Phone legs that joined (never their numbers).
     phones: i64,
+    /// How the resident took part: `counter`, `remote` (by link) or `phone`.
+    mode: &'static str,
+    /// What the consultation was about (topic codes), as the desk recorded it.
+    topics: Vec<String>,
+    /// The municipality (tenant id) the consultation counts for: the resident's, as the
+    /// desk recorded it, else the desk's.
+    residence: i64,
 }
 
 /// Call records of the supervisor's tenant (an admin sees all).
@@ -52,6 +59,8 @@ pub(super) async fn call_records(
     Ok(Json(
         rows.into_iter()
             .map(|r| RecordOut {
+                mode: r.mode().as_str(),
+                residence: r.residence(),
                 id: r.id,
                 tenant: r.tenant_id,
                 desk: r.desk_id,
@@ -73,6 +82,7 @@ pub(super) async fn call_records(
                 remote_residents: r.remote_residents,
                 guests: r.guests,
                 phones: r.phones,
+                topics: r.topics,
             })
             .collect(),
     ))

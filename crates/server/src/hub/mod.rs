@@ -338,8 +338,8 @@ impl Hub {
             match output {
                 Output::Deliver(delivery) => self.deliver(delivery),
                 Output::Record { record, keep, then } => self.writes.record(record, keep, then),
-                Output::Outcome { record, tenant, category, then } => {
-                    self.writes.outcome(record, tenant, category, then);
+                Output::Outcome { record, tenant, outcome, then } => {
+                    self.writes.outcome(record, tenant, outcome, then);
                 }
                 Output::Relay(order) => {
                     if let Some(media) = &self.media

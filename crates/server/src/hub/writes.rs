@@ -45,10 +45,10 @@ impl Writes {
     }
 
     /// Set a record's outcome category, then deliver `then`.
-    pub(crate) fn outcome(&mut self, record: i64, tenant: i64, category: &'static str, then: Delivery) {
+    pub(crate) fn outcome(&mut self, record: i64, tenant: i64, outcome: crate::store::DeskOutcome, then: Delivery) {
         let store = self.store.clone();
         self.tasks.spawn(async move {
-            match store.set_desk_outcome(record, tenant, category).await {
+            match store.set_desk_outcome(record, tenant, &outcome).await {
                 Ok(true) => Done { recorded: None, then: vec![then] },
                 Ok(false) => Done { recorded: None, then: Vec::new() },
                 Err(e) => {

@@ -15,7 +15,7 @@ mod second_factor;
 
 pub use accounts::{Account, AccountKind, SessionRow};
 pub use directory::DeskListing;
-pub use records::{CallRecord, RecordOutcome};
+pub use records::{CallRecord, DeskOutcome, Mode, RecordOutcome};
 pub use second_factor::{FactorRow, TwoFactorRule};
 
 use std::path::Path;
@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../../migrations/0006_pinned_languages.sql")),
     (7, include_str!("../../migrations/0007_remote_parties.sql")),
     (8, include_str!("../../migrations/0008_reach_by_phone.sql")),
+    (9, include_str!("../../migrations/0009_consultation_topics.sql")),
 ];
 
 /// The longest any store call may take.

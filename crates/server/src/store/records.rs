@@ -29,6 +29,39 @@ impl RecordOutcome {
     }
 }
 
+/// What a desk recorded of a consultation after it: categories only, never free text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeskOutcome {
+    /// The handling status: `resolved`, `referred`, `follow_up` or `interrupted`.
+    pub status: &'static str,
+    /// Topic codes, sorted, each once.
+    pub topics: Vec<&'static str>,
+    /// The resident's municipality (a tenant id), when the desk gave it.
+    pub residence: Option<i64>,
+}
+
+/// How the resident took part, for the centre's statistics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// At the counter, beside the staff member.
+    Counter,
+    /// Three-way, the resident (or a guest) joining by link from elsewhere.
+    Remote,
+    /// A phone took part (the phone bridge).
+    Phone,
+}
+
+impl Mode {
+    /// The label reports and the API use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Counter => "counter",
+            Mode::Remote => "remote",
+            Mode::Phone => "phone",
+        }
+    }
+}
+
 /// One row of `call_records`. No names, phone numbers or content, by construction.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CallRecord {
@@ -74,6 +107,28 @@ pub struct CallRecord {
     pub guests: i64,
     /// Phone legs that joined (never their numbers).
     pub phones: i64,
+    /// What the consultation was about (topic codes), as the desk recorded it.
+    pub topics: Vec<String>,
+    /// The resident's municipality (a tenant id), when the desk gave it.
+    pub residence_id: Option<i64>,
+}
+
+impl CallRecord {
+    /// How the resident took part: a phone leg makes it a phone session, a link a remote one.
+    pub fn mode(&self) -> Mode {
+        if self.phones > 0 {
+            Mode::Phone
+        } else if self.remote_residents > 0 || self.guests > 0 {
+            Mode::Remote
+        } else {
+            Mode::Counter
+        }
+    }
+
+    /// The municipality the consultation counts for: the resident's, else the desk's.
+    pub fn residence(&self) -> i64 {
+        self.residence_id.unwrap_or(self.tenant_id)
+    }
 }
 
 impl Store {
@@ -112,14 +167,18 @@ impl Store {
         Ok(done.last_insert_rowid())
     }
 
-    /// Set the desk's outcome category of a record of its own tenant. Returns whether a row changed.
-    pub async fn set_desk_outcome(&self, id: i64, tenant_id: i64, outcome: &str) -> Result<bool, StoreError> {
+    /// Set what the desk recorded of a record of its own tenant. Returns whether a row changed.
+    pub async fn set_desk_outcome(&self, id: i64, tenant_id: i64, outcome: &DeskOutcome) -> Result<bool, StoreError> {
         let done = timed(
-            sqlx::query("UPDATE call_records SET desk_outcome = ? WHERE id = ? AND tenant_id = ?")
-                .bind(outcome)
-                .bind(id)
-                .bind(tenant_id)
-                .execute(&self.pool),
+            sqlx::query(
+                "UPDATE call_records SET desk_outcome = ?, topics = ?, residence_id = ? WHERE id = ? AND tenant_id = ?",
+            )
+            .bind(outcome.status)
+            .bind(outcome.topics.join(","))
+            .bind(outcome.residence)
+            .bind(id)
+            .bind(tenant_id)
+            .execute(&self.pool),
         )
         .await?;
         Ok(done.rows_affected() == 1)
@@ -168,7 +227,7 @@ impl Store {
             sqlx::query(
                 "SELECT id, tenant_id, desk_id, language, speciality, modality, tier, interpreter_id, requested_at, \
                  offered_at, answered_at, ended_at, offers, outcome, desk_outcome, loss, rtt_ms, reconnects, \
-                 remote_residents, guests, phones FROM call_records \
+                 remote_residents, guests, phones, topics, residence_id FROM call_records \
                  WHERE (?1 IS NULL OR tenant_id = ?1) AND requested_at >= ?2 ORDER BY id",
             )
             .bind(tenant_id)
@@ -213,6 +272,11 @@ impl Store {
                     remote_residents: r.try_get("remote_residents")?,
                     guests: r.try_get("guests")?,
                     phones: r.try_get("phones")?,
+                    topics: {
+                        let topics: String = r.try_get("topics")?;
+                        topics.split(',').filter(|t| !t.is_empty()).map(str::to_string).collect()
+                    },
+                    residence_id: r.try_get("residence_id")?,
                 })
             })
             .collect()
@@ -255,16 +319,23 @@ mod tests {
             remote_residents: 1,
             guests: 0,
             phones: 1,
+            topics: Vec::new(),
+            residence_id: None,
         };
         r.id = store.insert_call_record(&r).await.unwrap();
-        assert!(store.set_desk_outcome(r.id, 1, "resolved").await.unwrap());
-        assert!(!store.set_desk_outcome(r.id, 2, "resolved").await.unwrap(), "another tenant's record is untouched");
+        assert_eq!((r.mode(), r.residence()), (Mode::Phone, 1));
+        let outcome = DeskOutcome { status: "resolved", topics: vec!["medical", "work"], residence: Some(3) };
+        assert!(store.set_desk_outcome(r.id, 1, &outcome).await.unwrap());
+        assert!(!store.set_desk_outcome(r.id, 2, &outcome).await.unwrap(), "another tenant's record is untouched");
         store.audit("desk:2", "end_call", Some("call:1"), true).await.unwrap();
         drop(store);
         let again = Store::open(&dir).await.unwrap();
         let rows = again.call_records(Some(1)).await.unwrap();
         r.desk_outcome = Some("resolved".into());
+        r.topics = vec!["medical".into(), "work".into()];
+        r.residence_id = Some(3);
         assert_eq!(rows, vec![r]);
+        assert_eq!(rows[0].residence(), 3, "the consultation counts for the resident's town");
         assert!(again.call_records(Some(2)).await.unwrap().is_empty());
         assert_eq!(again.audit_log().await.unwrap().len(), 1);
         std::fs::remove_dir_all(dir).unwrap();

@@ -57,9 +57,20 @@ async fn whole_lifecycle_records_and_metrics() {
     );
     let text = r.to_string();
     assert!(!text.contains("i1") && !text.contains("Asahi"), "no names in call records: {text}");
-    desk.send(p::DeskCommand::RecordOutcome { call, outcome: p::OutcomeCategory::Resolved }).await;
+    // Before the outcome: the desk's own town, at the counter, no topics.
+    assert_eq!(
+        (r["mode"].as_str(), r["residence"].clone(), r["topics"].clone()),
+        (Some("counter"), r["tenant"].clone(), serde_json::json!([]))
+    );
+    let topics = vec![p::Topic::TaxPension, p::Topic::Housing];
+    desk.send(p::DeskCommand::RecordOutcome { call, outcome: p::OutcomeCategory::Resolved, topics, residence: None })
+        .await;
     expect!(desk, p::DeskEvent::OutcomeRecorded { .. });
-    assert_eq!(server.records(&creds.sup_a).await[0]["desk_outcome"], "resolved");
+    let r = &server.records(&creds.sup_a).await[0];
+    assert_eq!(
+        (r["desk_outcome"].as_str(), r["topics"].clone()),
+        (Some("resolved"), serde_json::json!(["housing", "tax_pension"]))
+    );
 
     let m = server.metrics().await;
     assert!(m.contains(r#"kakehashi_requests_total{language="vi",outcome="answered",tenant="Asahi City"} 1"#), "{m}");
@@ -169,7 +180,13 @@ async fn tenants_are_isolated() {
     assert_eq!(server.records(&creds.sup_a).await.len(), 1);
     assert!(server.records(&creds.sup_b).await.is_empty());
     for d in [&mut desk_b, &mut desk_a2] {
-        d.send(p::DeskCommand::RecordOutcome { call: request, outcome: p::OutcomeCategory::Resolved }).await;
+        d.send(p::DeskCommand::RecordOutcome {
+            call: request,
+            outcome: p::OutcomeCategory::Resolved,
+            topics: vec![],
+            residence: None,
+        })
+        .await;
         assert_eq!(d.error().await.code, p::ErrorCode::NotFound, "only the desk that had the call");
     }
     // An interpreter's session is not a supervisor's.

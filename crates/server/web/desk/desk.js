@@ -8,6 +8,7 @@ import { apply, errorText, t, use } from '../common/i18n.js';
 import { $, api, callInfo, h, notice, show } from '../common/ui.js';
 import { ERRORS } from '../common/errors.js';
 import { STRINGS } from './strings.js';
+import { outcomeCommand, resetOutcome, setUpOutcome } from './outcome.js';
 
 /** @typedef {import('../common/protocol.js').Message} Message */
 /** @typedef {import('../common/protocol.js').Party} Party */
@@ -437,12 +438,13 @@ function callEnded(m) {
     return;
   }
   notice(m.by === 'interpreter' ? t('ended_by_interpreter') : null);
+  resetOutcome();
   show('outcome');
 }
 
 for (const b of document.querySelectorAll('#outcomes button')) {
   b.addEventListener('click', () => {
-    if (state.ended !== null) state.signal?.send({ type: 'record_outcome', call: state.ended, outcome: b.getAttribute('data-outcome') });
+    if (state.ended !== null) state.signal?.send(outcomeCommand(state.ended, b.getAttribute('data-outcome') || ''));
   });
 }
 $('outcome-skip').addEventListener('click', () => {
@@ -541,6 +543,7 @@ async function start() {
   state.from = `${desk.tenant_name} ${desk.name}`;
   $('invite-phone').hidden = !desk.phone_number;
   $('call-phone').hidden = !desk.dial_out;
+  setUpOutcome(desk);
   renderLanguages();
   home();
   state.signal = new Signal({

@@ -66,9 +66,34 @@ fn an_answered_call_is_recorded_before_anyone_hears_it_ended() {
     assert!(out.iter().any(|o| matches!(o, Output::Fact(Fact::Talk(t)) if *t == Duration::from_secs(300))));
     // Once written, the desk may give its outcome, once.
     w.ok(Input::Recorded { call: d::RequestId(call), id: 77 });
-    w.desk(p::DeskCommand::RecordOutcome { call, outcome: p::OutcomeCategory::Referred }).unwrap();
-    assert!(matches!(w.take()[..], [Output::Outcome { record: 77, tenant: TENANT, category: "referred", .. }]));
-    let again = w.desk(p::DeskCommand::RecordOutcome { call, outcome: p::OutcomeCategory::Resolved });
+    // A municipality that is not one is refused, and the desk may try again.
+    let nowhere = w.desk(p::DeskCommand::RecordOutcome {
+        call,
+        outcome: p::OutcomeCategory::Referred,
+        topics: vec![],
+        residence: Some(999),
+    });
+    assert_eq!(nowhere.unwrap_err().code, p::ErrorCode::InvalidField);
+    let topics = vec![p::Topic::Work, p::Topic::Medical, p::Topic::Work];
+    w.desk(p::DeskCommand::RecordOutcome {
+        call,
+        outcome: p::OutcomeCategory::Referred,
+        topics,
+        residence: Some(TENANT),
+    })
+    .unwrap();
+    let stored =
+        crate::store::DeskOutcome { status: "referred", topics: vec!["medical", "work"], residence: Some(TENANT) };
+    assert!(
+        matches!(&w.take()[..], [Output::Outcome { record: 77, tenant: TENANT, outcome, .. }] if *outcome == stored),
+        "topics sorted, each once"
+    );
+    let again = w.desk(p::DeskCommand::RecordOutcome {
+        call,
+        outcome: p::OutcomeCategory::Resolved,
+        topics: vec![],
+        residence: None,
+    });
     assert_eq!(again.unwrap_err().code, p::ErrorCode::NotFound);
 }
 

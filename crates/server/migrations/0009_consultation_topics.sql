@@ -1,0 +1,6 @@
+-- What a consultation was about and where the resident lives, as the desk records them
+-- after the call (issue 16): topic codes (comma-separated, sorted, from the protocol's
+-- taxonomy; empty when none were given) and the municipality of residence (a tenant id;
+-- NULL when not given: the desk's own). Categories only, never anything said.
+ALTER TABLE call_records ADD COLUMN topics TEXT NOT NULL DEFAULT '';
+ALTER TABLE call_records ADD COLUMN residence_id INTEGER;
