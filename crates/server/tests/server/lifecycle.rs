@@ -180,13 +180,7 @@ async fn tenants_are_isolated() {
     assert_eq!(server.records(&creds.sup_a).await.len(), 1);
     assert!(server.records(&creds.sup_b).await.is_empty());
     for d in [&mut desk_b, &mut desk_a2] {
-        d.send(p::DeskCommand::RecordOutcome {
-            call: request,
-            outcome: p::OutcomeCategory::Resolved,
-            topics: vec![],
-            residence: None,
-        })
-        .await;
+        d.send(resolved(request)).await;
         assert_eq!(d.error().await.code, p::ErrorCode::NotFound, "only the desk that had the call");
     }
     // An interpreter's session is not a supervisor's.

@@ -153,13 +153,7 @@ async fn a_desk_that_resumes_hears_what_happened_while_it_was_away() {
     assert_eq!(expect!(desk, p::DeskEvent::Assigned { call, .. } => *call), request);
     let ended = expect!(desk, p::DeskEvent::CallEnded { call, by } => (*call, *by));
     assert_eq!(ended, (request, p::Party::Interpreter));
-    desk.send(p::DeskCommand::RecordOutcome {
-        call: request,
-        outcome: p::OutcomeCategory::Resolved,
-        topics: vec![],
-        residence: None,
-    })
-    .await;
+    desk.send(resolved(request)).await;
     expect!(desk, p::DeskEvent::OutcomeRecorded { .. });
     // Exactly one record of the call.
     let records = server.records(&creds.sup_a).await;
@@ -213,13 +207,7 @@ async fn a_desk_that_resumes_gets_again_what_its_lost_connection_had_written() {
     let ended = desk.next_seq().await;
     assert!(matches!(ended.event, p::DeskEvent::CallEnded { .. }), "{ended:?}");
     assert!(ended.seq.unwrap() > seq, "{ended:?}");
-    desk.send(p::DeskCommand::RecordOutcome {
-        call: request,
-        outcome: p::OutcomeCategory::Resolved,
-        topics: vec![],
-        residence: None,
-    })
-    .await;
+    desk.send(resolved(request)).await;
     expect!(desk, p::DeskEvent::OutcomeRecorded { .. });
     let records = server.records(&creds.sup_a).await;
     assert_eq!(records.iter().filter(|r| r["outcome"] == "answered").count(), 1, "{records:?}");

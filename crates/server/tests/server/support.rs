@@ -332,6 +332,11 @@ pub async fn answered_call(desk: &mut Client<Desk>, interpreter: &mut Client<Int
 }
 
 /// A plain request for `language`.
+/// The desk's one-tap outcome: resolved, nothing more said.
+pub fn resolved(call: u64) -> p::DeskCommand {
+    p::DeskCommand::RecordOutcome { call, outcome: p::OutcomeCategory::Resolved, topics: vec![], residence: None }
+}
+
 pub fn request(language: &str) -> p::DeskCommand {
     p::DeskCommand::RequestInterpreter {
         language: language.into(),
