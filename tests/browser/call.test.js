@@ -16,6 +16,8 @@ let server;
 /** @type {Awaited<ReturnType<typeof party>>[]} */
 const browsers = [];
 let enrolmentCode = '';
+/** The partner Asahi's desks refer residents to. */
+let partner = 0;
 let secondCode = '';
 
 const DESK_TONE = 440;
@@ -37,6 +39,8 @@ before(async () => {
       roster: { always: true },
     },
   });
+  // Where Asahi's desks may refer residents (the outcome screen offers it).
+  partner = (await server.api('/api/tenants/1/partners', { token: server.admin, body: { name: '出入国在留管理局', kind: 'immigration' } })).id;
   enrolmentCode = (await server.api('/api/tenants/1/desks', { token: server.admin, body: { name: 'E2E counter' } })).enrolment_code;
   secondCode = (await server.api('/api/tenants/1/desks', { token: server.admin, body: { name: 'E2E counter 2' } })).enrolment_code;
 });
@@ -190,6 +194,7 @@ test('a consultation with a remote resident, end to end', async () => {
   await desk.page.click('#outcome-topics-list button[data-topic=medical]');
   await desk.page.click('#outcome-topics-list button[data-topic=tax_pension]');
   assert.equal(await desk.page.locator('#outcome-topics-list button[data-topic=medical]').getAttribute('aria-pressed'), 'true');
+  await desk.page.selectOption('#outcome-referral', String(partner));
   let residence = null;
   if (await desk.page.locator('#outcome-residence-row').isVisible()) {
     residence = Number(await desk.page.locator('#outcome-residence option').nth(1).getAttribute('value'));
@@ -208,6 +213,7 @@ test('a consultation with a remote resident, end to end', async () => {
   }, 'the call record');
   assert.equal(record.modality, 'video');
   assert.deepEqual(record.topics, ['medical', 'tax_pension']);
+  assert.equal(record.referral, partner);
   assert.equal(record.mode, 'remote', 'a resident joined by link');
   assert.equal(record.residence, residence ?? record.tenant);
   assert.ok(record.answered_at >= record.requested_at);
@@ -418,6 +424,19 @@ test('the wallboard shows queues, interpreters and today\'s waits; the admin pag
   await admin.page.locator('#desk-code').waitFor();
   assert.match(await admin.page.locator('#desk-code').innerText(), /[A-Z0-9]{6,}/);
   await snap(admin.page, 'admin-desks');
+  // Asahi's referral partners: one added, then retired (records keep it).
+  await admin.page.click('#tabs button[data-tab=tenants]');
+  await admin.page.locator('#tenant-rows button.partners').first().click();
+  await admin.page.locator('#partners-panel').waitFor();
+  await admin.page.fill('#partner-name', '国際交流協会');
+  await admin.page.selectOption('#partner-kind', 'international_association');
+  await admin.page.click('#partner-form button[type=submit]');
+  const added = admin.page.locator('#partner-rows tr').filter({ hasText: '国際交流協会' });
+  await added.waitFor();
+  assert.deepEqual(await accessibilityProblems(admin.page), []);
+  await added.getByRole('button').click();
+  await admin.page.locator('#partner-rows tr').filter({ hasText: '国際交流協会' }).filter({ hasText: '停止中' }).waitFor();
+  await snap(admin.page, 'admin-partners');
   // A bad roster is refused with the field named.
   await admin.page.click('#tabs button[data-tab=interpreters]');
   await admin.page.locator('#interpreters').waitFor();

@@ -76,6 +76,10 @@ pub enum DeskCommand {
         /// a shared centre's desk serves residents of every member town.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         residence: Option<i64>,
+        /// Where the resident was referred: a partner of the desk's municipality (its
+        /// partner directory, `GET /api/desk`'s `partners`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        referral: Option<i64>,
     },
     /// Your microphone or camera changed: the others' screens show it.
     MediaState {

@@ -262,13 +262,20 @@ fn an_outcome_carries_topics_and_a_residence_and_the_old_form_parses() {
     let old: DeskCommand = serde_json::from_str(r#"{"type":"record_outcome","call":7,"outcome":"resolved"}"#).unwrap();
     assert_eq!(
         old,
-        DeskCommand::RecordOutcome { call: 7, outcome: OutcomeCategory::Resolved, topics: vec![], residence: None }
+        DeskCommand::RecordOutcome {
+            call: 7,
+            outcome: OutcomeCategory::Resolved,
+            topics: vec![],
+            residence: None,
+            referral: None
+        }
     );
     let new = DeskCommand::RecordOutcome {
         call: 7,
         outcome: OutcomeCategory::Referred,
         topics: Topic::ALL.to_vec(),
         residence: Some(3),
+        referral: None,
     };
     let text = serde_json::to_string(&new).unwrap();
     for topic in Topic::ALL {

@@ -29,8 +29,9 @@ impl Core {
                 let id = self.own_request(desk, call)?;
                 self.end_call(now, id, p::Party::Desk)
             }
-            p::DeskCommand::RecordOutcome { call, outcome, topics, residence } => {
-                self.record_outcome(desk, tenant, call, outcome, topics, residence)
+            p::DeskCommand::RecordOutcome { call, outcome, topics, residence, referral } => {
+                let said = super::records::Said { outcome, topics, residence, referral };
+                self.record_outcome(desk, tenant, call, said)
             }
             p::DeskCommand::InviteResident { call } => self.invite(now, desk, call, p::Party::Resident),
             p::DeskCommand::Invite { call, party } => self.invite(now, desk, call, party),

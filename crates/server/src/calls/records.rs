@@ -49,6 +49,19 @@ impl Kept {
     }
 }
 
+/// What a desk said of an ended call (`record_outcome`, less the call).
+#[derive(Debug)]
+pub(super) struct Said {
+    /// The handling status.
+    pub outcome: p::OutcomeCategory,
+    /// What it was about.
+    pub topics: Vec<p::Topic>,
+    /// The resident's municipality.
+    pub residence: Option<i64>,
+    /// The partner the resident was referred to (checked before it gets here).
+    pub referral: Option<i64>,
+}
+
 impl Core {
     fn record(&self, call: &Call, outcome: RecordOutcome, now: d::Timestamp) -> CallRecord {
         let interpreter = call.interpreter();
@@ -71,6 +84,7 @@ impl Core {
             desk_outcome: None,
             topics: Vec::new(),
             residence_id: None,
+            referral_id: None,
             loss,
             rtt_ms,
             reconnects,
@@ -125,10 +139,9 @@ impl Core {
         desk: i64,
         tenant: i64,
         call: u64,
-        outcome: p::OutcomeCategory,
-        topics: Vec<p::Topic>,
-        residence: Option<i64>,
+        said: Said,
     ) -> Result<(), p::ProtocolError> {
+        let Said { outcome, topics, residence, referral } = said;
         let key = d::RequestId(call);
         let record = match self.recorded.written.get(&key) {
             Some(r) if r.tenant == tenant && r.desk == desk && r.until > self.now => r.id,
@@ -149,7 +162,8 @@ impl Core {
         let mut topics: Vec<&'static str> = topics.into_iter().map(p::Topic::code).collect();
         topics.sort_unstable();
         topics.dedup();
-        let outcome = DeskOutcome { status, topics, residence };
+        // The referral is checked against the municipality's partners before it gets here.
+        let outcome = DeskOutcome { status, topics, residence, referral };
         let then = Delivery::Desk(desk, p::DeskEvent::OutcomeRecorded { call });
         self.out(Output::Outcome { record, tenant, outcome, then });
         Ok(())

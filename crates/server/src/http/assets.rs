@@ -21,6 +21,7 @@ macro_rules! assets {
 pub(crate) static ASSETS: &[(&str, &[u8])] = assets![
     "admin/admin.js",
     "admin/index.html",
+    "admin/partners.js",
     "admin/pins.js",
     "admin/policy.js",
     "common/call.js",

@@ -69,13 +69,16 @@ pub(crate) struct DeskOut {
     pub dial_out: bool,
     /// The centre's municipalities (its own first), for the resident's municipality of
     /// residence in the outcome (`record_outcome`'s `residence`).
-    pub municipalities: Vec<MunicipalityOut>,
+    pub municipalities: Vec<NamedOut>,
+    /// The municipality's partners a resident may be referred to (`record_outcome`'s
+    /// `referral`), by name.
+    pub partners: Vec<NamedOut>,
 }
 
-/// A municipality of the centre, as a desk lists it.
+/// A municipality of the centre, or a partner of the desk's, as a desk lists it.
 #[derive(Debug, Serialize, JsonSchema)]
-pub(crate) struct MunicipalityOut {
-    /// Its tenant id.
+pub(crate) struct NamedOut {
+    /// Its id (a tenant's, or a partner's).
     pub id: i64,
     /// Its name.
     pub name: String,
@@ -106,10 +109,12 @@ async fn desk(State(app): State<App>, Desk { desk, tenant }: Desk) -> Result<Jso
     languages.sort_by_key(|l| (pin(l.tag), std::cmp::Reverse(l.uses.unwrap_or(0))));
     let phone_number = app.config.phone_number.clone();
     let dial_out = app.config.dials_out();
-    let mut municipalities: Vec<MunicipalityOut> =
-        dir.tenants.iter().map(|t| MunicipalityOut { id: t.id, name: t.name.clone() }).collect();
+    let mut municipalities: Vec<NamedOut> =
+        dir.tenants.iter().map(|t| NamedOut { id: t.id, name: t.name.clone() }).collect();
     municipalities.sort_by_key(|m| (m.id != tenant, m.id));
-    Ok(Json(DeskOut { desk, name, tenant, tenant_name, languages, phone_number, dial_out, municipalities }))
+    let partners = app.store.partners(tenant, false).await?;
+    let partners = partners.into_iter().map(|p| NamedOut { id: p.id, name: p.name }).collect();
+    Ok(Json(DeskOut { desk, name, tenant, tenant_name, languages, phone_number, dial_out, municipalities, partners }))
 }
 
 /// A window of today's roster.

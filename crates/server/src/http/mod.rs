@@ -13,6 +13,7 @@ mod clients;
 pub mod error;
 mod openapi;
 pub mod pages;
+mod partners;
 mod records;
 mod second_factor;
 pub mod who;
@@ -44,6 +45,7 @@ pub fn router(app: App, surface: Surface) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .merge(clients::routes())
+        .merge(partners::routes())
         .merge(second_factor::routes())
         .merge(pages::routes());
     if surface == Surface::All {

@@ -13,9 +13,11 @@ use super::accounts::{EnrolBody, Enrolled, SignInBody, SignedIn};
 use super::admin::{DeskBody, DeskOut, IdOut, InterpreterBody, PinnedBody, TenantBody, TenantOut};
 use super::clients::{DeskListed, DeskOut as DeskHome, InviteOut, MeOut};
 use super::error::ErrorBody;
+use super::partners::PartnerBody;
 use super::records::RecordOut;
 use super::second_factor::{CodeBody, FactorStatus, RecoveryCodes, RuleBody, Setup};
 use crate::directory::{InterpreterRow, PolicyDoc};
+use crate::store::Partner;
 
 /// Who may call an operation.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -249,6 +251,34 @@ pub fn openapi_document() -> Value {
             answers,
         },
     );
+    let who = "(its supervisor, or an admin)";
+    let list =
+        vec![(200, "every partner, retired ones too", Some(d.of::<Vec<Partner>>())), bad_id.clone(), forbidden.clone()];
+    d.add(
+        "/api/tenants/{id}/partners",
+        "get",
+        Op {
+            summary: &format!("A municipality's partner directory {who}"),
+            who: Who::Bearer,
+            params: ID,
+            body: None,
+            answers: list,
+        },
+    );
+    let body = Some(d.of::<PartnerBody>());
+    let mut answers = vec![bad_id.clone(), bad_body.clone(), forbidden.clone(), not_found.clone()];
+    answers.extend([conflict.clone(), invalid.clone()]);
+    let mut added = answers.clone();
+    added.insert(0, (201, "added", Some(d.of::<IdOut>())));
+    let summary = format!("Add a partner a municipality's desks may refer residents to {who}");
+    d.add(
+        "/api/tenants/{id}/partners",
+        "post",
+        Op { summary: &summary, who: Who::Bearer, params: ID, body: body.clone(), answers: added },
+    );
+    answers.insert(0, (204, "changed", None));
+    let summary = format!("Rename, re-kind, retire or bring back a partner {who}");
+    d.add("/api/partners/{id}", "put", Op { summary: &summary, who: Who::Bearer, params: ID, body, answers });
     let body = Some(d.of::<RuleBody>());
     let answers = vec![(204, "set", None), bad_id.clone(), forbidden.clone(), not_found.clone()];
     d.add(

@@ -46,6 +46,8 @@ pub(super) struct RecordOut {
     /// The municipality (tenant id) the consultation counts for: the resident's, as the
     /// desk recorded it, else the desk's.
     residence: i64,
+    /// Where the resident was referred (a partner id), when the desk said.
+    referral: Option<i64>,
 }
 
 /// Call records of the supervisor's tenant (an admin sees all).
@@ -83,6 +85,7 @@ pub(super) async fn call_records(
                 guests: r.guests,
                 phones: r.phones,
                 topics: r.topics,
+                referral: r.referral_id,
             })
             .collect(),
     ))

@@ -10,11 +10,13 @@
 
 mod accounts;
 mod directory;
+mod partners;
 mod records;
 mod second_factor;
 
 pub use accounts::{Account, AccountKind, SessionRow};
 pub use directory::DeskListing;
+pub use partners::{KINDS as PARTNER_KINDS, Partner};
 pub use records::{CallRecord, DeskOutcome, Mode, RecordOutcome};
 pub use second_factor::{FactorRow, TwoFactorRule};
 
@@ -34,6 +36,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../../migrations/0007_remote_parties.sql")),
     (8, include_str!("../../migrations/0008_reach_by_phone.sql")),
     (9, include_str!("../../migrations/0009_consultation_topics.sql")),
+    (10, include_str!("../../migrations/0010_partners.sql")),
 ];
 
 /// The longest any store call may take.

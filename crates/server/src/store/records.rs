@@ -38,6 +38,8 @@ pub struct DeskOutcome {
     pub topics: Vec<&'static str>,
     /// The resident's municipality (a tenant id), when the desk gave it.
     pub residence: Option<i64>,
+    /// Where the resident was referred (a partner of the desk's municipality).
+    pub referral: Option<i64>,
 }
 
 /// How the resident took part, for the centre's statistics.
@@ -111,6 +113,8 @@ pub struct CallRecord {
     pub topics: Vec<String>,
     /// The resident's municipality (a tenant id), when the desk gave it.
     pub residence_id: Option<i64>,
+    /// Where the resident was referred (a partner), when the desk said.
+    pub referral_id: Option<i64>,
 }
 
 impl CallRecord {
@@ -171,11 +175,13 @@ impl Store {
     pub async fn set_desk_outcome(&self, id: i64, tenant_id: i64, outcome: &DeskOutcome) -> Result<bool, StoreError> {
         let done = timed(
             sqlx::query(
-                "UPDATE call_records SET desk_outcome = ?, topics = ?, residence_id = ? WHERE id = ? AND tenant_id = ?",
+                "UPDATE call_records SET desk_outcome = ?, topics = ?, residence_id = ?, referral_id = ? \
+                 WHERE id = ? AND tenant_id = ?",
             )
             .bind(outcome.status)
             .bind(outcome.topics.join(","))
             .bind(outcome.residence)
+            .bind(outcome.referral)
             .bind(id)
             .bind(tenant_id)
             .execute(&self.pool),
@@ -227,7 +233,7 @@ impl Store {
             sqlx::query(
                 "SELECT id, tenant_id, desk_id, language, speciality, modality, tier, interpreter_id, requested_at, \
                  offered_at, answered_at, ended_at, offers, outcome, desk_outcome, loss, rtt_ms, reconnects, \
-                 remote_residents, guests, phones, topics, residence_id FROM call_records \
+                 remote_residents, guests, phones, topics, residence_id, referral_id FROM call_records \
                  WHERE (?1 IS NULL OR tenant_id = ?1) AND requested_at >= ?2 ORDER BY id",
             )
             .bind(tenant_id)
@@ -277,6 +283,7 @@ impl Store {
                         topics.split(',').filter(|t| !t.is_empty()).map(str::to_string).collect()
                     },
                     residence_id: r.try_get("residence_id")?,
+                    referral_id: r.try_get("referral_id")?,
                 })
             })
             .collect()
@@ -321,10 +328,18 @@ mod tests {
             phones: 1,
             topics: Vec::new(),
             residence_id: None,
+            referral_id: None,
         };
         r.id = store.insert_call_record(&r).await.unwrap();
         assert_eq!((r.mode(), r.residence()), (Mode::Phone, 1));
-        let outcome = DeskOutcome { status: "resolved", topics: vec!["medical", "work"], residence: Some(3) };
+        let legal = store.insert_tenant("T", 1, "Asia/Tokyo").await.unwrap();
+        let legal = store.add_partner(legal, "法テラス", "legal_aid").await.unwrap();
+        let outcome = DeskOutcome {
+            status: "resolved",
+            topics: vec!["medical", "work"],
+            residence: Some(3),
+            referral: Some(legal),
+        };
         assert!(store.set_desk_outcome(r.id, 1, &outcome).await.unwrap());
         assert!(!store.set_desk_outcome(r.id, 2, &outcome).await.unwrap(), "another tenant's record is untouched");
         store.audit("desk:2", "end_call", Some("call:1"), true).await.unwrap();
@@ -334,6 +349,7 @@ mod tests {
         r.desk_outcome = Some("resolved".into());
         r.topics = vec!["medical".into(), "work".into()];
         r.residence_id = Some(3);
+        r.referral_id = Some(legal);
         assert_eq!(rows, vec![r]);
         assert_eq!(rows[0].residence(), 3, "the consultation counts for the resident's town");
         assert!(again.call_records(Some(2)).await.unwrap().is_empty());

@@ -156,7 +156,7 @@ where
     };
     match identity {
         Identity::Desk { desk, tenant } => {
-            let commands = DeskCommands { router: app.router.clone(), desk, tenant };
+            let commands = DeskCommands { router: app.router.clone(), store: app.store.clone(), desk, tenant };
             numbered(
                 &mut socket,
                 &app,
@@ -212,6 +212,9 @@ trait Numbered: Send + 'static {
 
 struct DeskCommands {
     router: SharedRouter,
+    /// Where a referral is checked: the municipality's partner directory is records'
+    /// data, not the writer's.
+    store: crate::store::Store,
     desk: i64,
     tenant: i64,
 }
@@ -228,7 +231,30 @@ impl Numbered for DeskCommands {
 
 impl Commands<p::DeskCommand> for DeskCommands {
     fn command(&self, cmd: p::DeskCommand) -> Pin<Box<dyn Future<Output = Result<(), p::ProtocolError>> + Send + '_>> {
-        Box::pin(self.router.desk(self.desk, self.tenant, cmd))
+        Box::pin(async move {
+            if let p::DeskCommand::RecordOutcome { referral: Some(partner), .. } = &cmd {
+                referral_allowed(&self.store, *partner, self.tenant).await?;
+            }
+            self.router.desk(self.desk, self.tenant, cmd).await
+        })
+    }
+}
+
+/// A referral names a partner of the desk's own municipality that is not retired.
+async fn referral_allowed(store: &crate::store::Store, partner: i64, tenant: i64) -> Result<(), p::ProtocolError> {
+    match store.partner(partner).await {
+        Ok(Some(p)) if p.tenant == tenant && !p.retired => Ok(()),
+        Ok(_) => Err(p::ProtocolError {
+            code: p::ErrorCode::InvalidField,
+            message: format!("referral: no partner {partner} of this municipality"),
+        }),
+        Err(e) => {
+            tracing::error!(error = %e, "a referral could not be checked");
+            Err(p::ProtocolError {
+                code: p::ErrorCode::Internal,
+                message: "the records cannot be reached now; try again".into(),
+            })
+        }
     }
 }
 

@@ -63,8 +63,14 @@ async fn whole_lifecycle_records_and_metrics() {
         (Some("counter"), r["tenant"].clone(), serde_json::json!([]))
     );
     let topics = vec![p::Topic::TaxPension, p::Topic::Housing];
-    desk.send(p::DeskCommand::RecordOutcome { call, outcome: p::OutcomeCategory::Resolved, topics, residence: None })
-        .await;
+    desk.send(p::DeskCommand::RecordOutcome {
+        call,
+        outcome: p::OutcomeCategory::Resolved,
+        topics,
+        residence: None,
+        referral: None,
+    })
+    .await;
     expect!(desk, p::DeskEvent::OutcomeRecorded { .. });
     let r = &server.records(&creds.sup_a).await[0];
     assert_eq!(

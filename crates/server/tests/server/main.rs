@@ -18,6 +18,7 @@ mod phone_bridge;
 mod phone_interpreters;
 mod phone_lines;
 mod phone_seats;
+mod records;
 mod relay_task;
 mod resume;
 mod second_factor;

@@ -334,7 +334,13 @@ pub async fn answered_call(desk: &mut Client<Desk>, interpreter: &mut Client<Int
 /// A plain request for `language`.
 /// The desk's one-tap outcome: resolved, nothing more said.
 pub fn resolved(call: u64) -> p::DeskCommand {
-    p::DeskCommand::RecordOutcome { call, outcome: p::OutcomeCategory::Resolved, topics: vec![], residence: None }
+    p::DeskCommand::RecordOutcome {
+        call,
+        outcome: p::OutcomeCategory::Resolved,
+        topics: vec![],
+        residence: None,
+        referral: None,
+    }
 }
 
 pub fn request(language: &str) -> p::DeskCommand {

@@ -5,6 +5,7 @@
 
 import { apply, errorText, t, use } from '../common/i18n.js';
 import { secondFactorButton, setUp, signIn } from '../common/signin.js';
+import { renderPartners } from './partners.js';
 import { readPins, renderPins } from './pins.js';
 import { checkPolicy, readPolicy, renderPolicy, showPolicyError } from './policy.js';
 import { $, api, h, notice, show } from '../common/ui.js';
@@ -35,6 +36,11 @@ const STRINGS = {
     pf_no_tier: '区分を1つ以上選んでください。', pf_zero_not_last: '0秒(ずっと)にできるのは最後の段階だけです。', pf_no_steps: '段階を1つ以上置いてください。',
     pins: '言語の並び', pins_help: '窓口の言語ボタンで、ここに並べた言語を先頭に、この順で表示します。ほかの言語は通訳した回数の多い順です。',
     pins_add: '言語を追加', pins_up: '上へ', pins_down: '下へ', pins_remove: '外す',
+    partners: '紹介先', partners_help: '窓口が相談の結果で選ぶ紹介先(機関・部署)です。個人名は登録しないでください。使わなくなったものは「停止」にします(記録には残ります)。',
+    partner_kind: '種類', partner_active: '使用中', partner_retired: '停止中', partner_retire: '停止', partner_restore: '再開',
+    kind_immigration: '出入国在留管理局', kind_legal_aid: '法律相談(法テラス・弁護士会)', kind_employment: 'ハローワーク', kind_labour_standards: '労働基準監督署',
+    kind_social_welfare: '社会福祉協議会', kind_npo: 'NPO・支援団体', kind_international_association: '国際交流協会', kind_japanese_class: '日本語教室',
+    kind_municipal_department: '市町の担当課', kind_other: 'その他',
     err_invalid_field: '入力内容に誤りがあります:{m}', err_not_found: '対象が見つかりません:{m}', err_rate_limited: '操作が多すぎます。少し待ってください。',
     err_internal: 'サーバーで問題が起きました（{m}）。', err_unauthorized: 'もう一度サインインしてください。',
   },
@@ -62,6 +68,11 @@ const STRINGS = {
     pf_no_tier: 'Choose at least one tier.', pf_zero_not_last: 'Only the last step can be 0 (for good).', pf_no_steps: 'Keep at least one step.',
     pins: 'Language order', pins_help: "The desks' language grid shows these first, in this order; the others follow by how often they were interpreted.",
     pins_add: 'Add a language', pins_up: 'Up', pins_down: 'Down', pins_remove: 'Remove',
+    partners: 'Referral partners', partners_help: 'Where desks may refer residents, chosen with a consultation\'s outcome: organisations and departments, never a person. Retire those no longer used (records keep them).',
+    partner_kind: 'Kind', partner_active: 'In use', partner_retired: 'Retired', partner_retire: 'Retire', partner_restore: 'Bring back',
+    kind_immigration: 'Immigration bureau', kind_legal_aid: 'Legal aid (Houterasu, bar association)', kind_employment: 'Hello Work', kind_labour_standards: 'Labour standards office',
+    kind_social_welfare: 'Social welfare council', kind_npo: 'NPO, support group', kind_international_association: 'International association', kind_japanese_class: 'Japanese class',
+    kind_municipal_department: "The municipality's department", kind_other: 'Other',
     err_invalid_field: 'Something entered is not right: {m}', err_not_found: 'Not found: {m}', err_rate_limited: 'Too many actions. Wait a moment.',
     err_internal: 'A problem on the server ({m}).', err_unauthorized: 'Please sign in again.',
   },
@@ -179,7 +190,9 @@ function renderTenants() {
         h('td', {},
           isAdmin() ? h('button', { type: 'button', class: 'policy', onclick: () => editPolicy(tn) }, t('policy')) : '',
           ' ',
-          h('button', { type: 'button', class: 'pins', onclick: () => editPins(tn) }, t('pins')))),
+          h('button', { type: 'button', class: 'pins', onclick: () => editPins(tn) }, t('pins')),
+          ' ',
+          h('button', { type: 'button', class: 'partners', onclick: () => void renderPartners($('partners-panel'), tn, call, failed) }, t('partners')))),
     ),
   );
 }

@@ -1,6 +1,7 @@
 // The desk's outcome screen after a consultation: one tap on how it ended records it;
 // before that, optional taps say what it was about (topics, several allowed) and, at a
-// shared centre, the town the resident lives in. Categories only: nothing said is kept.
+// shared centre, the town the resident lives in, and where they were referred (the
+// municipality's partner directory). Categories only: nothing said is kept.
 
 import { t } from '../common/i18n.js';
 import { $, h } from '../common/ui.js';
@@ -15,9 +16,9 @@ export const TOPICS = [
 let own = 0;
 
 /**
- * Set the screen up for this desk: the topic buttons, and the municipality choice when
- * the centre has several.
- * @param {{ tenant: number, municipalities?: { id: number, name: string }[] }} desk
+ * Set the screen up for this desk: the topic buttons, the referral when its municipality
+ * has partners, and the municipality choice when the centre has several.
+ * @param {{ tenant: number, municipalities?: { id: number, name: string }[], partners?: { id: number, name: string }[] }} desk
  */
 export function setUpOutcome(desk) {
   own = desk.tenant;
@@ -33,12 +34,20 @@ export function setUpOutcome(desk) {
   const select = /** @type {HTMLSelectElement} */ ($('outcome-residence'));
   select.replaceChildren(...towns.map((m) => h('option', { value: String(m.id) }, m.name)));
   $('outcome-residence-row').hidden = towns.length < 2;
+  const partners = desk.partners || [];
+  const referral = /** @type {HTMLSelectElement} */ ($('outcome-referral'));
+  referral.replaceChildren(
+    h('option', { value: '', 'data-t': 'referral_none' }, t('referral_none')),
+    ...partners.map((p) => h('option', { value: String(p.id) }, p.name)),
+  );
+  $('outcome-referral-row').hidden = partners.length === 0;
 }
 
 /** Clear the last consultation's choices. */
 export function resetOutcome() {
   for (const b of document.querySelectorAll('#outcome-topics-list button')) b.setAttribute('aria-pressed', 'false');
   /** @type {HTMLSelectElement} */ ($('outcome-residence')).value = String(own);
+  /** @type {HTMLSelectElement} */ ($('outcome-referral')).value = '';
 }
 
 /**
@@ -53,5 +62,7 @@ export function outcomeCommand(call, outcome) {
   const command = { type: 'record_outcome', call, outcome };
   if (topics.length) command.topics = topics;
   if (town && town !== own) command.residence = town;
+  const referral = /** @type {HTMLSelectElement} */ ($('outcome-referral')).value;
+  if (referral) command.referral = Number(referral);
   return command;
 }

@@ -114,7 +114,14 @@ pub(super) async fn desk(
                 ended[0] += 1;
                 shared.calls.fetch_sub(1, Ordering::Relaxed);
                 let outcome = p::OutcomeCategory::Resolved;
-                s.send(&p::DeskCommand::RecordOutcome { call, outcome, topics: vec![], residence: None }).await?;
+                s.send(&p::DeskCommand::RecordOutcome {
+                    call,
+                    outcome,
+                    topics: vec![],
+                    residence: None,
+                    referral: None,
+                })
+                .await?;
                 next_request = Instant::now() + gap(&mut rng);
             }
             Some(

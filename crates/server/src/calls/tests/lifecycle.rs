@@ -72,6 +72,7 @@ fn an_answered_call_is_recorded_before_anyone_hears_it_ended() {
         outcome: p::OutcomeCategory::Referred,
         topics: vec![],
         residence: Some(999),
+        referral: None,
     });
     assert_eq!(nowhere.unwrap_err().code, p::ErrorCode::InvalidField);
     let topics = vec![p::Topic::Work, p::Topic::Medical, p::Topic::Work];
@@ -80,10 +81,15 @@ fn an_answered_call_is_recorded_before_anyone_hears_it_ended() {
         outcome: p::OutcomeCategory::Referred,
         topics,
         residence: Some(TENANT),
+        referral: None,
     })
     .unwrap();
-    let stored =
-        crate::store::DeskOutcome { status: "referred", topics: vec!["medical", "work"], residence: Some(TENANT) };
+    let stored = crate::store::DeskOutcome {
+        status: "referred",
+        topics: vec!["medical", "work"],
+        residence: Some(TENANT),
+        referral: None,
+    };
     assert!(
         matches!(&w.take()[..], [Output::Outcome { record: 77, tenant: TENANT, outcome, .. }] if *outcome == stored),
         "topics sorted, each once"
@@ -93,6 +99,7 @@ fn an_answered_call_is_recorded_before_anyone_hears_it_ended() {
         outcome: p::OutcomeCategory::Resolved,
         topics: vec![],
         residence: None,
+        referral: None,
     });
     assert_eq!(again.unwrap_err().code, p::ErrorCode::NotFound);
 }
