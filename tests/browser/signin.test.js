@@ -161,7 +161,9 @@ test('a supervisor on the admin page reads their tenant and is not offered the a
   await page.waitForSelector('#tenants:not([hidden])');
   assert.equal(await page.locator('#tenant-rows tr').count(), 1, 'their own tenant only');
   assert.ok(await page.locator('#tenant-form').isHidden());
-  assert.equal(await page.locator('#tenant-rows button').count(), 1, 'no policy editing, only the language order');
+  assert.equal(await page.locator('#tenant-rows button.policy').count(), 0, 'no policy editing');
+  assert.deepEqual(await page.locator('#tenant-rows button').evaluateAll((bs) => bs.map((b) => b.className)), ['pins', 'partners'],
+    'the language order and their referral partners');
   // The coordinator sets the grid's order: Nepali, then Vietnamese moved above it.
   await page.click('#tenant-rows button.pins');
   await page.waitForSelector('#pins-form:not([hidden])');
