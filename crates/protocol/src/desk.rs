@@ -135,6 +135,18 @@ pub enum OutcomeCategory {
     Interrupted,
 }
 
+impl OutcomeCategory {
+    /// The code, as records and reports store it.
+    pub fn code(self) -> &'static str {
+        match self {
+            OutcomeCategory::Resolved => "resolved",
+            OutcomeCategory::Referred => "referred",
+            OutcomeCategory::FollowUp => "follow_up",
+            OutcomeCategory::Interrupted => "interrupted",
+        }
+    }
+}
+
 /// What a consultation was about: the taxonomy of the centres' reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

@@ -21,6 +21,7 @@ pub mod media;
 pub mod metrics;
 pub mod phone;
 pub mod pii;
+pub mod reports;
 pub mod serve;
 pub mod store;
 pub mod turn;

@@ -153,12 +153,7 @@ impl Core {
             return Err(err(p::ErrorCode::InvalidField, format!("residence: no municipality {town}")));
         }
         self.recorded.written.remove(&key);
-        let status = match outcome {
-            p::OutcomeCategory::Resolved => "resolved",
-            p::OutcomeCategory::Referred => "referred",
-            p::OutcomeCategory::FollowUp => "follow_up",
-            p::OutcomeCategory::Interrupted => "interrupted",
-        };
+        let status = outcome.code();
         let mut topics: Vec<&'static str> = topics.into_iter().map(p::Topic::code).collect();
         topics.sort_unstable();
         topics.dedup();

@@ -1,6 +1,6 @@
 //! The HTTP edge: the router ([`router`]), health and metrics, credentials
 //! (`accounts.rs`), the admin API (`admin.rs`, documented by `openapi.rs`), call records
-//! (`records.rs`), what the pages read (`clients.rs`), the pages themselves (`pages.rs`),
+//! (`records.rs`), the centre's reports (`reports.rs`), what the pages read (`clients.rs`), the pages themselves (`pages.rs`),
 //! and the WebSocket upgrade (`crate::ws`). One error type for every handler
 //! (`error.rs`), and extractors that say who is asking (`who.rs`). Handlers reach the
 //! writer only through the router in [`App`].
@@ -13,8 +13,9 @@ mod clients;
 pub mod error;
 mod openapi;
 pub mod pages;
-mod partners;
-mod records;
+pub(crate) mod partners;
+pub(crate) mod records;
+pub(crate) mod reports;
 mod second_factor;
 pub mod who;
 
@@ -46,6 +47,7 @@ pub fn router(app: App, surface: Surface) -> Router {
         .route("/readyz", get(readyz))
         .merge(clients::routes())
         .merge(partners::routes())
+        .merge(reports::routes())
         .merge(second_factor::routes())
         .merge(pages::routes());
     if surface == Surface::All {

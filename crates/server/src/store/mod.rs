@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../../migrations/0008_reach_by_phone.sql")),
     (9, include_str!("../../migrations/0009_consultation_topics.sql")),
     (10, include_str!("../../migrations/0010_partners.sql")),
+    (11, include_str!("../../migrations/0011_report_indexes.sql")),
 ];
 
 /// The longest any store call may take.

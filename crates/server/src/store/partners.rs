@@ -78,6 +78,12 @@ impl Store {
         Ok(done.last_insert_rowid())
     }
 
+    /// Every partner's name by id, of every municipality, retired ones too: what reports
+    /// print for a record's referral.
+    pub async fn partner_names(&self) -> Result<Vec<(i64, String)>, StoreError> {
+        timed(sqlx::query_as("SELECT id, name FROM partners").fetch_all(&self.pool)).await
+    }
+
     /// Rename, re-kind, retire or bring back a partner. Returns whether it exists.
     pub async fn update_partner(&self, id: i64, name: &str, kind: &str, retired: bool) -> Result<bool, StoreError> {
         let done = timed(

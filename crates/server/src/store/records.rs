@@ -135,40 +135,34 @@ impl CallRecord {
     }
 }
 
+/// A `SELECT` of every column [`record`] reads, followed by `$rest`: one static text.
+macro_rules! select {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, tenant_id, desk_id, language, speciality, modality, tier, interpreter_id, requested_at, \
+             offered_at, answered_at, ended_at, offers, outcome, desk_outcome, loss, rtt_ms, reconnects, \
+             remote_residents, guests, phones, topics, residence_id, referral_id FROM call_records ",
+            $rest
+        )
+    };
+}
+
 impl Store {
     /// Write a call record; returns its id. Durable when this returns.
     pub async fn insert_call_record(&self, r: &CallRecord) -> Result<i64, StoreError> {
-        let done = timed(
-            sqlx::query(
-                "INSERT INTO call_records (tenant_id, desk_id, language, speciality, modality, tier, interpreter_id, \
-                 requested_at, offered_at, answered_at, ended_at, offers, outcome, desk_outcome, loss, rtt_ms, reconnects, \
-                 remote_residents, guests, phones) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(r.tenant_id)
-            .bind(r.desk_id)
-            .bind(&r.language)
-            .bind(&r.speciality)
-            .bind(&r.modality)
-            .bind(&r.tier)
-            .bind(r.interpreter_id)
-            .bind(r.requested_at)
-            .bind(r.offered_at)
-            .bind(r.answered_at)
-            .bind(r.ended_at)
-            .bind(r.offers)
-            .bind(r.outcome.as_str())
-            .bind(&r.desk_outcome)
-            .bind(r.loss)
-            .bind(r.rtt_ms)
-            .bind(r.reconnects)
-            .bind(r.remote_residents)
-            .bind(r.guests)
-            .bind(r.phones)
-            .execute(&self.pool),
-        )
-        .await?;
-        Ok(done.last_insert_rowid())
+        let mut conn = timed(self.pool.acquire()).await?;
+        Ok(timed(insert(&mut conn, r)).await?.last_insert_rowid())
+    }
+
+    /// Write many records, every column, in one transaction: an import of a past period
+    /// (from another system, or the benchmark's month). Returns how many.
+    pub async fn import_call_records(&self, records: &[CallRecord]) -> Result<usize, StoreError> {
+        let mut tx = timed(self.pool.begin()).await?;
+        for r in records {
+            timed(insert(&mut tx, r)).await?;
+        }
+        timed(tx.commit()).await?;
+        Ok(records.len())
     }
 
     /// Set what the desk recorded of a record of its own tenant. Returns whether a row changed.
@@ -228,66 +222,124 @@ impl Store {
 
     /// Call records requested since `since` (ms), oldest first, of one tenant or all.
     pub async fn call_records_since(&self, tenant_id: Option<i64>, since: i64) -> Result<Vec<CallRecord>, StoreError> {
-        use sqlx::Row;
-        let rows = timed(
+        let sql = select!("WHERE (?1 IS NULL OR tenant_id = ?1) AND requested_at >= ?2 ORDER BY id");
+        let rows = timed(sqlx::query(sql).bind(tenant_id).bind(since).fetch_all(&self.pool)).await?;
+        rows.iter().map(record).collect()
+    }
+
+    /// The records that count for a municipality (at its desks, or of its residents), or
+    /// for every one, requested in `[from, to)` (ms), oldest first: what its reports read.
+    pub async fn records_counting_for(
+        &self,
+        municipality: Option<i64>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<CallRecord>, StoreError> {
+        let sql = select!(
+            "WHERE (?1 IS NULL OR tenant_id = ?1 OR residence_id = ?1) \
+             AND requested_at >= ?2 AND requested_at < ?3 ORDER BY requested_at, id"
+        );
+        let rows = timed(sqlx::query(sql).bind(municipality).bind(from).bind(to).fetch_all(&self.pool)).await?;
+        rows.iter().map(record).collect()
+    }
+
+    /// A supervisor's later word on how an interpreted consultation was handled (a follow-up
+    /// done, say): sets its status, when the record is answered and of `tenant` (any, for
+    /// `None`). Returns whether a row changed.
+    pub async fn set_handling_status(&self, id: i64, tenant: Option<i64>, status: &str) -> Result<bool, StoreError> {
+        let done = timed(
             sqlx::query(
-                "SELECT id, tenant_id, desk_id, language, speciality, modality, tier, interpreter_id, requested_at, \
-                 offered_at, answered_at, ended_at, offers, outcome, desk_outcome, loss, rtt_ms, reconnects, \
-                 remote_residents, guests, phones, topics, residence_id, referral_id FROM call_records \
-                 WHERE (?1 IS NULL OR tenant_id = ?1) AND requested_at >= ?2 ORDER BY id",
+                "UPDATE call_records SET desk_outcome = ?1 \
+                 WHERE id = ?2 AND outcome = 'answered' AND (?3 IS NULL OR tenant_id = ?3)",
             )
-            .bind(tenant_id)
-            .bind(since)
-            .fetch_all(&self.pool),
+            .bind(status)
+            .bind(id)
+            .bind(tenant)
+            .execute(&self.pool),
         )
         .await?;
-        rows.iter()
-            .map(|r| {
-                let outcome: String = r.try_get("outcome")?;
-                let outcome = match outcome.as_str() {
-                    "answered" => RecordOutcome::Answered,
-                    "abandoned" => RecordOutcome::Abandoned,
-                    "expired" => RecordOutcome::Expired,
-                    "unserved" => RecordOutcome::Unserved,
-                    other => {
-                        return Err(StoreError::Corrupt {
-                            table: "call_records",
-                            problem: format!("outcome {other:?}"),
-                        });
-                    }
-                };
-                Ok(CallRecord {
-                    id: r.try_get("id")?,
-                    tenant_id: r.try_get("tenant_id")?,
-                    desk_id: r.try_get("desk_id")?,
-                    language: r.try_get("language")?,
-                    speciality: r.try_get("speciality")?,
-                    modality: r.try_get("modality")?,
-                    tier: r.try_get("tier")?,
-                    interpreter_id: r.try_get("interpreter_id")?,
-                    requested_at: r.try_get("requested_at")?,
-                    offered_at: r.try_get("offered_at")?,
-                    answered_at: r.try_get("answered_at")?,
-                    ended_at: r.try_get("ended_at")?,
-                    offers: r.try_get("offers")?,
-                    outcome,
-                    desk_outcome: r.try_get("desk_outcome")?,
-                    loss: r.try_get("loss")?,
-                    rtt_ms: r.try_get("rtt_ms")?,
-                    reconnects: r.try_get("reconnects")?,
-                    remote_residents: r.try_get("remote_residents")?,
-                    guests: r.try_get("guests")?,
-                    phones: r.try_get("phones")?,
-                    topics: {
-                        let topics: String = r.try_get("topics")?;
-                        topics.split(',').filter(|t| !t.is_empty()).map(str::to_string).collect()
-                    },
-                    residence_id: r.try_get("residence_id")?,
-                    referral_id: r.try_get("referral_id")?,
-                })
-            })
-            .collect()
+        Ok(done.rows_affected() == 1)
     }
+}
+
+/// Insert one record, every column.
+async fn insert(
+    conn: &mut sqlx::SqliteConnection,
+    r: &CallRecord,
+) -> Result<sqlx::sqlite::SqliteQueryResult, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO call_records (tenant_id, desk_id, language, speciality, modality, tier, interpreter_id, \
+         requested_at, offered_at, answered_at, ended_at, offers, outcome, desk_outcome, loss, rtt_ms, \
+         reconnects, remote_residents, guests, phones, topics, residence_id, referral_id) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(r.tenant_id)
+    .bind(r.desk_id)
+    .bind(&r.language)
+    .bind(&r.speciality)
+    .bind(&r.modality)
+    .bind(&r.tier)
+    .bind(r.interpreter_id)
+    .bind(r.requested_at)
+    .bind(r.offered_at)
+    .bind(r.answered_at)
+    .bind(r.ended_at)
+    .bind(r.offers)
+    .bind(r.outcome.as_str())
+    .bind(&r.desk_outcome)
+    .bind(r.loss)
+    .bind(r.rtt_ms)
+    .bind(r.reconnects)
+    .bind(r.remote_residents)
+    .bind(r.guests)
+    .bind(r.phones)
+    .bind(r.topics.join(","))
+    .bind(r.residence_id)
+    .bind(r.referral_id)
+    .execute(conn)
+    .await
+}
+
+/// A row of [`select!`] as a record.
+fn record(r: &sqlx::sqlite::SqliteRow) -> Result<CallRecord, StoreError> {
+    use sqlx::Row;
+    let outcome: String = r.try_get("outcome")?;
+    let outcome = match outcome.as_str() {
+        "answered" => RecordOutcome::Answered,
+        "abandoned" => RecordOutcome::Abandoned,
+        "expired" => RecordOutcome::Expired,
+        "unserved" => RecordOutcome::Unserved,
+        other => {
+            return Err(StoreError::Corrupt { table: "call_records", problem: format!("outcome {other:?}") });
+        }
+    };
+    let topics: String = r.try_get("topics")?;
+    Ok(CallRecord {
+        id: r.try_get("id")?,
+        tenant_id: r.try_get("tenant_id")?,
+        desk_id: r.try_get("desk_id")?,
+        language: r.try_get("language")?,
+        speciality: r.try_get("speciality")?,
+        modality: r.try_get("modality")?,
+        tier: r.try_get("tier")?,
+        interpreter_id: r.try_get("interpreter_id")?,
+        requested_at: r.try_get("requested_at")?,
+        offered_at: r.try_get("offered_at")?,
+        answered_at: r.try_get("answered_at")?,
+        ended_at: r.try_get("ended_at")?,
+        offers: r.try_get("offers")?,
+        outcome,
+        desk_outcome: r.try_get("desk_outcome")?,
+        loss: r.try_get("loss")?,
+        rtt_ms: r.try_get("rtt_ms")?,
+        reconnects: r.try_get("reconnects")?,
+        remote_residents: r.try_get("remote_residents")?,
+        guests: r.try_get("guests")?,
+        phones: r.try_get("phones")?,
+        topics: topics.split(',').filter(|t| !t.is_empty()).map(str::to_string).collect(),
+        residence_id: r.try_get("residence_id")?,
+        referral_id: r.try_get("referral_id")?,
+    })
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ mod phone_lines;
 mod phone_seats;
 mod records;
 mod relay_task;
+mod reports;
 mod resume;
 mod second_factor;
 mod shutdown;

@@ -2,137 +2,30 @@
 //! with its request body, parameters, and each status it can answer with that status's
 //! body. Schemas come from the handlers' own types (schemars), registered once under
 //! `components/schemas`; every error has the one `ErrorBody`. `schemathesis` runs against
-//! it in the test suite (`scripts/api-fuzz.sh`).
+//! it in the test suite (`scripts/api-fuzz.sh`). The builder is `doc.rs`; the centre's
+//! paperwork (records, partners, reports) is `paperwork.rs`.
+
+mod doc;
+mod paperwork;
 
 use axum::Json;
-use schemars::JsonSchema;
-use schemars::generate::{SchemaGenerator, SchemaSettings};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::accounts::{EnrolBody, Enrolled, SignInBody, SignedIn};
 use super::admin::{DeskBody, DeskOut, IdOut, InterpreterBody, PinnedBody, TenantBody, TenantOut};
 use super::clients::{DeskListed, DeskOut as DeskHome, InviteOut, MeOut};
-use super::error::ErrorBody;
-use super::partners::PartnerBody;
-use super::records::RecordOut;
+use doc::{Common, Doc, ID, Op, Who};
+
 use super::second_factor::{CodeBody, FactorStatus, RecoveryCodes, RuleBody, Setup};
 use crate::directory::{InterpreterRow, PolicyDoc};
-use crate::store::Partner;
-
-/// Who may call an operation.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Who {
-    /// Anyone.
-    Anyone,
-    /// A bearer token of some kind (the summary says which).
-    Bearer,
-}
-
-/// One operation.
-struct Op<'a> {
-    summary: &'a str,
-    who: Who,
-    params: &'a [(&'a str, &'a str, &'a str)],
-    body: Option<Value>,
-    /// (status, what it means, its body schema).
-    answers: Vec<(u16, &'a str, Option<Value>)>,
-}
-
-struct Doc {
-    generator: SchemaGenerator,
-    paths: Map<String, Value>,
-}
-
-impl Doc {
-    fn new() -> Doc {
-        let settings = SchemaSettings::draft2020_12().with(|s| s.definitions_path = "/components/schemas".into());
-        Doc { generator: settings.into_generator(), paths: Map::new() }
-    }
-
-    /// A `$ref` to `T`'s schema, registered under `components/schemas`.
-    fn of<T: JsonSchema>(&mut self) -> Value {
-        serde_json::to_value(self.generator.subschema_for::<T>()).unwrap_or_default()
-    }
-
-    /// A JSON array of `T`.
-    fn list<T: JsonSchema>(&mut self) -> Value {
-        json!({ "type": "array", "items": self.of::<T>() })
-    }
-
-    /// The error body.
-    fn error(&mut self) -> Option<Value> {
-        Some(self.of::<ErrorBody>())
-    }
-
-    fn add(&mut self, path: &str, method: &str, op: Op<'_>) {
-        let mut o = Map::new();
-        o.insert("summary".into(), json!(op.summary));
-        if op.who == Who::Bearer {
-            o.insert("security".into(), json!([{ "bearer": [] }]));
-        }
-        if !op.params.is_empty() {
-            let params: Vec<Value> = op
-                .params
-                .iter()
-                .map(|(name, place, ty)| {
-                    let schema = match *ty {
-                        "integer" => json!({ "type": "integer", "format": "int64", "minimum": i64::MIN, "maximum": i64::MAX }),
-                        "since" => json!({ "type": "integer", "format": "int64", "minimum": i64::MIN, "maximum": i64::MAX, "description": "ms since the epoch" }),
-                        other => json!({ "type": other, "maxLength": 200 }),
-                    };
-                    json!({ "name": name, "in": place, "required": *place == "path", "schema": schema })
-                })
-                .collect();
-            o.insert("parameters".into(), Value::Array(params));
-        }
-        if let Some(schema) = op.body {
-            o.insert(
-                "requestBody".into(),
-                json!({ "required": true, "content": { "application/json": { "schema": schema } } }),
-            );
-        }
-        let mut answers = op.answers;
-        let error = self.error();
-        if op.who == Who::Bearer {
-            answers.push((401, "the token is missing, wrong, expired or revoked", error.clone()));
-        }
-        answers.push((500, "a fault on the server; the message carries a reference for its log", error));
-        let mut responses = Map::new();
-        for (status, description, schema) in answers {
-            let mut r = Map::new();
-            r.insert("description".into(), json!(description));
-            if let Some(schema) = schema {
-                let media =
-                    if schema.get("type") == Some(&json!("string")) { "text/plain" } else { "application/json" };
-                r.insert("content".into(), json!({ media: { "schema": schema } }));
-            }
-            responses.insert(status.to_string(), Value::Object(r));
-        }
-        o.insert("responses".into(), Value::Object(responses));
-        let entry = self.paths.entry(path.to_string()).or_insert_with(|| json!({}));
-        if let Some(map) = entry.as_object_mut() {
-            map.insert(method.into(), Value::Object(o));
-        }
-    }
-}
-
-const ID: &[(&str, &str, &str)] = &[("id", "path", "integer")];
 
 /// The OpenAPI document of the HTTP API.
 pub fn openapi_document() -> Value {
     let mut d = Doc::new();
-    let e = d.error();
+    let c = Common::new(&mut d);
+    let e = c.error.clone();
     let text = |t: &str| Some(json!({ "type": "string", "description": t }));
-    // Refusals of the body, and of who asks.
-    let bad_body = (400, "the body is not JSON of the documented shape (the message names the field)", e.clone());
-    let invalid = (422, "a field's value is not acceptable (the message names the field)", e.clone());
-    let forbidden =
-        (403, "not for this role; or `second_factor_setup`: the session may only set up two-factor sign-in", e.clone());
-    let not_found = (404, "no such thing, or not for the caller", e.clone());
-    let conflict = (409, "conflicts with the directory's state (a taken name or login, a call in progress)", e.clone());
-    let busy = (429, "too many attempts from this address; wait a minute", e.clone());
-    let draining = (503, "the server is shutting down", e.clone());
-    let bad_id = (400, "the id in the path is not a number", e.clone());
+    let Common { bad_body, invalid, forbidden, not_found, conflict, busy, draining, bad_id, .. } = c.clone();
 
     let body = Some(d.of::<EnrolBody>());
     let answers = vec![
@@ -180,23 +73,6 @@ pub fn openapi_document() -> Value {
             params: &[],
             body: None,
             answers: vec![(204, "signed out", None)],
-        },
-    );
-
-    let answers = vec![
-        (200, "records, oldest first; no names, numbers or content", Some(d.list::<RecordOut>())),
-        (400, "`since` is not a number", e.clone()),
-        forbidden.clone(),
-    ];
-    d.add(
-        "/api/call-records",
-        "get",
-        Op {
-            summary: "Call records of the caller's tenant (every tenant for an admin)",
-            who: Who::Bearer,
-            params: &[("since", "query", "since")],
-            body: None,
-            answers,
         },
     );
 
@@ -251,34 +127,7 @@ pub fn openapi_document() -> Value {
             answers,
         },
     );
-    let who = "(its supervisor, or an admin)";
-    let list =
-        vec![(200, "every partner, retired ones too", Some(d.of::<Vec<Partner>>())), bad_id.clone(), forbidden.clone()];
-    d.add(
-        "/api/tenants/{id}/partners",
-        "get",
-        Op {
-            summary: &format!("A municipality's partner directory {who}"),
-            who: Who::Bearer,
-            params: ID,
-            body: None,
-            answers: list,
-        },
-    );
-    let body = Some(d.of::<PartnerBody>());
-    let mut answers = vec![bad_id.clone(), bad_body.clone(), forbidden.clone(), not_found.clone()];
-    answers.extend([conflict.clone(), invalid.clone()]);
-    let mut added = answers.clone();
-    added.insert(0, (201, "added", Some(d.of::<IdOut>())));
-    let summary = format!("Add a partner a municipality's desks may refer residents to {who}");
-    d.add(
-        "/api/tenants/{id}/partners",
-        "post",
-        Op { summary: &summary, who: Who::Bearer, params: ID, body: body.clone(), answers: added },
-    );
-    answers.insert(0, (204, "changed", None));
-    let summary = format!("Rename, re-kind, retire or bring back a partner {who}");
-    d.add("/api/partners/{id}", "put", Op { summary: &summary, who: Who::Bearer, params: ID, body, answers });
+    paperwork::add(&mut d, &c);
     let body = Some(d.of::<RuleBody>());
     let answers = vec![(204, "set", None), bad_id.clone(), forbidden.clone(), not_found.clone()];
     d.add(

@@ -1,0 +1,100 @@
+//! The centre's paperwork in the OpenAPI document: call records, the partner directory,
+//! the reports and the handling status.
+
+use super::doc::{Common, Doc, ID, Op, Who};
+use crate::http::admin::IdOut;
+use crate::http::partners::PartnerBody;
+use crate::http::records::RecordOut;
+use crate::http::reports::StatusBody;
+use crate::reports::DailyReport;
+use crate::store::Partner;
+
+/// The paperwork's operations.
+pub(super) fn add(d: &mut Doc, c: &Common) {
+    let Common { bad_body, invalid, forbidden, not_found, conflict, bad_id, .. } = c.clone();
+    let e = c.error.clone();
+    let answers = vec![
+        (200, "records, oldest first; no names, numbers or content", Some(d.list::<RecordOut>())),
+        (400, "`since` is not a number", e.clone()),
+        forbidden.clone(),
+    ];
+    d.add(
+        "/api/call-records",
+        "get",
+        Op {
+            summary: "Call records of the caller's tenant (every tenant for an admin)",
+            who: Who::Bearer,
+            params: &[("since", "query", "since")],
+            body: None,
+            answers,
+        },
+    );
+
+    let who = "(its supervisor, or an admin)";
+    let list =
+        vec![(200, "every partner, retired ones too", Some(d.of::<Vec<Partner>>())), bad_id.clone(), forbidden.clone()];
+    d.add(
+        "/api/tenants/{id}/partners",
+        "get",
+        Op {
+            summary: &format!("A municipality's partner directory {who}"),
+            who: Who::Bearer,
+            params: ID,
+            body: None,
+            answers: list,
+        },
+    );
+    let body = Some(d.of::<PartnerBody>());
+    let mut answers = vec![bad_id.clone(), bad_body.clone(), forbidden.clone(), not_found.clone()];
+    answers.extend([conflict.clone(), invalid.clone()]);
+    let mut added = answers.clone();
+    added.insert(0, (201, "added", Some(d.of::<IdOut>())));
+    let summary = format!("Add a partner a municipality's desks may refer residents to {who}");
+    d.add(
+        "/api/tenants/{id}/partners",
+        "post",
+        Op { summary: &summary, who: Who::Bearer, params: ID, body: body.clone(), answers: added },
+    );
+    answers.insert(0, (204, "changed", None));
+    let summary = format!("Rename, re-kind, retire or bring back a partner {who}");
+    d.add("/api/partners/{id}", "put", Op { summary: &summary, who: Who::Bearer, params: ID, body, answers });
+
+    let answers = vec![
+        (200, "the report (as JSON, or the file `format` asks for)", Some(d.of::<DailyReport>())),
+        (400, "a parameter is missing or wrong (the message names it)", e.clone()),
+        forbidden.clone(),
+        not_found.clone(),
+    ];
+    d.add(
+        "/api/reports/daily",
+        "get",
+        Op {
+            summary: "A municipality's daily report (日報): its consultations of a local day and their totals \
+                      (its supervisor, or an admin)",
+            who: Who::Bearer,
+            params: &[
+                ("municipality", "query", "integer!"),
+                ("date", "query", "date!"),
+                ("format", "query", "format"),
+                ("lang", "query", "lang"),
+            ],
+            body: None,
+            answers,
+        },
+    );
+    d.files("/api/reports/daily", "get");
+    let body = Some(d.of::<StatusBody>());
+    let answers = vec![(204, "set", None), bad_id, bad_body, forbidden, not_found];
+    d.add(
+        "/api/call-records/{id}/status",
+        "put",
+        Op {
+            summary: "Update an interpreted consultation's handling status later (a supervisor of the desk's \
+                      municipality, or an admin; audited)",
+            who: Who::Bearer,
+            params: ID,
+            body,
+            answers,
+        },
+    );
+}

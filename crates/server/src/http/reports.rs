@@ -1,0 +1,144 @@
+//! The centre's reports over HTTP (issue 16): a municipality's daily report as JSON (the
+//! page draws it), CSV or an Excel workbook, and a supervisor's later word on a
+//! consultation's handling status. A supervisor reads their own municipality's, an admin
+//! any; a member town never another's. What a report holds is in `crate::reports`.
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use kakehashi_protocol as p;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::body::JsonBody;
+use super::error::{ApiError, PathOf, QueryOf};
+use super::who::Reader;
+use crate::app::App;
+use crate::reports::{self, Lang, Names, Table};
+
+/// The report routes.
+pub(crate) fn routes() -> Router<App> {
+    Router::new().route("/api/reports/daily", get(daily)).route("/api/call-records/{id}/status", put(set_status))
+}
+
+/// What a report is downloaded as.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Format {
+    /// The report's data, for the page.
+    #[default]
+    Json,
+    /// CSV, UTF-8 with a byte order mark.
+    Csv,
+    /// An Excel workbook.
+    Xlsx,
+}
+
+/// `GET /api/reports/daily`'s query.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DailyQuery {
+    /// The municipality (tenant id).
+    pub municipality: i64,
+    /// The local day, `YYYY-MM-DD`, in the municipality's time zone.
+    pub date: String,
+    /// `json` (default), `csv` or `xlsx`.
+    #[serde(default)]
+    pub format: Format,
+    /// The language of a file's headings and labels: `ja` (default) or `en`.
+    #[serde(default)]
+    pub lang: Lang,
+}
+
+/// The municipality's name and time zone, when the reader may see it.
+async fn municipality(app: &App, reader: Reader, id: i64) -> Result<(Names, jiff::tz::TimeZone), ApiError> {
+    if !reader.sees(id) {
+        return Err(ApiError::forbidden("another municipality's reports"));
+    }
+    let directory = app.store.directory().await?;
+    let Some(tenant) = directory.tenants.iter().find(|t| t.id == id) else {
+        return Err(ApiError::not_found(format!("no municipality {id}")));
+    };
+    let tz = jiff::tz::TimeZone::get(&tenant.time_zone)
+        .map_err(|e| ApiError::internal(format!("tenant {id} time zone {}: {e}", tenant.time_zone)))?;
+    let names = Names {
+        tenants: directory.tenants.iter().map(|t| (t.id, t.name.clone())).collect(),
+        desks: app.store.desks_all().await?.into_iter().map(|d| (d.id, d.name)).collect(),
+        partners: app.store.partner_names().await?.into_iter().collect(),
+    };
+    Ok((names, tz))
+}
+
+/// A query parameter refused: 400, naming it.
+fn bad_query(field: &str, problem: impl std::fmt::Display) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, p::ErrorCode::InvalidField, format!("{field}: {problem}"))
+}
+
+/// A day as `YYYY-MM-DD`, or the error that names the parameter.
+fn date(field: &str, text: &str) -> Result<jiff::civil::Date, ApiError> {
+    let valid = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
+    valid
+        .then(|| text.parse::<jiff::civil::Date>().ok())
+        .flatten()
+        .ok_or_else(|| bad_query(field, format!("{text:?} is not a date as YYYY-MM-DD")))
+}
+
+/// `GET /api/reports/daily?municipality=&date=[&format=][&lang=]`.
+async fn daily(State(app): State<App>, reader: Reader, QueryOf(q): QueryOf<DailyQuery>) -> Result<Response, ApiError> {
+    let day = date("date", &q.date)?;
+    let (names, tz) = municipality(&app, reader, q.municipality).await?;
+    let period = reports::Period::day(day, &tz).map_err(|e| bad_query("date", e))?;
+    let records = app.store.records_counting_for(Some(q.municipality), period.from, period.to).await?;
+    let report = reports::daily(&records, &names, q.municipality, day, &tz)
+        .map_err(|e| ApiError::internal(format!("daily: {e}")))?;
+    let file = format!("daily-{}-{}", q.municipality, report.date);
+    match q.format {
+        Format::Json => Ok(Json(report).into_response()),
+        format => download(&[report.table(q.lang)], format, &file),
+    }
+}
+
+/// A report's tables as a file to save.
+fn download(tables: &[Table], format: Format, name: &str) -> Result<Response, ApiError> {
+    let (body, mime, ext) = match format {
+        Format::Csv => (reports::table::csv(tables), "text/csv; charset=utf-8", "csv"),
+        Format::Xlsx => (
+            reports::xlsx::workbook(tables).map_err(|e| ApiError::internal(format!("workbook: {e}")))?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+        Format::Json => return Err(ApiError::internal("download of json")),
+    };
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}.{ext}\""))
+        .map_err(|e| ApiError::internal(format!("file name: {e}")))?;
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static(mime)), (header::CONTENT_DISPOSITION, disposition)], body)
+        .into_response())
+}
+
+/// `PUT /api/call-records/{id}/status`'s body.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StatusBody {
+    /// The handling status now.
+    pub status: p::OutcomeCategory,
+}
+
+/// `PUT /api/call-records/{id}/status`: a supervisor of the desk's municipality (or an
+/// admin) updates an interpreted consultation's handling status later, audited.
+async fn set_status(
+    State(app): State<App>,
+    reader: Reader,
+    PathOf(id): PathOf<i64>,
+    JsonBody(b): JsonBody<StatusBody>,
+) -> Result<StatusCode, ApiError> {
+    let actor = format!("staff:{}", reader.id);
+    let target = format!("call_record:{id}");
+    if !app.store.set_handling_status(id, reader.scope, b.status.code()).await? {
+        app.store.audit(&actor, "set_handling_status", Some(&target), false).await?;
+        return Err(ApiError::not_found(format!("no interpreted consultation {id} of your municipality")));
+    }
+    app.store.audit(&actor, "set_handling_status", Some(&target), true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
