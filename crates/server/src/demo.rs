@@ -2,11 +2,13 @@
 //! itself and two towns, six desks, and thirty interpreters over the 17 languages of the
 //! domain notes with realistic rosters: staff on weekdays, a Filipino counsellor on
 //! Fridays and the 1st and 3rd Wednesday, volunteers on fixed weekdays, a contractor
-//! call centre from 8:00 to 22:00 every day.
+//! call centre from 8:00 to 22:00 every day. And forty days of made-up consultations,
+//! with each municipality's partners, for the reports (`seed_history`).
 
 use crate::auth::{AuthError, hash_password_off_runtime, hash_token, new_enrolment_code};
 use crate::directory::{InterpreterRow, RosterDoc, ShiftDoc};
-use crate::store::Store;
+use crate::reports::sample::Shape;
+use crate::store::{Store, StoreError};
 
 /// The credentials a newcomer needs, printed once when the demo is seeded.
 #[derive(Clone, Debug, Default)]
@@ -136,4 +138,42 @@ pub async fn seed(store: &Store) -> Result<DemoCredentials, AuthError> {
     store.insert_staff("admin", "admin", None, &hash_password_off_runtime("demo-admin").await?).await?;
     creds.supervisors.push(("admin".into(), "demo-admin".into()));
     Ok(creds)
+}
+
+/// Forty days of made-up consultations up to yesterday, and each municipality's partners,
+/// so that the reports have something to show: returns how many records. Called after
+/// [`seed`], on the directory it wrote.
+pub async fn seed_history(store: &Store) -> Result<usize, StoreError> {
+    let directory = store.directory().await?;
+    let mut partners = Vec::new();
+    for tenant in &directory.tenants {
+        for (name, kind) in [
+            ("出入国在留管理局", "immigration"),
+            ("法テラス", "legal_aid"),
+            ("ハローワーク", "employment"),
+            ("社会福祉協議会", "social_welfare"),
+        ] {
+            partners.push((store.add_partner(tenant.id, name, kind).await?, tenant.id));
+        }
+    }
+    let tier = |t: &str| match t {
+        "staff" => "staff",
+        "contractor" => "contractor",
+        _ => "volunteer",
+    };
+    let shape = Shape {
+        desks: store.desks_all().await?.into_iter().map(|d| (d.id, d.tenant)).collect(),
+        members: directory.tenants.iter().map(|t| t.id).collect(),
+        interpreters: directory.interpreters.iter().map(|i| (i.id, tier(&i.tier))).collect(),
+        partners,
+    };
+    let made_up = |e: jiff::Error| StoreError::Corrupt { table: "demo history", problem: e.to_string() };
+    let tz = jiff::tz::TimeZone::get(TZ).map_err(made_up)?;
+    let first = jiff::Zoned::now()
+        .with_time_zone(tz.clone())
+        .date()
+        .checked_sub(jiff::Span::new().days(40))
+        .map_err(made_up)?;
+    let records = crate::reports::sample::days(&shape, first, 40, &tz, 2_400, 2026).map_err(made_up)?;
+    store.import_call_records(&records).await
 }

@@ -105,6 +105,8 @@ pub async fn serve_on(
     if config.demo {
         if store.is_empty().await? {
             let creds = crate::demo::seed(&store).await?;
+            let made_up = crate::demo::seed_history(&store).await?;
+            tracing::info!(made_up, "demo: forty days of made-up consultations for the reports");
             print_demo(&config, addr, &creds);
         } else {
             eprintln!(

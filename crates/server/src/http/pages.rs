@@ -1,7 +1,7 @@
 //! The web clients, embedded in the binary: plain ES modules and CSS from `web/`, no
 //! build step. Pages: `/desk/` (the tablet at the counter), `/interpreter/` (the
 //! console), `/join/<token>` (a resident, from an invite link), `/wall/` (the
-//! supervisor's wallboard), `/admin/` (the directory); their scripts, styles and
+//! supervisor's wallboard), `/reports/` (the centre's reports), `/admin/` (the directory); their scripts, styles and
 //! strings under `/assets/`.
 //!
 //! Every response carries a strict content security policy (nothing from anywhere but
@@ -107,6 +107,8 @@ pub fn routes() -> Router<App> {
         .route("/interpreter", to("/interpreter/"))
         .route("/wall/", page("wall/index.html"))
         .route("/wall", to("/wall/"))
+        .route("/reports/", page("reports/index.html"))
+        .route("/reports", to("/reports/"))
         .route("/join/{token}", page("join/index.html"))
         .route(
             "/assets/{*path}",

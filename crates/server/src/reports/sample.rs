@@ -1,5 +1,5 @@
-//! A month of consultations made up for trying the reports: the demo seeds the previous
-//! month with it, the benchmark times a month of 100,000, and the tests check every figure
+//! Consultations made up for trying the reports: the demo seeds the last forty days
+//! with them, the benchmark times a month of 100,000, and the tests check every figure
 //! against one they compute themselves. Deterministic for a seed. The mix follows the
 //! domain notes: weekdays in office hours, a thin evening, Vietnamese, Chinese,
 //! Portuguese, Filipino and Nepali busiest, most answered within two minutes.
@@ -83,8 +83,19 @@ pub fn month(
     count: usize,
     seed: u64,
 ) -> Result<Vec<CallRecord>, jiff::Error> {
+    days(shape, first, i64::from(first.days_in_month()), tz, count, seed)
+}
+
+/// `count` consultations over `days` local days from `first` in `tz`, oldest first.
+pub fn days(
+    shape: &Shape,
+    first: Date,
+    days: i64,
+    tz: &TimeZone,
+    count: usize,
+    seed: u64,
+) -> Result<Vec<CallRecord>, jiff::Error> {
     let mut rng = Rng(seed | 1);
-    let days = i64::from(first.days_in_month());
     // Open days weigh 10, Saturdays 2, Sundays 1; office hours 9-17 weigh 10, 18-20 weigh 2.
     let mut slots = Vec::new();
     for d in 0..days {

@@ -179,6 +179,7 @@ async fn the_web_pages_are_served_with_a_strict_policy() {
         ("/desk/", "/desk/desk.js"),
         ("/interpreter/", "/interpreter/interpreter.js"),
         ("/wall/", "/wall/wall.js"),
+        ("/reports/", "/reports/reports.js"),
         ("/admin/", "/admin/admin.js"),
         ("/join/0123abcd", "/join/join.js"),
         ("/", "/desk/"),

@@ -4,6 +4,7 @@
 export const STRINGS = {
   ja: {
     app: '架け橋 ウォールボード',
+    reports: '報告書',
     switch_lang: 'English',
     signin_title: 'サインイン(コーディネーター・管理者)',
     login: 'ログイン名',
@@ -42,6 +43,7 @@ export const STRINGS = {
   },
   en: {
     app: 'kakehashi wallboard',
+    reports: 'Reports',
     switch_lang: '日本語',
     signin_title: 'Sign in (coordinators and administrators)',
     login: 'Login',

@@ -1,0 +1,117 @@
+// The reports in real Chromium (issue 16), on the demo's forty days of made-up
+// consultations: a supervisor goes from the wallboard to yesterday's daily report in one
+// tap, sees every consultation the API lists, corrects a handling status, prints the
+// report to PDF on A4 (Chromium's print, with the print stylesheet) and downloads the CSV
+// and the workbook; a member town's supervisor sees only their own town.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TABLET, party, snap, startServer, until } from './harness.js';
+
+/** @type {Awaited<ReturnType<typeof startServer>>} */
+let server;
+/** @type {Awaited<ReturnType<typeof party>>[]} */
+const browsers = [];
+
+before(async () => {
+  server = await startServer();
+});
+
+after(async () => {
+  for (const b of browsers) await b.close().catch(() => {});
+  await server?.stop();
+});
+
+/**
+ * Sign in on the page's form.
+ * @param {import('playwright-core').Page} page
+ * @param {string} login
+ */
+async function signIn(page, login) {
+  await page.fill('#login', login);
+  await page.fill('#password', `demo-${login}`);
+  await page.click('#signin-form button[type=submit]');
+}
+
+test('a supervisor opens yesterday\'s daily report from the wallboard, corrects it, prints it and downloads it', async () => {
+  const b = await party({ tone: 440, viewport: { width: 1280, height: 900 } });
+  browsers.push(b);
+  const { page } = b;
+  await page.goto(`${server.base}/wall/`);
+  await signIn(page, 'supervisor-asahi');
+  await page.locator('#board').waitFor();
+  // One tap: the wallboard's "reports" opens yesterday's daily report.
+  await page.click('#to-reports');
+  await page.locator('#daily').waitFor();
+  await until(async () => (await page.locator('#daily-rows tr').count()) > 0, 'the report\'s rows');
+  const date = await page.inputValue('#date');
+  assert.match(await page.locator('#daily-title').innerText(), new RegExp(`日報 ${date} Asahi City`));
+  const sup = (await server.api('/api/sign-in', { body: { role: 'staff', login: 'supervisor-asahi', password: 'demo-supervisor-asahi' } })).token;
+  const report = await server.api(`/api/reports/daily?municipality=1&date=${date}`, { token: sup });
+  assert.ok(report.rows.length > 5, 'the demo\'s history has consultations yesterday');
+  assert.equal(await page.locator('#daily-rows tr').count(), report.rows.length, 'every consultation on the page');
+  assert.equal(await page.locator('[data-total=t_requests] dd').innerText(), String(report.totals.requests));
+  await snap(page, 'reports-daily');
+
+  // A follow-up done: the supervisor sets its status, and it stays set.
+  const row = report.rows.find((/** @type {any} */ r) => r.status === 'follow_up');
+  assert.ok(row, 'a follow-up in the day');
+  await page.selectOption(`#daily-rows tr[data-record="${row.record}"] select`, 'resolved');
+  await until(async () => (await page.locator('#notice').innerText()).includes('更新しました'), 'saved');
+  const again = await server.api(`/api/reports/daily?municipality=1&date=${date}`, { token: sup });
+  assert.equal(again.rows.find((/** @type {any} */ r) => r.record === row.record).status, 'resolved');
+
+  // Printed: only the report, on A4 landscape.
+  await page.emulateMedia({ media: 'print' });
+  assert.equal(await page.locator('#daily-form').isVisible(), false, 'no controls on paper');
+  assert.equal(await page.locator('header.bar').isVisible(), false, 'no header on paper');
+  assert.ok(await page.locator('#daily-table').isVisible());
+  const pdf = await page.pdf({ preferCSSPageSize: true, printBackground: true });
+  await page.emulateMedia({ media: 'screen' });
+  assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+  const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;
+  assert.ok(pages >= 1, `pages: ${pages}`);
+  const box = pdf.toString('latin1').match(/\/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]/);
+  assert.ok(box && Math.abs(Number(box[1]) - 842) < 2 && Math.abs(Number(box[2]) - 595) < 2, `A4 landscape: ${box}`);
+  fs.mkdirSync(path.join(os.tmpdir(), 'kakehashi-reports'), { recursive: true });
+  fs.writeFileSync(path.join(os.tmpdir(), 'kakehashi-reports', 'daily.pdf'), pdf);
+
+  // Downloaded: the CSV (with its byte order mark, for Excel) and the workbook.
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#csv')]);
+  assert.equal(csv.suggestedFilename(), `daily-1-${date}.csv`);
+  const text = fs.readFileSync(/** @type {string} */ (await csv.path()), 'utf8');
+  assert.ok(text.startsWith('\ufeff日報'), text.slice(0, 40));
+  assert.equal(text.trim().split('\r\n').length, 1 + 15 + 1 + 1 + report.rows.length, 'title, totals, blank, header, rows');
+  const [xlsx] = await Promise.all([page.waitForEvent('download'), page.click('#xlsx')]);
+  assert.equal(xlsx.suggestedFilename(), `daily-1-${date}.xlsx`);
+  assert.equal(fs.readFileSync(/** @type {string} */ (await xlsx.path())).subarray(0, 2).toString(), 'PK');
+
+  // In English, the same report.
+  await page.click('#switch-lang');
+  assert.match(await page.locator('#daily-title').innerText(), /^Daily report /);
+  assert.deepEqual(b.errors, []);
+});
+
+test('a member town\'s supervisor sees only their own town\'s reports', async () => {
+  const b = await party({ tone: 440, viewport: TABLET });
+  browsers.push(b);
+  const { page } = b;
+  await page.goto(`${server.base}/reports/`);
+  await signIn(page, 'supervisor-kita');
+  await page.locator('#daily').waitFor();
+  const towns = await page.locator('#municipality option').allInnerTexts();
+  assert.deepEqual(towns, ['Kita Town']);
+  await until(async () => (await page.locator('#daily-title').innerText()).includes('Kita Town'), 'Kita\'s report');
+  // Asahi's report, asked for by address: refused, and the page says so.
+  const token = await page.evaluate(() => sessionStorage.getItem('kk.wall.token'));
+  const status = await page.evaluate(async (t) => (await fetch('/api/reports/daily?municipality=1&date=2026-01-05', { headers: { authorization: `Bearer ${t}` } })).status, token);
+  assert.equal(status, 403);
+  await page.goto(`${server.base}/reports/?municipality=1`);
+  await page.locator('#daily').waitFor();
+  assert.equal(await page.inputValue('#municipality'), '3', 'an address naming another town shows one\'s own');
+  await snap(page, 'reports-daily-member');
+  assert.deepEqual(b.errors, []);
+});
