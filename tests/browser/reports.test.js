@@ -2,7 +2,8 @@
 // consultations: a supervisor goes from the wallboard to yesterday's daily report in one
 // tap, sees every consultation the API lists, corrects a handling status, prints the
 // report to PDF on A4 (Chromium's print, with the print stylesheet) and downloads the CSV
-// and the workbook; a member town's supervisor sees only their own town.
+// and the workbook; the monthly statistics and the shared report render with their SVG
+// charts; a member town's supervisor sees only their own town.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -113,5 +114,40 @@ test('a member town\'s supervisor sees only their own town\'s reports', async ()
   await page.locator('#daily').waitFor();
   assert.equal(await page.inputValue('#municipality'), '3', 'an address naming another town shows one\'s own');
   await snap(page, 'reports-daily-member');
+  assert.deepEqual(b.errors, []);
+});
+
+test('the monthly statistics and the shared report render with their charts', async () => {
+  const b = await party({ tone: 440, viewport: { width: 1280, height: 900 } });
+  browsers.push(b);
+  const { page } = b;
+  await page.goto(`${server.base}/reports/`);
+  await signIn(page, 'supervisor-asahi');
+  await page.locator('#daily').waitFor();
+  await page.click('#tab-monthly');
+  await page.locator('#monthly').waitFor();
+  await until(async () => (await page.locator('#monthly svg.chart').count()) === 5, 'five charts');
+  const month = await page.inputValue('#month');
+  const sup = (await server.api('/api/sign-in', { body: { role: 'staff', login: 'supervisor-asahi', password: 'demo-supervisor-asahi' } })).token;
+  const report = await server.api(`/api/reports/monthly?municipality=1&month=${month}`, { token: sup });
+  assert.ok(report.totals.requests > 100, `the demo's last month: ${report.totals.requests}`);
+  assert.equal(await page.locator('[data-total=t_requests] dd').last().innerText(), String(report.totals.requests));
+  // The hour chart's bars add up to the month's requests; the language chart has a bar each.
+  const hours = await page.locator('#chart-hour rect[data-value]').evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('data-value'))));
+  assert.equal(hours.reduce((a, n) => a + n, 0), report.totals.requests);
+  assert.equal(await page.locator('#chart-language rect[data-value]').count(), report.by_language.length);
+  assert.ok((await page.locator('#interpreter-rows tr').count()) > 0, 'the interpreters\' activity');
+  assert.match(page.url(), /view=monthly/);
+  await snap(page, 'reports-monthly');
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#m-csv')]);
+  assert.equal(csv.suggestedFilename(), `monthly-1-${month}.csv`);
+
+  // The shared report: every member town, no interpreters.
+  await page.selectOption('#m-municipality', 'shared');
+  await page.click('#monthly-form button[type=submit]');
+  await until(async () => (await page.locator('#monthly-title').innerText()).startsWith('共有報告'), 'the shared report');
+  assert.equal(await page.locator('#interpreters-block').isVisible(), false);
+  assert.equal(await page.locator('#member-rows tr').count(), 3, 'Asahi City, Minami Town, Kita Town');
+  await snap(page, 'reports-shared');
   assert.deepEqual(b.errors, []);
 });

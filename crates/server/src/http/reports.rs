@@ -20,7 +20,11 @@ use crate::reports::{self, Lang, Names, Table};
 
 /// The report routes.
 pub(crate) fn routes() -> Router<App> {
-    Router::new().route("/api/reports/daily", get(daily)).route("/api/call-records/{id}/status", put(set_status))
+    Router::new()
+        .route("/api/reports/daily", get(daily))
+        .route("/api/reports/monthly", get(monthly))
+        .route("/api/reports/shared", get(shared))
+        .route("/api/call-records/{id}/status", put(set_status))
 }
 
 /// What a report is downloaded as.
@@ -52,23 +56,55 @@ pub(crate) struct DailyQuery {
     pub lang: Lang,
 }
 
-/// The municipality's name and time zone, when the reader may see it.
-async fn municipality(app: &App, reader: Reader, id: i64) -> Result<(Names, jiff::tz::TimeZone), ApiError> {
-    if !reader.sees(id) {
+/// `GET /api/reports/monthly`'s and `/shared`'s query.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MonthQuery {
+    /// The municipality (tenant id); an admin may leave it out for the whole centre.
+    #[serde(default)]
+    pub municipality: Option<i64>,
+    /// The month, `YYYY-MM`, in the municipality's time zone.
+    pub month: String,
+    /// `json` (default), `csv` or `xlsx`.
+    #[serde(default)]
+    pub format: Format,
+    /// The language of a file's headings and labels: `ja` (default) or `en`.
+    #[serde(default)]
+    pub lang: Lang,
+}
+
+/// What a report names and where it is: every name, the interpreters' logins, and the
+/// time zone of the municipality (the centre's first, for the whole centre), when the
+/// reader may see it.
+struct Context {
+    names: Names,
+    tz: jiff::tz::TimeZone,
+    logins: std::collections::BTreeMap<i64, String>,
+}
+
+async fn context(app: &App, reader: Reader, id: Option<i64>) -> Result<Context, ApiError> {
+    if let Some(id) = id
+        && !reader.sees(id)
+    {
         return Err(ApiError::forbidden("another municipality's reports"));
     }
     let directory = app.store.directory().await?;
-    let Some(tenant) = directory.tenants.iter().find(|t| t.id == id) else {
-        return Err(ApiError::not_found(format!("no municipality {id}")));
+    let tenant = match id {
+        Some(id) => directory.tenants.iter().find(|t| t.id == id),
+        None => directory.tenants.first(),
+    };
+    let Some(tenant) = tenant else {
+        return Err(ApiError::not_found(format!("no municipality {}", id.unwrap_or_default())));
     };
     let tz = jiff::tz::TimeZone::get(&tenant.time_zone)
-        .map_err(|e| ApiError::internal(format!("tenant {id} time zone {}: {e}", tenant.time_zone)))?;
+        .map_err(|e| ApiError::internal(format!("tenant {} time zone {}: {e}", tenant.id, tenant.time_zone)))?;
     let names = Names {
         tenants: directory.tenants.iter().map(|t| (t.id, t.name.clone())).collect(),
         desks: app.store.desks_all().await?.into_iter().map(|d| (d.id, d.name)).collect(),
         partners: app.store.partner_names().await?.into_iter().collect(),
     };
-    Ok((names, tz))
+    let logins = directory.interpreters.iter().map(|i| (i.id, i.login.clone())).collect();
+    Ok(Context { names, tz, logins })
 }
 
 /// A query parameter refused: 400, naming it.
@@ -88,7 +124,7 @@ fn date(field: &str, text: &str) -> Result<jiff::civil::Date, ApiError> {
 /// `GET /api/reports/daily?municipality=&date=[&format=][&lang=]`.
 async fn daily(State(app): State<App>, reader: Reader, QueryOf(q): QueryOf<DailyQuery>) -> Result<Response, ApiError> {
     let day = date("date", &q.date)?;
-    let (names, tz) = municipality(&app, reader, q.municipality).await?;
+    let Context { names, tz, .. } = context(&app, reader, Some(q.municipality)).await?;
     let period = reports::Period::day(day, &tz).map_err(|e| bad_query("date", e))?;
     let records = app.store.records_counting_for(Some(q.municipality), period.from, period.to).await?;
     let report = reports::daily(&records, &names, q.municipality, day, &tz)
@@ -97,6 +133,65 @@ async fn daily(State(app): State<App>, reader: Reader, QueryOf(q): QueryOf<Daily
     match q.format {
         Format::Json => Ok(Json(report).into_response()),
         format => download(&[report.table(q.lang)], format, &file),
+    }
+}
+
+/// A month as `YYYY-MM`: its first day.
+fn month(text: &str) -> Result<jiff::civil::Date, ApiError> {
+    let bad = || bad_query("month", format!("{text:?} is not a month as YYYY-MM"));
+    let (y, m) = text.split_once('-').filter(|(y, m)| y.len() == 4 && m.len() == 2).ok_or_else(bad)?;
+    let (y, m) = (y.parse::<i16>().map_err(|_| bad())?, m.parse::<i8>().map_err(|_| bad())?);
+    jiff::civil::Date::new(y, m, 1).map_err(|_| bad())
+}
+
+/// `GET /api/reports/monthly?month=[&municipality=][&format=][&lang=]`: a municipality's
+/// month, with its interpreters' activity; without `municipality`, the whole centre's
+/// (admins only), with the interpreters' logins for their statements.
+async fn monthly(
+    State(app): State<App>,
+    reader: Reader,
+    QueryOf(q): QueryOf<MonthQuery>,
+) -> Result<Response, ApiError> {
+    if q.municipality.is_none() && reader.scope.is_some() {
+        return Err(ApiError::forbidden("the whole centre's statistics are for admins: name your municipality"));
+    }
+    month_report(&app, reader, &q, true, "monthly").await
+}
+
+/// `GET /api/reports/shared?month=[&format=][&lang=]`: the shared centre's month across
+/// its members, without the interpreters: every member's supervisor may read it.
+async fn shared(State(app): State<App>, reader: Reader, QueryOf(q): QueryOf<MonthQuery>) -> Result<Response, ApiError> {
+    if q.municipality.is_some() {
+        return Err(bad_query("municipality", "the shared report is the whole centre's; see /api/reports/monthly"));
+    }
+    month_report(&app, reader, &q, false, "shared").await
+}
+
+async fn month_report(
+    app: &App,
+    reader: Reader,
+    q: &MonthQuery,
+    interpreters: bool,
+    kind: &str,
+) -> Result<Response, ApiError> {
+    let first = month(&q.month)?;
+    let ctx = context(app, reader, q.municipality).await?;
+    let period = reports::Period::month(first, &ctx.tz).map_err(|e| bad_query("month", e))?;
+    let records = app.store.records_counting_for(q.municipality, period.from, period.to).await?;
+    let scope = reports::monthly::Scope {
+        municipality: q.municipality,
+        logins: (reader.scope.is_none() && interpreters).then_some(&ctx.logins),
+        interpreters,
+    };
+    let report = reports::monthly(&records, &ctx.names, scope, first, &ctx.tz)
+        .map_err(|e| ApiError::internal(format!("monthly: {e}")))?;
+    let file = match q.municipality {
+        Some(m) => format!("{kind}-{m}-{}", report.month),
+        None => format!("{kind}-{}", report.month),
+    };
+    match q.format {
+        Format::Json => Ok(Json(report).into_response()),
+        format => download(&report.tables(q.lang), format, &file),
     }
 }
 

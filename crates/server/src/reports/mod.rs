@@ -1,5 +1,6 @@
 //! The centre's paperwork (issue 16), computed from call records and nothing else: the
-//! daily report (`daily.rs`) and the files every report is downloaded as (`table.rs` for
+//! daily report (`daily.rs`), monthly statistics and the shared report (`monthly.rs`),
+//! and the files every report is downloaded as (`table.rs` for
 //! CSV, `xlsx.rs` for Excel, with `labels.rs` for what a code prints as). Reports are
 //! plain functions of records and names: the HTTP edge (`crate::http::reports`) loads
 //! them from the store, checks who may read what, and picks the format.
@@ -10,6 +11,8 @@
 
 pub mod daily;
 pub mod labels;
+pub mod monthly;
+pub mod monthly_tables;
 pub mod sample;
 pub mod table;
 pub mod xlsx;
@@ -23,6 +26,7 @@ use crate::store::CallRecord;
 
 pub use daily::{DailyReport, daily};
 pub use labels::Lang;
+pub use monthly::{MonthlyReport, monthly};
 pub use table::{Cell, Table};
 
 /// Names for the ids records hold: municipalities, desks, partners.
@@ -71,6 +75,14 @@ impl Period {
     pub fn day(date: Date, tz: &TimeZone) -> Result<Period, jiff::Error> {
         let from = date.to_zoned(tz.clone())?.timestamp().as_millisecond();
         let to = date.tomorrow()?.to_zoned(tz.clone())?.timestamp().as_millisecond();
+        Ok(Period { from, to })
+    }
+
+    /// The local month that starts on `first` (its first day) in `tz`.
+    pub fn month(first: Date, tz: &TimeZone) -> Result<Period, jiff::Error> {
+        let first = first.first_of_month();
+        let from = first.to_zoned(tz.clone())?.timestamp().as_millisecond();
+        let to = first.last_of_month().tomorrow()?.to_zoned(tz.clone())?.timestamp().as_millisecond();
         Ok(Period { from, to })
     }
 

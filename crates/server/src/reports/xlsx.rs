@@ -70,10 +70,16 @@ pub fn workbook(tables: &[Table]) -> std::io::Result<Vec<u8>> {
 }
 
 /// Sheet names as Excel allows them: at most 31 characters, none of `[]:*?/\`, unique.
+/// A title that names its period ("言語別 2026-11 …") gives the words before it.
 fn sheet_names(tables: &[Table]) -> Vec<String> {
     let mut names: Vec<String> = Vec::with_capacity(tables.len());
     for (i, t) in tables.iter().enumerate() {
-        let clean: String = t.title.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(28).collect();
+        let words = t
+            .title
+            .char_indices()
+            .find(|&(at, c)| c == ' ' && t.title[at + 1..].starts_with(|d: char| d.is_ascii_digit()))
+            .map_or(t.title.as_str(), |(at, _)| &t.title[..at]);
+        let clean: String = words.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(28).collect();
         let clean = if clean.trim().is_empty() { format!("Sheet{}", i + 1) } else { clean };
         let name = if names.contains(&clean) { format!("{clean} {}", i + 1) } else { clean };
         names.push(name);
@@ -258,6 +264,10 @@ mod tests {
         assert_eq!(escape("a<b>&\"'\u{1}\tc"), "a&lt;b&gt;&amp;&quot;&apos;\tc");
         let t = |title: &str| Table { title: title.into(), ..Table::default() };
         assert_eq!(sheet_names(&[t("a/b:[c]"), t("a/b:[c]"), t("  ")]), vec!["abc", "abc 2", "Sheet3"]);
+        assert_eq!(
+            sheet_names(&[t("言語別 2026-11 Asahi"), t("By language 2026-11 Asahi 2")]),
+            vec!["言語別", "By language"]
+        );
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod phone_seats;
 mod records;
 mod relay_task;
 mod reports;
+mod reports_monthly;
 mod resume;
 mod second_factor;
 mod shutdown;

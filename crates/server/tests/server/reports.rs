@@ -15,7 +15,7 @@ const DAY: i64 = 1_794_841_200_000;
 const DAY_MS: i64 = 86_400_000;
 
 /// Seed the test directory and import November 2026: (credentials, records as stored).
-async fn november(dir: &std::path::Path) -> (Creds, Vec<CallRecord>) {
+pub(crate) async fn november(dir: &std::path::Path) -> (Creds, Vec<CallRecord>) {
     let creds = seed(dir).await;
     let store = Store::open(dir).await.unwrap();
     let legal = store.add_partner(1, "法テラス", "legal_aid").await.unwrap();
@@ -45,7 +45,7 @@ fn of_day(records: &[CallRecord], municipality: i64) -> Vec<&CallRecord> {
 }
 
 /// A GET's status, headers and body bytes.
-async fn get_bytes(server: &Server, path: &str, token: &str) -> (u16, String, Vec<u8>) {
+pub(crate) async fn get_bytes(server: &Server, path: &str, token: &str) -> (u16, String, Vec<u8>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(server.addr).await.unwrap();
     let req = format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\nauthorization: Bearer {token}\r\n\r\n");
@@ -60,7 +60,7 @@ async fn get_bytes(server: &Server, path: &str, token: &str) -> (u16, String, Ve
 }
 
 /// Run Debian's Python on `script` with the file at `path` as its argument; its stdout as JSON.
-async fn python(script: &str, path: &std::path::Path) -> Value {
+pub(crate) async fn python(script: &str, path: &std::path::Path) -> Value {
     let out = tokio::process::Command::new("/usr/bin/python3")
         .arg("-c")
         .arg(script)

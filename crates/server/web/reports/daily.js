@@ -28,7 +28,7 @@ function duration(secs) {
  * The report's query string.
  * @param {string} format
  */
-function query(format) {
+export function dailyQuery(format) {
   const m = /** @type {HTMLSelectElement} */ ($('municipality')).value;
   const d = /** @type {HTMLInputElement} */ ($('date')).value;
   return `/api/reports/daily?municipality=${encodeURIComponent(m)}&date=${encodeURIComponent(d)}&format=${format}&lang=${lang() === 'ja' ? 'ja' : 'en'}`;
@@ -41,7 +41,7 @@ function query(format) {
 export async function loadDaily(token) {
   notice(t('loading'));
   try {
-    shown = await api(query('json'), { token });
+    shown = await api(dailyQuery('json'), { token });
     notice(null);
     drawDaily(token);
     const m = /** @type {HTMLSelectElement} */ ($('municipality')).value;
@@ -141,24 +141,4 @@ function statusCell(row, token) {
     }
   });
   return h('td', {}, select, text);
-}
-
-/**
- * Save the report as a file (the token goes in a header, so not a plain link).
- * @param {string} token
- * @param {'csv' | 'xlsx'} format
- */
-export async function download(token, format) {
-  const r = await fetch(query(format), { headers: { authorization: `Bearer ${token}` } });
-  if (!r.ok) {
-    notice(t('failed', { m: String(r.status) }), 'error');
-    return;
-  }
-  const blob = await r.blob();
-  const name = (r.headers.get('content-disposition') || '').match(/filename="([^"]+)"/)?.[1] || `daily.${format}`;
-  const a = /** @type {HTMLAnchorElement} */ (h('a', { href: URL.createObjectURL(blob), download: name }));
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
 }

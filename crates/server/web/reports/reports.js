@@ -1,11 +1,14 @@
-// The reports, for a municipality's supervisor and the centre's admins: the daily
-// report today; the session is the wallboard's (two taps from it: its "reports" button,
-// then the report).
+// The reports, for a municipality's supervisor and the centre's admins: the daily report
+// and the monthly statistics (a municipality's, the whole centre's for admins, and the
+// shared report every member reads). The session is the wallboard's: its 報告書 button
+// opens yesterday's daily report in one tap.
 
 import { apply, t, use } from '../common/i18n.js';
 import { secondFactorButton, setUp, signIn } from '../common/signin.js';
 import { $, api, h, notice, show } from '../common/ui.js';
-import { download, drawDaily, loadDaily, yesterday } from './daily.js';
+import { dailyQuery, drawDaily, loadDaily, yesterday } from './daily.js';
+import { download } from './download.js';
+import { drawMonthly, lastMonth, loadMonthly, monthlyQuery } from './monthly.js';
 import { STRINGS } from './strings.js';
 
 /** The wallboard's session key: one sign-in for both pages of a tab. */
@@ -14,13 +17,18 @@ const LANG = 'kk.wall.lang';
 
 /** @type {string | null} */
 let token = sessionStorage.getItem(TOKEN);
+/** @type {{ id: number, name: string }[]} */
+let tenants = [];
+let admin = false;
 
 function setLanguage(/** @type {string} */ l) {
   localStorage.setItem(LANG, l);
   use(l, STRINGS[l] || STRINGS.ja, STRINGS.en);
   document.title = t('app');
   apply();
+  fillChoices();
   if (token) drawDaily(token);
+  drawMonthly();
 }
 $('switch-lang').addEventListener('click', () => setLanguage(document.documentElement.lang === 'ja' ? 'en' : 'ja'));
 
@@ -49,39 +57,100 @@ function stop() {
   token = null;
   sessionStorage.removeItem(TOKEN);
   $('sign-out').hidden = true;
+  $('tabs').hidden = true;
   show('signin');
+}
+
+/** Keep the address saying what is shown, so a reload or a bookmark shows it again. */
+function remember(/** @type {Record<string, string>} */ params) {
+  history.replaceState(null, '', `?${new URLSearchParams(params)}`);
 }
 
 $('daily-form').addEventListener('submit', (e) => {
   e.preventDefault();
-  if (token) void loadDaily(token).catch(() => {});
+  void daily();
 });
-$('print').addEventListener('click', () => window.print());
-$('csv').addEventListener('click', () => token && download(token, 'csv'));
-$('xlsx').addEventListener('click', () => token && download(token, 'xlsx'));
+$('monthly-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  void monthly();
+});
+for (const id of ['print', 'm-print']) $(id).addEventListener('click', () => window.print());
+$('csv').addEventListener('click', () => token && download(token, dailyQuery('csv')));
+$('xlsx').addEventListener('click', () => token && download(token, dailyQuery('xlsx')));
+$('m-csv').addEventListener('click', () => token && download(token, monthlyQuery('csv')));
+$('m-xlsx').addEventListener('click', () => token && download(token, monthlyQuery('xlsx')));
+for (const view of ['daily', 'monthly']) {
+  $(`tab-${view}`).addEventListener('click', (e) => {
+    e.preventDefault();
+    void (view === 'daily' ? daily() : monthly());
+  });
+}
+
+/** Mark the tab of the view shown. */
+function tab(/** @type {string} */ view) {
+  for (const v of ['daily', 'monthly']) {
+    if (v === view) $(`tab-${v}`).setAttribute('aria-current', 'page');
+    else $(`tab-${v}`).removeAttribute('aria-current');
+  }
+  show(view);
+}
+
+async function daily() {
+  if (!token) return;
+  tab('daily');
+  await loadDaily(token).catch(() => {});
+  remember({ view: 'daily', municipality: /** @type {HTMLSelectElement} */ ($('municipality')).value, date: /** @type {HTMLInputElement} */ ($('date')).value });
+}
+
+async function monthly() {
+  if (!token) return;
+  tab('monthly');
+  await loadMonthly(token).catch(() => {});
+  remember({ view: 'monthly', municipality: /** @type {HTMLSelectElement} */ ($('m-municipality')).value, month: /** @type {HTMLInputElement} */ ($('month')).value });
+}
+
+/** The municipalities the reader may choose: their own (a supervisor) or every one. */
+function fillChoices() {
+  const daily = /** @type {HTMLSelectElement} */ ($('municipality'));
+  const month = /** @type {HTMLSelectElement} */ ($('m-municipality'));
+  const [d, m] = [daily.value, month.value];
+  const towns = () => tenants.map((x) => h('option', { value: String(x.id) }, x.name));
+  daily.replaceChildren(...towns());
+  month.replaceChildren(
+    ...towns(),
+    ...(admin ? [h('option', { value: 'centre' }, t('centre'))] : []),
+    h('option', { value: 'shared' }, t('shared')),
+  );
+  if (d) daily.value = d;
+  if (m) month.value = m;
+}
 
 async function start() {
   if (!token) {
     show('signin');
     return;
   }
-  let tenants;
   try {
     tenants = await api('/api/tenants', { token });
+    // A supervisor sees their own municipality; an admin every one.
+    admin = tenants.length > 1;
   } catch (e) {
     if (/** @type {any} */ (e).status === 401) stop();
     else notice(t('failed', { m: /** @type {Error} */ (e).message }), 'error');
     return;
   }
   $('sign-out').hidden = false;
+  $('tabs').hidden = false;
+  fillChoices();
   const params = new URLSearchParams(location.search);
-  const select = /** @type {HTMLSelectElement} */ ($('municipality'));
-  select.replaceChildren(...tenants.map((/** @type {any} */ m) => h('option', { value: String(m.id) }, m.name)));
-  const wanted = params.get('municipality');
-  if (wanted && tenants.some((/** @type {any} */ m) => String(m.id) === wanted)) select.value = wanted;
+  const wanted = params.get('municipality') || '';
+  const ours = (/** @type {string} */ v) => tenants.some((x) => String(x.id) === v);
+  /** @type {HTMLSelectElement} */ ($('municipality')).value = ours(wanted) ? wanted : String(tenants[0]?.id ?? '');
+  const choice = ours(wanted) || wanted === 'shared' || (admin && wanted === 'centre');
+  /** @type {HTMLSelectElement} */ ($('m-municipality')).value = choice ? wanted : String(tenants[0]?.id ?? 'shared');
   /** @type {HTMLInputElement} */ ($('date')).value = params.get('date') || yesterday();
-  show('daily');
-  await loadDaily(token).catch(() => {});
+  /** @type {HTMLInputElement} */ ($('month')).value = params.get('month') || lastMonth();
+  await (params.get('view') === 'monthly' ? monthly() : daily());
 }
 
 /** @type {any} */ (window).kk = { start };

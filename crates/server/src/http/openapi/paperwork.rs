@@ -6,7 +6,7 @@ use crate::http::admin::IdOut;
 use crate::http::partners::PartnerBody;
 use crate::http::records::RecordOut;
 use crate::http::reports::StatusBody;
-use crate::reports::DailyReport;
+use crate::reports::{DailyReport, MonthlyReport};
 use crate::store::Partner;
 
 /// The paperwork's operations.
@@ -83,6 +83,44 @@ pub(super) fn add(d: &mut Doc, c: &Common) {
         },
     );
     d.files("/api/reports/daily", "get");
+    let month = &[
+        ("municipality", "query", "integer"),
+        ("month", "query", "month!"),
+        ("format", "query", "format"),
+        ("lang", "query", "lang"),
+    ];
+    let answers = vec![
+        (200, "the statistics (as JSON, or the file `format` asks for)", Some(d.of::<MonthlyReport>())),
+        (400, "a parameter is missing or wrong (the message names it)", e.clone()),
+        forbidden.clone(),
+        not_found.clone(),
+    ];
+    d.add(
+        "/api/reports/monthly",
+        "get",
+        Op {
+            summary: "A municipality's monthly statistics with its interpreters' activity (its supervisor, or an \
+                      admin); without `municipality`, the whole centre's with the interpreters' logins (admin)",
+            who: Who::Bearer,
+            params: month,
+            body: None,
+            answers: answers.clone(),
+        },
+    );
+    d.files("/api/reports/monthly", "get");
+    d.add(
+        "/api/reports/shared",
+        "get",
+        Op {
+            summary: "The shared centre's monthly report across its members, without personal data or the \
+                      interpreters (every member's supervisor, and admins)",
+            who: Who::Bearer,
+            params: &month[1..],
+            body: None,
+            answers,
+        },
+    );
+    d.files("/api/reports/shared", "get");
     let body = Some(d.of::<StatusBody>());
     let answers = vec![(204, "set", None), bad_id, bad_body, forbidden, not_found];
     d.add(
