@@ -151,3 +151,49 @@ test('the monthly statistics and the shared report render with their charts', as
   await snap(page, 'reports-shared');
   assert.deepEqual(b.errors, []);
 });
+
+test('an admin sets how the shared centre splits its cost; the statement renders with its chart', async () => {
+  const b = await party({ tone: 440, viewport: { width: 1280, height: 900 } });
+  browsers.push(b);
+  const { page } = b;
+  await page.goto(`${server.base}/reports/?view=cost`);
+  await page.fill('#login', 'admin');
+  await page.fill('#password', 'demo-admin');
+  await page.click('#signin-form button[type=submit]');
+  await page.locator('#cost').waitFor();
+  await page.locator('#rule-editor').waitFor();
+  await page.click('#rule-editor summary');
+  await page.fill('#r-cost', '1200000');
+  await page.fill('#r-equal', '10');
+  await page.fill('#r-residents', '60');
+  await page.fill('#r-usage', '30');
+  await page.fill('#r-count-3', '1500');
+  await page.click('#rule-form button[type=submit]');
+  await until(async () => (await page.locator('#cost-rule').innerText()).includes('1,200,000'), 'the new rule applied');
+  const amounts = await page.locator('#cost-rows td.amount').allInnerTexts();
+  assert.equal(amounts.length, 3);
+  assert.equal(amounts.reduce((a, x) => a + Number(x.replace(/,/g, '')), 0), 1_200_000, 'whole yen adding up to the cost');
+  assert.equal(await page.locator('#chart-cost rect[data-value]').count(), 3);
+  const month = await page.inputValue('#c-month');
+  const split = await server.api(`/api/reports/cost-split?month=${month}`, { token: server.admin });
+  assert.equal(split.members[2].foreign_residents, 1500);
+  await snap(page, 'reports-cost-split');
+  // Kita Town's statement, and its workbook.
+  await page.selectOption('#c-municipality', '3');
+  await page.click('#cost-form button[type=submit]');
+  await until(async () => (await page.locator('#cost-rows tr').count()) === 1, 'one member');
+  assert.match(await page.locator('#cost-title').innerText(), /Kita Town$/);
+  const [xlsx] = await Promise.all([page.waitForEvent('download'), page.click('#c-xlsx')]);
+  assert.equal(xlsx.suggestedFilename(), `cost-split-3-${month}.xlsx`);
+  assert.deepEqual(b.errors, []);
+
+  // A member's supervisor reads the split, and cannot change it.
+  const s = await party({ tone: 440, viewport: TABLET });
+  browsers.push(s);
+  await s.page.goto(`${server.base}/reports/?view=cost`);
+  await signIn(s.page, 'supervisor-minami');
+  await s.page.locator('#cost').waitFor();
+  await until(async () => (await s.page.locator('#cost-rows tr').count()) === 3, 'every member');
+  assert.equal(await s.page.locator('#rule-editor').isVisible(), false);
+  assert.deepEqual(s.errors, []);
+});

@@ -76,6 +76,7 @@ pub(crate) static ASSETS: &[(&str, &[u8])] = assets![
     "join/index.html",
     "join/join.js",
     "reports/charts.js",
+    "reports/cost.js",
     "reports/daily.js",
     "reports/download.js",
     "reports/index.html",

@@ -1,6 +1,6 @@
 //! The HTTP edge: the router ([`router`]), health and metrics, credentials
 //! (`accounts.rs`), the admin API (`admin.rs`, documented by `openapi.rs`), call records
-//! (`records.rs`), the centre's reports (`reports.rs`), what the pages read (`clients.rs`), the pages themselves (`pages.rs`),
+//! (`records.rs`), the centre's reports (`reports.rs`, the cost split in `cost_split.rs`), what the pages read (`clients.rs`), the pages themselves (`pages.rs`),
 //! and the WebSocket upgrade (`crate::ws`). One error type for every handler
 //! (`error.rs`), and extractors that say who is asking (`who.rs`). Handlers reach the
 //! writer only through the router in [`App`].
@@ -10,6 +10,7 @@ mod admin;
 mod assets;
 pub mod body;
 mod clients;
+mod cost_split;
 pub mod error;
 mod openapi;
 pub mod pages;
@@ -48,6 +49,7 @@ pub fn router(app: App, surface: Surface) -> Router {
         .merge(clients::routes())
         .merge(partners::routes())
         .merge(reports::routes())
+        .merge(cost_split::routes())
         .merge(second_factor::routes())
         .merge(pages::routes());
     if surface == Surface::All {

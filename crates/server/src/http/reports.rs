@@ -108,7 +108,7 @@ async fn context(app: &App, reader: Reader, id: Option<i64>) -> Result<Context, 
 }
 
 /// A query parameter refused: 400, naming it.
-fn bad_query(field: &str, problem: impl std::fmt::Display) -> ApiError {
+pub(super) fn bad_query(field: &str, problem: impl std::fmt::Display) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, p::ErrorCode::InvalidField, format!("{field}: {problem}"))
 }
 
@@ -137,7 +137,7 @@ async fn daily(State(app): State<App>, reader: Reader, QueryOf(q): QueryOf<Daily
 }
 
 /// A month as `YYYY-MM`: its first day.
-fn month(text: &str) -> Result<jiff::civil::Date, ApiError> {
+pub(super) fn month(text: &str) -> Result<jiff::civil::Date, ApiError> {
     let bad = || bad_query("month", format!("{text:?} is not a month as YYYY-MM"));
     let (y, m) = text.split_once('-').filter(|(y, m)| y.len() == 4 && m.len() == 2).ok_or_else(bad)?;
     let (y, m) = (y.parse::<i16>().map_err(|_| bad())?, m.parse::<i8>().map_err(|_| bad())?);
@@ -196,7 +196,7 @@ async fn month_report(
 }
 
 /// A report's tables as a file to save.
-fn download(tables: &[Table], format: Format, name: &str) -> Result<Response, ApiError> {
+pub(super) fn download(tables: &[Table], format: Format, name: &str) -> Result<Response, ApiError> {
     let (body, mime, ext) = match format {
         Format::Csv => (reports::table::csv(tables), "text/csv; charset=utf-8", "csv"),
         Format::Xlsx => (

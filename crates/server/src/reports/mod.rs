@@ -1,6 +1,6 @@
 //! The centre's paperwork (issue 16), computed from call records and nothing else: the
 //! daily report (`daily.rs`), monthly statistics and the shared report (`monthly.rs`),
-//! and the files every report is downloaded as (`table.rs` for
+//! the cost split of a shared centre (`cost_split.rs`), and the files every report is downloaded as (`table.rs` for
 //! CSV, `xlsx.rs` for Excel, with `labels.rs` for what a code prints as). Reports are
 //! plain functions of records and names: the HTTP edge (`crate::http::reports`) loads
 //! them from the store, checks who may read what, and picks the format.
@@ -9,6 +9,7 @@
 //! and those of its residents at a shared centre's desk (the resident's municipality, as
 //! the desk recorded it). A member town never sees another member's.
 
+pub mod cost_split;
 pub mod daily;
 pub mod labels;
 pub mod monthly;

@@ -1,5 +1,6 @@
 //! Every SQL statement of the server, in SQLite: the directory (`directory.rs`),
-//! credentials (`accounts.rs`), call records (`records.rs`) and the audit log.
+//! credentials (`accounts.rs`), call records (`records.rs`), the partner directory
+//! (`partners.rs`), the cost split rule (`cost_split.rs`) and the audit log.
 //!
 //! WAL journal with `synchronous = FULL`: a transaction is on disk when its commit
 //! returns, so a call record acknowledged to a client survives a crash. Every query runs
@@ -9,12 +10,14 @@
 //! calls up: it imports nothing of the server but plain data types.
 
 mod accounts;
+mod cost_split;
 mod directory;
 mod partners;
 mod records;
 mod second_factor;
 
 pub use accounts::{Account, AccountKind, SessionRow};
+pub use cost_split::CostSplitRule;
 pub use directory::DeskListing;
 pub use partners::{KINDS as PARTNER_KINDS, Partner};
 pub use records::{CallRecord, DeskOutcome, Mode, RecordOutcome};
@@ -38,6 +41,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../../migrations/0009_consultation_topics.sql")),
     (10, include_str!("../../migrations/0010_partners.sql")),
     (11, include_str!("../../migrations/0011_report_indexes.sql")),
+    (12, include_str!("../../migrations/0012_cost_split.sql")),
 ];
 
 /// The longest any store call may take.

@@ -172,3 +172,83 @@ async fn monthly_statistics_agree_with_the_records_and_the_shared_report_leaves_
     server.stop().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn the_cost_split_weighs_each_member_as_the_centre_set_it_and_the_yen_add_up() {
+    let dir = temp("cost-split");
+    let (creds, records) = november(&dir).await;
+    let server = Server::start(dir.clone()).await;
+    let put = |token: String, body: Value| async move {
+        http(server.addr, "PUT", "/api/cost-split", Some(&token), Some(&body.to_string())).await
+    };
+    let rule = json!({
+        "monthly_cost": 1_000_000, "equal_percent": 20, "residents_percent": 30, "usage_percent": 50,
+        "usage_basis": "minutes",
+        "foreign_residents": [{"municipality": 1, "count": 21_400}, {"municipality": 2, "count": 3_600}],
+    });
+    assert_eq!(put(creds.sup_a.clone(), rule.clone()).await.0, 403, "a supervisor reads the rule, an admin sets it");
+    let mut wrong = rule.clone();
+    wrong["usage_percent"] = json!(60);
+    let (status, body) = put(creds.admin.clone(), wrong).await;
+    assert!(status == 422 && body.contains("add up to 100"), "{status} {body}");
+    let mut wrong = rule.clone();
+    wrong["foreign_residents"] = json!([{"municipality": 9, "count": 5}]);
+    let (status, body) = put(creds.admin.clone(), wrong).await;
+    assert!(status == 422 && body.contains("foreign_residents"), "{status} {body}");
+    assert_eq!(put(creds.admin.clone(), rule).await.0, 204);
+    let (status, body) = http(server.addr, "GET", "/api/cost-split", Some(&creds.sup_b), None).await;
+    assert_eq!(status, 200);
+    let read: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (read["monthly_cost"].clone(), read["foreign_residents"][1]["count"].clone()),
+        (json!(1_000_000), json!(3_600))
+    );
+
+    // Computed here: a fifth equally, 30% by 21,400 : 3,600, half by the minutes each
+    // town's residents were interpreted for.
+    let mut minutes = [0f64; 2];
+    for r in records.iter().filter(|r| r.outcome == RecordOutcome::Answered) {
+        minutes[(r.residence() - 1) as usize] += ((r.ended_at - r.answered_at.unwrap()) / 1000) as f64 / 60.0;
+    }
+    let used = minutes[0] + minutes[1];
+    let exact = [0, 1].map(|i| {
+        let residents = [21_400.0, 3_600.0][i] / 25_000.0;
+        200_000.0 / 2.0 + 300_000.0 * residents + 500_000.0 * minutes[i] / used
+    });
+    let (status, body) =
+        http(server.addr, "GET", "/api/reports/cost-split?month=2026-11", Some(&creds.sup_b), None).await;
+    assert_eq!(status, 200, "{body}");
+    let split: Value = serde_json::from_str(&body).unwrap();
+    let members = split["members"].as_array().unwrap();
+    let amounts: Vec<i64> = members.iter().map(|m| m["amount"].as_i64().unwrap()).collect();
+    assert_eq!(amounts.iter().sum::<i64>(), 1_000_000, "whole yen that add up to the cost");
+    for i in 0..2 {
+        assert!((amounts[i] as f64 - exact[i]).abs() < 1.0, "member {i}: {} vs {}", amounts[i], exact[i]);
+        assert!((members[i]["usage"].as_f64().unwrap() - (minutes[i] * 10.0).round() / 10.0).abs() < 1e-9);
+    }
+    // Kita's own statement, as a workbook.
+    let (status, _, xlsx) =
+        get_bytes(&server, "/api/reports/cost-split?month=2026-11&municipality=2&format=xlsx", &creds.sup_b).await;
+    assert_eq!(status, 200);
+    let file = dir.join("cost-split.xlsx");
+    std::fs::write(&file, &xlsx).unwrap();
+    let read = python(
+        "import json, sys, openpyxl\nws = openpyxl.load_workbook(sys.argv[1]).worksheets[0]\n\
+         print(json.dumps([list(r) for r in ws.iter_rows(values_only=True)]))",
+        &file,
+    )
+    .await;
+    let lines = read.as_array().unwrap();
+    assert_eq!(lines[0][0], "費用按分 2026-11 Kita Town");
+    let kita = lines.iter().find(|l| l[0] == "Kita Town").unwrap();
+    assert_eq!(kita[8], amounts[1], "the amount to pay, last");
+    assert!(!lines.iter().any(|l| l[0] == "Asahi City"), "one member's statement");
+    let (status, _) =
+        http(server.addr, "GET", "/api/reports/cost-split?month=2026-11&municipality=7", Some(&creds.admin), None)
+            .await;
+    assert_eq!(status, 404);
+    let dir = server.stop().await;
+    let log = kakehashi::store::Store::open(&dir).await.unwrap().audit_log().await.unwrap();
+    assert!(log.iter().any(|e| e.0 == "staff:3" && e.1 == "set_cost_split" && e.3), "{log:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1,12 +1,13 @@
 // The reports, for a municipality's supervisor and the centre's admins: the daily report
-// and the monthly statistics (a municipality's, the whole centre's for admins, and the
-// shared report every member reads). The session is the wallboard's: its 報告書 button
+// the monthly statistics (a municipality's, the whole centre's for admins, and the
+// shared report every member reads) and the shared centre's cost split. The session is the wallboard's: its 報告書 button
 // opens yesterday's daily report in one tap.
 
 import { apply, t, use } from '../common/i18n.js';
 import { secondFactorButton, setUp, signIn } from '../common/signin.js';
 import { $, api, h, notice, show } from '../common/ui.js';
 import { dailyQuery, drawDaily, loadDaily, yesterday } from './daily.js';
+import { costQuery, drawCost, loadCost, saveRule } from './cost.js';
 import { download } from './download.js';
 import { drawMonthly, lastMonth, loadMonthly, monthlyQuery } from './monthly.js';
 import { STRINGS } from './strings.js';
@@ -29,6 +30,7 @@ function setLanguage(/** @type {string} */ l) {
   fillChoices();
   if (token) drawDaily(token);
   drawMonthly();
+  drawCost();
 }
 $('switch-lang').addEventListener('click', () => setLanguage(document.documentElement.lang === 'ja' ? 'en' : 'ja'));
 
@@ -74,21 +76,38 @@ $('monthly-form').addEventListener('submit', (e) => {
   e.preventDefault();
   void monthly();
 });
-for (const id of ['print', 'm-print']) $(id).addEventListener('click', () => window.print());
+$('cost-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  void cost();
+});
+$('rule-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  if (!token) return;
+  try {
+    await saveRule(token);
+    await cost();
+  } catch (err) {
+    notice(/** @type {Error} */ (err).message, 'error');
+  }
+});
+for (const id of ['print', 'm-print', 'c-print']) $(id).addEventListener('click', () => window.print());
 $('csv').addEventListener('click', () => token && download(token, dailyQuery('csv')));
 $('xlsx').addEventListener('click', () => token && download(token, dailyQuery('xlsx')));
 $('m-csv').addEventListener('click', () => token && download(token, monthlyQuery('csv')));
 $('m-xlsx').addEventListener('click', () => token && download(token, monthlyQuery('xlsx')));
-for (const view of ['daily', 'monthly']) {
+$('c-csv').addEventListener('click', () => token && download(token, costQuery('csv')));
+$('c-xlsx').addEventListener('click', () => token && download(token, costQuery('xlsx')));
+const VIEWS = { daily, monthly, cost };
+for (const view of /** @type {(keyof typeof VIEWS)[]} */ (Object.keys(VIEWS))) {
   $(`tab-${view}`).addEventListener('click', (e) => {
     e.preventDefault();
-    void (view === 'daily' ? daily() : monthly());
+    void VIEWS[view]();
   });
 }
 
 /** Mark the tab of the view shown. */
 function tab(/** @type {string} */ view) {
-  for (const v of ['daily', 'monthly']) {
+  for (const v of ['daily', 'monthly', 'cost']) {
     if (v === view) $(`tab-${v}`).setAttribute('aria-current', 'page');
     else $(`tab-${v}`).removeAttribute('aria-current');
   }
@@ -109,6 +128,13 @@ async function monthly() {
   remember({ view: 'monthly', municipality: /** @type {HTMLSelectElement} */ ($('m-municipality')).value, month: /** @type {HTMLInputElement} */ ($('month')).value });
 }
 
+async function cost() {
+  if (!token) return;
+  tab('cost');
+  await loadCost(token, admin).catch(() => {});
+  remember({ view: 'cost', municipality: /** @type {HTMLSelectElement} */ ($('c-municipality')).value, month: /** @type {HTMLInputElement} */ ($('c-month')).value });
+}
+
 /** The municipalities the reader may choose: their own (a supervisor) or every one. */
 function fillChoices() {
   const daily = /** @type {HTMLSelectElement} */ ($('municipality'));
@@ -121,8 +147,12 @@ function fillChoices() {
     ...(admin ? [h('option', { value: 'centre' }, t('centre'))] : []),
     h('option', { value: 'shared' }, t('shared')),
   );
+  const split = /** @type {HTMLSelectElement} */ ($('c-municipality'));
+  const c = split.value;
+  split.replaceChildren(h('option', { value: '' }, t('c_all')), ...towns());
   if (d) daily.value = d;
   if (m) month.value = m;
+  if (c) split.value = c;
 }
 
 async function start() {
@@ -150,7 +180,10 @@ async function start() {
   /** @type {HTMLSelectElement} */ ($('m-municipality')).value = choice ? wanted : String(tenants[0]?.id ?? 'shared');
   /** @type {HTMLInputElement} */ ($('date')).value = params.get('date') || yesterday();
   /** @type {HTMLInputElement} */ ($('month')).value = params.get('month') || lastMonth();
-  await (params.get('view') === 'monthly' ? monthly() : daily());
+  /** @type {HTMLInputElement} */ ($('c-month')).value = params.get('month') || lastMonth();
+  if (params.get('view') === 'cost') /** @type {HTMLSelectElement} */ ($('c-municipality')).value = ours(wanted) ? wanted : '';
+  const view = params.get('view');
+  await (view === 'monthly' ? monthly() : view === 'cost' ? cost() : daily());
 }
 
 /** @type {any} */ (window).kk = { start };

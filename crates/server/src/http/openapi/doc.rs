@@ -87,7 +87,7 @@ impl Doc {
                         "integer" => json!({ "type": "integer", "format": "int64", "minimum": i64::MIN, "maximum": i64::MAX }),
                         "since" => json!({ "type": "integer", "format": "int64", "minimum": i64::MIN, "maximum": i64::MAX, "description": "ms since the epoch" }),
                         "date" => json!({ "type": "string", "format": "date", "description": "YYYY-MM-DD" }),
-                        "month" => json!({ "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "description": "YYYY-MM" }),
+                        "month" => json!({ "type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$", "description": "YYYY-MM" }),
                         "format" => json!({ "type": "string", "enum": ["json", "csv", "xlsx"], "default": "json" }),
                         "lang" => json!({ "type": "string", "enum": ["ja", "en"], "default": "ja" }),
                         other => json!({ "type": other, "maxLength": 200 }),

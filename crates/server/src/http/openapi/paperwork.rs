@@ -3,9 +3,11 @@
 
 use super::doc::{Common, Doc, ID, Op, Who};
 use crate::http::admin::IdOut;
+use crate::http::cost_split::RuleBody;
 use crate::http::partners::PartnerBody;
 use crate::http::records::RecordOut;
 use crate::http::reports::StatusBody;
+use crate::reports::cost_split::CostSplit;
 use crate::reports::{DailyReport, MonthlyReport};
 use crate::store::Partner;
 
@@ -121,6 +123,51 @@ pub(super) fn add(d: &mut Doc, c: &Common) {
         },
     );
     d.files("/api/reports/shared", "get");
+    let answers =
+        vec![(200, "the rule and each member's foreign residents", Some(d.of::<RuleBody>())), forbidden.clone()];
+    d.add(
+        "/api/cost-split",
+        "get",
+        Op {
+            summary: "The shared centre's cost split rule (any supervisor, or an admin)",
+            who: Who::Bearer,
+            params: &[],
+            body: None,
+            answers,
+        },
+    );
+    let body = Some(d.of::<RuleBody>());
+    let answers = vec![(204, "set", None), bad_body.clone(), forbidden.clone(), invalid.clone()];
+    d.add(
+        "/api/cost-split",
+        "put",
+        Op {
+            summary: "Set the cost split rule and members' foreign residents together (admin; audited)",
+            who: Who::Bearer,
+            params: &[],
+            body,
+            answers,
+        },
+    );
+    let answers = vec![
+        (200, "the split (as JSON, or the file `format` asks for)", Some(d.of::<CostSplit>())),
+        (400, "a parameter is missing or wrong (the message names it)", e.clone()),
+        forbidden.clone(),
+        not_found.clone(),
+    ];
+    d.add(
+        "/api/reports/cost-split",
+        "get",
+        Op {
+            summary: "A month's cost split among the shared centre's members, or one member's statement (any \
+                      supervisor, or an admin)",
+            who: Who::Bearer,
+            params: month,
+            body: None,
+            answers,
+        },
+    );
+    d.files("/api/reports/cost-split", "get");
     let body = Some(d.of::<StatusBody>());
     let answers = vec![(204, "set", None), bad_id, bad_body, forbidden, not_found];
     d.add(
