@@ -197,3 +197,21 @@ test('an admin sets how the shared centre splits its cost; the statement renders
   assert.equal(await s.page.locator('#rule-editor').isVisible(), false);
   assert.deepEqual(s.errors, []);
 });
+
+test('the staffing plan names the hours short of interpreters against the rosters', async () => {
+  const b = await party({ tone: 440, viewport: { width: 1280, height: 900 } });
+  browsers.push(b);
+  const { page } = b;
+  await page.goto(`${server.base}/reports/?view=staffing`);
+  await signIn(page, 'supervisor-asahi');
+  await page.locator('#staffing').waitFor();
+  await until(async () => (await page.locator('#staffing-grids table.grid').count()) > 0, 'the grids');
+  const sup = (await server.api('/api/sign-in', { body: { role: 'staff', login: 'supervisor-asahi', password: 'demo-supervisor-asahi' } })).token;
+  const plan = await server.api('/api/reports/staffing?municipality=1', { token: sup });
+  assert.equal(await page.locator('#staffing-gaps li').count(), plan.gaps.length, 'every gap, in words');
+  const short = plan.slots.filter((/** @type {any} */ s) => s.needed > s.rostered).length;
+  assert.equal(await page.locator('#staffing-grids td.gap').count(), short, 'every short hour marked');
+  if (plan.gaps.length) assert.match(await page.locator('#staffing-gaps li').first().innerText(), /必要 \d+人、配置 \d+人/);
+  await snap(page, 'reports-staffing');
+  assert.deepEqual(b.errors, []);
+});

@@ -83,6 +83,7 @@ pub(crate) static ASSETS: &[(&str, &[u8])] = assets![
     "reports/monthly.js",
     "reports/reports.css",
     "reports/reports.js",
+    "reports/staffing.js",
     "reports/strings.js",
     "wall/index.html",
     "wall/strings.js",

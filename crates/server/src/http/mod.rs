@@ -1,6 +1,7 @@
 //! The HTTP edge: the router ([`router`]), health and metrics, credentials
 //! (`accounts.rs`), the admin API (`admin.rs`, documented by `openapi.rs`), call records
-//! (`records.rs`), the centre's reports (`reports.rs`, the cost split in `cost_split.rs`), what the pages read (`clients.rs`), the pages themselves (`pages.rs`),
+//! (`records.rs`), the centre's reports (`reports.rs`, the cost split in `cost_split.rs`, the staffing
+//! plan in `staffing.rs`), what the pages read (`clients.rs`), the pages themselves (`pages.rs`),
 //! and the WebSocket upgrade (`crate::ws`). One error type for every handler
 //! (`error.rs`), and extractors that say who is asking (`who.rs`). Handlers reach the
 //! writer only through the router in [`App`].
@@ -18,6 +19,7 @@ pub(crate) mod partners;
 pub(crate) mod records;
 pub(crate) mod reports;
 mod second_factor;
+mod staffing;
 pub mod who;
 
 use axum::Router;
@@ -50,6 +52,7 @@ pub fn router(app: App, surface: Surface) -> Router {
         .merge(partners::routes())
         .merge(reports::routes())
         .merge(cost_split::routes())
+        .merge(staffing::routes())
         .merge(second_factor::routes())
         .merge(pages::routes());
     if surface == Surface::All {

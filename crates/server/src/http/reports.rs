@@ -76,13 +76,13 @@ pub(crate) struct MonthQuery {
 /// What a report names and where it is: every name, the interpreters' logins, and the
 /// time zone of the municipality (the centre's first, for the whole centre), when the
 /// reader may see it.
-struct Context {
-    names: Names,
-    tz: jiff::tz::TimeZone,
-    logins: std::collections::BTreeMap<i64, String>,
+pub(super) struct Context {
+    pub(super) names: Names,
+    pub(super) tz: jiff::tz::TimeZone,
+    pub(super) logins: std::collections::BTreeMap<i64, String>,
 }
 
-async fn context(app: &App, reader: Reader, id: Option<i64>) -> Result<Context, ApiError> {
+pub(super) async fn context(app: &App, reader: Reader, id: Option<i64>) -> Result<Context, ApiError> {
     if let Some(id) = id
         && !reader.sees(id)
     {
@@ -113,7 +113,7 @@ pub(super) fn bad_query(field: &str, problem: impl std::fmt::Display) -> ApiErro
 }
 
 /// A day as `YYYY-MM-DD`, or the error that names the parameter.
-fn date(field: &str, text: &str) -> Result<jiff::civil::Date, ApiError> {
+pub(super) fn date(field: &str, text: &str) -> Result<jiff::civil::Date, ApiError> {
     let valid = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
     valid
         .then(|| text.parse::<jiff::civil::Date>().ok())

@@ -1,6 +1,7 @@
 //! The centre's paperwork (issue 16), computed from call records and nothing else: the
 //! daily report (`daily.rs`), monthly statistics and the shared report (`monthly.rs`),
-//! the cost split of a shared centre (`cost_split.rs`), and the files every report is downloaded as (`table.rs` for
+//! the cost split of a shared centre (`cost_split.rs`), the staffing plan
+//! (`staffing.rs`), and the files every report is downloaded as (`table.rs` for
 //! CSV, `xlsx.rs` for Excel, with `labels.rs` for what a code prints as). Reports are
 //! plain functions of records and names: the HTTP edge (`crate::http::reports`) loads
 //! them from the store, checks who may read what, and picks the format.
@@ -15,6 +16,7 @@ pub mod labels;
 pub mod monthly;
 pub mod monthly_tables;
 pub mod sample;
+pub mod staffing;
 pub mod table;
 pub mod xlsx;
 

@@ -23,7 +23,7 @@ pub struct Shape {
 }
 
 const LANGUAGES: &[(&str, u32)] =
-    &[("vi", 30), ("zh", 20), ("pt", 15), ("tl", 12), ("ne", 10), ("en", 6), ("id", 4), ("my", 3)];
+    &[("vi", 30), ("zh", 20), ("pt", 15), ("fil", 12), ("ne", 10), ("en", 6), ("id", 4), ("my", 3)];
 const TOPICS: &[&str] = &[
     "residence_status",
     "work",

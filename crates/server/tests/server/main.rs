@@ -22,6 +22,7 @@ mod records;
 mod relay_task;
 mod reports;
 mod reports_monthly;
+mod reports_plan;
 mod resume;
 mod second_factor;
 mod shutdown;

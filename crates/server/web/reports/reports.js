@@ -1,6 +1,7 @@
 // The reports, for a municipality's supervisor and the centre's admins: the daily report
 // the monthly statistics (a municipality's, the whole centre's for admins, and the
-// shared report every member reads) and the shared centre's cost split. The session is the wallboard's: its 報告書 button
+// shared report every member reads), the shared centre's cost split and the staffing
+// plan. The session is the wallboard's: its 報告書 button
 // opens yesterday's daily report in one tap.
 
 import { apply, t, use } from '../common/i18n.js';
@@ -10,6 +11,7 @@ import { dailyQuery, drawDaily, loadDaily, yesterday } from './daily.js';
 import { costQuery, drawCost, loadCost, saveRule } from './cost.js';
 import { download } from './download.js';
 import { drawMonthly, lastMonth, loadMonthly, monthlyQuery } from './monthly.js';
+import { drawStaffing, loadStaffing, staffingQuery } from './staffing.js';
 import { STRINGS } from './strings.js';
 
 /** The wallboard's session key: one sign-in for both pages of a tab. */
@@ -31,6 +33,7 @@ function setLanguage(/** @type {string} */ l) {
   if (token) drawDaily(token);
   drawMonthly();
   drawCost();
+  drawStaffing();
 }
 $('switch-lang').addEventListener('click', () => setLanguage(document.documentElement.lang === 'ja' ? 'en' : 'ja'));
 
@@ -90,14 +93,20 @@ $('rule-form').addEventListener('submit', async (e) => {
     notice(/** @type {Error} */ (err).message, 'error');
   }
 });
-for (const id of ['print', 'm-print', 'c-print']) $(id).addEventListener('click', () => window.print());
+$('staffing-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  void staffing();
+});
+for (const id of ['print', 'm-print', 'c-print', 's-print']) $(id).addEventListener('click', () => window.print());
 $('csv').addEventListener('click', () => token && download(token, dailyQuery('csv')));
 $('xlsx').addEventListener('click', () => token && download(token, dailyQuery('xlsx')));
 $('m-csv').addEventListener('click', () => token && download(token, monthlyQuery('csv')));
 $('m-xlsx').addEventListener('click', () => token && download(token, monthlyQuery('xlsx')));
 $('c-csv').addEventListener('click', () => token && download(token, costQuery('csv')));
 $('c-xlsx').addEventListener('click', () => token && download(token, costQuery('xlsx')));
-const VIEWS = { daily, monthly, cost };
+$('s-csv').addEventListener('click', () => token && download(token, staffingQuery('csv')));
+$('s-xlsx').addEventListener('click', () => token && download(token, staffingQuery('xlsx')));
+const VIEWS = { daily, monthly, cost, staffing };
 for (const view of /** @type {(keyof typeof VIEWS)[]} */ (Object.keys(VIEWS))) {
   $(`tab-${view}`).addEventListener('click', (e) => {
     e.preventDefault();
@@ -107,7 +116,7 @@ for (const view of /** @type {(keyof typeof VIEWS)[]} */ (Object.keys(VIEWS))) {
 
 /** Mark the tab of the view shown. */
 function tab(/** @type {string} */ view) {
-  for (const v of ['daily', 'monthly', 'cost']) {
+  for (const v of ['daily', 'monthly', 'cost', 'staffing']) {
     if (v === view) $(`tab-${v}`).setAttribute('aria-current', 'page');
     else $(`tab-${v}`).removeAttribute('aria-current');
   }
@@ -135,6 +144,13 @@ async function cost() {
   remember({ view: 'cost', municipality: /** @type {HTMLSelectElement} */ ($('c-municipality')).value, month: /** @type {HTMLInputElement} */ ($('c-month')).value });
 }
 
+async function staffing() {
+  if (!token) return;
+  tab('staffing');
+  await loadStaffing(token).catch(() => {});
+  remember({ view: 'staffing', municipality: /** @type {HTMLSelectElement} */ ($('s-municipality')).value });
+}
+
 /** The municipalities the reader may choose: their own (a supervisor) or every one. */
 function fillChoices() {
   const daily = /** @type {HTMLSelectElement} */ ($('municipality'));
@@ -153,6 +169,10 @@ function fillChoices() {
   if (d) daily.value = d;
   if (m) month.value = m;
   if (c) split.value = c;
+  const plan = /** @type {HTMLSelectElement} */ ($('s-municipality'));
+  const sv = plan.value;
+  plan.replaceChildren(...towns(), ...(admin ? [h('option', { value: 'centre' }, t('centre'))] : []));
+  if (sv) plan.value = sv;
 }
 
 async function start() {
@@ -182,8 +202,9 @@ async function start() {
   /** @type {HTMLInputElement} */ ($('month')).value = params.get('month') || lastMonth();
   /** @type {HTMLInputElement} */ ($('c-month')).value = params.get('month') || lastMonth();
   if (params.get('view') === 'cost') /** @type {HTMLSelectElement} */ ($('c-municipality')).value = ours(wanted) ? wanted : '';
+  /** @type {HTMLSelectElement} */ ($('s-municipality')).value = ours(wanted) || (admin && wanted === 'centre') ? wanted : String(tenants[0]?.id ?? '');
   const view = params.get('view');
-  await (view === 'monthly' ? monthly() : view === 'cost' ? cost() : daily());
+  await (view === 'monthly' ? monthly() : view === 'cost' ? cost() : view === 'staffing' ? staffing() : daily());
 }
 
 /** @type {any} */ (window).kk = { start };

@@ -8,6 +8,7 @@ use crate::http::partners::PartnerBody;
 use crate::http::records::RecordOut;
 use crate::http::reports::StatusBody;
 use crate::reports::cost_split::CostSplit;
+use crate::reports::staffing::StaffingPlan;
 use crate::reports::{DailyReport, MonthlyReport};
 use crate::store::Partner;
 
@@ -168,6 +169,34 @@ pub(super) fn add(d: &mut Doc, c: &Common) {
         },
     );
     d.files("/api/reports/cost-split", "get");
+    let answers = vec![
+        (200, "the plan (as JSON, or the file `format` asks for)", Some(d.of::<StaffingPlan>())),
+        (400, "a parameter is missing or wrong (the message names it)", e.clone()),
+        forbidden.clone(),
+        not_found.clone(),
+    ];
+    d.add(
+        "/api/reports/staffing",
+        "get",
+        Op {
+            summary: "The staffing plan: interpreters needed by language, weekday and hour for a target service \
+                      level (Erlang C on the last weeks' arrivals and handle times) against those rostered in the \
+                      coming week, with the gaps (a municipality's supervisor, or an admin; the whole centre: admin)",
+            who: Who::Bearer,
+            params: &[
+                ("municipality", "query", "integer"),
+                ("weeks", "query", "weeks"),
+                ("target", "query", "target"),
+                ("secs", "query", "secs"),
+                ("as_of", "query", "date"),
+                ("format", "query", "format"),
+                ("lang", "query", "lang"),
+            ],
+            body: None,
+            answers,
+        },
+    );
+    d.files("/api/reports/staffing", "get");
     let body = Some(d.of::<StatusBody>());
     let answers = vec![(204, "set", None), bad_id, bad_body, forbidden, not_found];
     d.add(
