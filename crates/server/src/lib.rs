@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod phone;
 pub mod pii;
 pub mod reports;
+pub mod retention;
 pub mod serve;
 pub mod store;
 pub mod turn;

@@ -115,6 +115,7 @@ pub async fn serve_on(
             );
         }
     }
+    let purge = crate::retention::spawn(store.clone(), crate::retention::EVERY);
     let directory = store.directory().await?;
     let metrics = Metrics::new();
     // The media relay: one UDP socket for every participant, and ICE-TCP on the same
@@ -185,6 +186,7 @@ pub async fn serve_on(
     };
     let app = App::new(config, store, metrics, router, closing_rx);
     let result = run(listener, private, app, closing_tx, shutdown).await;
+    purge.abort();
     if let Some(phone) = phone {
         phone.stop();
     }

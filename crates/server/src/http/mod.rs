@@ -1,7 +1,7 @@
 //! The HTTP edge: the router ([`router`]), health and metrics, credentials
 //! (`accounts.rs`), the admin API (`admin.rs`, documented by `openapi.rs`), call records
 //! (`records.rs`), the centre's reports (`reports.rs`, the cost split in `cost_split.rs`, the staffing
-//! plan in `staffing.rs`), what the pages read (`clients.rs`), the pages themselves (`pages.rs`),
+//! plan in `staffing.rs`), retention and the audit log (`retention.rs`), what the pages read (`clients.rs`), the pages themselves (`pages.rs`),
 //! and the WebSocket upgrade (`crate::ws`). One error type for every handler
 //! (`error.rs`), and extractors that say who is asking (`who.rs`). Handlers reach the
 //! writer only through the router in [`App`].
@@ -18,6 +18,7 @@ pub mod pages;
 pub(crate) mod partners;
 pub(crate) mod records;
 pub(crate) mod reports;
+mod retention;
 mod second_factor;
 mod staffing;
 pub mod who;
@@ -53,6 +54,7 @@ pub fn router(app: App, surface: Surface) -> Router {
         .merge(reports::routes())
         .merge(cost_split::routes())
         .merge(staffing::routes())
+        .merge(retention::routes())
         .merge(second_factor::routes())
         .merge(pages::routes());
     if surface == Surface::All {
@@ -60,6 +62,7 @@ pub fn router(app: App, surface: Surface) -> Router {
             .route("/metrics", get(metrics))
             .merge(admin::routes())
             .merge(second_factor::admin_routes())
+            .merge(retention::admin_routes())
             .merge(pages::operator_routes());
     }
     router

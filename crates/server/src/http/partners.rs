@@ -91,7 +91,7 @@ async fn add(
         app.store.update_partner(partner, name, &b.kind, true).await?;
     }
     let actor = format!("staff:{}", reader.id);
-    app.store.audit(&actor, "add_partner", Some(&format!("partner:{partner}")), true).await?;
+    app.store.audit_for(Some(id), &actor, "add_partner", Some(&format!("partner:{partner}")), true).await?;
     Ok((StatusCode::CREATED, Json(IdOut { id: partner })))
 }
 
@@ -103,11 +103,12 @@ async fn update(
     JsonBody(b): JsonBody<PartnerBody>,
 ) -> Result<StatusCode, ApiError> {
     let name = b.checked()?;
-    match app.store.partner(id).await? {
-        Some(p) if reader.sees(p.tenant) => {}
+    let tenant = match app.store.partner(id).await? {
+        Some(p) if reader.sees(p.tenant) => p.tenant,
         _ => return Err(ApiError::not_found(format!("no partner {id}"))),
-    }
+    };
     app.store.update_partner(id, name, &b.kind, b.retired).await.map_err(taken)?;
-    app.store.audit(&format!("staff:{}", reader.id), "update_partner", Some(&format!("partner:{id}")), true).await?;
+    let actor = format!("staff:{}", reader.id);
+    app.store.audit_for(Some(tenant), &actor, "update_partner", Some(&format!("partner:{id}")), true).await?;
     Ok(StatusCode::NO_CONTENT)
 }

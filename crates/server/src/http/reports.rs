@@ -231,9 +231,9 @@ async fn set_status(
     let actor = format!("staff:{}", reader.id);
     let target = format!("call_record:{id}");
     if !app.store.set_handling_status(id, reader.scope, b.status.code()).await? {
-        app.store.audit(&actor, "set_handling_status", Some(&target), false).await?;
+        app.store.audit_for(reader.scope, &actor, "set_handling_status", Some(&target), false).await?;
         return Err(ApiError::not_found(format!("no interpreted consultation {id} of your municipality")));
     }
-    app.store.audit(&actor, "set_handling_status", Some(&target), true).await?;
+    app.store.audit_for(reader.scope, &actor, "set_handling_status", Some(&target), true).await?;
     Ok(StatusCode::NO_CONTENT)
 }

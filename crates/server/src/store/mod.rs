@@ -1,6 +1,7 @@
 //! Every SQL statement of the server, in SQLite: the directory (`directory.rs`),
 //! credentials (`accounts.rs`), call records (`records.rs`), the partner directory
-//! (`partners.rs`), the cost split rule (`cost_split.rs`) and the audit log.
+//! (`partners.rs`), the cost split rule (`cost_split.rs`), retention and its purge
+//! (`retention.rs`) and the audit log.
 //!
 //! WAL journal with `synchronous = FULL`: a transaction is on disk when its commit
 //! returns, so a call record acknowledged to a client survives a crash. Every query runs
@@ -14,6 +15,7 @@ mod cost_split;
 mod directory;
 mod partners;
 mod records;
+mod retention;
 mod second_factor;
 
 pub use accounts::{Account, AccountKind, SessionRow};
@@ -21,6 +23,7 @@ pub use cost_split::CostSplitRule;
 pub use directory::DeskListing;
 pub use partners::{KINDS as PARTNER_KINDS, Partner};
 pub use records::{CallRecord, DeskOutcome, Mode, RecordOutcome};
+pub use retention::{AuditEntry, Purged, Retention};
 pub use second_factor::{FactorRow, TwoFactorRule};
 
 use std::path::Path;
@@ -42,6 +45,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../../migrations/0010_partners.sql")),
     (11, include_str!("../../migrations/0011_report_indexes.sql")),
     (12, include_str!("../../migrations/0012_cost_split.sql")),
+    (13, include_str!("../../migrations/0013_retention.sql")),
 ];
 
 /// The longest any store call may take.
@@ -166,19 +170,10 @@ impl Store {
         Ok(())
     }
 
-    /// Append to the audit log. `actor` is a role and id (`desk:3`, `interpreter:12`), never a name.
+    /// Append to the audit log an entry of the centre's own (no one municipality's).
+    /// `actor` is a role and id (`desk:3`, `interpreter:12`), never a name.
     pub async fn audit(&self, actor: &str, action: &str, target: Option<&str>, ok: bool) -> Result<(), StoreError> {
-        timed(
-            sqlx::query("INSERT INTO audit_log (at, actor, action, target, ok) VALUES (?, ?, ?, ?, ?)")
-                .bind(now_ms())
-                .bind(actor)
-                .bind(action)
-                .bind(target)
-                .bind(ok)
-                .execute(&self.pool),
-        )
-        .await?;
-        Ok(())
+        self.audit_for(None, actor, action, target, ok).await
     }
 
     /// The audit log, oldest first: (actor, action, target, ok).

@@ -24,6 +24,7 @@ mod reports;
 mod reports_monthly;
 mod reports_plan;
 mod resume;
+mod retention;
 mod second_factor;
 mod shutdown;
 mod support;

@@ -10,7 +10,7 @@ use crate::http::reports::StatusBody;
 use crate::reports::cost_split::CostSplit;
 use crate::reports::staffing::StaffingPlan;
 use crate::reports::{DailyReport, MonthlyReport};
-use crate::store::Partner;
+use crate::store::{AuditEntry, Partner, Retention};
 
 /// The paperwork's operations.
 pub(super) fn add(d: &mut Doc, c: &Common) {
@@ -197,6 +197,56 @@ pub(super) fn add(d: &mut Doc, c: &Common) {
         },
     );
     d.files("/api/reports/staffing", "get");
+    let answers =
+        vec![(200, "days kept", Some(d.of::<Retention>())), bad_id.clone(), forbidden.clone(), not_found.clone()];
+    d.add(
+        "/api/tenants/{id}/retention",
+        "get",
+        Op {
+            summary: "How long a municipality keeps its call records and audit entries (its supervisor, or an admin)",
+            who: Who::Bearer,
+            params: ID,
+            body: None,
+            answers,
+        },
+    );
+    let body = Some(d.of::<Retention>());
+    let answers = vec![
+        (204, "set", None),
+        bad_id.clone(),
+        bad_body.clone(),
+        forbidden.clone(),
+        not_found.clone(),
+        invalid.clone(),
+    ];
+    d.add(
+        "/api/tenants/{id}/retention",
+        "put",
+        Op {
+            summary: "Set how long a municipality keeps its records and audit entries; the hourly purge applies \
+                      it (admin; audited)",
+            who: Who::Bearer,
+            params: ID,
+            body,
+            answers,
+        },
+    );
+    let answers = vec![
+        (200, "entries, newest first", Some(d.of::<Vec<AuditEntry>>())),
+        (400, "a parameter is wrong (the message names it)", e.clone()),
+        forbidden.clone(),
+    ];
+    d.add(
+        "/api/audit-log",
+        "get",
+        Op {
+            summary: "The audit log: who did what, by role and id, never a name (admin)",
+            who: Who::Bearer,
+            params: &[("since", "query", "since"), ("tenant", "query", "integer"), ("limit", "query", "limit")],
+            body: None,
+            answers,
+        },
+    );
     let body = Some(d.of::<StatusBody>());
     let answers = vec![(204, "set", None), bad_id, bad_body, forbidden, not_found];
     d.add(
