@@ -27,7 +27,8 @@ cargo run --locked -q -p kakehashi-dispatch --example bench -- \
 cargo run --locked -q -p kakehashi-dispatch --example simulate -- --hours 1 >/dev/null
 cargo run --locked -q -p kakehashi-relay --example forward_bench -- 2 1
 cargo run --locked -q -p kakehashi-phone --example mix_bench -- 5 50
-echo "smoke runs of the bench, simulate, forward_bench and mix_bench examples: ok"
+cargo run --locked -q -p kakehashi --example reports_bench -- 3000 1
+echo "smoke runs of the bench, simulate, forward_bench, mix_bench and reports_bench examples: ok"
 
 # The load tool's scenarios, seconds each, against the debug binary (their full runs are
 # the commands in docs/benchmarks.md).
