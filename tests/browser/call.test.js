@@ -44,6 +44,9 @@ before(async () => {
   // Where Asahi's desks may refer residents (the outcome screen offers it): one of the
   // demo's, and one added here.
   partner = (await server.api('/api/tenants/1/partners', { token: server.admin, body: { name: '多文化共生センター', kind: 'npo' } })).id;
+  // Asahi keeps handling notes (off by default): the outcome screen offers one.
+  const keeps = { records_days: 1825, audit_days: 1825, handling_notes: true, notes_days: 365 };
+  await server.api('/api/tenants/1/retention', { method: 'PUT', token: server.admin, body: keeps });
   enrolmentCode = (await server.api('/api/tenants/1/desks', { token: server.admin, body: { name: 'E2E counter' } })).enrolment_code;
   secondCode = (await server.api('/api/tenants/1/desks', { token: server.admin, body: { name: 'E2E counter 2' } })).enrolment_code;
 });
@@ -203,6 +206,7 @@ test('a consultation with a remote resident, end to end', async () => {
     residence = Number(await desk.page.locator('#outcome-residence option').nth(1).getAttribute('value'));
     await desk.page.selectOption('#outcome-residence', String(residence));
   }
+  await desk.page.fill('#outcome-note', '来週、必要書類を持って再訪の予定');
   assert.deepEqual(await accessibilityProblems(desk.page), []);
   await desk.page.click('#outcomes button[data-outcome=resolved]');
   await desk.page.locator('#home').waitFor();
@@ -221,6 +225,9 @@ test('a consultation with a remote resident, end to end', async () => {
   assert.equal(record.residence, residence ?? record.tenant);
   assert.ok(record.answered_at >= record.requested_at);
   assert.equal(typeof record.loss, 'number');
+  // The note: sealed on the server, read back by Asahi's supervisor only.
+  const sup = (await server.api('/api/sign-in', { body: { role: 'staff', login: 'supervisor-asahi', password: 'demo-supervisor-asahi' } })).token;
+  assert.equal((await server.api(`/api/call-records/${record.id}/note`, { token: sup })).note, '来週、必要書類を持って再訪の予定');
 
   // The used link is refused, in the resident's language.
   const again = await party({ tone: RESIDENT_TONE, viewport: PHONE, mobile: true });

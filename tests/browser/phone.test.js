@@ -176,7 +176,7 @@ test('the desk calls a phone into the call: all three hear each other, and the r
       return all.find((/** @type {any} */ r) => r.phones === 1);
     }, 'a record with the phone');
     assert.equal(records.outcome, 'answered');
-    assert.ok(!JSON.stringify(records).includes('5678'), 'no number in the record');
+    assert.ok(!/1234-?5678/.test(JSON.stringify(records)), 'no number in the record');
   } catch (e) {
     console.error(`server log:\n${server.log()}\nSIPp:\n${sipp.err()}`);
     throw e;

@@ -80,6 +80,12 @@ pub enum DeskCommand {
         /// partner directory, `GET /api/desk`'s `partners`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         referral: Option<i64>,
+        /// A short handling note, where the desk's municipality keeps them (`GET
+        /// /api/desk`'s `handling_notes`): at most 500 characters, sealed by the server
+        /// at once and readable only by the municipality's supervisors. Never personal
+        /// details the consultation does not need.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<Note>,
     },
     /// Your microphone or camera changed: the others' screens show it.
     MediaState {
@@ -119,6 +125,17 @@ pub enum DeskCommand {
 
 fn resident() -> Party {
     Party::Resident
+}
+
+/// A handling note's text. Formatting it for a log shows `<note>`, never the text.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Note(#[schemars(length(max = 2000))] pub String);
+
+impl std::fmt::Debug for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<note>")
+    }
 }
 
 /// What came of a consultation, as the desk records it.

@@ -34,6 +34,9 @@ pub struct App {
     /// A place per WebSocket connection, taken at the upgrade and held until the
     /// connection ends: the cap cannot be raced by clients that upgrade together.
     pub(crate) ws_places: Arc<tokio::sync::Semaphore>,
+    /// The key that seals handling notes (ADR 0017); in memory only until
+    /// [`App::with_notes`] gives the one from its file.
+    pub notes: Arc<crate::notes::NoteKey>,
     next_conn: Arc<AtomicU64>,
     /// Phone gateways' connections open here (one per bridge that can take calls).
     gateways: Arc<AtomicUsize>,
@@ -65,10 +68,17 @@ impl App {
             revocations: broadcast::channel(256).0,
             ready: Arc::new(AtomicBool::new(true)),
             ws_places,
+            notes: Arc::new(crate::notes::NoteKey::ephemeral()),
             next_conn: Arc::new(AtomicU64::new(1)),
             gateways: Arc::new(AtomicUsize::new(0)),
             closing,
         }
+    }
+
+    /// The same, sealing handling notes with `key`.
+    pub fn with_notes(mut self, key: crate::notes::NoteKey) -> App {
+        self.notes = Arc::new(key);
+        self
     }
 
     /// A fresh connection number.

@@ -19,6 +19,7 @@ pub mod hub;
 pub mod listener;
 pub mod media;
 pub mod metrics;
+pub mod notes;
 pub mod phone;
 pub mod pii;
 pub mod reports;

@@ -1,5 +1,6 @@
 //! The retention purge, running by itself (issue 16): at start and then every hour, call
-//! records and audit entries older than their municipality's retention are deleted
+//! records, handling notes and audit entries older than their municipality's retention
+//! are deleted
 //! (`Store::purge`); each purge that deletes anything is logged and leaves an audit entry.
 
 use std::time::Duration;
@@ -24,9 +25,14 @@ pub fn spawn(store: Store, every: Duration) -> tokio::task::JoinHandle<()> {
 /// One purge, logged; `None` when the store failed (logged too; the next one retries).
 pub async fn once(store: &Store) -> Option<Purged> {
     match store.purge(now_ms()).await {
-        Ok(p) if p.records + p.audit > 0 => {
-            tracing::info!(records = p.records, audit = p.audit, "retention: purged what is past its keeping");
-            let what = format!("call_records:{} audit_entries:{}", p.records, p.audit);
+        Ok(p) if p.records + p.notes + p.audit > 0 => {
+            tracing::info!(
+                records = p.records,
+                notes = p.notes,
+                audit = p.audit,
+                "retention: purged what is past its keeping"
+            );
+            let what = format!("call_records:{} handling_notes:{} audit_entries:{}", p.records, p.notes, p.audit);
             if let Err(e) = store.audit("system", "retention_purge", Some(&what), true).await {
                 tracing::error!(error = %e, "retention: the purge could not be audited");
             }

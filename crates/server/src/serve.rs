@@ -51,6 +51,9 @@ pub enum ServeError {
     /// The phone bridge.
     #[error(transparent)]
     Phone(#[from] crate::phone::PhoneError),
+    /// The key that seals handling notes.
+    #[error(transparent)]
+    Notes(#[from] crate::notes::NoteError),
     /// Binding or serving.
     #[error("listen on {addr}: {source}")]
     Io {
@@ -184,7 +187,8 @@ pub async fn serve_on(
         }
         None => None,
     };
-    let app = App::new(config, store, metrics, router, closing_rx);
+    let notes = crate::notes::NoteKey::load_or_create(&config.notes_key_path())?;
+    let app = App::new(config, store, metrics, router, closing_rx).with_notes(notes);
     let result = run(listener, private, app, closing_tx, shutdown).await;
     purge.abort();
     if let Some(phone) = phone {

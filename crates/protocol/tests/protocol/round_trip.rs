@@ -267,7 +267,8 @@ fn an_outcome_carries_topics_and_a_residence_and_the_old_form_parses() {
             outcome: OutcomeCategory::Resolved,
             topics: vec![],
             residence: None,
-            referral: None
+            referral: None,
+            note: None
         }
     );
     let new = DeskCommand::RecordOutcome {
@@ -276,7 +277,9 @@ fn an_outcome_carries_topics_and_a_residence_and_the_old_form_parses() {
         topics: Topic::ALL.to_vec(),
         residence: Some(3),
         referral: None,
+        note: Some(Note("次回は在留カードを持参".into())),
     };
+    assert!(!format!("{new:?}").contains("在留カード"), "a note is never formatted for a log");
     let text = serde_json::to_string(&new).unwrap();
     for topic in Topic::ALL {
         assert!(text.contains(&format!("\"{}\"", topic.code())), "{} in {text}", topic.code());

@@ -29,8 +29,10 @@ impl Core {
                 let id = self.own_request(desk, call)?;
                 self.end_call(now, id, p::Party::Desk)
             }
-            p::DeskCommand::RecordOutcome { call, outcome, topics, residence, referral } => {
-                let said = super::records::Said { outcome, topics, residence, referral };
+            p::DeskCommand::RecordOutcome { call, outcome, topics, residence, referral, note } => {
+                // The edge sealed the note before the command got here (ADR 0017).
+                let note = note.map(|n| n.0);
+                let said = super::records::Said { outcome, topics, residence, referral, note };
                 self.record_outcome(desk, tenant, call, said)
             }
             p::DeskCommand::InviteResident { call } => self.invite(now, desk, call, p::Party::Resident),

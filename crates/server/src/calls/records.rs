@@ -60,6 +60,8 @@ pub(super) struct Said {
     pub residence: Option<i64>,
     /// The partner the resident was referred to (checked before it gets here).
     pub referral: Option<i64>,
+    /// The handling note, sealed by the edge (never its text).
+    pub note: Option<String>,
 }
 
 impl Core {
@@ -141,7 +143,7 @@ impl Core {
         call: u64,
         said: Said,
     ) -> Result<(), p::ProtocolError> {
-        let Said { outcome, topics, residence, referral } = said;
+        let Said { outcome, topics, residence, referral, note } = said;
         let key = d::RequestId(call);
         let record = match self.recorded.written.get(&key) {
             Some(r) if r.tenant == tenant && r.desk == desk && r.until > self.now => r.id,
@@ -158,7 +160,7 @@ impl Core {
         topics.sort_unstable();
         topics.dedup();
         // The referral is checked against the municipality's partners before it gets here.
-        let outcome = DeskOutcome { status, topics, residence, referral };
+        let outcome = DeskOutcome { status, topics, residence, referral, note };
         let then = Delivery::Desk(desk, p::DeskEvent::OutcomeRecorded { call });
         self.out(Output::Outcome { record, tenant, outcome, then });
         Ok(())

@@ -90,6 +90,10 @@ pub struct Config {
     pub turn_secret: Option<String>,
     /// How long those credentials last.
     pub turn_ttl_secs: u32,
+    /// The key that seals handling notes (ADR 0017): a file of 32 random bytes, made at
+    /// first start when missing. Default `notes.key` in the data directory; keep it
+    /// elsewhere (a secret mount) so that a copy of the data directory alone reads none.
+    pub notes_key_file: Option<PathBuf>,
     /// The number callers dial to join a call with a PIN (shown to desks: "join by
     /// phone"). With `phone_gateway_token`, desks can invite by phone.
     pub phone_number: Option<String>,
@@ -136,6 +140,7 @@ impl Default for Config {
             max_waiting_per_desk: 3,
             turn_urls: None,
             turn_secret: None,
+            notes_key_file: None,
             turn_ttl_secs: 12 * 3600,
             phone_number: None,
             phone_gateway_token: None,
@@ -395,6 +400,12 @@ impl Config {
         let private = if self.private_listen.is_some() { PRIVATE_CONNECTIONS } else { 0 };
         (self.max_connections + HTTP_HEADROOM + crate::media::MAX_TCP_CONNECTIONS + private) as u64
             + crate::listener::DESCRIPTORS_BESIDE_CONNECTIONS
+    }
+
+    /// Where the key that seals handling notes is: `notes_key_file`, or `notes.key` in the
+    /// data directory.
+    pub fn notes_key_path(&self) -> PathBuf {
+        self.notes_key_file.clone().unwrap_or_else(|| self.data_dir.join("notes.key"))
     }
 
     /// The base of links given to people (no trailing slash): `public_url`, or the address

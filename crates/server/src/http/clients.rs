@@ -73,6 +73,8 @@ pub(crate) struct DeskOut {
     /// The municipality's partners a resident may be referred to (`record_outcome`'s
     /// `referral`), by name.
     pub partners: Vec<NamedOut>,
+    /// Whether its municipality keeps handling notes: the outcome screen offers one.
+    pub handling_notes: bool,
 }
 
 /// A municipality of the centre, or a partner of the desk's, as a desk lists it.
@@ -114,7 +116,19 @@ async fn desk(State(app): State<App>, Desk { desk, tenant }: Desk) -> Result<Jso
     municipalities.sort_by_key(|m| (m.id != tenant, m.id));
     let partners = app.store.partners(tenant, false).await?;
     let partners = partners.into_iter().map(|p| NamedOut { id: p.id, name: p.name }).collect();
-    Ok(Json(DeskOut { desk, name, tenant, tenant_name, languages, phone_number, dial_out, municipalities, partners }))
+    let handling_notes = app.store.handling_notes(tenant).await?;
+    Ok(Json(DeskOut {
+        desk,
+        name,
+        tenant,
+        tenant_name,
+        languages,
+        phone_number,
+        dial_out,
+        municipalities,
+        partners,
+        handling_notes,
+    }))
 }
 
 /// A window of today's roster.

@@ -1,7 +1,7 @@
 //! The HTTP edge: the router ([`router`]), health and metrics, credentials
 //! (`accounts.rs`), the admin API (`admin.rs`, documented by `openapi.rs`), call records
 //! (`records.rs`), the centre's reports (`reports.rs`, the cost split in `cost_split.rs`, the staffing
-//! plan in `staffing.rs`), retention and the audit log (`retention.rs`), what the pages read (`clients.rs`), the pages themselves (`pages.rs`),
+//! plan in `staffing.rs`), retention and the audit log (`retention.rs`), handling notes (`notes.rs`), what the pages read (`clients.rs`), the pages themselves (`pages.rs`),
 //! and the WebSocket upgrade (`crate::ws`). One error type for every handler
 //! (`error.rs`), and extractors that say who is asking (`who.rs`). Handlers reach the
 //! writer only through the router in [`App`].
@@ -13,6 +13,7 @@ pub mod body;
 mod clients;
 mod cost_split;
 pub mod error;
+pub(crate) mod notes;
 mod openapi;
 pub mod pages;
 pub(crate) mod partners;
@@ -55,6 +56,7 @@ pub fn router(app: App, surface: Surface) -> Router {
         .merge(cost_split::routes())
         .merge(staffing::routes())
         .merge(retention::routes())
+        .merge(notes::routes())
         .merge(second_factor::routes())
         .merge(pages::routes());
     if surface == Surface::All {

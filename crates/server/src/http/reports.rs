@@ -54,6 +54,10 @@ pub(crate) struct DailyQuery {
     /// The language of a file's headings and labels: `ja` (default) or `en`.
     #[serde(default)]
     pub lang: Lang,
+    /// With the handling notes (the municipality's own supervisors only; each note read is
+    /// audited).
+    #[serde(default)]
+    pub notes: bool,
 }
 
 /// `GET /api/reports/monthly`'s and `/shared`'s query.
@@ -127,8 +131,9 @@ async fn daily(State(app): State<App>, reader: Reader, QueryOf(q): QueryOf<Daily
     let Context { names, tz, .. } = context(&app, reader, Some(q.municipality)).await?;
     let period = reports::Period::day(day, &tz).map_err(|e| bad_query("date", e))?;
     let records = app.store.records_counting_for(Some(q.municipality), period.from, period.to).await?;
-    let report = reports::daily(&records, &names, q.municipality, day, &tz)
+    let mut report = reports::daily(&records, &names, q.municipality, day, &tz)
         .map_err(|e| ApiError::internal(format!("daily: {e}")))?;
+    super::notes::into_daily(&app, reader, &mut report, period, q.notes).await?;
     let file = format!("daily-{}-{}", q.municipality, report.date);
     match q.format {
         Format::Json => Ok(Json(report).into_response()),

@@ -1,5 +1,6 @@
-//! Retention and the audit log over HTTP (issue 16): a municipality's retention (its
-//! supervisor reads it, an admin sets it, audited) and the audit log, which admins read.
+//! Retention and the audit log over HTTP (issue 16): a municipality's retention and
+//! whether it keeps handling notes (its supervisor reads it, an admin sets it, audited)
+//! and the audit log, which admins read.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -39,7 +40,8 @@ async fn set(
     PathOf(id): PathOf<i64>,
     JsonBody(r): JsonBody<Retention>,
 ) -> Result<StatusCode, ApiError> {
-    for (field, days) in [("records_days", r.records_days), ("audit_days", r.audit_days)] {
+    for (field, days) in [("records_days", r.records_days), ("audit_days", r.audit_days), ("notes_days", r.notes_days)]
+    {
         if !(30..=7300).contains(&days) {
             return Err(ApiError::invalid(field, "30 to 7300 days"));
         }
@@ -51,7 +53,10 @@ async fn set(
     if !found {
         return Err(ApiError::not_found(format!("no tenant {id}")));
     }
-    let what = format!("records_days:{} audit_days:{}", r.records_days, r.audit_days);
+    let what = format!(
+        "records_days:{} audit_days:{} handling_notes:{} notes_days:{}",
+        r.records_days, r.audit_days, r.handling_notes, r.notes_days
+    );
     app.store.audit_for(Some(id), &admin.actor, "set_retention", Some(&what), true).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -28,6 +28,9 @@ pub struct DailyReport {
     pub totals: DailyTotals,
     /// Every consultation, in the order requested.
     pub rows: Vec<DailyRow>,
+    /// Whether the rows carry their handling notes (the municipality's supervisor asked;
+    /// each note read is audited).
+    pub notes_included: bool,
 }
 
 /// The day's totals.
@@ -97,6 +100,10 @@ pub struct DailyRow {
     pub loss_pct: Option<f64>,
     /// Mean round-trip time, ms.
     pub rtt_ms: Option<f64>,
+    /// Whether the municipality's desk wrote a handling note (shown to its supervisors).
+    pub has_note: bool,
+    /// The note, when the report includes notes.
+    pub note: Option<String>,
 }
 
 /// The daily report of `municipality` for the local `date` in `tz`, from `records` (any
@@ -163,6 +170,8 @@ pub fn daily(
             interpreter: r.interpreter_id.map(interpreter_code),
             loss_pct: r.loss.map(|l| (l * 1000.0).round() / 10.0),
             rtt_ms: r.rtt_ms.map(f64::round),
+            has_note: false,
+            note: None,
         });
     }
     totals.mean_wait_secs = (waited.1 > 0).then(|| (waited.0 as f64 / f64::from(waited.1) * 10.0).round() / 10.0);
@@ -173,6 +182,7 @@ pub fn daily(
         time_zone: tz.iana_name().unwrap_or("UTC").to_string(),
         totals,
         rows,
+        notes_included: false,
     })
 }
 
@@ -217,7 +227,11 @@ impl DailyReport {
         ]
         .iter()
         .map(|(ja, en)| pick(lang, ja, en).to_string())
-        .collect();
+        .collect::<Vec<String>>();
+        let mut header = header;
+        if self.notes_included {
+            header.push(pick(lang, "対応メモ", "Handling note").to_string());
+        }
         let rows = self
             .rows
             .iter()
@@ -240,6 +254,9 @@ impl DailyReport {
                     r.loss_pct.map_or(Cell::Empty, Cell::Num),
                     r.rtt_ms.map_or(Cell::Empty, Cell::Num),
                 ]
+                .into_iter()
+                .chain(self.notes_included.then(|| r.note.clone().into()))
+                .collect()
             })
             .collect();
         let title = match lang {

@@ -1,7 +1,7 @@
 //! Every SQL statement of the server, in SQLite: the directory (`directory.rs`),
 //! credentials (`accounts.rs`), call records (`records.rs`), the partner directory
 //! (`partners.rs`), the cost split rule (`cost_split.rs`), retention and its purge
-//! (`retention.rs`) and the audit log.
+//! (`retention.rs`), sealed handling notes (`notes.rs`) and the audit log.
 //!
 //! WAL journal with `synchronous = FULL`: a transaction is on disk when its commit
 //! returns, so a call record acknowledged to a client survives a crash. Every query runs
@@ -13,6 +13,7 @@
 mod accounts;
 mod cost_split;
 mod directory;
+mod notes;
 mod partners;
 mod records;
 mod retention;
@@ -21,6 +22,7 @@ mod second_factor;
 pub use accounts::{Account, AccountKind, SessionRow};
 pub use cost_split::CostSplitRule;
 pub use directory::DeskListing;
+pub use notes::SealedNote;
 pub use partners::{KINDS as PARTNER_KINDS, Partner};
 pub use records::{CallRecord, DeskOutcome, Mode, RecordOutcome};
 pub use retention::{AuditEntry, Purged, Retention};
@@ -46,6 +48,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../../migrations/0011_report_indexes.sql")),
     (12, include_str!("../../migrations/0012_cost_split.sql")),
     (13, include_str!("../../migrations/0013_retention.sql")),
+    (14, include_str!("../../migrations/0014_handling_notes.sql")),
 ];
 
 /// The longest any store call may take.

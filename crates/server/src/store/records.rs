@@ -40,6 +40,9 @@ pub struct DeskOutcome {
     pub residence: Option<i64>,
     /// Where the resident was referred (a partner of the desk's municipality).
     pub referral: Option<i64>,
+    /// The handling note as sealed by the edge (`crate::notes`), where the municipality
+    /// keeps them.
+    pub note: Option<String>,
 }
 
 /// How the resident took part, for the centre's statistics.
@@ -165,8 +168,10 @@ impl Store {
         Ok(records.len())
     }
 
-    /// Set what the desk recorded of a record of its own tenant. Returns whether a row changed.
+    /// Set what the desk recorded of a record of its own tenant, and its sealed note if
+    /// any, together. Returns whether a row changed.
     pub async fn set_desk_outcome(&self, id: i64, tenant_id: i64, outcome: &DeskOutcome) -> Result<bool, StoreError> {
+        let mut tx = timed(self.pool.begin()).await?;
         let done = timed(
             sqlx::query(
                 "UPDATE call_records SET desk_outcome = ?, topics = ?, residence_id = ?, referral_id = ? \
@@ -178,10 +183,28 @@ impl Store {
             .bind(outcome.referral)
             .bind(id)
             .bind(tenant_id)
-            .execute(&self.pool),
+            .execute(&mut *tx),
         )
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        if let Some(sealed) = &outcome.note {
+            timed(
+                sqlx::query(
+                    "INSERT INTO handling_notes (record_id, tenant_id, written_at, sealed) VALUES (?, ?, ?, ?) \
+                     ON CONFLICT (record_id) DO UPDATE SET written_at = excluded.written_at, sealed = excluded.sealed",
+                )
+                .bind(id)
+                .bind(tenant_id)
+                .bind(super::now_ms())
+                .bind(sealed)
+                .execute(&mut *tx),
+            )
+            .await?;
+        }
+        timed(tx.commit()).await?;
+        Ok(true)
     }
 
     /// Call records, oldest first, of one tenant or all.
@@ -391,6 +414,7 @@ mod tests {
             topics: vec!["medical", "work"],
             residence: Some(3),
             referral: Some(legal),
+            note: None,
         };
         assert!(store.set_desk_outcome(r.id, 1, &outcome).await.unwrap());
         assert!(!store.set_desk_outcome(r.id, 2, &outcome).await.unwrap(), "another tenant's record is untouched");

@@ -15,6 +15,11 @@ pub struct Retention {
     /// Audit entries about the municipality, 30 to 7300 days.
     #[schemars(range(min = 30, max = 7300))]
     pub audit_days: u32,
+    /// Whether its desks may write handling notes (off by default; ADR 0017).
+    pub handling_notes: bool,
+    /// Handling notes, 30 to 7300 days (default one year).
+    #[schemars(range(min = 30, max = 7300))]
+    pub notes_days: u32,
 }
 
 /// What a purge deleted.
@@ -22,6 +27,8 @@ pub struct Retention {
 pub struct Purged {
     /// Call records.
     pub records: u64,
+    /// Handling notes (besides those gone with their records).
+    pub notes: u64,
     /// Audit entries.
     pub audit: u64,
 }
@@ -50,8 +57,10 @@ const DAY_MS: i64 = 86_400_000;
 impl Store {
     /// A municipality's retention; `None` when it does not exist.
     pub async fn retention(&self, tenant: i64) -> Result<Option<Retention>, StoreError> {
-        let row: Option<(i64, i64)> = timed(
-            sqlx::query_as("SELECT retain_records_days, retain_audit_days FROM tenants WHERE id = ?")
+        let row: Option<(i64, i64, bool, i64)> = timed(
+            sqlx::query_as(
+                "SELECT retain_records_days, retain_audit_days, handling_notes, retain_notes_days FROM tenants WHERE id = ?",
+            )
                 .bind(tenant)
                 .fetch_optional(&self.pool),
         )
@@ -59,18 +68,26 @@ impl Store {
         let days = |v: i64| {
             u32::try_from(v).map_err(|_| StoreError::Corrupt { table: "tenants", problem: format!("retention {v}") })
         };
-        row.map(|(r, a)| Ok(Retention { records_days: days(r)?, audit_days: days(a)? })).transpose()
+        row.map(|(r, a, handling_notes, n)| {
+            Ok(Retention { records_days: days(r)?, audit_days: days(a)?, handling_notes, notes_days: days(n)? })
+        })
+        .transpose()
     }
 
     /// Set a municipality's retention. Returns whether it exists; days out of range are
     /// [`super::Constraint::Check`].
     pub async fn set_retention(&self, tenant: i64, r: Retention) -> Result<bool, StoreError> {
         let done = timed(
-            sqlx::query("UPDATE tenants SET retain_records_days = ?, retain_audit_days = ? WHERE id = ?")
-                .bind(r.records_days)
-                .bind(r.audit_days)
-                .bind(tenant)
-                .execute(&self.pool),
+            sqlx::query(
+                "UPDATE tenants SET retain_records_days = ?, retain_audit_days = ?, handling_notes = ?, \
+                 retain_notes_days = ? WHERE id = ?",
+            )
+            .bind(r.records_days)
+            .bind(r.audit_days)
+            .bind(r.handling_notes)
+            .bind(r.notes_days)
+            .bind(tenant)
+            .execute(&self.pool),
         )
         .await?;
         Ok(done.rows_affected() == 1)
@@ -79,13 +96,22 @@ impl Store {
     /// Delete what every municipality's retention no longer keeps, as of `now` (ms), in
     /// one transaction.
     pub async fn purge(&self, now: i64) -> Result<Purged, StoreError> {
-        let tenants: Vec<(i64, i64, i64)> = timed(
-            sqlx::query_as("SELECT id, retain_records_days, retain_audit_days FROM tenants").fetch_all(&self.pool),
+        let tenants: Vec<(i64, i64, i64, i64)> = timed(
+            sqlx::query_as("SELECT id, retain_records_days, retain_audit_days, retain_notes_days FROM tenants")
+                .fetch_all(&self.pool),
         )
         .await?;
         let mut tx = timed(self.pool.begin()).await?;
         let mut purged = Purged::default();
-        for (tenant, records_days, audit_days) in &tenants {
+        for (tenant, records_days, audit_days, notes_days) in &tenants {
+            let done = timed(
+                sqlx::query("DELETE FROM handling_notes WHERE tenant_id = ? AND written_at < ?")
+                    .bind(tenant)
+                    .bind(now - notes_days * DAY_MS)
+                    .execute(&mut *tx),
+            )
+            .await?;
+            purged.notes += done.rows_affected();
             let done = timed(
                 sqlx::query("DELETE FROM call_records WHERE tenant_id = ? AND requested_at < ?")
                     .bind(tenant)
@@ -207,13 +233,12 @@ mod tests {
         let store = Store::open(&dir).await.unwrap();
         let a = store.insert_tenant("A", 10, "Asia/Tokyo").await.unwrap();
         let b = store.insert_tenant("B", 10, "Asia/Tokyo").await.unwrap();
-        assert_eq!(store.retention(a).await.unwrap(), Some(Retention { records_days: 1825, audit_days: 1825 }));
-        assert!(store.set_retention(b, Retention { records_days: 365, audit_days: 90 }).await.unwrap());
-        assert!(
-            store.set_retention(b, Retention { records_days: 10, audit_days: 90 }).await.is_err(),
-            "30 days at least"
-        );
-        assert!(!store.set_retention(99, Retention { records_days: 365, audit_days: 90 }).await.unwrap());
+        let default = Retention { records_days: 1825, audit_days: 1825, handling_notes: false, notes_days: 365 };
+        assert_eq!(store.retention(a).await.unwrap(), Some(default));
+        let b_keeps = Retention { records_days: 365, audit_days: 90, ..default };
+        assert!(store.set_retention(b, b_keeps).await.unwrap());
+        assert!(store.set_retention(b, Retention { records_days: 10, ..b_keeps }).await.is_err(), "30 days at least");
+        assert!(!store.set_retention(99, b_keeps).await.unwrap());
         let now = 4_000 * DAY_MS;
         let days_ago = |d: i64| now - d * DAY_MS;
         store

@@ -156,7 +156,13 @@ where
     };
     match identity {
         Identity::Desk { desk, tenant } => {
-            let commands = DeskCommands { router: app.router.clone(), store: app.store.clone(), desk, tenant };
+            let commands = DeskCommands {
+                router: app.router.clone(),
+                store: app.store.clone(),
+                notes: app.notes.clone(),
+                desk,
+                tenant,
+            };
             numbered(
                 &mut socket,
                 &app,
@@ -215,6 +221,8 @@ struct DeskCommands {
     /// Where a referral is checked: the municipality's partner directory is records'
     /// data, not the writer's.
     store: crate::store::Store,
+    /// Seals a handling note before the command goes on: the writer never holds its text.
+    notes: std::sync::Arc<crate::notes::NoteKey>,
     desk: i64,
     tenant: i64,
 }
@@ -230,14 +238,44 @@ impl Numbered for DeskCommands {
 }
 
 impl Commands<p::DeskCommand> for DeskCommands {
-    fn command(&self, cmd: p::DeskCommand) -> Pin<Box<dyn Future<Output = Result<(), p::ProtocolError>> + Send + '_>> {
+    fn command(
+        &self,
+        mut cmd: p::DeskCommand,
+    ) -> Pin<Box<dyn Future<Output = Result<(), p::ProtocolError>> + Send + '_>> {
         Box::pin(async move {
             if let p::DeskCommand::RecordOutcome { referral: Some(partner), .. } = &cmd {
                 referral_allowed(&self.store, *partner, self.tenant).await?;
             }
+            if let p::DeskCommand::RecordOutcome { note, .. } = &mut cmd {
+                *note = seal_note(&self.store, &self.notes, self.tenant, note.take()).await?;
+            }
             self.router.desk(self.desk, self.tenant, cmd).await
         })
     }
+}
+
+/// A handling note, sealed, where the desk's municipality keeps them; blank is none.
+async fn seal_note(
+    store: &crate::store::Store,
+    key: &crate::notes::NoteKey,
+    tenant: i64,
+    note: Option<p::Note>,
+) -> Result<Option<p::Note>, p::ProtocolError> {
+    let invalid = |message: String| p::ProtocolError { code: p::ErrorCode::InvalidField, message };
+    let unreachable = |e: &dyn std::fmt::Display| {
+        tracing::error!(error = %e, "a handling note could not be kept");
+        p::ProtocolError {
+            code: p::ErrorCode::Internal,
+            message: "the records cannot be reached now; try again".into(),
+        }
+    };
+    let Some(text) = note.as_ref().map(|n| crate::notes::checked(&n.0)).transpose().map_err(invalid)?.flatten() else {
+        return Ok(None);
+    };
+    if !store.handling_notes(tenant).await.map_err(|e| unreachable(&e))? {
+        return Err(invalid("note: this municipality does not keep handling notes".into()));
+    }
+    key.seal(tenant, text).map(|sealed| Some(p::Note(sealed))).map_err(|e| unreachable(&e))
 }
 
 /// A referral names a partner of the desk's own municipality that is not retired.

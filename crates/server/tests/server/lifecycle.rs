@@ -69,6 +69,7 @@ async fn whole_lifecycle_records_and_metrics() {
         topics,
         residence: None,
         referral: None,
+        note: None,
     })
     .await;
     expect!(desk, p::DeskEvent::OutcomeRecorded { .. });

@@ -12,6 +12,7 @@ mod lifecycle;
 mod links;
 mod media;
 mod media_support;
+mod notes;
 mod operator;
 mod phone_baresip;
 mod phone_bridge;

@@ -72,6 +72,7 @@ async fn a_desk_refers_to_its_own_municipalitys_partners_and_the_record_says_so(
         topics: vec![p::Topic::ResidenceStatus],
         residence: Some(2),
         referral: Some(referral),
+        note: None,
     };
     for wrong in [kita, work, 9999] {
         desk.send(outcome(wrong)).await;

@@ -45,7 +45,8 @@ async fn the_purge_runs_by_itself_and_admins_set_retention_and_read_the_audit_lo
     let creds = seed(&dir).await;
     let store = Store::open(&dir).await.unwrap();
     store.import_call_records(&[old(1, 2000), old(1, 100), old(2, 2000)]).await.unwrap();
-    assert!(store.set_retention(2, Retention { records_days: 3000, audit_days: 3000 }).await.unwrap());
+    let kita = Retention { records_days: 3000, audit_days: 3000, handling_notes: false, notes_days: 365 };
+    assert!(store.set_retention(2, kita).await.unwrap());
     drop(store);
     let server = Server::start(dir.clone()).await;
     // At start: Asahi's five-year-old record goes; Kita keeps its own for eight years.
@@ -65,26 +66,46 @@ async fn the_purge_runs_by_itself_and_admins_set_retention_and_read_the_audit_lo
     let purge = log.iter().find(|e| e["action"] == "retention_purge").expect("the purge is audited");
     assert_eq!(
         (purge["actor"].as_str(), purge["target"].as_str()),
-        (Some("system"), Some("call_records:1 audit_entries:0"))
+        (Some("system"), Some("call_records:1 handling_notes:0 audit_entries:0"))
     );
 
     let (status, body) = http(server.addr, "GET", "/api/tenants/1/retention", Some(&creds.sup_a), None).await;
     assert_eq!(
         (status, serde_json::from_str::<Value>(&body).unwrap()),
-        (200, json!({"records_days": 1825, "audit_days": 1825}))
+        (200, json!({"records_days": 1825, "audit_days": 1825, "handling_notes": false, "notes_days": 365}))
     );
     assert_eq!(http(server.addr, "GET", "/api/tenants/2/retention", Some(&creds.sup_a), None).await.0, 403);
     let put = |token: String, body: Value| async move {
         http(server.addr, "PUT", "/api/tenants/1/retention", Some(&token), Some(&body.to_string())).await
     };
-    assert_eq!(put(creds.sup_a.clone(), json!({"records_days": 365, "audit_days": 365})).await.0, 403);
-    let (status, body) = put(creds.admin.clone(), json!({"records_days": 10, "audit_days": 365})).await;
+    assert_eq!(
+        put(
+            creds.sup_a.clone(),
+            json!({"records_days": 365, "audit_days": 365, "handling_notes": false, "notes_days": 365})
+        )
+        .await
+        .0,
+        403
+    );
+    let (status, body) = put(
+        creds.admin.clone(),
+        json!({"records_days": 10, "audit_days": 365, "handling_notes": false, "notes_days": 365}),
+    )
+    .await;
     assert!(status == 422 && body.contains("records_days"), "{status} {body}");
-    assert_eq!(put(creds.admin.clone(), json!({"records_days": 365, "audit_days": 400})).await.0, 204);
+    assert_eq!(
+        put(
+            creds.admin.clone(),
+            json!({"records_days": 365, "audit_days": 400, "handling_notes": true, "notes_days": 90})
+        )
+        .await
+        .0,
+        204
+    );
     let (_, body) = http(server.addr, "GET", "/api/audit-log?tenant=1", Some(&creds.admin), None).await;
     let log: Vec<Value> = serde_json::from_str(&body).unwrap();
     assert_eq!(log[0]["action"], "set_retention");
-    assert_eq!(log[0]["target"], "records_days:365 audit_days:400");
+    assert_eq!(log[0]["target"], "records_days:365 audit_days:400 handling_notes:true notes_days:90");
     assert_eq!(log[0]["actor"], "staff:3");
     assert_eq!(http(server.addr, "GET", "/api/audit-log", Some(&creds.sup_a), None).await.0, 403);
     assert_eq!(http(server.addr, "GET", "/api/audit-log?limit=0", Some(&creds.admin), None).await.0, 400);

@@ -340,6 +340,7 @@ pub fn resolved(call: u64) -> p::DeskCommand {
         topics: vec![],
         residence: None,
         referral: None,
+        note: None,
     }
 }
 

@@ -1,7 +1,8 @@
 // The desk's outcome screen after a consultation: one tap on how it ended records it;
 // before that, optional taps say what it was about (topics, several allowed) and, at a
 // shared centre, the town the resident lives in, and where they were referred (the
-// municipality's partner directory). Categories only: nothing said is kept.
+// municipality's partner directory). Categories only, and, where the municipality keeps
+// them, a short handling note the server seals at once (ADR 0017).
 
 import { t } from '../common/i18n.js';
 import { $, h } from '../common/ui.js';
@@ -18,7 +19,7 @@ let own = 0;
 /**
  * Set the screen up for this desk: the topic buttons, the referral when its municipality
  * has partners, and the municipality choice when the centre has several.
- * @param {{ tenant: number, municipalities?: { id: number, name: string }[], partners?: { id: number, name: string }[] }} desk
+ * @param {{ tenant: number, municipalities?: { id: number, name: string }[], partners?: { id: number, name: string }[], handling_notes?: boolean }} desk
  */
 export function setUpOutcome(desk) {
   own = desk.tenant;
@@ -41,6 +42,7 @@ export function setUpOutcome(desk) {
     ...partners.map((p) => h('option', { value: String(p.id) }, p.name)),
   );
   $('outcome-referral-row').hidden = partners.length === 0;
+  $('outcome-note-row').hidden = !desk.handling_notes;
 }
 
 /** Clear the last consultation's choices. */
@@ -48,6 +50,7 @@ export function resetOutcome() {
   for (const b of document.querySelectorAll('#outcome-topics-list button')) b.setAttribute('aria-pressed', 'false');
   /** @type {HTMLSelectElement} */ ($('outcome-residence')).value = String(own);
   /** @type {HTMLSelectElement} */ ($('outcome-referral')).value = '';
+  /** @type {HTMLTextAreaElement} */ ($('outcome-note')).value = '';
 }
 
 /**
@@ -64,5 +67,7 @@ export function outcomeCommand(call, outcome) {
   if (town && town !== own) command.residence = town;
   const referral = /** @type {HTMLSelectElement} */ ($('outcome-referral')).value;
   if (referral) command.referral = Number(referral);
+  const note = /** @type {HTMLTextAreaElement} */ ($('outcome-note')).value.trim();
+  if (note && !$('outcome-note-row').hidden) command.note = note;
   return command;
 }

@@ -31,7 +31,8 @@ function duration(secs) {
 export function dailyQuery(format) {
   const m = /** @type {HTMLSelectElement} */ ($('municipality')).value;
   const d = /** @type {HTMLInputElement} */ ($('date')).value;
-  return `/api/reports/daily?municipality=${encodeURIComponent(m)}&date=${encodeURIComponent(d)}&format=${format}&lang=${lang() === 'ja' ? 'ja' : 'en'}`;
+  const notes = /** @type {HTMLInputElement} */ ($('with-notes')).checked && !$('with-notes-row').hidden ? '&notes=true' : '';
+  return `/api/reports/daily?municipality=${encodeURIComponent(m)}&date=${encodeURIComponent(d)}&format=${format}&lang=${lang() === 'ja' ? 'ja' : 'en'}${notes}`;
 }
 
 /**
@@ -80,15 +81,18 @@ export function drawDaily(token) {
   );
   $('daily-empty').hidden = r.rows.length > 0;
   $('daily-table').hidden = r.rows.length === 0;
-  $('daily-rows').replaceChildren(...r.rows.map((/** @type {any} */ row) => line(row, token)));
+  const notes = r.notes_included || r.rows.some((/** @type {any} */ row) => row.has_note);
+  $('c-note-head').hidden = !notes;
+  $('daily-rows').replaceChildren(...r.rows.map((/** @type {any} */ row) => line(row, token, notes)));
 }
 
 /**
  * One consultation's row.
  * @param {any} row
  * @param {string} token
+ * @param {boolean} notes whether the report has a notes column
  */
-function line(row, token) {
+function line(row, token, notes) {
   const status = row.status
     ? statusCell(row, token)
     : h('td', {}, '–');
@@ -109,7 +113,32 @@ function line(row, token) {
     h('td', { class: 'num' }, row.talk_secs === null ? '–' : duration(row.talk_secs)),
     h('td', {}, row.interpreter ? `${row.interpreter} (${t(row.tier)})` : '–'),
     h('td', { class: 'num' }, quality),
+    ...(notes ? [noteCell(row, token)] : []),
   );
+}
+
+/**
+ * A consultation's handling note: its text when the report carries notes, else a button
+ * that reads it (each read recorded).
+ * @param {any} row
+ * @param {string} token
+ */
+function noteCell(row, token) {
+  if (row.note) return h('td', { class: 'note' }, row.note);
+  if (!row.has_note) return h('td', {}, '');
+  const cell = h('td', { class: 'note' });
+  const button = h('button', { type: 'button', class: 'no-print', 'aria-label': `${t('show_note')} ${row.time}` }, t('show_note'));
+  button.addEventListener('click', async () => {
+    try {
+      const n = await api(`/api/call-records/${row.record}/note`, { token });
+      row.note = n.note;
+      cell.replaceChildren(n.note);
+    } catch (e) {
+      notice(/** @type {Error} */ (e).message, 'error');
+    }
+  });
+  cell.append(button);
+  return cell;
 }
 
 /**

@@ -191,6 +191,8 @@ async function start() {
   }
   $('sign-out').hidden = false;
   $('tabs').hidden = false;
+  // Handling notes are for a municipality's own supervisors, not the centre's admins.
+  $('with-notes-row').hidden = admin;
   fillChoices();
   const params = new URLSearchParams(location.search);
   const wanted = params.get('municipality') || '';

@@ -120,6 +120,7 @@ pub(super) async fn desk(
                     topics: vec![],
                     residence: None,
                     referral: None,
+                    note: None,
                 })
                 .await?;
                 next_request = Instant::now() + gap(&mut rng);

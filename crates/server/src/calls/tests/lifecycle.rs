@@ -73,6 +73,7 @@ fn an_answered_call_is_recorded_before_anyone_hears_it_ended() {
         topics: vec![],
         residence: Some(999),
         referral: None,
+        note: None,
     });
     assert_eq!(nowhere.unwrap_err().code, p::ErrorCode::InvalidField);
     let topics = vec![p::Topic::Work, p::Topic::Medical, p::Topic::Work];
@@ -82,6 +83,7 @@ fn an_answered_call_is_recorded_before_anyone_hears_it_ended() {
         topics,
         residence: Some(TENANT),
         referral: None,
+        note: None,
     })
     .unwrap();
     let stored = crate::store::DeskOutcome {
@@ -89,6 +91,7 @@ fn an_answered_call_is_recorded_before_anyone_hears_it_ended() {
         topics: vec!["medical", "work"],
         residence: Some(TENANT),
         referral: None,
+        note: None,
     };
     assert!(
         matches!(&w.take()[..], [Output::Outcome { record: 77, tenant: TENANT, outcome, .. }] if *outcome == stored),
@@ -100,6 +103,7 @@ fn an_answered_call_is_recorded_before_anyone_hears_it_ended() {
         topics: vec![],
         residence: None,
         referral: None,
+        note: None,
     });
     assert_eq!(again.unwrap_err().code, p::ErrorCode::NotFound);
 }

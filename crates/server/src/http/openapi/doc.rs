@@ -88,6 +88,7 @@ impl Doc {
                         "since" => json!({ "type": "integer", "format": "int64", "minimum": i64::MIN, "maximum": i64::MAX, "description": "ms since the epoch" }),
                         "date" => json!({ "type": "string", "format": "date", "description": "YYYY-MM-DD" }),
                         "month" => json!({ "type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$", "description": "YYYY-MM" }),
+                        "boolean" => json!({ "type": "boolean", "default": false }),
                         "limit" => json!({ "type": "integer", "minimum": 1, "maximum": 1000, "default": 100 }),
                         "weeks" => json!({ "type": "integer", "minimum": 1, "maximum": 26, "default": 4 }),
                         "target" => json!({ "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": 0.8 }),

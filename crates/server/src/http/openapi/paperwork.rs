@@ -4,6 +4,7 @@
 use super::doc::{Common, Doc, ID, Op, Who};
 use crate::http::admin::IdOut;
 use crate::http::cost_split::RuleBody;
+use crate::http::notes::NoteOut;
 use crate::http::partners::PartnerBody;
 use crate::http::records::RecordOut;
 use crate::http::reports::StatusBody;
@@ -80,12 +81,31 @@ pub(super) fn add(d: &mut Doc, c: &Common) {
                 ("date", "query", "date!"),
                 ("format", "query", "format"),
                 ("lang", "query", "lang"),
+                ("notes", "query", "boolean"),
             ],
             body: None,
             answers,
         },
     );
     d.files("/api/reports/daily", "get");
+    let answers = vec![
+        (200, "the note (the read is audited)", Some(d.of::<NoteOut>())),
+        bad_id.clone(),
+        forbidden.clone(),
+        not_found.clone(),
+    ];
+    d.add(
+        "/api/call-records/{id}/note",
+        "get",
+        Op {
+            summary: "A consultation's handling note (the supervisors of the municipality whose desk wrote it \
+                      only; every read audited)",
+            who: Who::Bearer,
+            params: ID,
+            body: None,
+            answers,
+        },
+    );
     let month = &[
         ("municipality", "query", "integer"),
         ("month", "query", "month!"),
