@@ -447,6 +447,15 @@ test('the wallboard shows queues, interpreters and today\'s waits; the admin pag
   await added.getByRole('button').click();
   await admin.page.locator('#partner-rows tr').filter({ hasText: '国際交流協会' }).filter({ hasText: '停止中' }).waitFor();
   await snap(admin.page, 'admin-partners');
+  // What Asahi's records keep, and its audit log: the notes turned on in before() are there.
+  await admin.page.locator('#tenant-rows button.records').first().click();
+  await admin.page.locator('#records-panel').waitFor();
+  await admin.page.locator('#audit-rows tr').filter({ hasText: 'set_retention' }).first().waitFor();
+  assert.ok(await admin.page.locator('#keep-notes').isChecked());
+  await admin.page.fill('#keep-notes-days', '180');
+  await admin.page.click('#records-form button[type=submit]');
+  await until(async () => (await server.api('/api/tenants/1/retention', { token: server.admin })).notes_days === 180, 'notes kept 180 days');
+  assert.deepEqual(await accessibilityProblems(admin.page), []);
   // A bad roster is refused with the field named.
   await admin.page.click('#tabs button[data-tab=interpreters]');
   await admin.page.locator('#interpreters').waitFor();

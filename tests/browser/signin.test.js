@@ -162,8 +162,14 @@ test('a supervisor on the admin page reads their tenant and is not offered the a
   assert.equal(await page.locator('#tenant-rows tr').count(), 1, 'their own tenant only');
   assert.ok(await page.locator('#tenant-form').isHidden());
   assert.equal(await page.locator('#tenant-rows button.policy').count(), 0, 'no policy editing');
-  assert.deepEqual(await page.locator('#tenant-rows button').evaluateAll((bs) => bs.map((b) => b.className)), ['pins', 'partners'],
-    'the language order and their referral partners');
+  assert.deepEqual(await page.locator('#tenant-rows button').evaluateAll((bs) => bs.map((b) => b.className)), ['pins', 'partners', 'records'],
+    'the language order, their referral partners and what their records keep');
+  // What the town's records keep: read, not changed, and no audit log (admins read it).
+  await page.click('#tenant-rows button.records');
+  await page.waitForSelector('#records-panel:not([hidden])');
+  assert.ok(await page.locator('#keep-records').isDisabled());
+  assert.equal(await page.locator('#records-form button[type=submit]').count(), 0);
+  assert.equal(await page.locator('#audit-rows').count(), 0);
   // The coordinator sets the grid's order: Nepali, then Vietnamese moved above it.
   await page.click('#tenant-rows button.pins');
   await page.waitForSelector('#pins-form:not([hidden])');

@@ -24,6 +24,7 @@ pub(crate) static ASSETS: &[(&str, &[u8])] = assets![
     "admin/partners.js",
     "admin/pins.js",
     "admin/policy.js",
+    "admin/records.js",
     "common/call.js",
     "common/document.js",
     "common/errors.js",

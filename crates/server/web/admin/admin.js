@@ -6,6 +6,7 @@
 import { apply, errorText, t, use } from '../common/i18n.js';
 import { secondFactorButton, setUp, signIn } from '../common/signin.js';
 import { renderPartners } from './partners.js';
+import { renderRecords } from './records.js';
 import { readPins, renderPins } from './pins.js';
 import { checkPolicy, readPolicy, renderPolicy, showPolicyError } from './policy.js';
 import { $, api, h, notice, show } from '../common/ui.js';
@@ -37,6 +38,9 @@ const STRINGS = {
     pins: '言語の並び', pins_help: '窓口の言語ボタンで、ここに並べた言語を先頭に、この順で表示します。ほかの言語は通訳した回数の多い順です。',
     pins_add: '言語を追加', pins_up: '上へ', pins_down: '下へ', pins_remove: '外す',
     partners: '紹介先', partners_help: '窓口が相談の結果で選ぶ紹介先(機関・部署)です。個人名は登録しないでください。使わなくなったものは「停止」にします(記録には残ります)。',
+    records_policy: '記録の保存', keep_records: '通話記録の保存日数', keep_audit: '監査ログの保存日数', keep_notes: '対応メモの保存日数',
+    handling_notes: '窓口で対応メモを書けるようにする', handling_notes_help: '相談後に窓口が500字までのメモを残せます。暗号化して保存され、この自治体のコーディネーターだけが読めます(閲覧はすべて記録)。統計・共有報告には含まれません。',
+    audit_log: '監査ログ(最新100件)', audit_at: '日時', audit_actor: '誰が', audit_action: '操作', audit_target: '対象', audit_ok: '実行', audit_refused: '拒否',
     partner_kind: '種類', partner_active: '使用中', partner_retired: '停止中', partner_retire: '停止', partner_restore: '再開',
     kind_immigration: '出入国在留管理局', kind_legal_aid: '法律相談(法テラス・弁護士会)', kind_employment: 'ハローワーク', kind_labour_standards: '労働基準監督署',
     kind_social_welfare: '社会福祉協議会', kind_npo: 'NPO・支援団体', kind_international_association: '国際交流協会', kind_japanese_class: '日本語教室',
@@ -69,6 +73,9 @@ const STRINGS = {
     pins: 'Language order', pins_help: "The desks' language grid shows these first, in this order; the others follow by how often they were interpreted.",
     pins_add: 'Add a language', pins_up: 'Up', pins_down: 'Down', pins_remove: 'Remove',
     partners: 'Referral partners', partners_help: 'Where desks may refer residents, chosen with a consultation\'s outcome: organisations and departments, never a person. Retire those no longer used (records keep them).',
+    records_policy: 'Records kept', keep_records: 'Call records kept (days)', keep_audit: 'Audit entries kept (days)', keep_notes: 'Handling notes kept (days)',
+    handling_notes: 'Desks may write handling notes', handling_notes_help: "After a consultation the desk may leave a note of up to 500 characters. It is stored encrypted and only this municipality's coordinators can read it (every read is recorded). Never in statistics or shared reports.",
+    audit_log: 'Audit log (latest 100)', audit_at: 'When', audit_actor: 'Who', audit_action: 'What', audit_target: 'On', audit_ok: 'Done', audit_refused: 'Refused',
     partner_kind: 'Kind', partner_active: 'In use', partner_retired: 'Retired', partner_retire: 'Retire', partner_restore: 'Bring back',
     kind_immigration: 'Immigration bureau', kind_legal_aid: 'Legal aid (Houterasu, bar association)', kind_employment: 'Hello Work', kind_labour_standards: 'Labour standards office',
     kind_social_welfare: 'Social welfare council', kind_npo: 'NPO, support group', kind_international_association: 'International association', kind_japanese_class: 'Japanese class',
@@ -192,7 +199,9 @@ function renderTenants() {
           ' ',
           h('button', { type: 'button', class: 'pins', onclick: () => editPins(tn) }, t('pins')),
           ' ',
-          h('button', { type: 'button', class: 'partners', onclick: () => void renderPartners($('partners-panel'), tn, call, failed) }, t('partners')))),
+          h('button', { type: 'button', class: 'partners', onclick: () => void renderPartners($('partners-panel'), tn, call, failed) }, t('partners')),
+          ' ',
+          h('button', { type: 'button', class: 'records', onclick: () => void renderRecords($('records-panel'), tn, call, failed, isAdmin()) }, t('records_policy')))),
     ),
   );
 }
