@@ -1,7 +1,8 @@
 //! The HTTP edge: the router ([`router`]), health and metrics, credentials
 //! (`accounts.rs`), the admin API (`admin.rs`, documented by `openapi.rs`), call records
 //! (`records.rs`), the centre's reports (`reports.rs`, the cost split in `cost_split.rs`, the staffing
-//! plan in `staffing.rs`), retention and the audit log (`retention.rs`), handling notes (`notes.rs`), what the pages read (`clients.rs`), the pages themselves (`pages.rs`),
+//! plan in `staffing.rs`), retention and the audit log (`retention.rs`), handling notes (`notes.rs`), each municipality's
+//! calendar (`calendar.rs`), what the pages read (`clients.rs`), the pages themselves (`pages.rs`),
 //! and the WebSocket upgrade (`crate::ws`). One error type for every handler
 //! (`error.rs`), and extractors that say who is asking (`who.rs`). Handlers reach the
 //! writer only through the router in [`App`].
@@ -10,6 +11,7 @@ mod accounts;
 mod admin;
 mod assets;
 pub mod body;
+pub(crate) mod calendar;
 mod clients;
 mod cost_split;
 pub mod error;
@@ -57,6 +59,7 @@ pub fn router(app: App, surface: Surface) -> Router {
         .merge(staffing::routes())
         .merge(retention::routes())
         .merge(notes::routes())
+        .merge(calendar::routes())
         .merge(second_factor::routes())
         .merge(pages::routes());
     if surface == Surface::All {

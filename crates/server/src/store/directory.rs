@@ -143,7 +143,6 @@ impl Store {
         Ok(r.last_insert_rowid())
     }
 
-    /// Replace a tenant's routing policy. Returns whether the tenant exists.
     /// The languages a tenant pins to the front of its desks' grid, in order.
     pub async fn pinned_languages(&self, tenant: i64) -> Result<Vec<String>, StoreError> {
         let row: Option<(String,)> = timed(
@@ -165,6 +164,7 @@ impl Store {
         Ok(r.rows_affected() == 1)
     }
 
+    /// Replace a tenant's routing policy. Returns whether the tenant exists.
     pub async fn set_policy(&self, tenant: i64, policy: &PolicyDoc) -> Result<bool, StoreError> {
         let r = timed(
             sqlx::query("UPDATE tenants SET policy = ? WHERE id = ?")
@@ -221,11 +221,11 @@ impl Store {
     }
 }
 
-fn json<T: DeserializeOwned>(table: &'static str, text: &str) -> Result<T, StoreError> {
+pub(super) fn json<T: DeserializeOwned>(table: &'static str, text: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt { table, problem: e.to_string() })
 }
 
 /// The stored JSON form of lists and rosters.
-fn to_json<T: Serialize>(value: &T) -> String {
+pub(super) fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }

@@ -1,7 +1,8 @@
 //! Every SQL statement of the server, in SQLite: the directory (`directory.rs`),
 //! credentials (`accounts.rs`), call records (`records.rs`), the partner directory
 //! (`partners.rs`), the cost split rule (`cost_split.rs`), retention and its purge
-//! (`retention.rs`), sealed handling notes (`notes.rs`) and the audit log.
+//! (`retention.rs`), sealed handling notes (`notes.rs`), each municipality's calendar
+//! (`calendar.rs`) and the audit log.
 //!
 //! WAL journal with `synchronous = FULL`: a transaction is on disk when its commit
 //! returns, so a call record acknowledged to a client survives a crash. Every query runs
@@ -11,6 +12,7 @@
 //! calls up: it imports nothing of the server but plain data types.
 
 mod accounts;
+mod calendar;
 mod cost_split;
 mod directory;
 mod notes;
@@ -49,6 +51,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../../migrations/0012_cost_split.sql")),
     (13, include_str!("../../migrations/0013_retention.sql")),
     (14, include_str!("../../migrations/0014_handling_notes.sql")),
+    (15, include_str!("../../migrations/0015_calendar.sql")),
 ];
 
 /// The longest any store call may take.

@@ -2,7 +2,9 @@
 //! the reports and the handling status.
 
 use super::doc::{Common, Doc, ID, Op, Who};
+use crate::calendar::CalendarDoc;
 use crate::http::admin::IdOut;
+use crate::http::calendar::CalendarOut;
 use crate::http::cost_split::RuleBody;
 use crate::http::notes::NoteOut;
 use crate::http::partners::PartnerBody;
@@ -245,6 +247,44 @@ pub(super) fn add(d: &mut Doc, c: &Common) {
         Op {
             summary: "Set how long a municipality keeps its records and audit entries; the hourly purge applies \
                       it (admin; audited)",
+            who: Who::Bearer,
+            params: ID,
+            body,
+            answers,
+        },
+    );
+    let answers = vec![
+        (200, "the calendar and the next two weeks", Some(d.of::<CalendarOut>())),
+        bad_id.clone(),
+        forbidden.clone(),
+        not_found.clone(),
+    ];
+    d.add(
+        "/api/tenants/{id}/calendar",
+        "get",
+        Op {
+            summary: "A municipality's centre calendar: opening hours, holidays, closures and extra openings, \
+                      the next two weeks' plans and when it next opens (its supervisor, or an admin)",
+            who: Who::Bearer,
+            params: ID,
+            body: None,
+            answers,
+        },
+    );
+    let body = Some(d.of::<CalendarDoc>());
+    let answers = vec![
+        (204, "set", None),
+        bad_id.clone(),
+        bad_body.clone(),
+        forbidden.clone(),
+        not_found.clone(),
+        invalid.clone(),
+    ];
+    d.add(
+        "/api/tenants/{id}/calendar",
+        "put",
+        Op {
+            summary: "Set a municipality's centre calendar (its supervisor, or an admin; audited)",
             who: Who::Bearer,
             params: ID,
             body,

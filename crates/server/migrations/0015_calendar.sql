@@ -1,0 +1,4 @@
+-- Each municipality's centre calendar (issue 17): opening hours, holidays, closures and
+-- extra openings, as a JSON document (crate::calendar::CalendarDoc); NULL until set (a
+-- municipal office's default applies).
+ALTER TABLE tenants ADD COLUMN calendar TEXT;
