@@ -212,7 +212,9 @@ async fn a_flood_of_sign_ins_from_one_address_does_not_delay_others() {
     let (status, body) = http(addr, "POST", "/api/sign-in", None, Some(&sign_in_body("i2", "pw-i2"))).await;
     let took = started.elapsed();
     assert_eq!(status, 200, "{body}");
-    assert!(took < Duration::from_secs(1), "a real sign-in took {took:?} behind the flood");
+    // Behind the flood it would wait for two hundred password hashes (tens of seconds);
+    // three seconds leaves room for a loaded CI machine and still tells the two apart.
+    assert!(took < Duration::from_secs(3), "a real sign-in took {took:?} behind the flood");
     let mut statuses = std::collections::BTreeMap::new();
     for t in flood {
         *statuses.entry(t.await.unwrap()).or_insert(0) += 1;
