@@ -186,6 +186,14 @@ pub(crate) async fn server_with_section(
         ..PhoneSection::default()
     });
     let server = Server::start_with(dir, |c| Config { phone_number: Some(LINE.into()), phone: Some(phone), ..c }).await;
+    // The bridge connects to the server after it starts: until then the line is not
+    // offered. Tests begin once it is (or after 15 s, to see why not).
+    for _ in 0..300 {
+        if http(server.addr, "GET", "/readyz", None, None).await == (200, "ready".into()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     (server, creds, sip)
 }
 
