@@ -225,7 +225,7 @@ pub(super) fn add(d: &mut Doc, c: &Common) {
         "/api/tenants/{id}/retention",
         "get",
         Op {
-            summary: "How long a municipality keeps its call records and audit entries (its supervisor, or an admin)",
+            summary: "How long a municipality keeps its call records, handling notes and audit entries, and whether it keeps notes (its supervisor, or an admin)",
             who: Who::Bearer,
             params: ID,
             body: None,
@@ -245,7 +245,7 @@ pub(super) fn add(d: &mut Doc, c: &Common) {
         "/api/tenants/{id}/retention",
         "put",
         Op {
-            summary: "Set how long a municipality keeps its records and audit entries; the hourly purge applies \
+            summary: "Set how long a municipality keeps its records, notes and audit entries, and whether it keeps notes; the hourly purge applies \
                       it (admin; audited)",
             who: Who::Bearer,
             params: ID,
