@@ -101,6 +101,10 @@ pub struct BookingSpec {
     pub speciality: Option<Speciality>,
     /// A named interpreter, or `None` for any eligible one.
     pub interpreter: Option<InterpreterId>,
+    /// The desk that holds the consultation: at the slot the engine opens a request for
+    /// it that rings the booked interpreter only (outside the queue). `None`: the
+    /// interpreter is only held.
+    pub desk: Option<DeskId>,
     /// Slot start.
     pub start: Timestamp,
     /// Slot end (exclusive).

@@ -252,12 +252,15 @@ pub enum Output {
         /// The new presence.
         presence: Presence,
     },
-    /// A booked slot begins: connect the parties.
+    /// A booked slot begins: connect the parties. A booking with a desk has its request
+    /// now (an [`Output::Offered`] to the interpreter follows when they are available).
     BookingStarted {
         /// The booking.
         booking: BookingId,
         /// The interpreter reserved.
         interpreter: InterpreterId,
+        /// The request opened for the booked desk.
+        request: Option<RequestId>,
     },
     /// A booked slot is over; the interpreter returns to on-demand calls.
     BookingEnded {

@@ -57,7 +57,7 @@ pub mod sim;
 
 pub use directory::{BookingSpec, InterpreterSpec, RequestSpec, TenantSpec};
 pub use engine::Standing;
-pub use engine::{Engine, Input, MAX_EXCLUDED, MAX_PAIRS, MAX_TENANTS_PER_INTERPRETER, Reply};
+pub use engine::{BOOKED_RING_PAUSE, Engine, Input, MAX_EXCLUDED, MAX_PAIRS, MAX_TENANTS_PER_INTERPRETER, Reply};
 pub use error::Error;
 pub use event::{
     Availability, NotReadyReason, OfferEnd, Outcome, Outlook, Output, Presence, RescindReason, Suggestion, WaitEstimate,

@@ -3,14 +3,21 @@
 
 use jiff::tz::TimeZone;
 
+use std::time::Duration;
+
 use crate::directory::BookingSpec;
 use crate::error::Error;
-use crate::event::Output;
-use crate::ids::{BookingId, InterpreterId};
+use crate::event::{Outcome, Output};
+use crate::ids::{BookingId, InterpreterId, RequestId};
 use crate::language::LanguagePair;
+use crate::model::TierSet;
 use crate::time::Timestamp;
 
-use super::state::{Booking, Interp, Timer};
+use super::state::{Booking, IState, Interp, RState, Request, Timer};
+
+/// How long a booking's request waits before ringing its interpreter again after they
+/// declined or missed it.
+pub const BOOKED_RING_PAUSE: Duration = Duration::from_secs(30);
 
 use super::Engine;
 
@@ -18,16 +25,38 @@ impl Engine {
     // ---- bookings ---------------------------------------------------------------------
 
     /// Reserve a named or any eligible interpreter for a slot. From the tenant's booking
-    /// guard before the slot to its end the interpreter is not offered on-demand calls.
+    /// guard before the slot to its end the interpreter is not offered on-demand calls;
+    /// with a desk, the slot's start opens a request that rings them.
     pub fn book(&mut self, now: Timestamp, spec: BookingSpec) -> Result<(BookingId, InterpreterId), Error> {
+        if spec.start < now.max(self.now) {
+            return Err(Error::Invalid { field: "start", problem: "the slot must not start in the past" });
+        }
+        let id = BookingId(self.next_booking);
+        self.book_as(now, id, spec).map(|i| (id, i))
+    }
+
+    /// [`Engine::book`] under an id the caller chose (the store's, so that a booking
+    /// reloaded after a restart keeps it). Refused when the id is taken; a slot already
+    /// under way is accepted (reloaded after a restart, it starts at once).
+    pub fn book_as(&mut self, now: Timestamp, id: BookingId, spec: BookingSpec) -> Result<InterpreterId, Error> {
         self.advance(now);
+        if self.bookings.contains_key(&id) {
+            return Err(Error::Duplicate { what: "booking", id: id.0 });
+        }
         let tenant = self.tenant(spec.tenant)?;
         let guard = tenant.spec.policy.booking_guard;
         if spec.end <= spec.start {
             return Err(Error::Invalid { field: "end", problem: "the slot must end after it starts" });
         }
-        if spec.start < self.now {
-            return Err(Error::Invalid { field: "start", problem: "the slot must not start in the past" });
+        if spec.end <= self.now {
+            return Err(Error::Invalid { field: "end", problem: "the slot is over" });
+        }
+        if let Some(desk) = spec.desk {
+            match self.desks.get(&desk) {
+                None => return Err(Error::UnknownDesk(desk)),
+                Some(t) if *t != spec.tenant => return Err(Error::WrongTenant { desk, tenant: spec.tenant }),
+                Some(_) => {}
+            }
         }
         let pair = LanguagePair::new(spec.language, spec.desk_language).ok_or(Error::Invalid {
             field: "language",
@@ -49,22 +78,34 @@ impl Engine {
                     .ok_or(Error::NotBookable("nobody eligible is rostered and free for the whole slot"))?
             }
         };
-        let id = BookingId(self.next_booking);
-        self.next_booking += 1;
+        self.next_booking = self.next_booking.max(id.0 + 1);
         let guard_from = spec.start - guard;
         self.bookings.insert(
             id,
-            Booking { tenant: spec.tenant, interpreter, guard_from, start: spec.start, end: spec.end, started: false },
+            Booking {
+                tenant: spec.tenant,
+                interpreter,
+                guard_from,
+                start: spec.start,
+                end: spec.end,
+                started: false,
+                desk: spec.desk,
+                pair,
+                language: pair.other(spec.desk_language),
+                modality: spec.modality,
+                speciality: spec.speciality,
+                request: None,
+            },
         );
         if let Some(i) = self.interps.get_mut(&interpreter) {
             i.bookings.push(id);
         }
         self.timer_at(guard_from.max(self.now), Timer::BookingGuard(id));
-        self.timer_at(spec.start, Timer::BookingStart(id));
+        self.timer_at(spec.start.max(self.now), Timer::BookingStart(id));
         self.timer_at(spec.end, Timer::BookingEnd(id));
         self.refresh_reservation(interpreter);
         self.match_became_idle();
-        Ok((id, interpreter))
+        Ok(interpreter)
     }
 
     pub(super) fn bookable(&self, i: &Interp, spec: &BookingSpec, pair: LanguagePair) -> Result<(), Error> {
@@ -93,10 +134,22 @@ impl Engine {
         Ok(())
     }
 
-    /// Cancel a booking; the interpreter returns to on-demand calls if nothing else holds them.
+    /// Cancel a booking; the interpreter returns to on-demand calls if nothing else holds
+    /// them. A booking's request still waiting ends abandoned; one whose consultation is
+    /// in progress cannot be cancelled (end the call).
     pub fn cancel_booking(&mut self, now: Timestamp, id: BookingId) -> Result<(), Error> {
         self.advance(now);
-        let b = self.bookings.remove(&id).ok_or(Error::UnknownBooking(id))?;
+        let b = self.bookings.get(&id).ok_or(Error::UnknownBooking(id))?;
+        if let Some(r) = b.request {
+            match self.requests.get(&r).map(|r| r.state) {
+                Some(RState::InCall { .. }) => {
+                    return Err(Error::NotBookable("the booking's consultation is in progress"));
+                }
+                Some(RState::Waiting) => self.end_request(r, Outcome::Abandoned),
+                None => {}
+            }
+        }
+        let Some(b) = self.bookings.remove(&id) else { return Ok(()) };
         if let Some(i) = self.interps.get_mut(&b.interpreter) {
             i.bookings.retain(|x| *x != id);
         }
@@ -109,11 +162,20 @@ impl Engine {
         let Some(b) = self.bookings.get_mut(&id) else { return };
         let interpreter = b.interpreter;
         match timer {
-            Timer::BookingStart(_) if b.start == at && !b.started => {
+            Timer::BookingStart(_) if b.start.max(at) == at && !b.started => {
                 b.started = true;
-                self.outputs.push_back(Output::BookingStarted { booking: id, interpreter });
+                let request = self.open_booked_request(id);
+                self.outputs.push_back(Output::BookingStarted { booking: id, interpreter, request });
+                if let Some(r) = request {
+                    self.route(r);
+                }
             }
             Timer::BookingEnd(_) if b.end == at => {
+                if let Some(r) = b.request
+                    && self.requests.get(&r).is_some_and(|r| r.state == RState::Waiting)
+                {
+                    self.end_request(r, Outcome::Expired);
+                }
                 self.bookings.remove(&id);
                 if let Some(i) = self.interps.get_mut(&interpreter) {
                     i.bookings.retain(|x| *x != id);
@@ -123,6 +185,83 @@ impl Engine {
             _ => {}
         }
         self.refresh_reservation(interpreter);
+    }
+
+    /// The request of a booking with a desk, opened at its slot: outside the queue, for
+    /// the booked interpreter only, until the slot ends.
+    fn open_booked_request(&mut self, id: BookingId) -> Option<RequestId> {
+        let now = self.now;
+        let b = self.bookings.get(&id)?;
+        b.desk?;
+        let request = RequestId(self.next_request);
+        self.next_request += 1;
+        let r = Request {
+            tenant: b.tenant,
+            pair: b.pair,
+            language: b.language,
+            modality: b.modality,
+            speciality: b.speciality,
+            strict_speciality: false,
+            preferred: Some(b.interpreter),
+            tried: Vec::new(),
+            submitted_at: now,
+            key: now.as_millis(),
+            step: 0,
+            step_deadline: None,
+            expires_at: b.end,
+            hold_until: None,
+            state: RState::Waiting,
+            offers_out: Vec::new(),
+            offers_made: 0,
+            fan_out: 1,
+            queued: false,
+            queued_tiers: TierSet::EMPTY,
+            booking: Some(id),
+        };
+        let end = b.end;
+        self.requests.insert(request, r);
+        if let Some(b) = self.bookings.get_mut(&id) {
+            b.request = Some(request);
+        }
+        self.timer_at(end, Timer::Expire(request));
+        Some(request)
+    }
+
+    /// The booked interpreter, when a booking's request may ring them now: it waits
+    /// without an offer and outside a pause, and they are available.
+    pub(super) fn booked_interpreter_free(&self, booking: BookingId, r: &Request) -> Option<InterpreterId> {
+        if r.state != RState::Waiting || !r.offers_out.is_empty() || r.hold_until.is_some() {
+            return None;
+        }
+        let b = self.bookings.get(&booking)?;
+        let i = self.interps.get(&b.interpreter)?;
+        (i.state == IState::Available).then_some(b.interpreter)
+    }
+
+    /// An interpreter held for bookings became available: ring them for a booking's
+    /// request that waits.
+    pub(super) fn ring_booked(&mut self, interpreter: InterpreterId) {
+        let Some(i) = self.interps.get(&interpreter) else { return };
+        let waiting =
+            i.bookings.iter().filter_map(|b| self.bookings.get(b).map(|x| (*b, x.request))).find_map(|(b, r)| {
+                let r = r?;
+                let req = self.requests.get(&r)?;
+                (self.booked_interpreter_free(b, req) == Some(interpreter)).then_some(r)
+            });
+        if let Some(r) = waiting {
+            self.make_offer(r, interpreter);
+        }
+    }
+
+    /// A booking's offer was declined or missed: ring again after a pause, not at once.
+    pub(super) fn quiet_booked(&mut self, request: RequestId) {
+        let until = self.now + BOOKED_RING_PAUSE;
+        let Some(r) = self.requests.get_mut(&request) else { return };
+        if r.booking.is_none() || r.state != RState::Waiting {
+            return;
+        }
+        r.hold_until = Some(until);
+        self.timer_at(until, Timer::Hold(request));
     }
 
     pub(super) fn refresh_reservation(&mut self, id: InterpreterId) {

@@ -63,7 +63,7 @@ impl Engine {
     /// while it is held for a preferred interpreter, under that interpreter's tier).
     pub(super) fn sync_queue(&mut self, id: RequestId) {
         let Some(r) = self.requests.get(&id) else { return };
-        let want = r.wants_offer();
+        let want = r.queueable();
         let tiers = if want { self.admitted_tiers(r) } else { TierSet::EMPTY };
         if want == r.queued && tiers == r.queued_tiers {
             return;

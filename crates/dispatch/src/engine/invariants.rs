@@ -15,7 +15,9 @@ impl Engine {
     /// - each open offer belongs to a waiting request that lists it;
     /// - the pools index exactly the idle and the staffed interpreters;
     /// - the queues hold exactly the waiting requests with room for another offer;
-    /// - work conservation: no waiting request could be offered to an idle interpreter.
+    /// - work conservation: no waiting request could be offered to an idle interpreter;
+    /// - a booking's request is never queued and never waits while its interpreter is
+    ///   available outside a pause.
     pub fn check_invariants(&self) -> Result<(), String> {
         for (id, i) in &self.interps {
             match i.state {
@@ -68,11 +70,11 @@ impl Engine {
                 return Err(format!("{id} has more offers than its fan-out"));
             }
             let in_queue = self.queues.get(&r.pair).is_some_and(|q| q.contains(&(r.key, *id)));
-            if in_queue != r.wants_offer() || r.queued != in_queue {
+            if in_queue != r.queueable() || r.queued != in_queue {
                 return Err(format!("{id}: queue membership is wrong"));
             }
             queued += usize::from(in_queue);
-            let want_tiers = if r.wants_offer() { self.admitted_tiers(r) } else { crate::model::TierSet::EMPTY };
+            let want_tiers = if r.queueable() { self.admitted_tiers(r) } else { crate::model::TierSet::EMPTY };
             let listed: crate::model::TierSet = crate::model::Tier::ALL
                 .into_iter()
                 .filter(|t| self.queues.get(&r.pair).is_some_and(|q| q.in_tier(*t, &(r.key, *id))))
@@ -80,7 +82,12 @@ impl Engine {
             if listed != want_tiers || r.queued_tiers != want_tiers {
                 return Err(format!("{id}: listed under tiers {listed:?}, should be {want_tiers:?}"));
             }
-            if r.wants_offer() {
+            if let Some(b) = r.booking
+                && self.booked_interpreter_free(b, r).is_some()
+            {
+                return Err(format!("{id} waits while its booked interpreter is available"));
+            }
+            if r.queueable() {
                 let policy = self.policy(r.tenant);
                 if let Some(i) = self.interps.values().find(|i| i.idle() && admits(policy, i, r)) {
                     return Err(format!("{id} waits while {} is idle and eligible", i.spec.id));

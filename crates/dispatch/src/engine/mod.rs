@@ -18,6 +18,7 @@ mod query;
 mod queue;
 mod requests;
 mod timers;
+pub use bookings::BOOKED_RING_PAUSE;
 pub use query::Standing;
 mod routing;
 mod state;
@@ -303,10 +304,15 @@ impl Engine {
         if from.presence() != to.presence() {
             self.outputs.push_back(Output::PresenceChanged { interpreter: id, presence: to.presence() });
         }
+        let booked_ready = to == IState::Available && i.reserved;
         if let IState::WrapUp(Some(until)) = to {
             self.timer_after(until.since(now), Timer::WrapUp(id));
         }
         self.reindex(id);
+        // Held for a booking: not idle for the pools, but its request may wait for them.
+        if booked_ready {
+            self.became_idle.push(id);
+        }
     }
 
     // ---- time -------------------------------------------------------------------------

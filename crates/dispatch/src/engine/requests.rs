@@ -74,6 +74,7 @@ impl Engine {
                 fan_out,
                 queued: false,
                 queued_tiers: crate::model::TierSet::EMPTY,
+                booking: None,
             },
         );
         self.counters(spec.tenant, pair.other(spec.desk_language)).requests += 1;
@@ -121,6 +122,7 @@ impl Engine {
         r.offers_out.retain(|x| *x != offer);
         r.state = RState::InCall { interpreter, answered_at: now };
         let (tenant, language, offers_made, waited) = (r.tenant, r.language, r.offers_made, now.since(r.submitted_at));
+        let booked = r.booking.is_some();
         let others = std::mem::take(&mut r.offers_out);
         self.sync_queue(o.request);
         for other in others {
@@ -130,7 +132,9 @@ impl Engine {
             i.missed_in_row = 0;
         }
         self.set_state(interpreter, IState::InCall(o.request));
-        self.counters(tenant, language).record_answer(waited);
+        if !booked {
+            self.counters(tenant, language).record_answer(waited);
+        }
         self.outputs.push_back(Output::Assigned {
             request: o.request,
             interpreter,

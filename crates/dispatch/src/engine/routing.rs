@@ -34,6 +34,10 @@ fn reached_steps<'p>(policy: &'p RoutingPolicy, r: &Request) -> &'p [Step] {
 
 /// Whether `i` may be offered `r` now, apart from being idle.
 pub(super) fn admits(policy: &RoutingPolicy, i: &Interp, r: &Request) -> bool {
+    // A booking's request goes to its interpreter by its own path (`booked_offer`).
+    if r.booking.is_some() {
+        return false;
+    }
     if r.hold_until.is_some() {
         return r.preferred == Some(i.spec.id) && preferred_ok(i, r);
     }
@@ -97,7 +101,8 @@ impl Engine {
     /// has reached (everyone eligible is offline, or has been offered it already).
     pub(super) fn settle(&mut self, id: RequestId) {
         let Some(r) = self.requests.get(&id) else { return };
-        if r.state != RState::Waiting || !r.offers_out.is_empty() {
+        // A booking's request waits for its interpreter until the slot ends.
+        if r.state != RState::Waiting || !r.offers_out.is_empty() || r.booking.is_some() {
             return;
         }
         let policy = self.policy(r.tenant);
@@ -168,6 +173,9 @@ impl Engine {
 
     /// The best idle interpreter for `r`: by the policy's order among those eligible.
     fn find_interpreter(&self, r: &Request) -> Option<InterpreterId> {
+        if let Some(b) = r.booking {
+            return self.booked_interpreter_free(b, r);
+        }
         let policy = self.policy(r.tenant);
         if r.hold_until.is_some() {
             let p = r.preferred?;
@@ -225,6 +233,10 @@ impl Engine {
             k += 1;
             let Some(i) = self.interps.get(&id) else { continue };
             if !i.idle() {
+                // Held for a booking whose request waits for them.
+                if i.state == IState::Available && i.reserved {
+                    self.ring_booked(id);
+                }
                 continue;
             }
             if let Some(r) = self.find_request(i) {
@@ -238,12 +250,13 @@ impl Engine {
         let now = self.now;
         let Some(r) = self.requests.get(&request) else { return };
         debug_assert!(
-            self.interps.get(&interpreter).is_some_and(|i| i.idle()),
+            self.interps.get(&interpreter).is_some_and(|i| i.idle())
+                || r.booking.is_some_and(|b| self.booked_interpreter_free(b, r) == Some(interpreter)),
             "offer to an interpreter who is not idle"
         );
         let ring = self.policy(r.tenant).ring_timeout;
         let ring_until = now + ring;
-        let (tenant, language) = (r.tenant, r.language);
+        let (tenant, language, booked) = (r.tenant, r.language, r.booking.is_some());
         let offer = OfferId(self.next_offer);
         self.next_offer += 1;
         self.offers.insert(offer, super::state::Offer { request, interpreter, ring_until });
@@ -254,7 +267,9 @@ impl Engine {
         }
         self.set_state(interpreter, IState::Offered(offer));
         self.timer_after(ring, Timer::Ring(offer));
-        self.counters(tenant, language).offers += 1;
+        if !booked {
+            self.counters(tenant, language).offers += 1;
+        }
         self.outputs.push_back(Output::Offered { offer, request, interpreter, ring_until });
         self.sync_queue(request);
     }
@@ -266,7 +281,10 @@ impl Engine {
         let mut who = None;
         if let Some(r) = self.requests.get_mut(&o.request) {
             r.offers_out.retain(|x| *x != offer);
-            who = Some((r.tenant, r.language));
+            who = r.booking.is_none().then_some((r.tenant, r.language));
+        }
+        if matches!(reason, OfferEnd::Declined | OfferEnd::Missed) {
+            self.quiet_booked(o.request);
         }
         self.set_state(o.interpreter, next);
         if let Some((tenant, language)) = who {
@@ -301,6 +319,11 @@ impl Engine {
         self.sync_queue(id);
         let Some(r) = self.requests.remove(&id) else { return };
         let waited = self.now.since(r.submitted_at);
+        self.outputs.push_back(Output::Ended { request: id, outcome, waited, offers: r.offers_made });
+        if let Some(b) = r.booking.and_then(|b| self.bookings.get_mut(&b)) {
+            b.request = None;
+            return;
+        }
         let c = self.counters(r.tenant, r.language);
         match outcome {
             Outcome::Abandoned => {
@@ -310,7 +333,6 @@ impl Engine {
             Outcome::Expired => c.expired += 1,
             Outcome::Unserved(_) => c.unserved += 1,
         }
-        self.outputs.push_back(Output::Ended { request: id, outcome, waited, offers: r.offers_made });
     }
 
     /// Tell the desk where it stands, ahead of any offer made for the request.

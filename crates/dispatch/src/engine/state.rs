@@ -6,7 +6,7 @@ use rustc_hash::FxHashSet;
 
 use crate::directory::InterpreterSpec;
 use crate::event::{NotReadyReason, Presence};
-use crate::ids::{BookingId, InterpreterId, OfferId, RequestId, TenantId};
+use crate::ids::{BookingId, DeskId, InterpreterId, OfferId, RequestId, TenantId};
 use crate::language::{LanguageId, LanguagePair};
 use crate::model::{Modality, Speciality, TierSet};
 use crate::time::Timestamp;
@@ -119,12 +119,20 @@ pub(crate) struct Request {
     pub(crate) queued: bool,
     /// The tiers the queue lists it under.
     pub(crate) queued_tiers: TierSet,
+    /// The booking it was opened for: it rings the booked interpreter only, never waits
+    /// in the queue and is not counted in the on-demand statistics.
+    pub(crate) booking: Option<BookingId>,
 }
 
 impl Request {
     /// Whether the queue index should hold it: waiting, with room for another offer.
     pub(crate) fn wants_offer(&self) -> bool {
         self.state == RState::Waiting && self.offers_out.len() < usize::from(self.fan_out)
+    }
+
+    /// Whether the queue index should hold it: wanting an offer, and not a booking's.
+    pub(crate) fn queueable(&self) -> bool {
+        self.booking.is_none() && self.wants_offer()
     }
 }
 
@@ -143,6 +151,14 @@ pub(crate) struct Booking {
     pub(crate) start: Timestamp,
     pub(crate) end: Timestamp,
     pub(crate) started: bool,
+    /// The desk, language pair and manner of the consultation (for its request).
+    pub(crate) desk: Option<DeskId>,
+    pub(crate) pair: LanguagePair,
+    pub(crate) language: LanguageId,
+    pub(crate) modality: Modality,
+    pub(crate) speciality: Option<Speciality>,
+    /// The request opened at the slot, while it lives.
+    pub(crate) request: Option<RequestId>,
 }
 
 /// The interpreters of one language pair, indexed by tier.

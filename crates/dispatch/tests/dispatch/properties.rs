@@ -55,6 +55,7 @@ enum Op {
         lang: usize,
         start_min: u16,
         len_min: u8,
+        desk: bool,
     },
     CancelBooking(usize),
     Garbage(u8, u64),
@@ -91,7 +92,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => any::<usize>().prop_map(Op::EndCall),
         4 => (0u32..8, prop_oneof![3 => Just(0u8), 1 => 0u8..3]).prop_map(|(i, a)| Op::Avail(i, a)),
         5 => (0u16..900).prop_map(Op::Advance),
-        1 => (proptest::option::of(0u32..8), 0usize..3, 0u16..600, 1u8..120).prop_map(|(who, lang, start_min, len_min)| Op::Book { who, lang, start_min, len_min }),
+        2 => (proptest::option::of(0u32..8), 0usize..3, 0u16..240, 1u8..120, any::<bool>()).prop_map(|(who, lang, start_min, len_min, desk)| Op::Book { who, lang, start_min, len_min, desk }),
         1 => any::<usize>().prop_map(Op::CancelBooking),
         1 => (0u8..6, any::<u64>()).prop_map(|(k, n)| Op::Garbage(k, n)),
     ]
@@ -157,6 +158,8 @@ struct Model {
     in_call: BTreeMap<RequestId, InterpreterId>,
     tried: BTreeSet<(RequestId, InterpreterId)>,
     bookings: Vec<BookingId>,
+    /// Requests opened by bookings (they ring their interpreter again after a decline).
+    booked: BTreeMap<RequestId, InterpreterId>,
 }
 
 struct Run {
@@ -166,6 +169,7 @@ struct Run {
     people: Vec<InterpreterSpec>,
     inputs: Vec<(Timestamp, Input)>,
     outputs: Vec<Output>,
+    booking_specs: BTreeMap<BookingId, (TenantId, LanguageId)>,
 }
 
 impl Run {
@@ -203,7 +207,15 @@ impl Run {
                     interpreter
                 );
                 prop_assert!(!m.in_call.values().any(|i| i == interpreter), "{} rung while in a call", interpreter);
-                prop_assert!(m.tried.insert((*request, *interpreter)), "{} offered {} twice", interpreter, request);
+                match m.booked.get(request) {
+                    Some(booked) => prop_assert_eq!(booked, interpreter, "a booking's request rang someone else"),
+                    None => prop_assert!(
+                        m.tried.insert((*request, *interpreter)),
+                        "{} offered {} twice",
+                        interpreter,
+                        request
+                    ),
+                }
                 let r = &m.requests[request];
                 let p = self.people.iter().find(|p| p.id == *interpreter).unwrap();
                 prop_assert!(p.pairs.contains(&LanguagePair::with_japanese(r.language).unwrap()), "language");
@@ -233,6 +245,15 @@ impl Run {
             }
             Output::CallEnded { request, .. } => {
                 prop_assert!(m.in_call.remove(request).is_some());
+            }
+            Output::BookingStarted { booking, interpreter, request: Some(r) } => {
+                prop_assert!(m.bookings.contains(booking));
+                prop_assert!(!m.requests.contains_key(r), "a booking reused a request id");
+                let (tenant, language) = self.booking_specs[booking];
+                let mut spec = RequestSpec::new(tenant, DeskId(11), language);
+                spec.modality = Modality::Video;
+                m.requests.insert(*r, spec);
+                m.booked.insert(*r, *interpreter);
             }
             _ => {}
         }
@@ -285,7 +306,7 @@ impl Run {
                 self.now = self.now + Duration::from_secs(u64::from(*s));
                 self.apply(Input::Timeout)?;
             }
-            Op::Book { who, lang: l, start_min, len_min } => {
+            Op::Book { who, lang: l, start_min, len_min, desk } => {
                 let start = self.now + Duration::from_secs(u64::from(*start_min) * 60);
                 let spec = BookingSpec {
                     tenant: TenantId(1),
@@ -294,11 +315,13 @@ impl Run {
                     modality: Modality::Video,
                     speciality: None,
                     interpreter: who.map(InterpreterId),
+                    desk: desk.then_some(DeskId(11)),
                     start,
                     end: start + Duration::from_secs(u64::from(*len_min) * 60),
                 };
-                if let Reply::Booking(b, _) = self.apply(Input::Book(spec))? {
+                if let Reply::Booking(b, _) = self.apply(Input::Book(spec.clone()))? {
                     self.model.bookings.push(b);
+                    self.booking_specs.insert(b, (spec.tenant, spec.language));
                 }
             }
             Op::CancelBooking(k) => {
@@ -339,6 +362,7 @@ fn run(people: &[Person], policy: u8, ops: &[Op]) -> Result<Run, TestCaseError> 
         people: Vec::new(),
         inputs: Vec::new(),
         outputs: Vec::new(),
+        booking_specs: BTreeMap::new(),
     };
     for t in [1u32, 2] {
         run.apply(Input::AddTenant(TenantSpec {

@@ -63,6 +63,7 @@ fn vi_booking(start: Timestamp, minutes: u64, who: Option<u32>) -> BookingSpec {
         modality: Modality::Video,
         speciality: None,
         interpreter: who.map(InterpreterId),
+        desk: None,
         start,
         end: start + Duration::from_secs(minutes * 60),
     }
@@ -95,7 +96,7 @@ fn bookings_hold_the_interpreter_back_from_calls_that_would_run_into_the_slot() 
     assert!(offers(&out).is_empty());
     assert!(matches!(ended(&out)[..], [(_, Outcome::Unserved(_))]));
     let out = w.advance(20 * 60);
-    assert!(out.contains(&Output::BookingStarted { booking: b, interpreter: InterpreterId(1) }));
+    assert!(out.contains(&Output::BookingStarted { booking: b, interpreter: InterpreterId(1), request: None }));
     let out = w.advance(30 * 60);
     assert!(out.contains(&Output::BookingEnded { booking: b, interpreter: InterpreterId(1) }));
     assert_eq!(only_offer(&w.request(1, 11, "vi").1).2, InterpreterId(1));
@@ -122,4 +123,96 @@ fn cancelling_a_booking_frees_the_interpreter() {
     w.e.cancel_booking(w.now, b).unwrap();
     w.drain();
     assert_eq!(only_offer(&w.request(1, 11, "vi").1).2, InterpreterId(1));
+}
+
+#[test]
+fn a_booking_with_a_desk_rings_its_interpreter_at_the_slot_outside_the_queue() {
+    let mut w = World::with_policy(policy_no_wrap());
+    w.add(interpreter(1, &["vi"], Tier::Staff, &[1]), true);
+    w.add(interpreter(2, &["vi"], Tier::Staff, &[1]), true);
+    let start = w.now + Duration::from_secs(3600);
+    let spec = BookingSpec { desk: Some(DeskId(11)), ..vi_booking(start, 30, Some(1)) };
+    let (b, _) = w.e.book(w.now, spec).unwrap();
+    w.drain();
+    // Someone else waits in the Vietnamese queue at the slot (interpreter 2 is busy):
+    // the booking does not queue behind them, and they are not offered interpreter 1.
+    w.advance(3590);
+    let (_, out) = w.request(1, 12, "vi");
+    assert_eq!(w.accept_only(&out).2, InterpreterId(2));
+    let (waiting, out) = w.request(1, 12, "vi");
+    assert!(offers(&out).is_empty());
+    let out = w.advance(10);
+    let Some(Output::BookingStarted { booking, interpreter, request: Some(r) }) =
+        out.iter().find(|o| matches!(o, Output::BookingStarted { .. })).cloned()
+    else {
+        panic!("no booking started in {out:?}")
+    };
+    assert_eq!((booking, interpreter), (b, InterpreterId(1)));
+    let (o, offered, i) = only_offer(&out);
+    assert_eq!((offered, i), (r, InterpreterId(1)));
+    assert!(!out.iter().any(|o| matches!(o, Output::Queued { .. })), "a booking is not queued");
+    assert_eq!(w.e.standings().iter().map(|s| s.0).collect::<Vec<_>>(), vec![waiting]);
+    // Declined: rung again after the pause, not at once and not to anyone else.
+    w.e.decline(w.now, o, i).unwrap();
+    let out = w.drain();
+    assert!(offers(&out).is_empty() && ended(&out).is_empty(), "{out:?}");
+    let out = w.advance(BOOKED_RING_PAUSE.as_secs());
+    let (o, offered, i) = only_offer(&out);
+    assert_eq!((offered, i), (r, InterpreterId(1)), "rung again for the booking, not the queue");
+    w.e.accept(w.now, o, i).unwrap();
+    let out = w.drain();
+    assert!(out.iter().any(|x| matches!(x, Output::Assigned { request, .. } if *request == r)));
+    // In the call, the booking cannot be cancelled; the call ends as any other.
+    assert!(matches!(w.e.cancel_booking(w.now, b), Err(Error::NotBookable(_))));
+    w.advance(600);
+    w.e.end_call(w.now, r).unwrap();
+    w.drain();
+    // The booked consultation is not an on-demand request in the statistics.
+    let vi = w.e.counter_rows().into_iter().find(|c| c.language == lang("vi")).unwrap();
+    assert_eq!(vi.counters.requests, 2, "only the queued requests count");
+}
+
+#[test]
+fn a_booked_interpreter_signing_in_late_is_rung_and_an_unanswered_booking_expires() {
+    let mut w = World::with_policy(policy_no_wrap());
+    w.add(interpreter(1, &["vi"], Tier::Staff, &[1]), false);
+    let start = w.now + Duration::from_secs(600);
+    let spec = BookingSpec { desk: Some(DeskId(11)), ..vi_booking(start, 20, Some(1)) };
+    w.e.book(w.now, spec.clone()).unwrap();
+    let out = w.advance(600);
+    assert!(offers(&out).is_empty(), "offline: nobody rung");
+    w.advance(120);
+    w.e.set_availability(w.now, InterpreterId(1), Availability::Available).unwrap();
+    let out = w.drain();
+    let (o, r, _) = only_offer(&out);
+    // Missed: paused, rung again, and at the slot's end the request expires.
+    let out = w.advance(20);
+    assert!(out.iter().any(|x| matches!(x, Output::OfferClosed { offer, .. } if *offer == o)));
+    w.e.set_availability(w.now, InterpreterId(1), Availability::Available).unwrap();
+    assert!(offers(&w.drain()).is_empty(), "not at once");
+    let out = w.advance(18 * 60);
+    assert_eq!(ended(&out), vec![(r, Outcome::Expired)]);
+    assert!(out.iter().any(|x| matches!(x, Output::BookingEnded { .. })));
+}
+
+#[test]
+fn a_booking_reloaded_under_its_stored_id_keeps_it_and_a_slot_under_way_starts_at_once() {
+    let mut w = World::with_policy(policy_no_wrap());
+    w.add(interpreter(1, &["vi"], Tier::Staff, &[1]), true);
+    let start = w.now - Duration::from_secs(300);
+    let spec = BookingSpec { desk: Some(DeskId(11)), ..vi_booking(start, 30, Some(1)) };
+    assert_eq!(w.e.book_as(w.now, BookingId(41), spec.clone()).unwrap(), InterpreterId(1));
+    let out = w.advance(0);
+    assert!(out.iter().any(|x| matches!(x, Output::BookingStarted { booking: BookingId(41), request: Some(_), .. })));
+    assert_eq!(offers(&out).len(), 1);
+    assert!(matches!(w.e.book_as(w.now, BookingId(41), spec.clone()), Err(Error::Duplicate { .. })));
+    let later = vi_booking(w.now + Duration::from_secs(3600), 30, None);
+    assert_eq!(w.e.book(w.now, later).unwrap().0, BookingId(42), "new ids follow the reloaded ones");
+    // Cancelled while its request rings: the request ends abandoned, the offer with it.
+    w.e.cancel_booking(w.now, BookingId(41)).unwrap();
+    let out = w.drain();
+    assert!(matches!(ended(&out)[..], [(_, Outcome::Abandoned)]));
+    assert!(out.iter().any(|x| matches!(x, Output::OfferClosed { .. })));
+    let over = vi_booking(w.now - Duration::from_secs(3600), 30, None);
+    assert!(matches!(w.e.book_as(w.now, BookingId(50), over), Err(Error::Invalid { field: "end", .. })));
 }
