@@ -286,6 +286,20 @@ pub enum DeskEvent {
         /// The caller's language (BCP 47).
         language: String,
     },
+    /// A booked consultation's slot began: a request of this desk that the desk did not
+    /// make, ringing the interpreter held for it (outside the queue). Its `assigned`,
+    /// `expired` (the slot ended unanswered) and `cancelled` follow as for the desk's own;
+    /// the desk may cancel it.
+    BookingCall {
+        /// The request.
+        request: u64,
+        /// The booking.
+        booking: u64,
+        /// The resident's language (BCP 47).
+        language: String,
+        /// When the slot ends (RFC 3339).
+        ends_at: String,
+    },
     /// Nobody can interpret this now.
     Unserved {
         /// The request.

@@ -146,6 +146,10 @@ pub enum InterpreterEvent {
         speciality: Option<Speciality>,
         /// When it rings out (RFC 3339).
         ring_until: String,
+        /// The booking this is the slot of (you were held for it): not from the queue.
+        /// A declined or missed booking rings again after a pause until the slot ends.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        booking: Option<u64>,
     },
     /// An offer ended without your answer taking effect.
     OfferClosed {

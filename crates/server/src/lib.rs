@@ -9,6 +9,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod bookings;
 pub mod calendar;
 pub mod calls;
 pub mod cluster;

@@ -166,7 +166,8 @@ pub async fn serve_on(
         phone_number: config.phone_number.clone(),
         dial_out: config.dials_out(),
     };
-    let core = Core::new(&directory, settings, Box::new(OsTokens), clock.now());
+    let mut core = Core::new(&directory, settings, Box::new(OsTokens), clock.now());
+    restore_bookings(&store, &mut core, clock.now()).await?;
     let hub_settings =
         HubSettings { heartbeat: Duration::from_secs(u64::from(config.heartbeat_secs)), inbox: HUB_INBOX };
     let (hub, hub_tx, hub_rx) = Hub::new(core, store.clone(), metrics.clone(), clock, Some(orders_tx), hub_settings);
@@ -300,4 +301,37 @@ fn media_socket(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::UdpSo
     socket.set_nonblocking(true)?;
     socket.bind(&addr.into())?;
     tokio::net::UdpSocket::from_std(socket.into())
+}
+
+/// Hold again every booking still to come or under way, under its stored number; one
+/// whose interpreter had to change is stored with the new one, and one that can no
+/// longer be held is logged (it stays listed, for a coordinator to move or cancel).
+async fn restore_bookings(
+    store: &Store,
+    core: &mut Core,
+    now: kakehashi_dispatch::Timestamp,
+) -> Result<(), ServeError> {
+    use crate::calls::{BookingChange, Input, Reply};
+    let live = store.live_bookings(now.as_millis()).await?;
+    let count = live.len();
+    for b in live {
+        let (id, before, slot) = (b.id, b.interpreter, (b.start, b.end, b.requested_interpreter));
+        match core.handle(now, Input::Booking(BookingChange::Restore(Box::new(b)))) {
+            Ok(Reply::Booked { interpreter }) if Some(interpreter) != before => {
+                tracing::warn!(
+                    booking = id,
+                    before,
+                    interpreter,
+                    "a booking's interpreter could not be held again; another is"
+                );
+                store.move_booking(id, slot.0, slot.1, slot.2, Some(interpreter)).await?;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(booking = id, error = %e.message, "a booking could not be held again"),
+        }
+    }
+    if count > 0 {
+        tracing::info!(count, "bookings held again");
+    }
+    Ok(())
 }

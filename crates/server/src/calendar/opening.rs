@@ -270,6 +270,24 @@ impl Calendar {
         self.windows(date).0.iter().any(|(a, b)| *a <= now && now < *b)
     }
 
+    /// Whether `[start, end)` lies within one open window of its day; why not, in
+    /// words, otherwise.
+    pub fn covers(&self, start: jiff::Timestamp, end: jiff::Timestamp) -> Result<(), String> {
+        let (s, e) = (start.to_zoned(self.tz.clone()), end.to_zoned(self.tz.clone()));
+        let date = s.date();
+        let (open, note) = self.windows(date);
+        let hm = |t: Time| t.strftime("%H:%M").to_string();
+        if open.is_empty() {
+            let why = note.map(|n| format!(" ({n})")).unwrap_or_default();
+            return Err(format!("the centre is closed on {date}{why}"));
+        }
+        if e.date() == date && open.iter().any(|(a, b)| *a <= s.time() && e.time() <= *b) {
+            return Ok(());
+        }
+        let hours: Vec<String> = open.iter().map(|(a, b)| format!("{}–{}", hm(*a), hm(*b))).collect();
+        Err(format!("{}–{} on {date} is outside the opening hours ({})", hm(s.time()), hm(e.time()), hours.join(", ")))
+    }
+
     /// When it next opens at or after `at` (now, when open), within about a year.
     pub fn next_open(&self, at: jiff::Timestamp) -> Option<jiff::Timestamp> {
         if self.is_open(at) {
@@ -332,6 +350,16 @@ mod tests {
         assert_eq!(c.next_open(at("2026-12-28T17:30")), Some(at("2027-01-04T08:30")));
         assert_eq!(c.day(jiff::civil::date(2027, 1, 11)).note.as_deref(), Some("成人の日"));
         assert_eq!(c.next_open(at("2027-01-08T18:00")), Some(at("2027-01-12T08:30")), "past the holiday Monday");
+        // A booked slot must fit one opening window of its day.
+        assert_eq!(c.covers(at("2026-12-16T18:00"), at("2026-12-16T19:00")), Ok(()));
+        assert_eq!(
+            c.covers(at("2026-12-16T17:00"), at("2026-12-16T17:30")).unwrap_err(),
+            "17:00–17:30 on 2026-12-16 is outside the opening hours (08:30–17:15, 18:00–20:00)"
+        );
+        assert_eq!(
+            c.covers(at("2027-01-11T10:00"), at("2027-01-11T11:00")).unwrap_err(),
+            "the centre is closed on 2027-01-11 (成人の日)"
+        );
     }
 
     #[test]

@@ -145,6 +145,8 @@ pub struct Call {
     pub quality: Quality,
     /// Who joined from elsewhere, counted for the record.
     pub remote: Remote,
+    /// The booking whose slot this is, if it is one.
+    pub booking: Option<i64>,
 }
 
 /// How many joined a call from elsewhere, by kind (a seat counts once, however often
@@ -179,6 +181,7 @@ impl Call {
             next_participant: 0,
             quality: Quality::default(),
             remote: Remote::default(),
+            booking: None,
         };
         call.add(p::Party::Desk, Who::Desk(desk));
         call

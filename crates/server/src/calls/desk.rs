@@ -84,9 +84,13 @@ impl Core {
             d::LanguageId::parse(language).map_err(|e| err(p::ErrorCode::InvalidField, format!("language: {e}")))?;
         // One desk cannot fill the queue: a few requests waiting at once, one of them
         // urgent.
-        // Line callers queued for a phone desk are not the desk's own requests.
-        let waiting: Vec<&Call> =
-            self.calls.values().filter(|c| c.desk == desk && !c.answered() && !self.lines.has(c.id)).collect();
+        // Line callers queued for a phone desk and booked slots are not the desk's own
+        // requests.
+        let waiting: Vec<&Call> = self
+            .calls
+            .values()
+            .filter(|c| c.desk == desk && !c.answered() && !self.lines.has(c.id) && c.booking.is_none())
+            .collect();
         if waiting.len() >= self.settings.max_waiting_per_desk {
             return Err(err(
                 p::ErrorCode::NotAllowed,

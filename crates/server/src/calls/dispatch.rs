@@ -45,6 +45,7 @@ impl Core {
                         modality: modality_out(c.modality),
                         speciality: c.speciality.map(speciality_out),
                         ring_until: rfc3339(ring_until),
+                        booking: c.booking.map(|b| b as u64),
                     };
                     self.deliver(Delivery::Interpreter(i64::from(interpreter.0), event));
                 }
@@ -82,7 +83,11 @@ impl Core {
                     let event = p::InterpreterEvent::Presence { presence: presence_out(presence) };
                     self.deliver(Delivery::Interpreter(i64::from(interpreter.0), event));
                 }
-                d::Output::StepAdvanced { .. } | d::Output::BookingStarted { .. } | d::Output::BookingEnded { .. } => {}
+                d::Output::BookingStarted { booking, request: Some(request), .. } => {
+                    self.booking_started(booking, request);
+                }
+                d::Output::BookingEnded { booking, .. } => self.booking_ended(booking),
+                d::Output::StepAdvanced { .. } | d::Output::BookingStarted { request: None, .. } => {}
             }
         }
     }

@@ -18,6 +18,7 @@
 //! never reused within a call; the relay's stream ids, the protocol's events and the web
 //! clients' tiles all derive from them.
 
+mod bookings;
 mod by_phone;
 mod call;
 mod convert;
@@ -42,6 +43,7 @@ use std::time::Duration;
 use kakehashi_dispatch as d;
 use kakehashi_protocol as p;
 
+pub use bookings::BookingChange;
 pub use call::{Call, CallId, MemberKey, Participant, Quality, Remote, Who};
 pub use dial::dialable;
 pub use directory::DirectoryChange;
@@ -198,6 +200,8 @@ pub enum Input {
     },
     /// A change to the directory, already stored.
     Directory(DirectoryChange),
+    /// A change to the bookings, already stored.
+    Booking(BookingChange),
     /// Stop taking requests (draining before shutdown).
     Drain,
     /// Time passed: the engine's timers, positions, graces and expiries.
@@ -213,6 +217,11 @@ pub enum Reply {
     Joined(Joined),
     /// Whether an offer answered by phone is the interpreter's.
     Taken(bool),
+    /// The interpreter a booking holds.
+    Booked {
+        /// Who.
+        interpreter: i64,
+    },
 }
 
 /// An event on its way to someone.
@@ -335,6 +344,7 @@ pub struct Core {
     links: links::Links,
     lines: line::Lines,
     by_phone: by_phone::ByPhone,
+    booked: bookings::Booked,
     legs: Legs,
     recorded: records::Kept,
     draining: bool,
@@ -369,6 +379,7 @@ impl Core {
             links: links::Links::default(),
             lines: line::Lines::default(),
             by_phone: by_phone::ByPhone::default(),
+            booked: bookings::Booked::default(),
             legs: Legs::default(),
             recorded: records::Kept::default(),
             draining: false,
@@ -436,6 +447,7 @@ impl Core {
                 Ok(Reply::Done)
             }
             Input::Directory(change) => self.directory(now, change).map(|()| Reply::Done),
+            Input::Booking(change) => self.booking(now, change),
             Input::Drain => {
                 self.draining = true;
                 Ok(Reply::Done)

@@ -64,6 +64,7 @@ impl Core {
                 for c in self.calls.values_mut().filter(|c| c.desk == desk) {
                     c.last_position = None;
                 }
+                self.tell_booking_calls(desk);
             }
             Client::Interpreter(id) => {
                 if let Ok(presence) = self.engine.presence(d::InterpreterId(id32(id))) {

@@ -4,7 +4,7 @@ use kakehashi_protocol as p;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Router, Unavailable};
-use crate::calls::{Client, DirectoryChange, InviteInfo, MemberKey};
+use crate::calls::{BookingChange, Client, DirectoryChange, InviteInfo, MemberKey};
 use crate::hub::{Attached, Cmd, MemberIn, Out, Outbox};
 
 /// The hub in this process.
@@ -109,6 +109,10 @@ impl Router for Local {
 
     async fn directory(&self, change: DirectoryChange) -> Result<(), p::ProtocolError> {
         self.ask(|reply| Cmd::Directory { change, reply }).await?
+    }
+
+    async fn booking(&self, change: BookingChange) -> Result<Option<i64>, p::ProtocolError> {
+        self.ask(|reply| Cmd::Booking { change, reply }).await?
     }
 
     async fn kick(&self, client: Client) {

@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 
 pub use local::Local;
 
-use crate::calls::{Client, DirectoryChange, InviteInfo, MemberKey};
+use crate::calls::{BookingChange, Client, DirectoryChange, InviteInfo, MemberKey};
 use crate::hub::{Attached, MemberIn, Out, Outbox};
 
 /// The writer cannot be reached (the server is stopping).
@@ -93,6 +93,9 @@ pub trait Router: Send + Sync + std::fmt::Debug + 'static {
 
     /// A change to the directory, already stored.
     async fn directory(&self, change: DirectoryChange) -> Result<(), p::ProtocolError>;
+
+    /// A change to the bookings, already stored; the interpreter a booking holds.
+    async fn booking(&self, change: BookingChange) -> Result<Option<i64>, p::ProtocolError>;
 
     /// End a client's session and close its connection (its credential was revoked).
     async fn kick(&self, client: Client);

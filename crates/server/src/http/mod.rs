@@ -11,6 +11,7 @@ mod accounts;
 mod admin;
 mod assets;
 pub mod body;
+pub(crate) mod bookings;
 pub(crate) mod calendar;
 mod clients;
 mod cost_split;
@@ -53,6 +54,7 @@ pub fn router(app: App, surface: Surface) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .merge(clients::routes())
+        .merge(bookings::routes())
         .merge(partners::routes())
         .merge(reports::routes())
         .merge(cost_split::routes())

@@ -70,6 +70,9 @@ impl Router for Away {
     async fn directory(&self, _: DirectoryChange) -> Result<(), p::ProtocolError> {
         Err(Unavailable.into())
     }
+    async fn booking(&self, _: crate::calls::BookingChange) -> Result<Option<i64>, p::ProtocolError> {
+        Err(Unavailable.into())
+    }
     async fn kick(&self, _: Client) {}
     async fn drain(&self) {}
     async fn live_calls(&self) -> Result<usize, Unavailable> {

@@ -124,3 +124,37 @@ impl FromRequestParts<App> for Desk {
         Ok(Desk { desk, tenant })
     }
 }
+
+/// Anyone with a credential: a supervisor or an admin, an interpreter (full sessions
+/// only), or an enrolled desk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Anyone {
+    /// A supervisor or an admin.
+    Staff(Reader),
+    /// An interpreter.
+    Interpreter(i64),
+    /// A desk.
+    Desk(Desk),
+}
+
+impl FromRequestParts<App> for Anyone {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, ApiError> {
+        let token = bearer(&parts.headers).ok_or(AuthError::Refused)?;
+        match crate::auth::session(&app.store, token).await {
+            Ok(s) if s.restricted => Err(AuthError::EnrolmentRequired.into()),
+            Ok(s) => match s.subject {
+                Subject::Staff { admin: true, id, .. } => Ok(Anyone::Staff(Reader { scope: None, id })),
+                Subject::Staff { tenant: Some(t), id, .. } => Ok(Anyone::Staff(Reader { scope: Some(t), id })),
+                Subject::Staff { .. } => Err(ApiError::forbidden("supervisors and admins only")),
+                Subject::Interpreter(id) => Ok(Anyone::Interpreter(id)),
+            },
+            Err(AuthError::Refused) => {
+                let (desk, tenant) = crate::auth::desk_by_token(&app.store, token).await?;
+                Ok(Anyone::Desk(Desk { desk, tenant }))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}

@@ -231,6 +231,13 @@ pub enum Cmd {
         /// The answer.
         reply: Reply1,
     },
+    /// A change to the bookings, already stored; the answer is the interpreter held.
+    Booking {
+        /// The change.
+        change: crate::calls::BookingChange,
+        /// The answer.
+        reply: oneshot::Sender<Result<Option<i64>, p::ProtocolError>>,
+    },
     /// End a client's session now and close its connection (its credential was revoked).
     Kick {
         /// Who.
@@ -441,7 +448,7 @@ impl Hub {
                         self.clients.attach_member(joined.member, conn, outbox);
                         Ok(MemberIn { member: joined.member, resumed: joined.resumed, resume_token })
                     }
-                    Ok(Reply::Done | Reply::Taken(_)) => {
+                    Ok(Reply::Done | Reply::Taken(_) | Reply::Booked { .. }) => {
                         Err(p::ProtocolError { code: p::ErrorCode::Internal, message: "no place".into() })
                     }
                     Err(e) => Err(e),
@@ -501,6 +508,11 @@ impl Hub {
             }
             Cmd::Snapshot { tenant, reply } => {
                 let _ = reply.send(self.core.snapshot(tenant));
+            }
+            Cmd::Booking { change, reply } => {
+                let held = self.apply(Input::Booking(change));
+                let _ = reply
+                    .send(held.map(|r| if let Reply::Booked { interpreter } = r { Some(interpreter) } else { None }));
             }
             Cmd::Directory { change, reply } => {
                 let _ = reply.send(self.apply(Input::Directory(change)).map(|_| ()));

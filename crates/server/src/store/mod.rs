@@ -12,6 +12,7 @@
 //! calls up: it imports nothing of the server but plain data types.
 
 mod accounts;
+mod bookings;
 mod calendar;
 mod cost_split;
 mod directory;
@@ -22,6 +23,7 @@ mod retention;
 mod second_factor;
 
 pub use accounts::{Account, AccountKind, SessionRow};
+pub use bookings::BookingsOf;
 pub use cost_split::CostSplitRule;
 pub use directory::DeskListing;
 pub use notes::SealedNote;
@@ -52,6 +54,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("../../migrations/0013_retention.sql")),
     (14, include_str!("../../migrations/0014_handling_notes.sql")),
     (15, include_str!("../../migrations/0015_calendar.sql")),
+    (16, include_str!("../../migrations/0016_bookings.sql")),
 ];
 
 /// The longest any store call may take.

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
 
 mod admin;
+mod bookings;
 mod calendar;
 mod hardening;
 mod lifecycle;

@@ -291,8 +291,13 @@ impl<R: Role + Noise> Client<R> {
 
     /// Events until `pick` takes one; only the role's noise may come before it.
     pub async fn expect<T>(&mut self, pick: impl FnMut(&R::Event) -> Option<T>) -> T {
+        self.expect_within(WAIT, pick).await
+    }
+
+    /// The same within `wait` (something due at a time ahead, such as a booked slot).
+    pub async fn expect_within<T>(&mut self, wait: Duration, pick: impl FnMut(&R::Event) -> Option<T>) -> T {
         self.sig
-            .expect(WAIT, pick, |e| assert!(R::noise(e), "unexpected {e:?}"))
+            .expect(wait, pick, |e| assert!(R::noise(e), "unexpected {e:?}"))
             .await
             .unwrap_or_else(|e| panic!("waited in vain: {e}"))
     }

@@ -18,6 +18,7 @@ use super::*;
 use crate::directory::{DeskRow, Directory, InterpreterRow, RosterDoc, TenantRow};
 use crate::store::RecordOutcome;
 
+mod bookings;
 mod by_phone;
 mod dial;
 mod lifecycle;

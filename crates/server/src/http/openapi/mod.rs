@@ -5,6 +5,7 @@
 //! it in the test suite (`scripts/api-fuzz.sh`). The builder is `doc.rs`; the centre's
 //! paperwork (records, partners, reports) is `paperwork.rs`.
 
+mod bookings;
 mod doc;
 mod paperwork;
 
@@ -128,6 +129,7 @@ pub fn openapi_document() -> Value {
         },
     );
     paperwork::add(&mut d, &c);
+    bookings::add(&mut d, &c);
     let body = Some(d.of::<RuleBody>());
     let answers = vec![(204, "set", None), bad_id.clone(), forbidden.clone(), not_found.clone()];
     d.add(

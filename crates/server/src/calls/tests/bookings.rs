@@ -1,0 +1,80 @@
+//! Bookings in the core: held, moved, cancelled; at the slot the booked desk's request
+//! rings the held interpreter outside the queue, marked as the booking's, and a desk
+//! that connects while it waits is told again.
+
+use super::*;
+use crate::bookings::{BookedModality, Booking, ResidentJoins, Specialist, SpecialistJoins};
+
+fn booking(id: i64, now: d::Timestamp, from_now_secs: i64, interpreter: Option<i64>) -> Booking {
+    let start = now.as_millis() + from_now_secs * 1000;
+    Booking {
+        id,
+        tenant: TENANT,
+        desk: DESK,
+        language: "vi".into(),
+        modality: BookedModality::Video,
+        specialist: Specialist::Lawyer,
+        require_speciality: false,
+        topic: None,
+        requested_interpreter: interpreter,
+        interpreter,
+        start,
+        end: start + 30 * 60_000,
+        resident: ResidentJoins::Counter,
+        specialist_joins: SpecialistJoins::Remote,
+        intake: false,
+        status: "booked".into(),
+        created_by: "staff:1".into(),
+    }
+}
+
+fn held(r: Result<Reply, p::ProtocolError>) -> i64 {
+    match r {
+        Ok(Reply::Booked { interpreter }) => interpreter,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_booking_rings_its_interpreter_at_the_slot_and_a_clash_or_a_move_into_one_is_refused() {
+    let mut w = World::new();
+    w.sign_in(21);
+    w.sign_in(22);
+    let b7 = booking(7, w.now, 600, Some(21));
+    assert_eq!(held(w.handle(Input::Booking(BookingChange::Book(Box::new(b7.clone()))))), 21);
+    let clash = w.handle(Input::Booking(BookingChange::Book(Box::new(booking(8, w.now, 900, Some(21))))));
+    assert!(clash.unwrap_err().message.contains("another booking"));
+    assert_eq!(held(w.handle(Input::Booking(BookingChange::Book(Box::new(booking(8, w.now, 900, None)))))), 22);
+    // Moving 8 onto 7's interpreter's slot is refused and 8 keeps its own.
+    let onto = Booking { requested_interpreter: Some(21), ..booking(8, w.now, 600, Some(21)) };
+    assert!(w.handle(Input::Booking(BookingChange::Move(Box::new(onto)))).is_err());
+    w.ok(Input::Booking(BookingChange::Cancel(8)));
+    // Within the guard 21 is held back from the queue.
+    w.request("vi").unwrap();
+    let queued = w.take();
+    assert!(!deliveries(&queued).iter().any(|d| matches!(d, Delivery::Interpreter(21, _))), "{queued:?}");
+    w.advance(600);
+    let out = w.take();
+    let told = deliveries(&out).iter().find_map(|d| match d {
+        Delivery::Desk(DESK, p::DeskEvent::BookingCall { request, booking: 7, .. }) => Some(*request),
+        _ => None,
+    });
+    let request = told.expect("the desk is told the booking's call");
+    let offer = deliveries(&out)
+        .iter()
+        .find_map(|d| match d {
+            Delivery::Interpreter(21, p::InterpreterEvent::Offer { offer, booking: Some(7), .. }) => Some(*offer),
+            _ => None,
+        })
+        .expect("21 is rung for the booking");
+    // The desk's connection comes back while it rings: told again.
+    w.ok(Input::Detached { client: Client::Desk(DESK) });
+    w.ok(Input::Attached { client: Client::Desk(DESK), resumed: true });
+    assert!(deliveries(&w.take()).iter().any(|d| matches!(d, Delivery::Desk(DESK, p::DeskEvent::BookingCall { .. }))));
+    w.interpreter(21, p::InterpreterCommand::Accept { offer }).unwrap();
+    let call = w.core.call(d::RequestId(request)).expect("the call");
+    assert_eq!((call.booking, call.interpreter()), (Some(7), Some(21)));
+    // A slot begun is not moved; its booking is not cancelled while the call lives.
+    assert!(w.handle(Input::Booking(BookingChange::Move(Box::new(b7)))).is_err());
+    assert!(w.handle(Input::Booking(BookingChange::Cancel(7))).is_err());
+}
