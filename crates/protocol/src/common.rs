@@ -85,6 +85,9 @@ pub enum ErrorCode {
     CodecUnsupported,
     /// The server is draining for a restart: reconnect shortly.
     ShuttingDown,
+    /// A booking's link opened before its consultation has begun (the interpreter has
+    /// not answered yet): try again later (`GET /api/invites/<token>` says when it starts).
+    NotBegun,
     /// A fault on the server; nothing the client did.
     Internal,
 }

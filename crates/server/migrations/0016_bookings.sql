@@ -18,6 +18,8 @@ CREATE TABLE bookings (
     resident_joins        TEXT    NOT NULL,
     specialist_joins      TEXT    NOT NULL,
     intake_sealed         TEXT,
+    resident_link_hash    TEXT,   -- hashes only: the links are given once
+    specialist_link_hash  TEXT,
     status                TEXT    NOT NULL DEFAULT 'booked' CHECK (status IN ('booked', 'cancelled')),
     created_ms            INTEGER NOT NULL,
     created_by            TEXT    NOT NULL,

@@ -189,6 +189,8 @@ pub async fn serve_on(
         None => None,
     };
     let notes = crate::notes::NoteKey::load_or_create(&config.notes_key_path())?;
+    // Links made over HTTP (bookings') start where the server is reached.
+    let config = Config { public_url: Some(config.public_base(addr)), ..config };
     let app = App::new(config, store, metrics, router, closing_rx).with_notes(notes);
     let result = run(listener, private, app, closing_tx, shutdown).await;
     purge.abort();

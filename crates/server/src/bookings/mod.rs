@@ -9,6 +9,8 @@
 //! What a booking keeps is categories and times: no resident's name or number. An
 //! intake note for the specialist is sealed like a handling note (ADR 0017).
 
+pub mod ics;
+
 use kakehashi_dispatch as d;
 use kakehashi_protocol as p;
 use schemars::JsonSchema;
@@ -246,6 +248,33 @@ pub struct Booking {
     pub status: String,
     /// Who booked it (`staff:<id>`, `desk:<id>`).
     pub created_by: String,
+    /// The hashes of the resident's and the specialist's links, when they join by link
+    /// (the links themselves are given once, to whoever booked or sends them again).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub links: BookingLinks,
+}
+
+/// The hashes of a booking's links.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BookingLinks {
+    /// The resident's link, when they join by link.
+    pub resident: Option<String>,
+    /// The specialist's link, when they join remotely (as a guest).
+    pub specialist: Option<String>,
+}
+
+impl BookingLinks {
+    /// The kind of person a link's hash is for.
+    pub fn party(&self, hash: &str) -> Option<p::Party> {
+        if self.resident.as_deref() == Some(hash) {
+            Some(p::Party::Resident)
+        } else if self.specialist.as_deref() == Some(hash) {
+            Some(p::Party::Guest)
+        } else {
+            None
+        }
+    }
 }
 
 impl Booking {

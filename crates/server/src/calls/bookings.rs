@@ -10,8 +10,8 @@ use kakehashi_protocol as p;
 
 use super::call::Call;
 use super::convert::{err, rfc3339};
-use super::{Core, Delivery, Reply};
-use crate::bookings::{Booking, refusal};
+use super::{Core, Delivery, InviteInfo, Inviter, Reply};
+use crate::bookings::{Booking, BookingLinks, refusal};
 
 /// A change to the bookings the engine holds, already stored.
 #[derive(Debug)]
@@ -27,6 +27,8 @@ pub enum BookingChange {
     /// Move a booking to the slot (and interpreter) of this one; the old slot stays
     /// held when the new one is refused.
     Move(Box<Booking>),
+    /// New links for a booking (the old ones stop working, seats already taken stay).
+    Relink(i64, BookingLinks),
     /// Let a booking go.
     Cancel(i64),
 }
@@ -35,6 +37,8 @@ pub enum BookingChange {
 #[derive(Debug, Default)]
 pub(super) struct Booked {
     by_id: HashMap<i64, Booking>,
+    /// Bookings whose consultation has begun (an interpreter answered its request).
+    begun: std::collections::HashSet<i64>,
 }
 
 fn engine_id(id: i64) -> Result<d::BookingId, p::ProtocolError> {
@@ -85,12 +89,30 @@ impl Core {
                     }
                 }
             }
+            BookingChange::Relink(id, links) => {
+                let b = self.booked.by_id.get_mut(&id).ok_or_else(|| not_held(id))?;
+                let old = std::mem::replace(&mut b.links, links.clone());
+                let end = d::Timestamp::from_millis(b.end);
+                let call = self.calls.values().find(|c| c.booking == Some(id)).map(|c| c.id);
+                for hash in [old.resident, old.specialist].into_iter().flatten() {
+                    self.links.drop_invite(&hash);
+                }
+                if let Some(call) = call {
+                    for (hash, party) in [(links.resident, p::Party::Resident), (links.specialist, p::Party::Guest)] {
+                        if let Some(hash) = hash {
+                            self.links.invite(hash, call, party, end);
+                        }
+                    }
+                }
+                Ok(Reply::Done)
+            }
             BookingChange::Cancel(id) => {
                 match self.engine.cancel_booking(now, engine_id(id)?) {
                     Ok(()) | Err(d::Error::UnknownBooking(_)) => {}
                     Err(e) => return Err(refused(&e)),
                 }
                 self.booked.by_id.remove(&id);
+                self.booked.begun.remove(&id);
                 Ok(Reply::Done)
             }
         }
@@ -118,6 +140,13 @@ impl Core {
         rs.speciality = b.specialist.speciality();
         let mut call = Call::new(request, b.tenant, b.desk, &rs, now);
         call.booking = Some(b.id);
+        // The links sent ahead open the call's seats once it has begun, until the slot ends.
+        let end = d::Timestamp::from_millis(b.end);
+        for (hash, party) in [(&b.links.resident, p::Party::Resident), (&b.links.specialist, p::Party::Guest)] {
+            if let Some(hash) = hash {
+                self.links.invite(hash.clone(), request, party, end);
+            }
+        }
         self.calls.insert(request, call);
         self.tell_booking_call(request);
     }
@@ -149,10 +178,42 @@ impl Core {
         }
     }
 
+    /// A booking's consultation has begun: its links open their seats from now on.
+    pub(super) fn booking_begun(&mut self, call: super::CallId) {
+        if let Some(id) = self.calls.get(&call).and_then(|c| c.booking) {
+            self.booked.begun.insert(id);
+        }
+    }
+
+    /// A booking's link whose consultation has not begun: what its page shows.
+    pub(super) fn peek_booking_link(&self, hash: &str, now: d::Timestamp) -> Option<InviteInfo> {
+        let (b, party) = self.booked.by_id.values().find_map(|b| Some((b, b.links.party(hash)?)))?;
+        let start = self.booking_not_begun(hash, now)?;
+        Some(InviteInfo {
+            language: b.language.clone(),
+            party,
+            expires_at: d::Timestamp::from_millis(b.end),
+            from: Inviter { tenant: b.tenant, desk: b.desk },
+            used: false,
+            starts_at: Some(start),
+        })
+    }
+
+    /// When the slot of the booking this link is for starts, if its consultation has not
+    /// begun (no call yet, or not answered) and the slot is not over.
+    pub(super) fn booking_not_begun(&self, hash: &str, now: d::Timestamp) -> Option<d::Timestamp> {
+        let b = self.booked.by_id.values().find(|b| b.links.party(hash).is_some())?;
+        if b.end <= now.as_millis() {
+            return None;
+        }
+        (!self.booked.begun.contains(&b.id)).then(|| d::Timestamp::from_millis(b.start))
+    }
+
     /// A booking's slot is over: nothing more is held for it.
     pub(super) fn booking_ended(&mut self, booking: d::BookingId) {
         if let Ok(id) = i64::try_from(booking.0) {
             self.booked.by_id.remove(&id);
+            self.booked.begun.remove(&id);
         }
     }
 }

@@ -129,6 +129,7 @@ impl Core {
         let to_interpreter = p::InterpreterEvent::Assigned { offer: offer.0, call, you, participants };
         self.deliver(Delivery::Interpreter(interpreter, to_interpreter));
         self.line_answered(request);
+        self.booking_begun(request);
         // A desk whose connection is down at that moment: the interpreter knows it is
         // waiting for the desk (and hears when the desk is back).
         if desk_away {

@@ -65,6 +65,11 @@ impl Links {
         self.invites.insert(token_hash, Invite { call, party, expires_at });
     }
 
+    /// Take back an unused invite.
+    pub(super) fn drop_invite(&mut self, token_hash: &str) {
+        self.invites.remove(token_hash);
+    }
+
     /// A phone invite's PIN; false if an open invite has it already.
     pub(super) fn pin(&mut self, pin: String, token_hash: String) -> bool {
         if self.pins.contains_key(&pin) {
@@ -137,6 +142,10 @@ pub struct InviteInfo {
     pub from: Inviter,
     /// Whether it has been used (its seat can be taken back).
     pub used: bool,
+    /// A booking's link whose consultation has not begun (the interpreter has not
+    /// answered): when its slot starts. The page shows it and waits; opening the link
+    /// then is refused without using it up.
+    pub starts_at: Option<d::Timestamp>,
 }
 
 fn refused() -> p::ProtocolError {
@@ -167,7 +176,11 @@ impl Core {
                 expires_at: seat.expires_at,
                 from: Inviter { tenant: call.tenant, desk: call.desk },
                 used: true,
+                starts_at: None,
             });
+        }
+        if let Some(info) = self.peek_booking_link(token_hash, now) {
+            return Some(info);
         }
         let invite = self.links.invites.get(token_hash).filter(|i| i.expires_at > now)?;
         let call = self.calls.get(&invite.call).filter(|c| c.answered())?;
@@ -177,6 +190,7 @@ impl Core {
             expires_at: invite.expires_at,
             from: Inviter { tenant: call.tenant, desk: call.desk },
             used: false,
+            starts_at: None,
         })
     }
 
@@ -211,6 +225,13 @@ impl Core {
         // A used link: its seat, taken back.
         if let Some(seat) = self.links.seats.get(token_hash).copied() {
             return self.take_seat(seat, new_resume_hash, reconnecting);
+        }
+        // A booking's link before its consultation has begun: kept, and the page waits.
+        if let Some(at) = self.booking_not_begun(token_hash, now) {
+            return Err(err(
+                p::ErrorCode::NotBegun,
+                format!("the consultation has not begun; it is booked for {}", super::convert::rfc3339(at)),
+            ));
         }
         // First use: the invite becomes a seat, whatever happens next.
         let invite = self.links.invites.remove(token_hash).ok_or_else(refused)?;

@@ -8,7 +8,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use kakehashi_protocol as p;
 use schemars::JsonSchema;
@@ -18,7 +18,9 @@ use super::body::JsonBody;
 use super::error::{ApiError, PathOf, QueryOf};
 use super::who::{Anyone, Reader};
 use crate::app::App;
-use crate::bookings::{Booking, BookingIn, BookingMove, language, slot};
+use crate::bookings::{
+    Booking, BookingIn, BookingLinks, BookingMove, ResidentJoins, Specialist, SpecialistJoins, language, slot,
+};
 use crate::calls::BookingChange;
 use crate::store::{BookingsOf, now_ms};
 
@@ -28,6 +30,7 @@ pub(crate) fn routes() -> Router<App> {
         .route("/api/bookings", get(list).post(add))
         .route("/api/bookings/{id}", get(one).put(move_to).delete(cancel))
         .route("/api/bookings/{id}/intake", get(read_intake))
+        .route("/api/bookings/{id}/links", post(relink))
 }
 
 /// The longest span a listing covers, in days.
@@ -67,6 +70,39 @@ pub(crate) struct BookedOut {
     pub id: i64,
     /// The interpreter held.
     pub interpreter: i64,
+    /// The links to send (made with the booking only).
+    #[serde(flatten)]
+    pub links: LinksOut,
+}
+
+/// A booking's links, to send to the people who join by link. Given once: asking again
+/// makes new ones (`POST /api/bookings/{id}/links`) and the old ones stop working.
+#[derive(Serialize, JsonSchema, Default)]
+pub(crate) struct LinksOut {
+    /// The resident's, when they join by link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resident_link: Option<String>,
+    /// The specialist's, when they join remotely (as a guest).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub specialist_link: Option<String>,
+}
+
+/// New links for the parties of `b` who join by link: their hashes and the links.
+fn new_links(app: &App, b: &Booking) -> (BookingLinks, LinksOut) {
+    let base = app.config.public_base(app.config.listen);
+    let make = |wanted: bool| {
+        wanted.then(|| {
+            let token = crate::auth::new_token();
+            (crate::auth::hash_token(&token), format!("{base}/join/{token}"))
+        })
+    };
+    let resident = make(b.resident == ResidentJoins::Link);
+    let specialist = make(b.specialist != Specialist::None && b.specialist_joins == SpecialistJoins::Remote);
+    let hashes = BookingLinks {
+        resident: resident.as_ref().map(|r| r.0.clone()),
+        specialist: specialist.as_ref().map(|s| s.0.clone()),
+    };
+    (hashes, LinksOut { resident_link: resident.map(|r| r.1), specialist_link: specialist.map(|s| s.1) })
 }
 
 /// An intake note as its reader gets it.
@@ -207,7 +243,10 @@ async fn add(
         intake: sealed.is_some(),
         status: "booked".into(),
         created_by: actor.clone(),
+        links: BookingLinks::default(),
     };
+    let (links, urls) = new_links(&app, &booking);
+    let booking = Booking { links, ..booking };
     let id = app.store.add_booking(&booking, sealed.as_deref(), now).await?;
     let held = app.router.booking(BookingChange::Book(Box::new(Booking { id, ..booking }))).await;
     let target = format!("booking:{id}");
@@ -222,7 +261,7 @@ async fn add(
     };
     app.store.move_booking(id, start, end, b.interpreter, Some(interpreter)).await?;
     app.store.audit_for(Some(tenant), &actor, "book", Some(&target), true).await?;
-    Ok((StatusCode::CREATED, Json(BookedOut { id, interpreter })))
+    Ok((StatusCode::CREATED, Json(BookedOut { id, interpreter, links: urls })))
 }
 
 /// Refuse a slot outside the municipality's calendar, when it has set one.
@@ -270,7 +309,7 @@ async fn move_to(
         Ok(Some(interpreter)) => {
             app.store.move_booking(id, start, end, m.interpreter, Some(interpreter)).await?;
             app.store.audit_for(Some(tenant), &actor, "move_booking", Some(&target), true).await?;
-            Ok(Json(BookedOut { id, interpreter }))
+            Ok(Json(BookedOut { id, interpreter, links: LinksOut::default() }))
         }
         Ok(None) => Err(ApiError::internal("the core held nobody")),
         Err(e) => {
@@ -278,6 +317,23 @@ async fn move_to(
             Err(refused(e))
         }
     }
+}
+
+/// `POST /api/bookings/{id}/links`: new links for the people who join by link (the old
+/// ones stop working; someone already in keeps their place).
+async fn relink(State(app): State<App>, who: Anyone, PathOf(id): PathOf<i64>) -> Result<Json<LinksOut>, ApiError> {
+    if matches!(who, Anyone::Interpreter(_)) {
+        return Err(ApiError::forbidden("coordinators and desks send links"));
+    }
+    let b = visible(&app, who, id).await?;
+    if !b.booked() || b.end <= now_ms() {
+        return Err(ApiError::conflict(p::ErrorCode::NotAllowed, "the booking is cancelled or over"));
+    }
+    let (links, urls) = new_links(&app, &b);
+    app.router.booking(BookingChange::Relink(id, links.clone())).await.map_err(refused)?;
+    app.store.relink_booking(id, &links).await?;
+    app.store.audit_for(Some(b.tenant), &actor(who), "relink_booking", Some(&format!("booking:{id}")), true).await?;
+    Ok(Json(urls))
 }
 
 /// `DELETE /api/bookings/{id}`: cancelled (kept, marked); its interpreter is free again.

@@ -244,6 +244,11 @@ pub(crate) struct InviteOut {
     pub tenant_name: String,
     /// ...and its counter (desk).
     pub desk_name: String,
+    /// A booking's link whose consultation has not begun: when its slot starts
+    /// (RFC 3339). Show it (and offer the calendar file) and ask again later; joining
+    /// now is refused with `not_begun`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub starts_at: Option<String>,
 }
 
 /// An invite link's language, without using the link up. 404 when it is used, expired
@@ -282,6 +287,7 @@ async fn invite(
         used: info.used,
         tenant_name,
         desk_name,
+        starts_at: info.starts_at.map(rfc3339),
     }))
 }
 

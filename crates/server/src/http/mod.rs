@@ -11,6 +11,7 @@ mod accounts;
 mod admin;
 mod assets;
 pub mod body;
+pub(crate) mod booking_links;
 pub(crate) mod bookings;
 pub(crate) mod calendar;
 mod clients;
@@ -55,6 +56,7 @@ pub fn router(app: App, surface: Surface) -> Router {
         .route("/readyz", get(readyz))
         .merge(clients::routes())
         .merge(bookings::routes())
+        .merge(booking_links::routes())
         .merge(partners::routes())
         .merge(reports::routes())
         .merge(cost_split::routes())

@@ -2,14 +2,15 @@
 //! moved, cancelled (kept, marked), and the live ones reloaded into the engine at start.
 
 use super::{Store, StoreError, timed};
-use crate::bookings::{BookedModality, Booking, ResidentJoins, Specialist, SpecialistJoins};
+use crate::bookings::{BookedModality, Booking, BookingLinks, ResidentJoins, Specialist, SpecialistJoins};
 
 macro_rules! select {
     ($($rest:expr),*) => {
         concat!(
             "SELECT id, tenant_id, desk_id, language, modality, specialist, require_speciality, topic, \
              requested_interpreter, interpreter_id, start_ms, end_ms, resident_joins, specialist_joins, \
-             intake_sealed IS NOT NULL AS intake, status, created_by FROM bookings ",
+             intake_sealed IS NOT NULL AS intake, status, created_by, resident_link_hash, \
+             specialist_link_hash FROM bookings ",
             $($rest),*
         )
     };
@@ -35,8 +36,8 @@ impl Store {
             sqlx::query(
                 "INSERT INTO bookings (tenant_id, desk_id, language, modality, specialist, require_speciality, \
                  topic, requested_interpreter, interpreter_id, start_ms, end_ms, resident_joins, specialist_joins, \
-                 intake_sealed, status, created_ms, created_by) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'booked', ?, ?)",
+                 intake_sealed, status, created_ms, created_by, resident_link_hash, specialist_link_hash) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'booked', ?, ?, ?, ?)",
             )
             .bind(b.tenant)
             .bind(b.desk)
@@ -54,6 +55,8 @@ impl Store {
             .bind(intake_sealed)
             .bind(now_ms)
             .bind(&b.created_by)
+            .bind(&b.links.resident)
+            .bind(&b.links.specialist)
             .execute(&self.pool),
         )
         .await?;
@@ -140,6 +143,20 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// New links for a booking (the hashes; `None` for a party that does not join by
+    /// link).
+    pub async fn relink_booking(&self, id: i64, links: &BookingLinks) -> Result<(), StoreError> {
+        timed(
+            sqlx::query("UPDATE bookings SET resident_link_hash = ?, specialist_link_hash = ? WHERE id = ?")
+                .bind(&links.resident)
+                .bind(&links.specialist)
+                .bind(id)
+                .execute(&self.pool),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// A booking's sealed intake note and its municipality.
     pub async fn booking_intake(&self, id: i64) -> Result<Option<(i64, Option<String>)>, StoreError> {
         timed(
@@ -189,5 +206,9 @@ fn booking(r: &sqlx::sqlite::SqliteRow) -> Result<Booking, StoreError> {
         intake: r.try_get("intake")?,
         status: r.try_get("status")?,
         created_by: r.try_get("created_by")?,
+        links: BookingLinks {
+            resident: r.try_get("resident_link_hash")?,
+            specialist: r.try_get("specialist_link_hash")?,
+        },
     })
 }

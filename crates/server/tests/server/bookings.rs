@@ -42,6 +42,21 @@ async fn a_booking_holds_its_interpreter_through_a_restart_and_rings_them_at_its
     assert_eq!(status, 201, "{made}");
     let id = made["id"].as_i64().unwrap();
     assert_eq!(made["interpreter"], 1);
+    let resident_link = link_token(made["resident_link"].as_str().expect("the resident joins by link"));
+    let specialist_link = link_token(made["specialist_link"].as_str().expect("the scrivener joins remotely"));
+    // Before the slot the resident's page shows when it is and offers a calendar file;
+    // joining is refused without using the link up.
+    let (status, text) = http(server.addr, "GET", &format!("/api/invites/{resident_link}"), None, None).await;
+    let peek: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!((status, peek["party"].as_str(), peek["language"].as_str()), (200, Some("resident"), Some("vi")));
+    assert!(peek["starts_at"].is_string(), "{peek}");
+    let (status, head, ics) = http_full(server.addr, &format!("/api/invites/{resident_link}/calendar.ics"), "").await;
+    assert_eq!(status, 200);
+    assert!(head.to_ascii_lowercase().contains("content-type: text/calendar"), "{head}");
+    assert!(ics.contains("BEGIN:VEVENT") && ics.contains("Asahi City"), "{ics}");
+    let early =
+        server.refused::<kakehashi_client::Resident>(p::Credential::Invite(specialist_link.clone()), None).await;
+    assert_eq!(early.code, p::ErrorCode::NotBegun);
     // The same interpreter cannot be held twice; anyone eligible can.
     let (status, clash) = book(&server, &creds.sup_a, scrivener.clone()).await;
     assert_eq!(status, 409, "{clash}");
@@ -113,6 +128,24 @@ async fn a_booking_holds_its_interpreter_through_a_restart_and_rings_them_at_its
     assert_eq!(booking, Some(id as u64), "the offer says it is the booking's");
     i1.send(p::InterpreterCommand::Accept { offer }).await;
     assert_eq!(expect!(desk, p::DeskEvent::Assigned { call, .. } => *call), request);
+    expect!(i1, p::InterpreterEvent::Assigned { .. });
+    // The links sent ahead (kept through the restart) let the resident and the scrivener in.
+    let mut resident = server.resident(&resident_link, None).await;
+    expect!(resident, p::ResidentEvent::Joined { party: p::Party::Resident, .. });
+    let mut scrivener = server.resident(&specialist_link, None).await;
+    let roster = expect!(scrivener, p::ResidentEvent::Joined { party: p::Party::Guest, participants, .. } => participants.clone());
+    let parties: Vec<p::Party> = roster.iter().map(|x| x.party).collect();
+    assert_eq!(parties, [p::Party::Desk, p::Party::Interpreter, p::Party::Resident, p::Party::Guest]);
+    for party in [p::Party::Resident, p::Party::Guest] {
+        assert_eq!(expect!(desk, p::DeskEvent::ParticipantJoined { party, .. } => *party), party);
+        assert_eq!(expect!(i1, p::InterpreterEvent::ParticipantJoined { party, .. } => *party), party);
+    }
+    expect!(resident, p::ResidentEvent::ParticipantJoined { party: p::Party::Guest, .. });
+    // New links on request: the old ones stop working, whoever is in keeps their place.
+    let (status, text) = http(server.addr, "POST", &format!("{path}/links"), Some(&creds.sup_a), None).await;
+    assert_eq!(status, 200, "{text}");
+    let fresh: Value = serde_json::from_str(&text).unwrap();
+    assert!(fresh["resident_link"].is_string() && fresh["specialist_link"].is_string());
     // A slot begun cannot be moved; the other one can, and cancelled.
     let moved = json!({"start": at(Duration::from_secs(7200)), "minutes": 30});
     let (status, _) = http(server.addr, "PUT", &path, Some(&creds.sup_a), Some(&moved.to_string())).await;

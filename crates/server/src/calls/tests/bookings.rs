@@ -25,6 +25,7 @@ fn booking(id: i64, now: d::Timestamp, from_now_secs: i64, interpreter: Option<i
         intake: false,
         status: "booked".into(),
         created_by: "staff:1".into(),
+        links: crate::bookings::BookingLinks::default(),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::doc::{Common, Doc, ID, Op, Who};
 use crate::bookings::{BookingIn, BookingMove};
-use crate::http::bookings::{BookedOut, BookingOut, IntakeOut};
+use crate::http::bookings::{BookedOut, BookingOut, IntakeOut, LinksOut};
 
 /// The bookings' operations.
 pub(super) fn add(d: &mut Doc, c: &Common) {
@@ -95,6 +95,46 @@ pub(super) fn add(d: &mut Doc, c: &Common) {
         "delete",
         Op { summary: "Cancel a booking", who: Who::Bearer, params: ID, body: None, answers },
     );
+    let answers = vec![
+        (200, "the new links (the old ones stop working)", Some(d.of::<LinksOut>())),
+        bad_id.clone(),
+        forbidden.clone(),
+        not_found.clone(),
+        (409, "the booking is cancelled or over", c.error.clone()),
+    ];
+    d.add(
+        "/api/bookings/{id}/links",
+        "post",
+        Op {
+            summary: "New links for the people of a booking who join by link (a supervisor, an admin or its desk)",
+            who: Who::Bearer,
+            params: ID,
+            body: None,
+            answers,
+        },
+    );
+    let ics = Some(serde_json::json!({ "type": "string", "description": "an iCalendar file (text/calendar)" }));
+    let answers = vec![
+        (200, "the slot as an iCalendar event", ics),
+        (404, "no booking waits on this link", c.error.clone()),
+        (429, "too many links that do not work from this address", c.error.clone()),
+    ];
+    d.add(
+        "/api/invites/{token}/calendar.ics",
+        "get",
+        Op {
+            summary: "A booking's link before its slot: the slot for the resident's phone calendar",
+            who: Who::Anyone,
+            params: &[("token", "path", "string")],
+            body: None,
+            answers,
+        },
+    );
+    if let Some(content) =
+        d.paths.get_mut("/api/invites/{token}/calendar.ics").and_then(|p| p.pointer_mut("/get/responses/200/content"))
+    {
+        *content = serde_json::json!({ "text/calendar": { "schema": { "type": "string" } } });
+    }
     let answers = vec![(200, "the note", Some(d.of::<IntakeOut>())), bad_id, forbidden, not_found];
     d.add(
         "/api/bookings/{id}/intake",
