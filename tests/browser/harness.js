@@ -90,7 +90,8 @@ export async function startServer(env = {}, config = '') {
     args.push('--config', path.join(data, 'config.toml'));
   }
   const child = spawn(BIN, args, {
-    env: { ...process.env, KAKEHASHI_MEDIA_LISTEN: `127.0.0.1:${media}`, KAKEHASHI_LOG: 'warn,kakehashi=info', ...env },
+    // A short drain: a test that ends with calls live need not wait the default 30 s.
+    env: { ...process.env, KAKEHASHI_MEDIA_LISTEN: `127.0.0.1:${media}`, KAKEHASHI_LOG: 'warn,kakehashi=info', KAKEHASHI_DRAIN_SECS: '1', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';

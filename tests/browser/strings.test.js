@@ -44,7 +44,7 @@ test("the resident page is written in every language the desks offer (28, easy J
 });
 
 test('the desk, console, wallboard and reports speak Japanese and English alike', async () => {
-  for (const page of ['desk', 'interpreter', 'wall', 'reports']) {
+  for (const page of ['desk', 'interpreter', 'wall', 'reports', 'bookings']) {
     const { STRINGS } = await import(pathToFileURL(path.join(WEB, page, 'strings.js')).href);
     assert.deepEqual(Object.keys(STRINGS).sort(), ['en', 'ja']);
     complete(page, STRINGS);
@@ -52,7 +52,7 @@ test('the desk, console, wallboard and reports speak Japanese and English alike'
 });
 
 test('every data-t key of a page has a string', async () => {
-  for (const [page, source] of [['desk', 'desk/strings.js'], ['interpreter', 'interpreter/strings.js'], ['wall', 'wall/strings.js'], ['reports', 'reports/strings.js'], ['join', 'join/i18n/en.js']]) {
+  for (const [page, source] of [['desk', 'desk/strings.js'], ['interpreter', 'interpreter/strings.js'], ['wall', 'wall/strings.js'], ['reports', 'reports/strings.js'], ['bookings', 'bookings/strings.js'], ['join', 'join/i18n/en.js']]) {
     const mod = await import(pathToFileURL(path.join(WEB, source)).href);
     const en = mod.STRINGS ? mod.STRINGS.en : mod.default;
     const html = fs.readFileSync(path.join(WEB, page, 'index.html'), 'utf8');

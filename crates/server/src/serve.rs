@@ -168,6 +168,7 @@ pub async fn serve_on(
     };
     let mut core = Core::new(&directory, settings, Box::new(OsTokens), clock.now());
     restore_bookings(&store, &mut core, clock.now()).await?;
+    restore_calendars(&store, &mut core, &directory, clock.now()).await?;
     let hub_settings =
         HubSettings { heartbeat: Duration::from_secs(u64::from(config.heartbeat_secs)), inbox: HUB_INBOX };
     let (hub, hub_tx, hub_rx) = Hub::new(core, store.clone(), metrics.clone(), clock, Some(orders_tx), hub_settings);
@@ -334,6 +335,26 @@ async fn restore_bookings(
     }
     if count > 0 {
         tracing::info!(count, "bookings held again");
+    }
+    Ok(())
+}
+
+/// Each municipality's centre calendar, where set, for the engine's "when" answers.
+async fn restore_calendars(
+    store: &Store,
+    core: &mut Core,
+    directory: &crate::directory::Directory,
+    now: kakehashi_dispatch::Timestamp,
+) -> Result<(), ServeError> {
+    use crate::calls::{DirectoryChange, Input};
+    for t in &directory.tenants {
+        let Some(Some(doc)) = store.calendar(t.id).await? else { continue };
+        match doc.to_calendar() {
+            Ok(c) => {
+                let _ = core.handle(now, Input::Directory(DirectoryChange::Calendar(t.id, Some(Box::new(c)))));
+            }
+            Err(e) => tracing::warn!(tenant = t.id, error = %e, "stored calendar refused; answers ignore it"),
+        }
     }
     Ok(())
 }

@@ -43,6 +43,8 @@ pub enum DirectoryChange {
     Interpreter(Box<d::InterpreterSpec>, Option<String>),
     /// An interpreter's new profile, and number if reached by phone.
     UpdateInterpreter(Box<d::InterpreterSpec>, Option<String>),
+    /// A municipality's centre calendar (its "when" answers keep to it); `None`: none set.
+    Calendar(i64, Option<Box<crate::calendar::Calendar>>),
 }
 
 /// Build the engine from the directory. Invalid rows are skipped with a warning (the
@@ -124,6 +126,14 @@ impl Core {
                 self.tiers.insert(id, tier);
                 self.set_reach_by_phone(now, id, phone);
             }
+            DirectoryChange::Calendar(tenant, calendar) => match calendar {
+                Some(c) => {
+                    self.calendars.insert(tenant, *c);
+                }
+                None => {
+                    self.calendars.remove(&tenant);
+                }
+            },
         }
         Ok(())
     }

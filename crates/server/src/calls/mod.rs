@@ -345,6 +345,8 @@ pub struct Core {
     lines: line::Lines,
     by_phone: by_phone::ByPhone,
     booked: bookings::Booked,
+    /// Municipalities' centre calendars, where set.
+    calendars: HashMap<i64, crate::calendar::Calendar>,
     legs: Legs,
     recorded: records::Kept,
     draining: bool,
@@ -380,6 +382,7 @@ impl Core {
             lines: line::Lines::default(),
             by_phone: by_phone::ByPhone::default(),
             booked: bookings::Booked::default(),
+            calendars: HashMap::new(),
             legs: Legs::default(),
             recorded: records::Kept::default(),
             draining: false,

@@ -115,18 +115,24 @@ impl Core {
         let (label, stored, event) = match outcome {
             d::Outcome::Abandoned => ("abandoned", RecordOutcome::Abandoned, p::DeskEvent::Cancelled { request }),
             d::Outcome::Expired => ("expired", RecordOutcome::Expired, p::DeskEvent::Expired { request }),
-            d::Outcome::Unserved(s) => (
-                "unserved",
-                RecordOutcome::Unserved,
-                p::DeskEvent::Unserved {
-                    request,
-                    suggestion: match s {
-                        d::Suggestion::LaterToday(t) => p::Suggestion::LaterToday { from: rfc3339(t) },
-                        d::Suggestion::Booking(t) => p::Suggestion::Booking { from: rfc3339(t) },
-                        d::Suggestion::Phone => p::Suggestion::Phone,
+            d::Outcome::Unserved(s) => {
+                let s = match self.calendars.get(&call.tenant) {
+                    Some(c) => crate::calendar::answer::within_opening(c, s, now),
+                    None => s,
+                };
+                (
+                    "unserved",
+                    RecordOutcome::Unserved,
+                    p::DeskEvent::Unserved {
+                        request,
+                        suggestion: match s {
+                            d::Suggestion::LaterToday(t) => p::Suggestion::LaterToday { from: rfc3339(t) },
+                            d::Suggestion::Booking(t) => p::Suggestion::Booking { from: rfc3339(t) },
+                            d::Suggestion::Phone => p::Suggestion::Phone,
+                        },
                     },
-                },
-            ),
+                )
+            }
         };
         self.count_end(call, label);
         let record = self.record(call, stored, now);

@@ -108,6 +108,8 @@ pub fn routes() -> Router<App> {
         .route("/wall/", page("wall/index.html"))
         .route("/wall", to("/wall/"))
         .route("/reports/", page("reports/index.html"))
+        .route("/bookings/", page("bookings/index.html"))
+        .route("/bookings", to("/bookings/"))
         .route("/reports", to("/reports/"))
         .route("/join/{token}", page("join/index.html"))
         .route(

@@ -27,7 +27,7 @@ pub struct Retention {
 pub struct Purged {
     /// Call records.
     pub records: u64,
-    /// Handling notes (besides those gone with their records).
+    /// Handling notes (besides those gone with their records) and bookings' intake notes.
     pub notes: u64,
     /// Audit entries.
     pub audit: u64,
@@ -112,6 +112,26 @@ impl Store {
             )
             .await?;
             purged.notes += done.rows_affected();
+            // Bookings' intake notes go with the notes, counted from the slot's end; the
+            // bookings themselves with the records.
+            let done = timed(
+                sqlx::query(
+                    "UPDATE bookings SET intake_sealed = NULL \
+                     WHERE tenant_id = ? AND end_ms < ? AND intake_sealed IS NOT NULL",
+                )
+                .bind(tenant)
+                .bind(now - notes_days * DAY_MS)
+                .execute(&mut *tx),
+            )
+            .await?;
+            purged.notes += done.rows_affected();
+            timed(
+                sqlx::query("DELETE FROM bookings WHERE tenant_id = ? AND end_ms < ?")
+                    .bind(tenant)
+                    .bind(now - records_days * DAY_MS)
+                    .execute(&mut *tx),
+            )
+            .await?;
             let done = timed(
                 sqlx::query("DELETE FROM call_records WHERE tenant_id = ? AND requested_at < ?")
                     .bind(tenant)

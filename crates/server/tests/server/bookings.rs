@@ -209,6 +209,13 @@ async fn a_slot_outside_the_centre_calendar_is_refused_and_an_intake_note_is_sea
     assert_eq!(http(server.addr, "GET", &path, Some(&creds.sup_b), None).await.0, 404);
     let (_, log) = http(server.addr, "GET", "/api/audit-log?tenant=1", Some(&creds.admin), None).await;
     assert!(log.contains("read_intake"), "{log}");
+    // Past the municipality's notes retention (30 days here) after the slot, the purge
+    // takes the intake note; the booking stays.
+    let store = kakehashi::store::Store::open(&dir).await.unwrap();
+    let purged = store.purge(kakehashi::store::now_ms() + 32 * 86_400_000).await.unwrap();
+    assert!(purged.notes >= 1, "{purged:?}");
+    assert_eq!(http(server.addr, "GET", &path, Some(&creds.sup_a), None).await.0, 404);
+    assert_eq!(list(&server, &creds.sup_a, "").await[0]["intake"], false);
     server.stop().await;
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -9,6 +9,7 @@ import { $, api, callInfo, h, notice, show } from '../common/ui.js';
 import { ERRORS } from '../common/errors.js';
 import { STRINGS } from './strings.js';
 import { outcomeCommand, resetOutcome, setUpOutcome } from './outcome.js';
+import { bookEarliest, bookingEvent, loadToday } from './bookings.js';
 
 /** @typedef {import('../common/protocol.js').Message} Message */
 /** @typedef {import('../common/protocol.js').Party} Party */
@@ -45,8 +46,10 @@ const state = {
   interpreterDropped: false,
   /** @type {Map<number, { tag: string, place: string }>} phone line callers waiting for an interpreter */
   lines: new Map(),
-  /** @type {{ m: Message, tag: string }[]} line calls answered while the desk was busy */
+  /** @type {{ m: Message, tag: string, booked?: boolean }[]} line (and booked) calls answered while the desk was busy */
   lineCalls: [],
+  /** @type {string | null} the earliest slot the last `unserved` named */
+  suggested: null,
 };
 
 function setLanguage(/** @type {string} */ lang) {
@@ -151,17 +154,21 @@ $('cancel').addEventListener('click', () => {
   if (state.request !== null) state.signal?.send({ type: 'cancel_request', request: state.request });
 });
 $('unserved-back').addEventListener('click', () => home());
+$('book-earliest').addEventListener('click', async () => {
+  if (state.token && state.language && state.suggested && (await bookEarliest(state.token, state.language.tag, state.suggested))) home();
+});
 
 function home() {
   state.request = null;
   const next = state.lineCalls.shift();
   if (next) {
-    void startLineCall(next.m, next.tag);
+    void startLineCall(next.m, next.tag, next.booked);
     return;
   }
   // The heading takes the focus, not the search box: on a tablet that would open the
   // keyboard over the grid.
   show('home');
+  if (state.token) void loadToday(state.token, languageOf);
 }
 
 // ---- phone line callers (the desk as its centre's phone desk) ------------------------------
@@ -219,12 +226,12 @@ function lineEvent(m) {
   return true;
 }
 
-/** @param {Message} m an `assigned` event of a line caller's request @param {string} tag */
-async function startLineCall(m, tag) {
+/** @param {Message} m an `assigned` event of a line caller's (or a booking's) request @param {string} tag @param {boolean} [booked] */
+async function startLineCall(m, tag, booked = false) {
   resetOptions();
   state.audioOnly = false;
   state.language = languageOf(tag);
-  notice(t('line_call_started', { lang: state.language.native }));
+  notice(t(booked ? 'booking_call_started' : 'line_call_started', { lang: state.language.native }));
   await startCall(m);
 }
 
@@ -251,6 +258,8 @@ function unserved(m) {
         : t('unserved_phone');
   $('unserved-language').textContent = state.language ? `${state.language.native} / ${state.language.japanese}` : '';
   $('unserved-suggestion').textContent = text;
+  state.suggested = s.kind === 'phone' ? null : s.from;
+  $('book-earliest').hidden = !state.suggested;
   show('unserved');
 }
 
@@ -458,6 +467,7 @@ $('outcome-skip').addEventListener('click', () => {
 function onMessage(m) {
   if (state.session?.handle(m)) return;
   if ('request' in m && lineEvent(m)) return;
+  if (bookingEvent(m, state, { languageOf, resetOptions })) return;
   switch (m.type) {
     case 'queued':
     case 'position':

@@ -149,6 +149,26 @@ function renderMe() {
   );
   $('today').textContent = t('today_line', { n: me.calls_today, time: clock(me.talk_secs_today) });
   renderPresence();
+  void loadBookings();
+}
+
+/** The slots this interpreter is held for, the next two weeks. */
+async function loadBookings() {
+  if (!state.token) return;
+  /** @type {any[]} */
+  let list = [];
+  try {
+    list = await api(`/api/bookings?from=${Date.now() - 3600000}&to=${Date.now() + 14 * 86400000}`, { token: state.token });
+  } catch {
+    return;
+  }
+  const when = (/** @type {number} */ ms) =>
+    new Date(ms).toLocaleString([document.documentElement.lang], { month: 'short', day: 'numeric', weekday: 'short', hour: '2-digit', minute: '2-digit' });
+  $('bookings').replaceChildren(
+    ...(list.length
+      ? list.map((b) => h('li', { 'data-booking': String(b.id) }, `${when(b.start)} · ${languageName(b.language)} · ${b.tenant_name} ${b.desk_name}${b.specialist === 'none' ? '' : ` · ${t(`sp_${b.specialist}`)}`}`))
+      : [h('li', {}, t('bookings_none'))]),
+  );
 }
 
 /**
@@ -219,6 +239,7 @@ function offered(m) {
   const asked = Date.parse(m.requested_at || '');
   $('offer-waited').textContent = Number.isNaN(asked) ? '—' : clock(Math.max(0, Date.now() - asked) / 1000);
   $('offer-urgent').hidden = !m.urgent;
+  $('offer-booking').hidden = m.booking == null;
   $('offer-language').textContent = `${languageName(m.language, m.language)} / ${languageName(m.language)}`;
   $('offer-speciality').textContent = m.speciality ? t(`s_${m.speciality}`) : t('s_none');
   $('offer-modality').textContent = t(`m_${m.modality}`);

@@ -85,6 +85,42 @@ function remember(/** @type {string} */ tag) {
 function inviter(/** @type {any} */ invite) {
   const from = [invite.tenant_name, invite.desk_name].filter(Boolean).join(' ');
   $('invited-by').textContent = from ? t('invited_by', { from }) : '';
+  $('booked-by').textContent = $('invited-by').textContent;
+  if (invite.starts_at) booked(invite.starts_at);
+}
+
+/** How often a booked link asks whether its consultation has begun. */
+const BOOKED_POLL_MS = 5000;
+
+/** A booking's link before its consultation: when it is, in the page's language, and
+ * the slot for the phone's calendar. */
+function booked(/** @type {string} */ startsAt) {
+  const locale = lang() === 'ja-x-easy' ? 'ja' : lang();
+  let when;
+  try {
+    when = new Date(startsAt).toLocaleString([locale], { dateStyle: 'full', timeStyle: 'short' });
+  } catch {
+    when = new Date(startsAt).toLocaleString();
+  }
+  $('booked-when').textContent = when;
+  $('add-calendar', HTMLAnchorElement).href = `/api/invites/${encodeURIComponent(token)}/calendar.ics`;
+}
+
+/** Ask again until the booked consultation has begun, then offer to join. */
+function awaitBooking() {
+  setTimeout(async () => {
+    try {
+      const r = await fetch(`/api/invites/${encodeURIComponent(token)}`);
+      if (r.status === 404) return show('expired');
+      const invite = r.ok ? await r.json() : state.invite;
+      state.invite = invite;
+      if (invite.starts_at) return awaitBooking();
+      show('welcome');
+      $('join').focus();
+    } catch {
+      awaitBooking();
+    }
+  }, BOOKED_POLL_MS);
 }
 
 /** The browser's own language, when the link tells us none. */
@@ -137,6 +173,12 @@ async function start() {
       a.hidden = false;
     }
     show('inapp');
+    return;
+  }
+  // A booking's link before its consultation: when it is, and wait for it.
+  if (invite.starts_at) {
+    show('booked');
+    awaitBooking();
     return;
   }
   // An in-app browser that can call (LINE and Messenger on iOS often can) is not told

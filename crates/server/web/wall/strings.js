@@ -5,6 +5,7 @@ export const STRINGS = {
   ja: {
     app: '架け橋 ウォールボード',
     reports: '報告書',
+    bookings: '予約',
     switch_lang: 'English',
     signin_title: 'サインイン(コーディネーター・管理者)',
     login: 'ログイン名',
@@ -44,6 +45,7 @@ export const STRINGS = {
   en: {
     app: 'kakehashi wallboard',
     reports: 'Reports',
+    bookings: 'Bookings',
     switch_lang: '日本語',
     signin_title: 'Sign in (coordinators and administrators)',
     login: 'Login',

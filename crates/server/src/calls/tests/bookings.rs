@@ -79,3 +79,39 @@ fn a_booking_rings_its_interpreter_at_the_slot_and_a_clash_or_a_move_into_one_is
     assert!(w.handle(Input::Booking(BookingChange::Move(Box::new(b7)))).is_err());
     assert!(w.handle(Input::Booking(BookingChange::Cancel(7))).is_err());
 }
+
+/// The `unserved` the desk hears (after its record).
+fn unserved_suggestion(out: &[Output]) -> p::Suggestion {
+    out.iter()
+        .find_map(|o| match o {
+            Output::Record { then, .. } => then.iter().find_map(|d| match d {
+                Delivery::Desk(DESK, p::DeskEvent::Unserved { suggestion, .. }) => Some(suggestion.clone()),
+                _ => None,
+            }),
+            _ => None,
+        })
+        .expect("an unserved request")
+}
+
+#[test]
+fn the_centre_calendar_moves_the_when_answer_into_its_opening_hours() {
+    // Friday 2027-01-15, 17:00 in Tokyo; a Portuguese interpreter works evenings 18:00-21:00.
+    let mut w = World::new();
+    let mut row = interpreter(24, "pt");
+    let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map(String::from).to_vec();
+    let evenings =
+        crate::directory::ShiftDoc { days, start: "18:00".into(), end: "21:00".into(), ..Default::default() };
+    row.roster = RosterDoc { time_zone: Some("Asia/Tokyo".into()), shifts: vec![evenings], ..RosterDoc::default() };
+    w.ok(Input::Directory(DirectoryChange::Interpreter(Box::new(row.to_spec().unwrap()), None)));
+    w.take();
+    w.request("pt").unwrap();
+    assert_eq!(unserved_suggestion(&w.take()), p::Suggestion::LaterToday { from: "2027-01-15T09:00:00Z".into() });
+    // The centre keeps a municipal office's hours (weekdays 08:30-17:15): Monday morning.
+    let office = crate::calendar::CalendarDoc::default().to_calendar().unwrap();
+    w.ok(Input::Directory(DirectoryChange::Calendar(TENANT, Some(Box::new(office)))));
+    w.request("pt").unwrap();
+    assert_eq!(unserved_suggestion(&w.take()), p::Suggestion::Booking { from: "2027-01-17T23:30:00Z".into() });
+    w.ok(Input::Directory(DirectoryChange::Calendar(TENANT, None)));
+    w.request("pt").unwrap();
+    assert!(matches!(unserved_suggestion(&w.take()), p::Suggestion::LaterToday { .. }));
+}

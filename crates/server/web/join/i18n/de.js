@@ -66,5 +66,8 @@ export default {
  "expired_next_away": "Wenn Sie nicht am Schalter sind, wenden Sie sich an die Stelle, die Ihnen den Link geschickt hat.",
  "state_muted": "Mikro aus",
  "state_camera_off": "Kamera aus",
- "err_codec_unsupported": "Das Videoformat dieses Geräts wird in diesem Anruf nicht unterstützt: Sie nehmen nur mit Ton teil."
+ "err_codec_unsupported": "Das Videoformat dieses Geräts wird in diesem Anruf nicht unterstützt: Sie nehmen nur mit Ton teil.",
+ "booked_title": "Ihre Beratung ist gebucht",
+ "booked_help": "Diese Seite lässt Sie hinein, sobald die Beratung beginnt. Lassen Sie sie geöffnet oder öffnen Sie diesen Link zu dieser Zeit erneut.",
+ "add_calendar": "Zu meinem Kalender hinzufügen"
 };

@@ -66,5 +66,8 @@ export default {
  "expired_next_away": "If you are not at the counter, contact the office that sent you the link.",
  "state_muted": "mic off",
  "state_camera_off": "camera off",
- "err_codec_unsupported": "This device's video format is not supported in this call: you take part with voice only."
+ "err_codec_unsupported": "This device's video format is not supported in this call: you take part with voice only.",
+ "booked_title": "Your consultation is booked",
+ "booked_help": "This page lets you in when the consultation begins. Keep it open, or open this link again at that time.",
+ "add_calendar": "Add to my calendar"
 };

@@ -66,5 +66,8 @@ export default {
  "expired_next_away": "Si no está en la ventanilla, contacte con la oficina que le envió el enlace.",
  "state_muted": "micrófono apagado",
  "state_camera_off": "cámara apagada",
- "err_codec_unsupported": "Esta llamada no admite el formato de vídeo de este dispositivo: participa solo con voz."
+ "err_codec_unsupported": "Esta llamada no admite el formato de vídeo de este dispositivo: participa solo con voz.",
+ "booked_title": "Su consulta está reservada",
+ "booked_help": "Esta página le dejará entrar cuando empiece la consulta. Déjela abierta o vuelva a abrir este enlace a esa hora.",
+ "add_calendar": "Añadir a mi calendario"
 };

@@ -66,5 +66,8 @@ export default {
  "expired_next_away": "Kung wala ka sa counter, kontakin ang opisinang nagpadala sa iyo ng link.",
  "state_muted": "naka-off ang mic",
  "state_camera_off": "naka-off ang camera",
- "err_codec_unsupported": "Hindi suportado sa tawag na ito ang video ng device mo: boses lang ang gamit mo."
+ "err_codec_unsupported": "Hindi suportado sa tawag na ito ang video ng device mo: boses lang ang gamit mo.",
+ "booked_title": "Naka-book na ang iyong konsultasyon",
+ "booked_help": "Papapasukin ka ng pahinang ito kapag nagsimula na ang konsultasyon. Iwanan itong bukas, o buksan muli ang link na ito sa oras na iyon.",
+ "add_calendar": "Idagdag sa aking kalendaryo"
 };

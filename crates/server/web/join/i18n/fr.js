@@ -66,5 +66,8 @@ export default {
  "expired_next_away": "Si vous n'êtes pas au guichet, contactez le bureau qui vous a envoyé le lien.",
  "state_muted": "micro coupé",
  "state_camera_off": "caméra coupée",
- "err_codec_unsupported": "Le format vidéo de cet appareil n'est pas pris en charge dans cet appel : vous participez avec la voix seulement."
+ "err_codec_unsupported": "Le format vidéo de cet appareil n'est pas pris en charge dans cet appel : vous participez avec la voix seulement.",
+ "booked_title": "Votre consultation est réservée",
+ "booked_help": "Cette page vous fera entrer quand la consultation commencera. Laissez-la ouverte ou rouvrez ce lien à cette heure-là.",
+ "add_calendar": "Ajouter à mon agenda"
 };

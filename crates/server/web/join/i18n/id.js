@@ -66,5 +66,8 @@ export default {
  "expired_next_away": "Jika Anda tidak di loket, hubungi kantor yang mengirim tautan kepada Anda.",
  "state_muted": "mikrofon mati",
  "state_camera_off": "kamera mati",
- "err_codec_unsupported": "Format video perangkat ini tidak didukung dalam panggilan ini: Anda ikut dengan suara saja."
+ "err_codec_unsupported": "Format video perangkat ini tidak didukung dalam panggilan ini: Anda ikut dengan suara saja.",
+ "booked_title": "Konsultasi Anda sudah dipesan",
+ "booked_help": "Halaman ini akan memasukkan Anda saat konsultasi dimulai. Biarkan tetap terbuka, atau buka tautan ini lagi pada waktu itu.",
+ "add_calendar": "Tambahkan ke kalender saya"
 };

@@ -66,5 +66,8 @@ export default {
  "expired_next_away": "まどぐち に いない ときは、リンク を おくった まどぐち に れんらく して ください。",
  "state_muted": "マイク オフ",
  "state_camera_off": "カメラ オフ",
- "err_codec_unsupported": "この スマホ の えいぞう は つかえません。こえ だけ で さんか して います。"
+ "err_codec_unsupported": "この スマホ の えいぞう は つかえません。こえ だけ で さんか して います。",
+ "booked_title": "そうだんの よやくが あります",
+ "booked_help": "そうだんが はじまると、この ページから はいれます。ページを ひらいたままに するか、その じかんに もういちど リンクを ひらいて ください。",
+ "add_calendar": "カレンダーに いれる"
 };

@@ -66,5 +66,8 @@ export default {
  "expired_next_away": "窓口にいない場合は、リンクを送ってきた窓口に連絡してください。",
  "state_muted": "マイクオフ",
  "state_camera_off": "カメラオフ",
- "err_codec_unsupported": "この端末の映像方式に対応していないため、音声のみで参加しています。"
+ "err_codec_unsupported": "この端末の映像方式に対応していないため、音声のみで参加しています。",
+ "booked_title": "相談の予約が入っています",
+ "booked_help": "相談が始まると、このページから参加できます。このページを開いたままにするか、その時間にもう一度このリンクを開いてください。",
+ "add_calendar": "カレンダーに追加"
 };

@@ -66,5 +66,8 @@ export default {
  "expired_next_away": "창구에 계시지 않으면 링크를 보낸 창구에 연락하세요.",
  "state_muted": "마이크 꺼짐",
  "state_camera_off": "카메라 꺼짐",
- "err_codec_unsupported": "이 통화는 이 기기의 영상 형식을 지원하지 않습니다. 음성으로만 참가합니다."
+ "err_codec_unsupported": "이 통화는 이 기기의 영상 형식을 지원하지 않습니다. 음성으로만 참가합니다.",
+ "booked_title": "상담이 예약되었습니다",
+ "booked_help": "상담이 시작되면 이 페이지에서 참여할 수 있습니다. 이 페이지를 열어 두거나, 그 시간에 이 링크를 다시 여세요.",
+ "add_calendar": "내 캘린더에 추가"
 };

@@ -66,5 +66,8 @@ export default {
  "expired_next_away": "Jika anda tidak berada di kaunter, hubungi pejabat yang menghantar pautan kepada anda.",
  "state_muted": "mikrofon dimatikan",
  "state_camera_off": "kamera dimatikan",
- "err_codec_unsupported": "Format video peranti ini tidak disokong dalam panggilan ini: anda menyertai dengan suara sahaja."
+ "err_codec_unsupported": "Format video peranti ini tidak disokong dalam panggilan ini: anda menyertai dengan suara sahaja.",
+ "booked_title": "Konsultasi anda telah ditempah",
+ "booked_help": "Halaman ini akan membenarkan anda masuk apabila konsultasi bermula. Biarkan ia terbuka, atau buka pautan ini semula pada masa itu.",
+ "add_calendar": "Tambah ke kalendar saya"
 };

@@ -66,5 +66,8 @@ export default {
  "expired_next_away": "Se você não está no balcão, entre em contato com o atendimento que enviou o link.",
  "state_muted": "microfone desligado",
  "state_camera_off": "câmera desligada",
- "err_codec_unsupported": "O formato de vídeo deste aparelho não é compatível com esta chamada: você participa só com voz."
+ "err_codec_unsupported": "O formato de vídeo deste aparelho não é compatível com esta chamada: você participa só com voz.",
+ "booked_title": "Sua consulta está agendada",
+ "booked_help": "Esta página deixa você entrar quando a consulta começar. Deixe-a aberta ou abra este link novamente nesse horário.",
+ "add_calendar": "Adicionar à minha agenda"
 };

@@ -66,5 +66,8 @@ export default {
  "expired_next_away": "Gişede değilseniz, size bağlantıyı gönderen kurumla iletişime geçin.",
  "state_muted": "mikrofon kapalı",
  "state_camera_off": "kamera kapalı",
- "err_codec_unsupported": "Bu görüşme cihazınızın video biçimini desteklemiyor: yalnızca sesle katılıyorsunuz."
+ "err_codec_unsupported": "Bu görüşme cihazınızın video biçimini desteklemiyor: yalnızca sesle katılıyorsunuz.",
+ "booked_title": "Danışmanlığınız için randevu alındı",
+ "booked_help": "Danışmanlık başladığında bu sayfa sizi içeri alır. Sayfayı açık tutun veya o saatte bu bağlantıyı yeniden açın.",
+ "add_calendar": "Takvimime ekle"
 };

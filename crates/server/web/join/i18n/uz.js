@@ -66,5 +66,8 @@ export default {
  "expired_next_away": "Darcha oldida bo‘lmasangiz, havolani yuborgan idora bilan bog‘laning.",
  "state_muted": "mikrofon o‘chiq",
  "state_camera_off": "kamera o‘chiq",
- "err_codec_unsupported": "Bu qo‘ng‘iroqda qurilmangiz video formati qo‘llab-quvvatlanmaydi: faqat ovoz bilan qatnashyapsiz."
+ "err_codec_unsupported": "Bu qo‘ng‘iroqda qurilmangiz video formati qo‘llab-quvvatlanmaydi: faqat ovoz bilan qatnashyapsiz.",
+ "booked_title": "Maslahatingiz band qilindi",
+ "booked_help": "Maslahat boshlanganda bu sahifa sizni kiritadi. Uni ochiq qoldiring yoki o‘sha vaqtda ushbu havolani qayta oching.",
+ "add_calendar": "Taqvimimga qo‘shish"
 };

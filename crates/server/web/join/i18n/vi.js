@@ -66,5 +66,8 @@ export default {
  "expired_next_away": "Nếu bạn không ở quầy, hãy liên hệ với nơi đã gửi liên kết cho bạn.",
  "state_muted": "tắt micrô",
  "state_camera_off": "tắt camera",
- "err_codec_unsupported": "Cuộc gọi này không hỗ trợ định dạng video của thiết bị bạn: bạn tham gia chỉ bằng giọng nói."
+ "err_codec_unsupported": "Cuộc gọi này không hỗ trợ định dạng video của thiết bị bạn: bạn tham gia chỉ bằng giọng nói.",
+ "booked_title": "Buổi tư vấn của bạn đã được đặt lịch",
+ "booked_help": "Trang này sẽ cho bạn vào khi buổi tư vấn bắt đầu. Hãy để trang mở, hoặc mở lại liên kết này vào giờ đó.",
+ "add_calendar": "Thêm vào lịch của tôi"
 };

@@ -66,5 +66,8 @@ export default {
  "expired_next_away": "如果您不在窗口，请联系给您发送链接的窗口。",
  "state_muted": "麦克风已关",
  "state_camera_off": "摄像头已关",
- "err_codec_unsupported": "本次通话不支持此设备的视频格式：您仅以语音参加。"
+ "err_codec_unsupported": "本次通话不支持此设备的视频格式：您仅以语音参加。",
+ "booked_title": "您的咨询已预约",
+ "booked_help": "咨询开始时，您可以通过此页面加入。请保持此页面打开，或在那时再次打开此链接。",
+ "add_calendar": "添加到我的日历"
 };
