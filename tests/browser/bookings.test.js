@@ -139,4 +139,55 @@ test('a booked consultation with a remote scrivener: booked, announced, and at t
   }
   await snap(desk.page, 'desk-booked-call');
   await snap(scrivener.page, 'scrivener-booked-call');
+  // Four browsers in a call are heavy: let them go before the next test.
+  for (const b of browsers.splice(0)) await b.close().catch(() => {});
+});
+
+test('the desk grid says which languages are available now, later today, by booking or by phone', async () => {
+  // A municipality whose local time is about 10:00 now (its time zone chosen so), so that
+  // "later today" and "tomorrow" do not depend on when the test runs. Lao from 13:00
+  // today, Sinhala tomorrow 10:00, Uzbek nobody.
+  const utcHour = new Date().getUTCHours();
+  let offset = 10 - utcHour;
+  if (offset > 14) offset -= 24;
+  if (offset < -12) offset += 24;
+  const zone = offset === 0 ? 'Etc/UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+  const days = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+  const today = new Date(Date.now() + offset * 3600000).getUTCDay();
+  const tenant = (await server.api('/api/tenants', { token: server.admin, body: { name: 'Grid Town', foreign_residents: 500, time_zone: zone } })).id;
+  const code = (await server.api(`/api/tenants/${tenant}/desks`, { token: server.admin, body: { name: 'Grid desk' } })).enrolment_code;
+  for (const [login, language, day, start, end] of [['e2e-lo', 'lo', today, '13:00', '15:00'], ['e2e-si', 'si', (today + 1) % 7, '10:00', '12:00']]) {
+    await server.api('/api/interpreters', {
+      token: server.admin,
+      body: {
+        login,
+        password: `${login}-password`,
+        tier: 'staff',
+        languages: [language],
+        modalities: ['video', 'audio'],
+        tenants: [tenant],
+        roster: { time_zone: zone, shifts: [{ days: [days[/** @type {number} */ (day)]], start, end }] },
+      },
+    });
+  }
+  const desk = await party({ tone: 440, viewport: TABLET });
+  browsers.push(desk);
+  await desk.page.goto(`${server.base}/desk/`);
+  await desk.page.fill('#enrol-code', code);
+  await desk.page.click('#enrol-form button[type=submit]');
+  const state = (/** @type {string} */ tag) => desk.page.locator(`#languages button[data-lang=${tag}] .avail`).getAttribute('data-avail');
+  await until(async () => (await state('lo')) === 'later_today', 'Lao later today');
+  assert.equal(await state('si'), 'booking');
+  assert.equal(await state('uz'), 'phone');
+  assert.match(await desk.page.locator('#languages button[data-lang=lo] .avail').innerText(), /から/);
+  assert.deepEqual(await accessibilityProblems(desk.page), [], 'the grid with its answers');
+  await snap(desk.page, 'desk-grid-availability');
+  // "Nobody now" leads straight to booking the earliest slot.
+  await desk.page.click('#languages button[data-lang=si]');
+  await desk.page.locator('#book-earliest').click();
+  await until(async () => /予約しました/.test(await desk.page.locator('#notice').innerText()), 'the booking made');
+  const sup = (await server.api('/api/sign-in', { body: { role: 'staff', login: 'admin', password: 'demo-admin' } })).token;
+  const booked = await server.api(`/api/bookings?tenant=${tenant}`, { token: sup });
+  assert.equal(booked.length, 1);
+  assert.equal(booked[0].language, 'si');
 });

@@ -300,6 +300,13 @@ pub enum DeskEvent {
         /// When the slot ends (RFC 3339).
         ends_at: String,
     },
+    /// What the desk's language grid can offer: now, later today (from when), by booking
+    /// (from when), or only by phone; the same answer a request would get. The whole list
+    /// after each `welcome`, then the languages whose answer changed.
+    Availability {
+        /// The languages.
+        languages: Vec<LanguageAvailability>,
+    },
     /// Nobody can interpret this now.
     Unserved {
         /// The request.
@@ -450,4 +457,30 @@ pub enum DeskEvent {
     Error(ProtocolError),
     /// The answer to `ping`.
     Pong,
+}
+
+/// One language of the desk's grid.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct LanguageAvailability {
+    /// The language (BCP 47).
+    pub language: String,
+    /// Whether and when it can be served.
+    pub state: AvailabilityState,
+    /// From when (RFC 3339), for `later_today` and `booking`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+}
+
+/// Whether a language can be served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AvailabilityState {
+    /// Someone is on duty now (a request may still wait).
+    Now,
+    /// Someone comes on duty later today.
+    LaterToday,
+    /// Someone is on duty on a later day: book a slot.
+    Booking,
+    /// Nobody covers it: a phone interpretation line.
+    Phone,
 }

@@ -10,7 +10,6 @@ use crate::error::Error;
 use crate::event::{Outcome, Output};
 use crate::ids::{BookingId, InterpreterId, RequestId};
 use crate::language::LanguagePair;
-use crate::model::TierSet;
 use crate::time::Timestamp;
 
 use super::state::{Booking, IState, Interp, RState, Request, Timer};
@@ -196,27 +195,10 @@ impl Engine {
         let request = RequestId(self.next_request);
         self.next_request += 1;
         let r = Request {
-            tenant: b.tenant,
-            pair: b.pair,
-            language: b.language,
-            modality: b.modality,
             speciality: b.speciality,
-            strict_speciality: false,
             preferred: Some(b.interpreter),
-            tried: Vec::new(),
-            submitted_at: now,
-            key: now.as_millis(),
-            step: 0,
-            step_deadline: None,
-            expires_at: b.end,
-            hold_until: None,
-            state: RState::Waiting,
-            offers_out: Vec::new(),
-            offers_made: 0,
-            fan_out: 1,
-            queued: false,
-            queued_tiers: TierSet::EMPTY,
             booking: Some(id),
+            ..Request::fresh(b.tenant, b.pair, b.language, b.modality, now, b.end)
         };
         let end = b.end;
         self.requests.insert(request, r);

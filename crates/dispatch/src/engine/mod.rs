@@ -8,8 +8,10 @@
 //! the timers' firing; `directory.rs` (tenants, policies, desks, interpreters),
 //! `requests.rs` (submit, cancel, accept, decline, end), `bookings.rs` (reservations),
 //! `routing.rs` and `queue.rs` (who is offered what), `query.rs` (read-only views),
+//! `availability.rs` (whether a language can be served now, else when),
 //! `timers.rs`, `index.rs`, `state.rs` and `invariants.rs`.
 
+mod availability;
 mod bookings;
 mod directory;
 mod index;

@@ -118,7 +118,7 @@ impl Engine {
     }
 
     /// Whether anyone signed in, on roster and not reserved matches `r` under one of `steps`.
-    fn has_candidate(&self, r: &Request, steps: &[Step]) -> bool {
+    pub(super) fn has_candidate(&self, r: &Request, steps: &[Step]) -> bool {
         let Some(pool) = self.pools.get(&r.pair) else { return false };
         // Only the tiers the steps admit: a contractors-only step must not walk the staff.
         let tiers = steps.iter().fold(TierSet::EMPTY, |acc, s| acc.union(s.tiers));
@@ -130,7 +130,7 @@ impl Engine {
     }
 
     /// What the desk can do instead: someone rostered later today, on a later day, or the phone.
-    fn suggest(&self, r: &Request) -> Suggestion {
+    pub(super) fn suggest(&self, r: &Request) -> Suggestion {
         let Some(pool) = self.pools.get(&r.pair) else { return Suggestion::Phone };
         let tz = &self.tenants[&r.tenant].spec.time_zone;
         let mut earliest: Option<Timestamp> = None;

@@ -125,6 +125,41 @@ pub(crate) struct Request {
 }
 
 impl Request {
+    /// A request just made at `now`: waiting, nothing offered, tried or held, one offer at
+    /// a time, until `expires_at`.
+    pub(crate) fn fresh(
+        tenant: TenantId,
+        pair: LanguagePair,
+        language: LanguageId,
+        modality: Modality,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Request {
+        Request {
+            tenant,
+            pair,
+            language,
+            modality,
+            speciality: None,
+            strict_speciality: false,
+            preferred: None,
+            tried: Vec::new(),
+            submitted_at: now,
+            key: now.as_millis(),
+            step: 0,
+            step_deadline: None,
+            expires_at,
+            hold_until: None,
+            state: RState::Waiting,
+            offers_out: Vec::new(),
+            offers_made: 0,
+            fan_out: 1,
+            queued: false,
+            queued_tiers: TierSet::EMPTY,
+            booking: None,
+        }
+    }
+
     /// Whether the queue index should hold it: waiting, with room for another offer.
     pub(crate) fn wants_offer(&self) -> bool {
         self.state == RState::Waiting && self.offers_out.len() < usize::from(self.fan_out)

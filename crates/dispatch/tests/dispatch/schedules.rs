@@ -216,3 +216,42 @@ fn a_booking_reloaded_under_its_stored_id_keeps_it_and_a_slot_under_way_starts_a
     let over = vi_booking(w.now - Duration::from_secs(3600), 30, None);
     assert!(matches!(w.e.book_as(w.now, BookingId(50), over), Err(Error::Invalid { field: "end", .. })));
 }
+
+#[test]
+fn availability_says_now_later_today_by_booking_or_the_phone_like_a_request_would() {
+    use jiff::civil::{Weekday, time};
+    let mut w = World::new();
+    // T0 is Friday 17:00 in Tokyo: Russian from 18:00 on Fridays, Vietnamese now, Nepali
+    // nobody.
+    let roster = Roster::new(
+        tokyo(),
+        vec![Shift {
+            days: Days::Weekly(WeekdaySet::of(&[Weekday::Friday])),
+            start: time(18, 0, 0, 0),
+            end: time(21, 0, 0, 0),
+        }],
+        vec![],
+    )
+    .unwrap();
+    let mut ru = interpreter(1, &["ru"], Tier::Staff, &[1]);
+    ru.roster = roster;
+    w.add(ru, true);
+    w.add(interpreter(2, &["vi"], Tier::Staff, &[1]), true);
+    let ask =
+        |w: &World, tag: &str| w.e.availability(TenantId(1), lang(tag), LanguageId::JAPANESE, Modality::Video).unwrap();
+    assert_eq!(ask(&w, "vi"), None, "on duty now");
+    let six = Timestamp::from_secs(T0 + 3600);
+    assert_eq!(ask(&w, "ru"), Some(Suggestion::LaterToday(six)));
+    assert_eq!(ask(&w, "ne"), Some(Suggestion::Phone));
+    // Busy in a call is still on duty: a request would wait, not be unserved.
+    let (_, out) = w.request(1, 11, "vi");
+    w.accept_only(&out);
+    assert_eq!(ask(&w, "vi"), None);
+    // A request is told the same.
+    let (_, out) = w.request(1, 12, "ru");
+    assert_eq!(ended(&out)[0].1, Outcome::Unserved(Suggestion::LaterToday(six)));
+    w.advance(4 * 3600);
+    let next_friday = Timestamp::from_secs(T0 + 7 * 86_400 + 3600);
+    assert_eq!(ask(&w, "ru"), Some(Suggestion::Booking(next_friday)));
+    assert!(w.e.availability(TenantId(9), lang("vi"), LanguageId::JAPANESE, Modality::Video).is_err());
+}

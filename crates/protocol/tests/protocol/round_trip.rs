@@ -76,6 +76,16 @@ fn desk_events() -> Vec<DeskEvent> {
         },
         E::Dialling { call: 7 },
         E::LineCall { request: 8, language: "ne".into() },
+        E::Availability {
+            languages: vec![
+                LanguageAvailability { language: "vi".into(), state: AvailabilityState::Now, from: None },
+                LanguageAvailability {
+                    language: "ne".into(),
+                    state: AvailabilityState::LaterToday,
+                    from: Some("2026-12-07T05:00:00Z".into()),
+                },
+            ],
+        },
         E::BookingCall { request: 9, booking: 4, language: "vi".into(), ends_at: "2026-12-07T01:30:00Z".into() },
         E::DialFailed { call: 7, reason: DialFailure::Busy },
         E::DocumentPassed { call: 7, id: 3, part: 1 },

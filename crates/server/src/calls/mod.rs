@@ -18,6 +18,7 @@
 //! never reused within a call; the relay's stream ids, the protocol's events and the web
 //! clients' tiles all derive from them.
 
+mod availability;
 mod bookings;
 mod by_phone;
 mod call;
@@ -347,6 +348,8 @@ pub struct Core {
     booked: bookings::Booked,
     /// Municipalities' centre calendars, where set.
     calendars: HashMap<i64, crate::calendar::Calendar>,
+    /// What the desks' language grids were last told.
+    grid: availability::Grid,
     legs: Legs,
     recorded: records::Kept,
     draining: bool,
@@ -383,6 +386,7 @@ impl Core {
             by_phone: by_phone::ByPhone::default(),
             booked: bookings::Booked::default(),
             calendars: HashMap::new(),
+            grid: availability::Grid::default(),
             legs: Legs::default(),
             recorded: records::Kept::default(),
             draining: false,
@@ -500,6 +504,7 @@ impl Core {
         self.engine.handle_timeout(now);
         self.flush_engine();
         self.push_positions();
+        self.push_availability(None);
         self.expire_sessions(now);
         self.expire_links(now);
         self.recorded.expire(now);

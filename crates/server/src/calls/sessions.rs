@@ -44,6 +44,14 @@ impl Sessions {
     pub(super) fn connected(&self, client: Client) -> bool {
         self.live.get(&client).is_some_and(Option::is_none)
     }
+
+    /// The desks connected now.
+    pub(super) fn connected_desks(&self) -> impl Iterator<Item = i64> + '_ {
+        self.live.iter().filter_map(|(c, away)| match (c, away) {
+            (Client::Desk(d), None) => Some(*d),
+            _ => None,
+        })
+    }
 }
 
 impl Core {
@@ -65,6 +73,8 @@ impl Core {
                     c.last_position = None;
                 }
                 self.tell_booking_calls(desk);
+                self.grid.forget(desk);
+                self.push_availability(Some(desk));
             }
             Client::Interpreter(id) => {
                 if let Ok(presence) = self.engine.presence(d::InterpreterId(id32(id))) {

@@ -41,6 +41,7 @@ pub(crate) static ASSETS: &[(&str, &[u8])] = assets![
     "common/ui.js",
     "desk/bookings.js",
     "desk/desk.js",
+    "desk/grid.js",
     "desk/index.html",
     "desk/outcome.js",
     "desk/strings.js",

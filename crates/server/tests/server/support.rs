@@ -233,11 +233,21 @@ impl Server {
 /// Events a role may get at any moment beside what a test waits for.
 pub trait Noise: Role {
     fn noise(event: &Self::Event) -> bool;
+
+    /// Events that come on their own schedule (the desk grid's availability): the next
+    /// event a test reads skips them; `availability.rs` tests them.
+    fn background(_: &Self::Event) -> bool {
+        false
+    }
 }
 
 impl Noise for Desk {
     fn noise(e: &p::DeskEvent) -> bool {
-        matches!(e, p::DeskEvent::Position { .. })
+        matches!(e, p::DeskEvent::Position { .. } | p::DeskEvent::Availability { .. })
+    }
+
+    fn background(e: &p::DeskEvent) -> bool {
+        matches!(e, p::DeskEvent::Availability { .. })
     }
 }
 
@@ -281,7 +291,12 @@ impl<R: Role + Noise> Client<R> {
 
     /// The next event, with its number.
     pub async fn next_seq(&mut self) -> p::Sequenced<R::Event> {
-        self.sig.recv(WAIT).await.expect("an event within 5 s")
+        loop {
+            let e = self.sig.recv(WAIT).await.expect("an event within 5 s");
+            if !R::background(&e.event) {
+                return e;
+            }
+        }
     }
 
     /// The next event.

@@ -10,6 +10,7 @@ import { ERRORS } from '../common/errors.js';
 import { STRINGS } from './strings.js';
 import { outcomeCommand, resetOutcome, setUpOutcome } from './outcome.js';
 import { bookEarliest, bookingEvent, loadToday } from './bookings.js';
+import { availabilityBadge, updateAvailability } from './grid.js';
 
 /** @typedef {import('../common/protocol.js').Message} Message */
 /** @typedef {import('../common/protocol.js').Party} Party */
@@ -106,6 +107,7 @@ function renderLanguages() {
         { type: 'button', role: 'listitem', 'data-lang': l.tag, onclick: () => requestInterpreter(l) },
         h('span', { class: 'native', lang: l.tag }, l.native),
         h('span', { class: 'japanese' }, second),
+        availabilityBadge(l.tag),
       ),
     );
   }
@@ -486,6 +488,10 @@ function onMessage(m) {
       break;
     case 'assigned':
       void startCall(m);
+      break;
+    case 'availability':
+      updateAvailability(m);
+      renderLanguages();
       break;
     case 'participant_joined':
       if (m.party === 'resident') notice(t('resident_joined'));

@@ -21,6 +21,7 @@ use crate::store::RecordOutcome;
 mod bookings;
 mod by_phone;
 mod dial;
+mod grid;
 mod lifecycle;
 mod line;
 mod participants;

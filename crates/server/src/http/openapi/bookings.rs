@@ -11,7 +11,6 @@ pub(super) fn add(d: &mut Doc, c: &Common) {
     let answers = vec![
         (200, "bookings whose slot overlaps the span, by start", Some(d.list::<BookingOut>())),
         (400, "a parameter is wrong (the message names it)", e.clone()),
-        (422, "`to` is not after `from`, or the span is longer than 92 days", e.clone()),
         forbidden.clone(),
     ];
     d.add(
