@@ -53,6 +53,23 @@ pub struct CallsLive {
     pub phone_legs: u32,
 }
 
+/// A request waiting for an interpreter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct WaitingRequest {
+    /// Its number.
+    pub request: u64,
+    /// The desk's name.
+    pub desk: String,
+    /// The resident's language (BCP 47).
+    pub language: String,
+    /// Marked urgent.
+    pub urgent: bool,
+    /// Waited so far, seconds.
+    pub waited_secs: u32,
+    /// An interpreter is being rung for it now.
+    pub ringing: bool,
+}
+
 /// What a supervisor receives. Clients ignore fields they do not know.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -70,6 +87,10 @@ pub enum SupervisorEvent {
         /// Calls going on now (absent from servers before 2026-12).
         #[serde(default)]
         calls: CallsLive,
+        /// The requests waiting, longest first: what a coordinator may offer by hand to
+        /// an interpreter they choose (`POST /api/requests/<request>/assign`).
+        #[serde(default)]
+        waiting: Vec<WaitingRequest>,
     },
     /// Something was refused.
     Error(ProtocolError),

@@ -8,9 +8,11 @@
 //! the timers' firing; `directory.rs` (tenants, policies, desks, interpreters),
 //! `requests.rs` (submit, cancel, accept, decline, end), `bookings.rs` (reservations),
 //! `routing.rs` and `queue.rs` (who is offered what), `query.rs` (read-only views),
-//! `availability.rs` (whether a language can be served now, else when),
+//! `availability.rs` (whether a language can be served now, else when), `assign.rs`
+//! (a coordinator's offer to an interpreter they choose),
 //! `timers.rs`, `index.rs`, `state.rs` and `invariants.rs`.
 
+mod assign;
 mod availability;
 mod bookings;
 mod directory;
@@ -85,6 +87,8 @@ pub enum Input {
     Book(BookingSpec),
     /// Cancel a booking.
     CancelBooking(BookingId),
+    /// A coordinator offers a waiting request to an interpreter they choose.
+    AssignTo(RequestId, InterpreterId),
     /// Time passes.
     Timeout,
 }
@@ -189,6 +193,7 @@ impl Engine {
             Input::EndCall(r) => self.end_call(now, r).map(|()| Reply::Done),
             Input::Book(spec) => self.book(now, spec).map(|(b, i)| Reply::Booking(b, i)),
             Input::CancelBooking(b) => self.cancel_booking(now, b).map(|()| Reply::Done),
+            Input::AssignTo(r, i) => self.assign_to(now, r, i).map(|_| Reply::Done),
             Input::Timeout => {
                 self.handle_timeout(now);
                 Ok(Reply::Done)

@@ -58,6 +58,7 @@ enum Op {
         desk: bool,
     },
     CancelBooking(usize),
+    Assign(usize, u32),
     Garbage(u8, u64),
 }
 
@@ -94,6 +95,7 @@ fn op() -> impl Strategy<Value = Op> {
         5 => (0u16..900).prop_map(Op::Advance),
         2 => (proptest::option::of(0u32..8), 0usize..3, 0u16..240, 1u8..120, any::<bool>()).prop_map(|(who, lang, start_min, len_min, desk)| Op::Book { who, lang, start_min, len_min, desk }),
         1 => any::<usize>().prop_map(Op::CancelBooking),
+        3 => (any::<usize>(), 0u32..8).prop_map(|(k, i)| Op::Assign(k, i)),
         1 => (0u8..6, any::<u64>()).prop_map(|(k, n)| Op::Garbage(k, n)),
     ]
 }
@@ -322,6 +324,19 @@ impl Run {
                 if let Reply::Booking(b, _) = self.apply(Input::Book(spec.clone()))? {
                     self.model.bookings.push(b);
                     self.booking_specs.insert(b, (spec.tenant, spec.language));
+                }
+            }
+            Op::Assign(k, i) => {
+                // A coordinator's choice, refused or not: the model checks the offer.
+                // Mostly someone available (the case that can succeed), else anyone.
+                let waiting = self.waiting();
+                if let Some(r) = pick(&waiting, *k) {
+                    let n = self.people.len() as u32;
+                    let free = (0..n)
+                        .map(|d| InterpreterId((*i + d) % n.max(1)))
+                        .find(|x| self.e.presence(*x) == Ok(Presence::Available))
+                        .unwrap_or(InterpreterId(*i));
+                    let _ = self.apply(Input::AssignTo(r, free))?;
                 }
             }
             Op::CancelBooking(k) => {

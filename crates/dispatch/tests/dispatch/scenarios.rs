@@ -378,3 +378,42 @@ fn speciality_modality_and_strictness() {
     let (_, out) = w.submit(spec);
     assert!(matches!(ended(&out)[..], [(_, Outcome::Unserved(_))]));
 }
+
+#[test]
+fn a_coordinator_offers_a_waiting_request_to_a_chosen_interpreter_within_the_promises() {
+    // Staff first: interpreter 1 (staff) is busy, 2 is a volunteer the first step does
+    // not reach yet; the coordinator rings 2 by hand.
+    let mut w = World::with_policy(policy_no_wrap());
+    w.add(interpreter(1, &["vi"], Tier::Staff, &[1]), true);
+    let (_, out) = w.request(1, 11, "vi");
+    w.accept_only(&out);
+    w.add(interpreter(2, &["vi"], Tier::Volunteer, &[1]), true);
+    w.add(interpreter(3, &["pt"], Tier::Staff, &[1]), true);
+    let mut excluding = RequestSpec::new(TenantId(1), DeskId(12), lang("vi"));
+    excluding.excluded = vec![InterpreterId(4)];
+    let (r, out) = w.submit(excluding);
+    assert!(offers(&out).is_empty(), "waiting for staff: {out:?}");
+    // Refused, changing nothing: a busy interpreter, another language, unknowns.
+    assert!(matches!(w.e.assign_to(w.now, r, InterpreterId(1)), Err(Error::Invalid { field: "interpreter", .. })));
+    assert!(matches!(w.e.assign_to(w.now, r, InterpreterId(3)), Err(Error::Invalid { field: "interpreter", .. })));
+    assert_eq!(w.e.assign_to(w.now, r, InterpreterId(9)), Err(Error::UnknownInterpreter(InterpreterId(9))));
+    assert_eq!(w.e.assign_to(w.now, RequestId(99), InterpreterId(2)), Err(Error::UnknownRequest(RequestId(99))));
+    assert!(w.drain().is_empty());
+    // Rung by hand: an ordinary offer the interpreter may decline.
+    let o = w.e.assign_to(w.now, r, InterpreterId(2)).unwrap();
+    let out = w.drain();
+    assert_eq!(only_offer(&out), (o, r, InterpreterId(2)));
+    assert!(
+        matches!(w.e.assign_to(w.now, r, InterpreterId(2)), Err(Error::Invalid { field: "request", .. })),
+        "it rings"
+    );
+    w.e.decline(w.now, o, InterpreterId(2)).unwrap();
+    w.drain();
+    assert!(
+        matches!(w.e.assign_to(w.now, r, InterpreterId(2)), Err(Error::Invalid { field: "interpreter", .. })),
+        "declined once"
+    );
+    // An excluded interpreter is never rung, even by hand.
+    w.add(interpreter(4, &["vi"], Tier::Volunteer, &[1]), true);
+    assert!(matches!(w.e.assign_to(w.now, r, InterpreterId(4)), Err(Error::Invalid { field: "interpreter", .. })));
+}

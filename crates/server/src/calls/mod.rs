@@ -18,6 +18,7 @@
 //! never reused within a call; the relay's stream ids, the protocol's events and the web
 //! clients' tiles all derive from them.
 
+mod assign;
 mod availability;
 mod bookings;
 mod by_phone;
@@ -203,6 +204,16 @@ pub enum Input {
     Directory(DirectoryChange),
     /// A change to the bookings, already stored.
     Booking(BookingChange),
+    /// A coordinator of `scope` (`None`: an admin) offers a waiting request to an
+    /// interpreter they choose.
+    Assign {
+        /// Their municipality.
+        scope: Option<i64>,
+        /// The request.
+        request: u64,
+        /// The interpreter.
+        interpreter: i64,
+    },
     /// Stop taking requests (draining before shutdown).
     Drain,
     /// Time passed: the engine's timers, positions, graces and expiries.
@@ -455,6 +466,9 @@ impl Core {
             }
             Input::Directory(change) => self.directory(now, change).map(|()| Reply::Done),
             Input::Booking(change) => self.booking(now, change),
+            Input::Assign { scope, request, interpreter } => {
+                self.assign(now, scope, request, interpreter).map(|()| Reply::Done)
+            }
             Input::Drain => {
                 self.draining = true;
                 Ok(Reply::Done)

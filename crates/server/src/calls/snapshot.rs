@@ -58,7 +58,21 @@ impl Core {
                 }
             }
         }
-        p::SupervisorEvent::Snapshot { at: rfc3339(self.now), languages, interpreters, calls }
+        let mut waiting: Vec<p::WaitingRequest> = self
+            .calls
+            .values()
+            .filter(|c| !c.answered() && c.booking.is_none() && scope.is_none_or(|t| d::TenantId(id32(c.tenant)) == t))
+            .map(|c| p::WaitingRequest {
+                request: c.id.0,
+                desk: self.names.desk(c.desk),
+                language: c.language.clone(),
+                urgent: c.urgent,
+                waited_secs: self.now.since(c.requested_at).as_secs() as u32,
+                ringing: c.last_position.is_some_and(|x| x.2),
+            })
+            .collect();
+        waiting.sort_by_key(|w| std::cmp::Reverse(w.waited_secs));
+        p::SupervisorEvent::Snapshot { at: rfc3339(self.now), languages, interpreters, calls, waiting }
     }
 
     /// Requests waiting per language (BCP 47), for the queue-depth gauge.

@@ -115,6 +115,10 @@ impl Router for Local {
         self.ask(|reply| Cmd::Booking { change, reply }).await?
     }
 
+    async fn assign(&self, scope: Option<i64>, request: u64, interpreter: i64) -> Result<(), p::ProtocolError> {
+        self.ask(|reply| Cmd::Assign { scope, request, interpreter, reply }).await?
+    }
+
     async fn kick(&self, client: Client) {
         self.tell(Cmd::Kick { client }).await;
     }

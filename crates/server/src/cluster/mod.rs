@@ -97,6 +97,10 @@ pub trait Router: Send + Sync + std::fmt::Debug + 'static {
     /// A change to the bookings, already stored; the interpreter a booking holds.
     async fn booking(&self, change: BookingChange) -> Result<Option<i64>, p::ProtocolError>;
 
+    /// A coordinator of `scope` (`None`: an admin) offers a waiting request to an
+    /// interpreter they choose.
+    async fn assign(&self, scope: Option<i64>, request: u64, interpreter: i64) -> Result<(), p::ProtocolError>;
+
     /// End a client's session and close its connection (its credential was revoked).
     async fn kick(&self, client: Client);
 

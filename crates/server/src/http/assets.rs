@@ -91,6 +91,7 @@ pub(crate) static ASSETS: &[(&str, &[u8])] = assets![
     "reports/reports.js",
     "reports/staffing.js",
     "reports/strings.js",
+    "wall/assign.js",
     "wall/index.html",
     "wall/strings.js",
     "wall/wall.js",

@@ -23,6 +23,7 @@ pub mod pages;
 pub(crate) mod partners;
 pub(crate) mod records;
 pub(crate) mod reports;
+pub(crate) mod requests;
 mod retention;
 mod second_factor;
 mod staffing;
@@ -56,6 +57,7 @@ pub fn router(app: App, surface: Surface) -> Router {
         .route("/readyz", get(readyz))
         .merge(clients::routes())
         .merge(bookings::routes())
+        .merge(requests::routes())
         .merge(booking_links::routes())
         .merge(partners::routes())
         .merge(reports::routes())

@@ -73,6 +73,9 @@ impl Router for Away {
     async fn booking(&self, _: crate::calls::BookingChange) -> Result<Option<i64>, p::ProtocolError> {
         Err(Unavailable.into())
     }
+    async fn assign(&self, _: Option<i64>, _: u64, _: i64) -> Result<(), p::ProtocolError> {
+        Err(Unavailable.into())
+    }
     async fn kick(&self, _: Client) {}
     async fn drain(&self) {}
     async fn live_calls(&self) -> Result<usize, Unavailable> {

@@ -238,6 +238,17 @@ pub enum Cmd {
         /// The answer.
         reply: oneshot::Sender<Result<Option<i64>, p::ProtocolError>>,
     },
+    /// A coordinator offers a waiting request to an interpreter they choose.
+    Assign {
+        /// Their municipality (`None`: an admin).
+        scope: Option<i64>,
+        /// The request.
+        request: u64,
+        /// The interpreter.
+        interpreter: i64,
+        /// The answer.
+        reply: Reply1,
+    },
     /// End a client's session now and close its connection (its credential was revoked).
     Kick {
         /// Who.
@@ -508,6 +519,9 @@ impl Hub {
             }
             Cmd::Snapshot { tenant, reply } => {
                 let _ = reply.send(self.core.snapshot(tenant));
+            }
+            Cmd::Assign { scope, request, interpreter, reply } => {
+                let _ = reply.send(self.apply(Input::Assign { scope, request, interpreter }).map(|_| ()));
             }
             Cmd::Booking { change, reply } => {
                 let held = self.apply(Input::Booking(change));

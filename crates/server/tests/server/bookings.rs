@@ -3,7 +3,8 @@
 //! the centre's calendar are refused with their reasons; the held interpreter is not
 //! offered on-demand calls; the booking survives a restart and at its slot the booked
 //! desk's request rings the interpreter outside the queue; moved and cancelled bookings
-//! free their interpreters; other municipalities see nothing; everything is audited.
+//! free their interpreters; other municipalities see nothing; everything is audited. A
+//! coordinator rings an interpreter of their choice for a waiting request.
 
 use std::time::Duration;
 
@@ -216,6 +217,57 @@ async fn a_slot_outside_the_centre_calendar_is_refused_and_an_intake_note_is_sea
     assert!(purged.notes >= 1, "{purged:?}");
     assert_eq!(http(server.addr, "GET", &path, Some(&creds.sup_a), None).await.0, 404);
     assert_eq!(list(&server, &creds.sup_a, "").await[0]["intake"], false);
+    server.stop().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn a_coordinator_rings_a_chosen_interpreter_for_a_waiting_request() {
+    let dir = temp("assign");
+    let creds = seed(&dir).await;
+    // A volunteer for Vietnamese: the policy reaches volunteers only after 50 s of waiting.
+    let store = kakehashi::store::Store::open(&dir).await.unwrap();
+    let mut volunteer = staff("i6", "vi", 1);
+    volunteer.tier = "volunteer".into();
+    store.insert_interpreter(&volunteer, &kakehashi::auth::hash_password("pw-i6").unwrap()).await.unwrap();
+    let i6_token = sign_in(&store, kakehashi::store::AccountKind::Interpreter, "i6", "pw-i6").await;
+    drop(store);
+    let server = Server::start(dir.clone()).await;
+    let mut i1 = server.interpreter(&creds.interp[0]).await;
+    let mut desk1 = server.desk(&creds.desk_a1).await;
+    answered_call(&mut desk1, &mut i1, "vi").await;
+    let mut i6 = server.interpreter(&i6_token).await;
+    let mut desk2 = server.desk(&creds.desk_a2).await;
+    desk2.send(request("vi")).await;
+    let request = expect!(desk2, p::DeskEvent::Queued { request, ringing: false, .. } => *request);
+    // The wallboard lists it.
+    let mut wall = server.supervisor(&creds.sup_a).await;
+    wall.send(p::SupervisorCommand::Subscribe {}).await;
+    let waiting = expect!(wall, p::SupervisorEvent::Snapshot { waiting, .. } => waiting.clone());
+    assert_eq!(
+        waiting.iter().map(|w| (w.request, w.language.as_str(), w.ringing)).collect::<Vec<_>>(),
+        [(request, "vi", false)]
+    );
+    let assign = |token: String, interpreter: i64| {
+        let addr = server.addr;
+        async move {
+            let body = json!({ "interpreter": interpreter }).to_string();
+            http(addr, "POST", &format!("/api/requests/{request}/assign"), Some(&token), Some(&body)).await
+        }
+    };
+    // Refused with the reason: busy, another language, another municipality's request.
+    let (status, text) = assign(creds.sup_a.clone(), 1).await;
+    assert!(status == 409 && text.contains("not free"), "{status} {text}");
+    let (status, text) = assign(creds.sup_a.clone(), 4).await;
+    assert!(status == 409 && text.contains("language"), "{status} {text}");
+    assert_eq!(assign(creds.sup_b.clone(), 6).await.0, 404);
+    // Rung by hand: the volunteer accepts and the call starts.
+    assert_eq!(assign(creds.sup_a.clone(), 6).await.0, 202);
+    let offer = expect!(i6, p::InterpreterEvent::Offer { offer, .. } => *offer);
+    i6.send(p::InterpreterCommand::Accept { offer }).await;
+    assert_eq!(expect!(desk2, p::DeskEvent::Assigned { call, .. } => *call), request);
+    let (_, log) = http(server.addr, "GET", "/api/audit-log?tenant=1", Some(&creds.admin), None).await;
+    assert!(log.contains("assign_request"), "{log}");
     server.stop().await;
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -1,6 +1,7 @@
 // The supervisor's wallboard: live queues by language (depth, longest wait, today's
 // service level), interpreters by state, and a chart of today's waits drawn here in SVG.
 
+import { loadInterpreters, renderWaiting } from './assign.js';
 import { Signal } from '../common/signal.js';
 import { apply, languageName, t, use } from '../common/i18n.js';
 import { secondFactorButton, setUp, signIn } from '../common/signin.js';
@@ -95,6 +96,7 @@ function render(s) {
       h('span', { class: `presence ${p.presence}`, 'data-presence': p.presence }, `${t(`p_${p.presence}`)}: ${p.count}`),
     ),
   );
+  renderWaiting(s, state.token, (tag) => `${languageName(tag)} (${tag})`);
 }
 
 /** The start of today, local time. */
@@ -188,6 +190,7 @@ function start() {
   });
   state.signal.connect();
   void loadRecords();
+  void loadInterpreters(state.token);
   state.timer = setInterval(loadRecords, 30000);
 }
 

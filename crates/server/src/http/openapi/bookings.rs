@@ -1,8 +1,9 @@
-//! Bookings in the OpenAPI document (issue 17).
+//! Bookings and a coordinator's hand in the OpenAPI document (issue 17).
 
 use super::doc::{Common, Doc, ID, Op, Who};
 use crate::bookings::{BookingIn, BookingMove};
 use crate::http::bookings::{BookedOut, BookingOut, IntakeOut, LinksOut};
+use crate::http::requests::AssignBody;
 
 /// The bookings' operations.
 pub(super) fn add(d: &mut Doc, c: &Common) {
@@ -143,6 +144,33 @@ pub(super) fn add(d: &mut Doc, c: &Common) {
             who: Who::Bearer,
             params: ID,
             body: None,
+            answers,
+        },
+    );
+
+    let body = Some(d.of::<AssignBody>());
+    let answers = vec![
+        (202, "the interpreter is rung now (they accept or decline)", None),
+        c.bad_id.clone(),
+        c.bad_body.clone(),
+        c.forbidden.clone(),
+        (404, "no such request waiting (of the caller's municipality)", c.error.clone()),
+        (
+            409,
+            "the interpreter is not free, cannot take it, was excluded or offered it already, or it rings as many as it may",
+            c.error.clone(),
+        ),
+        (503, "the server is busy or restarting", c.error.clone()),
+    ];
+    d.add(
+        "/api/requests/{id}/assign",
+        "post",
+        Op {
+            summary: "Offer a waiting request to an interpreter the coordinator chooses (a supervisor of its \
+                      municipality, or an admin; audited)",
+            who: Who::Bearer,
+            params: ID,
+            body,
             answers,
         },
     );
