@@ -202,12 +202,23 @@ function renderPresence() {
   $('go-not-ready').setAttribute('aria-pressed', String(state.presence.startsWith('not_ready')));
 }
 
+/**
+ * Set availability; a tap before the connection is welcomed (just signed in, on a slow
+ * network) is kept and sent once it is, not lost.
+ * @param {'available' | 'not_ready'} availability
+ */
+function setAvailability(availability) {
+  const sent = state.signal?.send({ type: 'set_availability', availability });
+  pendingAvailability = sent ? null : availability;
+}
+/** @type {'available' | 'not_ready' | null} */
+let pendingAvailability = null;
 $('go-available').addEventListener('click', () => {
   audio ||= new AudioContext();
-  state.signal?.send({ type: 'set_availability', availability: 'available' });
+  setAvailability('available');
 });
-$('go-not-ready').addEventListener('click', () => state.signal?.send({ type: 'set_availability', availability: 'not_ready' }));
-$('ready').addEventListener('click', () => state.signal?.send({ type: 'set_availability', availability: 'available' }));
+$('go-not-ready').addEventListener('click', () => setAvailability('not_ready'));
+$('ready').addEventListener('click', () => setAvailability('available'));
 
 /** @param {string} p */
 function presence(p) {
@@ -388,6 +399,7 @@ async function start() {
     onMessage,
     onWelcome: (w) => {
       notice(null);
+      if (pendingAvailability) setAvailability(pendingAvailability);
       if (!w.resumed && state.call !== null) callEnded({ type: 'call_ended', call: state.call, by: 'interpreter' });
       else state.session?.resumed();
     },
