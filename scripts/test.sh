@@ -10,10 +10,15 @@ export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 
 cargo test --workspace --locked
 
+# Every binary and example once, with the features the tests were built with: what
+# follows runs them from target/ instead of `cargo run -p …`, whose per-package feature
+# resolution would compile much of the tree again.
+cargo build --locked -q --workspace --bins --examples
+examples=./target/debug/examples
+
 # The web clients: type-checked (tsc --checkJs), then driven in real headless Chromium
 # against the binary just built. playwright-core and typescript come from the npm
 # registry at the versions in tests/browser/package-lock.json; never a downloaded browser.
-cargo build --locked -q -p kakehashi --bin kakehashi
 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 (cd tests/browser && npx tsc -p tsconfig.json && node --test --test-concurrency=1 --test-reporter=spec)
 
@@ -22,17 +27,15 @@ npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 
 # The benchmark and the simulation are programs; a seconds-long run of each keeps them
 # working. Their full runs are the commands in docs/benchmarks.md.
-cargo run --locked -q -p kakehashi-dispatch --example bench -- \
-  --interpreters 2000 --queued 3000 --cycles 5000 --no-scaling --json
-cargo run --locked -q -p kakehashi-dispatch --example simulate -- --hours 1 >/dev/null
-cargo run --locked -q -p kakehashi-relay --example forward_bench -- 2 1
-cargo run --locked -q -p kakehashi-phone --example mix_bench -- 5 50
-cargo run --locked -q -p kakehashi --example reports_bench -- 3000 1
+$examples/bench --interpreters 2000 --queued 3000 --cycles 5000 --no-scaling --json
+$examples/simulate --hours 1 >/dev/null
+$examples/forward_bench 2 1
+$examples/mix_bench 5 50
+$examples/reports_bench 3000 1
 echo "smoke runs of the bench, simulate, forward_bench, mix_bench and reports_bench examples: ok"
 
 # The load tool's scenarios, seconds each, against the debug binary (their full runs are
 # the commands in docs/benchmarks.md).
-cargo build --locked -q -p kakehashi-load
 load=./target/debug/kakehashi-load
 $load storm --desks 12 --interpreters 4 --languages 3 --seconds 5 --rate 3 --talk 1 --think 0.2
 $load soak --desks 12 --interpreters 4 --languages 3 --seconds 8 --rate 3 --talk 1 --think 0.2
