@@ -38,7 +38,7 @@ test("the resident page is written in every language the desks offer (28, easy J
   }
   complete('join', tables);
   // The page's own list of languages matches the files.
-  const join = fs.readFileSync(path.join(WEB, 'join/join.js'), 'utf8');
+  const join = fs.readFileSync(path.join(WEB, 'join/languages.js'), 'utf8');
   const written = JSON.parse(join.match(/const WRITTEN = (\[[^\]]*\])/)?.[1].replace(/'/g, '"') || '[]').sort();
   assert.deepEqual(written, langs);
 });
@@ -49,10 +49,13 @@ test('the desk, console, wallboard and reports speak Japanese and English alike'
     assert.deepEqual(Object.keys(STRINGS).sort(), ['en', 'ja']);
     complete(page, STRINGS);
   }
+  const { ROSTER_STRINGS } = await import(pathToFileURL(path.join(WEB, 'common/roster-strings.js')).href);
+  assert.deepEqual(Object.keys(ROSTER_STRINGS).sort(), ['en', 'ja']);
+  complete('roster calendar', ROSTER_STRINGS);
 });
 
 test('every data-t key of a page has a string', async () => {
-  for (const [page, source] of [['desk', 'desk/strings.js'], ['interpreter', 'interpreter/strings.js'], ['wall', 'wall/strings.js'], ['reports', 'reports/strings.js'], ['bookings', 'bookings/strings.js'], ['join', 'join/i18n/en.js']]) {
+  for (const [page, source] of [['desk', 'desk/strings.js'], ['interpreter', 'interpreter/strings.js'], ['wall', 'wall/strings.js'], ['reports', 'reports/strings.js'], ['bookings', 'bookings/strings.js'], ['join', 'join/i18n/en.js'], ['start', 'join/i18n/en.js']]) {
     const mod = await import(pathToFileURL(path.join(WEB, source)).href);
     const en = mod.STRINGS ? mod.STRINGS.en : mod.default;
     const html = fs.readFileSync(path.join(WEB, page, 'index.html'), 'utf8');

@@ -133,6 +133,25 @@ impl Engine {
         Ok(())
     }
 
+    /// Whether [`Engine::book`] would hold someone for `spec` now (a named interpreter, or
+    /// any eligible one), without holding anybody: the free slots a resident may choose.
+    pub fn can_book(&self, spec: &BookingSpec) -> bool {
+        let Some(pair) = LanguagePair::new(spec.language, spec.desk_language) else { return false };
+        if spec.end <= spec.start || spec.start < self.now || self.tenant(spec.tenant).is_err() {
+            return false;
+        }
+        if spec.desk.is_some_and(|d| self.desks.get(&d) != Some(&spec.tenant)) {
+            return false;
+        }
+        let eligible = |i: &Interp| self.bookable(i, spec, pair).is_ok();
+        match spec.interpreter {
+            Some(id) => self.interps.get(&id).is_some_and(eligible),
+            None => {
+                self.pools.get(&pair).is_some_and(|p| p.all.iter().filter_map(|id| self.interps.get(id)).any(eligible))
+            }
+        }
+    }
+
     /// Cancel a booking; the interpreter returns to on-demand calls if nothing else holds
     /// them. A booking's request still waiting ends abandoned; one whose consultation is
     /// in progress cannot be cancelled (end the call).

@@ -6,6 +6,7 @@ use crate::error::Error;
 use crate::ids::{DeskId, InterpreterId, RequestId, TenantId};
 use crate::model::Speciality;
 use crate::policy::RoutingPolicy;
+use crate::roster::Roster;
 use crate::time::Timestamp;
 
 use super::state::{IState, Interp, RState, Timer};
@@ -186,6 +187,24 @@ impl Engine {
         for r in held {
             self.sync_queue(r);
         }
+        self.match_became_idle();
+        Ok(())
+    }
+
+    /// Replace an interpreter's roster only (their own leave or extra hours, a
+    /// coordinator's calendar): allowed in any state, as a roster's own change at a
+    /// shift's end would be; an offer ringing or a call running goes on.
+    pub fn set_roster(&mut self, now: Timestamp, id: InterpreterId, roster: Roster) -> Result<(), Error> {
+        self.advance(now);
+        let i = self.interps.get_mut(&id).ok_or(Error::UnknownInterpreter(id))?;
+        let s = roster.state_at(self.now);
+        i.spec.roster = roster;
+        i.on_roster = s.on;
+        i.roster_next = s.next_change;
+        if let Some(at) = s.next_change {
+            self.timer_at(at, Timer::Roster(id));
+        }
+        self.reindex(id);
         self.match_became_idle();
         Ok(())
     }

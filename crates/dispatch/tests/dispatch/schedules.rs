@@ -54,6 +54,44 @@ fn rosters_gate_offers_and_the_answer_says_when() {
     assert_eq!(only_offer(&out).1, r);
 }
 
+#[test]
+fn an_interpreters_own_roster_change_applies_at_once_and_spares_a_call() {
+    use jiff::civil::{date, time};
+    let mut w = World::with_policy(RoutingPolicy { max_wait: Duration::from_secs(7200), ..RoutingPolicy::default() });
+    // Off roster: Monday mornings only. A Russian request waits (T0 is Friday 17:00 Tokyo).
+    let mondays = |exceptions| {
+        let days = Days::Weekly(WeekdaySet::of(&[jiff::civil::Weekday::Monday]));
+        Roster::new(tokyo(), vec![Shift { days, start: time(9, 0, 0, 0), end: time(12, 0, 0, 0) }], exceptions).unwrap()
+    };
+    let mut spec = interpreter(1, &["ru"], Tier::Staff, &[1]);
+    spec.roster = mondays(vec![]);
+    w.add(spec, true);
+    // Interpreter 2 is on duty but in a call: a second request waits.
+    w.add(interpreter(2, &["ru"], Tier::Staff, &[1]), true);
+    let (_, out) = w.request(1, 12, "ru");
+    w.accept_only(&out);
+    let (r, out) = w.request(1, 11, "ru");
+    assert!(offers(&out).is_empty() && ended(&out).is_empty(), "it waits");
+    // They add an extra evening today: the waiting request is offered at once.
+    let extra = Exception::Extra { date: date(2027, 1, 15), start: time(17, 0, 0, 0), end: time(20, 0, 0, 0) };
+    w.e.set_roster(w.now, InterpreterId(1), mondays(vec![extra.clone()])).unwrap();
+    let (o, offered, _) = only_offer(&w.drain());
+    assert_eq!(offered, r);
+    w.e.accept(w.now, o, InterpreterId(1)).unwrap();
+    w.drain();
+    // In the call they take today off: the call goes on, nothing new is offered.
+    let off = Exception::Off { from: date(2027, 1, 15), until: date(2027, 1, 15) };
+    w.e.set_roster(w.now, InterpreterId(1), mondays(vec![off])).unwrap();
+    assert!(!w.e.on_roster(InterpreterId(1)).unwrap());
+    assert_eq!(w.e.presence(InterpreterId(1)).unwrap(), Presence::InCall);
+    // Back to the extra evening: the roster's own timer follows the newest roster.
+    w.e.set_roster(w.now, InterpreterId(1), mondays(vec![extra])).unwrap();
+    assert!(w.e.on_roster(InterpreterId(1)).unwrap());
+    w.advance(3 * 3600);
+    assert!(!w.e.on_roster(InterpreterId(1)).unwrap(), "the extra evening ended at 20:00");
+    assert!(w.e.set_roster(w.now, InterpreterId(9), Roster::always()).is_err());
+}
+
 /// A video booking for Vietnamese of `minutes` from `start`, with `who` or anyone.
 fn vi_booking(start: Timestamp, minutes: u64, who: Option<u32>) -> BookingSpec {
     BookingSpec {
@@ -76,13 +114,24 @@ fn bookings_hold_the_interpreter_back_from_calls_that_would_run_into_the_slot() 
     w.add(interpreter(2, &["vi"], Tier::Volunteer, &[1]), false);
     let start = w.now + Duration::from_secs(3600);
     let spec = vi_booking(start, 30, None);
+    assert!(w.e.can_book(&spec), "free slots are asked without holding anyone");
     let (b, who) = w.e.book(w.now, spec.clone()).unwrap();
     assert_eq!(who, InterpreterId(1), "best tier first");
     w.drain();
     // The same interpreter cannot be booked twice for the slot; the volunteer can.
     let named = BookingSpec { interpreter: Some(InterpreterId(1)), ..spec.clone() };
+    assert!(!w.e.can_book(&named));
     assert!(matches!(w.e.book(w.now, named), Err(Error::NotBookable(_))));
+    assert!(w.e.can_book(&spec));
     assert_eq!(w.e.book(w.now, spec.clone()).unwrap().1, InterpreterId(2));
+    assert!(!w.e.can_book(&spec), "both are held");
+    assert!(!w.e.can_book(&vi_booking(w.now - Duration::from_secs(60), 30, None)), "not in the past");
+    assert!(
+        !w.e.can_book(&BookingSpec {
+            desk: Some(DeskId(99)),
+            ..vi_booking(start + Duration::from_secs(7200), 30, None)
+        })
+    );
     // 45 minutes before the slot, a call is still offered...
     w.advance(15 * 60);
     let (r, out) = w.request(1, 11, "vi");

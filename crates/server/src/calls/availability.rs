@@ -26,7 +26,7 @@ impl Grid {
 
 impl Core {
     /// Every language's answer for `tenant`, as the protocol says it.
-    fn availability_of(&self, tenant: i64) -> Vec<(&'static str, p::LanguageAvailability)> {
+    pub(super) fn availability_of(&self, tenant: i64) -> Vec<(&'static str, p::LanguageAvailability)> {
         let now = self.now;
         let t = d::TenantId(id32(tenant));
         d::LanguageId::all()

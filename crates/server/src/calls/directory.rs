@@ -43,6 +43,9 @@ pub enum DirectoryChange {
     Interpreter(Box<d::InterpreterSpec>, Option<String>),
     /// An interpreter's new profile, and number if reached by phone.
     UpdateInterpreter(Box<d::InterpreterSpec>, Option<String>),
+    /// An interpreter's roster alone (their own leave and extra hours), applied in any
+    /// state.
+    Roster(i64, Box<d::Roster>),
     /// A municipality's centre calendar (its "when" answers keep to it); `None`: none set.
     Calendar(i64, Option<Box<crate::calendar::Calendar>>),
 }
@@ -125,6 +128,9 @@ impl Core {
                 self.engine.update_interpreter(now, *spec).map_err(engine_error)?;
                 self.tiers.insert(id, tier);
                 self.set_reach_by_phone(now, id, phone);
+            }
+            DirectoryChange::Roster(id, roster) => {
+                self.engine.set_roster(now, d::InterpreterId(id32(id)), *roster).map_err(engine_error)?;
             }
             DirectoryChange::Calendar(tenant, calendar) => match calendar {
                 Some(c) => {

@@ -1,28 +1,27 @@
 //! The call core, sans-I/O: every request a desk makes, the call it becomes, who takes
 //! part in it, and the records it leaves. It owns the dispatch engine and drives it.
 //!
-//! Drive it like the engine: [`Core::handle`]`(now, input)` for everything that happens
-//! (a client's command, a connection attached or lost, the relay's reports, a record
-//! written, a second passed), then drain [`Core::poll_output`] until it is empty and act
-//! on each [`Output`]: deliver an event, write a record and only then deliver what
-//! follows it, give the relay an order, count a fact. [`Core::poll_timeout`] says when
-//! the engine next needs [`Input::Tick`]... at the latest; the shell also ticks once a
-//! second (positions, the grace of dropped clients, links and invites that expire).
+//! Drive it like the engine: [`Core::handle`]`(now, input)` for everything that happens (a
+//! client's command, a connection attached or lost, the relay's reports, a record written, a
+//! second passed), then drain [`Core::poll_output`] until it is empty and act on each [`Output`]:
+//! deliver an event, write a record and only then deliver what follows it, give the relay an
+//! order, count a fact. [`Core::poll_timeout`] says when the engine next needs [`Input::Tick`] at
+//! the latest; the shell also ticks once a second (graces, positions, links that expire).
 //!
-//! No tokio, no clock reads, no randomness of its own (tokens come from the [`Tokens`]
-//! it is given), no locks, no I/O. The tests drive it on simulated time.
+//! No tokio, no clock reads, no randomness of its own (tokens come from the [`Tokens`] it is
+//! given), no locks, no I/O. The tests drive it on simulated time.
 //!
-//! A call has **participants**, each with a number of its own within the call and a
-//! kind ([`p::Party`]): the desk (0, from the request on), the interpreter (1, once
-//! answered), and any number of residents, guests and phones after them. Numbers are
-//! never reused within a call; the relay's stream ids, the protocol's events and the web
-//! clients' tiles all derive from them.
+//! A call has **participants**, each with a number of its own within the call and a kind
+//! ([`p::Party`]): the desk (0, from the request on), the interpreter (1, once answered), and any
+//! number of residents, guests and phones after them. Numbers are never reused within a call;
+//! the relay's stream ids, the protocol's events and the web clients' tiles derive from them.
 
 mod assign;
 mod availability;
 mod bookings;
 mod by_phone;
 mod call;
+mod centre;
 mod convert;
 mod desk;
 mod dial;
@@ -47,6 +46,7 @@ use kakehashi_protocol as p;
 
 pub use bookings::BookingChange;
 pub use call::{Call, CallId, MemberKey, Participant, Quality, Remote, Who};
+pub use centre::{CentreView, SLOT_LEAD_MS, SLOT_MINUTES};
 pub use dial::dialable;
 pub use directory::DirectoryChange;
 pub use line::{LINE_WAITING_PER_DESK, LineKey};

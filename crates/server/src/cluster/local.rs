@@ -115,6 +115,15 @@ impl Router for Local {
         self.ask(|reply| Cmd::Booking { change, reply }).await?
     }
 
+    async fn centre(
+        &self,
+        tenant: i64,
+        desk: i64,
+        language: Option<kakehashi_dispatch::LanguageId>,
+    ) -> Result<crate::calls::CentreView, Unavailable> {
+        self.ask(|reply| Cmd::Centre { tenant, desk, language, reply }).await
+    }
+
     async fn assign(&self, scope: Option<i64>, request: u64, interpreter: i64) -> Result<(), p::ProtocolError> {
         self.ask(|reply| Cmd::Assign { scope, request, interpreter, reply }).await?
     }

@@ -97,6 +97,15 @@ pub trait Router: Send + Sync + std::fmt::Debug + 'static {
     /// A change to the bookings, already stored; the interpreter a booking holds.
     async fn booking(&self, change: BookingChange) -> Result<Option<i64>, p::ProtocolError>;
 
+    /// What a centre's standing link shows: `tenant`'s languages, whether it is open,
+    /// and the free slots of `language` at its online `desk`.
+    async fn centre(
+        &self,
+        tenant: i64,
+        desk: i64,
+        language: Option<kakehashi_dispatch::LanguageId>,
+    ) -> Result<crate::calls::CentreView, Unavailable>;
+
     /// A coordinator of `scope` (`None`: an admin) offers a waiting request to an
     /// interpreter they choose.
     async fn assign(&self, scope: Option<i64>, request: u64, interpreter: i64) -> Result<(), p::ProtocolError>;

@@ -97,6 +97,9 @@ pub struct OffDoc {
     /// Last day.
     #[schemars(schema_with = "schema::date")]
     pub until: String,
+    /// Set by the interpreter themselves (`PUT /api/me/roster`), not by a coordinator.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub own: bool,
 }
 
 /// An extra window.
@@ -112,6 +115,9 @@ pub struct ExtraDoc {
     /// `HH:MM`.
     #[schemars(schema_with = "schema::clock")]
     pub end: String,
+    /// Offered by the interpreter themselves (`PUT /api/me/roster`), not by a coordinator.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub own: bool,
 }
 
 fn weekday(s: &str, field: &str) -> Result<Weekday, DirectoryError> {
@@ -172,22 +178,36 @@ impl RosterDoc {
                 (Some(_), false) => return Err(bad(f("days"), "give days (weekly) or weekday (monthly), not both")),
                 (None, true) => return Err(bad(f("days"), "give days (weekly) or weekday with nth (monthly)")),
             };
-            shifts.push(d::Shift { days, start: clock(&s.start, &f("start"))?, end: clock(&s.end, &f("end"))? });
+            if let d::Days::Monthly { nth, last, .. } = &days {
+                if let Some(n) = nth.iter().find(|n| !(1..=5).contains(*n)) {
+                    return Err(bad(f("nth"), format!("{n}: the occurrence of a weekday in a month is 1 to 5")));
+                }
+                if nth.is_empty() && !last {
+                    return Err(bad(f("nth"), "which occurrences of the weekday (1 to 5, or last)"));
+                }
+            }
+            let (start, end) = (clock(&s.start, &f("start"))?, clock(&s.end, &f("end"))?);
+            if start == end {
+                return Err(bad(f("end"), "the shift starts and ends at the same time"));
+            }
+            shifts.push(d::Shift { days, start, end });
         }
         let mut exceptions = Vec::new();
         for (i, o) in self.off.iter().enumerate() {
-            exceptions.push(d::Exception::Off {
-                from: date(&o.from, &format!("roster.off[{i}].from"))?,
-                until: date(&o.until, &format!("roster.off[{i}].until"))?,
-            });
+            let from = date(&o.from, &format!("roster.off[{i}].from"))?;
+            let until = date(&o.until, &format!("roster.off[{i}].until"))?;
+            if until < from {
+                return Err(bad(format!("roster.off[{i}].until"), "the last day off is before the first"));
+            }
+            exceptions.push(d::Exception::Off { from, until });
         }
         for (i, x) in self.extra.iter().enumerate() {
             let f = |k: &str| format!("roster.extra[{i}].{k}");
-            exceptions.push(d::Exception::Extra {
-                date: date(&x.date, &f("date"))?,
-                start: clock(&x.start, &f("start"))?,
-                end: clock(&x.end, &f("end"))?,
-            });
+            let (start, end) = (clock(&x.start, &f("start"))?, clock(&x.end, &f("end"))?);
+            if start == end {
+                return Err(bad(f("end"), "the window starts and ends at the same time"));
+            }
+            exceptions.push(d::Exception::Extra { date: date(&x.date, &f("date"))?, start, end });
         }
         d::Roster::new(tz, shifts, exceptions).map_err(|e| bad("roster", e.to_string()))
     }
@@ -353,7 +373,15 @@ mod tests {
         assert_eq!(err(r#"{"shifts":[]}"#), "roster.time_zone: required unless always");
         assert!(
             err(r#"{"time_zone":"Asia/Tokyo","shifts":[{"weekday":"wed","nth":[7],"start":"09:00","end":"10:00"}]}"#)
-                .starts_with("roster: ")
+                .starts_with("roster.shifts[0].nth: 7: ")
+        );
+        assert!(
+            err(r#"{"time_zone":"Asia/Tokyo","off":[{"from":"2026-12-29","until":"2026-12-28"}]}"#)
+                .starts_with("roster.off[0].until: ")
+        );
+        assert!(
+            err(r#"{"time_zone":"Asia/Tokyo","extra":[{"date":"2026-12-29","start":"10:00","end":"10:00"}]}"#)
+                .starts_with("roster.extra[0].end: ")
         );
         assert!(serde_json::from_str::<RosterDoc>(r#"{"always":true,"colour":1}"#).is_err());
         assert_eq!(clock("24:00", "x").unwrap_err().problem, "\"24:00\" is not HH:MM");

@@ -86,6 +86,8 @@ pub(crate) struct TenantOut {
     pub two_factor: TwoFactorRule,
     /// Languages pinned to the front of its desks' grid, in order.
     pub pinned_languages: Vec<String>,
+    /// The desk that takes bookings from its standing link (`/start/{id}`), if any.
+    pub online_desk: Option<i64>,
 }
 
 async fn list_tenants(State(app): State<App>, reader: Reader) -> Result<Json<Vec<TenantOut>>, ApiError> {
@@ -94,6 +96,7 @@ async fn list_tenants(State(app): State<App>, reader: Reader) -> Result<Json<Vec
     for t in dir.tenants.into_iter().filter(|t| reader.sees(t.id)) {
         let two_factor = app.store.two_factor_rule(t.id).await?.unwrap_or(TwoFactorRule::Staff);
         let pinned_languages = app.store.pinned_languages(t.id).await?;
+        let online_desk = app.store.online_desk(t.id).await?.flatten();
         out.push(TenantOut {
             id: t.id,
             name: t.name,
@@ -102,6 +105,7 @@ async fn list_tenants(State(app): State<App>, reader: Reader) -> Result<Json<Vec
             policy: t.policy.unwrap_or_default(),
             two_factor,
             pinned_languages,
+            online_desk,
         });
     }
     Ok(Json(out))

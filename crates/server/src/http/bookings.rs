@@ -216,16 +216,29 @@ async fn add(
             (tenant, desk)
         }
     };
-    let language = language(&b.language).map_err(invalid)?;
-    let (start, end) = slot(&b.start, b.minutes, now).map_err(invalid)?;
     if let Some(i) = b.interpreter
         && !dir.interpreters.iter().any(|x| x.id == i)
     {
         return Err(ApiError::invalid("interpreter", format!("no interpreter {i}")));
     }
-    within_calendar(&app, tenant, start, end).await?;
-    let sealed = seal_intake(&app, tenant, b.intake_note.as_deref()).await?;
-    let actor = actor(who);
+    let booked = book(&app, tenant, desk, b, &actor(who), now).await?;
+    Ok((StatusCode::CREATED, Json(booked)))
+}
+
+/// Book `b` at `desk` of `tenant` for `actor` (checked: the desk is the tenant's, the
+/// named interpreter exists): stored, the interpreter held, audited; or refused.
+pub(crate) async fn book(
+    app: &App,
+    tenant: i64,
+    desk: i64,
+    b: BookingIn,
+    actor: &str,
+    now: i64,
+) -> Result<BookedOut, ApiError> {
+    let language = language(&b.language).map_err(invalid)?;
+    let (start, end) = slot(&b.start, b.minutes, now).map_err(invalid)?;
+    within_calendar(app, tenant, start, end).await?;
+    let sealed = seal_intake(app, tenant, b.intake_note.as_deref()).await?;
     let booking = Booking {
         id: 0,
         tenant,
@@ -243,10 +256,10 @@ async fn add(
         specialist_joins: b.specialist_joins,
         intake: sealed.is_some(),
         status: "booked".into(),
-        created_by: actor.clone(),
+        created_by: actor.to_string(),
         links: BookingLinks::default(),
     };
-    let (links, urls) = new_links(&app, &booking);
+    let (links, urls) = new_links(app, &booking);
     let booking = Booking { links, ..booking };
     let id = app.store.add_booking(&booking, sealed.as_deref(), now).await?;
     let held = app.router.booking(BookingChange::Book(Box::new(Booking { id, ..booking }))).await;
@@ -256,13 +269,13 @@ async fn add(
         Ok(None) => return Err(ApiError::internal("the core held nobody")),
         Err(e) => {
             app.store.drop_booking(id).await?;
-            app.store.audit_for(Some(tenant), &actor, "book", Some(&target), false).await?;
+            app.store.audit_for(Some(tenant), actor, "book", Some(&target), false).await?;
             return Err(refused(e));
         }
     };
     app.store.move_booking(id, start, end, b.interpreter, Some(interpreter)).await?;
-    app.store.audit_for(Some(tenant), &actor, "book", Some(&target), true).await?;
-    Ok((StatusCode::CREATED, Json(BookedOut { id, interpreter, links: urls })))
+    app.store.audit_for(Some(tenant), actor, "book", Some(&target), true).await?;
+    Ok(BookedOut { id, interpreter, links: urls })
 }
 
 /// Refuse a slot outside the municipality's calendar, when it has set one.

@@ -14,6 +14,7 @@ pub mod body;
 pub(crate) mod booking_links;
 pub(crate) mod bookings;
 pub(crate) mod calendar;
+pub(crate) mod centres;
 mod clients;
 mod cost_split;
 pub mod error;
@@ -25,6 +26,7 @@ pub(crate) mod records;
 pub(crate) mod reports;
 pub(crate) mod requests;
 mod retention;
+pub(crate) mod rosters;
 mod second_factor;
 mod staffing;
 pub mod who;
@@ -64,8 +66,10 @@ pub fn router(app: App, surface: Surface) -> Router {
         .merge(cost_split::routes())
         .merge(staffing::routes())
         .merge(retention::routes())
+        .merge(rosters::routes())
         .merge(notes::routes())
         .merge(calendar::routes())
+        .merge(centres::routes())
         .merge(second_factor::routes())
         .merge(pages::routes());
     if surface == Surface::All {

@@ -112,6 +112,7 @@ pub fn routes() -> Router<App> {
         .route("/bookings", to("/bookings/"))
         .route("/reports", to("/reports/"))
         .route("/join/{token}", page("join/index.html"))
+        .route("/start/{tenant}", page("start/index.html"))
         .route(
             "/assets/{*path}",
             get(|Path(path): Path<String>, headers: HeaderMap| async move { asset(&path, &headers) }),

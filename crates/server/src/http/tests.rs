@@ -76,6 +76,14 @@ impl Router for Away {
     async fn assign(&self, _: Option<i64>, _: u64, _: i64) -> Result<(), p::ProtocolError> {
         Err(Unavailable.into())
     }
+    async fn centre(
+        &self,
+        _: i64,
+        _: i64,
+        _: Option<kakehashi_dispatch::LanguageId>,
+    ) -> Result<crate::calls::CentreView, Unavailable> {
+        Err(Unavailable)
+    }
     async fn kick(&self, _: Client) {}
     async fn drain(&self) {}
     async fn live_calls(&self) -> Result<usize, Unavailable> {

@@ -166,6 +166,42 @@ impl Store {
         )
         .await
     }
+
+    /// Bookings of `tenant` made by `created_by` since `since_ms` and not cancelled (the
+    /// standing link's daily budget).
+    pub async fn bookings_made_by(&self, tenant: i64, created_by: &str, since_ms: i64) -> Result<i64, StoreError> {
+        let (n,): (i64,) = timed(
+            sqlx::query_as(
+                "SELECT COUNT(*) FROM bookings WHERE tenant_id = ? AND created_by = ? AND created_ms >= ? \
+                 AND status = 'booked'",
+            )
+            .bind(tenant)
+            .bind(created_by)
+            .bind(since_ms)
+            .fetch_one(&self.pool),
+        )
+        .await?;
+        Ok(n)
+    }
+
+    /// The desk that takes a municipality's online bookings, if it has one (and the
+    /// municipality exists: `None` when it does not).
+    pub async fn online_desk(&self, tenant: i64) -> Result<Option<Option<i64>>, StoreError> {
+        let row: Option<(Option<i64>,)> = timed(
+            sqlx::query_as("SELECT online_desk FROM tenants WHERE id = ?").bind(tenant).fetch_optional(&self.pool),
+        )
+        .await?;
+        Ok(row.map(|(d,)| d))
+    }
+
+    /// Set (or clear) a municipality's online desk; whether the municipality exists.
+    pub async fn set_online_desk(&self, tenant: i64, desk: Option<i64>) -> Result<bool, StoreError> {
+        let r = timed(
+            sqlx::query("UPDATE tenants SET online_desk = ? WHERE id = ?").bind(desk).bind(tenant).execute(&self.pool),
+        )
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
 }
 
 fn corrupt(problem: String) -> StoreError {

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::{Store, StoreError, timed};
-use crate::directory::{DeskRow, Directory, InterpreterRow, PolicyDoc, TenantRow};
+use crate::directory::{DeskRow, Directory, InterpreterRow, PolicyDoc, RosterDoc, TenantRow};
 
 /// A desk as the admin lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -194,6 +194,18 @@ impl Store {
             .bind(&row.reach_by_phone)
             .bind(row.id)
             .execute(&self.pool),
+        )
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Replace an interpreter's roster alone. Returns whether they exist.
+    pub async fn set_roster(&self, id: i64, roster: &RosterDoc) -> Result<bool, StoreError> {
+        let r = timed(
+            sqlx::query("UPDATE interpreters SET roster = ? WHERE id = ?")
+                .bind(to_json(roster))
+                .bind(id)
+                .execute(&self.pool),
         )
         .await?;
         Ok(r.rows_affected() == 1)

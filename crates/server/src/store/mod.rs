@@ -55,6 +55,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../../migrations/0014_handling_notes.sql")),
     (15, include_str!("../../migrations/0015_calendar.sql")),
     (16, include_str!("../../migrations/0016_bookings.sql")),
+    (17, include_str!("../../migrations/0017_online_desk.sql")),
 ];
 
 /// The longest any store call may take.

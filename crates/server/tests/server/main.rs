@@ -9,6 +9,7 @@
 mod admin;
 mod bookings;
 mod calendar;
+mod centres;
 mod hardening;
 mod lifecycle;
 mod links;
@@ -28,6 +29,7 @@ mod reports_monthly;
 mod reports_plan;
 mod resume;
 mod retention;
+mod rosters;
 mod second_factor;
 mod shutdown;
 mod support;

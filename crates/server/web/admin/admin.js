@@ -9,6 +9,9 @@ import { renderPartners } from './partners.js';
 import { renderRecords } from './records.js';
 import { readPins, renderPins } from './pins.js';
 import { checkPolicy, readPolicy, renderPolicy, showPolicyError } from './policy.js';
+import { checkRoster, readRoster, renderRoster, showRosterError } from '../common/roster.js';
+import { ROSTER_STRINGS } from '../common/roster-strings.js';
+import { openRoster } from './rosters.js';
 import { $, api, h, notice, show } from '../common/ui.js';
 
 /** @type {Record<string, Record<string, string>>} */
@@ -23,7 +26,7 @@ const STRINGS = {
     tier: '区分', languages: '言語', initial_password: '初期パスワード(12文字以上)', languages_help: '言語(カンマ区切り、例 vi, en)',
     modalities_help: '方法(video, audio, phone)', specialities_help: '分野(任意)', tenants_help: '担当自治体ID(カンマ区切り)',
     shared_pool: '共有プールに参加', reach_by_phone: '電話で呼び出す番号(任意)',
-    reach_by_phone_help: '入力すると、依頼はこの番号への電話でお知らせします(1で受ける、2で断る)。コンソールは使いません。番号は通話記録に残りません。', roster_json: '勤務表(JSON)', new_interpreter: '新しい通訳者', edit: '編集', add_interpreter: '通訳者を追加',
+    reach_by_phone_help: '入力すると、依頼はこの番号への電話でお知らせします(1で受ける、2で断る)。コンソールは使いません。番号は通話記録に残りません。', roster: '勤務表', roster_of: '{login} の勤務表', new_interpreter: '新しい通訳者', edit: '編集', add_interpreter: '通訳者を追加',
     edit_interpreter: '通訳者 {id} を編集', saved: '保存しました。', admins_only: '管理者のみ使えます。',
     pf_steps: '呼び出す範囲の広げ方', pf_steps_help: '上から順に、各段階の秒数が過ぎると次の段階の通訳者も呼び出します。最後の段階は0秒(ずっと)にできます。',
     pf_step_seconds: '秒数', pf_tiers: '区分', tier_staff: '職員', tier_contractor: '委託', tier_volunteer: 'ボランティア', pf_scope: '範囲',
@@ -58,7 +61,7 @@ const STRINGS = {
     tier: 'Tier', languages: 'Languages', initial_password: 'Initial password (12 characters or more)', languages_help: 'Languages (comma-separated, e.g. vi, en)',
     modalities_help: 'Modalities (video, audio, phone)', specialities_help: 'Specialities (optional)', tenants_help: 'Municipality ids served (comma-separated)',
     shared_pool: 'In the shared pool', reach_by_phone: 'Reach by phone at (optional)',
-    reach_by_phone_help: 'With a number, offers ring this phone (1 accepts, 2 declines) instead of the console. The number never appears in call records.', roster_json: 'Roster (JSON)', new_interpreter: 'New interpreter', edit: 'Edit', add_interpreter: 'Add an interpreter',
+    reach_by_phone_help: 'With a number, offers ring this phone (1 accepts, 2 declines) instead of the console. The number never appears in call records.', roster: 'Roster', roster_of: "{login}'s roster", new_interpreter: 'New interpreter', edit: 'Edit', add_interpreter: 'Add an interpreter',
     edit_interpreter: 'Edit interpreter {id}', saved: 'Saved.', admins_only: 'For administrators only.',
     pf_steps: 'How the pool widens', pf_steps_help: 'From the top: when a step\'s seconds have passed, the next step\'s interpreters are offered too. The last step may be 0 (for good).',
     pf_step_seconds: 'Seconds', pf_tiers: 'Tiers', tier_staff: 'Staff', tier_contractor: 'Contractors', tier_volunteer: 'Volunteers', pf_scope: 'Scope',
@@ -108,7 +111,8 @@ const state = {
 
 function setLanguage(/** @type {string} */ lang) {
   localStorage.setItem('kk.admin.lang', lang);
-  use(lang, STRINGS[lang] || STRINGS.ja, STRINGS.en);
+  const l = STRINGS[lang] ? lang : 'ja';
+  use(lang, { ...STRINGS[l], ...ROSTER_STRINGS[l] }, { ...STRINGS.en, ...ROSTER_STRINGS.en });
   document.title = t('app');
   apply();
 }
@@ -327,7 +331,9 @@ function renderInterpreters() {
     ...state.interpreters.map((i) =>
       h('tr', {}, h('td', {}, String(i.id)), h('td', {}, i.login), h('td', {}, i.tier), h('td', {}, i.languages.join(', ')),
         h('td', {}, `${i.tenants.join(', ')}${i.shared_pool ? ' +pool' : ''}`),
-        h('td', {}, isAdmin() ? h('button', { type: 'button', onclick: () => editInterpreter(i) }, t('edit')) : '')),
+        h('td', {}, isAdmin() ? h('button', { type: 'button', onclick: () => editInterpreter(i) }, t('edit')) : '',
+          isAdmin() || i.tenants.some((/** @type {number} */ id) => state.tenants.some((tn) => tn.id === id))
+            ? h('button', { type: 'button', class: 'roster', onclick: () => openRoster(i, call, failed, () => open('interpreters')) }, t('roster')) : '')),
     ),
   );
   if (state.editing === null) newInterpreter();
@@ -343,7 +349,7 @@ function newInterpreter() {
   $('i-password', HTMLInputElement).disabled = false;
   $('i-modalities', HTMLInputElement).value = 'video, audio';
   $('i-shared', HTMLInputElement).checked = false;
-  $('i-roster', HTMLTextAreaElement).value = JSON.stringify({ time_zone: 'Asia/Tokyo', shifts: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '08:30', end: '17:15' }] }, null, 2);
+  renderRoster($('i-roster'), { always: false, time_zone: 'Asia/Tokyo', shifts: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '08:30', end: '17:15' }], off: [], extra: [] });
 }
 $('interpreter-new').addEventListener('click', newInterpreter);
 
@@ -362,19 +368,17 @@ function editInterpreter(i) {
   $('i-tenants', HTMLInputElement).value = i.tenants.join(', ');
   $('i-shared', HTMLInputElement).checked = i.shared_pool;
   $('i-phone', HTMLInputElement).value = i.reach_by_phone || '';
-  $('i-roster', HTMLTextAreaElement).value = JSON.stringify(i.roster, null, 2);
+  renderRoster($('i-roster'), i.roster);
   $('i-tier').focus();
 }
 
 $('interpreter-form').addEventListener('submit', async (e) => {
   e.preventDefault();
-  let roster;
-  try {
-    roster = JSON.parse($('i-roster', HTMLTextAreaElement).value);
-  } catch (err) {
-    notice(`roster: ${/** @type {Error} */ (err).message}`, 'error');
+  if (!checkRoster($('i-roster'))) {
+    notice(t('pf_fix'), 'error');
     return;
   }
+  const roster = readRoster($('i-roster'));
   /** @type {Record<string, any>} */
   const body = {
     tier: $('i-tier', HTMLSelectElement).value,
@@ -398,6 +402,7 @@ $('interpreter-form').addEventListener('submit', async (e) => {
     notice(t('saved'));
     await open('interpreters');
   } catch (err) {
+    if (/^roster/.test(/** @type {Error} */ (err).message)) showRosterError($('i-roster'), /** @type {Error} */ (err).message);
     failed(err);
   }
 });

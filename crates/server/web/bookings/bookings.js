@@ -8,6 +8,7 @@ import { apply, t, use } from '../common/i18n.js';
 import { secondFactorButton, setUp, signIn } from '../common/signin.js';
 import { $, api, h, notice, show } from '../common/ui.js';
 import { STRINGS } from './strings.js';
+import { renderStanding } from './standing.js';
 
 const TOKEN = 'kk.wall.token';
 const LANG = 'kk.wall.lang';
@@ -190,7 +191,7 @@ function draw() {
         h('td', {}, specialist),
         h('td', {}, b.desk_name),
         h('td', {}, who),
-        h('td', {}, resident),
+        h('td', {}, resident, b.created_by === 'resident:standing_link' ? h('span', { class: 'badge', text: t('from_standing') }) : ''),
         actions,
       );
     }),
@@ -233,6 +234,7 @@ async function start() {
   if (!value('time')) /** @type {HTMLInputElement} */ ($('time')).value = '10:00';
   $('specialist-joins', HTMLSelectElement).disabled = value('specialist') === 'none';
   show('bookings');
+  void renderStanding(token, desks);
 }
 
 /** @type {any} */ (window).kk = { start, load };

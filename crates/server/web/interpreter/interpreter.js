@@ -9,6 +9,8 @@ import { secondFactorButton, setUp, signIn } from '../common/signin.js';
 import { $, api, callInfo, clock, h, notice, show } from '../common/ui.js';
 import { ERRORS } from '../common/errors.js';
 import { STRINGS } from './strings.js';
+import { ROSTER_STRINGS } from '../common/roster-strings.js';
+import { ownRoster } from './own-roster.js';
 
 /** @typedef {import('../common/protocol.js').Message} Message */
 
@@ -39,7 +41,8 @@ const state = {
 
 function setLanguage(/** @type {string} */ lang) {
   localStorage.setItem(LANG, lang);
-  use(lang, { ...(ERRORS[lang] || ERRORS.ja), ...(STRINGS[lang] || STRINGS.ja) }, { ...ERRORS.en, ...STRINGS.en });
+  const l = STRINGS[lang] ? lang : 'ja';
+  use(lang, { ...ERRORS[l], ...ROSTER_STRINGS[l], ...STRINGS[l] }, { ...ERRORS.en, ...ROSTER_STRINGS.en, ...STRINGS.en });
   document.title = t('app');
   apply();
   renderMe();
@@ -150,6 +153,7 @@ function renderMe() {
   $('today').textContent = t('today_line', { n: me.calls_today, time: clock(me.talk_secs_today) });
   renderPresence();
   void loadBookings();
+  void ownRoster(state.token, loadMe);
 }
 
 /** The slots this interpreter is held for, the next two weeks. */

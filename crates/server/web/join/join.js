@@ -6,17 +6,11 @@
 import { Signal } from '../common/signal.js';
 import { CallSession, bindCallControls } from '../common/call.js';
 import { levelMeter, localMedia } from '../common/media.js';
-import { apply, lang, t, use } from '../common/i18n.js';
+import { apply, lang, t } from '../common/i18n.js';
 import { $, notice, setTile, show } from '../common/ui.js';
+import { LAST_LANGUAGE, WRITTEN, browserLanguage, remember, residentStrings } from './languages.js';
 
 /** @typedef {import('../common/protocol.js').Message} Message */
-
-/** The languages the page is written in; others read English. */
-const WRITTEN = ['en', 'ja', 'ja-x-easy', 'pt', 'zh', 'id', 'es', 'vi', 'fil', 'ko', 'th', 'ne', 'ru', 'fr', 'hi', 'km', 'my', 'ms', 'uk', 'mn', 'si', 'bn', 'ur', 'fa', 'tr', 'ar', 'uz', 'lo', 'ta', 'de'];
-
-/** The language this phone last read a consultation in (kept on the phone only), for a
- * link that no longer works and so cannot say its own. */
-const LAST_LANGUAGE = 'kk-join-language';
 
 const token = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || '');
 const canCall = typeof RTCPeerConnection !== 'undefined' && !!navigator.mediaDevices?.getUserMedia;
@@ -37,12 +31,7 @@ const state = {
 
 /** @param {string} tag */
 async function strings(tag) {
-  const pick = WRITTEN.includes(tag) ? tag : WRITTEN.find((w) => tag.split('-')[0] === w) || 'en';
-  const [mine, english] = await Promise.all([
-    import(`./i18n/${pick}.js`).then((m) => m.default),
-    pick === 'en' ? Promise.resolve(null) : import('./i18n/en.js').then((m) => m.default),
-  ]);
-  use(pick, mine, english || mine);
+  await residentStrings(tag);
   document.title = t('title');
   apply();
   languageSwitch();
@@ -70,15 +59,6 @@ function languageSwitch() {
     });
   }
   select.value = lang();
-}
-
-/** Remember the language this phone reads consultations in. */
-function remember(/** @type {string} */ tag) {
-  try {
-    localStorage.setItem(LAST_LANGUAGE, tag);
-  } catch {
-    // Storage refused (private mode): a dead link then reads in the browser's language.
-  }
 }
 
 /** Who is inviting: the municipality and its counter, so the link is not a stranger's. */
@@ -121,16 +101,6 @@ function awaitBooking() {
       awaitBooking();
     }
   }, BOOKED_POLL_MS);
-}
-
-/** The browser's own language, when the link tells us none. */
-function browserLanguage() {
-  for (const l of navigator.languages || [navigator.language]) {
-    const tag = l.toLowerCase();
-    const found = WRITTEN.find((w) => tag === w || tag.split('-')[0] === w);
-    if (found) return found;
-  }
-  return 'en';
 }
 
 async function start() {

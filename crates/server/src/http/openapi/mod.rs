@@ -6,8 +6,10 @@
 //! paperwork (records, partners, reports) is `paperwork.rs`.
 
 mod bookings;
+mod centres;
 mod doc;
 mod paperwork;
+mod rosters;
 
 use axum::Json;
 use serde_json::{Value, json};
@@ -130,6 +132,8 @@ pub fn openapi_document() -> Value {
     );
     paperwork::add(&mut d, &c);
     bookings::add(&mut d, &c);
+    rosters::add(&mut d, &c);
+    centres::add(&mut d, &c);
     let body = Some(d.of::<RuleBody>());
     let answers = vec![(204, "set", None), bad_id.clone(), forbidden.clone(), not_found.clone()];
     d.add(

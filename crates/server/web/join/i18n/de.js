@@ -69,5 +69,21 @@ export default {
  "err_codec_unsupported": "Das Videoformat dieses Geräts wird in diesem Anruf nicht unterstützt: Sie nehmen nur mit Ton teil.",
  "booked_title": "Ihre Beratung ist gebucht",
  "booked_help": "Diese Seite lässt Sie hinein, sobald die Beratung beginnt. Lassen Sie sie geöffnet oder öffnen Sie diesen Link zu dieser Zeit erneut.",
- "add_calendar": "Zu meinem Kalender hinzufügen"
+ "add_calendar": "Zu meinem Kalender hinzufügen",
+ "s_title": "Beratung mit Dolmetscher",
+ "s_now": "Eine Dolmetscherin oder ein Dolmetscher für Ihre Sprache ist jetzt verfügbar.",
+ "s_later": "Eine Dolmetscherin oder ein Dolmetscher für Ihre Sprache ist heute ab {time} verfügbar.",
+ "s_by_booking": "Buchen Sie einen Termin, um mit einer Dolmetscherin oder einem Dolmetscher Ihrer Sprache zu sprechen.",
+ "s_unavailable": "Für Ihre Sprache ist niemand online. Bitte rufen Sie das Zentrum an oder kommen Sie vorbei.",
+ "s_book": "Termin buchen",
+ "s_pick_time": "Wählen Sie eine Uhrzeit",
+ "s_no_times": "In den nächsten drei Wochen gibt es keine freien Termine. Bitte rufen Sie an oder kommen Sie vorbei.",
+ "s_confirm": "{time} buchen",
+ "s_failed": "Die Buchung hat nicht geklappt. Bitte wählen Sie eine andere Uhrzeit.",
+ "s_hours": "Öffnungszeiten",
+ "s_closed": "Geschlossen",
+ "s_open_now": "Jetzt geöffnet",
+ "s_no_online": "Dieses Zentrum nimmt keine Online-Buchungen an. Bitte rufen Sie an oder kommen Sie vorbei.",
+ "s_no_account": "Kein Konto und keine Telefonnummer nötig. Nichts wird aufgezeichnet.",
+ "s_back": "Zurück"
 };

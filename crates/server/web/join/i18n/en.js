@@ -69,5 +69,21 @@ export default {
  "err_codec_unsupported": "This device's video format is not supported in this call: you take part with voice only.",
  "booked_title": "Your consultation is booked",
  "booked_help": "This page lets you in when the consultation begins. Keep it open, or open this link again at that time.",
- "add_calendar": "Add to my calendar"
+ "add_calendar": "Add to my calendar",
+ "s_title": "Consultation with an interpreter",
+ "s_now": "An interpreter for your language is available now.",
+ "s_later": "An interpreter for your language is available today from {time}.",
+ "s_by_booking": "Book a time to talk with an interpreter in your language.",
+ "s_unavailable": "No interpreter for your language online. Please call or visit the centre.",
+ "s_book": "Book a time",
+ "s_pick_time": "Choose a time",
+ "s_no_times": "No free times in the next three weeks. Please call or visit the centre.",
+ "s_confirm": "Book {time}",
+ "s_failed": "The booking did not go through. Please choose another time.",
+ "s_hours": "Opening hours",
+ "s_closed": "Closed",
+ "s_open_now": "Open now",
+ "s_no_online": "This centre does not take bookings online. Please call or visit.",
+ "s_no_account": "No account or phone number needed. Nothing is recorded.",
+ "s_back": "Back"
 };

@@ -69,5 +69,21 @@ export default {
  "err_codec_unsupported": "Esta llamada no admite el formato de vídeo de este dispositivo: participa solo con voz.",
  "booked_title": "Su consulta está reservada",
  "booked_help": "Esta página le dejará entrar cuando empiece la consulta. Déjela abierta o vuelva a abrir este enlace a esa hora.",
- "add_calendar": "Añadir a mi calendario"
+ "add_calendar": "Añadir a mi calendario",
+ "s_title": "Consulta con intérprete",
+ "s_now": "Hay un intérprete de su idioma disponible ahora.",
+ "s_later": "Hay un intérprete de su idioma disponible hoy desde las {time}.",
+ "s_by_booking": "Reserve una hora para hablar con un intérprete de su idioma.",
+ "s_unavailable": "No hay intérprete de su idioma en línea. Llame o acuda al centro.",
+ "s_book": "Reservar hora",
+ "s_pick_time": "Elija una hora",
+ "s_no_times": "No hay horas libres en las próximas tres semanas. Llame o acuda al centro.",
+ "s_confirm": "Reservar {time}",
+ "s_failed": "No se pudo reservar. Elija otra hora.",
+ "s_hours": "Horario de atención",
+ "s_closed": "Cerrado",
+ "s_open_now": "Abierto ahora",
+ "s_no_online": "Este centro no acepta reservas en línea. Llame o acuda.",
+ "s_no_account": "No necesita cuenta ni número de teléfono. No se graba nada.",
+ "s_back": "Volver"
 };

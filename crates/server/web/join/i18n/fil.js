@@ -69,5 +69,21 @@ export default {
  "err_codec_unsupported": "Hindi suportado sa tawag na ito ang video ng device mo: boses lang ang gamit mo.",
  "booked_title": "Naka-book na ang iyong konsultasyon",
  "booked_help": "Papapasukin ka ng pahinang ito kapag nagsimula na ang konsultasyon. Iwanan itong bukas, o buksan muli ang link na ito sa oras na iyon.",
- "add_calendar": "Idagdag sa aking kalendaryo"
+ "add_calendar": "Idagdag sa aking kalendaryo",
+ "s_title": "Konsultasyon na may interpreter",
+ "s_now": "May interpreter ng iyong wika na available ngayon.",
+ "s_later": "May interpreter ng iyong wika ngayong araw mula {time}.",
+ "s_by_booking": "Mag-book ng oras para makausap ang interpreter ng iyong wika.",
+ "s_unavailable": "Walang online na interpreter ng iyong wika. Tumawag o pumunta sa center.",
+ "s_book": "Mag-book ng oras",
+ "s_pick_time": "Pumili ng oras",
+ "s_no_times": "Walang bakanteng oras sa susunod na tatlong linggo. Tumawag o pumunta sa center.",
+ "s_confirm": "I-book ang {time}",
+ "s_failed": "Hindi natuloy ang booking. Pumili ng ibang oras.",
+ "s_hours": "Oras ng pagbubukas",
+ "s_closed": "Sarado",
+ "s_open_now": "Bukas ngayon",
+ "s_no_online": "Hindi tumatanggap ng online booking ang center na ito. Tumawag o pumunta.",
+ "s_no_account": "Hindi kailangan ng account o numero ng telepono. Walang nire-record.",
+ "s_back": "Bumalik"
 };

@@ -69,5 +69,21 @@ export default {
  "err_codec_unsupported": "Le format vidéo de cet appareil n'est pas pris en charge dans cet appel : vous participez avec la voix seulement.",
  "booked_title": "Votre consultation est réservée",
  "booked_help": "Cette page vous fera entrer quand la consultation commencera. Laissez-la ouverte ou rouvrez ce lien à cette heure-là.",
- "add_calendar": "Ajouter à mon agenda"
+ "add_calendar": "Ajouter à mon agenda",
+ "s_title": "Consultation avec interprète",
+ "s_now": "Un interprète de votre langue est disponible maintenant.",
+ "s_later": "Un interprète de votre langue est disponible aujourd’hui à partir de {time}.",
+ "s_by_booking": "Réservez un créneau pour parler avec un interprète de votre langue.",
+ "s_unavailable": "Aucun interprète de votre langue en ligne. Appelez ou venez au centre.",
+ "s_book": "Réserver un créneau",
+ "s_pick_time": "Choisissez un horaire",
+ "s_no_times": "Aucun créneau libre dans les trois prochaines semaines. Appelez ou venez au centre.",
+ "s_confirm": "Réserver {time}",
+ "s_failed": "La réservation n’a pas abouti. Choisissez un autre horaire.",
+ "s_hours": "Horaires d’ouverture",
+ "s_closed": "Fermé",
+ "s_open_now": "Ouvert maintenant",
+ "s_no_online": "Ce centre ne prend pas de réservations en ligne. Appelez ou venez.",
+ "s_no_account": "Pas besoin de compte ni de numéro de téléphone. Rien n’est enregistré.",
+ "s_back": "Retour"
 };

@@ -69,5 +69,21 @@ export default {
  "err_codec_unsupported": "Format video perangkat ini tidak didukung dalam panggilan ini: Anda ikut dengan suara saja.",
  "booked_title": "Konsultasi Anda sudah dipesan",
  "booked_help": "Halaman ini akan memasukkan Anda saat konsultasi dimulai. Biarkan tetap terbuka, atau buka tautan ini lagi pada waktu itu.",
- "add_calendar": "Tambahkan ke kalender saya"
+ "add_calendar": "Tambahkan ke kalender saya",
+ "s_title": "Konsultasi dengan penerjemah",
+ "s_now": "Penerjemah bahasa Anda tersedia sekarang.",
+ "s_later": "Penerjemah bahasa Anda tersedia hari ini mulai pukul {time}.",
+ "s_by_booking": "Pesan waktu untuk berbicara dengan penerjemah bahasa Anda.",
+ "s_unavailable": "Tidak ada penerjemah bahasa Anda secara daring. Silakan telepon atau datang ke pusat layanan.",
+ "s_book": "Pesan waktu",
+ "s_pick_time": "Pilih waktu",
+ "s_no_times": "Tidak ada waktu kosong dalam tiga minggu ke depan. Silakan telepon atau datang ke pusat layanan.",
+ "s_confirm": "Pesan {time}",
+ "s_failed": "Pemesanan gagal. Silakan pilih waktu lain.",
+ "s_hours": "Jam buka",
+ "s_closed": "Tutup",
+ "s_open_now": "Buka sekarang",
+ "s_no_online": "Pusat layanan ini tidak menerima pemesanan daring. Silakan telepon atau datang.",
+ "s_no_account": "Tidak perlu akun atau nomor telepon. Tidak ada yang direkam.",
+ "s_back": "Kembali"
 };

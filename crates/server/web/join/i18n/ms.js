@@ -69,5 +69,21 @@ export default {
  "err_codec_unsupported": "Format video peranti ini tidak disokong dalam panggilan ini: anda menyertai dengan suara sahaja.",
  "booked_title": "Konsultasi anda telah ditempah",
  "booked_help": "Halaman ini akan membenarkan anda masuk apabila konsultasi bermula. Biarkan ia terbuka, atau buka pautan ini semula pada masa itu.",
- "add_calendar": "Tambah ke kalendar saya"
+ "add_calendar": "Tambah ke kalendar saya",
+ "s_title": "Konsultasi dengan jurubahasa",
+ "s_now": "Jurubahasa untuk bahasa anda ada sekarang.",
+ "s_later": "Jurubahasa untuk bahasa anda ada hari ini mulai {time}.",
+ "s_by_booking": "Tempah masa untuk bercakap dengan jurubahasa bahasa anda.",
+ "s_unavailable": "Tiada jurubahasa untuk bahasa anda dalam talian. Sila telefon atau datang ke pusat.",
+ "s_book": "Tempah masa",
+ "s_pick_time": "Pilih masa",
+ "s_no_times": "Tiada masa kosong dalam tiga minggu akan datang. Sila telefon atau datang ke pusat.",
+ "s_confirm": "Tempah {time}",
+ "s_failed": "Tempahan tidak berjaya. Sila pilih masa lain.",
+ "s_hours": "Waktu dibuka",
+ "s_closed": "Tutup",
+ "s_open_now": "Dibuka sekarang",
+ "s_no_online": "Pusat ini tidak menerima tempahan dalam talian. Sila telefon atau datang.",
+ "s_no_account": "Tidak perlu akaun atau nombor telefon. Tiada apa-apa dirakam.",
+ "s_back": "Kembali"
 };

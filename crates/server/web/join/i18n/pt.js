@@ -69,5 +69,21 @@ export default {
  "err_codec_unsupported": "O formato de vídeo deste aparelho não é compatível com esta chamada: você participa só com voz.",
  "booked_title": "Sua consulta está agendada",
  "booked_help": "Esta página deixa você entrar quando a consulta começar. Deixe-a aberta ou abra este link novamente nesse horário.",
- "add_calendar": "Adicionar à minha agenda"
+ "add_calendar": "Adicionar à minha agenda",
+ "s_title": "Consulta com intérprete",
+ "s_now": "Há um intérprete do seu idioma disponível agora.",
+ "s_later": "Há um intérprete do seu idioma disponível hoje a partir das {time}.",
+ "s_by_booking": "Marque um horário para falar com um intérprete do seu idioma.",
+ "s_unavailable": "Não há intérprete do seu idioma on-line. Ligue ou vá ao centro.",
+ "s_book": "Marcar horário",
+ "s_pick_time": "Escolha um horário",
+ "s_no_times": "Não há horários livres nas próximas três semanas. Ligue ou vá ao centro.",
+ "s_confirm": "Marcar {time}",
+ "s_failed": "Não foi possível marcar. Escolha outro horário.",
+ "s_hours": "Horário de atendimento",
+ "s_closed": "Fechado",
+ "s_open_now": "Aberto agora",
+ "s_no_online": "Este centro não aceita agendamentos on-line. Ligue ou vá até lá.",
+ "s_no_account": "Não precisa de conta nem de número de telefone. Nada é gravado.",
+ "s_back": "Voltar"
 };

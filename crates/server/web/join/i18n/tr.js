@@ -69,5 +69,21 @@ export default {
  "err_codec_unsupported": "Bu görüşme cihazınızın video biçimini desteklemiyor: yalnızca sesle katılıyorsunuz.",
  "booked_title": "Danışmanlığınız için randevu alındı",
  "booked_help": "Danışmanlık başladığında bu sayfa sizi içeri alır. Sayfayı açık tutun veya o saatte bu bağlantıyı yeniden açın.",
- "add_calendar": "Takvimime ekle"
+ "add_calendar": "Takvimime ekle",
+ "s_title": "Tercümanla danışma",
+ "s_now": "Dilinizde bir tercüman şu anda hazır.",
+ "s_later": "Dilinizde bir tercüman bugün {time} itibarıyla hazır.",
+ "s_by_booking": "Dilinizdeki bir tercümanla görüşmek için randevu alın.",
+ "s_unavailable": "Dilinizde çevrimiçi tercüman yok. Lütfen merkezi arayın veya gelin.",
+ "s_book": "Randevu al",
+ "s_pick_time": "Bir saat seçin",
+ "s_no_times": "Önümüzdeki üç hafta boş saat yok. Lütfen merkezi arayın veya gelin.",
+ "s_confirm": "{time} için randevu al",
+ "s_failed": "Randevu alınamadı. Lütfen başka bir saat seçin.",
+ "s_hours": "Çalışma saatleri",
+ "s_closed": "Kapalı",
+ "s_open_now": "Şu anda açık",
+ "s_no_online": "Bu merkez çevrimiçi randevu almıyor. Lütfen arayın veya gelin.",
+ "s_no_account": "Hesap veya telefon numarası gerekmez. Hiçbir şey kaydedilmez.",
+ "s_back": "Geri"
 };

@@ -69,5 +69,21 @@ export default {
  "err_codec_unsupported": "Bu qo‘ng‘iroqda qurilmangiz video formati qo‘llab-quvvatlanmaydi: faqat ovoz bilan qatnashyapsiz.",
  "booked_title": "Maslahatingiz band qilindi",
  "booked_help": "Maslahat boshlanganda bu sahifa sizni kiritadi. Uni ochiq qoldiring yoki o‘sha vaqtda ushbu havolani qayta oching.",
- "add_calendar": "Taqvimimga qo‘shish"
+ "add_calendar": "Taqvimimga qo‘shish",
+ "s_title": "Tarjimon bilan maslahat",
+ "s_now": "Tilingizdagi tarjimon hozir mavjud.",
+ "s_later": "Tilingizdagi tarjimon bugun soat {time} dan mavjud.",
+ "s_by_booking": "Tilingizdagi tarjimon bilan gaplashish uchun vaqt band qiling.",
+ "s_unavailable": "Tilingizdagi tarjimon onlayn emas. Iltimos, markazga qo‘ng‘iroq qiling yoki keling.",
+ "s_book": "Vaqt band qilish",
+ "s_pick_time": "Vaqtni tanlang",
+ "s_no_times": "Keyingi uch hafta ichida bo‘sh vaqt yo‘q. Iltimos, markazga qo‘ng‘iroq qiling yoki keling.",
+ "s_confirm": "{time} ni band qilish",
+ "s_failed": "Band qilib bo‘lmadi. Iltimos, boshqa vaqtni tanlang.",
+ "s_hours": "Ish vaqti",
+ "s_closed": "Yopiq",
+ "s_open_now": "Hozir ochiq",
+ "s_no_online": "Bu markaz onlayn band qilishni qabul qilmaydi. Iltimos, qo‘ng‘iroq qiling yoki keling.",
+ "s_no_account": "Hisob yoki telefon raqami kerak emas. Hech narsa yozib olinmaydi.",
+ "s_back": "Orqaga"
 };

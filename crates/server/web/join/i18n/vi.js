@@ -69,5 +69,21 @@ export default {
  "err_codec_unsupported": "Cuộc gọi này không hỗ trợ định dạng video của thiết bị bạn: bạn tham gia chỉ bằng giọng nói.",
  "booked_title": "Buổi tư vấn của bạn đã được đặt lịch",
  "booked_help": "Trang này sẽ cho bạn vào khi buổi tư vấn bắt đầu. Hãy để trang mở, hoặc mở lại liên kết này vào giờ đó.",
- "add_calendar": "Thêm vào lịch của tôi"
+ "add_calendar": "Thêm vào lịch của tôi",
+ "s_title": "Tư vấn có phiên dịch",
+ "s_now": "Hiện có phiên dịch viên tiếng của bạn.",
+ "s_later": "Hôm nay có phiên dịch viên tiếng của bạn từ {time}.",
+ "s_by_booking": "Hãy đặt lịch để nói chuyện với phiên dịch viên tiếng của bạn.",
+ "s_unavailable": "Hiện không có phiên dịch viên trực tuyến cho tiếng của bạn. Vui lòng gọi điện hoặc đến trung tâm.",
+ "s_book": "Đặt lịch",
+ "s_pick_time": "Chọn thời gian",
+ "s_no_times": "Không còn giờ trống trong ba tuần tới. Vui lòng gọi điện hoặc đến trung tâm.",
+ "s_confirm": "Đặt lịch {time}",
+ "s_failed": "Không đặt được lịch. Vui lòng chọn thời gian khác.",
+ "s_hours": "Giờ làm việc",
+ "s_closed": "Nghỉ",
+ "s_open_now": "Đang mở cửa",
+ "s_no_online": "Trung tâm này không nhận đặt lịch trực tuyến. Vui lòng gọi điện hoặc đến trực tiếp.",
+ "s_no_account": "Không cần tài khoản hay số điện thoại. Không ghi âm, ghi hình.",
+ "s_back": "Quay lại"
 };

@@ -69,5 +69,21 @@ export default {
  "err_codec_unsupported": "本次通话不支持此设备的视频格式：您仅以语音参加。",
  "booked_title": "您的咨询已预约",
  "booked_help": "咨询开始时，您可以通过此页面加入。请保持此页面打开，或在那时再次打开此链接。",
- "add_calendar": "添加到我的日历"
+ "add_calendar": "添加到我的日历",
+ "s_title": "有翻译的咨询",
+ "s_now": "现在有您语言的翻译可以服务。",
+ "s_later": "今天 {time} 起有您语言的翻译可以服务。",
+ "s_by_booking": "请预约时间，与您语言的翻译交谈。",
+ "s_unavailable": "目前没有您语言的在线翻译。请致电或前往中心。",
+ "s_book": "预约时间",
+ "s_pick_time": "请选择时间",
+ "s_no_times": "未来三周没有空闲时间。请致电或前往中心。",
+ "s_confirm": "预约 {time}",
+ "s_failed": "预约未成功。请选择其他时间。",
+ "s_hours": "开放时间",
+ "s_closed": "休息",
+ "s_open_now": "现在开放",
+ "s_no_online": "本中心不接受网上预约。请致电或前往。",
+ "s_no_account": "无需账号或电话号码。不会录音录像。",
+ "s_back": "返回"
 };

@@ -1,0 +1,51 @@
+//! Rosters apart from profiles in the OpenAPI document (issue 17): an interpreter's own
+//! days off and extra hours, a coordinator's roster calendar.
+
+use super::doc::{Common, Doc, ID, Op, Who};
+use crate::http::rosters::{MyRoster, OwnDays, RosterBody};
+
+/// The rosters' operations.
+pub(super) fn add(d: &mut Doc, c: &Common) {
+    let Common { bad_body, invalid, forbidden, not_found, conflict, bad_id, draining, .. } = c.clone();
+    let answers = vec![(200, "the roster", Some(d.of::<MyRoster>())), forbidden.clone()];
+    d.add(
+        "/api/me/roster",
+        "get",
+        Op { summary: "The signed-in interpreter's roster", who: Who::Bearer, params: &[], body: None, answers },
+    );
+    let body = Some(d.of::<OwnDays>());
+    let answers = vec![
+        (200, "set; the whole roster", Some(d.of::<MyRoster>())),
+        bad_body.clone(),
+        invalid.clone(),
+        forbidden.clone(),
+        conflict.clone(),
+        draining.clone(),
+    ];
+    d.add(
+        "/api/me/roster",
+        "put",
+        Op {
+            summary: "The signed-in interpreter's own days off and extra hours: they replace those marked `own` \
+                      (a coordinator's stay); refused for an always-on roster",
+            who: Who::Bearer,
+            params: &[],
+            body,
+            answers,
+        },
+    );
+    let body = Some(d.of::<RosterBody>());
+    let answers = vec![(204, "applied", None), bad_body, bad_id, invalid, forbidden, not_found, conflict, draining];
+    d.add(
+        "/api/interpreters/{id}/roster",
+        "put",
+        Op {
+            summary: "Replace an interpreter's roster (a supervisor: one who serves their municipality; an admin: \
+                      anyone); applied at once, a call in progress goes on",
+            who: Who::Bearer,
+            params: ID,
+            body,
+            answers,
+        },
+    );
+}
