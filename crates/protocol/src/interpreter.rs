@@ -242,6 +242,29 @@ pub enum InterpreterEvent {
         /// The candidate line.
         candidate: String,
     },
+    /// A coordinator's notice to interpreters (changing information, a closure, a
+    /// training): shown on the console, which also lists the recent ones
+    /// (`GET /api/notices`).
+    Notice {
+        /// Its number.
+        id: i64,
+        /// Who sent it: their municipality's name, or the centre's.
+        from: String,
+        /// The text, at most 500 characters.
+        text: String,
+        /// When it was sent (RFC 3339).
+        at: String,
+    },
+    /// A slot you are held for begins soon (15 minutes before; once per booking, to a
+    /// connected console).
+    BookingSoon {
+        /// The booking.
+        booking: i64,
+        /// When its slot begins (RFC 3339).
+        starts_at: String,
+        /// The resident's language.
+        language: String,
+    },
     /// Something you sent was refused.
     Error(ProtocolError),
     /// The answer to `ping`.

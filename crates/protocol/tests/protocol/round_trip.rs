@@ -126,6 +126,13 @@ fn interpreter_events() -> Vec<InterpreterEvent> {
         E::Sdp { call: 7, description: sdp(SdpKind::Offer) },
         E::ParticipantMedia { call: 7, participant: 0, muted: false, camera_off: true },
         E::Ice { call: 7, candidate: "c".into() },
+        E::Notice {
+            id: 3,
+            from: "Asahi City".into(),
+            text: "明日は臨時休館です".into(),
+            at: "2026-12-06T01:00:00Z".into(),
+        },
+        E::BookingSoon { booking: 4, starts_at: "2026-12-07T01:00:00Z".into(), language: "ne".into() },
         E::Error(error()),
         E::Pong,
     ]

@@ -39,7 +39,12 @@ pub(super) struct Booked {
     by_id: HashMap<i64, Booking>,
     /// Bookings whose consultation has begun (an interpreter answered its request).
     begun: std::collections::HashSet<i64>,
+    /// Bookings whose interpreter was reminded.
+    reminded: std::collections::HashSet<i64>,
 }
+
+/// How long before its slot a connected interpreter is told `booking_soon`.
+const REMIND_BEFORE_MS: i64 = 15 * 60_000;
 
 fn engine_id(id: i64) -> Result<d::BookingId, p::ProtocolError> {
     u64::try_from(id).map(d::BookingId).map_err(|_| err(p::ErrorCode::InvalidField, format!("booking {id}")))
@@ -50,6 +55,28 @@ fn refused(e: &d::Error) -> p::ProtocolError {
 }
 
 impl Core {
+    /// Tell each held interpreter once, 15 minutes before, that their slot begins soon
+    /// (those connected now: an interpreter who connects later sees it in their list).
+    pub(super) fn remind_bookings(&mut self, now: d::Timestamp) {
+        let now = now.as_millis();
+        let due: Vec<(i64, i64, i64, String)> = self
+            .booked
+            .by_id
+            .values()
+            .filter(|b| b.start > now && b.start - REMIND_BEFORE_MS <= now && !self.booked.reminded.contains(&b.id))
+            .filter_map(|b| Some((b.id, b.interpreter?, b.start, b.language.clone())))
+            .filter(|(_, i, _, _)| self.sessions.connected(super::Client::Interpreter(*i)))
+            .collect();
+        for (booking, interpreter, start, language) in due {
+            self.booked.reminded.insert(booking);
+            let starts_at = rfc3339(d::Timestamp::from_millis(start));
+            self.deliver(Delivery::Interpreter(
+                interpreter,
+                p::InterpreterEvent::BookingSoon { booking, starts_at, language },
+            ));
+        }
+    }
+
     pub(super) fn booking(&mut self, now: d::Timestamp, change: BookingChange) -> Result<Reply, p::ProtocolError> {
         match change {
             BookingChange::Book(b) => {
@@ -76,6 +103,7 @@ impl Core {
                 self.engine.cancel_booking(now, id).map_err(|e| refused(&e))?;
                 match self.hold(now, &b, b.requested_interpreter) {
                     Ok(interpreter) => {
+                        self.booked.reminded.remove(&b.id);
                         self.booked.by_id.insert(b.id, Booking { interpreter: Some(interpreter), ..*b });
                         Ok(Reply::Booked { interpreter })
                     }
@@ -113,6 +141,7 @@ impl Core {
                 }
                 self.booked.by_id.remove(&id);
                 self.booked.begun.remove(&id);
+                self.booked.reminded.remove(&id);
                 Ok(Reply::Done)
             }
         }
@@ -214,6 +243,7 @@ impl Core {
         if let Ok(id) = i64::try_from(booking.0) {
             self.booked.by_id.remove(&id);
             self.booked.begun.remove(&id);
+            self.booked.reminded.remove(&id);
         }
     }
 }

@@ -27,6 +27,7 @@ mod desk;
 mod dial;
 mod directory;
 mod dispatch;
+mod input;
 mod interpreter;
 mod line;
 mod links;
@@ -49,6 +50,7 @@ pub use call::{Call, CallId, MemberKey, Participant, Quality, Remote, Who};
 pub use centre::{CentreView, SLOT_LEAD_MS, SLOT_MINUTES};
 pub use dial::dialable;
 pub use directory::DirectoryChange;
+pub use input::Input;
 pub use line::{LINE_WAITING_PER_DESK, LineKey};
 pub use links::{InviteInfo, Inviter, Joined};
 pub use media::{DocumentRoute, Legs};
@@ -91,133 +93,6 @@ pub struct Settings {
     pub phone_number: Option<String>,
     /// Whether the phone gateway can call out (desks' `dial_out`).
     pub dial_out: bool,
-}
-
-/// Something that happened, for the core to act on.
-#[derive(Debug)]
-pub enum Input {
-    /// A desk's or an interpreter's connection is attached; `resumed` says whether it
-    /// took back its session (the shell checked the resume token and
-    /// [`Core::session_live`]).
-    Attached {
-        /// Who.
-        client: Client,
-        /// Whether it resumed.
-        resumed: bool,
-    },
-    /// Its connection is gone: it is held for the grace and may resume.
-    Detached {
-        /// Who.
-        client: Client,
-    },
-    /// Its session ends now: it signed out, its credential was revoked or expired.
-    Ended {
-        /// Who.
-        client: Client,
-    },
-    /// A desk's command.
-    Desk {
-        /// The desk.
-        desk: i64,
-        /// Its tenant.
-        tenant: i64,
-        /// The command.
-        cmd: p::DeskCommand,
-    },
-    /// An interpreter's command.
-    Interpreter {
-        /// The interpreter.
-        id: i64,
-        /// The command.
-        cmd: p::InterpreterCommand,
-    },
-    /// Someone opens an invite link, or comes back with their resume token.
-    Join {
-        /// The hash of the link's token.
-        token_hash: String,
-        /// The hash of the resume token they bring, if any.
-        resume_hash: Option<String>,
-        /// The hash of the resume token they get now.
-        new_resume_hash: String,
-    },
-    /// A link participant's command.
-    Member {
-        /// Who.
-        member: MemberKey,
-        /// The command.
-        cmd: p::ResidentCommand,
-    },
-    /// A link participant's connection dropped: their place is held for the grace.
-    MemberDropped {
-        /// Who.
-        member: MemberKey,
-    },
-    /// The phone gateway could not place a call it was asked to.
-    DialFailed {
-        /// The order's number.
-        dial: u64,
-        /// Why.
-        reason: p::DialFailure,
-    },
-    /// A caller on a language line, put through by a gateway's connection.
-    LineCall {
-        /// The caller, as the gateway knows them.
-        key: LineKey,
-        /// The line's desk.
-        desk: i64,
-        /// The caller's language.
-        language: String,
-    },
-    /// A line caller hung up.
-    LineHangup {
-        /// The caller.
-        key: LineKey,
-    },
-    /// Whether any phone gateway is connected now (interpreters reached by phone are
-    /// available while one is).
-    Gateways {
-        /// One is.
-        up: bool,
-    },
-    /// An interpreter reached by phone answered an offer by key: [`Reply::Taken`].
-    OfferAnswer {
-        /// The offer.
-        offer: u64,
-        /// 1 (accept) or 2 (decline).
-        accept: bool,
-    },
-    /// A gateway's connection is gone (its line callers with it).
-    GatewayGone {
-        /// The connection.
-        conn: u64,
-    },
-    /// The media relay reports.
-    Relay(crate::media::Report),
-    /// A call record was written (answered calls: the desk may now give its outcome).
-    Recorded {
-        /// The call.
-        call: CallId,
-        /// The record's id.
-        id: i64,
-    },
-    /// A change to the directory, already stored.
-    Directory(DirectoryChange),
-    /// A change to the bookings, already stored.
-    Booking(BookingChange),
-    /// A coordinator of `scope` (`None`: an admin) offers a waiting request to an
-    /// interpreter they choose.
-    Assign {
-        /// Their municipality.
-        scope: Option<i64>,
-        /// The request.
-        request: u64,
-        /// The interpreter.
-        interpreter: i64,
-    },
-    /// Stop taking requests (draining before shutdown).
-    Drain,
-    /// Time passed: the engine's timers, positions, graces and expiries.
-    Tick,
 }
 
 /// What [`Core::handle`] answers, beside the outputs.
@@ -473,6 +348,12 @@ impl Core {
                 self.draining = true;
                 Ok(Reply::Done)
             }
+            Input::Notice { to, notice } => {
+                for i in to {
+                    self.deliver(Delivery::Interpreter(i, notice.clone()));
+                }
+                Ok(Reply::Done)
+            }
             Input::Tick => {
                 self.tick(now);
                 Ok(Reply::Done)
@@ -523,6 +404,7 @@ impl Core {
         self.expire_links(now);
         self.recorded.expire(now);
         self.wake_rested(now);
+        self.remind_bookings(now);
     }
 
     fn out(&mut self, output: Output) {

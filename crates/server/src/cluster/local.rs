@@ -115,6 +115,10 @@ impl Router for Local {
         self.ask(|reply| Cmd::Booking { change, reply }).await?
     }
 
+    async fn notice(&self, to: Vec<i64>, notice: p::InterpreterEvent) {
+        self.tell(Cmd::Notice { to, notice }).await;
+    }
+
     async fn centre(
         &self,
         tenant: i64,

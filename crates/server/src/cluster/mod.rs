@@ -97,6 +97,9 @@ pub trait Router: Send + Sync + std::fmt::Debug + 'static {
     /// A change to the bookings, already stored; the interpreter a booking holds.
     async fn booking(&self, change: BookingChange) -> Result<Option<i64>, p::ProtocolError>;
 
+    /// A coordinator's notice (stored) for these interpreters' consoles.
+    async fn notice(&self, to: Vec<i64>, notice: p::InterpreterEvent);
+
     /// What a centre's standing link shows: `tenant`'s languages, whether it is open,
     /// and the free slots of `language` at its online `desk`.
     async fn centre(

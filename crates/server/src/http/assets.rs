@@ -52,6 +52,7 @@ pub(crate) static ASSETS: &[(&str, &[u8])] = assets![
     "index.html",
     "interpreter/index.html",
     "interpreter/interpreter.js",
+    "interpreter/notices.js",
     "interpreter/own-roster.js",
     "interpreter/strings.js",
     "join/i18n/ar.js",
@@ -101,6 +102,7 @@ pub(crate) static ASSETS: &[(&str, &[u8])] = assets![
     "start/start.js",
     "wall/assign.js",
     "wall/index.html",
+    "wall/notices.js",
     "wall/strings.js",
     "wall/wall.js",
 ];

@@ -19,6 +19,7 @@ mod clients;
 mod cost_split;
 pub mod error;
 pub(crate) mod notes;
+pub(crate) mod notices;
 mod openapi;
 pub mod pages;
 pub(crate) mod partners;
@@ -68,6 +69,7 @@ pub fn router(app: App, surface: Surface) -> Router {
         .merge(retention::routes())
         .merge(rosters::routes())
         .merge(notes::routes())
+        .merge(notices::routes())
         .merge(calendar::routes())
         .merge(centres::routes())
         .merge(second_factor::routes())

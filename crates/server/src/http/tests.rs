@@ -76,6 +76,7 @@ impl Router for Away {
     async fn assign(&self, _: Option<i64>, _: u64, _: i64) -> Result<(), p::ProtocolError> {
         Err(Unavailable.into())
     }
+    async fn notice(&self, _: Vec<i64>, _: p::InterpreterEvent) {}
     async fn centre(
         &self,
         _: i64,

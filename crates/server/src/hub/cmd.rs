@@ -215,6 +215,13 @@ pub enum Cmd {
         /// The answer.
         reply: oneshot::Sender<crate::calls::CentreView>,
     },
+    /// A coordinator's notice, already stored, for these interpreters' consoles.
+    Notice {
+        /// The interpreters.
+        to: Vec<i64>,
+        /// The event.
+        notice: p::InterpreterEvent,
+    },
     /// Stop taking requests (draining before shutdown).
     Drain,
     /// How many calls are live.

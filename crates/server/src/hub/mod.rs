@@ -318,6 +318,9 @@ impl Hub {
             Cmd::Snapshot { tenant, reply } => {
                 let _ = reply.send(self.core.snapshot(tenant));
             }
+            Cmd::Notice { to, notice } => {
+                let _ = self.apply(Input::Notice { to, notice });
+            }
             Cmd::Centre { tenant, desk, language, reply } => {
                 let _ = reply.send(self.core.centre(tenant, desk, language, self.clock.now()));
             }

@@ -17,6 +17,7 @@ mod calendar;
 mod cost_split;
 mod directory;
 mod notes;
+mod notices;
 mod partners;
 mod records;
 mod retention;
@@ -27,6 +28,7 @@ pub use bookings::BookingsOf;
 pub use cost_split::CostSplitRule;
 pub use directory::DeskListing;
 pub use notes::SealedNote;
+pub use notices::{NOTICE_DAYS, Notice};
 pub use partners::{KINDS as PARTNER_KINDS, Partner};
 pub use records::{CallRecord, DeskOutcome, Mode, RecordOutcome};
 pub use retention::{AuditEntry, Purged, Retention};
@@ -56,6 +58,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (15, include_str!("../../migrations/0015_calendar.sql")),
     (16, include_str!("../../migrations/0016_bookings.sql")),
     (17, include_str!("../../migrations/0017_online_desk.sql")),
+    (18, include_str!("../../migrations/0018_notices.sql")),
 ];
 
 /// The longest any store call may take.

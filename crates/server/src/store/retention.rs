@@ -158,6 +158,12 @@ impl Store {
             .await?;
             purged.audit += done.rows_affected();
         }
+        timed(
+            sqlx::query("DELETE FROM notices WHERE created_ms < ?")
+                .bind(now - super::NOTICE_DAYS * DAY_MS)
+                .execute(&mut *tx),
+        )
+        .await?;
         timed(tx.commit()).await?;
         Ok(purged)
     }

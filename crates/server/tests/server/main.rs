@@ -16,6 +16,7 @@ mod links;
 mod media;
 mod media_support;
 mod notes;
+mod notices;
 mod operator;
 mod phone_baresip;
 mod phone_bridge;

@@ -11,6 +11,7 @@ import { ERRORS } from '../common/errors.js';
 import { STRINGS } from './strings.js';
 import { ROSTER_STRINGS } from '../common/roster-strings.js';
 import { ownRoster } from './own-roster.js';
+import { bookingSoon, loadNotices, noticeCame } from './notices.js';
 
 /** @typedef {import('../common/protocol.js').Message} Message */
 
@@ -154,6 +155,7 @@ function renderMe() {
   renderPresence();
   void loadBookings();
   void ownRoster(state.token, loadMe);
+  void loadNotices(state.token);
 }
 
 /** The slots this interpreter is held for, the next two weeks. */
@@ -381,6 +383,12 @@ function onMessage(m) {
       break;
     case 'call_ended':
       callEnded(m);
+      break;
+    case 'notice':
+      noticeCame(m);
+      break;
+    case 'booking_soon':
+      bookingSoon(m);
       break;
     case 'error':
       if (m.code === 'shutting_down') notice(t('server_restarting'), 'warn');

@@ -2,6 +2,7 @@
 // service level), interpreters by state, and a chart of today's waits drawn here in SVG.
 
 import { loadInterpreters, renderWaiting } from './assign.js';
+import { bindNotices } from './notices.js';
 import { Signal } from '../common/signal.js';
 import { apply, languageName, t, use } from '../common/i18n.js';
 import { secondFactorButton, setUp, signIn } from '../common/signin.js';
@@ -36,6 +37,7 @@ function setLanguage(/** @type {string} */ lang) {
   chart();
 }
 $('switch-lang').addEventListener('click', () => setLanguage(document.documentElement.lang === 'ja' ? 'en' : 'ja'));
+bindNotices(() => state.token);
 
 $('signin-form').addEventListener('submit', async (e) => {
   e.preventDefault();

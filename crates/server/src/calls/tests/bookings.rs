@@ -115,3 +115,26 @@ fn the_centre_calendar_moves_the_when_answer_into_its_opening_hours() {
     w.request("pt").unwrap();
     assert!(matches!(unserved_suggestion(&w.take()), p::Suggestion::LaterToday { .. }));
 }
+
+#[test]
+fn a_held_interpreter_is_reminded_once_fifteen_minutes_before_and_notices_reach_consoles() {
+    let mut w = World::new();
+    w.sign_in(21);
+    held(w.handle(Input::Booking(BookingChange::Book(Box::new(booking(7, w.now, 20 * 60, Some(21)))))));
+    let soon = |out: &[Output]| {
+        deliveries(out)
+            .iter()
+            .filter(|d| matches!(d, Delivery::Interpreter(21, p::InterpreterEvent::BookingSoon { booking: 7, .. })))
+            .count()
+    };
+    w.advance(4 * 60);
+    assert_eq!(soon(&w.take()), 0, "20 minutes before: not yet");
+    w.advance(60);
+    assert_eq!(soon(&w.take()), 1, "15 minutes before");
+    w.advance(60);
+    assert_eq!(soon(&w.take()), 0, "once");
+    // A coordinator's notice goes to the consoles it is for.
+    let notice = p::InterpreterEvent::Notice { id: 1, from: "Asahi".into(), text: "x".into(), at: "t".into() };
+    w.ok(Input::Notice { to: vec![21], notice: notice.clone() });
+    assert_eq!(deliveries(&w.take()), vec![&Delivery::Interpreter(21, notice)]);
+}

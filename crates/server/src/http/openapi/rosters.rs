@@ -1,7 +1,9 @@
 //! Rosters apart from profiles in the OpenAPI document (issue 17): an interpreter's own
-//! days off and extra hours, a coordinator's roster calendar.
+//! days off and extra hours, a coordinator's roster calendar; coordinators' notices.
 
 use super::doc::{Common, Doc, ID, Op, Who};
+use crate::http::admin::IdOut;
+use crate::http::notices::{NoticeIn, NoticeOut};
 use crate::http::rosters::{MyRoster, OwnDays, RosterBody};
 
 /// The rosters' operations.
@@ -44,6 +46,35 @@ pub(super) fn add(d: &mut Doc, c: &Common) {
                       anyone); applied at once, a call in progress goes on",
             who: Who::Bearer,
             params: ID,
+            body,
+            answers,
+        },
+    );
+    let answers =
+        vec![(200, "the last 30 days' notices, newest first", Some(d.list::<NoticeOut>())), c.forbidden.clone()];
+    d.add(
+        "/api/notices",
+        "get",
+        Op {
+            summary: "Notices to interpreters: an interpreter's (the whole centre's and their municipalities'), a \
+                      supervisor's municipality's, every one for an admin",
+            who: Who::Bearer,
+            params: &[],
+            body: None,
+            answers,
+        },
+    );
+    let body = Some(d.of::<NoticeIn>());
+    let answers =
+        vec![(201, "sent", Some(d.of::<IdOut>())), c.bad_body.clone(), c.invalid.clone(), c.forbidden.clone()];
+    d.add(
+        "/api/notices",
+        "post",
+        Op {
+            summary: "Send a notice to the interpreters of a municipality (its supervisor) or of the whole centre (an \
+                      admin): pushed to their consoles, listed 30 days, audited",
+            who: Who::Bearer,
+            params: &[],
             body,
             answers,
         },
