@@ -58,6 +58,15 @@ test('a booked consultation with a remote scrivener: booked, announced, and at t
   assert.match(await row.innerText(), /Tiếng Việt[\s\S]*行政書士/);
   const id = Number(await row.getAttribute('data-booking'));
   await snap(page, 'bookings-coordinator');
+  // Moved on the page to 11:00: the list says so; a clash would be refused with its reason.
+  await row.locator('button[data-action=move]').click();
+  await row.locator('.move-time').fill('11:00');
+  await row.locator('button[data-action=move-save]').click();
+  await until(async () => /11:00–12:00/.test(await page.locator('#list tbody tr').first().innerText()), 'the booking moved to 11:00');
+  await page.locator('#list tbody tr').first().locator('button[data-action=move]').click();
+  await page.locator('#list tbody tr').first().locator('.move-time').fill('10:00');
+  await page.locator('#list tbody tr').first().locator('button[data-action=move-save]').click();
+  await until(async () => /10:00–11:00/.test(await page.locator('#list tbody tr').first().innerText()), 'and back to 10:00');
 
   // The resident opens the link ahead: the slot in Vietnamese, and a calendar file.
   const resident = await party({ tone: TONES.resident, viewport: PHONE, mobile: true });

@@ -97,7 +97,9 @@ export async function startServer(env = {}, config = '') {
   let log = '';
   child.stderr.on('data', (d) => (log += d));
   const base = `http://127.0.0.1:${port}`;
-  await until(async () => (await fetch(`${base}/healthz`)).ok, 'the server to answer /healthz');
+  // The demo directory's forty days of history take a while on a loaded machine's debug
+  // build: a generous bound, not a wait (it returns as soon as the server answers).
+  await until(async () => (await fetch(`${base}/healthz`)).ok, 'the server to answer /healthz', 60000);
   /** @param {string} p @param {{ method?: string, body?: any, token?: string }} [o] */
   const api = async (p, o = {}) => {
     const r = await fetch(base + p, {

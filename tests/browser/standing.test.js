@@ -7,7 +7,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PHONE, accessibilityProblems, party, snap, startServer, until } from './harness.js';
+import { PHONE, TABLET, accessibilityProblems, party, signInAvailable, snap, startServer, until } from './harness.js';
 
 /** @type {Awaited<ReturnType<typeof startServer>>} */
 let server;
@@ -86,4 +86,44 @@ test('a resident books a consultation in Nepali from the standing link', async (
   await c.page.evaluate(() => /** @type {any} */ (window).kk.load());
   await until(async () => (await c.page.locator('#list tbody tr', { hasText: '住民がリンクから予約' }).count()) === 1, 'listed as booked by the resident');
   assert.deepEqual(c.errors, []);
+});
+
+test('a resident waits for an interpreter now from the standing link, then joins the call with the online desk', async () => {
+  const code = (await server.api('/api/tenants/1/desks', { token: server.admin, body: { name: 'E2E online desk' } })).enrolment_code;
+  const online = (await server.api('/api/desks', { token: server.admin })).find((/** @type {any} */ d) => d.name === 'E2E online desk');
+  await server.api('/api/tenants/1/online-desk', { method: 'PUT', token: server.admin, body: { desk: online.id } });
+  const desk = await party({ tone: 440, viewport: TABLET });
+  const interp = await party({ tone: 660, viewport: { width: 1280, height: 800 } });
+  const resident = await party({ tone: 880, viewport: PHONE, mobile: true });
+  browsers.push(desk, interp, resident);
+  await desk.page.goto(`${server.base}/desk/`);
+  await desk.page.fill('#enrol-code', code);
+  await desk.page.click('#enrol-form button[type=submit]');
+  await desk.page.locator('#languages button[data-lang=ne]').waitFor();
+  await signInAvailable(interp.page, server.base, 'e2e-nepali', 'e2e-nepali-password');
+
+  const page = resident.page;
+  await page.goto(`${server.base}/start/1`);
+  await page.locator('#language-grid button[data-language=ne]').click();
+  await page.locator('#talk-now:not([hidden])').waitFor();
+  assert.equal(await page.locator('#talk-now').innerText(), 'अहिले कुरा गर्नुहोस्');
+  await page.click('#talk-now');
+  // Their own link: waiting, in Nepali, their place.
+  await page.waitForURL(/\/join\//);
+  await page.locator('#queued:not([hidden])').waitFor();
+  assert.equal(await page.locator('#queued h1').innerText(), 'दोभाषेलाई पर्खँदै');
+  assert.equal(await page.locator('#queued-ahead').innerText(), 'अब तपाईंको पालो हो।');
+  assert.deepEqual(await accessibilityProblems(page), [], 'the waiting page');
+  await snap(page, 'standing-link-waiting');
+  // The online desk sees the resident waiting; the interpreter answers; the desk is in the call.
+  await desk.page.locator('#line-callers li[data-online="1"]').waitFor();
+  await interp.page.locator('#offer').waitFor();
+  await interp.page.click('#accept');
+  await desk.page.locator('#call').waitFor();
+  // The resident's page offers to join, and they are in the call with both.
+  await page.locator('#welcome:not([hidden])').waitFor({ timeout: 20000 });
+  await page.click('#join');
+  await page.locator('#call:not([hidden])').waitFor();
+  for (const p of [desk.page, interp.page]) await p.locator('.tile[data-party=resident]').waitFor({ timeout: 20000 });
+  for (const b of [desk, interp, resident]) assert.deepEqual(b.errors, []);
 });

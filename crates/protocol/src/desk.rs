@@ -285,6 +285,10 @@ pub enum DeskEvent {
         request: u64,
         /// The caller's language (BCP 47).
         language: String,
+        /// Not a phone caller: a resident from the centre's standing link, who joins the
+        /// call from their link once an interpreter answers.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        online: bool,
     },
     /// A booked consultation's slot began: a request of this desk that the desk did not
     /// make, ringing the interpreter held for it (outside the queue). Its `assigned`,

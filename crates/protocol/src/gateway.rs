@@ -60,7 +60,8 @@ pub enum GatewayCommand {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LineEnd {
-    /// The line's desk is not open (not connected, or the server is stopping).
+    /// The line's desk is not open: outside the centre's opening hours (where its
+    /// municipality has set them), not connected, or the server is stopping.
     Closed,
     /// No interpreter can take it now, or the queue is full: call again later.
     Unserved,

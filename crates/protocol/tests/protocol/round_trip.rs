@@ -75,7 +75,8 @@ fn desk_events() -> Vec<DeskEvent> {
             expires_at: "2026-12-04T09:15:00Z".into(),
         },
         E::Dialling { call: 7 },
-        E::LineCall { request: 8, language: "ne".into() },
+        E::LineCall { request: 8, language: "ne".into(), online: false },
+        E::LineCall { request: 10, language: "ne".into(), online: true },
         E::Availability {
             languages: vec![
                 LanguageAvailability { language: "vi".into(), state: AvailabilityState::Now, from: None },

@@ -225,6 +225,7 @@ impl Core {
             from: Inviter { tenant: b.tenant, desk: b.desk },
             used: false,
             starts_at: Some(start),
+            waiting: None,
         })
     }
 

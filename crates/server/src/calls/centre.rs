@@ -26,7 +26,8 @@ const SLOTS_PER_DAY: usize = 3;
 pub struct CentreView {
     /// Each language's answer, as the desks' grid has it.
     pub languages: Vec<p::LanguageAvailability>,
-    /// Whether the centre is open now (by its calendar, or a municipal office's hours).
+    /// Whether its online desk takes residents now: connected, and within the centre's
+    /// opening hours where the municipality has set them.
     pub open_now: bool,
     /// Free slots for the language asked about: start and end, ms since the epoch.
     pub slots: Vec<(i64, i64)>,
@@ -36,6 +37,10 @@ impl Core {
     /// The standing link's view of `tenant`, with the free slots of `language` at `desk`
     /// when asked.
     pub fn centre(&self, tenant: i64, desk: i64, language: Option<d::LanguageId>, now: d::Timestamp) -> CentreView {
+        let at = jiff::Timestamp::from_millisecond(now.as_millis()).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let open_now = !self.draining
+            && self.sessions.connected(super::Client::Desk(desk))
+            && self.calendars.get(&tenant).is_none_or(|c| c.is_open(at));
         let fallback;
         let calendar = match self.calendars.get(&tenant) {
             Some(c) => c,
@@ -47,13 +52,8 @@ impl Core {
                 Err(_) => return CentreView::default(),
             },
         };
-        let at = jiff::Timestamp::from_millisecond(now.as_millis()).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
         let slots = language.map(|l| self.free_slots(calendar, tenant, desk, l, now)).unwrap_or_default();
-        CentreView {
-            languages: self.availability_of(tenant).into_iter().map(|(_, a)| a).collect(),
-            open_now: calendar.is_open(at),
-            slots,
-        }
+        CentreView { languages: self.availability_of(tenant).into_iter().map(|(_, a)| a).collect(), open_now, slots }
     }
 
     fn free_slots(

@@ -126,6 +126,7 @@ impl Core {
         self.engine.end_call(now, id).map_err(engine_error)?;
         let Some(call) = self.calls.remove(&id) else { return Ok(()) };
         self.links.forget_call(id);
+        self.online.forget(id);
         self.remove_legs_of(&call);
         let mut then = Vec::new();
         for participant in &call.participants {

@@ -74,6 +74,7 @@ impl Core {
                 }
                 d::Output::Ended { request, outcome, waited: _, offers } => {
                     let Some(mut call) = self.calls.remove(&request) else { continue };
+                    self.online.forget(request);
                     call.offers = offers;
                     self.record_unanswered(now, &call, outcome);
                 }

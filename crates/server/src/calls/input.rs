@@ -125,6 +125,15 @@ pub enum Input {
         /// The interpreter.
         interpreter: i64,
     },
+    /// A resident from a centre's standing link asks to talk now, at its online desk.
+    OnlineCall {
+        /// The online desk.
+        desk: i64,
+        /// Their language.
+        language: String,
+        /// The hash of their link's token.
+        token_hash: String,
+    },
     /// A coordinator's notice, already stored, for these interpreters' consoles.
     Notice {
         /// The interpreters it is for.

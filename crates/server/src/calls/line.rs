@@ -56,7 +56,10 @@ impl Core {
             self.deliver(end(p::LineEnd::Misconfigured));
             return;
         };
-        if self.draining || !self.sessions.connected(super::Client::Desk(desk)) {
+        // Closed: stopping, the desk away, or outside the centre's hours where it set them.
+        let at = jiff::Timestamp::from_millisecond(now.as_millis()).ok();
+        let outside = self.calendars.get(&tenant).zip(at).is_some_and(|(c, at)| !c.is_open(at));
+        if self.draining || outside || !self.sessions.connected(super::Client::Desk(desk)) {
             self.deliver(end(p::LineEnd::Closed));
             return;
         }
@@ -79,7 +82,10 @@ impl Core {
         };
         self.calls.insert(id, Call::new(id, tenant, desk, &spec, now));
         self.lines.by_call.insert(id, key);
-        self.deliver(Delivery::Desk(desk, p::DeskEvent::LineCall { request: id.0, language: language.into() }));
+        self.deliver(Delivery::Desk(
+            desk,
+            p::DeskEvent::LineCall { request: id.0, language: language.into(), online: false },
+        ));
     }
 
     /// The caller hung up: an unanswered request is abandoned.

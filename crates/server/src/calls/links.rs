@@ -146,6 +146,10 @@ pub struct InviteInfo {
     /// answered): when its slot starts. The page shows it and waits; opening the link
     /// then is refused without using it up.
     pub starts_at: Option<d::Timestamp>,
+    /// A standing link's request still waiting for an interpreter: how many wait before
+    /// it. The page shows it and asks again; opening the link then is refused without
+    /// using it up.
+    pub waiting: Option<u32>,
 }
 
 fn refused() -> p::ProtocolError {
@@ -177,13 +181,15 @@ impl Core {
                 from: Inviter { tenant: call.tenant, desk: call.desk },
                 used: true,
                 starts_at: None,
+                waiting: None,
             });
         }
         if let Some(info) = self.peek_booking_link(token_hash, now) {
             return Some(info);
         }
         let invite = self.links.invites.get(token_hash).filter(|i| i.expires_at > now)?;
-        let call = self.calls.get(&invite.call).filter(|c| c.answered())?;
+        let waiting = self.online_waiting(invite.call);
+        let call = self.calls.get(&invite.call).filter(|c| c.answered() || waiting.is_some())?;
         Some(InviteInfo {
             language: call.language.clone(),
             party: invite.party,
@@ -191,6 +197,7 @@ impl Core {
             from: Inviter { tenant: call.tenant, desk: call.desk },
             used: false,
             starts_at: None,
+            waiting,
         })
     }
 
@@ -231,6 +238,13 @@ impl Core {
             return Err(err(
                 p::ErrorCode::NotBegun,
                 format!("the consultation has not begun; it is booked for {}", super::convert::rfc3339(at)),
+            ));
+        }
+        // A standing link's request still waiting: kept, and the page waits.
+        if let Some(ahead) = self.links.invites.get(token_hash).and_then(|i| self.online_waiting(i.call)) {
+            return Err(err(
+                p::ErrorCode::NotBegun,
+                format!("no interpreter has answered yet ({ahead} waiting before you)"),
             ));
         }
         // First use: the invite becomes a seat, whatever happens next.

@@ -33,6 +33,7 @@ mod line;
 mod links;
 mod media;
 mod media_state;
+mod online;
 mod records;
 mod sessions;
 mod snapshot;
@@ -230,6 +231,7 @@ pub struct Core {
     sessions: sessions::Sessions,
     links: links::Links,
     lines: line::Lines,
+    online: online::Online,
     by_phone: by_phone::ByPhone,
     booked: bookings::Booked,
     /// Municipalities' centre calendars, where set.
@@ -269,6 +271,7 @@ impl Core {
             sessions: sessions::Sessions::default(),
             links: links::Links::default(),
             lines: line::Lines::default(),
+            online: online::Online::default(),
             by_phone: by_phone::ByPhone::default(),
             booked: bookings::Booked::default(),
             calendars: HashMap::new(),
@@ -348,6 +351,7 @@ impl Core {
                 self.draining = true;
                 Ok(Reply::Done)
             }
+            Input::OnlineCall { desk, language, token_hash } => self.online_call(now, desk, &language, token_hash),
             Input::Notice { to, notice } => {
                 for i in to {
                     self.deliver(Delivery::Interpreter(i, notice.clone()));

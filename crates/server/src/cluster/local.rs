@@ -115,6 +115,10 @@ impl Router for Local {
         self.ask(|reply| Cmd::Booking { change, reply }).await?
     }
 
+    async fn online_call(&self, desk: i64, language: String, token_hash: String) -> Result<(), p::ProtocolError> {
+        self.ask(|reply| Cmd::OnlineCall { desk, language, token_hash, reply }).await?
+    }
+
     async fn notice(&self, to: Vec<i64>, notice: p::InterpreterEvent) {
         self.tell(Cmd::Notice { to, notice }).await;
     }

@@ -97,6 +97,10 @@ pub trait Router: Send + Sync + std::fmt::Debug + 'static {
     /// A change to the bookings, already stored; the interpreter a booking holds.
     async fn booking(&self, change: BookingChange) -> Result<Option<i64>, p::ProtocolError>;
 
+    /// A resident from a centre's standing link asks to talk now at its online `desk`;
+    /// `token_hash` is their link's.
+    async fn online_call(&self, desk: i64, language: String, token_hash: String) -> Result<(), p::ProtocolError>;
+
     /// A coordinator's notice (stored) for these interpreters' consoles.
     async fn notice(&self, to: Vec<i64>, notice: p::InterpreterEvent);
 

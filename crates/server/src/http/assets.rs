@@ -28,6 +28,7 @@ pub(crate) static ASSETS: &[(&str, &[u8])] = assets![
     "admin/rosters.js",
     "bookings/bookings.js",
     "bookings/index.html",
+    "bookings/move.js",
     "bookings/standing.js",
     "bookings/strings.js",
     "common/call.js",

@@ -46,6 +46,7 @@ pub(crate) fn routes() -> Router<App> {
         .route("/api/centres/{tenant}", get(centre))
         .route("/api/centres/{tenant}/slots", get(slots))
         .route("/api/centres/{tenant}/bookings", post(book))
+        .route("/api/centres/{tenant}/queue", post(queue))
         .route("/api/centres/{tenant}/qr.svg", get(qr))
         .route("/api/tenants/{id}/online-desk", put(set_online_desk))
 }
@@ -73,7 +74,8 @@ pub(crate) struct CentreOut {
     pub name: String,
     /// Whether residents may book here (the municipality has an online desk).
     pub bookable: bool,
-    /// Whether the centre is open now.
+    /// Whether its online desk takes residents now (connected, within the centre's hours
+    /// where they are set): then a resident may wait for an interpreter now.
     pub open_now: bool,
     /// Every language but Japanese, with its answer.
     pub languages: Vec<CentreLanguage>,
@@ -123,6 +125,22 @@ pub(crate) struct ResidentBookedOut {
     pub start: String,
 }
 
+/// A resident asks to talk now.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct QueueIn {
+    /// Their language (BCP 47).
+    pub language: String,
+}
+
+/// The resident's link while they wait.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct QueuedOut {
+    /// Their link: it says where they stand until an interpreter answers, then lets them
+    /// in. Keep it: it is not shown again.
+    pub link: String,
+}
+
 /// The desk that takes a municipality's online bookings.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -144,6 +162,18 @@ async fn known(app: &App, from: ClientAddr, tenant: i64) -> Result<(String, Opti
     let dir = app.store.directory().await?;
     let name = dir.tenants.iter().find(|t| t.id == tenant).map(|t| t.name.clone()).unwrap_or_default();
     Ok((name, desk))
+}
+
+/// The municipality's online desk for something a resident makes there (a booking, a
+/// wait): each costs the address an attempt, so that one phone cannot fill the calendar
+/// or the queue.
+async fn spend_at_online_desk(app: &App, from: ClientAddr, tenant: i64) -> Result<i64, ApiError> {
+    let (_, desk) = known(app, from, tenant).await?;
+    let desk = desk.ok_or_else(no_bookings)?;
+    app.guard
+        .spend(from.or_unspecified(), tokio::time::Instant::now())
+        .map_err(|_| crate::auth::AuthError::Throttled)?;
+    Ok(desk)
 }
 
 fn no_bookings() -> ApiError {
@@ -207,12 +237,7 @@ async fn book(
     PathOf(tenant): PathOf<i64>,
     JsonBody(b): JsonBody<ResidentBookingIn>,
 ) -> Result<(StatusCode, Json<ResidentBookedOut>), ApiError> {
-    let (_, desk) = known(&app, from, tenant).await?;
-    let desk = desk.ok_or_else(no_bookings)?;
-    // Each booking costs the address an attempt: one phone cannot fill the calendar.
-    app.guard
-        .spend(from.or_unspecified(), tokio::time::Instant::now())
-        .map_err(|_| crate::auth::AuthError::Throttled)?;
+    let desk = spend_at_online_desk(&app, from, tenant).await?;
     let now = now_ms();
     let start: jiff::Timestamp =
         b.start.parse().map_err(|e| ApiError::invalid("start", format!("{:?}: {e}", b.start)))?;
@@ -244,6 +269,28 @@ async fn book(
     let booked = super::bookings::book(&app, tenant, desk, booking, ACTOR, now).await?;
     let link = booked.links.resident_link.ok_or_else(|| ApiError::internal("a resident's booking without a link"))?;
     Ok((StatusCode::CREATED, Json(ResidentBookedOut { link, start: start.to_string() })))
+}
+
+/// `POST /api/centres/{tenant}/queue`: the resident waits for an interpreter now, at the
+/// online desk (while it is open and someone can take the language).
+async fn queue(
+    State(app): State<App>,
+    from: ClientAddr,
+    PathOf(tenant): PathOf<i64>,
+    JsonBody(b): JsonBody<QueueIn>,
+) -> Result<(StatusCode, Json<QueuedOut>), ApiError> {
+    let desk = spend_at_online_desk(&app, from, tenant).await?;
+    let language = d::LanguageId::parse(&b.language).map_err(|e| ApiError::invalid("language", e))?;
+    let token = crate::auth::new_token();
+    let hash = crate::auth::hash_token(&token);
+    app.router.online_call(desk, language.tag().to_string(), hash).await.map_err(|e| match e.code {
+        p::ErrorCode::InvalidField => ApiError::invalid("language", e.message),
+        p::ErrorCode::RateLimited => ApiError::new(StatusCode::TOO_MANY_REQUESTS, e.code, e.message),
+        p::ErrorCode::ShuttingDown => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.code, e.message),
+        _ => ApiError::conflict(e.code, e.message),
+    })?;
+    let link = format!("{}/join/{token}", app.config.public_base(app.config.listen));
+    Ok((StatusCode::CREATED, Json(QueuedOut { link })))
 }
 
 /// `GET /api/centres/{tenant}/qr.svg`: the standing link as a QR code.

@@ -249,6 +249,10 @@ pub(crate) struct InviteOut {
     /// now is refused with `not_begun`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub starts_at: Option<String>,
+    /// A standing link's request still waiting for an interpreter: how many wait before
+    /// it. Show it and ask again; joining now is refused with `not_begun`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<u32>,
 }
 
 /// An invite link's language, without using the link up. 404 when it is used, expired
@@ -288,6 +292,7 @@ async fn invite(
         tenant_name,
         desk_name,
         starts_at: info.starts_at.map(rfc3339),
+        waiting: info.waiting,
     }))
 }
 

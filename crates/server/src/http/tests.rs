@@ -77,6 +77,9 @@ impl Router for Away {
         Err(Unavailable.into())
     }
     async fn notice(&self, _: Vec<i64>, _: p::InterpreterEvent) {}
+    async fn online_call(&self, _: i64, _: String, _: String) -> Result<(), p::ProtocolError> {
+        Err(Unavailable.into())
+    }
     async fn centre(
         &self,
         _: i64,

@@ -215,6 +215,17 @@ pub enum Cmd {
         /// The answer.
         reply: oneshot::Sender<crate::calls::CentreView>,
     },
+    /// A resident from a centre's standing link asks to talk now at its online desk.
+    OnlineCall {
+        /// The online desk.
+        desk: i64,
+        /// Their language.
+        language: String,
+        /// The hash of their link's token.
+        token_hash: String,
+        /// The answer.
+        reply: Reply1,
+    },
     /// A coordinator's notice, already stored, for these interpreters' consoles.
     Notice {
         /// The interpreters.

@@ -318,6 +318,9 @@ impl Hub {
             Cmd::Snapshot { tenant, reply } => {
                 let _ = reply.send(self.core.snapshot(tenant));
             }
+            Cmd::OnlineCall { desk, language, token_hash, reply } => {
+                let _ = reply.send(self.apply(Input::OnlineCall { desk, language, token_hash }).map(|_| ()));
+            }
             Cmd::Notice { to, notice } => {
                 let _ = self.apply(Input::Notice { to, notice });
             }

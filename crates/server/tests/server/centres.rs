@@ -105,3 +105,52 @@ async fn a_resident_books_from_the_standing_link() {
     server.stop().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn a_resident_waits_for_an_interpreter_now_from_the_standing_link() {
+    use kakehashi_protocol as p;
+    let dir = temp("centres-now");
+    let creds = seed(&dir).await;
+    let server = Server::start(dir.clone()).await;
+    let queue = |server: &Server| {
+        let addr = server.addr;
+        async move {
+            let (status, text) =
+                http(addr, "POST", "/api/centres/1/queue", None, Some(&json!({"language": "vi"}).to_string())).await;
+            (status, serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text)))
+        }
+    };
+    assert_eq!(queue(&server).await.0, 409, "no online desk");
+    let body = json!({"desk": 1}).to_string();
+    assert_eq!(http(server.addr, "PUT", "/api/tenants/1/online-desk", Some(&creds.sup_a), Some(&body)).await.0, 204);
+    let (status, e) = queue(&server).await;
+    assert!(status == 409 && e.to_string().contains("closed"), "the desk is away: {status} {e}");
+    let mut desk = server.desk(&creds.desk_a1).await;
+    let (status, e) = queue(&server).await;
+    assert!(status == 409 && e.to_string().contains("book a time"), "nobody on duty: {status} {e}");
+    assert_eq!(get(&server, "/api/centres/1").await.1["open_now"], true);
+
+    // On duty: the resident waits with their own link; the desk is told an online caller.
+    let mut interpreter = server.interpreter(&creds.interp[0]).await;
+    let (status, queued) = queue(&server).await;
+    assert_eq!(status, 201, "{queued}");
+    let token = link_token(queued["link"].as_str().unwrap());
+    let request = crate::expect!(desk, p::DeskEvent::LineCall { request, online: true, .. } => *request);
+    crate::expect!(desk, p::DeskEvent::Queued { ringing: true, .. });
+    let (_, waiting) = get(&server, &format!("/api/invites/{token}")).await;
+    assert_eq!(waiting["waiting"], 0, "{waiting}");
+    let early = server.refused::<kakehashi_client::Resident>(p::Credential::Invite(token.clone()), None).await;
+    assert_eq!(early.code, p::ErrorCode::NotBegun);
+    // Answered: the desk is in the call and the resident's link lets them in.
+    let offer = crate::expect!(interpreter, p::InterpreterEvent::Offer { offer, .. } => *offer);
+    interpreter.send(p::InterpreterCommand::Accept { offer }).await;
+    assert_eq!(crate::expect!(desk, p::DeskEvent::Assigned { call, .. } => *call), request);
+    let (_, open) = get(&server, &format!("/api/invites/{token}")).await;
+    assert!(open.get("waiting").is_none(), "{open}");
+    let mut resident = server.resident(&token, None).await;
+    let language = crate::expect!(resident, p::ResidentEvent::Joined { language, .. } => language.clone());
+    assert_eq!(language, "vi");
+    crate::expect!(desk, p::DeskEvent::ParticipantJoined { party: p::Party::Resident, .. });
+    server.stop().await;
+    let _ = std::fs::remove_dir_all(dir);
+}

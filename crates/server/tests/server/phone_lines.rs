@@ -39,7 +39,7 @@ async fn a_caller_picks_a_language_waits_and_joins_the_desk_and_its_interpreter(
     let phone = call_number(sip, MENU, "uac_pin_echo.xml", &["2"], 30_000);
     // The menu, the key, the welcome: then the caller is put through.
     let pick = |e: &p::DeskEvent| match e {
-        p::DeskEvent::LineCall { request, language } => Some((*request, language.clone())),
+        p::DeskEvent::LineCall { request, language, .. } => Some((*request, language.clone())),
         _ => None,
     };
     let (request, language) = desk.sig.expect(Duration::from_secs(30), pick, |_| {}).await.unwrap();

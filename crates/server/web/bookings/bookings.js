@@ -9,6 +9,7 @@ import { secondFactorButton, setUp, signIn } from '../common/signin.js';
 import { $, api, h, notice, show } from '../common/ui.js';
 import { STRINGS } from './strings.js';
 import { renderStanding } from './standing.js';
+import { moveControl } from './move.js';
 
 const TOKEN = 'kk.wall.token';
 const LANG = 'kk.wall.lang';
@@ -179,6 +180,7 @@ function draw() {
           notice(t('refused', { m: /** @type {Error} */ (err).message }), 'error');
         }
       });
+      if (b.start > Date.now()) actions.append(moveControl(b, token, load), ' ');
       actions.append(cancel);
       const who = interpreters.find((i) => i.id === b.interpreter)?.login || (b.interpreter ? `#${b.interpreter}` : '—');
       const specialist = b.specialist === 'none' ? '—' : `${t(`sp_${b.specialist}`)}${b.specialist_joins === 'remote' ? ` (${t('remote')})` : ''}`;

@@ -45,9 +45,9 @@ const state = {
   /** @type {Message | null} */
   invite: null,
   interpreterDropped: false,
-  /** @type {Map<number, { tag: string, place: string }>} phone line callers waiting for an interpreter */
+  /** @type {Map<number, { tag: string, place: string, online?: boolean }>} phone line callers (and residents from the standing link) waiting for an interpreter */
   lines: new Map(),
-  /** @type {{ m: Message, tag: string, booked?: boolean }[]} line (and booked) calls answered while the desk was busy */
+  /** @type {{ m: Message, tag: string, booked?: boolean, online?: boolean }[]} line (booked, online) calls answered while the desk was busy */
   lineCalls: [],
   /** @type {string | null} the earliest slot the last `unserved` named */
   suggested: null,
@@ -164,7 +164,7 @@ function home() {
   state.request = null;
   const next = state.lineCalls.shift();
   if (next) {
-    void startLineCall(next.m, next.tag, next.booked);
+    void startLineCall(next.m, next.tag, next.booked, next.online);
     return;
   }
   // The heading takes the focus, not the search box: on a tablet that would open the
@@ -183,7 +183,7 @@ function languageOf(tag) {
 function renderLines() {
   const list = $('line-callers');
   list.replaceChildren();
-  for (const [request, { tag, place }] of state.lines) {
+  for (const [request, { tag, place, online }] of state.lines) {
     const l = languageOf(tag);
     const name = document.documentElement.lang === 'ja' ? l.japanese : l.english;
     // Staff may end a caller's wait (the counter is closing, or they will call back):
@@ -194,7 +194,7 @@ function renderLines() {
         state.signal?.send({ type: 'cancel_request', request });
       }
     });
-    list.append(h('li', {}, t('line_caller', { lang: `${l.native} / ${name}`, place }), ' ', end));
+    list.append(h('li', { 'data-online': online ? '1' : undefined }, t(online ? 'online_caller' : 'line_caller', { lang: `${l.native} / ${name}`, place }), ' ', end));
   }
   $('line-queue').hidden = state.lines.size === 0;
 }
@@ -207,7 +207,7 @@ function renderLines() {
 function lineEvent(m) {
   const waiting = state.lines.get(m.request);
   if (m.type === 'line_call') {
-    state.lines.set(m.request, { tag: m.language, place: t('ringing') });
+    state.lines.set(m.request, { tag: m.language, place: t('ringing'), online: !!m.online });
   } else if (!waiting) {
     return false;
   } else if (m.type === 'queued' || m.type === 'position') {
@@ -215,9 +215,9 @@ function lineEvent(m) {
   } else if (m.type === 'assigned') {
     state.lines.delete(m.request);
     // The desk joins now if it is free, else once its consultation is over.
-    if (state.call === null && state.ended === null && state.request === null) void startLineCall(m, waiting.tag);
+    if (state.call === null && state.ended === null && state.request === null) void startLineCall(m, waiting.tag, false, waiting.online);
     else {
-      state.lineCalls.push({ m, tag: waiting.tag });
+      state.lineCalls.push({ m, tag: waiting.tag, online: waiting.online });
       notice(t('line_next_call'), 'warn');
     }
   } else {
@@ -228,12 +228,12 @@ function lineEvent(m) {
   return true;
 }
 
-/** @param {Message} m an `assigned` event of a line caller's (or a booking's) request @param {string} tag @param {boolean} [booked] */
-async function startLineCall(m, tag, booked = false) {
+/** @param {Message} m an `assigned` event of a line caller's (or a booking's) request @param {string} tag @param {boolean} [booked] @param {boolean} [online] */
+async function startLineCall(m, tag, booked = false, online = false) {
   resetOptions();
   state.audioOnly = false;
   state.language = languageOf(tag);
-  notice(t(booked ? 'booking_call_started' : 'line_call_started', { lang: state.language.native }));
+  notice(t(booked ? 'booking_call_started' : online ? 'online_call_started' : 'line_call_started', { lang: state.language.native }));
   await startCall(m);
 }
 

@@ -66,7 +66,9 @@ function inviter(/** @type {any} */ invite) {
   const from = [invite.tenant_name, invite.desk_name].filter(Boolean).join(' ');
   $('invited-by').textContent = from ? t('invited_by', { from }) : '';
   $('booked-by').textContent = $('invited-by').textContent;
+  $('queued-by').textContent = $('invited-by').textContent;
   if (invite.starts_at) booked(invite.starts_at);
+  if (invite.waiting !== undefined) queued(invite.waiting);
 }
 
 /** How often a booked link asks whether its consultation has begun. */
@@ -86,7 +88,13 @@ function booked(/** @type {string} */ startsAt) {
   $('add-calendar', HTMLAnchorElement).href = `/api/invites/${encodeURIComponent(token)}/calendar.ics`;
 }
 
-/** Ask again until the booked consultation has begun, then offer to join. */
+/** A resident from the standing link waits for an interpreter: their place. */
+function queued(/** @type {number} */ ahead) {
+  $('queued-ahead').textContent = ahead === 0 ? t('queued_next') : t('queued_ahead', { n: ahead });
+}
+
+/** Ask again until the booked consultation has begun (or the resident's request waiting
+ * from the standing link is answered), then offer to join. */
 function awaitBooking() {
   setTimeout(async () => {
     try {
@@ -95,6 +103,10 @@ function awaitBooking() {
       const invite = r.ok ? await r.json() : state.invite;
       state.invite = invite;
       if (invite.starts_at) return awaitBooking();
+      if (invite.waiting !== undefined) {
+        queued(invite.waiting);
+        return awaitBooking();
+      }
       show('welcome');
       $('join').focus();
     } catch {
@@ -148,6 +160,12 @@ async function start() {
   // A booking's link before its consultation: when it is, and wait for it.
   if (invite.starts_at) {
     show('booked');
+    awaitBooking();
+    return;
+  }
+  // A resident from the standing link before an interpreter answers: their place.
+  if (invite.waiting !== undefined) {
+    show('queued');
     awaitBooking();
     return;
   }

@@ -67,6 +67,8 @@ function renderCentre() {
         : l.state === 'booking' ? t('s_by_booking') : t('s_unavailable');
   $('language-state').textContent = line;
   $('book').hidden = !c.bookable || !l || l.state === 'phone';
+  // Talk now: the online desk is open and someone can take the language.
+  $('talk-now').hidden = !c.bookable || !c.open_now || l?.state !== 'now';
   $('no-online').hidden = c.bookable;
   $('open-now').hidden = !c.open_now;
   $('hours').replaceChildren(...c.days.slice(0, 7).map((/** @type {any} */ d) => {
@@ -123,6 +125,26 @@ async function confirm() {
   }
 }
 
+/** Wait for an interpreter now at the online desk: the resident's own link shows their place. */
+async function talkNow() {
+  $('talk-now', HTMLButtonElement).disabled = true;
+  try {
+    const r = await fetch(`/api/centres/${tenant}/queue`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ language: state.language }),
+    });
+    if (!r.ok) throw new Error(String(r.status));
+    const { link } = await r.json();
+    location.assign(new URL(link, location.href).pathname);
+  } catch {
+    notice(t('s_unavailable'), 'warn');
+    $('talk-now').hidden = true;
+  } finally {
+    $('talk-now', HTMLButtonElement).disabled = false;
+  }
+}
+
 async function start() {
   try {
     const r = await fetch(`/api/centres/${tenant}`);
@@ -139,6 +161,7 @@ async function start() {
 }
 
 $('book').addEventListener('click', () => void loadTimes());
+$('talk-now').addEventListener('click', () => void talkNow());
 $('confirm').addEventListener('click', () => void confirm());
 $('times-back').addEventListener('click', () => renderCentre());
 $('other-language').addEventListener('click', () => languageGrid());

@@ -46,7 +46,7 @@ fn a_line_caller_waits_in_the_desks_queue_and_gets_a_phone_seat_when_answered() 
     call_line(&mut w, 1, DESK, "vi");
     let out = w.take();
     let request = match deliveries(&out)[..] {
-        [Delivery::Desk(DESK, p::DeskEvent::LineCall { request, language }), ..] => {
+        [Delivery::Desk(DESK, p::DeskEvent::LineCall { request, language, online: false }), ..] => {
             assert_eq!(language, "vi");
             *request
         }
@@ -133,4 +133,20 @@ fn line_callers_do_not_use_up_the_desks_own_requests_and_the_desk_can_cancel_the
     w.desk(p::DeskCommand::CancelRequest { request: first }).unwrap();
     let out = w.take();
     assert_eq!(to_line(&out, 1), [p::GatewayEvent::LineEnded { line: 1, reason: p::LineEnd::Cancelled }]);
+}
+
+#[test]
+fn a_line_caller_outside_the_centres_hours_hears_it_is_closed() {
+    // Friday 17:00 in Tokyo: a municipal office's hours (to 17:15) are still open.
+    let (mut w, _) = answered_vi();
+    let office = crate::calendar::CalendarDoc::default().to_calendar().unwrap();
+    w.ok(Input::Directory(DirectoryChange::Calendar(TENANT, Some(Box::new(office)))));
+    w.take();
+    call_line(&mut w, 1, DESK, "vi");
+    assert!(matches!(to_line(&w.take(), 1)[..], [p::GatewayEvent::LineQueued { line: 1, .. }]));
+    // At 17:20 it has closed.
+    w.advance(20 * 60);
+    w.take();
+    call_line(&mut w, 2, DESK, "vi");
+    assert_eq!(to_line(&w.take(), 2), vec![p::GatewayEvent::LineEnded { line: 2, reason: p::LineEnd::Closed }]);
 }

@@ -24,6 +24,7 @@ mod dial;
 mod grid;
 mod lifecycle;
 mod line;
+mod online;
 mod participants;
 
 /// Tokens `t1`, `t2`, … in order.

@@ -1,7 +1,9 @@
 //! A centre's standing link in the OpenAPI document (issue 17, ADR 0019).
 
 use super::doc::{Common, Doc, ID, Op, Who};
-use crate::http::centres::{CentreOut, OnlineDeskBody, ResidentBookedOut, ResidentBookingIn, SlotOut};
+use crate::http::centres::{
+    CentreOut, OnlineDeskBody, QueueIn, QueuedOut, ResidentBookedOut, ResidentBookingIn, SlotOut,
+};
 
 const TENANT: &[(&str, &str, &str)] = &[("tenant", "path", "integer")];
 
@@ -60,6 +62,27 @@ pub(super) fn add(d: &mut Doc, c: &Common) {
         "post",
         Op {
             summary: "A resident books a half hour at the centre's online desk (anyone; no account)",
+            who: Who::Anyone,
+            params: TENANT,
+            body,
+            answers,
+        },
+    );
+    let body = Some(d.of::<QueueIn>());
+    let answers = vec![
+        (201, "waiting: the resident's link", Some(d.of::<QueuedOut>())),
+        bad_body.clone(),
+        (404, "no such centre", e.clone()),
+        (409, "refused: no online desk, closed now, or nobody can take the language now (the reason)", e.clone()),
+        invalid.clone(),
+        (429, "too many from this address, or too many already wait", e.clone()),
+        (503, "the server is stopping", e.clone()),
+    ];
+    d.add(
+        "/api/centres/{tenant}/queue",
+        "post",
+        Op {
+            summary: "A resident waits for an interpreter now at the centre's online desk (anyone; no account)",
             who: Who::Anyone,
             params: TENANT,
             body,

@@ -85,5 +85,10 @@ export default {
  "s_open_now": "Jetzt geöffnet",
  "s_no_online": "Dieses Zentrum nimmt keine Online-Buchungen an. Bitte rufen Sie an oder kommen Sie vorbei.",
  "s_no_account": "Kein Konto und keine Telefonnummer nötig. Nichts wird aufgezeichnet.",
- "s_back": "Zurück"
+ "s_back": "Zurück",
+ "s_talk_now": "Jetzt sprechen",
+ "queued_title": "Warten auf eine Dolmetscherin oder einen Dolmetscher",
+ "queued_ahead": "{n} Personen warten vor Ihnen.",
+ "queued_next": "Sie sind als Nächstes dran.",
+ "queued_help": "Lassen Sie diese Seite geöffnet. Wenn jemand antwortet, tippen Sie auf Beitreten."
 };

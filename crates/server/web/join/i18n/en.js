@@ -85,5 +85,10 @@ export default {
  "s_open_now": "Open now",
  "s_no_online": "This centre does not take bookings online. Please call or visit.",
  "s_no_account": "No account or phone number needed. Nothing is recorded.",
- "s_back": "Back"
+ "s_back": "Back",
+ "s_talk_now": "Talk now",
+ "queued_title": "Waiting for an interpreter",
+ "queued_ahead": "{n} people are waiting before you.",
+ "queued_next": "You are next.",
+ "queued_help": "Keep this page open. When an interpreter answers, tap Join."
 };

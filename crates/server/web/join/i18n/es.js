@@ -85,5 +85,10 @@ export default {
  "s_open_now": "Abierto ahora",
  "s_no_online": "Este centro no acepta reservas en línea. Llame o acuda.",
  "s_no_account": "No necesita cuenta ni número de teléfono. No se graba nada.",
- "s_back": "Volver"
+ "s_back": "Volver",
+ "s_talk_now": "Hablar ahora",
+ "queued_title": "Esperando a un intérprete",
+ "queued_ahead": "Hay {n} personas esperando antes que usted.",
+ "queued_next": "Usted es el siguiente.",
+ "queued_help": "Mantenga esta página abierta. Cuando un intérprete conteste, toque Unirse."
 };

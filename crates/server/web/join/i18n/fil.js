@@ -85,5 +85,10 @@ export default {
  "s_open_now": "Bukas ngayon",
  "s_no_online": "Hindi tumatanggap ng online booking ang center na ito. Tumawag o pumunta.",
  "s_no_account": "Hindi kailangan ng account o numero ng telepono. Walang nire-record.",
- "s_back": "Bumalik"
+ "s_back": "Bumalik",
+ "s_talk_now": "Makipag-usap ngayon",
+ "queued_title": "Naghihintay ng interpreter",
+ "queued_ahead": "May {n} taong naghihintay bago ka.",
+ "queued_next": "Ikaw na ang susunod.",
+ "queued_help": "Huwag isara ang page na ito. Kapag sumagot ang interpreter, pindutin ang Sumali."
 };

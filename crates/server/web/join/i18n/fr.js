@@ -85,5 +85,10 @@ export default {
  "s_open_now": "Ouvert maintenant",
  "s_no_online": "Ce centre ne prend pas de réservations en ligne. Appelez ou venez.",
  "s_no_account": "Pas besoin de compte ni de numéro de téléphone. Rien n’est enregistré.",
- "s_back": "Retour"
+ "s_back": "Retour",
+ "s_talk_now": "Parler maintenant",
+ "queued_title": "En attente d’un interprète",
+ "queued_ahead": "{n} personnes attendent avant vous.",
+ "queued_next": "Vous êtes le prochain.",
+ "queued_help": "Gardez cette page ouverte. Quand un interprète répond, touchez Rejoindre."
 };

@@ -85,5 +85,10 @@ export default {
  "s_open_now": "Buka sekarang",
  "s_no_online": "Pusat layanan ini tidak menerima pemesanan daring. Silakan telepon atau datang.",
  "s_no_account": "Tidak perlu akun atau nomor telepon. Tidak ada yang direkam.",
- "s_back": "Kembali"
+ "s_back": "Kembali",
+ "s_talk_now": "Bicara sekarang",
+ "queued_title": "Menunggu penerjemah",
+ "queued_ahead": "Ada {n} orang menunggu sebelum Anda.",
+ "queued_next": "Anda berikutnya.",
+ "queued_help": "Biarkan halaman ini tetap terbuka. Saat penerjemah menjawab, ketuk Gabung."
 };

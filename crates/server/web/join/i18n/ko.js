@@ -85,5 +85,10 @@ export default {
  "s_open_now": "지금 운영 중",
  "s_no_online": "이 센터는 온라인 예약을 받지 않습니다. 전화하거나 방문해 주세요.",
  "s_no_account": "계정이나 전화번호가 필요 없습니다. 녹음·녹화하지 않습니다.",
- "s_back": "뒤로"
+ "s_back": "뒤로",
+ "s_talk_now": "지금 상담하기",
+ "queued_title": "통역사를 기다리는 중입니다",
+ "queued_ahead": "앞에 {n}명이 기다리고 있습니다.",
+ "queued_next": "다음 차례입니다.",
+ "queued_help": "이 페이지를 열어 두세요. 통역사가 연결되면 '참여'를 누르세요."
 };

@@ -85,5 +85,10 @@ export default {
  "s_open_now": "Dibuka sekarang",
  "s_no_online": "Pusat ini tidak menerima tempahan dalam talian. Sila telefon atau datang.",
  "s_no_account": "Tidak perlu akaun atau nombor telefon. Tiada apa-apa dirakam.",
- "s_back": "Kembali"
+ "s_back": "Kembali",
+ "s_talk_now": "Bercakap sekarang",
+ "queued_title": "Menunggu jurubahasa",
+ "queued_ahead": "{n} orang sedang menunggu sebelum anda.",
+ "queued_next": "Anda seterusnya.",
+ "queued_help": "Biarkan halaman ini terbuka. Apabila jurubahasa menjawab, ketik Sertai."
 };

@@ -85,5 +85,10 @@ export default {
  "s_open_now": "Aberto agora",
  "s_no_online": "Este centro não aceita agendamentos on-line. Ligue ou vá até lá.",
  "s_no_account": "Não precisa de conta nem de número de telefone. Nada é gravado.",
- "s_back": "Voltar"
+ "s_back": "Voltar",
+ "s_talk_now": "Falar agora",
+ "queued_title": "Aguardando um intérprete",
+ "queued_ahead": "Há {n} pessoas esperando antes de você.",
+ "queued_next": "Você é o próximo.",
+ "queued_help": "Mantenha esta página aberta. Quando um intérprete atender, toque em Entrar."
 };

@@ -85,5 +85,10 @@ export default {
  "s_open_now": "Şu anda açık",
  "s_no_online": "Bu merkez çevrimiçi randevu almıyor. Lütfen arayın veya gelin.",
  "s_no_account": "Hesap veya telefon numarası gerekmez. Hiçbir şey kaydedilmez.",
- "s_back": "Geri"
+ "s_back": "Geri",
+ "s_talk_now": "Şimdi konuş",
+ "queued_title": "Tercüman bekleniyor",
+ "queued_ahead": "Sizden önce {n} kişi bekliyor.",
+ "queued_next": "Sıradaki sizsiniz.",
+ "queued_help": "Bu sayfayı açık tutun. Tercüman yanıt verdiğinde Katıl’a dokunun."
 };

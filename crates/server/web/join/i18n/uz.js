@@ -85,5 +85,10 @@ export default {
  "s_open_now": "Hozir ochiq",
  "s_no_online": "Bu markaz onlayn band qilishni qabul qilmaydi. Iltimos, qo‘ng‘iroq qiling yoki keling.",
  "s_no_account": "Hisob yoki telefon raqami kerak emas. Hech narsa yozib olinmaydi.",
- "s_back": "Orqaga"
+ "s_back": "Orqaga",
+ "s_talk_now": "Hozir gaplashish",
+ "queued_title": "Tarjimon kutilmoqda",
+ "queued_ahead": "Sizdan oldin {n} kishi kutmoqda.",
+ "queued_next": "Navbat sizda.",
+ "queued_help": "Bu sahifani ochiq qoldiring. Tarjimon javob berganda «Qo‘shilish» tugmasini bosing."
 };

@@ -85,5 +85,10 @@ export default {
  "s_open_now": "Đang mở cửa",
  "s_no_online": "Trung tâm này không nhận đặt lịch trực tuyến. Vui lòng gọi điện hoặc đến trực tiếp.",
  "s_no_account": "Không cần tài khoản hay số điện thoại. Không ghi âm, ghi hình.",
- "s_back": "Quay lại"
+ "s_back": "Quay lại",
+ "s_talk_now": "Nói chuyện ngay",
+ "queued_title": "Đang chờ phiên dịch viên",
+ "queued_ahead": "Có {n} người đang chờ trước bạn.",
+ "queued_next": "Bạn là người tiếp theo.",
+ "queued_help": "Hãy để trang này mở. Khi phiên dịch viên trả lời, hãy nhấn Tham gia."
 };

@@ -85,5 +85,10 @@ export default {
  "s_open_now": "现在开放",
  "s_no_online": "本中心不接受网上预约。请致电或前往。",
  "s_no_account": "无需账号或电话号码。不会录音录像。",
- "s_back": "返回"
+ "s_back": "返回",
+ "s_talk_now": "现在通话",
+ "queued_title": "正在等待翻译",
+ "queued_ahead": "您前面还有 {n} 人在等待。",
+ "queued_next": "下一位就是您。",
+ "queued_help": "请保持此页面打开。翻译接通后，请点击“加入”。"
 };
