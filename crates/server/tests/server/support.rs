@@ -252,8 +252,15 @@ impl Noise for Desk {
 }
 
 impl Noise for Interpreter {
+    /// A booked slot's reminder comes on its own schedule (15 minutes before, or at once
+    /// for a slot sooner than that); `bookings.rs` and the core's tests look at it.
     fn noise(e: &p::InterpreterEvent) -> bool {
-        matches!(e, p::InterpreterEvent::Presence { .. } | p::InterpreterEvent::OfferClosed { .. })
+        matches!(
+            e,
+            p::InterpreterEvent::Presence { .. }
+                | p::InterpreterEvent::OfferClosed { .. }
+                | p::InterpreterEvent::BookingSoon { .. }
+        )
     }
 }
 
