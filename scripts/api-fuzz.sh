@@ -23,7 +23,9 @@ KAKEHASHI_MEDIA_LISTEN="127.0.0.1:$media" KAKEHASHI_LOG=warn "$bin" serve --demo
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
 base="http://127.0.0.1:$port"
-for _ in $(seq 1 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
+# The demo directory's history takes a while to seed on a fresh machine's debug build.
+for _ in $(seq 1 600); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
+curl -fs "$base/healthz" >/dev/null || { echo "the server did not answer /healthz within 60 s:"; cat "$data/log"; exit 1; }
 token="$(curl -fs -X POST "$base/api/sign-in" -H 'content-type: application/json' \
   -d '{"role": "staff", "login": "admin", "password": "demo-admin"}' | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')"
 # Signing out would end the run's own session; /ws is WebSocket (proto/, its own tests).
