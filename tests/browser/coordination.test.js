@@ -2,7 +2,8 @@
 // only staff interpreter is in the first call; the second request waits (volunteers are
 // reached only later by the policy). The wallboard lists it, the coordinator chooses the
 // volunteer and rings them; the volunteer's console rings and they take the call. A notice
-// the coordinator sends from the wallboard appears on both consoles at once.
+// the coordinator sends from the wallboard appears on both consoles at once. The desks show
+// the centre's hours and its coming closure.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,6 +24,19 @@ before(async () => {
       body: { login, password: `${login}-password`, tier, languages: ['uz'], modalities: ['video', 'audio'], tenants: [1], roster: { always: true } },
     });
   }
+  // The centre's calendar: open all day, closed the day after tomorrow (the desk says so).
+  const inTokyo = (/** @type {number} */ days) => new Date(Date.now() + days * 86400000).toLocaleDateString('sv', { timeZone: 'Asia/Tokyo' });
+  const week = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+  await server.api('/api/tenants/1/calendar', {
+    method: 'PUT',
+    token: server.admin,
+    body: {
+      hours: [{ days: week, open: '00:00', close: '23:59' }],
+      closed_on_holidays: false,
+      closed_year_end: false,
+      closures: [{ from: inTokyo(2), until: inTokyo(2), reason: '臨時休館' }],
+    },
+  });
   for (const name of ['E2E hand 1', 'E2E hand 2']) {
     codes.push((await server.api('/api/tenants/1/desks', { token: server.admin, body: { name } })).enrolment_code);
   }
@@ -39,6 +53,8 @@ async function deskAsks(page, code) {
   await page.fill('#enrol-code', code);
   await page.click('#enrol-form button[type=submit]');
   await page.locator('#languages button[data-lang=uz]').waitFor();
+  // The centre's hours on the home screen: today's, and the coming closure with its reason.
+  assert.match(await page.locator('#centre-hours').innerText(), /^本日の開所時間 00:00–23:59 · .+は閉所\(臨時休館\)$/);
   await page.click('#languages button[data-lang=uz]');
 }
 

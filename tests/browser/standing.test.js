@@ -115,6 +115,22 @@ test('a resident waits for an interpreter now from the standing link, then joins
   assert.equal(await page.locator('#queued-ahead').innerText(), 'अब तपाईंको पालो हो।');
   assert.deepEqual(await accessibilityProblems(page), [], 'the waiting page');
   await snap(page, 'standing-link-waiting');
+  // They stop waiting (asked first), in Nepali: the desk no longer lists them; the
+  // centre's page is one tap away, and they ask again from it.
+  await desk.page.locator('#line-callers li[data-online="1"]').waitFor();
+  await page.click('#stop-waiting');
+  assert.equal(await page.locator('#stop-ask-text').innerText(), 'पर्खन छोड्ने? तपाईंको पालो जानेछ।');
+  await page.click('#stop-yes');
+  await page.locator('#stopped:not([hidden])').waitFor();
+  assert.equal(await page.locator('#stopped h1').innerText(), 'तपाईं अब पर्खिरहनुभएको छैन');
+  await desk.page.locator('#line-callers li[data-online="1"]').waitFor({ state: 'detached' });
+  await page.click('#to-centre');
+  await page.waitForURL(/\/start\/1$/);
+  await page.locator('#language-grid button[data-language=ne]').click();
+  await page.locator('#talk-now:not([hidden])').waitFor();
+  await page.click('#talk-now');
+  await page.waitForURL(/\/join\//);
+  await page.locator('#queued:not([hidden])').waitFor();
   // The online desk sees the resident waiting; the interpreter answers; the desk is in the call.
   await desk.page.locator('#line-callers li[data-online="1"]').waitFor();
   await interp.page.locator('#offer').waitFor();

@@ -263,6 +263,20 @@ impl Calendar {
         DayPlan { date: date.to_string(), open: open.into_iter().map(|(a, b)| (hm(a), hm(b))).collect(), note }
     }
 
+    /// The plans of `n` days from the centre's day at `now` (today first).
+    pub fn days_from(&self, now: jiff::Timestamp, n: usize) -> Vec<DayPlan> {
+        let mut date = now.to_zoned(self.tz.clone()).date();
+        let mut days = Vec::with_capacity(n);
+        for _ in 0..n {
+            days.push(self.day(date));
+            match date.tomorrow() {
+                Ok(next) => date = next,
+                Err(_) => break,
+            }
+        }
+        days
+    }
+
     /// Whether it is open at `at`.
     pub fn is_open(&self, at: jiff::Timestamp) -> bool {
         let local = at.to_zoned(self.tz.clone());

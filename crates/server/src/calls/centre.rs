@@ -34,13 +34,20 @@ pub struct CentreView {
 }
 
 impl Core {
+    /// Whether `desk` of `tenant` takes callers now (a language line's, a standing link's):
+    /// the server is not stopping, the desk is connected, and it is within the centre's
+    /// opening hours where the municipality has set them.
+    pub(super) fn desk_open(&self, desk: i64, tenant: i64, now: d::Timestamp) -> bool {
+        let at = jiff::Timestamp::from_millisecond(now.as_millis()).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        !self.draining
+            && self.sessions.connected(super::Client::Desk(desk))
+            && self.calendars.get(&tenant).is_none_or(|c| c.is_open(at))
+    }
+
     /// The standing link's view of `tenant`, with the free slots of `language` at `desk`
     /// when asked.
     pub fn centre(&self, tenant: i64, desk: i64, language: Option<d::LanguageId>, now: d::Timestamp) -> CentreView {
-        let at = jiff::Timestamp::from_millisecond(now.as_millis()).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-        let open_now = !self.draining
-            && self.sessions.connected(super::Client::Desk(desk))
-            && self.calendars.get(&tenant).is_none_or(|c| c.is_open(at));
+        let open_now = self.desk_open(desk, tenant, now);
         let fallback;
         let calendar = match self.calendars.get(&tenant) {
             Some(c) => c,

@@ -134,6 +134,11 @@ pub enum Input {
         /// The hash of their link's token.
         token_hash: String,
     },
+    /// A resident from a standing link stops waiting (the request is abandoned).
+    OnlineWithdraw {
+        /// The hash of their link's token.
+        token_hash: String,
+    },
     /// A coordinator's notice, already stored, for these interpreters' consoles.
     Notice {
         /// The interpreters it is for.

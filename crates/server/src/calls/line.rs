@@ -57,9 +57,7 @@ impl Core {
             return;
         };
         // Closed: stopping, the desk away, or outside the centre's hours where it set them.
-        let at = jiff::Timestamp::from_millisecond(now.as_millis()).ok();
-        let outside = self.calendars.get(&tenant).zip(at).is_some_and(|(c, at)| !c.is_open(at));
-        if self.draining || outside || !self.sessions.connected(super::Client::Desk(desk)) {
+        if !self.desk_open(desk, tenant, now) {
             self.deliver(end(p::LineEnd::Closed));
             return;
         }

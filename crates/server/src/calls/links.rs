@@ -65,6 +65,11 @@ impl Links {
         self.invites.insert(token_hash, Invite { call, party, expires_at });
     }
 
+    /// The call of an unused invite that has not expired.
+    pub(super) fn invite_call(&self, token_hash: &str, now: d::Timestamp) -> Option<CallId> {
+        self.invites.get(token_hash).filter(|i| i.expires_at > now).map(|i| i.call)
+    }
+
     /// Take back an unused invite.
     pub(super) fn drop_invite(&mut self, token_hash: &str) {
         self.invites.remove(token_hash);

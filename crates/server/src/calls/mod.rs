@@ -352,6 +352,7 @@ impl Core {
                 Ok(Reply::Done)
             }
             Input::OnlineCall { desk, language, token_hash } => self.online_call(now, desk, &language, token_hash),
+            Input::OnlineWithdraw { token_hash } => self.online_withdraw(now, &token_hash),
             Input::Notice { to, notice } => {
                 for i in to {
                     self.deliver(Delivery::Interpreter(i, notice.clone()));

@@ -47,9 +47,7 @@ impl Core {
         let tenant = *self.names.desk_tenants.get(&desk).ok_or_else(closed)?;
         let lang =
             d::LanguageId::parse(language).map_err(|e| err(p::ErrorCode::InvalidField, format!("language: {e}")))?;
-        let at = jiff::Timestamp::from_millisecond(now.as_millis()).ok();
-        let outside = self.calendars.get(&tenant).zip(at).is_some_and(|(c, at)| !c.is_open(at));
-        if self.draining || outside || !self.sessions.connected(super::Client::Desk(desk)) {
+        if !self.desk_open(desk, tenant, now) {
             return Err(closed());
         }
         let t = d::TenantId(id32(tenant));
@@ -73,6 +71,23 @@ impl Core {
             desk,
             p::DeskEvent::LineCall { request: id.0, language: lang.tag().into(), online: true },
         ));
+        Ok(Reply::Done)
+    }
+
+    /// The resident gives up waiting (their page's "stop waiting"): the request is
+    /// abandoned as a desk's cancel would, and the link dies with it. Refused once an
+    /// interpreter has answered (the resident joins, or leaves the call, instead).
+    pub(super) fn online_withdraw(&mut self, now: d::Timestamp, token_hash: &str) -> Result<Reply, p::ProtocolError> {
+        let gone = || err(p::ErrorCode::Unauthorized, "this link has expired or its request has ended");
+        let call = self.links.invite_call(token_hash, now).ok_or_else(gone)?;
+        if self.online_waiting(call).is_none() {
+            return Err(if self.online.has(call) {
+                err(p::ErrorCode::NotAllowed, "an interpreter has answered: join the call, or leave it from the call")
+            } else {
+                gone()
+            });
+        }
+        self.engine.cancel(now, call).map_err(super::convert::engine_error)?;
         Ok(Reply::Done)
     }
 

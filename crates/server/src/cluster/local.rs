@@ -119,6 +119,10 @@ impl Router for Local {
         self.ask(|reply| Cmd::OnlineCall { desk, language, token_hash, reply }).await?
     }
 
+    async fn online_withdraw(&self, token_hash: String) -> Result<(), p::ProtocolError> {
+        self.ask(|reply| Cmd::OnlineWithdraw { token_hash, reply }).await?
+    }
+
     async fn notice(&self, to: Vec<i64>, notice: p::InterpreterEvent) {
         self.tell(Cmd::Notice { to, notice }).await;
     }

@@ -101,6 +101,9 @@ pub trait Router: Send + Sync + std::fmt::Debug + 'static {
     /// `token_hash` is their link's.
     async fn online_call(&self, desk: i64, language: String, token_hash: String) -> Result<(), p::ProtocolError>;
 
+    /// A resident from a standing link stops waiting; `token_hash` is their link's.
+    async fn online_withdraw(&self, token_hash: String) -> Result<(), p::ProtocolError>;
+
     /// A coordinator's notice (stored) for these interpreters' consoles.
     async fn notice(&self, to: Vec<i64>, notice: p::InterpreterEvent);
 

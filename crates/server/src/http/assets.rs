@@ -47,6 +47,7 @@ pub(crate) static ASSETS: &[(&str, &[u8])] = assets![
     "desk/bookings.js",
     "desk/desk.js",
     "desk/grid.js",
+    "desk/hours.js",
     "desk/index.html",
     "desk/outcome.js",
     "desk/strings.js",

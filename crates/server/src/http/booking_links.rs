@@ -10,6 +10,7 @@ use axum::routing::get;
 use kakehashi_protocol as p;
 
 use super::error::{ApiError, PathOf};
+use super::link_guard::LinkAttempt;
 use crate::app::{App, ClientAddr};
 
 /// The route.
@@ -24,21 +25,13 @@ async fn calendar_file(
     from: ClientAddr,
     PathOf(token): PathOf<String>,
 ) -> Result<Response, ApiError> {
-    let (ip, now) = (from.or_unspecified(), tokio::time::Instant::now());
-    if !app.guard.allowed(ip, now) {
-        return Err(crate::auth::AuthError::Throttled.into());
-    }
     let gone = || {
         ApiError::new(axum::http::StatusCode::NOT_FOUND, p::ErrorCode::NotFound, "no booking is waiting on this link")
     };
-    if token.len() > 200 {
-        let _ = app.guard.spend(ip, now);
-        return Err(gone());
-    }
+    let attempt = LinkAttempt::begin(&app, from, &token, gone)?;
     let info = app.router.peek_invite(token.clone()).await.map_err(ApiError::internal)?;
     let Some((info, start)) = info.and_then(|i| i.starts_at.map(|s| (i, s))) else {
-        let _ = app.guard.spend(ip, now);
-        return Err(gone());
+        return Err(attempt.miss(gone()));
     };
     let dir = app.store.directory().await?;
     let tenant = dir.tenants.iter().find(|t| t.id == info.from.tenant).map(|t| t.name.clone()).unwrap_or_default();

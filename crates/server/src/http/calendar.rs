@@ -22,7 +22,7 @@ pub(crate) fn routes() -> Router<App> {
 }
 
 /// How many days ahead a calendar lists.
-const DAYS: i64 = 14;
+const DAYS: usize = 14;
 
 /// A calendar as it is read.
 #[derive(Serialize, JsonSchema)]
@@ -49,12 +49,7 @@ async fn read(State(app): State<App>, reader: Reader, PathOf(id): PathOf<i64>) -
     let doc = stored.unwrap_or_default();
     let calendar = doc.to_calendar().map_err(|e| ApiError::internal(format!("stored calendar of tenant {id}: {e}")))?;
     let now = jiff::Timestamp::now();
-    let today = now.to_zoned(calendar.time_zone().clone()).date();
-    let mut days = Vec::new();
-    for d in 0..DAYS {
-        let date = today.checked_add(jiff::Span::new().days(d)).map_err(ApiError::internal)?;
-        days.push(calendar.day(date));
-    }
+    let days = calendar.days_from(now, DAYS);
     Ok(Json(CalendarOut {
         open_now: calendar.is_open(now),
         next_open: calendar.next_open(now).map(|t| t.as_millisecond()),

@@ -8,6 +8,7 @@
 //! - `GET /api/centres/{tenant}/slots?language=`: the free half hours of a language;
 //! - `POST /api/centres/{tenant}/bookings`: one of them booked; the answer is the
 //!   resident's link (the join page shows the slot in their language until it begins);
+//! - `DELETE /api/invites/{token}/wait`: a resident who waits (from `queue`) stops;
 //! - `GET /api/centres/{tenant}/qr.svg`: the link as a QR code for the poster;
 //! - `PUT /api/tenants/{id}/online-desk`: which desk takes them (its coordinator).
 //!
@@ -17,7 +18,7 @@
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use kakehashi_dispatch as d;
 use kakehashi_protocol as p;
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use super::body::JsonBody;
 use super::error::{ApiError, PathOf, QueryOf};
+use super::link_guard::LinkAttempt;
 use super::who::Reader;
 use crate::app::{App, ClientAddr};
 use crate::bookings::{BookingIn, ResidentJoins};
@@ -48,6 +50,7 @@ pub(crate) fn routes() -> Router<App> {
         .route("/api/centres/{tenant}/bookings", post(book))
         .route("/api/centres/{tenant}/queue", post(queue))
         .route("/api/centres/{tenant}/qr.svg", get(qr))
+        .route("/api/invites/{token}/wait", delete(stop_waiting))
         .route("/api/tenants/{id}/online-desk", put(set_online_desk))
 }
 
@@ -190,12 +193,7 @@ async fn centre(
     let view = app.router.centre(tenant, desk.unwrap_or(0), None).await.map_err(ApiError::internal)?;
     let doc = app.store.calendar(tenant).await?.flatten().unwrap_or_default();
     let calendar = doc.to_calendar().or_else(|_| CalendarDoc::default().to_calendar()).map_err(ApiError::internal)?;
-    let mut day = jiff::Timestamp::now().to_zoned(calendar.time_zone().clone()).date();
-    let mut days = Vec::new();
-    for _ in 0..14 {
-        days.push(calendar.day(day));
-        day = day.tomorrow().map_err(ApiError::internal)?;
-    }
+    let days = calendar.days_from(jiff::Timestamp::now(), 14);
     let languages = view
         .languages
         .into_iter()
@@ -291,6 +289,28 @@ async fn queue(
     })?;
     let link = format!("{}/join/{token}", app.config.public_base(app.config.listen));
     Ok((StatusCode::CREATED, Json(QueuedOut { link })))
+}
+
+/// `DELETE /api/invites/{token}/wait`: the resident with this link (from `queue`) stops
+/// waiting: the request is withdrawn as a desk's cancel would, and the link ends. 404 for
+/// a link that is unknown, expired or ended; 409 once an interpreter has answered.
+async fn stop_waiting(
+    State(app): State<App>,
+    from: ClientAddr,
+    PathOf(token): PathOf<String>,
+) -> Result<StatusCode, ApiError> {
+    let gone = || ApiError::new(StatusCode::NOT_FOUND, p::ErrorCode::Unauthorized, "no such link");
+    let attempt = LinkAttempt::begin(&app, from, &token, gone)?;
+    match app.router.online_withdraw(crate::auth::hash_token(&token)).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(e) if e.code == p::ErrorCode::Unauthorized => {
+            Err(attempt.miss(ApiError::new(StatusCode::NOT_FOUND, e.code, e.message)))
+        }
+        Err(e) if e.code == p::ErrorCode::ShuttingDown => {
+            Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.code, e.message))
+        }
+        Err(e) => Err(ApiError::conflict(e.code, e.message)),
+    }
 }
 
 /// `GET /api/centres/{tenant}/qr.svg`: the standing link as a QR code.

@@ -14,6 +14,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, PathOf};
+use super::link_guard::LinkAttempt;
 use super::who::{Desk, Interpreter, Reader};
 use crate::app::{App, ClientAddr};
 
@@ -75,6 +76,9 @@ pub(crate) struct DeskOut {
     pub partners: Vec<NamedOut>,
     /// Whether its municipality keeps handling notes: the outcome screen offers one.
     pub handling_notes: bool,
+    /// The centre's opening hours for today and the next six days, when its municipality
+    /// has set its calendar (outside them its phone lines and online desk are closed).
+    pub days: Option<Vec<crate::calendar::DayPlan>>,
 }
 
 /// A municipality of the centre, or a partner of the desk's, as a desk lists it.
@@ -117,6 +121,10 @@ async fn desk(State(app): State<App>, Desk { desk, tenant }: Desk) -> Result<Jso
     let partners = app.store.partners(tenant, false).await?;
     let partners = partners.into_iter().map(|p| NamedOut { id: p.id, name: p.name }).collect();
     let handling_notes = app.store.handling_notes(tenant).await?;
+    let days = match app.store.calendar(tenant).await?.flatten() {
+        Some(doc) => Some(doc.to_calendar().map_err(ApiError::internal)?.days_from(jiff::Timestamp::now(), 7)),
+        None => None,
+    };
     Ok(Json(DeskOut {
         desk,
         name,
@@ -128,6 +136,7 @@ async fn desk(State(app): State<App>, Desk { desk, tenant }: Desk) -> Result<Jso
         municipalities,
         partners,
         handling_notes,
+        days,
     }))
 }
 
@@ -240,7 +249,9 @@ pub(crate) struct InviteOut {
     pub expires_at: String,
     /// Whether it has been used: opening it again takes its seat back.
     pub used: bool,
-    /// Who is inviting: the municipality (tenant)...
+    /// Who is inviting: the municipality (tenant; its standing link is `/start/{tenant}`)...
+    pub tenant: i64,
+    /// ...its name...
     pub tenant_name: String,
     /// ...and its counter (desk).
     pub desk_name: String,
@@ -269,17 +280,9 @@ async fn invite(
             "this link has been used, has expired, or its consultation has ended",
         )
     };
-    let (ip, now) = (from.or_unspecified(), tokio::time::Instant::now());
-    if !app.guard.allowed(ip, now) {
-        return Err(crate::auth::AuthError::Throttled.into());
-    }
-    if token.len() > 200 {
-        let _ = app.guard.spend(ip, now);
-        return Err(gone());
-    }
+    let attempt = LinkAttempt::begin(&app, from, &token, gone)?;
     let Some(info) = app.router.peek_invite(token).await.map_err(ApiError::internal)? else {
-        let _ = app.guard.spend(ip, now);
-        return Err(gone());
+        return Err(attempt.miss(gone()));
     };
     let dir = app.store.directory().await?;
     let tenant_name = dir.tenants.iter().find(|t| t.id == info.from.tenant).map(|t| t.name.clone()).unwrap_or_default();
@@ -289,6 +292,7 @@ async fn invite(
         party: info.party,
         expires_at: rfc3339(info.expires_at),
         used: info.used,
+        tenant: info.from.tenant,
         tenant_name,
         desk_name,
         starts_at: info.starts_at.map(rfc3339),

@@ -18,6 +18,7 @@ pub(crate) mod centres;
 mod clients;
 mod cost_split;
 pub mod error;
+mod link_guard;
 pub(crate) mod notes;
 pub(crate) mod notices;
 mod openapi;

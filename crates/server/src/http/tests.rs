@@ -80,6 +80,9 @@ impl Router for Away {
     async fn online_call(&self, _: i64, _: String, _: String) -> Result<(), p::ProtocolError> {
         Err(Unavailable.into())
     }
+    async fn online_withdraw(&self, _: String) -> Result<(), p::ProtocolError> {
+        Err(Unavailable.into())
+    }
     async fn centre(
         &self,
         _: i64,

@@ -226,6 +226,13 @@ pub enum Cmd {
         /// The answer.
         reply: Reply1,
     },
+    /// A resident from a standing link stops waiting.
+    OnlineWithdraw {
+        /// The hash of their link's token.
+        token_hash: String,
+        /// The answer.
+        reply: Reply1,
+    },
     /// A coordinator's notice, already stored, for these interpreters' consoles.
     Notice {
         /// The interpreters.

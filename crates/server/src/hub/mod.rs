@@ -321,6 +321,9 @@ impl Hub {
             Cmd::OnlineCall { desk, language, token_hash, reply } => {
                 let _ = reply.send(self.apply(Input::OnlineCall { desk, language, token_hash }).map(|_| ()));
             }
+            Cmd::OnlineWithdraw { token_hash, reply } => {
+                let _ = reply.send(self.apply(Input::OnlineWithdraw { token_hash }).map(|_| ()));
+            }
             Cmd::Notice { to, notice } => {
                 let _ = self.apply(Input::Notice { to, notice });
             }

@@ -1,6 +1,6 @@
 //! A municipality's centre calendar over HTTP (issue 17, first part): the default until
 //! set, a wrong field named, a closure and an extra opening in the next two weeks' plans,
-//! another municipality's refused, every change audited.
+//! another municipality's refused, every change audited; the desk's week of hours.
 
 use serde_json::{Value, json};
 
@@ -16,6 +16,8 @@ async fn a_supervisor_keeps_the_centre_calendar_and_its_plans_follow() {
     assert_eq!(status, 200, "{body}");
     let read: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(read["set"], false);
+    let (_, body) = http(server.addr, "GET", "/api/desk", Some(&creds.desk_a1), None).await;
+    assert!(body.contains(r#""days":null"#), "no hours to show until set: {body}");
     assert_eq!(read["calendar"]["hours"][0]["open"], "08:30", "a municipal office's hours by default");
     assert_eq!(read["days"].as_array().unwrap().len(), 14);
 
@@ -47,6 +49,14 @@ async fn a_supervisor_keeps_the_centre_calendar_and_its_plans_follow() {
     assert_eq!(days[3]["note"], "夜間相談");
     assert_eq!(days[0]["date"], today.to_string());
     assert!(read["next_open"].as_i64().is_some());
+    // The desk's home screen shows the week from today.
+    let (_, body) = http(server.addr, "GET", "/api/desk", Some(&creds.desk_a1), None).await;
+    let home: Value = serde_json::from_str(&body).unwrap();
+    let week = home["days"].as_array().expect("the desk sees the hours");
+    assert_eq!(
+        (week.len(), week[0]["date"].clone(), week[1]["note"].clone()),
+        (7, json!(today.to_string()), json!("臨時休館"))
+    );
     let (_, body) = http(server.addr, "GET", "/api/audit-log?tenant=1", Some(&creds.admin), None).await;
     assert!(body.contains("set_calendar"), "{body}");
     server.stop().await;

@@ -141,12 +141,30 @@ async fn a_resident_waits_for_an_interpreter_now_from_the_standing_link() {
     assert_eq!(waiting["waiting"], 0, "{waiting}");
     let early = server.refused::<kakehashi_client::Resident>(p::Credential::Invite(token.clone()), None).await;
     assert_eq!(early.code, p::ErrorCode::NotBegun);
+    // A second resident waits behind, then stops waiting from their page: the request is
+    // withdrawn (the desk told), and the link is over.
+    let (_, second) = queue(&server).await;
+    let second = link_token(second["link"].as_str().unwrap());
+    let withdrawn = crate::expect!(desk, p::DeskEvent::LineCall { request, online: true, .. } => *request);
+    crate::expect!(desk, p::DeskEvent::Queued { ringing: false, .. });
+    // (The first is being offered, not queued: nobody waits before the second.)
+    assert_eq!(get(&server, &format!("/api/invites/{second}")).await.1["waiting"], 0);
+    let stop = |token: String| {
+        let addr = server.addr;
+        async move { http(addr, "DELETE", &format!("/api/invites/{token}/wait"), None, None).await }
+    };
+    assert_eq!(stop(second.clone()).await.0, 204);
+    assert_eq!(crate::expect!(desk, p::DeskEvent::Cancelled { request } => *request), withdrawn);
+    assert_eq!(get(&server, &format!("/api/invites/{second}")).await.0, 404);
+    assert_eq!(stop(second).await.0, 404, "already withdrawn");
     // Answered: the desk is in the call and the resident's link lets them in.
     let offer = crate::expect!(interpreter, p::InterpreterEvent::Offer { offer, .. } => *offer);
     interpreter.send(p::InterpreterCommand::Accept { offer }).await;
     assert_eq!(crate::expect!(desk, p::DeskEvent::Assigned { call, .. } => *call), request);
     let (_, open) = get(&server, &format!("/api/invites/{token}")).await;
     assert!(open.get("waiting").is_none(), "{open}");
+    let (status, answered) = stop(token.clone()).await;
+    assert!(status == 409 && answered.contains("join the call"), "{status} {answered}");
     let mut resident = server.resident(&token, None).await;
     let language = crate::expect!(resident, p::ResidentEvent::Joined { language, .. } => language.clone());
     assert_eq!(language, "vi");

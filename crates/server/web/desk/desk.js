@@ -11,6 +11,7 @@ import { STRINGS } from './strings.js';
 import { outcomeCommand, resetOutcome, setUpOutcome } from './outcome.js';
 import { bookEarliest, bookingEvent, loadToday } from './bookings.js';
 import { availabilityBadge, updateAvailability } from './grid.js';
+import { showHours } from './hours.js';
 
 /** @typedef {import('../common/protocol.js').Message} Message */
 /** @typedef {import('../common/protocol.js').Party} Party */
@@ -59,6 +60,7 @@ function setLanguage(/** @type {string} */ lang) {
   document.title = t('app');
   apply();
   renderLanguages();
+  showHours();
   if (state.invite) renderInvite(state.invite);
 }
 
@@ -560,6 +562,7 @@ async function start() {
   $('invite-phone').hidden = !desk.phone_number;
   $('call-phone').hidden = !desk.dial_out;
   setUpOutcome(desk);
+  showHours(desk.days);
   renderLanguages();
   home();
   state.signal = new Signal({

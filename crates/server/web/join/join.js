@@ -27,6 +27,8 @@ const state = {
   ended: false,
   /** @type {any} what the link is for (`GET /api/invites/…`) */
   invite: null,
+  /** the resident stopped waiting (a standing link's request withdrawn) */
+  stopped: false,
 };
 
 /** @param {string} tag */
@@ -97,8 +99,10 @@ function queued(/** @type {number} */ ahead) {
  * from the standing link is answered), then offer to join. */
 function awaitBooking() {
   setTimeout(async () => {
+    if (state.stopped) return;
     try {
       const r = await fetch(`/api/invites/${encodeURIComponent(token)}`);
+      if (state.stopped) return;
       if (r.status === 404) return show('expired');
       const invite = r.ok ? await r.json() : state.invite;
       state.invite = invite;
@@ -174,6 +178,34 @@ async function start() {
   show('welcome');
   $('join').focus();
 }
+
+// Stopping the wait asks first, as Leave does; the request is withdrawn for good.
+$('stop-waiting').addEventListener('click', () => {
+  $('stop-ask').hidden = false;
+  $('stop-no').focus();
+});
+$('stop-no').addEventListener('click', () => {
+  $('stop-ask').hidden = true;
+  $('stop-waiting').focus();
+});
+$('stop-yes').addEventListener('click', async () => {
+  $('stop-ask').hidden = true;
+  try {
+    const r = await fetch(`/api/invites/${encodeURIComponent(token)}/wait`, { method: 'DELETE' });
+    // Answered meanwhile: the resident joins instead (Leave ends the call for them).
+    if (r.status === 409) {
+      show('welcome');
+      $('join').focus();
+      return;
+    }
+    if (r.status !== 204 && r.status !== 404) throw new Error(String(r.status));
+    state.stopped = true;
+    $('to-centre', HTMLAnchorElement).href = `/start/${encodeURIComponent(state.invite?.tenant ?? '')}`;
+    show('stopped');
+  } catch {
+    show('unreachable');
+  }
+});
 
 $('retry').addEventListener('click', () => location.reload());
 // The link is this person's seat while the consultation lasts: opening it again brings

@@ -89,6 +89,24 @@ pub(super) fn add(d: &mut Doc, c: &Common) {
             answers,
         },
     );
+    let answers = vec![
+        (204, "no longer waiting: the request is withdrawn and the link ended", None),
+        (404, "no such link, or it expired or ended", e.clone()),
+        (409, "an interpreter has answered: join the call instead", e.clone()),
+        (429, "too many from this address", e.clone()),
+        (503, "the server is stopping", e.clone()),
+    ];
+    d.add(
+        "/api/invites/{token}/wait",
+        "delete",
+        Op {
+            summary: "A resident waiting from the standing link stops waiting (anyone with the link)",
+            who: Who::Anyone,
+            params: &[("token", "path", "string")],
+            body: None,
+            answers,
+        },
+    );
     let svg = Some(serde_json::json!({ "type": "string", "description": "an SVG image (image/svg+xml)" }));
     let answers = vec![(200, "the QR code", svg), bad_tenant, (404, "no such centre", e.clone()), busy];
     d.add(

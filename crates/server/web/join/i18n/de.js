@@ -90,5 +90,11 @@ export default {
  "queued_title": "Warten auf eine Dolmetscherin oder einen Dolmetscher",
  "queued_ahead": "{n} Personen warten vor Ihnen.",
  "queued_next": "Sie sind als Nächstes dran.",
- "queued_help": "Lassen Sie diese Seite geöffnet. Wenn jemand antwortet, tippen Sie auf Beitreten."
+ "queued_help": "Lassen Sie diese Seite geöffnet. Wenn jemand antwortet, tippen Sie auf Beitreten.",
+ "queued_stop": "Nicht mehr warten",
+ "queued_stop_sure": "Nicht mehr warten? Sie verlieren Ihren Platz.",
+ "queued_keep": "Weiter warten",
+ "stopped_title": "Sie warten nicht mehr",
+ "stopped_help": "Auf der Seite der Beratungsstelle können Sie erneut anfragen oder einen Termin buchen.",
+ "to_centre": "Zur Seite der Beratungsstelle"
 };

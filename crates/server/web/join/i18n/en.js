@@ -90,5 +90,11 @@ export default {
  "queued_title": "Waiting for an interpreter",
  "queued_ahead": "{n} people are waiting before you.",
  "queued_next": "You are next.",
- "queued_help": "Keep this page open. When an interpreter answers, tap Join."
+ "queued_help": "Keep this page open. When an interpreter answers, tap Join.",
+ "queued_stop": "Stop waiting",
+ "queued_stop_sure": "Stop waiting? You will lose your place.",
+ "queued_keep": "Keep waiting",
+ "stopped_title": "You are no longer waiting",
+ "stopped_help": "You can ask again or book a time on the centre's page.",
+ "to_centre": "Go to the centre's page"
 };

@@ -90,5 +90,11 @@ export default {
  "queued_title": "Esperando a un intérprete",
  "queued_ahead": "Hay {n} personas esperando antes que usted.",
  "queued_next": "Usted es el siguiente.",
- "queued_help": "Mantenga esta página abierta. Cuando un intérprete conteste, toque Unirse."
+ "queued_help": "Mantenga esta página abierta. Cuando un intérprete conteste, toque Unirse.",
+ "queued_stop": "Dejar de esperar",
+ "queued_stop_sure": "¿Dejar de esperar? Perderá su turno.",
+ "queued_keep": "Seguir esperando",
+ "stopped_title": "Ya no está esperando",
+ "stopped_help": "Puede volver a pedirlo o reservar una hora en la página del centro.",
+ "to_centre": "Ir a la página del centro"
 };

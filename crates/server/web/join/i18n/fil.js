@@ -90,5 +90,11 @@ export default {
  "queued_title": "Naghihintay ng interpreter",
  "queued_ahead": "May {n} taong naghihintay bago ka.",
  "queued_next": "Ikaw na ang susunod.",
- "queued_help": "Huwag isara ang page na ito. Kapag sumagot ang interpreter, pindutin ang Sumali."
+ "queued_help": "Huwag isara ang page na ito. Kapag sumagot ang interpreter, pindutin ang Sumali.",
+ "queued_stop": "Huwag nang maghintay",
+ "queued_stop_sure": "Hindi na maghihintay? Mawawala ang iyong puwesto.",
+ "queued_keep": "Maghintay pa",
+ "stopped_title": "Hindi ka na naghihintay",
+ "stopped_help": "Maaari kang humiling muli o magpa-book ng oras sa pahina ng center.",
+ "to_centre": "Pumunta sa pahina ng center"
 };

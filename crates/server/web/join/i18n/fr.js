@@ -90,5 +90,11 @@ export default {
  "queued_title": "En attente d’un interprète",
  "queued_ahead": "{n} personnes attendent avant vous.",
  "queued_next": "Vous êtes le prochain.",
- "queued_help": "Gardez cette page ouverte. Quand un interprète répond, touchez Rejoindre."
+ "queued_help": "Gardez cette page ouverte. Quand un interprète répond, touchez Rejoindre.",
+ "queued_stop": "Ne plus attendre",
+ "queued_stop_sure": "Ne plus attendre ? Vous perdrez votre place.",
+ "queued_keep": "Continuer d'attendre",
+ "stopped_title": "Vous n'attendez plus",
+ "stopped_help": "Vous pouvez refaire une demande ou réserver un créneau sur la page du centre.",
+ "to_centre": "Aller à la page du centre"
 };

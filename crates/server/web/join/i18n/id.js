@@ -90,5 +90,11 @@ export default {
  "queued_title": "Menunggu penerjemah",
  "queued_ahead": "Ada {n} orang menunggu sebelum Anda.",
  "queued_next": "Anda berikutnya.",
- "queued_help": "Biarkan halaman ini tetap terbuka. Saat penerjemah menjawab, ketuk Gabung."
+ "queued_help": "Biarkan halaman ini tetap terbuka. Saat penerjemah menjawab, ketuk Gabung.",
+ "queued_stop": "Berhenti menunggu",
+ "queued_stop_sure": "Berhenti menunggu? Giliran Anda akan hilang.",
+ "queued_keep": "Tetap menunggu",
+ "stopped_title": "Anda tidak lagi menunggu",
+ "stopped_help": "Anda dapat meminta lagi atau memesan waktu di halaman pusat layanan.",
+ "to_centre": "Ke halaman pusat layanan"
 };

@@ -90,5 +90,11 @@ export default {
  "queued_title": "通訳者を待っています",
  "queued_ahead": "あなたの前に {n} 人が待っています。",
  "queued_next": "次の順番です。",
- "queued_help": "このページを開いたままにしてください。通訳者がつながったら「参加する」を押してください。"
+ "queued_help": "このページを開いたままにしてください。通訳者がつながったら「参加する」を押してください。",
+ "queued_stop": "待つのをやめる",
+ "queued_stop_sure": "待つのをやめますか？順番はなくなります。",
+ "queued_keep": "待ち続ける",
+ "stopped_title": "待つのをやめました",
+ "stopped_help": "相談窓口のページから、もう一度申し込むか、予約ができます。",
+ "to_centre": "相談窓口のページへ"
 };

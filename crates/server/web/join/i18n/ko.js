@@ -90,5 +90,11 @@ export default {
  "queued_title": "통역사를 기다리는 중입니다",
  "queued_ahead": "앞에 {n}명이 기다리고 있습니다.",
  "queued_next": "다음 차례입니다.",
- "queued_help": "이 페이지를 열어 두세요. 통역사가 연결되면 '참여'를 누르세요."
+ "queued_help": "이 페이지를 열어 두세요. 통역사가 연결되면 '참여'를 누르세요.",
+ "queued_stop": "기다리기 그만두기",
+ "queued_stop_sure": "그만 기다리시겠습니까? 순서가 없어집니다.",
+ "queued_keep": "계속 기다리기",
+ "stopped_title": "더 이상 기다리지 않습니다",
+ "stopped_help": "센터 페이지에서 다시 신청하거나 시간을 예약할 수 있습니다.",
+ "to_centre": "센터 페이지로 가기"
 };

@@ -90,5 +90,11 @@ export default {
  "queued_title": "Menunggu jurubahasa",
  "queued_ahead": "{n} orang sedang menunggu sebelum anda.",
  "queued_next": "Anda seterusnya.",
- "queued_help": "Biarkan halaman ini terbuka. Apabila jurubahasa menjawab, ketik Sertai."
+ "queued_help": "Biarkan halaman ini terbuka. Apabila jurubahasa menjawab, ketik Sertai.",
+ "queued_stop": "Berhenti menunggu",
+ "queued_stop_sure": "Berhenti menunggu? Giliran anda akan hilang.",
+ "queued_keep": "Terus menunggu",
+ "stopped_title": "Anda tidak lagi menunggu",
+ "stopped_help": "Anda boleh meminta semula atau menempah masa di halaman pusat.",
+ "to_centre": "Pergi ke halaman pusat"
 };

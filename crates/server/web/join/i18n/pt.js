@@ -90,5 +90,11 @@ export default {
  "queued_title": "Aguardando um intérprete",
  "queued_ahead": "Há {n} pessoas esperando antes de você.",
  "queued_next": "Você é o próximo.",
- "queued_help": "Mantenha esta página aberta. Quando um intérprete atender, toque em Entrar."
+ "queued_help": "Mantenha esta página aberta. Quando um intérprete atender, toque em Entrar.",
+ "queued_stop": "Parar de esperar",
+ "queued_stop_sure": "Parar de esperar? Você perderá sua vez.",
+ "queued_keep": "Continuar esperando",
+ "stopped_title": "Você não está mais esperando",
+ "stopped_help": "Você pode pedir de novo ou agendar um horário na página do centro.",
+ "to_centre": "Ir para a página do centro"
 };

@@ -90,5 +90,11 @@ export default {
  "queued_title": "Tercüman bekleniyor",
  "queued_ahead": "Sizden önce {n} kişi bekliyor.",
  "queued_next": "Sıradaki sizsiniz.",
- "queued_help": "Bu sayfayı açık tutun. Tercüman yanıt verdiğinde Katıl’a dokunun."
+ "queued_help": "Bu sayfayı açık tutun. Tercüman yanıt verdiğinde Katıl’a dokunun.",
+ "queued_stop": "Beklemeyi bırak",
+ "queued_stop_sure": "Beklemeyi bırakmak mı istiyorsunuz? Sıranızı kaybedersiniz.",
+ "queued_keep": "Beklemeye devam et",
+ "stopped_title": "Artık beklemiyorsunuz",
+ "stopped_help": "Merkezin sayfasından yeniden isteyebilir veya randevu alabilirsiniz.",
+ "to_centre": "Merkezin sayfasına git"
 };

@@ -90,5 +90,11 @@ export default {
  "queued_title": "Tarjimon kutilmoqda",
  "queued_ahead": "Sizdan oldin {n} kishi kutmoqda.",
  "queued_next": "Navbat sizda.",
- "queued_help": "Bu sahifani ochiq qoldiring. Tarjimon javob berganda «Qo‘shilish» tugmasini bosing."
+ "queued_help": "Bu sahifani ochiq qoldiring. Tarjimon javob berganda «Qo‘shilish» tugmasini bosing.",
+ "queued_stop": "Kutishni to‘xtatish",
+ "queued_stop_sure": "Kutishni to‘xtatasizmi? Navbatingiz yo‘qoladi.",
+ "queued_keep": "Kutishda davom etish",
+ "stopped_title": "Siz endi kutmayapsiz",
+ "stopped_help": "Markaz sahifasida qayta so‘rashingiz yoki vaqt band qilishingiz mumkin.",
+ "to_centre": "Markaz sahifasiga o‘tish"
 };

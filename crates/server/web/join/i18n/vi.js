@@ -90,5 +90,11 @@ export default {
  "queued_title": "Đang chờ phiên dịch viên",
  "queued_ahead": "Có {n} người đang chờ trước bạn.",
  "queued_next": "Bạn là người tiếp theo.",
- "queued_help": "Hãy để trang này mở. Khi phiên dịch viên trả lời, hãy nhấn Tham gia."
+ "queued_help": "Hãy để trang này mở. Khi phiên dịch viên trả lời, hãy nhấn Tham gia.",
+ "queued_stop": "Không chờ nữa",
+ "queued_stop_sure": "Không chờ nữa? Bạn sẽ mất lượt của mình.",
+ "queued_keep": "Tiếp tục chờ",
+ "stopped_title": "Bạn không còn chờ nữa",
+ "stopped_help": "Bạn có thể yêu cầu lại hoặc đặt lịch trên trang của trung tâm.",
+ "to_centre": "Đến trang của trung tâm"
 };

@@ -90,5 +90,11 @@ export default {
  "queued_title": "正在等待翻译",
  "queued_ahead": "您前面还有 {n} 人在等待。",
  "queued_next": "下一位就是您。",
- "queued_help": "请保持此页面打开。翻译接通后，请点击“加入”。"
+ "queued_help": "请保持此页面打开。翻译接通后，请点击“加入”。",
+ "queued_stop": "不再等待",
+ "queued_stop_sure": "确定不再等待吗？您将失去排队位置。",
+ "queued_keep": "继续等待",
+ "stopped_title": "您已不再等待",
+ "stopped_help": "您可以在中心的页面上重新申请或预约时间。",
+ "to_centre": "前往中心的页面"
 };
