@@ -4,7 +4,8 @@
 // and a PIN; the phone keys it by SIP INFO and echoes every RTP packet it gets. So the
 // phone's tile in both browsers plays both tones: the phone heard the browsers, and the
 // browsers hear the phone. When the phone hangs up, the desk is told. Then the other way:
-// the desk calls a phone (SIPp answering through the "trunk"), all three hear each other,
+// at a booked slot whose resident joins by phone, the desk is asked to call them and
+// calls a phone (SIPp answering through the "trunk"), all three hear each other,
 // the desk ends the call, the phone is hung up on, and the record counts one phone.
 // Last, a language line answered by the first desk while it is still in its call: the
 // caller waits in its queue (the desk lists them), an interpreter accepts, and the desk
@@ -139,12 +140,28 @@ test('a phone joins with the desk\'s PIN: both browsers hear it, and it hears th
   assert.deepEqual([...desk.errors, ...interp.errors], []);
 });
 
-test('the desk calls a phone into the call: all three hear each other, and the record counts it', async () => {
+test('at a booked slot whose resident joins by phone, the desk calls them into the call: all three hear each other, and the record counts it', async () => {
   const code = await seedDeskAndInterpreter(server, 'e2e-dial', 'E2E dial');
   const desk = await party({ tone: 440, viewport: TABLET });
   const interp = await party({ tone: 660, viewport: { width: 1280, height: 800 } });
   browsers.push(desk, interp);
-  await answeredCall(desk.page, interp.page, server.base, code, 'e2e-dial');
+  await desk.page.goto(`${server.base}/desk/`);
+  await desk.page.fill('#enrol-code', code);
+  await desk.page.click('#enrol-form button[type=submit]');
+  await desk.page.locator('#languages button[data-lang=vi]').waitFor();
+  await signInAvailable(interp.page, server.base, 'e2e-dial', 'e2e-dial-password');
+  // A booking whose resident joins by phone, its slot a few seconds from now.
+  const deskId = (await server.api('/api/desks', { token: server.admin })).find((/** @type {any} */ d) => d.name === 'E2E dial').id;
+  const interpreter = (await server.api('/api/interpreters', { token: server.admin })).find((/** @type {any} */ i) => i.login === 'e2e-dial').id;
+  const start = new Date(Date.now() + 3000).toISOString();
+  await server.api('/api/bookings', { token: server.admin, body: { desk: deskId, language: 'vi', start, minutes: 30, resident: 'phone', interpreter } });
+  await until(async () => (await desk.page.locator('#waiting-estimate').innerText()).includes('相談者には通訳者がつながってから電話をかけます'), 'the desk told it will call the resident');
+  await interp.page.locator('#offer').waitFor();
+  await interp.page.click('#accept');
+  await desk.page.locator('#call').waitFor();
+  // In the call, the desk is asked to call the resident: the dial panel is open.
+  await desk.page.locator('#dial-panel:not([hidden])').waitFor();
+  assert.equal(await desk.page.evaluate(() => document.activeElement?.id), 'dial-number');
 
   const free = async () => (await freeMediaPort()).toString();
   const sipp = runSipp(
@@ -153,7 +170,6 @@ test('the desk calls a phone into the call: all three hear each other, and the r
     SIPP,
   );
   try {
-    await desk.page.click('#call-phone');
     await desk.page.fill('#dial-number', '090-1234-5678');
     assert.deepEqual(await accessibilityProblems(desk.page), []);
     await snap(desk.page, 'desk-call-a-phone');

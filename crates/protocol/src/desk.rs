@@ -164,6 +164,35 @@ impl OutcomeCategory {
     }
 }
 
+/// How a booked consultation's resident takes part.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResidentJoins {
+    /// At the counter, beside the desk.
+    #[default]
+    Counter,
+    /// From a link sent ahead.
+    Link,
+    /// By phone: the desk calls them at the slot.
+    Phone,
+}
+
+impl ResidentJoins {
+    /// Its name on the wire (and in the store).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResidentJoins::Counter => "counter",
+            ResidentJoins::Link => "link",
+            ResidentJoins::Phone => "phone",
+        }
+    }
+
+    /// From its name.
+    pub fn parse(code: &str) -> Option<Self> {
+        [ResidentJoins::Counter, ResidentJoins::Link, ResidentJoins::Phone].into_iter().find(|j| j.as_str() == code)
+    }
+}
+
 /// What a consultation was about: the taxonomy of the centres' reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -303,6 +332,10 @@ pub enum DeskEvent {
         language: String,
         /// When the slot ends (RFC 3339).
         ends_at: String,
+        /// How the resident takes part: by `phone`, the desk calls them once the
+        /// interpreter is in (`dial_out`); by `link`, they join from it.
+        #[serde(default)]
+        resident: ResidentJoins,
     },
     /// What the desk's language grid can offer: now, later today (from when), by booking
     /// (from when), or only by phone; the same answer a request would get. The whole list

@@ -89,18 +89,8 @@ impl Specialist {
     }
 }
 
-/// How the resident takes part.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ResidentJoins {
-    /// At the counter, beside the desk.
-    #[default]
-    Counter,
-    /// From a link sent ahead.
-    Link,
-    /// By phone: the desk calls them at the slot.
-    Phone,
-}
+/// How the resident takes part (the protocol's: the desk is told at the slot).
+pub use p::ResidentJoins;
 
 /// How the specialist takes part.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -150,7 +140,6 @@ macro_rules! codes {
     };
 }
 
-codes!(ResidentJoins { Counter => "counter", Link => "link", Phone => "phone" });
 codes!(SpecialistJoins { Counter => "counter", Remote => "remote" });
 codes!(BookedModality { Video => "video", Audio => "audio" });
 

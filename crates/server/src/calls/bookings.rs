@@ -189,6 +189,7 @@ impl Core {
             booking: b.id as u64,
             language: b.language.clone(),
             ends_at: rfc3339(d::Timestamp::from_millis(b.end)),
+            resident: b.resident,
         };
         self.deliver(Delivery::Desk(c.desk, event));
     }

@@ -46,6 +46,26 @@ export async function loadToday(token, languageOf) {
   $('bookings-today').hidden = list.length === 0;
 }
 
+/** Booked calls whose resident joins by phone, until the desk is in them. */
+const byPhone = new Set();
+
+/**
+ * The desk is in call `call`: a booking whose resident joins by phone opens the dial
+ * panel (the desk calls them now), or says to call from the counter's own phone where
+ * the server cannot dial out.
+ * @param {number} call
+ */
+export function bookedByPhone(call) {
+  if (!byPhone.delete(call)) return;
+  if ($('call-phone').hidden) {
+    notice(t('booking_phone_manual'), 'warn');
+    return;
+  }
+  $('dial-panel').hidden = false;
+  $('dial-number', HTMLInputElement).focus();
+  notice(t('booking_phone_now'));
+}
+
 /** Booked requests that began while the desk was busy: request → language tag. */
 const later = new Map();
 
@@ -62,6 +82,7 @@ export function bookingEvent(m, state, desk) {
   const busy = state.call !== null || state.ended !== null || state.request !== null;
   if (m.type === 'booking_call') {
     const l = desk.languageOf(m.language);
+    if (m.resident === 'phone' && busy) byPhone.add(m.request);
     if (state.request === m.request) return true;
     if (busy) {
       later.set(m.request, m.language);
@@ -74,6 +95,10 @@ export function bookingEvent(m, state, desk) {
     $('waiting-language').textContent = `${l.native} / ${l.japanese}`;
     $('waiting-state').textContent = t('booking_ringing');
     $('waiting-estimate').textContent = t('booking_until', { time: hm(m.ends_at) });
+    if (m.resident === 'phone') {
+      byPhone.add(m.request);
+      $('waiting-estimate').textContent += ` · ${t('booking_phone_then')}`;
+    }
     show('waiting');
     return true;
   }

@@ -9,7 +9,7 @@ import { $, api, callInfo, h, notice, show } from '../common/ui.js';
 import { ERRORS } from '../common/errors.js';
 import { STRINGS } from './strings.js';
 import { outcomeCommand, resetOutcome, setUpOutcome } from './outcome.js';
-import { bookEarliest, bookingEvent, loadToday } from './bookings.js';
+import { bookEarliest, bookedByPhone, bookingEvent, loadToday } from './bookings.js';
 import { availabilityBadge, updateAvailability } from './grid.js';
 import { showHours } from './hours.js';
 
@@ -290,6 +290,7 @@ async function startCall(m) {
   $('invite-panel').hidden = true;
   callNotice(null);
   show('call');
+  bookedByPhone(m.call);
   state.session = new CallSession({
     send: (c) => state.signal?.send(c) ?? false,
     call: m.call,

@@ -41,7 +41,8 @@ fn a_booking_rings_its_interpreter_at_the_slot_and_a_clash_or_a_move_into_one_is
     let mut w = World::new();
     w.sign_in(21);
     w.sign_in(22);
-    let b7 = booking(7, w.now, 600, Some(21));
+    // 7's resident joins by phone: the desk is told so at the slot (it calls them).
+    let b7 = Booking { resident: ResidentJoins::Phone, ..booking(7, w.now, 600, Some(21)) };
     assert_eq!(held(w.handle(Input::Booking(BookingChange::Book(Box::new(b7.clone()))))), 21);
     let clash = w.handle(Input::Booking(BookingChange::Book(Box::new(booking(8, w.now, 900, Some(21))))));
     assert!(clash.unwrap_err().message.contains("another booking"));
@@ -57,10 +58,13 @@ fn a_booking_rings_its_interpreter_at_the_slot_and_a_clash_or_a_move_into_one_is
     w.advance(600);
     let out = w.take();
     let told = deliveries(&out).iter().find_map(|d| match d {
-        Delivery::Desk(DESK, p::DeskEvent::BookingCall { request, booking: 7, .. }) => Some(*request),
+        Delivery::Desk(DESK, p::DeskEvent::BookingCall { request, booking: 7, resident, .. }) => {
+            Some((*request, *resident))
+        }
         _ => None,
     });
-    let request = told.expect("the desk is told the booking's call");
+    let (request, resident) = told.expect("the desk is told the booking's call");
+    assert_eq!(resident, ResidentJoins::Phone);
     let offer = deliveries(&out)
         .iter()
         .find_map(|d| match d {
