@@ -3,7 +3,9 @@
 // interpreter's own entries, always on) goes through the admin page's form and back
 // unchanged, and the week it makes is drawn; a coordinator builds a "2nd and 4th
 // Thursday" rule with the controls; problems are shown beside their row. An interpreter
-// adds a day off of their own on the console, and their coordinator sees it as theirs.
+// adds a day off of their own on the console, and their coordinator sees it as theirs. A
+// coordinator keeps the centre's opening calendar on a form (hours, closures, an evening
+// session, problems beside their row) and it round-trips.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -175,4 +177,67 @@ test('an interpreter adds a day off of their own; their coordinator sees it as t
   assert.equal(await theirs.count(), 2);
   assert.equal(await theirs.last().locator('.r-from').inputValue(), '2027-03-01');
   assert.deepEqual(c.errors, []);
+});
+
+test("a coordinator keeps the centre's opening calendar on a form, not JSON", async () => {
+  const b = await party({ tone: 440, viewport: { width: 1280, height: 900 } });
+  browsers.push(b);
+  const { page } = b;
+  await signIn(page, 'supervisor-asahi', 'demo-supervisor-asahi');
+  await page.click('#tabs button[data-tab=tenants]');
+  await page.locator('#tenant-rows tr').first().locator('button.calendar').click();
+  const panel = page.locator('#calendar-panel');
+  await panel.locator('#calendar-form').waitFor();
+  assert.match(await panel.innerText(), /まだ設定されていません/);
+  const inTokyo = (/** @type {number} */ days) => new Date(Date.now() + days * 86400000).toLocaleDateString('sv', { timeZone: 'Asia/Tokyo' });
+  // Saturday mornings beside the weekdays; a closure; an evening session.
+  await panel.locator('.c-add-hours').click();
+  const saturday = panel.locator('.c-hours').nth(1);
+  for (const d of ['mon', 'tue', 'wed', 'thu', 'fri']) await saturday.locator(`.c-day[value=${d}]`).uncheck();
+  await saturday.locator('.c-day[value=sat]').check();
+  await saturday.locator('.c-open').fill('09:00');
+  await saturday.locator('.c-close').fill('08:00');
+  await panel.locator('.c-add-closure').click();
+  const closure = panel.locator('.c-closure').first();
+  await closure.locator('.c-from').fill(inTokyo(2));
+  await closure.locator('.c-until').fill(inTokyo(2));
+  await closure.locator('.c-reason').fill('臨時休館');
+  await panel.locator('.c-add-extra').click();
+  const evening = panel.locator('.c-extra').first();
+  await evening.locator('.c-date').fill(inTokyo(3));
+  await evening.locator('.c-open').fill('18:00');
+  await evening.locator('.c-close').fill('20:00');
+  await evening.locator('.c-note').fill('夜間相談');
+  // Closing before opening is shown beside its row; a time zone the server does not know
+  // is named by it.
+  await panel.locator('#calendar-form button[type=submit]').click();
+  assert.equal(await saturday.locator('.c-error').innerText(), '閉所の時刻が開所より前です。');
+  await saturday.locator('.c-close').fill('12:00');
+  await panel.locator('.c-tz').fill('Mars/Olympus');
+  await panel.locator('#calendar-form button[type=submit]').click();
+  await until(async () => /time_zone/.test(await panel.locator('.c-error-general').innerText()), 'the time zone refused');
+  await panel.locator('.c-tz').fill('Asia/Tokyo');
+  assert.deepEqual(await accessibilityProblems(page), [], 'the centre calendar');
+  await snap(page, 'admin-centre-calendar');
+  await panel.locator('#calendar-form button[type=submit]').click();
+  await until(async () => (await page.locator('#notice').innerText()) === '保存しました。', 'saved');
+  const expected = {
+    time_zone: 'Asia/Tokyo',
+    hours: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], open: '08:30', close: '17:15' }, { days: ['sat'], open: '09:00', close: '12:00' }],
+    closed_on_holidays: true,
+    closed_year_end: true,
+    closures: [{ from: inTokyo(2), until: inTokyo(2), reason: '臨時休館' }],
+    extra: [{ date: inTokyo(3), open: '18:00', close: '20:00', note: '夜間相談' }],
+  };
+  const read = async () => (await server.api('/api/tenants/1/calendar', { token: server.admin })).calendar;
+  assert.deepEqual(await read(), expected);
+  // The next two weeks as they come out, and saved untouched: exactly the same.
+  await until(async () => /閉所\s+臨時休館/.test(await panel.locator(`#calendar-days tr[data-date="${inTokyo(2)}"]`).innerText()), 'the plans redrawn with the closure');
+  assert.match(await panel.locator(`#calendar-days tr[data-date="${inTokyo(3)}"]`).innerText(), /18:00–20:00\s+夜間相談/);
+  // Open now, or when it opens next, in Tokyo (where the calendar is), not the browser.
+  assert.match(await panel.locator('.c-now').innerText(), /^(いま開所中です。|次の開所: .*(8:30|9:00|18:00))$/);
+  await panel.locator('#calendar-form button[type=submit]').click();
+  await until(async () => (await page.locator('#notice').innerText()) === '保存しました。', 'saved again');
+  assert.deepEqual(await read(), expected);
+  assert.deepEqual(b.errors, []);
 });

@@ -20,6 +20,7 @@ macro_rules! assets {
 /// Every file of `web/` (a test checks the list against the directory).
 pub(crate) static ASSETS: &[(&str, &[u8])] = assets![
     "admin/admin.js",
+    "admin/centre-calendar.js",
     "admin/index.html",
     "admin/partners.js",
     "admin/pins.js",
@@ -34,6 +35,7 @@ pub(crate) static ASSETS: &[(&str, &[u8])] = assets![
     "common/call.js",
     "common/document.js",
     "common/errors.js",
+    "common/fields.js",
     "common/i18n.js",
     "common/kk.css",
     "common/media.js",

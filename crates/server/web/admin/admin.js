@@ -7,6 +7,7 @@ import { apply, errorText, t, use } from '../common/i18n.js';
 import { secondFactorButton, setUp, signIn } from '../common/signin.js';
 import { renderPartners } from './partners.js';
 import { renderRecords } from './records.js';
+import { renderCalendar } from './centre-calendar.js';
 import { readPins, renderPins } from './pins.js';
 import { checkPolicy, readPolicy, renderPolicy, showPolicyError } from './policy.js';
 import { checkRoster, readRoster, renderRoster, showRosterError } from '../common/roster.js';
@@ -48,6 +49,11 @@ const STRINGS = {
     kind_immigration: '出入国在留管理局', kind_legal_aid: '法律相談(法テラス・弁護士会)', kind_employment: 'ハローワーク', kind_labour_standards: '労働基準監督署',
     kind_social_welfare: '社会福祉協議会', kind_npo: 'NPO・支援団体', kind_international_association: '国際交流協会', kind_japanese_class: '日本語教室',
     kind_municipal_department: '市町の担当課', kind_other: 'その他',
+    c_title: '開所カレンダー', c_help: '住民向けリンクに表示し、時間外は電話回線とオンライン窓口を受け付けません。窓口の「いま通訳できない」案内もこの時間に沿います。',
+    c_unset: 'まだ設定されていません(表示は市役所の標準: 平日 8:30〜17:15)。保存すると、電話回線とオンライン窓口はこの時間だけ受け付けます。',
+    c_hours: '開所時間', c_add_hours: '開所時間を追加', c_open: '開所', c_close: '閉所', c_holidays: '祝日は閉所', c_year_end: '年末年始(12/29〜1/3)は閉所',
+    c_closures: '臨時の閉所', c_add_closure: '閉所日を追加', c_reason: '理由(住民に表示)', c_extra: '特別な開所(夜間相談など)', c_add_extra: '特別な開所を追加',
+    c_note: 'メモ(住民に表示)', c_backwards: '閉所の時刻が開所より前です。', c_two_weeks: 'これからの2週間', c_closed: '閉所', c_open_now: 'いま開所中です。', c_next_open: '次の開所: {at}',
     err_invalid_field: '入力内容に誤りがあります:{m}', err_not_found: '対象が見つかりません:{m}', err_rate_limited: '操作が多すぎます。少し待ってください。',
     err_internal: 'サーバーで問題が起きました（{m}）。', err_unauthorized: 'もう一度サインインしてください。',
   },
@@ -83,6 +89,11 @@ const STRINGS = {
     kind_immigration: 'Immigration bureau', kind_legal_aid: 'Legal aid (Houterasu, bar association)', kind_employment: 'Hello Work', kind_labour_standards: 'Labour standards office',
     kind_social_welfare: 'Social welfare council', kind_npo: 'NPO, support group', kind_international_association: 'International association', kind_japanese_class: 'Japanese class',
     kind_municipal_department: "The municipality's department", kind_other: 'Other',
+    c_title: 'Opening calendar', c_help: "Shown to residents on the standing link; outside these hours the phone lines and the online desk take nobody, and the desks' \"nobody now\" answers keep to them.",
+    c_unset: "Not set yet (shown: a municipal office's weekdays 8:30–17:15). Once saved, the phone lines and the online desk take callers only within these hours.",
+    c_hours: 'Opening hours', c_add_hours: 'Add opening hours', c_open: 'Opens', c_close: 'Closes', c_holidays: 'Closed on public holidays', c_year_end: "Closed over the year's end (29 Dec–3 Jan)",
+    c_closures: 'Closures', c_add_closure: 'Add a closure', c_reason: 'Reason (shown to residents)', c_extra: 'Extra openings (evening sessions…)', c_add_extra: 'Add an extra opening',
+    c_note: 'Note (shown to residents)', c_backwards: 'It closes before it opens.', c_two_weeks: 'The next two weeks', c_closed: 'Closed', c_open_now: 'Open now.', c_next_open: 'Opens next: {at}',
     err_invalid_field: 'Something entered is not right: {m}', err_not_found: 'Not found: {m}', err_rate_limited: 'Too many actions. Wait a moment.',
     err_internal: 'A problem on the server ({m}).', err_unauthorized: 'Please sign in again.',
   },
@@ -205,9 +216,19 @@ function renderTenants() {
           ' ',
           h('button', { type: 'button', class: 'partners', onclick: () => void renderPartners($('partners-panel'), tn, call, failed) }, t('partners')),
           ' ',
-          h('button', { type: 'button', class: 'records', onclick: () => void renderRecords($('records-panel'), tn, call, failed, isAdmin()) }, t('records_policy')))),
+          h('button', { type: 'button', class: 'records', onclick: () => void renderRecords($('records-panel'), tn, call, failed, isAdmin()) }, t('records_policy')),
+          ' ',
+          h('button', { type: 'button', class: 'calendar', onclick: () => void openCalendar(tn) }, t('c_title')))),
     ),
   );
+}
+
+/** @param {any} tn */
+async function openCalendar(tn) {
+  const panel = $('calendar-panel');
+  await renderCalendar(panel, tn, call, failed);
+  panel.scrollIntoView({ block: 'start' });
+  /** @type {HTMLElement | null} */ (panel.querySelector('h2'))?.focus({ preventScroll: true });
 }
 
 /** @param {any} tn */

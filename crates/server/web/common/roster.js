@@ -5,6 +5,7 @@
 // Every rule the engine supports goes through the form and back unchanged (the browser
 // test round-trips them). Strings: roster-strings.js.
 
+import { check, dateInput, errorSpan, timeInput } from './fields.js';
 import { t } from './i18n.js';
 import { h } from './ui.js';
 
@@ -82,14 +83,6 @@ const mondayOf = (date) => isoDate(dayMs(date) - ((new Date(dayMs(date)).getUTCD
 
 // ---- the form --------------------------------------------------------------------------
 
-/** @param {string} cls @param {string} value @param {string} label */
-const timeInput = (cls, value, label) => h('input', { type: 'time', class: cls, value, required: true, 'aria-label': label });
-/** @param {string} cls @param {string} value @param {string} label */
-const dateInput = (cls, value, label) => h('input', { type: 'date', class: cls, value, required: true, 'aria-label': label });
-/** @param {string} cls @param {string} value @param {boolean} checked @param {string} text */
-const check = (cls, value, checked, text) =>
-  h('label', { class: 'inline' }, h('input', { type: 'checkbox', class: cls, value, checked }), ` ${text}`);
-const errorSpan = () => h('span', { class: 'field-error r-error', role: 'alert' });
 /** @param {HTMLElement} row */
 const removeButton = (row) => h('button', { type: 'button', class: 'r-remove', onclick: () => changed(row, () => row.remove()) }, t('r_remove'));
 
