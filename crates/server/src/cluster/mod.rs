@@ -2,8 +2,11 @@
 //! method per thing the edge asks. The edge holds a [`SharedRouter`] and never touches the
 //! hub, the call core or the engine. The only implementation today is in-process
 //! ([`Local`], a channel to the hub's task); cluster mode adds one over Redis behind the
-//! same trait, where the writer may be another node.
+//! same trait, where the writer may be another node (ADR 0020): `keys` names every Redis
+//! key, `lease` elects the writer with a fencing token.
 
+pub mod keys;
+pub mod lease;
 mod local;
 
 use std::sync::Arc;

@@ -1,0 +1,25 @@
+//! Every Redis key cluster mode uses, in one place, under a prefix per deployment (so one
+//! Redis may serve several clusters, and a test its own).
+
+/// The keys of one cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    /// The keys under `prefix` (e.g. `kakehashi:asahi`).
+    pub fn new(prefix: impl Into<String>) -> Keys {
+        Keys { prefix: prefix.into() }
+    }
+
+    /// The writer's lease: `node|token`, expiring unless renewed.
+    pub fn writer(&self) -> String {
+        format!("{}:writer", self.prefix)
+    }
+
+    /// The last fencing token granted (only grows).
+    pub fn writer_token(&self) -> String {
+        format!("{}:writer:token", self.prefix)
+    }
+}
