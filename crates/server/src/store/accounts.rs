@@ -2,6 +2,7 @@
 //! password hashes and failure counts, and sign-in sessions. Tokens and codes are stored
 //! only as hashes (`auth` makes them); nothing here decides who may do what.
 
+use super::flag::Flag;
 use super::{Store, StoreError, timed};
 
 /// Who signs in with a password.
@@ -59,8 +60,8 @@ impl Store {
     pub async fn enrol_desk_hashed(&self, code_hash: &str, token_hash: &str) -> Result<Option<(i64, i64)>, StoreError> {
         timed(
             sqlx::query_as(
-                "UPDATE desks SET token_hash = ?, enrolment_code_hash = NULL \
-                 WHERE enrolment_code_hash = ? AND revoked = 0 RETURNING id, tenant_id",
+                "UPDATE desks SET token_hash = $1, enrolment_code_hash = NULL \
+                 WHERE enrolment_code_hash = $2 AND NOT revoked RETURNING id, tenant_id",
             )
             .bind(token_hash)
             .bind(code_hash)
@@ -72,7 +73,7 @@ impl Store {
     /// The desk a device token (by hash) belongs to: (desk, tenant).
     pub async fn desk_by_token_hash(&self, token_hash: &str) -> Result<Option<(i64, i64)>, StoreError> {
         timed(
-            sqlx::query_as("SELECT id, tenant_id FROM desks WHERE token_hash = ? AND revoked = 0")
+            sqlx::query_as("SELECT id, tenant_id FROM desks WHERE token_hash = $1 AND NOT revoked")
                 .bind(token_hash)
                 .fetch_optional(&self.pool),
         )
@@ -82,7 +83,9 @@ impl Store {
     /// Revoke a desk's device; whether the desk exists.
     pub async fn revoke_desk_row(&self, desk: i64) -> Result<bool, StoreError> {
         let done = timed(
-            sqlx::query("UPDATE desks SET revoked = 1, token_hash = NULL WHERE id = ?").bind(desk).execute(&self.pool),
+            sqlx::query("UPDATE desks SET revoked = TRUE, token_hash = NULL WHERE id = $1")
+                .bind(desk)
+                .execute(&self.pool),
         )
         .await?;
         Ok(done.rows_affected() == 1)
@@ -94,7 +97,7 @@ impl Store {
         let row: Option<Row> = match kind {
             AccountKind::Staff => {
                 timed(
-                    sqlx::query_as("SELECT id, password_hash, role, tenant_id FROM staff WHERE login = ?")
+                    sqlx::query_as("SELECT id, password_hash, role, tenant_id FROM staff WHERE login = $1")
                         .bind(login)
                         .fetch_optional(&self.pool),
                 )
@@ -102,7 +105,7 @@ impl Store {
             }
             AccountKind::Interpreter => {
                 timed(
-                    sqlx::query_as("SELECT id, password_hash, NULL, NULL FROM interpreters WHERE login = ?")
+                    sqlx::query_as("SELECT id, password_hash, NULL, NULL FROM interpreters WHERE login = $1")
                         .bind(login)
                         .fetch_optional(&self.pool),
                 )
@@ -128,7 +131,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         timed(
             sqlx::query(
-                "INSERT INTO sessions (token_hash, kind, subject, expires_at, restricted) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO sessions (token_hash, kind, subject, expires_at, restricted) VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(token_hash)
             .bind(kind.table())
@@ -144,16 +147,16 @@ impl Store {
     /// The session of a token (by hash) if it is unexpired at `now` (ms), with its
     /// account's role.
     pub async fn session_row(&self, token_hash: &str, now: i64) -> Result<Option<SessionRow>, StoreError> {
-        let row: Option<(String, i64, i64, bool)> = timed(
+        let row: Option<(String, i64, i64, Flag)> = timed(
             sqlx::query_as(
-                "SELECT kind, subject, expires_at, restricted FROM sessions WHERE token_hash = ? AND expires_at > ?",
+                "SELECT kind, subject, expires_at, restricted FROM sessions WHERE token_hash = $1 AND expires_at > $2",
             )
             .bind(token_hash)
             .bind(now)
             .fetch_optional(&self.pool),
         )
         .await?;
-        let Some((kind, subject, expires_at, restricted)) = row else { return Ok(None) };
+        let Some((kind, subject, expires_at, Flag(restricted))) = row else { return Ok(None) };
         if kind == AccountKind::Interpreter.table() {
             return Ok(Some(SessionRow {
                 kind: AccountKind::Interpreter,
@@ -165,7 +168,7 @@ impl Store {
             }));
         }
         let staff: Option<(String, Option<i64>)> = timed(
-            sqlx::query_as("SELECT role, tenant_id FROM staff WHERE id = ?").bind(subject).fetch_optional(&self.pool),
+            sqlx::query_as("SELECT role, tenant_id FROM staff WHERE id = $1").bind(subject).fetch_optional(&self.pool),
         )
         .await?;
         Ok(staff.map(|(role, tenant)| SessionRow {
@@ -180,15 +183,16 @@ impl Store {
 
     /// End a session (by its token's hash); whether it existed.
     pub async fn delete_session(&self, token_hash: &str) -> Result<bool, StoreError> {
-        let done = timed(sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(&self.pool))
-            .await?;
+        let done =
+            timed(sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool))
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Forget sessions that expired before `now` (ms).
     pub async fn delete_expired_sessions(&self, now: i64) -> Result<u64, StoreError> {
         let done =
-            timed(sqlx::query("DELETE FROM sessions WHERE expires_at <= ?").bind(now).execute(&self.pool)).await?;
+            timed(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&self.pool)).await?;
         Ok(done.rows_affected())
     }
 }

@@ -1,6 +1,7 @@
 //! Bookings as stored (issue 17): made, listed by municipality, desk or interpreter,
 //! moved, cancelled (kept, marked), and the live ones reloaded into the engine at start.
 
+use super::flag::Flag;
 use super::{Store, StoreError, timed};
 use crate::bookings::{BookedModality, Booking, BookingLinks, ResidentJoins, Specialist, SpecialistJoins};
 
@@ -33,11 +34,11 @@ impl Store {
     /// Store a new booking (its `id` is ignored); returns its id.
     pub async fn add_booking(&self, b: &Booking, intake_sealed: Option<&str>, now_ms: i64) -> Result<i64, StoreError> {
         let done = timed(
-            sqlx::query(
+            sqlx::query_scalar::<_, i64>(
                 "INSERT INTO bookings (tenant_id, desk_id, language, modality, specialist, require_speciality, \
                  topic, requested_interpreter, interpreter_id, start_ms, end_ms, resident_joins, specialist_joins, \
                  intake_sealed, status, created_ms, created_by, resident_link_hash, specialist_link_hash) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'booked', ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'booked', $15, $16, $17, $18) RETURNING id",
             )
             .bind(b.tenant)
             .bind(b.desk)
@@ -57,21 +58,21 @@ impl Store {
             .bind(&b.created_by)
             .bind(&b.links.resident)
             .bind(&b.links.specialist)
-            .execute(&self.pool),
+            .fetch_one(&self.pool),
         )
         .await?;
-        Ok(done.last_insert_rowid())
+        Ok(done)
     }
 
     /// Take back a booking the engine then refused (never acknowledged to anyone).
     pub async fn drop_booking(&self, id: i64) -> Result<(), StoreError> {
-        timed(sqlx::query("DELETE FROM bookings WHERE id = ?").bind(id).execute(&self.pool)).await?;
+        timed(sqlx::query("DELETE FROM bookings WHERE id = $1").bind(id).execute(&self.pool)).await?;
         Ok(())
     }
 
     /// A booking by id.
     pub async fn booking(&self, id: i64) -> Result<Option<Booking>, StoreError> {
-        let row = timed(sqlx::query(select!("WHERE id = ?")).bind(id).fetch_optional(&self.pool)).await?;
+        let row = timed(sqlx::query(select!("WHERE id = $1")).bind(id).fetch_optional(&self.pool)).await?;
         row.as_ref().map(booking).transpose()
     }
 
@@ -82,15 +83,15 @@ impl Store {
                 select!(
                     "WHERE ",
                     $filter,
-                    " AND end_ms > ? AND start_ms < ? AND (? OR status = 'booked') ORDER BY start_ms, id LIMIT 5000"
+                    " AND end_ms > $2 AND start_ms < $3 AND ($4 OR status = 'booked') ORDER BY start_ms, id LIMIT 5000"
                 )
             };
         }
         let (sql, id) = match of {
-            BookingsOf::Tenant(t) => (within!("tenant_id = ?"), t),
-            BookingsOf::All => (within!("? = 0"), 0),
-            BookingsOf::Desk(d) => (within!("desk_id = ?"), d),
-            BookingsOf::Interpreter(i) => (within!("interpreter_id = ?"), i),
+            BookingsOf::Tenant(t) => (within!("tenant_id = $1"), t),
+            BookingsOf::All => (within!("$1 = 0"), 0),
+            BookingsOf::Desk(d) => (within!("desk_id = $1"), d),
+            BookingsOf::Interpreter(i) => (within!("interpreter_id = $1"), i),
         };
         let rows = timed(sqlx::query(sql).bind(id).bind(from).bind(to).bind(all).fetch_all(&self.pool)).await?;
         rows.iter().map(booking).collect()
@@ -99,7 +100,7 @@ impl Store {
     /// Every booking still to hold at `now_ms` (not cancelled, not over), by id: what the
     /// engine reloads at start.
     pub async fn live_bookings(&self, now_ms: i64) -> Result<Vec<Booking>, StoreError> {
-        let sql = select!("WHERE status = 'booked' AND end_ms > ? ORDER BY id");
+        let sql = select!("WHERE status = 'booked' AND end_ms > $1 ORDER BY id");
         let rows = timed(sqlx::query(sql).bind(now_ms).fetch_all(&self.pool)).await?;
         rows.iter().map(booking).collect()
     }
@@ -115,8 +116,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         timed(
             sqlx::query(
-                "UPDATE bookings SET start_ms = ?, end_ms = ?, requested_interpreter = ?, interpreter_id = ? \
-                 WHERE id = ?",
+                "UPDATE bookings SET start_ms = $1, end_ms = $2, requested_interpreter = $3, interpreter_id = $4 \
+                 WHERE id = $5",
             )
             .bind(start)
             .bind(end)
@@ -133,7 +134,7 @@ impl Store {
     pub async fn cancel_booking(&self, id: i64, now_ms: i64) -> Result<bool, StoreError> {
         let done = timed(
             sqlx::query(
-                "UPDATE bookings SET status = 'cancelled', cancelled_ms = ? WHERE id = ? AND status = 'booked'",
+                "UPDATE bookings SET status = 'cancelled', cancelled_ms = $1 WHERE id = $2 AND status = 'booked'",
             )
             .bind(now_ms)
             .bind(id)
@@ -147,7 +148,7 @@ impl Store {
     /// link).
     pub async fn relink_booking(&self, id: i64, links: &BookingLinks) -> Result<(), StoreError> {
         timed(
-            sqlx::query("UPDATE bookings SET resident_link_hash = ?, specialist_link_hash = ? WHERE id = ?")
+            sqlx::query("UPDATE bookings SET resident_link_hash = $1, specialist_link_hash = $2 WHERE id = $3")
                 .bind(&links.resident)
                 .bind(&links.specialist)
                 .bind(id)
@@ -160,7 +161,7 @@ impl Store {
     /// A booking's sealed intake note and its municipality.
     pub async fn booking_intake(&self, id: i64) -> Result<Option<(i64, Option<String>)>, StoreError> {
         timed(
-            sqlx::query_as("SELECT tenant_id, intake_sealed FROM bookings WHERE id = ?")
+            sqlx::query_as("SELECT tenant_id, intake_sealed FROM bookings WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&self.pool),
         )
@@ -172,7 +173,7 @@ impl Store {
     pub async fn bookings_made_by(&self, tenant: i64, created_by: &str, since_ms: i64) -> Result<i64, StoreError> {
         let (n,): (i64,) = timed(
             sqlx::query_as(
-                "SELECT COUNT(*) FROM bookings WHERE tenant_id = ? AND created_by = ? AND created_ms >= ? \
+                "SELECT COUNT(*) FROM bookings WHERE tenant_id = $1 AND created_by = $2 AND created_ms >= $3 \
                  AND status = 'booked'",
             )
             .bind(tenant)
@@ -188,7 +189,7 @@ impl Store {
     /// municipality exists: `None` when it does not).
     pub async fn online_desk(&self, tenant: i64) -> Result<Option<Option<i64>>, StoreError> {
         let row: Option<(Option<i64>,)> = timed(
-            sqlx::query_as("SELECT online_desk FROM tenants WHERE id = ?").bind(tenant).fetch_optional(&self.pool),
+            sqlx::query_as("SELECT online_desk FROM tenants WHERE id = $1").bind(tenant).fetch_optional(&self.pool),
         )
         .await?;
         Ok(row.map(|(d,)| d))
@@ -197,7 +198,10 @@ impl Store {
     /// Set (or clear) a municipality's online desk; whether the municipality exists.
     pub async fn set_online_desk(&self, tenant: i64, desk: Option<i64>) -> Result<bool, StoreError> {
         let r = timed(
-            sqlx::query("UPDATE tenants SET online_desk = ? WHERE id = ?").bind(desk).bind(tenant).execute(&self.pool),
+            sqlx::query("UPDATE tenants SET online_desk = $1 WHERE id = $2")
+                .bind(desk)
+                .bind(tenant)
+                .execute(&self.pool),
         )
         .await?;
         Ok(r.rows_affected() == 1)
@@ -208,7 +212,7 @@ fn corrupt(problem: String) -> StoreError {
     StoreError::Corrupt { table: "bookings", problem }
 }
 
-fn booking(r: &sqlx::sqlite::SqliteRow) -> Result<Booking, StoreError> {
+fn booking(r: &sqlx::any::AnyRow) -> Result<Booking, StoreError> {
     use sqlx::Row;
     let code = |column: &str| -> Result<String, StoreError> { Ok(r.try_get::<String, _>(column)?) };
     let modality = code("modality")?;
@@ -223,7 +227,7 @@ fn booking(r: &sqlx::sqlite::SqliteRow) -> Result<Booking, StoreError> {
         language: r.try_get("language")?,
         modality: BookedModality::parse(&modality).ok_or_else(|| corrupt(format!("modality {modality:?}")))?,
         specialist: Specialist::parse(&specialist).ok_or_else(|| corrupt(format!("specialist {specialist:?}")))?,
-        require_speciality: r.try_get("require_speciality")?,
+        require_speciality: r.try_get::<Flag, _>("require_speciality")?.0,
         topic: topic
             .map(|t| {
                 kakehashi_protocol::Topic::ALL
@@ -239,7 +243,7 @@ fn booking(r: &sqlx::sqlite::SqliteRow) -> Result<Booking, StoreError> {
         resident: ResidentJoins::parse(&resident).ok_or_else(|| corrupt(format!("resident_joins {resident:?}")))?,
         specialist_joins: SpecialistJoins::parse(&joins)
             .ok_or_else(|| corrupt(format!("specialist_joins {joins:?}")))?,
-        intake: r.try_get("intake")?,
+        intake: r.try_get::<Flag, _>("intake")?.0,
         status: r.try_get("status")?,
         created_by: r.try_get("created_by")?,
         links: BookingLinks {

@@ -64,21 +64,21 @@ impl Store {
         timed(
             sqlx::query(
                 "INSERT INTO cost_split (id, monthly_cost, equal_percent, residents_percent, usage_percent, usage_basis) \
-                 VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET monthly_cost = excluded.monthly_cost, \
+                 VALUES (1, $1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET monthly_cost = excluded.monthly_cost, \
                  equal_percent = excluded.equal_percent, residents_percent = excluded.residents_percent, \
                  usage_percent = excluded.usage_percent, usage_basis = excluded.usage_basis",
             )
             .bind(rule.monthly_cost)
-            .bind(rule.equal_percent)
-            .bind(rule.residents_percent)
-            .bind(rule.usage_percent)
+            .bind(i64::from(rule.equal_percent))
+            .bind(i64::from(rule.residents_percent))
+            .bind(i64::from(rule.usage_percent))
             .bind(&rule.usage_basis)
             .execute(&mut *tx),
         )
         .await?;
         for (tenant, count) in residents {
             let done = timed(
-                sqlx::query("UPDATE tenants SET foreign_residents = ? WHERE id = ?")
+                sqlx::query("UPDATE tenants SET foreign_residents = $1 WHERE id = $2")
                     .bind(count)
                     .bind(tenant)
                     .execute(&mut *tx),

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::flag::Flag;
 use super::{Store, StoreError, timed};
 use crate::directory::{DeskRow, Directory, InterpreterRow, PolicyDoc, RosterDoc, TenantRow};
 
@@ -31,10 +32,10 @@ impl Store {
         )
         .await?;
         let desks: Vec<(i64, i64, String)> = timed(
-            sqlx::query_as("SELECT id, tenant_id, name FROM desks WHERE revoked = 0 ORDER BY id").fetch_all(&self.pool),
+            sqlx::query_as("SELECT id, tenant_id, name FROM desks WHERE NOT revoked ORDER BY id").fetch_all(&self.pool),
         )
         .await?;
-        type Row = (i64, String, String, String, String, String, String, bool, String, Option<String>);
+        type Row = (i64, String, String, String, String, String, String, Flag, String, Option<String>);
         let rows: Vec<Row> = timed(
             sqlx::query_as(
                 "SELECT id, login, tier, languages, modalities, specialities, tenants, shared_pool, roster, \
@@ -53,7 +54,7 @@ impl Store {
                 modalities: json("interpreters", &r.4)?,
                 specialities: json("interpreters", &r.5)?,
                 tenants: json("interpreters", &r.6)?,
-                shared_pool: r.7,
+                shared_pool: r.7.0,
                 roster: json("interpreters", &r.8)?,
                 reach_by_phone: r.9,
             });
@@ -75,37 +76,41 @@ impl Store {
     /// Add a tenant; returns its id. A taken name is [`super::Constraint::Unique`].
     pub async fn insert_tenant(&self, name: &str, foreign_residents: i64, time_zone: &str) -> Result<i64, StoreError> {
         let r = timed(
-            sqlx::query("INSERT INTO tenants (name, foreign_residents, time_zone) VALUES (?, ?, ?)")
-                .bind(name)
-                .bind(foreign_residents)
-                .bind(time_zone)
-                .execute(&self.pool),
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO tenants (name, foreign_residents, time_zone) VALUES ($1, $2, $3) RETURNING id",
+            )
+            .bind(name)
+            .bind(foreign_residents)
+            .bind(time_zone)
+            .fetch_one(&self.pool),
         )
         .await?;
-        Ok(r.last_insert_rowid())
+        Ok(r)
     }
 
     /// Add a desk with the hash of its enrolment code; returns its id. An unknown tenant
     /// is [`super::Constraint::ForeignKey`].
     pub async fn insert_desk(&self, tenant_id: i64, name: &str, enrolment_code_hash: &str) -> Result<i64, StoreError> {
         let r = timed(
-            sqlx::query("INSERT INTO desks (tenant_id, name, enrolment_code_hash) VALUES (?, ?, ?)")
-                .bind(tenant_id)
-                .bind(name)
-                .bind(enrolment_code_hash)
-                .execute(&self.pool),
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO desks (tenant_id, name, enrolment_code_hash) VALUES ($1, $2, $3) RETURNING id",
+            )
+            .bind(tenant_id)
+            .bind(name)
+            .bind(enrolment_code_hash)
+            .fetch_one(&self.pool),
         )
         .await?;
-        Ok(r.last_insert_rowid())
+        Ok(r)
     }
 
     /// Add an interpreter with a password hash; returns the id. A taken login is
     /// [`super::Constraint::Unique`].
     pub async fn insert_interpreter(&self, row: &InterpreterRow, password_hash: &str) -> Result<i64, StoreError> {
         let r = timed(
-            sqlx::query(
+            sqlx::query_scalar::<_, i64>(
                 "INSERT INTO interpreters (login, password_hash, tier, languages, modalities, specialities, tenants, \
-                 shared_pool, roster, reach_by_phone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 shared_pool, roster, reach_by_phone) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
             )
             .bind(&row.login)
             .bind(password_hash)
@@ -117,10 +122,10 @@ impl Store {
             .bind(row.shared_pool)
             .bind(to_json(&row.roster))
             .bind(&row.reach_by_phone)
-            .execute(&self.pool),
+            .fetch_one(&self.pool),
         )
         .await?;
-        Ok(r.last_insert_rowid())
+        Ok(r)
     }
 
     /// Add a supervisor or admin; returns the id.
@@ -132,21 +137,25 @@ impl Store {
         password_hash: &str,
     ) -> Result<i64, StoreError> {
         let r = timed(
-            sqlx::query("INSERT INTO staff (login, role, tenant_id, password_hash) VALUES (?, ?, ?, ?)")
-                .bind(login)
-                .bind(role)
-                .bind(tenant_id)
-                .bind(password_hash)
-                .execute(&self.pool),
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO staff (login, role, tenant_id, password_hash) VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(login)
+            .bind(role)
+            .bind(tenant_id)
+            .bind(password_hash)
+            .fetch_one(&self.pool),
         )
         .await?;
-        Ok(r.last_insert_rowid())
+        Ok(r)
     }
 
     /// The languages a tenant pins to the front of its desks' grid, in order.
     pub async fn pinned_languages(&self, tenant: i64) -> Result<Vec<String>, StoreError> {
         let row: Option<(String,)> = timed(
-            sqlx::query_as("SELECT pinned_languages FROM tenants WHERE id = ?").bind(tenant).fetch_optional(&self.pool),
+            sqlx::query_as("SELECT pinned_languages FROM tenants WHERE id = $1")
+                .bind(tenant)
+                .fetch_optional(&self.pool),
         )
         .await?;
         row.map_or(Ok(Vec::new()), |(text,)| json("tenants", &text))
@@ -155,7 +164,7 @@ impl Store {
     /// Pin languages to the front of a tenant's grid; whether the tenant exists.
     pub async fn set_pinned_languages(&self, tenant: i64, tags: &[String]) -> Result<bool, StoreError> {
         let r = timed(
-            sqlx::query("UPDATE tenants SET pinned_languages = ? WHERE id = ?")
+            sqlx::query("UPDATE tenants SET pinned_languages = $1 WHERE id = $2")
                 .bind(to_json(&tags))
                 .bind(tenant)
                 .execute(&self.pool),
@@ -167,7 +176,7 @@ impl Store {
     /// Replace a tenant's routing policy. Returns whether the tenant exists.
     pub async fn set_policy(&self, tenant: i64, policy: &PolicyDoc) -> Result<bool, StoreError> {
         let r = timed(
-            sqlx::query("UPDATE tenants SET policy = ? WHERE id = ?")
+            sqlx::query("UPDATE tenants SET policy = $1 WHERE id = $2")
                 .bind(to_json(policy))
                 .bind(tenant)
                 .execute(&self.pool),
@@ -181,8 +190,8 @@ impl Store {
     pub async fn update_interpreter(&self, row: &InterpreterRow) -> Result<bool, StoreError> {
         let r = timed(
             sqlx::query(
-                "UPDATE interpreters SET tier = ?, languages = ?, modalities = ?, specialities = ?, tenants = ?, \
-                 shared_pool = ?, roster = ?, reach_by_phone = ? WHERE id = ?",
+                "UPDATE interpreters SET tier = $1, languages = $2, modalities = $3, specialities = $4, tenants = $5, \
+                 shared_pool = $6, roster = $7, reach_by_phone = $8 WHERE id = $9",
             )
             .bind(&row.tier)
             .bind(to_json(&row.languages))
@@ -202,7 +211,7 @@ impl Store {
     /// Replace an interpreter's roster alone. Returns whether they exist.
     pub async fn set_roster(&self, id: i64, roster: &RosterDoc) -> Result<bool, StoreError> {
         let r = timed(
-            sqlx::query("UPDATE interpreters SET roster = ? WHERE id = ?")
+            sqlx::query("UPDATE interpreters SET roster = $1 WHERE id = $2")
                 .bind(to_json(roster))
                 .bind(id)
                 .execute(&self.pool),
@@ -213,16 +222,22 @@ impl Store {
 
     /// Every desk, revoked ones too, for the admin.
     pub async fn desks_all(&self) -> Result<Vec<DeskListing>, StoreError> {
-        let rows: Vec<(i64, i64, String, bool, bool)> = timed(
+        let rows: Vec<(i64, i64, String, Flag, Flag)> = timed(
             sqlx::query_as(
-                "SELECT id, tenant_id, name, token_hash IS NOT NULL, revoked != 0 FROM desks ORDER BY tenant_id, id",
+                "SELECT id, tenant_id, name, token_hash IS NOT NULL, revoked FROM desks ORDER BY tenant_id, id",
             )
             .fetch_all(&self.pool),
         )
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, tenant, name, enrolled, revoked)| DeskListing { id, tenant, name, enrolled, revoked })
+            .map(|(id, tenant, name, enrolled, revoked)| DeskListing {
+                id,
+                tenant,
+                name,
+                enrolled: enrolled.0,
+                revoked: revoked.0,
+            })
             .collect())
     }
 

@@ -1,4 +1,6 @@
-//! Every SQL statement of the server, in SQLite: the directory (`directory.rs`),
+//! Every SQL statement of the server, written once for SQLite (one node) and PostgreSQL (a
+//! cluster, ADR 0020) through `sqlx`'s `Any` driver: placeholders `$1`, `$2`…, flags
+//! written `TRUE`/`FALSE` and read as [`flag::Flag`], new ids by `RETURNING id`. The directory (`directory.rs`),
 //! credentials (`accounts.rs`), call records (`records.rs`), the partner directory
 //! (`partners.rs`), the cost split rule (`cost_split.rs`), retention and its purge
 //! (`retention.rs`), sealed handling notes (`notes.rs`), each municipality's calendar
@@ -16,6 +18,7 @@ mod bookings;
 mod calendar;
 mod cost_split;
 mod directory;
+mod flag;
 mod notes;
 mod notices;
 mod partners;
@@ -37,7 +40,8 @@ pub use second_factor::{FactorRow, TwoFactorRule};
 use std::path::Path;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
 
 /// The migrations, in order. Never edit one that has shipped: add another.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -135,22 +139,45 @@ pub(crate) async fn timed<T>(f: impl Future<Output = Result<T, sqlx::Error>>) ->
 /// The database.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+}
+
+/// `path` as an SQLite URL (percent-encoded: a `?` or `#` in a directory name is a name).
+fn sqlite_url(path: &Path) -> String {
+    let mut url = String::from("sqlite://");
+    for b in path.to_string_lossy().bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'.' | b'_' | b'-' | b'~' => url.push(char::from(b)),
+            _ => url.push_str(&format!("%{b:02X}")),
+        }
+    }
+    url.push_str("?mode=rwc");
+    url
 }
 
 impl Store {
     /// Open (creating if needed) `kakehashi.sqlite3` in `dir` and apply migrations.
     pub async fn open(dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir { path: dir.display().to_string(), source })?;
-        let options = SqliteConnectOptions::new()
-            .filename(dir.join("kakehashi.sqlite3"))
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(TIMEOUT);
-        let pool = timed(SqlitePoolOptions::new().max_connections(4).connect_with(options)).await?;
-        let store = Store { pool };
+        sqlx::any::install_default_drivers();
+        let url = sqlite_url(&dir.join("kakehashi.sqlite3"));
+        let pool = AnyPoolOptions::new()
+            .max_connections(4)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    // WAL, and a commit on disk when it returns (a record acknowledged to a
+                    // client survives a crash); foreign keys checked; a busy database waited for.
+                    sqlx::raw_sql(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+                         PRAGMA busy_timeout = 5000;",
+                    )
+                    .execute(conn)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .connect(&url);
+        let store = Store { pool: timed(pool).await? };
         store.migrate().await?;
         Ok(store)
     }
@@ -159,7 +186,7 @@ impl Store {
         timed(sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)").execute(&self.pool)).await?;
         for (version, sql) in MIGRATIONS {
             let done: Option<(i64,)> = timed(
-                sqlx::query_as("SELECT version FROM schema_migrations WHERE version = ?")
+                sqlx::query_as("SELECT version FROM schema_migrations WHERE version = $1")
                     .bind(version)
                     .fetch_optional(&self.pool),
             )
@@ -171,7 +198,7 @@ impl Store {
             // Compiled-in migration text, never user input.
             timed(sqlx::raw_sql(sqlx::AssertSqlSafe(*sql)).execute(&mut *tx)).await?;
             timed(
-                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
+                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
                     .bind(version)
                     .bind(now_ms())
                     .execute(&mut *tx),
@@ -191,7 +218,10 @@ impl Store {
 
     /// The audit log, oldest first: (actor, action, target, ok).
     pub async fn audit_log(&self) -> Result<Vec<(String, String, Option<String>, bool)>, StoreError> {
-        timed(sqlx::query_as("SELECT actor, action, target, ok FROM audit_log ORDER BY id").fetch_all(&self.pool)).await
+        let rows: Vec<(String, String, Option<String>, flag::Flag)> =
+            timed(sqlx::query_as("SELECT actor, action, target, ok FROM audit_log ORDER BY id").fetch_all(&self.pool))
+                .await?;
+        Ok(rows.into_iter().map(|(actor, action, target, ok)| (actor, action, target, ok.0)).collect())
     }
 }
 

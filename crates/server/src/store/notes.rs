@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use super::flag::Flag;
 use super::{Store, StoreError, timed};
 
 /// A sealed note and whose it is.
@@ -21,17 +22,17 @@ pub struct SealedNote {
 impl Store {
     /// Whether a municipality keeps handling notes.
     pub async fn handling_notes(&self, tenant: i64) -> Result<bool, StoreError> {
-        let on: Option<(bool,)> = timed(
-            sqlx::query_as("SELECT handling_notes FROM tenants WHERE id = ?").bind(tenant).fetch_optional(&self.pool),
+        let on: Option<(Flag,)> = timed(
+            sqlx::query_as("SELECT handling_notes FROM tenants WHERE id = $1").bind(tenant).fetch_optional(&self.pool),
         )
         .await?;
-        Ok(on.is_some_and(|o| o.0))
+        Ok(on.is_some_and(|o| o.0.0))
     }
 
     /// A record's note.
     pub async fn note(&self, record: i64) -> Result<Option<SealedNote>, StoreError> {
         let row: Option<(i64, i64, i64, String)> = timed(
-            sqlx::query_as("SELECT record_id, tenant_id, written_at, sealed FROM handling_notes WHERE record_id = ?")
+            sqlx::query_as("SELECT record_id, tenant_id, written_at, sealed FROM handling_notes WHERE record_id = $1")
                 .bind(record)
                 .fetch_optional(&self.pool),
         )
@@ -45,7 +46,7 @@ impl Store {
             sqlx::query_as(
                 "SELECT n.record_id, n.tenant_id, n.written_at, n.sealed FROM handling_notes n \
                  JOIN call_records r ON r.id = n.record_id \
-                 WHERE n.tenant_id = ? AND r.requested_at >= ? AND r.requested_at < ? ORDER BY n.record_id",
+                 WHERE n.tenant_id = $1 AND r.requested_at >= $2 AND r.requested_at < $3 ORDER BY n.record_id",
             )
             .bind(tenant)
             .bind(from)
@@ -65,7 +66,7 @@ impl Store {
         let rows: Vec<(i64,)> = timed(
             sqlx::query_as(
                 "SELECT n.record_id FROM handling_notes n JOIN call_records r ON r.id = n.record_id \
-                 WHERE n.tenant_id = ? AND r.requested_at >= ? AND r.requested_at < ?",
+                 WHERE n.tenant_id = $1 AND r.requested_at >= $2 AND r.requested_at < $3",
             )
             .bind(tenant)
             .bind(from)

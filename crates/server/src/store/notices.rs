@@ -23,15 +23,17 @@ impl Store {
     /// Store a notice; its number.
     pub async fn add_notice(&self, tenant: Option<i64>, text: &str, by: &str, now_ms: i64) -> Result<i64, StoreError> {
         let r = timed(
-            sqlx::query("INSERT INTO notices (tenant_id, text, created_ms, created_by) VALUES (?, ?, ?, ?)")
-                .bind(tenant)
-                .bind(text)
-                .bind(now_ms)
-                .bind(by)
-                .execute(&self.pool),
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO notices (tenant_id, text, created_ms, created_by) VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(tenant)
+            .bind(text)
+            .bind(now_ms)
+            .bind(by)
+            .fetch_one(&self.pool),
         )
         .await?;
-        Ok(r.last_insert_rowid())
+        Ok(r)
     }
 
     /// Notices since `since_ms`, newest first: the whole centre's and those of `tenants`
@@ -39,7 +41,7 @@ impl Store {
     pub async fn notices(&self, tenants: Option<&[i64]>, since_ms: i64) -> Result<Vec<Notice>, StoreError> {
         let rows: Vec<(i64, Option<i64>, String, i64)> = timed(
             sqlx::query_as(
-                "SELECT id, tenant_id, text, created_ms FROM notices WHERE created_ms >= ? \
+                "SELECT id, tenant_id, text, created_ms FROM notices WHERE created_ms >= $1 \
                  ORDER BY created_ms DESC, id DESC LIMIT 500",
             )
             .bind(since_ms)

@@ -2,6 +2,7 @@
 //! (issue 16). Organisations only, never a person; retired rather than deleted, so the
 //! records that name one keep their meaning.
 
+use super::flag::Flag;
 use super::{Store, StoreError, timed};
 
 /// What kind of organisation a partner is.
@@ -38,10 +39,10 @@ pub struct Partner {
 impl Store {
     /// A municipality's partners, by name; retired ones too when `all`.
     pub async fn partners(&self, tenant: i64, all: bool) -> Result<Vec<Partner>, StoreError> {
-        let rows: Vec<(i64, i64, String, String, bool)> = timed(
+        let rows: Vec<(i64, i64, String, String, Flag)> = timed(
             sqlx::query_as(
                 "SELECT id, tenant_id, name, kind, retired FROM partners \
-                 WHERE tenant_id = ? AND (? OR retired = 0) ORDER BY name",
+                 WHERE tenant_id = $1 AND ($2 OR NOT retired) ORDER BY name",
             )
             .bind(tenant)
             .bind(all)
@@ -50,32 +51,34 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, tenant, name, kind, retired)| Partner { id, tenant, name, kind, retired })
+            .map(|(id, tenant, name, kind, retired)| Partner { id, tenant, name, kind, retired: retired.0 })
             .collect())
     }
 
     /// A partner, whatever its municipality.
     pub async fn partner(&self, id: i64) -> Result<Option<Partner>, StoreError> {
-        let row: Option<(i64, i64, String, String, bool)> = timed(
-            sqlx::query_as("SELECT id, tenant_id, name, kind, retired FROM partners WHERE id = ?")
+        let row: Option<(i64, i64, String, String, Flag)> = timed(
+            sqlx::query_as("SELECT id, tenant_id, name, kind, retired FROM partners WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&self.pool),
         )
         .await?;
-        Ok(row.map(|(id, tenant, name, kind, retired)| Partner { id, tenant, name, kind, retired }))
+        Ok(row.map(|(id, tenant, name, kind, retired)| Partner { id, tenant, name, kind, retired: retired.0 }))
     }
 
     /// Add a partner to a municipality; its id. A name the municipality has is a conflict.
     pub async fn add_partner(&self, tenant: i64, name: &str, kind: &str) -> Result<i64, StoreError> {
         let done = timed(
-            sqlx::query("INSERT INTO partners (tenant_id, name, kind) VALUES (?, ?, ?)")
-                .bind(tenant)
-                .bind(name)
-                .bind(kind)
-                .execute(&self.pool),
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO partners (tenant_id, name, kind) VALUES ($1, $2, $3) RETURNING id",
+            )
+            .bind(tenant)
+            .bind(name)
+            .bind(kind)
+            .fetch_one(&self.pool),
         )
         .await?;
-        Ok(done.last_insert_rowid())
+        Ok(done)
     }
 
     /// Every partner's name by id, of every municipality, retired ones too: what reports
@@ -87,7 +90,7 @@ impl Store {
     /// Rename, re-kind, retire or bring back a partner. Returns whether it exists.
     pub async fn update_partner(&self, id: i64, name: &str, kind: &str, retired: bool) -> Result<bool, StoreError> {
         let done = timed(
-            sqlx::query("UPDATE partners SET name = ?, kind = ?, retired = ? WHERE id = ?")
+            sqlx::query("UPDATE partners SET name = $1, kind = $2, retired = $3 WHERE id = $4")
                 .bind(name)
                 .bind(kind)
                 .bind(retired)

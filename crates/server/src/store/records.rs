@@ -154,7 +154,7 @@ impl Store {
     /// Write a call record; returns its id. Durable when this returns.
     pub async fn insert_call_record(&self, r: &CallRecord) -> Result<i64, StoreError> {
         let mut conn = timed(self.pool.acquire()).await?;
-        Ok(timed(insert(&mut conn, r)).await?.last_insert_rowid())
+        timed(insert(&mut conn, r)).await
     }
 
     /// Write many records, every column, in one transaction: an import of a past period
@@ -174,8 +174,8 @@ impl Store {
         let mut tx = timed(self.pool.begin()).await?;
         let done = timed(
             sqlx::query(
-                "UPDATE call_records SET desk_outcome = ?, topics = ?, residence_id = ?, referral_id = ? \
-                 WHERE id = ? AND tenant_id = ?",
+                "UPDATE call_records SET desk_outcome = $1, topics = $2, residence_id = $3, referral_id = $4 \
+                 WHERE id = $5 AND tenant_id = $6",
             )
             .bind(outcome.status)
             .bind(outcome.topics.join(","))
@@ -192,7 +192,7 @@ impl Store {
         if let Some(sealed) = &outcome.note {
             timed(
                 sqlx::query(
-                    "INSERT INTO handling_notes (record_id, tenant_id, written_at, sealed) VALUES (?, ?, ?, ?) \
+                    "INSERT INTO handling_notes (record_id, tenant_id, written_at, sealed) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (record_id) DO UPDATE SET written_at = excluded.written_at, sealed = excluded.sealed",
                 )
                 .bind(id)
@@ -218,7 +218,7 @@ impl Store {
         timed(
             sqlx::query_as(
                 "SELECT language, COUNT(*) AS n FROM call_records \
-                 WHERE tenant_id = ? AND requested_at >= ? AND outcome = 'answered' \
+                 WHERE tenant_id = $1 AND requested_at >= $2 AND outcome = 'answered' \
                  GROUP BY language ORDER BY n DESC, language",
             )
             .bind(tenant_id)
@@ -234,7 +234,7 @@ impl Store {
         timed(
             sqlx::query_as(
                 "SELECT COUNT(*), COALESCE(SUM(ended_at - answered_at), 0) FROM call_records \
-                 WHERE interpreter_id = ? AND answered_at >= ? AND outcome = 'answered'",
+                 WHERE interpreter_id = $1 AND answered_at >= $2 AND outcome = 'answered'",
             )
             .bind(interpreter_id)
             .bind(since)
@@ -245,7 +245,7 @@ impl Store {
 
     /// Call records requested since `since` (ms), oldest first, of one tenant or all.
     pub async fn call_records_since(&self, tenant_id: Option<i64>, since: i64) -> Result<Vec<CallRecord>, StoreError> {
-        let sql = select!("WHERE (?1 IS NULL OR tenant_id = ?1) AND requested_at >= ?2 ORDER BY id");
+        let sql = select!("WHERE ($1 IS NULL OR tenant_id = $1) AND requested_at >= $2 ORDER BY id");
         let rows = timed(sqlx::query(sql).bind(tenant_id).bind(since).fetch_all(&self.pool)).await?;
         rows.iter().map(record).collect()
     }
@@ -259,8 +259,8 @@ impl Store {
         to: i64,
     ) -> Result<Vec<CallRecord>, StoreError> {
         let sql = select!(
-            "WHERE (?1 IS NULL OR tenant_id = ?1 OR residence_id = ?1) \
-             AND requested_at >= ?2 AND requested_at < ?3 ORDER BY requested_at, id"
+            "WHERE ($1 IS NULL OR tenant_id = $1 OR residence_id = $1) \
+             AND requested_at >= $2 AND requested_at < $3 ORDER BY requested_at, id"
         );
         let rows = timed(sqlx::query(sql).bind(municipality).bind(from).bind(to).fetch_all(&self.pool)).await?;
         rows.iter().map(record).collect()
@@ -272,8 +272,8 @@ impl Store {
     pub async fn set_handling_status(&self, id: i64, tenant: Option<i64>, status: &str) -> Result<bool, StoreError> {
         let done = timed(
             sqlx::query(
-                "UPDATE call_records SET desk_outcome = ?1 \
-                 WHERE id = ?2 AND outcome = 'answered' AND (?3 IS NULL OR tenant_id = ?3)",
+                "UPDATE call_records SET desk_outcome = $1 \
+                 WHERE id = $2 AND outcome = 'answered' AND ($3 IS NULL OR tenant_id = $3)",
             )
             .bind(status)
             .bind(id)
@@ -286,15 +286,13 @@ impl Store {
 }
 
 /// Insert one record, every column.
-async fn insert(
-    conn: &mut sqlx::SqliteConnection,
-    r: &CallRecord,
-) -> Result<sqlx::sqlite::SqliteQueryResult, sqlx::Error> {
-    sqlx::query(
+async fn insert(conn: &mut sqlx::AnyConnection, r: &CallRecord) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
         "INSERT INTO call_records (tenant_id, desk_id, language, speciality, modality, tier, interpreter_id, \
          requested_at, offered_at, answered_at, ended_at, offers, outcome, desk_outcome, loss, rtt_ms, \
          reconnects, remote_residents, guests, phones, topics, residence_id, referral_id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) \
+         RETURNING id",
     )
     .bind(r.tenant_id)
     .bind(r.desk_id)
@@ -319,12 +317,12 @@ async fn insert(
     .bind(r.topics.join(","))
     .bind(r.residence_id)
     .bind(r.referral_id)
-    .execute(conn)
+    .fetch_one(conn)
     .await
 }
 
 /// A row of [`select!`] as a record.
-fn record(r: &sqlx::sqlite::SqliteRow) -> Result<CallRecord, StoreError> {
+fn record(r: &sqlx::any::AnyRow) -> Result<CallRecord, StoreError> {
     use sqlx::Row;
     let outcome: String = r.try_get("outcome")?;
     let outcome = match outcome.as_str() {

@@ -3,6 +3,7 @@
 //! Audit entries that concern no one municipality (the centre's own) are kept as long as
 //! the longest any municipality asks for.
 
+use super::flag::Flag;
 use super::{Store, StoreError, now_ms, timed};
 
 /// A municipality's retention, days.
@@ -57,9 +58,9 @@ const DAY_MS: i64 = 86_400_000;
 impl Store {
     /// A municipality's retention; `None` when it does not exist.
     pub async fn retention(&self, tenant: i64) -> Result<Option<Retention>, StoreError> {
-        let row: Option<(i64, i64, bool, i64)> = timed(
+        let row: Option<(i64, i64, Flag, i64)> = timed(
             sqlx::query_as(
-                "SELECT retain_records_days, retain_audit_days, handling_notes, retain_notes_days FROM tenants WHERE id = ?",
+                "SELECT retain_records_days, retain_audit_days, handling_notes, retain_notes_days FROM tenants WHERE id = $1",
             )
                 .bind(tenant)
                 .fetch_optional(&self.pool),
@@ -69,7 +70,12 @@ impl Store {
             u32::try_from(v).map_err(|_| StoreError::Corrupt { table: "tenants", problem: format!("retention {v}") })
         };
         row.map(|(r, a, handling_notes, n)| {
-            Ok(Retention { records_days: days(r)?, audit_days: days(a)?, handling_notes, notes_days: days(n)? })
+            Ok(Retention {
+                records_days: days(r)?,
+                audit_days: days(a)?,
+                handling_notes: handling_notes.0,
+                notes_days: days(n)?,
+            })
         })
         .transpose()
     }
@@ -79,13 +85,13 @@ impl Store {
     pub async fn set_retention(&self, tenant: i64, r: Retention) -> Result<bool, StoreError> {
         let done = timed(
             sqlx::query(
-                "UPDATE tenants SET retain_records_days = ?, retain_audit_days = ?, handling_notes = ?, \
-                 retain_notes_days = ? WHERE id = ?",
+                "UPDATE tenants SET retain_records_days = $1, retain_audit_days = $2, handling_notes = $3, \
+                 retain_notes_days = $4 WHERE id = $5",
             )
-            .bind(r.records_days)
-            .bind(r.audit_days)
+            .bind(i64::from(r.records_days))
+            .bind(i64::from(r.audit_days))
             .bind(r.handling_notes)
-            .bind(r.notes_days)
+            .bind(i64::from(r.notes_days))
             .bind(tenant)
             .execute(&self.pool),
         )
@@ -105,7 +111,7 @@ impl Store {
         let mut purged = Purged::default();
         for (tenant, records_days, audit_days, notes_days) in &tenants {
             let done = timed(
-                sqlx::query("DELETE FROM handling_notes WHERE tenant_id = ? AND written_at < ?")
+                sqlx::query("DELETE FROM handling_notes WHERE tenant_id = $1 AND written_at < $2")
                     .bind(tenant)
                     .bind(now - notes_days * DAY_MS)
                     .execute(&mut *tx),
@@ -117,7 +123,7 @@ impl Store {
             let done = timed(
                 sqlx::query(
                     "UPDATE bookings SET intake_sealed = NULL \
-                     WHERE tenant_id = ? AND end_ms < ? AND intake_sealed IS NOT NULL",
+                     WHERE tenant_id = $1 AND end_ms < $2 AND intake_sealed IS NOT NULL",
                 )
                 .bind(tenant)
                 .bind(now - notes_days * DAY_MS)
@@ -126,14 +132,14 @@ impl Store {
             .await?;
             purged.notes += done.rows_affected();
             timed(
-                sqlx::query("DELETE FROM bookings WHERE tenant_id = ? AND end_ms < ?")
+                sqlx::query("DELETE FROM bookings WHERE tenant_id = $1 AND end_ms < $2")
                     .bind(tenant)
                     .bind(now - records_days * DAY_MS)
                     .execute(&mut *tx),
             )
             .await?;
             let done = timed(
-                sqlx::query("DELETE FROM call_records WHERE tenant_id = ? AND requested_at < ?")
+                sqlx::query("DELETE FROM call_records WHERE tenant_id = $1 AND requested_at < $2")
                     .bind(tenant)
                     .bind(now - records_days * DAY_MS)
                     .execute(&mut *tx),
@@ -141,7 +147,7 @@ impl Store {
             .await?;
             purged.records += done.rows_affected();
             let done = timed(
-                sqlx::query("DELETE FROM audit_log WHERE tenant_id = ? AND at < ?")
+                sqlx::query("DELETE FROM audit_log WHERE tenant_id = $1 AND at < $2")
                     .bind(tenant)
                     .bind(now - audit_days * DAY_MS)
                     .execute(&mut *tx),
@@ -151,7 +157,7 @@ impl Store {
         }
         if let Some(longest) = tenants.iter().map(|t| t.2).max() {
             let done = timed(
-                sqlx::query("DELETE FROM audit_log WHERE tenant_id IS NULL AND at < ?")
+                sqlx::query("DELETE FROM audit_log WHERE tenant_id IS NULL AND at < $1")
                     .bind(now - longest * DAY_MS)
                     .execute(&mut *tx),
             )
@@ -159,7 +165,7 @@ impl Store {
             purged.audit += done.rows_affected();
         }
         timed(
-            sqlx::query("DELETE FROM notices WHERE created_ms < ?")
+            sqlx::query("DELETE FROM notices WHERE created_ms < $1")
                 .bind(now - super::NOTICE_DAYS * DAY_MS)
                 .execute(&mut *tx),
         )
@@ -178,14 +184,16 @@ impl Store {
         ok: bool,
     ) -> Result<(), StoreError> {
         timed(
-            sqlx::query("INSERT INTO audit_log (at, actor, action, target, ok, tenant_id) VALUES (?, ?, ?, ?, ?, ?)")
-                .bind(now_ms())
-                .bind(actor)
-                .bind(action)
-                .bind(target)
-                .bind(ok)
-                .bind(tenant)
-                .execute(&self.pool),
+            sqlx::query(
+                "INSERT INTO audit_log (at, actor, action, target, ok, tenant_id) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(now_ms())
+            .bind(actor)
+            .bind(action)
+            .bind(target)
+            .bind(ok)
+            .bind(tenant)
+            .execute(&self.pool),
         )
         .await?;
         Ok(())
@@ -199,21 +207,29 @@ impl Store {
         since: i64,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError> {
-        type Row = (i64, i64, String, String, Option<String>, bool, Option<i64>);
+        type Row = (i64, i64, String, String, Option<String>, Flag, Option<i64>);
         let rows: Vec<Row> = timed(
             sqlx::query_as(
                 "SELECT id, at, actor, action, target, ok, tenant_id FROM audit_log \
-                 WHERE at >= ?1 AND (?2 IS NULL OR tenant_id = ?2) ORDER BY id DESC LIMIT ?3",
+                 WHERE at >= $1 AND ($2 IS NULL OR tenant_id = $2) ORDER BY id DESC LIMIT $3",
             )
             .bind(since)
             .bind(tenant)
-            .bind(limit)
+            .bind(i64::from(limit))
             .fetch_all(&self.pool),
         )
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, at, actor, action, target, ok, tenant)| AuditEntry { id, at, actor, action, target, ok, tenant })
+            .map(|(id, at, actor, action, target, ok, tenant)| AuditEntry {
+                id,
+                at,
+                actor,
+                action,
+                target,
+                ok: ok.0,
+                tenant,
+            })
             .collect())
     }
 }

@@ -3,6 +3,7 @@
 //! one (each tenant's `two_factor` rule). `auth::second_factor` decides; this stores.
 
 use super::accounts::AccountKind;
+use super::flag::Flag;
 use super::{Store, StoreError, timed};
 
 /// A tenant's rule for who must sign in with a second factor.
@@ -50,14 +51,14 @@ pub struct FactorRow {
 impl Store {
     /// The account's second factor, if it has begun setting one up.
     pub async fn second_factor(&self, kind: AccountKind, account: i64) -> Result<Option<FactorRow>, StoreError> {
-        let row: Option<(String, bool, i64)> = timed(
-            sqlx::query_as("SELECT secret, confirmed, last_step FROM second_factors WHERE kind = ? AND account = ?")
+        let row: Option<(String, Flag, i64)> = timed(
+            sqlx::query_as("SELECT secret, confirmed, last_step FROM second_factors WHERE kind = $1 AND account = $2")
                 .bind(kind.table())
                 .bind(account)
                 .fetch_optional(&self.pool),
         )
         .await?;
-        Ok(row.map(|(secret, confirmed, last_step)| FactorRow { secret, confirmed, last_step }))
+        Ok(row.map(|(secret, confirmed, last_step)| FactorRow { secret, confirmed: confirmed.0, last_step }))
     }
 
     /// Store a new pending secret, replacing a pending one; false if the account has a
@@ -65,9 +66,9 @@ impl Store {
     pub async fn begin_second_factor(&self, kind: AccountKind, account: i64, secret: &str) -> Result<bool, StoreError> {
         let done = timed(
             sqlx::query(
-                "INSERT INTO second_factors (kind, account, secret) VALUES (?, ?, ?) \
+                "INSERT INTO second_factors (kind, account, secret) VALUES ($1, $2, $3) \
                  ON CONFLICT (kind, account) DO UPDATE SET secret = excluded.secret, last_step = 0 \
-                 WHERE second_factors.confirmed = 0",
+                 WHERE NOT second_factors.confirmed",
             )
             .bind(kind.table())
             .bind(account)
@@ -91,8 +92,8 @@ impl Store {
         let mut tx = timed(self.pool.begin()).await?;
         let done = timed(
             sqlx::query(
-                "UPDATE second_factors SET confirmed = 1, last_step = ? \
-                 WHERE kind = ? AND account = ? AND confirmed = 0",
+                "UPDATE second_factors SET confirmed = TRUE, last_step = $1 \
+                 WHERE kind = $2 AND account = $3 AND NOT confirmed",
             )
             .bind(step)
             .bind(kind.table())
@@ -103,10 +104,10 @@ impl Store {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        delete_of(&mut tx, "DELETE FROM recovery_codes WHERE kind = ? AND account = ?", kind, account).await?;
+        delete_of(&mut tx, "DELETE FROM recovery_codes WHERE kind = $1 AND account = $2", kind, account).await?;
         for hash in recovery_hashes {
             timed(
-                sqlx::query("INSERT INTO recovery_codes (code_hash, kind, account) VALUES (?, ?, ?)")
+                sqlx::query("INSERT INTO recovery_codes (code_hash, kind, account) VALUES ($1, $2, $3)")
                     .bind(hash)
                     .bind(kind.table())
                     .bind(account)
@@ -115,7 +116,7 @@ impl Store {
             .await?;
         }
         timed(
-            sqlx::query("UPDATE sessions SET restricted = 0 WHERE kind = ? AND subject = ?")
+            sqlx::query("UPDATE sessions SET restricted = FALSE WHERE kind = $1 AND subject = $2")
                 .bind(kind.table())
                 .bind(account)
                 .execute(&mut *tx),
@@ -130,8 +131,8 @@ impl Store {
     pub async fn advance_second_factor(&self, kind: AccountKind, account: i64, step: i64) -> Result<bool, StoreError> {
         let done = timed(
             sqlx::query(
-                "UPDATE second_factors SET last_step = ? \
-                 WHERE kind = ? AND account = ? AND confirmed = 1 AND last_step < ?",
+                "UPDATE second_factors SET last_step = $1 \
+                 WHERE kind = $2 AND account = $3 AND confirmed AND last_step < $4",
             )
             .bind(step)
             .bind(kind.table())
@@ -153,8 +154,8 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let done = timed(
             sqlx::query(
-                "UPDATE recovery_codes SET used_at = ? \
-                 WHERE code_hash = ? AND kind = ? AND account = ? AND used_at IS NULL",
+                "UPDATE recovery_codes SET used_at = $1 \
+                 WHERE code_hash = $2 AND kind = $3 AND account = $4 AND used_at IS NULL",
             )
             .bind(now)
             .bind(code_hash)
@@ -169,7 +170,7 @@ impl Store {
     /// Recovery codes the account has left.
     pub async fn recovery_codes_left(&self, kind: AccountKind, account: i64) -> Result<i64, StoreError> {
         let (n,): (i64,) = timed(
-            sqlx::query_as("SELECT COUNT(*) FROM recovery_codes WHERE kind = ? AND account = ? AND used_at IS NULL")
+            sqlx::query_as("SELECT COUNT(*) FROM recovery_codes WHERE kind = $1 AND account = $2 AND used_at IS NULL")
                 .bind(kind.table())
                 .bind(account)
                 .fetch_one(&self.pool),
@@ -182,8 +183,8 @@ impl Store {
     pub async fn remove_second_factor(&self, kind: AccountKind, account: i64) -> Result<bool, StoreError> {
         let mut tx = timed(self.pool.begin()).await?;
         let done =
-            delete_of(&mut tx, "DELETE FROM second_factors WHERE kind = ? AND account = ?", kind, account).await?;
-        delete_of(&mut tx, "DELETE FROM recovery_codes WHERE kind = ? AND account = ?", kind, account).await?;
+            delete_of(&mut tx, "DELETE FROM second_factors WHERE kind = $1 AND account = $2", kind, account).await?;
+        delete_of(&mut tx, "DELETE FROM recovery_codes WHERE kind = $1 AND account = $2", kind, account).await?;
         timed(tx.commit()).await?;
         Ok(done == 1)
     }
@@ -191,8 +192,8 @@ impl Store {
     /// An account's login (for the label in the authenticator app).
     pub async fn login_of(&self, kind: AccountKind, account: i64) -> Result<Option<String>, StoreError> {
         let sql = match kind {
-            AccountKind::Staff => "SELECT login FROM staff WHERE id = ?",
-            AccountKind::Interpreter => "SELECT login FROM interpreters WHERE id = ?",
+            AccountKind::Staff => "SELECT login FROM staff WHERE id = $1",
+            AccountKind::Interpreter => "SELECT login FROM interpreters WHERE id = $1",
         };
         let row: Option<(String,)> = timed(sqlx::query_as(sql).bind(account).fetch_optional(&self.pool)).await?;
         Ok(row.map(|(l,)| l))
@@ -201,7 +202,7 @@ impl Store {
     /// A tenant's rule; `None` if there is no such tenant.
     pub async fn two_factor_rule(&self, tenant: i64) -> Result<Option<TwoFactorRule>, StoreError> {
         let row: Option<(String,)> = timed(
-            sqlx::query_as("SELECT two_factor FROM tenants WHERE id = ?").bind(tenant).fetch_optional(&self.pool),
+            sqlx::query_as("SELECT two_factor FROM tenants WHERE id = $1").bind(tenant).fetch_optional(&self.pool),
         )
         .await?;
         Ok(row.map(|(s,)| TwoFactorRule::parse(&s)))
@@ -210,7 +211,7 @@ impl Store {
     /// Set a tenant's rule; whether the tenant exists.
     pub async fn set_two_factor_rule(&self, tenant: i64, rule: TwoFactorRule) -> Result<bool, StoreError> {
         let done = timed(
-            sqlx::query("UPDATE tenants SET two_factor = ? WHERE id = ?")
+            sqlx::query("UPDATE tenants SET two_factor = $1 WHERE id = $2")
                 .bind(rule.as_str())
                 .bind(tenant)
                 .execute(&self.pool),
@@ -221,23 +222,26 @@ impl Store {
 
     /// Whether some tenant the interpreter serves requires interpreters' second factor.
     pub async fn interpreter_needs_second_factor(&self, interpreter: i64) -> Result<bool, StoreError> {
-        let (n,): (i64,) = timed(
-            sqlx::query_as(
-                "SELECT COUNT(*) FROM tenants, json_each((SELECT tenants FROM interpreters WHERE id = ?)) AS served \
-                 WHERE tenants.id = served.value AND tenants.two_factor = 'everyone'",
-            )
-            .bind(interpreter)
-            .fetch_one(&self.pool),
+        // The interpreter's tenants are a JSON list: read in Rust, alike on both databases.
+        let served: Option<(String,)> = timed(
+            sqlx::query_as("SELECT tenants FROM interpreters WHERE id = $1")
+                .bind(interpreter)
+                .fetch_optional(&self.pool),
         )
         .await?;
-        Ok(n > 0)
+        let Some((served,)) = served else { return Ok(false) };
+        let served: Vec<i64> = serde_json::from_str(&served)
+            .map_err(|e| StoreError::Corrupt { table: "interpreters", problem: format!("tenants: {e}") })?;
+        let strict: Vec<(i64,)> =
+            timed(sqlx::query_as("SELECT id FROM tenants WHERE two_factor = 'everyone'").fetch_all(&self.pool)).await?;
+        Ok(strict.iter().any(|(t,)| served.contains(t)))
     }
 }
 
 /// Run one of this file's deletions of an account's rows (`… WHERE kind = ? AND account
 /// = ?`) in a transaction; how many went.
 async fn delete_of(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     sql: &'static str,
     kind: AccountKind,
     account: i64,
