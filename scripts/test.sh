@@ -10,6 +10,11 @@ export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 
 cargo test --workspace --locked
 
+# The server's tests once more with every seeded store on PostgreSQL (Debian's postgresql,
+# started by the tests on loopback): one schema, its SQL written once for both backends,
+# tested alike (ADR 0020). The same build: no crate compiles again.
+TEST_STORE=postgres cargo test --workspace --locked --test server
+
 # Every binary and example once, with the features the tests were built with: what
 # follows runs them from target/ instead of `cargo run -p …`, whose per-package feature
 # resolution would compile much of the tree again.

@@ -162,8 +162,8 @@ test('a supervisor on the admin page reads their tenant and is not offered the a
   assert.equal(await page.locator('#tenant-rows tr').count(), 1, 'their own tenant only');
   assert.ok(await page.locator('#tenant-form').isHidden());
   assert.equal(await page.locator('#tenant-rows button.policy').count(), 0, 'no policy editing');
-  assert.deepEqual(await page.locator('#tenant-rows button').evaluateAll((bs) => bs.map((b) => b.className)), ['pins', 'partners', 'records'],
-    'the language order, their referral partners and what their records keep');
+  assert.deepEqual(await page.locator('#tenant-rows button').evaluateAll((bs) => bs.map((b) => b.className)), ['pins', 'partners', 'records', 'calendar'],
+    'the language order, their referral partners, what their records keep and the centre\'s opening calendar');
   // What the town's records keep: read, not changed, and no audit log (admins read it).
   await page.click('#tenant-rows button.records');
   await page.waitForSelector('#records-panel:not([hidden])');

@@ -104,7 +104,19 @@ pub async fn serve_on(
     };
     let descriptors = crate::listener::descriptor_budget(config.descriptors_needed())?;
     tracing::debug!(descriptors, "file descriptor limit");
-    let store = Store::open(&config.data_dir).await?;
+    let store = match &config.database {
+        // The data directory still keeps the handling notes' key.
+        Some(url) => {
+            std::fs::create_dir_all(&config.data_dir).map_err(|source| crate::store::StoreError::Dir {
+                path: config.data_dir.display().to_string(),
+                source,
+            })?;
+            let store = Store::open_postgres(url).await?;
+            tracing::info!("store: PostgreSQL");
+            store
+        }
+        None => Store::open(&config.data_dir).await?,
+    };
     if config.demo {
         if store.is_empty().await? {
             let creds = crate::demo::seed(&store).await?;

@@ -16,8 +16,12 @@ pub use phone::{AloneConfig, LineSection, PhoneSection, RegistrarSection};
 pub struct Config {
     /// Address to listen on for HTTP and WebSocket.
     pub listen: SocketAddr,
-    /// Directory for the SQLite database.
+    /// Directory for the SQLite database (and the handling notes' key).
     pub data_dir: PathBuf,
+    /// A PostgreSQL database for the store instead of SQLite
+    /// (`postgres://kakehashi:secret@db.internal:5432/kakehashi`): what a cluster's nodes
+    /// share (ADR 0020). Its password never reaches the logs.
+    pub database: Option<String>,
     /// A second address for the operator only: `/metrics`, health, and the admin API and
     /// page. When set, the public `listen` does not serve `/metrics` or the admin routes
     /// (`deploy/README.md`).
@@ -114,6 +118,7 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("kakehashi-data"),
+            database: None,
             private_listen: None,
             metrics_token: None,
             public_url: None,
@@ -287,6 +292,11 @@ impl Config {
         }
         if self.private_listen.is_some_and(|p| p == self.listen) {
             return bad("private_listen", "must differ from listen");
+        }
+        if let Some(url) = &self.database
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return bad("database", "must be a postgres:// URL (leave it out for SQLite in data_dir)");
         }
         if let Some(token) = &self.metrics_token
             && (token.len() < 16 || token.len() > 256 || !token.bytes().all(|b| b.is_ascii_graphic()))
@@ -522,6 +532,10 @@ mod tests {
             ("KAKEHASHI_TURN_SECRET", "s3cret"),
         ]);
         assert_eq!(Config::load(&Flags::default(), turn).unwrap().turn_list().len(), 2);
+        assert_eq!(
+            e(&[("KAKEHASHI_DATABASE", "mysql://db/kakehashi")]),
+            "config: database: must be a postgres:// URL (leave it out for SQLite in data_dir)"
+        );
         assert_eq!(
             e(&[("KAKEHASHI_METRICS_TOKEN", "short")]),
             "config: metrics_token: must be 16 to 256 printable ASCII characters"

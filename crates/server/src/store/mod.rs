@@ -19,6 +19,7 @@ mod calendar;
 mod cost_split;
 mod directory;
 mod flag;
+mod migrate;
 mod notes;
 mod notices;
 mod partners;
@@ -42,28 +43,6 @@ use std::time::Duration;
 
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
-
-/// The migrations, in order. Never edit one that has shipped: add another.
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../../migrations/0001_init.sql")),
-    (2, include_str!("../../migrations/0002_policies.sql")),
-    (3, include_str!("../../migrations/0003_offered_at.sql")),
-    (4, include_str!("../../migrations/0004_interpreter_day.sql")),
-    (5, include_str!("../../migrations/0005_second_factor.sql")),
-    (6, include_str!("../../migrations/0006_pinned_languages.sql")),
-    (7, include_str!("../../migrations/0007_remote_parties.sql")),
-    (8, include_str!("../../migrations/0008_reach_by_phone.sql")),
-    (9, include_str!("../../migrations/0009_consultation_topics.sql")),
-    (10, include_str!("../../migrations/0010_partners.sql")),
-    (11, include_str!("../../migrations/0011_report_indexes.sql")),
-    (12, include_str!("../../migrations/0012_cost_split.sql")),
-    (13, include_str!("../../migrations/0013_retention.sql")),
-    (14, include_str!("../../migrations/0014_handling_notes.sql")),
-    (15, include_str!("../../migrations/0015_calendar.sql")),
-    (16, include_str!("../../migrations/0016_bookings.sql")),
-    (17, include_str!("../../migrations/0017_online_desk.sql")),
-    (18, include_str!("../../migrations/0018_notices.sql")),
-];
 
 /// The longest any store call may take.
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -136,10 +115,20 @@ pub(crate) async fn timed<T>(f: impl Future<Output = Result<T, sqlx::Error>>) ->
     tokio::time::timeout(TIMEOUT, f).await.map_err(|_| StoreError::Timeout)?.map_err(StoreError::from)
 }
 
+/// Which database a store is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// One node's file.
+    Sqlite,
+    /// A cluster's server (ADR 0020).
+    Postgres,
+}
+
 /// The database.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    backend: Backend,
 }
 
 /// `path` as an SQLite URL (percent-encoded: a `?` or `#` in a directory name is a name).
@@ -177,37 +166,26 @@ impl Store {
                 })
             })
             .connect(&url);
-        let store = Store { pool: timed(pool).await? };
+        let store = Store { pool: timed(pool).await?, backend: Backend::Sqlite };
         store.migrate().await?;
         Ok(store)
     }
 
-    async fn migrate(&self) -> Result<(), StoreError> {
-        timed(sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)").execute(&self.pool)).await?;
-        for (version, sql) in MIGRATIONS {
-            let done: Option<(i64,)> = timed(
-                sqlx::query_as("SELECT version FROM schema_migrations WHERE version = $1")
-                    .bind(version)
-                    .fetch_optional(&self.pool),
-            )
-            .await?;
-            if done.is_some() {
-                continue;
-            }
-            let mut tx = timed(self.pool.begin()).await?;
-            // Compiled-in migration text, never user input.
-            timed(sqlx::raw_sql(sqlx::AssertSqlSafe(*sql)).execute(&mut *tx)).await?;
-            timed(
-                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
-                    .bind(version)
-                    .bind(now_ms())
-                    .execute(&mut *tx),
-            )
-            .await?;
-            timed(tx.commit()).await?;
-            tracing::info!(version, "applied migration");
-        }
-        Ok(())
+    /// Connect to a PostgreSQL database (`postgres://user@host:port/db`) and apply
+    /// migrations: the store of a cluster's nodes. Each node may start at once; the
+    /// migrations are applied once, under a lock. A commit returns when it is durable
+    /// (the server's `synchronous_commit`, on by default).
+    pub async fn open_postgres(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new().max_connections(8).acquire_timeout(TIMEOUT).connect(url);
+        let store = Store { pool: timed(pool).await?, backend: Backend::Postgres };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Append to the audit log an entry of the centre's own (no one municipality's).

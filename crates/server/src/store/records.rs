@@ -233,7 +233,7 @@ impl Store {
     pub async fn interpreter_day(&self, interpreter_id: i64, since: i64) -> Result<(i64, i64), StoreError> {
         timed(
             sqlx::query_as(
-                "SELECT COUNT(*), COALESCE(SUM(ended_at - answered_at), 0) FROM call_records \
+                "SELECT COUNT(*), CAST(COALESCE(SUM(ended_at - answered_at), 0) AS BIGINT) FROM call_records \
                  WHERE interpreter_id = $1 AND answered_at >= $2 AND outcome = 'answered'",
             )
             .bind(interpreter_id)

@@ -171,7 +171,7 @@ async fn a_slot_outside_the_centre_calendar_is_refused_and_an_intake_note_is_sea
     let dir = temp("bookings-calendar");
     let creds = seed(&dir).await;
     {
-        let store = kakehashi::store::Store::open(&dir).await.unwrap();
+        let store = crate::postgres_support::open_store(&dir).await;
         let keeps =
             kakehashi::store::Retention { records_days: 1825, audit_days: 1825, handling_notes: true, notes_days: 30 };
         assert!(store.set_retention(1, keeps).await.unwrap());
@@ -212,7 +212,7 @@ async fn a_slot_outside_the_centre_calendar_is_refused_and_an_intake_note_is_sea
     assert!(log.contains("read_intake"), "{log}");
     // Past the municipality's notes retention (30 days here) after the slot, the purge
     // takes the intake note; the booking stays.
-    let store = kakehashi::store::Store::open(&dir).await.unwrap();
+    let store = crate::postgres_support::open_store(&dir).await;
     let purged = store.purge(kakehashi::store::now_ms() + 32 * 86_400_000).await.unwrap();
     assert!(purged.notes >= 1, "{purged:?}");
     assert_eq!(http(server.addr, "GET", &path, Some(&creds.sup_a), None).await.0, 404);
@@ -226,7 +226,7 @@ async fn a_coordinator_rings_a_chosen_interpreter_for_a_waiting_request() {
     let dir = temp("assign");
     let creds = seed(&dir).await;
     // A volunteer for Vietnamese: the policy reaches volunteers only after 50 s of waiting.
-    let store = kakehashi::store::Store::open(&dir).await.unwrap();
+    let store = crate::postgres_support::open_store(&dir).await;
     let mut volunteer = staff("i6", "vi", 1);
     volunteer.tier = "volunteer".into();
     store.insert_interpreter(&volunteer, &kakehashi::auth::hash_password("pw-i6").unwrap()).await.unwrap();

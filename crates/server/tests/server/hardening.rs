@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use kakehashi::config::Config;
-use kakehashi::store::{AccountKind, Store};
+use kakehashi::store::AccountKind;
 use kakehashi_client::{Desk, Interpreter, Supervisor};
 use kakehashi_protocol as p;
 use serde_json::json;
@@ -124,7 +124,7 @@ async fn signing_out_or_expiring_ends_live_connections() {
     let dir = temp("sign-out");
     let creds = seed(&dir).await;
     let short = {
-        let store = Store::open(&dir).await.unwrap();
+        let store = crate::postgres_support::open_store(&dir).await;
         let attempt =
             kakehashi::auth::Attempt { kind: AccountKind::Staff, login: "sup-a", password: "pw-sup-a", code: None };
         let terms = kakehashi::auth::Terms { ttl: Duration::from_secs(2), admins_two_factor: false };

@@ -25,6 +25,7 @@ mod phone_bridge;
 mod phone_interpreters;
 mod phone_lines;
 mod phone_seats;
+mod postgres_support;
 mod prometheus_support;
 mod records;
 mod redis_support;

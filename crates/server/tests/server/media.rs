@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kakehashi::store::{AccountKind, Store};
+use kakehashi::store::AccountKind;
 use kakehashi_client::{Desk, Interpreter};
 use kakehashi_protocol as p;
 use tokio::net::TcpStream;
@@ -131,7 +131,7 @@ async fn an_interpreter_whose_network_changes_reconnects_and_the_desk_hears_one_
 /// `n` tenants, each with one desk and one Vietnamese interpreter: (desk token, interpreter
 /// session) per tenant, so that `n` calls can run at once without meeting.
 async fn seed_lanes(dir: &std::path::Path, n: usize) -> Vec<(String, String)> {
-    let store = Store::open(dir).await.unwrap();
+    let store = crate::postgres_support::open_store(dir).await;
     let mut lanes = Vec::new();
     for i in 0..n {
         let tenant = store.insert_tenant(&format!("Town {i}"), 1_000, "Asia/Tokyo").await.unwrap();
@@ -269,7 +269,7 @@ async fn after_a_hundred_sessions_file_descriptors_and_memory_return_to_baseline
     // is 0.2 to 0.5 MiB (allocator pools); 3 MiB would be a leak of 30 KiB a session.
     assert!(rss1 <= rss0 + 3 * 1024, "resident memory back to the baseline: {rss0} → {rss1} KiB");
     let records = {
-        let store = Store::open(&dir).await.unwrap();
+        let store = crate::postgres_support::open_store(&dir).await;
         store.call_records(None).await.unwrap()
     };
     assert_eq!(records.len(), (2 + 100 / LANES) * LANES, "one record per session");

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use kakehashi::store::{Retention, Store};
+use kakehashi::store::Retention;
 use kakehashi_protocol as p;
 use serde_json::Value;
 
@@ -19,9 +19,17 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// The note's text is in none of the database's files: the write-ahead log and its index
-/// too, while they exist (SQLite removes them as the last connection closes).
-fn nowhere_on_disk(dir: &std::path::Path) {
+/// The note's text is nowhere in the database: on PostgreSQL in none of its rows, as text
+/// or as bytes; on SQLite in none of its files, the write-ahead log and its index too,
+/// while they exist (SQLite removes them as the last connection closes).
+async fn nowhere_on_disk(dir: &std::path::Path) {
+    if let Some(url) = crate::postgres_support::postgres_of(dir) {
+        let rows = crate::postgres_support::every_row(&url).await;
+        let hex: String = "メモ試験用".bytes().map(|b| format!("{b:02x}")).collect();
+        assert!(!rows.contains("メモ試験用") && !rows.contains(&hex), "a row holds the note's text");
+        assert!(rows.contains("handling_notes"), "the notes were read");
+        return;
+    }
     let mut read = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -44,7 +52,7 @@ fn nowhere_on_disk(dir: &std::path::Path) {
 async fn a_note_is_sealed_read_only_by_its_municipalitys_supervisors_audited_and_purged() {
     let dir = temp("notes");
     let creds = seed(&dir).await;
-    let store = Store::open(&dir).await.unwrap();
+    let store = crate::postgres_support::open_store(&dir).await;
     let keeps = Retention { records_days: 1825, audit_days: 1825, handling_notes: true, notes_days: 30 };
     assert!(store.set_retention(1, keeps).await.unwrap());
     drop(store);
@@ -109,13 +117,13 @@ async fn a_note_is_sealed_read_only_by_its_municipalitys_supervisors_audited_and
     let (_, body) =
         http(server.addr, "GET", "/api/reports/monthly?municipality=1&month=2026-12", Some(&creds.sup_a), None).await;
     assert!(!body.contains("メモ試験用"), "never in statistics");
-    nowhere_on_disk(&dir);
+    nowhere_on_disk(&dir).await;
     let dir = server.stop().await;
 
     // Nowhere in the database's files, while it ran and after; every read audited; gone
     // after 30 days.
-    nowhere_on_disk(&dir);
-    let store = Store::open(&dir).await.unwrap();
+    nowhere_on_disk(&dir).await;
+    let store = crate::postgres_support::open_store(&dir).await;
     let sealed = store.note(record).await.unwrap().expect("the note is kept");
     assert!(!sealed.sealed.contains("在留"));
     let log = store.audit_entries(Some(1), 0, 100).await.unwrap();

@@ -5,7 +5,7 @@
 //! another member's report; a supervisor updates a handling status later, audited.
 
 use kakehashi::reports::sample::{Shape, month};
-use kakehashi::store::{CallRecord, RecordOutcome, Store};
+use kakehashi::store::{CallRecord, RecordOutcome};
 use serde_json::Value;
 
 use crate::support::*;
@@ -17,7 +17,7 @@ const DAY_MS: i64 = 86_400_000;
 /// Seed the test directory and import November 2026: (credentials, records as stored).
 pub(crate) async fn november(dir: &std::path::Path) -> (Creds, Vec<CallRecord>) {
     let creds = seed(dir).await;
-    let store = Store::open(dir).await.unwrap();
+    let store = crate::postgres_support::open_store(dir).await;
     let legal = store.add_partner(1, "法テラス", "legal_aid").await.unwrap();
     let work = store.add_partner(1, "ハローワーク", "employment").await.unwrap();
     let shape = Shape {
@@ -248,7 +248,7 @@ async fn a_supervisor_updates_a_handling_status_later_and_it_is_audited() {
     let row = report["rows"].as_array().unwrap().iter().find(|r| r["record"] == follow_up.id).unwrap().clone();
     assert_eq!(row["status"], "resolved");
     let dir = server.stop().await;
-    let store = Store::open(&dir).await.unwrap();
+    let store = crate::postgres_support::open_store(&dir).await;
     let log = store.audit_log().await.unwrap();
     let target = Some(format!("call_record:{}", follow_up.id));
     assert!(log.contains(&("staff:2".into(), "set_handling_status".into(), target.clone(), false)), "{log:?}");

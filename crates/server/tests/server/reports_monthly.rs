@@ -248,7 +248,7 @@ async fn the_cost_split_weighs_each_member_as_the_centre_set_it_and_the_yen_add_
             .await;
     assert_eq!(status, 404);
     let dir = server.stop().await;
-    let log = kakehashi::store::Store::open(&dir).await.unwrap().audit_log().await.unwrap();
+    let log = crate::postgres_support::open_store(&dir).await.audit_log().await.unwrap();
     assert!(log.iter().any(|e| e.0 == "staff:3" && e.1 == "set_cost_split" && e.3), "{log:?}");
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -5,7 +5,7 @@
 
 use kakehashi::auth::hash_password;
 use kakehashi::directory::{RosterDoc, ShiftDoc};
-use kakehashi::store::{CallRecord, RecordOutcome, Store};
+use kakehashi::store::{CallRecord, RecordOutcome};
 use serde_json::Value;
 
 use crate::reports::november;
@@ -37,7 +37,7 @@ fn needed(per_hour: f64, handle: f64) -> u32 {
 async fn the_staffing_plan_sets_erlang_c_on_the_history_against_the_rosters() {
     let dir = temp("staffing");
     let (creds, records) = november(&dir).await;
-    let store = Store::open(&dir).await.unwrap();
+    let store = crate::postgres_support::open_store(&dir).await;
     let mut nepali = staff("ne-tue", "ne", 1);
     nepali.roster = RosterDoc {
         time_zone: Some("Asia/Tokyo".into()),

@@ -2,7 +2,7 @@
 //! municipality's records past its keeping and leaving an audit entry; admins set
 //! retention and read the audit log; supervisors read their own retention only.
 
-use kakehashi::store::{CallRecord, RecordOutcome, Retention, Store};
+use kakehashi::store::{CallRecord, RecordOutcome, Retention};
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -43,7 +43,7 @@ fn old(tenant_id: i64, days: i64) -> CallRecord {
 async fn the_purge_runs_by_itself_and_admins_set_retention_and_read_the_audit_log() {
     let dir = temp("retention");
     let creds = seed(&dir).await;
-    let store = Store::open(&dir).await.unwrap();
+    let store = crate::postgres_support::open_store(&dir).await;
     store.import_call_records(&[old(1, 2000), old(1, 100), old(2, 2000)]).await.unwrap();
     let kita = Retention { records_days: 3000, audit_days: 3000, handling_notes: false, notes_days: 365 };
     assert!(store.set_retention(2, kita).await.unwrap());

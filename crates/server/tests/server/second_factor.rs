@@ -5,7 +5,7 @@
 //! unless configured otherwise.
 
 use kakehashi::auth::totp;
-use kakehashi::store::{AccountKind, Store};
+use kakehashi::store::AccountKind;
 use kakehashi_protocol as p;
 use serde_json::{Value, json};
 
@@ -31,7 +31,8 @@ fn parse(text: &str) -> Value {
 async fn a_supervisor_who_must_sets_it_up_then_signs_in_with_codes() {
     let dir = temp("second-factor");
     let creds = seed(&dir).await;
-    let sup_id = Store::open(&dir).await.unwrap().account(AccountKind::Staff, "sup-a").await.unwrap().unwrap().id;
+    let sup_id =
+        crate::postgres_support::open_store(&dir).await.account(AccountKind::Staff, "sup-a").await.unwrap().unwrap().id;
     let server = Server::start(dir).await;
     let addr = server.addr;
     let admin = Some(creds.admin.as_str());

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use kakehashi::store::Store;
 use kakehashi_protocol as p;
 
 use crate::expect;
@@ -69,6 +68,6 @@ async fn sigterm_drains_live_calls_then_exits() {
     assert_eq!(other.closed().await.map(|f| f.0), Some(p::CloseReason::ShuttingDown.code()));
     let exit = tokio::time::timeout(Duration::from_secs(15), child.process.wait()).await.expect("exits").unwrap();
     assert!(exit.success(), "{exit:?}");
-    let store = Store::open(&dir).await.unwrap();
+    let store = crate::postgres_support::open_store(&dir).await;
     assert_eq!(store.call_records(None).await.unwrap().len(), 1);
 }

@@ -84,7 +84,10 @@ pub async fn sign_in(store: &Store, kind: AccountKind, login: &str, password: &s
 }
 
 pub async fn seed(dir: &std::path::Path) -> Creds {
-    let store = Store::open(dir).await.unwrap();
+    if crate::postgres_support::all_on_postgres() && crate::postgres_support::postgres_of(dir).is_none() {
+        crate::postgres_support::use_postgres(dir).await;
+    }
+    let store = crate::postgres_support::open_store(dir).await;
     let a = store.insert_tenant("Asahi City", 20_000, "Asia/Tokyo").await.unwrap();
     let b = store.insert_tenant("Kita Town", 1_000, "Asia/Tokyo").await.unwrap();
     // Two-factor sign-in has tests of its own; here supervisors sign in with a password.
@@ -139,6 +142,7 @@ impl Server {
         let config = tweak(Config {
             listen: addr,
             data_dir: dir.clone(),
+            database: crate::postgres_support::postgres_of(&dir),
             drain_secs: 2,
             media_listen: "127.0.0.1:0".parse().unwrap(),
             ..Config::default()
@@ -478,7 +482,11 @@ pub struct Child {
 
 pub async fn spawn_binary(dir: &std::path::Path) -> Child {
     use tokio::io::AsyncBufReadExt;
-    let mut process = tokio::process::Command::new(env!("CARGO_BIN_EXE_kakehashi"))
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_kakehashi"));
+    if let Some(url) = crate::postgres_support::postgres_of(dir) {
+        command.env("KAKEHASHI_DATABASE", url);
+    }
+    let mut process = command
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(dir)
         .env("KAKEHASHI_LOG", "info")
@@ -489,12 +497,14 @@ pub async fn spawn_binary(dir: &std::path::Path) -> Child {
         .spawn()
         .unwrap();
     let mut lines = tokio::io::BufReader::new(process.stderr.take().unwrap()).lines();
+    let mut said = Vec::new();
     let addr = loop {
         let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
             .await
             .unwrap()
             .unwrap()
-            .expect("the server starts");
+            .unwrap_or_else(|| panic!("the server starts; it said:\n{}", said.join("\n")));
+        said.push(line.clone());
         let plain: String =
             line.split('\x1b').map(|part| part.split_once('m').map_or(part, |(_, rest)| rest)).collect();
         if let Some(rest) = plain.split("kakehashi listening addr=").nth(1) {
