@@ -67,6 +67,9 @@ pub struct Metrics {
     /// HTTP: TCP connections closed unread, by reason (`capacity`: every place taken;
     /// `per_address`: too many from one address).
     pub http_refused: IntCounterVec,
+    /// Store: record writes by what (`call_record`, `desk_outcome`) and result (`written`,
+    /// `retried`: a try failed for a passing reason, `failed`: given up).
+    pub store_writes: IntCounterVec,
 }
 
 #[allow(clippy::expect_used)] // metric definitions are constants: a failure is a bug caught by the tests
@@ -180,8 +183,14 @@ impl Metrics {
             &["reason"],
         )
         .expect("metric");
+        let store_writes = IntCounterVec::new(
+            Opts::new("kakehashi_store_writes_total", "Record writes to the store, by what and result."),
+            &["what", "result"],
+        )
+        .expect("metric");
         for c in [
             Box::new(http_refused.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(store_writes.clone()),
             Box::new(media_reports_dropped.clone()),
             Box::new(requests.clone()),
             Box::new(media_packets.clone()),
@@ -234,6 +243,7 @@ impl Metrics {
             media_dropped,
             media_reports_dropped,
             http_refused,
+            store_writes,
         }
     }
 

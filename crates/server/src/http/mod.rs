@@ -94,11 +94,15 @@ pub fn router(app: App, surface: Surface) -> Router {
         .with_state(app)
 }
 
-/// Ready or draining; a node that is ready but cannot make or take phone calls says so
-/// on a second line and stays ready, since everything else it does works.
+/// Ready or draining, or not ready while the store does not answer (a node that cannot
+/// write records must not take calls); a node that is ready but cannot make or take
+/// phone calls says so on a second line and stays ready, since everything else it does
+/// works.
 async fn readyz(State(app): State<App>) -> Response {
     if !app.ready() {
         (StatusCode::SERVICE_UNAVAILABLE, "draining").into_response()
+    } else if let Err(e) = app.store.ping().await {
+        (StatusCode::SERVICE_UNAVAILABLE, format!("store: unavailable: {e}")).into_response()
     } else if app.phone_up() {
         (StatusCode::OK, "ready").into_response()
     } else {

@@ -98,9 +98,9 @@ impl Hub {
             clients: Clients::new(settings.heartbeat),
             clock,
             facts: facts::Facts::new(metrics.clone()),
+            writes: writes::Writes::new(store, metrics.clone()),
             metrics,
             media,
-            writes: writes::Writes::new(store),
         };
         (hub, tx, rx)
     }

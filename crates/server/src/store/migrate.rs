@@ -39,6 +39,7 @@ both! {
     16 "0016_bookings.sql",
     17 "0017_online_desk.sql",
     18 "0018_notices.sql",
+    19 "0019_record_write_keys.sql",
 }
 
 /// PostgreSQL's advisory lock key that several nodes starting at once migrate under.

@@ -34,7 +34,7 @@ pub use directory::DeskListing;
 pub use notes::SealedNote;
 pub use notices::{NOTICE_DAYS, Notice};
 pub use partners::{KINDS as PARTNER_KINDS, Partner};
-pub use records::{CallRecord, DeskOutcome, Mode, RecordOutcome};
+pub use records::{CallRecord, DeskOutcome, Mode, RecordOutcome, write_key};
 pub use retention::{AuditEntry, Purged, Retention};
 pub use second_factor::{FactorRow, TwoFactorRule};
 
@@ -110,6 +110,38 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+impl StoreError {
+    /// Whether trying again later may succeed: the database was unreachable, restarting,
+    /// busy or slow, or chose this transaction to fail (serialization, deadlock). A refused
+    /// value or a corrupt row fails the same way every time.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Timeout => true,
+            StoreError::Db(e) => match e {
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::WorkerCrashed => true,
+                sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                    // PostgreSQL's connection exceptions (08), shutdowns and restarts
+                    // (57P0x), out of resources (53), serialization and deadlock (40);
+                    // SQLite's busy and locked (5, 6, and their extended codes; PostgreSQL's
+                    // are always five characters, SQLite's fewer).
+                    let sqlite = code.len() < 5;
+                    if sqlite {
+                        matches!(code.parse::<i32>().map(|c| c & 0xff), Ok(5 | 6))
+                    } else {
+                        ["08", "57P0", "53", "40"].iter().any(|class| code.starts_with(class))
+                    }
+                }),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+}
+
 /// Run one database call, bounded by [`TIMEOUT`].
 pub(crate) async fn timed<T>(f: impl Future<Output = Result<T, sqlx::Error>>) -> Result<T, StoreError> {
     tokio::time::timeout(TIMEOUT, f).await.map_err(|_| StoreError::Timeout)?.map_err(StoreError::from)
@@ -181,6 +213,16 @@ impl Store {
         let store = Store { pool: timed(pool).await?, backend: Backend::Postgres };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// Whether the database answers, within a second: what `/readyz` asks.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let ask = async {
+            let mut conn = self.pool.acquire().await?;
+            sqlx::query("SELECT 1").execute(&mut *conn).await
+        };
+        tokio::time::timeout(Duration::from_secs(1), ask).await.map_err(|_| StoreError::Timeout)??;
+        Ok(())
     }
 
     /// Which database this is.

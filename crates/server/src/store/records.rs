@@ -154,7 +154,20 @@ impl Store {
     /// Write a call record; returns its id. Durable when this returns.
     pub async fn insert_call_record(&self, r: &CallRecord) -> Result<i64, StoreError> {
         let mut conn = timed(self.pool.acquire()).await?;
-        timed(insert(&mut conn, r)).await
+        let id = timed(insert(&mut conn, r, None)).await?;
+        id.ok_or_else(|| StoreError::Corrupt { table: "call_records", problem: "no id for a new row".into() })
+    }
+
+    /// Write a call record under its write key (see [`write_key`]), once: when an earlier
+    /// try with the same key was committed (its answer lost to a dropped connection), the
+    /// row it wrote is found and its id returned instead. What a retried write calls.
+    pub async fn insert_call_record_once(&self, r: &CallRecord, key: &str) -> Result<i64, StoreError> {
+        let mut conn = timed(self.pool.acquire()).await?;
+        if let Some(id) = timed(insert(&mut conn, r, Some(key))).await? {
+            return Ok(id);
+        }
+        let sql = "SELECT id FROM call_records WHERE write_key = $1";
+        timed(sqlx::query_scalar(sql).bind(key).fetch_one(&mut *conn)).await
     }
 
     /// Write many records, every column, in one transaction: an import of a past period
@@ -162,7 +175,7 @@ impl Store {
     pub async fn import_call_records(&self, records: &[CallRecord]) -> Result<usize, StoreError> {
         let mut tx = timed(self.pool.begin()).await?;
         for r in records {
-            timed(insert(&mut tx, r)).await?;
+            timed(insert(&mut tx, r, None)).await?;
         }
         timed(tx.commit()).await?;
         Ok(records.len())
@@ -285,14 +298,23 @@ impl Store {
     }
 }
 
-/// Insert one record, every column.
-async fn insert(conn: &mut sqlx::AnyConnection, r: &CallRecord) -> Result<i64, sqlx::Error> {
+/// A new record write's key: 128 random bits in hex, made once per record and kept for
+/// each of its tries.
+pub fn write_key() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system's random generator");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Insert one record, every column, under `key` when given; its id, none when a row of
+/// that key exists already.
+async fn insert(conn: &mut sqlx::AnyConnection, r: &CallRecord, key: Option<&str>) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO call_records (tenant_id, desk_id, language, speciality, modality, tier, interpreter_id, \
          requested_at, offered_at, answered_at, ended_at, offers, outcome, desk_outcome, loss, rtt_ms, \
-         reconnects, remote_residents, guests, phones, topics, residence_id, referral_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) \
-         RETURNING id",
+         reconnects, remote_residents, guests, phones, topics, residence_id, referral_id, write_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) \
+         ON CONFLICT (write_key) DO NOTHING RETURNING id",
     )
     .bind(r.tenant_id)
     .bind(r.desk_id)
@@ -317,7 +339,8 @@ async fn insert(conn: &mut sqlx::AnyConnection, r: &CallRecord) -> Result<i64, s
     .bind(r.topics.join(","))
     .bind(r.residence_id)
     .bind(r.referral_id)
-    .fetch_one(conn)
+    .bind(key)
+    .fetch_optional(conn)
     .await
 }
 
@@ -428,6 +451,21 @@ mod tests {
         assert_eq!(rows[0].residence(), 3, "the consultation counts for the resident's town");
         assert!(again.call_records(Some(2)).await.unwrap().is_empty());
         assert_eq!(again.audit_log().await.unwrap().len(), 1);
+
+        // A retried write under the same key finds its row: one record, the same id.
+        let key = write_key();
+        assert_eq!(key.len(), 32);
+        assert_ne!(key, write_key());
+        let mut next = rows[0].clone();
+        next.requested_at = 70_000;
+        let first = again.insert_call_record_once(&next, &key).await.unwrap();
+        assert_eq!(again.insert_call_record_once(&next, &key).await.unwrap(), first);
+        assert_ne!(
+            again.insert_call_record_once(&next, &write_key()).await.unwrap(),
+            first,
+            "another key, another row"
+        );
+        assert_eq!(again.call_records(Some(1)).await.unwrap().len(), 3);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

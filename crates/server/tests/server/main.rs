@@ -38,4 +38,5 @@ mod retention;
 mod rosters;
 mod second_factor;
 mod shutdown;
+mod store_restart;
 mod support;

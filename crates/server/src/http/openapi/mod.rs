@@ -367,7 +367,7 @@ pub fn openapi_document() -> Value {
             who: Who::Anyone,
             params: &[],
             body: None,
-            answers: vec![(200, "ready", text("ready")), (503, "draining", text("draining"))],
+            answers: vec![(200, "ready", text("ready")), (503, "draining, or the store does not answer (`store: unavailable: …`)", text("draining"))],
         },
     );
     d.add(
