@@ -51,6 +51,9 @@ pub enum ServeError {
     /// The phone bridge.
     #[error(transparent)]
     Phone(#[from] crate::phone::PhoneError),
+    /// Cluster mode: Redis or the writer's lease.
+    #[error("cluster: {0}")]
+    Cluster(String),
     /// The key that seals handling notes.
     #[error(transparent)]
     Notes(#[from] crate::notes::NoteError),
@@ -91,7 +94,6 @@ pub async fn serve_on(
     if config.phone.is_some() && config.phone_gateway_token.is_none() {
         config.phone_gateway_token = Some(crate::phone::made_up_secret());
     }
-    let addr = listener.local_addr().map_err(|source| ServeError::Io { addr: config.listen, source })?;
     let private = match config.private_listen {
         Some(at) => {
             let private =
@@ -104,8 +106,17 @@ pub async fn serve_on(
     };
     let descriptors = crate::listener::descriptor_budget(config.descriptors_needed())?;
     tracing::debug!(descriptors, "file descriptor limit");
-    let store = match &config.database {
-        // The data directory still keeps the handling notes' key.
+    if config.cluster.is_some() {
+        return Box::pin(crate::cluster::node::serve(listener, private, config, shutdown)).await;
+    }
+    let store = open_store(&config).await?;
+    serve_with(listener, private, config, store, Metrics::new(), shutdown).await
+}
+
+/// The configured store: PostgreSQL when `database` names one, else SQLite in the data
+/// directory (which keeps the handling notes' key either way).
+pub async fn open_store(config: &Config) -> Result<Store, ServeError> {
+    Ok(match &config.database {
         Some(url) => {
             std::fs::create_dir_all(&config.data_dir).map_err(|source| crate::store::StoreError::Dir {
                 path: config.data_dir.display().to_string(),
@@ -116,7 +127,20 @@ pub async fn serve_on(
             store
         }
         None => Store::open(&config.data_dir).await?,
-    };
+    })
+}
+
+/// Serve as the writer with `store`: the hub, the relay, HTTP and WebSocket, until
+/// `shutdown` resolves; then drain as [`run`] says and wind down.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    private: Option<tokio::net::TcpListener>,
+    config: Config,
+    store: Store,
+    metrics: Metrics,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let addr = listener.local_addr().map_err(|source| ServeError::Io { addr: config.listen, source })?;
     if config.demo {
         if store.is_empty().await? {
             let creds = crate::demo::seed(&store).await?;
@@ -132,7 +156,6 @@ pub async fn serve_on(
     }
     let purge = crate::retention::spawn(store.clone(), crate::retention::EVERY);
     let directory = store.directory().await?;
-    let metrics = Metrics::new();
     // The media relay: one UDP socket for every participant, and ICE-TCP on the same
     // port number over TCP, unless configured elsewhere or off. With port 0 the system
     // picks the UDP port, and that number can be taken over TCP (another listener, or an

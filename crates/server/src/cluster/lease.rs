@@ -105,7 +105,7 @@ impl std::fmt::Debug for Lease {
 }
 
 /// Whether `node` may name a node: it is stored as `node|token`.
-fn valid_node(node: &str) -> bool {
+pub(crate) fn valid_node(node: &str) -> bool {
     (1..=64).contains(&node.len()) && node.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
 }
 

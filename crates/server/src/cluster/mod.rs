@@ -8,6 +8,7 @@
 pub mod keys;
 pub mod lease;
 mod local;
+pub mod node;
 
 use std::sync::Arc;
 

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+mod cluster;
 mod phone;
+pub use cluster::ClusterSection;
 pub use phone::{AloneConfig, LineSection, PhoneSection, RegistrarSection};
 
 /// The server's settings.
@@ -111,6 +113,8 @@ pub struct Config {
     pub phone_dial_out: bool,
     /// The phone bridge, run inside the server (`[phone]`, see [`PhoneSection`]).
     pub phone: Option<PhoneSection>,
+    /// One node of several (`[cluster]`, see [`ClusterSection`]; ADR 0020).
+    pub cluster: Option<ClusterSection>,
 }
 
 impl Default for Config {
@@ -151,6 +155,7 @@ impl Default for Config {
             phone_gateway_token: None,
             phone_dial_out: false,
             phone: None,
+            cluster: None,
         }
     }
 }
@@ -323,6 +328,14 @@ impl Config {
             }
         } else if self.phone_number.is_some() != self.phone_gateway_token.is_some() {
             return bad("phone_number", "and phone_gateway_token go together (or add a [phone] section)");
+        }
+        if let Some(cluster) = &self.cluster {
+            if let Some((key, problem)) = cluster.problem() {
+                return bad(key, problem);
+            }
+            if self.database.is_none() {
+                return bad("database", "is needed with [cluster]: the nodes share a PostgreSQL database");
+            }
         }
         if self.session_ttl_secs < 60 {
             return bad("session_ttl_secs", "must be at least 60");

@@ -40,6 +40,7 @@ both! {
     17 "0017_online_desk.sql",
     18 "0018_notices.sql",
     19 "0019_record_write_keys.sql",
+    20 "0020_writer_fence.sql",
 }
 
 /// PostgreSQL's advisory lock key that several nodes starting at once migrate under.

@@ -18,6 +18,7 @@ mod bookings;
 mod calendar;
 mod cost_split;
 mod directory;
+mod fence;
 mod flag;
 mod migrate;
 mod notes;
@@ -67,6 +68,15 @@ pub enum StoreError {
     /// A call took longer than the timeout.
     #[error("database call timed out")]
     Timeout,
+    /// The database has accepted a newer writer: this node's writes are refused (ADR
+    /// 0020). It must stop writing.
+    #[error("deposed: the database has accepted writer token {newer}, this node writes with {ours}")]
+    Fenced {
+        /// This node's token.
+        ours: u64,
+        /// The database's.
+        newer: u64,
+    },
     /// A row holds something the server cannot read (a bug or a hand edit).
     #[error("corrupt row in {table}: {problem}")]
     Corrupt {
@@ -161,6 +171,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// A cluster's writer: the token its record writes are fenced with (`fence.rs`).
+    fence: Option<fence::Fence>,
 }
 
 /// `path` as an SQLite URL (percent-encoded: a `?` or `#` in a directory name is a name).
@@ -198,7 +210,7 @@ impl Store {
                 })
             })
             .connect(&url);
-        let store = Store { pool: timed(pool).await?, backend: Backend::Sqlite };
+        let store = Store { pool: timed(pool).await?, backend: Backend::Sqlite, fence: None };
         store.migrate().await?;
         Ok(store)
     }
@@ -210,7 +222,7 @@ impl Store {
     pub async fn open_postgres(url: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let pool = AnyPoolOptions::new().max_connections(8).acquire_timeout(TIMEOUT).connect(url);
-        let store = Store { pool: timed(pool).await?, backend: Backend::Postgres };
+        let store = Store { pool: timed(pool).await?, backend: Backend::Postgres, fence: None };
         store.migrate().await?;
         Ok(store)
     }

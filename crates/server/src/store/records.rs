@@ -161,13 +161,19 @@ impl Store {
     /// Write a call record under its write key (see [`write_key`]), once: when an earlier
     /// try with the same key was committed (its answer lost to a dropped connection), the
     /// row it wrote is found and its id returned instead. What a retried write calls.
+    /// A cluster's writer writes it only while the fence is its own (`fence.rs`).
     pub async fn insert_call_record_once(&self, r: &CallRecord, key: &str) -> Result<i64, StoreError> {
-        let mut conn = timed(self.pool.acquire()).await?;
-        if let Some(id) = timed(insert(&mut conn, r, Some(key))).await? {
-            return Ok(id);
-        }
-        let sql = "SELECT id FROM call_records WHERE write_key = $1";
-        timed(sqlx::query_scalar(sql).bind(key).fetch_one(&mut *conn)).await
+        let mut tx = timed(self.pool.begin()).await?;
+        self.check_fence(&mut tx).await?;
+        let id = match timed(insert(&mut tx, r, Some(key))).await? {
+            Some(id) => id,
+            None => {
+                let sql = "SELECT id FROM call_records WHERE write_key = $1";
+                timed(sqlx::query_scalar(sql).bind(key).fetch_one(&mut *tx)).await?
+            }
+        };
+        timed(tx.commit()).await?;
+        Ok(id)
     }
 
     /// Write many records, every column, in one transaction: an import of a past period
@@ -185,6 +191,7 @@ impl Store {
     /// any, together. Returns whether a row changed.
     pub async fn set_desk_outcome(&self, id: i64, tenant_id: i64, outcome: &DeskOutcome) -> Result<bool, StoreError> {
         let mut tx = timed(self.pool.begin()).await?;
+        self.check_fence(&mut tx).await?;
         let done = timed(
             sqlx::query(
                 "UPDATE call_records SET desk_outcome = $1, topics = $2, residence_id = $3, referral_id = $4 \
@@ -384,6 +391,37 @@ fn record(r: &sqlx::any::AnyRow) -> Result<CallRecord, StoreError> {
         residence_id: r.try_get("residence_id")?,
         referral_id: r.try_get("referral_id")?,
     })
+}
+
+/// A test's record: a request of `tenant_id` the desk gave up 1 s after `requested_at`.
+#[cfg(test)]
+pub(crate) fn abandoned(tenant_id: i64, requested_at: i64) -> CallRecord {
+    CallRecord {
+        id: 0,
+        tenant_id,
+        desk_id: 1,
+        language: "vi".into(),
+        speciality: None,
+        modality: "video".into(),
+        tier: None,
+        interpreter_id: None,
+        requested_at,
+        offered_at: None,
+        answered_at: None,
+        ended_at: requested_at + 1000,
+        offers: 0,
+        outcome: RecordOutcome::Abandoned,
+        desk_outcome: None,
+        loss: None,
+        rtt_ms: None,
+        reconnects: None,
+        remote_residents: 0,
+        guests: 0,
+        phones: 0,
+        topics: Vec::new(),
+        residence_id: None,
+        referral_id: None,
+    }
 }
 
 #[cfg(test)]

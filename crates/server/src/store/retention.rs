@@ -237,36 +237,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{CallRecord, RecordOutcome};
-
-    fn record(tenant_id: i64, requested_at: i64) -> CallRecord {
-        CallRecord {
-            id: 0,
-            tenant_id,
-            desk_id: 1,
-            language: "vi".into(),
-            speciality: None,
-            modality: "video".into(),
-            tier: None,
-            interpreter_id: None,
-            requested_at,
-            offered_at: None,
-            answered_at: None,
-            ended_at: requested_at + 1000,
-            offers: 0,
-            outcome: RecordOutcome::Abandoned,
-            desk_outcome: None,
-            loss: None,
-            rtt_ms: None,
-            reconnects: None,
-            remote_residents: 0,
-            guests: 0,
-            phones: 0,
-            topics: Vec::new(),
-            residence_id: None,
-            referral_id: None,
-        }
-    }
+    use crate::store::records::abandoned as record;
 
     #[tokio::test]
     async fn each_municipality_keeps_what_it_asks_for_and_no_longer() {

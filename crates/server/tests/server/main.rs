@@ -11,6 +11,7 @@ mod bookings;
 mod calendar;
 mod centres;
 mod cluster_lease;
+mod cluster_nodes;
 mod dashboard;
 mod hardening;
 mod lifecycle;

@@ -481,13 +481,21 @@ pub struct Child {
 }
 
 pub async fn spawn_binary(dir: &std::path::Path) -> Child {
+    spawn_binary_with(dir, &[]).await
+}
+
+/// `kakehashi serve` with `args` besides, once it listens (as a single node, or as a
+/// cluster's node standing by).
+pub async fn spawn_binary_with(dir: &std::path::Path, args: &[&str]) -> Child {
     use tokio::io::AsyncBufReadExt;
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_kakehashi"));
     if let Some(url) = crate::postgres_support::postgres_of(dir) {
         command.env("KAKEHASHI_DATABASE", url);
     }
     let mut process = command
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .arg("--data")
         .arg(dir)
         .env("KAKEHASHI_LOG", "info")
         .env("KAKEHASHI_MEDIA_LISTEN", "127.0.0.1:0")
@@ -507,7 +515,8 @@ pub async fn spawn_binary(dir: &std::path::Path) -> Child {
         said.push(line.clone());
         let plain: String =
             line.split('\x1b').map(|part| part.split_once('m').map_or(part, |(_, rest)| rest)).collect();
-        if let Some(rest) = plain.split("kakehashi listening addr=").nth(1) {
+        let listening = ["kakehashi listening addr=", "cluster node standing by addr="];
+        if let Some(rest) = listening.iter().find_map(|marker| plain.split(marker).nth(1)) {
             break rest.split_whitespace().next().unwrap().parse().unwrap();
         }
     };
