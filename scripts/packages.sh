@@ -9,10 +9,11 @@
 # (SIPp) plays trunks and phones against the phone bridge, and baresip-core is an
 # independent softphone calling it; python3-openpyxl is an independent reader of the
 # Excel reports; redis-server holds cluster mode's writer lease in its tests and postgresql
-# is the store the server tests run on a second time (ADR 0020).
+# is the store the server tests run on a second time (ADR 0020); python3-yaml reads the
+# deployment files in their test.
 # The tests start and stop what they need on loopback.
 set -euo pipefail
-packages=(libopus-dev pkg-config prometheus chromium fonts-noto-core fonts-noto-cjk janus sip-tester baresip-core python3-openpyxl redis-server postgresql)
+packages=(libopus-dev pkg-config prometheus chromium fonts-noto-core fonts-noto-cjk janus sip-tester baresip-core python3-openpyxl redis-server postgresql python3-yaml)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

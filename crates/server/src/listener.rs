@@ -41,7 +41,7 @@ pub struct Bounds {
     /// How long a handler may take to answer.
     pub request_timeout: Duration,
     /// Addresses exempt from the per-address bound (trusted reverse proxies).
-    pub unlimited: Vec<IpAddr>,
+    pub unlimited: crate::config::Proxies,
 }
 
 /// Open connections per IP address; a [`AddressSlot`] gives its place back when dropped.

@@ -1,7 +1,8 @@
 //! One node of a cluster (`[cluster]`, ADR 0020), as far as it is built: every node runs
 //! the same binary against one Redis and one PostgreSQL; the node holding the writer's
 //! lease serves everything, the others stand by. A standby answers `/healthz`, `/readyz`
-//! (503, naming the writer, so a load balancer sends nobody to it) and `/metrics`, and
+//! (503, naming the writer, so a load balancer sends nobody to it) and `/metrics` (on
+//! `private_listen` when set, as a writer does), and
 //! claims the lease every third of its time to live. When it wins, it raises the fence at
 //! PostgreSQL to its token, rebuilds the writer's state from PostgreSQL (the directory,
 //! bookings and calendars, as a single node does at start) and serves. The writer renews
@@ -70,21 +71,26 @@ struct Standby {
     metrics: Metrics,
 }
 
-fn standby_routes(standby: Standby) -> Router {
+/// A standby's routes; `/metrics` only where the operator's routes are (`with_metrics`:
+/// the private listener when there is one, else the public).
+fn standby_routes(standby: Standby, with_metrics: bool) -> Router {
     async fn ready(State(s): State<Standby>) -> Response {
         (StatusCode::SERVICE_UNAVAILABLE, s.says.borrow().clone()).into_response()
     }
     async fn metrics(State(s): State<Standby>) -> Response {
         s.metrics.render().into_response()
     }
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
-        .route("/metrics", get(metrics))
-        .fallback(|State(s): State<Standby>| async move {
-            (StatusCode::SERVICE_UNAVAILABLE, s.says.borrow().clone()).into_response()
-        })
-        .with_state(standby)
+    let routes = Router::new().route("/healthz", get(|| async { "ok" })).route("/readyz", get(ready));
+    let routes = if with_metrics { routes.route("/metrics", get(metrics)) } else { routes };
+    routes.fallback(ready).with_state(standby)
+}
+
+/// A second handle of `listener` (the same socket): a standby answers on it, and the
+/// writer later serves on the first.
+fn second_handle(listener: TcpListener) -> std::io::Result<(TcpListener, TcpListener)> {
+    let first = listener.into_std()?;
+    let second = first.try_clone()?;
+    Ok((TcpListener::from_std(first)?, TcpListener::from_std(second)?))
 }
 
 /// Serve as one node of the cluster until `shutdown` resolves.
@@ -104,23 +110,29 @@ pub async fn serve(
     let client = redis::Client::open(section.redis.as_str()).map_err(|e| bad(&e))?;
     let addr = listener.local_addr().map_err(|source| ServeError::Io { addr: config.listen, source })?;
 
-    // Stand by on a second handle of the listener; the writer serves on the first.
-    let listener = listener.into_std().map_err(|source| ServeError::Io { addr, source })?;
-    let second = listener.try_clone().map_err(|source| ServeError::Io { addr, source })?;
-    let listener = TcpListener::from_std(listener).map_err(|source| ServeError::Io { addr, source })?;
-    let second = TcpListener::from_std(second).map_err(|source| ServeError::Io { addr, source })?;
+    // Stand by on second handles of the listeners; the writer serves on the first.
+    let (listener, second) = second_handle(listener).map_err(|source| ServeError::Io { addr, source })?;
+    let (private, private_second) = match private {
+        Some(private) => {
+            let at = private.local_addr().map_err(|source| ServeError::Io { addr, source })?;
+            let (first, second) = second_handle(private).map_err(|source| ServeError::Private { addr: at, source })?;
+            (Some(first), Some(second))
+        }
+        None => (None, None),
+    };
     let (says, said) = watch::channel(format!("standby: node {node} is starting"));
     let (stop_standby, standby_stops) = watch::channel(false);
-    let routes = standby_routes(Standby { says: said, metrics: metrics.clone() });
+    let standing = Standby { says: said, metrics: metrics.clone() };
     let refusals: Arc<dyn crate::listener::Refusals> = Arc::new(metrics.clone());
-    let standby = tokio::spawn(crate::listener::serve(
-        second,
-        routes,
-        config.bounds(),
-        refusals,
-        standby_stops,
-        Duration::from_secs(1),
-    ));
+    let mut standby = tokio::task::JoinSet::new();
+    let public_metrics = private_second.is_none();
+    for (handle, with_metrics) in [(Some(second), public_metrics), (private_second, true)] {
+        let Some(handle) = handle else { continue };
+        let routes = standby_routes(standing.clone(), with_metrics);
+        let stops = standby_stops.clone();
+        let grace = Duration::from_secs(1);
+        standby.spawn(crate::listener::serve(handle, routes, config.bounds(), refusals.clone(), stops, grace));
+    }
     tracing::info!(%addr, node, "cluster node standing by");
 
     let mut shutdown = Box::pin(shutdown);
@@ -138,7 +150,7 @@ pub async fn serve(
     };
     let conn = tokio::select! {
         conn = connect => conn,
-        () = &mut shutdown => { let _ = stop_standby.send(true); let _ = standby.await; return Ok(()); }
+        () = &mut shutdown => { let _ = stop_standby.send(true); standby.join_all().await; return Ok(()); }
     };
     let mut lease = Lease::new(conn, Keys::new(section.prefix.clone()), &node, ttl).map_err(|e| bad(&e))?;
 
@@ -167,11 +179,11 @@ pub async fn serve(
         }
         tokio::select! {
             () = tokio::time::sleep(lease.renew_every()) => {}
-            () = &mut shutdown => { let _ = stop_standby.send(true); let _ = standby.await; return Ok(()); }
+            () = &mut shutdown => { let _ = stop_standby.send(true); standby.join_all().await; return Ok(()); }
         }
     };
     let _ = stop_standby.send(true);
-    let _ = standby.await;
+    standby.join_all().await;
     cluster.writer.set(1);
     cluster.changes.inc();
     tracing::info!(node, token, "this node is the cluster's writer");

@@ -9,8 +9,10 @@ use serde::Deserialize;
 
 mod cluster;
 mod phone;
+mod proxies;
 pub use cluster::ClusterSection;
 pub use phone::{AloneConfig, LineSection, PhoneSection, RegistrarSection};
+pub use proxies::Proxies;
 
 /// The server's settings.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -81,7 +83,8 @@ pub struct Config {
     pub admin_two_factor: Option<bool>,
     /// How long a session token from signing in lasts.
     pub session_ttl_secs: u32,
-    /// Reverse proxies in front of the server (comma-separated IP addresses), whose
+    /// Reverse proxies in front of the server (comma-separated IP addresses or networks
+    /// such as `10.42.0.0/16`), whose
     /// `X-Forwarded-For` names the client: the per-address limits then apply to the
     /// client's address, and the proxies themselves are not limited per address.
     pub trusted_proxies: Option<String>,
@@ -291,9 +294,9 @@ impl Config {
             return bad("max_waiting_per_desk", "must be 1 to 100");
         }
         if let Some(list) = &self.trusted_proxies
-            && list.split(',').map(str::trim).filter(|a| !a.is_empty()).any(|a| a.parse::<std::net::IpAddr>().is_err())
+            && Proxies::parse(list).is_err()
         {
-            return bad("trusted_proxies", "must be IP addresses separated by commas");
+            return bad("trusted_proxies", "must be IP addresses or networks (10.42.0.0/16) separated by commas");
         }
         if self.private_listen.is_some_and(|p| p == self.listen) {
             return bad("private_listen", "must differ from listen");
@@ -402,9 +405,9 @@ impl Config {
         self.admin_two_factor.unwrap_or(!self.demo)
     }
 
-    /// The trusted proxies' addresses.
-    pub fn trusted_proxy_list(&self) -> Vec<std::net::IpAddr> {
-        self.trusted_proxies.as_deref().unwrap_or_default().split(',').filter_map(|a| a.trim().parse().ok()).collect()
+    /// The trusted proxies (checked by `validate`).
+    pub fn trusted_proxy_list(&self) -> Proxies {
+        Proxies::parse(self.trusted_proxies.as_deref().unwrap_or_default()).unwrap_or_default()
     }
 
     /// The listener's bounds.

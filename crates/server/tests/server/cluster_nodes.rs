@@ -75,6 +75,10 @@ async fn one_writer_serves_a_paused_one_is_fenced_off_a_killed_one_replaced_a_st
     readiness(&b, (503, "standby: node node-a writes"), Duration::from_secs(10)).await;
     assert_eq!(http(b.addr, "GET", "/healthz", None, None).await.0, 200, "a standby is alive");
     assert_eq!(http(b.addr, "GET", "/api/desk", Some(&creds.desk_a1), None).await.0, 503, "and serves nothing else");
+    assert!(
+        http(b.addr, "GET", "/metrics", None, None).await.1.contains("kakehashi_cluster_writer 0"),
+        "but its metrics"
+    );
     let on_a = Server::at(a.addr, dir.clone());
     consultation(&on_a, &creds).await;
 

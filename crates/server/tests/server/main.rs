@@ -13,6 +13,7 @@ mod centres;
 mod cluster_lease;
 mod cluster_nodes;
 mod dashboard;
+mod deploy_files;
 mod hardening;
 mod lifecycle;
 mod links;
