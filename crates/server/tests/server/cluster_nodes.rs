@@ -3,7 +3,9 @@
 //! lease (SIGSTOP) is replaced, and when it comes back (SIGCONT) nothing it writes is
 //! accepted and it exits to start again as a standby; a writer killed without warning is
 //! replaced within 5 s, and the new writer serves the records the old ones wrote; one
-//! stopped gracefully hands over at once.
+//! stopped gracefully hands over at once. A writer rides out a restart of Redis (granted
+//! the lease again, its fence following) and of PostgreSQL (its write retried) and loses
+//! no record.
 
 use std::time::Duration;
 
@@ -25,10 +27,17 @@ fn prefix() -> String {
 /// A node of the cluster of `dir` (its PostgreSQL database, and its data directory for
 /// the notes' key, shared as a deployment shares them), standing by or writing.
 async fn node(dir: &std::path::Path, redis: &RedisServer, name: &str) -> Child {
+    node_with_lease(dir, redis, name, 1000).await
+}
+
+/// The same with a lease of `lease_ms`.
+async fn node_with_lease(dir: &std::path::Path, redis: &RedisServer, name: &str, lease_ms: u32) -> Child {
     let file = dir.join(format!("{name}.toml"));
     let prefix = prefix();
-    let text =
-        format!("[cluster]\nredis = \"{}\"\nnode = \"{name}\"\nprefix = \"{prefix}\"\nlease_ms = 1000\n", redis.url());
+    let text = format!(
+        "[cluster]\nredis = \"{}\"\nnode = \"{name}\"\nprefix = \"{prefix}\"\nlease_ms = {lease_ms}\n",
+        redis.url()
+    );
     std::fs::write(&file, text).unwrap();
     spawn_binary_with(dir, &["--config", file.to_str().unwrap()]).await
 }
@@ -129,4 +138,45 @@ async fn one_writer_serves_a_paused_one_is_fenced_off_a_killed_one_replaced_a_st
     assert!(!holder.as_deref().is_some_and(|h| h.starts_with("node-a|")), "released, not left to run out: {holder:?}");
     let took = readiness(&b, (200, "ready"), Duration::from_secs(5)).await;
     eprintln!("writer stopped: node B ready {} ms after it exited", took.as_millis());
+}
+
+#[tokio::test]
+async fn the_writer_rides_out_a_redis_restart_and_a_postgresql_restart_losing_no_record() {
+    let postgres = std::sync::Arc::new(crate::postgres_support::Postgres::start("cluster-restarts"));
+    let mut redis = RedisServer::start().await;
+    let dir = temp("cluster-restarts");
+    crate::postgres_support::use_database(&dir, &postgres.database().await);
+    let creds = seed(&dir).await;
+    let mut a = node_with_lease(&dir, &redis, "node-a", 3000).await;
+    readiness(&a, (200, "ready"), Duration::from_secs(10)).await;
+    let b = node_with_lease(&dir, &redis, "node-b", 3000).await;
+    readiness(&b, (503, "standby: node node-a writes"), Duration::from_secs(10)).await;
+    let on_a = Server::at(a.addr, dir.clone());
+    let mut interpreter = on_a.interpreter(&creds.interp[0]).await;
+    let mut desk = on_a.desk(&creds.desk_a1).await;
+    let call = answered_call(&mut desk, &mut interpreter, "vi").await;
+
+    // Redis restarts empty: the writer is granted the lease again (a higher token, the
+    // fence following it) and goes on; the standby names it again.
+    redis.restart().await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(a.process.try_wait().unwrap().is_none(), "the writer stays");
+    readiness(&a, (200, "ready"), Duration::from_secs(1)).await;
+    readiness(&b, (503, "standby: node node-a writes"), Duration::from_secs(5)).await;
+
+    // PostgreSQL restarts while the call ends: the end is told once its record is
+    // written, the writer keeps its lease meanwhile (renewals ask Redis only).
+    let pg = postgres.clone();
+    tokio::task::spawn_blocking(move || pg.stop()).await.unwrap();
+    desk.send(p::DeskCommand::EndCall { call }).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let pg = postgres.clone();
+    tokio::task::spawn_blocking(move || pg.run()).await.unwrap();
+    desk.expect_within(Duration::from_secs(15), |e| matches!(e, p::DeskEvent::CallEnded { .. }).then_some(())).await;
+    assert!(a.process.try_wait().unwrap().is_none(), "the writer stays");
+    readiness(&a, (200, "ready"), Duration::from_secs(5)).await;
+    assert_eq!(on_a.records(&creds.sup_a).await.len(), 1);
+    let metrics = on_a.metrics().await;
+    assert!(metrics.contains("kakehashi_cluster_leader_changes_total 1"), "never deposed:\n{metrics}");
+    drop(b);
 }
