@@ -5,6 +5,9 @@
 //! per report, the median of the runs.
 //!
 //!   cargo run --release -p kakehashi --example reports_bench -- [consultations] [runs]
+//!
+//! With `KAKEHASHI_DATABASE` naming an empty PostgreSQL database, the store is there
+//! instead of SQLite.
 #![allow(clippy::print_stdout)]
 
 use std::time::{Duration, Instant};
@@ -30,7 +33,11 @@ async fn main() -> Result<(), Failure> {
     let runs: usize = args.get(2).map_or(Ok(5), |a| a.parse())?;
     let dir = std::env::temp_dir().join(format!("kakehashi-reports-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let store = Store::open(&dir).await?;
+    let store = match std::env::var("KAKEHASHI_DATABASE") {
+        Ok(url) => Store::open_postgres(&url).await?,
+        Err(_) => Store::open(&dir).await?,
+    };
+    println!("store: {:?}", store.backend());
     let mut members = Vec::new();
     for (name, residents) in [("Asahi City", 21_400), ("Minami Town", 2_100), ("Kita Town", 1_350)] {
         members.push(Member {
@@ -125,6 +132,6 @@ async fn main() -> Result<(), Failure> {
         println!("{line}");
     }
     drop(store);
-    std::fs::remove_dir_all(&dir)?;
+    let _ = std::fs::remove_dir_all(&dir); // none on PostgreSQL
     Ok(())
 }
