@@ -67,6 +67,10 @@ pub enum ServeError {
     },
 }
 
+/// A cluster writer's task that takes the edges' calls through the in-process router it is
+/// given (`cluster::node`); stopped with the server.
+pub type Bridge = Box<dyn FnOnce(crate::cluster::Local) -> tokio::task::JoinHandle<()> + Send>;
+
 /// Run the server until `shutdown` resolves, then drain and return.
 pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -110,7 +114,7 @@ pub async fn serve_on(
         return Box::pin(crate::cluster::node::serve(listener, private, config, shutdown)).await;
     }
     let store = open_store(&config).await?;
-    serve_with(listener, private, config, store, Metrics::new(), shutdown).await
+    serve_with(listener, private, config, store, Metrics::new(), None, shutdown).await
 }
 
 /// The configured store: PostgreSQL when `database` names one, else SQLite in the data
@@ -138,6 +142,7 @@ pub async fn serve_with(
     config: Config,
     store: Store,
     metrics: Metrics,
+    bridge: Option<Bridge>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let addr = listener.local_addr().map_err(|source| ServeError::Io { addr: config.listen, source })?;
@@ -215,7 +220,9 @@ pub async fn serve_with(
     let (closing_tx, closing_rx) = watch::channel(false);
     tracing::info!(%media_addr, %advertised, "media relay listening");
     tracing::info!(%addr, tenants = directory.tenants.len(), interpreters = directory.interpreters.len(), "kakehashi listening");
-    let router: crate::cluster::SharedRouter = Arc::new(crate::cluster::Local::new(hub_tx));
+    let local = crate::cluster::Local::new(hub_tx);
+    let bridge = bridge.map(|start| start(local.clone()));
+    let router: crate::cluster::SharedRouter = Arc::new(local);
     let phone = match &config.phone {
         Some(section) => {
             let phone_metrics = kakehashi_phone::metrics::PhoneMetrics::new();
@@ -230,6 +237,9 @@ pub async fn serve_with(
     let app = App::new(config, store, metrics, router, closing_rx).with_notes(notes);
     let result = run(listener, private, app, closing_tx, shutdown).await;
     purge.abort();
+    if let Some(bridge) = bridge {
+        bridge.abort();
+    }
     if let Some(phone) = phone {
         phone.stop();
     }

@@ -201,7 +201,7 @@ pub struct BookingMove {
 }
 
 /// A booking as stored and read.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Booking {
     /// Its number.
     pub id: i64,
@@ -245,7 +245,7 @@ pub struct Booking {
 }
 
 /// The hashes of a booking's links.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BookingLinks {
     /// The resident's link, when they join by link.
     pub resident: Option<String>,

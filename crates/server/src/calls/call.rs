@@ -10,7 +10,7 @@ use std::collections::HashMap;
 pub type CallId = d::RequestId;
 
 /// Where a participant joined from a link is reached: their call and their number in it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct MemberKey {
     /// The call.
     pub call: u64,

@@ -22,7 +22,7 @@ const SLOTS_MAX: usize = 12;
 const SLOTS_PER_DAY: usize = 3;
 
 /// A centre as its standing link shows it.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CentreView {
     /// Each language's answer, as the desks' grid has it.
     pub languages: Vec<p::LanguageAvailability>,

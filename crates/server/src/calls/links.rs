@@ -126,7 +126,7 @@ pub struct Joined {
 
 /// Who is inviting: the call's tenant and desk (the page names them, so that a link from
 /// a stranger does not look like phishing).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Inviter {
     /// The tenant.
     pub tenant: i64,

@@ -12,7 +12,7 @@ use super::convert::{engine_error, id32, presence_out};
 use super::{Core, Delivery, Output, Who};
 
 /// A desk or an interpreter, whose connection spans their calls.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Client {
     /// A desk.
     Desk(i64),

@@ -22,4 +22,20 @@ impl Keys {
     pub fn writer_token(&self) -> String {
         format!("{}:writer:token", self.prefix)
     }
+
+    /// The stream of the edges' calls to the writer.
+    pub fn commands(&self) -> String {
+        format!("{}:commands", self.prefix)
+    }
+
+    /// Node `n`'s channel: answers to its calls, events for its connections.
+    pub fn node(&self, n: u64) -> String {
+        format!("{}:node:{n}", self.prefix)
+    }
+
+    /// The counter that numbers nodes as they start (a node's number is in its
+    /// connections' cluster-wide numbers).
+    pub fn node_numbers(&self) -> String {
+        format!("{}:nodes", self.prefix)
+    }
 }

@@ -3,8 +3,8 @@
 use kakehashi_protocol as p;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Router, Unavailable};
-use crate::calls::{BookingChange, Client, DirectoryChange, InviteInfo, MemberKey};
+use super::{BookingEdit, DirectoryEdit, Router, Unavailable};
+use crate::calls::{Client, InviteInfo, MemberKey};
 use crate::hub::{Attached, Cmd, MemberIn, Out, Outbox};
 
 /// The hub in this process.
@@ -107,11 +107,13 @@ impl Router for Local {
         self.ask(|reply| Cmd::Snapshot { tenant, reply }).await
     }
 
-    async fn directory(&self, change: DirectoryChange) -> Result<(), p::ProtocolError> {
+    async fn directory(&self, edit: DirectoryEdit) -> Result<(), p::ProtocolError> {
+        let change = edit.into_change()?;
         self.ask(|reply| Cmd::Directory { change, reply }).await?
     }
 
-    async fn booking(&self, change: BookingChange) -> Result<Option<i64>, p::ProtocolError> {
+    async fn booking(&self, edit: BookingEdit) -> Result<Option<i64>, p::ProtocolError> {
+        let change = edit.into_change();
         self.ask(|reply| Cmd::Booking { change, reply }).await?
     }
 

@@ -5,19 +5,25 @@
 //! same trait, where the writer may be another node (ADR 0020): `keys` names every Redis
 //! key, `lease` elects the writer with a fencing token.
 
+mod bridge;
+mod edits;
 pub mod keys;
 pub mod lease;
 mod local;
 pub mod node;
+mod remote;
+pub mod wire;
 
 use std::sync::Arc;
 
 use kakehashi_protocol as p;
 use tokio::sync::mpsc;
 
+pub use edits::{BookingEdit, DirectoryEdit};
 pub use local::Local;
+pub use remote::Remote;
 
-use crate::calls::{BookingChange, Client, DirectoryChange, InviteInfo, MemberKey};
+use crate::calls::{Client, InviteInfo, MemberKey};
 use crate::hub::{Attached, MemberIn, Out, Outbox};
 
 /// The writer cannot be reached (the server is stopping).
@@ -96,10 +102,10 @@ pub trait Router: Send + Sync + std::fmt::Debug + 'static {
     async fn snapshot(&self, tenant: Option<i64>) -> Result<p::SupervisorEvent, Unavailable>;
 
     /// A change to the directory, already stored.
-    async fn directory(&self, change: DirectoryChange) -> Result<(), p::ProtocolError>;
+    async fn directory(&self, edit: DirectoryEdit) -> Result<(), p::ProtocolError>;
 
     /// A change to the bookings, already stored; the interpreter a booking holds.
-    async fn booking(&self, change: BookingChange) -> Result<Option<i64>, p::ProtocolError>;
+    async fn booking(&self, edit: BookingEdit) -> Result<Option<i64>, p::ProtocolError>;
 
     /// A resident from a centre's standing link asks to talk now at its online `desk`;
     /// `token_hash` is their link's.
@@ -132,6 +138,16 @@ pub trait Router: Send + Sync + std::fmt::Debug + 'static {
 
     /// Calls live now.
     async fn live_calls(&self) -> Result<usize, Unavailable>;
+
+    /// Whether the writer runs in this process (not an edge's router).
+    fn writes_here(&self) -> bool {
+        true
+    }
+
+    /// Whether the writer can be reached (an edge's `/readyz`); why not.
+    fn health(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// The router as the edge holds it.

@@ -1,34 +1,30 @@
 //! One node of a cluster (`[cluster]`, ADR 0020), as far as it is built: every node runs
 //! the same binary against one Redis and one PostgreSQL; the node holding the writer's
-//! lease serves everything, the others stand by. A standby answers `/healthz`, `/readyz`
-//! (503, naming the writer, so a load balancer sends nobody to it) and `/metrics` (on
-//! `private_listen` when set, as a writer does), and
-//! claims the lease every third of its time to live. When it wins, it raises the fence at
-//! PostgreSQL to its token, rebuilds the writer's state from PostgreSQL (the directory,
-//! bookings and calendars, as a single node does at start) and serves. The writer renews
-//! its lease; when it loses it (another node holds it, or a renewal has not come back
-//! within the time to live) or PostgreSQL refuses one of its writes for a newer token, it
-//! exits at once with [`DEPOSED`], for its supervisor (systemd, Kubernetes) to start it
-//! again as a standby: nothing it would write after that is accepted. Stopping gracefully,
-//! the writer drains like a single node and releases the lease for a standby to take at
-//! once. Not yet built: edges forwarding commands to the writer through Redis, state in
-//! Redis that survives the writer (queued requests and live calls are the writer's own
-//! today, and end with it).
+//! lease runs the hub and the relay, the others are edges: they serve every client and
+//! the API through [`Remote`] (calls to the writer on the command stream, events back on
+//! the node's channel) and claim the lease every third of its time to live. When one
+//! wins, it closes its edge connections (their clients resume with it), raises the fence
+//! at PostgreSQL to its token, rebuilds the writer's state from PostgreSQL (the
+//! directory, bookings and calendars, as a single node does at start) and serves, taking
+//! the edges' calls (`bridge`). The writer renews its lease; when it loses it (another
+//! node holds it, or a renewal has not come back within the time to live) or PostgreSQL
+//! refuses one of its writes for a newer token, it exits at once with [`DEPOSED`], for its
+//! supervisor (systemd, Kubernetes) to start it again as an edge: nothing it would write
+//! after that is accepted. Stopping gracefully, the writer drains like a single node and
+//! releases the lease for an edge to take at once. Not yet built: state in Redis that
+//! survives the writer (queued requests and live calls are the writer's own today, and
+//! end with it), media on every node.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use prometheus::{Histogram, HistogramOpts, IntCounter, IntGauge};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 
+use super::Remote;
 use super::keys::Keys;
 use super::lease::{Lease, Standing};
 use crate::config::Config;
@@ -64,28 +60,7 @@ impl ClusterMetrics {
     }
 }
 
-/// What a standby says on `/readyz`.
-#[derive(Clone)]
-struct Standby {
-    says: watch::Receiver<String>,
-    metrics: Metrics,
-}
-
-/// A standby's routes; `/metrics` only where the operator's routes are (`with_metrics`:
-/// the private listener when there is one, else the public).
-fn standby_routes(standby: Standby, with_metrics: bool) -> Router {
-    async fn ready(State(s): State<Standby>) -> Response {
-        (StatusCode::SERVICE_UNAVAILABLE, s.says.borrow().clone()).into_response()
-    }
-    async fn metrics(State(s): State<Standby>) -> Response {
-        s.metrics.render().into_response()
-    }
-    let routes = Router::new().route("/healthz", get(|| async { "ok" })).route("/readyz", get(ready));
-    let routes = if with_metrics { routes.route("/metrics", get(metrics)) } else { routes };
-    routes.fallback(ready).with_state(standby)
-}
-
-/// A second handle of `listener` (the same socket): a standby answers on it, and the
+/// A second handle of `listener` (the same socket): an edge serves on it, and the
 /// writer later serves on the first.
 fn second_handle(listener: TcpListener) -> std::io::Result<(TcpListener, TcpListener)> {
     let first = listener.into_std()?;
@@ -110,7 +85,6 @@ pub async fn serve(
     let client = redis::Client::open(section.redis.as_str()).map_err(|e| bad(&e))?;
     let addr = listener.local_addr().map_err(|source| ServeError::Io { addr: config.listen, source })?;
 
-    // Stand by on second handles of the listeners; the writer serves on the first.
     let (listener, second) = second_handle(listener).map_err(|source| ServeError::Io { addr, source })?;
     let (private, private_second) = match private {
         Some(private) => {
@@ -120,39 +94,46 @@ pub async fn serve(
         }
         None => (None, None),
     };
-    let (says, said) = watch::channel(format!("standby: node {node} is starting"));
-    let (stop_standby, standby_stops) = watch::channel(false);
-    let standing = Standby { says: said, metrics: metrics.clone() };
-    let refusals: Arc<dyn crate::listener::Refusals> = Arc::new(metrics.clone());
-    let mut standby = tokio::task::JoinSet::new();
-    let public_metrics = private_second.is_none();
-    for (handle, with_metrics) in [(Some(second), public_metrics), (private_second, true)] {
-        let Some(handle) = handle else { continue };
-        let routes = standby_routes(standing.clone(), with_metrics);
-        let stops = standby_stops.clone();
-        let grace = Duration::from_secs(1);
-        standby.spawn(crate::listener::serve(handle, routes, config.bounds(), refusals.clone(), stops, grace));
-    }
-    tracing::info!(%addr, node, "cluster node standing by");
-
     let mut shutdown = Box::pin(shutdown);
+    let keys = Keys::new(section.prefix.clone());
     let connect = async {
         loop {
-            match redis::aio::ConnectionManager::new(client.clone()).await {
-                Ok(conn) => return conn,
+            let both = async {
+                let conn = redis::aio::ConnectionManager::new(client.clone()).await?;
+                let remote = Remote::start(client.clone(), keys.clone()).await?;
+                Ok::<_, redis::RedisError>((conn, remote))
+            };
+            match both.await {
+                Ok(both) => return both,
                 Err(e) => {
-                    says.send_replace(format!("standby: redis: {e}"));
                     tracing::warn!(error = %e, "redis not reachable; trying again");
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }
         }
     };
-    let conn = tokio::select! {
-        conn = connect => conn,
-        () = &mut shutdown => { let _ = stop_standby.send(true); standby.join_all().await; return Ok(()); }
+    let (conn, remote) = tokio::select! {
+        both = connect => both,
+        () = &mut shutdown => return Ok(()),
     };
-    let mut lease = Lease::new(conn, Keys::new(section.prefix.clone()), &node, ttl).map_err(|e| bad(&e))?;
+    let mut lease = Lease::new(conn, keys.clone(), &node, ttl).map_err(|e| bad(&e))?;
+
+    // Serve as an edge on second handles of the listeners (the writer serves on the
+    // first): every call goes to the writer through Redis.
+    let (stop_edge, edge_stops) = watch::channel(false);
+    let (closing_tx, closing_rx) = watch::channel(false);
+    let router: crate::cluster::SharedRouter = Arc::new(remote.clone());
+    let edge_config = Config { public_url: Some(config.public_base(addr)), ..config.clone() };
+    let app = crate::app::App::new(edge_config, store.clone(), metrics.clone(), router, closing_rx);
+    let mut stops = edge_stops.clone();
+    let edge = tokio::spawn(crate::serve::run(second, private_second, app, closing_tx, async move {
+        let _ = stops.wait_for(|stop| *stop).await;
+    }));
+    tracing::info!(%addr, node, number = remote.node(), "cluster node serving as an edge");
+    let stop_edge = |edge: tokio::task::JoinHandle<std::io::Result<()>>| async move {
+        let _ = stop_edge.send(true);
+        let _ = edge.await;
+    };
 
     // Claim until this node writes.
     let (token, fenced, deposed) = loop {
@@ -165,25 +146,21 @@ pub async fn serve(
                 Ok(Some((fenced, deposed))) => break (token, fenced, deposed),
                 Ok(None) => tracing::warn!(token, "the lease's token is below the database's fence; claiming again"),
                 Err(e) => {
-                    says.send_replace(format!("standby: store: {e}"));
                     tracing::warn!(error = %e, "holding the lease, the fence could not be raised; trying again");
                 }
             },
-            Ok(Standing::Follower { writer, .. }) => {
-                says.send_replace(format!("standby: node {writer} writes"));
-            }
+            Ok(Standing::Follower { token, .. }) => remote.writer_is(token),
             Err(e) => {
-                says.send_replace(format!("standby: {e}"));
                 tracing::warn!(error = %e, "the writer's lease could not be claimed; trying again");
             }
         }
         tokio::select! {
             () = tokio::time::sleep(lease.renew_every()) => {}
-            () = &mut shutdown => { let _ = stop_standby.send(true); standby.join_all().await; return Ok(()); }
+            () = &mut shutdown => { stop_edge(edge).await; return Ok(()); }
         }
     };
-    let _ = stop_standby.send(true);
-    standby.join_all().await;
+    // This node's edge connections resume with it as the writer.
+    stop_edge(edge).await;
     cluster.writer.set(1);
     cluster.changes.inc();
     tracing::info!(node, token, "this node is the cluster's writer");
@@ -191,7 +168,9 @@ pub async fn serve(
     // Keep the lease while serving; lose it and exit.
     let (release_tx, release_rx) = tokio::sync::oneshot::channel::<()>();
     let keeper = tokio::spawn(keep(lease, token, fenced.clone(), cluster.clone(), deposed, release_rx));
-    let served = crate::serve::serve_with(listener, private, config, fenced, metrics, shutdown).await;
+    let bridge: crate::serve::Bridge =
+        Box::new(move |local| tokio::spawn(super::bridge::run(client, keys, node, local)));
+    let served = crate::serve::serve_with(listener, private, config, fenced, metrics, Some(bridge), shutdown).await;
     // Stopped gracefully: hand the lease over at once.
     let _ = release_tx.send(());
     let _ = keeper.await;
@@ -256,6 +235,6 @@ async fn keep(
 
 /// This node may no longer write: go, at once (see the module's documentation).
 fn step_down(why: &str) -> ! {
-    tracing::error!(why, "deposed as the cluster's writer; exiting to start again as a standby");
+    tracing::error!(why, "deposed as the cluster's writer; exiting to start again as an edge");
     std::process::exit(DEPOSED);
 }

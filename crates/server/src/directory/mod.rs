@@ -240,7 +240,7 @@ pub struct DeskRow {
 }
 
 /// An interpreter's profile as stored and as the admin API lists it (no password).
-#[derive(Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct InterpreterRow {
     /// Id.
     pub id: i64,
@@ -262,7 +262,7 @@ pub struct InterpreterRow {
     pub roster: RosterDoc,
     /// Reached by phone: offers ring this number through the phone gateway (no console).
     /// Staff data: never in call records or logs.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reach_by_phone: Option<String>,
 }
 

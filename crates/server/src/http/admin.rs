@@ -18,7 +18,8 @@ use super::error::{ApiError, PathOf};
 use super::who::{Admin, Reader};
 use crate::app::App;
 use crate::auth::{hash_password_off_runtime, hash_token, new_enrolment_code};
-use crate::calls::{Client, DirectoryChange};
+use crate::calls::Client;
+use crate::cluster::DirectoryEdit;
 use crate::directory::{InterpreterRow, PolicyDoc, RosterDoc, time_zone};
 use crate::store::{Constraint, StoreError, TwoFactorRule};
 
@@ -34,7 +35,7 @@ pub(crate) fn routes() -> Router<App> {
         .route("/api/interpreters/{id}", put(update_interpreter))
 }
 
-async fn apply(app: &App, change: DirectoryChange) -> Result<(), ApiError> {
+async fn apply(app: &App, change: DirectoryEdit) -> Result<(), ApiError> {
     app.router.directory(change).await.map_err(|e| match e.code {
         p::ErrorCode::ShuttingDown => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.code, e.message),
         _ => ApiError::conflict(e.code, e.message),
@@ -119,9 +120,9 @@ async fn add_tenant(
     if b.name.trim().is_empty() || b.name.chars().count() > 200 {
         return Err(ApiError::invalid("name", "must be 1 to 200 characters"));
     }
-    let tz = time_zone(&b.time_zone, "time_zone").map_err(|e| ApiError::invalid(&e.field, e.problem))?;
+    time_zone(&b.time_zone, "time_zone").map_err(|e| ApiError::invalid(&e.field, e.problem))?;
     let policy_doc = b.policy.unwrap_or_default();
-    let policy = policy_doc.to_policy().map_err(|e| ApiError::invalid(&e.field, e.problem))?;
+    policy_doc.to_policy().map_err(|e| ApiError::invalid(&e.field, e.problem))?;
     let id = app.store.insert_tenant(b.name.trim(), i64::from(b.foreign_residents), &b.time_zone).await.map_err(
         |e| match e {
             StoreError::Constraint(Constraint::Unique) => {
@@ -134,13 +135,14 @@ async fn add_tenant(
     if let Some(rule) = b.two_factor {
         app.store.set_two_factor_rule(id, rule).await?;
     }
-    let spec = d::TenantSpec {
-        id: d::TenantId(u32::try_from(id).map_err(ApiError::internal)?),
+    let edit = DirectoryEdit::Tenant {
+        id,
+        name: b.name.trim().to_string(),
         foreign_residents: b.foreign_residents,
-        time_zone: tz,
-        policy,
+        time_zone: b.time_zone.clone(),
+        policy: policy_doc,
     };
-    apply(&app, DirectoryChange::Tenant(id, b.name.trim().to_string(), Box::new(spec))).await?;
+    apply(&app, edit).await?;
     app.store.audit(&actor, "add_tenant", Some(&format!("tenant:{id}")), true).await?;
     Ok((StatusCode::CREATED, Json(IdOut { id })))
 }
@@ -190,11 +192,11 @@ async fn set_policy(
     PathOf(id): PathOf<i64>,
     JsonBody(doc): JsonBody<PolicyDoc>,
 ) -> Result<StatusCode, ApiError> {
-    let policy = doc.to_policy().map_err(|e| ApiError::invalid(&e.field, e.problem))?;
+    doc.to_policy().map_err(|e| ApiError::invalid(&e.field, e.problem))?;
     if !app.store.set_policy(id, &doc).await? {
         return Err(ApiError::not_found(format!("no tenant {id}")));
     }
-    apply(&app, DirectoryChange::Policy(id, Box::new(policy))).await?;
+    apply(&app, DirectoryEdit::Policy { id, policy: doc }).await?;
     app.store.audit(&actor, "set_policy", Some(&format!("tenant:{id}")), true).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -231,7 +233,7 @@ async fn add_desk(
         StoreError::Constraint(Constraint::ForeignKey) => ApiError::not_found(format!("no tenant {tenant}")),
         e => e.into(),
     })?;
-    apply(&app, DirectoryChange::Desk(id, tenant, b.name.trim().to_string())).await?;
+    apply(&app, DirectoryEdit::Desk { id, tenant, name: b.name.trim().to_string() }).await?;
     app.store.audit(&actor, "add_desk", Some(&format!("desk:{id}")), true).await?;
     Ok((StatusCode::CREATED, Json(DeskOut { id, enrolment_code: code })))
 }
@@ -326,7 +328,7 @@ fn row_from(id: i64, login: String, b: InterpreterBody) -> InterpreterRow {
 }
 
 /// Validate a profile against the directory; the engine's spec for it.
-async fn checked(app: &App, row: &InterpreterRow) -> Result<d::InterpreterSpec, ApiError> {
+async fn checked(app: &App, row: &InterpreterRow) -> Result<(), ApiError> {
     let known = app.store.directory().await?.tenants.into_iter().map(|t| t.id).collect::<Vec<_>>();
     if let Some(t) = row.tenants.iter().find(|t| !known.contains(t)) {
         return Err(ApiError::not_found(format!("tenants: no tenant {t}")));
@@ -344,7 +346,7 @@ async fn checked(app: &App, row: &InterpreterRow) -> Result<d::InterpreterSpec, 
     if row.reach_by_phone.as_deref().is_some_and(|n| !crate::calls::dialable(n)) {
         return Err(ApiError::invalid("reach_by_phone", "a phone number: 3 to 20 digits, with + - ( ) and spaces"));
     }
-    Ok(spec)
+    Ok(())
 }
 
 async fn add_interpreter(
@@ -364,14 +366,13 @@ async fn add_interpreter(
         .filter(|p| (12..=256).contains(&p.chars().count()))
         .ok_or_else(|| ApiError::invalid("password", "required, 12 to 256 characters"))?;
     let mut row = row_from(0, login, b);
-    let mut spec = checked(&app, &row).await?;
+    checked(&app, &row).await?;
     let hash = hash_password_off_runtime(&password).await?;
     row.id = app.store.insert_interpreter(&row, &hash).await.map_err(|e| match e {
         StoreError::Constraint(Constraint::Unique) => ApiError::conflict(p::ErrorCode::InvalidField, "login: taken"),
         e => e.into(),
     })?;
-    spec.id = d::InterpreterId(u32::try_from(row.id).map_err(ApiError::internal)?);
-    apply(&app, DirectoryChange::Interpreter(Box::new(spec), row.reach_by_phone.clone())).await?;
+    apply(&app, DirectoryEdit::Interpreter { row: row.clone(), new: true }).await?;
     app.store.audit(&actor, "add_interpreter", Some(&format!("interpreter:{}", row.id)), true).await?;
     Ok((StatusCode::CREATED, Json(IdOut { id: row.id })))
 }
@@ -386,10 +387,12 @@ async fn update_interpreter(
         return Err(ApiError::invalid("login", "the login and password are not changed here"));
     }
     let row = row_from(id, String::new(), b);
-    let mut spec = checked(&app, &row).await?;
-    spec.id = d::InterpreterId(u32::try_from(id).map_err(|_| ApiError::not_found(format!("no interpreter {id}")))?);
+    checked(&app, &row).await?;
+    if u32::try_from(id).is_err() {
+        return Err(ApiError::not_found(format!("no interpreter {id}")));
+    }
     // The engine first: it refuses while an offer rings or a call runs.
-    apply(&app, DirectoryChange::UpdateInterpreter(Box::new(spec), row.reach_by_phone.clone())).await?;
+    apply(&app, DirectoryEdit::Interpreter { row: row.clone(), new: false }).await?;
     if !app.store.update_interpreter(&row).await? {
         return Err(ApiError::not_found(format!("no interpreter {id}")));
     }

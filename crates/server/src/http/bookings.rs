@@ -21,7 +21,7 @@ use crate::app::App;
 use crate::bookings::{
     Booking, BookingIn, BookingLinks, BookingMove, ResidentJoins, Specialist, SpecialistJoins, language, slot,
 };
-use crate::calls::BookingChange;
+use crate::cluster::BookingEdit;
 use crate::store::{BookingsOf, now_ms};
 
 /// The routes.
@@ -262,7 +262,7 @@ pub(crate) async fn book(
     let (links, urls) = new_links(app, &booking);
     let booking = Booking { links, ..booking };
     let id = app.store.add_booking(&booking, sealed.as_deref(), now).await?;
-    let held = app.router.booking(BookingChange::Book(Box::new(Booking { id, ..booking }))).await;
+    let held = app.router.booking(BookingEdit::book(Booking { id, ..booking })).await;
     let target = format!("booking:{id}");
     let interpreter = match held {
         Ok(Some(i)) => i,
@@ -319,7 +319,7 @@ async fn move_to(
     let target = format!("booking:{id}");
     let actor = actor(who);
     let tenant = moved.tenant;
-    match app.router.booking(BookingChange::Move(Box::new(moved))).await {
+    match app.router.booking(BookingEdit::moved(moved)).await {
         Ok(Some(interpreter)) => {
             app.store.move_booking(id, start, end, m.interpreter, Some(interpreter)).await?;
             app.store.audit_for(Some(tenant), &actor, "move_booking", Some(&target), true).await?;
@@ -344,7 +344,7 @@ async fn relink(State(app): State<App>, who: Anyone, PathOf(id): PathOf<i64>) ->
         return Err(ApiError::conflict(p::ErrorCode::NotAllowed, "the booking is cancelled or over"));
     }
     let (links, urls) = new_links(&app, &b);
-    app.router.booking(BookingChange::Relink(id, links.clone())).await.map_err(refused)?;
+    app.router.booking(BookingEdit::Relink { id, links: links.clone() }).await.map_err(refused)?;
     app.store.relink_booking(id, &links).await?;
     app.store.audit_for(Some(b.tenant), &actor(who), "relink_booking", Some(&format!("booking:{id}")), true).await?;
     Ok(Json(urls))
@@ -359,7 +359,7 @@ async fn cancel(State(app): State<App>, who: Anyone, PathOf(id): PathOf<i64>) ->
     if !b.booked() {
         return Ok(StatusCode::NO_CONTENT);
     }
-    app.router.booking(BookingChange::Cancel(id)).await.map_err(refused)?;
+    app.router.booking(BookingEdit::Cancel { id }).await.map_err(refused)?;
     app.store.cancel_booking(id, now_ms()).await?;
     app.store.audit_for(Some(b.tenant), &actor(who), "cancel_booking", Some(&format!("booking:{id}")), true).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -69,12 +69,12 @@ async fn set(
     if !reader.sees(id) {
         return Err(ApiError::forbidden("another municipality's calendar"));
     }
-    let calendar = doc.to_calendar().map_err(|e| ApiError::invalid(&e.field, e.problem))?;
+    doc.to_calendar().map_err(|e| ApiError::invalid(&e.field, e.problem))?;
     if !app.store.set_calendar(id, &doc).await? {
         return Err(ApiError::not_found(format!("no tenant {id}")));
     }
     // The engine's "when" answers keep to it from now on.
-    let change = crate::calls::DirectoryChange::Calendar(id, Some(Box::new(calendar)));
+    let change = crate::cluster::DirectoryEdit::Calendar { tenant: id, calendar: Some(doc.clone()) };
     app.router.directory(change).await.map_err(|e| ApiError::internal(e.message))?;
     app.store.audit_for(Some(id), &format!("staff:{}", reader.id), "set_calendar", None, true).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -97,12 +97,18 @@ pub fn router(app: App, surface: Surface) -> Router {
 /// Ready or draining, or not ready while the store does not answer (a node that cannot
 /// write records must not take calls); a node that is ready but cannot make or take
 /// phone calls says so on a second line and stays ready, since everything else it does
-/// works.
-async fn readyz(State(app): State<App>) -> Response {
-    if !app.ready() {
+/// works. In a cluster, `/readyz?writer` is ready on the writer only (for a load balancer
+/// that must reach the writer's media relay, as a Kubernetes Service of media ports does).
+async fn readyz(State(app): State<App>, uri: axum::http::Uri) -> Response {
+    let writer_only = uri.query().is_some_and(|q| q.split('&').any(|p| p == "writer"));
+    if writer_only && !app.router.writes_here() {
+        (StatusCode::SERVICE_UNAVAILABLE, "edge: the writer is another node").into_response()
+    } else if !app.ready() {
         (StatusCode::SERVICE_UNAVAILABLE, "draining").into_response()
     } else if let Err(e) = app.store.ping().await {
         (StatusCode::SERVICE_UNAVAILABLE, format!("store: unavailable: {e}")).into_response()
+    } else if let Err(e) = app.router.health() {
+        (StatusCode::SERVICE_UNAVAILABLE, format!("cluster: {e}")).into_response()
     } else if app.phone_up() {
         (StatusCode::OK, "ready").into_response()
     } else {

@@ -16,7 +16,7 @@ use super::body::JsonBody;
 use super::error::{ApiError, PathOf};
 use super::who::{Interpreter, Reader};
 use crate::app::App;
-use crate::calls::DirectoryChange;
+use crate::cluster::DirectoryEdit;
 use crate::directory::{ExtraDoc, InterpreterRow, OffDoc, RosterDoc};
 
 /// Days off and extra windows one interpreter may keep of their own.
@@ -71,8 +71,8 @@ async fn save(
     actor: &str,
     action: &str,
 ) -> Result<(), ApiError> {
-    let engine_roster = roster.to_roster().map_err(|e| ApiError::invalid(&e.field, e.problem))?;
-    app.router.directory(DirectoryChange::Roster(id, Box::new(engine_roster))).await.map_err(|e| match e.code {
+    roster.to_roster().map_err(|e| ApiError::invalid(&e.field, e.problem))?;
+    app.router.directory(DirectoryEdit::Roster { id, roster: roster.clone() }).await.map_err(|e| match e.code {
         p::ErrorCode::ShuttingDown => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.code, e.message),
         _ => ApiError::conflict(e.code, e.message),
     })?;

@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use tower::ServiceExt;
 
 use crate::app::App;
-use crate::calls::{Client, DirectoryChange, InviteInfo, MemberKey};
+use crate::calls::{Client, InviteInfo, MemberKey};
 use crate::cluster::{Router, Unavailable};
 use crate::hub::{Attached, MemberIn, Out, Outbox};
 
@@ -67,10 +67,10 @@ impl Router for Away {
     async fn snapshot(&self, _: Option<i64>) -> Result<p::SupervisorEvent, Unavailable> {
         Err(Unavailable)
     }
-    async fn directory(&self, _: DirectoryChange) -> Result<(), p::ProtocolError> {
+    async fn directory(&self, _: crate::cluster::DirectoryEdit) -> Result<(), p::ProtocolError> {
         Err(Unavailable.into())
     }
-    async fn booking(&self, _: crate::calls::BookingChange) -> Result<Option<i64>, p::ProtocolError> {
+    async fn booking(&self, _: crate::cluster::BookingEdit) -> Result<Option<i64>, p::ProtocolError> {
         Err(Unavailable.into())
     }
     async fn assign(&self, _: Option<i64>, _: u64, _: i64) -> Result<(), p::ProtocolError> {

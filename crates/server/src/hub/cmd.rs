@@ -12,7 +12,7 @@ pub(super) type Reply1 = oneshot::Sender<Result<(), p::ProtocolError>>;
 
 /// A desk's or interpreter's attached connection: was its session taken back, and the
 /// token for its next resume.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct Attached {
     /// Whether it resumed its session.
     pub resumed: bool,
@@ -21,7 +21,7 @@ pub struct Attached {
 }
 
 /// A link participant let in.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct MemberIn {
     /// How they are reached.
     pub member: MemberKey,

@@ -133,7 +133,10 @@ fn the_kubernetes_manifests_hold_together() {
     }
     assert_eq!(&of("PodDisruptionBudget")[0]["spec"]["selector"]["matchLabels"], labels);
     let container = &pod["spec"]["containers"][0];
-    assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz");
+    assert_eq!(
+        container["readinessProbe"]["httpGet"]["path"], "/readyz?writer",
+        "the writer only: its relay carries the media"
+    );
     assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/healthz");
     // Every key taken from the Secret or the ConfigMap is there; the environment they
     // make, with the ConfigMap's file, is a configuration the server accepts.

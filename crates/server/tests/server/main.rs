@@ -10,6 +10,7 @@ mod admin;
 mod bookings;
 mod calendar;
 mod centres;
+mod cluster_edges;
 mod cluster_lease;
 mod cluster_nodes;
 mod dashboard;

@@ -509,13 +509,17 @@ pub async fn spawn_binary_with(dir: &std::path::Path, args: &[&str]) -> Child {
     let addr = loop {
         let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
             .await
-            .unwrap()
+            .unwrap_or_else(|_| panic!("the server did not listen within 20 s; it said:\n{}", said.join("\n")))
             .unwrap()
             .unwrap_or_else(|| panic!("the server starts; it said:\n{}", said.join("\n")));
         said.push(line.clone());
         let plain: String =
-            line.split('\x1b').map(|part| part.split_once('m').map_or(part, |(_, rest)| rest)).collect();
-        let listening = ["kakehashi listening addr=", "cluster node standing by addr="];
+            // Colour codes (ESC [ ... m) out, the text before the first one kept whole.
+            line.split('\x1b')
+                .enumerate()
+                .map(|(i, part)| if i == 0 { part } else { part.split_once('m').map_or(part, |(_, rest)| rest) })
+                .collect();
+        let listening = ["kakehashi listening addr=", "cluster node serving as an edge addr="];
         if let Some(rest) = listening.iter().find_map(|marker| plain.split(marker).nth(1)) {
             break rest.split_whitespace().next().unwrap().parse().unwrap();
         }

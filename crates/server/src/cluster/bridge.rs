@@ -1,0 +1,199 @@
+//! The writer's side of the command stream (ADR 0020 point 4): read the edges' calls from
+//! `<prefix>:commands` with a consumer group, apply each through the in-process router,
+//! publish its answer on the asking node's channel, and forward the events of every
+//! connection an edge attached there. A forwarder that cannot publish lets its connection
+//! go (the hub sees the outbox closed, as for a client too slow to read): the client
+//! resumes and gets again what it lost. A new writer starts at the stream's end: what a
+//! previous writer left unanswered was the previous writer's, and its askers have timed out.
+
+use std::time::Duration;
+
+use kakehashi_protocol as p;
+use redis::AsyncCommands;
+use redis::aio::ConnectionManager;
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use super::keys::Keys;
+use super::wire::{Down, InviteWire, Op, Up, WireOut, node_of};
+use super::{Local, Router};
+use crate::calls::Client;
+use crate::hub::{CLIENT_QUEUE, Out, Outbox};
+
+/// The consumer group of writers.
+const GROUP: &str = "writer";
+
+/// How long one read of the stream waits for calls (under the connection's answer timeout).
+const BLOCK_MS: u64 = 200;
+
+/// Read and apply the edges' calls until the task is aborted.
+pub(super) async fn run(client: redis::Client, keys: Keys, consumer: String, local: Local) {
+    loop {
+        match serve(&client, &keys, &consumer, &local).await {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "the command stream failed; reading again");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+}
+
+async fn serve(client: &redis::Client, keys: &Keys, consumer: &str, local: &Local) -> redis::RedisResult<()> {
+    let mut read = ConnectionManager::new(client.clone()).await?;
+    let publish = ConnectionManager::new(client.clone()).await?;
+    let stream = keys.commands();
+    let created: redis::RedisResult<()> = read.xgroup_create_mkstream(&stream, GROUP, "$").await;
+    if let Err(e) = created
+        && e.code() != Some("BUSYGROUP")
+    {
+        return Err(e);
+    }
+    // Start at the end: see the module's documentation.
+    let _: () = redis::cmd("XGROUP").arg("SETID").arg(&stream).arg(GROUP).arg("$").query_async(&mut read).await?;
+    tracing::info!(stream, "the writer takes the edges' calls");
+    loop {
+        let reply: Option<redis::streams::StreamReadReply> = redis::cmd("XREADGROUP")
+            .arg("GROUP")
+            .arg(GROUP)
+            .arg(consumer)
+            .arg("COUNT")
+            .arg(256)
+            .arg("BLOCK")
+            .arg(BLOCK_MS)
+            .arg("STREAMS")
+            .arg(&stream)
+            .arg(">")
+            .query_async(&mut read)
+            .await?;
+        let Some(reply) = reply else { continue };
+        for key in reply.keys {
+            let ids: Vec<&str> = key.ids.iter().map(|e| e.id.as_str()).collect();
+            if !ids.is_empty() {
+                let _: i64 = read.xack(&stream, GROUP, &ids).await?;
+            }
+            for entry in &key.ids {
+                let Some(text) = entry.get::<Vec<u8>>("up") else { continue };
+                match serde_json::from_slice::<Up>(&text) {
+                    Ok(up) => {
+                        tokio::spawn(apply(up, local.clone(), publish.clone(), keys.clone()));
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, id = entry.id, "a call on the command stream could not be read")
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Apply one call and publish its answer (when it has one).
+async fn apply(up: Up, local: Local, mut publish: ConnectionManager, keys: Keys) {
+    let channel = keys.node(up.node);
+    let answers = up.op.answers();
+    let answer = answer_of(up.op, &local, &publish, &keys).await;
+    if answers {
+        let down = Down::Reply { id: up.id, answer };
+        if let Ok(text) = serde_json::to_vec(&down) {
+            let sent: redis::RedisResult<i64> = publish.publish(&channel, text).await;
+            if let Err(e) = sent {
+                tracing::warn!(error = %e, "an answer to an edge could not be published");
+            }
+        }
+    }
+}
+
+fn json<T: Serialize>(value: T) -> Result<serde_json::Value, p::ProtocolError> {
+    serde_json::to_value(value).map_err(|e| p::ProtocolError { code: p::ErrorCode::Internal, message: e.to_string() })
+}
+
+/// A call without an answer, done.
+async fn told(call: impl std::future::Future<Output = ()>) -> Result<serde_json::Value, p::ProtocolError> {
+    call.await;
+    Ok(serde_json::Value::Null)
+}
+
+fn stopping() -> p::ProtocolError {
+    super::Unavailable.into()
+}
+
+/// What the router answers `op`; events of a connection it attaches are forwarded.
+async fn answer_of(
+    op: Op,
+    local: &Local,
+    publish: &ConnectionManager,
+    keys: &Keys,
+) -> Result<serde_json::Value, p::ProtocolError> {
+    match op {
+        Op::Attach { client, conn, resume, last_seq } => {
+            let outbox = match client {
+                Client::Desk(_) => Outbox::Desk(forwarder(conn, publish, keys)),
+                Client::Interpreter(_) => Outbox::Interpreter(forwarder(conn, publish, keys)),
+            };
+            json(local.attach(client, conn, outbox, resume, last_seq).await.map_err(|_| stopping())?)
+        }
+        Op::Detach { client, conn, written, ended } => told(local.detach(client, conn, written, ended)).await,
+        Op::Desk { desk, tenant, cmd } => local.desk(desk, tenant, cmd).await.map(|()| serde_json::Value::Null),
+        Op::Interpreter { id, cmd } => local.interpreter(id, cmd).await.map(|()| serde_json::Value::Null),
+        Op::Join { token, resume, conn } => {
+            json(local.join(token, resume, conn, forwarder(conn, publish, keys)).await?)
+        }
+        Op::Member { member, cmd } => local.member(member, cmd).await.map(|()| serde_json::Value::Null),
+        Op::MemberLeft { member, conn } => told(local.member_left(member, conn)).await,
+        Op::PeekInvite { token } => json(local.peek_invite(token).await.map_err(|_| stopping())?.map(InviteWire::from)),
+        Op::RedeemPin { pin } => json(local.redeem_pin(pin).await.map_err(|_| stopping())?),
+        Op::Gateway { conn, attached } => {
+            let outbox = attached.then(|| forwarder(conn, publish, keys));
+            told(local.gateway(conn, outbox)).await
+        }
+        Op::LineCall { conn, line, desk, language } => told(local.line_call(conn, line, desk, language)).await,
+        Op::OfferAnswer { offer, accept } => json(local.offer_answer(offer, accept).await.map_err(|_| stopping())?),
+        Op::LineHangup { conn, line } => told(local.line_hangup(conn, line)).await,
+        Op::DialFailed { dial, reason } => told(local.dial_failed(dial, reason)).await,
+        Op::Snapshot { tenant } => json(local.snapshot(tenant).await.map_err(|_| stopping())?),
+        Op::Directory { edit } => local.directory(edit).await.map(|()| serde_json::Value::Null),
+        Op::Booking { change } => json(local.booking(change).await?),
+        Op::OnlineCall { desk, language, token_hash } => {
+            local.online_call(desk, language, token_hash).await.map(|()| serde_json::Value::Null)
+        }
+        Op::OnlineWithdraw { token_hash } => local.online_withdraw(token_hash).await.map(|()| serde_json::Value::Null),
+        Op::Notice { to, notice } => told(local.notice(to, notice)).await,
+        Op::Centre { tenant, desk, language } => {
+            let language = match language {
+                Some(tag) => Some(kakehashi_dispatch::LanguageId::parse(&tag).map_err(|e| p::ProtocolError {
+                    code: p::ErrorCode::InvalidField,
+                    message: format!("language: {e}"),
+                })?),
+                None => None,
+            };
+            json(local.centre(tenant, desk, language).await.map_err(|_| stopping())?)
+        }
+        Op::Assign { scope, request, interpreter } => {
+            local.assign(scope, request, interpreter).await.map(|()| serde_json::Value::Null)
+        }
+        Op::Kick { client } => told(local.kick(client)).await,
+    }
+}
+
+/// An outbox whose events go to the node of connection `conn`, in order.
+fn forwarder<E: Serialize + Send + 'static>(
+    conn: u64,
+    publish: &ConnectionManager,
+    keys: &Keys,
+) -> mpsc::Sender<Out<E>> {
+    let (tx, mut rx) = mpsc::channel::<Out<E>>(CLIENT_QUEUE);
+    let mut publish = publish.clone();
+    let channel = keys.node(node_of(conn));
+    tokio::spawn(async move {
+        while let Some(out) = rx.recv().await {
+            let Ok(out) = WireOut::of(&out) else { break };
+            let Ok(text) = serde_json::to_vec(&Down::Out { conn, out }) else { break };
+            let sent: redis::RedisResult<i64> = publish.publish(&channel, text).await;
+            if let Err(e) = sent {
+                tracing::warn!(error = %e, conn, "an event for an edge's connection could not be published; letting it go");
+                break;
+            }
+        }
+    });
+    tx
+}
