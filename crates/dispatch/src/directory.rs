@@ -11,12 +11,14 @@ use crate::time::Timestamp;
 
 /// A municipality or other organisation whose desks request interpreters.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TenantSpec {
     /// Directory id.
     pub id: TenantId,
     /// Registered foreign residents, the usual key for splitting a shared centre's cost.
     pub foreign_residents: u32,
     /// Local time zone: "later today" in answers to desks is in this zone.
+    #[cfg_attr(feature = "serde", serde(with = "jiff::fmt::serde::tz::required"))]
     pub time_zone: TimeZone,
     /// How its requests are routed.
     pub policy: RoutingPolicy,
@@ -24,6 +26,7 @@ pub struct TenantSpec {
 
 /// An interpreter of the pool.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct InterpreterSpec {
     /// Directory id.
     pub id: InterpreterId,
@@ -45,6 +48,7 @@ pub struct InterpreterSpec {
 
 /// A desk's request for an interpreter.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RequestSpec {
     /// The requesting tenant.
     pub tenant: TenantId,
@@ -88,6 +92,7 @@ impl RequestSpec {
 
 /// A reservation of an interpreter for a specialist consultation slot.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct BookingSpec {
     /// The tenant booking.
     pub tenant: TenantId,

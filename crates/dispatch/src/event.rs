@@ -7,6 +7,7 @@ use crate::time::Timestamp;
 
 /// An interpreter's presence, as shown to supervisors and exported as metrics.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Presence {
     /// Not signed in.
     Offline,
@@ -53,6 +54,7 @@ impl Presence {
 
 /// Why an interpreter is not ready.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum NotReadyReason {
     /// They said so.
     Manual,
@@ -62,6 +64,7 @@ pub enum NotReadyReason {
 
 /// What an interpreter asks to become.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Availability {
     /// Ready for offers (also ends wrap-up and not-ready).
     Available,
@@ -73,6 +76,7 @@ pub enum Availability {
 
 /// How an offer ended without being accepted.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum OfferEnd {
     /// The interpreter declined.
     Declined,
@@ -84,6 +88,7 @@ pub enum OfferEnd {
 
 /// Why an offer was withdrawn.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum RescindReason {
     /// Another interpreter accepted the same request first.
     AnsweredElsewhere,
@@ -95,6 +100,7 @@ pub enum RescindReason {
 
 /// How a request ended without an interpreter.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Outcome {
     /// The desk cancelled while waiting.
     Abandoned,
@@ -117,6 +123,7 @@ impl Outcome {
 
 /// What the desk can do instead, when no interpreter is online.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Suggestion {
     /// Someone eligible is rostered later today, from this time.
     LaterToday(Timestamp),
@@ -128,6 +135,7 @@ pub enum Suggestion {
 
 /// The bucketed estimated wait shown to a desk.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum WaitEstimate {
     /// Less than a minute.
     UnderOneMinute,
@@ -161,6 +169,7 @@ impl WaitEstimate {
 
 /// The honest answer given when a request is accepted.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Outlook {
     /// An eligible interpreter is free: an offer is ringing.
     Ringing,

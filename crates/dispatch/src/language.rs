@@ -7,6 +7,22 @@ use std::fmt;
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LanguageId(u16);
 
+/// In a snapshot, a language is its tag: the catalogue may grow between versions.
+#[cfg(feature = "serde")]
+impl serde::Serialize for LanguageId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.tag())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for LanguageId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<LanguageId, D::Error> {
+        let tag = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        LanguageId::parse(&tag).map_err(serde::de::Error::custom)
+    }
+}
+
 /// One catalogue entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Language {
@@ -254,6 +270,7 @@ pub fn canonicalize(tag: &str) -> Result<String, LanguageError> {
 
 /// An unordered pair of languages an interpreter works between, e.g. Vietnamese ↔ Japanese.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LanguagePair {
     low: LanguageId,
     high: LanguageId,

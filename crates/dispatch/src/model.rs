@@ -6,6 +6,7 @@ use std::fmt;
 /// The kind of engagement an interpreter has with the operating centre.
 /// Ordered best first: staff are preferred over contractors over volunteers.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Tier {
     /// Employed by the centre.
     Staff = 0,
@@ -36,6 +37,7 @@ impl Tier {
 
 /// How a party takes part in a call.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Modality {
     /// Audio and video over WebRTC.
     Video = 0,
@@ -61,6 +63,7 @@ impl Modality {
 
 /// Subject matter an interpreter is qualified for.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Speciality {
     /// Everyday administrative matters; every interpreter has it.
     General = 0,
@@ -102,6 +105,7 @@ impl Speciality {
 
 /// Urgency of a request.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Priority {
     /// The ordinary case.
     Normal,
@@ -113,6 +117,7 @@ macro_rules! bitset {
     ($(#[$doc:meta])* $name:ident of $item:ident) => {
         $(#[$doc])*
         #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
         pub struct $name(u8);
 
         impl $name {

@@ -7,6 +7,7 @@ use crate::model::{Tier, TierSet};
 
 /// Whose interpreters a step may offer to.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Scope {
     /// Interpreters who serve the requesting tenant.
     Own,
@@ -17,6 +18,7 @@ pub enum Scope {
 /// One widening of the eligible pool. Steps are cumulative: in step `k` everyone who
 /// matched steps `0..=k` is eligible, and the request keeps its place in the queue.
 #[derive(Clone, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Step {
     /// How long the request stays in this step before it widens to the next one.
     /// Ignored for the last step, which lasts until the request ends.
@@ -32,6 +34,7 @@ pub struct Step {
 
 /// How to choose among several eligible, idle interpreters.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum InterpreterOrder {
     /// The best tier first (staff, contractor, volunteer), then the longest idle.
     TierThenLongestIdle,
@@ -42,6 +45,7 @@ pub enum InterpreterOrder {
 /// Ring several interpreters at once for the listed (rare) languages: the first
 /// to accept wins and the other offers are rescinded.
 #[derive(Clone, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ParallelRing {
     /// Resident languages this applies to.
     pub languages: Vec<LanguageId>,
@@ -51,6 +55,7 @@ pub struct ParallelRing {
 
 /// A tenant's routing policy.
 #[derive(Clone, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RoutingPolicy {
     /// Ordered steps that widen the pool over time; at least one.
     pub steps: Vec<Step>,

@@ -13,6 +13,7 @@ use crate::time::Timestamp;
 
 /// A set of weekdays.
 #[derive(Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct WeekdaySet(u8);
 
 impl WeekdaySet {
@@ -44,8 +45,24 @@ impl fmt::Debug for WeekdaySet {
     }
 }
 
+/// A weekday in a snapshot: 1 (Monday) to 7 (Sunday).
+#[cfg(feature = "serde")]
+mod weekday_number {
+    use jiff::civil::Weekday;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(day: &Weekday, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i8(day.to_monday_one_offset())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Weekday, D::Error> {
+        Weekday::from_monday_one_offset(i8::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
+}
+
 /// Which days a shift applies to.
 #[derive(Clone, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Days {
     /// Every week on these weekdays ("Fridays", "Monday to Friday").
     Weekly(WeekdaySet),
@@ -53,6 +70,7 @@ pub enum Days {
     /// `last` adds the month's last such weekday ("1st and 3rd Wednesday").
     Monthly {
         /// The weekday.
+        #[cfg_attr(feature = "serde", serde(with = "weekday_number"))]
         weekday: Weekday,
         /// Occurrences, 1-based.
         nth: Vec<u8>,
@@ -79,6 +97,7 @@ impl Days {
 /// A working window on the days it applies to. An `end` at or before `start` runs
 /// overnight into the next day.
 #[derive(Clone, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Shift {
     /// The days the shift starts on.
     pub days: Days,
@@ -90,6 +109,7 @@ pub struct Shift {
 
 /// A dated change to the weekly pattern.
 #[derive(Clone, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Exception {
     /// No regular shift starts on these dates (inclusive): leave, public holidays.
     Off {
@@ -111,7 +131,9 @@ pub enum Exception {
 
 /// When an interpreter may be offered calls.
 #[derive(Clone, PartialEq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Roster {
+    #[cfg_attr(feature = "serde", serde(with = "jiff::fmt::serde::tz::required"))]
     tz: TimeZone,
     always: bool,
     shifts: Vec<Shift>,
@@ -151,6 +173,7 @@ pub enum RosterError {
 
 /// Whether a roster is on at an instant, and when that next changes.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RosterState {
     /// On roster now.
     pub on: bool,

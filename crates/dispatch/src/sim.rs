@@ -113,6 +113,9 @@ pub struct Behaviour {
     pub comeback_secs: f64,
 }
 
+/// What a snapshot's round trip makes of an engine (see [`SimConfig::round_trip`]).
+pub type RoundTrip = fn(&Engine) -> Engine;
+
 /// One simulation run.
 #[derive(Clone, Debug)]
 pub struct SimConfig {
@@ -132,6 +135,10 @@ pub struct SimConfig {
     pub policy: RoutingPolicy,
     /// Run the engine's full invariant check every this many events (0: never).
     pub check_every: u64,
+    /// Every this many events, replace the engine with what the function makes of it: a
+    /// snapshot's round trip, to show that a restored engine carries on exactly as the
+    /// original would have.
+    pub round_trip: Option<(u64, RoundTrip)>,
 }
 
 /// The figures of a run.
@@ -302,6 +309,13 @@ pub fn run(cfg: &SimConfig) -> Result<SimReport, String> {
         if cfg.check_every > 0 && events % cfg.check_every == 0 {
             e.check_invariants()?;
         }
+        if let Some((every, round_trip)) = cfg.round_trip
+            && every > 0
+            && events % every == 0
+        {
+            e = round_trip(&e);
+            e.check_invariants()?;
+        }
     }
     e.check_invariants()?;
     let mut per_language: BTreeMap<LanguageId, Counters> = BTreeMap::new();
@@ -362,6 +376,7 @@ pub fn realistic_day(seed: u64, scale: f64) -> SimConfig {
             comeback_secs: 120.0,
         },
         policy: RoutingPolicy::default(),
+        round_trip: None,
         check_every: 97,
     }
 }
@@ -394,6 +409,7 @@ pub fn erlang_check(seed: u64, per_hour: f64, mean_handle_secs: f64, agents: u32
             max_wait: Duration::from_secs(24 * 3600),
             ..RoutingPolicy::default()
         },
+        round_trip: None,
         check_every: 0,
     }
 }

@@ -13,6 +13,7 @@ pub const SERVICE_THRESHOLDS_SECS: [u64; 5] = [10, 20, 30, 60, 120];
 
 /// Cumulative counters for one tenant and one resident language.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Counters {
     /// Requests received.
     pub requests: u64,
@@ -105,6 +106,7 @@ impl Counters {
 /// Cumulative interpreter time in each presence, per tier, in ms: the raw material for
 /// occupancy (offered + in call + wrap-up over all signed-in time).
 #[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PresenceTime {
     /// `ms[tier][presence index]`.
     pub ms: [[u64; Presence::COUNT]; 3],

@@ -11,6 +11,7 @@ use std::time::Duration;
 /// calendar rules; callers must feed non-decreasing values (a smaller `now` is treated
 /// as the last one seen).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Timestamp(i64);
 
 impl Timestamp {

@@ -51,6 +51,7 @@ pub const MAX_PAIRS: usize = 32;
 pub const MAX_TENANTS_PER_INTERPRETER: usize = 256;
 
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct Tenant {
     spec: TenantSpec,
 }
@@ -104,8 +105,10 @@ pub enum Reply {
     Booking(BookingId, InterpreterId),
 }
 
-/// The dispatch engine.
+/// The dispatch engine. With the `serde` feature it is its own snapshot (outputs are not
+/// part of it: take one when they are drained).
 #[derive(Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Engine {
     now: Timestamp,
     tenants: FxHashMap<TenantId, Tenant>,
@@ -120,8 +123,10 @@ pub struct Engine {
     next_request: u64,
     next_offer: u64,
     next_booking: u64,
+    #[cfg_attr(feature = "serde", serde(skip))]
     outputs: VecDeque<Output>,
     /// Interpreters that became idle during this input, matched at its end.
+    #[cfg_attr(feature = "serde", serde(skip))]
     became_idle: Vec<InterpreterId>,
     counters: FxHashMap<(TenantId, LanguageId), Counters>,
     presence_time: PresenceTime,

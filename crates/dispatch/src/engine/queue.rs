@@ -34,6 +34,27 @@ impl std::fmt::Debug for Queue {
     }
 }
 
+/// In a snapshot, a queue is its entries; the tree is rebuilt from them.
+#[cfg(feature = "serde")]
+impl serde::Serialize for Queue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (&self.set, &self.by_tier).serialize(serializer)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Queue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Queue, D::Error> {
+        let (set, by_tier) = <(BTreeSet<Entry>, [BTreeSet<Entry>; 3])>::deserialize(deserializer)?;
+        let mut queue = Queue::default();
+        for e in set {
+            queue.insert(e);
+        }
+        queue.by_tier = by_tier;
+        Ok(queue)
+    }
+}
+
 fn bucket(key: i64) -> usize {
     (key >> SHIFT).rem_euclid(RING as i64) as usize
 }

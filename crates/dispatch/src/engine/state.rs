@@ -13,6 +13,7 @@ use crate::time::Timestamp;
 
 /// An interpreter's state with the ids it holds.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) enum IState {
     Offline,
     Available,
@@ -42,6 +43,7 @@ impl IState {
 
 /// What the engine keeps about the call an interpreter is wrapping up.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct LastCall {
     pub(crate) tenant: TenantId,
     pub(crate) language: LanguageId,
@@ -51,6 +53,7 @@ pub(crate) struct LastCall {
 }
 
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Interp {
     pub(crate) spec: InterpreterSpec,
     pub(crate) state: IState,
@@ -88,12 +91,14 @@ impl Interp {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) enum RState {
     Waiting,
     InCall { interpreter: InterpreterId, answered_at: Timestamp },
 }
 
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Request {
     pub(crate) tenant: TenantId,
     pub(crate) pair: LanguagePair,
@@ -172,6 +177,7 @@ impl Request {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Offer {
     pub(crate) request: RequestId,
     pub(crate) interpreter: InterpreterId,
@@ -179,6 +185,7 @@ pub(crate) struct Offer {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Booking {
     pub(crate) tenant: TenantId,
     pub(crate) interpreter: InterpreterId,
@@ -198,6 +205,7 @@ pub(crate) struct Booking {
 
 /// The interpreters of one language pair, indexed by tier.
 #[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Pool {
     /// Free interpreters, longest idle first.
     pub(crate) idle: [BTreeSet<(Timestamp, InterpreterId)>; 3],
@@ -209,6 +217,7 @@ pub(crate) struct Pool {
 
 /// A timer; on firing it is checked against the record it names and ignored when stale.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) enum Timer {
     Ring(OfferId),
     Step(RequestId),

@@ -20,6 +20,7 @@ const MAX_FIFOS: usize = 32;
 type Entry = (Timestamp, u64, Timer);
 
 #[derive(Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Timers {
     fifos: Vec<(i64, VecDeque<Entry>)>,
     heap: BinaryHeap<Reverse<Entry>>,

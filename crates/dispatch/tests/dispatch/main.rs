@@ -6,4 +6,5 @@ mod properties;
 mod scenarios;
 mod schedules;
 mod simulation;
+mod snapshots;
 mod views;

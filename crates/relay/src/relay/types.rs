@@ -9,6 +9,7 @@ use rtc::shared::TransportProtocol;
 
 /// A participant's connection to the relay.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LegId(pub u64);
 
 /// A call: the legs whose media is forwarded to each other.
@@ -116,6 +117,7 @@ pub enum RelayError {
 
 /// Statistics of one kind of media on one leg, cumulative since the leg started.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct MediaStats {
     /// RTP packets received from the participant (what it publishes).
     pub packets_received: u64,
@@ -143,6 +145,7 @@ pub struct MediaStats {
 
 /// Statistics of one leg.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LegStats {
     /// Audio.
     pub audio: MediaStats,

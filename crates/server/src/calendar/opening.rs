@@ -155,9 +155,11 @@ pub struct DayPlan {
     pub note: Option<String>,
 }
 
-/// A checked calendar.
-#[derive(Clone, Debug)]
+/// A checked calendar. In a snapshot it is the document it was checked from.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(into = "CalendarDoc", try_from = "CalendarDoc")]
 pub struct Calendar {
+    doc: CalendarDoc,
     tz: TimeZone,
     hours: Vec<(Vec<Weekday>, Time, Time)>,
     holidays: bool,
@@ -220,7 +222,29 @@ impl CalendarDoc {
         if self.hours.len() + self.closures.len() + self.extra.len() > 500 {
             return Err(bad("extra".into(), "at most 500 entries in all"));
         }
-        Ok(Calendar { tz, hours, holidays: self.closed_on_holidays, year_end: self.closed_year_end, closures, extra })
+        Ok(Calendar {
+            doc: self.clone(),
+            tz,
+            hours,
+            holidays: self.closed_on_holidays,
+            year_end: self.closed_year_end,
+            closures,
+            extra,
+        })
+    }
+}
+
+impl From<Calendar> for CalendarDoc {
+    fn from(calendar: Calendar) -> CalendarDoc {
+        calendar.doc
+    }
+}
+
+impl TryFrom<CalendarDoc> for Calendar {
+    type Error = CalendarError;
+
+    fn try_from(doc: CalendarDoc) -> Result<Calendar, CalendarError> {
+        doc.to_calendar()
     }
 }
 

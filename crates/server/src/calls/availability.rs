@@ -12,9 +12,9 @@ use super::convert::{id32, rfc3339};
 use super::{Core, Delivery};
 
 /// What each connected desk was last told, by language.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Grid {
-    told: HashMap<i64, HashMap<&'static str, p::LanguageAvailability>>,
+    told: HashMap<i64, HashMap<d::LanguageId, p::LanguageAvailability>>,
 }
 
 impl Grid {
@@ -26,7 +26,7 @@ impl Grid {
 
 impl Core {
     /// Every language's answer for `tenant`, as the protocol says it.
-    pub(super) fn availability_of(&self, tenant: i64) -> Vec<(&'static str, p::LanguageAvailability)> {
+    pub(super) fn availability_of(&self, tenant: i64) -> Vec<(d::LanguageId, p::LanguageAvailability)> {
         let now = self.now;
         let t = d::TenantId(id32(tenant));
         d::LanguageId::all()
@@ -43,7 +43,7 @@ impl Core {
                     Some(d::Suggestion::Booking(at)) => (p::AvailabilityState::Booking, Some(rfc3339(at))),
                     Some(d::Suggestion::Phone) => (p::AvailabilityState::Phone, None),
                 };
-                Some((l.tag(), p::LanguageAvailability { language: l.tag().to_string(), state, from }))
+                Some((l, p::LanguageAvailability { language: l.tag().to_string(), state, from }))
             })
             .collect()
     }
@@ -55,15 +55,15 @@ impl Core {
             Some(desk) => vec![desk],
             None => self.sessions.connected_desks().collect(),
         };
-        let mut by_tenant: HashMap<i64, Vec<(&'static str, p::LanguageAvailability)>> = HashMap::new();
+        let mut by_tenant: HashMap<i64, Vec<(d::LanguageId, p::LanguageAvailability)>> = HashMap::new();
         for desk in desks {
             let Some(&tenant) = self.names.desk_tenants.get(&desk) else { continue };
             let answers = by_tenant.entry(tenant).or_insert_with(|| self.availability_of(tenant));
             let told = self.grid.told.entry(desk).or_default();
             let mut changed = Vec::new();
-            for (tag, now) in answers.iter() {
-                if told.get(tag) != Some(now) {
-                    told.insert(tag, now.clone());
+            for (language, now) in answers.iter() {
+                if told.get(language) != Some(now) {
+                    told.insert(*language, now.clone());
                     changed.push(now.clone());
                 }
             }

@@ -34,7 +34,7 @@ pub enum BookingChange {
 }
 
 /// The bookings the engine holds, as the core needs them at their slots.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Booked {
     by_id: HashMap<i64, Booking>,
     /// Bookings whose consultation has begun (an interpreter answered its request).

@@ -21,7 +21,7 @@ use super::{CallId, Core, Delivery};
 pub(crate) const PHONE_REST: Duration = Duration::from_secs(600);
 
 /// An offer rung on an interpreter's phone.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Rung {
     interpreter: i64,
     call: CallId,
@@ -29,7 +29,7 @@ struct Rung {
 }
 
 /// Interpreters reached by phone, their offers, and whether a gateway can ring them.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct ByPhone {
     numbers: HashMap<i64, String>,
     rung: HashMap<u64, Rung>,

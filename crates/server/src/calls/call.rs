@@ -19,7 +19,7 @@ pub struct MemberKey {
 }
 
 /// Who a participant is, for reaching them.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Who {
     /// The desk that asked (its connection spans its calls).
     Desk(i64),
@@ -30,7 +30,7 @@ pub enum Who {
 }
 
 /// A link participant's hold on their place.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Link {
     /// The hash of the token they resume with.
     pub resume_hash: String,
@@ -39,7 +39,7 @@ pub struct Link {
 }
 
 /// Someone in a call.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Participant {
     /// Their number, stable across reconnections (the relay's stream id is `p<id>`).
     pub id: u32,
@@ -69,7 +69,7 @@ impl Participant {
 }
 
 /// What the engine said when an interpreter answered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Answer {
     /// Who.
     pub interpreter: i64,
@@ -79,7 +79,7 @@ pub struct Answer {
 
 /// A call's media quality so far: each leg's latest statistics (a leg replaced by a
 /// reconnect keeps its last), and the reconnections.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Quality {
     /// Latest statistics per leg.
     pub legs: HashMap<LegId, LegStats>,
@@ -112,7 +112,7 @@ impl Quality {
 }
 
 /// A request, and once answered, its call.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Call {
     /// Its number.
     pub id: CallId,
@@ -151,7 +151,7 @@ pub struct Call {
 
 /// How many joined a call from elsewhere, by kind (a seat counts once, however often
 /// its person comes back).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Remote {
     /// Residents by link.
     pub residents: i64,

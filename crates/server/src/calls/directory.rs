@@ -12,7 +12,7 @@ use crate::directory::Directory;
 
 /// What people are called, for the screens: tenants (shown to interpreters, metric
 /// labels) and desks (shown to interpreters with an offer).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Names {
     pub(super) tenants: HashMap<i64, String>,
     pub(super) desks: HashMap<i64, String>,

@@ -18,7 +18,7 @@ use super::{CallId, Core, Delivery};
 pub const LINE_WAITING_PER_DESK: usize = 30;
 
 /// A line caller, as the gateway knows them: its connection and its number on it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct LineKey {
     /// The gateway's connection.
     pub conn: u64,
@@ -27,7 +27,7 @@ pub struct LineKey {
 }
 
 /// Requests made for line callers, until answered or ended.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Lines {
     by_call: HashMap<CallId, LineKey>,
 }

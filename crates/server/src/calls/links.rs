@@ -17,7 +17,7 @@ use super::convert::err;
 use super::{CallId, Core, Delivery, Endpoint, MemberKey, Output};
 
 /// An open invite.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Invite {
     call: CallId,
     party: p::Party,
@@ -25,7 +25,7 @@ struct Invite {
 }
 
 /// A used link: whose place it is.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 struct Seat {
     member: MemberKey,
     party: p::Party,
@@ -35,7 +35,7 @@ struct Seat {
 
 /// Open invites, used links (seats), and link participants by the hash of their resume
 /// token.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Links {
     invites: HashMap<String, Invite>,
     seats: HashMap<String, Seat>,
@@ -50,7 +50,7 @@ pub(super) struct Links {
 }
 
 /// A call the gateway was asked to place.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct Dialled {
     /// The desk that asked.
     pub(super) desk: i64,

@@ -14,7 +14,7 @@ use super::{Call, CallId, Core, Delivery, Endpoint, Fact, Output};
 use crate::media::{Order, Report};
 
 /// Whose a leg is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Owner {
     call: CallId,
     participant: u32,
@@ -23,7 +23,7 @@ struct Owner {
 }
 
 /// The legs of every call.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Legs {
     /// Open legs.
     open: HashMap<LegId, Owner>,

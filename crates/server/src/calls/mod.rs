@@ -35,6 +35,7 @@ mod media;
 mod media_state;
 mod online;
 mod records;
+mod saved;
 mod sessions;
 mod snapshot;
 #[cfg(test)]
@@ -56,6 +57,7 @@ pub use line::{LINE_WAITING_PER_DESK, LineKey};
 pub use links::{InviteInfo, Inviter, Joined};
 pub use media::{DocumentRoute, Legs};
 pub use records::Recorded;
+pub use saved::SavedError;
 pub use sessions::Client;
 
 use crate::store::CallRecord;
@@ -78,7 +80,7 @@ impl Tokens for OsTokens {
 }
 
 /// The core's settings.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Settings {
     /// How long a dropped client's (or link participant's) place is held.
     pub grace: Duration,
@@ -130,7 +132,7 @@ pub enum Delivery {
 }
 
 /// Who a connection is, as the shell keeps them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Endpoint {
     /// A desk.
     Desk(i64),
@@ -217,10 +219,14 @@ pub enum Output {
     Fact(Fact),
 }
 
-/// The call core.
+/// The call core. Its state (all but its settings, its token source and its outputs)
+/// is what `saved.rs` writes and reads.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Core {
     engine: d::Engine,
+    #[serde(skip)]
     settings: Settings,
+    #[serde(skip, default = "saved::no_tokens")]
     tokens: Box<dyn Tokens>,
     /// Tenants' and desks' names.
     names: directory::Names,
@@ -242,6 +248,7 @@ pub struct Core {
     recorded: records::Kept,
     draining: bool,
     now: d::Timestamp,
+    #[serde(skip)]
     outputs: VecDeque<Output>,
 }
 

@@ -19,7 +19,7 @@ use super::{CallId, Core, Delivery, Reply};
 const LINK_HOURS: u64 = 3;
 
 /// Requests made from a standing link, until their calls end.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Online {
     calls: HashSet<CallId>,
 }

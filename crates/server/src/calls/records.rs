@@ -17,7 +17,7 @@ use crate::store::{CallRecord, DeskOutcome, RecordOutcome};
 pub(crate) const OUTCOME_WINDOW: Duration = Duration::from_secs(24 * 3600);
 
 /// A written record of an answered call whose outcome the desk may still give.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Recorded {
     /// The record's id.
     pub id: i64,
@@ -30,7 +30,7 @@ pub struct Recorded {
 }
 
 /// Answered calls whose records are written, for their outcomes.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Kept {
     /// Calls that ended and await their record's id: (tenant, desk).
     pending: HashMap<CallId, (i64, i64)>,

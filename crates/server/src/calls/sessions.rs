@@ -31,7 +31,7 @@ impl Client {
 }
 
 /// Sessions that live: connected (`None`) or dropped, held until a time.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Sessions {
     live: HashMap<Client, Option<d::Timestamp>>,
 }

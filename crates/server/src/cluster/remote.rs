@@ -40,6 +40,18 @@ enum Edgebox {
     Gateway(mpsc::Sender<Out<p::GatewayEvent>>),
 }
 
+impl Edgebox {
+    /// Close the connection (when its queue has room: a full one is closing anyway).
+    fn close(&self, reason: p::CloseReason) {
+        let _ = match self {
+            Edgebox::Desk(tx) => tx.try_send(Out::Close(reason)).is_ok(),
+            Edgebox::Interpreter(tx) => tx.try_send(Out::Close(reason)).is_ok(),
+            Edgebox::Resident(tx) => tx.try_send(Out::Close(reason)).is_ok(),
+            Edgebox::Gateway(tx) => tx.try_send(Out::Close(reason)).is_ok(),
+        };
+    }
+}
+
 #[derive(Debug, Default)]
 struct Waiting {
     answers: HashMap<u64, oneshot::Sender<Answer>>,
@@ -137,12 +149,7 @@ impl Remote {
         let mut waiting = self.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         waiting.answers.clear();
         for (_, edgebox) in waiting.boxes.drain() {
-            let _ = match edgebox {
-                Edgebox::Desk(tx) => tx.try_send(Out::Close(p::CloseReason::ShuttingDown)).is_ok(),
-                Edgebox::Interpreter(tx) => tx.try_send(Out::Close(p::CloseReason::ShuttingDown)).is_ok(),
-                Edgebox::Resident(tx) => tx.try_send(Out::Close(p::CloseReason::ShuttingDown)).is_ok(),
-                Edgebox::Gateway(tx) => tx.try_send(Out::Close(p::CloseReason::ShuttingDown)).is_ok(),
-            };
+            edgebox.close(p::CloseReason::ShuttingDown);
         }
     }
 

@@ -26,6 +26,7 @@ mod lifecycle;
 mod line;
 mod online;
 mod participants;
+mod saved;
 
 /// Tokens `t1`, `t2`, … in order.
 struct Counter(u32);
