@@ -80,6 +80,7 @@ pub struct Transmit {
 
 /// What happened to a leg.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum LegEvent {
     /// ICE and DTLS are up.
     Connected,

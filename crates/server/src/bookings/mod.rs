@@ -9,6 +9,7 @@
 //! What a booking keeps is categories and times: no resident's name or number. An
 //! intake note for the specialist is sealed like a handling note (ADR 0017).
 
+pub mod held;
 pub mod ics;
 
 use kakehashi_dispatch as d;

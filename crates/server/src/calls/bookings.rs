@@ -14,19 +14,19 @@ use super::{Core, Delivery, InviteInfo, Inviter, Reply};
 use crate::bookings::{Booking, BookingLinks, refusal};
 
 /// A change to the bookings the engine holds, already stored.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub enum BookingChange {
     /// Hold an interpreter for a booking: one just made (its `interpreter` is the one
     /// asked for, or any eligible when `requested_interpreter` is `None`), or one
     /// reloaded. Answers [`Reply::Booked`] with the interpreter held.
-    Book(Box<Booking>),
+    Book(#[serde(with = "crate::bookings::held")] Box<Booking>),
     /// Hold again a stored booking at start: its interpreter, or when they can no longer
     /// be held (their roster changed) and none was named, any eligible one. Answers
     /// [`Reply::Booked`].
-    Restore(Box<Booking>),
+    Restore(#[serde(with = "crate::bookings::held")] Box<Booking>),
     /// Move a booking to the slot (and interpreter) of this one; the old slot stays
     /// held when the new one is refused.
-    Move(Box<Booking>),
+    Move(#[serde(with = "crate::bookings::held")] Box<Booking>),
     /// New links for a booking (the old ones stop working, seats already taken stay).
     Relink(i64, BookingLinks),
     /// Let a booking go.
@@ -36,6 +36,7 @@ pub enum BookingChange {
 /// The bookings the engine holds, as the core needs them at their slots.
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Booked {
+    #[serde(with = "crate::bookings::held::by_id")]
     by_id: HashMap<i64, Booking>,
     /// Bookings whose consultation has begun (an interpreter answered its request).
     begun: std::collections::HashSet<i64>,

@@ -31,7 +31,7 @@ impl Names {
 }
 
 /// A directory change for the live engine.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub enum DirectoryChange {
     /// A new tenant (id, name, spec).
     Tenant(i64, String, Box<d::TenantSpec>),

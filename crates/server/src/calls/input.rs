@@ -4,8 +4,9 @@ use kakehashi_protocol as p;
 
 use super::{BookingChange, CallId, Client, DirectoryChange, LineKey, MemberKey};
 
-/// Something that happened, for the core to act on.
-#[derive(Debug)]
+/// Something that happened, for the core to act on. The writer's journal holds them as
+/// they were applied (ADR 0021).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub enum Input {
     /// A desk's or an interpreter's connection is attached; `resumed` says whether it
     /// took back its session (the shell checked the resume token and

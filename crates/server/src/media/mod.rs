@@ -18,6 +18,7 @@
 //! are refused. Writes that would wait are dropped, as a datagram would be: a slow
 //! connection never stalls the relay.
 
+mod kinds;
 mod tcp;
 
 use std::collections::{HashMap, VecDeque};
@@ -101,7 +102,7 @@ pub enum Order {
 }
 
 /// What the relay reports.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub enum Report {
     /// The answer to [`Order::Offer`], or why there is none.
     Answered {
@@ -113,6 +114,7 @@ pub enum Report {
         result: Result<(LegId, String), String>,
         /// Kinds of media the participant offered and the answer refused (no codec in
         /// common): `audio`, `video`.
+        #[serde(with = "kinds")]
         refused: Vec<&'static str>,
     },
     /// Something happened to a leg (connected, failed, a renegotiation offer).

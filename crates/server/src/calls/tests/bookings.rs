@@ -5,7 +5,7 @@
 use super::*;
 use crate::bookings::{BookedModality, Booking, ResidentJoins, Specialist, SpecialistJoins};
 
-fn booking(id: i64, now: d::Timestamp, from_now_secs: i64, interpreter: Option<i64>) -> Booking {
+pub(super) fn booking(id: i64, now: d::Timestamp, from_now_secs: i64, interpreter: Option<i64>) -> Booking {
     let start = now.as_millis() + from_now_secs * 1000;
     Booking {
         id,

@@ -49,6 +49,10 @@ fn a_restored_core_carries_on_exactly_as_the_saved_one() {
     .unwrap();
     let offer = w.offer_for(22);
     w.request("vi").unwrap();
+    // A booking two hours ahead for 22, with a link for its resident.
+    let links = crate::bookings::BookingLinks { resident: Some("booked-resident".into()), specialist: None };
+    let booked = crate::bookings::Booking { links, ..super::bookings::booking(5, w.now, 7200, Some(22)) };
+    w.ok(Input::Booking(BookingChange::Book(Box::new(booked))));
     w.ok(Input::Detached { client: Client::Desk(DESK) });
     w.take();
 
@@ -100,7 +104,34 @@ fn a_restored_core_carries_on_exactly_as_the_saved_one() {
             w.desk(p::DeskCommand::Invite { call: next.0, party: p::Party::Guest }).unwrap();
         }),
         Box::new(|w| w.advance(600)),
+        Box::new(|w| {
+            let other = w.core.calls.values().find(|c| c.desk == OTHER_DESK).expect("22's call").id.0;
+            let cmd = p::DeskCommand::EndCall { call: other };
+            w.handle(Input::Desk { desk: OTHER_DESK, tenant: TENANT, cmd }).unwrap();
+        }),
         Box::new(|w| w.advance(3600)),
+        Box::new(|w| w.advance(2900)),
+        // 22 answers the booking's call, and its resident comes in through the link
+        // kept in the saved core.
+        Box::new(|w| {
+            let offer = w
+                .out
+                .iter()
+                .rev()
+                .find_map(|o| match o {
+                    Output::Deliver(Delivery::Interpreter(22, p::InterpreterEvent::Offer { offer, .. })) => {
+                        Some(*offer)
+                    }
+                    _ => None,
+                })
+                .expect("the booking rings 22");
+            w.interpreter(22, p::InterpreterCommand::Accept { offer }).unwrap();
+        }),
+        Box::new(|w| {
+            let input =
+                Input::Join { token_hash: "booked-resident".into(), resume_hash: None, new_resume_hash: "r2".into() };
+            assert!(matches!(w.handle(input), Ok(Reply::Joined(_))));
+        }),
     ];
     let mut seen = Vec::new();
     for (i, step) in steps.iter().enumerate() {
@@ -113,8 +144,93 @@ fn a_restored_core_carries_on_exactly_as_the_saved_one() {
     }
     assert_eq!(w.core.calls.len(), copy.core.calls.len());
     // What the steps did: 22 answered, the first call's record, the queued request
-    // answered by 21, the guest's invite, and the call's end told to the resident.
-    for what in ["Record {", "Assigned", ", Invite { call", "CallEnded"] {
+    // answered by 21, the guest's invite, the call's end told to the resident, the
+    // booking's call at its slot.
+    for what in ["Record {", "Assigned", ", Invite { call", "CallEnded", "BookingCall"] {
         assert!(seen.iter().any(|o| o.contains(what)), "{what} in {seen:#?}");
     }
+}
+
+/// The journal holds inputs as they were applied: each kind reads back as it was.
+#[test]
+fn every_kind_of_input_reads_back_as_it_was_written() {
+    use kakehashi_relay::{LegEvent, LegId, LegStats};
+    let member = MemberKey { call: 4, participant: 2 };
+    let key = LineKey { conn: 9, line: 1 };
+    let sdp = p::SessionDescription { kind: p::SdpKind::Offer, sdp: "v=0\r\n".into() };
+    let calendar: crate::calendar::CalendarDoc = serde_json::from_value(serde_json::json!({
+        "time_zone": "Asia/Tokyo",
+        "hours": [{ "days": ["mon", "fri"], "open": "08:30", "close": "17:15" }],
+    }))
+    .unwrap();
+    let links = crate::bookings::BookingLinks { resident: Some("rh".into()), specialist: Some("sh".into()) };
+    let booking =
+        crate::bookings::Booking { links, ..super::bookings::booking(5, d::Timestamp::from_secs(0), 60, None) };
+    let inputs = vec![
+        Input::Attached { client: Client::Desk(DESK), resumed: true },
+        Input::Detached { client: Client::Interpreter(21) },
+        Input::Ended { client: Client::Desk(OTHER_DESK) },
+        Input::Desk {
+            desk: DESK,
+            tenant: TENANT,
+            cmd: p::DeskCommand::RequestInterpreter {
+                language: "vi".into(),
+                modality: Some(p::Modality::Audio),
+                speciality: None,
+                urgent: true,
+                preferred_interpreter: Some(22),
+            },
+        },
+        Input::Desk { desk: DESK, tenant: TENANT, cmd: p::DeskCommand::Sdp { call: 3, description: sdp.clone() } },
+        Input::Interpreter { id: 21, cmd: p::InterpreterCommand::Accept { offer: 7 } },
+        Input::Join { token_hash: "th".into(), resume_hash: Some("rh".into()), new_resume_hash: "nh".into() },
+        Input::Member { member, cmd: p::ResidentCommand::MediaState { muted: true, camera_off: false } },
+        Input::Member { member, cmd: p::ResidentCommand::Sdp { description: sdp } },
+        Input::MemberDropped { member },
+        Input::DialFailed { dial: 3, reason: p::DialFailure::Busy },
+        Input::LineCall { key, desk: DESK, language: "ne".into() },
+        Input::LineHangup { key },
+        Input::Gateways { up: true },
+        Input::OfferAnswer { offer: 8, accept: false },
+        Input::GatewayGone { conn: 9 },
+        Input::Relay(crate::media::Report::Answered {
+            call: 3,
+            tag: 1,
+            result: Ok((LegId(12), "v=0\r\n".into())),
+            refused: vec!["video"],
+        }),
+        Input::Relay(crate::media::Report::Answered { call: 3, tag: 2, result: Err("no".into()), refused: vec![] }),
+        Input::Relay(crate::media::Report::Leg { leg: LegId(12), event: LegEvent::Offer("v=0\r\n".into()) }),
+        Input::Relay(crate::media::Report::Stats { leg: LegId(12), stats: LegStats::default() }),
+        Input::Relay(crate::media::Report::Removed { leg: LegId(12), last: Some(LegStats::default()) }),
+        Input::Recorded { call: d::RequestId(3), id: 44 },
+        Input::Directory(DirectoryChange::Desk(13, TENANT, "counter 3".into())),
+        Input::Directory(DirectoryChange::Calendar(TENANT, Some(Box::new(calendar.to_calendar().unwrap())))),
+        Input::Booking(BookingChange::Book(Box::new(booking))),
+        Input::Booking(BookingChange::Cancel(5)),
+        Input::Assign { scope: Some(TENANT), request: 3, interpreter: 22 },
+        Input::OnlineCall { desk: DESK, language: "pt".into(), token_hash: "sh".into() },
+        Input::OnlineWithdraw { token_hash: "sh".into() },
+        Input::Notice {
+            to: vec![21, 22],
+            notice: p::InterpreterEvent::Presence { presence: p::PresenceState::Offline },
+        },
+        Input::Drain,
+        Input::Tick,
+    ];
+    for input in inputs {
+        let bytes = rmp_serde::to_vec_named(&input).unwrap();
+        let back: Input = rmp_serde::from_slice(&bytes).unwrap();
+        assert_eq!(format!("{back:?}"), format!("{input:?}"));
+    }
+    // A kind of media the relay never names is refused.
+    let bad = rmp_serde::to_vec_named(&Input::Relay(crate::media::Report::Answered {
+        call: 3,
+        tag: 1,
+        result: Err("x".into()),
+        refused: vec!["smell"],
+    }))
+    .unwrap();
+    let err = rmp_serde::from_slice::<Input>(&bad).unwrap_err().to_string();
+    assert!(err.contains("not a kind of media"), "{err}");
 }
