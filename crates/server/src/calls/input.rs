@@ -147,6 +147,11 @@ pub enum Input {
         /// The event.
         notice: p::InterpreterEvent,
     },
+    /// The phone gateway redeems a PIN a caller keyed: [`Reply::Redeemed`].
+    RedeemPin {
+        /// The PIN.
+        pin: String,
+    },
     /// Stop taking requests (draining before shutdown).
     Drain,
     /// Time passed: the engine's timers, positions, graces and expiries.

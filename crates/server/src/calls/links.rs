@@ -165,7 +165,7 @@ impl Core {
     /// The gateway redeems a PIN a caller keyed: the seat's invite gets a fresh token (the
     /// PIN is used up), returned with the call's language; `None` when no open invite
     /// has that PIN.
-    pub fn redeem_pin(&mut self, pin: &str, now: d::Timestamp) -> Option<(String, String)> {
+    pub(super) fn redeem_pin(&mut self, pin: &str, now: d::Timestamp) -> Option<(String, String)> {
         let hash = self.links.pins.remove(pin)?;
         let invite = self.links.invites.remove(&hash).filter(|i| i.expires_at > now)?;
         let language = self.calls.get(&invite.call).filter(|c| c.answered())?.language.clone();

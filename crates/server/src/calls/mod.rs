@@ -29,6 +29,7 @@ mod directory;
 mod dispatch;
 mod input;
 mod interpreter;
+mod journal;
 mod line;
 mod links;
 mod media;
@@ -53,6 +54,7 @@ pub use centre::{CentreView, SLOT_LEAD_MS, SLOT_MINUTES};
 pub use dial::dialable;
 pub use directory::DirectoryChange;
 pub use input::Input;
+pub use journal::{JournalError, Tape};
 pub use line::{LINE_WAITING_PER_DESK, LineKey};
 pub use links::{InviteInfo, Inviter, Joined};
 pub use media::{DocumentRoute, Legs};
@@ -112,6 +114,9 @@ pub enum Reply {
         /// Who.
         interpreter: i64,
     },
+    /// A PIN redeemed: the seat's fresh token and its call's language; `None` when no
+    /// open invite has that PIN.
+    Redeemed(Option<(String, String)>),
 }
 
 /// An event on its way to someone.
@@ -366,6 +371,7 @@ impl Core {
                 }
                 Ok(Reply::Done)
             }
+            Input::RedeemPin { pin } => Ok(Reply::Redeemed(self.redeem_pin(&pin, now))),
             Input::Tick => {
                 self.tick(now);
                 Ok(Reply::Done)

@@ -248,3 +248,19 @@ pub enum Cmd {
         reply: oneshot::Sender<usize>,
     },
 }
+
+impl Cmd {
+    /// Whether the hub changes its connections when it takes this command (before the
+    /// core hears of it): such a command starts a round of its own.
+    pub(super) fn changes_connections(&self) -> bool {
+        matches!(
+            self,
+            Cmd::Attach { .. }
+                | Cmd::Detach { .. }
+                | Cmd::Join { .. }
+                | Cmd::MemberLeft { .. }
+                | Cmd::Gateway { .. }
+                | Cmd::Kick { .. }
+        )
+    }
+}

@@ -12,6 +12,7 @@
 mod clients;
 mod cmd;
 mod facts;
+mod journal;
 mod recent;
 mod writes;
 
@@ -24,8 +25,9 @@ use tokio::time::Instant;
 
 pub use clients::{CLIENT_QUEUE, Clients, Out, Outbox};
 pub use cmd::{Attached, Cmd, MemberIn};
+pub use journal::{JournalSink, MemorySink};
 
-use crate::calls::{Core, Delivery, Input, LineKey, Output, Reply};
+use crate::calls::{Core, Delivery, Input, LineKey, Output, Reply, Tape};
 use crate::metrics::Metrics;
 use crate::store::Store;
 
@@ -80,6 +82,12 @@ pub struct Hub {
     media: Option<mpsc::Sender<crate::media::Order>>,
     writes: writes::Writes,
     facts: facts::Facts,
+    /// A journaling writer's journal (cluster mode).
+    journal: Option<journal::Journal>,
+    /// Answers to the router, sent once the round's outputs are acted on.
+    replies: journal::Replies,
+    /// A command taken from the channel that starts the next round.
+    held: Option<Cmd>,
 }
 
 impl Hub {
@@ -101,8 +109,17 @@ impl Hub {
             writes: writes::Writes::new(store, metrics.clone()),
             metrics,
             media,
+            journal: None,
+            replies: journal::Replies::default(),
+            held: None,
         };
         (hub, tx, rx)
+    }
+
+    /// Journal every input to `sink` (ADR 0021); the core's token source must be `tape`.
+    pub fn journaled(mut self, tape: Tape, sink: Box<dyn JournalSink>) -> Hub {
+        self.journal = Some(journal::Journal { tape, sink, entry: Vec::new(), pending: false });
+        self
     }
 
     /// Run until every sender of `rx` is dropped and every record write is done; the
@@ -112,26 +129,34 @@ impl Hub {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut reports_open = true;
         loop {
-            let wake = self.core.poll_timeout().map(|t| self.clock.instant(t));
-            tokio::select! {
-                cmd = rx.recv() => match cmd {
-                    Some(cmd) => self.command(cmd),
-                    None => break,
-                },
-                report = reports.recv(), if reports_open => match report {
-                    Some(report) => {
-                        let _ = self.apply(Input::Relay(report));
+            if let Some(cmd) = self.held.take() {
+                self.command(cmd);
+            } else {
+                let wake = self.core.poll_timeout().map(|t| self.clock.instant(t));
+                tokio::select! {
+                    cmd = rx.recv() => match cmd {
+                        Some(cmd) => self.command(cmd),
+                        None => break,
+                    },
+                    report = reports.recv(), if reports_open => match report {
+                        Some(report) => {
+                            let _ = self.apply(Input::Relay(report));
+                        }
+                        None => reports_open = false,
+                    },
+                    Some(done) = self.writes.next(), if !self.writes.is_empty() => self.written(done),
+                    () = async { match wake { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => {
+                        let _ = self.apply(Input::Tick);
                     }
-                    None => reports_open = false,
-                },
-                Some(done) = self.writes.next(), if !self.writes.is_empty() => self.written(done),
-                () = async { match wake { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => {
-                    let _ = self.apply(Input::Tick);
+                    _ = tick.tick() => {
+                        let _ = self.apply(Input::Tick);
+                        self.gauges();
+                    }
                 }
-                _ = tick.tick() => {
-                    let _ = self.apply(Input::Tick);
-                    self.gauges();
-                }
+            }
+            self.more(&mut rx);
+            if !self.commit().await {
+                break;
             }
         }
         // Every sender is gone: finish the writes in flight (each is bounded by the
@@ -141,11 +166,61 @@ impl Hub {
         }
     }
 
-    /// Apply an input to the core and act on what it says; the core's answer.
+    /// Apply an input to the core (journaled, when the hub journals); the core's answer.
+    /// What it causes is acted on when the round is committed.
     fn apply(&mut self, input: Input) -> Result<Reply, p::ProtocolError> {
-        let result = self.core.handle(self.clock.now(), input);
+        let now = self.clock.now();
+        let Some(journal) = self.journal.as_mut() else {
+            return self.core.handle(now, input);
+        };
+        match self.core.handle_journaled(now, input, &journal.tape, &mut journal.entry) {
+            Ok(result) => {
+                journal.sink.append(std::mem::take(&mut journal.entry));
+                journal.pending = true;
+                result
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "an input could not be journaled and was not applied");
+                Err(p::ProtocolError { code: p::ErrorCode::Internal, message: "not applied".into() })
+            }
+        }
+    }
+
+    /// A journaling hub takes the commands already waiting into the round, up to
+    /// [`journal::ROUND`], and ends it before one that changes the connections (which
+    /// must follow what the round's outputs do to them).
+    fn more(&mut self, rx: &mut mpsc::Receiver<Cmd>) {
+        if self.journal.is_none() {
+            return;
+        }
+        for _ in 1..journal::ROUND {
+            let Ok(cmd) = rx.try_recv() else { return };
+            if cmd.changes_connections() {
+                self.held = Some(cmd);
+                return;
+            }
+            self.command(cmd);
+        }
+    }
+
+    /// End a round: once its journal entries are stored, act on what its inputs caused
+    /// and answer the router. `false` when they cannot be stored (this writer stops).
+    async fn commit(&mut self) -> bool {
+        if let Some(journal) = self.journal.as_mut().filter(|j| j.pending) {
+            if let Err(e) = journal.sink.store().await {
+                tracing::error!(error = %e, "the journal cannot be stored: this writer stops");
+                return false;
+            }
+            journal.pending = false;
+        }
         self.act();
-        result
+        self.replies.send();
+        true
+    }
+
+    /// Answer the router once the round is committed.
+    fn reply<T: Send + 'static>(&mut self, tx: tokio::sync::oneshot::Sender<T>, value: T) {
+        self.replies.push(tx, value);
     }
 
     /// Act on every output the core has.
@@ -178,10 +253,10 @@ impl Hub {
             clients::Delivered::Done => {}
             // Its connection could not take it: it counts as dropped (it may resume).
             clients::Delivered::Dropped(client) => {
-                let _ = self.core.handle(self.clock.now(), Input::Detached { client });
+                let _ = self.apply(Input::Detached { client });
             }
             clients::Delivered::MemberDropped(member) => {
-                let _ = self.core.handle(self.clock.now(), Input::MemberDropped { member });
+                let _ = self.apply(Input::MemberDropped { member });
             }
         }
     }
@@ -193,7 +268,6 @@ impl Hub {
         for delivery in done.then {
             self.deliver(delivery);
         }
-        self.act();
     }
 
     fn command(&mut self, cmd: Cmd) {
@@ -201,7 +275,7 @@ impl Hub {
             Cmd::Attach { client, conn, outbox, resume, last_seq, reply } => {
                 let resumed = self.core.session_live(client) && self.clients.resume_matches(client, resume.as_deref());
                 let resume_token = self.clients.attach(client, conn, outbox, resumed, last_seq);
-                let _ = reply.send(Attached { resumed, resume_token });
+                self.reply(reply, Attached { resumed, resume_token });
                 let _ = self.apply(Input::Attached { client, resumed });
             }
             Cmd::Detach { client, conn, written, ended } => {
@@ -230,7 +304,7 @@ impl Hub {
                     }
                     cmd => self.apply(Input::Desk { desk, tenant, cmd }).map(|_| ()),
                 };
-                let _ = reply.send(result);
+                self.reply(reply, result);
             }
             Cmd::Interpreter { id, cmd, reply } => {
                 let result = match cmd {
@@ -242,7 +316,7 @@ impl Hub {
                     p::InterpreterCommand::Sdp { .. } if self.relay_busy() => Err(busy()),
                     cmd => self.apply(Input::Interpreter { id, cmd }).map(|_| ()),
                 };
-                let _ = reply.send(result);
+                self.reply(reply, result);
             }
             Cmd::Join { token, resume, conn, outbox, reply } => {
                 let resume_token = crate::auth::new_token();
@@ -252,18 +326,17 @@ impl Hub {
                     new_resume_hash: crate::auth::hash_token(&resume_token),
                 };
                 // The outbox is in place before the core's first words to the newcomer.
-                let result = match self.core.handle(self.clock.now(), input) {
+                let result = match self.apply(input) {
                     Ok(Reply::Joined(joined)) => {
                         self.clients.attach_member(joined.member, conn, outbox);
                         Ok(MemberIn { member: joined.member, resumed: joined.resumed, resume_token })
                     }
-                    Ok(Reply::Done | Reply::Taken(_) | Reply::Booked { .. }) => {
+                    Ok(Reply::Done | Reply::Taken(_) | Reply::Booked { .. } | Reply::Redeemed(_)) => {
                         Err(p::ProtocolError { code: p::ErrorCode::Internal, message: "no place".into() })
                     }
                     Err(e) => Err(e),
                 };
-                let _ = reply.send(result);
-                self.act();
+                self.reply(reply, result);
             }
             Cmd::Member { member, cmd, reply } => {
                 let result = match cmd {
@@ -275,7 +348,7 @@ impl Hub {
                     p::ResidentCommand::Sdp { .. } if self.relay_busy() => Err(busy()),
                     cmd => self.apply(Input::Member { member, cmd }).map(|_| ()),
                 };
-                let _ = reply.send(result);
+                self.reply(reply, result);
             }
             Cmd::MemberLeft { member, conn } => {
                 if self.clients.detach_member(member, conn) {
@@ -283,7 +356,8 @@ impl Hub {
                 }
             }
             Cmd::PeekInvite { token, reply } => {
-                let _ = reply.send(self.core.peek_invite(&crate::auth::hash_token(&token), self.clock.now()));
+                let answer = self.core.peek_invite(&crate::auth::hash_token(&token), self.clock.now());
+                self.reply(reply, answer);
             }
             Cmd::Gateway { conn, outbox: Some(tx) } => {
                 let first = !self.clients.has_gateway();
@@ -301,7 +375,7 @@ impl Hub {
             }
             Cmd::OfferAnswer { offer, accept, reply } => {
                 let taken = matches!(self.apply(Input::OfferAnswer { offer, accept }), Ok(Reply::Taken(true)));
-                let _ = reply.send(taken);
+                self.reply(reply, taken);
             }
             Cmd::LineCall { conn, line, desk, language } => {
                 let _ = self.apply(Input::LineCall { key: LineKey { conn, line }, desk, language });
@@ -313,33 +387,45 @@ impl Hub {
                 let _ = self.apply(Input::DialFailed { dial, reason });
             }
             Cmd::RedeemPin { pin, reply } => {
-                let _ = reply.send(self.core.redeem_pin(&pin, self.clock.now()));
+                let seat = match self.apply(Input::RedeemPin { pin }) {
+                    Ok(Reply::Redeemed(seat)) => seat,
+                    _ => None,
+                };
+                self.reply(reply, seat);
             }
             Cmd::Snapshot { tenant, reply } => {
-                let _ = reply.send(self.core.snapshot(tenant));
+                let answer = self.core.snapshot(tenant);
+                self.reply(reply, answer);
             }
             Cmd::OnlineCall { desk, language, token_hash, reply } => {
-                let _ = reply.send(self.apply(Input::OnlineCall { desk, language, token_hash }).map(|_| ()));
+                let answer = self.apply(Input::OnlineCall { desk, language, token_hash }).map(|_| ());
+                self.reply(reply, answer);
             }
             Cmd::OnlineWithdraw { token_hash, reply } => {
-                let _ = reply.send(self.apply(Input::OnlineWithdraw { token_hash }).map(|_| ()));
+                let answer = self.apply(Input::OnlineWithdraw { token_hash }).map(|_| ());
+                self.reply(reply, answer);
             }
             Cmd::Notice { to, notice } => {
                 let _ = self.apply(Input::Notice { to, notice });
             }
             Cmd::Centre { tenant, desk, language, reply } => {
-                let _ = reply.send(self.core.centre(tenant, desk, language, self.clock.now()));
+                let answer = self.core.centre(tenant, desk, language, self.clock.now());
+                self.reply(reply, answer);
             }
             Cmd::Assign { scope, request, interpreter, reply } => {
-                let _ = reply.send(self.apply(Input::Assign { scope, request, interpreter }).map(|_| ()));
+                let answer = self.apply(Input::Assign { scope, request, interpreter }).map(|_| ());
+                self.reply(reply, answer);
             }
             Cmd::Booking { change, reply } => {
                 let held = self.apply(Input::Booking(change));
-                let _ = reply
-                    .send(held.map(|r| if let Reply::Booked { interpreter } = r { Some(interpreter) } else { None }));
+                self.reply(
+                    reply,
+                    held.map(|r| if let Reply::Booked { interpreter } = r { Some(interpreter) } else { None }),
+                );
             }
             Cmd::Directory { change, reply } => {
-                let _ = reply.send(self.apply(Input::Directory(change)).map(|_| ()));
+                let answer = self.apply(Input::Directory(change)).map(|_| ());
+                self.reply(reply, answer);
             }
             Cmd::Kick { client } => {
                 let _ = self.apply(Input::Ended { client });
@@ -350,7 +436,8 @@ impl Hub {
                 let _ = self.apply(Input::Drain);
             }
             Cmd::LiveCalls { reply } => {
-                let _ = reply.send(self.core.live_calls());
+                let answer = self.core.live_calls();
+                self.reply(reply, answer);
             }
         }
     }
@@ -402,3 +489,6 @@ fn busy() -> p::ProtocolError {
         message: "the media relay is busy; send the offer again".into(),
     }
 }
+
+#[cfg(test)]
+mod tests;

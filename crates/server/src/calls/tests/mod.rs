@@ -61,6 +61,8 @@ struct World {
     core: Core,
     now: d::Timestamp,
     out: Vec<Output>,
+    /// When set, every input is journaled with this tape, its entries kept here.
+    journal: Option<(Tape, Vec<Vec<u8>>)>,
 }
 
 impl World {
@@ -91,7 +93,7 @@ impl World {
         };
         let now = d::Timestamp::from_millis(1_800_000_000_000);
         let core = Core::new(&directory, settings, Box::new(Counter(0)), now);
-        let mut w = World { core, now, out: Vec::new() };
+        let mut w = World { core, now, out: Vec::new(), journal: None };
         for client in [Client::Desk(DESK), Client::Desk(OTHER_DESK)] {
             w.ok(Input::Attached { client, resumed: false });
         }
@@ -99,7 +101,15 @@ impl World {
     }
 
     fn handle(&mut self, input: Input) -> Result<Reply, p::ProtocolError> {
-        let r = self.core.handle(self.now, input);
+        let r = match &mut self.journal {
+            Some((tape, entries)) => {
+                let mut entry = Vec::new();
+                let r = self.core.handle_journaled(self.now, input, tape, &mut entry).expect("journaled");
+                entries.push(entry);
+                r
+            }
+            None => self.core.handle(self.now, input),
+        };
         while let Some(o) = self.core.poll_output() {
             self.out.push(o);
         }
@@ -167,6 +177,14 @@ impl World {
         let call = self.core.calls.keys().next().expect("a call").0;
         self.take();
         call
+    }
+
+    /// Redeem a PIN as the phone gateway does.
+    fn redeem(&mut self, pin: &str) -> Option<(String, String)> {
+        match self.ok(Input::RedeemPin { pin: pin.into() }) {
+            Reply::Redeemed(seat) => seat,
+            other => panic!("{other:?}"),
+        }
     }
 
     /// Invite someone and let them in: their place.

@@ -393,14 +393,14 @@ fn a_phone_invite_is_a_pin_redeemed_once_for_a_fresh_token() {
     }
     assert_ne!(pins[0], pins[1], "open PINs differ");
     assert!(pins.iter().all(|p| p.len() == 6 && p.bytes().all(|b| b.is_ascii_digit())));
-    let (token, language) = w.core.redeem_pin(&pins[0], w.now).expect("an open seat");
+    let (token, language) = w.redeem(&pins[0]).expect("an open seat");
     assert_eq!(language, "vi");
-    assert!(w.core.redeem_pin(&pins[0], w.now).is_none(), "used up");
+    assert!(w.redeem(&pins[0]).is_none(), "used up");
     let info = w.core.peek_invite(&crate::auth::hash_token(&token), w.now).expect("the fresh token opens it");
     assert_eq!(info.party, p::Party::Phone);
     // Unused past the invite's life: gone.
     w.advance(901);
-    assert!(w.core.redeem_pin(&pins[1], w.now).is_none(), "expired");
+    assert!(w.redeem(&pins[1]).is_none(), "expired");
     w.advance(1);
     assert!(w.core.links.pins.is_empty(), "expired PINs are forgotten");
 }
@@ -418,6 +418,6 @@ fn a_phone_invite_dies_with_its_call() {
         })
         .unwrap();
     w.desk(p::DeskCommand::EndCall { call }).unwrap();
-    assert!(w.core.redeem_pin(&pin, w.now).is_none());
+    assert!(w.redeem(&pin).is_none());
     assert!(w.core.links.pins.is_empty());
 }

@@ -25,13 +25,11 @@ fn sorted(out: &[Output]) -> Vec<String> {
     out
 }
 
-#[test]
-fn a_restored_core_carries_on_exactly_as_the_saved_one() {
-    let mut w = World::new();
-    let count = Arc::new(AtomicU32::new(0));
-    w.core.tokens = Box::new(Shared(count.clone()));
-    // A call with a resident in it, an offer ringing at 22, a request queued behind it,
-    // and the desk's connection lost within its grace.
+/// A busy writer: a call with a resident in it, an offer ringing at 22, an urgent
+/// request and another queued behind it, a booking two hours ahead for 22 with a link for
+/// its resident, and the desk's connection lost within its grace. The call, the
+/// resident's place and the offer.
+fn busy(w: &mut World) -> (u64, Joined, u64) {
     let call = w.answered();
     let resident = w.join(call, p::Party::Resident, "r1");
     w.sign_in(22);
@@ -49,21 +47,19 @@ fn a_restored_core_carries_on_exactly_as_the_saved_one() {
     .unwrap();
     let offer = w.offer_for(22);
     w.request("vi").unwrap();
-    // A booking two hours ahead for 22, with a link for its resident.
     let links = crate::bookings::BookingLinks { resident: Some("booked-resident".into()), specialist: None };
     let booked = crate::bookings::Booking { links, ..super::bookings::booking(5, w.now, 7200, Some(22)) };
     w.ok(Input::Booking(BookingChange::Book(Box::new(booked))));
     w.ok(Input::Detached { client: Client::Desk(DESK) });
     w.take();
 
-    let saved = w.core.save().unwrap();
-    let tokens = Box::new(Shared(Arc::new(AtomicU32::new(count.load(Ordering::SeqCst)))));
-    let core = Core::restore(&saved, w.core.settings.clone(), tokens).unwrap();
-    let mut copy = World { core, now: w.now, out: Vec::new() };
-    assert!(Core::restore(&saved[..3], Settings::default(), Box::new(OsTokens)).is_err());
-    assert!(Core::restore(&[0, 0, 0, 9, 1], Settings::default(), Box::new(OsTokens)).is_err());
+    (call, resident, offer)
+}
 
-    let steps: Vec<Step> = vec![
+/// What happens next, the same to the writer and to its copy: answers, drops, resumes,
+/// ends, records, an invite, the booking's slot and its resident.
+fn next(call: u64, resident: Joined, offer: u64) -> Vec<Step> {
+    vec![
         Box::new(|w| w.advance(5)),
         Box::new(move |w| {
             w.interpreter(22, p::InterpreterCommand::Accept { offer }).unwrap();
@@ -132,12 +128,16 @@ fn a_restored_core_carries_on_exactly_as_the_saved_one() {
                 Input::Join { token_hash: "booked-resident".into(), resume_hash: None, new_resume_hash: "r2".into() };
             assert!(matches!(w.handle(input), Ok(Reply::Joined(_))));
         }),
-    ];
+    ]
+}
+
+/// Apply each step to both and compare what each step output.
+fn same_from_here(w: &mut World, copy: &mut World, steps: Vec<Step>) {
     let mut seen = Vec::new();
     for (i, step) in steps.iter().enumerate() {
         let (a, b) = (w.out.len(), copy.out.len());
-        step(&mut w);
-        step(&mut copy);
+        step(w);
+        step(copy);
         let (a, b) = (sorted(&w.out[a..]), sorted(&copy.out[b..]));
         assert_eq!(a, b, "step {i}");
         seen.extend(a);
@@ -149,6 +149,49 @@ fn a_restored_core_carries_on_exactly_as_the_saved_one() {
     for what in ["Record {", "Assigned", ", Invite { call", "CallEnded", "BookingCall"] {
         assert!(seen.iter().any(|o| o.contains(what)), "{what} in {seen:#?}");
     }
+}
+
+#[test]
+fn a_restored_core_carries_on_exactly_as_the_saved_one() {
+    let mut w = World::new();
+    let count = Arc::new(AtomicU32::new(0));
+    w.core.tokens = Box::new(Shared(count.clone()));
+    let (call, resident, offer) = busy(&mut w);
+    w.take();
+    let saved = w.core.save().unwrap();
+    let tokens = Box::new(Shared(Arc::new(AtomicU32::new(count.load(Ordering::SeqCst)))));
+    let core = Core::restore(&saved, w.core.settings.clone(), tokens).unwrap();
+    let mut copy = World { core, now: w.now, out: Vec::new(), journal: None };
+    assert!(Core::restore(&saved[..3], Settings::default(), Box::new(OsTokens)).is_err());
+    assert!(Core::restore(&[0, 0, 0, 9, 1], Settings::default(), Box::new(OsTokens)).is_err());
+    same_from_here(&mut w, &mut copy, next(call, resident, offer));
+}
+
+#[test]
+fn a_saved_core_and_the_journal_after_it_rebuild_the_writer() {
+    let mut w = World::new();
+    let count = Arc::new(AtomicU32::new(0));
+    let tape = Tape::new(Box::new(Shared(count.clone())));
+    w.core.tokens = Box::new(tape.clone());
+    let saved = w.core.save().unwrap();
+    w.journal = Some((tape, Vec::new()));
+    let (call, resident, offer) = busy(&mut w);
+    w.take();
+    let (_, entries) = w.journal.take().expect("journaled");
+    assert!(entries.len() > 10, "{} entries", entries.len());
+    // Another node: the saved core, then every entry after it. The tokens come from the
+    // entries (its own source is never drawn while replaying).
+    let drawn = count.load(Ordering::SeqCst);
+    let fresh = Arc::new(AtomicU32::new(drawn));
+    let replay_tape = Tape::new(Box::new(Shared(fresh.clone())));
+    let mut core = Core::restore(&saved, w.core.settings.clone(), Box::new(replay_tape.clone())).unwrap();
+    for entry in &entries {
+        core.replay(entry, &replay_tape).unwrap();
+    }
+    assert_eq!(fresh.load(Ordering::SeqCst), drawn, "every token came from the journal");
+    assert!(core.replay(&entries[0][..5], &replay_tape).is_err());
+    let mut copy = World { core, now: w.now, out: Vec::new(), journal: None };
+    same_from_here(&mut w, &mut copy, next(call, resident, offer));
 }
 
 /// The journal holds inputs as they were applied: each kind reads back as it was.

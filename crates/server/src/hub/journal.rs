@@ -1,0 +1,77 @@
+//! A journaling writer's side of ADR 0021: every input the hub applies is written as a
+//! journal entry (`calls::Core::handle_journaled`) and handed to a [`JournalSink`]; the
+//! hub acts on what the inputs of a round caused (delivers events, writes records,
+//! orders the relay, answers the router) only once the sink has stored them. A round is
+//! one command, report, record or tick, with the commands already waiting behind it
+//! (up to [`ROUND`]): one store's round trip for all of them.
+//!
+//! An input the hub makes while acting (a connection that could not keep up counts as
+//! lost) is stored with the next round: what follows from it needs no write-ahead, since
+//! a new writer counts every connection as lost anyway.
+
+use crate::calls::Tape;
+
+/// Commands taken into one round at most.
+pub(super) const ROUND: usize = 64;
+
+/// Where a journaling writer's entries go.
+#[async_trait::async_trait]
+pub trait JournalSink: Send + std::fmt::Debug {
+    /// Keep this entry (in order) for the next [`JournalSink::store`].
+    fn append(&mut self, entry: Vec<u8>);
+
+    /// Store every entry appended so far; an error when they can no longer be stored
+    /// (this writer must stop: nothing more it does could be taken over).
+    async fn store(&mut self) -> Result<(), String>;
+}
+
+/// The hub's journal: the core's token tape and the sink.
+#[derive(Debug)]
+pub(super) struct Journal {
+    pub(super) tape: Tape,
+    pub(super) sink: Box<dyn JournalSink>,
+    /// The entry being written (its buffer is reused).
+    pub(super) entry: Vec<u8>,
+    /// Whether entries were appended since the last store.
+    pub(super) pending: bool,
+}
+
+/// Entries kept in memory, for tests: shared with whoever reads them.
+#[derive(Clone, Debug, Default)]
+pub struct MemorySink(pub std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>);
+
+#[async_trait::async_trait]
+impl JournalSink for MemorySink {
+    fn append(&mut self, entry: Vec<u8>) {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(entry);
+    }
+
+    async fn store(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Answers to the router waiting for the round to be committed.
+#[derive(Default)]
+pub(super) struct Replies(Vec<Box<dyn FnOnce() + Send>>);
+
+impl Replies {
+    pub(super) fn push<T: Send + 'static>(&mut self, tx: tokio::sync::oneshot::Sender<T>, value: T) {
+        self.0.push(Box::new(move || {
+            let _ = tx.send(value);
+        }));
+    }
+
+    /// Send them all.
+    pub(super) fn send(&mut self) {
+        for reply in self.0.drain(..) {
+            reply();
+        }
+    }
+}
+
+impl std::fmt::Debug for Replies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} replies", self.0.len())
+    }
+}
