@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::app::App;
-use crate::calls::{Core, OsTokens};
+use crate::calls::{Core, OsTokens, Tape, Tokens};
 use crate::config::Config;
 use crate::http::Surface;
 use crate::hub::{Clock, Hub, HubSettings};
@@ -70,6 +70,20 @@ pub enum ServeError {
 /// A cluster writer's task that takes the edges' calls through the in-process router it is
 /// given (`cluster::node`); stopped with the server.
 pub type Bridge = Box<dyn FnOnce(crate::cluster::Local) -> tokio::task::JoinHandle<()> + Send>;
+
+/// What a cluster's writer adds to serving as a single node does (ADR 0020, 0021).
+pub struct ClusterWriter {
+    /// The bridge to the edges' calls.
+    pub bridge: Bridge,
+    /// The journal it keeps, and the last writer's state it takes over.
+    pub journal: crate::cluster::journal::RedisJournal,
+}
+
+impl std::fmt::Debug for ClusterWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterWriter").field("journal", &self.journal).finish_non_exhaustive()
+    }
+}
 
 /// Run the server until `shutdown` resolves, then drain and return.
 pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
@@ -142,7 +156,7 @@ pub async fn serve_with(
     config: Config,
     store: Store,
     metrics: Metrics,
-    bridge: Option<Bridge>,
+    cluster: Option<ClusterWriter>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let addr = listener.local_addr().map_err(|source| ServeError::Io { addr: config.listen, source })?;
@@ -206,12 +220,34 @@ pub async fn serve_with(
         phone_number: config.phone_number.clone(),
         dial_out: config.dials_out(),
     };
-    let mut core = Core::new(&directory, settings, Box::new(OsTokens), clock.now());
-    restore_bookings(&store, &mut core, clock.now()).await?;
-    restore_calendars(&store, &mut core, &directory, clock.now()).await?;
+    let (bridge, mut journal) = match cluster {
+        Some(ClusterWriter { bridge, journal }) => (Some(bridge), Some(journal)),
+        None => (None, None),
+    };
+    // A cluster's writer journals (its tokens on a tape) and takes over the last
+    // writer's state when there is one; otherwise the state starts from the database.
+    let tape = Tape::new(Box::new(OsTokens));
+    let taken = match journal.as_mut() {
+        Some(journal) => journal.restore(settings.clone(), &tape).await,
+        None => None,
+    };
+    let core = match taken {
+        Some(core) => core,
+        None => {
+            let tokens: Box<dyn Tokens> = if journal.is_some() { Box::new(tape.clone()) } else { Box::new(OsTokens) };
+            let mut core = Core::new(&directory, settings, tokens, clock.now());
+            restore_bookings(&store, &mut core, clock.now()).await?;
+            restore_calendars(&store, &mut core, &directory, clock.now()).await?;
+            core
+        }
+    };
     let hub_settings =
         HubSettings { heartbeat: Duration::from_secs(u64::from(config.heartbeat_secs)), inbox: HUB_INBOX };
     let (hub, hub_tx, hub_rx) = Hub::new(core, store.clone(), metrics.clone(), clock, Some(orders_tx), hub_settings);
+    let hub = match journal {
+        Some(journal) => hub.journaled(tape, Box::new(journal)),
+        None => hub,
+    };
     let hub_task = tokio::spawn(hub.run(hub_rx, reports_rx));
     let sockets = crate::media::MediaSockets { udp: media_socket, advertised, tcp };
     let reports = crate::media::Reports::new(reports_tx, metrics.clone());

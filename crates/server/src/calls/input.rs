@@ -152,6 +152,9 @@ pub enum Input {
         /// The PIN.
         pin: String,
     },
+    /// A new writer took over from this state (restored and replayed): every
+    /// connection, media leg and phone gateway of the writer that is gone is gone.
+    Takeover,
     /// Stop taking requests (draining before shutdown).
     Drain,
     /// Time passed: the engine's timers, positions, graces and expiries.

@@ -33,6 +33,11 @@ pub(super) struct Lines {
 }
 
 impl Lines {
+    /// The gateway connections with callers.
+    pub(super) fn conns(&self) -> impl Iterator<Item = u64> + '_ {
+        self.by_call.values().map(|k| k.conn)
+    }
+
     /// Whether `call` is a line caller's request.
     pub(super) fn has(&self, call: CallId) -> bool {
         self.by_call.contains_key(&call)

@@ -35,6 +35,15 @@ pub struct Legs {
     next_tag: u64,
 }
 
+impl Legs {
+    /// Every leg is gone (its relay with it): nothing more will be said of them.
+    pub(super) fn forget_all(&mut self) {
+        self.open.clear();
+        self.seen.clear();
+        self.offers.clear();
+    }
+}
+
 impl Core {
     /// Open legs by kind of participant, for the gauge.
     pub fn legs_by_party(&self) -> Vec<(p::Party, usize)> {

@@ -39,6 +39,7 @@ mod records;
 mod saved;
 mod sessions;
 mod snapshot;
+mod takeover;
 #[cfg(test)]
 mod tests;
 
@@ -372,6 +373,10 @@ impl Core {
                 Ok(Reply::Done)
             }
             Input::RedeemPin { pin } => Ok(Reply::Redeemed(self.redeem_pin(&pin, now))),
+            Input::Takeover => {
+                self.takeover(now);
+                Ok(Reply::Done)
+            }
             Input::Tick => {
                 self.tick(now);
                 Ok(Reply::Done)

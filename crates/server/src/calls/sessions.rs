@@ -45,6 +45,11 @@ impl Sessions {
         self.live.get(&client).is_some_and(Option::is_none)
     }
 
+    /// The desks and interpreters connected now.
+    pub(super) fn connected_clients(&self) -> impl Iterator<Item = Client> + '_ {
+        self.live.iter().filter(|(_, away)| away.is_none()).map(|(c, _)| *c)
+    }
+
     /// The desks connected now.
     pub(super) fn connected_desks(&self) -> impl Iterator<Item = i64> + '_ {
         self.live.iter().filter_map(|(c, away)| match (c, away) {

@@ -38,4 +38,14 @@ impl Keys {
     pub fn node_numbers(&self) -> String {
         format!("{}:nodes", self.prefix)
     }
+
+    /// The writer's journal: each input it applied, in order (ADR 0021).
+    pub fn journal(&self) -> String {
+        format!("{}:journal", self.prefix)
+    }
+
+    /// The writer's last saved core (`core`) and the journal entry it follows (`after`).
+    pub fn saved(&self) -> String {
+        format!("{}:saved", self.prefix)
+    }
 }

@@ -7,6 +7,7 @@
 
 mod bridge;
 mod edits;
+pub mod journal;
 pub mod keys;
 pub mod lease;
 mod local;

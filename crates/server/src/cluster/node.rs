@@ -4,16 +4,17 @@
 //! the API through [`Remote`] (calls to the writer on the command stream, events back on
 //! the node's channel) and claim the lease every third of its time to live. When one
 //! wins, it closes its edge connections (their clients resume with it), raises the fence
-//! at PostgreSQL to its token, rebuilds the writer's state from PostgreSQL (the
-//! directory, bookings and calendars, as a single node does at start) and serves, taking
+//! at PostgreSQL to its token, takes over the last writer's state from Redis (or, with
+//! none, builds it from PostgreSQL as a single node does at start) and serves, taking
 //! the edges' calls (`bridge`). The writer renews its lease; when it loses it (another
 //! node holds it, or a renewal has not come back within the time to live) or PostgreSQL
 //! refuses one of its writes for a newer token, it exits at once with [`DEPOSED`], for its
 //! supervisor (systemd, Kubernetes) to start it again as an edge: nothing it would write
 //! after that is accepted. Stopping gracefully, the writer drains like a single node and
-//! releases the lease for an edge to take at once. Not yet built: state in Redis that
-//! survives the writer (queued requests and live calls are the writer's own today, and
-//! end with it), media on every node.
+//! releases the lease for an edge to take at once. The writer journals every input to
+//! Redis and saves its core there (`journal`, ADR 0021): a new writer takes over that
+//! state (queued requests, offers, live calls) instead of starting from the database.
+//! Not yet built: sessions resumed across writers, media on every node.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -116,6 +117,7 @@ pub async fn serve(
         both = connect => both,
         () = &mut shutdown => return Ok(()),
     };
+    let lease_conn = conn.clone();
     let mut lease = Lease::new(conn, keys.clone(), &node, ttl).map_err(|e| bad(&e))?;
 
     // Serve as an edge on second handles of the listeners (the writer serves on the
@@ -168,9 +170,11 @@ pub async fn serve(
     // Keep the lease while serving; lose it and exit.
     let (release_tx, release_rx) = tokio::sync::oneshot::channel::<()>();
     let keeper = tokio::spawn(keep(lease, token, fenced.clone(), cluster.clone(), deposed, release_rx));
+    let journal = super::journal::RedisJournal::new(lease_conn, keys.clone(), &node, ttl);
     let bridge: crate::serve::Bridge =
         Box::new(move |local| tokio::spawn(super::bridge::run(client, keys, node, local)));
-    let served = crate::serve::serve_with(listener, private, config, fenced, metrics, Some(bridge), shutdown).await;
+    let writer = crate::serve::ClusterWriter { bridge, journal };
+    let served = crate::serve::serve_with(listener, private, config, fenced, metrics, Some(writer), shutdown).await;
     // Stopped gracefully: hand the lease over at once.
     let _ = release_tx.send(());
     let _ = keeper.await;
@@ -234,7 +238,7 @@ async fn keep(
 }
 
 /// This node may no longer write: go, at once (see the module's documentation).
-fn step_down(why: &str) -> ! {
+pub(super) fn step_down(why: &str) -> ! {
     tracing::error!(why, "deposed as the cluster's writer; exiting to start again as an edge");
     std::process::exit(DEPOSED);
 }

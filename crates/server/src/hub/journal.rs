@@ -14,6 +14,9 @@ use crate::calls::Tape;
 /// Commands taken into one round at most.
 pub(super) const ROUND: usize = 64;
 
+/// How often a journaling hub saves its core (and the journal before it can go).
+pub(super) const SAVE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Where a journaling writer's entries go.
 #[async_trait::async_trait]
 pub trait JournalSink: Send + std::fmt::Debug {
@@ -23,6 +26,10 @@ pub trait JournalSink: Send + std::fmt::Debug {
     /// Store every entry appended so far; an error when they can no longer be stored
     /// (this writer must stop: nothing more it does could be taken over).
     async fn store(&mut self) -> Result<(), String>;
+
+    /// Keep `core` (a saved core) as the state every stored entry led to: a new writer
+    /// starts from it and replays only what follows. An error as for `store`.
+    async fn save(&mut self, core: Vec<u8>) -> Result<(), String>;
 }
 
 /// The hub's journal: the core's token tape and the sink.
@@ -47,6 +54,10 @@ impl JournalSink for MemorySink {
     }
 
     async fn store(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+
+    async fn save(&mut self, _: Vec<u8>) -> Result<(), String> {
         Ok(())
     }
 }

@@ -128,6 +128,11 @@ impl Hub {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut reports_open = true;
+        // A journaling writer starts from a saved core: a new writer replays from here.
+        let mut saved_at = Instant::now();
+        if !self.save().await {
+            return;
+        }
         loop {
             if let Some(cmd) = self.held.take() {
                 self.command(cmd);
@@ -157,6 +162,12 @@ impl Hub {
             self.more(&mut rx);
             if !self.commit().await {
                 break;
+            }
+            if self.journal.is_some() && saved_at.elapsed() >= journal::SAVE_EVERY {
+                saved_at = Instant::now();
+                if !self.save().await {
+                    break;
+                }
             }
         }
         // Every sender is gone: finish the writes in flight (each is bounded by the
@@ -216,6 +227,38 @@ impl Hub {
         self.act();
         self.replies.send();
         true
+    }
+
+    /// A journaling hub saves its core, once every entry is stored; `false` when the
+    /// journal cannot take it (this writer stops).
+    async fn save(&mut self) -> bool {
+        let Some(journal) = self.journal.as_mut() else { return true };
+        if journal.pending {
+            if let Err(e) = journal.sink.store().await {
+                tracing::error!(error = %e, "the journal cannot be stored: this writer stops");
+                return false;
+            }
+            journal.pending = false;
+        }
+        let core = match self.core.save() {
+            Ok(core) => core,
+            Err(e) => {
+                // Not expected (outputs are drained by now): the next save tries again.
+                tracing::error!(error = %e, "the core could not be saved");
+                return true;
+            }
+        };
+        let bytes = core.len();
+        match journal.sink.save(core).await {
+            Ok(()) => {
+                tracing::debug!(bytes, "core saved");
+                true
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the core cannot be saved: this writer stops");
+                false
+            }
+        }
     }
 
     /// Answer the router once the round is committed.

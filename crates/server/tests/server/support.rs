@@ -524,6 +524,14 @@ pub async fn spawn_binary_with(dir: &std::path::Path, args: &[&str]) -> Child {
             break rest.split_whitespace().next().unwrap().parse().unwrap();
         }
     };
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    // TEST_SERVER_ECHO=1 shows what the server says from here on (to debug a test).
+    let echo = std::env::var_os("TEST_SERVER_ECHO").is_some();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if echo {
+                eprintln!("[{addr}] {line}");
+            }
+        }
+    });
     Child { process, addr }
 }
