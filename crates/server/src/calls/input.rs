@@ -9,13 +9,14 @@ use super::{BookingChange, CallId, Client, DirectoryChange, LineKey, MemberKey};
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub enum Input {
     /// A desk's or an interpreter's connection is attached; `resumed` says whether it
-    /// took back its session (the shell checked the resume token and
-    /// [`Core::session_live`]).
+    /// took back its session (the shell checked [`Core::may_resume`]).
     Attached {
         /// Who.
         client: Client,
         /// Whether it resumed.
         resumed: bool,
+        /// The hash of the token it resumes with next.
+        resume_hash: String,
     },
     /// Its connection is gone: it is held for the grace and may resume.
     Detached {

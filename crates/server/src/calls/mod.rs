@@ -304,8 +304,8 @@ impl Core {
         self.now = now.max(self.now);
         let now = self.now;
         let result = match input {
-            Input::Attached { client, resumed } => {
-                self.attached(now, client, resumed);
+            Input::Attached { client, resumed, resume_hash } => {
+                self.attached(now, client, resumed, resume_hash);
                 Ok(Reply::Done)
             }
             Input::Detached { client } => {
@@ -412,9 +412,16 @@ impl Core {
     }
 
     /// Whether a desk's or interpreter's session lives (connected, or dropped within the
-    /// grace): only then can a connection resume it.
+    /// grace).
     pub fn session_live(&self, client: Client) -> bool {
         self.sessions.live(client)
+    }
+
+    /// Whether a connection bringing the token whose hash is `resume_hash` may resume the
+    /// client's session: it lives (connected, or dropped within the grace) and the token
+    /// is the one its last welcome gave.
+    pub fn may_resume(&self, client: Client, resume_hash: &str) -> bool {
+        self.sessions.resume_matches(client, resume_hash)
     }
 
     /// Time passes: the engine's timers, then once-a-second work.

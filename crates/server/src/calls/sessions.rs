@@ -1,5 +1,6 @@
 //! Desks' and interpreters' sessions: connected, or dropped and held for the grace so
-//! that a connection can resume them. When a session ends, what it held ends with it: a
+//! that a connection can resume them with the token of their last welcome (its hash is
+//! kept here, so a new writer that took this state over knows it too). When a session ends, what it held ends with it: a
 //! desk's waiting requests are abandoned and its calls end; an interpreter's call ends
 //! and they are signed out.
 
@@ -30,10 +31,19 @@ impl Client {
     }
 }
 
-/// Sessions that live: connected (`None`) or dropped, held until a time.
+/// A session that lives.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub(super) struct Session {
+    /// Dropped, held until then; `None` while connected.
+    away_until: Option<d::Timestamp>,
+    /// The hash of the token it resumes with.
+    resume_hash: String,
+}
+
+/// Sessions that live.
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Sessions {
-    live: HashMap<Client, Option<d::Timestamp>>,
+    live: HashMap<Client, Session>,
 }
 
 impl Sessions {
@@ -41,18 +51,23 @@ impl Sessions {
         self.live.contains_key(&client)
     }
 
+    /// Whether `hash` is the hash of the token `client` resumes with.
+    pub(super) fn resume_matches(&self, client: Client, hash: &str) -> bool {
+        self.live.get(&client).is_some_and(|s| s.resume_hash == hash)
+    }
+
     pub(super) fn connected(&self, client: Client) -> bool {
-        self.live.get(&client).is_some_and(Option::is_none)
+        self.live.get(&client).is_some_and(|s| s.away_until.is_none())
     }
 
     /// The desks and interpreters connected now.
     pub(super) fn connected_clients(&self) -> impl Iterator<Item = Client> + '_ {
-        self.live.iter().filter(|(_, away)| away.is_none()).map(|(c, _)| *c)
+        self.live.iter().filter(|(_, s)| s.away_until.is_none()).map(|(c, _)| *c)
     }
 
     /// The desks connected now.
     pub(super) fn connected_desks(&self) -> impl Iterator<Item = i64> + '_ {
-        self.live.iter().filter_map(|(c, away)| match (c, away) {
+        self.live.iter().filter_map(|(c, s)| match (c, s.away_until) {
             (Client::Desk(d), None) => Some(*d),
             _ => None,
         })
@@ -60,14 +75,14 @@ impl Sessions {
 }
 
 impl Core {
-    pub(super) fn attached(&mut self, now: d::Timestamp, client: Client, resumed: bool) {
-        let was_dropped = self.sessions.live.get(&client).is_some_and(Option::is_some);
+    pub(super) fn attached(&mut self, now: d::Timestamp, client: Client, resumed: bool, resume_hash: String) {
+        let was_dropped = self.sessions.live.get(&client).is_some_and(|s| s.away_until.is_some());
         if was_dropped && !resumed {
             // A fresh start: what the dropped session held ends now (the new connection
             // stays).
             self.end_what_it_held(now, client);
         }
-        self.sessions.live.insert(client, None);
+        self.sessions.live.insert(client, Session { away_until: None, resume_hash });
         if resumed {
             self.tell_calls_of(client, None);
         }
@@ -94,7 +109,9 @@ impl Core {
         if !self.sessions.connected(client) {
             return;
         }
-        self.sessions.live.insert(client, Some(now + self.settings.grace));
+        if let Some(session) = self.sessions.live.get_mut(&client) {
+            session.away_until = Some(now + self.settings.grace);
+        }
         self.tell_calls_of(client, Some(p::LeftReason::Dropped));
     }
 
@@ -113,8 +130,13 @@ impl Core {
 
     /// Sessions dropped longer than the grace end.
     pub(super) fn expire_sessions(&mut self, now: d::Timestamp) {
-        let mut gone: Vec<Client> =
-            self.sessions.live.iter().filter(|(_, until)| until.is_some_and(|u| u <= now)).map(|(c, _)| *c).collect();
+        let mut gone: Vec<Client> = self
+            .sessions
+            .live
+            .iter()
+            .filter(|(_, s)| s.away_until.is_some_and(|u| u <= now))
+            .map(|(c, _)| *c)
+            .collect();
         gone.sort_unstable();
         for client in gone {
             self.end_session(now, client);

@@ -40,6 +40,7 @@ pub const DEPOSED: i32 = 75;
 #[derive(Clone)]
 struct ClusterMetrics {
     writer: IntGauge,
+    token: IntGauge,
     changes: IntCounter,
     rtt: Histogram,
 }
@@ -49,6 +50,11 @@ impl ClusterMetrics {
     fn new(metrics: &Metrics) -> ClusterMetrics {
         let writer =
             IntGauge::new("kakehashi_cluster_writer", "1 while this node is the cluster's writer.").expect("metric");
+        let token = IntGauge::new(
+            "kakehashi_cluster_writer_token",
+            "The fencing token of the writer this node follows (its own while it writes): a node behind the others has not yet seen a new writer.",
+        )
+        .expect("metric");
         let changes = IntCounter::new("kakehashi_cluster_leader_changes_total", "Times this node became the writer.")
             .expect("metric");
         let rtt = Histogram::with_opts(
@@ -56,8 +62,13 @@ impl ClusterMetrics {
                 .buckets(vec![0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0]),
         )
         .expect("metric");
-        metrics.add(vec![Box::new(writer.clone()), Box::new(changes.clone()), Box::new(rtt.clone())]);
-        ClusterMetrics { writer, changes, rtt }
+        metrics.add(vec![
+            Box::new(writer.clone()),
+            Box::new(token.clone()),
+            Box::new(changes.clone()),
+            Box::new(rtt.clone()),
+        ]);
+        ClusterMetrics { writer, token, changes, rtt }
     }
 }
 
@@ -151,7 +162,10 @@ pub async fn serve(
                     tracing::warn!(error = %e, "holding the lease, the fence could not be raised; trying again");
                 }
             },
-            Ok(Standing::Follower { token, .. }) => remote.writer_is(token),
+            Ok(Standing::Follower { token, .. }) => {
+                remote.writer_is(token);
+                cluster.token.set(i64::try_from(token).unwrap_or(i64::MAX));
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "the writer's lease could not be claimed; trying again");
             }
@@ -164,6 +178,7 @@ pub async fn serve(
     // This node's edge connections resume with it as the writer.
     stop_edge(edge).await;
     cluster.writer.set(1);
+    cluster.token.set(i64::try_from(token).unwrap_or(i64::MAX));
     cluster.changes.inc();
     tracing::info!(node, token, "this node is the cluster's writer");
 
@@ -222,6 +237,7 @@ async fn keep(
                 match store.raise_fence(granted).await {
                     Ok(true) => {
                         token = granted;
+                        cluster.token.set(i64::try_from(token).unwrap_or(i64::MAX));
                         tracing::info!(token, "the lease was granted again; the fence follows");
                     }
                     Ok(false) => step_down("a newer writer holds the fence"),

@@ -1,5 +1,7 @@
-//! Connected clients: each connection's outbox, the desks' and interpreters' numbered
-//! recent events (for a lossless resume) and their resume tokens. A delivery to a client
+//! Connected clients: each connection's outbox and the desks' and interpreters' numbered
+//! recent events (for a lossless resume; the core keeps their resume tokens). A
+//! resumed session this hub holds no events of (it took over from another writer)
+//! numbers on from the client's `last_seq`, so the client's count stays true. A delivery to a client
 //! that is not keeping up (its outbox full) or whose connection is going lets that
 //! connection go; a desk or interpreter may resume within the grace and get again what
 //! it lost.
@@ -61,8 +63,6 @@ pub struct Clients {
     gateways: std::collections::VecDeque<Attached<Out<p::GatewayEvent>>>,
     recent_desk: HashMap<i64, Recent<p::DeskEvent>>,
     recent_interpreter: HashMap<i64, Recent<p::InterpreterEvent>>,
-    /// The hash of the token each client can resume with.
-    resume: HashMap<Client, String>,
     /// How long a connected client's events are kept: three heartbeats (a dead
     /// connection is noticed within them) and a margin.
     window: Duration,
@@ -78,29 +78,14 @@ impl Clients {
             gateways: std::collections::VecDeque::new(),
             recent_desk: HashMap::new(),
             recent_interpreter: HashMap::new(),
-            resume: HashMap::new(),
             window: heartbeat * 3 + Duration::from_secs(10),
         }
     }
 
-    /// Whether `resume` (a token) is the one this client may resume with.
-    pub fn resume_matches(&self, client: Client, resume: Option<&str>) -> bool {
-        resume.is_some_and(|r| self.resume.get(&client) == Some(&crate::auth::hash_token(r)))
-    }
-
     /// Attach a desk's or interpreter's connection; a resume gets again what it lost
     /// (after `last_seq`, or after what its last connection wrote), a fresh start begins
-    /// a new count. Returns the next resume token.
-    pub fn attach(
-        &mut self,
-        client: Client,
-        conn: u64,
-        outbox: Outbox,
-        resumed: bool,
-        last_seq: Option<u64>,
-    ) -> String {
-        let token = crate::auth::new_token();
-        self.resume.insert(client, crate::auth::hash_token(&token));
+    /// a new count.
+    pub fn attach(&mut self, client: Client, conn: u64, outbox: Outbox, resumed: bool, last_seq: Option<u64>) {
         match (client, outbox) {
             (Client::Desk(desk), Outbox::Desk(tx)) => {
                 attach_numbered(&mut self.recent_desk, &mut self.desks, desk, conn, tx, resumed, last_seq);
@@ -110,7 +95,6 @@ impl Clients {
             }
             _ => tracing::error!("a client attached with another role's outbox"),
         }
-        token
     }
 
     /// A desk's or interpreter's connection closed after writing event `written`.
@@ -192,7 +176,6 @@ impl Clients {
     /// A session ended: its connection (if any) goes, and nothing more is kept for it.
     pub fn forget(&mut self, client: Client) {
         self.release(Endpoint::from(client), p::CloseReason::Ended);
-        self.resume.remove(&client);
         match client {
             Client::Desk(d) => {
                 self.recent_desk.remove(&d);
@@ -336,7 +319,9 @@ fn attach_numbered<E: Clone>(
     resumed: bool,
     last_seq: Option<u64>,
 ) {
-    let r = recent.entry(id).or_insert_with(Recent::new);
+    // A session resumed here for the first time (its events were another writer's)
+    // numbers on from what the client has.
+    let r = recent.entry(id).or_insert_with(|| Recent::from(if resumed { last_seq.unwrap_or(0) } else { 0 }));
     if resumed {
         // What it did not receive comes first, in order.
         for (seq, e) in r.after(last_seq) {

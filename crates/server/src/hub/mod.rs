@@ -316,10 +316,15 @@ impl Hub {
     fn command(&mut self, cmd: Cmd) {
         match cmd {
             Cmd::Attach { client, conn, outbox, resume, last_seq, reply } => {
-                let resumed = self.core.session_live(client) && self.clients.resume_matches(client, resume.as_deref());
-                let resume_token = self.clients.attach(client, conn, outbox, resumed, last_seq);
+                let hash = resume.as_deref().map(crate::auth::hash_token);
+                let resumed = hash.is_some_and(|h| self.core.may_resume(client, &h));
+                self.clients.attach(client, conn, outbox, resumed, last_seq);
+                // The token for its next resume: the core keeps its hash (and a new
+                // writer, taking the core over, with it).
+                let resume_token = crate::auth::new_token();
+                let resume_hash = crate::auth::hash_token(&resume_token);
                 self.reply(reply, Attached { resumed, resume_token });
-                let _ = self.apply(Input::Attached { client, resumed });
+                let _ = self.apply(Input::Attached { client, resumed, resume_hash });
             }
             Cmd::Detach { client, conn, written, ended } => {
                 let current = self.clients.detach(client, conn, written);

@@ -27,7 +27,12 @@ pub(super) struct Recent<E> {
 
 impl<E: Clone> Recent<E> {
     pub(super) fn new() -> Recent<E> {
-        Recent { last: 0, written: 0, kept: VecDeque::new() }
+        Recent::from(0)
+    }
+
+    /// Numbering on from `last`, with nothing kept.
+    pub(super) fn from(last: u64) -> Recent<E> {
+        Recent { last, written: last, kept: VecDeque::new() }
     }
 
     pub(super) fn number(&mut self) -> u64 {

@@ -74,7 +74,7 @@ fn a_booking_rings_its_interpreter_at_the_slot_and_a_clash_or_a_move_into_one_is
         .expect("21 is rung for the booking");
     // The desk's connection comes back while it rings: told again.
     w.ok(Input::Detached { client: Client::Desk(DESK) });
-    w.ok(Input::Attached { client: Client::Desk(DESK), resumed: true });
+    w.ok(Input::Attached { client: Client::Desk(DESK), resumed: true, resume_hash: "r".into() });
     assert!(deliveries(&w.take()).iter().any(|d| matches!(d, Delivery::Desk(DESK, p::DeskEvent::BookingCall { .. }))));
     w.interpreter(21, p::InterpreterCommand::Accept { offer }).unwrap();
     let call = w.core.call(d::RequestId(request)).expect("the call");

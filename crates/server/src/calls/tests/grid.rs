@@ -32,6 +32,6 @@ fn a_desk_hears_every_language_when_it_connects_then_only_the_changes() {
     assert!(told(&w.take()).is_empty(), "nothing changed, nothing said");
     // A desk that comes back hears the whole list again.
     w.ok(Input::Detached { client: Client::Desk(DESK) });
-    w.ok(Input::Attached { client: Client::Desk(DESK), resumed: true });
+    w.ok(Input::Attached { client: Client::Desk(DESK), resumed: true, resume_hash: "r".into() });
     assert_eq!(told(&w.take())[0].len(), all.len());
 }

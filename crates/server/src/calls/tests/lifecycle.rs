@@ -205,7 +205,7 @@ fn an_interpreter_who_drops_is_held_for_the_grace_then_the_call_ends() {
     // Back within the grace: the desk hears it, the call goes on.
     w.advance(30);
     assert!(w.core.session_live(Client::Interpreter(21)));
-    w.ok(Input::Attached { client: Client::Interpreter(21), resumed: true });
+    w.ok(Input::Attached { client: Client::Interpreter(21), resumed: true, resume_hash: "r".into() });
     let out = w.take();
     assert!(deliveries(&out).contains(&&Delivery::Desk(
         DESK,

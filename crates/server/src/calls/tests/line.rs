@@ -60,7 +60,7 @@ fn a_line_caller_waits_in_the_desks_queue_and_gets_a_phone_seat_when_answered() 
     // Nothing changed: the caller is not told again.
     w.advance(1);
     assert!(to_line(&w.take(), 1).is_empty());
-    w.ok(Input::Attached { client: Client::Interpreter(22), resumed: false });
+    w.ok(Input::Attached { client: Client::Interpreter(22), resumed: false, resume_hash: "r".into() });
     w.interpreter(22, p::InterpreterCommand::SetAvailability { availability: p::Availability::Available }).unwrap();
     let offer = w.offer_for(22);
     w.interpreter(22, p::InterpreterCommand::Accept { offer }).unwrap();

@@ -95,7 +95,7 @@ impl World {
         let core = Core::new(&directory, settings, Box::new(Counter(0)), now);
         let mut w = World { core, now, out: Vec::new(), journal: None };
         for client in [Client::Desk(DESK), Client::Desk(OTHER_DESK)] {
-            w.ok(Input::Attached { client, resumed: false });
+            w.ok(Input::Attached { client, resumed: false, resume_hash: "r".into() });
         }
         w
     }
@@ -139,7 +139,7 @@ impl World {
     }
 
     fn sign_in(&mut self, id: i64) {
-        self.ok(Input::Attached { client: Client::Interpreter(id), resumed: false });
+        self.ok(Input::Attached { client: Client::Interpreter(id), resumed: false, resume_hash: "r".into() });
         self.interpreter(id, p::InterpreterCommand::SetAvailability { availability: p::Availability::Available })
             .unwrap();
         self.take();

@@ -255,7 +255,7 @@ fn a_desk_that_starts_afresh_ends_what_its_dropped_session_held() {
     let call = w.answered();
     w.ok(Input::Detached { client: Client::Desk(DESK) });
     w.take();
-    w.ok(Input::Attached { client: Client::Desk(DESK), resumed: false });
+    w.ok(Input::Attached { client: Client::Desk(DESK), resumed: false, resume_hash: "r".into() });
     let out = w.take();
     let (record, then) = records(&out)[0];
     assert_eq!(record.outcome, RecordOutcome::Answered);

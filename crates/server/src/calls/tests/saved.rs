@@ -69,7 +69,7 @@ fn next(call: u64, resident: Joined, offer: u64) -> Vec<Step> {
         }),
         Box::new(|w| w.advance(30)),
         Box::new(|w| {
-            w.ok(Input::Attached { client: Client::Desk(DESK), resumed: true });
+            w.ok(Input::Attached { client: Client::Desk(DESK), resumed: true, resume_hash: "r".into() });
         }),
         Box::new(move |w| {
             w.desk(p::DeskCommand::EndCall { call }).unwrap();
@@ -210,7 +210,7 @@ fn every_kind_of_input_reads_back_as_it_was_written() {
     let booking =
         crate::bookings::Booking { links, ..super::bookings::booking(5, d::Timestamp::from_secs(0), 60, None) };
     let inputs = vec![
-        Input::Attached { client: Client::Desk(DESK), resumed: true },
+        Input::Attached { client: Client::Desk(DESK), resumed: true, resume_hash: "r".into() },
         Input::Detached { client: Client::Interpreter(21) },
         Input::Ended { client: Client::Desk(OTHER_DESK) },
         Input::Desk {
