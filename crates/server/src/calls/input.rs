@@ -9,7 +9,7 @@ use super::{BookingChange, CallId, Client, DirectoryChange, LineKey, MemberKey};
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub enum Input {
     /// A desk's or an interpreter's connection is attached; `resumed` says whether it
-    /// took back its session (the shell checked [`Core::may_resume`]).
+    /// took back its session (the shell checked [`crate::calls::Core::may_resume`]).
     Attached {
         /// Who.
         client: Client,

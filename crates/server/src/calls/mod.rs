@@ -121,7 +121,7 @@ pub enum Reply {
 }
 
 /// An event on its way to someone.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Delivery {
     /// To a desk.
     Desk(i64, p::DeskEvent),
@@ -191,14 +191,17 @@ pub enum Fact {
 pub enum Output {
     /// Send an event.
     Deliver(Delivery),
-    /// Write this record; once it is committed, hand [`Input::Recorded`] back (when
-    /// `keep` says so) and deliver `then`: nobody hears a request ended before its record
-    /// exists.
+    /// Write this record under `key` (a record already written under it is found, not
+    /// written again); once it is committed, hand [`Input::Recorded`] back and deliver
+    /// `then`: nobody hears a request ended before its record exists.
     Record {
         /// The record.
         record: CallRecord,
-        /// The call, when the desk may give its outcome afterwards.
-        keep: Option<CallId>,
+        /// Its write key, the same however often it is ordered (a new writer orders
+        /// again what the last one had not seen written).
+        key: String,
+        /// Its call.
+        call: CallId,
         /// What to deliver once it is written.
         then: Vec<Delivery>,
     },

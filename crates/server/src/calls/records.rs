@@ -29,9 +29,20 @@ pub struct Recorded {
     pub until: d::Timestamp,
 }
 
-/// Answered calls whose records are written, for their outcomes.
+/// A record ordered and not yet seen written.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub(super) struct Unwritten {
+    record: CallRecord,
+    key: String,
+    then: Vec<Delivery>,
+}
+
+/// Records ordered and not yet written, and answered calls whose records are written, for
+/// their outcomes.
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Kept {
+    /// Ordered, not yet seen written: a new writer orders them again.
+    unwritten: std::collections::BTreeMap<CallId, Unwritten>,
     /// Calls that ended and await their record's id: (tenant, desk).
     pending: HashMap<CallId, (i64, i64)>,
     written: HashMap<CallId, Recorded>,
@@ -39,6 +50,7 @@ pub(super) struct Kept {
 
 impl Kept {
     pub(super) fn keep(&mut self, call: CallId, id: i64, now: d::Timestamp) {
+        self.unwritten.remove(&call);
         if let Some((tenant, desk)) = self.pending.remove(&call) {
             self.written.insert(call, Recorded { id, tenant, desk, until: now + OUTCOME_WINDOW });
         }
@@ -65,6 +77,34 @@ pub(super) struct Said {
 }
 
 impl Core {
+    /// Order a request's record, kept until it is seen written. Its write key comes from
+    /// the request (its municipality, desk, time and number), so ordering it again finds
+    /// the row a lost answer hid instead of writing a second.
+    fn order_record(&mut self, call: CallId, record: CallRecord, then: Vec<Delivery>) {
+        let key = format!("{}-{}-{}-{}", record.tenant_id, record.desk_id, record.requested_at, call.0);
+        let unwritten = Unwritten { record: record.clone(), key: key.clone(), then: then.clone() };
+        self.recorded.unwritten.insert(call, unwritten);
+        self.out(Output::Record { record, key, call, then });
+    }
+
+    /// Order again every record not yet seen written (a new writer took over).
+    pub(super) fn order_unwritten(&mut self) {
+        let again: Vec<Output> = self
+            .recorded
+            .unwritten
+            .iter()
+            .map(|(call, u)| Output::Record {
+                record: u.record.clone(),
+                key: u.key.clone(),
+                call: *call,
+                then: u.then.clone(),
+            })
+            .collect();
+        for output in again {
+            self.out(output);
+        }
+    }
+
     fn record(&self, call: &Call, outcome: RecordOutcome, now: d::Timestamp) -> CallRecord {
         let interpreter = call.interpreter();
         let (loss, rtt_ms, reconnects) = call.quality.summary();
@@ -106,7 +146,7 @@ impl Core {
         self.count_end(call, "answered");
         let record = self.record(call, RecordOutcome::Answered, now);
         self.recorded.pending.insert(call.id, (call.tenant, call.desk));
-        self.out(Output::Record { record, keep: Some(call.id), then });
+        self.order_record(call.id, record, then);
     }
 
     /// A request ended without an interpreter: its record, then the desk hears.
@@ -138,7 +178,7 @@ impl Core {
         let record = self.record(call, stored, now);
         let mut then = vec![Delivery::Desk(call.desk, event)];
         then.extend(self.line_ended(call.id, &outcome));
-        self.out(Output::Record { record, keep: None, then });
+        self.order_record(call.id, record, then);
     }
 
     /// The desk's category for an answered call of its own, within the window.

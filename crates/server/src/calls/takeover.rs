@@ -2,7 +2,8 @@
 //! media legs and phone gateways on the writer that is gone. Every connection counts as
 //! lost (each client and link participant is held for the grace and may resume on any
 //! node), every leg is gone with its relay (participants offer again on reconnecting),
-//! and the gateways are gone until one connects to this writer.
+//! and the gateways are gone until one connects to this writer. Records the last writer
+//! ordered and never saw written are ordered again under the same write keys.
 
 use kakehashi_dispatch as d;
 
@@ -33,5 +34,6 @@ impl Core {
             self.gateway_gone(now, conn);
         }
         self.gateways(now, false);
+        self.order_unwritten();
     }
 }

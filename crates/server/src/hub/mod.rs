@@ -271,7 +271,7 @@ impl Hub {
         while let Some(output) = self.core.poll_output() {
             match output {
                 Output::Deliver(delivery) => self.deliver(delivery),
-                Output::Record { record, keep, then } => self.writes.record(record, keep, then),
+                Output::Record { record, key, call, then } => self.writes.record(record, key, call, then),
                 Output::Outcome { record, tenant, outcome, then } => {
                     self.writes.outcome(record, tenant, outcome, then);
                 }

@@ -110,13 +110,12 @@ impl Writes {
         Writes { store, metrics, tasks: JoinSet::new() }
     }
 
-    /// Write a call record, then deliver `then`.
-    pub(crate) fn record(&mut self, record: CallRecord, keep: Option<CallId>, then: Vec<Delivery>) {
+    /// Write a call record under `key`, then deliver `then`.
+    pub(crate) fn record(&mut self, record: CallRecord, key: String, call: CallId, then: Vec<Delivery>) {
         let (store, metrics) = (self.store.clone(), self.metrics.clone());
-        let key = crate::store::write_key();
         self.tasks.spawn(async move {
             match write_record(&store, &metrics, &record, &key).await {
-                Ok(id) => Done { recorded: keep.map(|call| (call, id)), then },
+                Ok(id) => Done { recorded: Some((call, id)), then },
                 Err(e) => {
                     tracing::error!(error = %e, "call record not written; the end is not acknowledged");
                     Done { recorded: None, then: Vec::new() }

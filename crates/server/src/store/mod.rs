@@ -35,7 +35,7 @@ pub use directory::DeskListing;
 pub use notes::SealedNote;
 pub use notices::{NOTICE_DAYS, Notice};
 pub use partners::{KINDS as PARTNER_KINDS, Partner};
-pub use records::{CallRecord, DeskOutcome, Mode, RecordOutcome, write_key};
+pub use records::{CallRecord, DeskOutcome, Mode, RecordOutcome};
 pub use retention::{AuditEntry, Purged, Retention};
 pub use second_factor::{FactorRow, TwoFactorRule};
 

@@ -5,7 +5,7 @@
 use super::{Store, StoreError, timed};
 
 /// What happened to a request, for the record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RecordOutcome {
     /// An interpreter answered and the call ended.
     Answered,
@@ -30,7 +30,7 @@ impl RecordOutcome {
 }
 
 /// What a desk recorded of a consultation after it: categories only, never free text.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DeskOutcome {
     /// The handling status: `resolved`, `referred`, `follow_up` or `interrupted`.
     pub status: &'static str,
@@ -68,7 +68,7 @@ impl Mode {
 }
 
 /// One row of `call_records`. No names, phone numbers or content, by construction.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CallRecord {
     /// Row id (0 before insertion).
     pub id: i64,
@@ -158,9 +158,10 @@ impl Store {
         id.ok_or_else(|| StoreError::Corrupt { table: "call_records", problem: "no id for a new row".into() })
     }
 
-    /// Write a call record under its write key (see [`write_key`]), once: when an earlier
-    /// try with the same key was committed (its answer lost to a dropped connection), the
-    /// row it wrote is found and its id returned instead. What a retried write calls.
+    /// Write a call record under its write key (the core derives it from the request),
+    /// once: when an earlier try with the same key was committed (its answer lost to a
+    /// dropped connection, or its writer gone), the row it wrote is found and its id
+    /// returned instead. What a retried write calls.
     /// A cluster's writer writes it only while the fence is its own (`fence.rs`).
     pub async fn insert_call_record_once(&self, r: &CallRecord, key: &str) -> Result<i64, StoreError> {
         let mut tx = timed(self.pool.begin()).await?;
@@ -305,14 +306,6 @@ impl Store {
     }
 }
 
-/// A new record write's key: 128 random bits in hex, made once per record and kept for
-/// each of its tries.
-pub fn write_key() -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("the operating system's random generator");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Insert one record, every column, under `key` when given; its id, none when a row of
 /// that key exists already.
 async fn insert(conn: &mut sqlx::AnyConnection, r: &CallRecord, key: Option<&str>) -> Result<Option<i64>, sqlx::Error> {
@@ -427,6 +420,13 @@ pub(crate) fn abandoned(tenant_id: i64, requested_at: i64) -> CallRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A fresh write key (the core derives them from the request).
+    fn write_key() -> String {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).expect("the operating system's random generator");
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
 
     fn temp_dir(tag: &str) -> std::path::PathBuf {
         let d = std::env::temp_dir().join(format!("kakehashi-store-{tag}-{}", std::process::id()));

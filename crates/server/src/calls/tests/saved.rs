@@ -277,3 +277,33 @@ fn every_kind_of_input_reads_back_as_it_was_written() {
     let err = rmp_serde::from_slice::<Input>(&bad).unwrap_err().to_string();
     assert!(err.contains("not a kind of media"), "{err}");
 }
+
+/// A record the writer ordered and never saw written is ordered again by the next one,
+/// under the same write key (the store then finds the row if it was written after all);
+/// one seen written is not.
+#[test]
+fn a_new_writer_orders_again_the_records_the_last_one_never_saw_written() {
+    fn ordered(out: &[Output]) -> Vec<(String, d::RequestId)> {
+        out.iter()
+            .filter_map(|o| match o {
+                Output::Record { key, call, .. } => Some((key.clone(), *call)),
+                _ => None,
+            })
+            .collect()
+    }
+    let taken_over = |w: &World| {
+        let saved = w.core.save().unwrap();
+        let mut core = Core::restore(&saved, w.core.settings.clone(), Box::new(OsTokens)).unwrap();
+        let now = core.now();
+        core.handle(now, Input::Takeover).unwrap();
+        std::iter::from_fn(|| core.poll_output()).collect::<Vec<_>>()
+    };
+    let mut w = World::new();
+    let call = w.answered();
+    w.desk(p::DeskCommand::EndCall { call }).unwrap();
+    let first = ordered(&w.take());
+    assert_eq!(first.len(), 1);
+    assert_eq!(ordered(&taken_over(&w)), first, "ordered again, under the same key");
+    w.ok(Input::Recorded { call: first[0].1, id: 9 });
+    assert!(ordered(&taken_over(&w)).is_empty(), "written: not again");
+}
