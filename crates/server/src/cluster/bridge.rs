@@ -27,9 +27,9 @@ const GROUP: &str = "writer";
 const BLOCK_MS: u64 = 200;
 
 /// Read and apply the edges' calls until the task is aborted.
-pub(super) async fn run(client: redis::Client, keys: Keys, consumer: String, local: Local) {
+pub(super) async fn run(client: redis::Client, keys: Keys, consumer: String, local: Local, lag: prometheus::Histogram) {
     loop {
-        match serve(&client, &keys, &consumer, &local).await {
+        match serve(&client, &keys, &consumer, &local, &lag).await {
             Ok(()) => return,
             Err(e) => {
                 tracing::warn!(error = %e, "the command stream failed; reading again");
@@ -39,7 +39,13 @@ pub(super) async fn run(client: redis::Client, keys: Keys, consumer: String, loc
     }
 }
 
-async fn serve(client: &redis::Client, keys: &Keys, consumer: &str, local: &Local) -> redis::RedisResult<()> {
+async fn serve(
+    client: &redis::Client,
+    keys: &Keys,
+    consumer: &str,
+    local: &Local,
+    lag: &prometheus::Histogram,
+) -> redis::RedisResult<()> {
     let mut read = ConnectionManager::new(client.clone()).await?;
     let publish = ConnectionManager::new(client.clone()).await?;
     let stream = keys.commands();
@@ -72,7 +78,12 @@ async fn serve(client: &redis::Client, keys: &Keys, consumer: &str, local: &Loca
             if !ids.is_empty() {
                 let _: i64 = read.xack(&stream, GROUP, &ids).await?;
             }
+            let now_ms = crate::store::now_ms();
             for entry in &key.ids {
+                // The command's wait: its id is the time Redis took it, in ms.
+                if let Some(Ok(added)) = entry.id.split('-').next().map(str::parse::<i64>) {
+                    lag.observe((now_ms - added).max(0) as f64 / 1000.0);
+                }
                 let Some(text) = entry.get::<Vec<u8>>("up") else { continue };
                 match serde_json::from_slice::<Up>(&text) {
                     Ok(up) => {

@@ -43,6 +43,7 @@ struct ClusterMetrics {
     token: IntGauge,
     changes: IntCounter,
     rtt: Histogram,
+    lag: Histogram,
 }
 
 #[allow(clippy::expect_used)] // metric definitions are constants: a failure is a bug caught by the tests
@@ -62,13 +63,22 @@ impl ClusterMetrics {
                 .buckets(vec![0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0]),
         )
         .expect("metric");
+        let lag = Histogram::with_opts(
+            HistogramOpts::new(
+                "kakehashi_cluster_command_lag_seconds",
+                "From an edge's call entering the command stream to the writer taking it (Redis's clock against the writer's).",
+            )
+            .buckets(vec![0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
+        )
+        .expect("metric");
         metrics.add(vec![
             Box::new(writer.clone()),
             Box::new(token.clone()),
             Box::new(changes.clone()),
             Box::new(rtt.clone()),
+            Box::new(lag.clone()),
         ]);
-        ClusterMetrics { writer, token, changes, rtt }
+        ClusterMetrics { writer, token, changes, rtt, lag }
     }
 }
 
@@ -186,8 +196,9 @@ pub async fn serve(
     let (release_tx, release_rx) = tokio::sync::oneshot::channel::<()>();
     let keeper = tokio::spawn(keep(lease, token, fenced.clone(), cluster.clone(), deposed, release_rx));
     let journal = super::journal::RedisJournal::new(lease_conn, keys.clone(), &node, ttl);
+    let lag = cluster.lag.clone();
     let bridge: crate::serve::Bridge =
-        Box::new(move |local| tokio::spawn(super::bridge::run(client, keys, node, local)));
+        Box::new(move |local| tokio::spawn(super::bridge::run(client, keys, node, local, lag)));
     let writer = crate::serve::ClusterWriter { bridge, journal };
     let served = crate::serve::serve_with(listener, private, config, fenced, metrics, Some(writer), shutdown).await;
     // Stopped gracefully: hand the lease over at once.

@@ -81,5 +81,9 @@ async fn a_desk_on_one_edge_an_interpreter_on_another_and_a_resident_on_the_writ
     expect!(desk, p::DeskEvent::CallEnded { .. });
     let records = on_c.records(&creds.sup_a).await;
     assert_eq!(records.len(), 1, "{records:?}");
+    // The writer measured how long the edges' calls waited in the command stream.
+    let metrics = on_a.metrics().await;
+    let lag = metrics.lines().find_map(|l| l.strip_prefix("kakehashi_cluster_command_lag_seconds_count "));
+    assert!(lag.is_some_and(|n| n != "0"), "{metrics}");
     drop((interp_media, resident_media, supervisor, desk, a, b, c));
 }
