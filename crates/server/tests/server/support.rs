@@ -434,7 +434,9 @@ pub async fn http_from(
     s.write_all(req.as_bytes()).await.unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).await.unwrap();
-    let status = out[9..12].parse().unwrap();
+    // A connection closed without an answer (a node starting or stopping): status 0, for
+    // the polling helpers to ask again and the others to fail on.
+    let Some(status) = out.get(9..12).and_then(|s| s.parse().ok()) else { return (0, out) };
     let body = out.split_once("\r\n\r\n").map(|x| x.1.to_string()).unwrap_or_default();
     // Chunked bodies: keep the JSON part.
     let body = match (body.find(['{', '[']), body.rfind(['}', ']'])) {
