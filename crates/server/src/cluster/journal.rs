@@ -13,10 +13,12 @@ use super::keys::Keys;
 use crate::calls::{Core, Input, Settings, Tape};
 use crate::hub::JournalSink;
 
-/// Append a round's entries, if this node holds the lease. KEYS: lease, journal. ARGV:
-/// `node|`, the entries. Returns the last entry's id. Nobody holding the lease (Redis
-/// restarted empty, the writer's renewal not yet in) is an error to try again after.
-const APPEND: &str = r"
+/// A script that runs `body` only while the lease (KEYS[1]) names this node (ARGV[1],
+/// `node|`): nobody holding it is `NOLEASE` (tried again), another node `DEPOSED`.
+macro_rules! held_by_this_node {
+    ($body:literal) => {
+        concat!(
+            "
 local holder = redis.call('GET', KEYS[1])
 if not holder then
   return redis.error_reply('NOLEASE nobody holds the lease')
@@ -24,29 +26,34 @@ end
 if string.sub(holder, 1, #ARGV[1]) ~= ARGV[1] then
   return redis.error_reply('DEPOSED another node holds the lease')
 end
-local id
+",
+            $body
+        )
+    };
+}
+
+/// Append a round's entries, if this node holds the lease. KEYS: lease, journal. ARGV:
+/// `node|`, the entries. Returns the last entry's id. Nobody holding the lease (Redis
+/// restarted empty, the writer's renewal not yet in) is an error to try again after.
+const APPEND: &str = held_by_this_node!(
+    r"local id
 for i = 2, #ARGV do
   id = redis.call('XADD', KEYS[2], '*', 'e', ARGV[i])
 end
 return id
-";
+"
+);
 
 /// Save the core after entry `after` and trim the journal before it, if this node holds
 /// the lease. KEYS: lease, saved, journal. ARGV: `node|`, the core, `after`.
-const SAVE: &str = r"
-local holder = redis.call('GET', KEYS[1])
-if not holder then
-  return redis.error_reply('NOLEASE nobody holds the lease')
-end
-if string.sub(holder, 1, #ARGV[1]) ~= ARGV[1] then
-  return redis.error_reply('DEPOSED another node holds the lease')
-end
-redis.call('HSET', KEYS[2], 'core', ARGV[2], 'after', ARGV[3])
+const SAVE: &str = held_by_this_node!(
+    r"redis.call('HSET', KEYS[2], 'core', ARGV[2], 'after', ARGV[3])
 if ARGV[3] ~= '0-0' then
   redis.call('XTRIM', KEYS[3], 'MINID', ARGV[3])
 end
 return 1
-";
+"
+);
 
 /// Entries read at once when replaying.
 const READ: usize = 1000;

@@ -217,28 +217,34 @@ impl Hub {
     /// End a round: once its journal entries are stored, act on what its inputs caused
     /// and answer the router. `false` when they cannot be stored (this writer stops).
     async fn commit(&mut self) -> bool {
-        if let Some(journal) = self.journal.as_mut().filter(|j| j.pending) {
-            if let Err(e) = journal.sink.store().await {
-                tracing::error!(error = %e, "the journal cannot be stored: this writer stops");
-                return false;
-            }
-            journal.pending = false;
+        if !self.store().await {
+            return false;
         }
         self.act();
         self.replies.send();
         true
     }
 
+    /// Store the journal entries not yet stored; `false` when they cannot be (this
+    /// writer stops).
+    async fn store(&mut self) -> bool {
+        let Some(journal) = self.journal.as_mut().filter(|j| j.pending) else { return true };
+        if let Err(e) = journal.sink.store().await {
+            tracing::error!(error = %e, "the journal cannot be stored: this writer stops");
+            return false;
+        }
+        journal.pending = false;
+        true
+    }
+
     /// A journaling hub saves its core, once every entry is stored; `false` when the
     /// journal cannot take it (this writer stops).
     async fn save(&mut self) -> bool {
-        let Some(journal) = self.journal.as_mut() else { return true };
-        if journal.pending {
-            if let Err(e) = journal.sink.store().await {
-                tracing::error!(error = %e, "the journal cannot be stored: this writer stops");
-                return false;
-            }
-            journal.pending = false;
+        if self.journal.is_none() {
+            return true;
+        }
+        if !self.store().await {
+            return false;
         }
         let core = match self.core.save() {
             Ok(core) => core,
@@ -249,6 +255,7 @@ impl Hub {
             }
         };
         let bytes = core.len();
+        let Some(journal) = self.journal.as_mut() else { return true };
         match journal.sink.save(core).await {
             Ok(()) => {
                 tracing::debug!(bytes, "core saved");
