@@ -228,6 +228,12 @@ pub enum InterpreterEvent {
         /// Their camera is off, or they send no video.
         camera_off: bool,
     },
+    /// The relay that held this call's media is gone (a cluster node lost): offer again
+    /// (a new leg, as after a reconnect); the call goes on under the same record.
+    MediaMoved {
+        /// The call.
+        call: u64,
+    },
     /// Media negotiation.
     Sdp {
         /// The call.

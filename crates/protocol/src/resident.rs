@@ -104,6 +104,9 @@ pub enum ResidentEvent {
         /// Their camera is off, or they send no video.
         camera_off: bool,
     },
+    /// The relay that held this call's media is gone (a cluster node lost): offer again
+    /// (a new leg, as after a reconnect); the call goes on under the same record.
+    MediaMoved {},
     /// Media negotiation.
     Sdp {
         /// Offer or answer.

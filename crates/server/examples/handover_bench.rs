@@ -79,6 +79,7 @@ fn main() -> Result<(), Failure> {
         invite_ttl: Duration::from_secs(900),
         public_base: "https://kakehashi.example".into(),
         max_waiting_per_desk: 3,
+        media_node: 0,
         ..Settings::default()
     };
     let mut now = Timestamp::from_secs(1_800_000_000);

@@ -25,9 +25,6 @@ const WIND_DOWN: Duration = Duration::from_secs(10);
 /// Commands queued for the hub.
 const HUB_INBOX: usize = 4096;
 
-/// Orders queued for the relay.
-const RELAY_ORDERS: usize = 1024;
-
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -68,15 +65,23 @@ pub enum ServeError {
 }
 
 /// A cluster writer's task that takes the edges' calls through the in-process router it is
-/// given (`cluster::node`); stopped with the server.
-pub type Bridge = Box<dyn FnOnce(crate::cluster::Local) -> tokio::task::JoinHandle<()> + Send>;
+/// given (`cluster::node`), and the relays' reports into the hub's channel of them;
+/// stopped with the server.
+pub type Bridge = Box<
+    dyn FnOnce(crate::cluster::Local, tokio::sync::mpsc::Sender<crate::media::Report>) -> tokio::task::JoinHandle<()>
+        + Send,
+>;
 
-/// What a cluster's writer adds to serving as a single node does (ADR 0020, 0021).
+/// What a cluster's writer adds to serving as a single node does (ADR 0020, 0021, 0022).
 pub struct ClusterWriter {
     /// The bridge to the edges' calls.
     pub bridge: Bridge,
     /// The journal it keeps, and the last writer's state it takes over.
     pub journal: crate::cluster::journal::RedisJournal,
+    /// This node's number (its relay's, in the call core's pins).
+    pub node: u64,
+    /// Orders for the cluster's relays, by node.
+    pub orders: tokio::sync::mpsc::Sender<(u64, crate::media::Order)>,
 }
 
 impl std::fmt::Debug for ClusterWriter {
@@ -175,41 +180,6 @@ pub async fn serve_with(
     }
     let purge = crate::retention::spawn(store.clone(), crate::retention::EVERY);
     let directory = store.directory().await?;
-    // The media relay: one UDP socket for every participant, and ICE-TCP on the same
-    // port number over TCP, unless configured elsewhere or off. With port 0 the system
-    // picks the UDP port, and that number can be taken over TCP (another listener, or an
-    // outgoing connection's ephemeral port): then another is picked.
-    let same_port = config.media_tcp && config.media_tcp_listen.is_none();
-    let mut attempts = if same_port && config.media_listen.port() == 0 { 20 } else { 1 };
-    let (media_socket, media_addr, tcp) = loop {
-        attempts -= 1;
-        let media_socket =
-            media_socket(config.media_listen).map_err(|source| ServeError::Io { addr: config.media_listen, source })?;
-        let media_addr =
-            media_socket.local_addr().map_err(|source| ServeError::Io { addr: config.media_listen, source })?;
-        if !config.media_tcp {
-            break (media_socket, media_addr, None);
-        }
-        let at = config.media_tcp_listen.unwrap_or(media_addr);
-        match tokio::net::TcpListener::bind(at).await {
-            Ok(listener) => break (media_socket, media_addr, Some(listener)),
-            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && attempts > 0 => continue,
-            Err(source) => return Err(ServeError::Io { addr: at, source }),
-        }
-    };
-    let advertised = config.media_public.unwrap_or(media_addr);
-    let tcp = match tcp {
-        Some(listener) => {
-            let at = config.media_tcp_listen.unwrap_or(media_addr);
-            let bound = listener.local_addr().map_err(|source| ServeError::Io { addr: at, source })?;
-            let public = std::net::SocketAddr::new(config.media_public.map_or(bound.ip(), |p| p.ip()), bound.port());
-            tracing::info!(%bound, %public, "media relay accepting ICE-TCP");
-            Some((listener, public))
-        }
-        None => None,
-    };
-    let (orders_tx, orders_rx) = tokio::sync::mpsc::channel(RELAY_ORDERS);
-    let (reports_tx, reports_rx) = tokio::sync::mpsc::channel(crate::media::REPORTS);
     let clock = Clock::new();
     let settings = crate::calls::Settings {
         grace: Duration::from_secs(u64::from(config.resume_grace_secs)),
@@ -219,10 +189,20 @@ pub async fn serve_with(
         max_waiting_per_desk: config.max_waiting_per_desk,
         phone_number: config.phone_number.clone(),
         dial_out: config.dials_out(),
+        media_node: cluster.as_ref().map_or(0, |c| c.node),
     };
-    let (bridge, mut journal) = match cluster {
-        Some(ClusterWriter { bridge, journal }) => (Some(bridge), Some(journal)),
-        None => (None, None),
+    // A single node's relay is its own; a cluster writer's orders go to every node's
+    // relay (its own started with the node) and their reports come through the bridge.
+    let (reports_tx, reports_rx) = tokio::sync::mpsc::channel(crate::media::REPORTS);
+    let (bridge, mut journal, orders, media_task) = match cluster {
+        Some(ClusterWriter { bridge, journal, orders, .. }) => {
+            (Some(bridge), Some(journal), crate::media::Orders::Nodes(orders), None)
+        }
+        None => {
+            let (orders, orders_rx) = tokio::sync::mpsc::channel(crate::relay_start::RELAY_ORDERS);
+            let relay = crate::relay_start::start(&config, &metrics, 1, orders_rx, reports_tx.clone()).await?;
+            (None, None, crate::media::Orders::Own(orders), Some(relay))
+        }
     };
     // A cluster's writer journals (its tokens on a tape) and takes over the last
     // writer's state when there is one; otherwise the state starts from the database.
@@ -243,21 +223,16 @@ pub async fn serve_with(
     };
     let hub_settings =
         HubSettings { heartbeat: Duration::from_secs(u64::from(config.heartbeat_secs)), inbox: HUB_INBOX };
-    let (hub, hub_tx, hub_rx) = Hub::new(core, store.clone(), metrics.clone(), clock, Some(orders_tx), hub_settings);
+    let (hub, hub_tx, hub_rx) = Hub::new(core, store.clone(), metrics.clone(), clock, Some(orders), hub_settings);
     let hub = match journal {
         Some(journal) => hub.journaled(tape, Box::new(journal)),
         None => hub,
     };
     let hub_task = tokio::spawn(hub.run(hub_rx, reports_rx));
-    let sockets = crate::media::MediaSockets { udp: media_socket, advertised, tcp };
-    let reports = crate::media::Reports::new(reports_tx, metrics.clone());
-    let media_task = crate::media::on_own_thread(sockets, orders_rx, reports, metrics.clone())
-        .map_err(|source| ServeError::Io { addr: media_addr, source })?;
     let (closing_tx, closing_rx) = watch::channel(false);
-    tracing::info!(%media_addr, %advertised, "media relay listening");
     tracing::info!(%addr, tenants = directory.tenants.len(), interpreters = directory.interpreters.len(), "kakehashi listening");
     let local = crate::cluster::Local::new(hub_tx);
-    let bridge = bridge.map(|start| start(local.clone()));
+    let bridge = bridge.map(|start| start(local.clone(), reports_tx));
     let router: crate::cluster::SharedRouter = Arc::new(local);
     let phone = match &config.phone {
         Some(section) => {
@@ -280,8 +255,12 @@ pub async fn serve_with(
         phone.stop();
     }
     // Every connection is closed and the router dropped: the hub finishes its record
-    // writes and stops, which stops the relay.
-    for (name, task) in [("hub", hub_task), ("relay", media_task)] {
+    // writes and stops, which stops its own relay (a cluster node's stops with the node).
+    let mut tasks = vec![("hub", hub_task)];
+    if let Some(relay) = media_task {
+        tasks.push(("relay", relay));
+    }
+    for (name, task) in tasks {
         match tokio::time::timeout(WIND_DOWN, task).await {
             Ok(_) => {}
             Err(_) => tracing::error!(task = name, "did not stop in time"),
@@ -364,27 +343,6 @@ fn print_demo(config: &Config, addr: std::net::SocketAddr, creds: &crate::demo::
         "\n  Two-factor sign-in is optional in the demo; outside it, admins and supervisors must set it up.\n",
     );
     eprintln!("{out}");
-}
-
-/// Bytes of kernel buffer asked for the relay's socket each way (the kernel caps it at
-/// `net.core.rmem_max` / `wmem_max`). Every participant's packets arrive on this one
-/// socket; the default (about 200 KiB, some 10 ms at 150 Mbit/s) overflows as soon as the
-/// process is not scheduled for a moment.
-const MEDIA_SOCKET_BUFFER: usize = 8 * 1024 * 1024;
-
-/// The relay's UDP socket, with large buffers.
-fn media_socket(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::UdpSocket> {
-    use socket2::{Domain, Protocol, Socket, Type};
-    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
-    if let Err(e) = socket.set_recv_buffer_size(MEDIA_SOCKET_BUFFER) {
-        tracing::warn!(error = %e, "media socket: receive buffer not enlarged");
-    }
-    if let Err(e) = socket.set_send_buffer_size(MEDIA_SOCKET_BUFFER) {
-        tracing::warn!(error = %e, "media socket: send buffer not enlarged");
-    }
-    socket.set_nonblocking(true)?;
-    socket.bind(&addr.into())?;
-    tokio::net::UdpSocket::from_std(socket.into())
 }
 
 /// Hold again every booking still to come or under way, under its stored number; one

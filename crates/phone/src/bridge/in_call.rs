@@ -86,13 +86,13 @@ pub(super) async fn join(
     signal.send(&p::ResidentCommand::MediaState { muted: false, camera_off: true }).await?;
     let (packets, mut received) = mpsc::unbounded_channel::<Received>();
     let ssrc = rand_u32();
-    let options = PeerOptions {
+    let options = || PeerOptions {
         ip: settings.media_ip,
         publish: Some(ssrc),
         stream_id: format!("phone-{you}"),
         ..Default::default()
     };
-    let peer = Peer::new(options, Arc::new(packets)).await?;
+    let peer = Peer::new(options(), Arc::new(packets.clone())).await?;
     let mut voice = Voice { track: peer.audio.clone(), ssrc, seq: (ssrc >> 16) as u16, timestamp: ssrc, sent: 0 };
     let mut media = join_media(signal, peer, None).await?;
     let (publish, mut published) = mpsc::channel::<Vec<u8>>(8);
@@ -134,6 +134,16 @@ pub(super) async fn join(
             event = media.events.recv() => match event {
                 None | Some(p::ResidentEvent::CallEnded) => break,
                 Some(p::ResidentEvent::ParticipantLeft { participant, .. }) => seat.left(participant),
+                // The relay that held the call's media is gone: a new leg, to another.
+                Some(p::ResidentEvent::MediaMoved {}) => {
+                    let (signal, old) = media.stop().await?;
+                    old.close().await;
+                    let peer = Peer::new(options(), Arc::new(packets.clone())).await?;
+                    voice.track = peer.audio.clone();
+                    media = join_media(signal, peer, None).await?;
+                    connected = media.connected.clone();
+                    tracing::info!(call = in_call, "the call's media moved to another relay; the phone's leg follows");
+                }
                 Some(_) => {}
             },
             _ = clock.tick(), if last_frame.elapsed() > Duration::from_millis(60) => {

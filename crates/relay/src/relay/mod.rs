@@ -177,6 +177,13 @@ impl Relay {
         self
     }
 
+    /// Number legs from `first` (after 1 by default): relays of several nodes whose legs
+    /// one controller tracks give each a range of its own.
+    pub fn with_legs_from(mut self, first: u64) -> Relay {
+        self.next = first.max(1);
+        self
+    }
+
     pub(super) fn advance(&mut self, now: Instant) {
         self.now = self.now.max(now);
     }

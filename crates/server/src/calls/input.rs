@@ -106,6 +106,14 @@ pub enum Input {
     },
     /// The media relay reports.
     Relay(crate::media::Report),
+    /// The nodes whose relays are up (cluster mode: from their presence in Redis), and
+    /// those of them draining (no new call's media goes there).
+    MediaNodes {
+        /// Up.
+        up: Vec<u64>,
+        /// Draining.
+        draining: Vec<u64>,
+    },
     /// A call record was written (answered calls: the desk may now give its outcome).
     Recorded {
         /// The call.

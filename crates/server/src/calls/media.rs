@@ -13,34 +13,36 @@ use super::convert::err;
 use super::{Call, CallId, Core, Delivery, Endpoint, Fact, Output};
 use crate::media::{Order, Report};
 
-/// Whose a leg is.
+/// Whose a leg is, and the node whose relay holds it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-struct Owner {
-    call: CallId,
+pub(super) struct Owner {
+    pub(super) call: CallId,
     participant: u32,
     party: p::Party,
     endpoint: Endpoint,
+    pub(super) node: u64,
 }
 
 /// The legs of every call.
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Legs {
     /// Open legs.
-    open: HashMap<LegId, Owner>,
+    pub(super) open: HashMap<LegId, Owner>,
     /// Every leg whose statistics may still come (open, or removed and awaiting its
     /// last), with its latest statistics, for metric deltas.
-    seen: HashMap<LegId, (Owner, Option<LegStats>)>,
+    pub(super) seen: HashMap<LegId, (Owner, Option<LegStats>)>,
     /// Offers sent to the relay and not yet answered, by tag.
-    offers: HashMap<u64, Owner>,
+    pub(super) offers: HashMap<u64, Owner>,
     next_tag: u64,
+    /// The relays there are and the node each call's media is pinned to
+    /// (`media_nodes.rs`).
+    pub(super) nodes: super::media_nodes::MediaNodes,
 }
 
 impl Legs {
-    /// Every leg is gone (its relay with it): nothing more will be said of them.
-    pub(super) fn forget_all(&mut self) {
-        self.open.clear();
-        self.seen.clear();
-        self.offers.clear();
+    /// No legs yet; the writer's relay, on node `writer`, is up.
+    pub(super) fn on(writer: u64) -> Legs {
+        Legs { nodes: super::media_nodes::MediaNodes::on(writer), ..Legs::default() }
     }
 }
 
@@ -77,10 +79,10 @@ impl Core {
         let Some(participant) = c.participant(n) else {
             return Err(err(p::ErrorCode::NotFound, "not in this call"));
         };
-        let owner =
-            Owner { call, participant: n, party: participant.party, endpoint: Core::endpoint(call, participant) };
+        let (party, endpoint) = (participant.party, Core::endpoint(call, participant));
         match description.kind {
             p::SdpKind::Offer => {
+                let owner = Owner { call, participant: n, party, endpoint, node: self.media_node_for(call) };
                 // The relay closes the participant's earlier leg itself when its new offer
                 // arrives, so the others' streams of it continue.
                 let earlier: Vec<LegId> = self.legs_where(|o| o.call == call && o.participant == n);
@@ -100,12 +102,10 @@ impl Core {
                 self.legs.next_tag += 1;
                 let tag = self.legs.next_tag;
                 self.legs.offers.insert(tag, owner);
-                self.out(Output::Relay(Order::Offer {
-                    call: call.0,
-                    tag,
-                    participant: u64::from(n),
-                    sdp: description.sdp,
-                }));
+                self.out(Output::Relay {
+                    node: owner.node,
+                    order: Order::Offer { call: call.0, tag, participant: u64::from(n), sdp: description.sdp },
+                });
                 Ok(())
             }
             p::SdpKind::Answer => {
@@ -114,7 +114,8 @@ impl Core {
                     .first()
                     .copied()
                     .ok_or_else(|| err(p::ErrorCode::NotAllowed, "there is no offer from the relay to answer"))?;
-                self.out(Output::Relay(Order::Answer { leg, sdp: description.sdp }));
+                let node = self.legs.open.get(&leg).map_or(self.settings.media_node, |o| o.node);
+                self.out(Output::Relay { node, order: Order::Answer { leg, sdp: description.sdp } });
                 Ok(())
             }
         }
@@ -138,8 +139,9 @@ impl Core {
 
     fn remove_legs(&mut self, legs: Vec<LegId>) {
         for leg in legs {
-            self.legs.open.remove(&leg);
-            self.out(Output::Relay(Order::Remove { leg }));
+            if let Some(owner) = self.legs.open.remove(&leg) {
+                self.out(Output::Relay { node: owner.node, order: Order::Remove { leg } });
+            }
         }
     }
 
@@ -147,6 +149,7 @@ impl Core {
     pub(super) fn remove_legs_of(&mut self, call: &Call) {
         let legs = self.legs_where(|o| o.call == call.id);
         self.remove_legs(legs);
+        self.legs.nodes.unpin(call.id);
     }
 
     /// Close a participant's legs (it left).
@@ -182,7 +185,7 @@ impl Core {
                         }
                     }
                     // The call ended, or the participant left, meanwhile.
-                    Ok((leg, _)) => self.out(Output::Relay(Order::Remove { leg })),
+                    Ok((leg, _)) => self.out(Output::Relay { node: owner.node, order: Order::Remove { leg } }),
                     Err(message) => {
                         self.error_to(owner.endpoint, err(p::ErrorCode::InvalidField, format!("sdp: {message}")));
                     }
@@ -216,7 +219,7 @@ impl Core {
         }
     }
 
-    fn send_sdp(&mut self, owner: Owner, kind: p::SdpKind, sdp: String) {
+    pub(super) fn send_sdp(&mut self, owner: Owner, kind: p::SdpKind, sdp: String) {
         let description = p::SessionDescription { kind, sdp };
         let call = owner.call.0;
         let delivery = match owner.endpoint {

@@ -33,6 +33,7 @@ mod journal;
 mod line;
 mod links;
 mod media;
+mod media_nodes;
 mod media_state;
 mod online;
 mod records;
@@ -99,6 +100,9 @@ pub struct Settings {
     pub phone_number: Option<String>,
     /// Whether the phone gateway can call out (desks' `dial_out`).
     pub dial_out: bool,
+    /// This node's number: its relay's (a single node's is 0; in a cluster, media goes
+    /// to the other nodes' relays first, `media_nodes.rs`).
+    pub media_node: u64,
 }
 
 /// What [`Core::handle`] answers, beside the outputs.
@@ -216,8 +220,13 @@ pub enum Output {
         /// What to deliver once it is stored.
         then: Delivery,
     },
-    /// An order for the media relay.
-    Relay(crate::media::Order),
+    /// An order for the media relay of node `node` (cluster mode; a single node's is 0).
+    Relay {
+        /// The node whose relay it is for.
+        node: u64,
+        /// The order.
+        order: crate::media::Order,
+    },
     /// Let go of a connection once what was delivered to it is written (a link
     /// participant who left or whose call ended; a desk or interpreter whose session
     /// ended).
@@ -277,6 +286,7 @@ impl Core {
     ) -> Core {
         let (engine, names, tiers) = directory::engine_from(directory, now);
         let numbers = directory.interpreters.iter().filter_map(|i| Some((i.id, i.reach_by_phone.clone()?))).collect();
+        let legs = Legs::on(settings.media_node);
         let mut core = Core {
             engine,
             settings,
@@ -292,7 +302,7 @@ impl Core {
             booked: bookings::Booked::default(),
             calendars: HashMap::new(),
             grid: availability::Grid::default(),
-            legs: Legs::default(),
+            legs,
             recorded: records::Kept::default(),
             draining: false,
             now,
@@ -376,6 +386,10 @@ impl Core {
                 Ok(Reply::Done)
             }
             Input::RedeemPin { pin } => Ok(Reply::Redeemed(self.redeem_pin(&pin, now))),
+            Input::MediaNodes { up, draining } => {
+                self.media_nodes(up, draining);
+                Ok(Reply::Done)
+            }
             Input::Takeover => {
                 self.takeover(now);
                 Ok(Reply::Done)

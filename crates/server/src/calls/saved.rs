@@ -12,7 +12,7 @@ use super::{Core, Settings, Tokens};
 
 /// The format written; a saved core of another format is refused (a node of another
 /// version starts afresh instead of misreading it).
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// Why a saved core could not be written or read.
 #[derive(Debug, thiserror::Error)]

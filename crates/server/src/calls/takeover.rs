@@ -1,7 +1,8 @@
 //! A new writer took over (ADR 0021): the core it restored and replayed had connections,
 //! media legs and phone gateways on the writer that is gone. Every connection counts as
 //! lost (each client and link participant is held for the grace and may resume on any
-//! node), every leg is gone with its relay (participants offer again on reconnecting),
+//! node), the legs on the last writer's relay are gone with it (their participants are
+//! told to offer again; legs on other nodes' relays carry on, ADR 0022),
 //! and the gateways are gone until one connects to this writer. Records the last writer
 //! ordered and never saw written are ordered again under the same write keys.
 
@@ -28,7 +29,7 @@ impl Core {
         for member in members {
             self.member_dropped(now, member);
         }
-        self.legs.forget_all();
+        self.media_writer_changed();
         let conns: std::collections::BTreeSet<u64> = self.lines.conns().collect();
         for conn in conns {
             self.gateway_gone(now, conn);

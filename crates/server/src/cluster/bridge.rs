@@ -5,6 +5,8 @@
 //! go (the hub sees the outbox closed, as for a client too slow to read): the client
 //! resumes and gets again what it lost. A new writer starts at the stream's end: what a
 //! previous writer left unanswered was the previous writer's, and its askers have timed out.
+//! Every node's relay reports up the same stream (ADR 0022): its reports go to the hub's
+//! channel of reports in the order they came.
 
 use std::time::Duration;
 
@@ -19,6 +21,7 @@ use super::wire::{Down, InviteWire, Op, Up, WireOut, node_of};
 use super::{Local, Router};
 use crate::calls::Client;
 use crate::hub::{CLIENT_QUEUE, Out, Outbox};
+use crate::media::Report;
 
 /// The consumer group of writers.
 const GROUP: &str = "writer";
@@ -26,10 +29,20 @@ const GROUP: &str = "writer";
 /// How long one read of the stream waits for calls (under the connection's answer timeout).
 const BLOCK_MS: u64 = 200;
 
+/// Where the writer's bridge puts what it reads.
+pub(super) struct Feeds {
+    /// The in-process router.
+    pub local: Local,
+    /// The hub's channel of relay reports (every node's relay's, ADR 0022).
+    pub reports: mpsc::Sender<Report>,
+    /// The command lag histogram.
+    pub lag: prometheus::Histogram,
+}
+
 /// Read and apply the edges' calls until the task is aborted.
-pub(super) async fn run(client: redis::Client, keys: Keys, consumer: String, local: Local, lag: prometheus::Histogram) {
+pub(super) async fn run(client: redis::Client, keys: Keys, consumer: String, feeds: Feeds) {
     loop {
-        match serve(&client, &keys, &consumer, &local, &lag).await {
+        match serve(&client, &keys, &consumer, &feeds).await {
             Ok(()) => return,
             Err(e) => {
                 tracing::warn!(error = %e, "the command stream failed; reading again");
@@ -39,13 +52,8 @@ pub(super) async fn run(client: redis::Client, keys: Keys, consumer: String, loc
     }
 }
 
-async fn serve(
-    client: &redis::Client,
-    keys: &Keys,
-    consumer: &str,
-    local: &Local,
-    lag: &prometheus::Histogram,
-) -> redis::RedisResult<()> {
+async fn serve(client: &redis::Client, keys: &Keys, consumer: &str, feeds: &Feeds) -> redis::RedisResult<()> {
+    let Feeds { local, reports, lag } = feeds;
     let mut read = ConnectionManager::new(client.clone()).await?;
     let publish = ConnectionManager::new(client.clone()).await?;
     let stream = keys.commands();
@@ -86,6 +94,8 @@ async fn serve(
                 }
                 let Some(text) = entry.get::<Vec<u8>>("up") else { continue };
                 match serde_json::from_slice::<Up>(&text) {
+                    // A relay's reports are taken here, in the stream's order.
+                    Ok(Up { op: Op::Media { reports: batch }, .. }) => relayed(reports, batch).await,
                     Ok(up) => {
                         tokio::spawn(apply(up, local.clone(), publish.clone(), keys.clone()));
                     }
@@ -95,6 +105,18 @@ async fn serve(
                 }
             }
         }
+    }
+}
+
+/// A relay's reports into the hub's channel with the relay task's policy: statistics
+/// are dropped when it is full (cumulative: the next carries what the dropped said),
+/// every other report waits for room.
+async fn relayed(reports: &mpsc::Sender<Report>, batch: Vec<Report>) {
+    for report in batch {
+        let _ = match report {
+            Report::Stats { .. } => reports.try_send(report).is_ok(),
+            _ => reports.send(report).await.is_ok(),
+        };
     }
 }
 
@@ -183,6 +205,8 @@ async fn answer_of(
             local.assign(scope, request, interpreter).await.map(|()| serde_json::Value::Null)
         }
         Op::Kick { client } => told(local.kick(client)).await,
+        // Taken by the reading loop, in order.
+        Op::Media { .. } => Ok(serde_json::Value::Null),
     }
 }
 

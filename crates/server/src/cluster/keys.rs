@@ -39,6 +39,16 @@ impl Keys {
         format!("{}:nodes", self.prefix)
     }
 
+    /// The nodes whose relays are up, scored by when their presence runs out (ms).
+    pub fn relays(&self) -> String {
+        format!("{}:relays", self.prefix)
+    }
+
+    /// The nodes whose relays take no new call.
+    pub fn relays_draining(&self) -> String {
+        format!("{}:relays:draining", self.prefix)
+    }
+
     /// The writer's journal: each input it applied, in order (ADR 0021).
     pub fn journal(&self) -> String {
         format!("{}:journal", self.prefix)

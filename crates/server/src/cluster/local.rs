@@ -30,6 +30,12 @@ impl Local {
     async fn tell(&self, cmd: Cmd) {
         let _ = self.hub.send(cmd).await;
     }
+
+    /// The cluster's nodes up now (each present with its relay), and the relays
+    /// draining (ADR 0022).
+    pub async fn nodes(&self, up: Vec<u64>, draining: Vec<u64>) {
+        self.tell(Cmd::Nodes { up, draining }).await;
+    }
 }
 
 #[async_trait::async_trait]

@@ -14,7 +14,7 @@
 //! releases the lease for an edge to take at once. The writer journals every input to
 //! Redis and saves its core there (`journal`, ADR 0021): a new writer takes over that
 //! state (queued requests, offers, live calls) instead of starting from the database.
-//! Not yet built: sessions resumed across writers, media on every node.
+//! Every node runs a relay from its start, whatever its role (`relays`, ADR 0022).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -44,6 +44,7 @@ struct ClusterMetrics {
     changes: IntCounter,
     rtt: Histogram,
     lag: Histogram,
+    nodes: IntGauge,
 }
 
 #[allow(clippy::expect_used)] // metric definitions are constants: a failure is a bug caught by the tests
@@ -71,14 +72,20 @@ impl ClusterMetrics {
             .buckets(vec![0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
         )
         .expect("metric");
+        let nodes = IntGauge::new(
+            "kakehashi_cluster_nodes",
+            "Nodes whose relays are present in Redis, as this node last read (ADR 0022).",
+        )
+        .expect("metric");
         metrics.add(vec![
             Box::new(writer.clone()),
             Box::new(token.clone()),
             Box::new(changes.clone()),
             Box::new(rtt.clone()),
             Box::new(lag.clone()),
+            Box::new(nodes.clone()),
         ]);
-        ClusterMetrics { writer, token, changes, rtt, lag }
+        ClusterMetrics { writer, token, changes, rtt, lag, nodes }
     }
 }
 
@@ -118,11 +125,15 @@ pub async fn serve(
     };
     let mut shutdown = Box::pin(shutdown);
     let keys = Keys::new(section.prefix.clone());
+    // Every node runs a relay from its start (ADR 0022): the writer's orders for it come
+    // on this node's channel, its reports go up the command stream.
+    let (relay_tx, relay_rx) = tokio::sync::mpsc::channel(crate::relay_start::RELAY_ORDERS);
+    let (reports_tx, reports_rx) = tokio::sync::mpsc::channel(crate::media::REPORTS);
     let connect = async {
         loop {
             let both = async {
                 let conn = redis::aio::ConnectionManager::new(client.clone()).await?;
-                let remote = Remote::start(client.clone(), keys.clone()).await?;
+                let remote = Remote::start(client.clone(), keys.clone(), relay_tx.clone()).await?;
                 Ok::<_, redis::RedisError>((conn, remote))
             };
             match both.await {
@@ -138,8 +149,34 @@ pub async fn serve(
         both = connect => both,
         () = &mut shutdown => return Ok(()),
     };
+    drop(relay_tx);
     let lease_conn = conn.clone();
     let mut lease = Lease::new(conn, keys.clone(), &node, ttl).map_err(|e| bad(&e))?;
+    let number = remote.node();
+    // Its legs are numbered like its connections: this node's number in the high bits.
+    let relay =
+        crate::relay_start::start(&config, &metrics, super::wire::global_conn(number, 1), relay_rx, reports_tx).await?;
+    let reporter = tokio::spawn(super::relays::report(reports_rx, remote.clone()));
+    let (_drain_relay, drains) = watch::channel(false);
+    let (seen_tx, seen) = watch::channel(super::relays::Relays::default());
+    let presence = tokio::spawn(super::relays::present(
+        lease_conn.clone(),
+        keys.clone(),
+        remote.clone(),
+        ttl,
+        drains,
+        seen_tx,
+        cluster.nodes.clone(),
+    ));
+    let relay_stops = |presence: tokio::task::JoinHandle<()>| {
+        let (conn, keys) = (lease_conn.clone(), keys.clone());
+        async move {
+            presence.abort();
+            super::relays::withdraw(conn, &keys, number).await;
+            reporter.abort();
+            drop(relay);
+        }
+    };
 
     // Serve as an edge on second handles of the listeners (the writer serves on the
     // first): every call goes to the writer through Redis.
@@ -182,7 +219,11 @@ pub async fn serve(
         }
         tokio::select! {
             () = tokio::time::sleep(lease.renew_every()) => {}
-            () = &mut shutdown => { stop_edge(edge).await; return Ok(()); }
+            () = &mut shutdown => {
+                stop_edge(edge).await;
+                relay_stops(presence).await;
+                return Ok(());
+            }
         }
     };
     // This node's edge connections resume with it as the writer.
@@ -195,16 +236,24 @@ pub async fn serve(
     // Keep the lease while serving; lose it and exit.
     let (release_tx, release_rx) = tokio::sync::oneshot::channel::<()>();
     let keeper = tokio::spawn(keep(lease, token, fenced.clone(), cluster.clone(), deposed, release_rx));
-    let journal = super::journal::RedisJournal::new(lease_conn, keys.clone(), &node, ttl);
+    let journal = super::journal::RedisJournal::new(lease_conn.clone(), keys.clone(), &node, ttl);
     let lag = cluster.lag.clone();
-    let bridge: crate::serve::Bridge =
-        Box::new(move |local| tokio::spawn(super::bridge::run(client, keys, node, local, lag)));
-    let writer = crate::serve::ClusterWriter { bridge, journal };
+    let orders = super::relays::orders(lease_conn.clone(), keys.clone());
+    let stream_keys = keys.clone();
+    let bridge: crate::serve::Bridge = Box::new(move |local, reports| {
+        tokio::spawn(async move {
+            let told = super::relays::tell_writer(seen, local.clone());
+            let feeds = super::bridge::Feeds { local, reports, lag };
+            tokio::join!(super::bridge::run(client, stream_keys, node, feeds), told);
+        })
+    });
+    let writer = crate::serve::ClusterWriter { bridge, journal, node: number, orders };
     let served = crate::serve::serve_with(listener, private, config, fenced, metrics, Some(writer), shutdown).await;
-    // Stopped gracefully: hand the lease over at once.
+    // Stopped gracefully: hand the lease over at once; the relay's calls move.
     let _ = release_tx.send(());
     let _ = keeper.await;
     cluster.writer.set(0);
+    relay_stops(presence).await;
     served
 }
 

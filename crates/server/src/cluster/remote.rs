@@ -68,11 +68,18 @@ pub struct Remote {
     waiting: Arc<Mutex<Waiting>>,
     subscribed: watch::Receiver<bool>,
     writer: Arc<AtomicU64>,
+    /// Where the writer's orders for this node's relay go.
+    relay: mpsc::Sender<crate::media::Order>,
 }
 
 impl Remote {
-    /// Number this node, subscribe to its channel, and start listening on it.
-    pub async fn start(client: redis::Client, keys: Keys) -> redis::RedisResult<Remote> {
+    /// Number this node, subscribe to its channel, and start listening on it; orders for
+    /// its relay go to `relay`.
+    pub async fn start(
+        client: redis::Client,
+        keys: Keys,
+        relay: mpsc::Sender<crate::media::Order>,
+    ) -> redis::RedisResult<Remote> {
         let mut conn = ConnectionManager::new(client.clone()).await?;
         let node: u64 = conn.incr(keys.node_numbers(), 1).await?;
         let (says, subscribed) = watch::channel(false);
@@ -84,6 +91,7 @@ impl Remote {
             waiting: Arc::default(),
             subscribed,
             writer: Arc::new(AtomicU64::new(0)),
+            relay,
         };
         tokio::spawn(remote.clone().listen(client, says));
         Ok(remote)
@@ -140,12 +148,23 @@ impl Remote {
                     waiting.boxes.remove(&conn);
                 }
             }
+            // Full: the relay is swamped, as on a single node; the participant offers again.
+            Down::Media { order } => {
+                if self.relay.try_send(order).is_err() {
+                    tracing::warn!("the relay did not take an order");
+                }
+            }
         }
+    }
+
+    /// This node's relay reports, to the writer.
+    pub async fn relay_reports(&self, reports: Vec<crate::media::Report>) -> Result<(), Unavailable> {
+        self.send(Op::Media { reports }).await.map(|_| ())
     }
 
     /// Close every connection of this node (they reconnect and resume) and fail every
     /// call waiting for an answer.
-    fn reset(&self) {
+    pub(super) fn reset(&self) {
         let mut waiting = self.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         waiting.answers.clear();
         for (_, edgebox) in waiting.boxes.drain() {

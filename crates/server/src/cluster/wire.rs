@@ -1,7 +1,8 @@
 //! What edges and the writer say to each other through Redis (ADR 0020 point 4): an edge
 //! appends [`Up`] to the command stream, one per [`Router`](super::Router) call; the
 //! writer publishes [`Down`] on the asking node's channel: the answer to a call, or an
-//! event (or close) for one of the node's connections. JSON, like the clients' protocol.
+//! event (or close) for one of the node's connections, or an order for the node's relay
+//! (whose reports come back up the stream). JSON, like the clients' protocol.
 
 use kakehashi_dispatch as d;
 use kakehashi_protocol as p;
@@ -72,6 +73,8 @@ pub enum Op {
     Assign { scope: Option<i64>, request: u64, interpreter: i64 },
     /// [`Router::kick`](super::Router::kick).
     Kick { client: Client },
+    /// The node's relay reports (ADR 0022), in the order it made them.
+    Media { reports: Vec<crate::media::Report> },
 }
 
 impl Op {
@@ -87,6 +90,7 @@ impl Op {
                 | Op::DialFailed { .. }
                 | Op::Notice { .. }
                 | Op::Kick { .. }
+                | Op::Media { .. }
         )
     }
 }
@@ -99,6 +103,8 @@ pub enum Down {
     Reply { id: u64, answer: Result<serde_json::Value, p::ProtocolError> },
     /// An event or a close for connection `conn`.
     Out { conn: u64, out: WireOut },
+    /// An order for the node's relay (ADR 0022).
+    Media { order: crate::media::Order },
 }
 
 /// A connection's [`Out`], with its event as JSON (the role's event enum).
@@ -219,5 +225,26 @@ mod tests {
         assert!(matches!(back.op, Op::Kick { client: Client::Desk(5) }));
         assert!(!back.op.answers());
         assert!(serde_json::from_str::<Up>("{\"id\":1}").is_err());
+    }
+
+    #[test]
+    fn relay_orders_and_reports_go_over_and_back() {
+        use crate::media::{Order, Report};
+        use kakehashi_relay::{LegEvent, LegId, LegStats};
+        let down = Down::Media { order: Order::Offer { call: 3, tag: 4, participant: 1, sdp: "v=0\r\n".into() } };
+        let back: Down = serde_json::from_slice(&serde_json::to_vec(&down).unwrap()).unwrap();
+        assert!(matches!(back, Down::Media { order: Order::Offer { call: 3, tag: 4, participant: 1, .. } }));
+        let reports = vec![
+            Report::Answered { call: 3, tag: 4, result: Ok((LegId(9), "v=0".into())), refused: vec!["video"] },
+            Report::Leg { leg: LegId(9), event: LegEvent::Offer("v=0".into()) },
+            Report::Stats { leg: LegId(9), stats: LegStats::default() },
+            Report::Removed { leg: LegId(9), last: None },
+        ];
+        let up = Up { id: 1, node: 2, op: Op::Media { reports } };
+        let back: Up = serde_json::from_slice(&serde_json::to_vec(&up).unwrap()).unwrap();
+        let Op::Media { reports } = back.op else { panic!("media") };
+        assert_eq!(reports.len(), 4);
+        assert!(matches!(&reports[0], Report::Answered { refused, .. } if refused == &["video"]));
+        assert!(!Op::Media { reports: vec![] }.answers());
     }
 }

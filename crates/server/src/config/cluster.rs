@@ -22,6 +22,20 @@ pub struct ClusterSection {
     /// within about this.
     #[serde(default = "default_lease_ms")]
     pub lease_ms: u32,
+    /// Each node's media address as participants reach it, by node id, where the nodes
+    /// share one configuration (a Kubernetes StatefulSet's pods): every node runs a relay
+    /// (ADR 0022). A node not named here uses the top-level `media_public`.
+    #[serde(default)]
+    pub media_public: std::collections::BTreeMap<String, std::net::SocketAddr>,
+}
+
+impl super::Config {
+    /// The media address participants are told: this node's in `[cluster.media_public]`,
+    /// else `media_public`.
+    pub fn media_public_here(&self) -> Option<std::net::SocketAddr> {
+        let mine = self.cluster.as_ref().and_then(|c| c.media_public.get(&c.node_id()).copied());
+        mine.or(self.media_public)
+    }
 }
 
 fn default_prefix() -> String {
@@ -84,6 +98,22 @@ mod tests {
         );
         let c = config(&format!("{DB}[cluster]\nredis = \"redis://redis:6379/\"\n")).unwrap();
         assert!(!c.cluster.unwrap().node_id().is_empty(), "the host's name");
+    }
+
+    #[test]
+    fn each_node_finds_its_own_media_address() {
+        let text = |node: &str| {
+            format!(
+                "{DB}media_listen = \"0.0.0.0:3478\"\n[cluster]\nredis = \"redis://r/\"\nnode = \"{node}\"\n\
+                 [cluster.media_public]\nkakehashi-0 = \"203.0.113.7:3478\"\nkakehashi-1 = \"203.0.113.8:3478\"\n"
+            )
+        };
+        let c = config(&text("kakehashi-1")).unwrap();
+        assert_eq!(c.media_public_here(), Some("203.0.113.8:3478".parse().unwrap()));
+        let e = config(&text("kakehashi-2")).unwrap_err();
+        assert!(e.contains("media_public: is needed"), "a node not named, with no default: {e}");
+        let c = config(&format!("media_public = \"198.51.100.1:3478\"\n{}", text("kakehashi-2"))).unwrap();
+        assert_eq!(c.media_public_here(), Some("198.51.100.1:3478".parse().unwrap()), "the default");
     }
 
     #[test]

@@ -343,7 +343,7 @@ impl Config {
         if self.session_ttl_secs < 60 {
             return bad("session_ttl_secs", "must be at least 60");
         }
-        if self.media_listen.ip().is_unspecified() && self.media_public.is_none() {
+        if self.media_listen.ip().is_unspecified() && self.media_public_here().is_none() {
             return bad(
                 "media_public",
                 "is needed when media_listen is a wildcard address: participants must be told where to send",
@@ -351,7 +351,7 @@ impl Config {
         }
         if self.media_tcp
             && self.media_tcp_listen.is_some_and(|a| a.ip().is_unspecified())
-            && self.media_public.is_none()
+            && self.media_public_here().is_none()
         {
             return bad(
                 "media_public",

@@ -42,6 +42,17 @@ struct Attached<T> {
     tx: mpsc::Sender<T>,
 }
 
+/// The connections let go with their nodes ([`Clients::gone_with_nodes`]), in order.
+#[derive(Debug, Default)]
+pub struct GoneWithNodes {
+    /// Desks and interpreters.
+    pub clients: Vec<Client>,
+    /// Link participants.
+    pub members: Vec<MemberKey>,
+    /// Phone gateways' connections.
+    pub gateways: Vec<u64>,
+}
+
 /// What a delivery found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Delivered {
@@ -240,6 +251,48 @@ impl Clients {
                 Delivered::Done
             }
         }
+    }
+
+    /// Let go of every connection made through a node not in `up` (its number in the
+    /// connection's high bits; this node's own are 0): the node is gone, and so are they.
+    /// What their loops wrote is not known: a client resuming says what it received.
+    pub fn gone_with_nodes(&mut self, up: &std::collections::BTreeSet<u64>) -> GoneWithNodes {
+        let gone = |conn: u64| {
+            let node = crate::cluster::wire::node_of(conn);
+            node != 0 && !up.contains(&node)
+        };
+        let mut out = GoneWithNodes::default();
+        self.desks.retain(|d, a| {
+            let keep = !gone(a.conn);
+            if !keep {
+                out.clients.push(Client::Desk(*d));
+            }
+            keep
+        });
+        self.interpreters.retain(|i, a| {
+            let keep = !gone(a.conn);
+            if !keep {
+                out.clients.push(Client::Interpreter(*i));
+            }
+            keep
+        });
+        self.members.retain(|m, a| {
+            let keep = !gone(a.conn);
+            if !keep {
+                out.members.push(*m);
+            }
+            keep
+        });
+        self.gateways.retain(|g| {
+            let keep = !gone(g.conn);
+            if !keep {
+                out.gateways.push(g.conn);
+            }
+            keep
+        });
+        out.clients.sort_unstable();
+        out.members.sort_unstable();
+        out
     }
 
     /// A phone gateway's connection is attached.

@@ -242,6 +242,14 @@ pub enum Cmd {
     },
     /// Stop taking requests (draining before shutdown).
     Drain,
+    /// The cluster's nodes up now (each present with its relay), and the relays
+    /// draining (ADR 0022).
+    Nodes {
+        /// Up.
+        up: Vec<u64>,
+        /// Draining.
+        draining: Vec<u64>,
+    },
     /// How many calls are live.
     LiveCalls {
         /// The answer.
@@ -261,6 +269,7 @@ impl Cmd {
                 | Cmd::MemberLeft { .. }
                 | Cmd::Gateway { .. }
                 | Cmd::Kick { .. }
+                | Cmd::Nodes { .. }
         )
     }
 }

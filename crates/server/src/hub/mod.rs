@@ -79,7 +79,7 @@ pub struct Hub {
     clients: Clients,
     clock: Clock,
     metrics: Metrics,
-    media: Option<mpsc::Sender<crate::media::Order>>,
+    media: Option<crate::media::Orders>,
     writes: writes::Writes,
     facts: facts::Facts,
     /// A journaling writer's journal (cluster mode).
@@ -97,7 +97,7 @@ impl Hub {
         store: Store,
         metrics: Metrics,
         clock: Clock,
-        media: Option<mpsc::Sender<crate::media::Order>>,
+        media: Option<crate::media::Orders>,
         settings: HubSettings,
     ) -> (Hub, mpsc::Sender<Cmd>, mpsc::Receiver<Cmd>) {
         let (tx, rx) = mpsc::channel(settings.inbox);
@@ -282,9 +282,9 @@ impl Hub {
                 Output::Outcome { record, tenant, outcome, then } => {
                     self.writes.outcome(record, tenant, outcome, then);
                 }
-                Output::Relay(order) => {
+                Output::Relay { node, order } => {
                     if let Some(media) = &self.media
-                        && media.try_send(order).is_err()
+                        && !media.send(node, order)
                     {
                         // Full: the relay is swamped; the participant's next offer (or its
                         // reconnect) tries again. Closed: the relay is gone.
@@ -490,6 +490,7 @@ impl Hub {
             Cmd::Drain => {
                 let _ = self.apply(Input::Drain);
             }
+            Cmd::Nodes { up, draining } => self.nodes(up, draining),
             Cmd::LiveCalls { reply } => {
                 let answer = self.core.live_calls();
                 self.reply(reply, answer);
@@ -518,9 +519,37 @@ impl Hub {
         Ok(())
     }
 
+    /// The cluster's nodes up now (each present with its relay), and the relays draining:
+    /// the connections made through a node gone count as dropped (their clients resume
+    /// through another), and the core moves the calls of a relay gone.
+    fn nodes(&mut self, up: Vec<u64>, draining: Vec<u64>) {
+        let gone = self.clients.gone_with_nodes(&up.iter().copied().collect());
+        if !gone.clients.is_empty() || !gone.members.is_empty() || !gone.gateways.is_empty() {
+            tracing::warn!(
+                clients = gone.clients.len(),
+                members = gone.members.len(),
+                gateways = gone.gateways.len(),
+                "a node is gone; its connections count as dropped"
+            );
+        }
+        for client in gone.clients {
+            let _ = self.apply(Input::Detached { client });
+        }
+        for member in gone.members {
+            let _ = self.apply(Input::MemberDropped { member });
+        }
+        for conn in gone.gateways.iter().copied() {
+            let _ = self.apply(Input::GatewayGone { conn });
+        }
+        if !gone.gateways.is_empty() && !self.clients.has_gateway() {
+            let _ = self.apply(Input::Gateways { up: false });
+        }
+        let _ = self.apply(Input::MediaNodes { up, draining });
+    }
+
     /// Whether the relay's order queue is full (an offer now would be lost).
     fn relay_busy(&self) -> bool {
-        self.media.as_ref().is_some_and(|m| m.capacity() == 0)
+        self.media.as_ref().is_some_and(crate::media::Orders::busy)
     }
 
     /// Once a second: the gauges.

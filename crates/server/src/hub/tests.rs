@@ -80,6 +80,7 @@ async fn a_round_is_acted_on_once_stored_and_the_journal_rebuilds_the_hub() {
         invite_ttl: Duration::from_secs(900),
         public_base: "https://k.example".into(),
         max_waiting_per_desk: 3,
+        media_node: 0,
         ..Settings::default()
     };
     let clock = Clock::new();

@@ -71,7 +71,7 @@ pub struct MediaSockets {
 }
 
 /// What the relay is told to do.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub enum Order {
     /// A participant's offer for a call: answer it with a new leg. `tag` comes back
     /// with the answer so the sender knows whose it is.
@@ -99,6 +99,34 @@ pub enum Order {
         /// The leg.
         leg: LegId,
     },
+}
+
+/// Where a writer's orders go: its own relay's task, or in a cluster each node's relay
+/// (through Redis, `cluster::relays`), the order addressed to the node whose relay it is for.
+#[derive(Clone, Debug)]
+pub enum Orders {
+    /// This process's relay.
+    Own(mpsc::Sender<Order>),
+    /// The cluster's relays.
+    Nodes(mpsc::Sender<(u64, Order)>),
+}
+
+impl Orders {
+    /// Send without waiting; `false` when the queue is full or its reader gone.
+    pub fn send(&self, node: u64, order: Order) -> bool {
+        match self {
+            Orders::Own(tx) => tx.try_send(order).is_ok(),
+            Orders::Nodes(tx) => tx.try_send((node, order)).is_ok(),
+        }
+    }
+
+    /// Whether the queue is full (an offer now would be lost).
+    pub fn busy(&self) -> bool {
+        match self {
+            Orders::Own(tx) => tx.capacity() == 0,
+            Orders::Nodes(tx) => tx.capacity() == 0,
+        }
+    }
 }
 
 /// What the relay reports.
@@ -217,11 +245,12 @@ pub fn on_own_thread(
     orders: mpsc::Receiver<Order>,
     reports: Reports,
     metrics: Metrics,
+    legs_from: u64,
 ) -> std::io::Result<tokio::task::JoinHandle<()>> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
     std::thread::Builder::new().name("kakehashi-media".into()).spawn(move || {
-        runtime.block_on(run(sockets, orders, reports, metrics));
+        runtime.block_on(run(sockets, orders, reports, metrics, legs_from));
         let _ = done_tx.send(());
     })?;
     Ok(tokio::spawn(async move {
@@ -230,8 +259,15 @@ pub fn on_own_thread(
 }
 
 /// Run the relay on its sockets until its orders' sender is dropped or its reports'
-/// receiver is.
-pub async fn run(sockets: MediaSockets, mut orders: mpsc::Receiver<Order>, mut reports: Reports, metrics: Metrics) {
+/// receiver is; its legs are numbered from `legs_from` (in a cluster each node's relay
+/// has a range of its own, ADR 0022).
+pub async fn run(
+    sockets: MediaSockets,
+    mut orders: mpsc::Receiver<Order>,
+    mut reports: Reports,
+    metrics: Metrics,
+    legs_from: u64,
+) {
     let MediaSockets { udp: socket, advertised, tcp } = sockets;
     let local = match socket.local_addr() {
         Ok(a) => a,
@@ -240,7 +276,7 @@ pub async fn run(sockets: MediaSockets, mut orders: mpsc::Receiver<Order>, mut r
             return;
         }
     };
-    let mut relay = Relay::new(local, advertised, Start::system(), Box::new(OsRandom));
+    let mut relay = Relay::new(local, advertised, Start::system(), Box::new(OsRandom)).with_legs_from(legs_from);
     let listener = match tcp {
         Some((listener, tcp_advertised)) => {
             relay = relay.with_tcp(tcp_advertised);

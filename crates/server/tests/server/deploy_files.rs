@@ -53,10 +53,6 @@ fn load(toml: &str, env: &BTreeMap<String, String>) -> Config {
     config
 }
 
-fn port_of(addr: &str) -> u16 {
-    addr.rsplit(':').next().unwrap().parse().unwrap()
-}
-
 #[test]
 fn the_compose_file_starts_three_nodes_and_what_they_need() {
     let dir = deploy().join("compose");
@@ -129,14 +125,14 @@ fn the_kubernetes_manifests_hold_together() {
     assert_eq!(&set["spec"]["selector"]["matchLabels"], labels);
     assert_eq!(set["spec"]["replicas"], 3);
     for service in of("Service") {
-        assert_eq!(&service["spec"]["selector"], labels, "{}", service["metadata"]["name"]);
+        let selector = service["spec"]["selector"].as_object().unwrap();
+        for (key, value) in labels.as_object().unwrap() {
+            assert_eq!(selector.get(key), Some(value), "{}", service["metadata"]["name"]);
+        }
     }
     assert_eq!(&of("PodDisruptionBudget")[0]["spec"]["selector"]["matchLabels"], labels);
     let container = &pod["spec"]["containers"][0];
-    assert_eq!(
-        container["readinessProbe"]["httpGet"]["path"], "/readyz?writer",
-        "the writer only: its relay carries the media"
-    );
+    assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz", "every node serves, and relays media");
     assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/healthz");
     // Every key taken from the Secret or the ConfigMap is there; the environment they
     // make, with the ConfigMap's file, is a configuration the server accepts.
@@ -154,7 +150,10 @@ fn the_kubernetes_manifests_hold_together() {
         let value = value.as_str().unwrap_or_else(|| panic!("no value for {}", var["name"])).to_string();
         env.insert(var["name"].as_str().unwrap().to_string(), value);
     }
-    let config = load(config_map["data"]["kakehashi.toml"].as_str().unwrap(), &env);
+    // As pod kakehashi-0 (a node's id is its host's name, the pod's).
+    let toml = config_map["data"]["kakehashi.toml"].as_str().unwrap();
+    assert!(toml.contains("# node: the pod's name"));
+    let config = load(&toml.replace("# node: the pod's name", "node = \"kakehashi-0\""), &env);
     assert!(config.cluster.is_some() && config.database.is_some());
     assert!(
         set["spec"]["template"]["spec"]["terminationGracePeriodSeconds"].as_u64().unwrap()
@@ -173,11 +172,24 @@ fn the_kubernetes_manifests_hold_together() {
     for want in [(u64::from(config.listen.port()), "TCP"), (media, "UDP"), (media, "TCP")] {
         assert!(declared.contains(&want), "{want:?} not in {declared:?}");
     }
-    assert_eq!(port_of(env["KAKEHASHI_MEDIA_PUBLIC"].as_str()), config.media_listen.port());
-    let media_service = of("Service").into_iter().find(|s| s["spec"]["type"] == "LoadBalancer").expect("media");
-    let protocols: Vec<&str> =
-        media_service["spec"]["ports"].as_array().unwrap().iter().map(|p| p["protocol"].as_str().unwrap()).collect();
-    assert_eq!(protocols, ["UDP", "TCP"]);
+    // Every pod runs a relay (ADR 0022): each has its own media Service, and the
+    // configuration gives each pod, by its name, a public address on the relay's port.
+    let media_services: Vec<_> = of("Service").into_iter().filter(|s| s["spec"]["type"] == "LoadBalancer").collect();
+    assert_eq!(media_services.len(), 3, "one media Service per pod");
+    let cluster = config.cluster.as_ref().unwrap();
+    let mut publics = Vec::new();
+    for service in media_services {
+        let pod = service["spec"]["selector"]["statefulset.kubernetes.io/pod-name"].as_str().expect("one pod");
+        let public = *cluster.media_public.get(pod).unwrap_or_else(|| panic!("no media_public for {pod}"));
+        assert_eq!(public.port(), config.media_listen.port(), "{pod}");
+        assert_eq!(service["spec"]["ports"][0]["port"].as_u64(), Some(u64::from(public.port())), "{pod}");
+        let protocols: Vec<&str> =
+            service["spec"]["ports"].as_array().unwrap().iter().map(|p| p["protocol"].as_str().unwrap()).collect();
+        assert_eq!(protocols, ["UDP", "TCP"]);
+        publics.push(public);
+    }
+    publics.dedup();
+    assert_eq!(publics.len(), 3, "an address per pod");
     // The notes' key comes from the Secret, where the configuration looks for it.
     let mounts = container["volumeMounts"].as_array().unwrap();
     let keys = mounts.iter().find(|m| m["name"] == "keys").unwrap()["mountPath"].as_str().unwrap();

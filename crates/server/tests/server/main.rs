@@ -13,6 +13,7 @@ mod centres;
 mod cluster_edges;
 mod cluster_failover;
 mod cluster_lease;
+mod cluster_media;
 mod cluster_nodes;
 mod dashboard;
 mod deploy_files;

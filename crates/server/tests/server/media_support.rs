@@ -91,6 +91,21 @@ impl<R: MediaRole + Noise> Media<R> {
         self.session.until_connected(Duration::from_secs(10)).await.expect("connected within 10 s");
     }
 
+    /// Wait for an event that `wanted` picks among those the media session passed by
+    /// (within `wait`).
+    pub async fn until_event(&mut self, wait: Duration, wanted: impl Fn(&R::Event) -> bool) {
+        let found = tokio::time::timeout(wait, async {
+            while let Some(event) = self.session.events.recv().await {
+                if wanted(&event) {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        assert!(matches!(found, Ok(true)), "the event did not come within {wait:?}");
+    }
+
     /// When this participant last answered one of the relay's offers.
     pub fn answered(&self) -> Option<Instant> {
         *self.session.answered.lock().unwrap()

@@ -54,7 +54,13 @@ async fn the_relay_forwards_while_nobody_reads_its_reports() {
     // Room for four reports: the statistics of two legs fill it in a few seconds.
     let (reports_tx, mut reports) = mpsc::channel(4);
     let sockets = MediaSockets { udp, advertised: addr, tcp: None };
-    tokio::spawn(kakehashi::media::run(sockets, orders_rx, Reports::new(reports_tx, metrics.clone()), metrics.clone()));
+    tokio::spawn(kakehashi::media::run(
+        sockets,
+        orders_rx,
+        Reports::new(reports_tx, metrics.clone()),
+        metrics.clone(),
+        1,
+    ));
 
     let (heard_a, _) = mpsc::unbounded_channel::<Heard>();
     let (heard_b, mut heard) = mpsc::unbounded_channel::<Heard>();

@@ -184,6 +184,10 @@ export class CallSession {
       case 'sdp':
         this.media?.handle(m);
         return true;
+      case 'media_moved':
+        // The relay that held the call's media is gone: a new leg, to another one.
+        this.media?.restart();
+        return true;
       case 'document':
         this.receiver.handle(m);
         return true;

@@ -24,6 +24,7 @@ mod dial;
 mod grid;
 mod lifecycle;
 mod line;
+mod media_nodes;
 mod online;
 mod participants;
 mod saved;
@@ -88,6 +89,7 @@ impl World {
             public_base: "https://k.example".into(),
             media: true,
             max_waiting_per_desk: 3,
+            media_node: 0,
             phone_number: Some("03-0000-0000".into()),
             dial_out: true,
         };

@@ -59,7 +59,7 @@ fn two_residents_and_a_guest_each_have_their_own_number_and_hear_each_other() {
         .take()
         .into_iter()
         .filter_map(|o| match o {
-            Output::Relay(crate::media::Order::Offer { participant, .. }) => Some(participant),
+            Output::Relay { order: crate::media::Order::Offer { participant, .. }, .. } => Some(participant),
             _ => None,
         })
         .collect();
@@ -269,7 +269,8 @@ fn media_offers_replace_a_participants_leg_and_reports_reach_the_right_one() {
     let call = w.answered();
     let offer = |kind| p::SessionDescription { kind, sdp: "v=0".into() };
     w.desk(p::DeskCommand::Sdp { call, description: offer(p::SdpKind::Offer) }).unwrap();
-    let Some(Output::Relay(crate::media::Order::Offer { tag, participant: 0, .. })) = w.take().into_iter().next()
+    let Some(Output::Relay { order: crate::media::Order::Offer { tag, participant: 0, .. }, .. }) =
+        w.take().into_iter().next()
     else {
         panic!("an offer for participant 0")
     };
@@ -306,7 +307,7 @@ fn a_participant_whose_video_was_refused_is_told_why() {
     let call = w.answered();
     let offer = p::SessionDescription { kind: p::SdpKind::Offer, sdp: "v=0".into() };
     w.desk(p::DeskCommand::Sdp { call, description: offer }).unwrap();
-    let Some(Output::Relay(crate::media::Order::Offer { tag, .. })) = w.take().into_iter().next() else {
+    let Some(Output::Relay { order: crate::media::Order::Offer { tag, .. }, .. }) = w.take().into_iter().next() else {
         panic!("an offer")
     };
     let answered = crate::media::Report::Answered {
