@@ -57,6 +57,8 @@ pub struct Metrics {
     pub media_relay_latency: Histogram,
     /// Media: ICE-TCP connections open now.
     pub media_tcp_connections: prometheus::IntGauge,
+    /// Legs this node's relay holds.
+    pub media_relay_legs: prometheus::IntGauge,
     /// Media: datagrams the relay dropped before any leg saw them, by reason
     /// (`unknown_source`: not from a participant; `rate_limited`: the source host over its budget
     /// for junk, or a leg over its budget of connectivity checks).
@@ -168,6 +170,11 @@ impl Metrics {
         let media_tcp_connections =
             prometheus::IntGauge::new("kakehashi_media_tcp_connections", "ICE-TCP connections open now.")
                 .expect("metric");
+        let media_relay_legs = prometheus::IntGauge::new(
+            "kakehashi_media_relay_legs",
+            "Legs this node's relay holds now (in a cluster, of the calls pinned to it), every 2 s.",
+        )
+        .expect("metric");
         let media_dropped = IntCounterVec::new(
             Opts::new("kakehashi_media_dropped_total", "Datagrams dropped before reaching a leg, by reason."),
             &["reason"],
@@ -206,6 +213,7 @@ impl Metrics {
             Box::new(media_legs.clone()),
             Box::new(media_relay_latency.clone()),
             Box::new(media_tcp_connections.clone()),
+            Box::new(media_relay_legs.clone()),
             Box::new(media_dropped.clone()),
             Box::new(queue_wait.clone()),
             Box::new(queue_depth.clone()),
@@ -240,6 +248,7 @@ impl Metrics {
             media_legs,
             media_relay_latency,
             media_tcp_connections,
+            media_relay_legs,
             media_dropped,
             media_reports_dropped,
             http_refused,

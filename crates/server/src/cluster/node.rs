@@ -14,7 +14,9 @@
 //! releases the lease for an edge to take at once. The writer journals every input to
 //! Redis and saves its core there (`journal`, ADR 0021): a new writer takes over that
 //! state (queued requests, offers, live calls) instead of starting from the database.
-//! Every node runs a relay from its start, whatever its role (`relays`, ADR 0022).
+//! Every node runs a relay from its start, whatever its role (`relays`, ADR 0022); told
+//! to stop, a node's relay drains (no new call's media comes to it), an edge waits up to
+//! `drain_secs` for the calls its relay carries to end, and the calls left move.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -123,7 +125,13 @@ pub async fn serve(
         }
         None => (None, None),
     };
-    let mut shutdown = Box::pin(shutdown);
+    // From the moment the node is told to stop its relay drains: no new call's media
+    // comes to it (ADR 0022).
+    let (drain_relay, drains) = watch::channel(false);
+    let mut shutdown = Box::pin(async move {
+        shutdown.await;
+        drain_relay.send_replace(true);
+    });
     let keys = Keys::new(section.prefix.clone());
     // Every node runs a relay from its start (ADR 0022): the writer's orders for it come
     // on this node's channel, its reports go up the command stream.
@@ -157,7 +165,6 @@ pub async fn serve(
     let relay =
         crate::relay_start::start(&config, &metrics, super::wire::global_conn(number, 1), relay_rx, reports_tx).await?;
     let reporter = tokio::spawn(super::relays::report(reports_rx, remote.clone()));
-    let (_drain_relay, drains) = watch::channel(false);
     let (seen_tx, seen) = watch::channel(super::relays::Relays::default());
     let presence = tokio::spawn(super::relays::present(
         lease_conn.clone(),
@@ -221,6 +228,8 @@ pub async fn serve(
             () = tokio::time::sleep(lease.renew_every()) => {}
             () = &mut shutdown => {
                 stop_edge(edge).await;
+                let drain = Duration::from_secs(u64::from(config.drain_secs));
+                relay_calls_end(&metrics.media_relay_legs, drain).await;
                 relay_stops(presence).await;
                 return Ok(());
             }
@@ -255,6 +264,20 @@ pub async fn serve(
     cluster.writer.set(0);
     relay_stops(presence).await;
     served
+}
+
+/// An edge stopping: the calls its relay carries end by themselves for up to `within`
+/// (its relay drains meanwhile); those left then move to another relay.
+async fn relay_calls_end(legs: &IntGauge, within: Duration) {
+    let until = Instant::now() + within;
+    // The gauge is set every STATS_INTERVAL: wait for one past the drain's start.
+    tokio::time::sleep(crate::media::STATS_INTERVAL.min(within)).await;
+    while legs.get() > 0 && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    if legs.get() > 0 {
+        tracing::warn!(legs = legs.get(), "the relay's calls did not end within drain_secs; they move");
+    }
 }
 
 /// Ask Redis, timed; no new grant at or below `floor`.

@@ -399,6 +399,7 @@ pub async fn run(
                 });
                 metrics.media_tcp_connections.set(connections.len() as i64);
                 let legs: Vec<LegId> = relay.legs().collect();
+                metrics.media_relay_legs.set(i64::try_from(legs.len()).unwrap_or(i64::MAX));
                 for leg in legs {
                     if let Some(stats) = relay.leg_stats(leg)
                         && !reports.report(Report::Stats { leg, stats })

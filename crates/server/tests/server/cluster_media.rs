@@ -145,3 +145,135 @@ async fn a_killed_media_nodes_call_goes_on_through_another_relay() {
     assert!(records[0]["loss"].as_f64().is_some(), "{records:?}");
     drop((interp_media, resident_media, desk, a, c));
 }
+
+/// A call whose media is on an edge's relay keeps flowing while the writer dies and
+/// another takes over: only its signalling resumes (ADR 0022 point 6).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_on_an_edges_relay_flows_through_a_writers_failover() {
+    let redis = RedisServer::start().await;
+    let dir = temp("cluster-media-writer");
+    crate::postgres_support::use_postgres(&dir).await;
+    let creds = seed(&dir).await;
+    let mut a = node(&dir, &redis, "node-a").await;
+    role(&a, true, Duration::from_secs(10)).await;
+    let b = node(&dir, &redis, "node-b").await;
+    role(&b, false, Duration::from_secs(10)).await;
+    let c = node(&dir, &redis, "node-c").await;
+    role(&c, false, Duration::from_secs(10)).await;
+    until_metric(&a, "kakehashi_cluster_nodes 3").await;
+    let (on_b, on_c) = (Server::at(b.addr, dir.clone()), Server::at(c.addr, dir.clone()));
+
+    let mut interpreter = on_c.interpreter(&creds.interp[0]).await;
+    let mut desk = on_c.desk(&creds.desk_a1).await;
+    let call = answered_call(&mut desk, &mut interpreter, "vi").await;
+    let token = invite(&mut desk, call, p::Party::Resident).await;
+    let mut resident = on_b.resident(&token, None).await;
+    expect!(resident, p::ResidentEvent::Joined { .. });
+    let (heard_tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
+    let mut desk_media = media(desk, Some(call), 1, 0x7201, false, false, heard_tx.clone()).await;
+    let mut interp_media = media(interpreter, Some(call), 2, 0x7202, false, false, heard_tx.clone()).await;
+    let mut resident_media = media(resident, None, 3, 0x7203, false, false, heard_tx).await;
+    desk_media.until_connected().await;
+    interp_media.until_connected().await;
+    resident_media.until_connected().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    heard_by(&mut heard);
+
+    // The writer dies while all three talk: 4 s of packets, the kill 1 s in.
+    let mut killed = None;
+    for n in 0..200u32 {
+        if n == 50 {
+            a.process.start_kill().unwrap();
+            killed = Some(Instant::now());
+        }
+        desk_media.send(false, 1, n).await;
+        interp_media.send(false, 2, n).await;
+        resident_media.send(false, 3, n).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    a.process.wait().await.unwrap();
+    eprintln!("writer killed {} ms before the last packet", killed.unwrap().elapsed().as_millis());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let by = heard_by(&mut heard);
+    for who in [1u8, 2, 3] {
+        let numbers: std::collections::BTreeSet<u32> =
+            by.get(&who).map(|h| h.iter().map(|h| h.n).collect()).unwrap_or_default();
+        // Each listener hears 150 of them after the kill; nearly all arrive, twice over.
+        let after = numbers.iter().filter(|n| **n >= 50).count();
+        assert!(after >= 140, "{who}: {after} of the 150 packets sent after the writer died were heard");
+    }
+    assert!(relays_packets(&b).await || relays_packets(&c).await, "an edge's relay carried the call");
+    drop((desk_media, interp_media, resident_media, b, c));
+}
+
+/// The legs a node's relay holds (its gauge, every 2 s), once it shows `want` (within 10 s).
+async fn until_legs(child: &Child, want: u32) {
+    until_metric(child, &format!("kakehashi_media_relay_legs {want}")).await;
+}
+
+/// An edge told to stop (SIGTERM) drains its relay: its call talks on, a new call's
+/// media goes elsewhere though this relay has no more calls, and the node exits once
+/// its call has ended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edge_told_to_stop_drains_its_relay_and_goes_when_its_calls_end() {
+    let redis = RedisServer::start().await;
+    let dir = temp("cluster-media-drain");
+    crate::postgres_support::use_postgres(&dir).await;
+    let creds = seed(&dir).await;
+    let a = node(&dir, &redis, "node-a").await;
+    role(&a, true, Duration::from_secs(10)).await;
+    let mut b = node(&dir, &redis, "node-b").await;
+    role(&b, false, Duration::from_secs(10)).await;
+    let c = node(&dir, &redis, "node-c").await;
+    role(&c, false, Duration::from_secs(10)).await;
+    until_metric(&a, "kakehashi_cluster_nodes 3").await;
+    let (on_a, on_c) = (Server::at(a.addr, dir.clone()), Server::at(c.addr, dir.clone()));
+    let (heard_tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
+
+    // The first call's media goes to B (the lower number), the second's to C.
+    let mut i1 = on_c.interpreter(&creds.interp[0]).await;
+    let mut desk1 = on_a.desk(&creds.desk_a1).await;
+    let first = answered_call(&mut desk1, &mut i1, "vi").await;
+    let mut desk1 = media(desk1, Some(first), 1, 0x7301, false, false, heard_tx.clone()).await;
+    let mut i1 = media(i1, Some(first), 2, 0x7302, false, false, heard_tx.clone()).await;
+    desk1.until_connected().await;
+    i1.until_connected().await;
+    until_legs(&b, 2).await;
+    let mut i2 = on_c.interpreter(&creds.interp[1]).await;
+    let mut desk2 = on_a.desk(&creds.desk_a2).await;
+    let second = answered_call(&mut desk2, &mut i2, "vi").await;
+    let mut desk2 = media(desk2, Some(second), 3, 0x7303, false, false, heard_tx.clone()).await;
+    desk2.until_connected().await;
+    until_legs(&c, 1).await;
+
+    // B is told to stop: its relay drains. A third call ties B and C on calls, and goes
+    // to C.
+    let pid = b.process.id().unwrap().to_string();
+    assert!(tokio::process::Command::new("kill").args(["-TERM", &pid]).status().await.unwrap().success());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut i5 = on_c.interpreter(&creds.interp[4]).await;
+    let mut desk3 = on_a.desk(&creds.desk_b).await;
+    let third = answered_call(&mut desk3, &mut i5, "vi").await;
+    let mut desk3 = media(desk3, Some(third), 4, 0x7304, false, false, heard_tx).await;
+    desk3.until_connected().await;
+    until_legs(&c, 2).await;
+
+    // The first call talks on through B's draining relay.
+    heard_by(&mut heard);
+    for n in 0..25u32 {
+        desk1.send(false, 1, n).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let by = heard_by(&mut heard);
+    assert!(by.get(&1).is_some_and(|h| h.len() >= 20), "the interpreter hears the desk through B: {by:?}");
+    assert!(b.process.try_wait().unwrap().is_none(), "B waits for its call");
+
+    // Its call ends: B goes.
+    let mut desk1 = desk1.hang_up().await;
+    desk1.send(p::DeskCommand::EndCall { call: first }).await;
+    expect!(desk1, p::DeskEvent::CallEnded { .. });
+    let status = tokio::time::timeout(Duration::from_secs(10), b.process.wait()).await.expect("B stops").unwrap();
+    assert!(status.success(), "{status}");
+    drop((i1, desk2, desk3, i2, i5, a, c));
+}
