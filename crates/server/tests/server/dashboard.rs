@@ -1,9 +1,10 @@
 //! The operator's dashboard and alerts (`deploy/grafana/kakehashi.json`,
-//! `deploy/prometheus/alerts.yml`) against a real Prometheus scraping a real server: every
-//! query of every panel returns data after a consultation with media both ways (on a
-//! server with the phone bridge running, so the phone panels have their series), and every
-//! alert rule evaluates without error. `promtool` checks the rules and runs their unit
-//! tests (`alerts.test.yml`).
+//! `deploy/prometheus/alerts.yml`) against a real Prometheus: scraping a real server,
+//! every query of every panel but the cluster's returns data after a consultation with
+//! media both ways (on a server with the phone bridge running, so the phone panels have
+//! their series), and every alert rule evaluates without error; scraping three nodes of
+//! a cluster, every query but the phone bridge's returns data. `promtool` checks the
+//! rules and runs their unit tests (`alerts.test.yml`).
 
 use std::time::Duration;
 
@@ -15,12 +16,20 @@ use crate::media_support::*;
 use crate::prometheus_support::{Prometheus, deploy_dir};
 use crate::support::*;
 
-/// Every query of the dashboard, with Grafana's variables as a viewer of "All" has them.
-fn dashboard_queries() -> Vec<(String, String)> {
+/// Every query of the dashboard but those of the rows whose title starts with `skip`,
+/// with Grafana's variables as a viewer of "All" has them.
+fn dashboard_queries(skip: &str) -> Vec<(String, String)> {
     let text = std::fs::read_to_string(deploy_dir().join("grafana/kakehashi.json")).unwrap();
     let dash: Value = serde_json::from_str(&text).expect("the dashboard is JSON");
     let mut out = Vec::new();
+    let mut row = String::new();
     for panel in dash["panels"].as_array().unwrap() {
+        if panel["type"] == "row" {
+            row = panel["title"].as_str().unwrap().to_string();
+        }
+        if row.starts_with(skip) {
+            continue;
+        }
         for target in panel["targets"].as_array().into_iter().flatten() {
             let expr = target["expr"].as_str().unwrap();
             let expr = expr.replace("$__rate_interval", "1m").replace("$language", ".*");
@@ -31,31 +40,34 @@ fn dashboard_queries() -> Vec<(String, String)> {
     out
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_dashboard_query_returns_data_and_every_alert_rule_evaluates() {
-    let queries = dashboard_queries();
-    assert!(queries.len() >= 25, "{}", queries.len());
-    let (server, creds, _sip) = crate::phone_bridge::server_with_section("dashboard", |s| s).await;
-    let prometheus = Prometheus::start(server.addr, temp("dashboard-prometheus")).await;
-    // Prometheus takes a few seconds to begin scraping; rates need two scrapes or more.
-    let scrapes = |n: u32| {
-        let prometheus = &prometheus;
-        async move {
-            for _ in 0..200 {
-                let at = prometheus.query(&format!("count_over_time(up[1m]) >= {n}")).await;
-                if !at.is_empty() {
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            panic!("Prometheus did not scrape {n} times");
+/// Wait until Prometheus has scraped every target `n` times or more.
+async fn scrapes(prometheus: &Prometheus, n: u32) {
+    for _ in 0..200 {
+        let short = prometheus.query(&format!("count_over_time(up[1m]) < {n}")).await;
+        if short.is_empty() && !prometheus.query(&format!("count_over_time(up[1m]) >= {n}")).await.is_empty() {
+            return;
         }
-    };
-    scrapes(2).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("Prometheus did not scrape {n} times");
+}
 
-    // A consultation: requested, answered, media both ways for a few scrapes, ended.
-    let mut interpreter = server.interpreter(&creds.interp[0]).await;
-    let mut desk = server.desk(&creds.desk_a1).await;
+/// The queries among `queries` that return nothing.
+async fn empty(prometheus: &Prometheus, queries: &[(String, String)]) -> Vec<String> {
+    let mut empty = Vec::new();
+    for (title, expr) in queries {
+        if prometheus.query(expr).await.is_empty() {
+            empty.push(format!("{title}: {expr}"));
+        }
+    }
+    empty
+}
+
+/// A consultation on `desk` and `interpreter`'s servers: requested, answered, media both
+/// ways for a few scrapes, ended; scraped twice after its end.
+async fn consultation(prometheus: &Prometheus, desk: &Server, interpreter: &Server, creds: &Creds) {
+    let mut interpreter = interpreter.interpreter(&creds.interp[0]).await;
+    let mut desk = desk.desk(&creds.desk_a1).await;
     let call = answered_call(&mut desk, &mut interpreter, "vi").await;
     let (heard_tx, _heard) = tokio::sync::mpsc::unbounded_channel();
     let mut desk_media = media(desk, Some(call), 1, 0x7001, false, false, heard_tx.clone()).await;
@@ -70,18 +82,24 @@ async fn every_dashboard_query_returns_data_and_every_alert_rule_evaluates() {
     let mut desk = desk_media.hang_up().await;
     desk.send(p::DeskCommand::EndCall { call }).await;
     expect!(desk, p::DeskEvent::CallEnded { .. });
-    // Scraped twice after the end, with the talk time observed.
-    let before = prometheus.query("count_over_time(up[1m])").await;
+    let before = prometheus.query("max(count_over_time(up[1m]))").await;
     let before: u32 = before[0]["value"][1].as_str().unwrap().parse().unwrap();
-    scrapes(before + 2).await;
+    scrapes(prometheus, before + 2).await;
     assert!(!prometheus.query("kakehashi_call_duration_seconds_count > 0").await.is_empty(), "the ended call scraped");
+    drop(interp_media);
+}
 
-    let mut empty = Vec::new();
-    for (title, expr) in &queries {
-        if prometheus.query(expr).await.is_empty() {
-            empty.push(format!("{title}: {expr}"));
-        }
-    }
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_dashboard_query_returns_data_and_every_alert_rule_evaluates() {
+    // The cluster's panels have a test of their own, with a cluster.
+    let queries = dashboard_queries("Cluster");
+    assert!(queries.len() >= 25, "{}", queries.len());
+    let (server, creds, _sip) = crate::phone_bridge::server_with_section("dashboard", |s| s).await;
+    let prometheus = Prometheus::start(&[server.addr], temp("dashboard-prometheus")).await;
+    // Prometheus takes a few seconds to begin scraping; rates need two scrapes or more.
+    scrapes(&prometheus, 2).await;
+    consultation(&prometheus, &server, &server, &creds).await;
+    let empty = empty(&prometheus, &queries).await;
     assert!(empty.is_empty(), "queries without data:\n{}", empty.join("\n"));
     // Every alert rule loaded and evaluated without error.
     let rules = prometheus.rules().await;
@@ -97,8 +115,35 @@ async fn every_dashboard_query_returns_data_and_every_alert_rule_evaluates() {
     for rule in prometheus.rules().await {
         assert_eq!(rule["health"], "ok", "{rule}");
     }
-    drop(interp_media);
     server.stop().await;
+}
+
+/// Every query but the phone bridge's (which runs beside a single node) against a real
+/// Prometheus scraping three nodes of a cluster, after a consultation whose desk and
+/// interpreter are on edges and whose media goes through an edge's relay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_dashboard_query_returns_data_from_a_cluster() {
+    let queries = dashboard_queries("Phone legs");
+    assert!(queries.iter().any(|(title, _)| title == "Command lag"), "the cluster's panels are in");
+    let redis = crate::redis_support::RedisServer::start().await;
+    let dir = temp("dashboard-cluster");
+    crate::postgres_support::use_postgres(&dir).await;
+    let creds = seed(&dir).await;
+    let a = crate::cluster_nodes::node(&dir, &redis, "node-a").await;
+    crate::cluster_nodes::role(&a, true, Duration::from_secs(10)).await;
+    let b = crate::cluster_nodes::node(&dir, &redis, "node-b").await;
+    let c = crate::cluster_nodes::node(&dir, &redis, "node-c").await;
+    crate::cluster_nodes::role(&b, false, Duration::from_secs(10)).await;
+    crate::cluster_nodes::role(&c, false, Duration::from_secs(10)).await;
+    crate::cluster_media::until_metric(&a, "kakehashi_cluster_nodes 3").await;
+    let prometheus = Prometheus::start(&[a.addr, b.addr, c.addr], temp("dashboard-cluster-prometheus")).await;
+    scrapes(&prometheus, 2).await;
+    let (on_b, on_c) = (Server::at(b.addr, dir.clone()), Server::at(c.addr, dir.clone()));
+    consultation(&prometheus, &on_b, &on_c, &creds).await;
+    let empty = empty(&prometheus, &queries).await;
+    assert!(empty.is_empty(), "queries without data:\n{}", empty.join("\n"));
+    assert_eq!(prometheus.query("sum(kakehashi_cluster_writer) == 1").await.len(), 1, "one writer");
+    drop((a, b, c));
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! A real Prometheus (Debian's `prometheus`) for a test: on loopback, on a free port,
-//! scraping one kakehashi server every second as job `kakehashi`, with the deployment's
+//! scraping a kakehashi server (or a cluster's nodes) every second as job `kakehashi`, with the deployment's
 //! alert rules, its storage in a temporary directory; stopped when dropped.
 
 use std::net::SocketAddr;
@@ -24,14 +24,16 @@ pub struct Prometheus {
 }
 
 impl Prometheus {
-    /// Start one scraping `target`, with `deploy/prometheus/alerts.yml`, and wait until it
-    /// is ready.
-    pub async fn start(target: SocketAddr, dir: PathBuf) -> Prometheus {
+    /// Start one scraping `targets` (a server, or a cluster's nodes), with
+    /// `deploy/prometheus/alerts.yml`, and wait until it is ready.
+    pub async fn start(targets: &[SocketAddr], dir: PathBuf) -> Prometheus {
+        let targets: Vec<String> = targets.iter().map(|t| format!("\"{t}\"")).collect();
+        let targets = targets.join(", ");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::copy(deploy_dir().join("prometheus/alerts.yml"), dir.join("alerts.yml")).unwrap();
         let config = format!(
             "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: [alerts.yml]\n\
-             scrape_configs:\n  - job_name: kakehashi\n    static_configs:\n      - targets: [\"{target}\"]\n"
+             scrape_configs:\n  - job_name: kakehashi\n    static_configs:\n      - targets: [{targets}]\n"
         );
         std::fs::write(dir.join("prometheus.yml"), config).unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
