@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use kakehashi_load::scenarios::{endure, idle, media, phone_mix, phone_rate, storm};
+use kakehashi_load::cluster::{Cluster, Target};
+use kakehashi_load::scenarios::{endure, failover, idle, media, phone_mix, phone_rate, rate, storm};
 use kakehashi_load::server::{Server, Start};
 use kakehashi_load::{LoadError, janus, proc, report};
 use serde_json::json;
@@ -15,6 +16,15 @@ scenarios:
   storm   desks and interpreters over many languages, signalling only
           --desks N (2000) --interpreters N (500) --languages N (24) --seconds S (60)
           --rate R requests/s (40) --talk S (30) --think S (2) --at-least CALLS (0)
+          --nodes N (1): N > 1 runs a cluster (Redis, PostgreSQL, N nodes; Debian's
+          redis-server and postgresql), the desks and interpreters spread over the nodes
+  rate    requests per second through the dispatch path: desks ask at a steady pace,
+          each request rung at once, measured (request → offer) and withdrawn
+          --desks N (1000) --interpreters N (200) --languages N (8) --rate R (1000)
+          --seconds S (30) --nodes N (1)
+  failover  a cluster's writer killed (kill -9) with calls live and requests queued:
+          the time to a new writer, and to a request through an edge being rung again
+          --nodes N (3) --calls N (500) --queued N (100)
   soak    the storm with churn (reconnects, residents, abandoned requests), then every
           completed call must have exactly one call record
           same options; defaults --desks 200 --interpreters 60 --seconds 300
@@ -116,6 +126,19 @@ async fn start(a: &Args) -> Result<Server, LoadError> {
     start_with(a, None).await
 }
 
+/// One node (`nodes` 1) or a cluster of `nodes`.
+async fn target(a: &Args, nodes: usize) -> Result<Target, LoadError> {
+    if nodes <= 1 {
+        return Ok(Target::One(start(a).await?));
+    }
+    let mut s = Start::beside_me();
+    if let Some(bin) = &a.bin {
+        s.bin = bin.clone();
+    }
+    s.env = a.set.clone();
+    Ok(Target::Cluster(Cluster::start(&s, nodes).await?))
+}
+
 async fn start_with(a: &Args, config: Option<String>) -> Result<Server, LoadError> {
     let mut s = Start::beside_me();
     if let Some(bin) = &a.bin {
@@ -143,13 +166,48 @@ async fn run(mut a: Args) -> Result<(), String> {
                 at_least: a.num("at-least", 0)?,
                 churn: soak,
             };
+            let nodes = a.num("nodes", 1)?;
             a.done()?;
             // Thousands of connections at once need a connection cap above them.
             let mut a = a;
             a.set.push(("KAKEHASHI_MAX_CONNECTIONS".into(), ((o.desks + o.interpreters) * 2 + 100).to_string()));
-            let server = start(&a).await.map_err(err)?;
-            let result = storm::run(&server, &o).await;
-            server.stop().await;
+            let on = target(&a, nodes).await.map_err(err)?;
+            let result = storm::run(on.seed(), &on.urls(), &o).await;
+            on.stop().await;
+            let (lines, mut value) = result.map_err(err)?;
+            value["machine"] = json!(machine);
+            report::print(a.json, &lines, &value);
+        }
+        "rate" => {
+            let o = rate::Options {
+                desks: a.num("desks", 1000)?,
+                interpreters: a.num("interpreters", 200)?,
+                languages: a.num("languages", 8)?,
+                rate: a.num("rate", 1000.0)?,
+                seconds: a.num("seconds", 30)?,
+            };
+            let nodes = a.num("nodes", 1)?;
+            a.done()?;
+            let mut a = a;
+            a.set.push(("KAKEHASHI_MAX_CONNECTIONS".into(), ((o.desks + o.interpreters) * 2 + 100).to_string()));
+            let on = target(&a, nodes).await.map_err(err)?;
+            let result = rate::run(on.seed(), &on.urls(), &o).await;
+            on.stop().await;
+            let (lines, mut value) = result.map_err(err)?;
+            value["machine"] = json!(machine);
+            report::print(a.json, &lines, &value);
+        }
+        "failover" => {
+            let o = failover::Options { calls: a.num("calls", 500)?, queued: a.num("queued", 100)? };
+            let nodes = a.num("nodes", 3)?;
+            a.done()?;
+            let mut a = a;
+            a.set.push(("KAKEHASHI_MAX_CONNECTIONS".into(), (o.calls * 4 + o.queued * 2 + 100).to_string()));
+            let Target::Cluster(cluster) = target(&a, nodes.max(2)).await.map_err(err)? else {
+                return Err("failover needs a cluster".into());
+            };
+            let (cluster, result) = failover::run(cluster, &o).await;
+            cluster.stop().await;
             let (lines, mut value) = result.map_err(err)?;
             value["machine"] = json!(machine);
             report::print(a.json, &lines, &value);

@@ -109,7 +109,15 @@ impl Server {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let admin = sign_in(&http, "staff", "admin", "demo-admin").await?;
+        // A cluster's first node seeds the demo once it is the writer, a moment after it
+        // answers: its administrator signs in from then on.
+        let admin = loop {
+            match sign_in(&http, "staff", "admin", "demo-admin").await {
+                Ok(admin) => break admin,
+                Err(e) if started.elapsed() > Duration::from_secs(60) => return Err(e),
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        };
         Ok(Server { http, pid, admin, child: Some(child), data: Some(data) })
     }
 
@@ -135,7 +143,8 @@ impl Server {
         format!("ws://{}/ws", self.http.addr)
     }
 
-    /// Stop it (if we started it) and remove its data.
+    /// Stop it (if we started it: kill -9, which the server must survive anyway) and
+    /// remove its data.
     pub async fn stop(mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.start_kill();

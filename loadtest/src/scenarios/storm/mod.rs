@@ -112,8 +112,9 @@ fn samples(v: &[(f64, i64)], at_least: i64) -> Samples {
     s
 }
 
-/// Seed, run, report.
-pub async fn run(server: &Server, o: &Options) -> Result<(Vec<String>, Value), LoadError> {
+/// Seed through `server`, run with the desks and interpreters spread over `urls` (one
+/// node's, or a cluster's), report.
+pub async fn run(server: &Server, urls: &[String], o: &Options) -> Result<(Vec<String>, Value), LoadError> {
     let tenant = server::add_tenant(server, &format!("Storm {}", std::process::id())).await?;
     let seeded = Instant::now();
     let desks = server::add_desks(server, tenant, o.desks).await?;
@@ -136,11 +137,10 @@ pub async fn run(server: &Server, o: &Options) -> Result<(Vec<String>, Value), L
     shared.desks_left.store(desks.len() as i64, Ordering::Relaxed);
     let since_ms = now_ms() - 1000;
     let until = Instant::now() + Duration::from_secs(o.seconds);
-    let url = server.ws_url();
     let mut tasks = Vec::new();
     for (n, (t, l)) in interpreters.into_iter().enumerate() {
         tasks.push(tokio::spawn(interpreter(
-            url.clone(),
+            urls[n % urls.len()].clone(),
             t,
             l,
             Rng::new(1000 + n as u64),
@@ -152,7 +152,7 @@ pub async fn run(server: &Server, o: &Options) -> Result<(Vec<String>, Value), L
     tokio::time::sleep(Duration::from_secs(1)).await;
     for (n, (id, t)) in desks.into_iter().enumerate() {
         tasks.push(tokio::spawn(desk(
-            url.clone(),
+            urls[(n + 1) % urls.len()].clone(),
             id,
             t,
             Rng::new(5000 + n as u64),
@@ -192,7 +192,7 @@ pub async fn run(server: &Server, o: &Options) -> Result<(Vec<String>, Value), L
     both.extend(a2a.iter().copied());
     let headline = samples(&both, o.at_least);
     let value = json!({
-        "scenario": if o.churn { "soak" } else { "storm" },
+        "scenario": if o.churn { "soak" } else { "storm" }, "nodes": urls.len(),
         "desks": o.desks, "interpreters": o.interpreters, "languages": langs, "seconds": o.seconds,
         "requests": shared.requests.load(Ordering::Relaxed),
         "answered": shared.answered.load(Ordering::Relaxed),
@@ -212,7 +212,14 @@ pub async fn run(server: &Server, o: &Options) -> Result<(Vec<String>, Value), L
         "failures": failures,
     });
     let lines = vec![
-        format!("storm: {} desks, {} interpreters, {} languages, {} s", o.desks, o.interpreters, langs, o.seconds),
+        format!(
+            "storm: {} desks, {} interpreters, {} languages, {} node(s), {} s",
+            o.desks,
+            o.interpreters,
+            langs,
+            urls.len(),
+            o.seconds
+        ),
         format!(
             "  {} requests: {} answered, {} abandoned, {} unserved; offers declined {}, missed {}; at most {} calls at once",
             value["requests"],

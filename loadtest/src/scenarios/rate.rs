@@ -1,0 +1,171 @@
+//! `rate`: requests per second through the dispatch path. Desks ask for an interpreter
+//! at a steady pace across them; each request is rung at once (idle interpreters of its
+//! language are always there), the desk measures request → offer (its `queued {ringing:
+//! true}`, sent in the same step as the interpreter's `offer`), withdraws the request and
+//! asks again at its next turn. Interpreters stay available and let offers close. On a
+//! cluster the desks and interpreters are spread over the nodes: every request crosses
+//! the command stream to the writer, and its events come back through Redis.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kakehashi_client::{Desk, Interpreter, Signal};
+use kakehashi_protocol as p;
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use crate::LoadError;
+use crate::report::Samples;
+use crate::scenarios::calls::{next_event, request};
+use crate::scenarios::storm::LANGUAGES;
+use crate::server::{self, Server};
+
+/// The scenario's knobs.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Desks.
+    pub desks: usize,
+    /// Interpreters, spread over the languages.
+    pub interpreters: usize,
+    /// Languages.
+    pub languages: usize,
+    /// Requests per second over all desks.
+    pub rate: f64,
+    /// Seconds of traffic.
+    pub seconds: u64,
+}
+
+/// What the desks measured.
+#[derive(Default)]
+struct Measured {
+    request_to_offer: Samples,
+    /// Requests sent, rung at once, and not rung at once (every interpreter was busy).
+    sent: u64,
+    rung: u64,
+    queued: u64,
+}
+
+/// Seed, run, report.
+pub async fn run(server: &Server, urls: &[String], o: &Options) -> Result<(Vec<String>, Value), LoadError> {
+    let tenant = server::add_tenant(server, &format!("Rate {}", std::process::id())).await?;
+    let desks = server::add_desks(server, tenant, o.desks).await?;
+    let langs = o.languages.clamp(1, LANGUAGES.len());
+    let who = (0..o.interpreters).map(|n| (format!("rate-{}-{n}", std::process::id()), LANGUAGES[n % langs])).collect();
+    let tokens = server::add_interpreters(server, tenant, who).await?;
+    let until = Instant::now() + Duration::from_secs(o.seconds + 2);
+    let mut tasks = Vec::new();
+    for (n, token) in tokens.into_iter().enumerate() {
+        tasks.push(tokio::spawn(interpreter(urls[n % urls.len()].clone(), token, until)));
+    }
+    // Interpreters available everywhere before the first request.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let measured = Arc::new(Mutex::new(Measured::default()));
+    let start = Instant::now();
+    let end = start + Duration::from_secs(o.seconds);
+    // Each desk asks every `desks / rate` seconds, the desks' turns spread evenly.
+    let every = Duration::from_secs_f64(o.desks.max(1) as f64 / o.rate.max(1e-3));
+    for (n, (_, token)) in desks.into_iter().enumerate() {
+        let first = start + every.mul_f64(n as f64 / o.desks.max(1) as f64);
+        let language = LANGUAGES[n % langs];
+        let url = urls[(n + 1) % urls.len()].clone();
+        tasks.push(tokio::spawn(desk(url, token, language, first, every, end, Arc::clone(&measured))));
+    }
+    let mut failures = Vec::new();
+    for t in tasks {
+        match t.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => failures.push(e.to_string()),
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    let m = measured.lock().await;
+    let achieved = m.sent as f64 / o.seconds.max(1) as f64;
+    let value = json!({
+        "scenario": "rate", "nodes": urls.len(), "desks": o.desks, "interpreters": o.interpreters,
+        "languages": langs, "seconds": o.seconds, "rate_asked": o.rate,
+        "requests": m.sent, "requests_per_second": crate::report::round(achieved),
+        "rung_at_once": m.rung, "queued": m.queued,
+        "request_to_offer": m.request_to_offer.json(), "failures": failures,
+    });
+    let lines = vec![
+        format!(
+            "rate: {} desks, {} interpreters, {} languages, {} node(s), {} s",
+            o.desks,
+            o.interpreters,
+            langs,
+            urls.len(),
+            o.seconds
+        ),
+        format!(
+            "  {} requests ({achieved:.0}/s, {} asked): {} rung at once, {} queued",
+            m.sent, o.rate, m.rung, m.queued
+        ),
+        format!("  request → offer: {}", m.request_to_offer.line()),
+    ];
+    if !failures.is_empty() {
+        return Err(LoadError::Check(format!("{} simulated people failed; first: {}", failures.len(), failures[0])));
+    }
+    Ok((lines, value))
+}
+
+/// An interpreter available until `until`, letting every offer close.
+async fn interpreter(url: String, token: String, until: Instant) -> Result<(), LoadError> {
+    let mut s = Signal::<Interpreter>::connect(&url, p::Credential::Session(token), None).await?;
+    s.send(&p::InterpreterCommand::SetAvailability { availability: p::Availability::Available }).await?;
+    while Instant::now() < until {
+        next_event(&mut s, Duration::from_millis(500)).await?;
+    }
+    s.close().await;
+    Ok(())
+}
+
+/// A desk asking for `language` from `first`, every `every`, until `end`: each request's
+/// time to its offer, then withdrawn.
+async fn desk(
+    url: String,
+    token: String,
+    language: &'static str,
+    first: Instant,
+    every: Duration,
+    end: Instant,
+    measured: Arc<Mutex<Measured>>,
+) -> Result<(), LoadError> {
+    let mut s = Signal::<Desk>::connect(&url, p::Credential::DeskToken(token), None).await?;
+    let mut turn = first;
+    while turn < end {
+        tokio::time::sleep_until(turn.into()).await;
+        turn += every;
+        let sent = Instant::now();
+        s.send(&request(language)).await?;
+        let (request, ringing) = loop {
+            match next_event(&mut s, Duration::from_secs(10)).await? {
+                Some(p::DeskEvent::Queued { request, ringing, .. }) => break (request, ringing),
+                Some(p::DeskEvent::Error(e)) => return Err(LoadError::Check(format!("a request refused: {e:?}"))),
+                Some(_) => {}
+                None => return Err(LoadError::Check("no answer to a request within 10 s".into())),
+            }
+        };
+        let took = sent.elapsed();
+        {
+            let mut m = measured.lock().await;
+            m.sent += 1;
+            if ringing {
+                m.rung += 1;
+                m.request_to_offer.add(took);
+            } else {
+                m.queued += 1;
+            }
+        }
+        s.send(&p::DeskCommand::CancelRequest { request }).await?;
+        loop {
+            match next_event(&mut s, Duration::from_secs(10)).await? {
+                Some(p::DeskEvent::Cancelled { .. }) => break,
+                Some(p::DeskEvent::Error(e)) => return Err(LoadError::Check(format!("a withdrawal refused: {e:?}"))),
+                Some(_) => {}
+                None => return Err(LoadError::Check("no answer to a withdrawal within 10 s".into())),
+            }
+        }
+    }
+    s.close().await;
+    Ok(())
+}
