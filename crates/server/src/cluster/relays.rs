@@ -1,11 +1,13 @@
 //! Every node's relay in a cluster (ADR 0022). Each node runs a relay from its start, on
 //! its own media address, and says so in Redis every third of the lease's time to live
 //! (a sorted set scored by when each presence runs out, by Redis's clock); each reads back
-//! which relays are up and which draining. The writer's call core pins each call to one
-//! of them; its orders for a relay are published on that node's channel ([`orders`]), and
-//! each relay's reports go up the command stream to the writer in the order it made them
-//! ([`report`]). A relay not present within the time to live is gone: the writer moves
-//! its calls. A node stopping withdraws its relay at once ([`withdraw`]).
+//! which relays are up and which draining. A node whose presence ran out, missing from
+//! three reads in a row, is gone: the writer moves its relay's calls and counts its
+//! connections dropped (three reads, not one: Redis restarting empty must not look like
+//! every node dying). The writer's call core pins each call to one of the relays; its
+//! orders for a relay are published on that node's channel ([`orders`]), and each relay's
+//! reports go up the command stream to the writer in the order it made them ([`report`]).
+//! A node stopping withdraws its relay at once ([`withdraw`]).
 
 use std::time::Duration;
 
@@ -43,6 +45,32 @@ end
 return {redis.call('ZRANGE', KEYS[1], 0, -1), draining}
 ";
 
+/// Reads in a row a node must be missing from before it counts as gone: a presence only
+/// runs out after the time to live, but Redis restarting empty drops every presence at
+/// once, and a live node writes its own again within a third of that (one or two reads).
+const GONE_AFTER_READS: u32 = 3;
+
+/// The nodes up as the reads say, a node missing from one or two reads still counted.
+#[derive(Debug, Default)]
+struct Seen {
+    /// Nodes up, and the reads in a row each has been missing from.
+    nodes: std::collections::BTreeMap<u64, u32>,
+}
+
+impl Seen {
+    /// A read that found `up`: the nodes counted up now.
+    fn read(&mut self, up: &[u64]) -> Vec<u64> {
+        for missing in self.nodes.iter_mut().filter(|(n, _)| !up.contains(n)).map(|(_, m)| m) {
+            *missing += 1;
+        }
+        self.nodes.retain(|_, missing| *missing < GONE_AFTER_READS);
+        for n in up {
+            self.nodes.insert(*n, 0);
+        }
+        self.nodes.keys().copied().collect()
+    }
+}
+
 /// Reports sent up the stream in one call, at most.
 const REPORT_BATCH: usize = 256;
 
@@ -76,6 +104,7 @@ pub async fn present(
     let node = remote.node();
     let mut written = tokio::time::Instant::now();
     let mut lapsed = false;
+    let mut known = Seen::default();
     loop {
         let drains = *draining.borrow();
         let mut call = script.prepare_invoke();
@@ -84,6 +113,7 @@ pub async fn present(
             Ok(Ok((up, draining))) => {
                 written = tokio::time::Instant::now();
                 lapsed = false;
+                let up = known.read(&up);
                 nodes.set(i64::try_from(up.len()).unwrap_or(i64::MAX));
                 let now = Relays { up, draining };
                 seen.send_if_modified(|was| {
@@ -162,5 +192,23 @@ pub async fn tell_writer(mut seen: watch::Receiver<Relays>, local: super::Local)
         if seen.changed().await.is_err() {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_is_gone_after_three_reads_without_it_not_one() {
+        let mut seen = Seen::default();
+        assert_eq!(seen.read(&[1, 2, 3]), [1, 2, 3]);
+        // Redis restarted empty: only this node has written its presence again.
+        assert_eq!(seen.read(&[1]), [1, 2, 3], "one read without them");
+        assert_eq!(seen.read(&[1, 2, 3]), [1, 2, 3], "back");
+        assert_eq!(seen.read(&[1, 2]), [1, 2, 3]);
+        assert_eq!(seen.read(&[1, 2]), [1, 2, 3]);
+        assert_eq!(seen.read(&[1, 2]), [1, 2], "3 is gone after three reads without it");
+        assert_eq!(seen.read(&[1, 2, 4]), [1, 2, 4], "a new node counts at once");
     }
 }
