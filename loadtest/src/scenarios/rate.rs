@@ -52,7 +52,8 @@ pub async fn run(server: &Server, urls: &[String], o: &Options) -> Result<(Vec<S
     let langs = o.languages.clamp(1, LANGUAGES.len());
     let who = (0..o.interpreters).map(|n| (format!("rate-{}-{n}", std::process::id()), LANGUAGES[n % langs])).collect();
     let tokens = server::add_interpreters(server, tenant, who).await?;
-    let until = Instant::now() + Duration::from_secs(o.seconds + 2);
+    // Long enough for the desks to connect and run.
+    let until = Instant::now() + Duration::from_secs(o.seconds + 15);
     let mut tasks = Vec::new();
     for (n, token) in tokens.into_iter().enumerate() {
         tasks.push(tokio::spawn(interpreter(urls[n % urls.len()].clone(), token, until)));
@@ -60,16 +61,17 @@ pub async fn run(server: &Server, urls: &[String], o: &Options) -> Result<(Vec<S
     // Interpreters available everywhere before the first request.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let measured = Arc::new(Mutex::new(Measured::default()));
-    let start = Instant::now();
-    let end = start + Duration::from_secs(o.seconds);
-    // Each desk asks every `desks / rate` seconds, the desks' turns spread evenly.
+    // Each desk asks every `desks / rate` seconds, the desks' turns spread evenly; they
+    // begin together once every desk is connected (connecting is not what is measured).
     let every = Duration::from_secs_f64(o.desks.max(1) as f64 / o.rate.max(1e-3));
+    let go = Arc::new(tokio::sync::Barrier::new(o.desks + 1));
     for (n, (_, token)) in desks.into_iter().enumerate() {
-        let first = start + every.mul_f64(n as f64 / o.desks.max(1) as f64);
+        let turn = Turns { offset: every.mul_f64(n as f64 / o.desks.max(1) as f64), every, seconds: o.seconds };
         let language = LANGUAGES[n % langs];
         let url = urls[(n + 1) % urls.len()].clone();
-        tasks.push(tokio::spawn(desk(url, token, language, first, every, end, Arc::clone(&measured))));
+        tasks.push(tokio::spawn(desk(url, token, language, turn, Arc::clone(&go), Arc::clone(&measured))));
     }
+    go.wait().await;
     let mut failures = Vec::new();
     for t in tasks {
         match t.await {
@@ -119,19 +121,30 @@ async fn interpreter(url: String, token: String, until: Instant) -> Result<(), L
     Ok(())
 }
 
-/// A desk asking for `language` from `first`, every `every`, until `end`: each request's
+/// A desk's turns: from `offset` after the start, every `every`, for `seconds`.
+#[derive(Clone, Copy)]
+struct Turns {
+    offset: Duration,
+    every: Duration,
+    seconds: u64,
+}
+
+/// A desk asking for `language` at its turns once everyone passed `go`: each request's
 /// time to its offer, then withdrawn.
 async fn desk(
     url: String,
     token: String,
     language: &'static str,
-    first: Instant,
-    every: Duration,
-    end: Instant,
+    turns: Turns,
+    go: Arc<tokio::sync::Barrier>,
     measured: Arc<Mutex<Measured>>,
 ) -> Result<(), LoadError> {
-    let mut s = Signal::<Desk>::connect(&url, p::Credential::DeskToken(token), None).await?;
-    let mut turn = first;
+    let connected = Signal::<Desk>::connect(&url, p::Credential::DeskToken(token), None).await;
+    // Every desk passes the barrier, connected or not, so that none waits for ever.
+    go.wait().await;
+    let mut s = connected?;
+    let start = Instant::now();
+    let (mut turn, end, every) = (start + turns.offset, start + Duration::from_secs(turns.seconds), turns.every);
     while turn < end {
         tokio::time::sleep_until(turn.into()).await;
         turn += every;
