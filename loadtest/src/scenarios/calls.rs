@@ -93,6 +93,27 @@ pub async fn answered(
     Ok((d, i, call, accepted))
 }
 
+/// Wait for every simulated person's task: what each one that failed said.
+pub async fn failures(tasks: Vec<tokio::task::JoinHandle<Result<(), LoadError>>>) -> Vec<String> {
+    let mut failures = Vec::new();
+    for t in tasks {
+        match t.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => failures.push(e.to_string()),
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    failures
+}
+
+/// An error when any simulated person failed: how many, and what the first said.
+pub fn none_failed(failures: &[String]) -> Result<(), LoadError> {
+    match failures.first() {
+        Some(first) => Err(LoadError::Check(format!("{} simulated people failed; first: {first}", failures.len()))),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

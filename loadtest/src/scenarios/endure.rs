@@ -21,7 +21,7 @@ use tokio::sync::{Mutex, watch};
 use crate::LoadError;
 use crate::media::{self, PeerEvent, Rates, Stats};
 use crate::proc;
-use crate::scenarios::calls::{assigned_call, invite_token, next_event, offer_of, request};
+use crate::scenarios::calls::{assigned_call, failures, invite_token, next_event, none_failed, offer_of, request};
 use crate::scenarios::storm::Rng;
 use crate::server::{self, Server};
 
@@ -411,22 +411,13 @@ pub async fn run(server: &Server, o: &Options) -> Result<(Vec<String>, Value), L
             samples
         })
     };
-    let mut failures = Vec::new();
-    for t in tasks {
-        match t.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => failures.push(e.to_string()),
-            Err(e) => failures.push(e.to_string()),
-        }
-    }
+    let failures = failures(tasks).await;
     let samples = sampling.await.map_err(|e| LoadError::Check(e.to_string()))?;
     // Everyone gone: what is left over.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let after = proc::usage(server.pid).ok_or_else(gone)?;
     let fds_after = proc::fds(server.pid);
-    if !failures.is_empty() {
-        return Err(LoadError::Check(format!("{} simulated people failed; first: {}", failures.len(), failures[0])));
-    }
+    none_failed(&failures)?;
     let ended = shared.ended.lock().await.clone();
     let records = check_records(server, tenant, since_ms, &ended).await?;
     let warm: Vec<Sample> = samples.iter().copied().filter(|s| s.at >= o.warmup as f64).collect();

@@ -16,7 +16,7 @@ use tokio::sync::Mutex;
 
 use crate::LoadError;
 use crate::report::Samples;
-use crate::scenarios::calls::{next_event, request};
+use crate::scenarios::calls::{failures, next_event, none_failed, request};
 use crate::scenarios::storm::LANGUAGES;
 use crate::server::{self, Server};
 
@@ -72,14 +72,7 @@ pub async fn run(server: &Server, urls: &[String], o: &Options) -> Result<(Vec<S
         tasks.push(tokio::spawn(desk(url, token, language, turn, Arc::clone(&go), Arc::clone(&measured))));
     }
     go.wait().await;
-    let mut failures = Vec::new();
-    for t in tasks {
-        match t.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => failures.push(e.to_string()),
-            Err(e) => failures.push(e.to_string()),
-        }
-    }
+    let failures = failures(tasks).await;
     let m = measured.lock().await;
     let achieved = m.sent as f64 / o.seconds.max(1) as f64;
     let value = json!({
@@ -104,9 +97,7 @@ pub async fn run(server: &Server, urls: &[String], o: &Options) -> Result<(Vec<S
         ),
         format!("  request → offer: {}", m.request_to_offer.line()),
     ];
-    if !failures.is_empty() {
-        return Err(LoadError::Check(format!("{} simulated people failed; first: {}", failures.len(), failures[0])));
-    }
+    none_failed(&failures)?;
     Ok((lines, value))
 }
 

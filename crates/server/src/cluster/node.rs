@@ -162,7 +162,8 @@ pub async fn serve(
     let mut lease = Lease::new(conn, keys.clone(), &node, ttl).map_err(|e| bad(&e))?;
     let number = remote.node();
     // Its legs are numbered like its connections: this node's number in the high bits.
-    let relay =
+    // It runs as long as its orders' senders (the `Remote`'s) live: until the process ends.
+    let _relay =
         crate::relay_start::start(&config, &metrics, super::wire::global_conn(number, 1), relay_rx, reports_tx).await?;
     let reporter = tokio::spawn(super::relays::report(reports_rx, remote.clone()));
     let (seen_tx, seen) = watch::channel(super::relays::Relays::default());
@@ -181,7 +182,6 @@ pub async fn serve(
             presence.abort();
             super::relays::withdraw(conn, &keys, number).await;
             reporter.abort();
-            drop(relay);
         }
     };
 

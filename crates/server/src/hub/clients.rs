@@ -77,6 +77,8 @@ pub struct Clients {
     /// How long a connected client's events are kept: three heartbeats (a dead
     /// connection is noticed within them) and a margin.
     window: Duration,
+    /// The cluster's nodes up, as last told ([`Clients::gone_with_nodes`]).
+    nodes_up: std::collections::BTreeSet<u64>,
 }
 
 impl Clients {
@@ -90,6 +92,7 @@ impl Clients {
             recent_desk: HashMap::new(),
             recent_interpreter: HashMap::new(),
             window: heartbeat * 3 + Duration::from_secs(10),
+            nodes_up: std::collections::BTreeSet::new(),
         }
     }
 
@@ -253,15 +256,19 @@ impl Clients {
         }
     }
 
-    /// Let go of every connection made through a node not in `up` (its number in the
-    /// connection's high bits; this node's own are 0): the node is gone, and so are they.
-    /// What their loops wrote is not known: a client resuming says what it received.
+    /// The cluster's nodes up are now `up`: let go of every connection made through a node
+    /// that was up and is not any more (its number in the connection's high bits; this
+    /// node's own are 0). A node never told up is left alone: it may have started since
+    /// `up` was read. What the connections' loops wrote is not known: a client resuming
+    /// says what it received.
     pub fn gone_with_nodes(&mut self, up: &std::collections::BTreeSet<u64>) -> GoneWithNodes {
-        let gone = |conn: u64| {
-            let node = crate::cluster::wire::node_of(conn);
-            node != 0 && !up.contains(&node)
-        };
+        let gone_nodes: std::collections::BTreeSet<u64> = self.nodes_up.difference(up).copied().collect();
+        self.nodes_up.clone_from(up);
         let mut out = GoneWithNodes::default();
+        if gone_nodes.is_empty() {
+            return out;
+        }
+        let gone = |conn: u64| gone_nodes.contains(&crate::cluster::wire::node_of(conn));
         self.desks.retain(|d, a| {
             let keep = !gone(a.conn);
             if !keep {
@@ -414,5 +421,35 @@ fn send_numbered<E: Clone>(
             attached.remove(&id);
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::wire::global_conn;
+
+    /// Connections through a node that was up and is gone are let go; this node's own and
+    /// those of a node never told up stay.
+    #[test]
+    fn a_gone_nodes_connections_are_let_go() {
+        let mut clients = Clients::new(Duration::from_secs(20));
+        let (desk_tx, _desk_rx) = mpsc::channel(4);
+        let (interp_tx, _interp_rx) = mpsc::channel(4);
+        let (member_tx, _member_rx) = mpsc::channel(4);
+        let (later_tx, _later_rx) = mpsc::channel(4);
+        clients.attach(Client::Desk(1), global_conn(2, 5), Outbox::Desk(desk_tx), false, None);
+        clients.attach(Client::Interpreter(7), global_conn(3, 1), Outbox::Interpreter(interp_tx), false, None);
+        let member = MemberKey { call: 9, participant: 2 };
+        clients.attach_member(member, 4, member_tx);
+        let up = |nodes: &[u64]| nodes.iter().copied().collect::<std::collections::BTreeSet<u64>>();
+        assert!(clients.gone_with_nodes(&up(&[1, 2, 3])).clients.is_empty(), "all up");
+        // A node started since the list was read: its connection is not let go.
+        clients.attach(Client::Desk(8), global_conn(4, 1), Outbox::Desk(later_tx), false, None);
+        let gone = clients.gone_with_nodes(&up(&[1, 3]));
+        assert_eq!(gone.clients, [Client::Desk(1)], "node 2's desk");
+        assert!(gone.members.is_empty() && gone.gateways.is_empty(), "this node's own stay");
+        assert!(clients.attached(Client::Interpreter(7)) && clients.attached(Client::Desk(8)));
+        assert!(!clients.attached(Client::Desk(1)));
     }
 }

@@ -10,25 +10,14 @@ use std::time::Duration;
 
 use kakehashi_protocol as p;
 
-use crate::cluster_nodes::{node, role};
 use crate::expect;
 use crate::media_support::*;
-use crate::redis_support::RedisServer;
 use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_desk_on_one_edge_an_interpreter_on_another_and_a_resident_on_the_writer_talk() {
-    let redis = RedisServer::start().await;
-    let dir = temp("cluster-edges");
-    crate::postgres_support::use_postgres(&dir).await;
-    let creds = seed(&dir).await;
-    let a = node(&dir, &redis, "node-a").await;
-    role(&a, true, Duration::from_secs(10)).await;
-    let b = node(&dir, &redis, "node-b").await;
-    let c = node(&dir, &redis, "node-c").await;
-    role(&b, false, Duration::from_secs(10)).await;
-    role(&c, false, Duration::from_secs(10)).await;
-    crate::cluster_media::until_metric(&a, "kakehashi_cluster_nodes 3").await;
+    let crate::cluster_media::Three { redis: _redis, dir, creds, a, b, c } =
+        crate::cluster_media::three_nodes("cluster-edges").await;
     assert_eq!(http(b.addr, "GET", "/readyz?writer", None, None).await.0, 503, "an edge is not the writer");
     assert_eq!(http(a.addr, "GET", "/readyz?writer", None, None).await.0, 200, "the writer is");
     let (on_a, on_b, on_c) =

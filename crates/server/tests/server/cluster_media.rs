@@ -33,20 +33,36 @@ pub async fn until_metric(child: &Child, line: &str) {
     panic!("{} never showed {line}", child.addr);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_media_nodes_call_goes_on_through_another_relay() {
+/// A cluster for a test: Redis, a PostgreSQL database seeded with the test directory,
+/// and three nodes started one after the other (so numbered 1, 2, 3): A the writer, B
+/// and C edges, once the writer has read all three relays' presence.
+pub struct Three {
+    pub redis: RedisServer,
+    pub dir: std::path::PathBuf,
+    pub creds: Creds,
+    pub a: Child,
+    pub b: Child,
+    pub c: Child,
+}
+
+pub async fn three_nodes(tag: &str) -> Three {
     let redis = RedisServer::start().await;
-    let dir = temp("cluster-media");
+    let dir = temp(tag);
     crate::postgres_support::use_postgres(&dir).await;
     let creds = seed(&dir).await;
-    // Started one after the other, they are numbered 1, 2, 3.
     let a = node(&dir, &redis, "node-a").await;
     role(&a, true, Duration::from_secs(10)).await;
-    let mut b = node(&dir, &redis, "node-b").await;
+    let b = node(&dir, &redis, "node-b").await;
     role(&b, false, Duration::from_secs(10)).await;
     let c = node(&dir, &redis, "node-c").await;
     role(&c, false, Duration::from_secs(10)).await;
     until_metric(&a, "kakehashi_cluster_nodes 3").await;
+    Three { redis, dir, creds, a, b, c }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_media_nodes_call_goes_on_through_another_relay() {
+    let Three { redis: _redis, dir, creds, a, mut b, c } = three_nodes("cluster-media").await;
     let (on_a, on_b, on_c) =
         (Server::at(a.addr, dir.clone()), Server::at(b.addr, dir.clone()), Server::at(c.addr, dir.clone()));
 
@@ -150,17 +166,7 @@ async fn a_killed_media_nodes_call_goes_on_through_another_relay() {
 /// another takes over: only its signalling resumes (ADR 0022 point 6).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn media_on_an_edges_relay_flows_through_a_writers_failover() {
-    let redis = RedisServer::start().await;
-    let dir = temp("cluster-media-writer");
-    crate::postgres_support::use_postgres(&dir).await;
-    let creds = seed(&dir).await;
-    let mut a = node(&dir, &redis, "node-a").await;
-    role(&a, true, Duration::from_secs(10)).await;
-    let b = node(&dir, &redis, "node-b").await;
-    role(&b, false, Duration::from_secs(10)).await;
-    let c = node(&dir, &redis, "node-c").await;
-    role(&c, false, Duration::from_secs(10)).await;
-    until_metric(&a, "kakehashi_cluster_nodes 3").await;
+    let Three { redis: _redis, dir, creds, mut a, b, c } = three_nodes("cluster-media-writer").await;
     let (on_b, on_c) = (Server::at(b.addr, dir.clone()), Server::at(c.addr, dir.clone()));
 
     let mut interpreter = on_c.interpreter(&creds.interp[0]).await;
@@ -216,17 +222,7 @@ async fn until_legs(child: &Child, want: u32) {
 /// its call has ended.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edge_told_to_stop_drains_its_relay_and_goes_when_its_calls_end() {
-    let redis = RedisServer::start().await;
-    let dir = temp("cluster-media-drain");
-    crate::postgres_support::use_postgres(&dir).await;
-    let creds = seed(&dir).await;
-    let a = node(&dir, &redis, "node-a").await;
-    role(&a, true, Duration::from_secs(10)).await;
-    let mut b = node(&dir, &redis, "node-b").await;
-    role(&b, false, Duration::from_secs(10)).await;
-    let c = node(&dir, &redis, "node-c").await;
-    role(&c, false, Duration::from_secs(10)).await;
-    until_metric(&a, "kakehashi_cluster_nodes 3").await;
+    let Three { redis: _redis, dir, creds, a, mut b, c } = three_nodes("cluster-media-drain").await;
     let (on_a, on_c) = (Server::at(a.addr, dir.clone()), Server::at(c.addr, dir.clone()));
     let (heard_tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
 

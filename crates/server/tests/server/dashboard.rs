@@ -125,17 +125,8 @@ async fn every_dashboard_query_returns_data_and_every_alert_rule_evaluates() {
 async fn every_dashboard_query_returns_data_from_a_cluster() {
     let queries = dashboard_queries("Phone legs");
     assert!(queries.iter().any(|(title, _)| title == "Command lag"), "the cluster's panels are in");
-    let redis = crate::redis_support::RedisServer::start().await;
-    let dir = temp("dashboard-cluster");
-    crate::postgres_support::use_postgres(&dir).await;
-    let creds = seed(&dir).await;
-    let a = crate::cluster_nodes::node(&dir, &redis, "node-a").await;
-    crate::cluster_nodes::role(&a, true, Duration::from_secs(10)).await;
-    let b = crate::cluster_nodes::node(&dir, &redis, "node-b").await;
-    let c = crate::cluster_nodes::node(&dir, &redis, "node-c").await;
-    crate::cluster_nodes::role(&b, false, Duration::from_secs(10)).await;
-    crate::cluster_nodes::role(&c, false, Duration::from_secs(10)).await;
-    crate::cluster_media::until_metric(&a, "kakehashi_cluster_nodes 3").await;
+    let crate::cluster_media::Three { redis: _redis, dir, creds, a, b, c } =
+        crate::cluster_media::three_nodes("dashboard-cluster").await;
     let prometheus = Prometheus::start(&[a.addr, b.addr, c.addr], temp("dashboard-cluster-prometheus")).await;
     scrapes(&prometheus, 2).await;
     let (on_b, on_c) = (Server::at(b.addr, dir.clone()), Server::at(c.addr, dir.clone()));

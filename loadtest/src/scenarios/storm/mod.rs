@@ -24,6 +24,7 @@ use tokio::sync::Mutex;
 
 use crate::LoadError;
 use crate::report::Samples;
+use crate::scenarios::calls::{failures, none_failed};
 use crate::server::{self, Server};
 
 mod desk;
@@ -161,15 +162,8 @@ pub async fn run(server: &Server, urls: &[String], o: &Options) -> Result<(Vec<S
             until,
         )));
     }
-    let mut failures = Vec::new();
     let joined = Instant::now();
-    for t in tasks {
-        match t.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => failures.push(e.to_string()),
-            Err(e) => failures.push(e.to_string()),
-        }
-    }
+    let failures = failures(tasks).await;
     if std::env::var_os("LOAD_DEBUG").is_some() {
         eprintln!(
             "everyone finished {:?} after the end",
@@ -242,8 +236,6 @@ pub async fn run(server: &Server, urls: &[String], o: &Options) -> Result<(Vec<S
             value["reconnects"], value["residents"], value["records"]
         ));
     }
-    if !failures.is_empty() {
-        return Err(LoadError::Check(format!("{} simulated people failed; first: {}", failures.len(), failures[0])));
-    }
+    none_failed(&failures)?;
     Ok((lines, value))
 }
