@@ -54,9 +54,13 @@ async function join(page, link, desk) {
 
 /**
  * The join page on a phone's network (Lighthouse's "slow 4G": 150 ms round trips, 1.6
- * Mbit/s down, 750 kbit/s up): interactive (the Join button shown, its script running)
- * within 2 s, its text compressed; opened again, this build's files come from the
- * phone's cache without asking the server.
+ * Mbit/s down, 750 kbit/s up). What makes it interactive within 2 s there is checked
+ * for what it is, not timed (a wall-clock bound fails with the shared machine's other
+ * load; the time is printed, and docs/benchmarks.md keeps the figures): no more than
+ * four round trips one after another (the page, its modules at once rather than import
+ * by import, the invite, the resident's language), its text compressed, and little
+ * enough to carry; opened again, this build's files come from the phone's cache
+ * without asking the server.
  * @param {string} link
  */
 async function onSlow4g(link) {
@@ -73,9 +77,17 @@ async function onSlow4g(link) {
   /** Requests answered from the browser's cache, by id. */
   const served = new Set();
   cdp.on('Network.requestServedFromCache', (e) => served.add(e.requestId));
+  /** When each request was made and its response began, in the browser's clock (s), by id. */
+  const asked = new Map();
+  const began = new Map();
+  cdp.on('Network.requestWillBeSent', (e) => asked.set(e.requestId, { url: e.request.url, at: e.timestamp }));
+  /** Bytes over the (emulated) network, compressed, by id. */
+  const carried = new Map();
+  cdp.on('Network.loadingFinished', (e) => carried.set(e.requestId, e.encodedDataLength));
   /** @type {{ url: string, encoding: string, cached: boolean }[]} */
   const responses = [];
   cdp.on('Network.responseReceived', (e) => {
+    began.set(e.requestId, e.timestamp);
     responses.push({
       url: e.response.url,
       encoding: String(e.response.headers['content-encoding'] || e.response.headers['Content-Encoding'] || ''),
@@ -89,6 +101,21 @@ async function onSlow4g(link) {
   const scripts = responses.filter((r) => r.url.includes('/assets/v-') && r.url.endsWith('.js'));
   assert.ok(scripts.length >= 5, `the page's modules: ${JSON.stringify(responses)}`);
   assert.ok(scripts.every((r) => r.encoding === 'gzip'), `compressed: ${JSON.stringify(scripts)}`);
+  // Round trips one after another: a request waits on every response begun before it
+  // was asked for (an upper bound on the page's chain of requests).
+  const order = [...asked].sort(([, a], [, b]) => a.at - b.at);
+  /** @type {Map<string, number>} */
+  const wave = new Map();
+  for (const [id, r] of order) {
+    const before = order.filter(([q]) => wave.has(q) && (began.get(q) ?? Infinity) <= r.at);
+    wave.set(id, 1 + Math.max(0, ...before.map(([q]) => /** @type {number} */ (wave.get(q)))));
+  }
+  const chain = order.map(([id, r]) => `${wave.get(id)} ${r.url.replace(/^https?:\/\/[^/]+/, '')}`);
+  // The page, its modules at once, the invite, the resident's language: four.
+  assert.ok(Math.max(...wave.values()) <= 4, `at most four round trips one after another:\n  ${chain.join('\n  ')}`);
+  const bytes = [...carried.values()].reduce((a, b) => a + b, 0);
+  // 1.6 Mbit/s carries about 100 KB in half a second.
+  assert.ok(bytes < 100 * 1024, `the first visit carries ${bytes} bytes`);
   // Back later: the versioned files from the cache.
   responses.length = 0;
   await phone.page.goto('about:blank');
@@ -97,9 +124,8 @@ async function onSlow4g(link) {
   await phone.page.locator('#join').waitFor({ state: 'visible' });
   const second = Date.now() - again;
   const fetched = responses.filter((r) => r.url.includes('/assets/v-') && !r.cached);
-  console.log(`join page on slow 4G: ${first} ms first, ${second} ms again (${fetched.length} files fetched again)`);
+  console.log(`join page on slow 4G: ${first} ms first (${bytes} bytes), ${second} ms again (${fetched.length} files fetched again)`);
   assert.deepEqual(fetched, [], 'a returning phone fetches none of this build\'s files');
-  assert.ok(first < 2000, `interactive in ${first} ms on slow 4G`);
   await phone.close();
 }
 
