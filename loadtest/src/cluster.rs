@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 
 use crate::LoadError;
+use crate::costs::Process;
 use crate::server::{Server, Start, free_port};
 
 /// Redis, PostgreSQL and the nodes.
@@ -121,6 +122,28 @@ impl Cluster {
         self.nodes.iter().map(Server::ws_url).collect()
     }
 
+    /// Every process of the cluster, for [`crate::costs`]: the nodes (the writer first),
+    /// Redis, PostgreSQL with its backends.
+    pub fn processes(&self) -> Vec<Process> {
+        let mut all: Vec<Process> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Process::one(if i == 0 { "writer".into() } else { format!("edge {i}") }, n.pid))
+            .collect();
+        if let Some(pid) = self.redis.id() {
+            all.push(Process::one("redis", pid));
+        }
+        // The postmaster's pid is the first line of its pid file.
+        let postmaster = std::fs::read_to_string(self.postgres.join("data/postmaster.pid"))
+            .ok()
+            .and_then(|s| s.lines().next()?.trim().parse().ok());
+        if let Some(pid) = postmaster {
+            all.push(Process { name: "postgres".into(), pid, children: true });
+        }
+        all
+    }
+
     /// Kill node `i` without warning (kill -9) and measure how long until another node
     /// is the writer (its `/readyz?writer` answers 200).
     pub async fn kill_writer(&mut self, i: usize) -> Result<Duration, LoadError> {
@@ -180,6 +203,16 @@ impl Target {
             Target::One(s) => vec![s.ws_url()],
             Target::Cluster(c) => c.ws_urls(),
         }
+    }
+
+    /// Every process it runs, and this tool, for [`crate::costs`].
+    pub fn processes(&self) -> Vec<Process> {
+        let mut all = match self {
+            Target::One(s) => vec![Process::one("node", s.pid)],
+            Target::Cluster(c) => c.processes(),
+        };
+        all.push(Process::one("load tool", std::process::id()));
+        all
     }
 
     /// Stop everything.

@@ -21,6 +21,7 @@
 //! Every scenario prints a readable summary and, with `--json`, one JSON object.
 
 pub mod cluster;
+pub mod costs;
 pub mod http;
 pub mod janus;
 pub mod media;

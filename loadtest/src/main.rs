@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use kakehashi_load::cluster::{Cluster, Target};
+use kakehashi_load::costs::Costs;
 use kakehashi_load::scenarios::{endure, failover, idle, media, phone_mix, phone_rate, rate, storm};
 use kakehashi_load::server::{Server, Start};
 use kakehashi_load::{LoadError, janus, proc, report};
@@ -191,7 +192,8 @@ async fn run(mut a: Args) -> Result<(), String> {
             let mut a = a;
             a.set.push(("KAKEHASHI_MAX_CONNECTIONS".into(), ((o.desks + o.interpreters) * 2 + 100).to_string()));
             let on = target(&a, nodes).await.map_err(err)?;
-            let result = rate::run(on.seed(), &on.urls(), &o).await;
+            let costs = Costs::new(on.processes(), on.seed());
+            let result = rate::run(on.seed(), &on.urls(), &costs, &o).await;
             on.stop().await;
             let (lines, mut value) = result.map_err(err)?;
             value["machine"] = json!(machine);

@@ -34,6 +34,20 @@ pub fn usage(pid: u32) -> Option<Usage> {
     Some(Usage { cpu: Duration::from_millis((utime + stime) * 1000 / TICKS), rss: rss_kib * 1024 })
 }
 
+/// The processes whose parent is `pid` (PostgreSQL's backends under its postmaster).
+pub fn children(pid: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|c| {
+            std::fs::read_to_string(format!("/proc/{c}/stat")).ok().is_some_and(|stat| {
+                // The parent is the second field after the parenthesised name.
+                stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok())
+                    == Some(pid)
+            })
+        })
+        .collect()
+}
+
 /// Open file descriptors of `pid`.
 pub fn fds(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0)

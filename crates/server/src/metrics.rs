@@ -3,7 +3,8 @@
 //! person, call or interpreter id. Wait-time buckets sit on the service-level thresholds.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    CounterVec, Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 /// Every metric the server exports.
@@ -72,6 +73,9 @@ pub struct Metrics {
     /// Store: record writes by what (`call_record`, `desk_outcome`) and result (`written`,
     /// `retried`: a try failed for a passing reason, `failed`: given up).
     pub store_writes: IntCounterVec,
+    /// The hub's one task: seconds busy, by phase (`inputs`, `journal`, `act`, `save`;
+    /// `hub/busy.rs`).
+    pub hub_busy: CounterVec,
 }
 
 #[allow(clippy::expect_used)] // metric definitions are constants: a failure is a bug caught by the tests
@@ -195,8 +199,17 @@ impl Metrics {
             &["what", "result"],
         )
         .expect("metric");
+        let hub_busy = CounterVec::new(
+            Opts::new(
+                "kakehashi_hub_busy_seconds_total",
+                "Seconds the hub's one task was busy, by phase: per second of wall time, how near the node is to the most it can dispatch.",
+            ),
+            &["phase"],
+        )
+        .expect("metric");
         for c in [
             Box::new(http_refused.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(hub_busy.clone()),
             Box::new(store_writes.clone()),
             Box::new(media_reports_dropped.clone()),
             Box::new(requests.clone()),
@@ -253,6 +266,7 @@ impl Metrics {
             media_reports_dropped,
             http_refused,
             store_writes,
+            hub_busy,
         }
     }
 

@@ -109,7 +109,10 @@ pub async fn failures(tasks: Vec<tokio::task::JoinHandle<Result<(), LoadError>>>
 /// An error when any simulated person failed: how many, and what the first said.
 pub fn none_failed(failures: &[String]) -> Result<(), LoadError> {
     match failures.first() {
-        Some(first) => Err(LoadError::Check(format!("{} simulated people failed; first: {first}", failures.len()))),
+        Some(first) => {
+            let last = failures.last().unwrap_or(first);
+            Err(LoadError::Check(format!("{} simulated people failed; first: {first}; last: {last}", failures.len())))
+        }
         None => Ok(()),
     }
 }

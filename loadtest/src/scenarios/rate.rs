@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use crate::LoadError;
+use crate::costs::Costs;
 use crate::report::Samples;
 use crate::scenarios::calls::{failures, next_event, none_failed, request};
 use crate::scenarios::storm::LANGUAGES;
@@ -46,7 +47,12 @@ struct Measured {
 }
 
 /// Seed, run, report.
-pub async fn run(server: &Server, urls: &[String], o: &Options) -> Result<(Vec<String>, Value), LoadError> {
+pub async fn run(
+    server: &Server,
+    urls: &[String],
+    costs: &Costs<'_>,
+    o: &Options,
+) -> Result<(Vec<String>, Value), LoadError> {
     let tenant = server::add_tenant(server, &format!("Rate {}", std::process::id())).await?;
     let desks = server::add_desks(server, tenant, o.desks).await?;
     let langs = o.languages.clamp(1, LANGUAGES.len());
@@ -68,10 +74,15 @@ pub async fn run(server: &Server, urls: &[String], o: &Options) -> Result<(Vec<S
     for (n, (_, token)) in desks.into_iter().enumerate() {
         let turn = Turns { offset: every.mul_f64(n as f64 / o.desks.max(1) as f64), every, seconds: o.seconds };
         let language = LANGUAGES[n % langs];
-        let url = urls[(n + 1) % urls.len()].clone();
-        tasks.push(tokio::spawn(desk(url, token, language, turn, Arc::clone(&go), Arc::clone(&measured))));
+        let node = (n + 1) % urls.len();
+        let at = (urls[node].clone(), node);
+        tasks.push(tokio::spawn(desk(at, token, language, turn, Arc::clone(&go), Arc::clone(&measured))));
     }
     go.wait().await;
+    // What the traffic costs, over its seconds (the desks' turns run meanwhile).
+    let before = costs.read().await;
+    tokio::time::sleep(Duration::from_secs(o.seconds)).await;
+    let spent = costs.between(&before, &costs.read().await);
     let failures = failures(tasks).await;
     let m = measured.lock().await;
     let achieved = m.sent as f64 / o.seconds.max(1) as f64;
@@ -80,7 +91,7 @@ pub async fn run(server: &Server, urls: &[String], o: &Options) -> Result<(Vec<S
         "languages": langs, "seconds": o.seconds, "rate_asked": o.rate,
         "requests": m.sent, "requests_per_second": crate::report::round(achieved),
         "rung_at_once": m.rung, "queued": m.queued,
-        "request_to_offer": m.request_to_offer.json(), "failures": failures,
+        "request_to_offer": m.request_to_offer.json(), "failures": failures, "costs": spent.1,
     });
     let lines = vec![
         format!(
@@ -97,6 +108,7 @@ pub async fn run(server: &Server, urls: &[String], o: &Options) -> Result<(Vec<S
         ),
         format!("  request → offer: {}", m.request_to_offer.line()),
     ];
+    let lines = [lines, spent.0].concat();
     none_failed(&failures)?;
     Ok((lines, value))
 }
@@ -120,10 +132,10 @@ struct Turns {
     seconds: u64,
 }
 
-/// A desk asking for `language` at its turns once everyone passed `go`: each request's
-/// time to its offer, then withdrawn.
+/// A desk on node `node` (its signalling address `url`) asking for `language` at its
+/// turns once everyone passed `go`: each request's time to its offer, then withdrawn.
 async fn desk(
-    url: String,
+    (url, node): (String, usize),
     token: String,
     language: &'static str,
     turns: Turns,
@@ -146,7 +158,12 @@ async fn desk(
                 Some(p::DeskEvent::Queued { request, ringing, .. }) => break (request, ringing),
                 Some(p::DeskEvent::Error(e)) => return Err(LoadError::Check(format!("a request refused: {e:?}"))),
                 Some(_) => {}
-                None => return Err(LoadError::Check("no answer to a request within 10 s".into())),
+                None => {
+                    let asked = start.elapsed().as_secs_f64();
+                    return Err(LoadError::Check(format!(
+                        "no answer within 10 s to a request of {asked:.1} s in, on node {node}"
+                    )));
+                }
             }
         };
         let took = sent.elapsed();

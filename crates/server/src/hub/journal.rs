@@ -11,6 +11,8 @@
 
 use crate::calls::Tape;
 
+use super::Hub;
+
 /// Commands taken into one round at most.
 pub(super) const ROUND: usize = 64;
 
@@ -84,5 +86,50 @@ impl Replies {
 impl std::fmt::Debug for Replies {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} replies", self.0.len())
+    }
+}
+
+impl Hub {
+    /// Store the journal entries not yet stored; `false` when they cannot be (this
+    /// writer stops).
+    pub(super) async fn store(&mut self) -> bool {
+        let Some(journal) = self.journal.as_mut().filter(|j| j.pending) else { return true };
+        if let Err(e) = journal.sink.store().await {
+            tracing::error!(error = %e, "the journal cannot be stored: this writer stops");
+            return false;
+        }
+        journal.pending = false;
+        true
+    }
+
+    /// A journaling hub saves its core, once every entry is stored; `false` when the
+    /// journal cannot take it (this writer stops).
+    pub(super) async fn save(&mut self) -> bool {
+        if self.journal.is_none() {
+            return true;
+        }
+        if !self.store().await {
+            return false;
+        }
+        let core = match self.core.save() {
+            Ok(core) => core,
+            Err(e) => {
+                // Not expected (outputs are drained by now): the next save tries again.
+                tracing::error!(error = %e, "the core could not be saved");
+                return true;
+            }
+        };
+        let bytes = core.len();
+        let Some(journal) = self.journal.as_mut() else { return true };
+        match journal.sink.save(core).await {
+            Ok(()) => {
+                tracing::debug!(bytes, "core saved");
+                true
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the core cannot be saved: this writer stops");
+                false
+            }
+        }
     }
 }

@@ -9,6 +9,7 @@
 //! tasks: when the hub stops (every sender gone) it waits for those still writing before
 //! it returns, so a record acknowledged by the core is not lost at shutdown.
 
+mod busy;
 mod clients;
 mod cmd;
 mod facts;
@@ -88,6 +89,21 @@ pub struct Hub {
     replies: journal::Replies,
     /// A command taken from the channel that starts the next round.
     held: Option<Cmd>,
+    busy: busy::Busy,
+}
+
+/// What woke the hub.
+enum Woke {
+    Command(Cmd),
+    /// Every sender is gone.
+    Closed,
+    Report(crate::media::Report),
+    ReportsClosed,
+    Written(writes::Done),
+    /// The core's next timeout.
+    Due,
+    /// The once-a-second tick (the gauges too).
+    Second,
 }
 
 impl Hub {
@@ -101,6 +117,7 @@ impl Hub {
         settings: HubSettings,
     ) -> (Hub, mpsc::Sender<Cmd>, mpsc::Receiver<Cmd>) {
         let (tx, rx) = mpsc::channel(settings.inbox);
+        let busy = busy::Busy::new(&metrics);
         let hub = Hub {
             core,
             clients: Clients::new(settings.heartbeat),
@@ -112,6 +129,7 @@ impl Hub {
             journal: None,
             replies: journal::Replies::default(),
             held: None,
+            busy,
         };
         (hub, tx, rx)
     }
@@ -134,38 +152,46 @@ impl Hub {
             return;
         }
         loop {
-            if let Some(cmd) = self.held.take() {
-                self.command(cmd);
-            } else {
-                let wake = self.core.poll_timeout().map(|t| self.clock.instant(t));
-                tokio::select! {
-                    cmd = rx.recv() => match cmd {
-                        Some(cmd) => self.command(cmd),
-                        None => break,
-                    },
-                    report = reports.recv(), if reports_open => match report {
-                        Some(report) => {
-                            let _ = self.apply(Input::Relay(report));
-                        }
-                        None => reports_open = false,
-                    },
-                    Some(done) = self.writes.next(), if !self.writes.is_empty() => self.written(done),
-                    () = async { match wake { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => {
-                        let _ = self.apply(Input::Tick);
+            let woke = match self.held.take() {
+                Some(cmd) => Woke::Command(cmd),
+                None => {
+                    let wake = self.core.poll_timeout().map(|t| self.clock.instant(t));
+                    tokio::select! {
+                        cmd = rx.recv() => cmd.map_or(Woke::Closed, Woke::Command),
+                        report = reports.recv(), if reports_open => report.map_or(Woke::ReportsClosed, Woke::Report),
+                        Some(done) = self.writes.next(), if !self.writes.is_empty() => Woke::Written(done),
+                        () = async { match wake { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => Woke::Due,
+                        _ = tick.tick() => Woke::Second,
                     }
-                    _ = tick.tick() => {
-                        let _ = self.apply(Input::Tick);
-                        self.gauges();
-                    }
+                }
+            };
+            let began = std::time::Instant::now();
+            match woke {
+                Woke::Command(cmd) => self.command(cmd),
+                Woke::Closed => break,
+                Woke::Report(report) => {
+                    let _ = self.apply(Input::Relay(report));
+                }
+                Woke::ReportsClosed => reports_open = false,
+                Woke::Written(done) => self.written(done),
+                Woke::Due => {
+                    let _ = self.apply(Input::Tick);
+                }
+                Woke::Second => {
+                    let _ = self.apply(Input::Tick);
+                    self.gauges();
                 }
             }
             self.more(&mut rx);
-            if !self.commit().await {
+            if !self.commit(began).await {
                 break;
             }
             if self.journal.is_some() && saved_at.elapsed() >= journal::SAVE_EVERY {
                 saved_at = Instant::now();
-                if !self.save().await {
+                let began = std::time::Instant::now();
+                let saved = self.save().await;
+                self.busy.since(busy::Phase::Save, began);
+                if !saved {
                     break;
                 }
             }
@@ -214,58 +240,19 @@ impl Hub {
         }
     }
 
-    /// End a round: once its journal entries are stored, act on what its inputs caused
-    /// and answer the router. `false` when they cannot be stored (this writer stops).
-    async fn commit(&mut self) -> bool {
+    /// End a round that `began` then: once its journal entries are stored, act on what
+    /// its inputs caused and answer the router. `false` when they cannot be stored (this
+    /// writer stops).
+    async fn commit(&mut self, began: std::time::Instant) -> bool {
+        let stored = self.busy.since(busy::Phase::Inputs, began);
         if !self.store().await {
             return false;
         }
+        let acting = self.busy.since(busy::Phase::Journal, stored);
         self.act();
         self.replies.send();
+        self.busy.since(busy::Phase::Act, acting);
         true
-    }
-
-    /// Store the journal entries not yet stored; `false` when they cannot be (this
-    /// writer stops).
-    async fn store(&mut self) -> bool {
-        let Some(journal) = self.journal.as_mut().filter(|j| j.pending) else { return true };
-        if let Err(e) = journal.sink.store().await {
-            tracing::error!(error = %e, "the journal cannot be stored: this writer stops");
-            return false;
-        }
-        journal.pending = false;
-        true
-    }
-
-    /// A journaling hub saves its core, once every entry is stored; `false` when the
-    /// journal cannot take it (this writer stops).
-    async fn save(&mut self) -> bool {
-        if self.journal.is_none() {
-            return true;
-        }
-        if !self.store().await {
-            return false;
-        }
-        let core = match self.core.save() {
-            Ok(core) => core,
-            Err(e) => {
-                // Not expected (outputs are drained by now): the next save tries again.
-                tracing::error!(error = %e, "the core could not be saved");
-                return true;
-            }
-        };
-        let bytes = core.len();
-        let Some(journal) = self.journal.as_mut() else { return true };
-        match journal.sink.save(core).await {
-            Ok(()) => {
-                tracing::debug!(bytes, "core saved");
-                true
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "the core cannot be saved: this writer stops");
-                false
-            }
-        }
     }
 
     /// Answer the router once the round is committed.

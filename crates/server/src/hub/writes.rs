@@ -1,12 +1,21 @@
-//! Record writes: each a task of its own (a store call is bounded by the store's
-//! timeout), tracked so that the hub waits for them before it stops. What follows a
-//! record (the events that say a request ended) is delivered only once it is written.
+//! Record writes, tracked so that the hub waits for them before it stops (each store
+//! call is bounded by the store's timeout). What follows a record (the events that say a
+//! request ended) is delivered only once it is written.
+//!
+//! Call records are written by group commit: while one transaction is in flight, the
+//! records that end meanwhile wait, and go together in the next (up to [`BATCH`]): one
+//! commit (one fsync, one fence check) for all of them, so that a busy node's records
+//! cost the database per transaction, not per record. A desk's outcome is a write of
+//! its own.
+//!
 //! A write that fails for a passing reason (the database restarting, unreachable, busy)
 //! is tried again, with pauses growing to [`LONGEST_PAUSE`], for up to [`RETRY_FOR`]; a
 //! call record under one write key, so that a retry after a commit whose answer was lost
-//! finds its row instead of writing a second. When a write fails for good, nobody is
-//! told the request ended, and the error is logged and counted.
+//! finds its row instead of writing a second. A group that fails for a lasting reason
+//! is written record by record, so that one bad record fails alone. When a write fails
+//! for good, nobody is told the request ended, and the error is logged and counted.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use tokio::task::JoinSet;
@@ -22,6 +31,8 @@ const RETRY_FOR: Duration = Duration::from_secs(60);
 const FIRST_PAUSE: Duration = Duration::from_millis(50);
 /// The longest pause between tries.
 const LONGEST_PAUSE: Duration = Duration::from_secs(2);
+/// Call records in one transaction at most.
+const BATCH: usize = 256;
 
 /// One write's tries: after each failure, whether and when to try again; each outcome
 /// counted in `kakehashi_store_writes_total`.
@@ -39,8 +50,13 @@ impl<'a> Retry<'a> {
 
     /// The write succeeded.
     fn written<T>(&self, done: T) -> T {
-        self.metrics.store_writes.with_label_values(&[self.what, "written"]).inc();
+        self.written_many(1);
         done
+    }
+
+    /// A write of `n` succeeded.
+    fn written_many(&self, n: usize) {
+        self.metrics.store_writes.with_label_values(&[self.what, "written"]).inc_by(n as u64);
     }
 
     /// A try failed with `e`: returns after the pause when it is worth another, or `e`
@@ -87,6 +103,56 @@ async fn write_outcome(
     }
 }
 
+/// A call record waiting for its group's commit.
+#[derive(Debug)]
+struct Pending {
+    record: CallRecord,
+    key: String,
+    call: CallId,
+    then: Vec<Delivery>,
+}
+
+impl Pending {
+    fn written(self, id: i64) -> Done {
+        Done { recorded: Some((self.call, id)), then: self.then }
+    }
+
+    fn failed(e: &StoreError) -> Done {
+        tracing::error!(error = %e, "call record not written; the end is not acknowledged");
+        Done { recorded: None, then: Vec::new() }
+    }
+}
+
+/// Write `group` in one transaction, tried again as [`Retry`] says; record by record
+/// when it fails for a lasting reason.
+async fn write_group(store: Store, metrics: Metrics, group: Vec<Pending>) -> Vec<Done> {
+    let mut retry = Retry::new(&metrics, "call_record");
+    let failed = loop {
+        let rows: Vec<(&CallRecord, &str)> = group.iter().map(|p| (&p.record, p.key.as_str())).collect();
+        match store.insert_call_records_once(&rows).await {
+            Ok(ids) => {
+                retry.written_many(ids.len());
+                return group.into_iter().zip(ids).map(|(p, id)| p.written(id)).collect();
+            }
+            Err(e) if group.len() > 1 && !e.is_transient() => break e,
+            Err(e) => {
+                if let Err(e) = retry.again(e).await {
+                    return group.iter().map(|_| Pending::failed(&e)).collect();
+                }
+            }
+        }
+    };
+    tracing::warn!(error = %failed, records = group.len(), "a group of call records failed; writing them one by one");
+    let mut done = Vec::with_capacity(group.len());
+    for p in group {
+        done.push(match write_record(&store, &metrics, &p.record, &p.key).await {
+            Ok(id) => p.written(id),
+            Err(e) => Pending::failed(&e),
+        });
+    }
+    done
+}
+
 /// A write that finished.
 #[derive(Debug)]
 pub(crate) struct Done {
@@ -101,55 +167,91 @@ pub(crate) struct Done {
 pub(crate) struct Writes {
     store: Store,
     metrics: Metrics,
-    tasks: JoinSet<Done>,
+    /// Each task's finished writes.
+    tasks: JoinSet<Vec<Done>>,
+    /// Call records waiting for the group commit in flight to end.
+    waiting: Vec<Pending>,
+    /// The task writing a group of call records, if one is.
+    committing: Option<tokio::task::Id>,
+    /// Writes finished and not yet taken.
+    finished: VecDeque<Done>,
 }
 
 impl Writes {
     /// None yet.
     pub(crate) fn new(store: Store, metrics: Metrics) -> Writes {
-        Writes { store, metrics, tasks: JoinSet::new() }
+        Writes {
+            store,
+            metrics,
+            tasks: JoinSet::new(),
+            waiting: Vec::new(),
+            committing: None,
+            finished: VecDeque::new(),
+        }
     }
 
-    /// Write a call record under `key`, then deliver `then`.
+    /// Write a call record under `key`, then deliver `then`: with the next group.
     pub(crate) fn record(&mut self, record: CallRecord, key: String, call: CallId, then: Vec<Delivery>) {
+        self.waiting.push(Pending { record, key, call, then });
+        if self.committing.is_none() {
+            self.commit_group();
+        }
+    }
+
+    /// Start writing the records waiting (up to [`BATCH`]) as one group.
+    fn commit_group(&mut self) {
+        let rest = self.waiting.split_off(self.waiting.len().min(BATCH));
+        let group = std::mem::replace(&mut self.waiting, rest);
+        if group.is_empty() {
+            return;
+        }
         let (store, metrics) = (self.store.clone(), self.metrics.clone());
-        self.tasks.spawn(async move {
-            match write_record(&store, &metrics, &record, &key).await {
-                Ok(id) => Done { recorded: Some((call, id)), then },
-                Err(e) => {
-                    tracing::error!(error = %e, "call record not written; the end is not acknowledged");
-                    Done { recorded: None, then: Vec::new() }
-                }
-            }
-        });
+        self.committing = Some(self.tasks.spawn(write_group(store, metrics, group)).id());
     }
 
     /// Set a record's outcome category, then deliver `then`.
     pub(crate) fn outcome(&mut self, record: i64, tenant: i64, outcome: crate::store::DeskOutcome, then: Delivery) {
         let (store, metrics) = (self.store.clone(), self.metrics.clone());
         self.tasks.spawn(async move {
-            match write_outcome(&store, &metrics, record, tenant, &outcome).await {
+            let done = match write_outcome(&store, &metrics, record, tenant, &outcome).await {
                 Ok(true) => Done { recorded: None, then: vec![then] },
                 Ok(false) => Done { recorded: None, then: Vec::new() },
                 Err(e) => {
                     tracing::error!(error = %e, "the desk's outcome was not recorded");
                     Done { recorded: None, then: Vec::new() }
                 }
-            }
+            };
+            vec![done]
         });
     }
 
-    /// Whether nothing is in flight.
+    /// Whether nothing is in flight or waiting.
     pub(crate) fn is_empty(&self) -> bool {
-        self.tasks.is_empty()
+        self.tasks.is_empty() && self.finished.is_empty() && self.waiting.is_empty()
     }
 
     /// The next write to finish; `None` when none is in flight.
     pub(crate) async fn next(&mut self) -> Option<Done> {
         loop {
-            match self.tasks.join_next().await? {
-                Ok(done) => return Some(done),
-                Err(e) => tracing::error!(error = %e, "a record write panicked"),
+            if let Some(done) = self.finished.pop_front() {
+                return Some(done);
+            }
+            if self.committing.is_none() {
+                self.commit_group();
+            }
+            let id = match self.tasks.join_next_with_id().await? {
+                Ok((id, done)) => {
+                    self.finished.extend(done);
+                    id
+                }
+                Err(e) => {
+                    // Its records are not acknowledged, as with a failed write.
+                    tracing::error!(error = %e, "a record write panicked");
+                    e.id()
+                }
+            };
+            if self.committing == Some(id) {
+                self.committing = None;
             }
         }
     }

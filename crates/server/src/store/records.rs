@@ -164,17 +164,28 @@ impl Store {
     /// returned instead. What a retried write calls.
     /// A cluster's writer writes it only while the fence is its own (`fence.rs`).
     pub async fn insert_call_record_once(&self, r: &CallRecord, key: &str) -> Result<i64, StoreError> {
+        let ids = self.insert_call_records_once(&[(r, key)]).await?;
+        ids.first().copied().ok_or_else(|| StoreError::Corrupt { table: "call_records", problem: "no id".into() })
+    }
+
+    /// Write records under their write keys, each once as [`Store::insert_call_record_once`]
+    /// does, in one transaction (one commit, one fence check: the hub's group commit);
+    /// their ids in order. All or none: a retry of the whole finds the rows it wrote.
+    pub async fn insert_call_records_once(&self, records: &[(&CallRecord, &str)]) -> Result<Vec<i64>, StoreError> {
         let mut tx = timed(self.pool.begin()).await?;
         self.check_fence(&mut tx).await?;
-        let id = match timed(insert(&mut tx, r, Some(key))).await? {
-            Some(id) => id,
-            None => {
-                let sql = "SELECT id FROM call_records WHERE write_key = $1";
-                timed(sqlx::query_scalar(sql).bind(key).fetch_one(&mut *tx)).await?
-            }
-        };
+        let mut ids = Vec::with_capacity(records.len());
+        for (r, key) in records {
+            ids.push(match timed(insert(&mut tx, r, Some(key))).await? {
+                Some(id) => id,
+                None => {
+                    let sql = "SELECT id FROM call_records WHERE write_key = $1";
+                    timed(sqlx::query_scalar(sql).bind(*key).fetch_one(&mut *tx)).await?
+                }
+            });
+        }
         timed(tx.commit()).await?;
-        Ok(id)
+        Ok(ids)
     }
 
     /// Write many records, every column, in one transaction: an import of a past period
@@ -504,6 +515,13 @@ mod tests {
             "another key, another row"
         );
         assert_eq!(again.call_records(Some(1)).await.unwrap().len(), 3);
+        // Several in one transaction: the one already written found, the others new.
+        let (k1, k2) = (write_key(), write_key());
+        let ids = again.insert_call_records_once(&[(&next, &k1), (&next, &key), (&next, &k2)]).await.unwrap();
+        assert_eq!(ids[1], first);
+        assert!(ids[0] != first && ids[2] != first && ids[0] != ids[2]);
+        assert_eq!(again.insert_call_records_once(&[(&next, &k2), (&next, &k1)]).await.unwrap(), vec![ids[2], ids[0]]);
+        assert_eq!(again.call_records(Some(1)).await.unwrap().len(), 5);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
