@@ -256,3 +256,38 @@ impl Writes {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records that end while a group is being committed go together in the next: every
+    /// one is acknowledged with its own row, in fewer transactions than records.
+    #[tokio::test]
+    async fn records_ending_together_are_committed_together() {
+        let dir = std::env::temp_dir().join(format!("kakehashi-writes-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(&dir).await.unwrap();
+        let metrics = Metrics::new();
+        let mut writes = Writes::new(store.clone(), metrics.clone());
+        for n in 0..300 {
+            let record = crate::store::abandoned(1, 1_000 + n);
+            writes.record(record, format!("key-{n}"), kakehashi_dispatch::RequestId(n as u64), Vec::new());
+        }
+        // The first is being written alone; the other 299 wait, and go in two groups.
+        assert_eq!(writes.waiting.len(), 299);
+        let mut ids = Vec::new();
+        while let Some(done) = writes.next().await {
+            let (call, id) = done.recorded.expect("written");
+            ids.push((call.0, id));
+        }
+        assert_eq!(ids.len(), 300);
+        assert!(ids.windows(2).all(|w| w[0].0 + 1 == w[1].0), "acknowledged in order");
+        let rows = store.call_records(Some(1)).await.unwrap();
+        assert_eq!(rows.len(), 300);
+        let written = metrics.store_writes.with_label_values(&["call_record", "written"]).get();
+        assert_eq!(written, 300);
+        assert!(writes.is_empty());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

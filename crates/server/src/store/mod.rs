@@ -35,6 +35,8 @@ pub use directory::DeskListing;
 pub use notes::SealedNote;
 pub use notices::{NOTICE_DAYS, Notice};
 pub use partners::{KINDS as PARTNER_KINDS, Partner};
+#[cfg(test)]
+pub(crate) use records::abandoned;
 pub use records::{CallRecord, DeskOutcome, Mode, RecordOutcome};
 pub use retention::{AuditEntry, Purged, Retention};
 pub use second_factor::{FactorRow, TwoFactorRule};
