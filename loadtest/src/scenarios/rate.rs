@@ -40,10 +40,18 @@ pub struct Options {
 #[derive(Default)]
 struct Measured {
     request_to_offer: Samples,
+    /// From the request's turn (when the desk was due to ask) to its offer: with the
+    /// desk's own lateness, which a saturated machine adds before the request is sent
+    /// (no coordinated omission).
+    turn_to_offer: Samples,
+    /// From the withdrawal to its `cancelled`, which waits for the call record's commit.
+    withdraw_to_cancelled: Samples,
     /// Requests sent, rung at once, and not rung at once (every interpreter was busy).
     sent: u64,
     rung: u64,
     queued: u64,
+    /// When the last desk finished its turns.
+    last_done: Option<Instant>,
 }
 
 /// Seed, run, report.
@@ -79,17 +87,22 @@ pub async fn run(
         tasks.push(tokio::spawn(desk(at, token, language, turn, Arc::clone(&go), Arc::clone(&measured))));
     }
     go.wait().await;
+    let began = Instant::now();
     // What the traffic costs, over its seconds (the desks' turns run meanwhile).
     let before = costs.read().await;
     tokio::time::sleep(Duration::from_secs(o.seconds)).await;
     let spent = costs.between(&before, &costs.read().await);
     let failures = failures(tasks).await;
     let m = measured.lock().await;
-    let achieved = m.sent as f64 / o.seconds.max(1) as f64;
+    // Over the time the desks took, when they fell behind their turns.
+    let took = m.last_done.map_or(0.0, |t| t.duration_since(began).as_secs_f64()).max(o.seconds.max(1) as f64);
+    let achieved = m.sent as f64 / took;
     let value = json!({
         "scenario": "rate", "nodes": urls.len(), "desks": o.desks, "interpreters": o.interpreters,
         "languages": langs, "seconds": o.seconds, "rate_asked": o.rate,
         "requests": m.sent, "requests_per_second": crate::report::round(achieved),
+        "seconds_taken": crate::report::round(took), "turn_to_offer": m.turn_to_offer.json(),
+        "withdraw_to_cancelled": m.withdraw_to_cancelled.json(),
         "rung_at_once": m.rung, "queued": m.queued,
         "request_to_offer": m.request_to_offer.json(), "failures": failures, "costs": spent.1,
     });
@@ -103,12 +116,20 @@ pub async fn run(
             o.seconds
         ),
         format!(
-            "  {} requests ({achieved:.0}/s, {} asked): {} rung at once, {} queued",
+            "  {} requests in {took:.1} s ({achieved:.0}/s, {} asked): {} rung at once, {} queued",
             m.sent, o.rate, m.rung, m.queued
         ),
         format!("  request → offer: {}", m.request_to_offer.line()),
+        format!("  turn → offer (the desk's lateness too): {}", m.turn_to_offer.line()),
+        format!("  withdrawal → cancelled (its record committed): {}", m.withdraw_to_cancelled.line()),
     ];
     let lines = [lines, spent.0].concat();
+    if !failures.is_empty() {
+        // Which nodes' desks failed, and what the others had done by then.
+        let on = |i: usize| failures.iter().filter(|f| f.ends_with(&format!("on node {i}"))).count();
+        let by_node: Vec<String> = (0..urls.len()).map(|i| format!("node {i}: {}", on(i))).collect();
+        eprintln!("failed desks by node: {}; requests answered: {}", by_node.join(", "), m.sent);
+    }
     none_failed(&failures)?;
     Ok((lines, value))
 }
@@ -150,6 +171,7 @@ async fn desk(
     let (mut turn, end, every) = (start + turns.offset, start + Duration::from_secs(turns.seconds), turns.every);
     while turn < end {
         tokio::time::sleep_until(turn.into()).await;
+        let due = turn;
         turn += every;
         let sent = Instant::now();
         s.send(&request(language)).await?;
@@ -173,14 +195,19 @@ async fn desk(
             if ringing {
                 m.rung += 1;
                 m.request_to_offer.add(took);
+                m.turn_to_offer.add(due.elapsed());
             } else {
                 m.queued += 1;
             }
         }
+        let withdrawn = Instant::now();
         s.send(&p::DeskCommand::CancelRequest { request }).await?;
         loop {
             match next_event(&mut s, Duration::from_secs(10)).await? {
-                Some(p::DeskEvent::Cancelled { .. }) => break,
+                Some(p::DeskEvent::Cancelled { .. }) => {
+                    measured.lock().await.withdraw_to_cancelled.add(withdrawn.elapsed());
+                    break;
+                }
                 Some(p::DeskEvent::Error(e)) => return Err(LoadError::Check(format!("a withdrawal refused: {e:?}"))),
                 Some(_) => {}
                 None => return Err(LoadError::Check("no answer to a withdrawal within 10 s".into())),
@@ -188,5 +215,7 @@ async fn desk(
         }
     }
     s.close().await;
+    let mut m = measured.lock().await;
+    m.last_done = Some(m.last_done.map_or(Instant::now(), |t| t.max(Instant::now())));
     Ok(())
 }

@@ -1,12 +1,15 @@
 //! The writer's side of the command stream (ADR 0020 point 4): read the edges' calls from
 //! `<prefix>:commands` with a consumer group, apply each through the in-process router,
 //! publish its answer on the asking node's channel, and forward the events of every
-//! connection an edge attached there. A forwarder that cannot publish lets its connection
-//! go (the hub sees the outbox closed, as for a client too slow to read): the client
-//! resumes and gets again what it lost. A new writer starts at the stream's end: what a
-//! previous writer left unanswered was the previous writer's, and its askers have timed out.
-//! Every node's relay reports up the same stream (ADR 0022): its reports go to the hub's
-//! channel of reports in the order they came.
+//! connection an edge attached there, what waited while the last ones were published
+//! going together (in order, one round trip). A forwarder that cannot publish lets its
+//! connection go (the hub sees the outbox closed, as for a client too slow to read); a
+//! connection the hub lets go without a close (too slow) is closed on its node as too
+//! slow, as a node's own connection loop does: the client resumes and gets again what it
+//! lost. A new writer starts at the stream's end: what a previous writer left unanswered
+//! was the previous writer's, and its askers have timed out. Every node's relay reports
+//! up the same stream (ADR 0022): its reports go to the hub's channel of reports in the
+//! order they came.
 
 use std::time::Duration;
 
@@ -216,19 +219,111 @@ fn forwarder<E: Serialize + Send + 'static>(
     publish: &ConnectionManager,
     keys: &Keys,
 ) -> mpsc::Sender<Out<E>> {
-    let (tx, mut rx) = mpsc::channel::<Out<E>>(CLIENT_QUEUE);
-    let mut publish = publish.clone();
+    let (tx, rx) = mpsc::channel::<Out<E>>(CLIENT_QUEUE);
+    let publish = publish.clone();
     let channel = keys.node(node_of(conn));
-    tokio::spawn(async move {
-        while let Some(out) = rx.recv().await {
-            let Ok(out) = WireOut::of(&out) else { break };
-            let Ok(text) = serde_json::to_vec(&Down::Out { conn, out }) else { break };
-            let sent: redis::RedisResult<i64> = publish.publish(&channel, text).await;
-            if let Err(e) = sent {
-                tracing::warn!(error = %e, conn, "an event for an edge's connection could not be published; letting it go");
-                break;
+    tokio::spawn(forward(rx, conn, move |texts: Vec<Vec<u8>>| {
+        let (mut publish, channel) = (publish.clone(), channel.clone());
+        async move {
+            let mut pipe = redis::pipe();
+            for text in texts {
+                pipe.publish(&channel, text).ignore();
             }
+            let sent: redis::RedisResult<()> = pipe.query_async(&mut publish).await;
+            if let Err(e) = &sent {
+                tracing::warn!(error = %e, conn, "an event for an edge's connection could not be published; letting it go");
+            }
+            sent.is_ok()
         }
-    });
+    }));
     tx
+}
+
+/// Events published at once at most: what waited while the last ones were published.
+const FORWARD_AT_ONCE: usize = 64;
+
+/// Pass connection `conn`'s outbox to its node through `publish` (`false`: it could not),
+/// what waited going together (in order, one round trip). When the hub lets the
+/// connection go without a close (it could not keep up, or an event could not be
+/// written), the node is told to close it as too slow, as a node's own connection loop
+/// does: else the client would stay connected to an edge that no longer gets its events.
+async fn forward<E, P, F>(mut rx: mpsc::Receiver<Out<E>>, conn: u64, mut publish: P)
+where
+    E: Serialize,
+    P: FnMut(Vec<Vec<u8>>) -> F,
+    F: std::future::Future<Output = bool>,
+{
+    let text = |out: WireOut| serde_json::to_vec(&Down::Out { conn, out }).ok();
+    let mut outs = Vec::with_capacity(FORWARD_AT_ONCE);
+    loop {
+        if rx.recv_many(&mut outs, FORWARD_AT_ONCE).await == 0 {
+            break;
+        }
+        let closing = outs.iter().any(|o| matches!(o, Out::Close(_)));
+        let texts: Option<Vec<Vec<u8>>> = outs.drain(..).map(|o| WireOut::of(&o).ok().and_then(text)).collect();
+        let Some(texts) = texts else { break };
+        if !publish(texts).await || closing {
+            return;
+        }
+    }
+    if let Some(close) = text(WireOut::Close { code: p::CloseReason::TooSlow.code() }) {
+        publish(vec![close]).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// What a forwarder published, shared with the test.
+    type Seen = Arc<Mutex<Vec<Vec<u8>>>>;
+
+    fn published() -> (Seen, impl FnMut(Vec<Vec<u8>>) -> std::future::Ready<bool>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let into = Arc::clone(&seen);
+        (seen, move |texts: Vec<Vec<u8>>| {
+            into.lock().unwrap().extend(texts);
+            std::future::ready(true)
+        })
+    }
+
+    fn outs(seen: &Mutex<Vec<Vec<u8>>>) -> Vec<serde_json::Value> {
+        seen.lock()
+            .unwrap()
+            .iter()
+            .map(|t| serde_json::from_slice::<serde_json::Value>(t).unwrap()["out"].clone())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_connection_let_go_without_a_close_is_closed_as_too_slow_on_its_node() {
+        let (tx, rx) = mpsc::channel::<Out<p::DeskEvent>>(8);
+        let (seen, publish) = published();
+        for _ in 0..3 {
+            tx.send(Out::Event(p::Sequenced::plain(p::DeskEvent::Pong))).await.unwrap();
+        }
+        // The hub lets it go: its sender dropped, no close sent.
+        drop(tx);
+        forward(rx, 7, publish).await;
+        let outs = outs(&seen);
+        assert_eq!(outs.len(), 4, "{outs:?}");
+        assert!(outs[..3].iter().all(|o| o["out"] == "event"));
+        assert_eq!(outs[3], serde_json::json!({"out": "close", "code": p::CloseReason::TooSlow.code()}));
+    }
+
+    #[tokio::test]
+    async fn a_close_the_hub_sent_is_the_last_word() {
+        let (tx, rx) = mpsc::channel::<Out<p::DeskEvent>>(8);
+        let (seen, publish) = published();
+        tx.send(Out::Event(p::Sequenced::plain(p::DeskEvent::Pong))).await.unwrap();
+        tx.send(Out::Close(p::CloseReason::Replaced)).await.unwrap();
+        // It ends on the close, while the hub's sender is still there.
+        tokio::time::timeout(Duration::from_secs(5), forward(rx, 7, publish)).await.expect("ends on the close");
+        drop(tx);
+        let outs = outs(&seen);
+        assert_eq!(outs.len(), 2, "{outs:?}");
+        assert_eq!(outs[1], serde_json::json!({"out": "close", "code": p::CloseReason::Replaced.code()}));
+    }
 }
