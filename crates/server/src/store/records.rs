@@ -154,8 +154,10 @@ impl Store {
     /// Write a call record; returns its id. Durable when this returns.
     pub async fn insert_call_record(&self, r: &CallRecord) -> Result<i64, StoreError> {
         let mut conn = timed(self.pool.acquire()).await?;
-        let id = timed(insert(&mut conn, r, None)).await?;
-        id.ok_or_else(|| StoreError::Corrupt { table: "call_records", problem: "no id for a new row".into() })
+        let rows = timed(insert_rows(&mut conn, &[(r, None)])).await?;
+        rows.first()
+            .map(|(id, _)| *id)
+            .ok_or_else(|| StoreError::Corrupt { table: "call_records", problem: "no id for a new row".into() })
     }
 
     /// Write a call record under its write key (the core derives it from the request),
@@ -171,18 +173,31 @@ impl Store {
     /// Write records under their write keys, each once as [`Store::insert_call_record_once`]
     /// does, in one transaction (one commit, one fence check: the hub's group commit);
     /// their ids in order. All or none: a retry of the whole finds the rows it wrote.
+    /// One statement inserts up to [`ROWS_PER_STATEMENT`] rows, and one more finds the
+    /// rows an earlier try wrote, so a group costs a few round trips whatever its size.
     pub async fn insert_call_records_once(&self, records: &[(&CallRecord, &str)]) -> Result<Vec<i64>, StoreError> {
         let mut tx = timed(self.pool.begin()).await?;
         self.check_fence(&mut tx).await?;
         let mut ids = Vec::with_capacity(records.len());
-        for (r, key) in records {
-            ids.push(match timed(insert(&mut tx, r, Some(key))).await? {
-                Some(id) => id,
-                None => {
-                    let sql = "SELECT id FROM call_records WHERE write_key = $1";
-                    timed(sqlx::query_scalar(sql).bind(*key).fetch_one(&mut *tx)).await?
-                }
-            });
+        for chunk in records.chunks(ROWS_PER_STATEMENT) {
+            let rows: Vec<_> = chunk.iter().map(|(r, key)| (*r, Some(*key))).collect();
+            let mut written: std::collections::HashMap<String, i64> = timed(insert_rows(&mut tx, &rows))
+                .await?
+                .into_iter()
+                .filter_map(|(id, key)| Some((key?, id)))
+                .collect();
+            if written.len() < chunk.len() {
+                let already: Vec<&str> =
+                    chunk.iter().map(|(_, key)| *key).filter(|key| !written.contains_key(*key)).collect();
+                written.extend(timed(written_before(&mut tx, &already)).await?);
+            }
+            for (_, key) in chunk {
+                let id = written.get(*key).copied().ok_or_else(|| StoreError::Corrupt {
+                    table: "call_records",
+                    problem: format!("no row for write key {key:?} after its insert"),
+                })?;
+                ids.push(id);
+            }
         }
         timed(tx.commit()).await?;
         Ok(ids)
@@ -192,8 +207,9 @@ impl Store {
     /// (from another system, or the benchmark's month). Returns how many.
     pub async fn import_call_records(&self, records: &[CallRecord]) -> Result<usize, StoreError> {
         let mut tx = timed(self.pool.begin()).await?;
-        for r in records {
-            timed(insert(&mut tx, r, None)).await?;
+        for chunk in records.chunks(ROWS_PER_STATEMENT) {
+            let rows: Vec<_> = chunk.iter().map(|r| (r, None)).collect();
+            timed(insert_rows(&mut tx, &rows)).await?;
         }
         timed(tx.commit()).await?;
         Ok(records.len())
@@ -319,40 +335,81 @@ impl Store {
 
 /// Insert one record, every column, under `key` when given; its id, none when a row of
 /// that key exists already.
-async fn insert(conn: &mut sqlx::AnyConnection, r: &CallRecord, key: Option<&str>) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "INSERT INTO call_records (tenant_id, desk_id, language, speciality, modality, tier, interpreter_id, \
-         requested_at, offered_at, answered_at, ended_at, offers, outcome, desk_outcome, loss, rtt_ms, \
-         reconnects, remote_residents, guests, phones, topics, residence_id, referral_id, write_key) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) \
-         ON CONFLICT (write_key) DO NOTHING RETURNING id",
-    )
-    .bind(r.tenant_id)
-    .bind(r.desk_id)
-    .bind(&r.language)
-    .bind(&r.speciality)
-    .bind(&r.modality)
-    .bind(&r.tier)
-    .bind(r.interpreter_id)
-    .bind(r.requested_at)
-    .bind(r.offered_at)
-    .bind(r.answered_at)
-    .bind(r.ended_at)
-    .bind(r.offers)
-    .bind(r.outcome.as_str())
-    .bind(&r.desk_outcome)
-    .bind(r.loss)
-    .bind(r.rtt_ms)
-    .bind(r.reconnects)
-    .bind(r.remote_residents)
-    .bind(r.guests)
-    .bind(r.phones)
-    .bind(r.topics.join(","))
-    .bind(r.residence_id)
-    .bind(r.referral_id)
-    .bind(key)
-    .fetch_optional(conn)
-    .await
+/// The columns [`insert_rows`] writes, in the order it binds them.
+const COLUMNS: &str = "tenant_id, desk_id, language, speciality, modality, tier, interpreter_id, \
+     requested_at, offered_at, answered_at, ended_at, offers, outcome, desk_outcome, loss, rtt_ms, \
+     reconnects, remote_residents, guests, phones, topics, residence_id, referral_id, write_key";
+const COLUMN_COUNT: usize = 24;
+
+/// The most rows one statement carries: 256 × 24 parameters stays well under SQLite's
+/// (32,766) and PostgreSQL's (65,535) limits.
+pub(super) const ROWS_PER_STATEMENT: usize = 256;
+
+/// Insert rows in one statement (one round trip), skipping those whose write key is
+/// already written; the id and key of each row inserted, in no particular order.
+async fn insert_rows(
+    conn: &mut sqlx::AnyConnection,
+    rows: &[(&CallRecord, Option<&str>)],
+) -> Result<Vec<(i64, Option<String>)>, sqlx::Error> {
+    debug_assert!(rows.len() <= ROWS_PER_STATEMENT);
+    let mut sql = String::with_capacity(80 + rows.len() * COLUMN_COUNT * 5);
+    sql.push_str("INSERT INTO call_records (");
+    sql.push_str(COLUMNS);
+    sql.push_str(") VALUES ");
+    for row in 0..rows.len() {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..COLUMN_COUNT {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(row * COLUMN_COUNT + column + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql.push_str(" ON CONFLICT (write_key) DO NOTHING RETURNING id, write_key");
+    // Safe: built of constants and placeholder numbers only; every value is bound.
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    for (r, key) in rows {
+        query = query
+            .bind(r.tenant_id)
+            .bind(r.desk_id)
+            .bind(&r.language)
+            .bind(&r.speciality)
+            .bind(&r.modality)
+            .bind(&r.tier)
+            .bind(r.interpreter_id)
+            .bind(r.requested_at)
+            .bind(r.offered_at)
+            .bind(r.answered_at)
+            .bind(r.ended_at)
+            .bind(r.offers)
+            .bind(r.outcome.as_str())
+            .bind(&r.desk_outcome)
+            .bind(r.loss)
+            .bind(r.rtt_ms)
+            .bind(r.reconnects)
+            .bind(r.remote_residents)
+            .bind(r.guests)
+            .bind(r.phones)
+            .bind(r.topics.join(","))
+            .bind(r.residence_id)
+            .bind(r.referral_id)
+            .bind(*key);
+    }
+    query.fetch_all(conn).await
+}
+
+/// The ids of rows already written under these keys (by an earlier try), by key.
+async fn written_before(conn: &mut sqlx::AnyConnection, keys: &[&str]) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let places: Vec<String> = (1..=keys.len()).map(|n| format!("${n}")).collect();
+    let sql = format!("SELECT write_key, id FROM call_records WHERE write_key IN ({})", places.join(", "));
+    // Safe: placeholders only; the keys are bound.
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    for key in keys {
+        query = query.bind(*key);
+    }
+    query.fetch_all(conn).await
 }
 
 /// A row of [`select!`] as a record.

@@ -92,3 +92,63 @@ async fn a_desk_refers_to_its_own_municipalitys_partners_and_the_record_says_so(
     assert!(!r.to_string().contains("法テラス"), "the record holds the partner's id, not words");
     server.stop().await;
 }
+
+/// The hub's group commit on both stores: 600 records under their keys in one call
+/// (three statements' worth), some written by an earlier try, each stored once with every
+/// column as given, their ids in order; the same group again finds every row; an import
+/// of a month lands whole and in order.
+#[tokio::test]
+async fn a_group_of_records_is_written_once_on_sqlite_and_postgresql() {
+    use kakehashi::reports::sample::{Shape, month};
+    for backend in ["sqlite", "postgres"] {
+        let dir = temp(&format!("record-group-{backend}"));
+        if backend == "postgres" {
+            crate::postgres_support::use_postgres(&dir).await;
+        }
+        seed(&dir).await;
+        let store = crate::postgres_support::open_store(&dir).await;
+        let shape = Shape {
+            desks: vec![(1, 1), (2, 1), (3, 2)],
+            members: vec![1, 2],
+            interpreters: vec![(1, "staff"), (2, "contractor")],
+            partners: Vec::new(),
+        };
+        let tokyo = jiff::tz::TimeZone::get("Asia/Tokyo").unwrap();
+        let records = month(&shape, jiff::civil::date(2026, 11, 1), &tokyo, 600, 7).unwrap();
+        let keys: Vec<String> = (0..records.len()).map(|i| format!("key-{i:04}")).collect();
+        // An earlier try wrote two of them, one in the first statement's rows, one in the third's.
+        let early = [5, 555];
+        let mut first = Vec::new();
+        for i in early {
+            first.push(store.insert_call_record_once(&records[i], &keys[i]).await.unwrap());
+        }
+        let group: Vec<_> = records.iter().zip(&keys).map(|(r, k)| (r, k.as_str())).collect();
+        let ids = store.insert_call_records_once(&group).await.unwrap();
+        assert_eq!(ids.len(), 600, "{backend}");
+        assert_eq!((ids[5], ids[555]), (first[0], first[1]), "{backend}: the rows written before are found");
+        let distinct: std::collections::HashSet<_> = ids.iter().collect();
+        assert_eq!(distinct.len(), 600, "{backend}: one row each");
+        assert_eq!(store.insert_call_records_once(&group).await.unwrap(), ids, "{backend}: a retry of the whole");
+        let stored = store.call_records(None).await.unwrap();
+        assert_eq!(stored.len(), 600, "{backend}");
+        for (id, r) in ids.iter().zip(&records) {
+            let row = stored.iter().find(|s| s.id == *id).unwrap();
+            assert_eq!(*row, kakehashi::store::CallRecord { id: *id, ..r.clone() }, "{backend}");
+        }
+        // An import keeps the given order in its ids.
+        let more = month(&shape, jiff::civil::date(2026, 10, 1), &tokyo, 700, 8).unwrap();
+        assert_eq!(store.import_call_records(&more).await.unwrap(), 700);
+        let stored = store.call_records(None).await.unwrap();
+        let imported: Vec<_> = stored.iter().filter(|s| !ids.contains(&s.id)).collect();
+        assert_eq!(imported.len(), 700, "{backend}");
+        assert!(imported.windows(2).all(|w| w[0].id < w[1].id), "{backend}");
+        let mut imported: Vec<_> = imported.into_iter().cloned().collect();
+        imported.sort_by_key(|s| s.id);
+        let as_given: Vec<_> = imported.iter().map(|s| kakehashi::store::CallRecord { id: 0, ..s.clone() }).collect();
+        assert_eq!(
+            as_given,
+            more.iter().map(|r| kakehashi::store::CallRecord { id: 0, ..r.clone() }).collect::<Vec<_>>(),
+            "{backend}: in the order given"
+        );
+    }
+}
