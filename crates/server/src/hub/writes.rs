@@ -39,13 +39,20 @@ const BATCH: usize = 256;
 struct Retry<'a> {
     metrics: &'a Metrics,
     what: &'static str,
+    /// How many records the write carries: what `failed` counts.
+    records: usize,
     started: Instant,
     pause: Duration,
 }
 
 impl<'a> Retry<'a> {
-    fn new(metrics: &'a Metrics, what: &'static str) -> Retry<'a> {
-        Retry { metrics, what, started: Instant::now(), pause: FIRST_PAUSE }
+    fn new(metrics: &'a Metrics, what: &'static str, records: usize) -> Retry<'a> {
+        Retry { metrics, what, records, started: Instant::now(), pause: FIRST_PAUSE }
+    }
+
+    /// The write failed for good.
+    fn failed(&self) {
+        self.metrics.store_writes.with_label_values(&[self.what, "failed"]).inc_by(self.records as u64);
     }
 
     /// The write succeeded.
@@ -63,7 +70,7 @@ impl<'a> Retry<'a> {
     /// when it is not (a lasting reason, or [`RETRY_FOR`] spent).
     async fn again(&mut self, e: StoreError) -> Result<(), StoreError> {
         if !e.is_transient() || self.started.elapsed() + self.pause >= RETRY_FOR {
-            self.metrics.store_writes.with_label_values(&[self.what, "failed"]).inc();
+            self.failed();
             return Err(e);
         }
         self.metrics.store_writes.with_label_values(&[self.what, "retried"]).inc();
@@ -77,7 +84,7 @@ impl<'a> Retry<'a> {
 
 /// Write `record` under `key`, tried again as [`Retry`] says.
 async fn write_record(store: &Store, metrics: &Metrics, record: &CallRecord, key: &str) -> Result<i64, StoreError> {
-    let mut retry = Retry::new(metrics, "call_record");
+    let mut retry = Retry::new(metrics, "call_record", 1);
     loop {
         match store.insert_call_record_once(record, key).await {
             Ok(id) => return Ok(retry.written(id)),
@@ -94,7 +101,7 @@ async fn write_outcome(
     tenant: i64,
     outcome: &crate::store::DeskOutcome,
 ) -> Result<bool, StoreError> {
-    let mut retry = Retry::new(metrics, "desk_outcome");
+    let mut retry = Retry::new(metrics, "desk_outcome", 1);
     loop {
         match store.set_desk_outcome(record, tenant, outcome).await {
             Ok(changed) => return Ok(retry.written(changed)),
@@ -123,10 +130,17 @@ impl Pending {
     }
 }
 
+/// A whole group failed for good: one line says so.
+fn all_failed(group: Vec<Pending>, e: &StoreError) -> Vec<Done> {
+    tracing::error!(error = %e, records = group.len(), "call records not written; their ends are not acknowledged");
+    group.into_iter().map(|_| Done { recorded: None, then: Vec::new() }).collect()
+}
+
 /// Write `group` in one transaction, tried again as [`Retry`] says; record by record
-/// when it fails for a lasting reason.
+/// when it fails for a lasting reason, unless that reason is the fence (a deposed
+/// writer's every write would be refused alike).
 async fn write_group(store: Store, metrics: Metrics, group: Vec<Pending>) -> Vec<Done> {
-    let mut retry = Retry::new(&metrics, "call_record");
+    let mut retry = Retry::new(&metrics, "call_record", group.len());
     let failed = loop {
         let rows: Vec<(&CallRecord, &str)> = group.iter().map(|p| (&p.record, p.key.as_str())).collect();
         match store.insert_call_records_once(&rows).await {
@@ -134,10 +148,14 @@ async fn write_group(store: Store, metrics: Metrics, group: Vec<Pending>) -> Vec
                 retry.written_many(ids.len());
                 return group.into_iter().zip(ids).map(|(p, id)| p.written(id)).collect();
             }
+            Err(e @ StoreError::Fenced { .. }) => {
+                retry.failed();
+                return all_failed(group, &e);
+            }
             Err(e) if group.len() > 1 && !e.is_transient() => break e,
             Err(e) => {
                 if let Err(e) = retry.again(e).await {
-                    return group.iter().map(|_| Pending::failed(&e)).collect();
+                    return all_failed(group, &e);
                 }
             }
         }
@@ -288,6 +306,33 @@ mod tests {
         let written = metrics.store_writes.with_label_values(&["call_record", "written"]).get();
         assert_eq!(written, 300);
         assert!(writes.is_empty());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// A deposed writer's group is refused whole, at once, and counted per record: no
+    /// record-by-record fallback (each would be refused alike).
+    #[tokio::test]
+    async fn a_deposed_writers_group_fails_whole() {
+        let dir = std::env::temp_dir().join(format!("kakehashi-writes-fenced-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(&dir).await.unwrap();
+        let (old, _) = store.take_fence(5).await.unwrap().unwrap();
+        store.take_fence(7).await.unwrap().unwrap();
+        let metrics = Metrics::new();
+        let group = (0..3)
+            .map(|n| Pending {
+                record: crate::store::abandoned(1, 1_000 + n),
+                key: format!("key-{n}"),
+                call: kakehashi_dispatch::RequestId(n as u64),
+                then: Vec::new(),
+            })
+            .collect();
+        let done = write_group(old, metrics.clone(), group).await;
+        assert_eq!(done.len(), 3);
+        assert!(done.iter().all(|d| d.recorded.is_none()));
+        let count = |result| metrics.store_writes.with_label_values(&["call_record", result]).get();
+        assert_eq!((count("failed"), count("retried"), count("written")), (3, 0, 0));
+        assert!(store.call_records(None).await.unwrap().is_empty());
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
