@@ -3,7 +3,8 @@
 //! hub acts on what the inputs of a round caused (delivers events, writes records,
 //! orders the relay, answers the router) only once the sink has stored them. A round is
 //! one command, report, record or tick, with the commands already waiting behind it
-//! (up to [`ROUND`]): one store's round trip for all of them.
+//! (up to [`ROUND`]) and every record write already finished (a group commit's records
+//! together): one store's round trip for all of them.
 //!
 //! An input the hub makes while acting (a connection that could not keep up counts as
 //! lost) is stored with the next round: what follows from it needs no write-ahead, since

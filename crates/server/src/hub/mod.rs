@@ -223,12 +223,16 @@ impl Hub {
         }
     }
 
-    /// A journaling hub takes the commands already waiting into the round, up to
-    /// [`journal::ROUND`], and ends it before one that changes the connections (which
-    /// must follow what the round's outputs do to them).
+    /// A journaling hub takes the record writes already finished and the commands
+    /// already waiting into the round, up to [`journal::ROUND`] commands, and ends it
+    /// before one that changes the connections (which must follow what the round's
+    /// outputs do to them).
     fn more(&mut self, rx: &mut mpsc::Receiver<Cmd>) {
         if self.journal.is_none() {
             return;
+        }
+        while let Some(done) = self.writes.ready() {
+            self.written(done);
         }
         for _ in 1..journal::ROUND {
             let Ok(cmd) = rx.try_recv() else { return };

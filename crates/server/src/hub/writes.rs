@@ -257,20 +257,42 @@ impl Writes {
             if self.committing.is_none() {
                 self.commit_group();
             }
-            let id = match self.tasks.join_next_with_id().await? {
-                Ok((id, done)) => {
-                    self.finished.extend(done);
-                    id
-                }
-                Err(e) => {
-                    // Its records are not acknowledged, as with a failed write.
-                    tracing::error!(error = %e, "a record write panicked");
-                    e.id()
-                }
-            };
-            if self.committing == Some(id) {
-                self.committing = None;
+            let joined = self.tasks.join_next_with_id().await?;
+            self.joined(joined);
+        }
+    }
+
+    /// A write that has finished, without waiting; `None` when none has. A journaling
+    /// hub takes them into the round in hand, so that a group's records cost one round
+    /// (one journal store), not one each.
+    pub(crate) fn ready(&mut self) -> Option<Done> {
+        loop {
+            if let Some(done) = self.finished.pop_front() {
+                return Some(done);
             }
+            if self.committing.is_none() {
+                self.commit_group();
+            }
+            let joined = self.tasks.try_join_next_with_id()?;
+            self.joined(joined);
+        }
+    }
+
+    /// A write task ended: keep what it finished.
+    fn joined(&mut self, joined: Result<(tokio::task::Id, Vec<Done>), tokio::task::JoinError>) {
+        let id = match joined {
+            Ok((id, done)) => {
+                self.finished.extend(done);
+                id
+            }
+            Err(e) => {
+                // Its records are not acknowledged, as with a failed write.
+                tracing::error!(error = %e, "a record write panicked");
+                e.id()
+            }
+        };
+        if self.committing == Some(id) {
+            self.committing = None;
         }
     }
 }
@@ -333,6 +355,32 @@ mod tests {
         let count = |result| metrics.store_writes.with_label_values(&["call_record", result]).get();
         assert_eq!((count("failed"), count("retried"), count("written")), (3, 0, 0));
         assert!(store.call_records(None).await.unwrap().is_empty());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// What has finished is taken without waiting, group after group, in order.
+    #[tokio::test]
+    async fn finished_writes_are_taken_without_waiting() {
+        let dir = std::env::temp_dir().join(format!("kakehashi-writes-ready-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(&dir).await.unwrap();
+        let mut writes = Writes::new(store, Metrics::new());
+        assert!(writes.ready().is_none(), "nothing in flight");
+        for n in 0..5 {
+            let record = crate::store::abandoned(1, 1_000 + n);
+            writes.record(record, format!("key-{n}"), kakehashi_dispatch::RequestId(n as u64), Vec::new());
+        }
+        let mut calls = Vec::new();
+        for _ in 0..5_000 {
+            while let Some(done) = writes.ready() {
+                calls.push(done.recorded.expect("written").0.0);
+            }
+            if writes.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        assert_eq!(calls, vec![0, 1, 2, 3, 4], "the first alone, then the four that waited");
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
