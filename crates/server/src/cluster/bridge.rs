@@ -1,6 +1,6 @@
 //! The writer's side of the command stream (ADR 0020 point 4): read the edges' calls from
-//! `<prefix>:commands` with a consumer group, apply each through the in-process router,
-//! publish its answer on the asking node's channel, and forward the events of every
+//! `<prefix>:commands` with a consumer group, apply each through the in-process router
+//! in the stream's order ([`InOrder`]), publish its answer on the asking node's channel, and forward the events of every
 //! connection an edge attached there, what waited while the last ones were published
 //! going together (in order, one round trip). A forwarder that cannot publish lets its
 //! connection go (the hub sees the outbox closed, as for a client too slow to read); a
@@ -69,6 +69,7 @@ async fn serve(client: &redis::Client, keys: &Keys, consumer: &str, feeds: &Feed
     // Start at the end: see the module's documentation.
     let _: () = redis::cmd("XGROUP").arg("SETID").arg(&stream).arg(GROUP).arg("$").query_async(&mut read).await?;
     tracing::info!(stream, "the writer takes the edges' calls");
+    let calls = InOrder::new(local);
     loop {
         let reply: Option<redis::streams::StreamReadReply> = redis::cmd("XREADGROUP")
             .arg("GROUP")
@@ -99,14 +100,63 @@ async fn serve(client: &redis::Client, keys: &Keys, consumer: &str, feeds: &Feed
                 match serde_json::from_slice::<Up>(&text) {
                     // A relay's reports are taken here, in the stream's order.
                     Ok(Up { op: Op::Media { reports: batch }, .. }) => relayed(reports, batch).await,
-                    Ok(up) => {
-                        tokio::spawn(apply(up, local.clone(), publish.clone(), keys.clone()));
-                    }
+                    Ok(up) => calls.start(|local| apply(up, local, publish.clone(), keys.clone())).await,
                     Err(e) => {
                         tracing::warn!(error = %e, id = entry.id, "a call on the command stream could not be read")
                     }
                 }
             }
+        }
+    }
+}
+
+/// The calls read from the stream, on their way to the hub in the stream's order, as
+/// they left each edge (a desk's request and its withdrawal, a resident's mute and
+/// unmute, must not swap); only their answers are awaited apart, each in a task of its
+/// own. Spawned unpolled, the scheduler would choose their order (tokio runs the task
+/// spawned last first), and so would the hub channel's line for room when several wait
+/// in it. So each call is polled once by the reader, as it is read: its first step is
+/// its send into a channel only the reader sends to, checked for room first, which a
+/// task passes on to the hub one by one.
+struct InOrder {
+    tx: mpsc::Sender<crate::hub::Cmd>,
+    /// The router the calls use: the channel above.
+    local: Local,
+}
+
+/// Calls on their way to the hub at most.
+const IN_ORDER_ROOM: usize = 1024;
+
+impl InOrder {
+    fn new(hub: &Local) -> InOrder {
+        let (tx, mut rx) = mpsc::channel(IN_ORDER_ROOM);
+        let hub = hub.clone();
+        tokio::spawn(async move {
+            while let Some(cmd) = rx.recv().await {
+                if !hub.pass(cmd).await {
+                    return;
+                }
+            }
+        });
+        InOrder { local: Local::new(tx.clone()), tx }
+    }
+
+    /// Start `call` (given the router to use): it has sent its command when this returns.
+    async fn start<F>(&self, call: impl FnOnce(Local) -> F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        // Room for its send, and nobody else to take it: only this reader sends here.
+        match self.tx.reserve().await {
+            Ok(room) => drop(room),
+            Err(_) => return,
+        }
+        // Unconstrained: a task's budget spent would make the send yield with room.
+        let mut call = Box::pin(tokio::task::unconstrained(call(self.local.clone())));
+        let mut here = std::task::Context::from_waker(std::task::Waker::noop());
+        // The task polls it again at once, with its own waker.
+        if call.as_mut().poll(&mut here).is_pending() {
+            tokio::spawn(call);
         }
     }
 }
@@ -325,5 +375,34 @@ mod tests {
         let outs = outs(&seen);
         assert_eq!(outs.len(), 2, "{outs:?}");
         assert_eq!(outs[1], serde_json::json!({"out": "close", "code": p::CloseReason::Replaced.code()}));
+    }
+
+    /// Calls from the stream reach the hub in the stream's order, whether the hub's
+    /// channel has room or they wait for it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn calls_reach_the_hub_in_the_streams_order() {
+        for room in [1, 1000] {
+            let (hub, mut commands) = mpsc::channel(room);
+            // From a task of the runtime, as the bridge's reader is.
+            tokio::spawn(async move {
+                let calls = InOrder::new(&Local::new(hub));
+                for n in 0..3000 {
+                    calls
+                        .start(|local| async move {
+                            local.nodes(vec![n], Vec::new()).await;
+                            tokio::task::yield_now().await;
+                        })
+                        .await;
+                }
+            });
+            let mut got = Vec::new();
+            while got.len() < 3000 {
+                match commands.recv().await.unwrap() {
+                    crate::hub::Cmd::Nodes { up, .. } => got.extend(up),
+                    _ => unreachable!(),
+                }
+            }
+            assert_eq!(got, (0..3000).collect::<Vec<_>>(), "room for {room}");
+        }
     }
 }

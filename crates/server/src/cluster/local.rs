@@ -31,6 +31,11 @@ impl Local {
         let _ = self.hub.send(cmd).await;
     }
 
+    /// Pass a command on to the hub; `false` when the hub is gone.
+    pub(crate) async fn pass(&self, cmd: Cmd) -> bool {
+        self.hub.send(cmd).await.is_ok()
+    }
+
     /// The cluster's nodes up now (each present with its relay), and the relays
     /// draining (ADR 0022).
     pub async fn nodes(&self, up: Vec<u64>, draining: Vec<u64>) {
