@@ -68,15 +68,15 @@ pub struct RedisJournal {
     /// live: by then it is no longer the writer anyway).
     patience: Duration,
     entries: Vec<Vec<u8>>,
-    /// The id of the last entry stored (`0-0`: none yet).
-    last: String,
+    /// The id of the last entry stored (`0-0`: none yet); a store in flight sets it.
+    last: std::sync::Arc<std::sync::Mutex<String>>,
     append: redis::Script,
     save: redis::Script,
 }
 
 impl std::fmt::Debug for RedisJournal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisJournal").field("holder", &self.holder).field("last", &self.last).finish()
+        f.debug_struct("RedisJournal").field("holder", &self.holder).finish_non_exhaustive()
     }
 }
 
@@ -90,7 +90,7 @@ impl RedisJournal {
             holder: format!("{node}|"),
             patience: ttl,
             entries: Vec::new(),
-            last: "0-0".into(),
+            last: std::sync::Arc::new(std::sync::Mutex::new("0-0".into())),
             append: redis::Script::new(APPEND),
             save: redis::Script::new(SAVE),
         }
@@ -152,7 +152,7 @@ impl RedisJournal {
                 replayed += 1;
             }
         }
-        self.last = from;
+        *self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = from;
         let now = core.now();
         let _ = core.handle(now, Input::Takeover);
         while core.poll_output().is_some() {}
@@ -160,45 +160,41 @@ impl RedisJournal {
         tracing::info!(replayed, live, took_ms, "took over the last writer's state");
         Ok(Some(core))
     }
+}
 
-    /// Run a script until it answers, this node is deposed, or patience runs out.
-    async fn fenced(&mut self, script: Which, args: Vec<Vec<u8>>, keys: Vec<String>) -> Result<redis::Value, String> {
-        let deadline = Instant::now() + self.patience;
-        loop {
-            let script = match script {
-                Which::Append => &self.append,
-                Which::Save => &self.save,
-            };
-            let mut invocation = script.prepare_invoke();
-            for key in &keys {
-                invocation.key(key);
+/// Run a script until it answers, this node is deposed, or `patience` runs out.
+async fn fenced(
+    conn: &mut ConnectionManager,
+    script: &redis::Script,
+    args: Vec<Vec<u8>>,
+    keys: Vec<String>,
+    patience: Duration,
+) -> Result<redis::Value, String> {
+    let deadline = Instant::now() + patience;
+    loop {
+        let mut invocation = script.prepare_invoke();
+        for key in &keys {
+            invocation.key(key);
+        }
+        for arg in &args {
+            invocation.arg(arg.as_slice());
+        }
+        match invocation.invoke_async::<redis::Value>(conn).await {
+            Ok(value) => return Ok(value),
+            // Nothing more this writer does could be taken over: it goes, as a
+            // deposed writer does (ADR 0020 point 8).
+            Err(e) if e.to_string().contains("DEPOSED") => {
+                super::node::step_down(&format!("the journal refused it: {e}"))
             }
-            for arg in &args {
-                invocation.arg(arg.as_slice());
+            Err(e) if Instant::now() >= deadline => {
+                super::node::step_down(&format!("the journal could not be written in time: {e}"))
             }
-            match invocation.invoke_async::<redis::Value>(&mut self.conn).await {
-                Ok(value) => return Ok(value),
-                // Nothing more this writer does could be taken over: it goes, as a
-                // deposed writer does (ADR 0020 point 8).
-                Err(e) if e.to_string().contains("DEPOSED") => {
-                    super::node::step_down(&format!("the journal refused it: {e}"))
-                }
-                Err(e) if Instant::now() >= deadline => {
-                    super::node::step_down(&format!("the journal could not be written in time: {e}"))
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "the journal could not be written; trying again");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
+            Err(e) => {
+                tracing::warn!(error = %e, "the journal could not be written; trying again");
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
     }
-}
-
-#[derive(Clone, Copy)]
-enum Which {
-    Append,
-    Save,
 }
 
 #[async_trait::async_trait]
@@ -207,21 +203,27 @@ impl JournalSink for RedisJournal {
         self.entries.push(entry);
     }
 
-    async fn store(&mut self) -> Result<(), String> {
+    fn store(&mut self) -> crate::hub::Storing {
         if self.entries.is_empty() {
-            return Ok(());
+            return Box::pin(std::future::ready(Ok(())));
         }
         let mut args = vec![self.holder.clone().into_bytes()];
         args.append(&mut self.entries);
         let keys = vec![self.keys.writer(), self.keys.journal()];
-        let last = self.fenced(Which::Append, args, keys).await?;
-        self.last = redis::from_redis_value(last).map_err(|e| e.to_string())?;
-        Ok(())
+        let (mut conn, script, patience, last) =
+            (self.conn.clone(), self.append.clone(), self.patience, std::sync::Arc::clone(&self.last));
+        Box::pin(async move {
+            let id = fenced(&mut conn, &script, args, keys, patience).await?;
+            let id: String = redis::from_redis_value(id).map_err(|e| e.to_string())?;
+            *last.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = id;
+            Ok(())
+        })
     }
 
     async fn save(&mut self, core: Vec<u8>) -> Result<(), String> {
-        let args = vec![self.holder.clone().into_bytes(), core, self.last.clone().into_bytes()];
+        let last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        let args = vec![self.holder.clone().into_bytes(), core, last.into_bytes()];
         let keys = vec![self.keys.writer(), self.keys.saved(), self.keys.journal()];
-        self.fenced(Which::Save, args, keys).await.map(|_| ())
+        fenced(&mut self.conn, &self.save, args, keys, self.patience).await.map(|_| ())
     }
 }

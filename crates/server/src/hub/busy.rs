@@ -2,8 +2,9 @@
 //! phase). The hub is a single task: its busy seconds per second of wall time say how
 //! near the node is to the most it can dispatch, whatever the machine, and the phases
 //! say what to make faster: applying inputs to the core, waiting for the journal to be
-//! stored (a cluster writer's Redis round trip), acting on the outputs (events to
-//! connections, records, relay orders), or saving the core.
+//! stored (a cluster writer's Redis round trip; only where a round must be committed
+//! before going on, since stores are otherwise pipelined), acting on the outputs (events
+//! to connections, records, relay orders), or saving the core.
 
 use std::time::Instant;
 
@@ -16,7 +17,8 @@ use crate::metrics::Metrics;
 pub(super) enum Phase {
     /// Commands, reports, records written and ticks, through the core.
     Inputs,
-    /// Waiting for the journal's entries to be stored.
+    /// Waiting for the journal's entries to be stored (before a command that changes
+    /// the connections, a save, or the end).
     Journal,
     /// Acting on the round's outputs and answering the router.
     Act,

@@ -2,13 +2,16 @@
 //! journal entry (`calls::Core::handle_journaled`) and handed to a [`JournalSink`]; the
 //! hub acts on what the inputs of a round caused (delivers events, writes records,
 //! orders the relay, answers the router) only once the sink has stored them. A round is
-//! one command, report, record or tick, with the commands already waiting behind it
-//! (up to [`ROUND`]) and every record write already finished (a group commit's records
-//! together): one store's round trip for all of them.
+//! every input applied since the last store began: while one store is in flight the hub
+//! goes on applying what comes (commands, reports, records written, ticks), their
+//! outputs held in the core, and when it lands acts on what that store's inputs caused
+//! and starts storing the next round ([`Flight`]): one store's round trip for all of
+//! them, and the dispatch core busy meanwhile instead of waiting. A command that changes
+//! the connections waits until every round before it is stored and acted on (it must
+//! follow what their outputs do to them), and so does the saving of the core.
 //!
 //! An input the hub makes while acting (a connection that could not keep up counts as
-//! lost) is stored with the next round: what follows from it needs no write-ahead, since
-//! a new writer counts every connection as lost anyway.
+//! lost) is stored with the next round, and what follows from it is acted on then.
 
 use crate::calls::Tape;
 
@@ -26,13 +29,43 @@ pub trait JournalSink: Send + std::fmt::Debug {
     /// Keep this entry (in order) for the next [`JournalSink::store`].
     fn append(&mut self, entry: Vec<u8>);
 
-    /// Store every entry appended so far; an error when they can no longer be stored
-    /// (this writer must stop: nothing more it does could be taken over).
-    async fn store(&mut self) -> Result<(), String>;
+    /// Start storing every entry appended so far: the future ends once they are stored,
+    /// with an error when they can no longer be (this writer must stop: nothing more it
+    /// does could be taken over). The hub starts the next store only after it ended.
+    fn store(&mut self) -> Storing;
 
     /// Keep `core` (a saved core) as the state every stored entry led to: a new writer
-    /// starts from it and replays only what follows. An error as for `store`.
+    /// starts from it and replays only what follows. An error as for `store`. Called
+    /// with no store in flight.
     async fn save(&mut self, core: Vec<u8>) -> Result<(), String>;
+}
+
+/// A store in flight: [`JournalSink::store`]'s future.
+pub type Storing = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>;
+
+/// A round being stored, and what to do once it is.
+pub(super) struct Flight {
+    stored: Storing,
+    /// What the round's inputs caused, to act on once stored.
+    outputs: Vec<crate::calls::Output>,
+    /// The answers to the router the round owes.
+    replies: Replies,
+}
+
+impl Flight {
+    /// The store's end (pending forever with none in flight: a `select!` branch).
+    pub(super) async fn landed(flight: &mut Option<Flight>) -> Result<(), String> {
+        match flight {
+            Some(f) => f.stored.as_mut().await,
+            None => std::future::pending().await,
+        }
+    }
+}
+
+impl std::fmt::Debug for Flight {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a round of {} outputs being stored", self.outputs.len())
+    }
 }
 
 /// The hub's journal: the core's token tape and the sink.
@@ -56,8 +89,8 @@ impl JournalSink for MemorySink {
         self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(entry);
     }
 
-    async fn store(&mut self) -> Result<(), String> {
-        Ok(())
+    fn store(&mut self) -> Storing {
+        Box::pin(std::future::ready(Ok(())))
     }
 
     async fn save(&mut self, _: Vec<u8>) -> Result<(), String> {
@@ -91,25 +124,69 @@ impl std::fmt::Debug for Replies {
 }
 
 impl Hub {
-    /// Store the journal entries not yet stored; `false` when they cannot be (this
-    /// writer stops).
-    pub(super) async fn store(&mut self) -> bool {
-        let Some(journal) = self.journal.as_mut().filter(|j| j.pending) else { return true };
-        if let Err(e) = journal.sink.store().await {
+    /// End the round in hand: a hub without a journal acts on it at once; a journaling
+    /// hub starts storing it unless a store is in flight (then it grows until that one
+    /// lands).
+    pub(super) fn commit(&mut self, flight: &mut Option<Flight>) {
+        if flight.is_none() {
+            *flight = self.launch();
+        }
+    }
+
+    /// Start storing what was journaled since the last store, taking the outputs and
+    /// answers it caused; with nothing to store (or no journal), act on them now.
+    fn launch(&mut self) -> Option<Flight> {
+        let outputs: Vec<_> = std::iter::from_fn(|| self.core.poll_output()).collect();
+        let replies = std::mem::take(&mut self.replies);
+        let Some(journal) = self.journal.as_mut().filter(|j| j.pending) else {
+            self.act_on(outputs, replies);
+            return None;
+        };
+        journal.pending = false;
+        Some(Flight { stored: journal.sink.store(), outputs, replies })
+    }
+
+    /// A store landed: act on its round; `false` when it failed (this writer stops).
+    pub(super) fn landed(&mut self, flight: &mut Option<Flight>, result: Result<(), String>) -> bool {
+        let Some(done) = flight.take() else { return true };
+        if let Err(e) = result {
             tracing::error!(error = %e, "the journal cannot be stored: this writer stops");
             return false;
         }
-        journal.pending = false;
+        let began = std::time::Instant::now();
+        self.act_on(done.outputs, done.replies);
+        self.busy.since(super::busy::Phase::Act, began);
         true
     }
 
-    /// A journaling hub saves its core, once every entry is stored; `false` when the
-    /// journal cannot take it (this writer stops).
-    pub(super) async fn save(&mut self) -> bool {
+    /// Wait until every round so far is stored and acted on; `false` when one cannot be
+    /// stored (this writer stops).
+    pub(super) async fn settle(&mut self, flight: &mut Option<Flight>) -> bool {
+        let began = std::time::Instant::now();
+        loop {
+            if flight.is_some() {
+                let result = Flight::landed(flight).await;
+                if !self.landed(flight, result) {
+                    return false;
+                }
+            } else if self.journal.as_ref().is_some_and(|j| j.pending) {
+                *flight = self.launch();
+            } else {
+                // What acting caused without a journal entry (none expected).
+                let _ = self.launch();
+                self.busy.since(super::busy::Phase::Journal, began);
+                return true;
+            }
+        }
+    }
+
+    /// A journaling hub saves its core, once every round is stored and acted on; `false`
+    /// when the journal cannot take it (this writer stops).
+    pub(super) async fn save(&mut self, flight: &mut Option<Flight>) -> bool {
         if self.journal.is_none() {
             return true;
         }
-        if !self.store().await {
+        if !self.settle(flight).await {
             return false;
         }
         let core = match self.core.save() {

@@ -26,7 +26,7 @@ use tokio::time::Instant;
 
 pub use clients::{CLIENT_QUEUE, Clients, Out, Outbox};
 pub use cmd::{Attached, Cmd, MemberIn};
-pub use journal::{JournalSink, MemorySink};
+pub use journal::{JournalSink, MemorySink, Storing};
 
 use crate::calls::{Core, Delivery, Input, LineKey, Output, Reply, Tape};
 use crate::metrics::Metrics;
@@ -100,6 +100,8 @@ enum Woke {
     Report(crate::media::Report),
     ReportsClosed,
     Written(writes::Done),
+    /// A journaling writer's round is stored.
+    Stored(Result<(), String>),
     /// The core's next timeout.
     Due,
     /// The once-a-second tick (the gauges too).
@@ -146,9 +148,11 @@ impl Hub {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut reports_open = true;
+        // A journaling writer's round being stored (see `journal.rs`).
+        let mut flight = None;
         // A journaling writer starts from a saved core: a new writer replays from here.
         let mut saved_at = Instant::now();
-        if !self.save().await {
+        if !self.save(&mut flight).await {
             return;
         }
         loop {
@@ -160,11 +164,19 @@ impl Hub {
                         cmd = rx.recv() => cmd.map_or(Woke::Closed, Woke::Command),
                         report = reports.recv(), if reports_open => report.map_or(Woke::ReportsClosed, Woke::Report),
                         Some(done) = self.writes.next(), if !self.writes.is_empty() => Woke::Written(done),
+                        stored = journal::Flight::landed(&mut flight) => Woke::Stored(stored),
                         () = async { match wake { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => Woke::Due,
                         _ = tick.tick() => Woke::Second,
                     }
                 }
             };
+            // A command that changes the connections follows every round before it.
+            if let Woke::Command(cmd) = &woke
+                && cmd.changes_connections()
+                && !self.settle(&mut flight).await
+            {
+                break;
+            }
             let began = std::time::Instant::now();
             match woke {
                 Woke::Command(cmd) => self.command(cmd),
@@ -174,6 +186,11 @@ impl Hub {
                 }
                 Woke::ReportsClosed => reports_open = false,
                 Woke::Written(done) => self.written(done),
+                Woke::Stored(result) => {
+                    if !self.landed(&mut flight, result) {
+                        break;
+                    }
+                }
                 Woke::Due => {
                     let _ = self.apply(Input::Tick);
                 }
@@ -183,21 +200,22 @@ impl Hub {
                 }
             }
             self.more(&mut rx);
-            if !self.commit(began).await {
-                break;
-            }
+            self.busy.since(busy::Phase::Inputs, began);
+            self.commit(&mut flight);
             if self.journal.is_some() && saved_at.elapsed() >= journal::SAVE_EVERY {
                 saved_at = Instant::now();
                 let began = std::time::Instant::now();
-                let saved = self.save().await;
+                let saved = self.save(&mut flight).await;
                 self.busy.since(busy::Phase::Save, began);
                 if !saved {
                     break;
                 }
             }
         }
-        // Every sender is gone: finish the writes in flight (each is bounded by the
-        // store's timeout), then stop. Dropping the relay's order sender ends its task.
+        // Every sender is gone: act on what is stored, finish the writes in flight (each
+        // is bounded by the store's timeout), then stop. Dropping the relay's order
+        // sender ends its task.
+        let _ = self.settle(&mut flight).await;
         while let Some(done) = self.writes.next().await {
             self.written(done);
         }
@@ -244,29 +262,27 @@ impl Hub {
         }
     }
 
-    /// End a round that `began` then: once its journal entries are stored, act on what
-    /// its inputs caused and answer the router. `false` when they cannot be stored (this
-    /// writer stops).
-    async fn commit(&mut self, began: std::time::Instant) -> bool {
-        let stored = self.busy.since(busy::Phase::Inputs, began);
-        if !self.store().await {
-            return false;
-        }
-        let acting = self.busy.since(busy::Phase::Journal, stored);
-        self.act();
-        self.replies.send();
-        self.busy.since(busy::Phase::Act, acting);
-        true
-    }
-
     /// Answer the router once the round is committed.
     fn reply<T: Send + 'static>(&mut self, tx: tokio::sync::oneshot::Sender<T>, value: T) {
         self.replies.push(tx, value);
     }
 
-    /// Act on every output the core has.
-    fn act(&mut self) {
-        while let Some(output) = self.core.poll_output() {
+    /// Act on a round's outputs, then send its answers. Without a journal, what acting
+    /// causes (a connection that could not keep up, counted as lost) is acted on too.
+    fn act_on(&mut self, outputs: Vec<Output>, mut replies: journal::Replies) {
+        for output in outputs {
+            self.act(output);
+        }
+        if self.journal.is_none() {
+            while let Some(output) = self.core.poll_output() {
+                self.act(output);
+            }
+        }
+        replies.send();
+    }
+
+    fn act(&mut self, output: Output) {
+        {
             match output {
                 Output::Deliver(delivery) => self.deliver(delivery),
                 Output::Record { record, key, call, then } => self.writes.record(record, key, call, then),

@@ -27,10 +27,14 @@ impl JournalSink for Gated {
         self.entries.lock().unwrap().push(entry);
     }
 
-    async fn store(&mut self) -> Result<(), String> {
-        self.gate.acquire().await.map_err(|e| e.to_string())?.forget();
-        *self.stored.lock().unwrap() = self.entries.lock().unwrap().len();
-        Ok(())
+    fn store(&mut self) -> crate::hub::Storing {
+        let (gate, stored) = (Arc::clone(&self.gate), Arc::clone(&self.stored));
+        let appended = self.entries.lock().unwrap().len();
+        Box::pin(async move {
+            gate.acquire().await.map_err(|e| e.to_string())?.forget();
+            *stored.lock().unwrap() = appended;
+            Ok(())
+        })
     }
 
     async fn save(&mut self, _: Vec<u8>) -> Result<(), String> {
@@ -125,8 +129,20 @@ async fn a_round_is_acted_on_once_stored_and_the_journal_rebuilds_the_hub() {
     assert!(interpreter.try_recv().is_err(), "offered before the round was stored");
     let written = sink.entries.lock().unwrap().len();
     assert!(written > *sink.stored.lock().unwrap(), "the request is in the journal, not yet stored");
-    sink.gate.add_permits(1_000_000);
+    // The hub goes on applying while a round is stored: the desk's ping is journaled
+    // now, and answered only once its own round is stored, after the request's.
+    let pinged = {
+        let router = router.clone();
+        tokio::spawn(async move { router.desk(11, 1, p::DeskCommand::Ping {}).await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(sink.entries.lock().unwrap().len() > written, "applied while the last round is being stored");
+    sink.gate.add_permits(1);
     asked.await.unwrap().unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(!pinged.is_finished(), "answered before its own round was stored");
+    sink.gate.add_permits(1_000_000);
+    pinged.await.unwrap().unwrap();
     let offer = loop {
         if let p::InterpreterEvent::Offer { offer, .. } = next(&mut interpreter).await {
             break offer;
