@@ -61,11 +61,10 @@ impl<'a> Costs<'a> {
 
     /// Read now.
     pub async fn read(&self) -> Reading {
-        let text = self.writer.http.raw("GET", "/metrics", None, None).await.map(|(_, b)| b).unwrap_or_default();
+        let text = self.writer.metrics().await;
         let mut hub = [0.0; 4];
         for (i, phase) in PHASES.iter().enumerate() {
-            let start = format!("kakehashi_hub_busy_seconds_total{{phase=\"{phase}\"}} ");
-            hub[i] = text.lines().find_map(|l| l.strip_prefix(&start)).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+            hub[i] = crate::server::series(&text, &format!("kakehashi_hub_busy_seconds_total{{phase=\"{phase}\"}}"));
         }
         Reading { at: Instant::now(), cpu: self.processes.iter().map(Process::cpu).collect(), hub }
     }

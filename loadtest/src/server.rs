@@ -143,6 +143,11 @@ impl Server {
         format!("ws://{}/ws", self.http.addr)
     }
 
+    /// Its metrics now, as Prometheus's text (empty when it does not answer).
+    pub async fn metrics(&self) -> String {
+        self.http.raw("GET", "/metrics", None, None).await.map(|(_, body)| body).unwrap_or_default()
+    }
+
     /// Stop it (if we started it: kill -9, which the server must survive anyway) and
     /// remove its data.
     pub async fn stop(mut self) {
@@ -154,6 +159,16 @@ impl Server {
             remove(&data);
         }
     }
+}
+
+/// The value of one series (its name and labels as the server writes them, e.g.
+/// `kakehashi_phone_legs{direction="in",state="in_call"}`) in `metrics`; 0 when absent.
+pub fn series(metrics: &str, series: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0)
 }
 
 fn remove(dir: &Path) {
@@ -274,4 +289,17 @@ async fn add_interpreter_with(
     )
     .await?;
     sign_in(http, "interpreter", login, &password).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_series_is_found_whole_by_its_name_and_labels() {
+        let text = "# HELP x\nkakehashi_hub_busy_seconds_total{phase=\"act\"} 1.5\n\
+                    kakehashi_hub_busy_seconds_total{phase=\"actor\"} 9\nkakehashi_phone_mix_seconds_count 42\n";
+        assert_eq!(super::series(text, "kakehashi_hub_busy_seconds_total{phase=\"act\"}"), 1.5);
+        assert_eq!(super::series(text, "kakehashi_phone_mix_seconds_count"), 42.0);
+        assert_eq!(super::series(text, "kakehashi_phone_mix_seconds"), 0.0, "a prefix is not the series");
+        assert_eq!(super::series(text, "kakehashi_absent"), 0.0);
+    }
 }

@@ -172,14 +172,9 @@ async fn kakehashi_call(
     Ok((pin, desk_media, interpreter_media))
 }
 
-/// A value of the server's `/metrics`, by its line's start.
-async fn metric(server: &Server, start: &str) -> f64 {
-    let text = server.http.raw("GET", "/metrics", None, None).await.map(|(_, body)| body).unwrap_or_default();
-    text.lines()
-        .find(|l| l.starts_with(start))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
+/// One series of the server's metrics now.
+async fn metric(server: &Server, series: &str) -> f64 {
+    server::series(&server.metrics().await, series)
 }
 
 /// The load on kakehashi (started with [`config`]`(sip)`).
