@@ -1,8 +1,10 @@
 //! Rosters apart from the rest of a profile (issue 17): an interpreter reads theirs and
 //! sets their own days off and extra hours (`/api/me/roster`), which their coordinators
-//! see marked as theirs; a coordinator replaces the roster of an interpreter who serves
-//! their municipality (`/api/interpreters/{id}/roster`), an admin anyone's. A roster
-//! change applies to the engine in any state: a call in progress goes on.
+//! see marked as theirs; a coordinator replaces the rest of the roster of an interpreter
+//! who serves their municipality (`/api/interpreters/{id}/roster`), an admin anyone's.
+//! Each changes its part of the roster as stored, compared and replaced at once, so an
+//! interpreter's own days and a coordinator's hours changed at the same moment are both
+//! kept. A roster change applies to the engine in any state: a call in progress goes on.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -53,34 +55,48 @@ pub(crate) struct OwnDays {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RosterBody {
-    /// The roster; entries marked `own` are kept as the interpreter's.
+    /// The roster. Entries marked `own` are the interpreter's to change: those sent are
+    /// ignored, and the interpreter's as stored kept.
     pub roster: RosterDoc,
 }
+
+/// Tries of a roster change, each after another change made meanwhile.
+const TRIES: usize = 5;
 
 async fn row_of(app: &App, id: i64) -> Result<InterpreterRow, ApiError> {
     let dir = app.store.directory().await?;
     dir.interpreters.into_iter().find(|i| i.id == id).ok_or_else(|| ApiError::not_found(format!("no interpreter {id}")))
 }
 
-/// Store and apply `roster` for `id`, audited as `actor`'s `action` (in `scope`'s log).
-async fn save(
+/// Change `id`'s roster by `change` (given the roster as stored), apply it to the engine
+/// and store it if the stored roster is still the one it changed, audited as `actor`'s
+/// `action` (in `scope`'s log); when another change came meanwhile, `change` is made
+/// again on that one. The roster stored.
+async fn update(
     app: &App,
     id: i64,
-    roster: RosterDoc,
     scope: Option<i64>,
-    actor: &str,
-    action: &str,
-) -> Result<(), ApiError> {
-    roster.to_roster().map_err(|e| ApiError::invalid(&e.field, e.problem))?;
-    app.router.directory(DirectoryEdit::Roster { id, roster: roster.clone() }).await.map_err(|e| match e.code {
-        p::ErrorCode::ShuttingDown => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.code, e.message),
-        _ => ApiError::conflict(e.code, e.message),
-    })?;
-    if !app.store.set_roster(id, &roster).await? {
-        return Err(ApiError::not_found(format!("no interpreter {id}")));
+    (actor, action): (&str, &str),
+    change: impl Fn(RosterDoc) -> Result<RosterDoc, ApiError>,
+) -> Result<RosterDoc, ApiError> {
+    for _ in 0..TRIES {
+        let Some((stored, text)) = app.store.stored_roster(id).await? else {
+            return Err(ApiError::not_found(format!("no interpreter {id}")));
+        };
+        let roster = change(stored)?;
+        roster.to_roster().map_err(|e| ApiError::invalid(&e.field, e.problem))?;
+        // Applied before it is stored: the change stored last was also applied last
+        // (its read, and so its application, came after the store before it).
+        app.router.directory(DirectoryEdit::Roster { id, roster: roster.clone() }).await.map_err(|e| match e.code {
+            p::ErrorCode::ShuttingDown => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.code, e.message),
+            _ => ApiError::conflict(e.code, e.message),
+        })?;
+        if app.store.replace_roster(id, &text, &roster).await? {
+            app.store.audit_for(scope, actor, action, Some(&format!("interpreter:{id}")), true).await?;
+            return Ok(roster);
+        }
     }
-    app.store.audit_for(scope, actor, action, Some(&format!("interpreter:{id}")), true).await?;
-    Ok(())
+    Err(ApiError::conflict(p::ErrorCode::NotAllowed, "the roster kept changing meanwhile: try again"))
 }
 
 /// `GET /api/me/roster`.
@@ -105,20 +121,23 @@ async fn set_own_days(
         ..RosterDoc::default()
     };
     alone.to_roster().map_err(|e| ApiError::invalid(e.field.trim_start_matches("roster."), e.problem))?;
-    let mut roster = row_of(&app, id).await?.roster;
-    if roster.always {
-        return Err(ApiError::conflict(
-            p::ErrorCode::InvalidField,
-            "your roster is always on: ask your coordinator to set your hours before taking days off",
-        ));
-    }
     own.off.iter_mut().for_each(|o| o.own = true);
     own.extra.iter_mut().for_each(|x| x.own = true);
-    roster.off.retain(|o| !o.own);
-    roster.extra.retain(|x| !x.own);
-    roster.off.extend(own.off);
-    roster.extra.extend(own.extra);
-    save(&app, id, roster.clone(), None, &format!("interpreter:{id}"), "set_own_days").await?;
+    let actor = format!("interpreter:{id}");
+    let roster = update(&app, id, None, (&actor, "set_own_days"), |mut roster| {
+        if roster.always {
+            return Err(ApiError::conflict(
+                p::ErrorCode::InvalidField,
+                "your roster is always on: ask your coordinator to set your hours before taking days off",
+            ));
+        }
+        roster.off.retain(|o| !o.own);
+        roster.extra.retain(|x| !x.own);
+        roster.off.extend(own.off.iter().cloned());
+        roster.extra.extend(own.extra.iter().cloned());
+        Ok(roster)
+    })
+    .await?;
     Ok(Json(MyRoster { roster }))
 }
 
@@ -134,6 +153,15 @@ async fn set_roster(
     if reader.scope.is_some_and(|s| !row.tenants.contains(&s)) {
         return Err(ApiError::not_found(format!("no interpreter {id} serving your municipality")));
     }
-    save(&app, id, body.roster, reader.scope, &format!("staff:{}", reader.id), "set_roster").await?;
+    let actor = format!("staff:{}", reader.id);
+    update(&app, id, reader.scope, (&actor, "set_roster"), |stored| {
+        let mut roster = body.roster.clone();
+        roster.off.retain(|o| !o.own);
+        roster.extra.retain(|x| !x.own);
+        roster.off.extend(stored.off.into_iter().filter(|o| o.own));
+        roster.extra.extend(stored.extra.into_iter().filter(|x| x.own));
+        Ok(roster)
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

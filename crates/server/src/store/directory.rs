@@ -208,12 +208,25 @@ impl Store {
         Ok(r.rows_affected() == 1)
     }
 
-    /// Replace an interpreter's roster alone. Returns whether they exist.
-    pub async fn set_roster(&self, id: i64, roster: &RosterDoc) -> Result<bool, StoreError> {
+    /// An interpreter's roster and its stored text (what [`Store::replace_roster`]
+    /// compares); `None` when there is no such interpreter.
+    pub async fn stored_roster(&self, id: i64) -> Result<Option<(RosterDoc, String)>, StoreError> {
+        let text: Option<String> = timed(
+            sqlx::query_scalar("SELECT roster FROM interpreters WHERE id = $1").bind(id).fetch_optional(&self.pool),
+        )
+        .await?;
+        text.map(|text| Ok((json("interpreters", &text)?, text))).transpose()
+    }
+
+    /// Replace an interpreter's roster if it is still `was` (its stored text): a change
+    /// made from what was read is not lost to another made meanwhile. Returns whether it
+    /// was replaced.
+    pub async fn replace_roster(&self, id: i64, was: &str, roster: &RosterDoc) -> Result<bool, StoreError> {
         let r = timed(
-            sqlx::query("UPDATE interpreters SET roster = $1 WHERE id = $2")
+            sqlx::query("UPDATE interpreters SET roster = $1 WHERE id = $2 AND roster = $3")
                 .bind(to_json(roster))
                 .bind(id)
+                .bind(was)
                 .execute(&self.pool),
         )
         .await?;

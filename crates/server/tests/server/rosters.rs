@@ -84,3 +84,38 @@ async fn coordinators_and_interpreters_change_rosters_live() {
     server.stop().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A coordinator's roster sent from a page opened before the interpreter's own days were
+/// set, and the interpreter's own days, changed at the same moment, again and again: both
+/// are kept each time (each changes its part of the roster as stored).
+#[tokio::test]
+async fn a_coordinator_and_an_interpreter_changing_a_roster_at_once_lose_nothing() {
+    let dir = temp("rosters-at-once");
+    let creds = seed(&dir).await;
+    let server = Server::start(dir.clone()).await;
+    let pt = &creds.interp[3];
+    let day = jiff::civil::date(2030, 4, 1);
+    for round in 0..20i32 {
+        let end = format!("{:02}:00", 10 + round % 8);
+        let coordinator = json!({"roster": {"time_zone": "Asia/Tokyo",
+            "shifts": [{"weekday": "mon", "nth": [1, 2, 3, 4, 5], "start": "09:00", "end": end}]}});
+        let date = day.checked_add(jiff::Span::new().days(round)).unwrap().to_string();
+        let own = json!({"extra": [{"date": date, "start": "18:00", "end": "19:00"}]});
+        let (a, b) = tokio::join!(
+            put(&server, "/api/interpreters/4/roster", &creds.sup_a, coordinator),
+            put(&server, "/api/me/roster", pt, own),
+        );
+        assert_eq!(a.0, 204, "{}", a.1);
+        // The first round may find the roster always on yet (the coordinator's not in).
+        if round == 0 && b.0 == 409 {
+            continue;
+        }
+        assert_eq!(b.0, 200, "{}", b.1);
+        let (_, mine) = http(server.addr, "GET", "/api/me/roster", Some(pt), None).await;
+        let mine: Value = serde_json::from_str(&mine).unwrap();
+        assert_eq!(mine["roster"]["shifts"][0]["end"], json!(end), "round {round}: the coordinator's hours: {mine}");
+        let extra = mine["roster"]["extra"].as_array().unwrap();
+        assert_eq!(extra.len(), 1, "round {round}: {mine}");
+        assert_eq!((&extra[0]["date"], &extra[0]["own"]), (&json!(date), &json!(true)), "round {round}: {mine}");
+    }
+}

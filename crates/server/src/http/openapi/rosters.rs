@@ -43,7 +43,8 @@ pub(super) fn add(d: &mut Doc, c: &Common) {
         "put",
         Op {
             summary: "Replace an interpreter's roster (a supervisor: one who serves their municipality; an admin: \
-                      anyone); applied at once, a call in progress goes on",
+                      anyone) but for the entries marked `own`, which stay the interpreter's as stored; applied at \
+                      once, a call in progress goes on; 409 when the roster kept changing meanwhile",
             who: Who::Bearer,
             params: ID,
             body,
