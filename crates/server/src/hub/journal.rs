@@ -153,19 +153,18 @@ impl Hub {
             tracing::error!(error = %e, "the journal cannot be stored: this writer stops");
             return false;
         }
-        let began = std::time::Instant::now();
         self.act_on(done.outputs, done.replies);
-        self.busy.since(super::busy::Phase::Act, began);
         true
     }
 
     /// Wait until every round so far is stored and acted on; `false` when one cannot be
     /// stored (this writer stops).
     pub(super) async fn settle(&mut self, flight: &mut Option<Flight>) -> bool {
-        let began = std::time::Instant::now();
         loop {
             if flight.is_some() {
+                let began = std::time::Instant::now();
                 let result = Flight::landed(flight).await;
+                self.busy.since(super::busy::Phase::Journal, began);
                 if !self.landed(flight, result) {
                     return false;
                 }
@@ -174,7 +173,6 @@ impl Hub {
             } else {
                 // What acting caused without a journal entry (none expected).
                 let _ = self.launch();
-                self.busy.since(super::busy::Phase::Journal, began);
                 return true;
             }
         }

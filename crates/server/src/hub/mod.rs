@@ -270,6 +270,7 @@ impl Hub {
     /// Act on a round's outputs, then send its answers. Without a journal, what acting
     /// causes (a connection that could not keep up, counted as lost) is acted on too.
     fn act_on(&mut self, outputs: Vec<Output>, mut replies: journal::Replies) {
+        let began = std::time::Instant::now();
         for output in outputs {
             self.act(output);
         }
@@ -279,29 +280,28 @@ impl Hub {
             }
         }
         replies.send();
+        self.busy.since(busy::Phase::Act, began);
     }
 
     fn act(&mut self, output: Output) {
-        {
-            match output {
-                Output::Deliver(delivery) => self.deliver(delivery),
-                Output::Record { record, key, call, then } => self.writes.record(record, key, call, then),
-                Output::Outcome { record, tenant, outcome, then } => {
-                    self.writes.outcome(record, tenant, outcome, then);
-                }
-                Output::Relay { node, order } => {
-                    if let Some(media) = &self.media
-                        && !media.send(node, order)
-                    {
-                        // Full: the relay is swamped; the participant's next offer (or its
-                        // reconnect) tries again. Closed: the relay is gone.
-                        tracing::warn!("the relay did not take an order");
-                    }
-                }
-                Output::Release(endpoint) => self.clients.release(endpoint, p::CloseReason::Done),
-                Output::SessionEnded(client) => self.clients.forget(client),
-                Output::Fact(fact) => self.facts.count(fact),
+        match output {
+            Output::Deliver(delivery) => self.deliver(delivery),
+            Output::Record { record, key, call, then } => self.writes.record(record, key, call, then),
+            Output::Outcome { record, tenant, outcome, then } => {
+                self.writes.outcome(record, tenant, outcome, then);
             }
+            Output::Relay { node, order } => {
+                if let Some(media) = &self.media
+                    && !media.send(node, order)
+                {
+                    // Full: the relay is swamped; the participant's next offer (or its
+                    // reconnect) tries again. Closed: the relay is gone.
+                    tracing::warn!("the relay did not take an order");
+                }
+            }
+            Output::Release(endpoint) => self.clients.release(endpoint, p::CloseReason::Done),
+            Output::SessionEnded(client) => self.clients.forget(client),
+            Output::Fact(fact) => self.facts.count(fact),
         }
     }
 
