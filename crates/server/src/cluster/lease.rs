@@ -6,6 +6,12 @@
 //! highest token PostgreSQL has accepted) and no token at or below it is granted. Safety
 //! rests on the token being checked where writes land; the clock only makes a writer
 //! step down early.
+//!
+//! A lease that vanishes with Redis's data (a restart without persistence) is still the
+//! writer's until the time it would have run out: a node that saw it held does not take
+//! it before then, so the writer, renewing every third of that time, takes it back and
+//! a Redis restart costs no leader change. A lease released or run out leaves the token
+//! counter behind and is taken at once.
 
 use std::time::Duration;
 
@@ -15,7 +21,9 @@ use tokio::time::Instant;
 use super::keys::Keys;
 
 /// Take, extend, or report: KEYS[1] the lease, KEYS[2] the token counter; ARGV[1] this
-/// node, ARGV[2] the time to live (ms), ARGV[3] the floor. Answers `{held, token, holder}`.
+/// node, ARGV[2] the time to live (ms), ARGV[3] the floor, ARGV[4] `1` to leave a lease
+/// lost with Redis's data (no counter either) untaken. Answers `{held, token, holder,
+/// ms to live}`; a lease left untaken is `{0, 0, ''}`.
 const CLAIM: &str = r"
 local lease = redis.call('GET', KEYS[1])
 if lease then
@@ -24,9 +32,12 @@ if lease then
   local token = tonumber(string.sub(lease, sep + 1))
   if holder == ARGV[1] then
     redis.call('PEXPIRE', KEYS[1], ARGV[2])
-    return {1, token, holder}
+    return {1, token, holder, tonumber(ARGV[2])}
   end
-  return {0, token, holder}
+  return {0, token, holder, redis.call('PTTL', KEYS[1])}
+end
+if ARGV[4] == '1' and redis.call('EXISTS', KEYS[2]) == 0 then
+  return {0, 0, '', 0}
 end
 local token = redis.call('INCR', KEYS[2])
 local floor = tonumber(ARGV[3])
@@ -35,7 +46,7 @@ if token <= floor then
   redis.call('SET', KEYS[2], token)
 end
 redis.call('SET', KEYS[1], ARGV[1] .. '|' .. token, 'PX', ARGV[2])
-return {1, token, ARGV[1]}
+return {1, token, ARGV[1], tonumber(ARGV[2])}
 ";
 
 /// Give up the lease only if it is still this grant: KEYS[1] the lease; ARGV[1] `node|token`.
@@ -87,6 +98,14 @@ struct Held {
     until: Instant,
 }
 
+/// Another node's grant as last seen, and when it runs out unless renewed.
+#[derive(Clone, Debug)]
+struct Seen {
+    writer: String,
+    token: u64,
+    until: Instant,
+}
+
 /// The writer's lease as one node sees it.
 pub struct Lease {
     conn: ConnectionManager,
@@ -96,6 +115,7 @@ pub struct Lease {
     claim: redis::Script,
     release: redis::Script,
     held: Option<Held>,
+    seen: Option<Seen>,
 }
 
 impl std::fmt::Debug for Lease {
@@ -123,6 +143,7 @@ impl Lease {
             claim: redis::Script::new(CLAIM),
             release: redis::Script::new(RELEASE),
             held: None,
+            seen: None,
         })
     }
 
@@ -137,21 +158,32 @@ impl Lease {
     /// On an error the grant held, if any, runs out by its own deadline.
     pub async fn claim(&mut self, floor: u64) -> Result<Standing, LeaseError> {
         let sent = Instant::now();
+        // Another's grant seen still running: should it vanish, it vanished with Redis.
+        let spare = self.seen.as_ref().is_some_and(|seen| sent < seen.until);
         let mut call = self.claim.prepare_invoke();
         call.key(self.keys.writer()).key(self.keys.writer_token());
         call.arg(&self.node).arg(u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX)).arg(floor);
+        call.arg(u8::from(spare));
         let wait = self.ttl / 2;
-        let answer: (i64, u64, String) = tokio::time::timeout(wait, call.invoke_async(&mut self.conn))
+        let answer: (i64, u64, String, i64) = tokio::time::timeout(wait, call.invoke_async(&mut self.conn))
             .await
             .map_err(|_| LeaseError::Timeout(wait))??;
-        let (held, token, holder) = answer;
+        let (held, token, holder, to_live) = answer;
         if held == 1 {
             let fresh = self.held.is_none_or(|h| h.token != token || h.until <= sent);
             self.held = Some(Held { token, until: sent + self.ttl });
-            Ok(Standing::Writer { token, fresh })
-        } else {
-            self.held = None;
-            Ok(Standing::Follower { writer: holder, token })
+            self.seen = None;
+            return Ok(Standing::Writer { token, fresh });
+        }
+        self.held = None;
+        match (holder.is_empty(), &self.seen) {
+            // Left untaken: the writer seen is still the writer, until its grant runs out.
+            (true, Some(seen)) => Ok(Standing::Follower { writer: seen.writer.clone(), token: seen.token }),
+            _ => {
+                let to_live = Duration::from_millis(u64::try_from(to_live).unwrap_or(0));
+                self.seen = Some(Seen { writer: holder.clone(), token, until: Instant::now() + to_live });
+                Ok(Standing::Follower { writer: holder, token })
+            }
         }
     }
 

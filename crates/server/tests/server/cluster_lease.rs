@@ -2,7 +2,8 @@
 //! stops renewing (paused past its lease) is replaced by a node with a higher token, and
 //! learns it is deposed when it comes back; a release hands over at once; tokens keep
 //! growing across a Redis restart that lost everything (the floor); a node rides out a
-//! restart and claims again.
+//! restart and claims again; a lease lost with Redis's data stays the writer's until it
+//! would have run out.
 
 use std::time::Duration;
 
@@ -86,6 +87,39 @@ async fn tokens_keep_growing_across_a_redis_restart_that_lost_everything() {
     a.release().await.unwrap();
     let mut b = lease(&redis, "node-b").await;
     assert_eq!(writer(&b.claim(0).await.unwrap()), floor + 2);
+}
+
+#[tokio::test]
+async fn a_lease_lost_with_redis_data_stays_the_writers_until_it_would_have_run_out() {
+    let redis = RedisServer::start().await;
+    let ttl = Duration::from_secs(2);
+    let lease = |node: &'static str| {
+        let redis = &redis;
+        async move { Lease::new(redis.manager().await, Keys::new("kakehashi:test"), node, ttl).unwrap() }
+    };
+    let (mut a, mut b) = (lease("node-a").await, lease("node-b").await);
+    let t1 = writer(&a.claim(0).await.unwrap());
+    assert_eq!(b.claim(0).await.unwrap(), Standing::Follower { writer: "node-a".into(), token: t1 });
+    let mut admin = redis.manager().await;
+    let flush = || {
+        let mut admin = admin.clone();
+        async move { redis::cmd("FLUSHALL").query_async::<()>(&mut admin).await.unwrap() }
+    };
+
+    // Redis loses everything (a restart without persistence): B, which saw A's grant
+    // running, leaves the lease to A, which takes it back with a higher token.
+    flush().await;
+    assert_eq!(b.claim(0).await.unwrap(), Standing::Follower { writer: "node-a".into(), token: t1 });
+    let back = a.claim(t1).await.unwrap();
+    assert_eq!(back, Standing::Writer { token: t1 + 1, fresh: true });
+    assert_eq!(b.claim(0).await.unwrap(), Standing::Follower { writer: "node-a".into(), token: t1 + 1 });
+
+    // Lost again, and A is gone too: B takes it once A's grant would have run out.
+    flush().await;
+    assert!(matches!(b.claim(t1 + 1).await.unwrap(), Standing::Follower { .. }));
+    tokio::time::sleep(ttl + Duration::from_millis(100)).await;
+    assert_eq!(b.claim(t1 + 1).await.unwrap(), Standing::Writer { token: t1 + 2, fresh: true });
+    let _: () = redis::cmd("PING").query_async(&mut admin).await.unwrap();
 }
 
 #[tokio::test]
