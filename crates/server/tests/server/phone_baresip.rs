@@ -66,8 +66,17 @@ async fn baresip_dials_in_with_the_pin_hears_the_call_and_is_heard() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Answered at once; the prompt starts; the caller keys the PIN over it.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Answered at once; the prompt starts; the caller keys the PIN over it (once the
+    // bridge has answered: keys typed before go nowhere).
+    let answered = "kakehashi_phone_legs{direction=\"in\",state=\"prompts\"} 1";
+    for _ in 0..200 {
+        if server.metrics().await.contains(answered) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(server.metrics().await.contains(answered), "the bridge answers baresip within 20 s");
+    tokio::time::sleep(Duration::from_millis(500)).await;
     tokio::task::spawn_blocking(move || type_keys(console, &format!("{pin}#"))).await.unwrap();
     let joined = phone_joined(&mut desk_media.events, Duration::from_secs(30)).await;
 

@@ -198,7 +198,9 @@ pub(crate) async fn server_with_section(
 }
 
 /// SIPp as a phone answering at `port` with `scenario` (from the phone crate's).
-pub(crate) fn phone_at(port: u16, scenario: &str, echo: bool) -> tokio::process::Child {
+/// SIPp playing `scenario` as the phone at `port`, once it listens there (a phone not yet
+/// listening would let the bridge's INVITE go unanswered for seconds on a busy machine).
+pub(crate) async fn phone_at(port: u16, scenario: &str, echo: bool) -> tokio::process::Child {
     let sipp = Path::new(env!("CARGO_MANIFEST_DIR")).join("../phone/tests/sipp");
     let mut command = tokio::process::Command::new("sipp");
     command
@@ -211,7 +213,14 @@ pub(crate) fn phone_at(port: u16, scenario: &str, echo: bool) -> tokio::process:
     if echo {
         command.arg("-rtp_echo");
     }
-    command.spawn().unwrap()
+    let phone = command.spawn().unwrap();
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    // Its port taken is SIPp listening.
+    while std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+        assert!(std::time::Instant::now() < until, "SIPp ({scenario}) listens on {port} within 10 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    phone
 }
 
 /// Both parties hear the desk's and the interpreter's tones through the phone.
@@ -371,8 +380,7 @@ async fn the_desk_calls_a_phone_in_and_a_busy_one_is_told() {
     assert_eq!(desk.error().await.code, p::ErrorCode::InvalidField);
 
     // Busy: the desk is told, and nobody joins.
-    let busy = phone_at(trunk.port(), "uas_busy.xml", false);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let busy = phone_at(trunk.port(), "uas_busy.xml", false).await;
     desk.send(p::DeskCommand::DialOut { call, number: "090-1234-5678".into() }).await;
     expect!(desk, p::DeskEvent::Dialling { call: c } => assert_eq!(*c, call));
     let reason = expect!(desk, p::DeskEvent::DialFailed { reason, .. } => *reason);
@@ -382,8 +390,7 @@ async fn the_desk_calls_a_phone_in_and_a_busy_one_is_told() {
 
     // Answered: the phone joins, hears everyone and is heard; the desk ends the call and
     // the phone is hung up on.
-    let answering = phone_at(trunk.port(), "uas_echo.xml", true);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let answering = phone_at(trunk.port(), "uas_echo.xml", true).await;
     desk.send(p::DeskCommand::DialOut { call, number: "+81 90-1234-5678".into() }).await;
     expect!(desk, p::DeskEvent::Dialling { .. });
     let dialled = std::time::Instant::now();

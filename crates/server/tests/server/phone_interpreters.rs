@@ -36,8 +36,7 @@ async fn an_interpreter_reached_by_phone_presses_1_and_interprets_in_the_call() 
     assert_eq!(status, 201, "{text}");
     let id = serde_json::from_str::<serde_json::Value>(&text).unwrap()["id"].as_i64().unwrap();
 
-    let phone = phone_at(trunk.port(), "uas_offer_accept.xml", true);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let phone = phone_at(trunk.port(), "uas_offer_accept.xml", true).await;
     let mut desk = server.desk(&creds.desk_a1).await;
     desk.send(request("pt")).await;
     expect!(desk, p::DeskEvent::Queued { .. });
