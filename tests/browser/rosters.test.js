@@ -133,7 +133,14 @@ test('every rule the engine supports goes through the roster calendar and back u
   assert.ok(await card.locator('.r-body').isHidden());
   await page.click('#roster-card button[type=submit]');
   await until(async () => (await stored()).always === true, 'always on');
+  // Always on has no days: the interpreter's own went too. Back as they were, each
+  // setting their own part.
+  assert.deepEqual((await stored()).off, []);
   await server.api(`/api/interpreters/${id}/roster`, { method: 'PUT', token: server.admin, body: { roster: FULL } });
+  const interpreter = (await server.api('/api/sign-in', { body: { role: 'interpreter', login: 'e2e-roster', password: 'e2e-roster-password' } })).token;
+  const own = (/** @type {any[]} */ list) => list.filter((e) => e.own).map(({ own: _, ...e }) => e);
+  await server.api('/api/me/roster', { method: 'PUT', token: interpreter, body: { off: own(FULL.off), extra: own(FULL.extra) } });
+  assert.deepEqual(await stored(), FULL);
   assert.deepEqual(b.errors, []);
 });
 

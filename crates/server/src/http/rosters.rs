@@ -56,7 +56,8 @@ pub(crate) struct OwnDays {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RosterBody {
     /// The roster. Entries marked `own` are the interpreter's to change: those sent are
-    /// ignored, and the interpreter's as stored kept.
+    /// ignored, and the interpreter's as stored kept (unless the roster is always on,
+    /// which has no days).
     pub roster: RosterDoc,
 }
 
@@ -158,8 +159,11 @@ async fn set_roster(
         let mut roster = body.roster.clone();
         roster.off.retain(|o| !o.own);
         roster.extra.retain(|x| !x.own);
-        roster.off.extend(stored.off.into_iter().filter(|o| o.own));
-        roster.extra.extend(stored.extra.into_iter().filter(|x| x.own));
+        // Always on has no days: the interpreter's own go with the coordinator's.
+        if !roster.always {
+            roster.off.extend(stored.off.into_iter().filter(|o| o.own));
+            roster.extra.extend(stored.extra.into_iter().filter(|x| x.own));
+        }
         Ok(roster)
     })
     .await?;

@@ -118,4 +118,11 @@ async fn a_coordinator_and_an_interpreter_changing_a_roster_at_once_lose_nothing
         assert_eq!(extra.len(), 1, "round {round}: {mine}");
         assert_eq!((&extra[0]["date"], &extra[0]["own"]), (&json!(date), &json!(true)), "round {round}: {mine}");
     }
+    // Set always on, the roster has no days: the interpreter's own go too.
+    let (status, text) =
+        put(&server, "/api/interpreters/4/roster", &creds.sup_a, json!({"roster": {"always": true}})).await;
+    assert_eq!(status, 204, "{text}");
+    let (_, mine) = http(server.addr, "GET", "/api/me/roster", Some(pt), None).await;
+    let mine: Value = serde_json::from_str(&mine).unwrap();
+    assert_eq!((&mine["roster"]["always"], &mine["roster"]["extra"]), (&json!(true), &json!([])), "{mine}");
 }
