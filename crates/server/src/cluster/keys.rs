@@ -33,6 +33,12 @@ impl Keys {
         format!("{}:node:{n}", self.prefix)
     }
 
+    /// Node `n`'s relay's orders from the writer (a stream: none lost while the node
+    /// is away from Redis).
+    pub fn relay_orders(&self, n: u64) -> String {
+        format!("{}:node:{n}:orders", self.prefix)
+    }
+
     /// The counter that numbers nodes as they start (a node's number is in its
     /// connections' cluster-wide numbers).
     pub fn node_numbers(&self) -> String {

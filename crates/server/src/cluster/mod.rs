@@ -12,6 +12,7 @@ pub mod keys;
 pub mod lease;
 mod local;
 pub mod node;
+pub mod orders;
 pub mod relays;
 mod remote;
 pub mod wire;

@@ -134,7 +134,7 @@ pub async fn serve(
     });
     let keys = Keys::new(section.prefix.clone());
     // Every node runs a relay from its start (ADR 0022): the writer's orders for it come
-    // on this node's channel, its reports go up the command stream.
+    // on this node's stream of orders, its reports go up the command stream.
     let (relay_tx, relay_rx) = tokio::sync::mpsc::channel(crate::relay_start::RELAY_ORDERS);
     let (reports_tx, reports_rx) = tokio::sync::mpsc::channel(crate::media::REPORTS);
     let connect = async {
@@ -247,7 +247,7 @@ pub async fn serve(
     let keeper = tokio::spawn(keep(lease, token, fenced.clone(), cluster.clone(), deposed, release_rx));
     let journal = super::journal::RedisJournal::new(lease_conn.clone(), keys.clone(), &node, ttl);
     let lag = cluster.lag.clone();
-    let orders = super::relays::orders(lease_conn.clone(), keys.clone());
+    let orders = super::orders::orders(lease_conn.clone(), keys.clone());
     let stream_keys = keys.clone();
     let bridge: crate::serve::Bridge = Box::new(move |local, reports| {
         tokio::spawn(async move {

@@ -5,7 +5,7 @@
 //! three reads in a row, is gone: the writer moves its relay's calls and counts its
 //! connections dropped (three reads, not one: Redis restarting empty must not look like
 //! every node dying). The writer's call core pins each call to one of the relays; its
-//! orders for a relay are published on that node's channel ([`orders`]), and each relay's
+//! orders for a relay go on that node's stream (`super::orders`), and each relay's
 //! reports go up the command stream to the writer in the order it made them ([`report`]).
 //! A node stopping withdraws its relay at once ([`withdraw`]).
 
@@ -18,8 +18,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::Remote;
 use super::keys::Keys;
-use super::wire::Down;
-use crate::media::{Order, Report};
+use crate::media::Report;
 
 /// Be present and read who is: KEYS[1] the relays up (scored by when their presence runs
 /// out, ms), KEYS[2] those draining; ARGV[1] this node, ARGV[2] the time to live (ms),
@@ -73,9 +72,6 @@ impl Seen {
 
 /// Reports sent up the stream in one call, at most.
 const REPORT_BATCH: usize = 256;
-
-/// Orders queued for publishing.
-const ORDERS: usize = 1024;
 
 /// The relays up, and those of them draining, as last read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -140,26 +136,6 @@ pub async fn withdraw(mut conn: ConnectionManager, keys: &Keys, node: u64) {
     if let Err(e) = removed {
         tracing::warn!(error = %e, "the relay's presence could not be withdrawn; it runs out by itself");
     }
-}
-
-/// The writer's orders for the cluster's relays: each published on its node's channel,
-/// in order. The task ends when the sender is dropped.
-pub fn orders(mut conn: ConnectionManager, keys: Keys) -> mpsc::Sender<(u64, Order)> {
-    let (tx, mut rx) = mpsc::channel::<(u64, Order)>(ORDERS);
-    tokio::spawn(async move {
-        while let Some((node, order)) = rx.recv().await {
-            let Ok(text) = serde_json::to_vec(&Down::Media { order }) else { continue };
-            let sent: redis::RedisResult<i64> = conn.publish(keys.node(node), text).await;
-            match sent {
-                // Nobody listened: the node is gone, and its calls move when its presence
-                // runs out.
-                Ok(0) => tracing::debug!(node, "an order for a relay no node took"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, node, "an order for a relay could not be published"),
-            }
-        }
-    });
-    tx
 }
 
 /// This node's relay's reports up the command stream to the writer, in order, several

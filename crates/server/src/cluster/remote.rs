@@ -68,13 +68,11 @@ pub struct Remote {
     waiting: Arc<Mutex<Waiting>>,
     subscribed: watch::Receiver<bool>,
     writer: Arc<AtomicU64>,
-    /// Where the writer's orders for this node's relay go.
-    relay: mpsc::Sender<crate::media::Order>,
 }
 
 impl Remote {
-    /// Number this node, subscribe to its channel, and start listening on it; orders for
-    /// its relay go to `relay`.
+    /// Number this node, subscribe to its channel, and start listening on it; the
+    /// writer's orders for its relay (on a stream of their own) go to `relay`.
     pub async fn start(
         client: redis::Client,
         keys: Keys,
@@ -91,8 +89,8 @@ impl Remote {
             waiting: Arc::default(),
             subscribed,
             writer: Arc::new(AtomicU64::new(0)),
-            relay,
         };
+        tokio::spawn(super::orders::obey(client.clone(), remote.keys.clone(), node, relay));
         tokio::spawn(remote.clone().listen(client, says));
         Ok(remote)
     }
@@ -146,12 +144,6 @@ impl Remote {
                 };
                 if !kept {
                     waiting.boxes.remove(&conn);
-                }
-            }
-            // Full: the relay is swamped, as on a single node; the participant offers again.
-            Down::Media { order } => {
-                if self.relay.try_send(order).is_err() {
-                    tracing::warn!("the relay did not take an order");
                 }
             }
         }

@@ -1,8 +1,9 @@
 //! What edges and the writer say to each other through Redis (ADR 0020 point 4): an edge
 //! appends [`Up`] to the command stream, one per [`Router`](super::Router) call; the
 //! writer publishes [`Down`] on the asking node's channel: the answer to a call, or an
-//! event (or close) for one of the node's connections, or an order for the node's relay
-//! (whose reports come back up the stream). JSON, like the clients' protocol.
+//! event (or close) for one of the node's connections. A relay's reports go up the stream
+//! too (its orders come on a stream of their own, `super::orders`). JSON, like the
+//! clients' protocol.
 
 use kakehashi_dispatch as d;
 use kakehashi_protocol as p;
@@ -103,8 +104,6 @@ pub enum Down {
     Reply { id: u64, answer: Result<serde_json::Value, p::ProtocolError> },
     /// An event or a close for connection `conn`.
     Out { conn: u64, out: WireOut },
-    /// An order for the node's relay (ADR 0022).
-    Media { order: crate::media::Order },
 }
 
 /// A connection's [`Out`], with its event as JSON (the role's event enum).
@@ -231,9 +230,9 @@ mod tests {
     fn relay_orders_and_reports_go_over_and_back() {
         use crate::media::{Order, Report};
         use kakehashi_relay::{LegEvent, LegId, LegStats};
-        let down = Down::Media { order: Order::Offer { call: 3, tag: 4, participant: 1, sdp: "v=0\r\n".into() } };
-        let back: Down = serde_json::from_slice(&serde_json::to_vec(&down).unwrap()).unwrap();
-        assert!(matches!(back, Down::Media { order: Order::Offer { call: 3, tag: 4, participant: 1, .. } }));
+        let order = Order::Offer { call: 3, tag: 4, participant: 1, sdp: "v=0\r\n".into() };
+        let back: Order = serde_json::from_slice(&serde_json::to_vec(&order).unwrap()).unwrap();
+        assert!(matches!(back, Order::Offer { call: 3, tag: 4, participant: 1, .. }));
         let reports = vec![
             Report::Answered { call: 3, tag: 4, result: Ok((LegId(9), "v=0".into())), refused: vec!["video"] },
             Report::Leg { leg: LegId(9), event: LegEvent::Offer("v=0".into()) },

@@ -15,6 +15,7 @@ mod cluster_failover;
 mod cluster_lease;
 mod cluster_media;
 mod cluster_nodes;
+mod cluster_orders;
 mod dashboard;
 mod deploy_files;
 mod hardening;
