@@ -88,13 +88,20 @@ impl Server {
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .kill_on_drop(true);
-        // The server's log goes to ours only when asked (LOAD_SERVER_LOG=1); settings
-        // of our own environment are not passed on (the server refuses unknown ones).
-        if std::env::var_os("LOAD_SERVER_LOG").is_none() {
-            cmd.stderr(std::process::Stdio::null());
-        }
+        // The server's log goes to ours only when asked (LOAD_SERVER_LOG=1, or a filter
+        // of the server's such as `warn,kakehashi::hub=debug`); settings of our own
+        // environment are not passed on (the server refuses unknown ones).
         for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("KAKEHASHI_")) {
             cmd.env_remove(k);
+        }
+        match std::env::var("LOAD_SERVER_LOG") {
+            Err(_) => {
+                cmd.stderr(std::process::Stdio::null());
+            }
+            Ok(filter) if filter != "1" => {
+                cmd.env("KAKEHASHI_LOG", filter);
+            }
+            Ok(_) => {}
         }
         for (k, v) in &start.env {
             cmd.env(k, v);

@@ -122,15 +122,21 @@ async fn on_media<R: MediaRole>(
     let (peer, mut firsts) =
         media::peer(std::net::IpAddr::from([127, 0, 0, 1]), Some(ssrc), Arc::clone(&shared.stats)).await?;
     drop(media::publish(&peer, ssrc, o.rates, Arc::clone(stop)));
-    let session = join_media(signal, peer, call).await?;
+    let mut session = join_media(signal, peer, call).await?;
     shared.joins.fetch_add(1, Ordering::Relaxed);
     let mut heard = std::collections::BTreeSet::new();
     let deadline = tokio::time::Instant::now() + MEDIA_WAIT;
     let (ended_tx, mut ended) = watch::channel(false);
     let end = end.unwrap_or(&mut ended);
+    // The server's errors meanwhile (nobody else reads them while the media runs).
+    let mut errors = Vec::new();
     while heard.len() < others {
         let first = tokio::select! {
             first = tokio::time::timeout_at(deadline, firsts.recv()) => first,
+            Some(event) = session.events.recv() => {
+                errors.extend(R::error(&event).map(|e| format!("{:?} {}", e.code, e.message)));
+                continue;
+            }
             _ = end.wait_for(|e| *e) => break,
         };
         match first {
@@ -138,7 +144,11 @@ async fn on_media<R: MediaRole>(
                 heard.insert(from);
             }
             _ => {
-                shared.failed(format!("{who}: heard {} of {others} others within {MEDIA_WAIT:?}", heard.len()));
+                let leg = if *session.connected.borrow() { "connected" } else { "never connected" };
+                shared.failed(format!(
+                    "{who}: heard {} of {others} others within {MEDIA_WAIT:?}; its leg {leg}; errors: {errors:?}",
+                    heard.len()
+                ));
                 break;
             }
         }
@@ -189,7 +199,8 @@ async fn desk(
             Arc::clone(&shared),
         ));
         let stop = Arc::new(AtomicBool::new(false));
-        let session = on_media(d, Some(call), 2, None, &o, &shared, &stop, &format!("desk {id}")).await?;
+        let session =
+            on_media(d, Some(call), 2, None, &o, &shared, &stop, &format!("desk {id} in call {call}")).await?;
         // Talk: at least a few seconds, at most four times the mean, ending with the run.
         let talk = rng.exp(o.talk).clamp(o.talk / 4.0, o.talk * 4.0);
         let end_at = (Instant::now() + Duration::from_secs_f64(talk)).min(until.max(Instant::now()));

@@ -320,6 +320,9 @@ pub async fn run(
             metrics.media_relay_latency.observe(t.elapsed().as_secs_f64());
         }
         while let Some((leg, event)) = relay.poll_event() {
+            if event == LegEvent::Failed {
+                tracing::info!(leg = leg.0, "a media leg failed: it did not connect, or its path was lost");
+            }
             if !reports.report(Report::Leg { leg, event }) {
                 return;
             }
@@ -419,7 +422,10 @@ fn obey(relay: &mut Relay, order: Order, reports: &mut Reports) -> bool {
             let result = relay.accept_offer(Instant::now(), SessionId(call), participant, sdp.clone());
             let refused = match &result {
                 Ok((_, answer)) => kakehashi_relay::codec::refused_kinds(&sdp, answer),
-                Err(_) => Vec::new(),
+                Err(e) => {
+                    tracing::info!(call, participant, error = %e, "a participant's offer was refused");
+                    Vec::new()
+                }
             };
             reports.report(Report::Answered { call, tag, result: result.map_err(|e| e.to_string()), refused })
         }
