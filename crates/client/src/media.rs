@@ -78,6 +78,12 @@ impl<R: Role> MediaSession<R> {
             .map_err(|e| ClientError::Media(e.to_string()))
     }
 
+    /// Whether descriptions are still exchanged: `false` once the signalling connection
+    /// closed or an offer of the relay's could not be answered.
+    pub fn running(&self) -> bool {
+        !self.task.is_finished()
+    }
+
     /// Stop exchanging descriptions: the signalling connection and the peer come back
     /// (the peer still connected; close it to hang up).
     pub async fn stop(mut self) -> Result<(Signal<R>, Peer), ClientError> {

@@ -98,6 +98,8 @@ impl Shared {
     }
 
     fn failed(&self, what: String) {
+        // Each as it happens, beside the server's log when it is shown (LOAD_SERVER_LOG).
+        eprintln!("at {} ms (unix): {what}", now_ms());
         self.media_failures.fetch_add(1, Ordering::Relaxed);
         let mut first = self.first_failure.lock().unwrap_or_else(|e| e.into_inner());
         first.get_or_insert(what);
@@ -145,8 +147,9 @@ async fn on_media<R: MediaRole>(
             }
             _ => {
                 let leg = if *session.connected.borrow() { "connected" } else { "never connected" };
+                let answering = if session.running() { "answering" } else { "no longer answering the relay" };
                 shared.failed(format!(
-                    "{who}: heard {} of {others} others within {MEDIA_WAIT:?}; its leg {leg}; errors: {errors:?}",
+                    "{who}: heard {} of {others} others within {MEDIA_WAIT:?}; its leg {leg}, {answering}; errors: {errors:?}",
                     heard.len()
                 ));
                 break;

@@ -438,7 +438,7 @@ fn obey(relay: &mut Relay, order: Order, reports: &mut Reports) -> bool {
                 true
             }
             Err(e) => {
-                tracing::debug!(error = %e, "answer refused");
+                tracing::info!(leg = leg.0, error = %e, "a participant's answer was refused; its leg fails");
                 reports.report(Report::Leg { leg, event: LegEvent::Failed })
             }
         },
