@@ -6,9 +6,9 @@
 // interpreter is rung with the offer marked as a booking, and desk, interpreter, resident
 // and scrivener are all in the call, each hearing and seeing the others.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PHONE, TABLET, accessibilityProblems, hears, party, received, seedDeskAndInterpreter, snap, startServer, tiles, tones, until } from './harness.js';
+import { PHONE, TABLET, accessibilityProblems, hears, party, received, seedDeskAndInterpreter, snap, startServer, tiles, tones, until, test } from './harness.js';
 
 /** @type {Awaited<ReturnType<typeof startServer>>} */
 let server;

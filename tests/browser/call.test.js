@@ -6,10 +6,10 @@
 // whose connection drops while the interpreter is ringing resumes (with the last event
 // number it had) into the call.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { PHONE, TABLET, accessibilityProblems, hears, noisePng, party, received, recordSockets, setOffline, signInAvailable, snap, startServer, tones, until, sleep } from './harness.js';
+import { PHONE, TABLET, accessibilityProblems, hears, noisePng, party, received, recordSockets, setOffline, signInAvailable, snap, startServer, tones, until, sleep, test } from './harness.js';
 
 /** @type {Awaited<ReturnType<typeof startServer>>} */
 let server;

@@ -5,9 +5,9 @@
 // the coordinator sends from the wallboard appears on both consoles at once. The desks show
 // the centre's hours and its coming closure.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { TABLET, accessibilityProblems, party, signInAvailable, snap, startServer, until } from './harness.js';
+import { TABLET, accessibilityProblems, party, signInAvailable, snap, startServer, until, test } from './harness.js';
 
 /** @type {Awaited<ReturnType<typeof startServer>>} */
 let server;

@@ -10,6 +10,7 @@ import dgram from 'node:dgram';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { test as nodeTest } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -73,6 +74,30 @@ export async function until(f, what, ms = 15000) {
   }
 }
 
+/** The servers running now, whose logs a failing test prints. */
+const running = new Set();
+
+/**
+ * `node:test`'s `test`, which prints the last lines of each running server's log when the
+ * test fails: in CI the log is otherwise gone with the server, and a failure that happens
+ * once in many runs must be explained from the first one.
+ * @param {string} name
+ * @param {(t: import('node:test').TestContext) => Promise<void> | void} fn
+ */
+export function test(name, fn) {
+  return nodeTest(name, async (t) => {
+    try {
+      await fn(t);
+    } catch (e) {
+      for (const server of running) {
+        const lines = server.log().trimEnd().split('\n');
+        console.error(`server ${server.base}, the last ${Math.min(lines.length, 60)} of ${lines.length} log lines:\n${lines.slice(-60).join('\n')}`);
+      }
+      throw e;
+    }
+  });
+}
+
 /**
  * The server with the demo directory, on free ports, in a fresh data directory.
  * @param {Record<string, string>} [env] more settings (`KAKEHASHI_<KEY>`)
@@ -112,18 +137,21 @@ export async function startServer(env = {}, config = '') {
     return text ? JSON.parse(text) : null;
   };
   const admin = (await api('/api/sign-in', { body: { role: 'staff', login: 'admin', password: 'demo-admin' } })).token;
-  return {
+  const server = {
     base,
     data,
     log: () => log,
     api,
     admin,
     stop: async () => {
+      running.delete(server);
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
       fs.rmSync(data, { recursive: true, force: true });
     },
   };
+  running.add(server);
+  return server;
 }
 
 /**

@@ -4,9 +4,9 @@
 // drops: the others see the tile marked as reconnecting, not gone, and its video comes
 // back in the same tile when the resident does.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PHONE, TABLET, answeredCall, inviteLink, party, received, recordSockets, seedDeskAndInterpreter, setOffline, sleep, snap, startServer, tiles, until } from './harness.js';
+import { PHONE, TABLET, answeredCall, inviteLink, party, received, recordSockets, seedDeskAndInterpreter, setOffline, sleep, snap, startServer, tiles, until, test } from './harness.js';
 
 /** @type {Awaited<ReturnType<typeof startServer>>} */
 let server;

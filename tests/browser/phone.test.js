@@ -12,13 +12,13 @@
 // joins the caller's call once its own consultation is over; a second caller waits, and
 // the desk ends their wait from its list.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, TABLET, accessibilityProblems, answeredCall, freeMediaPort, hears, party, seedDeskAndInterpreter, signInAvailable, snap, startServer, tones, until } from './harness.js';
+import { ROOT, TABLET, accessibilityProblems, answeredCall, freeMediaPort, hears, party, seedDeskAndInterpreter, signInAvailable, snap, startServer, tones, until, test } from './harness.js';
 
 /** The demo's made-up history ends before today: this run's records come after this. */
 const SINCE = Date.now();

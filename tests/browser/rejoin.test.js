@@ -5,9 +5,9 @@
 // link moves there and the first says so; once the consultation ends, the link says
 // what to do next, in the resident's language.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PHONE, TABLET, answeredCall, inviteLink, party, recordSockets, seedDeskAndInterpreter, setOffline, snap, startServer, tiles, until } from './harness.js';
+import { PHONE, TABLET, answeredCall, inviteLink, party, recordSockets, seedDeskAndInterpreter, setOffline, snap, startServer, tiles, until, test } from './harness.js';
 
 /** @type {Awaited<ReturnType<typeof startServer>>} */
 let server;

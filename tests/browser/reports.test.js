@@ -5,12 +5,12 @@
 // and the workbook; the monthly statistics and the shared report render with their SVG
 // charts; a member town's supervisor sees only their own town.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TABLET, party, snap, startServer, until } from './harness.js';
+import { TABLET, party, snap, startServer, until, test } from './harness.js';
 
 /** @type {Awaited<ReturnType<typeof startServer>>} */
 let server;

@@ -7,9 +7,9 @@
 // coordinator keeps the centre's opening calendar on a form (hours, closures, an evening
 // session, problems beside their row) and it round-trips.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { TABLET, accessibilityProblems, party, snap, startServer, until } from './harness.js';
+import { TABLET, accessibilityProblems, party, snap, startServer, until, test } from './harness.js';
 
 /** @type {Awaited<ReturnType<typeof startServer>>} */
 let server;

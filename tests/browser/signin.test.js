@@ -4,10 +4,10 @@
 // recovery codes and lands on the wallboard; signing in again asks for a code. An admin
 // for whom it is optional turns it on from the header button.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { TABLET, party, snap, startServer, until } from './harness.js';
+import { TABLET, party, snap, startServer, until, test } from './harness.js';
 
 /** @type {Awaited<ReturnType<typeof startServer>>} */
 let server;

@@ -5,9 +5,9 @@
 // in Nepali with a calendar file. The coordinator's bookings page lists it as booked by
 // the resident, and chooses the desk that takes such bookings.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PHONE, TABLET, accessibilityProblems, party, signInAvailable, snap, startServer, until } from './harness.js';
+import { PHONE, TABLET, accessibilityProblems, party, signInAvailable, snap, startServer, until, test } from './harness.js';
 
 /** @type {Awaited<ReturnType<typeof startServer>>} */
 let server;

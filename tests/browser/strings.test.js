@@ -1,12 +1,11 @@
 // Every page's strings: each language has every key English has, with the same
 // placeholders, and no string is empty. Runs in Node, no browser.
 
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT } from './harness.js';
+import { ROOT, test } from './harness.js';
 
 const WEB = path.join(ROOT, 'crates/server/web');
 const placeholders = (/** @type {string} */ s) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
