@@ -81,6 +81,7 @@ test('a consultation with a remote resident, end to end', async () => {
   await desk.page.locator('#languages button[data-lang=vi]').waitFor();
   assert.equal(await desk.page.locator('html').getAttribute('lang'), 'ja');
   assert.match(await desk.page.locator('#languages button[data-lang=vi]').innerText(), /Tiếng Việt[\s\S]*ベトナム語/);
+  await until(() => desk.page.locator('#languages button[data-lang=vi]').isEnabled(), 'the desk to be connected');
   await snap(desk.page, 'desk-home');
 
   // The interpreter signs in and becomes available.
@@ -246,9 +247,26 @@ test('a resident whose camera is refused joins with audio only', async () => {
   const desk = await party({ tone: DESK_TONE, viewport: TABLET });
   browsers.push(desk);
   const interp = browsers[1];
+  // The server's first words (the welcome) are held back: until they come, the grid is
+  // shown but a tap has nowhere to go, so it waits greyed instead of failing the tap.
+  /** @type {(string | Buffer)[] | null} */
+  let held = [];
+  /** @type {import('playwright-core').WebSocketRoute | null} */
+  let toPage = null;
+  await desk.page.routeWebSocket(/\/ws$/, (ws) => {
+    toPage = ws;
+    ws.connectToServer().onMessage((m) => (held ? held.push(m) : ws.send(m)));
+  });
   await desk.page.goto(`${server.base}/desk/`);
   await desk.page.fill('#enrol-code', secondCode);
   await desk.page.click('#enrol-form button[type=submit]');
+  const vi = desk.page.locator('#languages button[data-lang=vi]');
+  await vi.waitFor();
+  assert.equal(await vi.isDisabled(), true, 'the grid waits for the server');
+  await desk.page.locator('#notice').filter({ hasText: /接続しています/ }).waitFor();
+  await until(() => toPage, 'the desk\'s WebSocket');
+  for (const m of /** @type {(string | Buffer)[]} */ (held)) /** @type {any} */ (toPage).send(m);
+  held = null;
   await desk.page.click('#languages button[data-lang=vi]');
   await interp.page.locator('#offer').waitFor();
   await interp.page.click('#accept');

@@ -106,7 +106,9 @@ function renderLanguages() {
     grid.append(
       h(
         'button',
-        { type: 'button', role: 'listitem', 'data-lang': l.tag, onclick: () => requestInterpreter(l) },
+        // Until the server has welcomed this screen a tap has nowhere to go: the grid
+        // waits, greyed, rather than answering a quick first tap with "connection lost".
+        { type: 'button', role: 'listitem', 'data-lang': l.tag, disabled: !online(), onclick: () => requestInterpreter(l) },
         h('span', { class: 'native', lang: l.tag }, l.native),
         h('span', { class: 'japanese' }, second),
         availabilityBadge(l.tag),
@@ -114,6 +116,11 @@ function renderLanguages() {
     );
   }
   $('no-match').hidden = shown > 0;
+}
+
+/** Whether the server has welcomed this screen (not while connecting or reconnecting). */
+function online() {
+  return state.signal?.state === 'open';
 }
 
 $('search').addEventListener('input', renderLanguages);
@@ -564,13 +571,13 @@ async function start() {
   $('call-phone').hidden = !desk.dial_out;
   setUpOutcome(desk);
   showHours(desk.days);
-  renderLanguages();
   home();
   state.signal = new Signal({
     credential: { desk_token: state.token },
     onMessage,
     onWelcome: (w) => {
       notice(null);
+      renderLanguages();
       if (!w.resumed && state.call !== null) {
         // The server no longer holds the call (it restarted, or the grace passed).
         callEnded({ type: 'call_ended', call: state.call, by: 'desk' });
@@ -578,12 +585,15 @@ async function start() {
       } else state.session?.resumed();
     },
     onState: (s) => {
+      if (s !== 'open') renderLanguages();
       if (s === 'reconnecting') notice(t('reconnecting'), 'warn');
       if (s === 'lost') notice(t('lost'), 'error');
       if (s === 'replaced') notice(t('replaced'), 'warn');
       if (s === 'refused') enrol(t('revoked'));
     },
   });
+  renderLanguages();
+  notice(t('connecting'));
   state.signal.connect();
 }
 
