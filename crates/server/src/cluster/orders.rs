@@ -44,16 +44,22 @@ pub fn orders(mut conn: ConnectionManager, keys: Keys) -> mpsc::Sender<(u64, Ord
     let run = crate::auth::new_token()[..12].to_string();
     tokio::spawn(async move {
         let mut batch = Vec::with_capacity(BATCH);
+        let mut nodes = Vec::new();
         let mut numbered = 0u64;
         while rx.recv_many(&mut batch, BATCH).await > 0 {
             let mut pipe = redis::pipe();
             for (node, order) in batch.drain(..) {
                 let Ok(text) = serde_json::to_vec(&order) else { continue };
                 numbered += 1;
-                let stream = keys.relay_orders(node);
-                pipe.cmd("XADD").arg(&stream).arg("MAXLEN").arg("~").arg(KEPT).arg("*");
+                pipe.cmd("XADD").arg(keys.relay_orders(node)).arg("MAXLEN").arg("~").arg(KEPT).arg("*");
                 pipe.arg("o").arg(text).arg("k").arg(format!("{run}:{numbered}")).ignore();
-                pipe.cmd("PEXPIRE").arg(&stream).arg(EXPIRES_MS).ignore();
+                if !nodes.contains(&node) {
+                    nodes.push(node);
+                }
+            }
+            // Each stream's expiry once per batch, after its last order.
+            for node in nodes.drain(..) {
+                pipe.cmd("PEXPIRE").arg(keys.relay_orders(node)).arg(EXPIRES_MS).ignore();
             }
             append(&mut conn, &pipe).await;
         }
@@ -62,8 +68,8 @@ pub fn orders(mut conn: ConnectionManager, keys: Keys) -> mpsc::Sender<(u64, Ord
 }
 
 /// Append `pipe`'s orders, trying again while Redis is away (a pipeline is not a
-/// transaction: a retry after a half-applied attempt may append an order twice, which a
-/// relay takes as it takes a participant offering again).
+/// transaction: a retry after a half-applied attempt may append an order twice, which the
+/// node's reader takes once, by its run and number).
 async fn append(conn: &mut ConnectionManager, pipe: &redis::Pipeline) {
     let until = tokio::time::Instant::now() + PATIENCE;
     loop {
