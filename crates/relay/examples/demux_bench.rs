@@ -15,7 +15,7 @@ use kakehashi_relay::{Demux, Route, stun};
 
 fn main() {
     let legs = 90u32;
-    let mut d: Demux<u32> = Demux::new(10_000);
+    let mut d: Demux<u32> = Demux::new();
     let addrs: Vec<SocketAddr> = (0..legs)
         .map(|i| SocketAddr::from(([10, 0, (i / 250) as u8, (i % 250) as u8 + 1], 40_000 + i as u16)))
         .collect();

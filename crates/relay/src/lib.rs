@@ -6,9 +6,9 @@
 //! - [`stun`]: a strict parser of the STUN header and its USERNAME attribute;
 //! - [`Demux`]: which leg (participant connection) a datagram belongs to: by source
 //!   address once learned, otherwise by the ICE username of a STUN binding request, with
-//!   a bound on addresses per leg, eviction when a leg closes, and budgets ([`budget`])
-//!   on the work spent on datagrams from unknown sources: per source host for junk, per
-//!   leg for connectivity checks, so one flooding host cannot crowd out new participants.
+//!   a bound on addresses per leg, eviction when a leg closes, junk from unknown sources
+//!   dropped after a header's look whichever host sent it, and a budget ([`budget`]) of
+//!   connectivity checks per leg, so no flood can crowd out new participants.
 //!
 //! - [`Relay`]: legs, one `rtc` peer connection per participant (ICE-lite, own ICE
 //!   credentials, one host candidate: the shared address, and optionally a passive

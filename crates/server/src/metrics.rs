@@ -61,8 +61,8 @@ pub struct Metrics {
     /// Legs this node's relay holds.
     pub media_relay_legs: prometheus::IntGauge,
     /// Media: datagrams the relay dropped before any leg saw them, by reason
-    /// (`unknown_source`: not from a participant; `rate_limited`: the source host over its budget
-    /// for junk, or a leg over its budget of connectivity checks).
+    /// (`unknown_source`: not from a participant; `rate_limited`: a check for a leg over
+    /// that leg's budget of connectivity checks).
     pub media_dropped: IntCounterVec,
     /// Media: the relay's reports dropped because the hub was not reading them (only
     /// statistics, which are cumulative; see `media`'s report policy).

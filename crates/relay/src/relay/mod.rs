@@ -48,10 +48,6 @@ pub use types::{LegEvent, LegId, LegStats, MediaStats, Peer, RelayError, Session
 use crate::demux::Demux;
 use leg::{Leg, Session, Source};
 
-/// Junk datagrams (neither media from a known address nor a check for a known leg) one
-/// source host may have examined a second; beyond it, its datagrams are dropped unread.
-const JUNK_PER_SOURCE_PER_SEC: u32 = 200;
-
 /// The relay's legs on one shared address.
 pub struct Relay {
     local: SocketAddr,
@@ -153,7 +149,7 @@ impl Relay {
             local,
             advertised,
             tcp: None,
-            demux: Demux::new(JUNK_PER_SOURCE_PER_SEC),
+            demux: Demux::new(),
             legs: FxHashMap::default(),
             sessions: FxHashMap::default(),
             next: 1,

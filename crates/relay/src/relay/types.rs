@@ -50,12 +50,6 @@ impl Transport {
     }
 }
 
-impl crate::budget::Source for Peer {
-    fn host(&self) -> std::net::IpAddr {
-        self.addr.ip()
-    }
-}
-
 impl Peer {
     /// A UDP source.
     pub fn udp(addr: SocketAddr) -> Peer {

@@ -1,8 +1,8 @@
 //! A flood at the shared media port while a participant joins (issue 18's attack): junk
 //! lands just before every datagram the participants send, so it is always in the way of
 //! their connectivity checks. A new participant still connects as fast as without it,
-//! whether the flood comes from one host on ever-changing ports or from thousands of
-//! spoofed hosts.
+//! whether the flood comes from one host on ever-changing ports, from thousands of
+//! spoofed hosts, or from the newcomer's own address (a carrier's NAT shares it).
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -54,6 +54,22 @@ fn spoofed_hosts() -> Crossfire {
     })
 }
 
+/// 500 junk STUN messages and 500 garbage datagrams from the newcomer's own address
+/// (`TestNet` gives the second client 10.1.0.3), on other ports: behind a carrier's NAT,
+/// thousands of phones share one.
+fn the_newcomers_host() -> Crossfire {
+    let junk = binding_request([7; 12], "guessed:ufrag");
+    let garbage = [0x80u8, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1];
+    let mut port = 1024u16;
+    Box::new(move |relay, now| {
+        for i in 0..1000 {
+            port = port.checked_add(1).filter(|p| *p != 40_000).unwrap_or(1024);
+            let datagram: &[u8] = if i % 2 == 0 { &junk } else { &garbage };
+            relay.handle_datagram(now, SocketAddr::from(([10, 1, 0, 3], port)), datagram);
+        }
+    })
+}
+
 fn assert_unhurt(flood: Crossfire) {
     let (calm, _) = join_under(None);
     let calm = calm.expect("connects without a flood");
@@ -70,4 +86,9 @@ fn a_junk_flood_from_one_host_does_not_delay_a_new_participant() {
 #[test]
 fn a_spoofed_flood_from_thousands_of_hosts_does_not_shut_out_a_new_participant() {
     assert_unhurt(spoofed_hosts());
+}
+
+#[test]
+fn a_junk_flood_from_the_newcomers_own_address_does_not_delay_it() {
+    assert_unhurt(the_newcomers_host());
 }
