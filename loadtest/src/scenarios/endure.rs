@@ -431,6 +431,12 @@ pub async fn run(server: &Server, o: &Options) -> Result<(Vec<String>, Value), L
     tokio::time::sleep(Duration::from_secs(3)).await;
     let after = proc::usage(server.pid).ok_or_else(gone)?;
     let fds_after = proc::fds(server.pid);
+    // What the relay dropped before it reached a leg: stale datagrams of legs gone, and
+    // (with no attacker: never) checks over a leg's budget.
+    let metrics = server.metrics().await;
+    let dropped =
+        |reason: &str| server::series(&metrics, &format!("kakehashi_media_dropped_total{{reason=\"{reason}\"}}"));
+    let (unknown_source, rate_limited) = (dropped("unknown_source"), dropped("rate_limited"));
     none_failed(&failures)?;
     let ended = shared.ended.lock().await.clone();
     let records = check_records(server, tenant, since_ms, &ended).await?;
@@ -456,6 +462,7 @@ pub async fn run(server: &Server, o: &Options) -> Result<(Vec<String>, Value), L
         "resident_returns": shared.resident_returns.load(Ordering::Relaxed),
         "leg_restarts": shared.leg_restarts.load(Ordering::Relaxed),
         "packets_received": shared.stats.ever.load(Ordering::Relaxed),
+        "relay_dropped": {"unknown_source": unknown_source, "rate_limited": rate_limited},
         "records": records,
         "server": {
             "rss_kib_before": before.rss / 1024,
@@ -484,6 +491,7 @@ pub async fn run(server: &Server, o: &Options) -> Result<(Vec<String>, Value), L
             value["resident_returns"],
             value["leg_restarts"]
         ),
+        format!("  the relay dropped {unknown_source} datagrams from unknown sources and {rate_limited} over a budget"),
         format!("  call records: {records}"),
         format!(
             "  server memory: {} KiB before, {} KiB after the warm-up, at most {} KiB, {} KiB at the end ({:+.1} KiB/min); {} KiB once every call ended",

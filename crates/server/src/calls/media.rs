@@ -168,7 +168,10 @@ impl Core {
                 self.legs.seen.remove(&leg);
             }
             Report::Answered { tag, result, refused, .. } => {
-                let Some(owner) = self.legs.offers.remove(&tag) else { return };
+                let Some(owner) = self.legs.offers.remove(&tag) else {
+                    tracing::debug!(tag, "the relay answered an offer the core no longer holds");
+                    return;
+                };
                 let present = self.calls.get(&owner.call).is_some_and(|c| c.participant(owner.participant).is_some());
                 match result {
                     Ok((leg, sdp)) if present => {
@@ -185,7 +188,10 @@ impl Core {
                         }
                     }
                     // The call ended, or the participant left, meanwhile.
-                    Ok((leg, _)) => self.out(Output::Relay { node: owner.node, order: Order::Remove { leg } }),
+                    Ok((leg, _)) => {
+                        tracing::debug!(call = owner.call.0, leg = leg.0, "a new leg for a participant gone meanwhile");
+                        self.out(Output::Relay { node: owner.node, order: Order::Remove { leg } });
+                    }
                     Err(message) => {
                         self.error_to(owner.endpoint, err(p::ErrorCode::InvalidField, format!("sdp: {message}")));
                     }

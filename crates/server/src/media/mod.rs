@@ -320,8 +320,12 @@ pub async fn run(
             metrics.media_relay_latency.observe(t.elapsed().as_secs_f64());
         }
         while let Some((leg, event)) = relay.poll_event() {
-            if event == LegEvent::Failed {
-                tracing::info!(leg = leg.0, "a media leg failed: it did not connect, or its path was lost");
+            match &event {
+                LegEvent::Failed => {
+                    tracing::info!(leg = leg.0, "a media leg failed: it did not connect, or its path was lost");
+                }
+                LegEvent::Offer(_) => tracing::debug!(leg = leg.0, "the relay offers a leg its changed tracks"),
+                other => tracing::debug!(leg = leg.0, event = ?other, "a media leg's event"),
             }
             if !reports.report(Report::Leg { leg, event }) {
                 return;
@@ -421,7 +425,10 @@ fn obey(relay: &mut Relay, order: Order, reports: &mut Reports) -> bool {
         Order::Offer { call, tag, participant, sdp } => {
             let result = relay.accept_offer(Instant::now(), SessionId(call), participant, sdp.clone());
             let refused = match &result {
-                Ok((_, answer)) => kakehashi_relay::codec::refused_kinds(&sdp, answer),
+                Ok((leg, answer)) => {
+                    tracing::debug!(call, participant, leg = leg.0, "a participant's offer answered with a new leg");
+                    kakehashi_relay::codec::refused_kinds(&sdp, answer)
+                }
                 Err(e) => {
                     tracing::info!(call, participant, error = %e, "a participant's offer was refused");
                     Vec::new()
@@ -430,7 +437,10 @@ fn obey(relay: &mut Relay, order: Order, reports: &mut Reports) -> bool {
             reports.report(Report::Answered { call, tag, result: result.map_err(|e| e.to_string()), refused })
         }
         Order::Answer { leg, sdp } => match relay.accept_answer(Instant::now(), leg, sdp) {
-            Ok(()) => true,
+            Ok(()) => {
+                tracing::debug!(leg = leg.0, "a participant's answer taken");
+                true
+            }
             // A stale answer (the participant offered anew meanwhile, or answered twice)
             // changes nothing: the leg it was for lives on or is gone.
             Err(e @ (kakehashi_relay::RelayError::NoOfferOut | kakehashi_relay::RelayError::UnknownLeg)) => {
@@ -443,6 +453,7 @@ fn obey(relay: &mut Relay, order: Order, reports: &mut Reports) -> bool {
             }
         },
         Order::Remove { leg } => {
+            tracing::debug!(leg = leg.0, "a media leg removed");
             let last = relay.leg_stats(leg);
             relay.remove_leg(leg);
             reports.report(Report::Removed { leg, last })
