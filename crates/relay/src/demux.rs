@@ -1,7 +1,8 @@
 //! Which leg a datagram arriving on the shared UDP port belongs to.
 //!
 //! A datagram from an address the relay has confirmed for a leg goes to that leg: one
-//! hash lookup, the hot path for media. From any other address, only a STUN binding
+//! hash lookup, the hot path for media (a binding request from it that names another
+//! leg is that leg's probe: the address changed hands). From any other address, only a STUN binding
 //! request is considered, and only if its USERNAME names a leg's ICE ufrag. It is routed
 //! to that leg as a probe, **without** learning the address: the leg's ICE agent checks
 //! MESSAGE-INTEGRITY with the ICE password, and the relay calls [`Demux::confirm`] once
@@ -102,6 +103,8 @@ struct LegEntry<A> {
     ufrag: String,
     addresses: Vec<A>,
     probes: Bucket,
+    /// Checks handed to the leg's agent so far.
+    probed: u64,
 }
 
 /// A leg with this ufrag exists already.
@@ -147,7 +150,7 @@ impl<L: Copy + Eq + Hash, A: Copy + Eq + Hash> Demux<L, A> {
         self.remove_leg(leg);
         self.by_ufrag.insert(ufrag.to_string(), leg);
         let probes = Bucket::full(PROBES_PER_LEG_PER_SEC);
-        self.legs.insert(leg, LegEntry { ufrag: ufrag.to_string(), addresses: Vec::new(), probes });
+        self.legs.insert(leg, LegEntry { ufrag: ufrag.to_string(), addresses: Vec::new(), probes, probed: 0 });
         Ok(())
     }
 
@@ -218,13 +221,29 @@ impl<L: Copy + Eq + Hash, A: Copy + Eq + Hash> Demux<L, A> {
 
     /// Where a datagram from `from` goes.
     pub fn route(&mut self, now: Instant, from: A, datagram: &[u8]) -> Route<L> {
-        if let Some(entry) = self.by_addr.get_mut(&from) {
+        let kind = classify(datagram);
+        if let Some(&(leg, _)) = self.by_addr.get(&from) {
+            // A check naming another leg: the address has changed hands. A NAT gave a
+            // freed port to someone else (or the loopback's clients reuse one) while the
+            // leg that had it lives on, its participant gone; until it fails, the
+            // newcomer's checks would go to it and be refused. The other leg's agent
+            // decides: only its password's holder moves the address ([`Demux::confirm`]).
+            // Consent checks come every few seconds: a header's look costs nothing here.
+            if kind == Kind::Stun
+                && let Route::Probe(other) = self.route_unknown(datagram)
+                && other != leg
+            {
+                return self.probe(now, other);
+            }
             self.clock += 1;
-            entry.1 = self.clock;
+            let clock = self.clock;
+            if let Some(entry) = self.by_addr.get_mut(&from) {
+                entry.1 = clock;
+            }
             self.stats.routed += 1;
-            return Route::Leg(entry.0);
+            return Route::Leg(leg);
         }
-        if classify(datagram) != Kind::Stun {
+        if kind != Kind::Stun {
             // Costs a byte's look: no budget needed.
             self.stats.dropped += 1;
             return Route::Drop(Drop::UnknownSource);
@@ -237,15 +256,31 @@ impl<L: Copy + Eq + Hash, A: Copy + Eq + Hash> Demux<L, A> {
         // what costs (the ICE agent's integrity check) is bounded per leg.
         let route = self.route_unknown(datagram);
         if let Route::Probe(leg) = route {
-            if !self.legs.get_mut(&leg).is_some_and(|e| e.probes.take(now)) {
-                self.stats.rate_limited += 1;
-                return Route::Drop(Drop::RateLimited);
-            }
-            self.stats.probes += 1;
-            return route;
+            return self.probe(now, leg);
         }
         self.stats.dropped += 1;
         route
+    }
+
+    /// A check for `leg` from an address not (or not yet) its own, within the leg's budget.
+    fn probe(&mut self, now: Instant, leg: L) -> Route<L> {
+        let Some(entry) = self.legs.get_mut(&leg) else {
+            self.stats.dropped += 1;
+            return Route::Drop(Drop::UnknownUfrag);
+        };
+        if !entry.probes.take(now) {
+            self.stats.rate_limited += 1;
+            return Route::Drop(Drop::RateLimited);
+        }
+        entry.probed += 1;
+        self.stats.probes += 1;
+        Route::Probe(leg)
+    }
+
+    /// How many checks from addresses not (yet) its own `leg` was handed: none means
+    /// none reached the relay, for a leg that never connected.
+    pub fn probed(&self, leg: L) -> u64 {
+        self.legs.get(&leg).map_or(0, |e| e.probed)
     }
 
     fn route_unknown(&self, datagram: &[u8]) -> Route<L> {
@@ -431,6 +466,25 @@ mod tests {
         assert_eq!(d.route(t0, addr(5), &rtp()), Route::Drop(Drop::UnknownSource));
         let s = d.stats();
         assert_eq!((s.dropped, s.probes, s.rate_limited), (10_001, 1, 0));
+    }
+
+    #[test]
+    fn an_address_that_changed_hands_goes_to_the_leg_whose_checks_it_sends() {
+        let t = Instant::now();
+        let mut d: Demux<u32> = Demux::new();
+        d.add_leg(1, "old").unwrap();
+        d.add_leg(2, "new").unwrap();
+        d.confirm(1, addr(7000));
+        // Leg 1's own checks, and anything else, still go to it.
+        assert_eq!(d.route(t, addr(7000), &binding_request([0; 12], "old:x")), Route::Leg(1));
+        assert_eq!(d.route(t, addr(7000), &binding_request([0; 12], "nobody:x")), Route::Leg(1));
+        // Someone else now has the address: its check goes to its leg, as a probe.
+        assert_eq!(d.route(t, addr(7000), &binding_request([0; 12], "new:x")), Route::Probe(2));
+        assert_eq!(d.route(t, addr(7000), &rtp()), Route::Leg(1), "until leg 2's agent accepts it");
+        assert_eq!((d.probed(1), d.probed(2)), (0, 1));
+        d.confirm(2, addr(7000));
+        assert_eq!(d.route(t, addr(7000), &rtp()), Route::Leg(2));
+        assert!(d.addresses(1).is_empty());
     }
 
     fn host(i: u32) -> SocketAddr {

@@ -271,6 +271,13 @@ impl Relay {
         self.demux.addresses(id)
     }
 
+    /// Whether a leg has connected, and how many connectivity checks from addresses not
+    /// (yet) its own it was handed: for telling, of a leg that never connected, whether
+    /// any check reached it.
+    pub fn leg_checks(&self, id: LegId) -> Option<(bool, u64)> {
+        self.legs.get(&id).map(|l| (l.connected, self.demux.probed(id)))
+    }
+
     /// Demultiplexer counters.
     pub fn demux_stats(&self) -> crate::DemuxStats {
         self.demux.stats()

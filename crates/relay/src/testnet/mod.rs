@@ -77,6 +77,9 @@ pub struct TestNet {
     pub service_ns: Vec<u32>,
     /// Packets received by all clients.
     pub delivered: u64,
+    /// The address the next client to join takes, instead of a new one: a NAT that gives
+    /// a freed port to someone else.
+    pub next_address: Option<SocketAddr>,
     next_host: u32,
 }
 
@@ -130,6 +133,7 @@ impl TestNet {
             measure: false,
             service_ns: Vec::new(),
             delivered: 0,
+            next_address: None,
             next_host: 2,
         }
     }
@@ -159,7 +163,10 @@ impl TestNet {
     ) -> Result<usize, TestNetError> {
         let host = self.next_host;
         self.next_host += 1;
-        let addr = SocketAddr::from(([10, 1, (host >> 8) as u8, host as u8], 40_000));
+        let addr = self
+            .next_address
+            .take()
+            .unwrap_or_else(|| SocketAddr::from(([10, 1, (host >> 8) as u8, host as u8], 40_000)));
         let now = self.now;
         let mut me = client_engine(publish)?;
         let registry = register_default_interceptors(Registry::new(), &mut me)?
@@ -257,6 +264,14 @@ impl TestNet {
         self.by_addr.remove(&c.addr);
         self.relay.remove_leg(c.leg);
         self.pump();
+    }
+
+    /// Client `index` vanishes without a word (its tab is killed, its network gone): its
+    /// leg stays in the relay, with its address, until removed or failed.
+    pub fn vanish(&mut self, index: usize) {
+        let c = &mut self.clients[index];
+        c.gone = true;
+        self.by_addr.remove(&c.addr);
     }
 
     /// Client `index`'s TCP connection closes: it is off the network, and the relay is told.

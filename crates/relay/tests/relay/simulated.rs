@@ -435,6 +435,30 @@ fn a_participant_that_vanishes_fails_by_consent_timeout_and_the_others_go_on() {
 }
 
 #[test]
+fn a_newcomer_on_an_address_a_vanished_participants_leg_still_holds_connects_at_once() {
+    let mut net = session(&[Publish::default(), Publish::default()]);
+    // Participant 1's tab is killed: its leg lives on (until the server removes it, or
+    // consent lapses) with its address. A NAT gives that address to someone else, who
+    // joins another call.
+    let held = net.clients[1].addr;
+    let old = net.clients[1].leg;
+    net.vanish(1);
+    net.next_address = Some(held);
+    let other = SessionId(2);
+    let start = net.now;
+    let newcomer = net.join(other, 0, Publish::default()).unwrap();
+    assert!(net.connect_all(10 * MS, Duration::from_secs(5)), "the newcomer connects");
+    assert!(net.now - start < Duration::from_secs(1), "at once, not when the old leg fails: {:?}", net.now - start);
+    assert_eq!(net.clients[newcomer].addr, held);
+    assert_eq!(net.relay.addresses(net.clients[newcomer].leg), &[Peer::udp(held)]);
+    assert!(net.relay.addresses(old).is_empty(), "the vanished leg no longer has it");
+    // Media from the address is the newcomer's: the first call does not receive it.
+    net.send(newcomer, false, payload(9, false, 1, false));
+    net.advance(50 * MS);
+    assert!(net.clients[0].received.is_empty(), "nothing of the newcomer's reaches the other call");
+}
+
+#[test]
 fn the_answer_offers_publishers_transport_wide_feedback_and_nack() {
     let net = session(&[Publish::default(), Publish::default()]);
     let answer = net.clients[0].pc.remote_description().map(|d| d.sdp.clone()).unwrap_or_default();

@@ -453,7 +453,9 @@ fn obey(relay: &mut Relay, order: Order, reports: &mut Reports) -> bool {
             }
         },
         Order::Remove { leg } => {
-            tracing::debug!(leg = leg.0, "a media leg removed");
+            if let Some((connected, checks)) = relay.leg_checks(leg) {
+                tracing::debug!(leg = leg.0, connected, checks, "a media leg removed");
+            }
             let last = relay.leg_stats(leg);
             relay.remove_leg(leg);
             reports.report(Report::Removed { leg, last })
