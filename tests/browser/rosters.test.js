@@ -131,6 +131,9 @@ test('every rule the engine supports goes through the roster calendar and back u
   await row.locator('button.roster').click();
   await card.locator('.r-always').check();
   assert.ok(await card.locator('.r-body').isHidden());
+  // The coordinator is told what goes with the days: the interpreter's own entries.
+  const ownEntries = FULL.off.filter((e) => e.own).length + FULL.extra.filter((e) => e.own).length;
+  assert.equal(await card.locator('.r-always-note').innerText(), `常に勤務にすると、通訳者本人が登録した休み・追加の勤務(${ownEntries}件)も消えます。`);
   await page.click('#roster-card button[type=submit]');
   await until(async () => (await stored()).always === true, 'always on');
   // Always on has no days: the interpreter's own went too. Back as they were, each

@@ -4,7 +4,7 @@
 /** @type {Record<string, Record<string, string>>} */
 export const ROSTER_STRINGS = {
   ja: {
-    r_always: '常に勤務(曜日や時間を決めない)', r_time_zone: 'タイムゾーン', r_shifts: '決まった勤務', r_weekly: '毎週', r_monthly: '毎月',
+    r_always: '常に勤務(曜日や時間を決めない)', r_always_drops_own: '常に勤務にすると、通訳者本人が登録した休み・追加の勤務({n}件)も消えます。', r_time_zone: 'タイムゾーン', r_shifts: '決まった勤務', r_weekly: '毎週', r_monthly: '毎月',
     r_add_weekly: '毎週の勤務を追加', r_add_monthly: '毎月の勤務を追加(例:第1・第3水曜)', r_kind: '繰り返し', r_days: '曜日', r_weekday: '曜日',
     r_nth: '第何週', r_nth_n: '第{n}', r_last: '最終', r_start: '開始', r_end: '終了', r_remove: '削除', r_off: '休み', r_add_off: '休みを追加',
     r_from: '最初の日', r_until: '最後の日', r_extra: '追加の勤務', r_add_extra: '追加の勤務を追加', r_date: '日付', r_own: '本人が登録',
@@ -15,7 +15,7 @@ export const ROSTER_STRINGS = {
     wd_mon: '月', wd_tue: '火', wd_wed: '水', wd_thu: '木', wd_fri: '金', wd_sat: '土', wd_sun: '日',
   },
   en: {
-    r_always: 'Always on duty (no days or hours set)', r_time_zone: 'Time zone', r_shifts: 'Regular shifts', r_weekly: 'Every week', r_monthly: 'Every month',
+    r_always: 'Always on duty (no days or hours set)', r_always_drops_own: 'Always on duty also drops the {n} days off and extra hours the interpreter set themselves.', r_time_zone: 'Time zone', r_shifts: 'Regular shifts', r_weekly: 'Every week', r_monthly: 'Every month',
     r_add_weekly: 'Add a weekly shift', r_add_monthly: 'Add a monthly shift (e.g. 1st and 3rd Wednesday)', r_kind: 'Repeats', r_days: 'Days', r_weekday: 'Weekday',
     r_nth: 'Which', r_nth_n: '{n}.', r_last: 'Last', r_start: 'From', r_end: 'Until', r_remove: 'Remove', r_off: 'Days off', r_add_off: 'Add days off',
     r_from: 'First day', r_until: 'Last day', r_extra: 'Extra hours', r_add_extra: 'Add extra hours', r_date: 'Date', r_own: 'Set by the interpreter',

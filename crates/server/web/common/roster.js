@@ -197,7 +197,7 @@ export function renderRoster(root, doc, o = {}) {
     extras, add(extras, () => extraRow({ date: day, start: '18:00', end: '20:00', own }), t('r_add_extra'), 'r-add-extra'),
   ]) if (el) body.append(el);
   root.replaceChildren(
-    ...(own ? [] : [check('r-always', 'always', doc.always, t('r_always'))]),
+    ...(own ? [] : [check('r-always', 'always', doc.always, t('r_always')), h('p', { class: 'notice warn r-always-note', role: 'status', hidden: true })]),
     body,
     h('span', { class: 'field-error r-error-general', role: 'alert' }),
     h('h3', { text: t('r_week') }),
@@ -265,6 +265,13 @@ function drawWeek(root) {
   const always = !own && doc.always;
   const body = root.querySelector('.r-body');
   if (body instanceof HTMLElement) body.hidden = always;
+  // Always on has no days at all: the interpreter's own days off and extra hours go too.
+  const note = root.querySelector('.r-always-note');
+  if (note instanceof HTMLElement) {
+    const theirs = root.querySelectorAll('.r-off[data-own="1"], .r-extra[data-own="1"]').length;
+    note.hidden = !(always && theirs);
+    note.textContent = note.hidden ? '' : t('r_always_drops_own', { n: theirs });
+  }
   if (own) {
     const fixed = JSON.parse(root.dataset.fixed || '{}');
     doc.shifts = fixed.shifts || [];
