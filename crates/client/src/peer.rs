@@ -65,7 +65,8 @@ pub struct PeerOptions {
     /// Only an active ICE-TCP candidate, as behind a firewall that blocks UDP.
     pub tcp_only: bool,
     /// ICE checks paced as a browser paces them (every 50 ms, a host pair at once), not
-    /// at webrtc-rs's 200 ms.
+    /// at webrtc-rs's 200 ms. Either way a pair is given up only after five seconds
+    /// without an answer, as a browser gives it up.
     pub browser_pacing: bool,
     /// Interceptors to add to the defaults (a test's keyframe-request watcher).
     pub interceptors: Option<Box<dyn FnOnce(rtc::interceptor::Registry) -> rtc::interceptor::Registry + Send>>,
@@ -192,12 +193,19 @@ impl Peer {
         let (connected_tx, connected) = tokio::sync::watch::channel(false);
         let mut media_engine = webrtc::peer_connection::MediaEngine::default();
         media_engine.register_default_codecs().map_err(failed)?;
+        // A candidate pair is given up after GIVE_UP without an answer, as a browser does
+        // (Chromium: five unanswered checks over five seconds). webrtc-rs gives up after
+        // seven checks: 400 ms at a browser's pacing, so a machine busy for half a second
+        // (the load tool and the server share two cores) lost a leg that a browser would
+        // have connected.
+        const GIVE_UP: Duration = Duration::from_secs(5);
+        let interval = Duration::from_millis(if options.browser_pacing { 50 } else { 200 });
+        let checks = u16::try_from(GIVE_UP.as_millis() / interval.as_millis()).unwrap_or(u16::MAX);
         let mut settings = webrtc::peer_connection::SettingEngineBuilder::new()
-            .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled);
+            .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
+            .with_ice_connection_attempts(Some(interval), Some(checks));
         if options.browser_pacing {
-            settings = settings
-                .with_ice_connection_attempts(Some(Duration::from_millis(50)), None)
-                .with_host_acceptance_min_wait(Some(Duration::ZERO));
+            settings = settings.with_host_acceptance_min_wait(Some(Duration::ZERO));
         }
         if options.tcp_only {
             settings = settings.with_network_types(vec![rtc::ice::network_type::NetworkType::Tcp4]);
