@@ -18,5 +18,5 @@ mod signal;
 
 pub use error::ClientError;
 pub use media::{MediaRole, MediaSession, join_media};
-pub use peer::{Packets, Peer, PeerOptions, Received, VIDEO_SSRC_OFFSET};
+pub use peer::{Packets, Peer, PeerOptions, Received, States, VIDEO_SSRC_OFFSET};
 pub use signal::{Desk, Gateway, Interpreter, Resident, Role, Signal, SignalRx, SignalTx, Supervisor};

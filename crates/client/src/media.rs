@@ -62,6 +62,8 @@ pub struct MediaSession<R: Role> {
     pub answered: Arc<Mutex<Option<Instant>>>,
     /// Whether ICE and DTLS are up.
     pub connected: tokio::sync::watch::Receiver<bool>,
+    /// The states the peer went through.
+    pub states: crate::peer::States,
     /// The role's other events, as they arrive; closed when the connection is.
     pub events: tokio::sync::mpsc::UnboundedReceiver<R::Event>,
     stop: Option<oneshot::Sender<()>>,
@@ -106,6 +108,7 @@ pub async fn join_media<R: MediaRole>(
     let answered = Arc::new(Mutex::new(None));
     let answered_at = Arc::clone(&answered);
     let connected = peer.connected();
+    let states = peer.states();
     let (stop, mut stopped) = oneshot::channel::<()>();
     let (events_tx, events) = tokio::sync::mpsc::unbounded_channel();
     let task = tokio::spawn(async move {
@@ -141,5 +144,5 @@ pub async fn join_media<R: MediaRole>(
         }
         (signal, peer)
     });
-    Ok(MediaSession { answered, connected, events, stop: Some(stop), task })
+    Ok(MediaSession { answered, connected, states, events, stop: Some(stop), task })
 }

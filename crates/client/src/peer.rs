@@ -100,7 +100,18 @@ impl Default for PeerOptions {
 struct Handler {
     gathered: tokio::sync::mpsc::UnboundedSender<()>,
     connected: tokio::sync::watch::Sender<bool>,
+    states: States,
     packets: Arc<dyn Packets>,
+}
+
+/// The states a peer went through, ICE's and the connection's, in order (`ice:checking`,
+/// `ice:connected`, `pc:connecting`, …): where a leg that never connected stopped.
+pub type States = Arc<std::sync::Mutex<Vec<String>>>;
+
+fn went(states: &States, state: String) {
+    if let Ok(mut s) = states.lock() {
+        s.push(state);
+    }
 }
 
 #[async_trait::async_trait]
@@ -111,7 +122,12 @@ impl PeerConnectionEventHandler for Handler {
         }
     }
 
+    async fn on_ice_connection_state_change(&self, state: webrtc::peer_connection::RTCIceConnectionState) {
+        went(&self.states, format!("ice:{state}"));
+    }
+
     async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        went(&self.states, format!("pc:{state}"));
         let _ = self.connected.send(state == RTCPeerConnectionState::Connected);
     }
 
@@ -178,6 +194,7 @@ pub struct Peer {
     gathered: tokio::sync::mpsc::UnboundedReceiver<()>,
     gathered_once: bool,
     connected: tokio::sync::watch::Receiver<bool>,
+    states: States,
 }
 
 impl std::fmt::Debug for Peer {
@@ -191,6 +208,7 @@ impl Peer {
     pub async fn new(options: PeerOptions, packets: Arc<dyn Packets>) -> Result<Peer, ClientError> {
         let (gathered_tx, gathered) = tokio::sync::mpsc::unbounded_channel();
         let (connected_tx, connected) = tokio::sync::watch::channel(false);
+        let states = States::default();
         let mut media_engine = webrtc::peer_connection::MediaEngine::default();
         media_engine.register_default_codecs().map_err(failed)?;
         // A candidate pair is given up after GIVE_UP without an answer, as a browser does
@@ -222,7 +240,12 @@ impl Peer {
             .with_setting_engine(settings.build())
             .with_media_engine(media_engine)
             .with_interceptor_registry(registry)
-            .with_handler(Arc::new(Handler { gathered: gathered_tx, connected: connected_tx, packets }));
+            .with_handler(Arc::new(Handler {
+                gathered: gathered_tx,
+                connected: connected_tx,
+                states: Arc::clone(&states),
+                packets,
+            }));
         let bind = SocketAddr::new(options.ip, 0).to_string();
         let builder = if options.tcp_only {
             builder.with_tcp_addrs(vec![bind]).with_udp_addrs(Vec::<String>::new())
@@ -250,6 +273,7 @@ impl Peer {
             gathered,
             gathered_once: false,
             connected,
+            states,
         })
     }
 
@@ -302,6 +326,11 @@ impl Peer {
     /// A watch of whether ICE and DTLS are up.
     pub fn connected(&self) -> tokio::sync::watch::Receiver<bool> {
         self.connected.clone()
+    }
+
+    /// The states it went through so far (see [`States`]).
+    pub fn states(&self) -> States {
+        Arc::clone(&self.states)
     }
 
     /// Wait until ICE and DTLS are up.

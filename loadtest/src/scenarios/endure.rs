@@ -146,10 +146,11 @@ async fn on_media<R: MediaRole>(
                 heard.insert(from);
             }
             _ => {
-                let leg = if *session.connected.borrow() { "connected" } else { "never connected" };
+                let leg = if *session.connected.borrow() { "connected" } else { "not connected" };
                 let answering = if session.running() { "answering" } else { "no longer answering the relay" };
+                let states = session.states.lock().map(|s| s.join(" ")).unwrap_or_default();
                 shared.failed(format!(
-                    "{who}: heard {} of {others} others within {MEDIA_WAIT:?}; its leg {leg}, {answering}; errors: {errors:?}",
+                    "{who}: heard {} of {others} others within {MEDIA_WAIT:?}; its leg {leg} (states: {states}), {answering}; errors: {errors:?}",
                     heard.len()
                 ));
                 break;
