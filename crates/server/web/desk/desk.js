@@ -10,7 +10,7 @@ import { ERRORS } from '../common/errors.js';
 import { STRINGS } from './strings.js';
 import { outcomeCommand, resetOutcome, setUpOutcome } from './outcome.js';
 import { bookEarliest, bookedByPhone, bookingEvent, loadToday } from './bookings.js';
-import { availabilityBadge, updateAvailability } from './grid.js';
+import { languageTile, updateAvailability } from './grid.js';
 import { showHours } from './hours.js';
 
 /** @typedef {import('../common/protocol.js').Message} Message */
@@ -96,31 +96,17 @@ function enrol(/** @type {string | null} */ why) {
 function renderLanguages() {
   const grid = $('languages');
   const q = $('search', HTMLInputElement).value.trim().toLowerCase();
+  // Not while connecting or reconnecting: the tiles wait, greyed.
+  const online = state.signal?.state === 'open';
   grid.replaceChildren();
   let shown = 0;
   for (const l of state.languages) {
     const hay = `${l.native} ${l.japanese} ${l.english} ${l.tag}`.toLowerCase();
     if (q && !hay.includes(q)) continue;
     shown++;
-    const second = document.documentElement.lang === 'ja' ? l.japanese : l.english;
-    grid.append(
-      h(
-        'button',
-        // Until the server has welcomed this screen a tap has nowhere to go: the grid
-        // waits, greyed, rather than answering a quick first tap with "connection lost".
-        { type: 'button', role: 'listitem', 'data-lang': l.tag, disabled: !online(), onclick: () => requestInterpreter(l) },
-        h('span', { class: 'native', lang: l.tag }, l.native),
-        h('span', { class: 'japanese' }, second),
-        availabilityBadge(l.tag),
-      ),
-    );
+    grid.append(languageTile(l, online, () => requestInterpreter(l)));
   }
   $('no-match').hidden = shown > 0;
-}
-
-/** Whether the server has welcomed this screen (not while connecting or reconnecting). */
-function online() {
-  return state.signal?.state === 'open';
 }
 
 $('search').addEventListener('input', renderLanguages);

@@ -31,3 +31,23 @@ export function availabilityBadge(tag) {
           : t('avail_phone');
   return h('span', { class: `avail ${a.state}`, 'data-avail': a.state }, text);
 }
+
+/**
+ * One tile of the grid: the language's own name above its Japanese (or English) one, and
+ * what can be done for it now. Until the server has welcomed the screen a tap has nowhere
+ * to go, so the tile waits, greyed, rather than answering a quick first tap with
+ * "cannot reach the server".
+ * @param {{ tag: string, native: string, japanese: string, english: string }} l
+ * @param {boolean} online whether the server has welcomed the screen
+ * @param {() => void} tap
+ */
+export function languageTile(l, online, tap) {
+  const second = document.documentElement.lang === 'ja' ? l.japanese : l.english;
+  return h(
+    'button',
+    { type: 'button', role: 'listitem', 'data-lang': l.tag, disabled: !online, onclick: tap },
+    h('span', { class: 'native', lang: l.tag }, l.native),
+    h('span', { class: 'japanese' }, second),
+    availabilityBadge(l.tag),
+  );
+}
