@@ -2,11 +2,11 @@
 //!
 //! A datagram from an address the relay has confirmed for a leg goes to that leg: one
 //! hash lookup, the hot path for media (a binding request from it that names another
-//! leg is that leg's probe: the address changed hands). From any other address, only a STUN binding
-//! request is considered, and only if its USERNAME names a leg's ICE ufrag. It is routed
-//! to that leg as a probe, **without** learning the address: the leg's ICE agent checks
-//! MESSAGE-INTEGRITY with the ICE password, and the relay calls [`Demux::confirm`] once
-//! it has. Everything else from unknown addresses is dropped after a byte's look (not
+//! leg is that leg's probe: the address changed hands). From any other address, only a
+//! STUN binding request is considered, and only if its USERNAME names a leg's ICE ufrag.
+//! It is routed to that leg as a probe, **without** learning the address: the leg's ICE
+//! agent checks MESSAGE-INTEGRITY with the ICE password, and the relay calls
+//! [`Demux::confirm`] once it has. Everything else from unknown addresses is dropped after a byte's look (not
 //! STUN) or a STUN header's (no leg's ufrag), whichever host sent it: no flood, from one
 //! host or many, nor junk from a participant's own address (a carrier's NAT shares it),
 //! can crowd out a new participant's checks. Each leg's checks have a budget of their own
@@ -222,15 +222,25 @@ impl<L: Copy + Eq + Hash, A: Copy + Eq + Hash> Demux<L, A> {
     /// Where a datagram from `from` goes.
     pub fn route(&mut self, now: Instant, from: A, datagram: &[u8]) -> Route<L> {
         let kind = classify(datagram);
-        if let Some(&(leg, _)) = self.by_addr.get(&from) {
+        let confirmed = match self.by_addr.get_mut(&from) {
+            // Media, from its leg's address: the hot path, one lookup.
+            Some(entry) if kind != Kind::Stun => {
+                self.clock += 1;
+                entry.1 = self.clock;
+                self.stats.routed += 1;
+                return Route::Leg(entry.0);
+            }
+            Some(entry) => Some(entry.0),
+            None => None,
+        };
+        if let Some(leg) = confirmed {
             // A check naming another leg: the address has changed hands. A NAT gave a
             // freed port to someone else (or the loopback's clients reuse one) while the
             // leg that had it lives on, its participant gone; until it fails, the
             // newcomer's checks would go to it and be refused. The other leg's agent
             // decides: only its password's holder moves the address ([`Demux::confirm`]).
             // Consent checks come every few seconds: a header's look costs nothing here.
-            if kind == Kind::Stun
-                && let Route::Probe(other) = self.route_unknown(datagram)
+            if let Route::Probe(other) = self.route_unknown(datagram)
                 && other != leg
             {
                 return self.probe(now, other);
