@@ -222,36 +222,25 @@ impl<L: Copy + Eq + Hash, A: Copy + Eq + Hash> Demux<L, A> {
     /// Where a datagram from `from` goes.
     pub fn route(&mut self, now: Instant, from: A, datagram: &[u8]) -> Route<L> {
         let kind = classify(datagram);
-        let confirmed = match self.by_addr.get_mut(&from) {
-            // Media, from its leg's address: the hot path, one lookup.
-            Some(entry) if kind != Kind::Stun => {
-                self.clock += 1;
-                entry.1 = self.clock;
-                self.stats.routed += 1;
-                return Route::Leg(entry.0);
-            }
-            Some(entry) => Some(entry.0),
-            None => None,
-        };
-        if let Some(leg) = confirmed {
-            // A check naming another leg: the address has changed hands. A NAT gave a
-            // freed port to someone else (or the loopback's clients reuse one) while the
-            // leg that had it lives on, its participant gone; until it fails, the
-            // newcomer's checks would go to it and be refused. The other leg's agent
-            // decides: only its password's holder moves the address ([`Demux::confirm`]).
-            // Consent checks come every few seconds: a header's look costs nothing here.
-            if let Route::Probe(other) = self.route_unknown(datagram)
-                && other != leg
-            {
-                return self.probe(now, other);
-            }
+        // A check from a confirmed address naming another leg: the address has changed
+        // hands. A NAT gave a freed port to someone else (or the loopback's clients reuse
+        // one) while the leg that had it lives on, its participant gone; until it fails,
+        // the newcomer's checks would go to it and be refused. The other leg's agent
+        // decides: only its password's holder moves the address ([`Demux::confirm`]).
+        // Consent checks come every few seconds: a header's look costs nothing here, and
+        // media (not STUN) are not looked at.
+        if kind == Kind::Stun
+            && let Some(&(leg, _)) = self.by_addr.get(&from)
+            && let Route::Probe(other) = self.route_unknown(datagram)
+            && other != leg
+        {
+            return self.probe(now, other);
+        }
+        if let Some(entry) = self.by_addr.get_mut(&from) {
             self.clock += 1;
-            let clock = self.clock;
-            if let Some(entry) = self.by_addr.get_mut(&from) {
-                entry.1 = clock;
-            }
+            entry.1 = self.clock;
             self.stats.routed += 1;
-            return Route::Leg(leg);
+            return Route::Leg(entry.0);
         }
         if kind != Kind::Stun {
             // Costs a byte's look: no budget needed.
