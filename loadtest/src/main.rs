@@ -328,6 +328,15 @@ async fn run(mut a: Args) -> Result<(), String> {
     Ok(())
 }
 
+/// The simulated people's WebRTC stacks log through `log` to stderr, filtered by
+/// `KAKEHASHI_LOAD_LOG`. Unless set: their errors, and a DTLS handshake given up (a join
+/// without media says why); not their warnings per packet.
+fn logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KAKEHASHI_LOAD_LOG")
+        .unwrap_or_else(|_| "warn,rtc=error,webrtc=error,rtc_dtls::handshaker=warn".into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
 fn main() -> ExitCode {
     let args = match parse() {
         Ok(a) => a,
@@ -339,6 +348,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    logs();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {

@@ -61,12 +61,17 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Logs to stderr, filtered by `KAKEHASHI_LOG`.
+/// Logs to stderr, filtered by `KAKEHASHI_LOG` (`info` unless set). The WebRTC stack's own
+/// log (`rtc`, `rtc_dtls`, … through `log`) says only its errors unless the filter names it:
+/// its warnings come per packet (a duplicate SRTP packet, say) and may carry addresses.
 fn logs() {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KAKEHASHI_LOG").unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    let spec = std::env::var("KAKEHASHI_LOG").unwrap_or_else(|_| "info".into());
+    let spec = if spec.contains("rtc") { spec } else { format!("{spec},rtc=error") };
+    let filter = tracing_subscriber::EnvFilter::try_new(&spec).unwrap_or_else(|e| {
+        eprintln!("kakehashi: KAKEHASHI_LOG={spec}: {e}; logging at info");
+        "info,rtc=error".into()
+    });
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
 /// `kakehashi phone --config FILE`.
