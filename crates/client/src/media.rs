@@ -17,6 +17,9 @@ pub trait MediaRole: Role {
     fn sdp(call: Option<u64>, description: p::SessionDescription) -> Self::Command;
     /// The relay's `sdp` among the events.
     fn sdp_of(event: &Self::Event) -> Option<&p::SessionDescription>;
+    /// Whether the event says the relay dropped our leg because it did not connect
+    /// (`media_failed`): a new leg is wanted.
+    fn leg_dropped(event: &Self::Event) -> bool;
 }
 
 impl MediaRole for Desk {
@@ -28,6 +31,9 @@ impl MediaRole for Desk {
             p::DeskEvent::Sdp { description, .. } => Some(description),
             _ => None,
         }
+    }
+    fn leg_dropped(event: &p::DeskEvent) -> bool {
+        matches!(event, p::DeskEvent::MediaFailed { .. })
     }
 }
 
@@ -41,6 +47,9 @@ impl MediaRole for Interpreter {
             _ => None,
         }
     }
+    fn leg_dropped(event: &p::InterpreterEvent) -> bool {
+        matches!(event, p::InterpreterEvent::MediaFailed { .. })
+    }
 }
 
 impl MediaRole for Resident {
@@ -52,6 +61,9 @@ impl MediaRole for Resident {
             p::ResidentEvent::Sdp { description, .. } => Some(description),
             _ => None,
         }
+    }
+    fn leg_dropped(event: &p::ResidentEvent) -> bool {
+        matches!(event, p::ResidentEvent::MediaFailed { .. })
     }
 }
 

@@ -44,6 +44,6 @@ pub mod testnet;
 pub use demux::{Demux, DemuxStats, Drop, Kind, MAX_ADDRESSES_PER_LEG, PROBES_PER_LEG_PER_SEC, Route, classify};
 pub use feedback::{FEEDBACK_SLOT, Feedback, has_reception_reports, is_keyframe_request};
 pub use relay::{
-    LegEvent, LegId, LegStats, MediaStats, OsRandom, Peer, Randomness, Relay, RelayError, SessionId, Start, Transmit,
-    Transport,
+    CONNECT_WITHIN, LegEvent, LegId, LegStats, MediaStats, OsRandom, Peer, Randomness, Relay, RelayError, SessionId,
+    Start, Transmit, Transport,
 };

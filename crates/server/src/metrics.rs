@@ -67,6 +67,9 @@ pub struct Metrics {
     /// Media: the relay's reports dropped because the hub was not reading them (only
     /// statistics, which are cumulative; see `media`'s report policy).
     pub media_reports_dropped: prometheus::IntCounter,
+    /// Media: legs given up because they had not connected 20 s after the relay's answer
+    /// (their participants are told to offer again).
+    pub media_legs_not_connected: prometheus::IntCounter,
     /// HTTP: TCP connections closed unread, by reason (`capacity`: every place taken;
     /// `per_address`: too many from one address).
     pub http_refused: IntCounterVec,
@@ -184,6 +187,12 @@ impl Metrics {
             &["reason"],
         )
         .expect("metric");
+        let media_legs_not_connected = prometheus::IntCounter::new(
+            "kakehashi_media_legs_not_connected_total",
+            "Media legs given up because they had not connected (ICE and DTLS) 20 s after the relay's answer; \
+             their participants are told to offer again.",
+        )
+        .expect("metric");
         let media_reports_dropped = prometheus::IntCounter::new(
             "kakehashi_media_reports_dropped_total",
             "Relay statistics reports dropped because the hub was not reading them.",
@@ -212,6 +221,7 @@ impl Metrics {
             Box::new(hub_busy.clone()),
             Box::new(store_writes.clone()),
             Box::new(media_reports_dropped.clone()),
+            Box::new(media_legs_not_connected.clone()),
             Box::new(requests.clone()),
             Box::new(media_packets.clone()),
             Box::new(media_bytes.clone()),
@@ -264,6 +274,7 @@ impl Metrics {
             media_relay_legs,
             media_dropped,
             media_reports_dropped,
+            media_legs_not_connected,
             http_refused,
             store_writes,
             hub_busy,

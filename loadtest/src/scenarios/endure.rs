@@ -71,6 +71,8 @@ struct Shared {
     first_failure: std::sync::Mutex<Option<String>>,
     resident_returns: AtomicU64,
     leg_restarts: AtomicU64,
+    /// Legs the relay gave up (`media_failed`) and their participants made anew.
+    legs_given_up: AtomicU64,
     /// The next SSRC block (one per peer).
     ssrc: AtomicU32,
     stats: Arc<Stats>,
@@ -108,10 +110,11 @@ impl Shared {
 
 /// A publishing peer on the next SSRC block, its media joined to `call` over `signal`;
 /// then wait until it hears the other `others` publishers (a failure is counted, unless
-/// the call ended meanwhile: `end`).
+/// the call ended meanwhile: `end`). A leg the relay gives up (`media_failed`) is made
+/// anew, as a browser does, within the same wait.
 #[allow(clippy::too_many_arguments)]
 async fn on_media<R: MediaRole>(
-    signal: Signal<R>,
+    mut signal: Signal<R>,
     call: Option<u64>,
     others: usize,
     end: Option<&mut watch::Receiver<bool>>,
@@ -120,11 +123,6 @@ async fn on_media<R: MediaRole>(
     stop: &Arc<AtomicBool>,
     who: &str,
 ) -> Result<MediaSession<R>, LoadError> {
-    let ssrc = 0x1000_0000 + shared.ssrc.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x200) % 0xE000_0000;
-    let (peer, mut firsts) =
-        media::peer(std::net::IpAddr::from([127, 0, 0, 1]), Some(ssrc), Arc::clone(&shared.stats)).await?;
-    drop(media::publish(&peer, ssrc, o.rates, Arc::clone(stop)));
-    let mut session = join_media(signal, peer, call).await?;
     shared.joins.fetch_add(1, Ordering::Relaxed);
     let mut heard = std::collections::BTreeSet::new();
     let deadline = tokio::time::Instant::now() + MEDIA_WAIT;
@@ -132,33 +130,55 @@ async fn on_media<R: MediaRole>(
     let end = end.unwrap_or(&mut ended);
     // The server's errors meanwhile (nobody else reads them while the media runs).
     let mut errors = Vec::new();
-    while heard.len() < others {
-        let first = tokio::select! {
-            first = tokio::time::timeout_at(deadline, firsts.recv()) => first,
-            Some(event) = session.events.recv() => {
-                errors.extend(R::error(&event).map(|e| format!("{:?} {}", e.code, e.message)));
-                continue;
-            }
-            _ = end.wait_for(|e| *e) => break,
-        };
-        match first {
-            Ok(Some(PeerEvent::FirstFrom(from, _))) => {
-                heard.insert(from);
-            }
-            _ => {
-                let leg = if *session.connected.borrow() { "connected" } else { "not connected" };
-                let answering = if session.running() { "answering" } else { "no longer answering the relay" };
-                let states = session.states.lock().map(|s| s.join(" ")).unwrap_or_default();
-                shared.failed(format!(
-                    "{who}: heard {} of {others} others within {MEDIA_WAIT:?}; its leg {leg} (states: {states}), {answering}; errors: {errors:?}",
-                    heard.len()
-                ));
-                break;
+    loop {
+        let ssrc = 0x1000_0000 + shared.ssrc.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x200) % 0xE000_0000;
+        let (peer, mut firsts) =
+            media::peer(std::net::IpAddr::from([127, 0, 0, 1]), Some(ssrc), Arc::clone(&shared.stats)).await?;
+        let publisher = media::publish(&peer, ssrc, o.rates, Arc::clone(stop));
+        let mut session = join_media(signal, peer, call).await?;
+        let mut given_up = false;
+        while heard.len() < others {
+            let first = tokio::select! {
+                first = tokio::time::timeout_at(deadline, firsts.recv()) => first,
+                Some(event) = session.events.recv() => {
+                    errors.extend(R::error(&event).map(|e| format!("{:?} {}", e.code, e.message)));
+                    if R::leg_dropped(&event) {
+                        errors.push("media_failed: the relay gave the leg up".into());
+                        given_up = true;
+                        break;
+                    }
+                    continue;
+                }
+                _ = end.wait_for(|e| *e) => break,
+            };
+            match first {
+                Ok(Some(PeerEvent::FirstFrom(from, _))) => {
+                    heard.insert(from);
+                }
+                _ => {
+                    let leg = if *session.connected.borrow() { "connected" } else { "not connected" };
+                    let answering = if session.running() { "answering" } else { "no longer answering the relay" };
+                    let states = session.states.lock().map(|s| s.join(" ")).unwrap_or_default();
+                    shared.failed(format!(
+                        "{who}: heard {} of {others} others within {MEDIA_WAIT:?}; its leg {leg} (states: {states}), {answering}; errors: {errors:?}",
+                        heard.len()
+                    ));
+                    break;
+                }
             }
         }
+        if !given_up {
+            drop(ended_tx);
+            return Ok(session);
+        }
+        shared.legs_given_up.fetch_add(1, Ordering::Relaxed);
+        if let Some(p) = publisher {
+            p.abort();
+        }
+        let (back, old) = session.stop().await?;
+        old.close().await;
+        signal = back;
     }
-    drop(ended_tx);
-    Ok(session)
 }
 
 /// Stop a participant's media: its publisher, its peer; the signalling comes back.
@@ -462,6 +482,7 @@ pub async fn run(server: &Server, o: &Options) -> Result<(Vec<String>, Value), L
         "media_failures": shared.media_failures.load(Ordering::Relaxed),
         "resident_returns": shared.resident_returns.load(Ordering::Relaxed),
         "leg_restarts": shared.leg_restarts.load(Ordering::Relaxed),
+        "legs_given_up": shared.legs_given_up.load(Ordering::Relaxed),
         "packets_received": shared.stats.ever.load(Ordering::Relaxed),
         "relay_dropped": {"unknown_source": unknown_source, "rate_limited": rate_limited},
         "records": records,
@@ -484,13 +505,14 @@ pub async fn run(server: &Server, o: &Options) -> Result<(Vec<String>, Value), L
             o.calls, o.seconds, pool, o.talk
         ),
         format!(
-            "  {} calls ended, at most {} at once; {} media joins, {} without media from the others; {} residents back by their link, {} interpreter legs reconnected",
+            "  {} calls ended, at most {} at once; {} media joins, {} without media from the others; {} residents back by their link, {} interpreter legs reconnected; {} legs given up by the relay and made anew",
             calls_total,
             value["max_calls_at_once"],
             value["media_joins"],
             value["media_failures"],
             value["resident_returns"],
-            value["leg_restarts"]
+            value["leg_restarts"],
+            value["legs_given_up"]
         ),
         format!("  the relay dropped {unknown_source} datagrams from unknown sources and {rate_limited} over a budget"),
         format!("  call records: {records}"),

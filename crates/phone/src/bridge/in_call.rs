@@ -134,15 +134,16 @@ pub(super) async fn join(
             event = media.events.recv() => match event {
                 None | Some(p::ResidentEvent::CallEnded) => break,
                 Some(p::ResidentEvent::ParticipantLeft { participant, .. }) => seat.left(participant),
-                // The relay that held the call's media is gone: a new leg, to another.
-                Some(p::ResidentEvent::MediaMoved {}) => {
+                // The relay that held the call's media is gone (a new leg, to another), or
+                // the phone's leg did not connect and the relay dropped it (a new leg).
+                Some(p::ResidentEvent::MediaMoved {} | p::ResidentEvent::MediaFailed {}) => {
                     let (signal, old) = media.stop().await?;
                     old.close().await;
                     let peer = Peer::new(options(), Arc::new(packets.clone())).await?;
                     voice.track = peer.audio.clone();
                     media = join_media(signal, peer, None).await?;
                     connected = media.connected.clone();
-                    tracing::info!(call = in_call, "the call's media moved to another relay; the phone's leg follows");
+                    tracing::info!(call = in_call, "the phone's leg is made anew (its relay is gone, or it did not connect)");
                 }
                 Some(_) => {}
             },

@@ -101,6 +101,7 @@ fn desk_events() -> Vec<DeskEvent> {
         E::Sdp { call: 7, description: sdp(SdpKind::Answer) },
         E::ParticipantMedia { call: 7, participant: 2, muted: true, camera_off: false },
         E::MediaMoved { call: 7 },
+        E::MediaFailed { call: 7 },
         E::Ice { call: 7, candidate: "candidate:1 1 udp 1 192.0.2.1 9 typ host".into() },
         E::Error(error()),
         E::Pong,
@@ -134,6 +135,7 @@ fn interpreter_events() -> Vec<InterpreterEvent> {
         E::Sdp { call: 7, description: sdp(SdpKind::Offer) },
         E::ParticipantMedia { call: 7, participant: 0, muted: false, camera_off: true },
         E::MediaMoved { call: 7 },
+        E::MediaFailed { call: 7 },
         E::Ice { call: 7, candidate: "c".into() },
         E::Notice {
             id: 3,
@@ -160,6 +162,7 @@ fn resident_events() -> Vec<ResidentEvent> {
         E::Sdp { description: sdp(SdpKind::Answer) },
         E::ParticipantMedia { participant: 1, muted: true, camera_off: true },
         E::MediaMoved {},
+        E::MediaFailed {},
         E::Ice { candidate: "c".into() },
         E::Error(error()),
         E::Pong,

@@ -34,6 +34,7 @@ impl Relay {
                         let e = match state {
                             RTCPeerConnectionState::Connected if !leg.connected => {
                                 leg.connected = true;
+                                leg.connect_by = None;
                                 became_connected = true;
                                 Some(LegEvent::Connected)
                             }

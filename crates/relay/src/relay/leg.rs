@@ -71,6 +71,8 @@ pub(super) struct Leg {
     pub(super) session: SessionId,
     pub(super) participant: u64,
     pub(super) connected: bool,
+    /// Until it connects: when it is given up ([`super::LegEvent::NotConnected`]).
+    pub(super) connect_by: Option<Instant>,
     /// Tracks this participant publishes.
     pub(super) inbound: FxHashMap<MediaStreamTrackId, Inbound>,
     /// Tracks this leg sends, by source.

@@ -43,7 +43,9 @@ use std::time::{Instant, SystemTime};
 use rtc::sansio::Protocol;
 use rustc_hash::FxHashMap;
 
-pub use types::{LegEvent, LegId, LegStats, MediaStats, Peer, RelayError, SessionId, Transmit, Transport};
+pub use types::{
+    CONNECT_WITHIN, LegEvent, LegId, LegStats, MediaStats, Peer, RelayError, SessionId, Transmit, Transport,
+};
 
 use crate::demux::Demux;
 use leg::{Leg, Session, Source};
@@ -212,7 +214,10 @@ impl Relay {
     /// current whenever no leg is dirty.
     pub(super) fn refresh_deadline(&mut self, id: LegId) {
         let Some(leg) = self.legs.get_mut(&id) else { return };
-        let next = leg.pc.poll_timeout();
+        let next = match (leg.pc.poll_timeout(), leg.connect_by) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         if next != leg.deadline {
             if let Some(old) = leg.deadline {
                 self.deadlines.remove(&(old, id));
@@ -251,6 +256,10 @@ impl Relay {
             if let Some(leg) = self.legs.get_mut(&id) {
                 leg.deadline = None;
                 let _ = leg.pc.handle_timeout(now);
+                if leg.connect_by.is_some_and(|by| by <= now) {
+                    leg.connect_by = None;
+                    self.events.push_back((id, LegEvent::NotConnected));
+                }
             }
             self.touch(id);
         }

@@ -91,6 +91,7 @@ impl Relay {
                 session,
                 participant,
                 connected: false,
+                connect_by: Some(now + super::CONNECT_WITHIN),
                 inbound: FxHashMap::default(),
                 outbound: FxHashMap::default(),
                 outbound_by_local: FxHashMap::default(),

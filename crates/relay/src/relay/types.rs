@@ -72,6 +72,14 @@ pub struct Transmit {
     pub data: BytesMut,
 }
 
+/// How long a leg may take to connect (ICE and DTLS) after the relay's answer before
+/// [`LegEvent::NotConnected`]. A leg connects in well under a second on a working path,
+/// and in a few seconds through loss (each DTLS flight is retransmitted after one). `rtc`'s
+/// DTLS gives up after eight unanswered sends of a flight, eight seconds, and says so to
+/// nobody; a browser's backs off for longer. Twenty seconds outlasts both, and leaves the
+/// participant time to connect with a new leg before a person gives up on the call.
+pub const CONNECT_WITHIN: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// What happened to a leg.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -88,6 +96,11 @@ pub enum LegEvent {
     VideoResumed,
     /// The connection failed (consent lost, DTLS failure).
     Failed,
+    /// The leg did not connect within [`CONNECT_WITHIN`] of the relay's answer: no
+    /// connectivity check reached it, or its DTLS handshake stalled (each side's
+    /// retransmissions lost, until one gave up without a word). Nothing will come of it:
+    /// remove it, and have the participant make a new leg.
+    NotConnected,
     /// The connection closed.
     Closed,
 }

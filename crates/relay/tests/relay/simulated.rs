@@ -466,3 +466,48 @@ fn the_answer_offers_publishers_transport_wide_feedback_and_nack() {
     assert!(answer.contains("transport-cc"), "TWCC feedback for bandwidth estimation: {answer}");
     assert!(answer.contains("nack pli") && answer.contains(" nack\r\n"), "NACK and PLI: {answer}");
 }
+
+/// Whether a datagram is DTLS (RFC 7983: first byte 20 to 63).
+fn is_dtls(data: &[u8]) -> bool {
+    data.first().is_some_and(|b| (20..=63).contains(b))
+}
+
+#[test]
+fn a_leg_whose_dtls_handshake_stalls_is_given_up_after_connect_within() {
+    let mut net = TestNet::new(Instant::now());
+    let connects = net.join(S, 0, Publish::default()).unwrap();
+    let stalls = net.join(S, 1, Publish::default()).unwrap();
+    // Its connectivity checks get through, its handshake never does: every DTLS datagram
+    // from or to it is lost, as under the CPU starvation that left legs without media.
+    let addr = net.clients[stalls].addr;
+    net.drop = Some(Box::new(move |from, to, data| (from == addr || to == addr) && is_dtls(data)));
+    let start = net.now;
+    while net.now - start < kakehashi_relay::CONNECT_WITHIN - 500 * MS {
+        net.advance(100 * MS);
+    }
+    let (stalled, connected) = (net.clients[stalls].leg, net.clients[connects].leg);
+    assert!(net.relay.is_confirmed(Peer::udp(addr)), "its checks reached the relay");
+    let given_up = |net: &TestNet, leg| net.events.iter().any(|(_, l, e)| *l == leg && *e == LegEvent::NotConnected);
+    assert!(!given_up(&net, stalled), "not before {:?}", kakehashi_relay::CONNECT_WITHIN);
+    assert!(net.events.iter().any(|(_, l, e)| *l == connected && *e == LegEvent::Connected));
+    net.advance(Duration::from_secs(1));
+    assert!(given_up(&net, stalled), "given up at {:?}: {:?}", kakehashi_relay::CONNECT_WITHIN, net.events);
+    assert_eq!(net.events.iter().filter(|(_, _, e)| *e == LegEvent::NotConnected).count(), 1, "once");
+    // A connected leg is never given up, however long it lives.
+    net.advance(Duration::from_secs(30));
+    assert!(!given_up(&net, connected));
+}
+
+#[test]
+fn a_leg_no_connectivity_check_reaches_is_given_up_too() {
+    let mut net = TestNet::new(Instant::now());
+    let silent = net.join(S, 0, Publish::default()).unwrap();
+    // The participant took the answer and vanished: nothing of it ever arrives.
+    net.vanish(silent);
+    let leg = net.clients[silent].leg;
+    net.advance(kakehashi_relay::CONNECT_WITHIN + 100 * MS);
+    assert_eq!(
+        net.events.iter().filter(|(_, l, _)| *l == leg).map(|(_, _, e)| e.clone()).collect::<Vec<_>>(),
+        vec![LegEvent::NotConnected]
+    );
+}

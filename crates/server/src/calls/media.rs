@@ -204,6 +204,10 @@ impl Core {
                     LegEvent::Connected | LegEvent::VideoResumed => {}
                     LegEvent::VideoPaused => self.fact(Fact::VideoPaused(owner.party)),
                     LegEvent::Failed | LegEvent::Closed => self.remove_legs(vec![leg]),
+                    LegEvent::NotConnected => {
+                        self.remove_legs(vec![leg]);
+                        self.not_connected(owner);
+                    }
                 }
             }
         }
@@ -223,6 +227,28 @@ impl Core {
             }
             c.quality.legs.insert(leg, stats);
         }
+    }
+
+    /// A participant's newest leg did not connect and the relay dropped it: the participant
+    /// is told to offer again (a desk or interpreter away gets it on resuming). Counted as
+    /// a reconnect, which the new leg is.
+    fn not_connected(&mut self, owner: Owner) {
+        tracing::info!(
+            call = owner.call.0,
+            party = owner.party.as_str(),
+            "a leg did not connect: its participant offers again"
+        );
+        if let Some(c) = self.calls.get_mut(&owner.call) {
+            c.quality.reconnects += 1;
+        }
+        self.fact(Fact::MediaReconnect(owner.party));
+        let call = owner.call.0;
+        let delivery = match owner.endpoint {
+            Endpoint::Desk(desk) => Delivery::Desk(desk, p::DeskEvent::MediaFailed { call }),
+            Endpoint::Interpreter(i) => Delivery::Interpreter(i, p::InterpreterEvent::MediaFailed { call }),
+            Endpoint::Member(m) => Delivery::Member(m, p::ResidentEvent::MediaFailed {}),
+        };
+        self.deliver(delivery);
     }
 
     pub(super) fn send_sdp(&mut self, owner: Owner, kind: p::SdpKind, sdp: String) {

@@ -322,7 +322,15 @@ pub async fn run(
         while let Some((leg, event)) = relay.poll_event() {
             match &event {
                 LegEvent::Failed => {
-                    tracing::info!(leg = leg.0, "a media leg failed: it did not connect, or its path was lost");
+                    tracing::info!(leg = leg.0, "a media leg failed: its DTLS handshake failed, or its path was lost");
+                }
+                LegEvent::NotConnected => {
+                    metrics.media_legs_not_connected.inc();
+                    tracing::info!(
+                        leg = leg.0,
+                        checks = relay.leg_checks(leg).map_or(0, |(_, checks)| checks),
+                        "a media leg did not connect in time: given up"
+                    );
                 }
                 LegEvent::Offer(_) => tracing::debug!(leg = leg.0, "the relay offers a leg its changed tracks"),
                 other => tracing::debug!(leg = leg.0, event = ?other, "a media leg's event"),

@@ -185,7 +185,9 @@ export class CallSession {
         this.media?.handle(m);
         return true;
       case 'media_moved':
-        // The relay that held the call's media is gone: a new leg, to another one.
+      // The relay that held the call's media is gone (a new leg, to another one), or our
+      // leg did not connect and the relay dropped it (a new leg, which usually does).
+      case 'media_failed':
         this.media?.restart();
         return true;
       case 'document':

@@ -422,3 +422,44 @@ fn a_phone_invite_dies_with_its_call() {
     assert!(w.redeem(&pin).is_none());
     assert!(w.core.links.pins.is_empty());
 }
+
+#[test]
+fn a_leg_that_did_not_connect_is_removed_and_its_participant_told_to_offer_again() {
+    let mut w = World::new();
+    let call = w.answered();
+    let offer = p::SessionDescription { kind: p::SdpKind::Offer, sdp: "v=0".into() };
+    let open_leg = |w: &mut World, leg: u64| {
+        w.desk(p::DeskCommand::Sdp { call, description: offer.clone() }).unwrap();
+        let tag = w
+            .take()
+            .into_iter()
+            .find_map(|o| match o {
+                Output::Relay { order: crate::media::Order::Offer { tag, .. }, .. } => Some(tag),
+                _ => None,
+            })
+            .expect("an offer to the relay");
+        let result = Ok((kakehashi_relay::LegId(leg), "answer".into()));
+        w.ok(Input::Relay(crate::media::Report::Answered { call, tag, result, refused: vec![] }));
+        w.take();
+    };
+    let not_connected = |leg| crate::media::Report::Leg {
+        leg: kakehashi_relay::LegId(leg),
+        event: kakehashi_relay::LegEvent::NotConnected,
+    };
+    open_leg(&mut w, 5);
+    open_leg(&mut w, 6);
+    // The leg the desk replaced is nobody's now: its end tells nobody anything.
+    w.ok(Input::Relay(not_connected(5)));
+    assert!(deliveries(&w.take()).is_empty());
+    w.ok(Input::Relay(not_connected(6)));
+    let out = w.take();
+    assert!(
+        out.iter().any(|o| matches!(
+            o,
+            Output::Relay { order: crate::media::Order::Remove { leg: kakehashi_relay::LegId(6) }, .. }
+        )),
+        "{out:?}"
+    );
+    assert!(out.iter().any(|o| matches!(o, Output::Fact(Fact::MediaReconnect(p::Party::Desk)))));
+    assert_eq!(deliveries(&out), vec![&Delivery::Desk(DESK, p::DeskEvent::MediaFailed { call })]);
+}
