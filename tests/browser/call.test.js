@@ -243,7 +243,7 @@ test('a consultation with a remote resident, end to end', async () => {
   await resident.close();
 });
 
-test('a resident whose camera is refused joins with audio only', async () => {
+test('a resident whose camera is refused joins with audio only; a desk whose leg the relay gives up makes a new one', async () => {
   const desk = await party({ tone: DESK_TONE, viewport: TABLET });
   browsers.push(desk);
   const interp = browsers[1];
@@ -288,6 +288,20 @@ test('a resident whose camera is refused joins with audio only', async () => {
     return hears(h.resident, RESIDENT_TONE) ? h : null;
   }, 'the desk to hear the resident');
   console.log(`desk hears ${JSON.stringify(heard)}`);
+  // The relay gives a leg up that did not connect in time and says `media_failed`: the
+  // desk makes a new leg at once, which connects, and the resident is heard on it.
+  /** @returns {Promise<{ call: number, restarts: number, state: string }>} */
+  const deskLeg = () => desk.page.evaluate(() => {
+    const s = /** @type {any} */ (window).kk.state.session;
+    return { call: s.call, restarts: s.media.restarts, state: s.media.state };
+  });
+  const before = await deskLeg();
+  /** @type {any} */ (toPage).send(JSON.stringify({ type: 'media_failed', call: before.call }));
+  await until(async () => {
+    const now = await deskLeg();
+    return now.restarts > before.restarts && now.state === 'connected';
+  }, 'the desk\'s new leg to connect');
+  await until(async () => (await received(desk.page)).resident?.audioPackets > 20, 'the resident\'s audio on the new leg');
   const r = await received(desk.page);
   assert.equal(r.resident.videoFrames, 0, 'no video from the resident');
   assert.equal(await resident.page.locator('#camera').isHidden(), true, 'no camera button without a camera');
