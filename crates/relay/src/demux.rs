@@ -83,6 +83,10 @@ pub enum Drop {
     UnknownUfrag,
     /// A check for a leg over that leg's budget of checks.
     RateLimited,
+    /// From a confirmed address, but none of STUN, DTLS, RTP or RTCP (RFC 7983's first
+    /// byte): nothing a WebRTC peer sends. An empty datagram would make `rtc` log an error
+    /// for each one.
+    NotWebRtc,
 }
 
 /// Counters for metrics.
@@ -96,6 +100,8 @@ pub struct DemuxStats {
     pub dropped: u64,
     /// Checks for a leg dropped because the leg was over its budget of checks.
     pub rate_limited: u64,
+    /// Datagrams from a confirmed address that no WebRTC peer sends ([`Drop::NotWebRtc`]).
+    pub not_webrtc: u64,
 }
 
 #[derive(Debug)]
@@ -237,6 +243,10 @@ impl<L: Copy + Eq + Hash, A: Copy + Eq + Hash> Demux<L, A> {
             return self.probe(now, other);
         }
         if let Some(entry) = self.by_addr.get_mut(&from) {
+            if kind == Kind::Other {
+                self.stats.not_webrtc += 1;
+                return Route::Drop(Drop::NotWebRtc);
+            }
             self.clock += 1;
             entry.1 = self.clock;
             self.stats.routed += 1;
@@ -379,6 +389,11 @@ mod tests {
         assert_eq!(d.route(t, addr(5000), &rtp()), Route::Leg(2));
         assert_eq!(d.route(t, addr(5000), &probe), Route::Leg(2));
         assert_eq!(d.addresses(2), &[addr(5000)]);
+        // Nothing a WebRTC peer sends (an empty datagram; a first byte RFC 7983 gives to no
+        // protocol of ours) goes no further, even from there.
+        assert_eq!(d.route(t, addr(5000), &[]), Route::Drop(Drop::NotWebRtc));
+        assert_eq!(d.route(t, addr(5000), &[17, 0]), Route::Drop(Drop::NotWebRtc));
+        assert_eq!(d.stats().not_webrtc, 2);
         // Unknown ufrag, not a binding request, malformed.
         assert_eq!(d.route(t, addr(6000), &binding_request([1; 12], "nobody:x")), Route::Drop(Drop::UnknownUfrag));
         let mut response = binding_request([1; 12], "intp:x");

@@ -62,7 +62,8 @@ pub struct Metrics {
     pub media_relay_legs: prometheus::IntGauge,
     /// Media: datagrams the relay dropped before any leg saw them, by reason
     /// (`unknown_source`: not from a participant; `rate_limited`: a check for a leg over
-    /// that leg's budget of connectivity checks).
+    /// that leg's budget of connectivity checks; `not_webrtc`: from a participant's
+    /// address, but nothing WebRTC sends).
     pub media_dropped: IntCounterVec,
     /// Media: the relay's reports dropped because the hub was not reading them (only
     /// statistics, which are cumulative; see `media`'s report policy).

@@ -403,6 +403,7 @@ pub async fn run(
                 let now = relay.demux_stats();
                 metrics.media_dropped.with_label_values(&["unknown_source"]).inc_by(now.dropped - dropped.dropped);
                 metrics.media_dropped.with_label_values(&["rate_limited"]).inc_by(now.rate_limited - dropped.rate_limited);
+                metrics.media_dropped.with_label_values(&["not_webrtc"]).inc_by(now.not_webrtc - dropped.not_webrtc);
                 dropped = now;
                 // Dropping a connection's write queue ends its task, which closes it.
                 let at = Instant::now();
