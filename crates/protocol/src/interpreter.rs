@@ -234,7 +234,7 @@ pub enum InterpreterEvent {
         /// The call.
         call: u64,
     },
-    /// Your leg did not connect within 20 seconds of the relay's answer (no connectivity
+    /// Your leg did not connect within 15 seconds of the relay's answer (no connectivity
     /// check reached the relay, or the DTLS handshake stalled), and the relay dropped it:
     /// offer again (a new leg, as after a reconnect). Sent only for your newest leg.
     MediaFailed {

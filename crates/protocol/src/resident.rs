@@ -107,7 +107,7 @@ pub enum ResidentEvent {
     /// The relay that held this call's media is gone (a cluster node lost): offer again
     /// (a new leg, as after a reconnect); the call goes on under the same record.
     MediaMoved {},
-    /// Your leg did not connect within 20 seconds of the relay's answer (no connectivity
+    /// Your leg did not connect within 15 seconds of the relay's answer (no connectivity
     /// check reached the relay, or the DTLS handshake stalled), and the relay dropped it:
     /// offer again (a new leg, as after a reconnect). Sent only for your newest leg.
     MediaFailed {},

@@ -68,7 +68,7 @@ pub struct Metrics {
     /// Media: the relay's reports dropped because the hub was not reading them (only
     /// statistics, which are cumulative; see `media`'s report policy).
     pub media_reports_dropped: prometheus::IntCounter,
-    /// Media: legs given up because they had not connected 20 s after the relay's answer
+    /// Media: legs given up because they had not connected 15 s after the relay's answer
     /// (their participants are told to offer again).
     pub media_legs_not_connected: prometheus::IntCounter,
     /// HTTP: TCP connections closed unread, by reason (`capacity`: every place taken;
@@ -190,7 +190,7 @@ impl Metrics {
         .expect("metric");
         let media_legs_not_connected = prometheus::IntCounter::new(
             "kakehashi_media_legs_not_connected_total",
-            "Media legs given up because they had not connected (ICE and DTLS) 20 s after the relay's answer; \
+            "Media legs given up because they had not connected (ICE and DTLS) 15 s after the relay's answer; \
              their participants are told to offer again.",
         )
         .expect("metric");

@@ -74,11 +74,13 @@ pub struct Transmit {
 
 /// How long a leg may take to connect (ICE and DTLS) after the relay's answer before
 /// [`LegEvent::NotConnected`]. A leg connects in well under a second on a working path,
-/// and in a few seconds through loss (each DTLS flight is retransmitted after one). `rtc`'s
-/// DTLS gives up after eight unanswered sends of a flight, eight seconds, and says so to
-/// nobody; a browser's backs off for longer. Twenty seconds outlasts both, and leaves the
-/// participant time to connect with a new leg before a person gives up on the call.
-pub const CONNECT_WITHIN: std::time::Duration = std::time::Duration::from_secs(20);
+/// in a few seconds through loss (each DTLS flight is retransmitted after a second), and
+/// through a TURN server reached over TLS in a few more. The relay's own DTLS (`rtc`)
+/// gives up eight seconds after its flight went unanswered, and says so to nobody: after
+/// that the handshake cannot complete. Fifteen seconds outlasts that with room, and leaves
+/// a new leg time to connect before a person gives up on the call (the load tool's check
+/// allows 30 s from the first offer, retries included).
+pub const CONNECT_WITHIN: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// What happened to a leg.
 #[derive(Clone, Debug, PartialEq, Eq)]
