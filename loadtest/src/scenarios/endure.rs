@@ -458,6 +458,7 @@ pub async fn run(server: &Server, o: &Options) -> Result<(Vec<String>, Value), L
     let dropped =
         |reason: &str| server::series(&metrics, &format!("kakehashi_media_dropped_total{{reason=\"{reason}\"}}"));
     let (unknown_source, rate_limited) = (dropped("unknown_source"), dropped("rate_limited"));
+    let not_webrtc = dropped("not_webrtc");
     none_failed(&failures)?;
     let ended = shared.ended.lock().await.clone();
     let records = check_records(server, tenant, since_ms, &ended).await?;
@@ -484,7 +485,7 @@ pub async fn run(server: &Server, o: &Options) -> Result<(Vec<String>, Value), L
         "leg_restarts": shared.leg_restarts.load(Ordering::Relaxed),
         "legs_given_up": shared.legs_given_up.load(Ordering::Relaxed),
         "packets_received": shared.stats.ever.load(Ordering::Relaxed),
-        "relay_dropped": {"unknown_source": unknown_source, "rate_limited": rate_limited},
+        "relay_dropped": {"unknown_source": unknown_source, "rate_limited": rate_limited, "not_webrtc": not_webrtc},
         "records": records,
         "server": {
             "rss_kib_before": before.rss / 1024,
@@ -514,7 +515,10 @@ pub async fn run(server: &Server, o: &Options) -> Result<(Vec<String>, Value), L
             value["leg_restarts"],
             value["legs_given_up"]
         ),
-        format!("  the relay dropped {unknown_source} datagrams from unknown sources and {rate_limited} over a budget"),
+        format!(
+            "  the relay dropped {unknown_source} datagrams from unknown sources, {rate_limited} over a budget \
+             and {not_webrtc} that were no WebRTC"
+        ),
         format!("  call records: {records}"),
         format!(
             "  server memory: {} KiB before, {} KiB after the warm-up, at most {} KiB, {} KiB at the end ({:+.1} KiB/min); {} KiB once every call ended",
