@@ -443,6 +443,14 @@ test('the wallboard shows queues, interpreters and today\'s waits; the admin pag
   await admin.page.click('#policy-form button[type=submit]');
   await steps.first().locator('.step-error').filter({ hasText: /最後の段階だけ/ }).waitFor();
   await snap(admin.page, 'admin-policy');
+  // The server's refusal beside its field, in the page's language (the form's own limit
+  // taken away, as a page older than the server's limits would be).
+  await steps.first().locator('input[type=number]').fill('45');
+  await admin.page.locator('#pf-ring_timeout_secs').evaluate((e) => e.removeAttribute('max'));
+  await admin.page.fill('#pf-ring_timeout_secs', '900');
+  await admin.page.click('#policy-form button[type=submit]');
+  await admin.page.locator('#pf-ring_timeout_secs-error').filter({ hasText: '10分以下にしてください。' }).waitFor();
+  await admin.page.fill('#pf-ring_timeout_secs', '30');
   await steps.first().locator('input[type=number]').fill('45');
   await steps.last().locator('.tiers input[value=volunteer]').check();
   // A step added at the end, and the one it follows given a time.
@@ -488,7 +496,7 @@ test('the wallboard shows queues, interpreters and today\'s waits; the admin pag
   await admin.page.click('#records-form button[type=submit]');
   await until(async () => (await server.api('/api/tenants/1/retention', { token: server.admin })).notes_days === 180, 'notes kept 180 days');
   assert.deepEqual(await accessibilityProblems(admin.page), []);
-  // A bad roster is refused with the field named.
+  // A bad roster is refused with the field named, in the page's language.
   await admin.page.click('#tabs button[data-tab=interpreters]');
   await admin.page.locator('#interpreters').waitFor();
   await admin.page.fill('#i-login', 'new-ne');
@@ -497,14 +505,14 @@ test('the wallboard shows queues, interpreters and today\'s waits; the admin pag
   await admin.page.fill('#i-tenants', '1');
   await admin.page.locator('#i-roster .r-zone').fill('Mars/Base');
   await admin.page.click('#interpreter-form button[type=submit]');
-  await admin.page.locator('#notice.error').filter({ hasText: /roster\.time_zone/ }).waitFor();
+  await admin.page.locator('#notice.error').filter({ hasText: 'タイムゾーン: タイムゾーンが正しくありません(例 Asia/Tokyo)。' }).waitFor();
   await snap(admin.page, 'admin-interpreters');
   // Reached by phone: a number that cannot be dialled is refused with the field named, and
   // a dialable one is saved.
   await admin.page.locator('#i-roster .r-zone').fill('Asia/Tokyo');
   await admin.page.fill('#i-phone', 'call me on LINE');
   await admin.page.click('#interpreter-form button[type=submit]');
-  await admin.page.locator('#notice.error').filter({ hasText: /reach_by_phone/ }).waitFor();
+  await admin.page.locator('#notice.error').filter({ hasText: /^電話番号: 電話番号は3〜20桁/ }).waitFor();
   await admin.page.fill('#i-phone', '090-1234-5678');
   await admin.page.click('#interpreter-form button[type=submit]');
   await until(async () => {

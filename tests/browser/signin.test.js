@@ -117,7 +117,7 @@ test('an admin for whom it is optional turns it on from the header', async () =>
   await page.waitForSelector('#tenants:not([hidden])');
   await page.fill('#tenant-name', 'Asahi City');
   await page.click('#tenant-form button[type=submit]');
-  await until(async () => (await page.textContent('#notice'))?.includes('入力内容に誤りがあります'), 'the refusal in Japanese');
+  await until(async () => (await page.textContent('#notice')) === '名前: すでに使われています。', 'the refusal in Japanese, naming the field');
   assert.deepEqual(b.errors, []);
 });
 

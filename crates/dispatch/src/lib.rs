@@ -65,7 +65,7 @@ pub use event::{
 pub use ids::{BookingId, DeskId, InterpreterId, OfferId, RequestId, TenantId};
 pub use language::{LANGUAGES, Language, LanguageError, LanguageId, LanguagePair, canonicalize};
 pub use model::{Modality, ModalitySet, Priority, Speciality, SpecialitySet, Tier, TierSet};
-pub use policy::{InterpreterOrder, MAX_STEPS, ParallelRing, PolicyError, RoutingPolicy, Scope, Step};
+pub use policy::{InterpreterOrder, MAX_STEPS, ParallelRing, PolicyError, PolicyProblem, RoutingPolicy, Scope, Step};
 pub use roster::{Days, Exception, Roster, RosterError, RosterState, Shift, WeekdaySet};
 pub use stats::{CounterRow, Counters, LiveLanguage, LiveTenant, PresenceTime, SERVICE_THRESHOLDS_SECS};
 pub use time::Timestamp;

@@ -126,65 +126,102 @@ pub struct PolicyError {
     /// The field at fault, e.g. `steps[2].tiers`.
     pub field: String,
     /// What is wrong with it.
-    pub problem: &'static str,
+    pub problem: PolicyProblem,
+}
+
+/// What is wrong with a policy's field: a limit it crosses, so that a caller can say it
+/// in its own words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyProblem {
+    /// A list (steps, a step's tiers) is empty.
+    Empty,
+    /// A list has more than this many entries.
+    TooMany(usize),
+    /// Only the last step may have no duration.
+    OpenStep,
+    /// A duration is shorter than this many seconds.
+    AtLeastSecs(u64),
+    /// A duration is longer than this many seconds.
+    AtMostSecs(u64),
+    /// A number is outside this range.
+    Between(u64, u64),
+}
+
+impl std::fmt::Display for PolicyProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            PolicyProblem::Empty => f.write_str("at least one is needed"),
+            PolicyProblem::TooMany(n) => write!(f, "at most {n}"),
+            PolicyProblem::OpenStep => f.write_str("only the last step may have no duration"),
+            PolicyProblem::AtLeastSecs(s) => write!(f, "must be at least {s} s"),
+            PolicyProblem::AtMostSecs(s) => write!(f, "must be at most {s} s"),
+            PolicyProblem::Between(a, b) => write!(f, "must be {a} to {b}"),
+        }
+    }
 }
 
 /// The most steps a policy may have.
 pub const MAX_STEPS: usize = 16;
 
+const SECOND: Duration = Duration::from_secs(1);
+const HOUR: Duration = Duration::from_secs(3600);
+const DAY: Duration = Duration::from_secs(24 * 3600);
+
 impl RoutingPolicy {
     /// Check the policy once, when it is set.
     pub fn validate(&self) -> Result<(), PolicyError> {
+        use PolicyProblem as P;
         let err = |field: String, problem| Err(PolicyError { field, problem });
+        let secs = |d: Duration| d.as_secs();
         if self.steps.is_empty() {
-            return err("steps".into(), "at least one step is needed");
+            return err("steps".into(), P::Empty);
         }
         if self.steps.len() > MAX_STEPS {
-            return err("steps".into(), "at most 16 steps");
+            return err("steps".into(), P::TooMany(MAX_STEPS));
         }
         let last = self.steps.len() - 1;
         for (i, s) in self.steps.iter().enumerate() {
             if s.tiers.is_empty() {
-                return err(format!("steps[{i}].tiers"), "a step must name at least one tier");
+                return err(format!("steps[{i}].tiers"), P::Empty);
             }
             if i < last && s.duration.is_zero() {
-                return err(format!("steps[{i}].duration"), "only the last step may have no duration");
+                return err(format!("steps[{i}].duration"), P::OpenStep);
             }
-            if s.duration > Duration::from_secs(24 * 3600) {
-                return err(format!("steps[{i}].duration"), "must be at most 24 h");
+            if s.duration > DAY {
+                return err(format!("steps[{i}].duration"), P::AtMostSecs(secs(DAY)));
             }
         }
-        if self.ring_timeout < Duration::from_secs(1) {
-            return err("ring_timeout".into(), "must be at least 1 s");
+        if self.ring_timeout < SECOND {
+            return err("ring_timeout".into(), P::AtLeastSecs(1));
         }
         if self.ring_timeout > Duration::from_secs(600) {
-            return err("ring_timeout".into(), "must be at most 10 min");
+            return err("ring_timeout".into(), P::AtMostSecs(600));
         }
-        if self.wrap_up.is_some_and(|w| w > Duration::from_secs(3600)) {
-            return err("wrap_up".into(), "must be at most 1 h");
+        if self.wrap_up.is_some_and(|w| w > HOUR) {
+            return err("wrap_up".into(), P::AtMostSecs(secs(HOUR)));
         }
-        if self.preferred_hold > Duration::from_secs(3600) {
-            return err("preferred_hold".into(), "must be at most 1 h");
+        if self.preferred_hold > HOUR {
+            return err("preferred_hold".into(), P::AtMostSecs(secs(HOUR)));
         }
-        if self.booking_guard > Duration::from_secs(24 * 3600) {
-            return err("booking_guard".into(), "must be at most 24 h");
+        if self.booking_guard > DAY {
+            return err("booking_guard".into(), P::AtMostSecs(secs(DAY)));
         }
-        if self.max_wait < Duration::from_secs(1) {
-            return err("max_wait".into(), "must be at least 1 s");
+        if self.max_wait < SECOND {
+            return err("max_wait".into(), P::AtLeastSecs(1));
         }
-        if self.max_wait > Duration::from_secs(24 * 3600) {
-            return err("max_wait".into(), "must be at most 24 h");
+        if self.max_wait > DAY {
+            return err("max_wait".into(), P::AtMostSecs(secs(DAY)));
         }
-        if self.urgent_credit > Duration::from_secs(4 * 3600) {
-            return err("urgent_credit".into(), "must be at most 4 h");
+        if self.urgent_credit > 4 * HOUR {
+            return err("urgent_credit".into(), P::AtMostSecs(secs(4 * HOUR)));
         }
         if self.missed_offers_limit == 0 {
-            return err("missed_offers_limit".into(), "must be at least 1");
+            return err("missed_offers_limit".into(), P::Between(1, u64::from(u8::MAX)));
         }
         if let Some(p) = &self.parallel
             && !(2..=8).contains(&p.fan_out)
         {
-            return err("parallel.fan_out".into(), "must be 2 to 8");
+            return err("parallel.fan_out".into(), P::Between(2, 8));
         }
         Ok(())
     }
@@ -213,7 +250,7 @@ mod tests {
         assert_eq!(p.validate().unwrap_err().field, "steps[0].duration");
         let mut p = RoutingPolicy::default();
         p.steps.clear();
-        assert_eq!(p.validate().unwrap_err().to_string(), "routing policy: steps: at least one step is needed");
+        assert_eq!(p.validate().unwrap_err().to_string(), "routing policy: steps: at least one is needed");
         let p = RoutingPolicy { parallel: Some(ParallelRing { languages: vec![], fan_out: 1 }), ..Default::default() };
         assert_eq!(p.validate().unwrap_err().field, "parallel.fan_out");
         let p = RoutingPolicy { ring_timeout: Duration::from_millis(10), ..Default::default() };

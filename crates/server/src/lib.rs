@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod notes;
 pub mod phone;
 pub mod pii;
+pub mod problem;
 pub mod relay_start;
 pub mod reports;
 pub mod retention;

@@ -123,13 +123,13 @@ impl NoteKey {
 }
 
 /// A note as a desk gives it: trimmed, at most [`MAX_CHARS`]; `None` when blank.
-pub fn checked(text: &str) -> Result<Option<&str>, String> {
+pub fn checked(text: &str) -> Result<Option<&str>, crate::problem::Problem> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
     }
     if text.chars().count() > MAX_CHARS {
-        return Err(format!("note: at most {MAX_CHARS} characters"));
+        return Err(crate::problem::Problem::at_most(MAX_CHARS as u64, crate::problem::Unit::Characters));
     }
     Ok(Some(text))
 }

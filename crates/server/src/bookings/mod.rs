@@ -17,6 +17,8 @@ use kakehashi_protocol as p;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::problem::{FieldProblem, Problem, ProblemCode as C, Unit};
+
 /// The shortest and the longest slot, in minutes.
 pub const MINUTES: std::ops::RangeInclusive<u32> = 10..=240;
 
@@ -292,25 +294,24 @@ impl Booking {
 }
 
 /// A slot checked: its start and end in ms since the epoch.
-pub fn slot(start: &str, minutes: u32, now_ms: i64) -> Result<(i64, i64), (&'static str, String)> {
-    let at: jiff::Timestamp =
-        start.parse().map_err(|e| ("start", format!("{start:?} is not an RFC 3339 time with an offset ({e})")))?;
+pub fn slot(start: &str, minutes: u32, now_ms: i64) -> Result<(i64, i64), FieldProblem> {
+    let at: jiff::Timestamp = start.parse().map_err(|_| Problem::is(C::NotDateTime).at("start"))?;
     if !MINUTES.contains(&minutes) {
-        return Err(("minutes", format!("{minutes} is not between {} and {}", MINUTES.start(), MINUTES.end())));
+        return Err(Problem::range((*MINUTES.start()).into(), (*MINUTES.end()).into(), Unit::Number).at("minutes"));
     }
     let start = at.as_millisecond();
     if start < now_ms {
-        return Err(("start", "the slot must not start in the past".into()));
+        return Err(Problem::is(C::Past).at("start"));
     }
     if start > now_ms + AHEAD_DAYS * 86_400_000 {
-        return Err(("start", format!("a slot may be booked at most {AHEAD_DAYS} days ahead")));
+        return Err(Problem { max: Some(AHEAD_DAYS as u64), ..Problem::is(C::TooFar) }.at("start"));
     }
     Ok((start, start + i64::from(minutes) * 60_000))
 }
 
 /// The language as the engine knows it, canonical.
-pub fn language(tag: &str) -> Result<String, (&'static str, String)> {
-    d::LanguageId::parse(tag).map(|l| l.tag().to_string()).map_err(|e| ("language", e.to_string()))
+pub fn language(tag: &str) -> Result<String, FieldProblem> {
+    d::LanguageId::parse(tag).map(|l| l.tag().to_string()).map_err(|_| Problem::is(C::NotLanguage).at("language"))
 }
 
 /// Why the engine refused to hold an interpreter, in words for the coordinator.
@@ -336,11 +337,11 @@ mod tests {
         assert_eq!(BookedModality::parse("fax"), None);
         let now = "2026-12-06T00:00:00Z".parse::<jiff::Timestamp>().unwrap().as_millisecond();
         assert_eq!(slot("2026-12-07T10:00:00+09:00", 30, now), Ok((now + 90_000_000, now + 91_800_000)));
-        assert_eq!(slot("tomorrow", 30, now).unwrap_err().0, "start");
-        assert_eq!(slot("2026-12-07T10:00:00+09:00", 5, now).unwrap_err().0, "minutes");
-        assert_eq!(slot("2026-12-05T10:00:00+09:00", 30, now).unwrap_err().1, "the slot must not start in the past");
+        assert_eq!(slot("tomorrow", 30, now).unwrap_err().field, "start");
+        assert_eq!(slot("2026-12-07T10:00:00+09:00", 5, now).unwrap_err().field, "minutes");
+        assert_eq!(slot("2026-12-05T10:00:00+09:00", 30, now).unwrap_err().problem.code, C::Past);
         assert!(slot("2028-12-07T10:00:00+09:00", 30, now).is_err());
         assert_eq!(language("VI").unwrap(), "vi");
-        assert_eq!(language("xx-bogus").unwrap_err().0, "language");
+        assert_eq!(language("xx-bogus").unwrap_err().field, "language");
     }
 }

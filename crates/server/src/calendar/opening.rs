@@ -11,6 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::holidays;
+use crate::problem::{FieldProblem, Problem, ProblemCode as C, Unit};
 
 fn yes() -> bool {
     true
@@ -102,32 +103,21 @@ pub struct ExtraDoc {
     pub note: String,
 }
 
-/// A field that is not right, and why.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {problem}")]
-pub struct CalendarError {
-    /// The field, e.g. `hours[0].open`.
-    pub field: String,
-    /// What is wrong.
-    pub problem: String,
-}
+/// A field that is not right (e.g. `hours[0].open`), and why.
+pub type CalendarError = FieldProblem;
 
-fn bad(field: String, problem: impl Into<String>) -> CalendarError {
-    CalendarError { field, problem: problem.into() }
+fn bad(field: String, problem: impl Into<Problem>) -> CalendarError {
+    problem.into().at(field)
 }
 
 fn time(field: String, text: &str) -> Result<Time, CalendarError> {
     let ok = text.len() == 5 && text.as_bytes()[2] == b':';
-    ok.then(|| text.parse::<Time>().ok())
-        .flatten()
-        .ok_or_else(|| bad(field, format!("{text:?} is not a time as HH:MM")))
+    ok.then(|| text.parse::<Time>().ok()).flatten().ok_or_else(|| bad(field, C::NotTime))
 }
 
 fn day(field: String, text: &str) -> Result<Date, CalendarError> {
     let ok = text.len() == 10;
-    ok.then(|| text.parse::<Date>().ok())
-        .flatten()
-        .ok_or_else(|| bad(field, format!("{text:?} is not a date as YYYY-MM-DD")))
+    ok.then(|| text.parse::<Date>().ok()).flatten().ok_or_else(|| bad(field, C::NotDate))
 }
 
 fn weekday(field: String, text: &str) -> Result<Weekday, CalendarError> {
@@ -139,7 +129,7 @@ fn weekday(field: String, text: &str) -> Result<Weekday, CalendarError> {
         "fri" => Weekday::Friday,
         "sat" => Weekday::Saturday,
         "sun" => Weekday::Sunday,
-        other => return Err(bad(field, format!("{other:?} is not one of mon, tue, wed, thu, fri, sat, sun"))),
+        _ => return Err(bad(field, C::NotWeekday)),
     })
 }
 
@@ -174,12 +164,11 @@ const HORIZON_DAYS: i32 = 400;
 impl CalendarDoc {
     /// The calendar, or the first field that is wrong.
     pub fn to_calendar(&self) -> Result<Calendar, CalendarError> {
-        let tz = TimeZone::get(&self.time_zone)
-            .map_err(|_| bad("time_zone".into(), format!("{:?} is not an IANA time zone", self.time_zone)))?;
+        let tz = TimeZone::get(&self.time_zone).map_err(|_| bad("time_zone".into(), C::NotTimeZone))?;
         let mut hours = Vec::new();
         for (i, h) in self.hours.iter().enumerate() {
             if h.days.is_empty() {
-                return Err(bad(format!("hours[{i}].days"), "name at least one day"));
+                return Err(bad(format!("hours[{i}].days"), Problem::at_least(1, Unit::Entries)));
             }
             let days = h
                 .days
@@ -190,7 +179,7 @@ impl CalendarDoc {
             let (open, close) =
                 (time(format!("hours[{i}].open"), &h.open)?, time(format!("hours[{i}].close"), &h.close)?);
             if close <= open {
-                return Err(bad(format!("hours[{i}].close"), "after the opening"));
+                return Err(bad(format!("hours[{i}].close"), C::BeforeStart));
             }
             hours.push((days, open, close));
         }
@@ -199,10 +188,10 @@ impl CalendarDoc {
             let (from, until) =
                 (day(format!("closures[{i}].from"), &c.from)?, day(format!("closures[{i}].until"), &c.until)?);
             if until < from {
-                return Err(bad(format!("closures[{i}].until"), "on or after `from`"));
+                return Err(bad(format!("closures[{i}].until"), C::BeforeStart));
             }
             if c.reason.chars().count() > 100 {
-                return Err(bad(format!("closures[{i}].reason"), "at most 100 characters"));
+                return Err(bad(format!("closures[{i}].reason"), Problem::at_most(100, Unit::Characters)));
             }
             closures.push((from, until, c.reason.clone()));
         }
@@ -212,15 +201,15 @@ impl CalendarDoc {
             let (open, close) =
                 (time(format!("extra[{i}].open"), &x.open)?, time(format!("extra[{i}].close"), &x.close)?);
             if close <= open {
-                return Err(bad(format!("extra[{i}].close"), "after the opening"));
+                return Err(bad(format!("extra[{i}].close"), C::BeforeStart));
             }
             if x.note.chars().count() > 100 {
-                return Err(bad(format!("extra[{i}].note"), "at most 100 characters"));
+                return Err(bad(format!("extra[{i}].note"), Problem::at_most(100, Unit::Characters)));
             }
             extra.push((date, open, close, x.note.clone()));
         }
         if self.hours.len() + self.closures.len() + self.extra.len() > 500 {
-            return Err(bad("extra".into(), "at most 500 entries in all"));
+            return Err(bad("extra".into(), Problem::at_most(500, Unit::Entries)));
         }
         Ok(Calendar {
             doc: self.clone(),
@@ -407,20 +396,20 @@ mod tests {
             edit(&mut d);
             d.to_calendar().unwrap_err().to_string()
         };
-        assert_eq!(wrong(|d| d.hours[0].open = "8:30".into()), "hours[0].open: \"8:30\" is not a time as HH:MM");
-        assert_eq!(wrong(|d| d.hours[0].close = "08:00".into()), "hours[0].close: after the opening");
+        assert_eq!(wrong(|d| d.hours[0].open = "8:30".into()), "hours[0].open: not a time as HH:MM");
+        assert_eq!(wrong(|d| d.hours[0].close = "08:00".into()), "hours[0].close: ends before it starts");
         assert_eq!(
             wrong(|d| d.hours[0].days[1] = "tues".into()),
-            "hours[0].days[1]: \"tues\" is not one of mon, tue, wed, thu, fri, sat, sun"
+            "hours[0].days[1]: not a weekday (mon, tue, wed, thu, fri, sat, sun)"
         );
-        assert_eq!(wrong(|d| d.time_zone = "Tokyo".into()), "time_zone: \"Tokyo\" is not an IANA time zone");
+        assert_eq!(wrong(|d| d.time_zone = "Tokyo".into()), "time_zone: not a known IANA time zone");
         assert_eq!(
             wrong(|d| d.closures.push(ClosureDoc {
                 from: "2026-12-11".into(),
                 until: "2026-12-10".into(),
                 reason: String::new()
             })),
-            "closures[0].until: on or after `from`"
+            "closures[0].until: ends before it starts"
         );
         let parsed: Result<CalendarDoc, _> = serde_json::from_str(r#"{"hours": [], "holidays": true}"#);
         assert!(parsed.unwrap_err().to_string().contains("unknown field `holidays`"));

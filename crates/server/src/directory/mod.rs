@@ -24,18 +24,14 @@ use kakehashi_dispatch as d;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// A value in the directory that cannot be used, naming the field.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {problem}")]
-pub struct DirectoryError {
-    /// The field, e.g. `roster.shifts[1].start`.
-    pub field: String,
-    /// What is wrong.
-    pub problem: String,
-}
+use crate::problem::{FieldProblem, Problem, ProblemCode as C, Unit};
 
-fn bad(field: impl Into<String>, problem: impl Into<String>) -> DirectoryError {
-    DirectoryError { field: field.into(), problem: problem.into() }
+/// A value in the directory that cannot be used, naming the field (e.g.
+/// `roster.shifts[1].start`).
+pub type DirectoryError = FieldProblem;
+
+fn bad(field: impl Into<String>, problem: impl Into<Problem>) -> DirectoryError {
+    problem.into().at(field)
 }
 
 /// A roster as stored.
@@ -129,7 +125,7 @@ fn weekday(s: &str, field: &str) -> Result<Weekday, DirectoryError> {
         "fri" => Weekday::Friday,
         "sat" => Weekday::Saturday,
         "sun" => Weekday::Sunday,
-        _ => return Err(bad(field, format!("{s:?} is not a weekday (mon, tue, wed, thu, fri, sat, sun)"))),
+        _ => return Err(bad(field, C::NotWeekday)),
     })
 }
 
@@ -139,19 +135,19 @@ fn clock(s: &str, field: &str) -> Result<Time, DirectoryError> {
     let (h, m) =
         if shaped { (s[..2].parse::<i8>().unwrap_or(99), s[3..].parse::<i8>().unwrap_or(99)) } else { (99, 99) };
     if h < 24 && m < 60 {
-        Time::new(h, m, 0, 0).map_err(|e| bad(field, e.to_string()))
+        Time::new(h, m, 0, 0).map_err(|_| bad(field, C::NotTime))
     } else {
-        Err(bad(field, format!("{s:?} is not HH:MM")))
+        Err(bad(field, C::NotTime))
     }
 }
 
 fn date(s: &str, field: &str) -> Result<Date, DirectoryError> {
-    s.parse::<Date>().map_err(|_| bad(field, format!("{s:?} is not a date (YYYY-MM-DD)")))
+    s.parse::<Date>().map_err(|_| bad(field, C::NotDate))
 }
 
 /// A time zone by IANA name, from the bundled database.
 pub fn time_zone(name: &str, field: &str) -> Result<jiff::tz::TimeZone, DirectoryError> {
-    jiff::tz::TimeZone::get(name).map_err(|_| bad(field, format!("{name:?} is not a known time zone")))
+    jiff::tz::TimeZone::get(name).map_err(|_| bad(field, C::NotTimeZone))
 }
 
 impl RosterDoc {
@@ -159,11 +155,11 @@ impl RosterDoc {
     pub fn to_roster(&self) -> Result<d::Roster, DirectoryError> {
         if self.always {
             if !self.shifts.is_empty() || !self.off.is_empty() || !self.extra.is_empty() {
-                return Err(bad("roster.always", "an always-on roster has no shifts, days off or extras"));
+                return Err(bad("roster.always", C::AlwaysAlone));
             }
             return Ok(d::Roster::always());
         }
-        let tz_name = self.time_zone.as_deref().ok_or_else(|| bad("roster.time_zone", "required unless always"))?;
+        let tz_name = self.time_zone.as_deref().ok_or_else(|| bad("roster.time_zone", C::Required))?;
         let tz = time_zone(tz_name, "roster.time_zone")?;
         let mut shifts = Vec::new();
         for (i, s) in self.shifts.iter().enumerate() {
@@ -175,20 +171,19 @@ impl RosterDoc {
                 (Some(w), true) => {
                     d::Days::Monthly { weekday: weekday(w, &f("weekday"))?, nth: s.nth.clone(), last: s.last }
                 }
-                (Some(_), false) => return Err(bad(f("days"), "give days (weekly) or weekday (monthly), not both")),
-                (None, true) => return Err(bad(f("days"), "give days (weekly) or weekday with nth (monthly)")),
+                (Some(_), false) | (None, true) => return Err(bad(f("days"), C::DaysOrWeekday)),
             };
             if let d::Days::Monthly { nth, last, .. } = &days {
-                if let Some(n) = nth.iter().find(|n| !(1..=5).contains(*n)) {
-                    return Err(bad(f("nth"), format!("{n}: the occurrence of a weekday in a month is 1 to 5")));
+                if nth.iter().any(|n| !(1..=5).contains(n)) {
+                    return Err(bad(f("nth"), Problem::range(1, 5, Unit::Number)));
                 }
                 if nth.is_empty() && !last {
-                    return Err(bad(f("nth"), "which occurrences of the weekday (1 to 5, or last)"));
+                    return Err(bad(f("nth"), C::Required));
                 }
             }
             let (start, end) = (clock(&s.start, &f("start"))?, clock(&s.end, &f("end"))?);
             if start == end {
-                return Err(bad(f("end"), "the shift starts and ends at the same time"));
+                return Err(bad(f("end"), C::SameTime));
             }
             shifts.push(d::Shift { days, start, end });
         }
@@ -197,7 +192,7 @@ impl RosterDoc {
             let from = date(&o.from, &format!("roster.off[{i}].from"))?;
             let until = date(&o.until, &format!("roster.off[{i}].until"))?;
             if until < from {
-                return Err(bad(format!("roster.off[{i}].until"), "the last day off is before the first"));
+                return Err(bad(format!("roster.off[{i}].until"), C::BeforeStart));
             }
             exceptions.push(d::Exception::Off { from, until });
         }
@@ -205,11 +200,19 @@ impl RosterDoc {
             let f = |k: &str| format!("roster.extra[{i}].{k}");
             let (start, end) = (clock(&x.start, &f("start"))?, clock(&x.end, &f("end"))?);
             if start == end {
-                return Err(bad(f("end"), "the window starts and ends at the same time"));
+                return Err(bad(f("end"), C::SameTime));
             }
             exceptions.push(d::Exception::Extra { date: date(&x.date, &f("date"))?, start, end });
         }
-        d::Roster::new(tz, shifts, exceptions).map_err(|e| bad("roster", e.to_string()))
+        // Everything the engine refuses was refused above; this names the field if not.
+        d::Roster::new(tz, shifts, exceptions).map_err(|e| match e {
+            d::RosterError::EmptyShift { .. } => bad("roster", C::SameTime),
+            d::RosterError::NoDays { index } => bad(format!("roster.shifts[{index}].days"), C::DaysOrWeekday),
+            d::RosterError::BadOccurrence { index, .. } => {
+                bad(format!("roster.shifts[{index}].nth"), Problem::range(1, 5, Unit::Number))
+            }
+            _ => bad("roster", C::BeforeStart),
+        })
     }
 }
 
@@ -287,7 +290,7 @@ pub fn tier(s: &str) -> Result<d::Tier, DirectoryError> {
         "staff" => d::Tier::Staff,
         "contractor" => d::Tier::Contractor,
         "volunteer" => d::Tier::Volunteer,
-        _ => return Err(bad("tier", format!("{s:?} is not staff, contractor or volunteer"))),
+        _ => return Err(bad("tier", Problem::one_of(&["staff", "contractor", "volunteer"]))),
     })
 }
 
@@ -297,7 +300,7 @@ pub fn modality(s: &str) -> Result<d::Modality, DirectoryError> {
         "video" => d::Modality::Video,
         "audio" => d::Modality::Audio,
         "phone" => d::Modality::Phone,
-        _ => return Err(bad("modalities", format!("{s:?} is not video, audio or phone"))),
+        _ => return Err(bad("modalities", Problem::one_of(&["video", "audio", "phone"]))),
     })
 }
 
@@ -306,7 +309,7 @@ pub fn speciality(s: &str) -> Result<d::Speciality, DirectoryError> {
     d::Speciality::ALL
         .into_iter()
         .find(|x| x.as_str() == s)
-        .ok_or_else(|| bad("specialities", format!("{s:?} is not a speciality")))
+        .ok_or_else(|| bad("specialities", Problem::one_of(&d::Speciality::ALL.map(|x| x.as_str()))))
 }
 
 impl InterpreterRow {
@@ -314,14 +317,13 @@ impl InterpreterRow {
     pub fn to_spec(&self) -> Result<d::InterpreterSpec, DirectoryError> {
         let mut pairs = Vec::new();
         for (i, tag) in self.languages.iter().enumerate() {
-            let l = d::LanguageId::parse(tag).map_err(|e| bad(format!("languages[{i}]"), e.to_string()))?;
-            pairs.push(
-                d::LanguagePair::with_japanese(l)
-                    .ok_or_else(|| bad(format!("languages[{i}]"), "Japanese is the desk side"))?,
-            );
+            let l = d::LanguageId::parse(tag).map_err(|_| bad(format!("languages[{i}]"), C::NotLanguage))?;
+            pairs.push(d::LanguagePair::with_japanese(l).ok_or_else(|| bad(format!("languages[{i}]"), C::DeskSide))?);
         }
         Ok(d::InterpreterSpec {
-            id: d::InterpreterId(u32::try_from(self.id).map_err(|_| bad("id", "out of range"))?),
+            id: d::InterpreterId(
+                u32::try_from(self.id).map_err(|_| bad("id", Problem::range(0, u32::MAX.into(), Unit::Number)))?,
+            ),
             pairs,
             modalities: self.modalities.iter().map(|m| modality(m)).collect::<Result<_, _>>()?,
             specialities: self.specialities.iter().map(|s| speciality(s)).collect::<Result<_, _>>()?,
@@ -360,20 +362,17 @@ mod tests {
         let err = |json: &str| serde_json::from_str::<RosterDoc>(json).unwrap().to_roster().unwrap_err().to_string();
         assert_eq!(
             err(r#"{"time_zone":"Asia/Tokyo","shifts":[{"days":["fry"],"start":"09:00","end":"17:00"}]}"#),
-            "roster.shifts[0].days: \"fry\" is not a weekday (mon, tue, wed, thu, fri, sat, sun)"
+            "roster.shifts[0].days: not a weekday (mon, tue, wed, thu, fri, sat, sun)"
         );
         assert_eq!(
             err(r#"{"time_zone":"Asia/Tokyo","shifts":[{"days":["fri"],"start":"9am","end":"17:00"}]}"#),
-            "roster.shifts[0].start: \"9am\" is not HH:MM"
+            "roster.shifts[0].start: not a time as HH:MM"
         );
-        assert_eq!(
-            err(r#"{"time_zone":"Mars/Olympus","shifts":[]}"#),
-            "roster.time_zone: \"Mars/Olympus\" is not a known time zone"
-        );
-        assert_eq!(err(r#"{"shifts":[]}"#), "roster.time_zone: required unless always");
+        assert_eq!(err(r#"{"time_zone":"Mars/Olympus","shifts":[]}"#), "roster.time_zone: not a known IANA time zone");
+        assert_eq!(err(r#"{"shifts":[]}"#), "roster.time_zone: required");
         assert!(
             err(r#"{"time_zone":"Asia/Tokyo","shifts":[{"weekday":"wed","nth":[7],"start":"09:00","end":"10:00"}]}"#)
-                .starts_with("roster.shifts[0].nth: 7: ")
+                .starts_with("roster.shifts[0].nth: 1 to 5")
         );
         assert!(
             err(r#"{"time_zone":"Asia/Tokyo","off":[{"from":"2026-12-29","until":"2026-12-28"}]}"#)
@@ -384,7 +383,7 @@ mod tests {
                 .starts_with("roster.extra[0].end: ")
         );
         assert!(serde_json::from_str::<RosterDoc>(r#"{"always":true,"colour":1}"#).is_err());
-        assert_eq!(clock("24:00", "x").unwrap_err().problem, "\"24:00\" is not HH:MM");
-        assert_eq!(clock("9:00", "x").unwrap_err().problem, "\"9:00\" is not HH:MM");
+        assert_eq!(clock("24:00", "x").unwrap_err().problem.code, C::NotTime);
+        assert_eq!(clock("9:00", "x").unwrap_err().problem.code, C::NotTime);
     }
 }

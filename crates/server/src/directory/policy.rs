@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::DirectoryError;
+use crate::problem::{Problem, ProblemCode as C, Unit};
 
 /// One step of the pool's widening.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -124,7 +125,7 @@ impl PolicyDoc {
 
     /// The engine's policy, validated.
     pub fn to_policy(&self) -> Result<d::RoutingPolicy, DirectoryError> {
-        let bad = |field: String, problem: String| DirectoryError { field, problem };
+        let bad = |field: String, problem: Problem| problem.at(field);
         let mut steps = Vec::new();
         for (i, s) in self.steps.iter().enumerate() {
             let tiers = s
@@ -135,9 +136,7 @@ impl PolicyDoc {
             let scope = match s.scope.as_str() {
                 "own" => d::Scope::Own,
                 "shared" => d::Scope::Shared,
-                other => {
-                    return Err(bad(format!("policy.steps[{i}].scope"), format!("{other:?} is not own or shared")));
-                }
+                _ => return Err(bad(format!("policy.steps[{i}].scope"), Problem::one_of(&["own", "shared"]))),
             };
             steps.push(d::Step {
                 duration: Duration::from_secs(s.seconds),
@@ -155,7 +154,7 @@ impl PolicyDoc {
                     .enumerate()
                     .map(|(i, t)| {
                         d::LanguageId::parse(t)
-                            .map_err(|e| bad(format!("policy.parallel.languages[{i}]"), e.to_string()))
+                            .map_err(|_| bad(format!("policy.parallel.languages[{i}]"), C::NotLanguage.into()))
                     })
                     .collect::<Result<_, _>>()?,
                 fan_out: p.fan_out,
@@ -164,11 +163,8 @@ impl PolicyDoc {
         let order = match self.order.as_str() {
             "tier_then_longest_idle" => d::InterpreterOrder::TierThenLongestIdle,
             "longest_idle" => d::InterpreterOrder::LongestIdle,
-            other => {
-                return Err(bad(
-                    "policy.order".into(),
-                    format!("{other:?} is not tier_then_longest_idle or longest_idle"),
-                ));
+            _ => {
+                return Err(bad("policy.order".into(), Problem::one_of(&["tier_then_longest_idle", "longest_idle"])));
             }
         };
         let policy = d::RoutingPolicy {
@@ -183,8 +179,21 @@ impl PolicyDoc {
             parallel,
             order,
         };
-        policy.validate().map_err(|e| bad(format!("policy.{}", e.field), e.problem.to_string()))?;
+        policy.validate().map_err(|e| bad(format!("policy.{}", e.field), limit(e.problem)))?;
         Ok(policy)
+    }
+}
+
+/// The engine's refusal of a policy, as a problem with a field.
+fn limit(p: d::PolicyProblem) -> Problem {
+    use d::PolicyProblem as P;
+    match p {
+        P::Empty => Problem::at_least(1, Unit::Entries),
+        P::TooMany(n) => Problem::at_most(n as u64, Unit::Entries),
+        P::OpenStep => C::OpenStep.into(),
+        P::AtLeastSecs(s) => Problem::at_least(s, Unit::Seconds),
+        P::AtMostSecs(s) => Problem::at_most(s, Unit::Seconds),
+        P::Between(a, b) => Problem::range(a, b, Unit::Number),
     }
 }
 
@@ -199,7 +208,7 @@ mod tests {
         let parsed: PolicyDoc = serde_json::from_str(r#"{"ring_timeout_secs": 5}"#).unwrap();
         assert_eq!(parsed.to_policy().unwrap().ring_timeout, Duration::from_secs(5));
         let err = |json: &str| serde_json::from_str::<PolicyDoc>(json).unwrap().to_policy().unwrap_err().to_string();
-        assert_eq!(err(r#"{"ring_timeout_secs": 0}"#), "policy.ring_timeout: must be at least 1 s");
+        assert_eq!(err(r#"{"ring_timeout_secs": 0}"#), "policy.ring_timeout: at least 1 s");
         assert_eq!(
             err(
                 r#"{"steps": [{"seconds": 0, "tiers": ["staff"], "scope": "own"}, {"seconds": 0, "tiers": ["staff"], "scope": "own"}]}"#
@@ -208,12 +217,9 @@ mod tests {
         );
         assert_eq!(
             err(r#"{"steps": [{"seconds": 1, "tiers": ["boss"], "scope": "own"}]}"#),
-            "policy.steps[0].tiers: \"boss\" is not staff, contractor or volunteer"
+            "policy.steps[0].tiers: one of staff, contractor, volunteer"
         );
-        assert_eq!(
-            err(r#"{"order": "random"}"#),
-            "policy.order: \"random\" is not tier_then_longest_idle or longest_idle"
-        );
+        assert_eq!(err(r#"{"order": "random"}"#), "policy.order: one of tier_then_longest_idle, longest_idle");
         assert!(serde_json::from_str::<PolicyDoc>(r#"{"ring_timeout": 5}"#).is_err(), "unknown fields are refused");
     }
 }

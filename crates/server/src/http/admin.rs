@@ -21,6 +21,7 @@ use crate::auth::{hash_password_off_runtime, hash_token, new_enrolment_code};
 use crate::calls::Client;
 use crate::cluster::DirectoryEdit;
 use crate::directory::{InterpreterRow, PolicyDoc, RosterDoc, time_zone};
+use crate::problem::{Problem, ProblemCode as C, Unit};
 use crate::store::{Constraint, StoreError, TwoFactorRule};
 
 /// The directory routes.
@@ -112,22 +113,23 @@ async fn list_tenants(State(app): State<App>, reader: Reader) -> Result<Json<Vec
     Ok(Json(out))
 }
 
+/// A tenant's or desk's name: 1 to 200 characters.
+const NAME: Problem = Problem::range(1, 200, Unit::Characters);
+
 async fn add_tenant(
     State(app): State<App>,
     Admin { actor }: Admin,
     JsonBody(b): JsonBody<TenantBody>,
 ) -> Result<(StatusCode, Json<IdOut>), ApiError> {
     if b.name.trim().is_empty() || b.name.chars().count() > 200 {
-        return Err(ApiError::invalid("name", "must be 1 to 200 characters"));
+        return Err(ApiError::invalid("name", NAME));
     }
-    time_zone(&b.time_zone, "time_zone").map_err(|e| ApiError::invalid(&e.field, e.problem))?;
+    time_zone(&b.time_zone, "time_zone")?;
     let policy_doc = b.policy.unwrap_or_default();
-    policy_doc.to_policy().map_err(|e| ApiError::invalid(&e.field, e.problem))?;
+    policy_doc.to_policy()?;
     let id = app.store.insert_tenant(b.name.trim(), i64::from(b.foreign_residents), &b.time_zone).await.map_err(
         |e| match e {
-            StoreError::Constraint(Constraint::Unique) => {
-                ApiError::conflict(p::ErrorCode::InvalidField, "name: a tenant of that name exists")
-            }
+            StoreError::Constraint(Constraint::Unique) => ApiError::taken("name"),
             e => e.into(),
         },
     )?;
@@ -169,12 +171,13 @@ async fn set_pinned(
     }
     let mut seen = Vec::new();
     for (i, tag) in b.pinned.iter().enumerate() {
-        let l = d::LanguageId::parse(tag).map_err(|e| ApiError::invalid(&format!("pinned[{i}]"), e))?;
+        let field = || format!("pinned[{i}]");
+        let l = d::LanguageId::parse(tag).map_err(|_| ApiError::invalid(&field(), C::NotLanguage))?;
         if l == d::LanguageId::JAPANESE {
-            return Err(ApiError::invalid(&format!("pinned[{i}]"), "Japanese is the desk side"));
+            return Err(ApiError::invalid(&field(), C::DeskSide));
         }
         if seen.contains(&l.tag()) {
-            return Err(ApiError::invalid(&format!("pinned[{i}]"), "named twice"));
+            return Err(ApiError::invalid(&field(), C::Duplicate));
         }
         seen.push(l.tag());
     }
@@ -192,7 +195,7 @@ async fn set_policy(
     PathOf(id): PathOf<i64>,
     JsonBody(doc): JsonBody<PolicyDoc>,
 ) -> Result<StatusCode, ApiError> {
-    doc.to_policy().map_err(|e| ApiError::invalid(&e.field, e.problem))?;
+    doc.to_policy()?;
     if !app.store.set_policy(id, &doc).await? {
         return Err(ApiError::not_found(format!("no tenant {id}")));
     }
@@ -226,7 +229,7 @@ async fn add_desk(
     JsonBody(b): JsonBody<DeskBody>,
 ) -> Result<(StatusCode, Json<DeskOut>), ApiError> {
     if b.name.trim().is_empty() || b.name.chars().count() > 200 {
-        return Err(ApiError::invalid("name", "must be 1 to 200 characters"));
+        return Err(ApiError::invalid("name", NAME));
     }
     let code = new_enrolment_code();
     let id = app.store.insert_desk(tenant, b.name.trim(), &hash_token(&code)).await.map_err(|e| match e {
@@ -333,18 +336,20 @@ async fn checked(app: &App, row: &InterpreterRow) -> Result<(), ApiError> {
     if let Some(t) = row.tenants.iter().find(|t| !known.contains(t)) {
         return Err(ApiError::not_found(format!("tenants: no tenant {t}")));
     }
-    let spec = row.to_spec().map_err(|e| ApiError::invalid(&e.field, e.problem))?;
+    let spec = row.to_spec()?;
+    let at_least_one = Problem::at_least(1, Unit::Entries);
     if spec.pairs.is_empty() {
-        return Err(ApiError::invalid("languages", "at least one language"));
+        return Err(ApiError::invalid("languages", at_least_one));
     }
     if spec.modalities.is_empty() {
-        return Err(ApiError::invalid("modalities", "at least one modality"));
+        return Err(ApiError::invalid("modalities", at_least_one));
     }
     if row.tenants.is_empty() && !row.shared_pool {
-        return Err(ApiError::invalid("tenants", "serve at least one tenant or join the shared pool"));
+        // Serve at least one tenant, or join the shared pool.
+        return Err(ApiError::invalid("tenants", at_least_one));
     }
     if row.reach_by_phone.as_deref().is_some_and(|n| !crate::calls::dialable(n)) {
-        return Err(ApiError::invalid("reach_by_phone", "a phone number: 3 to 20 digits, with + - ( ) and spaces"));
+        return Err(ApiError::invalid("reach_by_phone", C::NotPhone));
     }
     Ok(())
 }
@@ -359,17 +364,17 @@ async fn add_interpreter(
         .login
         .take()
         .filter(|l| !l.trim().is_empty() && l.chars().count() <= 100)
-        .ok_or_else(|| ApiError::invalid("login", "required, 1 to 100 characters"))?;
+        .ok_or_else(|| ApiError::invalid("login", Problem::range(1, 100, Unit::Characters)))?;
     let password = b
         .password
         .take()
         .filter(|p| (12..=256).contains(&p.chars().count()))
-        .ok_or_else(|| ApiError::invalid("password", "required, 12 to 256 characters"))?;
+        .ok_or_else(|| ApiError::invalid("password", Problem::range(12, 256, Unit::Characters)))?;
     let mut row = row_from(0, login, b);
     checked(&app, &row).await?;
     let hash = hash_password_off_runtime(&password).await?;
     row.id = app.store.insert_interpreter(&row, &hash).await.map_err(|e| match e {
-        StoreError::Constraint(Constraint::Unique) => ApiError::conflict(p::ErrorCode::InvalidField, "login: taken"),
+        StoreError::Constraint(Constraint::Unique) => ApiError::taken("login"),
         e => e.into(),
     })?;
     apply(&app, DirectoryEdit::Interpreter { row: row.clone(), new: true }).await?;
@@ -384,7 +389,7 @@ async fn update_interpreter(
     JsonBody(b): JsonBody<InterpreterBody>,
 ) -> Result<StatusCode, ApiError> {
     if b.login.is_some() || b.password.is_some() {
-        return Err(ApiError::invalid("login", "the login and password are not changed here"));
+        return Err(ApiError::invalid(if b.login.is_some() { "login" } else { "password" }, C::ReadOnly));
     }
     let row = row_from(id, String::new(), b);
     checked(&app, &row).await?;

@@ -22,6 +22,7 @@ use crate::bookings::{
     Booking, BookingIn, BookingLinks, BookingMove, ResidentJoins, Specialist, SpecialistJoins, language, slot,
 };
 use crate::cluster::BookingEdit;
+use crate::problem::ProblemCode as C;
 use crate::store::{BookingsOf, now_ms};
 
 /// The routes.
@@ -132,14 +133,12 @@ fn sees(who: Anyone, b: &Booking) -> bool {
     }
 }
 
-fn invalid((field, problem): (&'static str, String)) -> ApiError {
-    ApiError::invalid(field, problem)
-}
-
 fn refused(e: p::ProtocolError) -> ApiError {
     match e.code {
         p::ErrorCode::NotAllowed => ApiError::conflict(p::ErrorCode::NotAllowed, e.message),
-        p::ErrorCode::InvalidField => ApiError::invalid("booking", e.message),
+        p::ErrorCode::InvalidField => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code, format!("booking: {}", e.message))
+        }
         p::ErrorCode::NotFound => ApiError::not_found(e.message),
         _ => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.code, e.message),
     }
@@ -207,9 +206,9 @@ async fn add(
         }
         Anyone::Desk(d) => (d.tenant, d.desk),
         Anyone::Staff(r) => {
-            let desk = b.desk.ok_or_else(|| ApiError::invalid("desk", "the desk that holds the consultation"))?;
+            let desk = b.desk.ok_or_else(|| ApiError::invalid("desk", C::Required))?;
             let of = dir.desks.iter().find(|d| d.id == desk).map(|d| d.tenant_id);
-            let tenant = of.ok_or_else(|| ApiError::invalid("desk", format!("no desk {desk}")))?;
+            let tenant = of.ok_or_else(|| ApiError::invalid("desk", C::Unknown))?;
             if !r.sees(tenant) || b.tenant.is_some_and(|t| t != tenant) {
                 return Err(ApiError::forbidden("another municipality's desk"));
             }
@@ -219,7 +218,7 @@ async fn add(
     if let Some(i) = b.interpreter
         && !dir.interpreters.iter().any(|x| x.id == i)
     {
-        return Err(ApiError::invalid("interpreter", format!("no interpreter {i}")));
+        return Err(ApiError::invalid("interpreter", C::Unknown));
     }
     let booked = book(&app, tenant, desk, b, &actor(who), now).await?;
     Ok((StatusCode::CREATED, Json(booked)))
@@ -235,8 +234,8 @@ pub(crate) async fn book(
     actor: &str,
     now: i64,
 ) -> Result<BookedOut, ApiError> {
-    let language = language(&b.language).map_err(invalid)?;
-    let (start, end) = slot(&b.start, b.minutes, now).map_err(invalid)?;
+    let language = language(&b.language)?;
+    let (start, end) = slot(&b.start, b.minutes, now)?;
     within_calendar(app, tenant, start, end).await?;
     let sealed = seal_intake(app, tenant, b.intake_note.as_deref()).await?;
     let booking = Booking {
@@ -294,7 +293,7 @@ async fn seal_intake(app: &App, tenant: i64, note: Option<&str>) -> Result<Optio
         return Ok(None);
     };
     if !app.store.handling_notes(tenant).await? {
-        return Err(ApiError::invalid("intake_note", "this municipality does not keep notes"));
+        return Err(ApiError::invalid("intake_note", C::NotKept));
     }
     app.notes.seal(tenant, text).map(Some).map_err(ApiError::internal)
 }
@@ -313,7 +312,7 @@ async fn move_to(
     if !b.booked() {
         return Err(ApiError::conflict(p::ErrorCode::NotAllowed, "the booking is cancelled"));
     }
-    let (start, end) = slot(&m.start, m.minutes, now_ms()).map_err(invalid)?;
+    let (start, end) = slot(&m.start, m.minutes, now_ms())?;
     within_calendar(&app, b.tenant, start, end).await?;
     let moved = Booking { start, end, requested_interpreter: m.interpreter, ..b };
     let target = format!("booking:{id}");

@@ -33,6 +33,7 @@ use crate::app::{App, ClientAddr};
 use crate::bookings::{BookingIn, ResidentJoins};
 use crate::calendar::{CalendarDoc, DayPlan};
 use crate::calls::{SLOT_LEAD_MS, SLOT_MINUTES};
+use crate::problem::ProblemCode as C;
 use crate::store::now_ms;
 
 /// Bookings a municipality takes from its standing link in 24 hours; more are refused
@@ -222,7 +223,7 @@ async fn slots(
 ) -> Result<Json<Vec<SlotOut>>, ApiError> {
     let (_, desk) = known(&app, from, tenant).await?;
     let desk = desk.ok_or_else(no_bookings)?;
-    let language = d::LanguageId::parse(&q.language).map_err(|e| ApiError::invalid("language", e))?;
+    let language = d::LanguageId::parse(&q.language).map_err(|_| ApiError::invalid("language", C::NotLanguage))?;
     let view = app.router.centre(tenant, desk, Some(language)).await.map_err(ApiError::internal)?;
     let rfc = |ms| jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default();
     Ok(Json(view.slots.into_iter().map(|(start, _)| SlotOut { start: rfc(start), minutes: SLOT_MINUTES }).collect()))
@@ -237,10 +238,9 @@ async fn book(
 ) -> Result<(StatusCode, Json<ResidentBookedOut>), ApiError> {
     let desk = spend_at_online_desk(&app, from, tenant).await?;
     let now = now_ms();
-    let start: jiff::Timestamp =
-        b.start.parse().map_err(|e| ApiError::invalid("start", format!("{:?}: {e}", b.start)))?;
+    let start: jiff::Timestamp = b.start.parse().map_err(|_| ApiError::invalid("start", C::NotDateTime))?;
     if start.as_millisecond() < now + SLOT_LEAD_MS / 2 {
-        return Err(ApiError::invalid("start", "too soon: choose a later time"));
+        return Err(ApiError::invalid("start", C::TooSoon));
     }
     if app.store.bookings_made_by(tenant, ACTOR, now - 86_400_000).await? >= DAILY_BOOKINGS {
         return Err(ApiError::new(
@@ -278,11 +278,11 @@ async fn queue(
     JsonBody(b): JsonBody<QueueIn>,
 ) -> Result<(StatusCode, Json<QueuedOut>), ApiError> {
     let desk = spend_at_online_desk(&app, from, tenant).await?;
-    let language = d::LanguageId::parse(&b.language).map_err(|e| ApiError::invalid("language", e))?;
+    let language = d::LanguageId::parse(&b.language).map_err(|_| ApiError::invalid("language", C::NotLanguage))?;
     let token = crate::auth::new_token();
     let hash = crate::auth::hash_token(&token);
     app.router.online_call(desk, language.tag().to_string(), hash).await.map_err(|e| match e.code {
-        p::ErrorCode::InvalidField => ApiError::invalid("language", e.message),
+        p::ErrorCode::InvalidField => ApiError::invalid("language", C::NotLanguage),
         p::ErrorCode::RateLimited => ApiError::new(StatusCode::TOO_MANY_REQUESTS, e.code, e.message),
         p::ErrorCode::ShuttingDown => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.code, e.message),
         _ => ApiError::conflict(e.code, e.message),
@@ -336,7 +336,7 @@ async fn set_online_desk(
     if let Some(desk) = b.desk {
         let dir = app.store.directory().await?;
         if !dir.desks.iter().any(|d| d.id == desk && d.tenant_id == tenant) {
-            return Err(ApiError::invalid("desk", format!("no desk {desk} of municipality {tenant}")));
+            return Err(ApiError::invalid("desk", C::Unknown));
         }
     }
     if !app.store.set_online_desk(tenant, b.desk).await? {

@@ -16,6 +16,7 @@ use super::error::{ApiError, QueryOf};
 use super::reports::{Format, bad_query, download, month};
 use super::who::{Admin, Reader};
 use crate::app::App;
+use crate::problem::{Problem, ProblemCode as C, Unit};
 use crate::reports::Lang;
 use crate::reports::cost_split::{Member, cost_split};
 use crate::store::{Constraint, CostSplitRule, StoreError};
@@ -101,24 +102,22 @@ async fn set_rule(
 ) -> Result<StatusCode, ApiError> {
     let r = &b.rule();
     if r.monthly_cost < 0 || r.monthly_cost > 1_000_000_000_000 {
-        return Err(ApiError::invalid("monthly_cost", "0 to 1,000,000,000,000 yen"));
+        return Err(ApiError::invalid("monthly_cost", Problem::range(0, 1_000_000_000_000, Unit::Yen)));
     }
     if [r.equal_percent, r.residents_percent, r.usage_percent].iter().map(|p| u32::from(*p)).sum::<u32>() != 100 {
-        return Err(ApiError::invalid(
-            "usage_percent",
-            "equal_percent, residents_percent and usage_percent add up to 100",
-        ));
+        // equal_percent, residents_percent and usage_percent.
+        return Err(ApiError::invalid("usage_percent", C::NotHundred));
     }
     if !["minutes", "consultations"].contains(&r.usage_basis.as_str()) {
-        return Err(ApiError::invalid("usage_basis", "minutes or consultations"));
+        return Err(ApiError::invalid("usage_basis", Problem::one_of(&["minutes", "consultations"])));
     }
     let counts: Vec<(i64, i64)> = b.foreign_residents.iter().map(|c| (c.municipality, i64::from(c.count))).collect();
     let known = app.store.set_cost_split(r, &counts).await.map_err(|e| match e {
-        StoreError::Constraint(Constraint::Check) => ApiError::invalid("usage_percent", "the parts add up to 100"),
+        StoreError::Constraint(Constraint::Check) => ApiError::invalid("usage_percent", C::NotHundred),
         e => e.into(),
     })?;
     if !known {
-        return Err(ApiError::invalid("foreign_residents", "names a municipality that does not exist"));
+        return Err(ApiError::invalid("foreign_residents", C::Unknown));
     }
     app.store.audit(&admin.actor, "set_cost_split", None, true).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -155,7 +154,7 @@ async fn split(State(app): State<App>, _reader: Reader, QueryOf(q): QueryOf<Spli
     }
     let tz = jiff::tz::TimeZone::get(&centre.time_zone)
         .map_err(|e| ApiError::internal(format!("time zone {}: {e}", centre.time_zone)))?;
-    let period = crate::reports::Period::month(first, &tz).map_err(|e| bad_query("month", e))?;
+    let period = crate::reports::Period::month(first, &tz).map_err(|_| bad_query("month", C::NotMonth))?;
     let records = app.store.records_counting_for(None, period.from, period.to).await?;
     let members: Vec<Member> = directory
         .tenants

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use kakehashi_protocol as p;
 
 use crate::auth::AuthError;
+use crate::problem::{FieldProblem, Problem};
 use crate::store::{Constraint, StoreError};
 
 /// An API error.
@@ -18,6 +19,8 @@ pub struct ApiError {
     status: StatusCode,
     code: p::ErrorCode,
     message: String,
+    /// For `invalid_field`: the field and what is wrong, for a page to say in its language.
+    problem: Option<Box<FieldProblem>>,
     /// For faults: what went wrong, for the log only.
     detail: Option<String>,
 }
@@ -30,7 +33,7 @@ struct Fault(String);
 impl ApiError {
     /// A refusal the client caused: status, code and a message naming what was wrong.
     pub fn new(status: StatusCode, code: p::ErrorCode, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), detail: None }
+        ApiError { status, code, message: message.into(), problem: None, detail: None }
     }
 
     /// A fault of ours: the client gets a generic message; `detail` goes to the log.
@@ -39,13 +42,19 @@ impl ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             code: p::ErrorCode::Internal,
             message: "internal error".into(),
+            problem: None,
             detail: Some(detail.to_string()),
         }
     }
 
     /// `422`: a field is wrong.
-    pub fn invalid(field: &str, problem: impl std::fmt::Display) -> ApiError {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, p::ErrorCode::InvalidField, format!("{field}: {problem}"))
+    pub fn invalid(field: &str, problem: impl Into<Problem>) -> ApiError {
+        ApiError::from(problem.into().at(field))
+    }
+
+    /// `409`: a name or login that must be unique is taken.
+    pub fn taken(field: &str) -> ApiError {
+        ApiError::invalid(field, crate::problem::ProblemCode::Taken).with_status(StatusCode::CONFLICT)
     }
 
     /// `404`.
@@ -63,6 +72,11 @@ impl ApiError {
         ApiError::new(StatusCode::CONFLICT, code, message)
     }
 
+    /// The same error with another status (`400` for a query's field).
+    pub fn with_status(self, status: StatusCode) -> ApiError {
+        ApiError { status, ..self }
+    }
+
     /// The status.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -76,7 +90,7 @@ impl IntoResponse for ApiError {
             Some(r) => format!("{}; reference {r}", self.message),
             None => self.message,
         };
-        let body = ErrorBody { error: p::ProtocolError { code: self.code, message } };
+        let body = ErrorBody { error: ErrorDetail { code: self.code, message, problem: self.problem } };
         let mut response = (self.status, Json(body)).into_response();
         if let (Some(detail), Some(r)) = (self.detail, reference) {
             response.extensions_mut().insert(Fault(format!("{detail} (reference {r})")));
@@ -100,6 +114,17 @@ fn redact_path(path: &str) -> String {
     match path.strip_prefix("/api/invites/") {
         Some(_) => "/api/invites/<token>".into(),
         None => path.to_string(),
+    }
+}
+
+impl From<FieldProblem> for ApiError {
+    /// `422`, naming the field.
+    fn from(p: FieldProblem) -> Self {
+        let message = p.to_string();
+        ApiError {
+            problem: Some(Box::new(p)),
+            ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, p::ErrorCode::InvalidField, message)
+        }
     }
 }
 
@@ -141,7 +166,20 @@ impl From<StoreError> for ApiError {
 #[derive(Debug, serde::Serialize, schemars::JsonSchema)]
 pub(crate) struct ErrorBody {
     /// What went wrong: a code to act on and a message safe to show.
-    pub error: p::ProtocolError,
+    pub error: ErrorDetail,
+}
+
+/// An error: a code, a message in English, and for a field that is wrong, which one and
+/// what is wrong with it, so that a page can say it in its own language.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct ErrorDetail {
+    /// What went wrong.
+    pub code: p::ErrorCode,
+    /// Details for people and logs, in English; never personal data.
+    pub message: String,
+    /// With `invalid_field` (mostly `422`): the field at fault and what is wrong with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Box<FieldProblem>>,
 }
 
 /// A value from the path (an id, a token), refused like any other bad input, with the

@@ -17,6 +17,7 @@ use super::body::JsonBody;
 use super::error::ApiError;
 use super::who::Anyone;
 use crate::app::App;
+use crate::problem::{Problem, ProblemCode, Unit};
 use crate::store::now_ms;
 
 /// The longest notice, in characters.
@@ -80,13 +81,13 @@ async fn send(
     };
     let text = b.text.trim();
     if text.is_empty() || text.chars().count() > NOTICE_CHARS {
-        return Err(ApiError::invalid("text", format!("1 to {NOTICE_CHARS} characters")));
+        return Err(ApiError::invalid("text", Problem::range(1, NOTICE_CHARS as u64, Unit::Characters)));
     }
     let dir = app.store.directory().await?;
     if let Some(t) = tenant
         && !dir.tenants.iter().any(|x| x.id == t)
     {
-        return Err(ApiError::invalid("tenant", format!("no municipality {t}")));
+        return Err(ApiError::invalid("tenant", ProblemCode::Unknown));
     }
     let now = now_ms();
     let actor = format!("staff:{}", reader.id);

@@ -6,7 +6,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, put};
 use axum::{Json, Router};
-use kakehashi_protocol as p;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -15,6 +14,7 @@ use super::body::JsonBody;
 use super::error::{ApiError, PathOf};
 use super::who::Reader;
 use crate::app::App;
+use crate::problem::{Problem, Unit};
 use crate::store::{Constraint, PARTNER_KINDS, Partner, StoreError};
 
 /// The partner routes.
@@ -46,10 +46,10 @@ impl PartnerBody {
     fn checked(&self) -> Result<&str, ApiError> {
         let name = self.name.trim();
         if name.is_empty() || name.chars().count() > 200 {
-            return Err(ApiError::invalid("name", "1 to 200 characters"));
+            return Err(ApiError::invalid("name", Problem::range(1, 200, Unit::Characters)));
         }
         if !PARTNER_KINDS.contains(&self.kind.as_str()) {
-            return Err(ApiError::invalid("kind", format!("one of {}", PARTNER_KINDS.join(", "))));
+            return Err(ApiError::invalid("kind", Problem::one_of(&PARTNER_KINDS)));
         }
         Ok(name)
     }
@@ -57,9 +57,7 @@ impl PartnerBody {
 
 fn taken(e: StoreError) -> ApiError {
     match e {
-        StoreError::Constraint(Constraint::Unique) => {
-            ApiError::conflict(p::ErrorCode::InvalidField, "name: this municipality has a partner of that name")
-        }
+        StoreError::Constraint(Constraint::Unique) => ApiError::taken("name"),
         e => e.into(),
     }
 }

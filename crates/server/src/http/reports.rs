@@ -16,6 +16,7 @@ use super::body::JsonBody;
 use super::error::{ApiError, PathOf, QueryOf};
 use super::who::Reader;
 use crate::app::App;
+use crate::problem::{Problem, ProblemCode as C};
 use crate::reports::{self, Lang, Names, Table};
 
 /// The report routes.
@@ -112,24 +113,21 @@ pub(super) async fn context(app: &App, reader: Reader, id: Option<i64>) -> Resul
 }
 
 /// A query parameter refused: 400, naming it.
-pub(super) fn bad_query(field: &str, problem: impl std::fmt::Display) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, p::ErrorCode::InvalidField, format!("{field}: {problem}"))
+pub(super) fn bad_query(field: &str, problem: impl Into<Problem>) -> ApiError {
+    ApiError::invalid(field, problem).with_status(StatusCode::BAD_REQUEST)
 }
 
 /// A day as `YYYY-MM-DD`, or the error that names the parameter.
 pub(super) fn date(field: &str, text: &str) -> Result<jiff::civil::Date, ApiError> {
     let valid = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
-    valid
-        .then(|| text.parse::<jiff::civil::Date>().ok())
-        .flatten()
-        .ok_or_else(|| bad_query(field, format!("{text:?} is not a date as YYYY-MM-DD")))
+    valid.then(|| text.parse::<jiff::civil::Date>().ok()).flatten().ok_or_else(|| bad_query(field, C::NotDate))
 }
 
 /// `GET /api/reports/daily?municipality=&date=[&format=][&lang=]`.
 async fn daily(State(app): State<App>, reader: Reader, QueryOf(q): QueryOf<DailyQuery>) -> Result<Response, ApiError> {
     let day = date("date", &q.date)?;
     let Context { names, tz, .. } = context(&app, reader, Some(q.municipality)).await?;
-    let period = reports::Period::day(day, &tz).map_err(|e| bad_query("date", e))?;
+    let period = reports::Period::day(day, &tz).map_err(|_| bad_query("date", C::NotDate))?;
     let records = app.store.records_counting_for(Some(q.municipality), period.from, period.to).await?;
     let mut report = reports::daily(&records, &names, q.municipality, day, &tz)
         .map_err(|e| ApiError::internal(format!("daily: {e}")))?;
@@ -143,7 +141,7 @@ async fn daily(State(app): State<App>, reader: Reader, QueryOf(q): QueryOf<Daily
 
 /// A month as `YYYY-MM`: its first day.
 pub(super) fn month(text: &str) -> Result<jiff::civil::Date, ApiError> {
-    let bad = || bad_query("month", format!("{text:?} is not a month as YYYY-MM"));
+    let bad = || bad_query("month", C::NotMonth);
     let (y, m) = text.split_once('-').filter(|(y, m)| y.len() == 4 && m.len() == 2).ok_or_else(bad)?;
     let (y, m) = (y.parse::<i16>().map_err(|_| bad())?, m.parse::<i8>().map_err(|_| bad())?);
     jiff::civil::Date::new(y, m, 1).map_err(|_| bad())
@@ -167,7 +165,7 @@ async fn monthly(
 /// its members, without the interpreters: every member's supervisor may read it.
 async fn shared(State(app): State<App>, reader: Reader, QueryOf(q): QueryOf<MonthQuery>) -> Result<Response, ApiError> {
     if q.municipality.is_some() {
-        return Err(bad_query("municipality", "the shared report is the whole centre's; see /api/reports/monthly"));
+        return Err(bad_query("municipality", C::NotApplicable));
     }
     month_report(&app, reader, &q, false, "shared").await
 }
@@ -181,7 +179,7 @@ async fn month_report(
 ) -> Result<Response, ApiError> {
     let first = month(&q.month)?;
     let ctx = context(app, reader, q.municipality).await?;
-    let period = reports::Period::month(first, &ctx.tz).map_err(|e| bad_query("month", e))?;
+    let period = reports::Period::month(first, &ctx.tz).map_err(|_| bad_query("month", C::NotMonth))?;
     let records = app.store.records_counting_for(q.municipality, period.from, period.to).await?;
     let scope = reports::monthly::Scope {
         municipality: q.municipality,

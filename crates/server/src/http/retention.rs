@@ -13,6 +13,7 @@ use super::body::JsonBody;
 use super::error::{ApiError, PathOf, QueryOf};
 use super::who::{Admin, Reader};
 use crate::app::App;
+use crate::problem::{Problem, Unit};
 use crate::store::{AuditEntry, Constraint, Retention, StoreError};
 
 /// What supervisors read, on every listener.
@@ -24,6 +25,9 @@ pub(crate) fn routes() -> Router<App> {
 pub(crate) fn admin_routes() -> Router<App> {
     Router::new().route("/api/tenants/{id}/retention", put(set)).route("/api/audit-log", get(audit_log))
 }
+
+/// How long anything is kept: 30 days to 20 years.
+const DAYS: Problem = Problem::range(30, 7300, Unit::Days);
 
 /// `GET /api/tenants/{id}/retention`.
 async fn read(State(app): State<App>, reader: Reader, PathOf(id): PathOf<i64>) -> Result<Json<Retention>, ApiError> {
@@ -43,11 +47,11 @@ async fn set(
     for (field, days) in [("records_days", r.records_days), ("audit_days", r.audit_days), ("notes_days", r.notes_days)]
     {
         if !(30..=7300).contains(&days) {
-            return Err(ApiError::invalid(field, "30 to 7300 days"));
+            return Err(ApiError::invalid(field, DAYS));
         }
     }
     let found = app.store.set_retention(id, r).await.map_err(|e| match e {
-        StoreError::Constraint(Constraint::Check) => ApiError::invalid("records_days", "30 to 7300 days"),
+        StoreError::Constraint(Constraint::Check) => ApiError::invalid("records_days", DAYS),
         e => e.into(),
     })?;
     if !found {

@@ -20,6 +20,7 @@ use super::who::{Interpreter, Reader};
 use crate::app::App;
 use crate::cluster::DirectoryEdit;
 use crate::directory::{ExtraDoc, InterpreterRow, OffDoc, RosterDoc};
+use crate::problem::{FieldProblem, Problem, Unit};
 
 /// Days off and extra windows one interpreter may keep of their own.
 pub(crate) const OWN_DAYS_MAX: usize = 100;
@@ -85,7 +86,7 @@ async fn update(
             return Err(ApiError::not_found(format!("no interpreter {id}")));
         };
         let roster = change(stored)?;
-        roster.to_roster().map_err(|e| ApiError::invalid(&e.field, e.problem))?;
+        roster.to_roster()?;
         // Applied before it is stored: the change stored last was also applied last
         // (its read, and so its application, came after the store before it).
         app.router.directory(DirectoryEdit::Roster { id, roster: roster.clone() }).await.map_err(|e| match e.code {
@@ -112,7 +113,7 @@ async fn set_own_days(
     JsonBody(mut own): JsonBody<OwnDays>,
 ) -> Result<Json<MyRoster>, ApiError> {
     if own.off.len() + own.extra.len() > OWN_DAYS_MAX {
-        return Err(ApiError::invalid("off", format!("at most {OWN_DAYS_MAX} days off and extra windows together")));
+        return Err(ApiError::invalid("off", Problem::at_most(OWN_DAYS_MAX as u64, Unit::Entries)));
     }
     // Checked alone first, so that a problem names the entry as sent.
     let alone = RosterDoc {
@@ -121,7 +122,7 @@ async fn set_own_days(
         extra: own.extra.clone(),
         ..RosterDoc::default()
     };
-    alone.to_roster().map_err(|e| ApiError::invalid(e.field.trim_start_matches("roster."), e.problem))?;
+    alone.to_roster().map_err(|e| FieldProblem { field: e.field.trim_start_matches("roster.").into(), ..e })?;
     own.off.iter_mut().for_each(|o| o.own = true);
     own.extra.iter_mut().for_each(|x| x.own = true);
     let actor = format!("interpreter:{id}");

@@ -100,7 +100,7 @@ async fn confirm(
 ) -> Result<Json<RecoveryCodes>, ApiError> {
     match second_factor::confirm(&app.store, me.subject, &b.code).await? {
         Some(recovery_codes) => Ok(Json(RecoveryCodes { recovery_codes })),
-        None => Err(ApiError::invalid("code", "not the current code of the app set up (or nothing is being set up)")),
+        None => Err(ApiError::invalid("code", crate::problem::ProblemCode::WrongCode)),
     }
 }
 

@@ -13,6 +13,7 @@ use super::error::{ApiError, QueryOf};
 use super::reports::{Context, Format, bad_query, context, date, download};
 use super::who::Reader;
 use crate::app::App;
+use crate::problem::{Problem, ProblemCode as C, Unit};
 use crate::reports::staffing::{Aim, Rostered, staffing};
 use crate::reports::{Lang, Period};
 
@@ -68,13 +69,13 @@ async fn plan(
     QueryOf(q): QueryOf<StaffingQuery>,
 ) -> Result<Response, ApiError> {
     if !(1..=26).contains(&q.weeks) {
-        return Err(bad_query("weeks", "1 to 26"));
+        return Err(bad_query("weeks", Problem::range(1, 26, Unit::Number)));
     }
     if !(q.target > 0.0 && q.target < 1.0) {
-        return Err(bad_query("target", "above 0 and below 1 (0.8 is 80%)"));
+        return Err(bad_query("target", C::NotFraction));
     }
     if !(1.0..=600.0).contains(&q.secs) {
-        return Err(bad_query("secs", "1 to 600"));
+        return Err(bad_query("secs", Problem::range(1, 600, Unit::Seconds)));
     }
     if q.municipality.is_none() && reader.scope.is_some() {
         return Err(ApiError::forbidden("the whole centre's plan is for admins: name your municipality"));
@@ -85,9 +86,11 @@ async fn plan(
         None => jiff::Zoned::now().with_time_zone(tz.clone()).date(),
     };
     let aim = Aim { weeks: q.weeks, target: q.target, secs: q.secs, today };
-    let first = today.checked_sub(jiff::Span::new().days(i64::from(q.weeks) * 7)).map_err(|e| bad_query("as_of", e))?;
-    let from = Period::day(first, &tz).map_err(|e| bad_query("as_of", e))?.from;
-    let to = Period::day(today, &tz).map_err(|e| bad_query("as_of", e))?.from;
+    let first = today
+        .checked_sub(jiff::Span::new().days(i64::from(q.weeks) * 7))
+        .map_err(|_| bad_query("as_of", C::NotDate))?;
+    let from = Period::day(first, &tz).map_err(|_| bad_query("as_of", C::NotDate))?.from;
+    let to = Period::day(today, &tz).map_err(|_| bad_query("as_of", C::NotDate))?.from;
     let records = app.store.records_counting_for(q.municipality, from, to).await?;
     let mut interpreters = Vec::new();
     for i in app.store.directory().await?.interpreters {

@@ -269,7 +269,13 @@ async fn seal_note(
             message: "the records cannot be reached now; try again".into(),
         }
     };
-    let Some(text) = note.as_ref().map(|n| crate::notes::checked(&n.0)).transpose().map_err(invalid)?.flatten() else {
+    let Some(text) = note
+        .as_ref()
+        .map(|n| crate::notes::checked(&n.0))
+        .transpose()
+        .map_err(|e| invalid(format!("note: {e}")))?
+        .flatten()
+    else {
         return Ok(None);
     };
     if !store.handling_notes(tenant).await.map_err(|e| unreachable(&e))? {

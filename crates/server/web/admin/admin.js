@@ -3,7 +3,8 @@
 // The server validates everything and its messages name the field at fault; this page
 // shows them as they are.
 
-import { apply, errorText, t, use } from '../common/i18n.js';
+import { sayError } from '../common/errors.js';
+import { apply, t, use } from '../common/i18n.js';
 import { secondFactorButton, setUp, signIn } from '../common/signin.js';
 import { renderPartners } from './partners.js';
 import { renderRecords } from './records.js';
@@ -136,7 +137,7 @@ const call = (path, o = {}) => api(path, { ...o, token: state.token });
 function failed(e) {
   const err = /** @type {any} */ (e);
   if (err.status === 401) return signedOut();
-  notice(err.status === 403 && err.code !== 'second_factor_setup' ? t('admins_only') : errorText(err.code, err.message), 'error');
+  notice(err.status === 403 && err.code !== 'second_factor_setup' ? t('admins_only') : sayError(err), 'error');
 }
 
 $('signin-form').addEventListener('submit', async (e) => {
@@ -281,7 +282,7 @@ $('policy-form').addEventListener('submit', async (e) => {
     await open('tenants');
   } catch (err) {
     const e = /** @type {any} */ (err);
-    if (e.status === 422 && showPolicyError($('policy-fields'), e.message)) notice(t('pf_fix'), 'error');
+    if (e.status === 422 && showPolicyError($('policy-fields'), e)) notice(t('pf_fix'), 'error');
     else failed(err);
   }
 });
@@ -423,7 +424,7 @@ $('interpreter-form').addEventListener('submit', async (e) => {
     notice(t('saved'));
     await open('interpreters');
   } catch (err) {
-    if (/^roster/.test(/** @type {Error} */ (err).message)) showRosterError($('i-roster'), /** @type {Error} */ (err).message);
+    if (/^roster/.test(/** @type {any} */ (err).problem?.field ?? '')) showRosterError($('i-roster'), err);
     failed(err);
   }
 });

@@ -5,6 +5,7 @@
 // standing link; outside them the phone lines and the online desk are closed, and the
 // desks' "nobody now" answers keep to them. A refusal is shown beside the row it names.
 
+import { fieldError, sayError } from '../common/errors.js';
 import { check, dateInput, errorSpan, timeInput } from '../common/fields.js';
 import { t } from '../common/i18n.js';
 import { WEEKDAYS } from '../common/roster.js';
@@ -87,16 +88,18 @@ function checkRows(form) {
 }
 
 /**
- * The server's refusal beside the row it names (`hours[1].open: …`), else at the top.
+ * The server's refusal beside the row it names (`hours[1].open`), in the page's language,
+ * else at the top.
  * @param {HTMLElement} form
- * @param {string} message
+ * @param {unknown} err the error from `api()`
  */
-function showError(form, message) {
+function showError(form, err) {
   for (const e of form.querySelectorAll('.c-error, .c-error-general')) e.textContent = '';
-  const m = /^(hours|closures|extra)\[(\d+)\][^:]*: (.*)$/.exec(message);
+  const said = fieldError(err);
+  const m = said && /^(hours|closures|extra)\[(\d+)\]/.exec(said.field);
   const row = m && form.querySelectorAll(`.c-${{ hours: 'hours', closures: 'closure', extra: 'extra' }[m[1]]}`)[Number(m[2])];
   const target = row?.querySelector('.c-error') || form.querySelector('.c-error-general');
-  if (target) target.textContent = m && row ? m[3] : message;
+  if (target) target.textContent = said && row ? said.text : sayError(err);
 }
 
 /** @param {{ date: string, open: [string, string][], note: string | null }} d */
@@ -153,7 +156,7 @@ export async function renderCalendar(root, tn, call, failed) {
       notice(t('saved'));
       await renderCalendar(root, tn, call, failed);
     } catch (err) {
-      showError(form, /** @type {Error} */ (err).message);
+      showError(form, err);
       failed(err);
     }
   });

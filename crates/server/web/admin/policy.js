@@ -3,6 +3,7 @@
 // for rare languages by name, and the order. A refusal from the server is shown beside
 // the field it names (`policy.steps[1].tiers`, `policy.ring_timeout`).
 
+import { fieldError } from '../common/errors.js';
 import { languageName, t } from '../common/i18n.js';
 import { $, h } from '../common/ui.js';
 
@@ -145,16 +146,17 @@ const SERVER_FIELDS = {
 };
 
 /**
- * Show a refusal beside the field it names (`policy.steps[1].duration: …`); false when
- * it names none of the form's.
+ * Show a refusal beside the field it names (`policy.steps[1].duration`), in the page's
+ * language; false when it names none of the form's.
  * @param {HTMLElement} root
- * @param {string} message
+ * @param {unknown} err the error from `api()`
  */
-export function showPolicyError(root, message) {
+export function showPolicyError(root, err) {
   for (const e of root.querySelectorAll('.field-error')) e.textContent = '';
-  const m = /^policy\.([^:]+): (.*)$/.exec(message);
-  if (!m) return false;
-  let [, path, problem] = m;
+  const said = fieldError(err);
+  if (!said?.field.startsWith('policy.')) return false;
+  let path = said.field.slice('policy.'.length);
+  const problem = said.text;
   // A step's problem goes on its row (rows are in the order sent).
   const step = /^steps\[(\d+)\]/.exec(path);
   if (step) {

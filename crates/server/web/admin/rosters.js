@@ -44,7 +44,7 @@ $('roster-card').addEventListener('submit', async (e) => {
     notice(t('saved'));
     editing.done();
   } catch (err) {
-    showRosterError(root, /** @type {Error} */ (err).message);
+    showRosterError(root, err);
     editing.failed(err);
   }
 });

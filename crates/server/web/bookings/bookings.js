@@ -4,6 +4,7 @@
 // an intake note), see the links to send, and the coming bookings with their links made
 // anew or cancelled. The session is the wallboard's: one sign-in for its pages.
 
+import { sayError } from '../common/errors.js';
 import { apply, t, use } from '../common/i18n.js';
 import { secondFactorButton, setUp, signIn } from '../common/signin.js';
 import { $, api, h, notice, show } from '../common/ui.js';
@@ -148,7 +149,7 @@ $('book-form').addEventListener('submit', async (e) => {
     await load();
   } catch (err) {
     $('made').hidden = true;
-    notice(t('refused', { m: /** @type {Error} */ (err).message }), 'error');
+    notice(t('refused', { m: sayError(err) }), 'error');
   }
 });
 
@@ -165,7 +166,7 @@ function draw() {
             showLinks(await api(`/api/bookings/${b.id}/links`, { method: 'POST', token }));
             $('made-what').textContent = t('relinked', { when: when(b.start) });
           } catch (err) {
-            notice(t('refused', { m: /** @type {Error} */ (err).message }), 'error');
+            notice(t('refused', { m: sayError(err) }), 'error');
           }
         });
         actions.append(relink, ' ');
@@ -177,7 +178,7 @@ function draw() {
           await api(`/api/bookings/${b.id}`, { method: 'DELETE', token });
           await load();
         } catch (err) {
-          notice(t('refused', { m: /** @type {Error} */ (err).message }), 'error');
+          notice(t('refused', { m: sayError(err) }), 'error');
         }
       });
       if (b.start > Date.now()) actions.append(moveControl(b, token, load), ' ');
@@ -225,7 +226,7 @@ async function start() {
       token = null;
       sessionStorage.removeItem(TOKEN);
       show('signin');
-    } else notice(t('failed', { m: /** @type {Error} */ (e).message }), 'error');
+    } else notice(t('failed', { m: sayError(e) }), 'error');
     return;
   }
   $('sign-out').hidden = false;

@@ -2,6 +2,7 @@
 // length, the same interpreter if they can be held then, else anyone eligible; the
 // server's refusal (a clash, outside the centre's hours) is shown as it is.
 
+import { sayError } from '../common/errors.js';
 import { t } from '../common/i18n.js';
 import { api, h, notice } from '../common/ui.js';
 
@@ -34,7 +35,7 @@ export function moveControl(b, token, reload) {
       notice(t('moved'));
       await reload();
     } catch (err) {
-      notice(t('refused', { m: /** @type {Error} */ (err).message }), 'error');
+      notice(t('refused', { m: sayError(err) }), 'error');
     }
   });
   return h('span', {}, open, ' ', fields);

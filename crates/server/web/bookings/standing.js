@@ -2,6 +2,7 @@
 // its QR code for posters, the city's web page and Messenger, and the desk that takes the
 // consultations residents book from it (PUT /api/tenants/{id}/online-desk).
 
+import { sayError } from '../common/errors.js';
 import { t } from '../common/i18n.js';
 import { $, api, h, notice } from '../common/ui.js';
 
@@ -29,7 +30,7 @@ export async function renderStanding(token, desks) {
         await api(`/api/tenants/${tn.id}/online-desk`, { method: 'PUT', token, body: { desk: select.value ? Number(select.value) : null } });
         notice(t('online_desk_saved'));
       } catch (err) {
-        notice(t('refused', { m: /** @type {Error} */ (err).message }), 'error');
+        notice(t('refused', { m: sayError(err) }), 'error');
       }
     });
     const qr = `/api/centres/${tn.id}/qr.svg`;

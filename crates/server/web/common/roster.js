@@ -5,6 +5,7 @@
 // Every rule the engine supports goes through the form and back unchanged (the browser
 // test round-trips them). Strings: roster-strings.js.
 
+import { fieldError, sayError } from './errors.js';
 import { check, dateInput, errorSpan, timeInput } from './fields.js';
 import { t } from './i18n.js';
 import { h } from './ui.js';
@@ -322,16 +323,18 @@ export function checkRoster(root) {
 }
 
 /**
- * Show a refusal (`roster.shifts[1].start: …`, `off[0].from: …`) beside its row.
+ * Show a refusal that names a row (`roster.shifts[1].start`, `off[0].from`) beside it, in
+ * the page's language; anything else at the top.
  * @param {HTMLElement} root
- * @param {string} message
+ * @param {unknown} err the error from `api()`
  */
-export function showRosterError(root, message) {
+export function showRosterError(root, err) {
   for (const e of root.querySelectorAll('.r-error, .r-error-general')) e.textContent = '';
-  const m = /^(?:roster\.)?(shifts|off|extra)\[(\d+)\][^:]*: (.*)$/.exec(message);
+  const said = fieldError(err);
+  const m = said && /^(?:roster\.)?(shifts|off|extra)\[(\d+)\]/.exec(said.field);
   const row = m && root.querySelectorAll(`.r-${{ shifts: 'shift', off: 'off', extra: 'extra' }[m[1]]}`)[Number(m[2])];
   const target = row?.querySelector('.r-error') || root.querySelector('.r-error-general');
-  if (target) target.textContent = m && row ? m[3] : message;
+  if (target) target.textContent = said && row ? said.text : sayError(err);
   const input = row?.querySelector('input, select');
   if (input instanceof HTMLElement) input.focus();
 }

@@ -80,7 +80,8 @@ export function clock(secs) {
 }
 
 /**
- * JSON over HTTP with a bearer token; throws an Error whose message is the server's.
+ * JSON over HTTP with a bearer token; throws an Error whose message is the server's, with
+ * its `status`, `code` and (for a field that is wrong) `problem`.
  * @param {string} path
  * @param {{ method?: string, token?: string | null, body?: any }} [o]
  * @returns {Promise<any>}
@@ -103,6 +104,7 @@ export async function api(path, { method = 'GET', token, body } = {}) {
     const e = new Error(json?.error?.message || `${r.status}`);
     /** @type {any} */ (e).status = r.status;
     /** @type {any} */ (e).code = json?.error?.code;
+    /** @type {any} */ (e).problem = json?.error?.problem;
     throw e;
   }
   return json;

@@ -2,6 +2,7 @@
 // that begins (the server opens the request; the interpreter held is rung), and booking
 // the earliest slot in one tap when nobody can interpret now.
 
+import { sayError } from '../common/errors.js';
 import { t } from '../common/i18n.js';
 import { $, api, h, notice, show } from '../common/ui.js';
 
@@ -128,7 +129,7 @@ export async function bookEarliest(token, language, from) {
     notice(t('booked', { time: new Date(from).toLocaleString([document.documentElement.lang], { month: 'long', day: 'numeric', weekday: 'short', hour: '2-digit', minute: '2-digit' }) }));
     return r;
   } catch (e) {
-    notice(t('booking_refused', { m: /** @type {Error} */ (e).message }), 'error');
+    notice(t('booking_refused', { m: sayError(e, { byCode: false }) }), 'error');
     return null;
   }
 }

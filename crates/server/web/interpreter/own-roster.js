@@ -2,7 +2,8 @@
 // coordinator's shifts and days off, which they see but do not change; the week they
 // make together. Applied at once: the console's "today" follows.
 
-import { errorText, t } from '../common/i18n.js';
+import { sayError } from '../common/errors.js';
+import { t } from '../common/i18n.js';
 import { checkRoster, readRoster, renderRoster, showRosterError } from '../common/roster.js';
 import { $, api, notice } from '../common/ui.js';
 
@@ -37,8 +38,7 @@ $('own-roster-form').addEventListener('submit', async (e) => {
     notice(t('days_saved'));
     state.after();
   } catch (err) {
-    const error = /** @type {any} */ (err);
-    showRosterError(root, error.message);
-    notice(errorText(error.code, error.message), 'error');
+    showRosterError(root, err);
+    notice(sayError(err), 'error');
   }
 });

@@ -2,6 +2,7 @@
 // centre's rule weighs it (an equal part, a part by foreign residents, a part by use),
 // or one member's statement; admins change the rule and the residents' counts here.
 
+import { sayError } from '../common/errors.js';
 import { lang, t } from '../common/i18n.js';
 import { $, api, h, notice } from '../common/ui.js';
 import { rows } from './charts.js';
@@ -33,7 +34,7 @@ export async function loadCost(token, admin) {
     $('rule-editor').hidden = !admin;
     if (admin) await fillRule(token);
   } catch (e) {
-    notice(t('failed', { m: /** @type {Error} */ (e).message }), 'error');
+    notice(t('failed', { m: sayError(e) }), 'error');
     throw e;
   }
 }

@@ -2,6 +2,7 @@
 // totals, printed on A4 landscape, downloaded as CSV or Excel; a supervisor corrects a
 // handling status in place.
 
+import { sayError } from '../common/errors.js';
 import { languageName, lang, t } from '../common/i18n.js';
 import { $, api, h, notice } from '../common/ui.js';
 
@@ -48,7 +49,7 @@ export async function loadDaily(token) {
     const m = /** @type {HTMLSelectElement} */ ($('municipality')).value;
     history.replaceState(null, '', `?municipality=${m}&date=${shown.date}`);
   } catch (e) {
-    notice(t('failed', { m: /** @type {Error} */ (e).message }), 'error');
+    notice(t('failed', { m: sayError(e) }), 'error');
     throw e;
   }
 }
@@ -134,7 +135,7 @@ function noteCell(row, token) {
       row.note = n.note;
       cell.replaceChildren(n.note);
     } catch (e) {
-      notice(/** @type {Error} */ (e).message, 'error');
+      notice(sayError(e), 'error');
     }
   });
   cell.append(button);
@@ -166,7 +167,7 @@ function statusCell(row, token) {
       notice(t('status_saved'));
     } catch (e) {
       select.value = row.status;
-      notice(/** @type {Error} */ (e).message, 'error');
+      notice(sayError(e), 'error');
     }
   });
   return h('td', {}, select, text);

@@ -2,6 +2,7 @@
 // (the shared report, without the interpreters), with charts by language, hour,
 // weekday, topic and mode, figures by member town, and each interpreter's activity.
 
+import { sayError } from '../common/errors.js';
 import { languageName, lang, t } from '../common/i18n.js';
 import { $, api, h, notice } from '../common/ui.js';
 import { columns, rows } from './charts.js';
@@ -42,7 +43,7 @@ export async function loadMonthly(token) {
     notice(null);
     drawMonthly();
   } catch (e) {
-    notice(t('failed', { m: /** @type {Error} */ (e).message }), 'error');
+    notice(t('failed', { m: sayError(e) }), 'error');
     throw e;
   }
 }

@@ -4,6 +4,7 @@
 // plan. The session is the wallboard's: its 報告書 button
 // opens yesterday's daily report in one tap.
 
+import { sayError } from '../common/errors.js';
 import { apply, t, use } from '../common/i18n.js';
 import { secondFactorButton, setUp, signIn } from '../common/signin.js';
 import { $, api, h, notice, show } from '../common/ui.js';
@@ -90,7 +91,7 @@ $('rule-form').addEventListener('submit', async (e) => {
     await saveRule(token);
     await cost();
   } catch (err) {
-    notice(/** @type {Error} */ (err).message, 'error');
+    notice(sayError(err), 'error');
   }
 });
 $('staffing-form').addEventListener('submit', (e) => {
@@ -186,7 +187,7 @@ async function start() {
     admin = tenants.length > 1;
   } catch (e) {
     if (/** @type {any} */ (e).status === 401) stop();
-    else notice(t('failed', { m: /** @type {Error} */ (e).message }), 'error');
+    else notice(t('failed', { m: sayError(e) }), 'error');
     return;
   }
   $('sign-out').hidden = false;

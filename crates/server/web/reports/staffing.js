@@ -2,6 +2,7 @@
 // service level (Erlang C on the centre's own history), against those rostered next
 // week; the hours short of interpreters first, in words.
 
+import { sayError } from '../common/errors.js';
 import { languageName, lang, t } from '../common/i18n.js';
 import { $, api, h, notice } from '../common/ui.js';
 
@@ -25,7 +26,7 @@ export async function loadStaffing(token) {
     notice(null);
     drawStaffing();
   } catch (e) {
-    notice(t('failed', { m: /** @type {Error} */ (e).message }), 'error');
+    notice(t('failed', { m: sayError(e) }), 'error');
     throw e;
   }
 }

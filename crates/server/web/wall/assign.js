@@ -2,6 +2,7 @@
 // who speak its language, and a button that rings the one chosen now. The server says
 // why not (busy, away, excluded by the desk...) when it cannot.
 
+import { sayError } from '../common/errors.js';
 import { t } from '../common/i18n.js';
 import { $, api, clock, h, notice } from '../common/ui.js';
 
@@ -45,7 +46,7 @@ export function renderWaiting(s, token, languageName) {
           await api(`/api/requests/${w.request}/assign`, { method: 'POST', token, body: { interpreter: Number(sel.value) } });
           notice(t('rung', { who: sel.selectedOptions[0]?.textContent || '' }));
         } catch (e) {
-          notice(t('not_rung', { m: /** @type {Error} */ (e).message }), 'error');
+          notice(t('not_rung', { m: sayError(e) }), 'error');
         }
       });
       return h(

@@ -2,7 +2,8 @@
 // interpreters of their municipality (an admin's: every interpreter), pushed to the
 // consoles connected now and listed on every console for 30 days.
 
-import { errorText, t } from '../common/i18n.js';
+import { sayError } from '../common/errors.js';
+import { t } from '../common/i18n.js';
 import { $, api, notice } from '../common/ui.js';
 
 /** @param {() => string | null} token */
@@ -17,7 +18,7 @@ export function bindNotices(token) {
       notice(t('notice_sent'));
     } catch (err) {
       const e2 = /** @type {any} */ (err);
-      notice(errorText(e2.code, e2.message), 'error');
+      notice(sayError(e2), 'error');
     }
   });
 }
