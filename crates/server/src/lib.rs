@@ -16,6 +16,7 @@ pub mod cluster;
 pub mod config;
 pub mod demo;
 pub mod directory;
+pub mod fields;
 pub mod http;
 pub mod hub;
 pub mod listener;

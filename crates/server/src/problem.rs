@@ -215,13 +215,6 @@ pub struct FieldProblem {
     pub problem: Problem,
 }
 
-impl FieldProblem {
-    /// The same problem, at `prefix.field`.
-    pub fn under(self, prefix: &str) -> FieldProblem {
-        FieldProblem { field: format!("{prefix}.{}", self.field), problem: self.problem }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,7 +230,6 @@ mod tests {
         let p = Problem::one_of(&["minutes", "consultations"]).at("usage_basis");
         assert_eq!(p.to_string(), "usage_basis: one of minutes, consultations");
         assert_eq!(serde_json::to_value(&p).unwrap()["allowed"][1], "consultations");
-        assert_eq!(Problem::is(ProblemCode::NotTime).at("x").under("roster").field, "roster.x");
         assert_eq!(Problem::at_most(500, Unit::Entries).to_string(), "at most 500 entries");
     }
 

@@ -11,6 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::holidays;
+use crate::fields::{clock, date, weekday};
 use crate::problem::{FieldProblem, Problem, ProblemCode as C, Unit};
 
 fn yes() -> bool {
@@ -110,29 +111,6 @@ fn bad(field: String, problem: impl Into<Problem>) -> CalendarError {
     problem.into().at(field)
 }
 
-fn time(field: String, text: &str) -> Result<Time, CalendarError> {
-    let ok = text.len() == 5 && text.as_bytes()[2] == b':';
-    ok.then(|| text.parse::<Time>().ok()).flatten().ok_or_else(|| bad(field, C::NotTime))
-}
-
-fn day(field: String, text: &str) -> Result<Date, CalendarError> {
-    let ok = text.len() == 10;
-    ok.then(|| text.parse::<Date>().ok()).flatten().ok_or_else(|| bad(field, C::NotDate))
-}
-
-fn weekday(field: String, text: &str) -> Result<Weekday, CalendarError> {
-    Ok(match text {
-        "mon" => Weekday::Monday,
-        "tue" => Weekday::Tuesday,
-        "wed" => Weekday::Wednesday,
-        "thu" => Weekday::Thursday,
-        "fri" => Weekday::Friday,
-        "sat" => Weekday::Saturday,
-        "sun" => Weekday::Sunday,
-        _ => return Err(bad(field, C::NotWeekday)),
-    })
-}
-
 /// A day's plan.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct DayPlan {
@@ -174,10 +152,10 @@ impl CalendarDoc {
                 .days
                 .iter()
                 .enumerate()
-                .map(|(j, d)| weekday(format!("hours[{i}].days[{j}]"), d))
+                .map(|(j, d)| weekday(d, format!("hours[{i}].days[{j}]")))
                 .collect::<Result<Vec<_>, _>>()?;
             let (open, close) =
-                (time(format!("hours[{i}].open"), &h.open)?, time(format!("hours[{i}].close"), &h.close)?);
+                (clock(&h.open, format!("hours[{i}].open"))?, clock(&h.close, format!("hours[{i}].close"))?);
             if close <= open {
                 return Err(bad(format!("hours[{i}].close"), C::BeforeStart));
             }
@@ -186,7 +164,7 @@ impl CalendarDoc {
         let mut closures = Vec::new();
         for (i, c) in self.closures.iter().enumerate() {
             let (from, until) =
-                (day(format!("closures[{i}].from"), &c.from)?, day(format!("closures[{i}].until"), &c.until)?);
+                (date(&c.from, format!("closures[{i}].from"))?, date(&c.until, format!("closures[{i}].until"))?);
             if until < from {
                 return Err(bad(format!("closures[{i}].until"), C::BeforeStart));
             }
@@ -197,16 +175,16 @@ impl CalendarDoc {
         }
         let mut extra = Vec::new();
         for (i, x) in self.extra.iter().enumerate() {
-            let date = day(format!("extra[{i}].date"), &x.date)?;
+            let day = date(&x.date, format!("extra[{i}].date"))?;
             let (open, close) =
-                (time(format!("extra[{i}].open"), &x.open)?, time(format!("extra[{i}].close"), &x.close)?);
+                (clock(&x.open, format!("extra[{i}].open"))?, clock(&x.close, format!("extra[{i}].close"))?);
             if close <= open {
                 return Err(bad(format!("extra[{i}].close"), C::BeforeStart));
             }
             if x.note.chars().count() > 100 {
                 return Err(bad(format!("extra[{i}].note"), Problem::at_most(100, Unit::Characters)));
             }
-            extra.push((date, open, close, x.note.clone()));
+            extra.push((day, open, close, x.note.clone()));
         }
         if self.hours.len() + self.closures.len() + self.extra.len() > 500 {
             return Err(bad("extra".into(), Problem::at_most(500, Unit::Entries)));

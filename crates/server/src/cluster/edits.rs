@@ -43,23 +43,22 @@ fn tenant_id(id: i64) -> Result<d::TenantId, p::ProtocolError> {
 impl DirectoryEdit {
     /// The engine's terms; a document the admin API would have refused is refused here.
     pub fn into_change(self) -> Result<DirectoryChange, p::ProtocolError> {
-        let field = |e: crate::directory::DirectoryError| invalid(format_args!("{}: {}", e.field, e.problem));
         Ok(match self {
             DirectoryEdit::Tenant { id, name, foreign_residents, time_zone, policy } => {
                 let spec = d::TenantSpec {
                     id: tenant_id(id)?,
                     foreign_residents,
-                    time_zone: crate::directory::time_zone(&time_zone, "time_zone").map_err(field)?,
-                    policy: policy.to_policy().map_err(field)?,
+                    time_zone: crate::directory::time_zone(&time_zone, "time_zone").map_err(invalid)?,
+                    policy: policy.to_policy().map_err(invalid)?,
                 };
                 DirectoryChange::Tenant(id, name, Box::new(spec))
             }
             DirectoryEdit::Policy { id, policy } => {
-                DirectoryChange::Policy(id, Box::new(policy.to_policy().map_err(field)?))
+                DirectoryChange::Policy(id, Box::new(policy.to_policy().map_err(invalid)?))
             }
             DirectoryEdit::Desk { id, tenant, name } => DirectoryChange::Desk(id, tenant, name),
             DirectoryEdit::Interpreter { row, new } => {
-                let spec = Box::new(row.to_spec().map_err(field)?);
+                let spec = Box::new(row.to_spec().map_err(invalid)?);
                 if new {
                     DirectoryChange::Interpreter(spec, row.reach_by_phone)
                 } else {
@@ -67,13 +66,11 @@ impl DirectoryEdit {
                 }
             }
             DirectoryEdit::Roster { id, roster } => {
-                DirectoryChange::Roster(id, Box::new(roster.to_roster().map_err(field)?))
+                DirectoryChange::Roster(id, Box::new(roster.to_roster().map_err(invalid)?))
             }
             DirectoryEdit::Calendar { tenant, calendar } => {
                 let calendar = match calendar {
-                    Some(doc) => Some(Box::new(
-                        doc.to_calendar().map_err(|e| invalid(format_args!("{}: {}", e.field, e.problem)))?,
-                    )),
+                    Some(doc) => Some(Box::new(doc.to_calendar().map_err(invalid)?)),
                     None => None,
                 };
                 DirectoryChange::Calendar(tenant, calendar)

@@ -19,11 +19,11 @@ pub mod schema;
 
 pub use policy::{ParallelDoc, PolicyDoc, StepDoc};
 
-use jiff::civil::{Date, Time, Weekday};
 use kakehashi_dispatch as d;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::fields::{clock, date, weekday};
 use crate::problem::{FieldProblem, Problem, ProblemCode as C, Unit};
 
 /// A value in the directory that cannot be used, naming the field (e.g.
@@ -116,35 +116,6 @@ pub struct ExtraDoc {
     pub own: bool,
 }
 
-fn weekday(s: &str, field: &str) -> Result<Weekday, DirectoryError> {
-    Ok(match s {
-        "mon" => Weekday::Monday,
-        "tue" => Weekday::Tuesday,
-        "wed" => Weekday::Wednesday,
-        "thu" => Weekday::Thursday,
-        "fri" => Weekday::Friday,
-        "sat" => Weekday::Saturday,
-        "sun" => Weekday::Sunday,
-        _ => return Err(bad(field, C::NotWeekday)),
-    })
-}
-
-fn clock(s: &str, field: &str) -> Result<Time, DirectoryError> {
-    let b = s.as_bytes();
-    let shaped = b.len() == 5 && b[2] == b':' && b.iter().enumerate().all(|(i, c)| i == 2 || c.is_ascii_digit());
-    let (h, m) =
-        if shaped { (s[..2].parse::<i8>().unwrap_or(99), s[3..].parse::<i8>().unwrap_or(99)) } else { (99, 99) };
-    if h < 24 && m < 60 {
-        Time::new(h, m, 0, 0).map_err(|_| bad(field, C::NotTime))
-    } else {
-        Err(bad(field, C::NotTime))
-    }
-}
-
-fn date(s: &str, field: &str) -> Result<Date, DirectoryError> {
-    s.parse::<Date>().map_err(|_| bad(field, C::NotDate))
-}
-
 /// A time zone by IANA name, from the bundled database.
 pub fn time_zone(name: &str, field: &str) -> Result<jiff::tz::TimeZone, DirectoryError> {
     jiff::tz::TimeZone::get(name).map_err(|_| bad(field, C::NotTimeZone))
@@ -164,15 +135,16 @@ impl RosterDoc {
         let mut shifts = Vec::new();
         for (i, s) in self.shifts.iter().enumerate() {
             let f = |k: &str| format!("roster.shifts[{i}].{k}");
-            let days = match (&s.weekday, s.days.is_empty()) {
-                (None, false) => d::Days::Weekly(d::WeekdaySet::of(
-                    &s.days.iter().map(|x| weekday(x, &f("days"))).collect::<Result<Vec<_>, _>>()?,
-                )),
-                (Some(w), true) => {
-                    d::Days::Monthly { weekday: weekday(w, &f("weekday"))?, nth: s.nth.clone(), last: s.last }
-                }
-                (Some(_), false) | (None, true) => return Err(bad(f("days"), C::DaysOrWeekday)),
-            };
+            let days =
+                match (&s.weekday, s.days.is_empty()) {
+                    (None, false) => d::Days::Weekly(d::WeekdaySet::of(
+                        &s.days.iter().map(|x| weekday(x, f("days"))).collect::<Result<Vec<_>, _>>()?,
+                    )),
+                    (Some(w), true) => {
+                        d::Days::Monthly { weekday: weekday(w, f("weekday"))?, nth: s.nth.clone(), last: s.last }
+                    }
+                    (Some(_), false) | (None, true) => return Err(bad(f("days"), C::DaysOrWeekday)),
+                };
             if let d::Days::Monthly { nth, last, .. } = &days {
                 if nth.iter().any(|n| !(1..=5).contains(n)) {
                     return Err(bad(f("nth"), Problem::range(1, 5, Unit::Number)));
@@ -181,7 +153,7 @@ impl RosterDoc {
                     return Err(bad(f("nth"), C::Required));
                 }
             }
-            let (start, end) = (clock(&s.start, &f("start"))?, clock(&s.end, &f("end"))?);
+            let (start, end) = (clock(&s.start, f("start"))?, clock(&s.end, f("end"))?);
             if start == end {
                 return Err(bad(f("end"), C::SameTime));
             }
@@ -189,8 +161,8 @@ impl RosterDoc {
         }
         let mut exceptions = Vec::new();
         for (i, o) in self.off.iter().enumerate() {
-            let from = date(&o.from, &format!("roster.off[{i}].from"))?;
-            let until = date(&o.until, &format!("roster.off[{i}].until"))?;
+            let from = date(&o.from, format!("roster.off[{i}].from"))?;
+            let until = date(&o.until, format!("roster.off[{i}].until"))?;
             if until < from {
                 return Err(bad(format!("roster.off[{i}].until"), C::BeforeStart));
             }
@@ -198,11 +170,11 @@ impl RosterDoc {
         }
         for (i, x) in self.extra.iter().enumerate() {
             let f = |k: &str| format!("roster.extra[{i}].{k}");
-            let (start, end) = (clock(&x.start, &f("start"))?, clock(&x.end, &f("end"))?);
+            let (start, end) = (clock(&x.start, f("start"))?, clock(&x.end, f("end"))?);
             if start == end {
                 return Err(bad(f("end"), C::SameTime));
             }
-            exceptions.push(d::Exception::Extra { date: date(&x.date, &f("date"))?, start, end });
+            exceptions.push(d::Exception::Extra { date: date(&x.date, f("date"))?, start, end });
         }
         // Everything the engine refuses was refused above; this names the field if not.
         d::Roster::new(tz, shifts, exceptions).map_err(|e| match e {
@@ -383,7 +355,5 @@ mod tests {
                 .starts_with("roster.extra[0].end: ")
         );
         assert!(serde_json::from_str::<RosterDoc>(r#"{"always":true,"colour":1}"#).is_err());
-        assert_eq!(clock("24:00", "x").unwrap_err().problem.code, C::NotTime);
-        assert_eq!(clock("9:00", "x").unwrap_err().problem.code, C::NotTime);
     }
 }

@@ -68,7 +68,7 @@ pub fn time_zone_or_null(_: &mut SchemaGenerator) -> Schema {
 
 /// Weekday names.
 fn weekday_names() -> Vec<String> {
-    ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map(String::from).to_vec()
+    crate::fields::WEEKDAYS.map(|(name, _)| name.to_string()).to_vec()
 }
 
 /// Weekdays (weekly shifts).
