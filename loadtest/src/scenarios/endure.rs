@@ -124,60 +124,98 @@ async fn on_media<R: MediaRole>(
     who: &str,
 ) -> Result<MediaSession<R>, LoadError> {
     shared.joins.fetch_add(1, Ordering::Relaxed);
-    let mut heard = std::collections::BTreeSet::new();
-    let deadline = tokio::time::Instant::now() + MEDIA_WAIT;
+    let mut wait = Wait {
+        heard: std::collections::BTreeSet::new(),
+        others,
+        deadline: tokio::time::Instant::now() + MEDIA_WAIT,
+        errors: Vec::new(),
+    };
     let (ended_tx, mut ended) = watch::channel(false);
     let end = end.unwrap_or(&mut ended);
-    // The server's errors meanwhile (nobody else reads them while the media runs).
-    let mut errors = Vec::new();
     loop {
         let ssrc = 0x1000_0000 + shared.ssrc.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x200) % 0xE000_0000;
         let (peer, mut firsts) =
             media::peer(std::net::IpAddr::from([127, 0, 0, 1]), Some(ssrc), Arc::clone(&shared.stats)).await?;
         let publisher = media::publish(&peer, ssrc, o.rates, Arc::clone(stop));
         let mut session = join_media(signal, peer, call).await?;
-        let mut given_up = false;
-        while heard.len() < others {
-            let first = tokio::select! {
-                first = tokio::time::timeout_at(deadline, firsts.recv()) => first,
-                Some(event) = session.events.recv() => {
-                    errors.extend(R::error(&event).map(|e| format!("{:?} {}", e.code, e.message)));
-                    if R::leg_dropped(&event) {
-                        errors.push("media_failed: the relay gave the leg up".into());
-                        given_up = true;
-                        break;
-                    }
-                    continue;
+        match wait.until_heard(&mut session, &mut firsts, end).await {
+            Heard::All | Heard::Ended => {
+                drop(ended_tx);
+                return Ok(session);
+            }
+            Heard::TimedOut => {
+                let leg = if *session.connected.borrow() { "connected" } else { "not connected" };
+                let answering = if session.running() { "answering" } else { "no longer answering the relay" };
+                let states = session.states.lock().map(|s| s.join(" ")).unwrap_or_default();
+                shared.failed(format!(
+                    "{who}: heard {} of {others} others within {MEDIA_WAIT:?}; its leg {leg} (states: {states}), {answering}; errors: {:?}",
+                    wait.heard.len(),
+                    wait.errors,
+                ));
+                drop(ended_tx);
+                return Ok(session);
+            }
+            Heard::GivenUp => {
+                // The relay gave the leg up: a new one, within the same wait.
+                shared.legs_given_up.fetch_add(1, Ordering::Relaxed);
+                if let Some(p) = publisher {
+                    p.abort();
                 }
-                _ = end.wait_for(|e| *e) => break,
-            };
-            match first {
-                Ok(Some(PeerEvent::FirstFrom(from, _))) => {
-                    heard.insert(from);
-                }
-                _ => {
-                    let leg = if *session.connected.borrow() { "connected" } else { "not connected" };
-                    let answering = if session.running() { "answering" } else { "no longer answering the relay" };
-                    let states = session.states.lock().map(|s| s.join(" ")).unwrap_or_default();
-                    shared.failed(format!(
-                        "{who}: heard {} of {others} others within {MEDIA_WAIT:?}; its leg {leg} (states: {states}), {answering}; errors: {errors:?}",
-                        heard.len()
-                    ));
-                    break;
-                }
+                let (back, old) = session.stop().await?;
+                old.close().await;
+                signal = back;
             }
         }
-        if !given_up {
-            drop(ended_tx);
-            return Ok(session);
+    }
+}
+
+/// How a participant's wait to hear the others ended.
+enum Heard {
+    /// Each of them.
+    All,
+    /// Its call ended first.
+    Ended,
+    /// Not all within [`MEDIA_WAIT`].
+    TimedOut,
+    /// The relay gave its leg up (`media_failed`).
+    GivenUp,
+}
+
+/// A participant's wait to hear the others, across the legs it makes: whom it heard, by
+/// when, and the server's errors meanwhile (nobody else reads them while the media runs).
+struct Wait {
+    heard: std::collections::BTreeSet<u32>,
+    others: usize,
+    deadline: tokio::time::Instant,
+    errors: Vec<String>,
+}
+
+impl Wait {
+    async fn until_heard<R: MediaRole>(
+        &mut self,
+        session: &mut MediaSession<R>,
+        firsts: &mut tokio::sync::mpsc::UnboundedReceiver<PeerEvent>,
+        end: &mut watch::Receiver<bool>,
+    ) -> Heard {
+        while self.heard.len() < self.others {
+            tokio::select! {
+                first = tokio::time::timeout_at(self.deadline, firsts.recv()) => match first {
+                    Ok(Some(PeerEvent::FirstFrom(from, _))) => {
+                        self.heard.insert(from);
+                    }
+                    _ => return Heard::TimedOut,
+                },
+                Some(event) = session.events.recv() => {
+                    self.errors.extend(R::error(&event).map(|e| format!("{:?} {}", e.code, e.message)));
+                    if R::leg_dropped(&event) {
+                        self.errors.push("media_failed: the relay gave the leg up".into());
+                        return Heard::GivenUp;
+                    }
+                }
+                _ = end.wait_for(|e| *e) => return Heard::Ended,
+            }
         }
-        shared.legs_given_up.fetch_add(1, Ordering::Relaxed);
-        if let Some(p) = publisher {
-            p.abort();
-        }
-        let (back, old) = session.stop().await?;
-        old.close().await;
-        signal = back;
+        Heard::All
     }
 }
 
