@@ -1,7 +1,7 @@
 // The directory editor, over the admin API: tenants and their routing policies, desks
 // (with their one-time enrolment codes), interpreters with languages, tiers and rosters.
-// The server validates everything and its messages name the field at fault; this page
-// shows them as they are.
+// The server validates everything and names the field at fault with a code for what is
+// wrong; this page says it in its own language (common/errors.js).
 
 import { sayError } from '../common/errors.js';
 import { apply, t, use } from '../common/i18n.js';

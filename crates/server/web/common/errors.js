@@ -163,14 +163,12 @@ export function sayError(err, { field = true, byCode = true } = {}) {
 }
 
 /**
- * The field a refusal names and what to say beside it (in the page's language where the
- * server sent a problem, else the server's words); null when it names no field.
+ * The field a refusal names and what to say beside it, in the page's language (the
+ * server's words for a code this table does not know); null when it names no field.
  * @param {any} err
  * @returns {{ field: string, text: string } | null}
  */
 export function fieldError(err) {
   const p = /** @type {Problem | undefined} */ (err?.problem);
-  if (p) return { field: p.field, text: problemText(p) || String(err.message).replace(/^[^:]*: /, '') };
-  const m = /^([^:\s]+): (.*)$/.exec(String(err?.message ?? ''));
-  return m ? { field: m[1], text: m[2] } : null;
+  return p ? { field: p.field, text: problemText(p) || String(err.message).replace(/^[^:]*: /, '') } : null;
 }
